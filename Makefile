@@ -1,0 +1,31 @@
+# Jiuzhu Kiosk — the README's two commands are `make run` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: run test deps build fmt lint bench check-tests
+
+deps:
+	@bash packaging/deps.sh
+
+build: deps
+	$(CARGO) build --workspace --all-targets
+
+## make run: the kiosk with simulated devices and a local central service
+run: deps
+	$(CARGO) run -p jiuzhu-kiosk --
+
+## make test: formatting, lints and every test of the workspace
+test: deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) test --workspace --no-fail-fast
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+bench: deps
+	$(CARGO) bench --workspace

@@ -1,0 +1,1 @@
+//! Device-class traits and shared types for Jiuzhu Kiosk drivers. No I/O crates.

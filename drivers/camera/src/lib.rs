@@ -1,0 +1,1 @@
+//! Camera frame sources (OpenCV VideoCapture, files, binocular RGB+IR).

@@ -1,0 +1,1 @@
+//! Simulators for every device class, speaking the real protocols.

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building, testing and running Jiuzhu Kiosk need.
+# Idempotent: packages already installed are skipped, and apt is not touched at all when
+# nothing is missing. Each package is listed with the reason it is needed.
+set -euo pipefail
+
+PACKAGES=(
+  "pkg-config          # locating system libraries for -sys crates"
+  "clang               # the opencv crate generates its bindings with clang"
+  "libclang-dev        # libclang for the opencv binding generator"
+  "libopencv-dev       # OpenCV 4.6: cameras, face pipeline (vision/, drivers/camera)"
+  "libfontconfig1-dev  # Slint finds system fonts through fontconfig"
+  "libfreetype-dev     # font rasterisation for Slint"
+  "libxkbcommon-dev    # keyboard handling for the Slint winit backend"
+  "libudev-dev         # serial port enumeration (devices list)"
+  "libusb-1.0-0-dev    # rusb: USB fingerprint and ID-card readers"
+  "fonts-noto-cjk      # Chinese text on screen and in rendered receipts"
+  "xvfb                # a virtual display for window tests and screenshots"
+  "xauth               # xvfb-run needs it"
+  "espeak-ng           # offline Mandarin speech for voice prompts"
+  "python3-venv        # throw-away venv for model conversion (models/fetch.sh)"
+  "libgl1-mesa-dev     # OpenGL for the Slint femtovg renderer"
+)
+
+names=()
+for line in "${PACKAGES[@]}"; do names+=("${line%%[[:space:]]*}"); done
+
+missing=()
+for p in "${names[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "deps.sh: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,3 @@
+//! Subcommands of `jiuzhu-kiosk`, one module each.
+
+pub mod run;
