@@ -15,12 +15,16 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Start the kiosk user interface (the default).
-    Run,
+    Run(cli::run::RunArgs),
+    /// Device diagnostics for technicians (no personal data unless asked).
+    #[command(subcommand)]
+    Devices(cli::devices::DevicesCmd),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Run) {
-        Command::Run => cli::run::run(),
+    match cli.command.unwrap_or(Command::Run(cli::run::RunArgs::default())) {
+        Command::Run(args) => cli::run::run(args),
+        Command::Devices(cmd) => cli::devices::run(cmd),
     }
 }

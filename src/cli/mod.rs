@@ -1,3 +1,4 @@
 //! Subcommands of `jiuzhu-kiosk`, one module each.
 
+pub mod devices;
 pub mod run;

@@ -1,5 +1,9 @@
 //! `jiuzhu-kiosk run`: the kiosk user interface.
 
-pub fn run() -> anyhow::Result<()> {
+/// Options of `jiuzhu-kiosk run`.
+#[derive(Debug, Default, clap::Args)]
+pub struct RunArgs {}
+
+pub fn run(_args: RunArgs) -> anyhow::Result<()> {
     anyhow::bail!("the kiosk user interface is being assembled")
 }
