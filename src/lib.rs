@@ -1,2 +1,5 @@
 //! The Jiuzhu kiosk as a library: controllers, UI adapters, local store and sync.
 //! `src/main.rs` is the command-line front door over it.
+
+pub mod app;
+pub mod ui;

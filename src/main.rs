@@ -23,7 +23,10 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Run(cli::run::RunArgs::default())) {
+    match cli
+        .command
+        .unwrap_or(Command::Run(cli::run::RunArgs::default()))
+    {
         Command::Run(args) => cli::run::run(args),
         Command::Devices(cmd) => cli::devices::run(cmd),
     }

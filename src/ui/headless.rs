@@ -1,0 +1,98 @@
+//! Rendering without a display: a Slint platform on the software renderer whose frames are
+//! written to PNG. Used when no display is available and for screenshot references in tests.
+
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use slint::PhysicalSize;
+use slint::platform::software_renderer::{
+    MinimalSoftwareWindow, PremultipliedRgbaColor, RepaintBufferType,
+};
+use slint::platform::{Platform, WindowAdapter};
+
+/// A platform whose only window is a software-rendered buffer.
+struct HeadlessPlatform {
+    window: Rc<MinimalSoftwareWindow>,
+    start: Instant,
+}
+
+impl Platform for HeadlessPlatform {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
+        Ok(self.window.clone())
+    }
+
+    fn duration_since_start(&self) -> Duration {
+        self.start.elapsed()
+    }
+}
+
+/// A software-rendered screen of a fixed size.
+pub struct HeadlessScreen {
+    window: Rc<MinimalSoftwareWindow>,
+    size: PhysicalSize,
+}
+
+impl HeadlessScreen {
+    /// Installs the headless platform for this thread. Call once, before creating any component.
+    pub fn install(width: u32, height: u32) -> anyhow::Result<Self> {
+        let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+        slint::platform::set_platform(Box::new(HeadlessPlatform {
+            window: window.clone(),
+            start: Instant::now(),
+        }))
+        .map_err(|e| anyhow::anyhow!("cannot install the headless renderer: {e}"))?;
+        let size = PhysicalSize::new(width, height);
+        window.set_size(size);
+        Ok(Self { window, size })
+    }
+
+    /// Lets timers and animations run for `dt` of wall time, then renders the current frame.
+    pub fn settle(&self, dt: Duration) {
+        let end = Instant::now() + dt;
+        loop {
+            slint::platform::update_timers_and_animations();
+            if Instant::now() >= end {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Renders the window and returns RGBA pixels, row by row.
+    pub fn render_rgba(&self) -> image::RgbaImage {
+        slint::platform::update_timers_and_animations();
+        let (w, h) = (self.size.width as usize, self.size.height as usize);
+        let mut buffer = vec![PremultipliedRgbaColor::default(); w * h];
+        self.window.request_redraw();
+        self.window.draw_if_needed(|renderer| {
+            renderer.render(&mut buffer, w);
+        });
+        let mut img = image::RgbaImage::new(self.size.width, self.size.height);
+        for (px, c) in img.pixels_mut().zip(buffer.iter()) {
+            // Un-premultiply; the kiosk's backgrounds are opaque, so alpha is 255 in practice.
+            let a = c.alpha as u32;
+            let un = |v: u8| {
+                if a == 0 {
+                    0
+                } else {
+                    ((v as u32 * 255 + a / 2) / a).min(255) as u8
+                }
+            };
+            *px = image::Rgba([un(c.red), un(c.green), un(c.blue), c.alpha]);
+        }
+        img
+    }
+
+    /// Renders the window into a PNG file.
+    pub fn save_png(&self, path: &Path) -> anyhow::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        self.render_rgba()
+            .save(path)
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+}
