@@ -10,6 +10,7 @@ mod generated {
 pub use generated::*;
 
 pub mod app_adapter;
+pub mod contrast;
 pub mod headless;
 pub mod home_adapter;
 

@@ -1,0 +1,168 @@
+//! The home screen driven through Slint's testing backend: design-system numbers, every
+//! touch target, the five entries in both languages, 长辈模式 and the staff call.
+
+use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery};
+use jiuzhu_kiosk::app::{self, AppConfig};
+use jiuzhu_kiosk::ui::contrast::contrast_ratio;
+use jiuzhu_kiosk::ui::{AppAdapter, MainWindow, Theme};
+use slint::ComponentHandle;
+
+fn window() -> MainWindow {
+    let w = app::build(&AppConfig::default()).expect("main window builds");
+    w.window().set_size(slint::LogicalSize::new(1920.0, 1080.0));
+    w.show().unwrap();
+    w
+}
+
+fn actionable(w: &MainWindow) -> Vec<ElementHandle> {
+    let mut all = ElementQuery::from_root(w)
+        .match_descendants()
+        .match_accessible_role(AccessibleRole::Button)
+        .find_all();
+    all.extend(
+        ElementQuery::from_root(w)
+            .match_descendants()
+            .match_accessible_role(AccessibleRole::Checkbox)
+            .find_all(),
+    );
+    all
+}
+
+fn label_exists(w: &MainWindow, label: &str) -> bool {
+    ElementHandle::find_by_accessible_label(w, label)
+        .next()
+        .is_some()
+}
+
+fn design_system_numbers_hold_in_both_modes() {
+    let w = window();
+    let theme = w.global::<Theme>();
+    for elder in [false, true] {
+        theme.set_elder_mode(elder);
+        assert!(
+            theme.get_body_size() >= 28.0,
+            "body text {}",
+            theme.get_body_size()
+        );
+        assert!(
+            theme.get_small_size() >= 28.0,
+            "small text {}",
+            theme.get_small_size()
+        );
+        assert!(theme.get_heading_size() >= 40.0);
+        assert!(theme.get_primary_button_height() >= 120.0);
+        assert!(theme.get_min_target() >= 80.0);
+        assert!(theme.get_line_spacing() >= 1.5);
+    }
+    theme.set_elder_mode(true);
+    let elder_body = theme.get_body_size();
+    theme.set_elder_mode(false);
+    assert!(
+        elder_body > theme.get_body_size(),
+        "长辈模式 must enlarge text"
+    );
+
+    use slint::Model;
+    let pairs = theme.get_contrast_pairs();
+    assert!(pairs.row_count() >= 8);
+    for pair in pairs.iter() {
+        let r = contrast_ratio(pair.foreground, pair.background);
+        assert!(r >= 7.0, "{} has contrast {r:.2}:1, below 7:1", pair.name);
+    }
+}
+
+fn every_touch_target_is_at_least_80_px_in_both_modes() {
+    let w = window();
+    for elder in [false, true] {
+        w.global::<Theme>().set_elder_mode(elder);
+        let targets = actionable(&w);
+        assert!(targets.len() >= 9, "found only {} targets", targets.len());
+        for t in targets {
+            let s = t.size();
+            let label = t.accessible_label().unwrap_or_default();
+            let p = t.absolute_position();
+            assert!(
+                p.x >= 0.0 && p.y >= 0.0 && p.x + s.width <= 1920.0 && p.y + s.height <= 1080.0,
+                "{label:?} at ({}, {}) size {}×{} does not fit on the screen (elder mode {elder})",
+                p.x,
+                p.y,
+                s.width,
+                s.height
+            );
+            assert!(
+                s.width >= 80.0 && s.height >= 80.0,
+                "{label:?} is {}×{} px (elder mode {elder})",
+                s.width,
+                s.height
+            );
+        }
+    }
+}
+
+fn five_entries_in_chinese_then_english() {
+    let w = window();
+    for label in [
+        "申请救助",
+        "签署授权",
+        "进度查询",
+        "资格认证",
+        "工作人员",
+        "呼叫工作人员",
+    ] {
+        assert!(label_exists(&w, label), "missing {label}");
+    }
+    let english = ElementHandle::find_by_accessible_label(&w, "English")
+        .next()
+        .expect("language button");
+    english.invoke_accessible_default_action();
+    assert_eq!(w.global::<AppAdapter>().get_language(), "en");
+    for label in [
+        "Apply for aid",
+        "Sign consent",
+        "Check progress",
+        "Yearly check",
+        "Staff",
+        "Call staff",
+    ] {
+        assert!(label_exists(&w, label), "missing {label} in English");
+    }
+    assert!(!label_exists(&w, "申请救助"));
+    ElementHandle::find_by_accessible_label(&w, "中文")
+        .next()
+        .expect("back to Chinese")
+        .invoke_accessible_default_action();
+    assert!(label_exists(&w, "申请救助"));
+}
+
+fn elder_mode_toggle_and_staff_call() {
+    let w = window();
+    let toggle = ElementHandle::find_by_accessible_label(&w, "长辈模式")
+        .next()
+        .unwrap();
+    assert_eq!(toggle.accessible_checked(), Some(false));
+    toggle.invoke_accessible_default_action();
+    assert!(w.global::<Theme>().get_elder_mode());
+    assert_eq!(toggle.accessible_checked(), Some(true));
+
+    assert_eq!(w.global::<AppAdapter>().get_notice(), "");
+    ElementHandle::find_by_accessible_label(&w, "呼叫工作人员")
+        .next()
+        .unwrap()
+        .invoke_accessible_default_action();
+    assert!(w.global::<AppAdapter>().get_notice().contains("工作人员"));
+    ElementHandle::find_by_accessible_label(&w, "知道了")
+        .next()
+        .expect("the notice can be dismissed")
+        .invoke_accessible_default_action();
+    assert_eq!(w.global::<AppAdapter>().get_notice(), "");
+}
+
+/// Slint's platform belongs to one thread, so the UI checks run in sequence inside one test.
+#[test]
+fn home_screen() {
+    i_slint_backend_testing::init_integration_test_with_mock_time();
+    design_system_numbers_hold_in_both_modes();
+    every_touch_target_is_at_least_80_px_in_both_modes();
+    five_entries_in_chinese_then_english();
+    elder_mode_toggle_and_staff_call();
+}
