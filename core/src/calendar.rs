@@ -1,0 +1,409 @@
+//! The working-day calendar (工作日) of the State Council's yearly holiday notices.
+//!
+//! Weekends are days off except announced make-up working days (调休上班); announced holiday
+//! ranges are days off. The table ships in `core/data/holidays.toml` and a newer one can be
+//! loaded from a file at run time. For a year with no published notice the calendar falls back
+//! to "Monday to Friday" and **flags** every answer that relied on that guess
+//! ([`Answer::unpublished_years`]), so a deadline is never silently guessed.
+//!
+//! Convention for the seed's "within N working days of day D" (e.g. 受理 within 2 working days
+//! of receiving the application): the deadline is the Nth working day after D, D itself not
+//! counted ([`Calendar::add_working_days`]). [`Calendar::working_days_between`] counts working
+//! days in the half-open range (from, to].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+use serde::{Deserialize, Serialize};
+
+const BUILTIN: &str = include_str!("../data/holidays.toml");
+
+/// Errors in a holiday table.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    /// Not valid TOML of the expected shape.
+    #[error("the holiday table is not valid: {0}")]
+    Format(String),
+    /// A range that ends before it starts.
+    #[error("{year} {holiday}: the range {first}..{last} ends before it starts")]
+    Range {
+        /// Notice year.
+        year: i32,
+        /// Holiday name.
+        holiday: String,
+        /// First day.
+        first: NaiveDate,
+        /// Last day.
+        last: NaiveDate,
+    },
+    /// An `off` range needs exactly two dates.
+    #[error("{year} {holiday}: `off` must be [first, last], found {count} dates")]
+    RangeShape {
+        /// Notice year.
+        year: i32,
+        /// Holiday name.
+        holiday: String,
+        /// Number of dates found.
+        count: usize,
+    },
+    /// A make-up working day that is not a weekend day.
+    #[error(
+        "{year} {holiday}: make-up working day {date} is a {weekday}, but make-up days fall on weekends"
+    )]
+    MakeUpNotWeekend {
+        /// Notice year.
+        year: i32,
+        /// Holiday name.
+        holiday: String,
+        /// The date.
+        date: NaiveDate,
+        /// Its weekday.
+        weekday: Weekday,
+    },
+    /// A date listed both as off and as a working day.
+    #[error("{date} is listed both as a day off and as a make-up working day")]
+    Conflict {
+        /// The date.
+        date: NaiveDate,
+    },
+    /// The same year twice.
+    #[error("the notice for {0} appears twice")]
+    DuplicateYear(i32),
+}
+
+#[derive(Debug, Deserialize)]
+struct TableFile {
+    year: Vec<YearEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct YearEntry {
+    year: i32,
+    notice: String,
+    holidays: Vec<HolidayEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HolidayEntry {
+    name: String,
+    off: Vec<NaiveDate>,
+    #[serde(default)]
+    work: Vec<NaiveDate>,
+}
+
+/// What kind of day a date is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum DayKind {
+    /// Monday–Friday, not a holiday.
+    Workday,
+    /// Saturday or Sunday, not a make-up day.
+    Weekend,
+    /// An announced day off.
+    Holiday(String),
+    /// An announced make-up working day on a weekend.
+    MakeUpWorkday(String),
+}
+
+/// An answer together with the years whose notice was missing when it was computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Answer<T> {
+    /// The value.
+    pub value: T,
+    /// Years that had no published notice: for them only weekends were taken as days off.
+    pub unpublished_years: BTreeSet<i32>,
+}
+
+impl<T> Answer<T> {
+    /// True when every date involved lies in a year with a published notice.
+    pub fn is_certain(&self) -> bool {
+        self.unpublished_years.is_empty()
+    }
+}
+
+/// The holiday table and the arithmetic over it.
+#[derive(Debug, Clone, Default)]
+pub struct Calendar {
+    notices: BTreeMap<i32, String>,
+    off: BTreeMap<NaiveDate, String>,
+    work: BTreeMap<NaiveDate, String>,
+}
+
+impl Calendar {
+    /// The table compiled into this build (2023–2026).
+    pub fn builtin() -> Calendar {
+        Calendar::from_toml_str(BUILTIN).expect("the built-in holiday table is valid")
+    }
+
+    /// Parses and validates a table in the format of `core/data/holidays.toml`.
+    pub fn from_toml_str(s: &str) -> Result<Calendar, CalendarError> {
+        let file: TableFile =
+            toml::from_str(s).map_err(|e| CalendarError::Format(e.to_string()))?;
+        let mut cal = Calendar::default();
+        for y in file.year {
+            if cal.notices.insert(y.year, y.notice).is_some() {
+                return Err(CalendarError::DuplicateYear(y.year));
+            }
+            for h in y.holidays {
+                let [first, last] = h.off[..] else {
+                    return Err(CalendarError::RangeShape {
+                        year: y.year,
+                        holiday: h.name,
+                        count: h.off.len(),
+                    });
+                };
+                if last < first {
+                    return Err(CalendarError::Range {
+                        year: y.year,
+                        holiday: h.name,
+                        first,
+                        last,
+                    });
+                }
+                for d in first.iter_days().take_while(|d| *d <= last) {
+                    cal.off.insert(d, h.name.clone());
+                }
+                for d in h.work {
+                    if !is_weekend(d) {
+                        return Err(CalendarError::MakeUpNotWeekend {
+                            year: y.year,
+                            holiday: h.name,
+                            date: d,
+                            weekday: d.weekday(),
+                        });
+                    }
+                    cal.work.insert(d, h.name.clone());
+                }
+            }
+        }
+        if let Some(d) = cal.off.keys().find(|d| cal.work.contains_key(d)) {
+            return Err(CalendarError::Conflict { date: *d });
+        }
+        Ok(cal)
+    }
+
+    /// Adds the notices of `newer` to this table; a year present in both takes `newer`'s data.
+    pub fn merge(&mut self, newer: Calendar) {
+        let years: BTreeSet<i32> = newer.notices.keys().copied().collect();
+        for y in &years {
+            self.off.retain(|d, _| d.year() != *y);
+            self.work.retain(|d, _| d.year() != *y);
+        }
+        self.notices.extend(newer.notices);
+        self.off.extend(newer.off);
+        self.work.extend(newer.work);
+    }
+
+    /// The years with a published notice, and the notice's title.
+    pub fn published_years(&self) -> impl Iterator<Item = (i32, &str)> {
+        self.notices.iter().map(|(y, n)| (*y, n.as_str()))
+    }
+
+    /// Whether the notice for `year` is in the table.
+    pub fn is_published(&self, year: i32) -> bool {
+        self.notices.contains_key(&year)
+    }
+
+    /// What kind of day `d` is (from the table, or by weekday for unpublished years).
+    pub fn day_kind(&self, d: NaiveDate) -> DayKind {
+        if let Some(name) = self.off.get(&d) {
+            DayKind::Holiday(name.clone())
+        } else if let Some(name) = self.work.get(&d) {
+            DayKind::MakeUpWorkday(name.clone())
+        } else if is_weekend(d) {
+            DayKind::Weekend
+        } else {
+            DayKind::Workday
+        }
+    }
+
+    fn working(&self, d: NaiveDate, unpublished: &mut BTreeSet<i32>) -> bool {
+        if !self.is_published(d.year()) {
+            unpublished.insert(d.year());
+        }
+        matches!(
+            self.day_kind(d),
+            DayKind::Workday | DayKind::MakeUpWorkday(_)
+        )
+    }
+
+    /// Whether `d` is a working day.
+    pub fn is_working_day(&self, d: NaiveDate) -> Answer<bool> {
+        let mut unpublished = BTreeSet::new();
+        let value = self.working(d, &mut unpublished);
+        Answer {
+            value,
+            unpublished_years: unpublished,
+        }
+    }
+
+    /// The `n`th working day after `d` (`d` itself not counted). `n = 0` gives `d`.
+    pub fn add_working_days(&self, d: NaiveDate, n: u32) -> Answer<NaiveDate> {
+        let mut unpublished = BTreeSet::new();
+        let mut day = d;
+        let mut left = n;
+        while left > 0 {
+            day = day + Days::new(1);
+            if self.working(day, &mut unpublished) {
+                left -= 1;
+            }
+        }
+        Answer {
+            value: day,
+            unpublished_years: unpublished,
+        }
+    }
+
+    /// The number of working days in (from, to]; zero when `to <= from`.
+    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> Answer<u32> {
+        let mut unpublished = BTreeSet::new();
+        let mut count = 0;
+        let mut day = from;
+        while day < to {
+            day = day + Days::new(1);
+            if self.working(day, &mut unpublished) {
+                count += 1;
+            }
+        }
+        Answer {
+            value: count,
+            unpublished_years: unpublished,
+        }
+    }
+}
+
+fn is_weekend(d: NaiveDate) -> bool {
+    matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[rstest]
+    #[case("2026-02-14", true)] // Saturday, make-up day before 春节
+    #[case("2026-02-15", false)] // 春节
+    #[case("2026-02-23", false)] // last day of 春节
+    #[case("2026-02-24", true)]
+    #[case("2026-02-28", true)] // Saturday, make-up day
+    #[case("2026-03-01", false)] // plain Sunday
+    #[case("2026-09-20", true)] // Sunday, make-up day before 国庆
+    #[case("2026-10-07", false)]
+    #[case("2026-10-10", true)] // Saturday, make-up day
+    #[case("2025-01-26", true)]
+    #[case("2025-10-08", false)]
+    #[case("2024-02-18", true)]
+    #[case("2023-10-08", true)]
+    #[case("2022-12-31", false)] // 2023 元旦 begins on a 2022 Saturday
+    fn working_days(#[case] date: &str, #[case] working: bool) {
+        let cal = Calendar::builtin();
+        assert_eq!(cal.is_working_day(d(date)).value, working, "{date}");
+    }
+
+    #[rstest]
+    // 受理 within 2 working days of an application made on the Friday before 春节 2026:
+    // Sat 2/14 is a make-up day (1), then 2/15–2/23 are off, Tue 2/24 is the 2nd.
+    #[case("2026-02-13", 2, "2026-02-24")]
+    // Across 国庆 2026: Wed 9/30 + 1 → 10/8 (Thu); + 2 → 10/9; +3 → Sat 10/10 (make-up day).
+    #[case("2026-09-30", 1, "2026-10-08")]
+    #[case("2026-09-30", 3, "2026-10-10")]
+    // Friday 9/18 + 1 → Sunday 9/20, a make-up day.
+    #[case("2026-09-18", 1, "2026-09-20")]
+    // Across 春节 2025: Fri 1/24 + 1 → Sun 1/26 (make-up), + 2 → Mon 1/27, + 3 → Wed 2/5.
+    #[case("2025-01-24", 3, "2025-02-05")]
+    #[case("2026-03-02", 0, "2026-03-02")]
+    fn deadlines_cross_holidays(#[case] from: &str, #[case] n: u32, #[case] due: &str) {
+        let cal = Calendar::builtin();
+        let a = cal.add_working_days(d(from), n);
+        assert_eq!(a.value, d(due));
+        assert!(a.is_certain());
+    }
+
+    #[rstest]
+    // 2/14 (make-up), 2/24–2/27, 2/28 (make-up), 3/2; 2/15–2/23 and Sunday 3/1 are off.
+    #[case("2026-02-13", "2026-03-02", 7)]
+    #[case("2026-09-30", "2026-10-10", 3)]
+    #[case("2026-10-10", "2026-09-30", 0)]
+    fn counting_working_days(#[case] from: &str, #[case] to: &str, #[case] n: u32) {
+        let cal = Calendar::builtin();
+        assert_eq!(cal.working_days_between(d(from), d(to)).value, n);
+    }
+
+    #[test]
+    fn twenty_working_days_are_consistent_with_counting() {
+        let cal = Calendar::builtin();
+        for start in d("2023-01-01").iter_days().take(365 * 4 - 40) {
+            let due = cal.add_working_days(start, 20).value;
+            assert_eq!(cal.working_days_between(start, due).value, 20, "{start}");
+        }
+    }
+
+    #[test]
+    fn unpublished_years_are_flagged_not_guessed_silently() {
+        let cal = Calendar::builtin();
+        let a = cal.add_working_days(d("2026-12-24"), 10);
+        assert!(!a.is_certain());
+        assert_eq!(a.unpublished_years, BTreeSet::from([2027]));
+        // The weekend-only fallback: 12/25 Fri … into January 2027.
+        assert_eq!(a.value, d("2027-01-07"));
+        assert!(!cal.is_working_day(d("2027-05-01")).is_certain());
+        assert!(cal.is_working_day(d("2026-05-01")).is_certain());
+    }
+
+    #[test]
+    fn an_updated_table_loads_without_rebuilding() {
+        let mut cal = Calendar::builtin();
+        let newer = Calendar::from_toml_str(
+            r#"
+            [[year]]
+            year = 2027
+            notice = "test notice"
+            holidays = [ { name = "元旦", off = ["2027-01-01", "2027-01-03"], work = [] } ]
+            "#,
+        )
+        .unwrap();
+        cal.merge(newer);
+        assert!(cal.is_published(2027));
+        assert!(cal.is_published(2026));
+        let a = cal.is_working_day(d("2027-01-01"));
+        assert!(a.is_certain());
+        assert!(!a.value);
+        assert_eq!(
+            cal.day_kind(d("2027-01-01")),
+            DayKind::Holiday("元旦".into())
+        );
+    }
+
+    #[rstest]
+    #[case("not toml [[", "not valid")]
+    #[case(
+        "[[year]]\nyear = 2027\nnotice = \"n\"\nholidays = [ { name = \"x\", off = [\"2027-01-03\", \"2027-01-01\"] } ]",
+        "ends before it starts"
+    )]
+    #[case(
+        "[[year]]\nyear = 2027\nnotice = \"n\"\nholidays = [ { name = \"x\", off = [\"2027-01-01\"] } ]",
+        "must be [first, last]"
+    )]
+    #[case(
+        "[[year]]\nyear = 2027\nnotice = \"n\"\nholidays = [ { name = \"x\", off = [\"2027-01-01\", \"2027-01-01\"], work = [\"2027-01-05\"] } ]",
+        "fall on weekends"
+    )]
+    #[case(
+        "[[year]]\nyear = 2027\nnotice = \"n\"\nholidays = [ { name = \"x\", off = [\"2027-01-02\", \"2027-01-03\"], work = [\"2027-01-02\"] } ]",
+        "both as a day off"
+    )]
+    #[case(
+        "[[year]]\nyear = 2027\nnotice = \"n\"\nholidays = []\n[[year]]\nyear = 2027\nnotice = \"n\"\nholidays = []",
+        "appears twice"
+    )]
+    fn bad_tables_are_rejected_with_reasons(#[case] text: &str, #[case] reason: &str) {
+        let e = Calendar::from_toml_str(text).unwrap_err().to_string();
+        assert!(e.contains(reason), "{e}");
+    }
+}
