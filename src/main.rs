@@ -19,6 +19,12 @@ enum Command {
     /// Device diagnostics for technicians (no personal data unless asked).
     #[command(subcommand)]
     Devices(cli::devices::DevicesCmd),
+    /// Identity-number (GB 11643) tools.
+    #[command(subcommand)]
+    Id(cli::id::IdCmd),
+    /// Working-day calendar tools.
+    #[command(subcommand)]
+    Calendar(cli::calendar::CalendarCmd),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -29,5 +35,16 @@ fn main() -> anyhow::Result<()> {
     {
         Command::Run(args) => cli::run::run(args),
         Command::Devices(cmd) => cli::devices::run(cmd),
+        Command::Id(cmd) => exit_with(cli::id::run(cmd)),
+        Command::Calendar(cmd) => exit_with(cli::calendar::run(cmd)),
     }
+}
+
+/// Ends the process with the command's exit code (2 for invalid input the command reported).
+fn exit_with(code: anyhow::Result<i32>) -> anyhow::Result<()> {
+    let code = code?;
+    if code != 0 {
+        std::process::exit(code);
+    }
+    Ok(())
 }

@@ -1,4 +1,6 @@
 //! Subcommands of `jiuzhu-kiosk`, one module each.
 
+pub mod calendar;
 pub mod devices;
+pub mod id;
 pub mod run;

@@ -1,0 +1,93 @@
+//! The technician commands, run as a real process.
+
+use std::process::Command;
+
+fn kiosk(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_jiuzhu-kiosk"))
+        .args(args)
+        .output()
+        .expect("the kiosk binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn id_check_valid_prints_masked_number_birth_and_gender() {
+    let (code, out, _) = kiosk(&["id", "check", "500102194703150027"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("5001**********0027"), "{out}");
+    assert!(out.contains("1947-03-15"), "{out}");
+    assert!(out.contains("女"), "{out}");
+    assert!(
+        !out.contains("500102194703150027"),
+        "the full number must not be printed"
+    );
+}
+
+#[test]
+fn id_check_invalid_says_why_and_exits_2() {
+    let (code, out, _) = kiosk(&["id", "check", "500102194703150028"]);
+    assert_eq!(code, 2);
+    assert!(out.contains("should be 7"), "{out}");
+    let (code, out, _) = kiosk(&["id", "check", "5001021947"]);
+    assert_eq!(code, 2);
+    assert!(out.contains("18 characters"), "{out}");
+}
+
+#[test]
+fn calendar_commands_answer_and_flag_unpublished_years() {
+    let (code, out, err) = kiosk(&["calendar", "add-working-days", "2026-02-13", "2"]);
+    assert_eq!((code, out.trim()), (0, "2026-02-24"));
+    assert!(err.is_empty(), "{err}");
+    let (_, out, _) = kiosk(&["calendar", "working-days", "2026-09-30", "2026-10-10"]);
+    assert_eq!(out.trim(), "3");
+    let (code, out, err) = kiosk(&["calendar", "add-working-days", "2026-12-24", "10"]);
+    assert_eq!((code, out.trim()), (0, "2027-01-07"));
+    assert!(err.contains("2027"), "{err}");
+}
+
+#[test]
+fn calendar_loads_an_updated_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("2027.toml");
+    std::fs::write(
+        &path,
+        "[[year]]\nyear = 2027\nnotice = \"test\"\nholidays = [ { name = \"元旦\", off = [\"2027-01-01\", \"2027-01-03\"], work = [] } ]\n",
+    )
+    .unwrap();
+    let (code, out, err) = kiosk(&[
+        "calendar",
+        "add-working-days",
+        "2026-12-31",
+        "1",
+        "--table",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!((code, out.trim()), (0, "2027-01-04"));
+    assert!(err.is_empty(), "{err}");
+    std::fs::write(&path, "[[year]]\nyear = 2027\n").unwrap();
+    let (code, _, err) = kiosk(&[
+        "calendar",
+        "working-days",
+        "2026-12-31",
+        "2027-01-05",
+        "--table",
+        path.to_str().unwrap(),
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("not valid"), "{err}");
+}
+
+#[test]
+fn headless_run_writes_a_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("home.png");
+    let (code, out, err) = kiosk(&["run", "--screenshot", png.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), png.to_str().unwrap());
+    let img = image::open(&png).unwrap();
+    assert_eq!((img.width(), img.height()), (1920, 1080));
+}
