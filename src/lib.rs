@@ -2,4 +2,5 @@
 //! `src/main.rs` is the command-line front door over it.
 
 pub mod app;
+pub mod config;
 pub mod ui;

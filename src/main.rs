@@ -25,6 +25,9 @@ enum Command {
     /// Working-day calendar tools.
     #[command(subcommand)]
     Calendar(cli::calendar::CalendarCmd),
+    /// Configuration tools.
+    #[command(subcommand)]
+    Config(cli::config::ConfigCmd),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -37,6 +40,7 @@ fn main() -> anyhow::Result<()> {
         Command::Devices(cmd) => cli::devices::run(cmd),
         Command::Id(cmd) => exit_with(cli::id::run(cmd)),
         Command::Calendar(cmd) => exit_with(cli::calendar::run(cmd)),
+        Command::Config(cmd) => exit_with(cli::config::run(cmd)),
     }
 }
 

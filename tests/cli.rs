@@ -91,3 +91,25 @@ fn headless_run_writes_a_png() {
     let img = image::open(&png).unwrap();
     assert_eq!((img.width(), img.height()), (1920, 1080));
 }
+
+#[test]
+fn config_check_names_the_key_and_the_fix() {
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/kiosk.toml");
+    let (code, out, _) = kiosk(&["config", "check", "--file", shipped]);
+    assert_eq!(code, 0, "{out}");
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("kiosk.toml");
+    let text = std::fs::read_to_string(shipped)
+        .unwrap()
+        .replace("printer = \"sim\"", "printer = \"tcp:printer\"");
+    std::fs::write(&bad, text).unwrap();
+    let (code, out, _) = kiosk(&["config", "check", "--file", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("devices.printer") && out.contains("Fix:"),
+        "{out}"
+    );
+    let (code, out, _) = kiosk(&["config", "check", "--file", "/nonexistent/kiosk.toml"]);
+    assert_eq!(code, 2);
+    assert!(out.contains("cannot read"), "{out}");
+}

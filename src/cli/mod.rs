@@ -1,6 +1,7 @@
 //! Subcommands of `jiuzhu-kiosk`, one module each.
 
 pub mod calendar;
+pub mod config;
 pub mod devices;
 pub mod id;
 pub mod run;
