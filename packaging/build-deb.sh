@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the Debian packages jiuzhu-kiosk and jiuzhu-central into out/deb/.
+#   packaging/build-deb.sh [release|debug]      (default: release)
+# The staging trees are assembled by hand and packed with dpkg-deb, so no extra tool is needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PROFILE="${1:-release}"
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
+ARCH="$(dpkg --print-architecture)"
+OUT="out/deb"
+if [ "$PROFILE" = release ]; then
+    cargo build --release -p jiuzhu-kiosk -p jiuzhu-central
+else
+    cargo build -p jiuzhu-kiosk -p jiuzhu-central
+fi
+BIN="$TARGET_DIR/$PROFILE"
+rm -rf "$OUT" && mkdir -p "$OUT"
+
+stage() { # package
+    local pkg="$1" root="$OUT/$1"
+    install -d "$root/DEBIAN" "$root/usr/bin" "$root/lib/systemd/system" "$root/usr/share/doc/$pkg"
+    sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH/" "packaging/deb/$pkg/control" > "$root/DEBIAN/control"
+    for s in postinst prerm postrm conffiles; do
+        if [ -f "packaging/deb/$pkg/$s" ]; then
+            install -m "$([ "$s" = conffiles ] && echo 0644 || echo 0755)" "packaging/deb/$pkg/$s" "$root/DEBIAN/$s"
+        fi
+    done
+    install -m 0755 "$BIN/$pkg" "$root/usr/bin/$pkg"
+    install -m 0644 "packaging/systemd/$pkg.service" "$root/lib/systemd/system/$pkg.service"
+    install -m 0644 README.md "$root/usr/share/doc/$pkg/README.md"
+}
+
+stage jiuzhu-kiosk
+install -d "$OUT/jiuzhu-kiosk/etc/jiuzhu"
+install -m 0640 packaging/kiosk.toml "$OUT/jiuzhu-kiosk/etc/jiuzhu/kiosk.toml"
+if [ -f packaging/udev/60-jiuzhu.rules ]; then
+    install -d "$OUT/jiuzhu-kiosk/lib/udev/rules.d"
+    install -m 0644 packaging/udev/60-jiuzhu.rules "$OUT/jiuzhu-kiosk/lib/udev/rules.d/60-jiuzhu.rules"
+fi
+MODELS="${JIUZHU_MODELS:-$HOME/.cache/jiuzhu/models}"
+if [ -f models/manifest.toml ] && [ -d "$MODELS" ]; then
+    install -d "$OUT/jiuzhu-kiosk/usr/share/jiuzhu/models"
+    cp -a "$MODELS"/. "$OUT/jiuzhu-kiosk/usr/share/jiuzhu/models/"
+    install -m 0644 models/manifest.toml "$OUT/jiuzhu-kiosk/usr/share/jiuzhu/models/manifest.toml"
+fi
+stage jiuzhu-central
+
+for pkg in jiuzhu-kiosk jiuzhu-central; do
+    (cd "$OUT/$pkg" && find . -path ./DEBIAN -prune -o -type f -printf '%P\n' | sort | xargs -r md5sum) > "$OUT/$pkg/DEBIAN/md5sums"
+    dpkg-deb --root-owner-group --build "$OUT/$pkg" "$OUT/${pkg}_${VERSION}_${ARCH}.deb" >/dev/null
+    echo "$OUT/${pkg}_${VERSION}_${ARCH}.deb"
+done
