@@ -3,4 +3,6 @@
 
 pub mod app;
 pub mod config;
+pub mod doctor;
 pub mod ui;
+pub mod watchdog;

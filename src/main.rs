@@ -28,6 +28,8 @@ enum Command {
     /// Configuration tools.
     #[command(subcommand)]
     Config(cli::config::ConfigCmd),
+    /// Check devices, fonts, keys, disk and configuration; non-zero exit when the kiosk cannot serve.
+    Doctor(cli::doctor::DoctorArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,6 +43,7 @@ fn main() -> anyhow::Result<()> {
         Command::Id(cmd) => exit_with(cli::id::run(cmd)),
         Command::Calendar(cmd) => exit_with(cli::calendar::run(cmd)),
         Command::Config(cmd) => exit_with(cli::config::run(cmd)),
+        Command::Doctor(args) => exit_with(cli::doctor::run(args)),
     }
 }
 

@@ -3,5 +3,6 @@
 pub mod calendar;
 pub mod config;
 pub mod devices;
+pub mod doctor;
 pub mod id;
 pub mod run;

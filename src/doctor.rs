@@ -1,0 +1,421 @@
+//! `jiuzhu-kiosk doctor`: one command that tells a technician why a kiosk does not work.
+//! Each check returns a row (what, status, detail, fix); the kiosk cannot serve when any
+//! row is [`Status::Fail`].
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::config::{DeviceSelector, KioskConfig};
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Works.
+    Ok,
+    /// Degraded but the kiosk can serve (e.g. offline: it queues).
+    Warn,
+    /// The kiosk cannot serve.
+    Fail,
+}
+
+impl Status {
+    /// Short label for the table.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+        }
+    }
+}
+
+/// One row of the report.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// What was checked.
+    pub name: String,
+    /// Result.
+    pub status: Status,
+    /// What was found.
+    pub detail: String,
+    /// What to do about it (empty when OK).
+    pub fix: String,
+}
+
+fn row(name: &str, status: Status, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+    Check {
+        name: name.into(),
+        status,
+        detail: detail.into(),
+        fix: fix.into(),
+    }
+}
+
+/// Whether a CJK font that renders 简体中文 is installed (via fontconfig's `fc-list`).
+pub fn check_fonts() -> Check {
+    match Command::new("fc-list")
+        .args([":lang=zh-cn", "family"])
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            if text.contains("Noto Sans CJK SC") {
+                row("fonts", Status::Ok, "Noto Sans CJK SC", "")
+            } else if !text.trim().is_empty() {
+                let first = text.lines().next().unwrap_or_default().to_string();
+                row(
+                    "fonts",
+                    Status::Warn,
+                    format!("no Noto Sans CJK SC; fallback {first}"),
+                    "apt-get install fonts-noto-cjk",
+                )
+            } else {
+                row(
+                    "fonts",
+                    Status::Fail,
+                    "no font covers Simplified Chinese",
+                    "apt-get install fonts-noto-cjk",
+                )
+            }
+        }
+        _ => row(
+            "fonts",
+            Status::Fail,
+            "fontconfig (fc-list) is missing",
+            "apt-get install fontconfig fonts-noto-cjk",
+        ),
+    }
+}
+
+/// The kiosk key must exist and be readable by its owner only.
+pub fn check_key(path: &Path) -> Check {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::metadata(path) {
+        Ok(m) => {
+            let mode = m.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                row(
+                    "kiosk key",
+                    Status::Fail,
+                    format!("{} has mode {mode:04o}", path.display()),
+                    format!("chmod 600 {}", path.display()),
+                )
+            } else {
+                row(
+                    "kiosk key",
+                    Status::Ok,
+                    format!("{} ({mode:04o})", path.display()),
+                    "",
+                )
+            }
+        }
+        Err(e) => row(
+            "kiosk key",
+            Status::Fail,
+            format!("{}: {e}", path.display()),
+            "run `jiuzhu-kiosk enroll --central URL --township CODE` and have the district register it",
+        ),
+    }
+}
+
+/// Free space where the kiosk keeps its data (at least 200 MiB to accept applications).
+pub fn check_disk(dir: &Path) -> Check {
+    let probe = existing_ancestor(dir);
+    match nix::sys::statvfs::statvfs(&probe) {
+        Ok(s) => {
+            let free = s.blocks_available() as u64 * s.fragment_size() as u64;
+            let mib = free / (1024 * 1024);
+            let status = if mib < 200 {
+                Status::Fail
+            } else if mib < 1024 {
+                Status::Warn
+            } else {
+                Status::Ok
+            };
+            row(
+                "disk space",
+                status,
+                format!("{mib} MiB free at {}", probe.display()),
+                if status == Status::Ok {
+                    ""
+                } else {
+                    "free space on the data partition"
+                },
+            )
+        }
+        Err(e) => row(
+            "disk space",
+            Status::Fail,
+            format!("{}: {e}", probe.display()),
+            "check that the data directory's file system is mounted",
+        ),
+    }
+}
+
+fn existing_ancestor(p: &Path) -> PathBuf {
+    let mut p = p.to_path_buf();
+    while !p.exists() {
+        if !p.pop() {
+            return PathBuf::from("/");
+        }
+    }
+    p
+}
+
+/// USB devices present, read from sysfs: (vid, pid, serial).
+pub fn usb_devices(sysfs: &Path) -> Vec<(u16, u16, Option<String>)> {
+    let Ok(entries) = std::fs::read_dir(sysfs) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for e in entries.flatten() {
+        let dir = e.path();
+        let read = |f: &str| {
+            std::fs::read_to_string(dir.join(f))
+                .ok()
+                .map(|s| s.trim().to_string())
+        };
+        if let (Some(v), Some(p)) = (read("idVendor"), read("idProduct"))
+            && let (Ok(v), Ok(p)) = (u16::from_str_radix(&v, 16), u16::from_str_radix(&p, 16))
+        {
+            found.push((v, p, read("serial")));
+        }
+    }
+    found
+}
+
+/// Whether the device a selector names is there and usable.
+pub fn check_device(class: &str, sel: &DeviceSelector, required: bool, usb_sysfs: &Path) -> Check {
+    let missing = if required { Status::Fail } else { Status::Warn };
+    let name = format!("device {class}");
+    match sel {
+        DeviceSelector::None => row(&name, Status::Ok, "not installed on this kiosk", ""),
+        DeviceSelector::Sim => row(
+            &name,
+            Status::Warn,
+            "simulated",
+            "set a real device in /etc/jiuzhu/kiosk.toml [devices]",
+        ),
+        DeviceSelector::Serial { path, baud } => match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+        {
+            Ok(_) => row(
+                &name,
+                Status::Ok,
+                format!(
+                    "{} opened{}",
+                    path.display(),
+                    baud.map(|b| format!(" @{b}")).unwrap_or_default()
+                ),
+                "",
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => row(
+                &name,
+                missing,
+                format!("{}: permission denied", path.display()),
+                "install the udev rules (jiuzhu-kiosk package) or add the kiosk user to dialout",
+            ),
+            Err(e) => row(
+                &name,
+                missing,
+                format!("{}: {e}", path.display()),
+                "check the cable and the port in [devices]",
+            ),
+        },
+        DeviceSelector::Usb { vid, pid, serial } => {
+            let present = usb_devices(usb_sysfs)
+                .into_iter()
+                .any(|(v, p, s)| v == *vid && p == *pid && (serial.is_none() || s == *serial));
+            if present {
+                row(
+                    &name,
+                    Status::Ok,
+                    format!("USB {vid:04x}:{pid:04x} present"),
+                    "",
+                )
+            } else {
+                row(
+                    &name,
+                    missing,
+                    format!("USB {vid:04x}:{pid:04x} not found"),
+                    "plug the device in; `jiuzhu-kiosk devices list` shows what is connected",
+                )
+            }
+        }
+        DeviceSelector::Tcp { addr } => {
+            use std::net::ToSocketAddrs;
+            let target = addr.to_socket_addrs().ok().and_then(|mut a| a.next());
+            match target.map(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(2))) {
+                Some(Ok(_)) => row(&name, Status::Ok, format!("{addr} answers"), ""),
+                Some(Err(e)) => row(
+                    &name,
+                    missing,
+                    format!("{addr}: {e}"),
+                    "check the printer's power and network cable",
+                ),
+                None => row(
+                    &name,
+                    missing,
+                    format!("{addr}: cannot resolve"),
+                    "check the address in [devices]",
+                ),
+            }
+        }
+        DeviceSelector::Video { source } => {
+            if Path::new(source).exists() {
+                row(&name, Status::Ok, source.clone(), "")
+            } else {
+                row(
+                    &name,
+                    missing,
+                    format!("{source} does not exist"),
+                    "plug the camera in; use /dev/v4l/by-id/… paths",
+                )
+            }
+        }
+    }
+}
+
+/// Runs every check that can run with this configuration.
+pub fn run_all(cfg: &KioskConfig) -> Vec<Check> {
+    let mut rows = vec![row("configuration", Status::Ok, "valid", "")];
+    rows.push(check_fonts());
+    rows.push(check_key(&cfg.central.key_file));
+    rows.push(check_disk(&cfg.kiosk.data_dir));
+    match cfg.devices() {
+        Ok(d) => {
+            let sys = Path::new("/sys/bus/usb/devices");
+            rows.push(check_device("idcard", &d.idcard, false, sys));
+            rows.push(check_device("fingerprint", &d.fingerprint, false, sys));
+            rows.push(check_device("camera", &d.camera, false, sys));
+            rows.push(check_device(
+                "document_camera",
+                &d.document_camera,
+                false,
+                sys,
+            ));
+            rows.push(check_device("printer", &d.printer, false, sys));
+            if matches!(d.camera, DeviceSelector::None)
+                && matches!(d.fingerprint, DeviceSelector::None)
+            {
+                rows.push(row(
+                    "certification",
+                    Status::Fail,
+                    "neither a camera nor a fingerprint reader is configured",
+                    "configure devices.camera or devices.fingerprint",
+                ));
+            }
+        }
+        Err(e) => rows.push(row("devices", Status::Fail, e.to_string(), "")),
+    }
+    rows
+}
+
+/// Formats the report as a table.
+pub fn render(rows: &[Check]) -> String {
+    let w = rows
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut out = format!("{:<w$}  {:<6}  DETAIL\n", "CHECK", "STATUS");
+    for r in rows {
+        out.push_str(&format!(
+            "{:<w$}  {:<6}  {}",
+            r.name,
+            r.status.label(),
+            r.detail
+        ));
+        if !r.fix.is_empty() {
+            out.push_str(&format!("  → {}", r.fix));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn key_permissions() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("kiosk.key");
+        assert_eq!(check_key(&key).status, Status::Fail);
+        std::fs::write(&key, b"k").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let c = check_key(&key);
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.fix.contains("chmod 600"));
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(check_key(&key).status, Status::Ok);
+    }
+
+    #[test]
+    fn disk_space_is_measured() {
+        let c = check_disk(Path::new("/tmp/does/not/exist/yet"));
+        assert!(c.detail.contains("MiB free at /tmp"), "{}", c.detail);
+    }
+
+    #[test]
+    fn usb_devices_are_read_from_sysfs() {
+        let dir = tempfile::tempdir().unwrap();
+        let dev = dir.path().join("1-1");
+        std::fs::create_dir(&dev).unwrap();
+        std::fs::write(dev.join("idVendor"), "0400\n").unwrap();
+        std::fs::write(dev.join("idProduct"), "c35a\n").unwrap();
+        let sel = DeviceSelector::Usb {
+            vid: 0x0400,
+            pid: 0xc35a,
+            serial: None,
+        };
+        assert_eq!(
+            check_device("idcard", &sel, true, dir.path()).status,
+            Status::Ok
+        );
+        let other = DeviceSelector::Usb {
+            vid: 0x05ba,
+            pid: 0x000a,
+            serial: None,
+        };
+        let c = check_device("fingerprint", &other, true, dir.path());
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.detail.contains("05ba:000a not found"));
+    }
+
+    #[test]
+    fn serial_and_tcp_devices() {
+        let missing = DeviceSelector::Serial {
+            path: "/dev/ttyJIUZHU-none".into(),
+            baud: Some(115200),
+        };
+        assert_eq!(
+            check_device("idcard", &missing, false, Path::new("/nonexistent")).status,
+            Status::Warn
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let sel = DeviceSelector::Tcp { addr: addr.clone() };
+        assert_eq!(
+            check_device("printer", &sel, true, Path::new("/nonexistent")).status,
+            Status::Ok
+        );
+        drop(listener);
+        assert_eq!(
+            check_device("printer", &sel, true, Path::new("/nonexistent")).status,
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn table_lists_fixes() {
+        let t = render(&[row("kiosk key", Status::Fail, "missing", "run enroll")]);
+        assert!(t.contains("kiosk key") && t.contains("FAIL") && t.contains("→ run enroll"));
+    }
+}
