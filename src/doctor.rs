@@ -124,7 +124,7 @@ pub fn check_disk(dir: &Path) -> Check {
     let probe = existing_ancestor(dir);
     match nix::sys::statvfs::statvfs(&probe) {
         Ok(s) => {
-            let free = s.blocks_available() as u64 * s.fragment_size() as u64;
+            let free = s.blocks_available() * s.fragment_size();
             let mib = free / (1024 * 1024);
             let status = if mib < 200 {
                 Status::Fail
