@@ -4,5 +4,6 @@
 pub mod app;
 pub mod config;
 pub mod doctor;
+pub mod udev;
 pub mod ui;
 pub mod watchdog;
