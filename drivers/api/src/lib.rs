@@ -1,2 +1,3 @@
 //! Device-class traits and shared types for Jiuzhu Kiosk drivers. No I/O crates.
 pub mod fingerprint;
+pub mod idcard;
