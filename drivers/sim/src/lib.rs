@@ -1,1 +1,2 @@
 //! Simulators for every device class, speaking the real protocols.
+pub mod r30x;
