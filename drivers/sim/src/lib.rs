@@ -1,2 +1,3 @@
 //! Simulators for every device class, speaking the real protocols.
 pub mod r30x;
+pub mod uru4000;
