@@ -1,3 +1,4 @@
 //! Simulators for every device class, speaking the real protocols.
+pub mod idcard;
 pub mod r30x;
 pub mod uru4000;
