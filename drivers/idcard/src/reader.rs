@@ -43,7 +43,7 @@ impl Default for ReaderConfig {
             read_fingerprints: false,
             reply_timeout: Duration::from_millis(500),
             read_timeout: Duration::from_millis(2500),
-            poll_interval: Duration::from_millis(20),
+            poll_interval: Duration::from_millis(10),
             attempts: 3,
             removal_misses: 2,
         }

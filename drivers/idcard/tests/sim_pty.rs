@@ -357,3 +357,23 @@ fn wire_vectors_through_the_pty() {
     drop(sim);
     drop(guard);
 }
+
+#[test]
+fn simulator_text_commands() {
+    let r = rig();
+    let sim = &r.sim;
+    assert!(sim.command("place wang-defu").unwrap().contains("王**"));
+    assert!(sim.command("fault noise 12 on read").is_ok());
+    assert!(sim.command("fault slow 300").is_ok());
+    assert!(sim.command("fault pull").is_ok());
+    assert_eq!(sim.pending_faults(), 3);
+    assert!(sim.command("fault melt").is_err());
+    assert!(sim.command("fault checksum on nowhere").is_err());
+    assert!(
+        sim.command("place /nonexistent.toml")
+            .unwrap_err()
+            .contains("nonexistent")
+    );
+    assert!(sim.command("cards").unwrap().contains("foreign-maria"));
+    assert!(sim.command("remove").is_ok());
+}

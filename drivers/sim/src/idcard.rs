@@ -512,6 +512,95 @@ impl Drop for IdCardSim {
     }
 }
 
+/// Help for [`IdCardSim::command`].
+pub const COMMAND_HELP: &str = "place NAME|PATH · remove · fault checksum|truncate|pull · fault noise N · \
+fault slow MS · fault … on find|select|read · sam on|off · cards · stats · quit";
+
+impl IdCardSim {
+    /// Runs one text command (the standalone simulator's stdin, a test script) and says what it
+    /// did. Faults apply to the next reply, or to the next reply to `find`/`select`/`read`
+    /// when the command ends with `on find` and so on.
+    pub fn command(&self, line: &str) -> Result<String, String> {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["place", what] => {
+                let card = match builtin(what) {
+                    Some(c) => c,
+                    None => SimCard::load(Path::new(what)).map_err(|e| e.to_string())?,
+                };
+                let shown = format!("{card:?}");
+                self.place(card);
+                Ok(format!("placed {shown}"))
+            }
+            ["remove"] => {
+                self.remove();
+                Ok("removed".into())
+            }
+            ["sam", "on"] => {
+                self.set_sam_ok(true);
+                Ok("SAM installed".into())
+            }
+            ["sam", "off"] => {
+                self.set_sam_ok(false);
+                Ok("SAM removed: every reply is 60".into())
+            }
+            ["cards"] => Ok(BUILTIN_CARDS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(" ")),
+            ["stats"] => {
+                let s = self.stats();
+                Ok(format!(
+                    "{} requests, {} reads, {} B in, {} B out",
+                    s.requests.len(),
+                    s.reads,
+                    s.bytes_in,
+                    s.bytes_out
+                ))
+            }
+            ["fault", rest @ ..] => {
+                let (spec, target) = match rest {
+                    [spec @ .., "on", t] => (spec, Some(*t)),
+                    spec => (spec, None),
+                };
+                let fault = match spec {
+                    ["checksum"] => Fault::BadChecksum,
+                    ["truncate"] => Fault::Truncated,
+                    ["pull"] => Fault::PullCardMidRead,
+                    ["noise", n] => {
+                        Fault::Noise(n.parse().map_err(|_| "noise needs a byte count")?)
+                    }
+                    ["slow", ms] => Fault::SlowReply(Duration::from_millis(
+                        ms.parse().map_err(|_| "slow needs milliseconds")?,
+                    )),
+                    _ => return Err(format!("unknown fault; use: {COMMAND_HELP}")),
+                };
+                let code = match target {
+                    None if fault == Fault::PullCardMidRead => Some([0x30, 0x01]),
+                    None => None,
+                    Some("find") => Some([0x20, 0x01]),
+                    Some("select") => Some([0x20, 0x02]),
+                    Some("read") => Some([0x30, 0x01]),
+                    Some("readfp") => Some([0x30, 0x10]),
+                    Some("status") => Some([0x11, 0xFF]),
+                    Some(t) => {
+                        return Err(format!(
+                            "unknown target {t}: find|select|read|readfp|status"
+                        ));
+                    }
+                };
+                match code {
+                    Some(c) => self.inject_on(c, fault),
+                    None => self.inject(fault),
+                }
+                Ok(format!("armed {fault:?}"))
+            }
+            _ => Err(format!("unknown command; use: {COMMAND_HELP}")),
+        }
+    }
+}
+
 fn xor(bytes: &[u8]) -> u8 {
     bytes.iter().fold(0, |a, b| a ^ b)
 }
@@ -751,8 +840,8 @@ fn send_reply(
         }
         Some(Fault::PullCardMidRead) | None => out.extend_from_slice(&frame),
     }
-    pacer.send(port, &out, &shared.stop);
     shared.lock().stats.bytes_out += out.len() as u64;
+    pacer.send(port, &out, &shared.stop);
 }
 
 #[cfg(test)]
