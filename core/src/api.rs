@@ -1,0 +1,1006 @@
+//! The HTTP API shared by the kiosk and the central service: request/response types, the
+//! error body, the kiosk request-signing scheme and the box that carries a reference template
+//! to a kiosk. Everything here is pure; the central service and the kiosk's HTTP client both
+//! call these functions so the two sides cannot drift.
+//!
+//! # Kiosk request signing (scheme `JIUZHU-KIOSK-V1`)
+//!
+//! Every request under `/v1/kiosk/` carries four headers:
+//!
+//! | header | value |
+//! |---|---|
+//! | `X-Jiuzhu-Kiosk` | the kiosk id given at registration (`kiosk add`) |
+//! | `X-Jiuzhu-Timestamp` | Unix time in seconds (decimal); the server rejects a skew of more than 300 s |
+//! | `X-Jiuzhu-Nonce` | 16–64 characters of `[A-Za-z0-9_-]`, never reused by the kiosk (a UUID works) |
+//! | `X-Jiuzhu-Signature` | standard base64 of the 64-byte Ed25519 signature over the canonical string |
+//!
+//! The canonical string is the UTF-8 text (lines joined by `\n`, no trailing newline):
+//!
+//! ```text
+//! JIUZHU-KIOSK-V1
+//! <METHOD in upper case>
+//! <path with query exactly as sent, e.g. /v1/kiosk/status?x=1>
+//! <timestamp>
+//! <nonce>
+//! <kiosk id>
+//! <lower-case hex SHA-256 of the body bytes (of the empty string when there is no body)>
+//! ```
+//!
+//! # Template box (scheme `JIUZHU-TEMPLATE-V1`)
+//!
+//! A recipient's enrolled reference template is returned encrypted to the requesting kiosk's
+//! Ed25519 key: the kiosk's verifying key is mapped to its X25519 (Montgomery) form; the server
+//! draws an ephemeral X25519 secret `e` and a 12-byte nonce; the shared secret is
+//! `X25519(e, kiosk_montgomery)`; the key is `SHA-256("JIUZHU-TEMPLATE-V1" ‖ shared ‖ E ‖ K)` where
+//! `E` is the ephemeral public key and `K` the kiosk's Montgomery public key; the template is
+//! sealed with ChaCha20-Poly1305 under that key and nonce, with the associated data
+//! `"JIUZHU-TEMPLATE-V1" ‖ kiosk id`. The kiosk recomputes the shared secret with the X25519 form
+//! of its signing key ([`open_template`]).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce};
+use chrono::{DateTime, NaiveDate, Utc};
+use curve25519_dalek::montgomery::MontgomeryPoint;
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::id::{IdNumber, PersonName};
+
+/// Header naming the kiosk.
+pub const HEADER_KIOSK: &str = "X-Jiuzhu-Kiosk";
+/// Header with the Unix timestamp in seconds.
+pub const HEADER_TIMESTAMP: &str = "X-Jiuzhu-Timestamp";
+/// Header with the single-use nonce.
+pub const HEADER_NONCE: &str = "X-Jiuzhu-Nonce";
+/// Header with the base64 Ed25519 signature.
+pub const HEADER_SIGNATURE: &str = "X-Jiuzhu-Signature";
+/// Header carrying a client-chosen idempotency key on submissions.
+pub const HEADER_IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+/// First line of the canonical string.
+pub const SIGNING_SCHEME: &str = "JIUZHU-KIOSK-V1";
+/// Largest accepted difference between the kiosk's timestamp and the server clock, in seconds.
+pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
+/// Domain-separation label of the template box.
+pub const TEMPLATE_SCHEME: &str = "JIUZHU-TEMPLATE-V1";
+
+/// Why a signed kiosk request was refused. The server answers 401 with
+/// [`AuthError::code`] as the error code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// A signing header is absent.
+    #[error("the {0} header is missing; sign every kiosk request")]
+    MissingHeader(&'static str),
+    /// A signing header does not have the documented form.
+    #[error("the {0} header is malformed: {1}")]
+    MalformedHeader(&'static str, String),
+    /// The kiosk id is not registered.
+    #[error(
+        "kiosk '{0}' is not registered; ask the district bureau to run `jiuzhu-central kiosk add`"
+    )]
+    UnknownKiosk(String),
+    /// The kiosk key was revoked.
+    #[error("kiosk '{0}' has been revoked")]
+    RevokedKiosk(String),
+    /// The signature does not verify.
+    #[error(
+        "the signature does not match the request; check the kiosk key and the canonical string"
+    )]
+    BadSignature,
+    /// The timestamp is too far from the server clock.
+    #[error(
+        "the request timestamp is {0} s away from the server clock (at most 300 s allowed); fix the kiosk clock"
+    )]
+    ClockSkew(i64),
+    /// The nonce was already used.
+    #[error("the nonce was already used; this looks like a replayed request")]
+    Replay,
+}
+
+impl AuthError {
+    /// Machine-readable code for the error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::MissingHeader(_) => "unsigned",
+            AuthError::MalformedHeader(..) => "malformed_signature_header",
+            AuthError::UnknownKiosk(_) => "unknown_kiosk",
+            AuthError::RevokedKiosk(_) => "revoked_kiosk",
+            AuthError::BadSignature => "bad_signature",
+            AuthError::ClockSkew(_) => "clock_skew",
+            AuthError::Replay => "replayed_nonce",
+        }
+    }
+}
+
+/// Lower-case hex SHA-256 of `body`.
+pub fn body_digest(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
+}
+
+/// The canonical string a kiosk signs (see the module documentation).
+pub fn canonical_string(
+    method: &str,
+    path_and_query: &str,
+    timestamp: i64,
+    nonce: &str,
+    kiosk_id: &str,
+    body: &[u8],
+) -> String {
+    format!(
+        "{SIGNING_SCHEME}\n{}\n{path_and_query}\n{timestamp}\n{nonce}\n{kiosk_id}\n{}",
+        method.to_ascii_uppercase(),
+        body_digest(body)
+    )
+}
+
+/// The four signing headers of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedHeaders {
+    /// Value of `X-Jiuzhu-Kiosk`.
+    pub kiosk_id: String,
+    /// Value of `X-Jiuzhu-Timestamp`.
+    pub timestamp: i64,
+    /// Value of `X-Jiuzhu-Nonce`.
+    pub nonce: String,
+    /// Value of `X-Jiuzhu-Signature` (base64).
+    pub signature: String,
+}
+
+impl SignedHeaders {
+    /// The headers as `(name, value)` pairs, ready to add to a request.
+    pub fn pairs(&self) -> [(&'static str, String); 4] {
+        [
+            (HEADER_KIOSK, self.kiosk_id.clone()),
+            (HEADER_TIMESTAMP, self.timestamp.to_string()),
+            (HEADER_NONCE, self.nonce.clone()),
+            (HEADER_SIGNATURE, self.signature.clone()),
+        ]
+    }
+
+    /// Reads and checks the form of the four headers through `get(name)`.
+    pub fn from_lookup<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, AuthError> {
+        let need = |h: &'static str| get(h).ok_or(AuthError::MissingHeader(h));
+        let kiosk_id = need(HEADER_KIOSK)?.trim().to_string();
+        if kiosk_id.is_empty() || kiosk_id.len() > 64 {
+            return Err(AuthError::MalformedHeader(
+                HEADER_KIOSK,
+                "expected 1–64 characters".into(),
+            ));
+        }
+        let ts = need(HEADER_TIMESTAMP)?;
+        let timestamp = ts.trim().parse::<i64>().map_err(|_| {
+            AuthError::MalformedHeader(HEADER_TIMESTAMP, "expected Unix seconds".into())
+        })?;
+        let nonce = need(HEADER_NONCE)?.trim().to_string();
+        if !valid_nonce(&nonce) {
+            return Err(AuthError::MalformedHeader(
+                HEADER_NONCE,
+                "expected 16–64 characters of A-Z a-z 0-9 _ -".into(),
+            ));
+        }
+        let signature = need(HEADER_SIGNATURE)?.trim().to_string();
+        Ok(SignedHeaders {
+            kiosk_id,
+            timestamp,
+            nonce,
+            signature,
+        })
+    }
+}
+
+/// Whether `nonce` has the documented form.
+pub fn valid_nonce(nonce: &str) -> bool {
+    (16..=64).contains(&nonce.len())
+        && nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Signs one request.
+pub fn sign_request(
+    key: &SigningKey,
+    kiosk_id: &str,
+    method: &str,
+    path_and_query: &str,
+    timestamp: i64,
+    nonce: &str,
+    body: &[u8],
+) -> SignedHeaders {
+    let text = canonical_string(method, path_and_query, timestamp, nonce, kiosk_id, body);
+    let sig = key.sign(text.as_bytes());
+    SignedHeaders {
+        kiosk_id: kiosk_id.to_string(),
+        timestamp,
+        nonce: nonce.to_string(),
+        signature: B64.encode(sig.to_bytes()),
+    }
+}
+
+/// Checks the signature of a request against the kiosk's key (not the clock nor the nonce: see
+/// [`check_skew`]; replay is the server's state).
+pub fn verify_request(
+    key: &VerifyingKey,
+    headers: &SignedHeaders,
+    method: &str,
+    path_and_query: &str,
+    body: &[u8],
+) -> Result<(), AuthError> {
+    let raw = B64.decode(headers.signature.as_bytes()).map_err(|_| {
+        AuthError::MalformedHeader(HEADER_SIGNATURE, "expected standard base64".into())
+    })?;
+    let bytes: [u8; 64] = raw.try_into().map_err(|_| {
+        AuthError::MalformedHeader(HEADER_SIGNATURE, "expected 64 signature bytes".into())
+    })?;
+    let sig = Signature::from_bytes(&bytes);
+    let text = canonical_string(
+        method,
+        path_and_query,
+        headers.timestamp,
+        &headers.nonce,
+        &headers.kiosk_id,
+        body,
+    );
+    key.verify(text.as_bytes(), &sig)
+        .map_err(|_| AuthError::BadSignature)
+}
+
+/// Checks `timestamp` against `now` (both Unix seconds).
+pub fn check_skew(timestamp: i64, now: i64) -> Result<(), AuthError> {
+    let d = timestamp.saturating_sub(now);
+    if d.abs() > MAX_CLOCK_SKEW_SECS {
+        Err(AuthError::ClockSkew(d))
+    } else {
+        Ok(())
+    }
+}
+
+/// An encrypted reference template (scheme `JIUZHU-TEMPLATE-V1`), all byte fields base64.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateBox {
+    /// Which modality the template is for.
+    pub modality: Modality,
+    /// The server's ephemeral X25519 public key.
+    pub ephemeral_public: String,
+    /// The 12-byte ChaCha20-Poly1305 nonce.
+    pub nonce: String,
+    /// Ciphertext with the 16-byte tag.
+    pub ciphertext: String,
+}
+
+impl fmt::Debug for TemplateBox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "TemplateBox({:?}, {} ciphertext chars)",
+            self.modality,
+            self.ciphertext.len()
+        )
+    }
+}
+
+/// Why a template box could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateBoxError {
+    /// A field is not valid base64 or has the wrong length.
+    #[error("the template box field '{0}' is malformed")]
+    Malformed(&'static str),
+    /// The tag does not verify: wrong kiosk key or tampered data.
+    #[error("the template box does not open with this kiosk's key")]
+    Decrypt,
+}
+
+fn template_key(shared: &[u8; 32], eph: &[u8; 32], kiosk: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(TEMPLATE_SCHEME.as_bytes());
+    h.update(shared);
+    h.update(eph);
+    h.update(kiosk);
+    h.finalize().into()
+}
+
+fn template_aad(kiosk_id: &str) -> Vec<u8> {
+    let mut aad = TEMPLATE_SCHEME.as_bytes().to_vec();
+    aad.extend_from_slice(kiosk_id.as_bytes());
+    aad
+}
+
+/// Seals `template` to a kiosk's key. `ephemeral_secret` and `nonce` must be fresh random bytes
+/// (the caller draws them; this crate does no I/O).
+pub fn seal_template(
+    kiosk_key: &VerifyingKey,
+    kiosk_id: &str,
+    modality: Modality,
+    template: &[u8],
+    ephemeral_secret: [u8; 32],
+    nonce: [u8; 12],
+) -> TemplateBox {
+    let kiosk_mont = kiosk_key.to_montgomery().to_bytes();
+    let eph_pub = MontgomeryPoint::mul_base_clamped(ephemeral_secret).to_bytes();
+    let shared = MontgomeryPoint(kiosk_mont)
+        .mul_clamped(ephemeral_secret)
+        .to_bytes();
+    let key = template_key(&shared, &eph_pub, &kiosk_mont);
+    let cipher = ChaCha20Poly1305::new((&key).into());
+    let aad = template_aad(kiosk_id);
+    let ciphertext = cipher
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: template,
+                aad: &aad,
+            },
+        )
+        .expect("ChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
+    TemplateBox {
+        modality,
+        ephemeral_public: B64.encode(eph_pub),
+        nonce: B64.encode(nonce),
+        ciphertext: B64.encode(ciphertext),
+    }
+}
+
+/// Opens a template box with the kiosk's signing key.
+pub fn open_template(
+    kiosk_key: &SigningKey,
+    kiosk_id: &str,
+    boxed: &TemplateBox,
+) -> Result<Vec<u8>, TemplateBoxError> {
+    let eph: [u8; 32] = B64
+        .decode(&boxed.ephemeral_public)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or(TemplateBoxError::Malformed("ephemeral_public"))?;
+    let nonce: [u8; 12] = B64
+        .decode(&boxed.nonce)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or(TemplateBoxError::Malformed("nonce"))?;
+    let ct = B64
+        .decode(&boxed.ciphertext)
+        .map_err(|_| TemplateBoxError::Malformed("ciphertext"))?;
+    let kiosk_mont = kiosk_key.verifying_key().to_montgomery().to_bytes();
+    let shared = MontgomeryPoint(eph)
+        .mul_clamped(kiosk_key.to_scalar_bytes())
+        .to_bytes();
+    let key = template_key(&shared, &eph, &kiosk_mont);
+    let cipher = ChaCha20Poly1305::new((&key).into());
+    let aad = template_aad(kiosk_id);
+    cipher
+        .decrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: &ct,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| TemplateBoxError::Decrypt)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error body
+// ---------------------------------------------------------------------------------------------
+
+/// The body of every 4xx/5xx answer: `{ "error": { "code": "...", "reason": "..." } }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// A machine-readable code and a human-readable reason that names the remedy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable snake_case code, e.g. `bad_signature`, `invalid_id_number`, `missing_step`.
+    pub code: String,
+    /// What went wrong and what to do.
+    pub reason: String,
+}
+
+impl ErrorBody {
+    /// Builds an error body.
+    pub fn new(code: impl Into<String>, reason: impl Into<String>) -> Self {
+        ErrorBody {
+            error: ErrorDetail {
+                code: code.into(),
+                reason: reason.into(),
+            },
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared vocabulary
+// ---------------------------------------------------------------------------------------------
+
+/// The assistance types of the seed (§二.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssistanceType {
+    /// 城乡最低生活保障 (低保).
+    Dibao,
+    /// 特困人员救助供养.
+    Tekun,
+    /// 临时救助.
+    Temporary,
+    /// 低保边缘家庭.
+    LowIncomeEdge,
+}
+
+impl AssistanceType {
+    /// Chinese label.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            AssistanceType::Dibao => "最低生活保障",
+            AssistanceType::Tekun => "特困人员救助供养",
+            AssistanceType::Temporary => "临时救助",
+            AssistanceType::LowIncomeEdge => "低保边缘家庭",
+        }
+    }
+}
+
+/// Biometric modality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Modality {
+    /// Face.
+    Face,
+    /// Fingerprint.
+    Fingerprint,
+}
+
+/// Deadline colour on staff screens (domain.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineColour {
+    /// More than 25 % of the allowed time left.
+    Green,
+    /// 10–25 % left.
+    Amber,
+    /// Less than 10 % left.
+    Red,
+    /// Past the deadline.
+    Overdue,
+}
+
+/// Staff roles (domain.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    /// 村/社区 helper.
+    VillageHelper,
+    /// 民政办 clerk.
+    TownshipClerk,
+    /// Township leader.
+    TownshipLeader,
+    /// 区民政局, sees every township.
+    DistrictBureau,
+}
+
+/// A person as entered at the kiosk. `Debug` masks both fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonRef {
+    /// Identity number (validated when deserialized).
+    pub id_number: IdNumber,
+    /// Name.
+    pub name: PersonName,
+}
+
+/// One household member on an application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberDto {
+    /// The member.
+    pub person: PersonRef,
+    /// Relation to the applicant, e.g. `spouse`, `child`, `parent`, `obligated` (相关义务人).
+    pub relation: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kiosk endpoints
+// ---------------------------------------------------------------------------------------------
+
+/// `POST /v1/kiosk/applications` — submit an application. Send an `Idempotency-Key` header; a
+/// repeated key returns the first result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitApplication {
+    /// Township code of the 户籍所在地.
+    pub township: String,
+    /// Assistance type applied for.
+    pub assistance_type: AssistanceType,
+    /// The applicant (a household member).
+    pub applicant: PersonRef,
+    /// The agent when someone applies on the applicant's behalf (委托代办).
+    #[serde(default)]
+    pub agent: Option<PersonRef>,
+    /// Other members of the household and obligated persons; each must sign an authorization.
+    #[serde(default)]
+    pub members: Vec<MemberDto>,
+    /// Whether a member is a close relative of a case worker or committee member (近亲属申明).
+    #[serde(default)]
+    pub close_relative_declared: bool,
+}
+
+/// Summary of one case, as the applicant or a kiosk sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseSummary {
+    /// Case id (UUIDv7 text).
+    pub case_id: String,
+    /// Township code.
+    pub township: String,
+    /// Assistance type.
+    pub assistance_type: AssistanceType,
+    /// Workflow state (core's workflow state name, snake_case).
+    pub state: String,
+    /// When the central service received the application.
+    pub submitted_at: DateTime<Utc>,
+    /// Next deadline for the current step, if one runs.
+    pub due: Option<NaiveDate>,
+    /// Colour of that deadline.
+    pub colour: Option<DeadlineColour>,
+    /// Members who still have to sign the authorization (masked names).
+    pub pending_signatures: Vec<String>,
+    /// Number of materials uploaded.
+    pub materials: u32,
+    /// Township hotline shown on every status screen.
+    pub hotline: String,
+    /// 举报 number shown on every status screen.
+    pub report_phone: String,
+}
+
+/// `POST /v1/kiosk/applications/{case_id}/signatures` — a member signs the authorization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignAuthorization {
+    /// The signer; must be the applicant or a listed member.
+    pub signer: PersonRef,
+    /// How the signer was identified.
+    pub method: SignerIdentification,
+    /// SHA-256 (hex) of a handwriting image uploaded as a material, if any.
+    #[serde(default)]
+    pub handwriting_sha256: Option<String>,
+}
+
+/// How a signer was identified at the kiosk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignerIdentification {
+    /// ID card read plus face match.
+    IdCardFace,
+    /// ID card read plus fingerprint match.
+    IdCardFingerprint,
+    /// Typed ID number plus handwriting.
+    NumberHandwriting,
+}
+
+/// Answer to `POST /v1/kiosk/applications/{case_id}/materials` (raw body, `Content-Type`
+/// `image/jpeg`, `image/png` or `application/pdf`, checked by content).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaterialStored {
+    /// SHA-256 (hex) of the content; its address.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Content type detected from the bytes.
+    pub content_type: String,
+}
+
+/// Who asks for a status: the person themself or their agent (both identified at the kiosk).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusQuery {
+    /// The person whose cases are asked for.
+    pub id_number: IdNumber,
+    /// The agent's number when an agent asks; must be the agent recorded on the case.
+    #[serde(default)]
+    pub agent_id_number: Option<IdNumber>,
+}
+
+/// Answer to `POST /v1/kiosk/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusAnswer {
+    /// Cases of the person, newest first.
+    pub cases: Vec<CaseSummary>,
+}
+
+/// `POST /v1/kiosk/certification/status` — is this recipient already certified this cycle?
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificationQuery {
+    /// The recipient.
+    pub id_number: IdNumber,
+}
+
+/// Answer to a certification query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificationStatus {
+    /// Whether the person is a current recipient at all.
+    pub recipient: bool,
+    /// Whether they are certified for the current cycle (no biometric check needed).
+    pub certified_this_cycle: bool,
+    /// Date of the last certification.
+    pub last_certified_on: Option<NaiveDate>,
+    /// When the current certification lapses.
+    pub valid_until: Option<NaiveDate>,
+    /// Which modalities have an enrolled reference template.
+    pub enrolled: Vec<Modality>,
+}
+
+/// How a certification was carried out (domain.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificationMode {
+    /// 本人认证.
+    SelfCheck,
+    /// 监护人代认证.
+    Guardian,
+    /// 协助他人认证.
+    Assisted,
+    /// Witnessed by staff (non-biometric alternative).
+    StaffWitnessed,
+}
+
+/// `POST /v1/kiosk/certification/results` — the kiosk's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificationResult {
+    /// The recipient.
+    pub id_number: IdNumber,
+    /// Mode.
+    pub mode: CertificationMode,
+    /// Modality used, `None` for staff-witnessed.
+    #[serde(default)]
+    pub modality: Option<Modality>,
+    /// Whether liveness passed before matching.
+    pub liveness_passed: bool,
+    /// Whether the 1:1 match passed the kiosk's threshold.
+    pub matched: bool,
+    /// Match score as reported by the matcher (informative).
+    #[serde(default)]
+    pub score: Option<f64>,
+    /// The guardian or assisting person, for those modes.
+    #[serde(default)]
+    pub assisted_by: Option<PersonRef>,
+}
+
+/// Answer to a certification result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificationRecorded {
+    /// Whether the recipient is now certified.
+    pub certified: bool,
+    /// Date certified.
+    pub certified_on: NaiveDate,
+    /// Valid until.
+    pub valid_until: NaiveDate,
+    /// The signed 社会救助身份证明 code, when a proof was issued.
+    pub proof_code: Option<String>,
+}
+
+/// `POST /v1/kiosk/templates` — fetch a recipient's reference template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateQuery {
+    /// The recipient.
+    pub id_number: IdNumber,
+    /// Which template.
+    pub modality: Modality,
+}
+
+/// Answer to `GET /v1/public/proofs/{code}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofVerdict {
+    /// `valid`, `expired` or `unknown`.
+    pub status: ProofStatus,
+    /// Masked name of the holder (never the full ID number).
+    pub masked_name: Option<String>,
+    /// Masked ID number.
+    pub masked_id: Option<String>,
+    /// Valid until.
+    pub valid_until: Option<NaiveDate>,
+}
+
+/// Outcome of a proof verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProofStatus {
+    /// Signed by the district and in date.
+    Valid,
+    /// Signed but past its date.
+    Expired,
+    /// Not a proof the district issued.
+    Unknown,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staff endpoints
+// ---------------------------------------------------------------------------------------------
+
+/// `POST /v1/staff/login`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Account name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+impl fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LoginRequest({}, ****)", self.username)
+    }
+}
+
+/// Answer to a login: a bearer token for `Authorization: Bearer …`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginAnswer {
+    /// Opaque session token.
+    pub token: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// The account's role.
+    pub role: StaffRole,
+    /// The township scope (`None` for the district bureau).
+    pub township: Option<String>,
+}
+
+impl fmt::Debug for LoginAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LoginAnswer(****, {:?}, {:?})", self.role, self.township)
+    }
+}
+
+/// `POST /v1/staff/cases/{case_id}/events` — one workflow event, in core's workflow event JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseEventRequest {
+    /// The event, as `jiuzhu_core::workflow` serializes it.
+    pub event: serde_json::Value,
+}
+
+/// A case with its full history, for staff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseDetail {
+    /// Summary.
+    pub summary: CaseSummary,
+    /// The workflow case as core serializes it.
+    pub case: serde_json::Value,
+    /// Audit trail of the case: who did what and when.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// One line of a case's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who: `staff:<username>` or `kiosk:<id>`.
+    pub actor: String,
+    /// What, e.g. `submitted`, `event:accept`.
+    pub action: String,
+}
+
+/// Answer to `GET /v1/staff/townships/{code}/statistics`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TownshipStatistics {
+    /// Township code.
+    pub township: String,
+    /// Open and closed cases by assistance type.
+    pub by_type: BTreeMap<String, u64>,
+    /// Cases by workflow state.
+    pub by_state: BTreeMap<String, u64>,
+    /// Open cases by deadline colour.
+    pub by_colour: BTreeMap<String, u64>,
+}
+
+/// One line of a 公示 or 公布 list. Names are masked; no ID numbers, no unrelated data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeEntry {
+    /// Masked name of the applicant.
+    pub masked_name: String,
+    /// Village or community.
+    pub township: String,
+    /// Household size.
+    pub household_size: u32,
+    /// Assistance type.
+    pub assistance_type: AssistanceType,
+    /// Proposed or approved monthly amount in fen (分), when set.
+    pub amount_fen: Option<i64>,
+    /// Proposed inclusion (`true`) or exclusion.
+    pub inclusion: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rstest::rstest;
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    #[test]
+    fn canonical_string_layout() {
+        let s = canonical_string(
+            "post",
+            "/v1/kiosk/status?a=1",
+            1700000000,
+            "n0nce-0123456789",
+            "k1",
+            b"{}",
+        );
+        assert_eq!(
+            s,
+            "JIUZHU-KIOSK-V1\nPOST\n/v1/kiosk/status?a=1\n1700000000\nn0nce-0123456789\nk1\n\
+             44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+        );
+    }
+
+    #[rstest]
+    #[case::method("PUT", "/v1/kiosk/status", 100, b"{}".as_slice())]
+    #[case::path("POST", "/v1/kiosk/status?x=2", 100, b"{}".as_slice())]
+    #[case::time("POST", "/v1/kiosk/status", 101, b"{}".as_slice())]
+    #[case::body("POST", "/v1/kiosk/status", 100, b"{ }".as_slice())]
+    fn any_change_breaks_signature(
+        #[case] method: &str,
+        #[case] path: &str,
+        #[case] ts: i64,
+        #[case] body: &[u8],
+    ) {
+        let k = key(7);
+        let h = sign_request(
+            &k,
+            "k1",
+            "POST",
+            "/v1/kiosk/status",
+            100,
+            "abcdefghijklmnop",
+            b"{}",
+        );
+        assert_eq!(
+            verify_request(&k.verifying_key(), &h, "POST", "/v1/kiosk/status", b"{}"),
+            Ok(())
+        );
+        let mut h2 = h.clone();
+        h2.timestamp = ts;
+        assert_eq!(
+            verify_request(&k.verifying_key(), &h2, method, path, body),
+            Err(AuthError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn wrong_key_and_garbage_signature() {
+        let h = sign_request(&key(1), "k1", "GET", "/v1/x", 5, "abcdefghijklmnop", b"");
+        assert_eq!(
+            verify_request(&key(2).verifying_key(), &h, "GET", "/v1/x", b""),
+            Err(AuthError::BadSignature)
+        );
+        let mut bad = h.clone();
+        bad.signature = "!!".into();
+        assert!(matches!(
+            verify_request(&key(1).verifying_key(), &bad, "GET", "/v1/x", b""),
+            Err(AuthError::MalformedHeader(HEADER_SIGNATURE, _))
+        ));
+    }
+
+    #[rstest]
+    #[case(1000, 1000, true)]
+    #[case(1300, 1000, true)]
+    #[case(1301, 1000, false)]
+    #[case(699, 1000, false)]
+    fn skew(#[case] ts: i64, #[case] now: i64, #[case] ok: bool) {
+        assert_eq!(check_skew(ts, now).is_ok(), ok);
+    }
+
+    #[rstest]
+    #[case("abcdefghijklmnop", true)]
+    #[case("0190f1c2-7d3a-7b6e-9c1d-0123456789ab", true)]
+    #[case("short", false)]
+    #[case("abcdefghijklmnop\n", false)]
+    #[case("abcdefghijklmnop qrs", false)]
+    fn nonce_form(#[case] n: &str, #[case] ok: bool) {
+        assert_eq!(valid_nonce(n), ok);
+    }
+
+    #[test]
+    fn headers_roundtrip_through_lookup() {
+        let h = sign_request(
+            &key(3),
+            "kiosk-9",
+            "GET",
+            "/v1/x",
+            42,
+            "abcdefghijklmnop",
+            b"",
+        );
+        let pairs = h.pairs();
+        let got = SignedHeaders::from_lookup(|n| {
+            pairs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, v)| v.as_str())
+        })
+        .unwrap();
+        assert_eq!(got, h);
+        assert_eq!(
+            SignedHeaders::from_lookup(|_| None),
+            Err(AuthError::MissingHeader(HEADER_KIOSK))
+        );
+    }
+
+    #[test]
+    fn template_box_roundtrip_and_wrong_key() {
+        let k = key(9);
+        let b = seal_template(
+            &k.verifying_key(),
+            "k9",
+            Modality::Face,
+            b"template-bytes",
+            [5; 32],
+            [6; 12],
+        );
+        assert_eq!(open_template(&k, "k9", &b).unwrap(), b"template-bytes");
+        assert_eq!(
+            open_template(&key(8), "k9", &b),
+            Err(TemplateBoxError::Decrypt)
+        );
+        assert_eq!(
+            open_template(&k, "other", &b),
+            Err(TemplateBoxError::Decrypt)
+        );
+        let mut t = b.clone();
+        t.nonce = "AAAA".into();
+        assert_eq!(
+            open_template(&k, "k9", &t),
+            Err(TemplateBoxError::Malformed("nonce"))
+        );
+    }
+
+    #[test]
+    fn error_body_shape() {
+        let v = serde_json::to_value(ErrorBody::new("bad_signature", "no")).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"error": {"code": "bad_signature", "reason": "no"}})
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let r: Result<CertificationQuery, _> =
+            serde_json::from_str(r#"{"id_number":"11010519491231002X","extra":1}"#);
+        assert!(r.is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn sign_verify_any_request(
+            method in "(GET|POST|PUT|DELETE)",
+            path in "/v1/[a-z/]{0,30}(\\?[a-z=&0-9]{0,20})?",
+            ts in 0i64..4_000_000_000,
+            nonce in "[A-Za-z0-9_-]{16,64}",
+            body in proptest::collection::vec(any::<u8>(), 0..256),
+            seed in any::<u8>(),
+        ) {
+            let k = key(seed);
+            let h = sign_request(&k, "kx", &method, &path, ts, &nonce, &body);
+            prop_assert_eq!(verify_request(&k.verifying_key(), &h, &method, &path, &body), Ok(()));
+        }
+
+        #[test]
+        fn template_box_any_bytes(data in proptest::collection::vec(any::<u8>(), 0..512), e in any::<[u8; 32]>(), seed in any::<u8>()) {
+            let k = key(seed);
+            let b = seal_template(&k.verifying_key(), "k", Modality::Fingerprint, &data, e, [1; 12]);
+            prop_assert_eq!(open_template(&k, "k", &b).unwrap(), data);
+        }
+    }
+}
