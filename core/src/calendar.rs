@@ -120,14 +120,28 @@ impl<T> Answer<T> {
     pub fn is_certain(&self) -> bool {
         self.unpublished_years.is_empty()
     }
+
+    /// Transforms the value, keeping the flags.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Answer<U> {
+        Answer {
+            value: f(self.value),
+            unpublished_years: self.unpublished_years,
+        }
+    }
 }
 
 /// The holiday table and the arithmetic over it.
+///
+/// A date is *certain* when its year has a published notice or when some notice lists it (the
+/// 2023 notice's 元旦 begins on 2022-12-31, for instance); every other date is counted by weekday
+/// alone and its year is reported in [`Answer::unpublished_years`].
 #[derive(Debug, Clone, Default)]
 pub struct Calendar {
     notices: BTreeMap<i32, String>,
-    off: BTreeMap<NaiveDate, String>,
-    work: BTreeMap<NaiveDate, String>,
+    /// Day off → (notice year, holiday name).
+    off: BTreeMap<NaiveDate, (i32, String)>,
+    /// Make-up working day → (notice year, holiday name).
+    work: BTreeMap<NaiveDate, (i32, String)>,
 }
 
 impl Calendar {
@@ -162,7 +176,7 @@ impl Calendar {
                     });
                 }
                 for d in first.iter_days().take_while(|d| *d <= last) {
-                    cal.off.insert(d, h.name.clone());
+                    cal.off.insert(d, (y.year, h.name.clone()));
                 }
                 for d in h.work {
                     if !is_weekend(d) {
@@ -173,7 +187,7 @@ impl Calendar {
                             weekday: d.weekday(),
                         });
                     }
-                    cal.work.insert(d, h.name.clone());
+                    cal.work.insert(d, (y.year, h.name.clone()));
                 }
             }
         }
@@ -186,10 +200,8 @@ impl Calendar {
     /// Adds the notices of `newer` to this table; a year present in both takes `newer`'s data.
     pub fn merge(&mut self, newer: Calendar) {
         let years: BTreeSet<i32> = newer.notices.keys().copied().collect();
-        for y in &years {
-            self.off.retain(|d, _| d.year() != *y);
-            self.work.retain(|d, _| d.year() != *y);
-        }
+        self.off.retain(|_, (y, _)| !years.contains(y));
+        self.work.retain(|_, (y, _)| !years.contains(y));
         self.notices.extend(newer.notices);
         self.off.extend(newer.off);
         self.work.extend(newer.work);
@@ -207,9 +219,9 @@ impl Calendar {
 
     /// What kind of day `d` is (from the table, or by weekday for unpublished years).
     pub fn day_kind(&self, d: NaiveDate) -> DayKind {
-        if let Some(name) = self.off.get(&d) {
+        if let Some((_, name)) = self.off.get(&d) {
             DayKind::Holiday(name.clone())
-        } else if let Some(name) = self.work.get(&d) {
+        } else if let Some((_, name)) = self.work.get(&d) {
             DayKind::MakeUpWorkday(name.clone())
         } else if is_weekend(d) {
             DayKind::Weekend
@@ -218,8 +230,13 @@ impl Calendar {
         }
     }
 
+    /// Whether `d` is covered by a notice (its year is published, or a notice lists it).
+    pub fn is_certain(&self, d: NaiveDate) -> bool {
+        self.is_published(d.year()) || self.off.contains_key(&d) || self.work.contains_key(&d)
+    }
+
     fn working(&self, d: NaiveDate, unpublished: &mut BTreeSet<i32>) -> bool {
-        if !self.is_published(d.year()) {
+        if !self.is_certain(d) {
             unpublished.insert(d.year());
         }
         matches!(
@@ -271,6 +288,33 @@ impl Calendar {
             unpublished_years: unpublished,
         }
     }
+}
+
+impl Calendar {
+    /// The first working day on or after `d`.
+    pub fn working_day_on_or_after(&self, d: NaiveDate) -> Answer<NaiveDate> {
+        let mut unpublished = BTreeSet::new();
+        let mut day = d;
+        while !self.working(day, &mut unpublished) {
+            day = day + Days::new(1);
+        }
+        Answer {
+            value: day,
+            unpublished_years: unpublished,
+        }
+    }
+}
+
+/// `n` calendar days after `d` (for periods the seed counts in calendar days, such as the 7-day
+/// 公示). As with working days, `d` itself is not counted: a period of `n` days that begins after
+/// `d` ends on `add_calendar_days(d, n)`.
+pub fn add_calendar_days(d: NaiveDate, n: u32) -> NaiveDate {
+    d + Days::new(u64::from(n))
+}
+
+/// The number of calendar days in (from, to]; zero when `to <= from`.
+pub fn calendar_days_between(from: NaiveDate, to: NaiveDate) -> u32 {
+    u32::try_from((to - from).num_days().max(0)).unwrap_or(u32::MAX)
 }
 
 fn is_weekend(d: NaiveDate) -> bool {
@@ -354,6 +398,50 @@ mod tests {
         assert_eq!(a.value, d("2027-01-07"));
         assert!(!cal.is_working_day(d("2027-05-01")).is_certain());
         assert!(cal.is_working_day(d("2026-05-01")).is_certain());
+    }
+
+    #[test]
+    fn a_date_listed_by_a_notice_is_certain_outside_its_year() {
+        let cal = Calendar::builtin();
+        let a = cal.is_working_day(d("2022-12-31"));
+        assert!(a.is_certain());
+        assert!(!a.value);
+        assert!(!cal.is_working_day(d("2022-12-30")).is_certain());
+    }
+
+    #[rstest]
+    #[case("2026-02-15", "2026-02-24")]
+    #[case("2026-02-14", "2026-02-14")]
+    #[case("2025-10-04", "2025-10-09")]
+    #[case("2026-03-01", "2026-03-02")]
+    fn first_working_day_on_or_after(#[case] from: &str, #[case] due: &str) {
+        let cal = Calendar::builtin();
+        assert_eq!(cal.working_day_on_or_after(d(from)).value, d(due));
+    }
+
+    #[test]
+    fn calendar_day_helpers() {
+        assert_eq!(add_calendar_days(d("2026-02-12"), 7), d("2026-02-19"));
+        assert_eq!(calendar_days_between(d("2026-02-12"), d("2026-02-19")), 7);
+        assert_eq!(calendar_days_between(d("2026-02-19"), d("2026-02-12")), 0);
+    }
+
+    #[test]
+    fn merging_a_year_replaces_its_whole_notice() {
+        let mut cal = Calendar::builtin();
+        let newer = Calendar::from_toml_str(
+            r#"
+            [[year]]
+            year = 2023
+            notice = "corrected"
+            holidays = [ { name = "元旦", off = ["2023-01-02", "2023-01-02"] } ]
+            "#,
+        )
+        .unwrap();
+        cal.merge(newer);
+        // 2022-12-31 came from the replaced 2023 notice and is no longer listed.
+        assert!(!cal.is_certain(d("2022-12-31")));
+        assert!(!cal.is_working_day(d("2023-01-28")).value);
     }
 
     #[test]

@@ -280,8 +280,16 @@ impl<'de> Deserialize<'de> for IdNumber {
     }
 }
 
-/// A person's name. `Debug` and `Display` show only the first character (张*, 欧阳**); the full
-/// name only through [`PersonName::as_unmasked_str`].
+/// Compound surnames (复姓) that a masked name keeps whole.
+const COMPOUND_SURNAMES: &[&str] = &[
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
+    "夏侯", "令狐", "独孤", "端木", "南宫", "西门", "轩辕", "呼延", "澹台", "公冶", "太史", "申屠",
+    "闻人", "万俟", "濮阳", "赫连", "东郭", "百里", "钟离", "宗政", "鲜于", "闾丘", "司空", "左丘",
+    "拓跋", "第五", "单于", "太叔", "公羊", "東方", "歐陽",
+];
+
+/// A person's name. `Debug` and `Display` show only the surname (张*, 欧阳**); the full name
+/// only through [`PersonName::as_unmasked_str`].
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PersonName(String);
 
@@ -321,12 +329,18 @@ impl PersonName {
         &self.0
     }
 
-    /// The first character followed by one `*` per remaining character (at most 3).
+    /// The surname followed by one `*` per remaining character (at least 1, at most 3): `张*`,
+    /// `欧阳**`. A compound surname (复姓) is kept whole when the name is longer than it.
     pub fn masked(&self) -> String {
-        let mut chars = self.0.chars();
-        let first = chars.next().unwrap_or('*');
-        let rest = chars.count().clamp(1, 3);
-        format!("{first}{}", "*".repeat(rest))
+        let total = self.0.chars().count();
+        let shown = if total > 2 && COMPOUND_SURNAMES.iter().any(|s| self.0.starts_with(s)) {
+            2
+        } else {
+            1
+        };
+        let head: String = self.0.chars().take(shown).collect();
+        let rest = total.saturating_sub(shown).clamp(1, 3);
+        format!("{head}{}", "*".repeat(rest))
     }
 }
 
@@ -421,8 +435,12 @@ mod tests {
 
     #[rstest]
     #[case("张三", "张*")]
-    #[case("欧阳修文", "欧***")]
+    #[case("欧阳修文", "欧阳**")]
+    #[case("欧阳修", "欧阳*")]
+    #[case("欧阳", "欧*")]
+    #[case("司马相如", "司马**")]
     #[case("王", "王*")]
+    #[case("阿卜杜热合曼·买买提", "阿***")]
     fn names_are_masked(#[case] name: &str, #[case] masked: &str) {
         let n = PersonName::new(name).unwrap();
         assert_eq!(n.to_string(), masked);
