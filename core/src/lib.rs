@@ -2,6 +2,8 @@
 //! workflow of the 涪陵区社会救助网上申请办理流程 as a pure state machine, and the
 //! working-day calendar. This crate performs no I/O.
 pub mod api;
+pub mod application;
 pub mod calendar;
+pub mod household;
 pub mod id;
 pub mod proof;
