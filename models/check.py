@@ -1,0 +1,110 @@
+"""Functional check of the converted models: known input -> recorded output, with Debian's OpenCV 4.6.
+
+tflite2onnx output is not byte-identical between runs, so the converted files are checked by what they
+compute on the registry test photos rather than by hash. Usage: check.py CACHE_DIR [--print]
+"""
+import sys
+
+import cv2
+import numpy as np
+
+# Recorded with models/fetch.sh on OpenCV 4.6.0 (Debian 12); tolerances cover float reordering only.
+EXPECTED = {
+    "det_best_anchor": 109,
+    "det_best_score": (0.9376, 0.005),
+    "det_best_box": ([493.52, 279.05, 277.76], 1.0),
+    "mesh_score_logit": (50.71, 0.5),
+    "mesh_points": ([96.14, 109.29, -14.55, 95.9, 95.54, -29.51], 0.3),
+    "cos_obama_obama2": (0.7628, 0.005),
+    "cos_obama_biden": (0.3022, 0.005),
+}
+
+
+def load(d, name):
+    img = cv2.imread(f"{d}/testdata/{name}")
+    if img is None:
+        sys.exit(f"check.py: cannot read {name}")
+    return img
+
+
+def anchors():
+    out = []
+    for fm, per_cell in ((16, 2), (8, 6)):
+        for y in range(fm):
+            for x in range(fm):
+                out += [((x + 0.5) / fm, (y + 0.5) / fm)] * per_cell
+    return np.array(out)
+
+
+ANCHORS = anchors()
+
+
+def detect(net, img):
+    """Best face on the zero-padded square image: (anchor, score, centre x, centre y, side) in pixels."""
+    h, w = img.shape[:2]
+    s = max(h, w)
+    sq = cv2.copyMakeBorder(img, 0, s - h, 0, s - w, cv2.BORDER_CONSTANT)
+    net.setInput(cv2.dnn.blobFromImage(sq, 1 / 127.5, (128, 128), (127.5, 127.5, 127.5), swapRB=True))
+    scores, boxes = net.forward(["classificators", "regressors"])
+    scores = 1 / (1 + np.exp(-np.clip(scores.reshape(-1).astype(np.float64), -100, 100)))
+    best = int(np.argmax(scores))
+    r = boxes.reshape(-1, 16)[best] / 128.0
+    cx, cy = (ANCHORS[best, 0] + r[0]) * s, (ANCHORS[best, 1] + r[1]) * s
+    return best, float(scores[best]), [float(cx), float(cy), float(max(r[2], r[3]) * s)]
+
+
+def crop(img, box, scale, size):
+    cx, cy, side = box
+    k = size / (side * scale)
+    m = np.array([[k, 0, size / 2 - k * cx], [0, k, size / 2 - k * cy]])
+    return cv2.warpAffine(img, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+
+def embed(net, img, det):
+    _, _, box = detect(det, img)
+    face = cv2.cvtColor(crop(img, box, 1.3, 160), cv2.COLOR_BGR2RGB).astype(np.float32)
+    face = (face - face.mean()) / max(face.std(), 1 / np.sqrt(face.size))
+    net.setInput(face.transpose(2, 0, 1)[None])
+    v = net.forward().reshape(-1)
+    return v / np.linalg.norm(v)
+
+
+def main():
+    d = sys.argv[1]
+    record = "--print" in sys.argv
+    det = cv2.dnn.readNetFromONNX(f"{d}/blazeface_short.onnx")
+    mesh = cv2.dnn.readNetFromONNX(f"{d}/face_mesh.onnx")
+    fnet = cv2.dnn.readNetFromTensorflow(f"{d}/facenet.pb")
+    obama = load(d, "obama.jpg")
+    best, score, box = detect(det, obama)
+    face = crop(obama, box, 1.5, 192)
+    mesh.setInput(cv2.dnn.blobFromImage(face, 1 / 255.0, (192, 192), swapRB=True))
+    pts, logit = mesh.forward(["conv2d_20", "conv2d_30"])
+    pts = pts.reshape(-1)
+    got = {
+        "det_best_anchor": best,
+        "det_best_score": score,
+        "det_best_box": [round(v, 2) for v in box],
+        "mesh_score_logit": float(logit.reshape(-1)[0]),
+        "mesh_points": [round(float(v), 2) for v in pts[:6]],
+        "cos_obama_obama2": float(embed(fnet, obama, det) @ embed(fnet, load(d, "obama2.jpg"), det)),
+        "cos_obama_biden": float(embed(fnet, obama, det) @ embed(fnet, load(d, "biden.jpg"), det)),
+    }
+    if record:
+        print(got)
+        return
+    bad = []
+    for k, want in EXPECTED.items():
+        if isinstance(want, int):
+            ok = got[k] == want
+        else:
+            ref, tol = want
+            ok = np.allclose(np.asarray(got[k], dtype=float), np.asarray(ref, dtype=float), atol=tol)
+        if not ok:
+            bad.append(f"{k}: got {got[k]}, want {want}")
+    if bad:
+        sys.exit("check.py: converted models do not compute the recorded outputs:\n  " + "\n  ".join(bad))
+    print("check.py: blazeface, face mesh and facenet outputs match the recorded values", file=sys.stderr)
+
+
+main()

