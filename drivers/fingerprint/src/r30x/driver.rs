@@ -623,3 +623,165 @@ impl<T: Read + Write> FingerprintReader for R30x<T> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiuzhu_drivers_api::fingerprint::CancelToken;
+    use std::collections::VecDeque;
+
+    /// In-memory module: records what the driver writes and answers each command packet with
+    /// the next scripted reply.
+    #[derive(Default)]
+    struct Mock {
+        replies: VecDeque<Vec<u8>>,
+        written: Vec<u8>,
+        scan: usize,
+        pending: VecDeque<u8>,
+    }
+
+    impl Write for Mock {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.written.extend_from_slice(b);
+            while let Ok((p, used)) = Packet::decode(&self.written[self.scan..]) {
+                self.scan += used;
+                if p.pid == Pid::Command
+                    && let Some(r) = self.replies.pop_front()
+                {
+                    self.pending.extend(r);
+                }
+            }
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Read for Mock {
+        fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
+            if self.pending.is_empty() {
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            let n = b.len().min(self.pending.len());
+            for (i, x) in self.pending.drain(..n).enumerate() {
+                b[i] = x;
+            }
+            Ok(n)
+        }
+    }
+
+    fn ack(rest: &[u8]) -> Vec<u8> {
+        Packet {
+            address: DEFAULT_ADDRESS,
+            pid: Pid::Ack,
+            content: rest.to_vec(),
+        }
+        .encode()
+    }
+
+    fn sys_para_reply() -> Vec<u8> {
+        let s = SysPara {
+            status: 0,
+            system_id: 0,
+            capacity: 930,
+            security_level: 3,
+            address: DEFAULT_ADDRESS,
+            packet_size_code: 2,
+            baud_n: 6,
+        };
+        let mut c = vec![0];
+        c.extend_from_slice(&s.encode());
+        ack(&c)
+    }
+
+    #[test]
+    fn verify_sends_exactly_downchar_genimg_img2tz_match() {
+        let mock = Mock {
+            replies: [
+                ack(&[0]),
+                sys_para_reply(),
+                ack(&[0]),
+                ack(&[0]),
+                ack(&[0]),
+                ack(&[0, 0x00, 0x64]),
+            ]
+            .into(),
+            ..Mock::default()
+        };
+        let mut drv = R30x::new(mock, R30xConfig::default());
+        let reference = Template {
+            format: TemplateFormat::R30xChar,
+            bytes: (0..512).map(|i| (i % 256) as u8).collect(),
+        };
+        let req = CaptureRequest {
+            timeout: Duration::from_secs(1),
+            kind: CaptureKind::Template,
+            cancel: CancelToken::new(),
+        };
+        let v = drv.verify(&reference, &req).unwrap();
+        assert_eq!(
+            v,
+            VerifyOutcome {
+                matched: true,
+                score: 100
+            }
+        );
+        assert_eq!(drv.sys_para().unwrap().capacity, 930);
+        let mock = drv.into_inner();
+        let mut expect = Vec::new();
+        for c in [
+            Command::VfyPwd(0),
+            Command::ReadSysPara,
+            Command::DownChar { buffer: 2 },
+        ] {
+            expect.extend(Packet::command(DEFAULT_ADDRESS, c.content()).encode());
+        }
+        for p in proto::data_packets(DEFAULT_ADDRESS, &reference.bytes, 128) {
+            expect.extend(p.encode());
+        }
+        for c in [
+            Command::GenImg,
+            Command::Img2Tz { buffer: 1 },
+            Command::Match,
+        ] {
+            expect.extend(Packet::command(DEFAULT_ADDRESS, c.content()).encode());
+        }
+        assert_eq!(mock.written, expect);
+    }
+
+    #[test]
+    fn every_confirmation_code_becomes_a_retry_or_a_fault() {
+        for b in 0..=255u8 {
+            let e = R30xError::Refused {
+                op: proto::Op::GenImg,
+                code: b,
+                code_desc: Confirm::from_byte(b).describe(),
+            };
+            let f = FingerprintError::from(e);
+            let retry = matches!(
+                Confirm::from_byte(b),
+                Confirm::NoFinger
+                    | Confirm::ImageFail
+                    | Confirm::TooMessy
+                    | Confirm::TooFewFeatures
+                    | Confirm::NoValidImage
+                    | Confirm::MergeFail
+            );
+            assert_eq!(f.is_retry(), retry, "code {b:02X} → {f:?}");
+        }
+    }
+
+    #[test]
+    fn a_truncated_ack_is_an_error_not_a_panic() {
+        let mock = Mock {
+            replies: [ack(&[0, 0x01])].into(),
+            ..Mock::default()
+        };
+        let mut drv = R30x::new(mock, R30xConfig::default());
+        assert!(matches!(
+            drv.template_count(),
+            Err(R30xError::Unexpected(_))
+        ));
+    }
+}
