@@ -7,3 +7,4 @@ pub mod calendar;
 pub mod household;
 pub mod id;
 pub mod proof;
+pub mod workflow;
