@@ -2,10 +2,10 @@
 //! pure state machine.
 //!
 //! A [`Case`] is created by [`Case::submit`] and moved on by [`next`]`(case, event, now, calendar)`,
-//! which returns the new case and the [`Effect`]s the caller carries out (notices, postings,
+//! where an [`Event`] is an [`Action`] together with the [`Actor`] taking it; `next` returns the new case and the [`Effect`]s the caller carries out (notices, postings,
 //! filings), or a [`WorkflowError`] that names the missing step or the required role. Nothing
 //! here reads a clock or does I/O: `now` and the [`Calendar`] are parameters. Timers are the
-//! [`Event::Tick`] the central service sends (at least daily) as [`Role::System`]; a tick
+//! [`Action::Tick`] the central service sends (at least daily) as [`Role::System`]; a tick
 //! abandons a case whose missing-materials deadline has passed, closes a 公示 whose 7 days are
 //! over and reports each missed deadline once ([`Effect::Overdue`]). [`deadlines`] lists the
 //! running deadlines with their colour for staff screens.
@@ -51,7 +51,7 @@
 //!
 //! # Storage
 //!
-//! `Case`, [`CaseState`], [`Event`] and [`Effect`] are serde types; the central service stores a
+//! `Case`, [`CaseState`], [`Event`] ([`Actor`] + [`Action`]) and [`Effect`] are serde types; the central service stores a
 //! case as JSON and `state` as its snake_case name ([`CaseState::name`]). Identity numbers and
 //! names are written in full in JSON (the stored case is the archive) and masked in `Debug`.
 
@@ -849,7 +849,7 @@ pub struct HistoryEntry {
     pub role: Role,
     /// Which account.
     pub account: String,
-    /// The event's name ([`Event::name`]).
+    /// The event's name ([`Action::name`]).
     pub event: String,
     /// State before.
     pub from: CaseState,
@@ -928,11 +928,11 @@ pub struct Case {
 // Events and effects
 // ---------------------------------------------------------------------------------------------
 
-/// Something that happens to a case. JSON: `{"type": "accept"}`,
+/// What an event does to a case. JSON: `{"type": "accept"}`,
 /// `{"type": "notify_missing_materials", "deadline": "2026-03-13"}`, ….
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Event {
+pub enum Action {
     /// 受理: the clerk accepts a complete application. Township clerk.
     Accept,
     /// The single notice (一次性告知) listing *every* missing material and unsigned
@@ -1023,7 +1023,7 @@ pub enum Event {
         /// The outcome.
         summary: String,
     },
-    /// Ends the 公示 after its 7 days (a [`Event::Tick`] does the same). Township clerk.
+    /// Ends the 公示 after its 7 days (a [`Action::Tick`] does the same). Township clerk.
     ConcludePublicity,
     /// Sends the 初审, the materials and the findings to the district (not delegated).
     /// Township clerk.
@@ -1063,58 +1063,82 @@ pub enum Event {
     Tick,
 }
 
+/// An action and the actor taking it: the input of [`next`]. JSON:
+/// `{"actor": {"role": "township_clerk", "account": "clerk-1", "township": "500102001"},
+/// "action": {"type": "accept"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Who acts.
+    pub actor: Actor,
+    /// What they do.
+    pub action: Action,
+}
+
 impl Event {
+    /// `actor` takes `action`.
+    pub fn new(actor: Actor, action: Action) -> Event {
+        Event { actor, action }
+    }
+
+    /// The timer event ([`Action::Tick`] by [`Role::System`]).
+    pub fn tick() -> Event {
+        Event::new(Actor::system(), Action::Tick)
+    }
+}
+
+impl Action {
     /// The snake_case name (the JSON `type`).
     pub fn name(&self) -> &'static str {
         match self {
-            Event::Accept => "accept",
-            Event::NotifyMissingMaterials { .. } => "notify_missing_materials",
-            Event::SupplyMaterials { .. } => "supply_materials",
-            Event::SignAuthorization { .. } => "sign_authorization",
-            Event::DeclareStaffRelative { .. } => "declare_staff_relative",
-            Event::FileRelativesDeclaration => "file_relatives_declaration",
-            Event::StartInvestigation => "start_investigation",
-            Event::RecordFindings { .. } => "record_findings",
-            Event::ObjectToFindings { .. } => "object_to_findings",
-            Event::ProposeInitialOpinion { .. } => "propose_initial_opinion",
-            Event::ObjectToPublicity { .. } => "object_to_publicity",
-            Event::Reinvestigate => "reinvestigate",
-            Event::StartDemocraticAppraisal => "start_democratic_appraisal",
-            Event::RecordAppraisal { .. } => "record_appraisal",
-            Event::ConcludePublicity => "conclude_publicity",
-            Event::ReportToDistrict => "report_to_district",
-            Event::Confirm { .. } => "confirm",
-            Event::Publish => "publish",
-            Event::ExtendTimeLimit { .. } => "extend_time_limit",
-            Event::Withdraw { .. } => "withdraw",
-            Event::Tick => "tick",
+            Action::Accept => "accept",
+            Action::NotifyMissingMaterials { .. } => "notify_missing_materials",
+            Action::SupplyMaterials { .. } => "supply_materials",
+            Action::SignAuthorization { .. } => "sign_authorization",
+            Action::DeclareStaffRelative { .. } => "declare_staff_relative",
+            Action::FileRelativesDeclaration => "file_relatives_declaration",
+            Action::StartInvestigation => "start_investigation",
+            Action::RecordFindings { .. } => "record_findings",
+            Action::ObjectToFindings { .. } => "object_to_findings",
+            Action::ProposeInitialOpinion { .. } => "propose_initial_opinion",
+            Action::ObjectToPublicity { .. } => "object_to_publicity",
+            Action::Reinvestigate => "reinvestigate",
+            Action::StartDemocraticAppraisal => "start_democratic_appraisal",
+            Action::RecordAppraisal { .. } => "record_appraisal",
+            Action::ConcludePublicity => "conclude_publicity",
+            Action::ReportToDistrict => "report_to_district",
+            Action::Confirm { .. } => "confirm",
+            Action::Publish => "publish",
+            Action::ExtendTimeLimit { .. } => "extend_time_limit",
+            Action::Withdraw { .. } => "withdraw",
+            Action::Tick => "tick",
         }
     }
 
     /// Chinese label.
     pub fn label_zh(&self) -> &'static str {
         match self {
-            Event::Accept => "受理",
-            Event::NotifyMissingMaterials { .. } => "一次性告知补齐材料",
-            Event::SupplyMaterials { .. } => "提交材料",
-            Event::SignAuthorization { .. } => "签署核对授权书",
-            Event::DeclareStaffRelative { .. } => "近亲属申明",
-            Event::FileRelativesDeclaration => "近亲属申明备案登记",
-            Event::StartInvestigation => "启动家庭经济状况调查",
-            Event::RecordFindings { .. } => "录入调查结果",
-            Event::ObjectToFindings { .. } => "对调查结果提出异议",
-            Event::ProposeInitialOpinion { .. } => "初审",
-            Event::ObjectToPublicity { .. } => "公示异议",
-            Event::Reinvestigate => "重新调查",
-            Event::StartDemocraticAppraisal => "民主评议",
-            Event::RecordAppraisal { .. } => "民主评议结果",
-            Event::ConcludePublicity => "公示期满",
-            Event::ReportToDistrict => "报送区民政局",
-            Event::Confirm { .. } => "审核确认",
-            Event::Publish => "公布",
-            Event::ExtendTimeLimit { .. } => "延长办理时限",
-            Event::Withdraw { .. } => "撤回申请",
-            Event::Tick => "定时检查",
+            Action::Accept => "受理",
+            Action::NotifyMissingMaterials { .. } => "一次性告知补齐材料",
+            Action::SupplyMaterials { .. } => "提交材料",
+            Action::SignAuthorization { .. } => "签署核对授权书",
+            Action::DeclareStaffRelative { .. } => "近亲属申明",
+            Action::FileRelativesDeclaration => "近亲属申明备案登记",
+            Action::StartInvestigation => "启动家庭经济状况调查",
+            Action::RecordFindings { .. } => "录入调查结果",
+            Action::ObjectToFindings { .. } => "对调查结果提出异议",
+            Action::ProposeInitialOpinion { .. } => "初审",
+            Action::ObjectToPublicity { .. } => "公示异议",
+            Action::Reinvestigate => "重新调查",
+            Action::StartDemocraticAppraisal => "民主评议",
+            Action::RecordAppraisal { .. } => "民主评议结果",
+            Action::ConcludePublicity => "公示期满",
+            Action::ReportToDistrict => "报送区民政局",
+            Action::Confirm { .. } => "审核确认",
+            Action::Publish => "公布",
+            Action::ExtendTimeLimit { .. } => "延长办理时限",
+            Action::Withdraw { .. } => "撤回申请",
+            Action::Tick => "定时检查",
         }
     }
 
@@ -1754,17 +1778,31 @@ pub fn deadlines(case: &Case, cal: &Calendar, today: NaiveDate) -> Vec<Deadline>
 // The transition function
 // ---------------------------------------------------------------------------------------------
 
-/// Applies `event`, sent by `actor` at `now`, to `case`. Returns the new case (with a history
-/// line) and the effects to carry out, or an error that leaves the case unchanged.
+/// Applies `event` (its action, taken by its actor at `now`) to `case`. Returns the new case (with
+/// a history line) and the effects to carry out, or an error; the input case is never changed.
 ///
-/// A [`Event::Tick`] that finds nothing to do returns the case unchanged, without a history line.
+/// A [`Action::Tick`] that finds nothing to do returns the case unchanged, without a history line.
+///
+/// ```
+/// use chrono::{DateTime, Utc};
+/// use jiuzhu_core::calendar::Calendar;
+/// use jiuzhu_core::workflow::{Action, Actor, Case, Event, Role, WorkflowError, next};
+///
+/// fn accept(case: &Case, now: DateTime<Utc>, cal: &Calendar) -> Result<Case, WorkflowError> {
+///     let clerk = Actor::staff(Role::TownshipClerk, "clerk-1", case.township());
+///     let (case, effects) = next(case, &Event::new(clerk, Action::Accept), now, cal)?;
+///     // carry out `effects` (notices, postings, filings), then store `case`
+///     # let _ = effects;
+///     Ok(case)
+/// }
+/// ```
 pub fn next(
     case: &Case,
-    actor: &Actor,
     event: &Event,
     now: DateTime<Utc>,
     cal: &Calendar,
 ) -> Result<(Case, Vec<Effect>), WorkflowError> {
+    let (actor, event) = (&event.actor, &event.action);
     if let Some(last) = case.history.last()
         && now < last.at
     {
@@ -1773,7 +1811,7 @@ pub fn next(
     check_actor(case, actor, event)?;
     let today = china_date(now);
     if case.state.is_final() {
-        if matches!(event, Event::Tick) {
+        if matches!(event, Action::Tick) {
             return Ok((case.clone(), vec![]));
         }
         return Err(WorkflowError::Closed { state: case.state });
@@ -1781,7 +1819,7 @@ pub fn next(
     let mut c = case.clone();
     let mut fx = Vec::new();
     apply(&mut c, actor, event, today, cal, &mut fx)?;
-    if matches!(event, Event::Tick) && c == *case && fx.is_empty() {
+    if matches!(event, Action::Tick) && c == *case && fx.is_empty() {
         return Ok((c, fx));
     }
     c.history.push(HistoryEntry {
@@ -1795,35 +1833,35 @@ pub fn next(
     Ok((c, fx))
 }
 
-fn required_roles(case: &Case, event: &Event) -> Vec<Role> {
+fn required_roles(case: &Case, event: &Action) -> Vec<Role> {
     use Role::*;
     match event {
-        Event::Accept
-        | Event::NotifyMissingMaterials { .. }
-        | Event::FileRelativesDeclaration
-        | Event::StartInvestigation
-        | Event::RecordFindings { .. }
-        | Event::ProposeInitialOpinion { .. }
-        | Event::Reinvestigate
-        | Event::StartDemocraticAppraisal
-        | Event::RecordAppraisal { .. }
-        | Event::ConcludePublicity
-        | Event::ReportToDistrict => vec![TownshipClerk],
-        Event::SupplyMaterials { .. } | Event::SignAuthorization { .. } => {
+        Action::Accept
+        | Action::NotifyMissingMaterials { .. }
+        | Action::FileRelativesDeclaration
+        | Action::StartInvestigation
+        | Action::RecordFindings { .. }
+        | Action::ProposeInitialOpinion { .. }
+        | Action::Reinvestigate
+        | Action::StartDemocraticAppraisal
+        | Action::RecordAppraisal { .. }
+        | Action::ConcludePublicity
+        | Action::ReportToDistrict => vec![TownshipClerk],
+        Action::SupplyMaterials { .. } | Action::SignAuthorization { .. } => {
             vec![Applicant, Agent, VillageHelper]
         }
-        Event::DeclareStaffRelative { .. }
-        | Event::ObjectToFindings { .. }
-        | Event::Withdraw { .. } => vec![Applicant, Agent],
-        Event::ObjectToPublicity { .. } => vec![Applicant, Agent, VillageHelper, TownshipClerk],
-        Event::Confirm { .. } if case.delegated => vec![TownshipLeader],
-        Event::Confirm { .. } => vec![DistrictBureau],
-        Event::Publish | Event::ExtendTimeLimit { .. } => vec![TownshipClerk, TownshipLeader],
-        Event::Tick => vec![System],
+        Action::DeclareStaffRelative { .. }
+        | Action::ObjectToFindings { .. }
+        | Action::Withdraw { .. } => vec![Applicant, Agent],
+        Action::ObjectToPublicity { .. } => vec![Applicant, Agent, VillageHelper, TownshipClerk],
+        Action::Confirm { .. } if case.delegated => vec![TownshipLeader],
+        Action::Confirm { .. } => vec![DistrictBureau],
+        Action::Publish | Action::ExtendTimeLimit { .. } => vec![TownshipClerk, TownshipLeader],
+        Action::Tick => vec![System],
     }
 }
 
-fn check_actor(case: &Case, actor: &Actor, event: &Event) -> Result<(), WorkflowError> {
+fn check_actor(case: &Case, actor: &Actor, event: &Action) -> Result<(), WorkflowError> {
     let required = required_roles(case, event);
     if !required.contains(&actor.role) {
         return Err(WorkflowError::WrongRole {
@@ -1848,7 +1886,7 @@ fn check_actor(case: &Case, actor: &Actor, event: &Event) -> Result<(), Workflow
 }
 
 /// Checks that the case has done exactly `needed` main-line steps.
-fn at_step(case: &Case, event: &Event, needed: u8) -> Result<(), WorkflowError> {
+fn at_step(case: &Case, event: &Action, needed: u8) -> Result<(), WorkflowError> {
     let done = case.state.progress();
     if done < needed {
         Err(WorkflowError::MissingStep {
@@ -1865,7 +1903,7 @@ fn at_step(case: &Case, event: &Event, needed: u8) -> Result<(), WorkflowError> 
     }
 }
 
-fn not_in_state(case: &Case, event: &Event) -> WorkflowError {
+fn not_in_state(case: &Case, event: &Action) -> WorkflowError {
     WorkflowError::NotInState {
         event: event.label(),
         state: case.state,
@@ -1943,13 +1981,13 @@ fn after_supply(c: &mut Case, today: NaiveDate, cal: &Calendar, fx: &mut Vec<Eff
 fn apply(
     c: &mut Case,
     actor: &Actor,
-    event: &Event,
+    event: &Action,
     today: NaiveDate,
     cal: &Calendar,
     fx: &mut Vec<Effect>,
 ) -> Result<(), WorkflowError> {
     match event {
-        Event::Accept => {
+        Action::Accept => {
             if c.state == CaseState::AwaitingMaterials {
                 return Err(incomplete(c, today));
             }
@@ -1969,7 +2007,7 @@ fn apply(
                 Notice::Accepted { investigation_due },
             );
         }
-        Event::NotifyMissingMaterials {
+        Action::NotifyMissingMaterials {
             deadline,
             unusable,
             note,
@@ -2022,7 +2060,7 @@ fn apply(
             });
             c.state = CaseState::AwaitingMaterials;
         }
-        Event::SupplyMaterials { materials } => {
+        Action::SupplyMaterials { materials } => {
             before_acceptance(c, event, today)?;
             for m in materials {
                 if !is_sha256_hex(&m.sha256) {
@@ -2036,13 +2074,13 @@ fn apply(
             c.application.materials.extend(materials.iter().cloned());
             after_supply(c, today, cal, fx);
         }
-        Event::SignAuthorization { signer } => {
+        Action::SignAuthorization { signer } => {
             before_acceptance(c, event, today)?;
             c.application.check_signer(signer, today)?;
             c.application.signatures.insert(signer.clone());
             after_supply(c, today, cal, fx);
         }
-        Event::DeclareStaffRelative { relative } => {
+        Action::DeclareStaffRelative { relative } => {
             if c.state.is_decided() {
                 return Err(not_in_state(c, event));
             }
@@ -2060,13 +2098,13 @@ fn apply(
                 Notice::RelativeDeclarationToFile,
             );
         }
-        Event::FileRelativesDeclaration => {
+        Action::FileRelativesDeclaration => {
             if !c.relatives_pending() {
                 return Err(WorkflowError::NothingToFile);
             }
             c.relatives_filed = c.application.staff_relatives.len();
         }
-        Event::StartInvestigation => {
+        Action::StartInvestigation => {
             at_step(c, event, 1)?;
             let accepted = c.accepted_on.expect("accepted");
             let due = cal
@@ -2077,7 +2115,7 @@ fn apply(
             c.state = CaseState::Investigating;
             notify(fx, Recipient::Applicant, Notice::InvestigationStarted);
         }
-        Event::RecordFindings {
+        Action::RecordFindings {
             eligible,
             summary,
             per_capita_income,
@@ -2108,7 +2146,7 @@ fn apply(
                 );
             }
         }
-        Event::ObjectToFindings {
+        Action::ObjectToFindings {
             statement,
             evidence,
             needs_help,
@@ -2146,7 +2184,7 @@ fn apply(
                 },
             );
         }
-        Event::ProposeInitialOpinion {
+        Action::ProposeInitialOpinion {
             include,
             amount,
             method,
@@ -2209,7 +2247,7 @@ fn apply(
                 Notice::PublicityPosted { round, until },
             );
         }
-        Event::ObjectToPublicity { statement } => {
+        Action::ObjectToPublicity { statement } => {
             match c.state {
                 CaseState::InPublicity => {}
                 CaseState::PublicityEnded | CaseState::AwaitingDistrict => {
@@ -2242,7 +2280,7 @@ fn apply(
             c.state = CaseState::PublicityObjected;
             notify(fx, Recipient::TownshipClerk, Notice::PublicityObjected);
         }
-        Event::Reinvestigate | Event::StartDemocraticAppraisal => {
+        Action::Reinvestigate | Action::StartDemocraticAppraisal => {
             if c.state != CaseState::PublicityObjected {
                 if matches!(c.state, CaseState::InPublicity | CaseState::PublicityEnded) {
                     return Err(WorkflowError::NoObjection {
@@ -2257,7 +2295,7 @@ fn apply(
                 }
                 return Err(not_in_state(c, event));
             }
-            if matches!(event, Event::Reinvestigate) {
+            if matches!(event, Action::Reinvestigate) {
                 c.state = CaseState::Investigating;
             } else {
                 c.appraisals.push(Appraisal {
@@ -2268,7 +2306,7 @@ fn apply(
                 c.state = CaseState::Appraising;
             }
         }
-        Event::RecordAppraisal { summary } => {
+        Action::RecordAppraisal { summary } => {
             if c.state != CaseState::Appraising {
                 if c.state == CaseState::PublicityObjected {
                     return Err(WorkflowError::MissingStep {
@@ -2284,14 +2322,14 @@ fn apply(
             a.summary = summary.clone();
             c.state = CaseState::Appraised;
         }
-        Event::ConcludePublicity => {
+        Action::ConcludePublicity => {
             at_step(c, event, 4)?;
             if c.state != CaseState::InPublicity {
                 return Err(not_in_state(c, event));
             }
             conclude_publicity(c, today, fx)?;
         }
-        Event::ReportToDistrict => {
+        Action::ReportToDistrict => {
             if c.delegated {
                 return Err(WorkflowError::DelegatedTownship);
             }
@@ -2307,7 +2345,7 @@ fn apply(
                 Notice::ReportedForDecision { decision_due },
             );
         }
-        Event::Confirm {
+        Action::Confirm {
             approve,
             amount,
             reasons,
@@ -2374,7 +2412,7 @@ fn apply(
                 );
             }
         }
-        Event::Publish => {
+        Action::Publish => {
             at_step(c, event, 7)?;
             let h = &c.application.household;
             let notice = PublicNotice {
@@ -2388,7 +2426,7 @@ fn apply(
             c.closed_on = Some(today);
             c.state = CaseState::Published;
         }
-        Event::ExtendTimeLimit { reason, note } => {
+        Action::ExtendTimeLimit { reason, note } => {
             if c.accepted_on.is_none() {
                 return Err(WorkflowError::MissingStep {
                     event: event.label(),
@@ -2427,7 +2465,7 @@ fn apply(
                 },
             );
         }
-        Event::Withdraw { .. } => {
+        Action::Withdraw { .. } => {
             if c.state.is_decided() {
                 return Err(not_in_state(c, event));
             }
@@ -2435,7 +2473,7 @@ fn apply(
             c.closed_on = Some(today);
             notify(fx, Recipient::TownshipClerk, Notice::Withdrawn);
         }
-        Event::Tick => tick(c, today, cal, fx)?,
+        Action::Tick => tick(c, today, cal, fx)?,
     }
     Ok(())
 }
@@ -2448,7 +2486,7 @@ fn incomplete(c: &Case, today: NaiveDate) -> WorkflowError {
     }
 }
 
-fn before_acceptance(c: &Case, event: &Event, today: NaiveDate) -> Result<(), WorkflowError> {
+fn before_acceptance(c: &Case, event: &Action, today: NaiveDate) -> Result<(), WorkflowError> {
     match c.state {
         CaseState::Submitted => Ok(()),
         CaseState::AwaitingMaterials => {

@@ -42,8 +42,8 @@ fn system() -> Actor {
     Actor::system()
 }
 
-fn findings(eligible: bool) -> Event {
-    Event::RecordFindings {
+fn findings(eligible: bool) -> Action {
+    Action::RecordFindings {
         eligible,
         summary: if eligible {
             "入户调查：人均月收入 260 元，低于标准".into()
@@ -55,8 +55,8 @@ fn findings(eligible: bool) -> Event {
     }
 }
 
-fn opinion(include: bool) -> Event {
-    Event::ProposeInitialOpinion {
+fn opinion(include: bool) -> Action {
+    Action::ProposeInitialOpinion {
         include,
         amount: include.then_some(Money::yuan(620)),
         method: ReviewMethod::NoDispute,
@@ -69,8 +69,8 @@ fn opinion(include: bool) -> Event {
     }
 }
 
-fn approve() -> Event {
-    Event::Confirm {
+fn approve() -> Action {
+    Action::Confirm {
         approve: true,
         amount: Some(Money::yuan(620)),
         reasons: String::new(),
@@ -78,8 +78,8 @@ fn approve() -> Event {
     }
 }
 
-fn refuse(reasons: &str) -> Event {
-    Event::Confirm {
+fn refuse(reasons: &str) -> Action {
+    Action::Confirm {
         approve: false,
         amount: None,
         reasons: reasons.into(),
@@ -87,35 +87,35 @@ fn refuse(reasons: &str) -> Event {
     }
 }
 
-fn object_findings() -> Event {
-    Event::ObjectToFindings {
+fn object_findings() -> Action {
+    Action::ObjectToFindings {
         statement: "儿子已失业，无赡养能力".into(),
         evidence: vec![digest(11)],
         needs_help: false,
     }
 }
 
-fn object_publicity() -> Event {
-    Event::ObjectToPublicity {
+fn object_publicity() -> Action {
+    Action::ObjectToPublicity {
         statement: "邻居反映其家中有经营性车辆".into(),
     }
 }
 
-fn extend(reason: ExtensionReason) -> Event {
-    Event::ExtendTimeLimit {
+fn extend(reason: ExtensionReason) -> Action {
+    Action::ExtendTimeLimit {
         reason,
         note: "详细情况".into(),
     }
 }
 
-fn withdraw() -> Event {
-    Event::Withdraw {
+fn withdraw() -> Action {
+    Action::Withdraw {
         reason: String::new(),
     }
 }
 
-fn supply(kind: Material) -> Event {
-    Event::SupplyMaterials {
+fn supply(kind: Material) -> Action {
+    Action::SupplyMaterials {
         materials: vec![supplied(kind)],
     }
 }
@@ -124,8 +124,8 @@ fn husband() -> IdNumber {
     make_id("500102", "19550611", 131)
 }
 
-fn notify_missing(deadline: &str) -> Event {
-    Event::NotifyMissingMaterials {
+fn notify_missing(deadline: &str) -> Action {
+    Action::NotifyMissingMaterials {
         deadline: d(deadline),
         unusable: vec![],
         note: String::new(),
@@ -184,24 +184,29 @@ impl Flow {
     fn try_do(
         &mut self,
         actor: &Actor,
-        event: Event,
+        event: Action,
         on: &str,
     ) -> Result<Vec<Effect>, WorkflowError> {
-        let (c, fx) = next(&self.case, actor, &event, at(on), &self.cal)?;
+        let (c, fx) = next(
+            &self.case,
+            &Event::new(actor.clone(), event),
+            at(on),
+            &self.cal,
+        )?;
         self.case = c;
         self.effects = fx.clone();
         self.day = on.into();
         Ok(fx)
     }
 
-    fn run(&mut self, actor: &Actor, event: Event, on: &str) -> Vec<Effect> {
+    fn run(&mut self, actor: &Actor, event: Action, on: &str) -> Vec<Effect> {
         let name = event.name();
         self.try_do(actor, event, on)
             .unwrap_or_else(|e| panic!("{name} on {on}: {e}"))
     }
 
     /// Like `try_do` on the day of the last event, and checks the case is unchanged on error.
-    fn attempt(&mut self, actor: &Actor, event: Event) -> Result<Vec<Effect>, WorkflowError> {
+    fn attempt(&mut self, actor: &Actor, event: Action) -> Result<Vec<Effect>, WorkflowError> {
         let before = self.case.clone();
         let day = self.day.clone();
         let r = self.try_do(actor, event, &day);
@@ -232,25 +237,25 @@ impl Flow {
 /// Drives a fresh case (submitted Monday 2026-03-02) along the plain path to `target`.
 fn to_state(delegated: bool, target: CaseState) -> Flow {
     let mut f = Flow::new(delegated, "2026-03-02");
-    let steps: Vec<(Actor, Event, &str)> = vec![
-        (clerk(), Event::Accept, "2026-03-03"),
-        (clerk(), Event::StartInvestigation, "2026-03-04"),
+    let steps: Vec<(Actor, Action, &str)> = vec![
+        (clerk(), Action::Accept, "2026-03-03"),
+        (clerk(), Action::StartInvestigation, "2026-03-04"),
         (clerk(), findings(true), "2026-03-05"),
         (clerk(), opinion(true), "2026-03-06"),
-        (clerk(), Event::ConcludePublicity, "2026-03-16"),
-        (clerk(), Event::ReportToDistrict, "2026-03-16"),
+        (clerk(), Action::ConcludePublicity, "2026-03-16"),
+        (clerk(), Action::ReportToDistrict, "2026-03-16"),
         (
             if delegated { leader() } else { district() },
             approve(),
             "2026-03-17",
         ),
-        (clerk(), Event::Publish, "2026-03-18"),
+        (clerk(), Action::Publish, "2026-03-18"),
     ];
     for (actor, event, on) in steps {
         if f.state() == target {
             break;
         }
-        if delegated && matches!(event, Event::ReportToDistrict) {
+        if delegated && matches!(event, Action::ReportToDistrict) {
             continue;
         }
         f.run(&actor, event, on);
@@ -285,7 +290,7 @@ fn delegated_township_from_application_to_publication() {
             }
         )]
     );
-    let fx = f.run(&clerk(), Event::Accept, "2026-03-03");
+    let fx = f.run(&clerk(), Action::Accept, "2026-03-03");
     assert_eq!(
         notices(&fx),
         [(
@@ -295,7 +300,7 @@ fn delegated_township_from_application_to_publication() {
             }
         )]
     );
-    f.run(&clerk(), Event::StartInvestigation, "2026-03-04");
+    f.run(&clerk(), Action::StartInvestigation, "2026-03-04");
     f.run(&clerk(), findings(true), "2026-03-05");
     assert_eq!(f.state(), CaseState::Investigated);
     let fx = f.run(&clerk(), opinion(true), "2026-03-06");
@@ -310,7 +315,7 @@ fn delegated_township_from_application_to_publication() {
         from: d("2026-03-06"),
         until: d("2026-03-13"),
     }));
-    let fx = f.run(&system(), Event::Tick, "2026-03-14");
+    let fx = f.run(&system(), Action::Tick, "2026-03-14");
     assert_eq!(f.state(), CaseState::PublicityEnded);
     assert_eq!(
         notices(&fx),
@@ -323,7 +328,7 @@ fn delegated_township_from_application_to_publication() {
         amount: Some(Money::yuan(620))
     }));
     assert!(!fx.iter().any(|e| matches!(e, Effect::DoneLate { .. })));
-    let fx = f.run(&leader(), Event::Publish, "2026-03-17");
+    let fx = f.run(&leader(), Action::Publish, "2026-03-17");
     assert_eq!(f.state(), CaseState::Published);
     assert_eq!(
         fx,
@@ -347,7 +352,7 @@ fn district_confirms_within_ten_working_days_when_not_delegated() {
         [(Recipient::TownshipClerk, Notice::ReadyForReport)]
     );
     // Reported Monday 2026-03-16: ten working days later is Monday 2026-03-30.
-    let fx = f.run(&clerk(), Event::ReportToDistrict, "2026-03-16");
+    let fx = f.run(&clerk(), Action::ReportToDistrict, "2026-03-16");
     assert_eq!(
         notices(&fx),
         [(
@@ -426,8 +431,8 @@ fn a_deadline_in_a_year_without_a_notice_is_flagged() {
 #[test]
 fn late_acceptance_is_recorded_and_overdue_reported_once() {
     let mut f = Flow::new(true, "2026-02-13");
-    assert!(f.run(&system(), Event::Tick, "2026-02-24").is_empty());
-    let fx = f.run(&system(), Event::Tick, "2026-02-25");
+    assert!(f.run(&system(), Action::Tick, "2026-02-24").is_empty());
+    let fx = f.run(&system(), Action::Tick, "2026-02-25");
     assert_eq!(
         fx,
         [Effect::Overdue {
@@ -436,13 +441,13 @@ fn late_acceptance_is_recorded_and_overdue_reported_once() {
         }]
     );
     let history = f.case.history.len();
-    assert!(f.run(&system(), Event::Tick, "2026-02-26").is_empty());
+    assert!(f.run(&system(), Action::Tick, "2026-02-26").is_empty());
     assert_eq!(
         f.case.history.len(),
         history,
         "an idle tick leaves no trace"
     );
-    let fx = f.run(&clerk(), Event::Accept, "2026-02-26");
+    let fx = f.run(&clerk(), Action::Accept, "2026-02-26");
     assert!(fx.contains(&Effect::DoneLate {
         deadline: DeadlineKind::Acceptance,
         due: d("2026-02-24"),
@@ -459,7 +464,7 @@ fn one_notice_lists_everything_missing() {
     let mut f = Flow::submit(incomplete_application(), true, "2026-03-02");
     let fx = f.run(
         &clerk(),
-        Event::NotifyMissingMaterials {
+        Action::NotifyMissingMaterials {
             deadline: d("2026-03-13"),
             unusable: vec![Material::HouseholdRegister],
             note: "户口簿照片不清晰".into(),
@@ -485,8 +490,8 @@ fn one_notice_lists_everything_missing() {
 
 #[rstest]
 #[case::second_notice(notify_missing("2026-03-20"), "second_missing_materials_notice")]
-#[case::accept_incomplete(Event::Accept, "incomplete")]
-fn after_the_notice_only_the_household_can_move(#[case] event: Event, #[case] code: &str) {
+#[case::accept_incomplete(Action::Accept, "incomplete")]
+fn after_the_notice_only_the_household_can_move(#[case] event: Action, #[case] code: &str) {
     let mut f = Flow::submit(incomplete_application(), true, "2026-03-02");
     f.run(&clerk(), notify_missing("2026-03-13"), "2026-03-03");
     let e = f.attempt(&clerk(), event).unwrap_err();
@@ -505,7 +510,7 @@ fn supplying_everything_restarts_the_acceptance_period() {
     assert_eq!(f.state(), CaseState::AwaitingMaterials);
     let fx = f.run(
         &helper(),
-        Event::SignAuthorization { signer: husband() },
+        Action::SignAuthorization { signer: husband() },
         "2026-03-06",
     );
     assert_eq!(f.state(), CaseState::Submitted);
@@ -528,9 +533,9 @@ fn supplying_everything_restarts_the_acceptance_period() {
         .attempt(&clerk(), notify_missing("2026-03-20"))
         .unwrap_err();
     assert_eq!(e.code(), "second_missing_materials_notice");
-    f.run(&clerk(), Event::Accept, "2026-03-09");
+    f.run(&clerk(), Action::Accept, "2026-03-09");
     // A tick after the old deadline does not abandon an accepted case.
-    f.run(&system(), Event::Tick, "2026-03-16");
+    f.run(&system(), Action::Tick, "2026-03-16");
     assert_eq!(f.state(), CaseState::Accepted);
 }
 
@@ -545,7 +550,7 @@ fn not_supplied_by_the_deadline_is_deemed_abandoned(
     let mut f = Flow::submit(incomplete_application(), true, "2026-03-02");
     f.run(&clerk(), notify_missing("2026-03-13"), "2026-03-03");
     f.run(&applicant(), supply(Material::IncomeProof), "2026-03-05");
-    let fx = f.run(&system(), Event::Tick, tick_on);
+    let fx = f.run(&system(), Action::Tick, tick_on);
     assert_eq!(f.state(), state);
     if state == CaseState::Abandoned {
         assert_eq!(
@@ -587,8 +592,8 @@ fn materials_after_the_deadline_are_refused() {
     notify_missing("2026-03-03"),
     "deadline_not_after_today"
 )]
-#[case::accept_without_notice(incomplete_application(), Event::Accept, "incomplete")]
-fn notice_rules(#[case] app: Application, #[case] event: Event, #[case] code: &str) {
+#[case::accept_without_notice(incomplete_application(), Action::Accept, "incomplete")]
+fn notice_rules(#[case] app: Application, #[case] event: Action, #[case] code: &str) {
     let mut f = Flow::submit(app, true, "2026-03-02");
     let e = f.try_do(&clerk(), event, "2026-03-03").unwrap_err();
     assert_eq!(e.code(), code, "{e}");
@@ -597,7 +602,9 @@ fn notice_rules(#[case] app: Application, #[case] event: Event, #[case] code: &s
 #[test]
 fn incomplete_acceptance_says_to_send_the_notice() {
     let mut f = Flow::submit(incomplete_application(), true, "2026-03-02");
-    let e = f.try_do(&clerk(), Event::Accept, "2026-03-03").unwrap_err();
+    let e = f
+        .try_do(&clerk(), Action::Accept, "2026-03-03")
+        .unwrap_err();
     assert_eq!(
         e.to_string(),
         "the application is incomplete (家庭收入情况证明; 1 authorization(s) unsigned): send the missing-materials notice (一次性告知) instead"
@@ -634,8 +641,8 @@ fn a_staff_relative_must_be_filed_before_the_initial_opinion() {
         notices(&f.effects)
             .contains(&(Recipient::TownshipClerk, Notice::RelativeDeclarationToFile))
     );
-    f.run(&clerk(), Event::Accept, "2026-03-03");
-    f.run(&clerk(), Event::StartInvestigation, "2026-03-03");
+    f.run(&clerk(), Action::Accept, "2026-03-03");
+    f.run(&clerk(), Action::StartInvestigation, "2026-03-03");
     f.run(&clerk(), findings(true), "2026-03-05");
     let e = f.attempt(&clerk(), opinion(true)).unwrap_err();
     assert_eq!(
@@ -649,11 +656,11 @@ fn a_staff_relative_must_be_filed_before_the_initial_opinion() {
         e.to_string(),
         "初审 (propose_initial_opinion) cannot come yet: 近亲属申明备案登记 (filing the close-relative declaration) must be done first"
     );
-    f.run(&clerk(), Event::FileRelativesDeclaration, "2026-03-05");
+    f.run(&clerk(), Action::FileRelativesDeclaration, "2026-03-05");
     assert_eq!(f.case.relatives_filed, 1);
     f.run(&clerk(), opinion(true), "2026-03-05");
     let e = f
-        .attempt(&clerk(), Event::FileRelativesDeclaration)
+        .attempt(&clerk(), Action::FileRelativesDeclaration)
         .unwrap_err();
     assert_eq!(e, WorkflowError::NothingToFile);
 }
@@ -663,7 +670,7 @@ fn a_late_declaration_blocks_confirmation_until_filed() {
     let mut f = to_state(true, CaseState::InPublicity);
     let fx = f.run(
         &applicant(),
-        Event::DeclareStaffRelative {
+        Action::DeclareStaffRelative {
             relative: relative(),
         },
         "2026-03-09",
@@ -672,7 +679,7 @@ fn a_late_declaration_blocks_confirmation_until_filed() {
         notices(&fx),
         [(Recipient::TownshipClerk, Notice::RelativeDeclarationToFile)]
     );
-    f.run(&clerk(), Event::ConcludePublicity, "2026-03-16");
+    f.run(&clerk(), Action::ConcludePublicity, "2026-03-16");
     let e = f.attempt(&leader(), approve()).unwrap_err();
     assert_eq!(
         e,
@@ -681,7 +688,7 @@ fn a_late_declaration_blocks_confirmation_until_filed() {
             missing: Step::RelativesFiling
         }
     );
-    f.run(&clerk(), Event::FileRelativesDeclaration, "2026-03-16");
+    f.run(&clerk(), Action::FileRelativesDeclaration, "2026-03-16");
     f.run(&leader(), approve(), "2026-03-16");
 }
 
@@ -704,7 +711,7 @@ fn investigation_starts_within_two_working_days(
     #[case] due: &str,
 ) {
     let mut f = Flow::new(true, received);
-    let fx = f.run(&clerk(), Event::Accept, accepted);
+    let fx = f.run(&clerk(), Action::Accept, accepted);
     assert_eq!(
         notices(&fx),
         [(
@@ -722,7 +729,7 @@ fn investigation_starts_within_two_working_days(
     );
     // Starting the day after the due day is recorded as late.
     let after = (d(due) + chrono::Days::new(1)).to_string();
-    let fx = f.run(&clerk(), Event::StartInvestigation, &after);
+    let fx = f.run(&clerk(), Action::StartInvestigation, &after);
     assert!(fx.contains(&Effect::DoneLate {
         deadline: DeadlineKind::InvestigationStart,
         due: d(due),
@@ -747,7 +754,7 @@ fn not_eligible_findings_are_notified_and_an_objection_leads_to_a_recheck() {
     );
     let fx = f.run(
         &applicant(),
-        Event::ObjectToFindings {
+        Action::ObjectToFindings {
             statement: "儿子已失业".into(),
             evidence: vec![],
             needs_help: true,
@@ -767,14 +774,14 @@ fn not_eligible_findings_are_notified_and_an_objection_leads_to_a_recheck() {
     assert_eq!(f.state(), CaseState::Investigated);
     // A re-checked case is disputed: a delegated leader confirms it in a meeting.
     f.run(&clerk(), opinion(true), "2026-03-10");
-    f.run(&clerk(), Event::ConcludePublicity, "2026-03-18");
+    f.run(&clerk(), Action::ConcludePublicity, "2026-03-18");
     assert_eq!(
         f.attempt(&leader(), approve()).unwrap_err(),
         WorkflowError::MeetingRequired
     );
     f.run(
         &leader(),
-        Event::Confirm {
+        Action::Confirm {
             approve: true,
             amount: Some(Money::yuan(620)),
             reasons: String::new(),
@@ -785,10 +792,10 @@ fn not_eligible_findings_are_notified_and_an_objection_leads_to_a_recheck() {
 }
 
 #[rstest]
-#[case::no_statement(Event::ObjectToFindings { statement: " ".into(), evidence: vec![digest(1)], needs_help: false }, "text_required")]
-#[case::no_evidence_no_help(Event::ObjectToFindings { statement: "不服".into(), evidence: vec![], needs_help: false }, "text_required")]
-#[case::bad_digest(Event::ObjectToFindings { statement: "不服".into(), evidence: vec!["xyz".into()], needs_help: false }, "bad_digest")]
-fn objections_need_substance(#[case] event: Event, #[case] code: &str) {
+#[case::no_statement(Action::ObjectToFindings { statement: " ".into(), evidence: vec![digest(1)], needs_help: false }, "text_required")]
+#[case::no_evidence_no_help(Action::ObjectToFindings { statement: "不服".into(), evidence: vec![], needs_help: false }, "text_required")]
+#[case::bad_digest(Action::ObjectToFindings { statement: "不服".into(), evidence: vec!["xyz".into()], needs_help: false }, "bad_digest")]
+fn objections_need_substance(#[case] event: Action, #[case] code: &str) {
     let mut f = to_state(true, CaseState::Investigating);
     f.run(&clerk(), findings(false), "2026-03-05");
     assert_eq!(f.attempt(&applicant(), event).unwrap_err().code(), code);
@@ -801,7 +808,7 @@ fn without_objection_a_not_eligible_case_goes_on_to_an_exclusion_and_a_written_r
     let e = f
         .attempt(
             &clerk(),
-            Event::ProposeInitialOpinion {
+            Action::ProposeInitialOpinion {
                 include: false,
                 amount: None,
                 method: ReviewMethod::NoDispute,
@@ -821,7 +828,7 @@ fn without_objection_a_not_eligible_case_goes_on_to_an_exclusion_and_a_written_r
             ..
         }
     )));
-    f.run(&clerk(), Event::ConcludePublicity, "2026-03-17");
+    f.run(&clerk(), Action::ConcludePublicity, "2026-03-17");
     assert_eq!(
         f.attempt(&leader(), refuse(" ")).unwrap_err().code(),
         "text_required"
@@ -838,7 +845,7 @@ fn without_objection_a_not_eligible_case_goes_on_to_an_exclusion_and_a_written_r
         )]
     );
     assert_eq!(
-        f.attempt(&clerk(), Event::Publish).unwrap_err(),
+        f.attempt(&clerk(), Action::Publish).unwrap_err(),
         WorkflowError::Closed {
             state: CaseState::Refused
         }
@@ -879,12 +886,12 @@ fn the_initial_opinion_sets_the_amount(
         .map(|k| supplied(*k))
         .collect();
     let mut f = Flow::submit(app, true, "2026-03-02");
-    f.run(&clerk(), Event::Accept, "2026-03-03");
-    f.run(&clerk(), Event::StartInvestigation, "2026-03-03");
+    f.run(&clerk(), Action::Accept, "2026-03-03");
+    f.run(&clerk(), Action::StartInvestigation, "2026-03-03");
     f.run(&clerk(), findings(true), "2026-03-04");
     let r = f.attempt(
         &clerk(),
-        Event::ProposeInitialOpinion {
+        Action::ProposeInitialOpinion {
             include,
             amount,
             method: ReviewMethod::ReviewMeeting,
@@ -902,8 +909,8 @@ fn the_initial_opinion_sets_the_amount(
 #[case::plain("2026-03-06", "2026-03-13")]
 fn publicity_lasts_seven_calendar_days(#[case] posted: &str, #[case] ends: &str) {
     let mut f = Flow::new(true, "2023-03-01");
-    f.run(&clerk(), Event::Accept, "2023-03-02");
-    f.run(&clerk(), Event::StartInvestigation, "2023-03-02");
+    f.run(&clerk(), Action::Accept, "2023-03-02");
+    f.run(&clerk(), Action::StartInvestigation, "2023-03-02");
     f.run(&clerk(), findings(true), "2023-03-03");
     f.run(&clerk(), opinion(true), posted);
     let p = f.case.current_publicity().unwrap().clone();
@@ -912,7 +919,7 @@ fn publicity_lasts_seven_calendar_days(#[case] posted: &str, #[case] ends: &str)
     assert_eq!((dl.unit, dl.allowed, dl.left), (DayUnit::Calendar, 7, 7));
     // On the last day it is still running, and objections are still taken.
     assert_eq!(
-        f.try_do(&clerk(), Event::ConcludePublicity, ends)
+        f.try_do(&clerk(), Action::ConcludePublicity, ends)
             .unwrap_err(),
         WorkflowError::PublicityRunning { until: d(ends) }
     );
@@ -931,7 +938,7 @@ fn publicity_lasts_seven_calendar_days(#[case] posted: &str, #[case] ends: &str)
             .unwrap_err(),
         WorkflowError::PublicityOver { ended: d(ends) }
     );
-    f.run(&clerk(), Event::ConcludePublicity, &next_day);
+    f.run(&clerk(), Action::ConcludePublicity, &next_day);
     assert_eq!(f.state(), CaseState::PublicityEnded);
     assert_eq!(
         f.attempt(&applicant(), object_publicity()).unwrap_err(),
@@ -940,10 +947,10 @@ fn publicity_lasts_seven_calendar_days(#[case] posted: &str, #[case] ends: &str)
 }
 
 #[rstest]
-#[case::reinvestigation(Event::Reinvestigate, CaseState::Investigating)]
-#[case::democratic_appraisal(Event::StartDemocraticAppraisal, CaseState::Appraising)]
+#[case::reinvestigation(Action::Reinvestigate, CaseState::Investigating)]
+#[case::democratic_appraisal(Action::StartDemocraticAppraisal, CaseState::Appraising)]
 fn an_objection_leads_to_a_new_opinion_and_a_second_publicity(
-    #[case] response: Event,
+    #[case] response: Action,
     #[case] state: CaseState,
 ) {
     let mut f = to_state(true, CaseState::InPublicity);
@@ -955,7 +962,7 @@ fn an_objection_leads_to_a_new_opinion_and_a_second_publicity(
     assert!(f.case.publicities[0].objected);
     // The posting is interrupted: nothing to conclude, nothing to confirm.
     assert_eq!(
-        f.attempt(&clerk(), Event::ConcludePublicity)
+        f.attempt(&clerk(), Action::ConcludePublicity)
             .unwrap_err()
             .code(),
         "not_in_state"
@@ -963,7 +970,7 @@ fn an_objection_leads_to_a_new_opinion_and_a_second_publicity(
     assert_eq!(
         f.attempt(
             &clerk(),
-            Event::RecordAppraisal {
+            Action::RecordAppraisal {
                 summary: "x".into()
             }
         )
@@ -979,14 +986,14 @@ fn an_objection_leads_to_a_new_opinion_and_a_second_publicity(
         f.run(&clerk(), findings(true), "2026-03-12");
     } else {
         assert_eq!(
-            f.attempt(&clerk(), Event::RecordAppraisal { summary: "".into() })
+            f.attempt(&clerk(), Action::RecordAppraisal { summary: "".into() })
                 .unwrap_err()
                 .code(),
             "text_required"
         );
         f.run(
             &clerk(),
-            Event::RecordAppraisal {
+            Action::RecordAppraisal {
                 summary: "民主评议：车辆系亲属所有，维持纳入".into(),
             },
             "2026-03-12",
@@ -1002,7 +1009,7 @@ fn an_objection_leads_to_a_new_opinion_and_a_second_publicity(
         }
     }));
     assert_eq!(f.case.opinions.len(), 2);
-    f.run(&system(), Event::Tick, "2026-03-20");
+    f.run(&system(), Action::Tick, "2026-03-20");
     assert_eq!(f.state(), CaseState::PublicityEnded);
     assert_eq!(
         f.attempt(&leader(), approve()).unwrap_err(),
@@ -1011,9 +1018,9 @@ fn an_objection_leads_to_a_new_opinion_and_a_second_publicity(
 }
 
 #[rstest]
-#[case::reinvestigate(Event::Reinvestigate)]
-#[case::appraisal(Event::StartDemocraticAppraisal)]
-fn reinvestigation_needs_an_objection(#[case] event: Event) {
+#[case::reinvestigate(Action::Reinvestigate)]
+#[case::appraisal(Action::StartDemocraticAppraisal)]
+fn reinvestigation_needs_an_objection(#[case] event: Action) {
     let mut f = to_state(true, CaseState::InPublicity);
     let e = f.attempt(&clerk(), event).unwrap_err();
     assert_eq!(e.code(), "no_objection");
@@ -1025,10 +1032,10 @@ fn reinvestigation_needs_an_objection(#[case] event: Event) {
 // ---------------------------------------------------------------------------------------------
 
 #[rstest]
-#[case::approve_without_amount(Event::Confirm { approve: true, amount: None, reasons: String::new(), review_meeting: false }, "amount_required")]
-#[case::refuse_with_amount(Event::Confirm { approve: false, amount: Some(Money::yuan(1)), reasons: "r".into(), review_meeting: false }, "amount_not_allowed")]
+#[case::approve_without_amount(Action::Confirm { approve: true, amount: None, reasons: String::new(), review_meeting: false }, "amount_required")]
+#[case::refuse_with_amount(Action::Confirm { approve: false, amount: Some(Money::yuan(1)), reasons: "r".into(), review_meeting: false }, "amount_not_allowed")]
 #[case::refuse_without_reasons(refuse(""), "text_required")]
-fn confirmation_rules(#[case] event: Event, #[case] code: &str) {
+fn confirmation_rules(#[case] event: Action, #[case] code: &str) {
     let mut f = to_state(true, CaseState::PublicityEnded);
     assert_eq!(f.attempt(&leader(), event).unwrap_err().code(), code);
 }
@@ -1037,7 +1044,7 @@ fn confirmation_rules(#[case] event: Event, #[case] code: &str) {
 fn a_delegated_township_has_nothing_to_report() {
     let mut f = to_state(true, CaseState::PublicityEnded);
     assert_eq!(
-        f.attempt(&clerk(), Event::ReportToDistrict).unwrap_err(),
+        f.attempt(&clerk(), Action::ReportToDistrict).unwrap_err(),
         WorkflowError::DelegatedTownship
     );
 }
@@ -1056,12 +1063,12 @@ fn the_district_decides_within_ten_working_days(#[case] reported: &str, #[case] 
     let r = d(reported);
     let day = |n: u64| (r - chrono::Days::new(n)).to_string();
     let mut f = Flow::new(false, &day(14));
-    f.run(&clerk(), Event::Accept, &day(13));
-    f.run(&clerk(), Event::StartInvestigation, &day(13));
+    f.run(&clerk(), Action::Accept, &day(13));
+    f.run(&clerk(), Action::StartInvestigation, &day(13));
     f.run(&clerk(), findings(true), &day(12));
     f.run(&clerk(), opinion(true), &day(11));
-    f.run(&clerk(), Event::ConcludePublicity, &day(3));
-    f.run(&clerk(), Event::ReportToDistrict, reported);
+    f.run(&clerk(), Action::ConcludePublicity, &day(3));
+    f.run(&clerk(), Action::ReportToDistrict, reported);
     assert_eq!(
         f.deadline(DeadlineKind::DistrictDecision, reported).due,
         d(due)
@@ -1104,7 +1111,7 @@ fn total_time_limits(
     #[case] due: &str,
 ) {
     let mut f = Flow::new(delegated, received);
-    f.run(&clerk(), Event::Accept, accepted);
+    f.run(&clerk(), Action::Accept, accepted);
     if let Some(r) = extension {
         let fx = f.run(&clerk(), extend(r), accepted);
         assert!(notices(&fx).contains(&(
@@ -1162,7 +1169,7 @@ fn total_deadline_colour_over_time(
 #[test]
 fn overdue_total_is_reported_once_and_again_after_an_extension() {
     let mut f = to_state(true, CaseState::Investigated);
-    let fx = f.run(&system(), Event::Tick, "2026-04-01");
+    let fx = f.run(&system(), Action::Tick, "2026-04-01");
     assert_eq!(
         fx,
         [Effect::Overdue {
@@ -1170,7 +1177,7 @@ fn overdue_total_is_reported_once_and_again_after_an_extension() {
             due: d("2026-03-31")
         }]
     );
-    assert!(f.run(&system(), Event::Tick, "2026-04-02").is_empty());
+    assert!(f.run(&system(), Action::Tick, "2026-04-02").is_empty());
     f.run(
         &clerk(),
         extend(ExtensionReason::SeparatedResidence),
@@ -1182,7 +1189,7 @@ fn overdue_total_is_reported_once_and_again_after_an_extension() {
         (dl.due, dl.left, dl.colour),
         (d("2026-04-29"), 18, DeadlineColour::Green)
     );
-    let fx = f.run(&system(), Event::Tick, "2026-05-06");
+    let fx = f.run(&system(), Action::Tick, "2026-05-06");
     assert_eq!(
         fx,
         [Effect::Overdue {
@@ -1223,7 +1230,7 @@ fn an_objection_justifies_one_extension_with_a_recorded_reason() {
     assert_eq!(
         f.attempt(
             &leader(),
-            Event::ExtendTimeLimit {
+            Action::ExtendTimeLimit {
                 reason: ExtensionReason::PublicityObjection,
                 note: "".into()
             }
@@ -1257,30 +1264,30 @@ fn an_objection_justifies_one_extension_with_a_recorded_reason() {
 // ---------------------------------------------------------------------------------------------
 
 #[rstest]
-#[case::applicant_accepts(true, applicant(), Event::Accept, vec![Role::TownshipClerk])]
-#[case::helper_accepts(true, helper(), Event::Accept, vec![Role::TownshipClerk])]
-#[case::leader_accepts(true, leader(), Event::Accept, vec![Role::TownshipClerk])]
-#[case::system_accepts(true, system(), Event::Accept, vec![Role::TownshipClerk])]
-#[case::helper_investigates(true, helper(), Event::StartInvestigation, vec![Role::TownshipClerk])]
+#[case::applicant_accepts(true, applicant(), Action::Accept, vec![Role::TownshipClerk])]
+#[case::helper_accepts(true, helper(), Action::Accept, vec![Role::TownshipClerk])]
+#[case::leader_accepts(true, leader(), Action::Accept, vec![Role::TownshipClerk])]
+#[case::system_accepts(true, system(), Action::Accept, vec![Role::TownshipClerk])]
+#[case::helper_investigates(true, helper(), Action::StartInvestigation, vec![Role::TownshipClerk])]
 #[case::applicant_records_findings(true, applicant(), findings(true), vec![Role::TownshipClerk])]
 #[case::helper_proposes(true, helper(), opinion(true), vec![Role::TownshipClerk])]
 #[case::clerk_confirms_delegated(true, clerk(), approve(), vec![Role::TownshipLeader])]
 #[case::district_confirms_delegated(true, district(), approve(), vec![Role::TownshipLeader])]
 #[case::leader_confirms_not_delegated(false, leader(), approve(), vec![Role::DistrictBureau])]
-#[case::clerk_ticks(true, clerk(), Event::Tick, vec![Role::System])]
+#[case::clerk_ticks(true, clerk(), Action::Tick, vec![Role::System])]
 #[case::clerk_objects_to_findings(true, clerk(), object_findings(), vec![Role::Applicant, Role::Agent])]
 #[case::clerk_withdraws(true, clerk(), withdraw(), vec![Role::Applicant, Role::Agent])]
-#[case::clerk_declares_relative(true, clerk(), Event::DeclareStaffRelative { relative: relative() }, vec![Role::Applicant, Role::Agent])]
+#[case::clerk_declares_relative(true, clerk(), Action::DeclareStaffRelative { relative: relative() }, vec![Role::Applicant, Role::Agent])]
 #[case::district_supplies(true, district(), supply(Material::IncomeProof), vec![Role::Applicant, Role::Agent, Role::VillageHelper])]
-#[case::clerk_signs(true, clerk(), Event::SignAuthorization { signer: husband() }, vec![Role::Applicant, Role::Agent, Role::VillageHelper])]
-#[case::applicant_publishes(true, applicant(), Event::Publish, vec![Role::TownshipClerk, Role::TownshipLeader])]
+#[case::clerk_signs(true, clerk(), Action::SignAuthorization { signer: husband() }, vec![Role::Applicant, Role::Agent, Role::VillageHelper])]
+#[case::applicant_publishes(true, applicant(), Action::Publish, vec![Role::TownshipClerk, Role::TownshipLeader])]
 #[case::helper_extends(true, helper(), extend(ExtensionReason::DifficultInvestigation), vec![Role::TownshipClerk, Role::TownshipLeader])]
 #[case::district_objects_to_publicity(true, district(), object_publicity(), vec![Role::Applicant, Role::Agent, Role::VillageHelper, Role::TownshipClerk])]
-#[case::applicant_reports(false, applicant(), Event::ReportToDistrict, vec![Role::TownshipClerk])]
+#[case::applicant_reports(false, applicant(), Action::ReportToDistrict, vec![Role::TownshipClerk])]
 fn acting_outside_ones_role_names_the_required_role(
     #[case] delegated: bool,
     #[case] actor: Actor,
-    #[case] event: Event,
+    #[case] event: Action,
     #[case] required: Vec<Role>,
 ) {
     let mut f = Flow::new(delegated, "2026-03-02");
@@ -1314,7 +1321,7 @@ fn role_error_message() {
 #[case::no_township(Actor::new(Role::TownshipClerk, "clerk-9"))]
 fn staff_act_only_in_their_own_township(#[case] actor: Actor) {
     let mut f = Flow::new(true, "2026-03-02");
-    let e = f.attempt(&actor, Event::Accept).unwrap_err();
+    let e = f.attempt(&actor, Action::Accept).unwrap_err();
     assert_eq!(e.code(), "wrong_township");
     assert!(e.to_string().contains(TOWNSHIP), "{e}");
 }
@@ -1350,7 +1357,13 @@ fn an_agent_acts_only_when_recorded() {
         &cal,
     )
     .unwrap();
-    let (case, _) = next(&case, &agent_actor(), &withdraw(), at("2026-03-03"), &cal).unwrap();
+    let (case, _) = next(
+        &case,
+        &Event::new(agent_actor(), withdraw()),
+        at("2026-03-03"),
+        &cal,
+    )
+    .unwrap();
     assert_eq!(case.state, CaseState::Withdrawn);
     assert_eq!(case.history[1].role, Role::Agent);
 }
@@ -1401,7 +1414,7 @@ fn a_type_not_yet_open_cannot_be_submitted() {
     CaseState::Submitted,
     true,
     clerk(),
-    Event::StartInvestigation,
+    Action::StartInvestigation,
     Step::Acceptance
 )]
 #[case::findings_before_acceptance(
@@ -1436,7 +1449,7 @@ fn a_type_not_yet_open_cannot_be_submitted() {
     CaseState::Submitted,
     true,
     clerk(),
-    Event::Publish,
+    Action::Publish,
     Step::Acceptance
 )]
 #[case::extend_before_acceptance(
@@ -1485,14 +1498,14 @@ fn a_type_not_yet_open_cannot_be_submitted() {
     CaseState::Investigated,
     true,
     clerk(),
-    Event::ConcludePublicity,
+    Action::ConcludePublicity,
     Step::InitialOpinion
 )]
 #[case::report_before_opinion(
     CaseState::Investigated,
     false,
     clerk(),
-    Event::ReportToDistrict,
+    Action::ReportToDistrict,
     Step::InitialOpinion
 )]
 #[case::objection_before_posting(
@@ -1506,7 +1519,7 @@ fn a_type_not_yet_open_cannot_be_submitted() {
     CaseState::Investigated,
     true,
     clerk(),
-    Event::StartDemocraticAppraisal,
+    Action::StartDemocraticAppraisal,
     Step::PublicityObjection
 )]
 #[case::leader_confirms_during_publicity(
@@ -1520,7 +1533,7 @@ fn a_type_not_yet_open_cannot_be_submitted() {
     CaseState::InPublicity,
     false,
     clerk(),
-    Event::ReportToDistrict,
+    Action::ReportToDistrict,
     Step::Publicity
 )]
 #[case::district_confirms_unreported(
@@ -1534,21 +1547,21 @@ fn a_type_not_yet_open_cannot_be_submitted() {
     CaseState::PublicityEnded,
     true,
     clerk(),
-    Event::Publish,
+    Action::Publish,
     Step::Confirmation
 )]
 #[case::publish_before_district(
     CaseState::AwaitingDistrict,
     false,
     clerk(),
-    Event::Publish,
+    Action::Publish,
     Step::Confirmation
 )]
 fn skipping_a_step_names_it(
     #[case] state: CaseState,
     #[case] delegated: bool,
     #[case] actor: Actor,
-    #[case] event: Event,
+    #[case] event: Action,
     #[case] missing: Step,
 ) {
     let mut f = to_state(delegated, state);
@@ -1559,21 +1572,21 @@ fn skipping_a_step_names_it(
 }
 
 #[rstest]
-#[case::accept_twice(CaseState::Accepted, clerk(), Event::Accept)]
+#[case::accept_twice(CaseState::Accepted, clerk(), Action::Accept)]
 #[case::notify_after_acceptance(CaseState::Accepted, clerk(), notify_missing("2026-04-30"))]
 #[case::supply_after_acceptance(
     CaseState::Investigating,
     applicant(),
     supply(Material::IncomeProof)
 )]
-#[case::start_twice(CaseState::Investigating, clerk(), Event::StartInvestigation)]
+#[case::start_twice(CaseState::Investigating, clerk(), Action::StartInvestigation)]
 #[case::withdraw_after_approval(CaseState::Approved, applicant(), withdraw())]
-#[case::declare_after_approval(CaseState::Approved, applicant(), Event::DeclareStaffRelative { relative: relative() })]
+#[case::declare_after_approval(CaseState::Approved, applicant(), Action::DeclareStaffRelative { relative: relative() })]
 #[case::object_to_eligible_findings(CaseState::Investigated, applicant(), object_findings())]
 fn steps_already_past_are_refused(
     #[case] state: CaseState,
     #[case] actor: Actor,
-    #[case] event: Event,
+    #[case] event: Action,
 ) {
     let mut f = to_state(true, state);
     let e = f.attempt(&actor, event).unwrap_err();
@@ -1596,7 +1609,7 @@ fn a_closed_case_takes_no_events_but_ticks_quietly() {
         }
     );
     let before = f.case.clone();
-    assert!(f.run(&system(), Event::Tick, "2026-06-01").is_empty());
+    assert!(f.run(&system(), Action::Tick, "2026-06-01").is_empty());
     assert_eq!(f.case, before);
 }
 
@@ -1604,7 +1617,7 @@ fn a_closed_case_takes_no_events_but_ticks_quietly() {
 fn the_clock_cannot_go_back() {
     let mut f = to_state(true, CaseState::Accepted);
     let e = f
-        .try_do(&clerk(), Event::StartInvestigation, "2026-03-02")
+        .try_do(&clerk(), Action::StartInvestigation, "2026-03-02")
         .unwrap_err();
     assert_eq!(e.code(), "clock_went_back");
 }
@@ -1635,7 +1648,7 @@ fn dates_are_china_dates() {
 #[test]
 fn publication_carries_name_size_and_amount_only() {
     let mut f = to_state(true, CaseState::Approved);
-    let fx = f.run(&clerk(), Event::Publish, "2026-03-18");
+    let fx = f.run(&clerk(), Action::Publish, "2026-03-18");
     let Effect::Publish(notice) = &fx[0] else {
         panic!("{fx:?}")
     };
@@ -1675,7 +1688,7 @@ fn the_case_round_trips_through_json_and_debug_masks_it() {
 }
 
 #[rstest]
-#[case(r#"{"type":"accept"}"#, Event::Accept)]
+#[case(r#"{"type":"accept"}"#, Action::Accept)]
 #[case(
     r#"{"type":"notify_missing_materials","deadline":"2026-03-13"}"#,
     notify_missing("2026-03-13")
@@ -1684,10 +1697,14 @@ fn the_case_round_trips_through_json_and_debug_masks_it() {
     r#"{"type":"extend_time_limit","reason":"separated_residence","note":"详细情况"}"#,
     extend(ExtensionReason::SeparatedResidence)
 )]
-#[case(r#"{"type":"tick"}"#, Event::Tick)]
-fn events_in_json(#[case] json: &str, #[case] event: Event) {
-    assert_eq!(serde_json::from_str::<Event>(json).unwrap(), event);
-    let again: Event = serde_json::from_str(&serde_json::to_string(&event).unwrap()).unwrap();
+#[case(r#"{"type":"tick"}"#, Action::Tick)]
+fn events_in_json(#[case] json: &str, #[case] action: Action) {
+    assert_eq!(serde_json::from_str::<Action>(json).unwrap(), action);
+    let event = Event::new(clerk(), action);
+    let text = serde_json::to_string(&event).unwrap();
+    let head = r#"{"actor":{"role":"township_clerk","account":"clerk-1","township":"500102001"},"action":{"type":"#;
+    assert!(text.starts_with(head), "{text}");
+    let again: Event = serde_json::from_str(&text).unwrap();
     assert_eq!(again, event);
 }
 
@@ -1725,17 +1742,17 @@ fn state_names_match_serde() {
 // No sequence of events includes a family without acceptance, investigation and confirmation
 // ---------------------------------------------------------------------------------------------
 
-fn event_pool(i: usize, today: NaiveDate) -> Event {
+fn event_pool(i: usize, today: NaiveDate) -> Action {
     let later = (today + chrono::Days::new(10)).to_string();
     match i {
-        0 => Event::Accept,
+        0 => Action::Accept,
         1 => notify_missing(&later),
         2 => supply(Material::IncomeProof),
-        3 => Event::SignAuthorization { signer: husband() },
-        4 => Event::StartInvestigation,
+        3 => Action::SignAuthorization { signer: husband() },
+        4 => Action::StartInvestigation,
         5 => findings(true),
         6 => findings(false),
-        7 => Event::ObjectToFindings {
+        7 => Action::ObjectToFindings {
             statement: "不服".into(),
             evidence: vec![],
             needs_help: true,
@@ -1743,30 +1760,30 @@ fn event_pool(i: usize, today: NaiveDate) -> Event {
         8 => opinion(true),
         9 => opinion(false),
         10 => object_publicity(),
-        11 => Event::Reinvestigate,
-        12 => Event::StartDemocraticAppraisal,
-        13 => Event::RecordAppraisal {
+        11 => Action::Reinvestigate,
+        12 => Action::StartDemocraticAppraisal,
+        13 => Action::RecordAppraisal {
             summary: "评议".into(),
         },
-        14 => Event::ConcludePublicity,
-        15 => Event::ReportToDistrict,
+        14 => Action::ConcludePublicity,
+        15 => Action::ReportToDistrict,
         16 => approve(),
-        17 => Event::Confirm {
+        17 => Action::Confirm {
             approve: true,
             amount: Some(Money::yuan(500)),
             reasons: String::new(),
             review_meeting: true,
         },
         18 => refuse("不符合条件"),
-        19 => Event::Publish,
+        19 => Action::Publish,
         20 => extend(ExtensionReason::DifficultInvestigation),
         21 => extend(ExtensionReason::PublicityObjection),
-        22 => Event::DeclareStaffRelative {
+        22 => Action::DeclareStaffRelative {
             relative: relative(),
         },
-        23 => Event::FileRelativesDeclaration,
+        23 => Action::FileRelativesDeclaration,
         24 => withdraw(),
-        _ => Event::Tick,
+        _ => Action::Tick,
     }
 }
 
@@ -1797,7 +1814,7 @@ proptest! {
             day = day + chrono::Days::new(advance);
             let actor = actor_pool(a);
             let event = event_pool(e, day);
-            match next(&case, &actor, &event, at(&day.to_string()), &cal) {
+            match next(&case, &Event::new(actor, event), at(&day.to_string()), &cal) {
                 Ok((c, _)) => case = c,
                 Err(err) => {
                     // Every refusal explains itself.
