@@ -714,7 +714,8 @@ pub struct Objection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewMethod {
-    /// A case without dispute, decided by the reviewers without a meeting.
+    /// A case without dispute, decided by the reviewers without a meeting (not allowed once the
+    /// case drew an objection or needed a re-check or appraisal).
     NoDispute,
     /// A review meeting (评审会).
     ReviewMeeting,
@@ -1472,6 +1473,11 @@ pub enum WorkflowError {
         "this case drew an objection or needed a re-check or appraisal: confirm it in a review meeting (评审会), not by the leader alone"
     )]
     MeetingRequired,
+    /// A disputed case presented as undisputed at the 初审.
+    #[error(
+        "this case drew an objection or needed a re-check or appraisal, so it is not undisputed: reach the 初审 in a review meeting (评审会)"
+    )]
+    DisputedCase,
     /// A report to the district in a delegated township.
     #[error(
         "this township has delegated authority: its leader confirms the case; there is nothing to report to the district"
@@ -1532,6 +1538,7 @@ impl WorkflowError {
             WorkflowError::ExtensionNotJustified { .. } => "extension_not_justified",
             WorkflowError::AlreadyExtended { .. } => "already_extended",
             WorkflowError::MeetingRequired => "meeting_required",
+            WorkflowError::DisputedCase => "disputed_case",
             WorkflowError::DelegatedTownship => "delegated_township",
             WorkflowError::NothingToFile => "nothing_to_file",
             WorkflowError::ClockWentBack { .. } => "clock_went_back",
@@ -2211,6 +2218,9 @@ fn apply(
                 return Err(WorkflowError::TextRequired {
                     what: "the reviewers of the initial opinion",
                 });
+            }
+            if c.is_disputed() && *method == ReviewMethod::NoDispute {
+                return Err(WorkflowError::DisputedCase);
             }
             c.opinions.push(InitialOpinion {
                 made_on: today,
