@@ -1,3 +1,4 @@
 //! Device-class traits and shared types for Jiuzhu Kiosk drivers. No I/O crates.
 pub mod fingerprint;
 pub mod idcard;
+pub mod printer;

@@ -1,0 +1,87 @@
+//! Sample documents shared by the printer tests.
+#![allow(dead_code)]
+
+use chrono::{NaiveDate, NaiveDateTime};
+use ed25519_dalek::SigningKey;
+use jiuzhu_core::api::AssistanceType;
+use jiuzhu_core::calendar::Calendar;
+use jiuzhu_core::id::{IdNumber, PersonName};
+use jiuzhu_core::proof::{self, ProofId, ProofPayload};
+use jiuzhu_drivers_api::printer::{ApplicationReceipt, Document, IdentityProofDoc, StaffSlip};
+use jiuzhu_printer::documents::plan_next_steps;
+
+pub fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+pub fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+    day(y, m, d).and_hms_opt(h, min, 0).unwrap()
+}
+
+pub fn district_key() -> SigningKey {
+    SigningKey::from_bytes(&[42; 32])
+}
+
+pub fn receipt() -> Document {
+    let submitted = at(2026, 3, 2, 9, 30);
+    let steps = plan_next_steps(submitted.date(), &Calendar::builtin(), false);
+    Document::ApplicationReceipt(ApplicationReceipt::new(
+        "SQ-500102-20260302-0017",
+        submitted,
+        "涪陵区江北街道",
+        &PersonName::new("张三丰").unwrap(),
+        vec![AssistanceType::Dibao, AssistanceType::Temporary],
+        steps,
+        "023-72222345",
+        "023-12345",
+    ))
+}
+
+pub fn proof_code() -> String {
+    let payload = ProofPayload::new(
+        ProofId([
+            0x01, 0x93, 0x8a, 0x10, 0x55, 0x21, 0x7c, 0x00, 0x80, 0x11, 0x22, 0x33, 0x44, 0x55,
+            0x66, 0x77,
+        ]),
+        &PersonName::new("欧阳春花").unwrap(),
+        &IdNumber::parse_at("11010519491231002X", day(2026, 1, 1)).unwrap(),
+        "500102001",
+        day(2026, 3, 2),
+        day(2027, 3, 1),
+        AssistanceType::Dibao,
+    );
+    proof::issue(&payload, &district_key()).unwrap()
+}
+
+pub fn identity_proof() -> Document {
+    Document::IdentityProof(IdentityProofDoc {
+        code: proof_code(),
+        township_name: "江北街道".into(),
+        issuer: "重庆市涪陵区民政局".into(),
+        verify_at: "https://jiuzhu.example.gov.cn/v1/public/proofs".into(),
+        hotline: "023-72222345".into(),
+    })
+}
+
+pub fn staff_slip() -> Document {
+    Document::StaffSlip(StaffSlip {
+        title: "一次性告知书".into(),
+        reference: Some("SQ-500102-20260302-0017".into()),
+        lines: vec![
+            ("申请人".into(), "张*".into()),
+            (
+                "缺少材料".into(),
+                "1. 户口簿复印件；2. 近六个月银行流水；3. 残疾证（如有）".into(),
+            ),
+            ("补交期限".into(), "2026-03-16 前".into()),
+        ],
+        printed_at: at(2026, 3, 2, 10, 5),
+        kiosk: "FL-JB-01".into(),
+    })
+}
+
+pub fn test_page() -> Document {
+    Document::TestPage {
+        printed_at: at(2026, 3, 2, 8, 0),
+    }
+}
