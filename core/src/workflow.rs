@@ -600,6 +600,16 @@ impl DeadlineColour {
             DeadlineColour::Overdue => "已超期",
         }
     }
+
+    /// English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            DeadlineColour::Green => "on track",
+            DeadlineColour::Amber => "due soon",
+            DeadlineColour::Red => "urgent",
+            DeadlineColour::Overdue => "overdue",
+        }
+    }
 }
 
 /// Whether a deadline counts working or calendar days.
@@ -610,6 +620,24 @@ pub enum DayUnit {
     Working,
     /// 自然日.
     Calendar,
+}
+
+impl DayUnit {
+    /// 工作日 / 自然日.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            DayUnit::Working => "工作日",
+            DayUnit::Calendar => "自然日",
+        }
+    }
+
+    /// working days / calendar days.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            DayUnit::Working => "working days",
+            DayUnit::Calendar => "calendar days",
+        }
+    }
 }
 
 /// One running deadline of a case, as of a given day.
@@ -690,6 +718,24 @@ pub enum ObjectionTarget {
     Publicity,
 }
 
+impl ObjectionTarget {
+    /// Chinese label.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            ObjectionTarget::Findings => "对调查结果有异议",
+            ObjectionTarget::Publicity => "公示有异议",
+        }
+    }
+
+    /// English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ObjectionTarget::Findings => "objection to the findings",
+            ObjectionTarget::Publicity => "objection to the publicity",
+        }
+    }
+}
+
 /// An objection, to the findings or to the 公示.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -719,6 +765,24 @@ pub enum ReviewMethod {
     NoDispute,
     /// A review meeting (评审会).
     ReviewMeeting,
+}
+
+impl ReviewMethod {
+    /// Chinese label.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            ReviewMethod::NoDispute => "无争议，不召开评审会",
+            ReviewMethod::ReviewMeeting => "召开评审会",
+        }
+    }
+
+    /// English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ReviewMethod::NoDispute => "undisputed, no meeting",
+            ReviewMethod::ReviewMeeting => "review meeting",
+        }
+    }
 }
 
 /// One 初审 opinion.
@@ -1160,6 +1224,28 @@ pub enum Recipient {
     TownshipLeader,
     /// The district bureau.
     DistrictBureau,
+}
+
+impl Recipient {
+    /// Chinese label.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Recipient::Applicant => "申请人",
+            Recipient::TownshipClerk => "乡镇（街道）民政办",
+            Recipient::TownshipLeader => "乡镇（街道）分管领导",
+            Recipient::DistrictBureau => "区民政局",
+        }
+    }
+
+    /// English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Recipient::Applicant => "applicant",
+            Recipient::TownshipClerk => "township clerks",
+            Recipient::TownshipLeader => "township leader",
+            Recipient::DistrictBureau => "district bureau",
+        }
+    }
 }
 
 /// The content of a notice. The caller renders it (screen, SMS, print) in the recipient's
