@@ -13,7 +13,7 @@ build: deps
 
 ## make run: the kiosk with simulated devices and a local central service
 run: deps
-	$(CARGO) run -p jiuzhu-kiosk --
+	@bash packaging/run-local.sh
 
 ## make test: formatting, lints and every test of the workspace
 test: deps fixtures models

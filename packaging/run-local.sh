@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make run`: a local central service with demo data, and the kiosk on simulated devices.
+# State lives in out/run/ (delete it to start over). The central service stops when the kiosk exits.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN="${JIUZHU_RUN_DIR:-$PWD/out/run}"
+PORT="${JIUZHU_CENTRAL_PORT:-8640}"
+URL="http://127.0.0.1:$PORT"
+TOWNSHIP=500102900   # the demo township of `jiuzhu-central seed-demo`
+
+cargo build -p jiuzhu-kiosk -p jiuzhu-central
+BIN="${CARGO_TARGET_DIR:-target}/debug"
+mkdir -p "$RUN"
+chmod 700 "$RUN"
+
+if [ ! -f "$RUN/kiosk.key" ]; then
+    "$BIN/jiuzhu-kiosk" enroll --central "$URL" --township "$TOWNSHIP" --key-file "$RUN/kiosk.key" >/dev/null
+fi
+if [ ! -f "$RUN/central.db" ]; then
+    "$BIN/jiuzhu-central" seed-demo --db "$RUN/central.db"
+    KIOSK_ID="$(cat "$RUN/kiosk.id" 2>/dev/null || true)"
+    if [ -n "$KIOSK_ID" ]; then
+        "$BIN/jiuzhu-central" kiosk add --db "$RUN/central.db" --township "$TOWNSHIP" \
+            --name "$KIOSK_ID" --pubkey "$RUN/kiosk.pub"
+    fi
+fi
+
+sed -e "s#^url = .*#url = \"$URL/\"#" \
+    -e "s#^key_file = .*#key_file = \"$RUN/kiosk.key\"#" \
+    -e "s#^data_dir = .*#data_dir = \"$RUN/kiosk\"#" \
+    -e "s#^township = .*#township = \"$TOWNSHIP\"#" \
+    packaging/kiosk.toml > "$RUN/kiosk.toml"
+
+"$BIN/jiuzhu-central" serve --db "$RUN/central.db" --listen "127.0.0.1:$PORT" > "$RUN/central.log" 2>&1 &
+CENTRAL=$!
+trap 'kill $CENTRAL 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+    sleep 0.1
+done
+echo "central service: $URL (log: $RUN/central.log)"
+
+KIOSK_ARGS=(run)
+if "$BIN/jiuzhu-kiosk" run --help | grep -q -- '--config'; then
+    KIOSK_ARGS+=(--config "$RUN/kiosk.toml")
+fi
+if "$BIN/jiuzhu-kiosk" run --help | grep -q -- '--shots'; then
+    KIOSK_ARGS+=(--shots "$RUN/screens")
+fi
+"$BIN/jiuzhu-kiosk" "${KIOSK_ARGS[@]}" "$@"
