@@ -368,7 +368,9 @@ fn test_page(p: &mut Page, at: chrono::NaiveDateTime) -> Result<(), EncodeError>
     p.rule()?;
     p.field("纸宽", &format!("{} 点", p.width.dots()))?;
     p.field("时间", &at.format("%Y-%m-%d %H:%M:%S").to_string())?;
-    p.enc.line("ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789")?;
+    let cols = p.width.columns();
+    let lines = p.lines("ascii", "ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789", cols, 2);
+    p.text_lines(&lines)?;
     p.enc.line("中文：社会救助 申请 认证 证明")?;
     p.enc.bold(true).line("粗体 Bold")?.bold(false);
     p.enc.underline(1).line("下划线 Underline")?.underline(0);
