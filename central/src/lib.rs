@@ -1,1 +1,16 @@
-//! Reference central service for Jiuzhu Kiosk.
+//! Reference central service for Jiuzhu Kiosk: the signed kiosk API, staff accounts with
+//! township scope, SQLite storage with a hash-chained audit log, and the OpenAPI document.
+//!
+//! The HTTP types and the signing scheme live in [`jiuzhu_core::api`]; this crate is the server.
+
+pub mod audit;
+pub mod client;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod seed;
+pub mod store;
+
+pub use error::ApiError;
+pub use http::{AppState, router, serve_on};
+pub use store::{SqliteStore, Store, StoreError};

@@ -1,0 +1,168 @@
+//! A small HTTP/1.1 keep-alive client over one TCP connection, used by the loopback tests and
+//! the benchmark to talk to a real server (the kiosk's own client is reqwest, in `src/sync`).
+//! It sends `Content-Length` bodies and reads `Content-Length` answers, which is what the
+//! server produces.
+
+use std::net::SocketAddr;
+
+use ed25519_dalek::SigningKey;
+use jiuzhu_core::api;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+/// A response: status, headers (lower-case names) and body.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The `error.code` of an error body.
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+/// A kiosk's signing identity.
+#[derive(Clone)]
+pub struct KioskSigner {
+    /// Registered kiosk id.
+    pub id: String,
+    /// Its key.
+    pub key: SigningKey,
+}
+
+/// One keep-alive connection.
+pub struct Conn {
+    addr: SocketAddr,
+    stream: Option<BufReader<TcpStream>>,
+}
+
+impl Conn {
+    /// A connection to `addr` (opened lazily).
+    pub fn new(addr: SocketAddr) -> Self {
+        Conn { addr, stream: None }
+    }
+
+    /// Sends a request with extra headers.
+    pub async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> std::io::Result<Reply> {
+        if self.stream.is_none() {
+            let s = TcpStream::connect(self.addr).await?;
+            s.set_nodelay(true)?;
+            self.stream = Some(BufReader::new(s));
+        }
+        let r = self.exchange(method, path, headers, body).await;
+        if r.is_err() {
+            self.stream = None;
+        }
+        r
+    }
+
+    async fn exchange(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> std::io::Result<Reply> {
+        let s = self
+            .stream
+            .as_mut()
+            .ok_or(std::io::ErrorKind::NotConnected)?;
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nhost: {}\r\ncontent-length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut msg = head.into_bytes();
+        msg.extend_from_slice(body);
+        s.get_mut().write_all(&msg).await?;
+        let mut line = String::new();
+        s.read_line(&mut line).await?;
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
+        let mut hs = Vec::new();
+        let mut len = None;
+        loop {
+            line.clear();
+            s.read_line(&mut line).await?;
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = l.split_once(':') {
+                let k = k.trim().to_ascii_lowercase();
+                let v = v.trim().to_string();
+                if k == "content-length" {
+                    len = v.parse::<usize>().ok();
+                }
+                hs.push((k, v));
+            }
+        }
+        let len = len.ok_or_else(|| std::io::Error::other("answer without content-length"))?;
+        let mut body = vec![0; len];
+        s.read_exact(&mut body).await?;
+        Ok(Reply {
+            status,
+            headers: hs,
+            body,
+        })
+    }
+
+    /// Sends a request signed by `kiosk`, with a fresh nonce and the current time; the content
+    /// type is JSON unless `extra` names another.
+    pub async fn signed(
+        &mut self,
+        kiosk: &KioskSigner,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        extra: &[(&str, String)],
+    ) -> std::io::Result<Reply> {
+        let nonce = uuid::Uuid::now_v7().simple().to_string();
+        let h = api::sign_request(
+            &kiosk.key,
+            &kiosk.id,
+            method,
+            path,
+            chrono::Utc::now().timestamp(),
+            &nonce,
+            body,
+        );
+        let mut headers: Vec<(&str, String)> = h.pairs().into_iter().collect();
+        if !extra
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
+            headers.push(("content-type", "application/json".into()));
+        }
+        headers.extend(extra.iter().cloned());
+        self.send(method, path, &headers, body).await
+    }
+}

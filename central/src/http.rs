@@ -1,0 +1,797 @@
+//! The HTTP surface: routes under `/v1`, the kiosk-signature and body-limit middleware, the
+//! JSON extractor that answers bad input with a machine-readable reason, and the handlers.
+
+use std::sync::Arc;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{Duration, Utc};
+use ed25519_dalek::VerifyingKey;
+use jiuzhu_core::api::{
+    self, AuthError, CaseDetail, CertificationQuery, CertificationRecorded, CertificationResult,
+    LoginAnswer, LoginRequest, MaterialStored, SignAuthorization, SignedHeaders, StatusAnswer,
+    StatusQuery, SubmitApplication, TemplateQuery,
+};
+use jiuzhu_core::calendar::Calendar;
+use jiuzhu_core::id::today_in_china;
+use rand::RngCore;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::store::{NewCase, NewPerson, Staff, Store};
+
+/// Largest JSON body accepted.
+pub const MAX_JSON_BYTES: usize = 64 * 1024;
+/// Largest material accepted.
+pub const MAX_MATERIAL_BYTES: usize = 8 * 1024 * 1024;
+/// Lifetime of a staff session.
+pub const SESSION_MINUTES: i64 = 30;
+/// The OpenAPI document (YAML written in its JSON subset, so it is served as JSON unchanged).
+pub const OPENAPI: &str = include_str!("../openapi.yaml");
+
+/// Every route: (method, path template). The OpenAPI document must list exactly these.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/v1/health"),
+    ("GET", "/v1/openapi.json"),
+    ("POST", "/v1/kiosk/applications"),
+    ("GET", "/v1/kiosk/applications/{case_id}"),
+    ("POST", "/v1/kiosk/applications/{case_id}/signatures"),
+    ("POST", "/v1/kiosk/applications/{case_id}/materials"),
+    ("POST", "/v1/kiosk/status"),
+    ("POST", "/v1/kiosk/certification/status"),
+    ("POST", "/v1/kiosk/certification/results"),
+    ("POST", "/v1/kiosk/templates"),
+    ("POST", "/v1/staff/login"),
+    ("GET", "/v1/staff/townships/{code}/queue"),
+    ("GET", "/v1/staff/townships/{code}/statistics"),
+    ("GET", "/v1/staff/townships/{code}/publication"),
+    ("GET", "/v1/staff/cases/{case_id}"),
+];
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Working-day calendar.
+    pub calendar: Arc<Calendar>,
+}
+
+impl AppState {
+    /// State over a store with the built-in calendar.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        AppState {
+            store,
+            calendar: Arc::new(Calendar::builtin()),
+        }
+    }
+}
+
+/// The identified kiosk of a signed request.
+#[derive(Debug, Clone)]
+pub struct KioskId {
+    /// Kiosk id.
+    pub id: String,
+    /// Its Ed25519 key.
+    pub key: VerifyingKey,
+}
+
+/// The router with all routes and middleware.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/v1/health",
+            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .route("/v1/openapi.json", get(openapi))
+        .route("/v1/kiosk/applications", post(submit))
+        .route("/v1/kiosk/applications/{case_id}", get(kiosk_case))
+        .route("/v1/kiosk/applications/{case_id}/signatures", post(sign))
+        .route("/v1/kiosk/applications/{case_id}/materials", post(material))
+        .route("/v1/kiosk/status", post(status))
+        .route("/v1/kiosk/certification/status", post(cert_status))
+        .route("/v1/kiosk/certification/results", post(cert_result))
+        .route("/v1/kiosk/templates", post(template))
+        .route("/v1/staff/login", post(login))
+        .route("/v1/staff/townships/{code}/queue", get(queue))
+        .route("/v1/staff/townships/{code}/statistics", get(statistics))
+        .route("/v1/staff/townships/{code}/publication", get(publication))
+        .route("/v1/staff/cases/{case_id}", get(staff_case))
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_route",
+                "no such endpoint; see /v1/openapi.json",
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not take that method; see /v1/openapi.json",
+            )
+        })
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state)
+}
+
+/// Serves `router(state)` on an already-bound listener until the process ends, and runs the
+/// deadline scanner every minute.
+pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let scan = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let s = scan.clone();
+            let r = tokio::task::spawn_blocking(move || {
+                s.store.scan_deadlines(&s.calendar, today_in_china())
+            })
+            .await;
+            if let Ok(Err(e)) = r {
+                tracing::warn!(error = %e, "deadline scan failed");
+            }
+        }
+    });
+    axum::serve(listener, router(state)).await
+}
+
+/// Reads the body under a size limit and, for `/v1/kiosk/…`, checks the signature.
+async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    match guard_inner(st, req).await {
+        Ok(req) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn guard_inner(st: AppState, req: Request) -> Result<Request, ApiError> {
+    let path = req.uri().path().to_string();
+    let limit = if path.ends_with("/materials") {
+        MAX_MATERIAL_BYTES
+    } else {
+        MAX_JSON_BYTES
+    };
+    let (mut parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the body exceeds {limit} bytes"),
+        )
+    })?;
+    if path.starts_with("/v1/kiosk/") {
+        let headers =
+            SignedHeaders::from_lookup(|n| parts.headers.get(n).and_then(|v| v.to_str().ok()))?;
+        let store = st.store.clone();
+        let kid = headers.kiosk_id.clone();
+        let kiosk = store
+            .kiosk(&kid)?
+            .ok_or_else(|| AuthError::UnknownKiosk(kid.clone()))?;
+        if kiosk.revoked {
+            return Err(AuthError::RevokedKiosk(kid).into());
+        }
+        let now = Utc::now().timestamp();
+        api::check_skew(headers.timestamp, now)?;
+        let key = VerifyingKey::from_bytes(&kiosk.pubkey).map_err(|_| AuthError::BadSignature)?;
+        let pq = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or(path.clone());
+        api::verify_request(&key, &headers, parts.method.as_str(), &pq, &bytes)?;
+        if !store.remember_nonce(
+            &kid,
+            &headers.nonce,
+            now,
+            now - 2 * api::MAX_CLOCK_SKEW_SECS - 60,
+        )? {
+            return Err(AuthError::Replay.into());
+        }
+        parts.extensions.insert(KioskId { id: kid, key });
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// A JSON body: `application/json`, known fields only, validated types; errors name the field.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case("application/json")
+        {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad_request("unreadable_body", e.to_string()))?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses JSON, naming the offending field on a type error.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::bad_request(
+                "malformed_json",
+                format!("the body is not valid JSON: {inner}"),
+            )
+        } else {
+            let code = if path.ends_with("id_number") {
+                "invalid_id_number"
+            } else {
+                "invalid_field"
+            };
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                format!("{path}: {inner}"),
+            )
+        }
+    })
+}
+
+fn kiosk(req_ext: &axum::http::Extensions) -> Result<KioskId, ApiError> {
+    req_ext
+        .get::<KioskId>()
+        .cloned()
+        .ok_or_else(|| AuthError::MissingHeader(api::HEADER_SIGNATURE).into())
+}
+
+async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> Result<R, ApiError> + Send + 'static,
+) -> Result<R, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the request handler failed",
+        )
+    })?
+}
+
+/// The OpenAPI document as JSON: the YAML file without its leading comment lines.
+pub fn openapi_json() -> &'static str {
+    static DOC: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        OPENAPI
+            .lines()
+            .skip_while(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    &DOC
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], openapi_json()).into_response()
+}
+
+/// Extension extractor for the kiosk identity.
+pub struct Kiosk(pub KioskId);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Kiosk {
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, ApiError> {
+        kiosk(&parts.extensions).map(Kiosk)
+    }
+}
+
+async fn submit(
+    State(st): State<AppState>,
+    Kiosk(k): Kiosk,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<SubmitApplication>,
+) -> Result<Response, ApiError> {
+    let key = headers
+        .get(api::HEADER_IDEMPOTENCY_KEY)
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| api::valid_nonce(k))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "missing_idempotency_key",
+                "send an Idempotency-Key header of 16–64 characters [A-Za-z0-9_-]",
+            )
+        })?
+        .to_string();
+    if req
+        .agent
+        .as_ref()
+        .is_some_and(|a| a.id_number == req.applicant.id_number)
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "agent: the agent cannot be the applicant",
+        ));
+    }
+    let mut people = vec![NewPerson {
+        id_number: req.applicant.id_number.as_unmasked_str().into(),
+        name: req.applicant.name.as_unmasked_str().into(),
+        role: "applicant".into(),
+    }];
+    for m in &req.members {
+        if m.relation.trim().is_empty() || m.relation.len() > 32 {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                "members[].relation: give 1–32 characters",
+            ));
+        }
+        people.push(NewPerson {
+            id_number: m.person.id_number.as_unmasked_str().into(),
+            name: m.person.name.as_unmasked_str().into(),
+            role: m.relation.clone(),
+        });
+    }
+    if let Some(a) = &req.agent {
+        people.push(NewPerson {
+            id_number: a.id_number.as_unmasked_str().into(),
+            name: a.name.as_unmasked_str().into(),
+            role: "agent".into(),
+        });
+    }
+    let now = Utc::now();
+    let due = st.calendar.add_working_days(today_in_china(), 2).value;
+    let case = NewCase {
+        township: req.township.clone(),
+        assistance_type: req.assistance_type,
+        applicant_id: req.applicant.id_number.as_unmasked_str().into(),
+        agent_id: req
+            .agent
+            .as_ref()
+            .map(|a| a.id_number.as_unmasked_str().into()),
+        people,
+        payload: serde_json::to_string(&req).unwrap_or_default(),
+    };
+    let store = st.store.clone();
+    let (_, body, created) =
+        blocking(move || Ok(store.submit(&k.id, &key, case, now, Some(due))?)).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+async fn kiosk_case(
+    State(st): State<AppState>,
+    Kiosk(_k): Kiosk,
+    Path(id): Path<String>,
+) -> Result<Json<jiuzhu_core::api::CaseSummary>, ApiError> {
+    let s = st.store.clone();
+    blocking(move || {
+        s.case_summary(&id)?
+            .ok_or_else(|| ApiError::not_found("no such case"))
+    })
+    .await
+    .map(Json)
+}
+
+async fn sign(
+    State(st): State<AppState>,
+    Kiosk(k): Kiosk,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<SignAuthorization>,
+) -> Result<Json<jiuzhu_core::api::CaseSummary>, ApiError> {
+    let s = st.store.clone();
+    blocking(move || {
+        let how = serde_json::to_value(req.method)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        s.sign(
+            &id,
+            req.signer.id_number.as_unmasked_str(),
+            &how,
+            &format!("kiosk:{}", k.id),
+            Utc::now(),
+        )?;
+        s.case_summary(&id)?
+            .ok_or_else(|| ApiError::not_found("no such case"))
+    })
+    .await
+    .map(Json)
+}
+
+/// The content type of a material, detected from its first bytes.
+pub fn sniff(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if data.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else {
+        None
+    }
+}
+
+async fn material(
+    State(st): State<AppState>,
+    Kiosk(k): Kiosk,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<MaterialStored>), ApiError> {
+    let declared = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let detected = sniff(&body).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_material",
+            "materials must be JPEG, PNG or PDF",
+        )
+    })?;
+    if declared != detected {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content_type_mismatch",
+            format!("the content is {detected} but was declared as '{declared}'"),
+        ));
+    }
+    let sha = hex::encode(Sha256::digest(&body));
+    let s = st.store.clone();
+    let sha2 = sha.clone();
+    let size = body.len() as u64;
+    blocking(move || {
+        Ok(s.add_material(
+            &id,
+            &sha2,
+            detected,
+            &body,
+            &format!("kiosk:{}", k.id),
+            Utc::now(),
+        )?)
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(MaterialStored {
+            sha256: sha,
+            size,
+            content_type: detected.into(),
+        }),
+    ))
+}
+
+async fn status(
+    State(st): State<AppState>,
+    Kiosk(_k): Kiosk,
+    ApiJson(q): ApiJson<StatusQuery>,
+) -> Result<Json<StatusAnswer>, ApiError> {
+    let s = st.store.clone();
+    blocking(move || {
+        let cases = s.cases_of(
+            q.id_number.as_unmasked_str(),
+            q.agent_id_number.as_ref().map(|a| a.as_unmasked_str()),
+        )?;
+        Ok(StatusAnswer { cases })
+    })
+    .await
+    .map(Json)
+}
+
+async fn cert_status(
+    State(st): State<AppState>,
+    Kiosk(_k): Kiosk,
+    ApiJson(q): ApiJson<CertificationQuery>,
+) -> Result<Json<jiuzhu_core::api::CertificationStatus>, ApiError> {
+    let s = st.store.clone();
+    blocking(move || Ok(s.certification_status(q.id_number.as_unmasked_str(), today_in_china())?))
+        .await
+        .map(Json)
+}
+
+async fn cert_result(
+    State(st): State<AppState>,
+    Kiosk(k): Kiosk,
+    ApiJson(r): ApiJson<CertificationResult>,
+) -> Result<Json<CertificationRecorded>, ApiError> {
+    use jiuzhu_core::api::CertificationMode as M;
+    let s = st.store.clone();
+    blocking(move || {
+        let id = r.id_number.as_unmasked_str().to_string();
+        if s.recipient(&id)?.is_none() {
+            return Err(ApiError::not_found(
+                "this person is not a recipient of assistance; nothing to certify",
+            ));
+        }
+        let biometric = !matches!(r.mode, M::StaffWitnessed);
+        if biometric && r.modality.is_none() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                "modality: required for biometric modes",
+            ));
+        }
+        if matches!(r.mode, M::Guardian | M::Assisted) && r.assisted_by.is_none() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                "assisted_by: required for guardian and assisted modes",
+            ));
+        }
+        let certified = r.matched && (r.liveness_passed || !biometric);
+        let mode = serde_json::to_value(r.mode)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let modality = r
+            .modality
+            .and_then(|m| serde_json::to_value(m).ok())
+            .and_then(|v| v.as_str().map(str::to_string));
+        s.record_certification(
+            &id,
+            &k.id,
+            &mode,
+            modality.as_deref(),
+            certified,
+            Utc::now(),
+        )?;
+        let st = s.certification_status(&id, today_in_china())?;
+        let today = today_in_china();
+        Ok(CertificationRecorded {
+            certified,
+            certified_on: st.last_certified_on.unwrap_or(today),
+            valid_until: st.valid_until.unwrap_or(today),
+            proof_code: None,
+        })
+    })
+    .await
+    .map(Json)
+}
+
+async fn template(
+    State(st): State<AppState>,
+    Kiosk(k): Kiosk,
+    ApiJson(q): ApiJson<TemplateQuery>,
+) -> Result<Json<api::TemplateBox>, ApiError> {
+    let s = st.store.clone();
+    blocking(move || {
+        let data = s
+            .template(q.id_number.as_unmasked_str(), q.modality)?
+            .ok_or_else(|| {
+                ApiError::not_found("no enrolled template for this person and modality")
+            })?;
+        let mut eph = [0u8; 32];
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut eph);
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        s.record(
+            &format!("kiosk:{}", k.id),
+            "template.released",
+            "template",
+            Utc::now(),
+        )?;
+        Ok(api::seal_template(
+            &k.key, &k.id, q.modality, &data, eph, nonce,
+        ))
+    })
+    .await
+    .map(Json)
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes).
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    let mut salt = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|e| ApiError::bad_request("internal", e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::bad_request("invalid_password", e.to_string()))
+}
+
+async fn login(
+    State(st): State<AppState>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Json<LoginAnswer>, ApiError> {
+    let s = st.store.clone();
+    blocking(move || {
+        let denied = || {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "bad_credentials",
+                "unknown account or wrong password",
+            )
+        };
+        let (staff, hash) = s.staff_with_hash(&req.username)?.ok_or_else(denied)?;
+        let parsed = PasswordHash::new(&hash).map_err(|_| denied())?;
+        Argon2::default()
+            .verify_password(req.password.as_bytes(), &parsed)
+            .map_err(|_| denied())?;
+        let mut raw = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut raw);
+        let token = hex::encode(raw);
+        let expires_at = Utc::now() + Duration::minutes(SESSION_MINUTES);
+        s.add_session(&token_hash(&token), &staff.username, expires_at.timestamp())?;
+        Ok(LoginAnswer {
+            token,
+            expires_at,
+            role: staff.role,
+            township: staff.township,
+        })
+    })
+    .await
+    .map(Json)
+}
+
+/// The staff member behind `Authorization: Bearer …`.
+pub struct StaffUser(pub Staff);
+
+impl axum::extract::FromRequestParts<AppState> for StaffUser {
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        st: &AppState,
+    ) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "no_session",
+                    "log in and send Authorization: Bearer <token>",
+                )
+            })?
+            .trim()
+            .to_string();
+        let s = st.store.clone();
+        blocking(move || {
+            s.session(&token_hash(&token), Utc::now().timestamp())?
+                .map(StaffUser)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "session_expired",
+                        "the session is unknown or expired; log in again",
+                    )
+                })
+        })
+        .await
+    }
+}
+
+fn check_scope(staff: &Staff, township: &str) -> Result<(), ApiError> {
+    match &staff.township {
+        None => Ok(()),
+        Some(t) if t == township => Ok(()),
+        Some(t) => Err(ApiError::forbidden(format!(
+            "account '{}' is scoped to township {t} and cannot see township {township}",
+            staff.username
+        ))),
+    }
+}
+
+async fn township_read<R: Send + 'static>(
+    st: AppState,
+    staff: Staff,
+    code: String,
+    action: &'static str,
+    f: impl FnOnce(&dyn Store, &str) -> Result<R, crate::store::StoreError> + Send + 'static,
+) -> Result<R, ApiError> {
+    check_scope(&staff, &code)?;
+    let s = st.store.clone();
+    blocking(move || {
+        s.township(&code)?
+            .ok_or_else(|| ApiError::not_found(format!("no township '{code}'")))?;
+        let r = f(s.as_ref(), &code)?;
+        s.record(
+            &format!("staff:{}", staff.username),
+            action,
+            &format!("township:{code}"),
+            Utc::now(),
+        )?;
+        Ok(r)
+    })
+    .await
+}
+
+async fn queue(
+    State(st): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<jiuzhu_core::api::CaseSummary>>, ApiError> {
+    township_read(st, staff, code, "staff.view_queue", |s, c| s.queue(c))
+        .await
+        .map(Json)
+}
+
+async fn statistics(
+    State(st): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Path(code): Path<String>,
+) -> Result<Json<jiuzhu_core::api::TownshipStatistics>, ApiError> {
+    township_read(st, staff, code, "staff.view_statistics", |s, c| {
+        s.statistics(c)
+    })
+    .await
+    .map(Json)
+}
+
+async fn publication(
+    State(st): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<jiuzhu_core::api::NoticeEntry>>, ApiError> {
+    township_read(st, staff, code, "staff.view_publication", |s, c| {
+        s.publication(c)
+    })
+    .await
+    .map(Json)
+}
+
+async fn staff_case(
+    State(st): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Path(id): Path<String>,
+) -> Result<Json<CaseDetail>, ApiError> {
+    let s = st.store.clone();
+    blocking(move || {
+        let summary = s
+            .case_summary(&id)?
+            .ok_or_else(|| ApiError::not_found("no such case"))?;
+        check_scope(&staff, &summary.township)?;
+        s.record(
+            &format!("staff:{}", staff.username),
+            "staff.view_case",
+            &id,
+            Utc::now(),
+        )?;
+        let history = s.history(&id)?;
+        Ok(CaseDetail {
+            summary,
+            case: serde_json::Value::Null,
+            history,
+        })
+    })
+    .await
+    .map(Json)
+}
+
+/// Method of a route as axum's type (for tests and the route-agreement check).
+pub fn method_of(m: &str) -> Method {
+    Method::from_bytes(m.as_bytes()).unwrap_or(Method::GET)
+}

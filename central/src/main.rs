@@ -1,0 +1,263 @@
+//! `jiuzhu-central`: serve the reference central service and administer it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use jiuzhu_central::store::{Staff, parse_role};
+use jiuzhu_central::{AppState, SqliteStore, Store, http, keys, seed};
+
+#[derive(Parser)]
+#[command(
+    name = "jiuzhu-central",
+    about = "Reference central service for Jiuzhu Kiosk",
+    version
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the HTTP API.
+    Serve {
+        /// SQLite database file (created and migrated when missing).
+        #[arg(long)]
+        db: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8640")]
+        listen: String,
+    },
+    /// Register or revoke kiosks.
+    Kiosk {
+        #[command(subcommand)]
+        cmd: KioskCmd,
+    },
+    /// Administer staff accounts.
+    Staff {
+        #[command(subcommand)]
+        cmd: StaffCmd,
+    },
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+    /// Create demo data: a township, staff accounts, recipients.
+    SeedDemo {
+        /// SQLite database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// Register this kiosk public key (hex, base64 or PEM) as kiosk `demo-kiosk`.
+        #[arg(long)]
+        kiosk_pubkey: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KioskCmd {
+    /// Register a kiosk's public key.
+    Add {
+        #[arg(long)]
+        db: PathBuf,
+        /// Township code the kiosk stands in.
+        #[arg(long)]
+        township: String,
+        /// Kiosk id (1–64 of A-Z a-z 0-9 _ -), sent as X-Jiuzhu-Kiosk.
+        #[arg(long)]
+        name: String,
+        /// Public key file (64 hex, base64 of 32 bytes, or PEM PUBLIC KEY).
+        #[arg(long)]
+        pubkey: PathBuf,
+    },
+    /// Revoke a kiosk: its requests are refused from now on.
+    Revoke {
+        #[arg(long)]
+        db: PathBuf,
+        /// Kiosk id.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCmd {
+    /// Add an account; the password is read from the first line of standard input.
+    Add {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        username: String,
+        /// village_helper, township_clerk, township_leader or district_bureau.
+        #[arg(long)]
+        role: String,
+        /// Township scope (required except for district_bureau).
+        #[arg(long)]
+        township: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Walk the hash chain; exit 1 when a row was edited or deleted.
+    Verify {
+        #[arg(long)]
+        db: PathBuf,
+    },
+}
+
+fn open(db: &Path) -> anyhow::Result<SqliteStore> {
+    SqliteStore::open(db).with_context(|| format!("cannot open the database {}", db.display()))
+}
+
+fn valid_kiosk_name(n: &str) -> bool {
+    (1..=64).contains(&n.len())
+        && n.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Serve { db, listen } => {
+            let store = Arc::new(open(&db)?);
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {listen}"))?;
+                tracing::info!(addr = %listener.local_addr()?, "jiuzhu-central listening");
+                println!("listening on http://{}", listener.local_addr()?);
+                http::serve_on(listener, AppState::new(store)).await?;
+                anyhow::Ok(())
+            })?;
+        }
+        Cmd::Kiosk {
+            cmd:
+                KioskCmd::Add {
+                    db,
+                    township,
+                    name,
+                    pubkey,
+                },
+        } => {
+            if !valid_kiosk_name(&name) {
+                bail!("kiosk name '{name}' must be 1–64 characters of A-Z a-z 0-9 _ -");
+            }
+            let text = std::fs::read_to_string(&pubkey)
+                .with_context(|| format!("cannot read {}", pubkey.display()))?;
+            let key = keys::parse_public_key(&text)?;
+            open(&db)?.add_kiosk(&name, &township, key.as_bytes(), "admin:cli")?;
+            println!("kiosk {name} registered for township {township}");
+        }
+        Cmd::Kiosk {
+            cmd: KioskCmd::Revoke { db, name },
+        } => {
+            open(&db)?.revoke_kiosk(&name, "admin:cli")?;
+            println!("kiosk {name} revoked");
+        }
+        Cmd::Staff {
+            cmd:
+                StaffCmd::Add {
+                    db,
+                    username,
+                    role,
+                    township,
+                },
+        } => {
+            let role = parse_role(&role).with_context(|| {
+                format!("unknown role '{role}': use village_helper, township_clerk, township_leader or district_bureau")
+            })?;
+            if township.is_none() && role != jiuzhu_core::api::StaffRole::DistrictBureau {
+                bail!("--township is required for every role except district_bureau");
+            }
+            let mut pw = String::new();
+            std::io::stdin().read_line(&mut pw)?;
+            let pw = pw.trim_end_matches(['\n', '\r']);
+            if pw.chars().count() < 10 {
+                bail!("the password must have at least 10 characters");
+            }
+            let store = open(&db)?;
+            if let Some(t) = &township
+                && store.township(t)?.is_none()
+            {
+                bail!("township '{t}' is not registered");
+            }
+            let hash = http::hash_password(pw).map_err(|e| anyhow::anyhow!(e.reason))?;
+            store.add_staff(
+                &Staff {
+                    username: username.clone(),
+                    role,
+                    township,
+                },
+                &hash,
+                "admin:cli",
+            )?;
+            println!("staff account {username} added");
+        }
+        Cmd::Audit {
+            cmd: AuditCmd::Verify { db },
+        } => {
+            let store = open(&db)?;
+            match store.verify_audit() {
+                Ok(n) => println!("audit log intact: {n} rows"),
+                Err(e) => {
+                    eprintln!("audit log damaged: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        Cmd::SeedDemo { db, kiosk_pubkey } => {
+            let store = open(&db)?;
+            let hash =
+                |pw: &str| http::hash_password(pw).expect("argon2id hashes any demo password");
+            let recipients = seed::seed_demo(&store, jiuzhu_core::id::today_in_china(), &hash)?;
+            println!(
+                "township {} 涪陵区江东街道（演示） and {} (scope demo)",
+                seed::DEMO_TOWNSHIP,
+                seed::OTHER_TOWNSHIP
+            );
+            println!("staff accounts (demo passwords):");
+            for (u, p, r, t) in seed::DEMO_STAFF {
+                println!("  {u:<8} {p:<20} {r:?} {}", t.unwrap_or("all townships"));
+            }
+            println!("recipients (made-up people):");
+            for r in &recipients {
+                println!(
+                    "  {} {} certified: {}",
+                    r.id_number,
+                    r.name,
+                    r.last_certified_on
+                        .map(|d| d.to_string())
+                        .unwrap_or("never".into())
+                );
+            }
+            if let Some(p) = kiosk_pubkey {
+                let text = std::fs::read_to_string(&p)
+                    .with_context(|| format!("cannot read {}", p.display()))?;
+                let key = keys::parse_public_key(&text)?;
+                match store.add_kiosk(
+                    "demo-kiosk",
+                    seed::DEMO_TOWNSHIP,
+                    key.as_bytes(),
+                    "admin:seed-demo",
+                ) {
+                    Ok(()) => println!("kiosk demo-kiosk registered"),
+                    Err(jiuzhu_central::StoreError::Conflict(_)) => {
+                        println!("kiosk demo-kiosk already registered")
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+    Ok(())
+}
