@@ -104,7 +104,7 @@ fn main() {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(jiuzhu_central::serve_on(
             listener,
-            AppState::new(store.clone()),
+            AppState::new(store.clone(), SigningKey::from_bytes(&[8; 32])),
         ));
         let kiosk = KioskSigner {
             id: "bench".into(),

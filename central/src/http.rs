@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
-use ed25519_dalek::VerifyingKey;
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use jiuzhu_core::api::{
     self, AuthError, CaseDetail, CertificationQuery, CertificationRecorded, CertificationResult,
     LoginAnswer, LoginRequest, MaterialStored, SignAuthorization, SignedHeaders, StatusAnswer,
@@ -21,6 +21,7 @@ use jiuzhu_core::api::{
 };
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::id::today_in_china;
+use jiuzhu_core::proof;
 use rand::RngCore;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -54,6 +55,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/staff/townships/{code}/statistics"),
     ("GET", "/v1/staff/townships/{code}/publication"),
     ("GET", "/v1/staff/cases/{case_id}"),
+    ("GET", "/v1/public/proofs/{code}"),
 ];
 
 /// Shared state of the handlers.
@@ -63,14 +65,17 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Working-day calendar.
     pub calendar: Arc<Calendar>,
+    /// The district key that signs 社会救助身份证明 codes.
+    pub district_key: Arc<SigningKey>,
 }
 
 impl AppState {
-    /// State over a store with the built-in calendar.
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    /// State over a store with the built-in calendar and the district signing key.
+    pub fn new(store: Arc<dyn Store>, district_key: SigningKey) -> Self {
         AppState {
             store,
             calendar: Arc::new(Calendar::builtin()),
+            district_key: Arc::new(district_key),
         }
     }
 }
@@ -105,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/staff/townships/{code}/statistics", get(statistics))
         .route("/v1/staff/townships/{code}/publication", get(publication))
         .route("/v1/staff/cases/{case_id}", get(staff_case))
+        .route("/v1/public/proofs/{code}", get(verify_proof))
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -523,6 +529,7 @@ async fn cert_result(
 ) -> Result<Json<CertificationRecorded>, ApiError> {
     use jiuzhu_core::api::CertificationMode as M;
     let s = st.store.clone();
+    let dk = st.district_key.clone();
     blocking(move || {
         let id = r.id_number.as_unmasked_str().to_string();
         if s.recipient(&id)?.is_none() {
@@ -562,13 +569,50 @@ async fn cert_result(
             certified,
             Utc::now(),
         )?;
-        let st = s.certification_status(&id, today_in_china())?;
+        let status = s.certification_status(&id, today_in_china())?;
         let today = today_in_china();
+        let certified_on = status.last_certified_on.unwrap_or(today);
+        let valid_until = status.valid_until.unwrap_or(today);
+        let proof_code = if certified {
+            let rec = s
+                .recipient(&id)?
+                .ok_or_else(|| ApiError::not_found("recipient vanished"))?;
+            let name = jiuzhu_core::id::PersonName::new(&rec.name).map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "stored_name",
+                    e.to_string(),
+                )
+            })?;
+            let mut pid = [0u8; 16];
+            rand::rngs::OsRng.fill_bytes(&mut pid);
+            let payload = proof::ProofPayload::new(
+                proof::ProofId(pid),
+                &name,
+                &r.id_number,
+                rec.township.clone(),
+                certified_on,
+                valid_until,
+                rec.assistance_type,
+            );
+            let code = proof::issue(&payload, &dk).map_err(|e| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "proof", e.to_string())
+            })?;
+            s.record(
+                &format!("kiosk:{}", k.id),
+                "proof.issued",
+                &format!("proof:{}", hex::encode(pid)),
+                Utc::now(),
+            )?;
+            Some(code)
+        } else {
+            None
+        };
         Ok(CertificationRecorded {
             certified,
-            certified_on: st.last_certified_on.unwrap_or(today),
-            valid_until: st.valid_until.unwrap_or(today),
-            proof_code: None,
+            certified_on,
+            valid_until,
+            proof_code,
         })
     })
     .await
@@ -794,4 +838,25 @@ async fn staff_case(
 /// Method of a route as axum's type (for tests and the route-agreement check).
 pub fn method_of(m: &str) -> Method {
     Method::from_bytes(m.as_bytes()).unwrap_or(Method::GET)
+}
+
+/// Public check of a 社会救助身份证明 code: valid / expired / unknown, masked name and number only.
+async fn verify_proof(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+) -> Json<api::ProofVerdict> {
+    let verdict = proof::verify(&code, &st.district_key.verifying_key(), today_in_china());
+    let (status, p) = match verdict {
+        proof::Verdict::Valid(p) => (api::ProofStatus::Valid, Some(p)),
+        proof::Verdict::Expired(p) => (api::ProofStatus::Expired, Some(p)),
+        proof::Verdict::BadSignature { .. } | proof::Verdict::Malformed(_) => {
+            (api::ProofStatus::Unknown, None)
+        }
+    };
+    Json(api::ProofVerdict {
+        status,
+        masked_name: p.as_ref().map(|p| p.payload.name.to_string()),
+        masked_id: p.as_ref().map(|p| p.payload.id.to_string()),
+        valid_until: p.map(|p| p.payload.valid_until),
+    })
 }

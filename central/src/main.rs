@@ -29,6 +29,10 @@ enum Cmd {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8640")]
         listen: String,
+        /// District signing key for proofs: a file with the 32-byte Ed25519 seed in hex. Created
+        /// (mode 0600) when missing. Default: `<db>.district-key`.
+        #[arg(long)]
+        district_key: Option<PathBuf>,
     },
     /// Register or revoke kiosks.
     Kiosk {
@@ -112,6 +116,36 @@ fn open(db: &Path) -> anyhow::Result<SqliteStore> {
     SqliteStore::open(db).with_context(|| format!("cannot open the database {}", db.display()))
 }
 
+fn load_or_create_key(path: &Path) -> anyhow::Result<ed25519_dalek::SigningKey> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    if path.exists() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let seed: [u8; 32] = hex::decode(text.trim())
+            .ok()
+            .and_then(|v| v.try_into().ok())
+            .with_context(|| {
+                format!(
+                    "{} must hold 64 hex characters (an Ed25519 seed)",
+                    path.display()
+                )
+            })?;
+        return Ok(ed25519_dalek::SigningKey::from_bytes(&seed));
+    }
+    let mut seed = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create the district key {}", path.display()))?;
+    writeln!(f, "{}", hex::encode(seed))?;
+    tracing::info!(path = %path.display(), "created a new district signing key");
+    Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
+}
+
 fn valid_kiosk_name(n: &str) -> bool {
     (1..=64).contains(&n.len())
         && n.bytes()
@@ -127,7 +161,17 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Serve { db, listen } => {
+        Cmd::Serve {
+            db,
+            listen,
+            district_key,
+        } => {
+            let key_path = district_key.unwrap_or_else(|| {
+                let mut p = db.clone().into_os_string();
+                p.push(".district-key");
+                PathBuf::from(p)
+            });
+            let key = load_or_create_key(&key_path)?;
             let store = Arc::new(open(&db)?);
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
@@ -136,7 +180,7 @@ fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("cannot listen on {listen}"))?;
                 tracing::info!(addr = %listener.local_addr()?, "jiuzhu-central listening");
                 println!("listening on http://{}", listener.local_addr()?);
-                http::serve_on(listener, AppState::new(store)).await?;
+                http::serve_on(listener, AppState::new(store, key)).await?;
                 anyhow::Ok(())
             })?;
         }

@@ -16,6 +16,10 @@ use jiuzhu_core::id::today_in_china;
 use rstest::rstest;
 use serde_json::json;
 
+fn district_key() -> SigningKey {
+    SigningKey::from_bytes(&[77; 32])
+}
+
 struct Server {
     addr: SocketAddr,
     store: Arc<SqliteStore>,
@@ -40,7 +44,7 @@ async fn server() -> Server {
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let st = AppState::new(store.clone());
+    let st = AppState::new(store.clone(), district_key());
     tokio::spawn(jiuzhu_central::serve_on(listener, st));
     Server {
         addr,
@@ -546,6 +550,33 @@ async fn certification_status_result_and_template() {
         .await
         .unwrap();
     assert_eq!(r.json()["certified"], true);
+    // the proof verifies publicly, masked, and a forged one is unknown
+    let code = r.json()["proof_code"].as_str().unwrap().to_string();
+    let v = c
+        .send("GET", &format!("/v1/public/proofs/{code}"), &[], b"")
+        .await
+        .unwrap();
+    assert_eq!(v.json()["status"], "valid", "{:?}", v.json());
+    let text = String::from_utf8(v.body.clone()).unwrap();
+    assert!(
+        !text.contains(&due.id_number) && !text.contains(&due.name),
+        "{text}"
+    );
+    assert!(v.json()["masked_name"].as_str().unwrap().contains('*'));
+    let mut forged = code.clone().into_bytes();
+    let last = forged.len() - 3;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let v = c
+        .send("GET", &format!("/v1/public/proofs/{forged}"), &[], b"")
+        .await
+        .unwrap();
+    assert_eq!(v.json()["status"], "unknown");
+    let v = c
+        .send("GET", "/v1/public/proofs/not-a-proof", &[], b"")
+        .await
+        .unwrap();
+    assert_eq!(v.json()["status"], "unknown");
     let r = c
         .signed(&s.kiosk, "POST", path, ask(&due.id_number).as_bytes(), &[])
         .await
