@@ -4,6 +4,8 @@
 pub mod app;
 pub mod config;
 pub mod doctor;
+pub mod store;
+pub mod sync;
 pub mod udev;
 pub mod ui;
 pub mod watchdog;

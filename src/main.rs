@@ -30,6 +30,8 @@ enum Command {
     Config(cli::config::ConfigCmd),
     /// Check devices, fonts, keys, disk and configuration; non-zero exit when the kiosk cannot serve.
     Doctor(cli::doctor::DoctorArgs),
+    /// Create this kiosk's signing key and print what the district bureau registers.
+    Enroll(cli::enroll::EnrollArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,6 +46,7 @@ fn main() -> anyhow::Result<()> {
         Command::Calendar(cmd) => exit_with(cli::calendar::run(cmd)),
         Command::Config(cmd) => exit_with(cli::config::run(cmd)),
         Command::Doctor(args) => exit_with(cli::doctor::run(args)),
+        Command::Enroll(args) => exit_with(cli::enroll::run(args)),
     }
 }
 

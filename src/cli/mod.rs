@@ -4,5 +4,6 @@ pub mod calendar;
 pub mod config;
 pub mod devices;
 pub mod doctor;
+pub mod enroll;
 pub mod id;
 pub mod run;

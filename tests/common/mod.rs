@@ -1,0 +1,284 @@
+//! Shared by the sync tests: the real `jiuzhu-central` service started in-process on a loopback
+//! port, a kiosk registered with it, and a fault-injecting HTTP/1.1 proxy that sits between the
+//! kiosk and the real service (503s, slow answers, answers lost after the central service
+//! committed). The proxy forwards real requests to the real service; it never answers a
+//! successful request itself.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use jiuzhu_central::store::Township;
+use jiuzhu_central::{AppState, SqliteStore, Store};
+use jiuzhu_core::id::check_char;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+pub const TOWNSHIP: &str = "500102001";
+
+/// A running central service.
+pub struct Central {
+    pub addr: SocketAddr,
+    pub store: Arc<dyn Store>,
+    pub runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+}
+
+impl Central {
+    /// Starts the real service on 127.0.0.1:0 with one township and `kiosks` registered.
+    pub fn start(kiosks: &[(&str, &SigningKey)]) -> Central {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("central.db")).unwrap();
+        store
+            .put_township(
+                &Township {
+                    code: TOWNSHIP.into(),
+                    name: "涪陵区江东街道".into(),
+                    hotline: "023-72222222".into(),
+                    report_phone: "023-72333333".into(),
+                    delegated: true,
+                },
+                "test",
+            )
+            .unwrap();
+        for (id, key) in kiosks {
+            store
+                .add_kiosk(id, TOWNSHIP, key.verifying_key().as_bytes(), "test")
+                .unwrap();
+        }
+        let store: Arc<dyn Store> = Arc::new(store);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let st = AppState::new(store.clone(), SigningKey::from_bytes(&[42; 32]));
+        runtime.spawn(async move { jiuzhu_central::serve_on(listener, st).await });
+        Central {
+            addr,
+            store,
+            runtime,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Number of cases the central service holds for the township.
+    pub fn case_count(&self) -> u64 {
+        self.store
+            .statistics(TOWNSHIP)
+            .unwrap()
+            .by_type
+            .values()
+            .sum()
+    }
+}
+
+/// The `n`-th valid test identity number (distinct for n < 1000 × 365).
+pub fn id_number(n: u32) -> String {
+    let day =
+        chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap() + chrono::Days::new((n / 1000) as u64);
+    let first17 = format!("500102{}{:03}", day.format("%Y%m%d"), n % 1000);
+    let b: [u8; 17] = first17.as_bytes().try_into().unwrap();
+    format!("{first17}{}", check_char(&b))
+}
+
+/// A `SubmitApplication` body for applicant `n`.
+pub fn application(n: u32) -> Vec<u8> {
+    format!(
+        r#"{{"township":"{TOWNSHIP}","assistance_type":"dibao","applicant":{{"id_number":"{}","name":"张秀英"}}}}"#,
+        id_number(n)
+    )
+    .into_bytes()
+}
+
+pub fn kiosk_key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32])
+}
+
+/// Writes the kiosk identity files the way `enroll` does (0600 PEM key + id file).
+pub fn write_identity(dir: &Path, id: &str, key: &SigningKey) -> std::path::PathBuf {
+    use ed25519_dalek::pkcs8::EncodePrivateKey;
+    let kf = dir.join("kiosk.key");
+    let pem = key.to_pkcs8_pem(Default::default()).unwrap();
+    jiuzhu_kiosk::store::crypto::write_private_file(&kf, pem.as_bytes()).unwrap();
+    jiuzhu_kiosk::store::crypto::write_private_file(
+        &jiuzhu_kiosk::sync::client::id_file_for(&kf),
+        id.as_bytes(),
+    )
+    .unwrap();
+    kf
+}
+
+/// What the proxy does to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Forward and return the answer.
+    Pass,
+    /// Answer this status without forwarding.
+    Status(u16),
+    /// Forward, wait, then return the answer (the client times out first if the wait is longer).
+    Slow(Duration),
+    /// Forward (the central service commits), then close the connection without answering.
+    DropAnswer,
+}
+
+/// A fault-injecting proxy in front of the real central service.
+pub struct Proxy {
+    pub addr: SocketAddr,
+    script: Arc<Mutex<VecDeque<Fault>>>,
+    pub requests: Arc<AtomicUsize>,
+    in_flight: Arc<AtomicUsize>,
+    pub max_in_flight: Arc<AtomicUsize>,
+}
+
+impl Proxy {
+    pub fn start(rt: &tokio::runtime::Runtime, upstream: SocketAddr) -> Proxy {
+        let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+        let p = Proxy {
+            addr: listener.local_addr().unwrap(),
+            script: Arc::default(),
+            requests: Arc::default(),
+            in_flight: Arc::default(),
+            max_in_flight: Arc::default(),
+        };
+        let (script, requests, in_flight, max) = (
+            p.script.clone(),
+            p.requests.clone(),
+            p.in_flight.clone(),
+            p.max_in_flight.clone(),
+        );
+        rt.spawn(async move {
+            loop {
+                let Ok((conn, _)) = listener.accept().await else {
+                    return;
+                };
+                let (script, requests, in_flight, max) = (
+                    script.clone(),
+                    requests.clone(),
+                    in_flight.clone(),
+                    max.clone(),
+                );
+                tokio::spawn(async move {
+                    let _ = serve_conn(conn, upstream, script, requests, in_flight, max).await;
+                });
+            }
+        });
+        p
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Faults for the next requests, in order; then requests pass.
+    pub fn script(&self, faults: &[Fault]) {
+        self.script.lock().unwrap().extend(faults.iter().copied());
+    }
+}
+
+async fn serve_conn(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    script: Arc<Mutex<VecDeque<Fault>>>,
+    requests: Arc<AtomicUsize>,
+    in_flight: Arc<AtomicUsize>,
+    max: Arc<AtomicUsize>,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    loop {
+        let Some(req) = read_message(&mut client, &mut buf).await? else {
+            return Ok(());
+        };
+        requests.fetch_add(1, Ordering::SeqCst);
+        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        max.fetch_max(now, Ordering::SeqCst);
+        let fault = script.lock().unwrap().pop_front().unwrap_or(Fault::Pass);
+        let r = async {
+            match fault {
+                Fault::Status(code) => {
+                    let body = format!(r#"{{"error":{{"code":"injected","reason":"proxy injected {code}"}}}}"#);
+                    let head = format!(
+                        "HTTP/1.1 {code} Injected\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    client.write_all(head.as_bytes()).await?;
+                    client.write_all(body.as_bytes()).await?;
+                    Ok(true)
+                }
+                Fault::Pass | Fault::Slow(_) | Fault::DropAnswer => {
+                    let mut up = TcpStream::connect(upstream).await?;
+                    up.write_all(&req).await?;
+                    let mut ubuf = Vec::new();
+                    let answer = read_message(&mut up, &mut ubuf)
+                        .await?
+                        .ok_or_else(|| std::io::Error::other("upstream closed"))?;
+                    match fault {
+                        Fault::DropAnswer => return Ok(false),
+                        Fault::Slow(d) => tokio::time::sleep(d).await,
+                        _ => {}
+                    }
+                    client.write_all(&answer).await?;
+                    Ok(true)
+                }
+            }
+        }
+        .await;
+        in_flight.fetch_sub(1, Ordering::SeqCst);
+        match r {
+            Ok(true) => {}
+            Ok(false) => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Reads one HTTP/1.1 message with a Content-Length body (or none); `None` at a clean EOF.
+async fn read_message(s: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Option<Vec<u8>>> {
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            assert!(
+                !head.contains("transfer-encoding: chunked"),
+                "the test proxy handles Content-Length bodies only"
+            );
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .unwrap_or(0);
+            let total = end + 4 + len;
+            while buf.len() < total {
+                let n = s.read(&mut chunk).await?;
+                if n == 0 {
+                    return Err(std::io::Error::other("EOF inside a message"));
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let msg: Vec<u8> = buf.drain(..total).collect();
+            return Ok(Some(msg));
+        }
+        let n = s.read(&mut chunk).await?;
+        if n == 0 {
+            return if buf.is_empty() {
+                Ok(None)
+            } else {
+                Err(std::io::Error::other("EOF inside a head"))
+            };
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}

@@ -1,0 +1,201 @@
+//! Crash safety of enqueue + upload against the real central service: a victim process (this
+//! test binary re-run with environment variables) loops "enqueue an application, report its id,
+//! drain the outbox to central" and is killed with SIGKILL at a random moment, 200 times over the
+//! same store. Afterwards one clean drain runs; every reported record must be at central exactly
+//! once (0 lost, 0 duplicated), and central holds no case the kiosk does not know.
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{Central, application, kiosk_key, write_identity};
+use jiuzhu_core::api::CaseSummary;
+use jiuzhu_kiosk::store::Store;
+use jiuzhu_kiosk::store::crypto::FileKeyProvider;
+use jiuzhu_kiosk::store::outbox::OutboxKind;
+use jiuzhu_kiosk::sync::client::{CentralClient, KioskIdentity};
+use jiuzhu_kiosk::sync::plan::RetryPolicy;
+use jiuzhu_kiosk::sync::{SyncEngine, system_clock};
+use rand::Rng;
+
+const DIR_ENV: &str = "JIUZHU_SYNC_SIGKILL_DIR";
+const URL_ENV: &str = "JIUZHU_SYNC_SIGKILL_URL";
+const BASE_ENV: &str = "JIUZHU_SYNC_SIGKILL_BASE";
+const ROUNDS: u32 = 200;
+
+fn engine(dir: &Path, url: &str) -> (SyncEngine, Arc<Mutex<Store>>) {
+    let store = Store::open(
+        &dir.join("store"),
+        &FileKeyProvider::new(dir.join("data.key")),
+    )
+    .expect("open store");
+    let store = Arc::new(Mutex::new(store));
+    let client = CentralClient::new(
+        url,
+        KioskIdentity::load(&dir.join("kiosk.key")).unwrap(),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let e = SyncEngine::new(store.clone(), client, system_clock())
+        .with_retry(RetryPolicy {
+            base: Duration::from_millis(1),
+            max: Duration::from_millis(5),
+        })
+        .with_max_in_flight(4);
+    (e, store)
+}
+
+/// The victim: only does something when started by `enqueue_and_upload_survive_sigkill`.
+#[test]
+fn sync_sigkill_victim() {
+    let (Ok(dir), Ok(url), Ok(base)) = (
+        std::env::var(DIR_ENV),
+        std::env::var(URL_ENV),
+        std::env::var(BASE_ENV),
+    ) else {
+        return;
+    };
+    let base: u32 = base.parse().unwrap();
+    let (e, store) = engine(Path::new(&dir), &url);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let out = std::io::stdout();
+    println!("ready");
+    out.lock().flush().unwrap();
+    for k in 0..999 {
+        let now = chrono::Utc::now().timestamp_millis();
+        let id = store
+            .lock()
+            .unwrap()
+            .enqueue(OutboxKind::Application, &application(base + k), None, now)
+            .unwrap();
+        {
+            let mut o = out.lock();
+            writeln!(o, "committed {id}").unwrap();
+            o.flush().unwrap();
+        }
+        rt.block_on(e.drain()).unwrap();
+        let mut o = out.lock();
+        writeln!(o, "drained").unwrap();
+        o.flush().unwrap();
+    }
+}
+
+#[test]
+fn enqueue_and_upload_survive_sigkill() {
+    let c = Central::start(&[("k1", &kiosk_key(1))]);
+    let dir = tempfile::tempdir().unwrap();
+    write_identity(dir.path(), "k1", &kiosk_key(1));
+    let exe = std::env::current_exe().unwrap();
+    let mut reported: HashSet<String> = HashSet::new();
+    let mut rng = rand::thread_rng();
+    let mut killed_during_upload = 0;
+    for round in 0..ROUNDS {
+        let mut child = Command::new(&exe)
+            .args([
+                "--exact",
+                "sync_sigkill_victim",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(DIR_ENV, dir.path())
+            .env(URL_ENV, c.url())
+            .env(BASE_ENV, (round * 1000).to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // libtest prints its own lines ("running 1 test", "test … ") around the victim's.
+        loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("victim started");
+            if line.ends_with("ready") {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_micros(rng.gen_range(0..80_000)));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        reader.join().unwrap();
+        let lines: Vec<String> = rx.try_iter().collect();
+        if lines.last().is_some_and(|l| l.starts_with("committed ")) {
+            killed_during_upload += 1;
+        }
+        for id in lines.iter().filter_map(|l| l.strip_prefix("committed ")) {
+            assert!(
+                reported.insert(id.to_string()),
+                "round {round}: id reported twice"
+            );
+        }
+    }
+    // One clean drain delivers what the kills interrupted.
+    let (e, store) = engine(dir.path(), &c.url());
+    for _ in 0..20 {
+        c.runtime.block_on(e.drain()).unwrap();
+        if store.lock().unwrap().pending().unwrap().is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let s = store.lock().unwrap();
+    let counts = s.counts().unwrap();
+    assert_eq!(
+        (counts.pending, counts.failed),
+        (0, 0),
+        "{:?}",
+        s.failed().unwrap()
+    );
+    let mut cases = HashSet::new();
+    let mut lost = 0;
+    for id in &reported {
+        match s.acknowledgement(id.parse().unwrap()).unwrap() {
+            Some(a) => {
+                let case: CaseSummary = serde_json::from_slice(&a).unwrap();
+                assert!(
+                    cases.insert(case.case_id),
+                    "two records acknowledged with one case"
+                );
+            }
+            None => lost += 1,
+        }
+    }
+    assert_eq!(lost, 0, "committed records lost");
+    let at_central = c.case_count();
+    eprintln!(
+        "{ROUNDS} SIGKILLs ({killed_during_upload} while a drain was running): {} records reported \
+         committed, {} in the outbox (the rest were durable when the kill hit before the report), \
+         {at_central} cases at central",
+        reported.len(),
+        counts.acknowledged
+    );
+    assert_eq!(
+        at_central, counts.acknowledged,
+        "central holds exactly one case per outbox record (0 duplicated)"
+    );
+    // The kills must have exercised both enqueue and upload.
+    assert!(counts.acknowledged >= u64::from(ROUNDS) / 4, "{counts:?}");
+    assert!(
+        killed_during_upload >= 10,
+        "only {killed_during_upload} kills hit an upload"
+    );
+    assert!(s.verify_audit().unwrap().is_ok());
+}
