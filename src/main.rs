@@ -32,6 +32,9 @@ enum Command {
     Doctor(cli::doctor::DoctorArgs),
     /// Create this kiosk's signing key and print what the district bureau registers.
     Enroll(cli::enroll::EnrollArgs),
+    /// 社会救助身份证明 tools: verify a proof code offline.
+    #[command(subcommand)]
+    Proof(cli::proof::ProofCmd),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -47,6 +50,7 @@ fn main() -> anyhow::Result<()> {
         Command::Config(cmd) => exit_with(cli::config::run(cmd)),
         Command::Doctor(args) => exit_with(cli::doctor::run(args)),
         Command::Enroll(args) => exit_with(cli::enroll::run(args)),
+        Command::Proof(cmd) => exit_with(cli::proof::run(cmd)),
     }
 }
 

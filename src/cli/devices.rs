@@ -8,11 +8,17 @@ use clap::Subcommand;
 pub enum DevicesCmd {
     /// List serial ports and known USB devices.
     List,
+    /// Receipt printer: status, test page (`--port PATH`, `--tcp HOST:PORT` or `--usblp PATH`).
+    Printer(super::printer::PrinterArgs),
 }
 
 pub fn run(cmd: DevicesCmd) -> anyhow::Result<()> {
     match cmd {
         DevicesCmd::List => list(),
+        DevicesCmd::Printer(args) => match super::printer::run(args)? {
+            0 => Ok(()),
+            code => std::process::exit(code),
+        },
     }
 }
 

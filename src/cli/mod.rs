@@ -6,4 +6,6 @@ pub mod devices;
 pub mod doctor;
 pub mod enroll;
 pub mod id;
+pub mod printer;
+pub mod proof;
 pub mod run;
