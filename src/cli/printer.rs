@@ -69,9 +69,8 @@ pub fn run(args: PrinterArgs) -> anyhow::Result<i32> {
         .map_err(|e| anyhow::anyhow!("cannot open the printer at {addr:?}: {e}"))?;
     let mut printer = EscPosPrinter::new(link, width);
     let result = match args.cmd {
-        PrinterCmd::Status => printer.status().map(|s| {
+        PrinterCmd::Status => printer.status().inspect(|s| {
             println!("{s}: {}", s.prompt_zh());
-            s
         }),
         PrinterCmd::Test => {
             let doc = Document::TestPage {
