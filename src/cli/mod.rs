@@ -6,6 +6,7 @@ pub mod devices;
 pub mod doctor;
 pub mod enroll;
 pub mod id;
+pub mod idcard;
 pub mod printer;
 pub mod proof;
 pub mod run;

@@ -107,15 +107,34 @@ impl Transport for SerialTransport {
     }
 }
 
-/// A vendor-bulk USB reader.
-pub struct UsbTransport {
-    handle: rusb::DeviceHandle<rusb::GlobalContext>,
-    label: String,
-    pending: Vec<u8>,
+/// The bulk endpoints of a USB device: rusb in production, a script in tests.
+pub trait BulkPipe {
+    /// Writes `data` to OUT endpoint `ep`; returns the bytes written.
+    fn write_bulk(
+        &mut self,
+        ep: u8,
+        data: &[u8],
+        timeout: Duration,
+    ) -> Result<usize, TransportError>;
+    /// Reads one transfer from IN endpoint `ep` into `buf`; `Ok(0)` on timeout.
+    fn read_bulk(
+        &mut self,
+        ep: u8,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> Result<usize, TransportError>;
+    /// Which device, for logs.
+    fn describe(&self) -> String;
 }
 
-impl UsbTransport {
-    /// Opens the first attached device with an id from [`crate::USB_IDS`].
+/// A claimed USB device, through rusb.
+pub struct RusbPipe {
+    handle: rusb::DeviceHandle<rusb::GlobalContext>,
+    label: String,
+}
+
+impl RusbPipe {
+    /// Opens the first attached device with an id from [`crate::USB_IDS`] and claims interface 0.
     pub fn open_first() -> Result<Self, TransportError> {
         let devices =
             rusb::devices().map_err(|e| TransportError(format!("listing USB devices: {e}")))?;
@@ -123,54 +142,100 @@ impl UsbTransport {
             let Ok(desc) = d.device_descriptor() else {
                 continue;
             };
-            let id = (desc.vendor_id(), desc.product_id());
-            if crate::USB_IDS.iter().any(|(v, p, _)| (*v, *p) == id) {
-                return Self::open_device(&d, id);
+            let (vid, pid) = (desc.vendor_id(), desc.product_id());
+            if !crate::USB_IDS
+                .iter()
+                .any(|(v, p, _)| (*v, *p) == (vid, pid))
+            {
+                continue;
             }
+            let label = format!(
+                "usb {vid:04x}:{pid:04x} bus {} addr {}",
+                d.bus_number(),
+                d.address()
+            );
+            let handle = d.open().map_err(|e| {
+                TransportError(format!(
+                    "cannot open {label}: {e} (install the udev rule or run as root)"
+                ))
+            })?;
+            // Detaching only matters when a kernel driver bound it; not all platforms support it.
+            let _ = handle.set_auto_detach_kernel_driver(true);
+            handle
+                .claim_interface(0)
+                .map_err(|e| TransportError(format!("claiming interface 0 of {label}: {e}")))?;
+            return Ok(Self { handle, label });
         }
         Err(TransportError(
             "no known ID-card reader on USB (expected 0400:c35a); check the cable or use --port"
                 .into(),
         ))
     }
+}
 
-    fn open_device(
-        d: &rusb::Device<rusb::GlobalContext>,
-        (vid, pid): (u16, u16),
-    ) -> Result<Self, TransportError> {
-        let label = format!(
-            "usb {vid:04x}:{pid:04x} bus {} addr {}",
-            d.bus_number(),
-            d.address()
-        );
-        let handle = d.open().map_err(|e| {
-            TransportError(format!(
-                "cannot open {label}: {e} (install the udev rule or run as root)"
-            ))
-        })?;
-        // Detaching only matters when a kernel driver bound it; not all platforms support it.
-        let _ = handle.set_auto_detach_kernel_driver(true);
-        handle
-            .claim_interface(0)
-            .map_err(|e| TransportError(format!("claiming interface 0 of {label}: {e}")))?;
-        Ok(Self {
-            handle,
-            label,
-            pending: Vec::new(),
-        })
+impl BulkPipe for RusbPipe {
+    fn write_bulk(
+        &mut self,
+        ep: u8,
+        data: &[u8],
+        timeout: Duration,
+    ) -> Result<usize, TransportError> {
+        self.handle
+            .write_bulk(ep, data, timeout)
+            .map_err(|e| TransportError(format!("bulk OUT to {}: {e}", self.label)))
+    }
+
+    fn read_bulk(
+        &mut self,
+        ep: u8,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> Result<usize, TransportError> {
+        match self.handle.read_bulk(ep, buf, timeout) {
+            Ok(n) => Ok(n),
+            Err(rusb::Error::Timeout) => Ok(0),
+            Err(e) => Err(TransportError(format!("bulk IN from {}: {e}", self.label))),
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.label.clone()
     }
 }
 
-impl Transport for UsbTransport {
+/// A vendor-bulk USB reader: requests go to EP 0x02, replies come from EP 0x81 in packets
+/// that need not line up with frames.
+pub struct UsbTransport<P: BulkPipe = RusbPipe> {
+    pipe: P,
+    pending: Vec<u8>,
+}
+
+impl UsbTransport<RusbPipe> {
+    /// Opens the first attached device with an id from [`crate::USB_IDS`].
+    pub fn open_first() -> Result<Self, TransportError> {
+        Ok(Self::new(RusbPipe::open_first()?))
+    }
+}
+
+impl<P: BulkPipe> UsbTransport<P> {
+    /// Uses an opened pipe.
+    pub fn new(pipe: P) -> Self {
+        Self {
+            pipe,
+            pending: Vec::new(),
+        }
+    }
+}
+
+impl<P: BulkPipe> Transport for UsbTransport<P> {
     fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
         let n = self
-            .handle
-            .write_bulk(USB_EP_OUT, bytes, Duration::from_secs(1))
-            .map_err(|e| TransportError(format!("bulk OUT to {}: {e}", self.label)))?;
+            .pipe
+            .write_bulk(USB_EP_OUT, bytes, Duration::from_secs(1))?;
         if n != bytes.len() {
             return Err(TransportError(format!(
                 "bulk OUT to {}: {n} of {} bytes written",
-                self.label,
+                self.pipe.describe(),
                 bytes.len()
             )));
         }
@@ -179,19 +244,14 @@ impl Transport for UsbTransport {
 
     fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, TransportError> {
         if self.pending.is_empty() {
-            // Read whole packets; a short buffer would overflow a 64-byte packet.
+            // Read whole transfers; a buffer shorter than a packet would overflow.
             let mut packet = vec![0u8; buf.len().max(512)];
-            match self.handle.read_bulk(
+            let n = self.pipe.read_bulk(
                 USB_EP_IN,
                 &mut packet,
                 timeout.max(Duration::from_millis(1)),
-            ) {
-                Ok(n) => self.pending.extend_from_slice(&packet[..n]),
-                Err(rusb::Error::Timeout) => return Ok(0),
-                Err(e) => {
-                    return Err(TransportError(format!("bulk IN from {}: {e}", self.label)));
-                }
-            }
+            )?;
+            self.pending.extend_from_slice(&packet[..n]);
         }
         let n = self.pending.len().min(buf.len());
         buf[..n].copy_from_slice(&self.pending[..n]);
@@ -204,21 +264,18 @@ impl Transport for UsbTransport {
         let until = Instant::now() + Duration::from_millis(20);
         let mut packet = [0u8; 512];
         while Instant::now() < until {
-            match self
-                .handle
-                .read_bulk(USB_EP_IN, &mut packet, Duration::from_millis(2))
+            if self
+                .pipe
+                .read_bulk(USB_EP_IN, &mut packet, Duration::from_millis(2))?
+                == 0
             {
-                Ok(_) => {}
-                Err(rusb::Error::Timeout) => break,
-                Err(e) => {
-                    return Err(TransportError(format!("bulk IN from {}: {e}", self.label)));
-                }
+                break;
             }
         }
         Ok(())
     }
 
     fn describe(&self) -> String {
-        self.label.clone()
+        self.pipe.describe()
     }
 }
