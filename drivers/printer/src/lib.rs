@@ -24,7 +24,7 @@ use transport::Transport;
 pub const USB_IDS: &[(u16, u16, &str)] = &[];
 
 /// How long to wait for a DLE EOT reply before calling the printer offline.
-pub const STATUS_TIMEOUT: Duration = Duration::from_millis(500);
+pub const STATUS_TIMEOUT: Duration = Duration::from_millis(1000);
 
 /// An ESC/POS printer on a transport.
 pub struct EscPosPrinter<T: Transport> {
