@@ -279,7 +279,9 @@ pub enum MalformedError {
     #[error("the last character of the code is wrong; was the code retyped?")]
     Padding,
     /// A version this software does not know.
-    #[error("proof version {0} is not supported; update the verifier")]
+    #[error(
+        "proof version {0} is unknown: either not a proof code, or issued by newer software (update the verifier)"
+    )]
     Version(u8),
     /// A field with an impossible value.
     #[error("field {0} holds an impossible value")]

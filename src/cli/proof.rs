@@ -77,9 +77,15 @@ pub fn run(cmd: ProofCmd) -> anyhow::Result<i32> {
             show(p);
             1
         }
+        Verdict::BadSignature { key_id } if *key_id == KeyId::of(&vk) => {
+            println!(
+                "签名无效 bad signature: the content does not match the signature of key {key_id}; the code was altered or forged"
+            );
+            2
+        }
         Verdict::BadSignature { key_id } => {
             println!(
-                "签名无效 bad signature: the code names key {key_id}, the key file is {}; the proof is forged, altered, or from another district",
+                "签名无效 bad signature: the code names key {key_id} but the key file is {}; it is from another district key, or forged",
                 KeyId::of(&vk)
             );
             2
