@@ -1,1 +1,21 @@
 //! Face detection, landmarks, quality, active liveness and 1:1 matching (OpenCV).
+//!
+//! Pipeline: BlazeFace short-range detection ([`detect`]) → MediaPipe face mesh ([`mesh`]) → geometry
+//! (eye aspect ratio, mouth opening, head pose by solvePnP, [`geometry`]) → quality gate ([`quality`]) →
+//! active liveness ([`liveness`]) → FaceNet embedding and 1:1 match ([`embed`]). Models come from
+//! `make models` (see `models/manifest.tsv`); nothing is downloaded at run time.
+
+pub mod detect;
+pub mod embed;
+pub mod geometry;
+pub mod image;
+pub mod mesh;
+pub mod models;
+pub mod pipeline;
+pub mod quality;
+
+pub use detect::{BlazeFace, Detection, FaceBox};
+pub use embed::{Embedding, FaceNet, MATCH_THRESHOLD};
+pub use mesh::{FaceMesh, Landmarks};
+pub use models::{ModelPaths, VisionError};
+pub use pipeline::{FacePipeline, Observation};

@@ -1,0 +1,217 @@
+//! BlazeFace short-range detector: 128×128 RGB input scaled to [-1, 1]; outputs 896 logits and 896×16
+//! regressors (box centre offset, size, then 6 keypoints: right eye, left eye, nose tip, mouth, right ear,
+//! left ear, in the subject's terms) relative to SSD anchors on a 16×16 grid (2 per cell) and an 8×8 grid
+//! (6 per cell), all of unit size. Offsets are in input pixels (divide by 128).
+
+use opencv::core::{Mat, Scalar, Size, Vector};
+use opencv::dnn::{self, Net};
+use opencv::prelude::*;
+
+use crate::models::{ModelPaths, Result, path_str};
+
+const INPUT: i32 = 128;
+/// Minimum sigmoid score of a detection.
+pub const MIN_SCORE: f32 = 0.5;
+/// IoU above which overlapping detections are merged.
+pub const NMS_IOU: f32 = 0.3;
+
+/// A box in image pixels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FaceBox {
+    /// Centre x.
+    pub cx: f32,
+    /// Centre y.
+    pub cy: f32,
+    /// Width.
+    pub w: f32,
+    /// Height.
+    pub h: f32,
+}
+
+impl FaceBox {
+    /// Intersection over union.
+    pub fn iou(&self, o: &FaceBox) -> f32 {
+        let ix = ((self.cx + self.w / 2.0).min(o.cx + o.w / 2.0)
+            - (self.cx - self.w / 2.0).max(o.cx - o.w / 2.0))
+        .max(0.0);
+        let iy = ((self.cy + self.h / 2.0).min(o.cy + o.h / 2.0)
+            - (self.cy - self.h / 2.0).max(o.cy - o.h / 2.0))
+        .max(0.0);
+        let inter = ix * iy;
+        let union = self.w * self.h + o.w * o.h - inter;
+        if union <= 0.0 { 0.0 } else { inter / union }
+    }
+}
+
+/// One detected face.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detection {
+    /// Face box in image pixels.
+    pub bbox: FaceBox,
+    /// Confidence in 0..1.
+    pub score: f32,
+    /// Six keypoints in image pixels (right eye, left eye, nose, mouth, right ear, left ear).
+    pub keypoints: [(f32, f32); 6],
+}
+
+/// The 896 anchor centres, normalised to 0..1.
+pub fn anchors() -> Vec<(f32, f32)> {
+    let mut out = Vec::with_capacity(896);
+    for (fm, per_cell) in [(16usize, 2usize), (8, 6)] {
+        for y in 0..fm {
+            for x in 0..fm {
+                for _ in 0..per_cell {
+                    out.push(((x as f32 + 0.5) / fm as f32, (y as f32 + 0.5) / fm as f32));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x.clamp(-100.0, 100.0)).exp())
+}
+
+/// Decodes raw outputs into detections in the normalised square (0..1), before NMS.
+pub fn decode(
+    logits: &[f32],
+    regressors: &[f32],
+    anchors: &[(f32, f32)],
+    min_score: f32,
+) -> Vec<Detection> {
+    let mut out = Vec::new();
+    for (i, (&logit, &(ax, ay))) in logits.iter().zip(anchors).enumerate() {
+        let score = sigmoid(logit);
+        if score < min_score {
+            continue;
+        }
+        let Some(r) = regressors.get(i * 16..i * 16 + 16) else {
+            break;
+        };
+        let s = INPUT as f32;
+        let mut keypoints = [(0.0, 0.0); 6];
+        for (k, kp) in keypoints.iter_mut().enumerate() {
+            *kp = (ax + r[4 + 2 * k] / s, ay + r[5 + 2 * k] / s);
+        }
+        out.push(Detection {
+            bbox: FaceBox {
+                cx: ax + r[0] / s,
+                cy: ay + r[1] / s,
+                w: r[2] / s,
+                h: r[3] / s,
+            },
+            score,
+            keypoints,
+        });
+    }
+    out
+}
+
+/// Weighted non-maximum suppression (as MediaPipe does): overlapping boxes are averaged by score.
+pub fn weighted_nms(mut dets: Vec<Detection>, iou: f32) -> Vec<Detection> {
+    dets.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut out = Vec::new();
+    while let Some(best) = dets.first().cloned() {
+        let (group, rest): (Vec<_>, Vec<_>) =
+            dets.into_iter().partition(|d| d.bbox.iou(&best.bbox) > iou);
+        dets = rest;
+        let total: f32 = group.iter().map(|d| d.score).sum();
+        let avg = |f: &dyn Fn(&Detection) -> f32| {
+            group.iter().map(|d| f(d) * d.score).sum::<f32>() / total
+        };
+        let mut merged = best.clone();
+        merged.bbox = FaceBox {
+            cx: avg(&|d| d.bbox.cx),
+            cy: avg(&|d| d.bbox.cy),
+            w: avg(&|d| d.bbox.w),
+            h: avg(&|d| d.bbox.h),
+        };
+        for k in 0..6 {
+            merged.keypoints[k] = (avg(&|d| d.keypoints[k].0), avg(&|d| d.keypoints[k].1));
+        }
+        out.push(merged);
+    }
+    out
+}
+
+/// The BlazeFace network with its anchors.
+pub struct BlazeFace {
+    net: Net,
+    anchors: Vec<(f32, f32)>,
+    out_names: Vector<String>,
+}
+
+impl BlazeFace {
+    /// Loads the converted model from the cache.
+    pub fn load(paths: &ModelPaths) -> Result<Self> {
+        let net = dnn::read_net_from_onnx(path_str(&paths.detector()?))?;
+        Ok(Self {
+            net,
+            anchors: anchors(),
+            out_names: names(["classificators", "regressors"]),
+        })
+    }
+
+    /// Faces in a BGR image, best first. The image is zero-padded to a square (bottom/right) so that
+    /// faces keep their aspect ratio.
+    pub fn detect(&mut self, bgr: &Mat) -> Result<Vec<Detection>> {
+        let (w, h) = (bgr.cols(), bgr.rows());
+        let side = w.max(h);
+        let mut square = Mat::default();
+        opencv::core::copy_make_border(
+            bgr,
+            &mut square,
+            0,
+            side - h,
+            0,
+            side - w,
+            opencv::core::BORDER_CONSTANT,
+            Scalar::default(),
+        )?;
+        let blob = dnn::blob_from_image(
+            &square,
+            1.0 / 127.5,
+            Size::new(INPUT, INPUT),
+            Scalar::all(127.5),
+            true,
+            false,
+            opencv::core::CV_32F,
+        )?;
+        self.net.set_input_def(&blob)?;
+        let mut outs: Vector<Mat> = Vector::new();
+        self.net.forward(&mut outs, &self.out_names)?;
+        let logits = outs.get(0)?;
+        let regs = outs.get(1)?;
+        let dets = decode(
+            logits.data_typed::<f32>()?,
+            regs.data_typed::<f32>()?,
+            &self.anchors,
+            MIN_SCORE,
+        );
+        let s = side as f32;
+        Ok(weighted_nms(dets, NMS_IOU)
+            .into_iter()
+            .map(|mut d| {
+                d.bbox = FaceBox {
+                    cx: d.bbox.cx * s,
+                    cy: d.bbox.cy * s,
+                    w: d.bbox.w * s,
+                    h: d.bbox.h * s,
+                };
+                for kp in &mut d.keypoints {
+                    *kp = (kp.0 * s, kp.1 * s);
+                }
+                d
+            })
+            .collect())
+    }
+}
+
+fn names<const N: usize>(n: [&str; N]) -> Vector<String> {
+    let mut v = Vector::new();
+    for s in n {
+        v.push(s);
+    }
+    v
+}

@@ -1,0 +1,140 @@
+//! Measures from mesh landmarks: eye aspect ratio, mouth opening, head pose (solvePnP on six points of a
+//! generic head model), and how well one homography explains the motion of the rigid face points.
+
+use opencv::calib3d;
+use opencv::core::{Mat, Point2f, Point3f, Vector};
+use opencv::prelude::*;
+
+use crate::mesh::Landmarks;
+use crate::models::Result;
+
+/// Eye contours in mesh indices: (outer corner, upper 1, upper 2, inner corner, lower 2, lower 1).
+pub const RIGHT_EYE: [usize; 6] = [33, 160, 158, 133, 153, 144];
+/// The other eye, same order.
+pub const LEFT_EYE: [usize; 6] = [263, 387, 385, 362, 380, 373];
+/// Inner lips: upper centre, lower centre; mouth corners: left, right.
+pub const MOUTH: [usize; 4] = [13, 14, 78, 308];
+/// Six points for solvePnP: nose tip, chin, eye outer corners, mouth corners.
+pub const POSE_POINTS: [usize; 6] = [1, 152, 33, 263, 61, 291];
+/// Points that stay put when eyes and mouth move: brows, nose bridge, cheekbones, face contour.
+pub const RIGID_POINTS: [usize; 20] = [
+    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 109, 67, 103, 54, 21, 162, 127, 234, 93, 6,
+];
+
+fn dist(a: (f32, f32), b: (f32, f32)) -> f32 {
+    ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
+}
+
+fn eye_ratio(l: &Landmarks, e: &[usize; 6]) -> f32 {
+    let v = dist(l.xy(e[1]), l.xy(e[5])) + dist(l.xy(e[2]), l.xy(e[4]));
+    let h = dist(l.xy(e[0]), l.xy(e[3]));
+    if h <= 0.0 { 0.0 } else { v / (2.0 * h) }
+}
+
+/// Mean eye aspect ratio of both eyes (about 0.2–0.3 open, under 0.12 closed).
+pub fn eye_aspect_ratio(l: &Landmarks) -> f32 {
+    (eye_ratio(l, &RIGHT_EYE) + eye_ratio(l, &LEFT_EYE)) / 2.0
+}
+
+/// Inner-lip gap over mouth width (about 0 closed, over 0.3 wide open).
+pub fn mouth_opening(l: &Landmarks) -> f32 {
+    let w = dist(l.xy(MOUTH[2]), l.xy(MOUTH[3]));
+    if w <= 0.0 {
+        0.0
+    } else {
+        dist(l.xy(MOUTH[0]), l.xy(MOUTH[1])) / w
+    }
+}
+
+/// Head pose in degrees. Yaw is positive when the face turns towards the image's right, pitch positive
+/// when the chin goes down, roll positive clockwise in the image.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct HeadPose {
+    /// Left/right rotation.
+    pub yaw: f32,
+    /// Up/down rotation.
+    pub pitch: f32,
+    /// In-plane rotation.
+    pub roll: f32,
+}
+
+/// Generic head model (arbitrary units, x right, y down, z away from the camera), nose tip at the origin.
+const MODEL: [(f32, f32, f32); 6] = [
+    (0.0, 0.0, 0.0),
+    (0.0, 330.0, 65.0),
+    (-225.0, -170.0, 135.0),
+    (225.0, -170.0, 135.0),
+    (-150.0, 150.0, 125.0),
+    (150.0, 150.0, 125.0),
+];
+
+/// Head pose by solvePnP with a pinhole camera of focal length = image width.
+pub fn head_pose(l: &Landmarks, image_width: f32, image_height: f32) -> Result<HeadPose> {
+    let obj: Vector<Point3f> = MODEL
+        .iter()
+        .map(|&(x, y, z)| Point3f::new(x, y, z))
+        .collect();
+    let img: Vector<Point2f> = POSE_POINTS
+        .iter()
+        .map(|&i| Point2f::new(l.points[i][0], l.points[i][1]))
+        .collect();
+    let f = image_width as f64;
+    let cam = Mat::from_slice_2d(&[
+        [f, 0.0, image_width as f64 / 2.0],
+        [0.0, f, image_height as f64 / 2.0],
+        [0.0, 0.0, 1.0],
+    ])?;
+    let (mut rvec, mut tvec) = (Mat::default(), Mat::default());
+    calib3d::solve_pnp(
+        &obj,
+        &img,
+        &cam,
+        &Mat::default(),
+        &mut rvec,
+        &mut tvec,
+        false,
+        calib3d::SOLVEPNP_ITERATIVE,
+    )?;
+    let mut r = Mat::default();
+    calib3d::rodrigues_def(&rvec, &mut r)?;
+    let g = |i: i32, j: i32| -> Result<f64> { Ok(*r.at_2d::<f64>(i, j)?) };
+    let pitch = g(2, 1)?.atan2(g(2, 2)?);
+    let yaw = (-g(2, 0)?).atan2((g(0, 0)?.powi(2) + g(1, 0)?.powi(2)).sqrt());
+    let roll = g(1, 0)?.atan2(g(0, 0)?);
+    Ok(HeadPose {
+        yaw: -yaw.to_degrees() as f32,
+        pitch: -pitch.to_degrees() as f32,
+        roll: roll.to_degrees() as f32,
+    })
+}
+
+/// Residual of the best homography mapping the rigid points of `a` onto those of `b`, as a fraction of
+/// the face size. A flat photo tilted or bent a little in front of the camera moves all its points by
+/// (nearly) one homography, so the residual stays near the landmark noise; a real head turning shows
+/// parallax between nose, cheeks and contour, which no homography explains.
+pub fn homography_residual(a: &Landmarks, b: &Landmarks) -> Result<f32> {
+    let pa: Vector<Point2f> = RIGID_POINTS
+        .iter()
+        .chain(&POSE_POINTS)
+        .map(|&i| Point2f::new(a.points[i][0], a.points[i][1]))
+        .collect();
+    let pb: Vector<Point2f> = RIGID_POINTS
+        .iter()
+        .chain(&POSE_POINTS)
+        .map(|&i| Point2f::new(b.points[i][0], b.points[i][1]))
+        .collect();
+    let h = calib3d::find_homography(&pa, &pb, &mut Mat::default(), 0, 3.0)?;
+    if h.empty() {
+        return Ok(1.0);
+    }
+    let mut proj: Vector<Point2f> = Vector::new();
+    opencv::core::perspective_transform(&pa, &mut proj, &h)?;
+    let err: f32 = proj
+        .iter()
+        .zip(pb.iter())
+        .map(|(p, q)| ((p.x - q.x).powi(2) + (p.y - q.y).powi(2)).sqrt())
+        .sum::<f32>()
+        / pb.len() as f32;
+    let (_, _, side) = b.extent();
+    Ok(if side > 0.0 { err / side } else { 1.0 })
+}

@@ -1,0 +1,84 @@
+//! Where the models live and the error type of the crate.
+
+use std::path::{Path, PathBuf};
+
+/// Errors of the vision pipeline.
+#[derive(Debug, thiserror::Error)]
+pub enum VisionError {
+    /// A model or test file is not in the cache.
+    #[error(
+        "model file {0} is missing: run `make models` (models/fetch.sh) to fetch, convert and verify it"
+    )]
+    MissingModel(PathBuf),
+    /// The image could not be read or decoded.
+    #[error("cannot read image {0}: {1}")]
+    Image(String, String),
+    /// No face where one was required.
+    #[error("no face found in {0}")]
+    NoFace(String),
+    /// A template file is malformed.
+    #[error("bad face template: {0}")]
+    Template(String),
+    /// OpenCV failed.
+    #[error("OpenCV: {0}")]
+    OpenCv(#[from] opencv::Error),
+}
+
+/// Result alias of the crate.
+pub type Result<T> = std::result::Result<T, VisionError>;
+
+/// The cached model files written by `make models`.
+#[derive(Clone, Debug)]
+pub struct ModelPaths {
+    /// Cache directory (`$JIUZHU_MODELS` or `~/.cache/jiuzhu/models`).
+    pub dir: PathBuf,
+}
+
+impl ModelPaths {
+    /// The default cache directory.
+    pub fn locate() -> Self {
+        let dir = std::env::var_os("JIUZHU_MODELS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                let home = std::env::var_os("HOME")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| "/root".into());
+                home.join(".cache/jiuzhu/models")
+            });
+        Self { dir }
+    }
+
+    /// Path of one cached file, or [`VisionError::MissingModel`] naming `make models`.
+    pub fn file(&self, name: &str) -> Result<PathBuf> {
+        let p = self.dir.join(name);
+        if p.is_file() {
+            Ok(p)
+        } else {
+            Err(VisionError::MissingModel(p))
+        }
+    }
+
+    /// BlazeFace short-range ONNX.
+    pub fn detector(&self) -> Result<PathBuf> {
+        self.file("blazeface_short.onnx")
+    }
+
+    /// Face mesh ONNX.
+    pub fn mesh(&self) -> Result<PathBuf> {
+        self.file("face_mesh.onnx")
+    }
+
+    /// FaceNet TensorFlow graph.
+    pub fn facenet(&self) -> Result<PathBuf> {
+        self.file("facenet.pb")
+    }
+
+    /// A registry test photo (`obama.jpg`, `obama2.jpg`, `obama3.jpg`, `biden.jpg`).
+    pub fn test_image(&self, name: &str) -> Result<PathBuf> {
+        self.file(&format!("testdata/{name}"))
+    }
+}
+
+pub(crate) fn path_str(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
