@@ -12,6 +12,13 @@ use jiuzhu_central::seed::{self, DEMO_TOWNSHIP, demo_id};
 use jiuzhu_central::{AppState, SqliteStore, Store};
 use serde_json::json;
 
+/// A distinct applicant per (client, request): one case per person, as in life.
+fn applicant(client: usize, n: u64) -> String {
+    let birth = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap()
+        + chrono::Days::new(client as u64 * 2000 + n / 900);
+    demo_id(&birth.format("%Y%m%d").to_string(), (n % 900) as u16 + 100)
+}
+
 fn pct(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -39,18 +46,30 @@ async fn run(
                     let body = json!({
                         "township": DEMO_TOWNSHIP,
                         "assistance_type": "dibao",
-                        "applicant": {"id_number": demo_id("19500101", (n % 900) as u16 + 100), "name": "张三"},
+                        "applicant": {"id_number": applicant(c, n), "name": "张三"},
                     })
                     .to_string();
                     let key = format!("bench-{c}-{n:012}");
-                    conn.signed(&kiosk, "POST", "/v1/kiosk/applications", body.as_bytes(), &[("idempotency-key", key)])
-                        .await
+                    conn.signed(
+                        &kiosk,
+                        "POST",
+                        "/v1/kiosk/applications",
+                        body.as_bytes(),
+                        &[("idempotency-key", key)],
+                    )
+                    .await
                 } else {
-                    let body = json!({"id_number": demo_id("19500101", (n % 50) as u16 + 100)}).to_string();
-                    conn.signed(&kiosk, "POST", "/v1/kiosk/status", body.as_bytes(), &[]).await
+                    let body = json!({"id_number": applicant(0, n % 50)}).to_string();
+                    conn.signed(&kiosk, "POST", "/v1/kiosk/status", body.as_bytes(), &[])
+                        .await
                 };
                 let r = r.expect("request failed");
-                assert!(r.status == 200 || r.status == 201, "{}: {:?}", r.status, r.json());
+                assert!(
+                    r.status == 200 || r.status == 201,
+                    "{}: {:?}",
+                    r.status,
+                    r.json()
+                );
                 lat.push(t.elapsed());
                 n += 1;
             }
@@ -110,7 +129,7 @@ fn main() {
             id: "bench".into(),
             key,
         };
-        // Submissions first, so the status reads find cases (1 case per applicant number).
+        // Submissions first, so the status reads find cases (one per person).
         run("submissions", addr, kiosk.clone(), clients, secs, true).await;
         run("status reads", addr, kiosk, clients, secs, false).await;
     });
