@@ -9,6 +9,7 @@ pub mod detect;
 pub mod embed;
 pub mod geometry;
 pub mod image;
+pub mod liveness;
 pub mod mesh;
 pub mod models;
 pub mod pipeline;

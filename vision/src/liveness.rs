@@ -1,0 +1,308 @@
+//! Active liveness as a pure state machine: the caller pushes one [`Observation`] per frame with its time
+//! since the session start and shows [`Progress`]; [`LivenessSession::finish`] gives the [`Verdict`].
+//! Thresholds are first estimates from the registry photos (open-eye EAR 0.21–0.30) and have not yet been
+//! calibrated on generated genuine/attack clips.
+
+use std::time::Duration;
+
+use crate::geometry::homography_residual;
+use crate::mesh::Landmarks;
+use crate::pipeline::Observation;
+
+/// One requested action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Challenge {
+    /// Close and reopen the eyes.
+    Blink,
+    /// Open the mouth wide.
+    OpenMouth,
+    /// Turn the head to the image's left.
+    TurnLeft,
+    /// Turn the head to the image's right.
+    TurnRight,
+    /// Nod (chin down).
+    Nod,
+}
+
+/// Tunable limits.
+#[derive(Clone, Debug)]
+pub struct LivenessConfig {
+    /// Time allowed per challenge.
+    pub timeout: Duration,
+    /// Eyes count as closed below this fraction of the baseline EAR, reopened above `blink_open`.
+    pub blink_closed: f32,
+    /// See `blink_closed`.
+    pub blink_open: f32,
+    /// Mouth opening increase over the baseline that counts as open.
+    pub mouth_delta: f32,
+    /// Yaw change in degrees for a turn.
+    pub turn_deg: f32,
+    /// Pitch change in degrees for a nod.
+    pub nod_deg: f32,
+    /// Minimum homography residual (fraction of face size) of a turn or nod: below it the motion is flat.
+    pub min_parallax: f32,
+    /// Longest time without exactly one face.
+    pub max_gap: Duration,
+    /// Largest jump of the face centre between frames, as a fraction of its size.
+    pub max_jump: f32,
+}
+
+impl Default for LivenessConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(6),
+            blink_closed: 0.6,
+            blink_open: 0.85,
+            mouth_delta: 0.25,
+            turn_deg: 15.0,
+            nod_deg: 10.0,
+            min_parallax: 0.012,
+            max_gap: Duration::from_millis(800),
+            max_jump: 0.35,
+        }
+    }
+}
+
+/// What the UI shows after each frame.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Progress {
+    /// The challenge to perform now (None when all are done or the session failed).
+    pub current_challenge: Option<Challenge>,
+    /// Challenges completed so far.
+    pub done: usize,
+    /// A short hint key for the UI (`hold_still`, `one_face_only`, `do_challenge`, `finished`, `failed`).
+    pub hint: &'static str,
+}
+
+/// The outcome.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Verdict {
+    /// True only when every challenge was done in time with continuity and parallax.
+    pub passed: bool,
+    /// Why it failed (empty when passed).
+    pub reasons: Vec<String>,
+    /// Per-challenge peak measure (EAR drop, mouth delta, degrees) and parallax residual.
+    pub scores: Vec<(Challenge, f32, f32)>,
+    /// Time each challenge took.
+    pub timings: Vec<(Challenge, Duration)>,
+}
+
+#[derive(Clone, Debug)]
+struct Baseline {
+    ear: f32,
+    mouth: f32,
+    yaw: f32,
+    pitch: f32,
+    landmarks: Landmarks,
+}
+
+/// One liveness session.
+#[derive(Debug)]
+pub struct LivenessSession {
+    challenges: Vec<Challenge>,
+    cfg: LivenessConfig,
+    index: usize,
+    started: Duration,
+    baseline: Option<Baseline>,
+    closed_seen: bool,
+    peak: f32,
+    peak_parallax: f32,
+    last_face: Option<(Duration, (f32, f32, f32))>,
+    reasons: Vec<String>,
+    verdict_scores: Vec<(Challenge, f32, f32)>,
+    timings: Vec<(Challenge, Duration)>,
+}
+
+impl LivenessSession {
+    /// A session over `challenges` (2–3 in production; see [`random_challenges`]).
+    pub fn new(challenges: Vec<Challenge>, cfg: LivenessConfig) -> Self {
+        Self {
+            challenges,
+            cfg,
+            index: 0,
+            started: Duration::ZERO,
+            baseline: None,
+            closed_seen: false,
+            peak: 0.0,
+            peak_parallax: 0.0,
+            last_face: None,
+            reasons: Vec::new(),
+            verdict_scores: Vec::new(),
+            timings: Vec::new(),
+        }
+    }
+
+    fn failed(&self) -> bool {
+        !self.reasons.is_empty()
+    }
+
+    fn progress(&self, hint: &'static str) -> Progress {
+        let current = if self.failed() {
+            None
+        } else {
+            self.challenges.get(self.index).copied()
+        };
+        let hint = if self.failed() {
+            "failed"
+        } else if current.is_none() {
+            "finished"
+        } else {
+            hint
+        };
+        Progress {
+            current_challenge: current,
+            done: self.index,
+            hint,
+        }
+    }
+
+    /// Feeds one analysed frame taken `t` after the session start.
+    pub fn push_frame(&mut self, obs: &Observation, t: Duration) -> Progress {
+        if self.failed() || self.index >= self.challenges.len() {
+            return self.progress("finished");
+        }
+        let lm = match (&obs.landmarks, obs.faces) {
+            (Some(lm), 1) => lm,
+            _ => {
+                let since = self.last_face.map(|(ts, _)| ts).unwrap_or(self.started);
+                if obs.faces > 1 {
+                    self.reasons.push(format!("{} faces in view", obs.faces));
+                } else if t.saturating_sub(since) > self.cfg.max_gap {
+                    self.reasons.push("face lost".into());
+                }
+                return self.progress(if obs.faces > 1 {
+                    "one_face_only"
+                } else {
+                    "hold_still"
+                });
+            }
+        };
+        let ext = lm.extent();
+        if let Some((ts, prev)) = self.last_face {
+            let jump =
+                ((ext.0 - prev.0).powi(2) + (ext.1 - prev.1).powi(2)).sqrt() / prev.2.max(1.0);
+            let scale = (ext.2 / prev.2.max(1.0)).ln().abs();
+            if jump > self.cfg.max_jump || scale > 0.3 {
+                self.reasons
+                    .push("discontinuity: the face jumped between frames (cut or swap)".into());
+                return self.progress("failed");
+            }
+            if t.saturating_sub(ts) > self.cfg.max_gap {
+                self.reasons.push("face lost".into());
+                return self.progress("failed");
+            }
+        }
+        self.last_face = Some((t, ext));
+        let Some(base) = self.baseline.clone() else {
+            if obs.issues.is_empty() {
+                self.baseline = Some(Baseline {
+                    ear: obs.ear,
+                    mouth: obs.mouth,
+                    yaw: obs.pose.yaw,
+                    pitch: obs.pose.pitch,
+                    landmarks: lm.clone(),
+                });
+                self.started = t;
+                return self.progress("do_challenge");
+            }
+            return self.progress("hold_still");
+        };
+        let ch = self.challenges[self.index];
+        let parallax = if matches!(
+            ch,
+            Challenge::TurnLeft | Challenge::TurnRight | Challenge::Nod
+        ) {
+            homography_residual(&base.landmarks, lm).unwrap_or(0.0)
+        } else {
+            0.0
+        };
+        let done = match ch {
+            Challenge::Blink => {
+                let r = obs.ear / base.ear.max(1e-3);
+                self.peak = self.peak.max(1.0 - r);
+                if r < self.cfg.blink_closed {
+                    self.closed_seen = true;
+                }
+                self.closed_seen && r > self.cfg.blink_open
+            }
+            Challenge::OpenMouth => {
+                let d = obs.mouth - base.mouth;
+                self.peak = self.peak.max(d);
+                d > self.cfg.mouth_delta
+            }
+            Challenge::TurnLeft | Challenge::TurnRight => {
+                let d = if ch == Challenge::TurnRight {
+                    obs.pose.yaw - base.yaw
+                } else {
+                    base.yaw - obs.pose.yaw
+                };
+                self.peak = self.peak.max(d);
+                if d > self.cfg.turn_deg * 0.6 {
+                    self.peak_parallax = self.peak_parallax.max(parallax);
+                }
+                d > self.cfg.turn_deg
+            }
+            Challenge::Nod => {
+                let d = obs.pose.pitch - base.pitch;
+                self.peak = self.peak.max(d);
+                if d > self.cfg.nod_deg * 0.6 {
+                    self.peak_parallax = self.peak_parallax.max(parallax);
+                }
+                d > self.cfg.nod_deg
+            }
+        };
+        if done {
+            let head = matches!(
+                ch,
+                Challenge::TurnLeft | Challenge::TurnRight | Challenge::Nod
+            );
+            self.verdict_scores
+                .push((ch, self.peak, self.peak_parallax));
+            if head && self.peak_parallax < self.cfg.min_parallax {
+                self.reasons.push(format!(
+                    "{ch:?}: landmarks moved by one homography (flat photo or screen)"
+                ));
+                return self.progress("failed");
+            }
+            self.timings.push((ch, t.saturating_sub(self.started)));
+            self.index += 1;
+            self.started = t;
+            self.closed_seen = false;
+            self.peak = 0.0;
+            self.peak_parallax = 0.0;
+        } else if t.saturating_sub(self.started) > self.cfg.timeout {
+            self.reasons
+                .push(format!("{ch:?} not done within {:?}", self.cfg.timeout));
+        }
+        self.progress("do_challenge")
+    }
+
+    /// The verdict; unfinished challenges are reasons.
+    pub fn finish(mut self) -> Verdict {
+        if !self.failed() && self.index < self.challenges.len() {
+            self.reasons
+                .push(format!("{:?} not done", self.challenges[self.index]));
+        }
+        Verdict {
+            passed: self.reasons.is_empty(),
+            reasons: self.reasons,
+            scores: self.verdict_scores,
+            timings: self.timings,
+        }
+    }
+}
+
+/// A random sequence of 2–3 distinct challenges.
+pub fn random_challenges<R: rand::Rng>(rng: &mut R) -> Vec<Challenge> {
+    use rand::seq::SliceRandom;
+    let mut all = vec![
+        Challenge::Blink,
+        Challenge::OpenMouth,
+        Challenge::TurnLeft,
+        Challenge::TurnRight,
+        Challenge::Nod,
+    ];
+    all.shuffle(rng);
+    all.truncate(rng.gen_range(2..=3));
+    all
+}

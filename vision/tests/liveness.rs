@@ -1,0 +1,192 @@
+//! The liveness state machine on landmark sequences made from the real mesh of a registry photo:
+//! real 3-D rotation (parallax) vs a flat photo tilted in perspective (one homography), blinks by EAR,
+//! cuts, two faces, timeouts. Pose and parallax come from the real solvePnP / findHomography code.
+
+use std::time::Duration;
+
+use jiuzhu_vision::geometry::{eye_aspect_ratio, head_pose, homography_residual, mouth_opening};
+use jiuzhu_vision::image::load_bgr;
+use jiuzhu_vision::liveness::{Challenge, LivenessConfig, LivenessSession, random_challenges};
+use jiuzhu_vision::{FacePipeline, Landmarks, ModelPaths, Observation};
+use rstest::rstest;
+
+const W: f32 = 910.0;
+const H: f32 = 1137.0;
+
+fn base() -> Observation {
+    let paths = ModelPaths::locate();
+    let mut p = FacePipeline::load(&paths).unwrap();
+    p.analyse(&load_bgr(&paths.test_image("obama.jpg").unwrap()).unwrap())
+        .unwrap()
+}
+
+fn obs_from(lm: Landmarks, template: &Observation) -> Observation {
+    let mut o = template.clone();
+    o.ear = eye_aspect_ratio(&lm);
+    o.mouth = mouth_opening(&lm);
+    o.pose = head_pose(&lm, W, H).unwrap();
+    o.landmarks = Some(lm);
+    o
+}
+
+/// Rotates the mesh in depth about its centre (yaw around the vertical axis, pitch around the horizontal).
+fn rotate(lm: &Landmarks, yaw_deg: f32, pitch_deg: f32) -> Landmarks {
+    let (cx, cy, _) = lm.extent();
+    let cz = lm.points.iter().map(|p| p[2]).sum::<f32>() / lm.points.len() as f32;
+    let (sy, cyw) = yaw_deg.to_radians().sin_cos();
+    let (sp, cp) = pitch_deg.to_radians().sin_cos();
+    let points = lm
+        .points
+        .iter()
+        .map(|p| {
+            let (x, y, z) = (p[0] - cx, p[1] - cy, p[2] - cz);
+            let (x1, z1) = (x * cyw - z * sy, x * sy + z * cyw);
+            let (y2, z2) = (y * cp - z1 * sp, y * sp + z1 * cp);
+            [x1 + cx, y2 + cy, z2 + cz]
+        })
+        .collect();
+    Landmarks {
+        points,
+        score: lm.score,
+    }
+}
+
+/// The same face printed flat (z = 0) and the print tilted by `deg` in depth, seen by a pinhole camera.
+fn tilt_flat(lm: &Landmarks, deg: f32) -> Landmarks {
+    let (cx, cy, side) = lm.extent();
+    let f = 3.0 * side;
+    let (s, c) = deg.to_radians().sin_cos();
+    let points = lm
+        .points
+        .iter()
+        .map(|p| {
+            let (x, y) = (p[0] - cx, p[1] - cy);
+            let (x1, z1) = (x * c, x * s + f);
+            [x1 * f / z1 + cx, y * f / z1 + cy, 0.0]
+        })
+        .collect();
+    Landmarks {
+        points,
+        score: lm.score,
+    }
+}
+
+fn run(session: &mut LivenessSession, frames: &[Observation]) {
+    for (i, o) in frames.iter().enumerate() {
+        session.push_frame(o, Duration::from_millis(33 * i as u64));
+    }
+}
+
+#[test]
+fn parallax_separates_a_turning_head_from_a_tilted_photo() {
+    let b = base();
+    let lm = b.landmarks.as_ref().unwrap();
+    let real = homography_residual(lm, &rotate(lm, 25.0, 0.0)).unwrap();
+    let flat = homography_residual(lm, &tilt_flat(lm, 35.0)).unwrap();
+    eprintln!("residual: real turn {real:.4}, tilted photo {flat:.4}");
+    assert!(real > LivenessConfig::default().min_parallax, "{real}");
+    assert!(
+        flat < LivenessConfig::default().min_parallax / 4.0,
+        "{flat}"
+    );
+}
+
+#[rstest]
+#[case::turn_right(Challenge::TurnRight, 30.0)]
+#[case::turn_left(Challenge::TurnLeft, -30.0)]
+fn a_real_head_turn_passes_and_a_tilted_photo_does_not(#[case] ch: Challenge, #[case] deg: f32) {
+    let b = base();
+    let lm = b.landmarks.clone().unwrap();
+    let turn: Vec<_> = (0..=20)
+        .chain((0..=20).rev())
+        .map(|i| obs_from(rotate(&lm, deg * i as f32 / 20.0, 0.0), &b))
+        .collect();
+    let mut s = LivenessSession::new(vec![ch], LivenessConfig::default());
+    run(&mut s, &turn);
+    let v = s.finish();
+    assert!(v.passed, "{v:?}");
+    let tilt: Vec<_> = (0..=20)
+        .chain((0..=20).rev())
+        .map(|i| obs_from(tilt_flat(&lm, deg * 1.5 * i as f32 / 20.0), &b))
+        .collect();
+    let mut s = LivenessSession::new(vec![ch], LivenessConfig::default());
+    run(&mut s, &tilt);
+    let v = s.finish();
+    eprintln!("tilted photo {ch:?}: {:?}", v.reasons);
+    assert!(!v.passed, "tilted photo passed: {v:?}");
+}
+
+#[test]
+fn blink_then_mouth_passes_with_timings_and_a_still_face_times_out() {
+    let b = base();
+    let e = b.ear;
+    let mut frames: Vec<Observation> = Vec::new();
+    for k in [1.0, 1.0, 0.9, 0.5, 0.3, 0.4, 0.8, 1.0, 1.0] {
+        let mut o = b.clone();
+        o.ear = e * k;
+        frames.push(o);
+    }
+    for m in [0.0, 0.1, 0.3, 0.45] {
+        let mut o = b.clone();
+        o.mouth = b.mouth + m;
+        frames.push(o);
+    }
+    let mut s = LivenessSession::new(
+        vec![Challenge::Blink, Challenge::OpenMouth],
+        LivenessConfig::default(),
+    );
+    run(&mut s, &frames);
+    let v = s.finish();
+    assert!(v.passed, "{v:?}");
+    assert_eq!(v.timings.len(), 2);
+
+    let still: Vec<_> = (0..250).map(|_| b.clone()).collect();
+    let mut s = LivenessSession::new(
+        vec![Challenge::Blink, Challenge::Nod],
+        LivenessConfig::default(),
+    );
+    run(&mut s, &still);
+    let v = s.finish();
+    assert!(
+        !v.passed && v.reasons[0].contains("Blink not done"),
+        "{v:?}"
+    );
+}
+
+#[rstest]
+#[case::two_faces(2, 0.0)]
+#[case::face_swapped_by_a_cut(1, 0.6)]
+fn several_faces_or_a_cut_fail(#[case] faces: usize, #[case] shift: f32) {
+    let b = base();
+    let mut frames: Vec<_> = (0..5).map(|_| b.clone()).collect();
+    let mut o = b.clone();
+    o.faces = faces;
+    let lm = o.landmarks.as_mut().unwrap();
+    let side = lm.extent().2;
+    for p in &mut lm.points {
+        p[0] += shift * side;
+    }
+    frames.push(o);
+    let mut s = LivenessSession::new(
+        vec![Challenge::Blink, Challenge::OpenMouth],
+        LivenessConfig::default(),
+    );
+    run(&mut s, &frames);
+    let v = s.finish();
+    assert!(!v.passed);
+    assert!(
+        v.reasons[0].contains("faces") || v.reasons[0].contains("discontinuity"),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn random_sequences_have_two_or_three_distinct_challenges() {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    for _ in 0..50 {
+        let c = random_challenges(&mut rng);
+        assert!((2..=3).contains(&c.len()));
+        assert!(c.iter().enumerate().all(|(i, x)| !c[..i].contains(x)));
+    }
+}
