@@ -14,6 +14,7 @@ pub mod mesh;
 pub mod models;
 pub mod pipeline;
 pub mod quality;
+pub mod verifier;
 
 pub use detect::{BlazeFace, Detection, FaceBox};
 pub use embed::{Embedding, FaceNet, MATCH_THRESHOLD};

@@ -190,3 +190,50 @@ fn random_sequences_have_two_or_three_distinct_challenges() {
         assert!(c.iter().enumerate().all(|(i, x)| !c[..i].contains(x)));
     }
 }
+
+/// Print-attack replay through the whole pipeline: a still registry photo shown for 8 s at 10 fps, with
+/// hand-held jitter (a few pixels of shift), must not pass a blink + turn session, even though the face
+/// matches the reference.
+#[test]
+fn still_photo_replay_is_rejected_end_to_end() {
+    use jiuzhu_vision::image::bgr_to_frame;
+    use jiuzhu_vision::verifier::Verifier;
+    let paths = ModelPaths::locate();
+    let img = load_bgr(&paths.test_image("obama2.jpg").unwrap()).unwrap();
+    let mut p = FacePipeline::load(&paths).unwrap();
+    let d = p.detect(&img).unwrap().remove(0);
+    let reference = jiuzhu_vision::FaceNet::load(&paths)
+        .unwrap()
+        .embed(&img, &d)
+        .unwrap();
+    let mut v = Verifier::new(
+        &paths,
+        vec![Challenge::Blink, Challenge::TurnLeft],
+        Some(reference),
+    )
+    .unwrap();
+    for i in 0..80u64 {
+        let (dx, dy) = (((i * 7) % 5) as f64 - 2.0, ((i * 3) % 5) as f64 - 2.0);
+        let m = opencv::core::Mat::from_slice_2d(&[[1.0, 0.0, dx], [0.0, 1.0, dy]]).unwrap();
+        let mut shifted = opencv::core::Mat::default();
+        opencv::imgproc::warp_affine_def(
+            &img,
+            &mut shifted,
+            &m,
+            opencv::core::Size::new(626, 1200),
+        )
+        .unwrap();
+        v.push_frame(
+            &bgr_to_frame(&shifted).unwrap(),
+            Duration::from_millis(100 * i),
+        )
+        .unwrap();
+    }
+    let out = v.finish();
+    eprintln!(
+        "still photo: {:?} similarity {:?}",
+        out.verdict.reasons, out.similarity
+    );
+    assert!(!out.verdict.passed);
+    assert!(out.similarity.unwrap() > 0.9);
+}
