@@ -237,3 +237,31 @@ fn still_photo_replay_is_rejected_end_to_end() {
     assert!(!out.verdict.passed);
     assert!(out.similarity.unwrap() > 0.9);
 }
+
+#[test]
+fn a_real_nod_passes_and_a_photo_tipped_back_does_not() {
+    let b = base();
+    let lm = b.landmarks.clone().unwrap();
+    let nod: Vec<_> = (0..=15)
+        .chain((0..=15).rev())
+        .map(|i| obs_from(rotate(&lm, 0.0, -25.0 * i as f32 / 15.0), &b))
+        .collect();
+    let mut s = LivenessSession::new(vec![Challenge::Nod], LivenessConfig::default());
+    run(&mut s, &nod);
+    let v = s.finish();
+    assert!(v.passed, "{v:?}");
+    // a flat print rotated about its horizontal axis: swap x and y, tilt, swap back
+    let swap = |l: &Landmarks| Landmarks {
+        points: l.points.iter().map(|p| [p[1], p[0], p[2]]).collect(),
+        score: l.score,
+    };
+    let tipped: Vec<_> = (0..=15)
+        .chain((0..=15).rev())
+        .map(|i| obs_from(swap(&tilt_flat(&swap(&lm), 40.0 * i as f32 / 15.0)), &b))
+        .collect();
+    let mut s = LivenessSession::new(vec![Challenge::Nod], LivenessConfig::default());
+    run(&mut s, &tipped);
+    let v = s.finish();
+    eprintln!("tipped photo: {:?}", v.reasons);
+    assert!(!v.passed, "{v:?}");
+}
