@@ -1,0 +1,48 @@
+//! Per-frame cost at 640×480 on one thread: full detection, and detect + mesh + quality with tracking
+//! (the detector runs only when the track is lost). Input: obama.jpg letterboxed into 640×480.
+//! Run `make models` first. Compare with `python3 vision/benches/pipeline_cv2.py` (same models, cv2).
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use jiuzhu_vision::image::load_bgr;
+use jiuzhu_vision::{FacePipeline, ModelPaths};
+use opencv::core::{Mat, Rect, Scalar, Size};
+use opencv::prelude::*;
+
+fn frame_640x480() -> Mat {
+    let paths = ModelPaths::locate();
+    let img = load_bgr(&paths.test_image("obama.jpg").expect("run `make models`")).unwrap();
+    let mut small = Mat::default();
+    opencv::imgproc::resize(
+        &img,
+        &mut small,
+        Size::new(384, 480),
+        0.0,
+        0.0,
+        opencv::imgproc::INTER_AREA,
+    )
+    .unwrap();
+    let mut out =
+        Mat::new_rows_cols_with_default(480, 640, opencv::core::CV_8UC3, Scalar::all(90.0))
+            .unwrap();
+    let mut roi = Mat::roi_mut(&mut out, Rect::new(128, 0, 384, 480)).unwrap();
+    small.copy_to(&mut roi).unwrap();
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    opencv::core::set_num_threads(1).unwrap();
+    let frame = frame_640x480();
+    let mut p = FacePipeline::load(&ModelPaths::locate()).unwrap();
+    c.bench_function("detect_640x480", |b| b.iter(|| p.detect(&frame).unwrap()));
+    p.detect_every_frame = false;
+    c.bench_function("tracked_mesh_quality_640x480", |b| {
+        b.iter(|| p.analyse(&frame).unwrap())
+    });
+    p.detect_every_frame = true;
+    c.bench_function("detect_mesh_quality_640x480", |b| {
+        b.iter(|| p.analyse(&frame).unwrap())
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
