@@ -10,6 +10,8 @@ pub enum DevicesCmd {
     List,
     /// ID-card reader (二代证): read a card, SAM status (`--port PATH` or `--usb`).
     Idcard(super::idcard::IdcardArgs),
+    /// Fingerprint reader: info, capture, enroll, verify (`--port PATH` or `--usb`).
+    Fingerprint(super::fingerprint::FingerprintArgs),
     /// Receipt printer: status, test page (`--port PATH`, `--tcp HOST:PORT` or `--usblp PATH`).
     Printer(super::printer::PrinterArgs),
 }
@@ -18,6 +20,10 @@ pub fn run(cmd: DevicesCmd) -> anyhow::Result<()> {
     match cmd {
         DevicesCmd::List => list(),
         DevicesCmd::Idcard(args) => match super::idcard::run(args)? {
+            0 => Ok(()),
+            code => std::process::exit(code),
+        },
+        DevicesCmd::Fingerprint(args) => match super::fingerprint::run(args)? {
             0 => Ok(()),
             code => std::process::exit(code),
         },
@@ -32,7 +38,10 @@ pub fn run(cmd: DevicesCmd) -> anyhow::Result<()> {
 type UsbTable = &'static [(u16, u16, &'static str)];
 
 /// USB id tables of the driver crates, by device class.
-const USB_TABLES: &[(&str, UsbTable)] = &[("idcard", jiuzhu_idcard::USB_IDS)];
+const USB_TABLES: &[(&str, UsbTable)] = &[
+    ("idcard", jiuzhu_idcard::USB_IDS),
+    ("fingerprint", jiuzhu_fingerprint::USB_IDS),
+];
 
 fn list() -> anyhow::Result<()> {
     println!("Serial ports:");

@@ -5,6 +5,7 @@ pub mod config;
 pub mod devices;
 pub mod doctor;
 pub mod enroll;
+pub mod fingerprint;
 pub mod id;
 pub mod idcard;
 pub mod printer;
