@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+pub mod controllers;
 pub mod doctor;
 pub mod store;
 pub mod sync;

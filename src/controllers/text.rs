@@ -1,0 +1,309 @@
+//! What each certification screen says, in both languages. The same words are shown and
+//! spoken (zh-CN is spoken; the voice is Mandarin), so the screen and the voice cannot drift.
+
+use chrono::NaiveDate;
+
+use super::certify::{Alternative, Challenge, Choice, Device, MAX_FAILURES, Modality, Role, Step};
+
+/// The UI language of a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// 简体中文.
+    Zh,
+    /// English.
+    En,
+}
+
+/// The words of one screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenText {
+    /// The heading.
+    pub title: String,
+    /// What happened / what to do, in one or two short sentences.
+    pub body: String,
+}
+
+impl ScreenText {
+    /// What the voice says for the screen: the heading, then the body.
+    pub fn speech(&self) -> String {
+        format!("{}。{}", self.title, self.body)
+    }
+}
+
+fn date(d: Option<NaiveDate>, lang: Lang) -> String {
+    match (d, lang) {
+        (Some(d), Lang::Zh) => d.format("%Y年%-m月%-d日").to_string(),
+        (Some(d), Lang::En) => d.format("%-d %B %Y").to_string(),
+        (None, Lang::Zh) => "（日期未登记）".into(),
+        (None, Lang::En) => "(date not on record)".into(),
+    }
+}
+
+fn t(lang: Lang, zh: &str, en: &str) -> String {
+    match lang {
+        Lang::Zh => zh.into(),
+        Lang::En => en.into(),
+    }
+}
+
+/// The words of a liveness challenge.
+pub fn challenge_text(c: Challenge, lang: Lang) -> String {
+    match c {
+        Challenge::LookStraight => t(lang, "请正对镜头", "Look straight at the camera"),
+        Challenge::Blink => t(lang, "请眨眨眼", "Please blink"),
+        Challenge::TurnLeft => t(lang, "请慢慢向左转头", "Slowly turn your head left"),
+        Challenge::TurnRight => t(lang, "请慢慢向右转头", "Slowly turn your head right"),
+        Challenge::OpenMouth => t(lang, "请张张嘴", "Open your mouth"),
+        Challenge::Nod => t(lang, "请点点头", "Please nod"),
+    }
+}
+
+fn device_name(d: Device, lang: Lang) -> String {
+    match d {
+        Device::IdCard => t(lang, "身份证读卡器", "The ID-card reader"),
+        Device::Camera => t(lang, "摄像头", "The camera"),
+        Device::Fingerprint => t(lang, "指纹采集器", "The fingerprint reader"),
+        Device::Central => t(lang, "救助通中心服务", "The central service"),
+        Device::Printer => t(lang, "打印机", "The printer"),
+    }
+}
+
+/// The words of a screen.
+pub fn screen_text(step: &Step, lang: Lang) -> ScreenText {
+    let (title, body) = match step {
+        Step::ChooseMode => (
+            t(lang, "资格认证", "Yearly check"),
+            t(
+                lang,
+                "请选择谁来认证。本人来办，请点“本人认证”。",
+                "Choose who is certifying. If it is you, tap “Myself”.",
+            ),
+        ),
+        Step::Identify(role) => (
+            match role {
+                Role::Recipient => t(lang, "请放身份证", "Place the ID card"),
+                Role::Guardian => t(lang, "请监护人放身份证", "Guardian: place your ID card"),
+                Role::Helper => t(lang, "请协助人放身份证", "Helper: place your own ID card"),
+            },
+            match role {
+                Role::Recipient => t(
+                    lang,
+                    "把救助对象的身份证平放在下方感应区，或在右边输入身份证号码。",
+                    "Lay the recipient's ID card flat on the reader below, or type the number on the right.",
+                ),
+                _ => t(
+                    lang,
+                    "把您自己的身份证平放在下方感应区，或在右边输入号码。",
+                    "Lay your own ID card flat on the reader below, or type the number on the right.",
+                ),
+            },
+        ),
+        Step::Querying => (
+            t(lang, "正在查询", "Checking your record"),
+            t(
+                lang,
+                "正在查询今年是否已经认证，请稍候。",
+                "Checking whether you are already certified this year. Please wait.",
+            ),
+        ),
+        Step::AlreadyCertified { on, valid_until } => (
+            t(lang, "今年已经认证过了", "Already certified this year"),
+            match lang {
+                Lang::Zh => format!(
+                    "您已于{}完成认证，有效期到{}。不用再认证了。",
+                    date(*on, lang),
+                    date(*valid_until, lang)
+                ),
+                Lang::En => format!(
+                    "You were certified on {}, valid until {}. Nothing more to do.",
+                    date(*on, lang),
+                    date(*valid_until, lang)
+                ),
+            },
+        ),
+        Step::NotRecipient => (
+            t(lang, "没有查到救助记录", "No aid record found"),
+            t(
+                lang,
+                "这个身份证号码目前没有领取救助，不需要认证。如有疑问，请呼叫工作人员。",
+                "This ID number is not receiving aid now, so no check is needed. Ask staff if this seems wrong.",
+            ),
+        ),
+        Step::Consent => (
+            t(
+                lang,
+                "刷脸认证需要您同意",
+                "Your consent for the face check",
+            ),
+            t(
+                lang,
+                "认证要拍摄面部或采集指纹，只在本机比对，不上传照片，用完即删。您也可以不刷脸，改由工作人员见证或上门认证。",
+                "The check uses your face or fingerprint. It is compared on this machine only, never uploaded, and deleted afterwards. You may instead have staff witness it or visit your home.",
+            ),
+        ),
+        Step::ChooseAlternative => (
+            t(lang, "不刷脸的认证方式", "Certifying without a face check"),
+            t(
+                lang,
+                "请选择：请工作人员现场见证，或登记上门认证。",
+                "Choose: a staff member witnesses here, or staff visit your home.",
+            ),
+        ),
+        Step::RecordingAlternative(_) => (
+            t(lang, "正在登记", "Recording your request"),
+            t(
+                lang,
+                "正在登记您的选择，请稍候。",
+                "Recording your choice. Please wait.",
+            ),
+        ),
+        Step::AlternativeRecorded(Alternative::StaffWitness) => (
+            t(lang, "已登记：工作人员见证", "Recorded: staff witness"),
+            t(
+                lang,
+                "已通知工作人员，请在这里稍候，工作人员会来帮您完成认证。",
+                "Staff have been told. Please wait here; they will come and complete the check with you.",
+            ),
+        ),
+        Step::AlternativeRecorded(Alternative::HomeVisit) => (
+            t(lang, "已登记：上门认证", "Recorded: home visit"),
+            t(
+                lang,
+                "已登记上门认证，工作人员会在近期联系您并上门。",
+                "A home visit is recorded. Staff will contact you and visit soon.",
+            ),
+        ),
+        Step::Face {
+            challenge: Some(c),
+            done,
+            total,
+        } => (
+            challenge_text(*c, lang),
+            match lang {
+                Lang::Zh => format!("请把脸放在圆圈里。已完成 {done} / {total} 个动作。"),
+                Lang::En => format!("Keep your face inside the oval. {done} of {total} done."),
+            },
+        ),
+        Step::Face {
+            challenge: None, ..
+        } => (
+            t(lang, "请看摄像头", "Look at the camera"),
+            t(
+                lang,
+                "请站好，把脸放在屏幕上的圆圈里，跟着提示做动作。",
+                "Stand still with your face inside the oval on the screen, and follow the prompts.",
+            ),
+        ),
+        Step::Fingerprint { prompt } => (
+            t(lang, "请按指纹", "Place your finger"),
+            match prompt {
+                Some(p) => p.clone(),
+                None => t(
+                    lang,
+                    "请把手指平放在指纹采集器上，按住不动。",
+                    "Lay your finger flat on the fingerprint reader and hold still.",
+                ),
+            },
+        ),
+        Step::Checking(_) => (
+            t(lang, "正在核验", "Checking"),
+            t(
+                lang,
+                "正在核验，请稍候，不要离开。",
+                "Checking. Please wait and stay here.",
+            ),
+        ),
+        Step::Failed { modality, failures } => (
+            match modality {
+                Modality::Face => t(lang, "刷脸没有通过", "The face check did not pass"),
+                Modality::Fingerprint => {
+                    t(lang, "指纹没有通过", "The fingerprint check did not pass")
+                }
+            },
+            match lang {
+                Lang::Zh => format!(
+                    "这是第{failures}次没有通过（共{MAX_FAILURES}次机会）。可以再刷一次脸，或改用指纹；光线要亮，摘下帽子和眼镜。"
+                ),
+                Lang::En => format!(
+                    "Attempt {failures} of {MAX_FAILURES} did not pass. Try your face again or use a fingerprint; good light helps, take off hat and glasses."
+                ),
+            },
+        ),
+        Step::Submitting => (
+            t(lang, "正在提交", "Sending the result"),
+            t(
+                lang,
+                "正在提交认证结果，请稍候。",
+                "Sending the result. Please wait.",
+            ),
+        ),
+        Step::Certified(r) => (
+            t(lang, "认证成功", "Certified"),
+            match lang {
+                Lang::Zh => format!(
+                    "认证已完成，有效期到{}。{}",
+                    date(Some(r.valid_until), lang),
+                    if r.proof_code.is_some() {
+                        "可以打印社会救助身份证明。"
+                    } else {
+                        ""
+                    }
+                ),
+                Lang::En => format!(
+                    "You are certified until {}.{}",
+                    date(Some(r.valid_until), lang),
+                    if r.proof_code.is_some() {
+                        " You can print the proof."
+                    } else {
+                        ""
+                    }
+                ),
+            },
+        ),
+        Step::RouteToStaff => (
+            t(lang, "请工作人员帮您", "Staff will help you"),
+            t(
+                lang,
+                "已呼叫工作人员，请在这里稍候。工作人员会帮您完成认证。",
+                "Staff have been called. Please wait here; they will help you finish.",
+            ),
+        ),
+        Step::Problem {
+            device, timeout, ..
+        } => (
+            match (*timeout, lang) {
+                (true, Lang::Zh) => format!("{}没有反应", device_name(*device, lang)),
+                (true, Lang::En) => {
+                    format!("{} did not respond in time", device_name(*device, lang))
+                }
+                (false, Lang::Zh) => format!("{}出了问题", device_name(*device, lang)),
+                (false, Lang::En) => format!("{} has a problem", device_name(*device, lang)),
+            },
+            t(
+                lang,
+                "您的信息没有丢失。可以点“再试一次”，或呼叫工作人员。",
+                "Nothing you entered is lost. Tap “Try again”, or call staff.",
+            ),
+        ),
+    };
+    ScreenText { title, body }
+}
+
+/// The label of a button.
+pub fn choice_label(c: Choice, lang: Lang) -> String {
+    match c {
+        Choice::SelfCheck => t(lang, "本人认证", "Myself"),
+        Choice::Guardian => t(lang, "监护人代认证", "As guardian"),
+        Choice::Assisted => t(lang, "协助他人认证", "Helping someone"),
+        Choice::Consent => t(lang, "同意，开始认证", "I agree, start"),
+        Choice::Decline => t(lang, "不同意，用其他方式", "No, another way"),
+        Choice::StaffWitness => t(lang, "工作人员现场见证", "Staff witness here"),
+        Choice::HomeVisit => t(lang, "登记上门认证", "Request a home visit"),
+        Choice::Face => t(lang, "再刷一次脸", "Face again"),
+        Choice::Fingerprint => t(lang, "改用指纹", "Use fingerprint"),
+        Choice::Retry => t(lang, "再试一次", "Try again"),
+        Choice::CallStaff => t(lang, "请工作人员帮忙", "Get staff help"),
+        Choice::Home => t(lang, "返回首页", "Back to start"),
+        Choice::Print => t(lang, "打印证明", "Print the proof"),
+    }
+}
