@@ -1,13 +1,42 @@
-//! Wiring only: builds the main window and connects every adapter to its controller.
+//! Wiring only: builds the main window, connects every adapter to its controller, and carries
+//! the controllers' effects out on the worker thread (devices, network) and the voice thread.
 
-use std::time::Duration;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use jiuzhu_drivers_api::fingerprint::CancelToken;
+use jiuzhu_drivers_api::idcard::{IdCardError, IdCardReader};
 use slint::ComponentHandle;
 
-use crate::ui::{self, Language, MainWindow, app_adapter, home_adapter};
+use crate::controllers::certify::{CertifyFlow, Device, Effect, Event, Person, Step};
+use crate::controllers::identify::{Feedback, KeypadEntry};
+use crate::controllers::session::{SessionController, SessionEffect, SessionTimeouts};
+use crate::ui::voice::{Voice, VoiceOutput};
+use crate::ui::{
+    self, AppAdapter, Entry, Language, MainWindow, Page, app_adapter, certify_adapter,
+    home_adapter, identify_adapter,
+};
+
+/// The devices and services the kiosk was started with. Anything absent is reported on screen
+/// when the flow needs it, with a way on (staff), never faked.
+#[derive(Default)]
+pub struct Devices {
+    /// The ID-card reader.
+    pub id_card: Option<Box<dyn IdCardReader + Send>>,
+}
+
+impl std::fmt::Debug for Devices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Devices")
+            .field("id_card", &self.id_card.as_ref().map(|r| r.describe()))
+            .finish()
+    }
+}
 
 /// Options the kiosk starts with.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AppConfig {
     /// The first UI language.
     pub language: Language,
@@ -15,27 +44,389 @@ pub struct AppConfig {
     pub elder_mode: bool,
     /// Township shown in the top bar.
     pub township_name: Option<String>,
+    /// Where speech goes.
+    pub voice: VoiceOutput,
+    /// Inactivity timeouts.
+    pub session: SessionTimeouts,
 }
 
-/// Creates the main window with every adapter connected. Needs a Slint platform (a display
-/// backend, the headless renderer, or the testing backend).
-pub fn build(config: &AppConfig) -> anyhow::Result<MainWindow> {
-    let window = MainWindow::new()?;
-    app_adapter::connect(&window);
-    home_adapter::connect(&window, |ui, entry| {
-        // The flows behind each entry live in their controllers; until an entry's flow is
-        // installed, the resident is told plainly and offered staff help.
-        let lang = app_adapter::current_language(ui);
-        let what = match lang {
-            Language::ZhCn => "此项服务暂未开放，请点击右下角“呼叫工作人员”获得帮助。",
-            Language::En => "This service is not open yet. Tap \"Call staff\" for help.",
-        };
-        tracing::info!(
-            entry = home_adapter::entry_name(entry),
-            "entry not yet available"
-        );
-        ui.global::<ui::AppAdapter>().set_notice(what.into());
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            language: Language::ZhCn,
+            elder_mode: false,
+            township_name: None,
+            voice: VoiceOutput::Silent,
+            session: SessionTimeouts::default(),
+        }
+    }
+}
+
+/// Controller state of the running kiosk, owned by the UI thread.
+struct Kiosk {
+    flow: CertifyFlow,
+    keypad: KeypadEntry,
+    session: SessionController,
+    voice: Voice,
+    worker: Worker,
+    last_spoken: String,
+}
+
+thread_local! {
+    static KIOSK: RefCell<Option<Rc<RefCell<Kiosk>>>> = const { RefCell::new(None) };
+}
+
+fn kiosk() -> Option<Rc<RefCell<Kiosk>>> {
+    KIOSK.with(|k| k.borrow().clone())
+}
+
+/// The worker thread: a tokio runtime where device and network work runs; results return to
+/// the UI thread with `invoke_from_event_loop`.
+struct Worker {
+    runtime: Arc<tokio::runtime::Runtime>,
+    devices: Arc<Mutex<Devices>>,
+    cancel: CancelToken,
+}
+
+impl Worker {
+    fn new(devices: Devices) -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("kiosk-worker")
+            .enable_all()
+            .build()?;
+        Ok(Self {
+            runtime: Arc::new(runtime),
+            devices: Arc::new(Mutex::new(devices)),
+            cancel: CancelToken::new(),
+        })
+    }
+
+    fn cancel(&mut self) {
+        self.cancel.cancel();
+        self.cancel = CancelToken::new();
+    }
+
+    /// Runs `job` off the UI thread and hands its event, tagged with `seq`, back to the flow.
+    fn run(
+        &self,
+        seq: u64,
+        job: impl FnOnce(&mut Devices, &CancelToken) -> Option<Event> + Send + 'static,
+    ) {
+        let devices = self.devices.clone();
+        let cancel = self.cancel.clone();
+        self.runtime.spawn_blocking(move || {
+            let event = {
+                let mut d = devices.lock().unwrap_or_else(|p| p.into_inner());
+                job(&mut d, &cancel)
+            };
+            if let Some(event) = event {
+                let _ = slint::invoke_from_event_loop(move || dispatch(seq, event));
+            }
+        });
+    }
+}
+
+fn unavailable(device: Device, detail: &str) -> Option<Event> {
+    Some(Event::Failed {
+        device,
+        timeout: false,
+        detail: detail.into(),
+    })
+}
+
+fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
+    for e in effects {
+        match e {
+            Effect::ReadIdCard { seq } => k.worker.run(seq, |d, cancel| {
+                let reader = d.id_card.as_mut()?;
+                match reader.read_card(Duration::from_secs(120), cancel) {
+                    Ok(card) => {
+                        let id = card.id_number()?.clone();
+                        Some(Event::Identified(Person {
+                            id,
+                            name: Some(card.name.clone()),
+                        }))
+                    }
+                    Err(IdCardError::Cancelled) => None,
+                    Err(e) => Some(Event::Failed {
+                        device: Device::IdCard,
+                        timeout: e.is_retry(),
+                        detail: e.to_string(),
+                    }),
+                }
+            }),
+            Effect::QueryStatus { seq, .. } => k.worker.run(seq, |_, _| {
+                unavailable(
+                    Device::Central,
+                    "no central service client is configured on this kiosk",
+                )
+            }),
+            Effect::StartFace { seq, .. } => k.worker.run(seq, |_, _| {
+                unavailable(
+                    Device::Camera,
+                    "no camera / face check is configured on this kiosk",
+                )
+            }),
+            Effect::StartFingerprint { seq, .. } => k.worker.run(seq, |_, _| {
+                unavailable(
+                    Device::Fingerprint,
+                    "no reference template source (central) is configured on this kiosk",
+                )
+            }),
+            Effect::Submit { seq, .. } | Effect::RecordAlternative { seq, .. } => {
+                k.worker.run(seq, |_, _| {
+                    unavailable(
+                        Device::Central,
+                        "no central service client is configured on this kiosk",
+                    )
+                })
+            }
+            Effect::CancelDevices => k.worker.cancel(),
+            Effect::PrintProof { .. } => {
+                tracing::info!("proof shown on screen; no printer is configured");
+            }
+            Effect::CallStaff => {
+                tracing::info!(
+                    event = "staff_called",
+                    "the certification flow called staff"
+                );
+            }
+            Effect::GoHome => {}
+        }
+    }
+}
+
+fn with_ui(f: impl FnOnce(&MainWindow)) {
+    UI.with(|u| {
+        if let Some(ui) = u.borrow().as_ref().and_then(|w| w.upgrade()) {
+            f(&ui);
+        }
     });
+}
+
+thread_local! {
+    static UI: RefCell<Option<slint::Weak<MainWindow>>> = const { RefCell::new(None) };
+}
+
+/// Shows the flow's current step and speaks it when it changed.
+fn show(ui: &MainWindow, k: &mut Kiosk) {
+    let lang = app_adapter::current_language(ui);
+    certify_adapter::render(ui, &k.flow, lang);
+    identify_adapter::render(ui, &k.keypad, jiuzhu_core::id::today_in_china(), lang);
+    // The voice is Mandarin: speak the Chinese words whatever the screen language.
+    let zh =
+        crate::controllers::text::screen_text(k.flow.step(), crate::controllers::text::Lang::Zh)
+            .speech();
+    if zh != k.last_spoken {
+        k.voice.say_now(zh.clone());
+        k.last_spoken = zh;
+    }
+}
+
+/// Feeds an event tagged with `seq` to the certification flow (worker results arrive here).
+/// Stale events are dropped and logged.
+pub fn dispatch(seq: u64, event: Event) {
+    let Some(k) = kiosk() else { return };
+    with_ui(|ui| {
+        let mut k = k.borrow_mut();
+        k.session.activity(Instant::now());
+        match k.flow.handle(seq, event) {
+            Ok(effects) => {
+                let home = effects.contains(&Effect::GoHome);
+                carry_out(&mut k, effects);
+                if home {
+                    go_home(ui, &mut k);
+                } else {
+                    show(ui, &mut k);
+                }
+            }
+            Err(e) => tracing::debug!("ignored: {e}"),
+        }
+    });
+}
+
+/// The sequence number of the screen shown now (what a press on it carries).
+pub fn current_seq() -> Option<u64> {
+    kiosk().map(|k| k.borrow().flow.seq())
+}
+
+/// The certification step shown now.
+pub fn current_step() -> Option<Step> {
+    kiosk().map(|k| k.borrow().flow.step().clone())
+}
+
+/// Everything the voice has said so far.
+pub fn spoken() -> Vec<String> {
+    kiosk()
+        .map(|k| k.borrow().voice.spoken())
+        .unwrap_or_default()
+}
+
+/// Whether any controller still holds personal data.
+pub fn holds_personal_data() -> bool {
+    kiosk().is_some_and(|k| {
+        let k = k.borrow();
+        k.flow.holds_personal_data() || !k.keypad.is_empty()
+    })
+}
+
+/// Advances the inactivity clock to `now` (a timer calls this every second).
+pub fn session_tick(now: Instant) {
+    let Some(k) = kiosk() else { return };
+    with_ui(|ui| {
+        let mut k = k.borrow_mut();
+        match k.session.tick(now) {
+            Some(SessionEffect::ShowWarning { seconds_left }) => ui
+                .global::<AppAdapter>()
+                .set_warning_seconds(i32::try_from(seconds_left).unwrap_or(i32::MAX)),
+            Some(SessionEffect::HideWarning) => ui.global::<AppAdapter>().set_warning_seconds(0),
+            Some(SessionEffect::Reset) => {
+                tracing::info!("inactivity reset");
+                let e = k.flow.reset();
+                carry_out(&mut k, e);
+                go_home(ui, &mut k);
+            }
+            None => {}
+        }
+    });
+}
+
+/// Wipes every personal field from the controllers and the UI models and shows home.
+fn go_home(ui: &MainWindow, k: &mut Kiosk) {
+    k.keypad.wipe();
+    k.session.end();
+    k.voice.stop();
+    k.last_spoken.clear();
+    let app = ui.global::<AppAdapter>();
+    app.set_warning_seconds(0);
+    app.set_notice("".into());
+    app.set_page(Page::Home);
+    let lang = app_adapter::current_language(ui);
+    certify_adapter::render(ui, &k.flow, lang);
+    identify_adapter::render(ui, &k.keypad, jiuzhu_core::id::today_in_china(), lang);
+}
+
+fn open_entry(ui: &MainWindow, entry: Entry) {
+    if entry == Entry::Certify {
+        let Some(k) = kiosk() else { return };
+        let mut k = k.borrow_mut();
+        let e = k.flow.start();
+        k.keypad.wipe();
+        k.session.begin(Instant::now());
+        carry_out(&mut k, e);
+        ui.global::<AppAdapter>().set_page(Page::Certify);
+        show(ui, &mut k);
+        return;
+    }
+    // The other entries' flows are not built yet: the resident is told plainly and offered
+    // staff help.
+    let what = match app_adapter::current_language(ui) {
+        Language::ZhCn => "此项服务暂未开放，请点击右下角“呼叫工作人员”获得帮助。",
+        Language::En => "This service is not open yet. Tap \"Call staff\" for help.",
+    };
+    tracing::info!(
+        entry = home_adapter::entry_name(entry),
+        "entry not yet available"
+    );
+    ui.global::<ui::AppAdapter>().set_notice(what.into());
+}
+
+/// Creates the main window with every adapter connected, on no devices.
+pub fn build(config: &AppConfig) -> anyhow::Result<MainWindow> {
+    build_with(config, Devices::default())
+}
+
+/// Creates the main window with every adapter connected and the given devices. Needs a Slint
+/// platform (a display backend, the headless renderer, or the testing backend).
+pub fn build_with(config: &AppConfig, devices: Devices) -> anyhow::Result<MainWindow> {
+    let window = MainWindow::new()?;
+    let voice = Voice::start(config.voice.clone());
+    let k = Kiosk {
+        flow: CertifyFlow::new(),
+        keypad: KeypadEntry::default(),
+        session: SessionController::new(config.session)?,
+        voice: voice.clone(),
+        worker: Worker::new(devices)?,
+        last_spoken: String::new(),
+    };
+    KIOSK.with(|s| *s.borrow_mut() = Some(Rc::new(RefCell::new(k))));
+    UI.with(|u| *u.borrow_mut() = Some(window.as_weak()));
+
+    app_adapter::connect(&window);
+    home_adapter::connect(&window, open_entry);
+    certify_adapter::connect(&window, |_, seq, choice| {
+        dispatch(seq, Event::Chose(choice))
+    });
+    identify_adapter::connect(
+        &window,
+        |ui, key| {
+            let Some(k) = kiosk() else { return };
+            let mut k = k.borrow_mut();
+            k.session.activity(Instant::now());
+            k.keypad.press(key);
+            let lang = app_adapter::current_language(ui);
+            let f =
+                identify_adapter::render(ui, &k.keypad, jiuzhu_core::id::today_in_china(), lang);
+            if let Feedback::Invalid(p) = f {
+                k.voice.say_now(p.zh());
+            }
+        },
+        |ui| {
+            let Some(k) = kiosk() else { return };
+            let (seq, person) = {
+                let mut k = k.borrow_mut();
+                let Feedback::Valid(id) = k.keypad.feedback(jiuzhu_core::id::today_in_china())
+                else {
+                    return;
+                };
+                k.keypad.wipe();
+                (k.flow.seq(), Person { id, name: None })
+            };
+            let _ = ui;
+            dispatch(seq, Event::Identified(person));
+        },
+    );
+    let app = window.global::<AppAdapter>();
+    let v = voice.clone();
+    app.on_keep_session(move || {
+        let Some(k) = kiosk() else { return };
+        with_ui(|ui| {
+            if k.borrow_mut().session.activity(Instant::now()) == Some(SessionEffect::HideWarning) {
+                ui.global::<AppAdapter>().set_warning_seconds(0);
+            }
+        });
+    });
+    let weak = window.as_weak();
+    app.on_change_volume(move |delta| {
+        let Some(ui) = weak.upgrade() else { return };
+        let a = ui.global::<AppAdapter>();
+        let vol = (a.get_volume() + delta).clamp(0, 100);
+        a.set_volume(vol);
+        v.set_volume(vol as u8);
+        v.say_now(format!("音量{vol}"));
+    });
+    let weak = window.as_weak();
+    app.on_toggle_language(move || {
+        let Some(ui) = weak.upgrade() else { return };
+        let next = match app_adapter::current_language(&ui) {
+            Language::ZhCn => Language::En,
+            Language::En => Language::ZhCn,
+        };
+        app_adapter::set_language(&ui, next);
+        if let Some(k) = kiosk() {
+            show(&ui, &mut k.borrow_mut());
+        }
+    });
+    let v = voice;
+    let weak = window.as_weak();
+    app.on_toggle_mute(move || {
+        let Some(ui) = weak.upgrade() else { return };
+        let a = ui.global::<AppAdapter>();
+        a.set_muted(!a.get_muted());
+        v.set_muted(a.get_muted());
+    });
+
     window
         .global::<ui::Theme>()
         .set_elder_mode(config.elder_mode);
@@ -46,6 +437,15 @@ pub fn build(config: &AppConfig) -> anyhow::Result<MainWindow> {
     }
     app_adapter::set_language(&window, config.language);
     Ok(window)
+}
+
+/// Runs the inactivity clock while the window lives.
+pub fn start_session_clock() -> slint::Timer {
+    let timer = slint::Timer::default();
+    timer.start(slint::TimerMode::Repeated, Duration::from_secs(1), || {
+        session_tick(Instant::now())
+    });
+    timer
 }
 
 /// Keeps the clock line current while the window lives.

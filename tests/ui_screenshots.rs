@@ -5,11 +5,18 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use chrono::TimeZone;
+use jiuzhu_core::id::IdNumber;
 use jiuzhu_kiosk::app::{self, AppConfig};
+use jiuzhu_kiosk::controllers::certify::{
+    Challenge, Choice, Device, Event, Person, Recorded, StatusAnswer,
+};
 use jiuzhu_kiosk::ui::app_adapter::{china_offset, refresh_clock, set_language};
 use jiuzhu_kiosk::ui::headless::HeadlessScreen;
-use jiuzhu_kiosk::ui::{Language, MainWindow, Theme};
+use jiuzhu_kiosk::ui::{
+    CertifyAdapter, Entry, HomeAdapter, IdentifyAdapter, Language, MainWindow, Theme,
+};
 use slint::ComponentHandle;
 
 fn reference_dir() -> PathBuf {
@@ -82,4 +89,118 @@ fn screens_match_their_references() {
     set_language(&ui, Language::ZhCn);
     fixed_clock(&ui);
     check(&screen, "home-zh-CN");
+
+    certification_screens(&screen, &ui);
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn seq() -> u64 {
+    app::current_seq().unwrap()
+}
+
+/// One reference per certification screen, in zh-CN, reached through the controller's events.
+fn certification_screens(screen: &HeadlessScreen, ui: &MainWindow) {
+    ui.global::<CertifyAdapter>().set_motion(false);
+    ui.global::<HomeAdapter>().invoke_open(Entry::Certify);
+    check(screen, "certify-choose-mode");
+    app::dispatch(seq(), Event::Chose(Choice::SelfCheck));
+    let keypad = ui.global::<IdentifyAdapter>();
+    for c in "11010519491231".chars() {
+        keypad.invoke_key(c.to_string().into());
+    }
+    check(screen, "certify-identify");
+    keypad.invoke_key("clear".into());
+    let person = Person {
+        id: IdNumber::parse("11010519491231002X").unwrap(),
+        name: None,
+    };
+    app::dispatch(seq(), Event::Identified(person));
+    check(screen, "certify-querying");
+    app::dispatch(
+        seq(),
+        Event::Status(StatusAnswer {
+            recipient: true,
+            certified_this_cycle: false,
+            last_certified_on: Some(date(2025, 11, 2)),
+            valid_until: Some(date(2026, 11, 2)),
+        }),
+    );
+    check(screen, "certify-consent");
+    app::dispatch(seq(), Event::Chose(Choice::Decline));
+    check(screen, "certify-alternative");
+    // The face screens come from a second walk through the flow.
+    app::dispatch(seq(), Event::Chose(Choice::Home));
+    ui.global::<HomeAdapter>().invoke_open(Entry::Certify);
+    app::dispatch(seq(), Event::Chose(Choice::SelfCheck));
+    app::dispatch(
+        seq(),
+        Event::Identified(Person {
+            id: IdNumber::parse("11010519491231002X").unwrap(),
+            name: None,
+        }),
+    );
+    app::dispatch(
+        seq(),
+        Event::Status(StatusAnswer {
+            recipient: true,
+            certified_this_cycle: false,
+            last_certified_on: None,
+            valid_until: None,
+        }),
+    );
+    app::dispatch(seq(), Event::Chose(Choice::Consent));
+    app::dispatch(
+        seq(),
+        Event::FaceProgress {
+            challenge: Challenge::TurnLeft,
+            done: 1,
+            total: 3,
+        },
+    );
+    check(screen, "certify-face");
+    app::dispatch(seq(), Event::CaptureDone);
+    check(screen, "certify-checking");
+    app::dispatch(
+        seq(),
+        Event::Verdict {
+            live: true,
+            matched: false,
+            score: None,
+        },
+    );
+    check(screen, "certify-failed");
+    app::dispatch(seq(), Event::Chose(Choice::Fingerprint));
+    check(screen, "certify-fingerprint");
+    app::dispatch(
+        seq(),
+        Event::Failed {
+            device: Device::Fingerprint,
+            timeout: true,
+            detail: "no finger within 30 s".into(),
+        },
+    );
+    check(screen, "certify-problem");
+    app::dispatch(seq(), Event::Chose(Choice::Retry));
+    app::dispatch(
+        seq(),
+        Event::Verdict {
+            live: true,
+            matched: true,
+            score: None,
+        },
+    );
+    app::dispatch(
+        seq(),
+        Event::Recorded(Recorded {
+            certified_on: date(2026, 11, 27),
+            valid_until: date(2027, 11, 27),
+            proof_code: Some("JZ1-TEST".into()),
+        }),
+    );
+    check(screen, "certify-certified");
+    app::dispatch(seq(), Event::Chose(Choice::Home));
+    check(screen, "home-zh-CN");
 }

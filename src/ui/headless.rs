@@ -1,8 +1,10 @@
 //! Rendering without a display: a Slint platform on the software renderer whose frames are
 //! written to PNG. Used when no display is available and for screenshot references in tests.
 
+use std::collections::VecDeque;
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -10,17 +12,43 @@ use slint::PhysicalSize;
 use slint::platform::software_renderer::{
     MinimalSoftwareWindow, PremultipliedRgbaColor, RepaintBufferType,
 };
-use slint::platform::{Platform, WindowAdapter};
+use slint::platform::{EventLoopProxy, Platform, WindowAdapter};
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Closures other threads hand to the UI thread (`slint::invoke_from_event_loop`); run by
+/// [`HeadlessScreen::settle`].
+#[derive(Clone, Default)]
+struct Queue(Arc<Mutex<VecDeque<Job>>>);
+
+impl EventLoopProxy for Queue {
+    fn quit_event_loop(&self) -> Result<(), slint::EventLoopError> {
+        Ok(())
+    }
+
+    fn invoke_from_event_loop(&self, event: Job) -> Result<(), slint::EventLoopError> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(event);
+        Ok(())
+    }
+}
 
 /// A platform whose only window is a software-rendered buffer.
 struct HeadlessPlatform {
     window: Rc<MinimalSoftwareWindow>,
     start: Instant,
+    queue: Queue,
 }
 
 impl Platform for HeadlessPlatform {
     fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
         Ok(self.window.clone())
+    }
+
+    fn new_event_loop_proxy(&self) -> Option<Box<dyn EventLoopProxy>> {
+        Some(Box::new(self.queue.clone()))
     }
 
     fn duration_since_start(&self) -> Duration {
@@ -32,26 +60,50 @@ impl Platform for HeadlessPlatform {
 pub struct HeadlessScreen {
     window: Rc<MinimalSoftwareWindow>,
     size: PhysicalSize,
+    queue: Queue,
 }
 
 impl HeadlessScreen {
     /// Installs the headless platform for this thread. Call once, before creating any component.
     pub fn install(width: u32, height: u32) -> anyhow::Result<Self> {
         let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+        let queue = Queue::default();
         slint::platform::set_platform(Box::new(HeadlessPlatform {
             window: window.clone(),
             start: Instant::now(),
+            queue: queue.clone(),
         }))
         .map_err(|e| anyhow::anyhow!("cannot install the headless renderer: {e}"))?;
         let size = PhysicalSize::new(width, height);
         window.set_size(size);
-        Ok(Self { window, size })
+        Ok(Self {
+            window,
+            size,
+            queue,
+        })
     }
 
-    /// Lets timers and animations run for `dt` of wall time, then renders the current frame.
+    /// Runs the closures other threads sent to the UI thread; returns how many ran.
+    pub fn run_pending(&self) -> usize {
+        let mut n = 0;
+        loop {
+            let job = self
+                .queue
+                .0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop_front();
+            let Some(job) = job else { return n };
+            job();
+            n += 1;
+        }
+    }
+
+    /// Lets timers, animations and results from other threads run for `dt` of wall time.
     pub fn settle(&self, dt: Duration) {
         let end = Instant::now() + dt;
         loop {
+            self.run_pending();
             slint::platform::update_timers_and_animations();
             if Instant::now() >= end {
                 break;

@@ -10,9 +10,12 @@ mod generated {
 pub use generated::*;
 
 pub mod app_adapter;
+pub mod certify_adapter;
 pub mod contrast;
 pub mod headless;
 pub mod home_adapter;
+pub mod identify_adapter;
+pub mod voice;
 
 /// The UI languages, zh-CN first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

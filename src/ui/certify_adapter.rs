@@ -1,0 +1,124 @@
+//! `CertifyAdapter`: shows the certification controller's current step.
+
+use slint::{ComponentHandle, ModelRc, VecModel};
+
+use crate::controllers::certify::{CertifyFlow, Choice, Step};
+use crate::controllers::text::{Lang, ScreenText, choice_label, screen_text};
+
+use super::{CertifyAdapter, CertifyView, ChoiceButton, Language, MainWindow, Tone};
+
+/// Every choice, in the order of the numbers the page passes back.
+pub const CHOICES: [Choice; 13] = [
+    Choice::SelfCheck,
+    Choice::Guardian,
+    Choice::Assisted,
+    Choice::Consent,
+    Choice::Decline,
+    Choice::StaffWitness,
+    Choice::HomeVisit,
+    Choice::Face,
+    Choice::Fingerprint,
+    Choice::Retry,
+    Choice::CallStaff,
+    Choice::Home,
+    Choice::Print,
+];
+
+/// The choice behind a number from the page.
+pub fn choice_from_id(id: i32) -> Option<Choice> {
+    usize::try_from(id)
+        .ok()
+        .and_then(|i| CHOICES.get(i).copied())
+}
+
+/// The number the page uses for a choice.
+pub fn choice_id(c: Choice) -> i32 {
+    CHOICES.iter().position(|x| *x == c).unwrap_or(0) as i32
+}
+
+/// The controller's language for a UI language.
+pub fn lang(l: Language) -> Lang {
+    match l {
+        Language::ZhCn => Lang::Zh,
+        Language::En => Lang::En,
+    }
+}
+
+/// Which view and tone a step is shown with.
+pub fn view_of(step: &Step) -> (CertifyView, Tone) {
+    match step {
+        Step::Identify(_) => (CertifyView::Identify, Tone::Info),
+        Step::Face { .. } => (CertifyView::Face, Tone::Info),
+        Step::Querying | Step::Submitting | Step::RecordingAlternative(_) | Step::Checking(_) => {
+            (CertifyView::Busy, Tone::Waiting)
+        }
+        Step::AlreadyCertified { .. } | Step::Certified(_) | Step::AlternativeRecorded(_) => {
+            (CertifyView::Message, Tone::Success)
+        }
+        Step::Failed { .. } | Step::Problem { .. } | Step::RouteToStaff | Step::NotRecipient => {
+            (CertifyView::Message, Tone::Problem)
+        }
+        Step::ChooseMode | Step::Consent | Step::ChooseAlternative | Step::Fingerprint { .. } => {
+            (CertifyView::Message, Tone::Info)
+        }
+    }
+}
+
+/// Shows `flow` in `language`; returns the words shown (which the caller speaks).
+pub fn render(ui: &MainWindow, flow: &CertifyFlow, language: Language) -> ScreenText {
+    let a = ui.global::<CertifyAdapter>();
+    let l = lang(language);
+    let step = flow.step();
+    let text = screen_text(step, l);
+    let (view, tone) = view_of(step);
+    a.set_view(view);
+    a.set_tone(tone);
+    a.set_title(text.title.as_str().into());
+    a.set_body(text.body.as_str().into());
+    let choices: Vec<ChoiceButton> = flow
+        .choices()
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| ChoiceButton {
+            label: choice_label(c, l).into(),
+            id: choice_id(c),
+            primary: i == 0 && !matches!(c, Choice::Home | Choice::CallStaff),
+        })
+        .collect();
+    a.set_choices(ModelRc::new(VecModel::from(choices)));
+    a.set_seq(i32::try_from(flow.seq()).unwrap_or(i32::MAX));
+    let (done, total) = match step {
+        Step::Face { done, total, .. } => (*done, *total),
+        _ => (0, 0),
+    };
+    a.set_done(done.into());
+    a.set_total(total.into());
+    text
+}
+
+/// Wires the page's presses to `choose(seq, choice)`.
+pub fn connect(ui: &MainWindow, choose: impl Fn(&MainWindow, u64, Choice) + 'static) {
+    let weak = ui.as_weak();
+    ui.global::<CertifyAdapter>().on_choose(move |seq, id| {
+        let (Some(ui), Some(choice), Ok(seq)) =
+            (weak.upgrade(), choice_from_id(id), u64::try_from(seq))
+        else {
+            return;
+        };
+        choose(&ui, seq, choice);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choice_numbers_round_trip() {
+        for c in CHOICES {
+            assert_eq!(choice_from_id(choice_id(c)), Some(c));
+        }
+        assert_eq!(choice_from_id(-1), None);
+        assert_eq!(choice_from_id(99), None);
+    }
+}
