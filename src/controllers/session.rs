@@ -100,9 +100,7 @@ impl SessionController {
 
     /// Any touch, key or device event from the resident (including 继续).
     pub fn activity(&mut self, now: Instant) -> Option<SessionEffect> {
-        if self.last_activity.is_none() {
-            return None;
-        }
+        self.last_activity?;
         self.last_activity = Some(now);
         if std::mem::take(&mut self.warning_shown) {
             Some(SessionEffect::HideWarning)
