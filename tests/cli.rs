@@ -113,3 +113,19 @@ fn config_check_names_the_key_and_the_fix() {
     assert_eq!(code, 2);
     assert!(out.contains("cannot read"), "{out}");
 }
+
+#[test]
+fn packaged_udev_rules_match_the_drivers_usb_tables() {
+    let (code, out, _) = kiosk(&["packaging", "udev-rules"]);
+    assert_eq!(code, 0);
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/packaging/udev/60-jiuzhu.rules"
+    ))
+    .unwrap();
+    assert_eq!(
+        out, shipped,
+        "regenerate: jiuzhu-kiosk packaging udev-rules > packaging/udev/60-jiuzhu.rules"
+    );
+    assert!(out.contains("0400") && out.contains("05ba"));
+}

@@ -8,6 +8,7 @@ pub mod enroll;
 pub mod fingerprint;
 pub mod id;
 pub mod idcard;
+pub mod packaging;
 pub mod printer;
 pub mod proof;
 pub mod run;
