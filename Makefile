@@ -16,6 +16,8 @@ run: deps
 	@bash packaging/run-local.sh
 
 ## make test: formatting, lints and every test of the workspace
+## (no incremental state: a clean clone builds once, and the disk stays small)
+test: export CARGO_INCREMENTAL = 0
 test: deps fixtures models
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
