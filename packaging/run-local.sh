@@ -23,6 +23,15 @@ if [ ! -f "$RUN/central.db" ]; then
         "$BIN/jiuzhu-central" kiosk add --db "$RUN/central.db" --township "$TOWNSHIP" \
             --name "$KIOSK_ID" --pubkey "$RUN/kiosk.pub"
     fi
+    # The demo residents whose cards the ID-card simulator holds get a fingerprint enrolled from
+    # the fingerprint simulator (through the real R30x driver), as a township office would.
+    for pair in 500102195805202427:p1_1 500102194110020032:p2_1 500102194603081546:gen-1; do
+        id="${pair%%:*}"; finger="${pair##*:}"
+        "$BIN/jiuzhu-kiosk" devices fingerprint --sim "$finger" enroll --out "$RUN/$finger.tpl" >/dev/null
+        "$BIN/jiuzhu-central" template import --db "$RUN/central.db" --id-number "$id" \
+            --modality fingerprint --file "$RUN/$finger.tpl"
+        rm -f "$RUN/$finger.tpl"
+    done
 fi
 
 sed -e "s#^url = .*#url = \"$URL/\"#" \
@@ -43,8 +52,5 @@ echo "central service: $URL (log: $RUN/central.log)"
 KIOSK_ARGS=(run)
 if "$BIN/jiuzhu-kiosk" run --help | grep -q -- '--config'; then
     KIOSK_ARGS+=(--config "$RUN/kiosk.toml")
-fi
-if "$BIN/jiuzhu-kiosk" run --help | grep -q -- '--shots'; then
-    KIOSK_ARGS+=(--shots "$RUN/screens")
 fi
 "$BIN/jiuzhu-kiosk" "${KIOSK_ARGS[@]}" "$@"

@@ -3,34 +3,45 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use jiuzhu_drivers_api::fingerprint::CancelToken;
+use jiuzhu_core::api::{CertificationMode, Modality};
+use jiuzhu_drivers_api::fingerprint::{
+    CancelToken, CaptureKind, CaptureRequest, FingerprintError, FingerprintReader,
+};
 use jiuzhu_drivers_api::idcard::{IdCardError, IdCardReader};
 use slint::ComponentHandle;
 
-use crate::controllers::certify::{CertifyFlow, Device, Effect, Event, Person, Step};
+use crate::controllers::certify::{
+    Alternative, CertifyFlow, Device, Effect, Event, Mode, Outcome, Person, Recorded, StatusAnswer,
+    Step,
+};
 use crate::controllers::identify::{Feedback, KeypadEntry};
 use crate::controllers::session::{SessionController, SessionEffect, SessionTimeouts};
+use crate::services::{self, CentralError, CentralLink, Submitted};
 use crate::ui::voice::{Voice, VoiceOutput};
 use crate::ui::{
     self, AppAdapter, Entry, Language, MainWindow, Page, app_adapter, certify_adapter,
     home_adapter, identify_adapter,
 };
 
-/// The devices and services the kiosk was started with. Anything absent is reported on screen
-/// when the flow needs it, with a way on (staff), never faked.
+/// The devices the kiosk was started with. Anything absent is reported on screen when the flow
+/// needs it, with a way on (staff), never faked.
 #[derive(Default)]
 pub struct Devices {
     /// The ID-card reader.
     pub id_card: Option<Box<dyn IdCardReader + Send>>,
+    /// The fingerprint reader.
+    pub fingerprint: Option<Box<dyn FingerprintReader + Send>>,
 }
 
 impl std::fmt::Debug for Devices {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Devices")
             .field("id_card", &self.id_card.as_ref().map(|r| r.describe()))
+            .field("fingerprint", &self.fingerprint.is_some())
             .finish()
     }
 }
@@ -85,20 +96,44 @@ fn kiosk() -> Option<Rc<RefCell<Kiosk>>> {
 struct Worker {
     runtime: Arc<tokio::runtime::Runtime>,
     devices: Arc<Mutex<Devices>>,
+    central: Option<Arc<CentralLink>>,
     cancel: CancelToken,
+    /// Set when a session starts; the first card read of the session rearms the reader.
+    new_session: Arc<AtomicBool>,
 }
 
+/// Sends events tagged with one sequence number back to the flow on the UI thread.
+#[derive(Clone, Copy)]
+struct Emit(u64);
+
+impl Emit {
+    fn send(self, event: Event) {
+        let seq = self.0;
+        let _ = slint::invoke_from_event_loop(move || dispatch(seq, event));
+    }
+}
+
+/// How long a submission waits for the central service before the result counts as queued.
+const SUBMIT_WAIT: Duration = Duration::from_secs(8);
+/// How long the resident has to put a usable finger on the reader.
+const FINGER_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl Worker {
-    fn new(devices: Devices) -> anyhow::Result<Self> {
+    fn new(devices: Devices, central: Option<Arc<CentralLink>>) -> anyhow::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("kiosk-worker")
             .enable_all()
             .build()?;
+        if let Some(c) = &central {
+            runtime.spawn(c.clone().sync_forever());
+        }
         Ok(Self {
             runtime: Arc::new(runtime),
             devices: Arc::new(Mutex::new(devices)),
+            central,
             cancel: CancelToken::new(),
+            new_session: Arc::new(AtomicBool::new(true)),
         })
     }
 
@@ -121,9 +156,26 @@ impl Worker {
                 job(&mut d, &cancel)
             };
             if let Some(event) = event {
-                let _ = slint::invoke_from_event_loop(move || dispatch(seq, event));
+                Emit(seq).send(event);
             }
         });
+    }
+
+    /// Runs a job that needs the central service; without one the flow is told so.
+    fn with_central<F>(&self, seq: u64, job: impl FnOnce(Arc<CentralLink>, Emit) -> F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        match &self.central {
+            Some(c) => {
+                self.runtime.spawn(job(c.clone(), Emit(seq)));
+            }
+            None => Emit(seq).send(Event::Failed {
+                device: Device::Central,
+                timeout: false,
+                detail: "no central service is configured on this kiosk (start it with --config kiosk.toml)".into(),
+            }),
+        }
     }
 }
 
@@ -135,11 +187,142 @@ fn unavailable(device: Device, detail: &str) -> Option<Event> {
     })
 }
 
+fn central_failed(e: &CentralError) -> Event {
+    Event::Failed {
+        device: Device::Central,
+        timeout: e.is_transient(),
+        detail: e.to_string(),
+    }
+}
+
+/// Verifies the recipient's finger against the reference from central, saying each retry
+/// prompt, until a verdict, a fault, the timeout or cancellation.
+async fn fingerprint_check(
+    central: Arc<CentralLink>,
+    devices: Arc<Mutex<Devices>>,
+    cancel: CancelToken,
+    recipient: jiuzhu_core::id::IdNumber,
+    emit: Emit,
+) {
+    let reference = match central.reference(&recipient, Modality::Fingerprint).await {
+        Ok(r) => services::fingerprint_template(r),
+        Err(e) => {
+            return emit.send(Event::Failed {
+                device: Device::Fingerprint,
+                timeout: false,
+                detail: format!("no fingerprint reference: {e}"),
+            });
+        }
+    };
+    let job = move || {
+        let mut d = devices.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(reader) = d.fingerprint.as_mut() else {
+            return unavailable(
+                Device::Fingerprint,
+                "no fingerprint reader is configured on this kiosk",
+            );
+        };
+        let deadline = Instant::now() + FINGER_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let req = CaptureRequest {
+                timeout: left.max(Duration::from_secs(1)),
+                kind: CaptureKind::Template,
+                cancel: cancel.clone(),
+            };
+            match reader.verify(&reference, &req) {
+                Ok(v) => {
+                    emit.send(Event::CaptureDone);
+                    return Some(Event::Verdict {
+                        live: true,
+                        matched: v.matched,
+                        score: Some(f64::from(v.score)),
+                    });
+                }
+                Err(FingerprintError::Cancelled) => return None,
+                Err(FingerprintError::Retry(r)) if Instant::now() < deadline => {
+                    emit.send(Event::FingerPrompt(r.prompt().into()));
+                }
+                Err(e) => {
+                    return Some(Event::Failed {
+                        device: Device::Fingerprint,
+                        timeout: e.is_retry(),
+                        detail: e.to_string(),
+                    });
+                }
+            }
+        }
+    };
+    if let Ok(Some(event)) = tokio::task::spawn_blocking(job).await {
+        emit.send(event);
+    }
+}
+
+fn api_mode(mode: Mode) -> CertificationMode {
+    match mode {
+        Mode::SelfCheck => CertificationMode::SelfCheck,
+        Mode::Guardian => CertificationMode::Guardian,
+        Mode::Assisted => CertificationMode::Assisted,
+    }
+}
+
+fn api_modality(m: crate::controllers::certify::Modality) -> Modality {
+    match m {
+        crate::controllers::certify::Modality::Face => Modality::Face,
+        crate::controllers::certify::Modality::Fingerprint => Modality::Fingerprint,
+    }
+}
+
+async fn submit(central: Arc<CentralLink>, outcome: Outcome, emit: Emit) {
+    let helper = outcome
+        .assisted_by
+        .as_ref()
+        .and_then(|p| p.name.as_ref().map(|n| (&p.id, n)));
+    if outcome.assisted_by.is_some() && helper.is_none() {
+        return emit.send(Event::Failed {
+            device: Device::Central,
+            timeout: false,
+            detail: "the helper's name is needed with the result: read the helper's ID card (a typed number carries no name)".into(),
+        });
+    }
+    let result = services::certification_result(
+        &outcome.recipient.id,
+        api_mode(outcome.mode),
+        outcome.modality.map(api_modality),
+        outcome.live,
+        outcome.matched,
+        outcome.score,
+        helper,
+    );
+    emit.send(
+        match central.submit_certification(&result, SUBMIT_WAIT).await {
+            Ok(Submitted::Recorded(r)) => Event::Recorded(Recorded {
+                certified_on: r.certified_on,
+                valid_until: r.valid_until,
+                proof_code: r.proof_code,
+            }),
+            Ok(Submitted::Queued { id }) => {
+                tracing::info!(%id, "certification queued for upload");
+                Event::Queued
+            }
+            Err(e) => central_failed(&e),
+        },
+    );
+}
+
 fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
     for e in effects {
         match e {
-            Effect::ReadIdCard { seq } => k.worker.run(seq, |d, cancel| {
+            Effect::ReadIdCard { seq } => {
+                let fresh = k.worker.new_session.swap(false, Ordering::SeqCst);
+                k.worker.run(seq, move |d, cancel| {
                 let reader = d.id_card.as_mut()?;
+                // The first card of a session: the last resident's card may have been taken
+                // away and this one put down while nobody polled. (Within a session a card
+                // must leave before the next is read: the helper's, then the recipient's.)
+                if fresh {
+                    reader.rearm();
+                }
                 match reader.read_card(Duration::from_secs(120), cancel) {
                     Ok(card) => {
                         let id = card.id_number()?.clone();
@@ -155,12 +338,18 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                         detail: e.to_string(),
                     }),
                 }
-            }),
-            Effect::QueryStatus { seq, .. } => k.worker.run(seq, |_, _| {
-                unavailable(
-                    Device::Central,
-                    "no central service client is configured on this kiosk",
-                )
+            })
+            }
+            Effect::QueryStatus { seq, id } => k.worker.with_central(seq, |c, emit| async move {
+                emit.send(match c.certification_status(&id).await {
+                    Ok(s) => Event::Status(StatusAnswer {
+                        recipient: s.recipient,
+                        certified_this_cycle: s.certified_this_cycle,
+                        last_certified_on: s.last_certified_on,
+                        valid_until: s.valid_until,
+                    }),
+                    Err(e) => central_failed(&e),
+                })
             }),
             Effect::StartFace { seq, .. } => k.worker.run(seq, |_, _| {
                 unavailable(
@@ -168,20 +357,31 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                     "no camera / face check is configured on this kiosk",
                 )
             }),
-            Effect::StartFingerprint { seq, .. } => k.worker.run(seq, |_, _| {
-                unavailable(
-                    Device::Fingerprint,
-                    "no reference template source (central) is configured on this kiosk",
-                )
-            }),
-            Effect::Submit { seq, .. } | Effect::RecordAlternative { seq, .. } => {
-                k.worker.run(seq, |_, _| {
-                    unavailable(
-                        Device::Central,
-                        "no central service client is configured on this kiosk",
-                    )
+            Effect::StartFingerprint { seq, recipient } => {
+                let devices = k.worker.devices.clone();
+                let cancel = k.worker.cancel.clone();
+                k.worker.with_central(seq, move |c, emit| {
+                    fingerprint_check(c, devices, cancel, recipient, emit)
                 })
             }
+            Effect::Submit { seq, outcome } => {
+                k.worker.with_central(seq, move |c, emit| submit(c, outcome, emit))
+            }
+            Effect::RecordAlternative { seq, kind, .. } => match kind {
+                Alternative::StaffWitness => {
+                    tracing::info!(
+                        event = "staff_called",
+                        "a staff witness was asked for at the kiosk"
+                    );
+                    Emit(seq).send(Event::AlternativeRecorded);
+                }
+                Alternative::HomeVisit => k.worker.run(seq, |_, _| {
+                    unavailable(
+                        Device::Central,
+                        "home-visit requests cannot be sent from the kiosk yet; staff record them at the township office",
+                    )
+                }),
+            },
             Effect::CancelDevices => k.worker.cancel(),
             Effect::PrintProof { .. } => {
                 tracing::info!("proof shown on screen; no printer is configured");
@@ -227,7 +427,10 @@ fn show(ui: &MainWindow, k: &mut Kiosk) {
 /// Feeds an event tagged with `seq` to the certification flow (worker results arrive here).
 /// Stale events are dropped and logged.
 pub fn dispatch(seq: u64, event: Event) {
-    let Some(k) = kiosk() else { return };
+    let Some(k) = kiosk() else {
+        tracing::warn!(seq, "an event arrived with no kiosk running");
+        return;
+    };
     with_ui(|ui| {
         let mut k = k.borrow_mut();
         k.session.activity(Instant::now());
@@ -312,6 +515,7 @@ fn open_entry(ui: &MainWindow, entry: Entry) {
         let Some(k) = kiosk() else { return };
         let mut k = k.borrow_mut();
         let e = k.flow.start();
+        k.worker.new_session.store(true, Ordering::SeqCst);
         k.keypad.wipe();
         k.session.begin(Instant::now());
         carry_out(&mut k, e);
@@ -340,6 +544,16 @@ pub fn build(config: &AppConfig) -> anyhow::Result<MainWindow> {
 /// Creates the main window with every adapter connected and the given devices. Needs a Slint
 /// platform (a display backend, the headless renderer, or the testing backend).
 pub fn build_with(config: &AppConfig, devices: Devices) -> anyhow::Result<MainWindow> {
+    build_with_services(config, devices, None)
+}
+
+/// Creates the main window with the given devices and, when given, the central service link
+/// (whose outbox is drained in the background while the window lives).
+pub fn build_with_services(
+    config: &AppConfig,
+    devices: Devices,
+    central: Option<Arc<CentralLink>>,
+) -> anyhow::Result<MainWindow> {
     let window = MainWindow::new()?;
     let voice = Voice::start(config.voice.clone());
     let k = Kiosk {
@@ -347,7 +561,7 @@ pub fn build_with(config: &AppConfig, devices: Devices) -> anyhow::Result<MainWi
         keypad: KeypadEntry::default(),
         session: SessionController::new(config.session)?,
         voice: voice.clone(),
-        worker: Worker::new(devices)?,
+        worker: Worker::new(devices, central)?,
         last_spoken: String::new(),
     };
     KIOSK.with(|s| *s.borrow_mut() = Some(Rc::new(RefCell::new(k))));

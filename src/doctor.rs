@@ -279,12 +279,253 @@ pub fn check_device(class: &str, sel: &DeviceSelector, required: bool, usb_sysfs
     }
 }
 
+/// The face models the kiosk loads (see `models/manifest.tsv`).
+pub const MODEL_FILES: &[&str] = &["blazeface_short.onnx", "face_mesh.onnx", "facenet.pb"];
+
+/// Where the models are: `$JIUZHU_MODELS`, the package's `/usr/share/jiuzhu/models`, or the
+/// developer cache `~/.cache/jiuzhu/models` written by `make models`.
+pub fn models_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("JIUZHU_MODELS") {
+        return PathBuf::from(d);
+    }
+    let packaged = PathBuf::from("/usr/share/jiuzhu/models");
+    if packaged.is_dir() {
+        return packaged;
+    }
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/root".into())
+        .join(".cache/jiuzhu/models")
+}
+
+/// Every model file is present, and matches `SHA256SUMS` when the directory has one (packages).
+pub fn check_models(dir: &Path) -> Check {
+    use sha2::Digest as _;
+    let missing: Vec<&str> = MODEL_FILES
+        .iter()
+        .copied()
+        .filter(|f| !dir.join(f).is_file())
+        .collect();
+    if !missing.is_empty() {
+        return row(
+            "models",
+            Status::Fail,
+            format!("{} missing in {}", missing.join(", "), dir.display()),
+            "install the jiuzhu-kiosk package again, or run `make models` on a build machine",
+        );
+    }
+    let sums = dir.join("SHA256SUMS");
+    let Ok(text) = std::fs::read_to_string(&sums) else {
+        return row(
+            "models",
+            Status::Ok,
+            format!(
+                "{} files in {} (no SHA256SUMS to check)",
+                MODEL_FILES.len(),
+                dir.display()
+            ),
+            "",
+        );
+    };
+    let mut bad = Vec::new();
+    let mut checked = 0;
+    for line in text.lines() {
+        let Some((want, name)) = line.split_once("  ") else {
+            continue;
+        };
+        checked += 1;
+        match std::fs::read(dir.join(name)) {
+            Ok(bytes) if hex::encode(sha2::Sha256::digest(&bytes)) == want.trim() => {}
+            Ok(_) => bad.push(format!("{name} (hash differs)")),
+            Err(e) => bad.push(format!("{name} ({e})")),
+        }
+    }
+    if bad.is_empty() {
+        row(
+            "models",
+            Status::Ok,
+            format!("{checked} files match SHA256SUMS in {}", dir.display()),
+            "",
+        )
+    } else {
+        row(
+            "models",
+            Status::Fail,
+            bad.join(", "),
+            "the model files were changed or damaged: reinstall the jiuzhu-kiosk package",
+        )
+    }
+}
+
+/// Whether the central service answers, and how far this kiosk's clock is from the service's
+/// (signed requests more than 300 s off are refused).
+pub fn check_central(url: &str, timeout: Duration) -> Check {
+    let base = url.trim_end_matches('/');
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return row("central", Status::Fail, e.to_string(), ""),
+    };
+    let started = std::time::Instant::now();
+    let answer = runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| e.to_string())?;
+        client
+            .get(format!("{base}/v1/openapi.json"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())
+    });
+    let rtt = started.elapsed();
+    let resp = match answer {
+        Ok(r) => r,
+        Err(e) => {
+            return row(
+                "central",
+                Status::Warn,
+                format!("{base} does not answer: {e}"),
+                "check the network and [central] url; the kiosk queues results meanwhile",
+            );
+        }
+    };
+    if !resp.status().is_success() {
+        return row(
+            "central",
+            Status::Warn,
+            format!("{base} answered {}", resp.status()),
+            "is [central] url the district's Jiuzhu central service?",
+        );
+    }
+    let server_time = resp
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok());
+    let Some(server_time) = server_time else {
+        return row(
+            "central",
+            Status::Warn,
+            format!(
+                "{base} answers in {} ms but sends no Date header",
+                rtt.as_millis()
+            ),
+            "clock skew cannot be checked",
+        );
+    };
+    let skew = (chrono::Utc::now() - server_time.with_timezone(&chrono::Utc)).num_seconds();
+    clock_row(base, rtt, skew)
+}
+
+fn clock_row(base: &str, rtt: Duration, skew: i64) -> Check {
+    let detail = format!(
+        "{base} answers in {} ms; clock {skew:+} s from the service's",
+        rtt.as_millis()
+    );
+    if skew.abs() > jiuzhu_core::api::MAX_CLOCK_SKEW_SECS {
+        row(
+            "central",
+            Status::Fail,
+            detail,
+            "the service refuses requests more than 300 s off: fix the time (timedatectl set-ntp true)",
+        )
+    } else if skew.abs() > 60 {
+        row(
+            "central",
+            Status::Warn,
+            detail,
+            "the clock drifts: enable time sync (timedatectl set-ntp true)",
+        )
+    } else {
+        row("central", Status::Ok, detail, "")
+    }
+}
+
+/// The local database, read-only first (a damaged file is reported, never touched here: the
+/// kiosk quarantines it at start), then opened with the data key for its outbox: records
+/// waiting, and records the service refused that staff must resolve.
+pub fn check_store(data_dir: &Path) -> Check {
+    use crate::store::{DB_FILE, Store};
+    let db = data_dir.join(DB_FILE);
+    if !db.exists() {
+        return row(
+            "database",
+            Status::Ok,
+            format!(
+                "{} not created yet (the first start creates it)",
+                db.display()
+            ),
+            "",
+        );
+    }
+    let integrity = rusqlite::Connection::open_with_flags(
+        &db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .and_then(|c| c.query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0)));
+    match integrity {
+        Ok(ok) if ok == "ok" => {}
+        Ok(other) => {
+            return row(
+                "database",
+                Status::Fail,
+                format!("{} is damaged: {other}", db.display()),
+                "the kiosk quarantines it at its next start and reports what was lost; call the district technician",
+            );
+        }
+        Err(e) => {
+            return row(
+                "database",
+                Status::Fail,
+                format!("{} cannot be read: {e}", db.display()),
+                "the kiosk quarantines it at its next start and reports what was lost; call the district technician",
+            );
+        }
+    }
+    let keys =
+        crate::store::crypto::FileKeyProvider::new(data_dir.join(crate::services::DATA_KEY_FILE));
+    let store = match Store::open(data_dir, &keys) {
+        Ok(s) => s,
+        Err(e) => return row("database", Status::Fail, e.to_string(), ""),
+    };
+    match store.counts() {
+        Ok(c) if c.failed > 0 => row(
+            "database",
+            Status::Warn,
+            format!(
+                "intact; {} waiting to upload, {} refused by the service",
+                c.pending, c.failed
+            ),
+            "staff: resolve the refused records (they are kept until then)",
+        ),
+        Ok(c) => row(
+            "database",
+            Status::Ok,
+            format!(
+                "intact; {} waiting to upload, {} delivered",
+                c.pending, c.acknowledged
+            ),
+            "",
+        ),
+        Err(e) => row("database", Status::Fail, e.to_string(), ""),
+    }
+}
+
 /// Runs every check that can run with this configuration.
 pub fn run_all(cfg: &KioskConfig) -> Vec<Check> {
     let mut rows = vec![row("configuration", Status::Ok, "valid", "")];
     rows.push(check_fonts());
     rows.push(check_key(&cfg.central.key_file));
     rows.push(check_disk(&cfg.kiosk.data_dir));
+    rows.push(check_store(&cfg.kiosk.data_dir));
+    rows.push(check_central(
+        &cfg.central.url,
+        Duration::from_secs(cfg.central.timeout_secs.clamp(1, 10)),
+    ));
+    rows.push(check_models(&models_dir()));
     match cfg.devices() {
         Ok(d) => {
             let sys = Path::new("/sys/bus/usb/devices");
@@ -411,6 +652,69 @@ mod tests {
             check_device("printer", &sel, true, Path::new("/nonexistent")).status,
             Status::Fail
         );
+    }
+
+    #[test]
+    fn clock_skew_limits() {
+        let rtt = Duration::from_millis(3);
+        assert_eq!(clock_row("u", rtt, 2).status, Status::Ok);
+        assert_eq!(clock_row("u", rtt, -90).status, Status::Warn);
+        assert_eq!(clock_row("u", rtt, 301).status, Status::Fail);
+        assert_eq!(clock_row("u", rtt, -400).status, Status::Fail);
+    }
+
+    #[test]
+    fn models_are_checked_against_their_sums() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(check_models(dir.path()).status, Status::Fail);
+        let mut sums = String::new();
+        for f in MODEL_FILES {
+            std::fs::write(dir.path().join(f), f.as_bytes()).unwrap();
+            use sha2::Digest as _;
+            sums.push_str(&format!(
+                "{}  {f}\n",
+                hex::encode(sha2::Sha256::digest(f.as_bytes()))
+            ));
+        }
+        std::fs::write(dir.path().join("SHA256SUMS"), &sums).unwrap();
+        let ok = check_models(dir.path());
+        assert_eq!(ok.status, Status::Ok, "{ok:?}");
+        std::fs::write(dir.path().join(MODEL_FILES[1]), b"changed").unwrap();
+        let bad = check_models(dir.path());
+        assert_eq!(bad.status, Status::Fail);
+        assert!(bad.detail.contains(MODEL_FILES[1]), "{bad:?}");
+    }
+
+    #[test]
+    fn unreachable_central_is_a_warning() {
+        // A port nothing listens on.
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        drop(l);
+        let c = check_central(&format!("http://{addr}/"), Duration::from_secs(2));
+        assert_eq!(c.status, Status::Warn, "{c:?}");
+    }
+
+    #[test]
+    fn store_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(check_store(dir.path()).status, Status::Ok);
+        let keys = crate::store::crypto::FileKeyProvider::new(
+            dir.path().join(crate::services::DATA_KEY_FILE),
+        );
+        drop(crate::store::Store::open(dir.path(), &keys).unwrap());
+        let r = check_store(dir.path());
+        assert_eq!(r.status, Status::Ok, "{r:?}");
+        assert!(r.detail.contains("intact"), "{r:?}");
+        // A damaged file: garbage over the database's pages.
+        let db = dir.path().join(crate::store::DB_FILE);
+        let mut bytes = std::fs::read(&db).unwrap();
+        for b in bytes.iter_mut().skip(100) {
+            *b = 0x5a;
+        }
+        std::fs::write(&db, bytes).unwrap();
+        let r = check_store(dir.path());
+        assert_eq!(r.status, Status::Fail, "{r:?}");
     }
 
     #[test]

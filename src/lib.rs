@@ -5,6 +5,7 @@ pub mod app;
 pub mod config;
 pub mod controllers;
 pub mod doctor;
+pub mod services;
 pub mod store;
 pub mod sync;
 pub mod udev;

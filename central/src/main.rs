@@ -49,6 +49,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
+    /// Enrolled reference templates of recipients.
+    Template {
+        #[command(subcommand)]
+        cmd: TemplateCmd,
+    },
     /// Create demo data: a township, staff accounts, recipients.
     SeedDemo {
         /// SQLite database file.
@@ -101,6 +106,59 @@ enum StaffCmd {
         #[arg(long)]
         township: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum TemplateCmd {
+    /// Store a recipient's reference template (enrolled at the township office), replacing the
+    /// previous one of that modality.
+    Import {
+        #[arg(long)]
+        db: PathBuf,
+        /// The recipient's identity number.
+        #[arg(long)]
+        id_number: String,
+        /// fingerprint (512-byte module template or ISO/IEC 19794-2 record) or face (embedding).
+        #[arg(long)]
+        modality: String,
+        /// The template file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+}
+
+/// The largest template accepted (an ISO 19794-2 record with many minutiae is a few KiB).
+const MAX_TEMPLATE_BYTES: u64 = 64 * 1024;
+
+fn import_template(db: &Path, id_number: &str, modality: &str, file: &Path) -> anyhow::Result<()> {
+    use jiuzhu_core::api::Modality;
+    let id = jiuzhu_core::id::IdNumber::parse(id_number)
+        .map_err(|e| anyhow::anyhow!("--id-number: {e}"))?;
+    let modality = match modality {
+        "fingerprint" => Modality::Fingerprint,
+        "face" => Modality::Face,
+        other => bail!("--modality {other:?}: use fingerprint or face"),
+    };
+    let len = std::fs::metadata(file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .len();
+    if len == 0 || len > MAX_TEMPLATE_BYTES {
+        bail!(
+            "{} holds {len} bytes; a template has 1 to {MAX_TEMPLATE_BYTES}",
+            file.display()
+        );
+    }
+    let data = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let store = open(db)?;
+    if store.recipient(id.as_unmasked_str())?.is_none() {
+        bail!("{} is not a recipient in this database", id.masked());
+    }
+    store.put_template(id.as_unmasked_str(), modality, &data, "admin:cli")?;
+    println!(
+        "{modality:?} template of {} stored ({len} bytes)",
+        id.masked()
+    );
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -259,6 +317,15 @@ fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Cmd::Template {
+            cmd:
+                TemplateCmd::Import {
+                    db,
+                    id_number,
+                    modality,
+                    file,
+                },
+        } => import_template(&db, &id_number, &modality, &file)?,
         Cmd::SeedDemo { db, kiosk_pubkey } => {
             let store = open(&db)?;
             let hash =

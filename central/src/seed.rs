@@ -20,6 +20,36 @@ pub fn demo_id(birth: &str, seq: u16) -> String {
     format!("{first17}{}", check_char(&arr))
 }
 
+/// Recipients whose cards the kiosk's ID-card simulator holds (`drivers/sim/fixtures/idcards`),
+/// so `make run` can certify someone end to end: (name, number, type, household size, amount in
+/// fen, certified how many days ago).
+pub const SIM_CARD_PEOPLE: &[(&str, &str, AssistanceType, u32, i64, Option<u64>)] = &[
+    (
+        "陈淑芬",
+        "500102195805202427",
+        AssistanceType::Dibao,
+        1,
+        61_000,
+        None,
+    ),
+    (
+        "王德福",
+        "500102194110020032",
+        AssistanceType::Tekun,
+        1,
+        99_000,
+        Some(380),
+    ),
+    (
+        "冉光秀",
+        "500102194603081546",
+        AssistanceType::Dibao,
+        2,
+        118_000,
+        Some(20),
+    ),
+];
+
 /// Staff accounts created by [`seed_demo`]: (username, password, role, township).
 pub const DEMO_STAFF: &[(&str, &str, StaffRole, Option<&str>)] = &[
     (
@@ -133,9 +163,21 @@ pub fn seed_demo(
         ),
     ];
     let mut out = Vec::new();
-    for (name, birth, seq, ty, size, amount, certified_days_ago) in people {
+    let people = people
+        .into_iter()
+        .map(|(name, birth, seq, ty, size, amount, cert)| {
+            (name, demo_id(birth, seq), ty, size, amount, cert)
+        })
+        .chain(
+            SIM_CARD_PEOPLE
+                .iter()
+                .map(|&(name, number, ty, size, amount, cert)| {
+                    (name, number.to_string(), ty, size, amount, cert)
+                }),
+        );
+    for (name, id_number, ty, size, amount, certified_days_ago) in people {
         let r = Recipient {
-            id_number: demo_id(birth, seq),
+            id_number,
             name: name.into(),
             township: DEMO_TOWNSHIP.into(),
             assistance_type: ty,

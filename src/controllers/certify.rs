@@ -202,6 +202,9 @@ pub enum Step {
     Submitting,
     /// Certified.
     Certified(Recorded),
+    /// The passed result is stored on this kiosk and will reach central when the network is
+    /// back (offline-first: nothing is lost, the resident need not come again).
+    SavedForUpload,
     /// Three failures: staff are called.
     RouteToStaff,
     /// A device or the network failed; say what happened and offer ways on.
@@ -248,6 +251,8 @@ pub enum Event {
     },
     /// Central recorded the result.
     Recorded(Recorded),
+    /// Central could not be reached; the result is stored in the outbox for later delivery.
+    Queued,
     /// Central recorded the alternative request.
     AlternativeRecorded,
     /// A device or the network failed.
@@ -458,7 +463,7 @@ impl CertifyFlow {
             Step::Failed { .. } => vec![C::Face, C::Fingerprint, C::CallStaff],
             Step::Certified(r) if r.proof_code.is_some() => vec![C::Print, C::Home],
             Step::Certified(_) => vec![C::Home],
-            Step::RouteToStaff => vec![C::Home],
+            Step::RouteToStaff | Step::SavedForUpload => vec![C::Home],
             Step::Problem { .. } => {
                 let mut v = vec![C::Retry];
                 if matches!(self.retry, Some(Step::Face { .. })) {
@@ -621,6 +626,14 @@ impl CertifyFlow {
                     self.go(Step::Certified(r));
                 } else {
                     // A failed attempt was recorded; the failure screen was already decided.
+                    self.go(Step::RouteToStaff);
+                }
+                Ok(vec![])
+            }
+            Event::Queued if self.step == Step::Submitting => {
+                if self.pending.take().is_some_and(|p| p.1 && p.2) {
+                    self.go(Step::SavedForUpload);
+                } else {
                     self.go(Step::RouteToStaff);
                 }
                 Ok(vec![])

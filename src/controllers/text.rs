@@ -260,6 +260,14 @@ pub fn screen_text(step: &Step, lang: Lang) -> ScreenText {
                 ),
             },
         ),
+        Step::SavedForUpload => (
+            t(lang, "认证结果已保存", "Result saved"),
+            t(
+                lang,
+                "认证已通过，结果已安全保存在本机，网络恢复后自动上报，您不用再来。社会救助身份证明可以稍后在“进度查询”中打印。",
+                "You passed. The result is kept safely on this kiosk and is sent automatically when the network is back; you need not come again. You can print the proof later under Track my case.",
+            ),
+        ),
         Step::RouteToStaff => (
             t(lang, "请工作人员帮您", "Staff will help you"),
             t(

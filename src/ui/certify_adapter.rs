@@ -52,9 +52,10 @@ pub fn view_of(step: &Step) -> (CertifyView, Tone) {
         Step::Querying | Step::Submitting | Step::RecordingAlternative(_) | Step::Checking(_) => {
             (CertifyView::Busy, Tone::Waiting)
         }
-        Step::AlreadyCertified { .. } | Step::Certified(_) | Step::AlternativeRecorded(_) => {
-            (CertifyView::Message, Tone::Success)
-        }
+        Step::AlreadyCertified { .. }
+        | Step::Certified(_)
+        | Step::SavedForUpload
+        | Step::AlternativeRecorded(_) => (CertifyView::Message, Tone::Success),
         Step::Failed { .. } | Step::Problem { .. } | Step::RouteToStaff | Step::NotRecipient => {
             (CertifyView::Message, Tone::Problem)
         }

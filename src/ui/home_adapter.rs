@@ -21,6 +21,9 @@ pub fn connect(ui: &MainWindow, open: impl Fn(&MainWindow, Entry) + 'static) {
     ui.global::<HomeAdapter>().on_open(move |entry| {
         let Some(ui) = weak.upgrade() else { return };
         tracing::info!(entry = entry_name(entry), "home entry chosen");
+        if std::env::var_os("E2E_LOG_STDERR").is_some() {
+            eprintln!("{}", std::backtrace::Backtrace::force_capture());
+        }
         ui.global::<AppAdapter>().set_notice("".into());
         open(&ui, entry);
     });

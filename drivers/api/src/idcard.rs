@@ -423,6 +423,9 @@ pub trait IdCardReader {
     fn status(&mut self) -> Result<ReaderStatus, IdCardError>;
     /// Whether to read the card's fingerprint file along with text and photo.
     fn set_read_fingerprints(&mut self, on: bool);
+    /// Starts a new session: forgets the card read last, so the next card found is read even
+    /// if nobody polled while the previous one left and a card was put down again.
+    fn rearm(&mut self) {}
     /// Polls until something happens or `timeout` passes (`Ok(None)`), checking `cancel`
     /// between round trips. A card is read once; it must leave before it is read again.
     fn next_event(

@@ -334,6 +334,12 @@ impl<T: Transport> IdCardReader for SamReader<T> {
         format!("二代证 SAM reader on {}", self.transport.describe())
     }
 
+    fn rearm(&mut self) {
+        if matches!(self.state, PollState::AwaitingRemoval { .. }) {
+            self.state = PollState::Searching;
+        }
+    }
+
     fn status(&mut self) -> Result<ReaderStatus, IdCardError> {
         let r = self.transact(Command::SamStatus)?;
         match classify(r.status()) {

