@@ -159,9 +159,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `router(state)` on an already-bound listener until the process ends, and runs the
-/// deadline scanner every minute.
-pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+/// Runs the deadline scanner (core's timer and deadline colours) every minute.
+fn spawn_scanner(state: &AppState) {
     let scan = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -174,7 +173,24 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std
             }
         }
     });
+}
+
+/// Serves `router(state)` on an already-bound listener until the process ends, and runs the
+/// deadline scanner every minute.
+pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    spawn_scanner(&state);
     axum::serve(listener, router(state)).await
+}
+
+/// As [`serve_on`], over TLS with `config` (see [`crate::tls::server_config`]).
+pub async fn serve_tls_on(
+    listener: tokio::net::TcpListener,
+    config: Arc<tokio_rustls::rustls::ServerConfig>,
+    state: AppState,
+) -> std::io::Result<()> {
+    spawn_scanner(&state);
+    let tls = crate::tls::TlsListener::new(listener, config)?;
+    axum::serve(tls, router(state)).await
 }
 
 /// Reads the body under a size limit and, for `/v1/kiosk/…`, checks the signature.

@@ -350,23 +350,13 @@ async fn bad_input_is_refused_and_nothing_is_stored(
     let s = server().await;
     let mut c = Conn::new(s.addr);
     let audit_before = count(&s, "audit");
-    let nonce = uuid::Uuid::now_v7().simple().to_string();
-    let h = api::sign_request(
-        &s.kiosk.key,
-        "kiosk-1",
-        "POST",
-        "/v1/kiosk/applications",
-        chrono::Utc::now().timestamp(),
-        &nonce,
-        &body,
-    );
-    let mut headers: Vec<(&str, String)> = h.pairs().into_iter().collect();
-    headers.push(("content-type", ct.into()));
-    headers.push(("idempotency-key", "idem-key-bad-00001".into()));
-    let r = c
-        .send("POST", "/v1/kiosk/applications", &headers, &body)
-        .await
-        .unwrap();
+    let extra = [
+        ("content-type", ct.to_string()),
+        ("idempotency-key", "idem-key-bad-00001".to_string()),
+    ];
+    let r = s
+        .kiosk_send(&mut c, "/v1/kiosk/applications", &body, &extra)
+        .await;
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (status, code),
@@ -378,134 +368,106 @@ async fn bad_input_is_refused_and_nothing_is_stored(
     assert_eq!(count(&s, "audit"), audit_before);
 }
 
+/// A kiosk request as a forger or a confused kiosk might send it: `sent` with headers signed over
+/// `signed` by `key`, naming kiosk `kiosk`, at `ts` with `nonce`.
+struct Forged<'a> {
+    key: &'a SigningKey,
+    kiosk: &'a str,
+    ts: i64,
+    nonce: &'a str,
+    signed: &'a [u8],
+    sent: &'a [u8],
+}
+
+impl Forged<'_> {
+    async fn send(&self, c: &mut Conn, path: &str) -> Reply {
+        let h = api::sign_request(
+            self.key,
+            self.kiosk,
+            "POST",
+            path,
+            self.ts,
+            self.nonce,
+            self.signed,
+        );
+        let mut headers: Vec<(&str, String)> = h.pairs().into_iter().collect();
+        headers.push(("content-type", "application/json".into()));
+        c.send("POST", path, &headers, self.sent).await.unwrap()
+    }
+}
+
 #[tokio::test]
 async fn kiosk_authentication_failures_get_401_with_a_reason() {
     let s = server().await;
     let mut c = Conn::new(s.addr);
     let body = json!({"id_number": applicant()}).to_string();
+    let tampered = json!({"id_number": demo_id("19700303", 13)}).to_string();
     let path = "/v1/kiosk/status";
     let now = chrono::Utc::now().timestamp();
-    let json_ct = ("content-type", "application/json".to_string());
+    let other = SigningKey::from_bytes(&[7; 32]);
+    let good = |nonce| Forged {
+        key: &s.kiosk.key,
+        kiosk: "kiosk-1",
+        ts: now,
+        nonce,
+        signed: body.as_bytes(),
+        sent: body.as_bytes(),
+    };
 
     // unsigned
     let r = c
         .send(
             "POST",
             path,
-            std::slice::from_ref(&json_ct),
+            &[("content-type", "application/json".into())],
             body.as_bytes(),
         )
         .await
         .unwrap();
     assert_eq!((r.status, r.error_code().as_str()), (401, "unsigned"));
 
-    let send = |h: api::SignedHeaders| {
-        let mut v: Vec<(&str, String)> = h.pairs().into_iter().collect();
-        v.push(json_ct.clone());
-        v
-    };
     // replay: the same signed request twice
-    let h = api::sign_request(
-        &s.kiosk.key,
-        "kiosk-1",
-        "POST",
-        path,
-        now,
-        "replay-nonce-000001",
-        body.as_bytes(),
-    );
-    let r = c
-        .send("POST", path, &send(h.clone()), body.as_bytes())
-        .await
-        .unwrap();
-    assert_eq!(r.status, 200);
-    let r = c
-        .send("POST", path, &send(h), body.as_bytes())
-        .await
-        .unwrap();
+    let once = good("replay-nonce-000001");
+    assert_eq!(once.send(&mut c, path).await.status, 200);
+    let r = once.send(&mut c, path).await;
     assert_eq!((r.status, r.error_code().as_str()), (401, "replayed_nonce"));
 
-    // skewed by six minutes
-    let h = api::sign_request(
-        &s.kiosk.key,
-        "kiosk-1",
-        "POST",
-        path,
-        now - 360,
-        "skew-nonce-00000001",
-        body.as_bytes(),
-    );
-    let r = c
-        .send("POST", path, &send(h), body.as_bytes())
-        .await
-        .unwrap();
-    assert_eq!((r.status, r.error_code().as_str()), (401, "clock_skew"));
+    for (forged, code) in [
+        (
+            Forged {
+                ts: now - 360,
+                ..good("skew-nonce-00000001")
+            },
+            "clock_skew",
+        ),
+        (
+            Forged {
+                key: &other,
+                ..good("bad-sig-nonce-00001")
+            },
+            "bad_signature",
+        ),
+        (
+            Forged {
+                sent: tampered.as_bytes(),
+                ..good("tamper-nonce-000001")
+            },
+            "bad_signature",
+        ),
+        (
+            Forged {
+                kiosk: "kiosk-9",
+                ..good("unknown-nonce-00001")
+            },
+            "unknown_kiosk",
+        ),
+    ] {
+        let r = forged.send(&mut c, path).await;
+        assert_eq!((r.status, r.error_code().as_str()), (401, code));
+    }
 
-    // signed by another key
-    let other = SigningKey::from_bytes(&[7; 32]);
-    let h = api::sign_request(
-        &other,
-        "kiosk-1",
-        "POST",
-        path,
-        now,
-        "bad-sig-nonce-00001",
-        body.as_bytes(),
-    );
-    let r = c
-        .send("POST", path, &send(h), body.as_bytes())
-        .await
-        .unwrap();
-    assert_eq!((r.status, r.error_code().as_str()), (401, "bad_signature"));
-
-    // body changed after signing
-    let h = api::sign_request(
-        &s.kiosk.key,
-        "kiosk-1",
-        "POST",
-        path,
-        now,
-        "tamper-nonce-000001",
-        body.as_bytes(),
-    );
-    let tampered = json!({"id_number": demo_id("19700303", 13)}).to_string();
-    let r = c
-        .send("POST", path, &send(h), tampered.as_bytes())
-        .await
-        .unwrap();
-    assert_eq!((r.status, r.error_code().as_str()), (401, "bad_signature"));
-
-    // unknown kiosk
-    let h = api::sign_request(
-        &s.kiosk.key,
-        "kiosk-9",
-        "POST",
-        path,
-        now,
-        "unknown-nonce-00001",
-        body.as_bytes(),
-    );
-    let r = c
-        .send("POST", path, &send(h), body.as_bytes())
-        .await
-        .unwrap();
-    assert_eq!((r.status, r.error_code().as_str()), (401, "unknown_kiosk"));
-
-    // revoked kiosk
     s.store.revoke_kiosk("kiosk-1", "test").unwrap();
-    let h = api::sign_request(
-        &s.kiosk.key,
-        "kiosk-1",
-        "POST",
-        path,
-        now,
-        "revoked-nonce-00001",
-        body.as_bytes(),
-    );
-    let r = c
-        .send("POST", path, &send(h), body.as_bytes())
-        .await
-        .unwrap();
+    let r = good("revoked-nonce-00001").send(&mut c, path).await;
     assert_eq!((r.status, r.error_code().as_str()), (401, "revoked_kiosk"));
 }
 
