@@ -159,11 +159,13 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Runs the deadline scanner (core's timer and deadline colours) every minute.
+/// Runs the deadline scanner (core's timer and deadline colours) every minute, the first time a
+/// minute after start.
 fn spawn_scanner(state: &AppState) {
     let scan = state.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        let every = std::time::Duration::from_secs(60);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         loop {
             tick.tick().await;
             let s = scan.clone();

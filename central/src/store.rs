@@ -32,6 +32,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261127_0002_workflow",
         include_str!("../migrations/20261127_0002_workflow.sql"),
     ),
+    (
+        "20261127_0003_people_index",
+        include_str!("../migrations/20261127_0003_people_index.sql"),
+    ),
 ];
 
 /// Read-only connections in the pool.
