@@ -524,25 +524,42 @@ fn add_recipient_from(
         .household
         .applicant()
         .ok_or_else(|| StoreError::Invalid("the published case has no applicant".into()))?;
-    let amount = case
+    let amount_fen = case
         .decision
         .as_ref()
         .and_then(|d| d.amount)
         .map(|m| m.as_fen())
         .unwrap_or(0);
+    upsert_recipient(
+        tx,
+        &Recipient {
+            id_number: applicant.id_number.as_unmasked_str().into(),
+            name: applicant.name.as_unmasked_str().into(),
+            township: case.township().into(),
+            assistance_type: case.application.assistance_type,
+            household_size: case.application.household.size() as u32,
+            amount_fen,
+            since: today,
+            last_certified_on: None,
+        },
+    )
+}
+
+fn upsert_recipient(tx: &Transaction<'_>, r: &Recipient) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO recipients VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)
+        "INSERT INTO recipients VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(id_number) DO UPDATE SET name = excluded.name, township = excluded.township,
            assistance_type = excluded.assistance_type, household_size = excluded.household_size,
-           amount_fen = excluded.amount_fen, since = excluded.since",
+           amount_fen = excluded.amount_fen, since = excluded.since, last_certified_on = excluded.last_certified_on",
         params![
-            applicant.id_number.as_unmasked_str(),
-            applicant.name.as_unmasked_str(),
-            case.township(),
-            enum_str(&case.application.assistance_type),
-            case.application.household.size() as u32,
-            amount,
-            today.to_string(),
+            r.id_number,
+            r.name,
+            r.township,
+            enum_str(&r.assistance_type),
+            r.household_size,
+            r.amount_fen,
+            r.since.to_string(),
+            r.last_certified_on.map(|d| d.to_string())
         ],
     )?;
     Ok(())
@@ -1231,22 +1248,7 @@ impl Store for SqliteStore {
 
     fn put_recipient(&self, r: &Recipient, actor: &str) -> Result<(), StoreError> {
         self.write(|tx| {
-            tx.execute(
-                "INSERT INTO recipients VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT(id_number) DO UPDATE SET name = excluded.name, township = excluded.township,
-                   assistance_type = excluded.assistance_type, household_size = excluded.household_size,
-                   amount_fen = excluded.amount_fen, since = excluded.since, last_certified_on = excluded.last_certified_on",
-                params![
-                    r.id_number,
-                    r.name,
-                    r.township,
-                    enum_str(&r.assistance_type),
-                    r.household_size,
-                    r.amount_fen,
-                    r.since.to_string(),
-                    r.last_certified_on.map(|d| d.to_string())
-                ],
-            )?;
+            upsert_recipient(tx, r)?;
             let subject = format!(
                 "recipient:{}",
                 &hex::encode(sha2::Digest::finalize(
