@@ -587,6 +587,13 @@ fn keep_reply(
     Ok(())
 }
 
+fn township_exists(tx: &Transaction<'_>, code: &str) -> Result<bool, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT count(*) FROM townships WHERE code = ?1")?
+        .query_row([code], |r| r.get::<_, i64>(0))?
+        > 0)
+}
+
 fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Invalid(e.to_string()))
 }
@@ -781,12 +788,7 @@ impl Store for SqliteStore {
         actor: &str,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
-            let exists: bool = tx.query_row(
-                "SELECT count(*) FROM townships WHERE code = ?1",
-                [township],
-                |r| r.get::<_, i64>(0),
-            )? > 0;
-            if !exists {
+            if !township_exists(tx, township)? {
                 return Err(StoreError::NotFound(format!(
                     "township '{township}' is not registered"
                 )));
@@ -969,12 +971,7 @@ impl Store for SqliteStore {
             if let Some((id, resp)) = prior {
                 return Ok((id, resp, false));
             }
-            let exists: i64 = tx.query_row(
-                "SELECT count(*) FROM townships WHERE code = ?1",
-                [&case.township],
-                |r| r.get(0),
-            )?;
-            if exists == 0 {
+            if !township_exists(tx, &case.township)? {
                 return Err(StoreError::Invalid(format!(
                     "township '{}' is not served by this central service",
                     case.township
