@@ -17,7 +17,7 @@ use jiuzhu_core::api::{
     NoticeEntry, StaffRole, TownshipStatistics,
 };
 use jiuzhu_core::calendar::Calendar;
-use jiuzhu_core::workflow::{self, Case, CaseState, Event, WorkflowError, china_date};
+use jiuzhu_core::workflow::{self, Action, Case, CaseState, Event, WorkflowError, china_date};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, params};
 
 use crate::audit;
@@ -1125,7 +1125,24 @@ impl Store for SqliteStore {
     }
 
     fn apply_event(&self, case: &str, actor: &str, step: &Step<'_>) -> Result<Case, StoreError> {
-        self.write(|tx| transition(tx, case, actor, step).map(|(c, _)| c))
+        self.write(|tx| {
+            if let Action::SupplyMaterials { materials } = &step.event.action {
+                for m in materials {
+                    let linked: i64 = tx
+                        .prepare_cached(
+                            "SELECT count(*) FROM case_materials WHERE case_id = ?1 AND sha256 = ?2",
+                        )?
+                        .query_row(params![case, m.sha256], |r| r.get(0))?;
+                    if linked == 0 {
+                        return Err(StoreError::Invalid(format!(
+                            "materials: {} was not uploaded to this case; upload the file first",
+                            m.sha256
+                        )));
+                    }
+                }
+            }
+            transition(tx, case, actor, step).map(|(c, _)| c)
+        })
     }
 
     fn cases_of(

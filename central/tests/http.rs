@@ -1130,7 +1130,11 @@ async fn incomplete_then_deadline_passes_then_abandoned() {
 async fn objection_during_publicity_leads_to_a_second_publicity_and_extension_to_40() {
     let s = server_at(Some(monday())).await;
     let mut c = Conn::new(s.addr);
-    let (clerk, leader) = (login(&mut c, "clerk").await, login(&mut c, "leader").await);
+    let (clerk, leader, helper) = (
+        login(&mut c, "clerk").await,
+        login(&mut c, "leader").await,
+        login(&mut c, "helper").await,
+    );
     let h = Household::new(205);
     let case = h.submit(&s, &mut c, DEMO_TOWNSHIP).await;
     h.complete(&s, &mut c, &case).await;
@@ -1145,10 +1149,19 @@ async fn objection_during_publicity_leads_to_a_second_publicity_and_extension_to
     );
     s.advance(3);
     let object = json!({"type": "object_to_publicity", "statement": "申请人有经营性收入"});
+    // a village helper records a resident's objection (assisting), but cannot act on it
     assert_eq!(
-        step_ok(&mut c, &clerk, &case, object).await,
+        step_ok(&mut c, &helper, &case, object).await,
         "publicity_objected"
     );
+    let r = step(
+        &mut c,
+        &helper,
+        &case,
+        json!({"type": "start_democratic_appraisal"}),
+    )
+    .await;
+    assert_eq!((r.status, r.error_code().as_str()), (403, "wrong_role"));
     assert_eq!(
         step_ok(
             &mut c,
@@ -1228,7 +1241,11 @@ async fn objection_during_publicity_leads_to_a_second_publicity_and_extension_to
 async fn skipped_steps_are_409_naming_the_missing_step_and_bad_steps_422() {
     let s = server_at(Some(monday())).await;
     let mut c = Conn::new(s.addr);
-    let (clerk, leader) = (login(&mut c, "clerk").await, login(&mut c, "leader").await);
+    let (clerk, leader, helper) = (
+        login(&mut c, "clerk").await,
+        login(&mut c, "leader").await,
+        login(&mut c, "helper").await,
+    );
     let h = Household::new(206);
     let case = h.submit(&s, &mut c, DEMO_TOWNSHIP).await;
     h.complete(&s, &mut c, &case).await;
@@ -1257,6 +1274,15 @@ async fn skipped_steps_are_409_naming_the_missing_step_and_bad_steps_422() {
                 .contains("受理")
         );
     }
+    // a helper may supply materials for the household, but only files uploaded to this case
+    let bogus = json!({"type": "supply_materials", "materials": [{"kind": "income_proof", "sha256": "ab".repeat(32)}]});
+    let r = step(&mut c, &helper, &case, bogus).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (422, "invalid_request"),
+        "{:?}",
+        r.json()
+    );
     step_ok(&mut c, &clerk, &case, json!({"type": "accept"})).await;
     let r = step(&mut c, &clerk, &case, opinion(true, "no_dispute")).await;
     assert_eq!(r.json()["error"]["missing_step"], "investigation_start");
