@@ -32,7 +32,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
-use crate::store::{CertificationRecord, Idem, NewCase, NewPerson, Staff, Step, Store};
+use crate::store::{CertificationRecord, Idem, NewCase, NewPerson, Staff, Store, WorkflowStep};
 
 /// Largest JSON body accepted.
 pub const MAX_JSON_BYTES: usize = 64 * 1024;
@@ -357,18 +357,21 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Kiosk {
     }
 }
 
+fn bad_idempotency_key() -> ApiError {
+    ApiError::bad_request(
+        "missing_idempotency_key",
+        "send an Idempotency-Key header of 16–64 characters [A-Za-z0-9_-]",
+    )
+}
+
+/// The `Idempotency-Key` header: `None` when absent, an error when malformed.
 fn idempotency_key(headers: &HeaderMap) -> Option<Result<String, ApiError>> {
     headers.get(api::HEADER_IDEMPOTENCY_KEY).map(|v| {
         v.to_str()
             .ok()
             .filter(|k| api::valid_nonce(k))
             .map(str::to_string)
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "missing_idempotency_key",
-                    "send an Idempotency-Key header of 16–64 characters [A-Za-z0-9_-]",
-                )
-            })
+            .ok_or_else(bad_idempotency_key)
     })
 }
 
@@ -429,12 +432,7 @@ async fn submit(
     headers: HeaderMap,
     ApiJson(req): ApiJson<SubmitApplication>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers).unwrap_or_else(|| {
-        Err(ApiError::bad_request(
-            "missing_idempotency_key",
-            "send an Idempotency-Key header of 16–64 characters [A-Za-z0-9_-]",
-        ))
-    })?;
+    let key = idempotency_key(&headers).unwrap_or_else(|| Err(bad_idempotency_key()))?;
     if req
         .agent
         .as_ref()
@@ -558,7 +556,7 @@ async fn sign(
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        let step = Step {
+        let step = WorkflowStep {
             event: Event::new(
                 kiosk_actor(&k),
                 Action::SignAuthorization {
@@ -644,7 +642,7 @@ async fn material(
     let size = body.len() as u64;
     blocking(move || {
         let now = (st.clock)();
-        let step = query.kind.map(|kind| Step {
+        let step = query.kind.map(|kind| WorkflowStep {
             event: Event::new(
                 kiosk_actor(&k),
                 Action::SupplyMaterials {
@@ -1064,7 +1062,7 @@ async fn case_event(
             .ok_or_else(|| ApiError::not_found("no such case"))?
             .township;
         check_scope(&staff, &township)?;
-        let step = Step {
+        let step = WorkflowStep {
             event: Event::new(staff_actor(&staff), req.action),
             now: (st.clock)(),
             calendar: &st.calendar,

@@ -154,7 +154,7 @@ pub struct Recipient {
 }
 
 /// One workflow event to apply inside a store transaction.
-pub struct Step<'a> {
+pub struct WorkflowStep<'a> {
     /// The event (actor and action).
     pub event: Event,
     /// When it happens (the service's workflow clock).
@@ -252,7 +252,7 @@ pub trait Store: Send + Sync {
         id_number: &str,
         how: &str,
         actor: &str,
-        step: &Step<'_>,
+        step: &WorkflowStep<'_>,
         idem: Option<Idem<'_>>,
     ) -> Result<(String, bool), StoreError>;
     /// Stores a material (content-addressed), links it to a case and, with `step` (the
@@ -266,10 +266,15 @@ pub trait Store: Send + Sync {
         data: &[u8],
         actor: &str,
         now: DateTime<Utc>,
-        step: Option<&Step<'_>>,
+        step: Option<&WorkflowStep<'_>>,
     ) -> Result<(), StoreError>;
     /// Applies a workflow event to a case and stores the result with an audit row by `actor`.
-    fn apply_event(&self, case: &str, actor: &str, step: &Step<'_>) -> Result<Case, StoreError>;
+    fn apply_event(
+        &self,
+        case: &str,
+        actor: &str,
+        step: &WorkflowStep<'_>,
+    ) -> Result<Case, StoreError>;
     /// Cases of a person, newest first; with `agent`, only those where that agent is recorded.
     fn cases_of(
         &self,
@@ -468,7 +473,7 @@ fn transition(
     tx: &Transaction<'_>,
     id: &str,
     actor: &str,
-    step: &Step<'_>,
+    step: &WorkflowStep<'_>,
 ) -> Result<(Case, bool), StoreError> {
     let (json, old_colour): (Option<String>, Option<String>) = tx
         .prepare_cached("SELECT case_json, colour FROM cases WHERE id = ?1")?
@@ -1040,7 +1045,7 @@ impl Store for SqliteStore {
         id_number: &str,
         how: &str,
         actor: &str,
-        step: &Step<'_>,
+        step: &WorkflowStep<'_>,
         idem: Option<Idem<'_>>,
     ) -> Result<(String, bool), StoreError> {
         self.write(|tx| {
@@ -1091,7 +1096,7 @@ impl Store for SqliteStore {
         data: &[u8],
         actor: &str,
         now: DateTime<Utc>,
-        step: Option<&Step<'_>>,
+        step: Option<&WorkflowStep<'_>>,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
             let exists: i64 =
@@ -1124,7 +1129,12 @@ impl Store for SqliteStore {
         })
     }
 
-    fn apply_event(&self, case: &str, actor: &str, step: &Step<'_>) -> Result<Case, StoreError> {
+    fn apply_event(
+        &self,
+        case: &str,
+        actor: &str,
+        step: &WorkflowStep<'_>,
+    ) -> Result<Case, StoreError> {
         self.write(|tx| {
             if let Action::SupplyMaterials { materials } = &step.event.action {
                 for m in materials {
@@ -1189,7 +1199,7 @@ impl Store for SqliteStore {
         )?;
         let mut changed = 0;
         for id in open {
-            let step = Step {
+            let step = WorkflowStep {
                 event: Event::tick(),
                 now,
                 calendar: cal,
