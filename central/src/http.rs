@@ -402,7 +402,7 @@ fn application_of(req: &SubmitApplication, village: String) -> Application {
         relationship: relationship_of(&m.relation),
     }));
     Application {
-        assistance_type: req.assistance_type,
+        assistance_type: req.assistance_type.into(),
         household: Household {
             township: req.township.clone(),
             village,

@@ -541,13 +541,19 @@ fn add_recipient_from(
             id_number: applicant.id_number.as_unmasked_str().into(),
             name: applicant.name.as_unmasked_str().into(),
             township: case.township().into(),
-            assistance_type: case.application.assistance_type,
+            assistance_type: basic_type(case)?,
             household_size: case.application.household.size() as u32,
             amount_fen,
             since: today,
             last_certified_on: None,
         },
     )
+}
+
+/// The case's assistance type in the API's form.
+fn basic_type(case: &Case) -> Result<AssistanceType, StoreError> {
+    AssistanceType::try_from(case.application.assistance_type)
+        .map_err(|e| StoreError::Invalid(format!("case {}: {e}", case.id)))
 }
 
 fn upsert_recipient(tx: &Transaction<'_>, r: &Recipient) -> Result<(), StoreError> {
@@ -1474,7 +1480,7 @@ impl Store for SqliteStore {
                 masked_name: name,
                 township: case.application.household.village.clone(),
                 household_size: case.application.household.size() as u32,
-                assistance_type: case.application.assistance_type,
+                assistance_type: basic_type(&case)?,
                 amount_fen: o.amount.map(|m| m.as_fen()),
                 inclusion: o.include,
                 round: Some(p.round),

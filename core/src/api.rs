@@ -418,9 +418,68 @@ impl ErrorBody {
 // Shared vocabulary
 // ---------------------------------------------------------------------------------------------
 
-/// The assistance types: core's own [`crate::household::AssistanceType`] (the four basic types
-/// plus the special ones; same snake_case names on the wire).
-pub use crate::household::AssistanceType;
+/// The assistance types the kiosk API carries: the four basic types of the seed (§二.1), a
+/// subset of core's [`crate::household::AssistanceType`] with the same snake_case names. It stays
+/// its own type because [`AssistanceType::label_zh`] is the official name printed on receipts and
+/// proofs (the printer's golden images depend on it), while core's label is the short button text.
+/// Convert with `From` / `TryFrom`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssistanceType {
+    /// 城乡最低生活保障 (低保).
+    Dibao,
+    /// 特困人员救助供养.
+    Tekun,
+    /// 临时救助.
+    Temporary,
+    /// 低保边缘家庭.
+    LowIncomeEdge,
+}
+
+impl AssistanceType {
+    /// Official Chinese name, as printed.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            AssistanceType::Dibao => "最低生活保障",
+            AssistanceType::Tekun => "特困人员救助供养",
+            AssistanceType::Temporary => "临时救助",
+            AssistanceType::LowIncomeEdge => "低保边缘家庭",
+        }
+    }
+}
+
+impl From<AssistanceType> for crate::household::AssistanceType {
+    fn from(t: AssistanceType) -> Self {
+        use crate::household::AssistanceType as H;
+        match t {
+            AssistanceType::Dibao => H::Dibao,
+            AssistanceType::Tekun => H::Tekun,
+            AssistanceType::Temporary => H::Temporary,
+            AssistanceType::LowIncomeEdge => H::LowIncomeEdge,
+        }
+    }
+}
+
+/// A special assistance type (专项救助) has no kiosk API form yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{} is not carried by the kiosk API (only the four basic types are)", .0.label_zh())]
+pub struct NotABasicType(pub crate::household::AssistanceType);
+
+impl TryFrom<crate::household::AssistanceType> for AssistanceType {
+    type Error = NotABasicType;
+
+    fn try_from(t: crate::household::AssistanceType) -> Result<Self, NotABasicType> {
+        use crate::household::AssistanceType as H;
+        Ok(match t {
+            H::Dibao => AssistanceType::Dibao,
+            H::Tekun => AssistanceType::Tekun,
+            H::Temporary => AssistanceType::Temporary,
+            H::LowIncomeEdge => AssistanceType::LowIncomeEdge,
+            other => return Err(NotABasicType(other)),
+        })
+    }
+}
+
 /// Deadline colour on staff screens: core's [`crate::workflow::DeadlineColour`].
 pub use crate::workflow::DeadlineColour;
 /// Staff roles (domain.md §5): core's workflow [`crate::workflow::Role`]. Staff accounts hold one
@@ -937,6 +996,23 @@ mod tests {
             open_template(&k, "k9", &t),
             Err(TemplateBoxError::Malformed("nonce"))
         );
+    }
+
+    #[test]
+    fn basic_types_convert_both_ways_and_keep_their_names() {
+        use crate::household::AssistanceType as H;
+        for h in H::ALL {
+            match AssistanceType::try_from(h) {
+                Ok(a) => {
+                    assert_eq!(H::from(a), h);
+                    assert_eq!(
+                        serde_json::to_value(a).unwrap(),
+                        serde_json::to_value(h).unwrap()
+                    );
+                }
+                Err(e) => assert!(h.is_special(), "{e}"),
+            }
+        }
     }
 
     #[rstest]

@@ -332,12 +332,6 @@ fn type_code(t: AssistanceType) -> u8 {
         AssistanceType::Tekun => 2,
         AssistanceType::Temporary => 3,
         AssistanceType::LowIncomeEdge => 4,
-        AssistanceType::Medical => 5,
-        AssistanceType::Education => 6,
-        AssistanceType::Housing => 7,
-        AssistanceType::Employment => 8,
-        AssistanceType::Disaster => 9,
-        AssistanceType::Legal => 10,
     }
 }
 
@@ -347,12 +341,6 @@ fn type_from_code(c: u8) -> Option<AssistanceType> {
         2 => AssistanceType::Tekun,
         3 => AssistanceType::Temporary,
         4 => AssistanceType::LowIncomeEdge,
-        5 => AssistanceType::Medical,
-        6 => AssistanceType::Education,
-        7 => AssistanceType::Housing,
-        8 => AssistanceType::Employment,
-        9 => AssistanceType::Disaster,
-        10 => AssistanceType::Legal,
         _ => return None,
     })
 }
