@@ -222,30 +222,39 @@ async fn guard_inner(st: AppState, req: Request) -> Result<Request, ApiError> {
         let headers =
             SignedHeaders::from_lookup(|n| parts.headers.get(n).and_then(|v| v.to_str().ok()))?;
         let store = st.store.clone();
-        let kid = headers.kiosk_id.clone();
-        let kiosk = store
-            .kiosk(&kid)?
-            .ok_or_else(|| AuthError::UnknownKiosk(kid.clone()))?;
-        if kiosk.revoked {
-            return Err(AuthError::RevokedKiosk(kid).into());
-        }
-        let now = Utc::now().timestamp();
-        api::check_skew(headers.timestamp, now)?;
-        let key = VerifyingKey::from_bytes(&kiosk.pubkey).map_err(|_| AuthError::BadSignature)?;
         let pq = parts
             .uri
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or(path.clone());
-        api::verify_request(&key, &headers, parts.method.as_str(), &pq, &bytes)?;
-        if !store.remember_nonce(
-            &kid,
-            &headers.nonce,
-            now,
-            now - 2 * api::MAX_CLOCK_SKEW_SECS - 60,
-        )? {
-            return Err(AuthError::Replay.into());
-        }
+        let method = parts.method.as_str().to_string();
+        let body = bytes.clone();
+        // storage and signature checks run off the async workers, so a request waiting for the
+        // writer never stalls the runtime
+        let (kid, key) = blocking(move || {
+            let kid = headers.kiosk_id.clone();
+            let kiosk = store
+                .kiosk(&kid)?
+                .ok_or_else(|| AuthError::UnknownKiosk(kid.clone()))?;
+            if kiosk.revoked {
+                return Err(AuthError::RevokedKiosk(kid).into());
+            }
+            let now = Utc::now().timestamp();
+            api::check_skew(headers.timestamp, now)?;
+            let key =
+                VerifyingKey::from_bytes(&kiosk.pubkey).map_err(|_| AuthError::BadSignature)?;
+            api::verify_request(&key, &headers, &method, &pq, &body)?;
+            if !store.remember_nonce(
+                &kid,
+                &headers.nonce,
+                now,
+                now - 2 * api::MAX_CLOCK_SKEW_SECS - 60,
+            )? {
+                return Err(AuthError::Replay.into());
+            }
+            Ok((kid, key))
+        })
+        .await?;
         parts.extensions.insert(KioskId { id: kid, key });
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))

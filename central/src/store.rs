@@ -338,12 +338,51 @@ pub trait Store: Send + Sync {
     fn verify_audit(&self) -> Result<i64, StoreError>;
 }
 
-/// The SQLite store: one writer connection and [`READERS`] read-only connections (WAL).
+/// The SQLite store: one writer connection and [`READERS`] read-only connections (WAL). The
+/// WAL is checkpointed by a background thread on its own connection, so no request waits for a
+/// checkpoint's disk sync while holding the writer.
 pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     last_nonce_purge: AtomicI64,
+    _checkpointer: Checkpointer,
+}
+
+/// How often the background thread checkpoints the WAL.
+pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Stops the checkpoint thread when the store is dropped.
+struct Checkpointer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Checkpointer, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!(error = %e, "WAL checkpoint failed");
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Invalid(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(Checkpointer { stop })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Parses a role name as stored and as given on the command line (staff roles only).
@@ -619,6 +658,7 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         Self::migrate(&conn)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let r = Connection::open_with_flags(
@@ -635,6 +675,7 @@ impl SqliteStore {
             readers,
             next_reader: AtomicUsize::new(0),
             last_nonce_purge: AtomicI64::new(0),
+            _checkpointer: Checkpointer::start(path)?,
         })
     }
 
