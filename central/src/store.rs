@@ -13,8 +13,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use jiuzhu_core::api::{
-    AssistanceType, CaseSummary, CertificationStatus, DeadlineColour, HistoryEntry, Modality,
-    NoticeEntry, StaffRole, TownshipStatistics,
+    AssistanceType, CaseSummary, CertificationStatus, HistoryEntry, Modality, NoticeEntry,
+    StaffRole, TownshipStatistics,
 };
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::workflow::{self, Action, Case, CaseState, Event, WorkflowError, china_date};
@@ -452,18 +452,6 @@ fn mask_name(name: &str) -> String {
     jiuzhu_core::id::PersonName::new(name)
         .map(|n| n.masked())
         .unwrap_or_else(|_| "*".into())
-}
-
-/// Deadline colour for `remaining` of `allowed` working days (domain.md §2); negative
-/// `remaining` is overdue. The same thresholds as [`DeadlineColour::of`].
-pub fn colour_for(remaining: i64, allowed: i64) -> DeadlineColour {
-    if remaining < 0 {
-        return DeadlineColour::Overdue;
-    }
-    DeadlineColour::of(
-        u32::try_from(allowed).unwrap_or(u32::MAX),
-        u32::try_from(remaining).unwrap_or(u32::MAX),
-    )
 }
 
 fn now_str(now: DateTime<Utc>) -> String {
@@ -1540,19 +1528,6 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rstest::rstest;
-
-    #[rstest]
-    #[case(-1, 20, DeadlineColour::Overdue)]
-    #[case(0, 20, DeadlineColour::Red)]
-    #[case(1, 20, DeadlineColour::Red)]
-    #[case(2, 20, DeadlineColour::Amber)]
-    #[case(5, 20, DeadlineColour::Amber)]
-    #[case(6, 20, DeadlineColour::Green)]
-    #[case(2, 2, DeadlineColour::Green)]
-    fn colours(#[case] remaining: i64, #[case] allowed: i64, #[case] want: DeadlineColour) {
-        assert_eq!(colour_for(remaining, allowed), want);
-    }
 
     fn store() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().unwrap();
