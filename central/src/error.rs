@@ -3,6 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiuzhu_core::api::{AuthError, ErrorBody};
+use jiuzhu_core::workflow::WorkflowError;
 
 use crate::store::StoreError;
 
@@ -15,6 +16,9 @@ pub struct ApiError {
     pub code: &'static str,
     /// Human-readable reason.
     pub reason: String,
+    /// For `missing_step`: the snake_case name of the step that must come first (rendered as
+    /// `error.missing_step`).
+    pub missing_step: Option<String>,
 }
 
 impl ApiError {
@@ -24,6 +28,7 @@ impl ApiError {
             status,
             code,
             reason: reason.into(),
+            missing_step: None,
         }
     }
 
@@ -49,9 +54,37 @@ impl From<AuthError> for ApiError {
     }
 }
 
+impl From<WorkflowError> for ApiError {
+    /// Who may not act → 403; a skipped step or a step that does not fit the case now → 409
+    /// (`missing_step` names the step that must come first); a malformed step → 422.
+    fn from(e: WorkflowError) -> Self {
+        use WorkflowError as W;
+        let status = match &e {
+            W::WrongRole { .. } | W::WrongTownship { .. } | W::NoAgent { .. } => {
+                StatusCode::FORBIDDEN
+            }
+            W::AmountRequired { .. }
+            | W::AmountNotAllowed { .. }
+            | W::TextRequired { .. }
+            | W::DeadlineNotAfterToday { .. }
+            | W::BadDigest(_)
+            | W::Application(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::CONFLICT,
+        };
+        let mut err = ApiError::new(status, e.code(), e.to_string());
+        if let W::MissingStep { missing, .. } = &e {
+            err.missing_step = serde_json::to_value(missing)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string));
+        }
+        err
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
+            StoreError::Workflow(w) => w.into(),
             StoreError::NotFound(what) => ApiError::not_found(what),
             StoreError::Conflict(what) => ApiError::new(StatusCode::CONFLICT, "conflict", what),
             StoreError::Invalid(what) => {
@@ -71,10 +104,11 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            axum::Json(ErrorBody::new(self.code, self.reason)),
-        )
-            .into_response()
+        let mut body = serde_json::to_value(ErrorBody::new(self.code, self.reason))
+            .unwrap_or(serde_json::Value::Null);
+        if let Some(step) = self.missing_step {
+            body["error"]["missing_step"] = serde_json::Value::String(step);
+        }
+        (self.status, axum::Json(body)).into_response()
     }
 }

@@ -12,22 +12,27 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{Duration, Utc};
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use jiuzhu_core::api::{
-    self, AuthError, CaseDetail, CertificationQuery, CertificationRecorded, CertificationResult,
-    LoginAnswer, LoginRequest, MaterialStored, SignAuthorization, SignedHeaders, StatusAnswer,
-    StatusQuery, SubmitApplication, TemplateQuery,
+    self, AuthError, CaseDetail, CaseEventRequest, CertificationQuery, CertificationRecorded,
+    CertificationResult, LoginAnswer, LoginRequest, MaterialStored, SignAuthorization,
+    SignedHeaders, StatusAnswer, StatusQuery, SubmitApplication, TemplateQuery,
 };
+use jiuzhu_core::application::{Agent, AgentRelation, Application, Material, SuppliedMaterial};
 use jiuzhu_core::calendar::Calendar;
+use jiuzhu_core::household::{Household, Member, Relationship, TypeAvailability};
 use jiuzhu_core::id::today_in_china;
 use jiuzhu_core::proof;
+use jiuzhu_core::workflow::{self, Action, Actor, Case, Event, Role, china_date};
 use rand::RngCore;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
-use crate::store::{NewCase, NewPerson, Staff, Store};
+use crate::store::{CertificationRecord, Idem, NewCase, NewPerson, Staff, Store, WorkflowStep};
 
 /// Largest JSON body accepted.
 pub const MAX_JSON_BYTES: usize = 64 * 1024;
@@ -54,9 +59,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/staff/townships/{code}/queue"),
     ("GET", "/v1/staff/townships/{code}/statistics"),
     ("GET", "/v1/staff/townships/{code}/publication"),
+    ("GET", "/v1/staff/townships/{code}/publicity"),
     ("GET", "/v1/staff/cases/{case_id}"),
+    ("POST", "/v1/staff/cases/{case_id}/events"),
     ("GET", "/v1/public/proofs/{code}"),
 ];
+
+/// The clock of the workflow (acceptance, deadlines, 公示 days). Request signatures, nonces and
+/// sessions always use the system clock.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// Shared state of the handlers.
 #[derive(Clone)]
@@ -67,6 +78,10 @@ pub struct AppState {
     pub calendar: Arc<Calendar>,
     /// The district key that signs 社会救助身份证明 codes.
     pub district_key: Arc<SigningKey>,
+    /// The workflow clock; the system clock unless replaced with [`AppState::with_clock`].
+    pub clock: Clock,
+    /// Which special assistance types are open for online application.
+    pub availability: Arc<TypeAvailability>,
 }
 
 impl AppState {
@@ -76,7 +91,20 @@ impl AppState {
             store,
             calendar: Arc::new(Calendar::builtin()),
             district_key: Arc::new(district_key),
+            clock: Arc::new(Utc::now),
+            availability: Arc::new(TypeAvailability::default()),
         }
+    }
+
+    /// The same state with another workflow clock (tests run whole procedures through it).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sends the timer to every open case and recolours deadlines now; how many cases changed.
+    pub fn scan_deadlines(&self) -> Result<usize, crate::store::StoreError> {
+        self.store.scan_deadlines(&self.calendar, (self.clock)())
     }
 }
 
@@ -109,7 +137,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/staff/townships/{code}/queue", get(queue))
         .route("/v1/staff/townships/{code}/statistics", get(statistics))
         .route("/v1/staff/townships/{code}/publication", get(publication))
+        .route("/v1/staff/townships/{code}/publicity", get(publicity))
         .route("/v1/staff/cases/{case_id}", get(staff_case))
+        .route("/v1/staff/cases/{case_id}/events", post(case_event))
         .route("/v1/public/proofs/{code}", get(verify_proof))
         .fallback(|| async {
             ApiError::new(
@@ -129,25 +159,40 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `router(state)` on an already-bound listener until the process ends, and runs the
-/// deadline scanner every minute.
-pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+/// Runs the deadline scanner (core's timer and deadline colours) every minute, the first time a
+/// minute after start.
+fn spawn_scanner(state: &AppState) {
     let scan = state.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        let every = std::time::Duration::from_secs(60);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         loop {
             tick.tick().await;
             let s = scan.clone();
-            let r = tokio::task::spawn_blocking(move || {
-                s.store.scan_deadlines(&s.calendar, today_in_china())
-            })
-            .await;
+            let r = tokio::task::spawn_blocking(move || s.scan_deadlines()).await;
             if let Ok(Err(e)) = r {
                 tracing::warn!(error = %e, "deadline scan failed");
             }
         }
     });
+}
+
+/// Serves `router(state)` on an already-bound listener until the process ends, and runs the
+/// deadline scanner every minute.
+pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    spawn_scanner(&state);
     axum::serve(listener, router(state)).await
+}
+
+/// As [`serve_on`], over TLS with `config` (see [`crate::tls::server_config`]).
+pub async fn serve_tls_on(
+    listener: tokio::net::TcpListener,
+    config: Arc<tokio_rustls::rustls::ServerConfig>,
+    state: AppState,
+) -> std::io::Result<()> {
+    spawn_scanner(&state);
+    let tls = crate::tls::TlsListener::new(listener, config)?;
+    axum::serve(tls, router(state)).await
 }
 
 /// Reads the body under a size limit and, for `/v1/kiosk/…`, checks the signature.
@@ -177,30 +222,39 @@ async fn guard_inner(st: AppState, req: Request) -> Result<Request, ApiError> {
         let headers =
             SignedHeaders::from_lookup(|n| parts.headers.get(n).and_then(|v| v.to_str().ok()))?;
         let store = st.store.clone();
-        let kid = headers.kiosk_id.clone();
-        let kiosk = store
-            .kiosk(&kid)?
-            .ok_or_else(|| AuthError::UnknownKiosk(kid.clone()))?;
-        if kiosk.revoked {
-            return Err(AuthError::RevokedKiosk(kid).into());
-        }
-        let now = Utc::now().timestamp();
-        api::check_skew(headers.timestamp, now)?;
-        let key = VerifyingKey::from_bytes(&kiosk.pubkey).map_err(|_| AuthError::BadSignature)?;
         let pq = parts
             .uri
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or(path.clone());
-        api::verify_request(&key, &headers, parts.method.as_str(), &pq, &bytes)?;
-        if !store.remember_nonce(
-            &kid,
-            &headers.nonce,
-            now,
-            now - 2 * api::MAX_CLOCK_SKEW_SECS - 60,
-        )? {
-            return Err(AuthError::Replay.into());
-        }
+        let method = parts.method.as_str().to_string();
+        let body = bytes.clone();
+        // storage and signature checks run off the async workers, so a request waiting for the
+        // writer never stalls the runtime
+        let (kid, key) = blocking(move || {
+            let kid = headers.kiosk_id.clone();
+            let kiosk = store
+                .kiosk(&kid)?
+                .ok_or_else(|| AuthError::UnknownKiosk(kid.clone()))?;
+            if kiosk.revoked {
+                return Err(AuthError::RevokedKiosk(kid).into());
+            }
+            let now = Utc::now().timestamp();
+            api::check_skew(headers.timestamp, now)?;
+            let key =
+                VerifyingKey::from_bytes(&kiosk.pubkey).map_err(|_| AuthError::BadSignature)?;
+            api::verify_request(&key, &headers, &method, &pq, &body)?;
+            if !store.remember_nonce(
+                &kid,
+                &headers.nonce,
+                now,
+                now - 2 * api::MAX_CLOCK_SKEW_SECS - 60,
+            )? {
+                return Err(AuthError::Replay.into());
+            }
+            Ok((kid, key))
+        })
+        .await?;
         parts.extensions.insert(KioskId { id: kid, key });
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
@@ -312,33 +366,93 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Kiosk {
     }
 }
 
+fn bad_idempotency_key() -> ApiError {
+    ApiError::bad_request(
+        "missing_idempotency_key",
+        "send an Idempotency-Key header of 16–64 characters [A-Za-z0-9_-]",
+    )
+}
+
+/// The `Idempotency-Key` header: `None` when absent, an error when malformed.
+fn idempotency_key(headers: &HeaderMap) -> Option<Result<String, ApiError>> {
+    headers.get(api::HEADER_IDEMPOTENCY_KEY).map(|v| {
+        v.to_str()
+            .ok()
+            .filter(|k| api::valid_nonce(k))
+            .map(str::to_string)
+            .ok_or_else(bad_idempotency_key)
+    })
+}
+
+fn unprocessable(reason: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", reason)
+}
+
+/// A member's relation as the kiosk sends it (`spouse`, `child`, `obligated`, …: core's
+/// [`Relationship`] names); anything else is recorded as another household member.
+fn relationship_of(relation: &str) -> Relationship {
+    serde_json::from_value::<Relationship>(serde_json::Value::String(relation.to_string()))
+        .ok()
+        .filter(|r| *r != Relationship::Applicant)
+        .unwrap_or(Relationship::OtherCohabitant)
+}
+
+/// The workflow application for a kiosk submission. Materials and signatures follow as their
+/// own uploads; sending the application is the applicant's 如实填报 confirmation.
+fn application_of(req: &SubmitApplication, village: String) -> Application {
+    let mut members = vec![Member {
+        name: req.applicant.name.clone(),
+        id_number: req.applicant.id_number.clone(),
+        relationship: Relationship::Applicant,
+    }];
+    members.extend(req.members.iter().map(|m| Member {
+        name: m.person.name.clone(),
+        id_number: m.person.id_number.clone(),
+        relationship: relationship_of(&m.relation),
+    }));
+    Application {
+        assistance_type: req.assistance_type.into(),
+        household: Household {
+            township: req.township.clone(),
+            village,
+            members,
+            incomes: vec![],
+            assets: vec![],
+        },
+        agent: req.agent.as_ref().map(|a| Agent {
+            name: a.name.clone(),
+            id_number: a.id_number.clone(),
+            relation: AgentRelation::Other,
+        }),
+        staff_relatives: vec![],
+        materials: vec![],
+        signatures: BTreeSet::new(),
+        confirmed_truthful: true,
+    }
+}
+
+fn kiosk_actor(k: &KioskId) -> Actor {
+    Actor::new(Role::Applicant, format!("kiosk:{}", k.id))
+}
+
 async fn submit(
     State(st): State<AppState>,
     Kiosk(k): Kiosk,
     headers: HeaderMap,
     ApiJson(req): ApiJson<SubmitApplication>,
 ) -> Result<Response, ApiError> {
-    let key = headers
-        .get(api::HEADER_IDEMPOTENCY_KEY)
-        .and_then(|v| v.to_str().ok())
-        .filter(|k| api::valid_nonce(k))
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "missing_idempotency_key",
-                "send an Idempotency-Key header of 16–64 characters [A-Za-z0-9_-]",
-            )
-        })?
-        .to_string();
+    let key = idempotency_key(&headers).unwrap_or_else(|| Err(bad_idempotency_key()))?;
     if req
         .agent
         .as_ref()
         .is_some_and(|a| a.id_number == req.applicant.id_number)
     {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            "agent: the agent cannot be the applicant",
-        ));
+        return Err(unprocessable("agent: the agent cannot be the applicant"));
+    }
+    if let Some(v) = &req.village
+        && (v.trim().is_empty() || v.chars().count() > 64)
+    {
+        return Err(unprocessable("village: give 1–64 characters"));
     }
     let mut people = vec![NewPerson {
         id_number: req.applicant.id_number.as_unmasked_str().into(),
@@ -347,11 +461,7 @@ async fn submit(
     }];
     for m in &req.members {
         if m.relation.trim().is_empty() || m.relation.len() > 32 {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-                "members[].relation: give 1–32 characters",
-            ));
+            return Err(unprocessable("members[].relation: give 1–32 characters"));
         }
         people.push(NewPerson {
             id_number: m.person.id_number.as_unmasked_str().into(),
@@ -366,22 +476,45 @@ async fn submit(
             role: "agent".into(),
         });
     }
-    let now = Utc::now();
-    let due = st.calendar.add_working_days(today_in_china(), 2).value;
-    let case = NewCase {
-        township: req.township.clone(),
-        assistance_type: req.assistance_type,
-        applicant_id: req.applicant.id_number.as_unmasked_str().into(),
-        agent_id: req
-            .agent
-            .as_ref()
-            .map(|a| a.id_number.as_unmasked_str().into()),
-        people,
-        payload: serde_json::to_string(&req).unwrap_or_default(),
-    };
+    let now = (st.clock)();
     let store = st.store.clone();
-    let (_, body, created) =
-        blocking(move || Ok(store.submit(&k.id, &key, case, now, Some(due))?)).await?;
+    let (_, body, created) = blocking(move || {
+        let township = store.township(&req.township)?.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                format!(
+                    "township '{}' is not served by this central service",
+                    req.township
+                ),
+            )
+        })?;
+        let village = req.village.clone().unwrap_or(township.name.clone());
+        let actor = kiosk_actor(&k);
+        let (workflow, _) = Case::submit(
+            "",
+            application_of(&req, village),
+            township.delegated,
+            &st.availability,
+            &actor,
+            now,
+            &st.calendar,
+        )?;
+        let case = NewCase {
+            township: req.township.clone(),
+            assistance_type: req.assistance_type,
+            applicant_id: req.applicant.id_number.as_unmasked_str().into(),
+            agent_id: req
+                .agent
+                .as_ref()
+                .map(|a| a.id_number.as_unmasked_str().into()),
+            people,
+            payload: serde_json::to_string(&req).unwrap_or_default(),
+            workflow,
+        };
+        Ok(store.submit(&k.id, &key, case, now, &st.calendar)?)
+    })
+    .await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -404,30 +537,55 @@ async fn kiosk_case(
     .map(Json)
 }
 
+fn json_reply(body: String) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
 async fn sign(
     State(st): State<AppState>,
     Kiosk(k): Kiosk,
     Path(id): Path<String>,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<SignAuthorization>,
-) -> Result<Json<jiuzhu_core::api::CaseSummary>, ApiError> {
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers).transpose()?;
     let s = st.store.clone();
     blocking(move || {
+        let idem = key.as_deref().map(|key| Idem {
+            kiosk: &k.id,
+            endpoint: "signature",
+            key,
+        });
         let how = serde_json::to_value(req.method)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        s.sign(
+        let step = WorkflowStep {
+            event: Event::new(
+                kiosk_actor(&k),
+                Action::SignAuthorization {
+                    signer: req.signer.id_number.clone(),
+                },
+            ),
+            now: (st.clock)(),
+            calendar: &st.calendar,
+        };
+        let (body, _) = s.sign(
             &id,
             req.signer.id_number.as_unmasked_str(),
             &how,
             &format!("kiosk:{}", k.id),
-            Utc::now(),
+            &step,
+            idem,
         )?;
-        s.case_summary(&id)?
-            .ok_or_else(|| ApiError::not_found("no such case"))
+        Ok(json_reply(body))
     })
     .await
-    .map(Json)
 }
 
 /// The content type of a material, detected from its first bytes.
@@ -443,13 +601,31 @@ pub fn sniff(data: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// Query of a material upload: which checklist item it is (core's `Material` name, e.g.
+/// `income_proof`). Without it the file is archived but does not count towards the checklist.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaterialQuery {
+    /// The checklist item.
+    #[serde(default)]
+    pub kind: Option<Material>,
+}
+
 async fn material(
     State(st): State<AppState>,
     Kiosk(k): Kiosk,
     Path(id): Path<String>,
+    query: Result<axum::extract::Query<MaterialQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<MaterialStored>), ApiError> {
+    let axum::extract::Query(query) = query.map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            format!("kind: {e}"),
+        )
+    })?;
     let declared = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -474,13 +650,28 @@ async fn material(
     let sha2 = sha.clone();
     let size = body.len() as u64;
     blocking(move || {
+        let now = (st.clock)();
+        let step = query.kind.map(|kind| WorkflowStep {
+            event: Event::new(
+                kiosk_actor(&k),
+                Action::SupplyMaterials {
+                    materials: vec![SuppliedMaterial {
+                        kind,
+                        sha256: sha2.clone(),
+                    }],
+                },
+            ),
+            now,
+            calendar: &st.calendar,
+        });
         Ok(s.add_material(
             &id,
             &sha2,
             detected,
             &body,
             &format!("kiosk:{}", k.id),
-            Utc::now(),
+            now,
+            step.as_ref(),
         )?)
     })
     .await?;
@@ -525,58 +716,52 @@ async fn cert_status(
 async fn cert_result(
     State(st): State<AppState>,
     Kiosk(k): Kiosk,
+    headers: HeaderMap,
     ApiJson(r): ApiJson<CertificationResult>,
-) -> Result<Json<CertificationRecorded>, ApiError> {
+) -> Result<Response, ApiError> {
     use jiuzhu_core::api::CertificationMode as M;
+    let key = idempotency_key(&headers).transpose()?;
     let s = st.store.clone();
     let dk = st.district_key.clone();
     blocking(move || {
+        let idem = key.as_deref().map(|key| Idem {
+            kiosk: &k.id,
+            endpoint: "certification",
+            key,
+        });
+        if let Some(prior) = idem.map(|i| s.reply(i)).transpose()?.flatten() {
+            return Ok(json_reply(prior));
+        }
         let id = r.id_number.as_unmasked_str().to_string();
-        if s.recipient(&id)?.is_none() {
+        let Some(rec) = s.recipient(&id)? else {
             return Err(ApiError::not_found(
                 "this person is not a recipient of assistance; nothing to certify",
             ));
-        }
+        };
         let biometric = !matches!(r.mode, M::StaffWitnessed);
         if biometric && r.modality.is_none() {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-                "modality: required for biometric modes",
-            ));
+            return Err(unprocessable("modality: required for biometric modes"));
         }
         if matches!(r.mode, M::Guardian | M::Assisted) && r.assisted_by.is_none() {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
+            return Err(unprocessable(
                 "assisted_by: required for guardian and assisted modes",
             ));
         }
         let certified = r.matched && (r.liveness_passed || !biometric);
-        let mode = serde_json::to_value(r.mode)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let modality = r
-            .modality
-            .and_then(|m| serde_json::to_value(m).ok())
-            .and_then(|v| v.as_str().map(str::to_string));
-        s.record_certification(
-            &id,
-            &k.id,
-            &mode,
-            modality.as_deref(),
-            certified,
-            Utc::now(),
-        )?;
-        let status = s.certification_status(&id, today_in_china())?;
         let today = today_in_china();
-        let certified_on = status.last_certified_on.unwrap_or(today);
-        let valid_until = status.valid_until.unwrap_or(today);
-        let proof_code = if certified {
-            let rec = s
-                .recipient(&id)?
-                .ok_or_else(|| ApiError::not_found("recipient vanished"))?;
+        let before = s.certification_status(&id, today)?;
+        let (certified_on, valid_until) = if certified {
+            let until = today
+                .checked_add_months(chrono::Months::new(12))
+                .unwrap_or(today);
+            (today, until)
+        } else {
+            (
+                before.last_certified_on.unwrap_or(today),
+                before.valid_until.unwrap_or(today),
+            )
+        };
+        let (proof_code, proof_id) = if certified {
             let name = jiuzhu_core::id::PersonName::new(&rec.name).map_err(|e| {
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -598,25 +783,45 @@ async fn cert_result(
             let code = proof::issue(&payload, &dk).map_err(|e| {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "proof", e.to_string())
             })?;
-            s.record(
-                &format!("kiosk:{}", k.id),
-                "proof.issued",
-                &format!("proof:{}", hex::encode(pid)),
-                Utc::now(),
-            )?;
-            Some(code)
+            (Some(code), Some(hex::encode(pid)))
         } else {
-            None
+            (None, None)
         };
-        Ok(CertificationRecorded {
+        let answer = CertificationRecorded {
             certified,
             certified_on,
             valid_until,
             proof_code,
-        })
+        };
+        let response = serde_json::to_string(&answer).map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        })?;
+        let mode = enum_name(&r.mode);
+        let modality = r.modality.map(|m| enum_name(&m));
+        let (body, _) = s.record_certification(
+            &CertificationRecord {
+                id_number: &id,
+                kiosk: &k.id,
+                mode: &mode,
+                modality: modality.as_deref(),
+                certified,
+                today,
+                proof_id,
+                now: Utc::now(),
+            },
+            &response,
+            idem,
+        )?;
+        Ok(json_reply(body))
     })
     .await
-    .map(Json)
+}
+
+fn enum_name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 async fn template(
@@ -807,6 +1012,77 @@ async fn publication(
     .map(Json)
 }
 
+async fn publicity(
+    State(st): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<jiuzhu_core::api::NoticeEntry>>, ApiError> {
+    township_read(st, staff, code, "staff.view_publicity", |s, c| {
+        s.publicity(c)
+    })
+    .await
+    .map(Json)
+}
+
+/// The workflow actor of a staff account: its role, its name, its township.
+fn staff_actor(staff: &Staff) -> Actor {
+    match &staff.township {
+        Some(t) => Actor::staff(staff.role, staff.username.clone(), t.clone()),
+        None => Actor::new(staff.role, staff.username.clone()),
+    }
+}
+
+fn case_detail(st: &AppState, id: &str) -> Result<CaseDetail, ApiError> {
+    let s = st.store.as_ref();
+    let summary = s
+        .case_summary(id)?
+        .ok_or_else(|| ApiError::not_found("no such case"))?;
+    let case = s.case(id)?;
+    let today = china_date((st.clock)());
+    let deadlines = case
+        .as_ref()
+        .map(|c| workflow::deadlines(c, &st.calendar, today))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|d| serde_json::to_value(d).ok())
+        .collect();
+    Ok(CaseDetail {
+        summary,
+        case: case
+            .and_then(|c| serde_json::to_value(c).ok())
+            .unwrap_or(serde_json::Value::Null),
+        history: s.history(id)?,
+        deadlines,
+    })
+}
+
+/// `POST /v1/staff/cases/{case_id}/events`: the logged-in staff member takes one workflow step;
+/// core's `workflow::next` decides whether the role, the township and the case allow it.
+async fn case_event(
+    State(st): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CaseEventRequest>,
+) -> Result<Json<CaseDetail>, ApiError> {
+    let s = st.store.clone();
+    blocking(move || {
+        let township = s
+            .case_summary(&id)?
+            .ok_or_else(|| ApiError::not_found("no such case"))?
+            .township;
+        check_scope(&staff, &township)?;
+        let step = WorkflowStep {
+            event: Event::new(staff_actor(&staff), req.action),
+            now: (st.clock)(),
+            calendar: &st.calendar,
+        };
+        s.apply_event(&id, &format!("staff:{}", staff.username), &step)?;
+        case_detail(&st, &id)
+    })
+    .await
+    .map(Json)
+}
+
 async fn staff_case(
     State(st): State<AppState>,
     StaffUser(staff): StaffUser,
@@ -824,12 +1100,7 @@ async fn staff_case(
             &id,
             Utc::now(),
         )?;
-        let history = s.history(&id)?;
-        Ok(CaseDetail {
-            summary,
-            case: serde_json::Value::Null,
-            history,
-        })
+        case_detail(&st, &id)
     })
     .await
     .map(Json)

@@ -10,7 +10,8 @@ pub mod http;
 pub mod keys;
 pub mod seed;
 pub mod store;
+pub mod tls;
 
 pub use error::ApiError;
-pub use http::{AppState, router, serve_on};
+pub use http::{AppState, router, serve_on, serve_tls_on};
 pub use store::{SqliteStore, Store, StoreError};

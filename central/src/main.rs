@@ -33,6 +33,12 @@ enum Cmd {
         /// (mode 0600) when missing. Default: `<db>.district-key`.
         #[arg(long)]
         district_key: Option<PathBuf>,
+        /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Register or revoke kiosks.
     Kiosk {
@@ -223,6 +229,8 @@ fn main() -> anyhow::Result<()> {
             db,
             listen,
             district_key,
+            tls_cert,
+            tls_key,
         } => {
             let key_path = district_key.unwrap_or_else(|| {
                 let mut p = db.clone().into_os_string();
@@ -231,14 +239,26 @@ fn main() -> anyhow::Result<()> {
             });
             let key = load_or_create_key(&key_path)?;
             let store = Arc::new(open(&db)?);
+            let tls = match (&tls_cert, &tls_key) {
+                (Some(c), Some(k)) => Some(jiuzhu_central::tls::server_config(c, k)?),
+                _ => None,
+            };
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&listen)
                     .await
                     .with_context(|| format!("cannot listen on {listen}"))?;
-                tracing::info!(addr = %listener.local_addr()?, "jiuzhu-central listening");
-                println!("listening on http://{}", listener.local_addr()?);
-                http::serve_on(listener, AppState::new(store, key)).await?;
+                let addr = listener.local_addr()?;
+                let state = AppState::new(store, key);
+                if let Some(config) = tls {
+                    tracing::info!(%addr, "jiuzhu-central listening (TLS)");
+                    println!("listening on https://{addr}");
+                    http::serve_tls_on(listener, config, state).await?;
+                } else {
+                    tracing::info!(%addr, "jiuzhu-central listening");
+                    println!("listening on http://{addr}");
+                    http::serve_on(listener, state).await?;
+                }
                 anyhow::Ok(())
             })?;
         }

@@ -1,25 +1,45 @@
 //! Storage behind the [`Store`] trait; [`SqliteStore`] is the embedded default (WAL mode,
 //! timestamped migrations in `central/migrations/`, never edited once released). Every change
-//! and its audit row are written in one transaction.
+//! and its audit row are written in one transaction, on the one writer connection; reads use a
+//! small pool of read-only connections, so they do not wait for writes.
+//!
+//! A case is stored as core's [`workflow::Case`] (JSON, the archive) beside indexed columns
+//! (state, deadline, colour). Every transition goes through [`workflow::next`] inside the write
+//! transaction that stores its result.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use jiuzhu_core::api::{
-    AssistanceType, CaseSummary, CertificationStatus, DeadlineColour, HistoryEntry, Modality,
-    NoticeEntry, StaffRole, TownshipStatistics,
+    AssistanceType, CaseSummary, CertificationStatus, HistoryEntry, Modality, NoticeEntry,
+    StaffRole, TownshipStatistics,
 };
 use jiuzhu_core::calendar::Calendar;
-use rusqlite::{Connection, OptionalExtension, params};
+use jiuzhu_core::workflow::{self, Action, Case, CaseState, Event, WorkflowError, china_date};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, params};
 
 use crate::audit;
 
 /// The migrations, in order: (version, SQL).
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "20261127_0001_init",
-    include_str!("../migrations/20261127_0001_init.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "20261127_0001_init",
+        include_str!("../migrations/20261127_0001_init.sql"),
+    ),
+    (
+        "20261127_0002_workflow",
+        include_str!("../migrations/20261127_0002_workflow.sql"),
+    ),
+    (
+        "20261127_0003_people_index",
+        include_str!("../migrations/20261127_0003_people_index.sql"),
+    ),
+];
+
+/// Read-only connections in the pool.
+pub const READERS: usize = 4;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +53,9 @@ pub enum StoreError {
     /// The request is well-formed but not acceptable.
     #[error("{0}")]
     Invalid(String),
+    /// The workflow refused the step.
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
     /// SQLite failed.
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
@@ -105,6 +128,8 @@ pub struct NewCase {
     pub people: Vec<NewPerson>,
     /// The request as submitted (JSON), archived.
     pub payload: String,
+    /// The workflow case opened by [`Case::submit`]; its id is replaced by the stored id.
+    pub workflow: Case,
 }
 
 /// A recipient of assistance (for certification and the 公布 list).
@@ -126,6 +151,47 @@ pub struct Recipient {
     pub since: NaiveDate,
     /// Last certification.
     pub last_certified_on: Option<NaiveDate>,
+}
+
+/// One workflow event to apply inside a store transaction.
+pub struct WorkflowStep<'a> {
+    /// The event (actor and action).
+    pub event: Event,
+    /// When it happens (the service's workflow clock).
+    pub now: DateTime<Utc>,
+    /// The working-day calendar.
+    pub calendar: &'a Calendar,
+}
+
+/// The idempotency key of a kiosk upload: a repeat with the same key gets the first answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Idem<'a> {
+    /// Kiosk id.
+    pub kiosk: &'a str,
+    /// Endpoint name, e.g. `signature`.
+    pub endpoint: &'a str,
+    /// The `Idempotency-Key` value.
+    pub key: &'a str,
+}
+
+/// A certification attempt to record.
+pub struct CertificationRecord<'a> {
+    /// The recipient.
+    pub id_number: &'a str,
+    /// Kiosk.
+    pub kiosk: &'a str,
+    /// Mode name.
+    pub mode: &'a str,
+    /// Modality name.
+    pub modality: Option<&'a str>,
+    /// Whether it certified.
+    pub certified: bool,
+    /// The day certified (China date).
+    pub today: NaiveDate,
+    /// The proof issued with it (hex id), if any.
+    pub proof_id: Option<String>,
+    /// When.
+    pub now: DateTime<Utc>,
 }
 
 /// Everything the HTTP layer needs from storage.
@@ -171,20 +237,27 @@ pub trait Store: Send + Sync {
         key: &str,
         case: NewCase,
         now: DateTime<Utc>,
-        due: Option<NaiveDate>,
+        cal: &Calendar,
     ) -> Result<(String, String, bool), StoreError>;
     /// A case summary.
     fn case_summary(&self, id: &str) -> Result<Option<CaseSummary>, StoreError>;
-    /// Records a member's signature; the signer must be on the case.
+    /// The workflow case.
+    fn case(&self, id: &str) -> Result<Option<Case>, StoreError>;
+    /// Records a member's signature (the signer must be on the case) and applies `step` (the
+    /// workflow's `sign_authorization`). With `idem`, a repeated key returns the first answer.
+    /// Returns the case summary JSON and whether this call stored it.
     fn sign(
         &self,
         case: &str,
         id_number: &str,
         how: &str,
         actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
-    /// Stores a material (content-addressed) and links it to a case.
+        step: &WorkflowStep<'_>,
+        idem: Option<Idem<'_>>,
+    ) -> Result<(String, bool), StoreError>;
+    /// Stores a material (content-addressed), links it to a case and, with `step` (the
+    /// workflow's `supply_materials`), records it on the application.
+    #[allow(clippy::too_many_arguments)]
     fn add_material(
         &self,
         case: &str,
@@ -193,7 +266,15 @@ pub trait Store: Send + Sync {
         data: &[u8],
         actor: &str,
         now: DateTime<Utc>,
+        step: Option<&WorkflowStep<'_>>,
     ) -> Result<(), StoreError>;
+    /// Applies a workflow event to a case and stores the result with an audit row by `actor`.
+    fn apply_event(
+        &self,
+        case: &str,
+        actor: &str,
+        step: &WorkflowStep<'_>,
+    ) -> Result<Case, StoreError>;
     /// Cases of a person, newest first; with `agent`, only those where that agent is recorded.
     fn cases_of(
         &self,
@@ -202,8 +283,9 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<CaseSummary>, StoreError>;
     /// Township queue: overdue first, then red, amber, green, then oldest.
     fn queue(&self, township: &str) -> Result<Vec<CaseSummary>, StoreError>;
-    /// Recomputes deadline colours of open cases for `today`; returns how many changed.
-    fn scan_deadlines(&self, cal: &Calendar, today: NaiveDate) -> Result<usize, StoreError>;
+    /// Sends the timer event to every open case and recomputes deadline colours with
+    /// [`workflow::deadlines`]; returns how many cases changed.
+    fn scan_deadlines(&self, cal: &Calendar, now: DateTime<Utc>) -> Result<usize, StoreError>;
     /// Counts for a township.
     fn statistics(&self, township: &str) -> Result<TownshipStatistics, StoreError>;
     /// History of a case from the audit log.
@@ -226,16 +308,17 @@ pub trait Store: Send + Sync {
         id_number: &str,
         today: NaiveDate,
     ) -> Result<CertificationStatus, StoreError>;
-    /// Records a certification attempt; certifies on success.
+    /// The first answer stored for an idempotency key, if any.
+    fn reply(&self, idem: Idem<'_>) -> Result<Option<String>, StoreError>;
+    /// Records a certification attempt (certifies on success) and its answer `response`; with
+    /// `idem`, a repeated key stores nothing and returns the first answer. Returns the answer
+    /// and whether this call stored it.
     fn record_certification(
         &self,
-        id_number: &str,
-        kiosk: &str,
-        mode: &str,
-        modality: Option<&str>,
-        certified: bool,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
+        rec: &CertificationRecord<'_>,
+        response: &str,
+        idem: Option<Idem<'_>>,
+    ) -> Result<(String, bool), StoreError>;
     /// Stores an enrolled template.
     fn put_template(
         &self,
@@ -248,25 +331,61 @@ pub trait Store: Send + Sync {
     fn template(&self, id_number: &str, modality: Modality) -> Result<Option<Vec<u8>>, StoreError>;
     /// The 公布 list of a township: current recipients, masked.
     fn publication(&self, township: &str) -> Result<Vec<NoticeEntry>, StoreError>;
+    /// The 公示 list of a township: cases whose 初审 opinion is posted now (inclusions and
+    /// exclusions), masked.
+    fn publicity(&self, township: &str) -> Result<Vec<NoticeEntry>, StoreError>;
     /// Verifies the audit chain; the number of rows.
     fn verify_audit(&self) -> Result<i64, StoreError>;
 }
 
-/// The SQLite store.
+/// The SQLite store: one writer connection and [`READERS`] read-only connections (WAL). The
+/// WAL is checkpointed by a background thread on its own connection, so no request waits for a
+/// checkpoint's disk sync while holding the writer.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+    last_nonce_purge: AtomicI64,
+    _checkpointer: Checkpointer,
 }
 
-fn role_str(r: StaffRole) -> &'static str {
-    match r {
-        StaffRole::VillageHelper => "village_helper",
-        StaffRole::TownshipClerk => "township_clerk",
-        StaffRole::TownshipLeader => "township_leader",
-        StaffRole::DistrictBureau => "district_bureau",
+/// How often the background thread checkpoints the WAL.
+pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Stops the checkpoint thread when the store is dropped.
+struct Checkpointer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Checkpointer, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!(error = %e, "WAL checkpoint failed");
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Invalid(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(Checkpointer { stop })
     }
 }
 
-/// Parses a role name as stored and as given on the command line.
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Parses a role name as stored and as given on the command line (staff roles only).
 pub fn parse_role(s: &str) -> Option<StaffRole> {
     Some(match s {
         "village_helper" => StaffRole::VillageHelper,
@@ -289,29 +408,237 @@ fn enum_parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> 
         .map_err(|_| StoreError::Invalid(format!("stored value '{s}' is not recognised")))
 }
 
+/// Reads column `i` and converts it with `f`, reporting a failed conversion as a column error.
+fn col<T, U>(
+    r: &Row<'_>,
+    i: usize,
+    f: impl FnOnce(T) -> Result<U, StoreError>,
+) -> rusqlite::Result<U>
+where
+    T: rusqlite::types::FromSql,
+{
+    f(r.get(i)?).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn parse_time(s: String) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(&s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+fn parse_date(s: String) -> Result<NaiveDate, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::Invalid(format!("stored date '{s}' is malformed")))
+}
+
+fn role_col(r: &Row<'_>, i: usize) -> rusqlite::Result<StaffRole> {
+    col(r, i, |s: String| {
+        parse_role(&s).ok_or_else(|| StoreError::Invalid(format!("unknown role {s}")))
+    })
+}
+
+/// `SELECT username, role, township` → a staff account.
+fn staff_row(r: &Row<'_>) -> rusqlite::Result<Staff> {
+    Ok(Staff {
+        username: r.get(0)?,
+        role: role_col(r, 1)?,
+        township: r.get(2)?,
+    })
+}
+
 fn mask_name(name: &str) -> String {
     jiuzhu_core::id::PersonName::new(name)
         .map(|n| n.masked())
         .unwrap_or_else(|_| "*".into())
 }
 
-/// Deadline colour for `remaining` of `allowed` working days (domain.md §2).
-pub fn colour_for(remaining: i64, allowed: i64) -> DeadlineColour {
-    if remaining < 0 {
-        return DeadlineColour::Overdue;
+fn now_str(now: DateTime<Utc>) -> String {
+    now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn case_from_json(json: Option<String>, id: &str) -> Result<Case, StoreError> {
+    let json = json.ok_or_else(|| {
+        StoreError::Invalid(format!(
+            "case {id} was stored before the workflow was kept; it cannot take workflow steps"
+        ))
+    })?;
+    serde_json::from_str(&json)
+        .map_err(|e| StoreError::Invalid(format!("stored case {id} is unreadable: {e}")))
+}
+
+/// Writes a case's state, JSON and most urgent deadline (from [`workflow::deadlines`]).
+/// Returns the colour written.
+fn write_case(
+    tx: &Transaction<'_>,
+    case: &Case,
+    cal: &Calendar,
+    today: NaiveDate,
+) -> Result<Option<String>, StoreError> {
+    let urgent = workflow::deadlines(case, cal, today).into_iter().next();
+    let json = serde_json::to_string(case).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let colour = urgent.as_ref().map(|d| enum_str(&d.colour));
+    tx.prepare_cached(
+        "UPDATE cases SET state = ?2, case_json = ?3, due = ?4, allowed_days = ?5, colour = ?6 WHERE id = ?1",
+    )?
+    .execute(params![
+        case.id,
+        case.state.name(),
+        json,
+        urgent.as_ref().map(|d| d.due.to_string()),
+        urgent.as_ref().map(|d| d.allowed),
+        colour,
+    ])?;
+    Ok(colour)
+}
+
+/// Loads a case inside `tx`, applies `step` with [`workflow::next`], stores the result, and
+/// writes the audit row (by `actor`) when the case changed. A case that reaches `published`
+/// becomes a recipient (the 公布 list).
+fn transition(
+    tx: &Transaction<'_>,
+    id: &str,
+    actor: &str,
+    step: &WorkflowStep<'_>,
+) -> Result<(Case, bool), StoreError> {
+    let (json, old_colour): (Option<String>, Option<String>) = tx
+        .prepare_cached("SELECT case_json, colour FROM cases WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("no case '{id}'")))?;
+    let old = case_from_json(json, id)?;
+    let (new, _effects) = workflow::next(&old, &step.event, step.now, step.calendar)?;
+    let today = china_date(step.now);
+    let moved = new.history.len() > old.history.len();
+    if !moved && new == old {
+        let colour = workflow::deadlines(&new, step.calendar, today)
+            .into_iter()
+            .next()
+            .map(|d| enum_str(&d.colour));
+        if colour == old_colour {
+            return Ok((new, false));
+        }
     }
-    let pct = remaining as f64 * 100.0 / allowed.max(1) as f64;
-    if pct > 25.0 {
-        DeadlineColour::Green
-    } else if pct >= 10.0 {
-        DeadlineColour::Amber
+    let colour = write_case(tx, &new, step.calendar, today)?;
+    let at = now_str(step.now);
+    if moved {
+        let detail = serde_json::json!({
+            "from": old.state.name(),
+            "to": new.state.name(),
+        })
+        .to_string();
+        audit::append(
+            tx,
+            &at,
+            actor,
+            &format!("case.{}", step.event.action.name()),
+            id,
+            &detail,
+        )?;
     } else {
-        DeadlineColour::Red
+        let detail = serde_json::json!({ "colour": colour }).to_string();
+        audit::append(tx, &at, actor, "case.deadline", id, &detail)?;
     }
+    if new.state == CaseState::Published && old.state != CaseState::Published {
+        add_recipient_from(tx, &new, today)?;
+    }
+    Ok((new, true))
+}
+
+fn add_recipient_from(
+    tx: &Transaction<'_>,
+    case: &Case,
+    today: NaiveDate,
+) -> Result<(), StoreError> {
+    let applicant = case
+        .application
+        .household
+        .applicant()
+        .ok_or_else(|| StoreError::Invalid("the published case has no applicant".into()))?;
+    let amount_fen = case
+        .decision
+        .as_ref()
+        .and_then(|d| d.amount)
+        .map(|m| m.as_fen())
+        .unwrap_or(0);
+    upsert_recipient(
+        tx,
+        &Recipient {
+            id_number: applicant.id_number.as_unmasked_str().into(),
+            name: applicant.name.as_unmasked_str().into(),
+            township: case.township().into(),
+            assistance_type: basic_type(case)?,
+            household_size: case.application.household.size() as u32,
+            amount_fen,
+            since: today,
+            last_certified_on: None,
+        },
+    )
+}
+
+/// The case's assistance type in the API's form.
+fn basic_type(case: &Case) -> Result<AssistanceType, StoreError> {
+    AssistanceType::try_from(case.application.assistance_type)
+        .map_err(|e| StoreError::Invalid(format!("case {}: {e}", case.id)))
+}
+
+fn upsert_recipient(tx: &Transaction<'_>, r: &Recipient) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO recipients VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(id_number) DO UPDATE SET name = excluded.name, township = excluded.township,
+           assistance_type = excluded.assistance_type, household_size = excluded.household_size,
+           amount_fen = excluded.amount_fen, since = excluded.since, last_certified_on = excluded.last_certified_on",
+        params![
+            r.id_number,
+            r.name,
+            r.township,
+            enum_str(&r.assistance_type),
+            r.household_size,
+            r.amount_fen,
+            r.since.to_string(),
+            r.last_certified_on.map(|d| d.to_string())
+        ],
+    )?;
+    Ok(())
+}
+
+fn stored_reply(tx: &Connection, idem: Idem<'_>) -> Result<Option<String>, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT response FROM replies WHERE kiosk_id = ?1 AND endpoint = ?2 AND key = ?3",
+        )?
+        .query_row(params![idem.kiosk, idem.endpoint, idem.key], |r| r.get(0))
+        .optional()?)
+}
+
+fn keep_reply(
+    tx: &Transaction<'_>,
+    idem: Option<Idem<'_>>,
+    response: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if let Some(i) = idem {
+        tx.prepare_cached("INSERT INTO replies VALUES (?1, ?2, ?3, 200, ?4, ?5)")?
+            .execute(params![i.kiosk, i.endpoint, i.key, response, now_str(now)])?;
+    }
+    Ok(())
+}
+
+fn township_exists(tx: &Transaction<'_>, code: &str) -> Result<bool, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT count(*) FROM townships WHERE code = ?1")?
+        .query_row([code], |r| r.get::<_, i64>(0))?
+        > 0)
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path`, in WAL mode, and migrates it.
+    /// Opens (creating if needed) the database at `path`, in WAL mode, migrates it and opens
+    /// the read-only pool.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -319,8 +646,24 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         Self::migrate(&conn)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let r = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )?;
+            r.busy_timeout(std::time::Duration::from_secs(5))?;
+            readers.push(Mutex::new(r));
+        }
         Ok(SqliteStore {
-            conn: Mutex::new(conn),
+            writer: Mutex::new(conn),
+            readers,
+            next_reader: AtomicUsize::new(0),
+            last_nonce_purge: AtomicI64::new(0),
+            _checkpointer: Checkpointer::start(path)?,
         })
     }
 
@@ -349,11 +692,24 @@ impl SqliteStore {
         Ok(())
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Runs `f` on the raw connection (administration and tests).
+    /// A read-only connection: the first free one, else the next in turn.
+    fn read(&self) -> MutexGuard<'_, Connection> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        for i in 0..self.readers.len() {
+            if let Ok(g) = self.readers[(start + i) % self.readers.len()].try_lock() {
+                return g;
+            }
+        }
+        self.readers[start % self.readers.len()]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on the writer connection (administration and tests).
     pub fn with_conn<R>(&self, f: impl FnOnce(&Connection) -> R) -> R {
         f(&self.conn())
     }
@@ -367,46 +723,34 @@ impl SqliteStore {
                  FROM cases c JOIN townships t ON t.code = c.township WHERE c.id = ?1",
             )?
             .query_row([id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, String>(8)?,
-                    r.get::<_, u32>(9)?,
-                ))
+                Ok(CaseSummary {
+                    case_id: r.get(0)?,
+                    township: r.get(1)?,
+                    assistance_type: col(r, 2, |s: String| enum_parse(&s))?,
+                    state: r.get(3)?,
+                    submitted_at: col(r, 4, parse_time)?,
+                    due: col(r, 5, |d: Option<String>| d.map(parse_date).transpose())?,
+                    colour: col(r, 6, |c: Option<String>| {
+                        c.map(|c| enum_parse(&c)).transpose()
+                    })?,
+                    pending_signatures: vec![],
+                    materials: r.get(9)?,
+                    hotline: r.get(7)?,
+                    report_phone: r.get(8)?,
+                })
             })
             .optional()?;
-        let Some((id, township, ty, state, at, due, colour, hotline, report, materials)) = row
-        else {
+        let Some(mut summary) = row else {
             return Ok(None);
         };
-        let pending: Vec<String> = conn
+        summary.pending_signatures = conn
             .prepare_cached(
                 "SELECT name FROM case_people WHERE case_id = ?1 AND role != 'agent' AND signed_at IS NULL ORDER BY rowid",
             )?
-            .query_map([&id], |r| r.get::<_, String>(0))?
+            .query_map([&summary.case_id], |r| r.get::<_, String>(0))?
             .map(|n| n.map(|n| mask_name(&n)))
             .collect::<Result<_, _>>()?;
-        Ok(Some(CaseSummary {
-            case_id: id,
-            township,
-            assistance_type: enum_parse(&ty)?,
-            state,
-            submitted_at: DateTime::parse_from_rfc3339(&at)
-                .map_err(|e| StoreError::Invalid(e.to_string()))?
-                .with_timezone(&Utc),
-            due: due.and_then(|d| d.parse().ok()),
-            colour: colour.map(|c| enum_parse(&c)).transpose()?,
-            pending_signatures: pending,
-            materials,
-            hotline,
-            report_phone: report,
-        }))
+        Ok(Some(summary))
     }
 
     fn summaries(conn: &Connection, ids: Vec<String>) -> Result<Vec<CaseSummary>, StoreError> {
@@ -414,37 +758,55 @@ impl SqliteStore {
             .filter_map(|id| Self::summary_row(conn, id).transpose())
             .collect()
     }
-}
 
-fn now_str(now: DateTime<Utc>) -> String {
-    now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    fn ids(
+        conn: &Connection,
+        sql: &str,
+        p: impl rusqlite::Params,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(conn
+            .prepare_cached(sql)?
+            .query_map(p, |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Runs `f` in a write transaction and commits it.
+    fn write<R>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut c = self.conn();
+        let tx = c.transaction()?;
+        let r = f(&tx)?;
+        tx.commit()?;
+        Ok(r)
+    }
 }
 
 impl Store for SqliteStore {
     fn put_township(&self, t: &Township, actor: &str) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
-        tx.execute(
-            "INSERT INTO townships VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT(code) DO UPDATE SET name = excluded.name, hotline = excluded.hotline,
-               report_phone = excluded.report_phone, delegated = excluded.delegated",
-            params![t.code, t.name, t.hotline, t.report_phone, t.delegated],
-        )?;
-        audit::append(
-            &tx,
-            &now_str(Utc::now()),
-            actor,
-            "township.put",
-            &t.code,
-            "{}",
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO townships VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(code) DO UPDATE SET name = excluded.name, hotline = excluded.hotline,
+                   report_phone = excluded.report_phone, delegated = excluded.delegated",
+                params![t.code, t.name, t.hotline, t.report_phone, t.delegated],
+            )?;
+            audit::append(
+                tx,
+                &now_str(Utc::now()),
+                actor,
+                "township.put",
+                &t.code,
+                "{}",
+            )?;
+            Ok(())
+        })
     }
 
     fn township(&self, code: &str) -> Result<Option<Township>, StoreError> {
         Ok(self
-            .conn()
+            .read()
             .prepare_cached("SELECT code, name, hotline, report_phone, delegated FROM townships WHERE code = ?1")?
             .query_row([code], |r| {
                 Ok(Township {
@@ -465,81 +827,66 @@ impl Store for SqliteStore {
         key: &[u8; 32],
         actor: &str,
     ) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
-        let exists: bool = tx.query_row(
-            "SELECT count(*) FROM townships WHERE code = ?1",
-            [township],
-            |r| r.get::<_, i64>(0),
-        )? > 0;
-        if !exists {
-            return Err(StoreError::NotFound(format!(
-                "township '{township}' is not registered"
-            )));
-        }
-        let n = tx.execute(
-            "INSERT OR IGNORE INTO kiosks (id, township, pubkey, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![id, township, key.as_slice(), now_str(Utc::now())],
-        )?;
-        if n == 0 {
-            return Err(StoreError::Conflict(format!(
-                "kiosk '{id}' is already registered; revoke it or choose another name"
-            )));
-        }
-        audit::append(
-            &tx,
-            &now_str(Utc::now()),
-            actor,
-            "kiosk.add",
-            id,
-            &format!("{{\"pubkey\":\"{}\"}}", hex::encode(key)),
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            if !township_exists(tx, township)? {
+                return Err(StoreError::NotFound(format!(
+                    "township '{township}' is not registered"
+                )));
+            }
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO kiosks (id, township, pubkey, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![id, township, key.as_slice(), now_str(Utc::now())],
+            )?;
+            if n == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "kiosk '{id}' is already registered; revoke it or choose another name"
+                )));
+            }
+            audit::append(
+                tx,
+                &now_str(Utc::now()),
+                actor,
+                "kiosk.add",
+                id,
+                &format!("{{\"pubkey\":\"{}\"}}", hex::encode(key)),
+            )?;
+            Ok(())
+        })
     }
 
     fn revoke_kiosk(&self, id: &str, actor: &str) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
-        let n = tx.execute(
-            "UPDATE kiosks SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-            params![id, now_str(Utc::now())],
-        )?;
-        if n == 0 {
-            return Err(StoreError::NotFound(format!("no active kiosk '{id}'")));
-        }
-        audit::append(&tx, &now_str(Utc::now()), actor, "kiosk.revoke", id, "{}")?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE kiosks SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, now_str(Utc::now())],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("no active kiosk '{id}'")));
+            }
+            audit::append(tx, &now_str(Utc::now()), actor, "kiosk.revoke", id, "{}")?;
+            Ok(())
+        })
     }
 
     fn kiosk(&self, id: &str) -> Result<Option<Kiosk>, StoreError> {
-        let row = self
-            .conn()
+        Ok(self
+            .read()
             .prepare_cached(
                 "SELECT id, township, pubkey, revoked_at IS NOT NULL FROM kiosks WHERE id = ?1",
             )?
             .query_row([id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Vec<u8>>(2)?,
-                    r.get::<_, bool>(3)?,
-                ))
+                Ok(Kiosk {
+                    id: r.get(0)?,
+                    township: r.get(1)?,
+                    pubkey: col(r, 2, |k: Vec<u8>| {
+                        k.try_into().map_err(|_| {
+                            StoreError::Invalid(format!("kiosk '{id}' has a malformed key"))
+                        })
+                    })?,
+                    revoked: r.get(3)?,
+                })
             })
-            .optional()?;
-        row.map(|(id, township, key, revoked)| {
-            let pubkey = key
-                .try_into()
-                .map_err(|_| StoreError::Invalid(format!("kiosk '{id}' has a malformed key")))?;
-            Ok(Kiosk {
-                id,
-                township,
-                pubkey,
-                revoked,
-            })
-        })
-        .transpose()
+            .optional()?)
     }
 
     fn remember_nonce(
@@ -550,7 +897,9 @@ impl Store for SqliteStore {
         forget_before: i64,
     ) -> Result<bool, StoreError> {
         let c = self.conn();
-        if now % 64 == 0 {
+        let last = self.last_nonce_purge.load(Ordering::Relaxed);
+        if now - last >= 60 {
+            self.last_nonce_purge.store(now, Ordering::Relaxed);
             c.prepare_cached("DELETE FROM nonces WHERE seen_at < ?1")?
                 .execute([forget_before])?;
         }
@@ -561,64 +910,49 @@ impl Store for SqliteStore {
     }
 
     fn add_staff(&self, s: &Staff, password_hash: &str, actor: &str) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
-        let n = tx.execute(
-            "INSERT OR IGNORE INTO staff VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                s.username,
-                password_hash,
-                role_str(s.role),
-                s.township,
-                now_str(Utc::now())
-            ],
-        )?;
-        if n == 0 {
-            return Err(StoreError::Conflict(format!(
-                "staff account '{}' exists",
-                s.username
+        let role = enum_str(&s.role);
+        if parse_role(&role).is_none() {
+            return Err(StoreError::Invalid(format!(
+                "'{role}' is not a staff role: use village_helper, township_clerk, township_leader or district_bureau"
             )));
         }
-        audit::append(
-            &tx,
-            &now_str(Utc::now()),
-            actor,
-            "staff.add",
-            &s.username,
-            &format!("{{\"role\":\"{}\"}}", role_str(s.role)),
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO staff VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    s.username,
+                    password_hash,
+                    role,
+                    s.township,
+                    now_str(Utc::now())
+                ],
+            )?;
+            if n == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "staff account '{}' exists",
+                    s.username
+                )));
+            }
+            audit::append(
+                tx,
+                &now_str(Utc::now()),
+                actor,
+                "staff.add",
+                &s.username,
+                &format!("{{\"role\":\"{role}\"}}"),
+            )?;
+            Ok(())
+        })
     }
 
     fn staff_with_hash(&self, username: &str) -> Result<Option<(Staff, String)>, StoreError> {
-        let row = self
-            .conn()
+        Ok(self
+            .read()
             .prepare_cached(
                 "SELECT username, role, township, password_hash FROM staff WHERE username = ?1",
             )?
-            .query_row([username], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })
-            .optional()?;
-        row.map(|(username, role, township, hash)| {
-            let role = parse_role(&role)
-                .ok_or_else(|| StoreError::Invalid(format!("unknown role {role}")))?;
-            Ok((
-                Staff {
-                    username,
-                    role,
-                    township,
-                },
-                hash,
-            ))
-        })
-        .transpose()
+            .query_row([username], |r| Ok((staff_row(r)?, r.get(3)?)))
+            .optional()?)
     }
 
     fn add_session(
@@ -627,49 +961,36 @@ impl Store for SqliteStore {
         username: &str,
         expires: i64,
     ) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
-        tx.execute(
-            "DELETE FROM sessions WHERE expires_at < ?1",
-            [Utc::now().timestamp()],
-        )?;
-        tx.execute(
-            "INSERT INTO sessions VALUES (?1, ?2, ?3)",
-            params![token_hash, username, expires],
-        )?;
-        audit::append(
-            &tx,
-            &now_str(Utc::now()),
-            &format!("staff:{username}"),
-            "staff.login",
-            username,
-            "{}",
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM sessions WHERE expires_at < ?1",
+                [Utc::now().timestamp()],
+            )?;
+            tx.execute(
+                "INSERT INTO sessions VALUES (?1, ?2, ?3)",
+                params![token_hash, username, expires],
+            )?;
+            audit::append(
+                tx,
+                &now_str(Utc::now()),
+                &format!("staff:{username}"),
+                "staff.login",
+                username,
+                "{}",
+            )?;
+            Ok(())
+        })
     }
 
     fn session(&self, token_hash: &str, now: i64) -> Result<Option<Staff>, StoreError> {
-        let row = self
-            .conn()
+        Ok(self
+            .read()
             .prepare_cached(
                 "SELECT s.username, s.role, s.township FROM sessions x JOIN staff s ON s.username = x.username
                  WHERE x.token_hash = ?1 AND x.expires_at > ?2",
             )?
-            .query_row(params![token_hash, now], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
-            })
-            .optional()?;
-        row.map(|(username, role, township)| {
-            let role = parse_role(&role)
-                .ok_or_else(|| StoreError::Invalid(format!("unknown role {role}")))?;
-            Ok(Staff {
-                username,
-                role,
-                township,
-            })
-        })
-        .transpose()
+            .query_row(params![token_hash, now], staff_row)
+            .optional()?)
     }
 
     fn submit(
@@ -678,74 +999,79 @@ impl Store for SqliteStore {
         key: &str,
         case: NewCase,
         now: DateTime<Utc>,
-        due: Option<NaiveDate>,
+        cal: &Calendar,
     ) -> Result<(String, String, bool), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
-        let prior: Option<(String, String)> = tx
-            .prepare_cached(
-                "SELECT case_id, response FROM idempotency WHERE kiosk_id = ?1 AND key = ?2",
+        self.write(|tx| {
+            let prior: Option<(String, String)> = tx
+                .prepare_cached(
+                    "SELECT case_id, response FROM idempotency WHERE kiosk_id = ?1 AND key = ?2",
+                )?
+                .query_row(params![kiosk, key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((id, resp)) = prior {
+                return Ok((id, resp, false));
+            }
+            if !township_exists(tx, &case.township)? {
+                return Err(StoreError::Invalid(format!(
+                    "township '{}' is not served by this central service",
+                    case.township
+                )));
+            }
+            let id = uuid::Uuid::now_v7().to_string();
+            let mut wf = case.workflow;
+            wf.id = id.clone();
+            let household = case.people.iter().filter(|p| p.role != "agent").count() as u32;
+            tx.prepare_cached(
+                "INSERT INTO cases (id, township, assistance_type, applicant_id, agent_id, household_size,
+                   submitted_at, state, kiosk_id, payload, village)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
-            .query_row(params![kiosk, key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        if let Some((id, resp)) = prior {
-            return Ok((id, resp, false));
-        }
-        let exists: i64 = tx.query_row(
-            "SELECT count(*) FROM townships WHERE code = ?1",
-            [&case.township],
-            |r| r.get(0),
-        )?;
-        if exists == 0 {
-            return Err(StoreError::Invalid(format!(
-                "township '{}' is not served by this central service",
-                case.township
-            )));
-        }
-        let id = uuid::Uuid::now_v7().to_string();
-        let household = case.people.iter().filter(|p| p.role != "agent").count() as u32;
-        tx.prepare_cached(
-            "INSERT INTO cases (id, township, assistance_type, applicant_id, agent_id, household_size,
-               submitted_at, state, due, allowed_days, colour, kiosk_id, payload)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'submitted', ?8, 2, ?9, ?10, ?11)",
-        )?
-        .execute(params![
-            id,
-            case.township,
-            enum_str(&case.assistance_type),
-            case.applicant_id,
-            case.agent_id,
-            household,
-            now_str(now),
-            due.map(|d| d.to_string()),
-            due.map(|_| "green"),
-            kiosk,
-            case.payload
-        ])?;
-        for p in &case.people {
-            tx.prepare_cached("INSERT OR IGNORE INTO case_people (case_id, id_number, name, role) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![id, p.id_number, p.name, p.role])?;
-        }
-        audit::append(
-            &tx,
-            &now_str(now),
-            &format!("kiosk:{kiosk}"),
-            "case.submitted",
-            &id,
-            "{}",
-        )?;
-        let summary =
-            Self::summary_row(&tx, &id)?.ok_or_else(|| StoreError::NotFound(id.clone()))?;
-        let resp =
-            serde_json::to_string(&summary).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        tx.prepare_cached("INSERT INTO idempotency VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![kiosk, key, id, resp])?;
-        tx.commit()?;
-        Ok((id, resp, true))
+            .execute(params![
+                id,
+                case.township,
+                enum_str(&case.assistance_type),
+                case.applicant_id,
+                case.agent_id,
+                household,
+                now_str(now),
+                wf.state.name(),
+                kiosk,
+                case.payload,
+                wf.application.household.village,
+            ])?;
+            write_case(tx, &wf, cal, china_date(now))?;
+            for p in &case.people {
+                tx.prepare_cached("INSERT OR IGNORE INTO case_people (case_id, id_number, name, role) VALUES (?1, ?2, ?3, ?4)")?
+                    .execute(params![id, p.id_number, p.name, p.role])?;
+            }
+            audit::append(
+                tx,
+                &now_str(now),
+                &format!("kiosk:{kiosk}"),
+                "case.submitted",
+                &id,
+                "{}",
+            )?;
+            let summary =
+                Self::summary_row(tx, &id)?.ok_or_else(|| StoreError::NotFound(id.clone()))?;
+            let resp = to_json(&summary)?;
+            tx.prepare_cached("INSERT INTO idempotency VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![kiosk, key, id, resp])?;
+            Ok((id, resp, true))
+        })
     }
 
     fn case_summary(&self, id: &str) -> Result<Option<CaseSummary>, StoreError> {
-        Self::summary_row(&self.conn(), id)
+        Self::summary_row(&self.read(), id)
+    }
+
+    fn case(&self, id: &str) -> Result<Option<Case>, StoreError> {
+        let json: Option<Option<String>> = self
+            .read()
+            .prepare_cached("SELECT case_json FROM cases WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        json.map(|j| case_from_json(j, id)).transpose()
     }
 
     fn sign(
@@ -754,37 +1080,47 @@ impl Store for SqliteStore {
         id_number: &str,
         how: &str,
         actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
-        let n = tx.execute(
-            "UPDATE case_people SET signed_at = ?3, signed_by = ?4
-             WHERE case_id = ?1 AND id_number = ?2 AND role != 'agent' AND signed_at IS NULL",
-            params![case, id_number, now_str(now), how],
-        )?;
-        if n == 0 {
-            let on_case: i64 = tx.query_row(
-                "SELECT count(*) FROM case_people WHERE case_id = ?1 AND id_number = ?2 AND role != 'agent'",
-                params![case, id_number],
-                |r| r.get(0),
+        step: &WorkflowStep<'_>,
+        idem: Option<Idem<'_>>,
+    ) -> Result<(String, bool), StoreError> {
+        self.write(|tx| {
+            if let Some(prior) = idem.map(|i| stored_reply(tx, i)).transpose()?.flatten() {
+                return Ok((prior, false));
+            }
+            let n = tx.execute(
+                "UPDATE case_people SET signed_at = ?3, signed_by = ?4
+                 WHERE case_id = ?1 AND id_number = ?2 AND role != 'agent' AND signed_at IS NULL",
+                params![case, id_number, now_str(step.now), how],
             )?;
-            return Err(if on_case == 0 {
-                StoreError::NotFound("the signer is not a member of this case's household".into())
-            } else {
-                StoreError::Conflict("this member has already signed the authorization".into())
-            });
-        }
-        audit::append(
-            &tx,
-            &now_str(now),
-            actor,
-            "case.signed",
-            case,
-            &format!("{{\"method\":\"{how}\"}}"),
-        )?;
-        tx.commit()?;
-        Ok(())
+            if n == 0 {
+                let on_case: i64 = tx.query_row(
+                    "SELECT count(*) FROM case_people WHERE case_id = ?1 AND id_number = ?2 AND role != 'agent'",
+                    params![case, id_number],
+                    |r| r.get(0),
+                )?;
+                return Err(if on_case == 0 {
+                    StoreError::NotFound(
+                        "the signer is not a member of this case's household".into(),
+                    )
+                } else {
+                    StoreError::Conflict("this member has already signed the authorization".into())
+                });
+            }
+            transition(tx, case, actor, step)?;
+            audit::append(
+                tx,
+                &now_str(step.now),
+                actor,
+                "case.signed",
+                case,
+                &format!("{{\"method\":\"{how}\"}}"),
+            )?;
+            let summary = Self::summary_row(tx, case)?
+                .ok_or_else(|| StoreError::NotFound(format!("no case '{case}'")))?;
+            let resp = to_json(&summary)?;
+            keep_reply(tx, idem, &resp, step.now)?;
+            Ok((resp, true))
+        })
     }
 
     fn add_material(
@@ -795,34 +1131,63 @@ impl Store for SqliteStore {
         data: &[u8],
         actor: &str,
         now: DateTime<Utc>,
+        step: Option<&WorkflowStep<'_>>,
     ) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
-        let exists: i64 =
-            tx.query_row("SELECT count(*) FROM cases WHERE id = ?1", [case], |r| {
-                r.get(0)
-            })?;
-        if exists == 0 {
-            return Err(StoreError::NotFound(format!("no case '{case}'")));
-        }
-        tx.execute(
-            "INSERT OR IGNORE INTO materials VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![sha256, content_type, data.len() as i64, data, now_str(now)],
-        )?;
-        tx.execute(
-            "INSERT OR IGNORE INTO case_materials VALUES (?1, ?2)",
-            params![case, sha256],
-        )?;
-        audit::append(
-            &tx,
-            &now_str(now),
-            actor,
-            "case.material",
-            case,
-            &format!("{{\"sha256\":\"{sha256}\"}}"),
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            let exists: i64 =
+                tx.query_row("SELECT count(*) FROM cases WHERE id = ?1", [case], |r| {
+                    r.get(0)
+                })?;
+            if exists == 0 {
+                return Err(StoreError::NotFound(format!("no case '{case}'")));
+            }
+            if let Some(step) = step {
+                transition(tx, case, actor, step)?;
+            }
+            tx.execute(
+                "INSERT OR IGNORE INTO materials VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![sha256, content_type, data.len() as i64, data, now_str(now)],
+            )?;
+            tx.execute(
+                "INSERT OR IGNORE INTO case_materials VALUES (?1, ?2)",
+                params![case, sha256],
+            )?;
+            audit::append(
+                tx,
+                &now_str(now),
+                actor,
+                "case.material",
+                case,
+                &format!("{{\"sha256\":\"{sha256}\"}}"),
+            )?;
+            Ok(())
+        })
+    }
+
+    fn apply_event(
+        &self,
+        case: &str,
+        actor: &str,
+        step: &WorkflowStep<'_>,
+    ) -> Result<Case, StoreError> {
+        self.write(|tx| {
+            if let Action::SupplyMaterials { materials } = &step.event.action {
+                for m in materials {
+                    let linked: i64 = tx
+                        .prepare_cached(
+                            "SELECT count(*) FROM case_materials WHERE case_id = ?1 AND sha256 = ?2",
+                        )?
+                        .query_row(params![case, m.sha256], |r| r.get(0))?;
+                    if linked == 0 {
+                        return Err(StoreError::Invalid(format!(
+                            "materials: {} was not uploaded to this case; upload the file first",
+                            m.sha256
+                        )));
+                    }
+                }
+            }
+            transition(tx, case, actor, step).map(|(c, _)| c)
+        })
     }
 
     fn cases_of(
@@ -830,79 +1195,65 @@ impl Store for SqliteStore {
         id_number: &str,
         agent: Option<&str>,
     ) -> Result<Vec<CaseSummary>, StoreError> {
-        let c = self.conn();
-        let ids: Vec<String> = match agent {
-            None => c
-                .prepare_cached(
-                    "SELECT DISTINCT c.id FROM cases c JOIN case_people p ON p.case_id = c.id
-                     WHERE p.id_number = ?1 AND p.role != 'agent' ORDER BY c.id DESC",
-                )?
-                .query_map([id_number], |r| r.get(0))?
-                .collect::<Result<_, _>>()?,
-            Some(a) => c
-                .prepare_cached(
-                    "SELECT DISTINCT c.id FROM cases c JOIN case_people p ON p.case_id = c.id
-                     WHERE p.id_number = ?1 AND p.role != 'agent' AND c.agent_id = ?2 ORDER BY c.id DESC",
-                )?
-                .query_map([id_number, a], |r| r.get(0))?
-                .collect::<Result<_, _>>()?,
+        let c = self.read();
+        let ids = match agent {
+            None => Self::ids(
+                &c,
+                "SELECT DISTINCT c.id FROM cases c JOIN case_people p ON p.case_id = c.id
+                 WHERE p.id_number = ?1 AND p.role != 'agent' ORDER BY c.id DESC",
+                [id_number],
+            )?,
+            Some(a) => Self::ids(
+                &c,
+                "SELECT DISTINCT c.id FROM cases c JOIN case_people p ON p.case_id = c.id
+                 WHERE p.id_number = ?1 AND p.role != 'agent' AND c.agent_id = ?2 ORDER BY c.id DESC",
+                [id_number, a],
+            )?,
         };
         Self::summaries(&c, ids)
     }
 
     fn queue(&self, township: &str) -> Result<Vec<CaseSummary>, StoreError> {
-        let c = self.conn();
-        let ids: Vec<String> = c
-            .prepare_cached(
-                "SELECT id FROM cases WHERE township = ?1 ORDER BY
-                   CASE colour WHEN 'overdue' THEN 0 WHEN 'red' THEN 1 WHEN 'amber' THEN 2 WHEN 'green' THEN 3 ELSE 4 END,
-                   due, submitted_at",
-            )?
-            .query_map([township], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let c = self.read();
+        let ids = Self::ids(
+            &c,
+            "SELECT id FROM cases WHERE township = ?1 ORDER BY
+               CASE colour WHEN 'overdue' THEN 0 WHEN 'red' THEN 1 WHEN 'amber' THEN 2 WHEN 'green' THEN 3 ELSE 4 END,
+               due, submitted_at",
+            [township],
+        )?;
         Self::summaries(&c, ids)
     }
 
-    fn scan_deadlines(&self, cal: &Calendar, today: NaiveDate) -> Result<usize, StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
-        let rows: Vec<(String, String, i64, Option<String>)> = tx
-            .prepare("SELECT id, due, allowed_days, colour FROM cases WHERE due IS NOT NULL AND allowed_days IS NOT NULL")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect::<Result<_, _>>()?;
+    fn scan_deadlines(&self, cal: &Calendar, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let open = Self::ids(
+            &self.read(),
+            "SELECT id FROM cases WHERE case_json IS NOT NULL
+               AND state NOT IN ('published', 'refused', 'abandoned', 'withdrawn')",
+            [],
+        )?;
         let mut changed = 0;
-        for (id, due, allowed, old) in rows {
-            let Ok(due) = due.parse::<NaiveDate>() else {
-                continue;
+        for id in open {
+            let step = WorkflowStep {
+                event: Event::tick(),
+                now,
+                calendar: cal,
             };
-            let remaining = if today > due {
-                -1
-            } else {
-                i64::from(cal.working_days_between(today, due).value)
-            };
-            let colour = enum_str(&colour_for(remaining, allowed));
-            if old.as_deref() != Some(colour.as_str()) {
-                tx.execute(
-                    "UPDATE cases SET colour = ?2 WHERE id = ?1",
-                    params![id, colour],
-                )?;
-                audit::append(
-                    &tx,
-                    &now_str(Utc::now()),
-                    "system:deadline-scanner",
-                    "case.deadline",
-                    &id,
-                    &format!("{{\"colour\":\"{colour}\"}}"),
-                )?;
-                changed += 1;
+            let r = self.write(|tx| transition(tx, &id, "system:deadline-scanner", &step));
+            match r {
+                Ok((_, true)) => changed += 1,
+                Ok((_, false)) => {}
+                Err(StoreError::Workflow(e)) => {
+                    tracing::warn!(case = %id, error = %e, "the timer could not move a case");
+                }
+                Err(e) => return Err(e),
             }
         }
-        tx.commit()?;
         Ok(changed)
     }
 
     fn statistics(&self, township: &str) -> Result<TownshipStatistics, StoreError> {
-        let c = self.conn();
+        let c = self.read();
         let mut stats = TownshipStatistics {
             township: township.to_string(),
             ..Default::default()
@@ -915,7 +1266,7 @@ impl Store for SqliteStore {
             let sql = format!(
                 "SELECT {col}, count(*) FROM cases WHERE township = ?1 AND {col} IS NOT NULL GROUP BY {col}"
             );
-            let mut st = c.prepare(&sql)?;
+            let mut st = c.prepare_cached(&sql)?;
             for row in st.query_map([township], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?))
             })? {
@@ -927,28 +1278,18 @@ impl Store for SqliteStore {
     }
 
     fn history(&self, case: &str) -> Result<Vec<HistoryEntry>, StoreError> {
-        let c = self.conn();
+        let c = self.read();
         let mut st = c.prepare_cached(
             "SELECT at, actor, action FROM audit WHERE subject = ?1 ORDER BY seq",
         )?;
         let rows = st.query_map([case], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (at, actor, action) = row?;
             Ok(HistoryEntry {
-                at: DateTime::parse_from_rfc3339(&at)
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?
-                    .with_timezone(&Utc),
-                actor,
-                action,
+                at: col(r, 0, parse_time)?,
+                actor: r.get(1)?,
+                action: r.get(2)?,
             })
-        })
-        .collect()
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn record(
@@ -958,87 +1299,55 @@ impl Store for SqliteStore {
         subject: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
-        audit::append(&tx, &now_str(now), actor, action, subject, "{}")?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            audit::append(tx, &now_str(now), actor, action, subject, "{}")?;
+            Ok(())
+        })
     }
 
     fn put_recipient(&self, r: &Recipient, actor: &str) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
-        tx.execute(
-            "INSERT INTO recipients VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT(id_number) DO UPDATE SET name = excluded.name, township = excluded.township,
-               assistance_type = excluded.assistance_type, household_size = excluded.household_size,
-               amount_fen = excluded.amount_fen, since = excluded.since, last_certified_on = excluded.last_certified_on",
-            params![
-                r.id_number,
-                r.name,
-                r.township,
-                enum_str(&r.assistance_type),
-                r.household_size,
-                r.amount_fen,
-                r.since.to_string(),
-                r.last_certified_on.map(|d| d.to_string())
-            ],
-        )?;
-        let subject = format!(
-            "recipient:{}",
-            &hex::encode(sha2::Digest::finalize(
-                <sha2::Sha256 as sha2::Digest>::new_with_prefix(r.id_number.as_bytes())
-            ))[..16]
-        );
-        audit::append(
-            &tx,
-            &now_str(Utc::now()),
-            actor,
-            "recipient.put",
-            &subject,
-            "{}",
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            upsert_recipient(tx, r)?;
+            let subject = format!(
+                "recipient:{}",
+                &hex::encode(sha2::Digest::finalize(
+                    <sha2::Sha256 as sha2::Digest>::new_with_prefix(r.id_number.as_bytes())
+                ))[..16]
+            );
+            audit::append(
+                tx,
+                &now_str(Utc::now()),
+                actor,
+                "recipient.put",
+                &subject,
+                "{}",
+            )?;
+            Ok(())
+        })
     }
 
     fn recipient(&self, id_number: &str) -> Result<Option<Recipient>, StoreError> {
-        let row = self
-            .conn()
+        Ok(self
+            .read()
             .prepare_cached(
                 "SELECT id_number, name, township, assistance_type, household_size, amount_fen, since, last_certified_on
                  FROM recipients WHERE id_number = ?1",
             )?
             .query_row([id_number], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, u32>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                ))
-            })
-            .optional()?;
-        row.map(
-            |(id_number, name, township, ty, household_size, amount_fen, since, last)| {
                 Ok(Recipient {
-                    id_number,
-                    name,
-                    township,
-                    assistance_type: enum_parse(&ty)?,
-                    household_size,
-                    amount_fen,
-                    since: since
-                        .parse()
-                        .map_err(|_| StoreError::Invalid("bad date".into()))?,
-                    last_certified_on: last.and_then(|d| d.parse().ok()),
+                    id_number: r.get(0)?,
+                    name: r.get(1)?,
+                    township: r.get(2)?,
+                    assistance_type: col(r, 3, |s: String| enum_parse(&s))?,
+                    household_size: r.get(4)?,
+                    amount_fen: r.get(5)?,
+                    since: col(r, 6, parse_date)?,
+                    last_certified_on: col(r, 7, |d: Option<String>| {
+                        d.map(parse_date).transpose()
+                    })?,
                 })
-            },
-        )
-        .transpose()
+            })
+            .optional()?)
     }
 
     fn certification_status(
@@ -1059,7 +1368,7 @@ impl Store for SqliteStore {
             .last_certified_on
             .and_then(|d| d.checked_add_months(Months::new(12)));
         let enrolled: Vec<Modality> = self
-            .conn()
+            .read()
             .prepare_cached(
                 "SELECT modality FROM templates WHERE id_number = ?1 ORDER BY modality",
             )?
@@ -1075,43 +1384,51 @@ impl Store for SqliteStore {
         })
     }
 
+    fn reply(&self, idem: Idem<'_>) -> Result<Option<String>, StoreError> {
+        stored_reply(&self.read(), idem)
+    }
+
     fn record_certification(
         &self,
-        id_number: &str,
-        kiosk: &str,
-        mode: &str,
-        modality: Option<&str>,
-        certified: bool,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
-        tx.execute(
-            "INSERT INTO certifications (id_number, at, kiosk_id, mode, modality, certified) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id_number, now_str(now), kiosk, mode, modality, certified],
-        )?;
-        let cert_id = tx.last_insert_rowid();
-        if certified {
-            let today = jiuzhu_core::id::today_in_china();
+        rec: &CertificationRecord<'_>,
+        response: &str,
+        idem: Option<Idem<'_>>,
+    ) -> Result<(String, bool), StoreError> {
+        self.write(|tx| {
+            if let Some(prior) = idem.map(|i| stored_reply(tx, i)).transpose()?.flatten() {
+                return Ok((prior, false));
+            }
+            let at = now_str(rec.now);
             tx.execute(
-                "UPDATE recipients SET last_certified_on = ?2 WHERE id_number = ?1",
-                params![id_number, today.to_string()],
+                "INSERT INTO certifications (id_number, at, kiosk_id, mode, modality, certified) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![rec.id_number, at, rec.kiosk, rec.mode, rec.modality, rec.certified],
             )?;
-        }
-        audit::append(
-            &tx,
-            &now_str(now),
-            &format!("kiosk:{kiosk}"),
-            if certified {
-                "certification.passed"
-            } else {
-                "certification.failed"
-            },
-            &format!("certification:{cert_id}"),
-            &format!("{{\"mode\":\"{mode}\"}}"),
-        )?;
-        tx.commit()?;
-        Ok(())
+            let cert_id = tx.last_insert_rowid();
+            if rec.certified {
+                tx.execute(
+                    "UPDATE recipients SET last_certified_on = ?2 WHERE id_number = ?1",
+                    params![rec.id_number, rec.today.to_string()],
+                )?;
+            }
+            let actor = format!("kiosk:{}", rec.kiosk);
+            audit::append(
+                tx,
+                &at,
+                &actor,
+                if rec.certified {
+                    "certification.passed"
+                } else {
+                    "certification.failed"
+                },
+                &format!("certification:{cert_id}"),
+                &format!("{{\"mode\":\"{}\"}}", rec.mode),
+            )?;
+            if let Some(pid) = &rec.proof_id {
+                audit::append(tx, &at, &actor, "proof.issued", &format!("proof:{pid}"), "{}")?;
+            }
+            keep_reply(tx, idem, response, rec.now)?;
+            Ok((response.to_string(), true))
+        })
     }
 
     fn put_template(
@@ -1121,58 +1438,86 @@ impl Store for SqliteStore {
         data: &[u8],
         actor: &str,
     ) -> Result<(), StoreError> {
-        let mut c = self.conn();
-        let tx = c.transaction()?;
-        tx.execute(
-            "INSERT INTO templates VALUES (?1, ?2, ?3) ON CONFLICT(id_number, modality) DO UPDATE SET data = excluded.data",
-            params![id_number, enum_str(&modality), data],
-        )?;
-        audit::append(
-            &tx,
-            &now_str(Utc::now()),
-            actor,
-            "template.put",
-            &enum_str(&modality),
-            "{}",
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO templates VALUES (?1, ?2, ?3) ON CONFLICT(id_number, modality) DO UPDATE SET data = excluded.data",
+                params![id_number, enum_str(&modality), data],
+            )?;
+            audit::append(
+                tx,
+                &now_str(Utc::now()),
+                actor,
+                "template.put",
+                &enum_str(&modality),
+                "{}",
+            )?;
+            Ok(())
+        })
     }
 
     fn template(&self, id_number: &str, modality: Modality) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
-            .conn()
+            .read()
             .prepare_cached("SELECT data FROM templates WHERE id_number = ?1 AND modality = ?2")?
             .query_row(params![id_number, enum_str(&modality)], |r| r.get(0))
             .optional()?)
     }
 
     fn publication(&self, township: &str) -> Result<Vec<NoticeEntry>, StoreError> {
-        let c = self.conn();
+        let c = self.read();
         let mut st = c.prepare_cached(
             "SELECT name, township, household_size, assistance_type, amount_fen FROM recipients WHERE township = ?1 ORDER BY since, rowid",
         )?;
         let rows = st.query_map([township], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, u32>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (name, township, household_size, ty, amount) = row?;
             Ok(NoticeEntry {
-                masked_name: mask_name(&name),
-                township,
-                household_size,
-                assistance_type: enum_parse(&ty)?,
-                amount_fen: Some(amount),
+                masked_name: mask_name(&r.get::<_, String>(0)?),
+                township: r.get(1)?,
+                household_size: r.get(2)?,
+                assistance_type: col(r, 3, |s: String| enum_parse(&s))?,
+                amount_fen: Some(r.get(4)?),
                 inclusion: true,
+                round: None,
+                posted_on: None,
+                until: None,
             })
-        })
-        .collect()
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn publicity(&self, township: &str) -> Result<Vec<NoticeEntry>, StoreError> {
+        let c = self.read();
+        let mut st = c.prepare_cached(
+            "SELECT id, case_json FROM cases WHERE township = ?1 AND state = 'in_publicity' ORDER BY submitted_at, id",
+        )?;
+        let rows = st.query_map([township], |r| {
+            let id: String = r.get(0)?;
+            col(r, 1, |j: Option<String>| case_from_json(j, &id))
+        })?;
+        let mut out = Vec::new();
+        for case in rows {
+            let case = case?;
+            let (Some(p), Some(o)) = (case.current_publicity(), case.opinions.last()) else {
+                continue;
+            };
+            let name = case
+                .application
+                .household
+                .applicant()
+                .map(|a| a.name.masked())
+                .unwrap_or_else(|| "*".into());
+            out.push(NoticeEntry {
+                masked_name: name,
+                township: case.application.household.village.clone(),
+                household_size: case.application.household.size() as u32,
+                assistance_type: basic_type(&case)?,
+                amount_fen: o.amount.map(|m| m.as_fen()),
+                inclusion: o.include,
+                round: Some(p.round),
+                posted_on: Some(p.posted_on),
+                until: Some(p.ends_on),
+            });
+        }
+        Ok(out)
     }
 
     fn verify_audit(&self) -> Result<i64, StoreError> {
@@ -1183,19 +1528,6 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rstest::rstest;
-
-    #[rstest]
-    #[case(-1, 20, DeadlineColour::Overdue)]
-    #[case(0, 20, DeadlineColour::Red)]
-    #[case(1, 20, DeadlineColour::Red)]
-    #[case(2, 20, DeadlineColour::Amber)]
-    #[case(5, 20, DeadlineColour::Amber)]
-    #[case(6, 20, DeadlineColour::Green)]
-    #[case(2, 2, DeadlineColour::Green)]
-    fn colours(#[case] remaining: i64, #[case] allowed: i64, #[case] want: DeadlineColour) {
-        assert_eq!(colour_for(remaining, allowed), want);
-    }
 
     fn store() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().unwrap();

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use chrono::Days;
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use ed25519_dalek::SigningKey;
 use jiuzhu_central::client::{Conn, KioskSigner, Reply};
 use jiuzhu_central::http::{ROUTES, hash_password, openapi_json};
@@ -12,9 +12,10 @@ use jiuzhu_central::seed::{self, DEMO_TOWNSHIP, OTHER_TOWNSHIP, demo_id};
 use jiuzhu_central::store::Recipient;
 use jiuzhu_central::{AppState, SqliteStore, Store};
 use jiuzhu_core::api::{self, Modality};
+use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::id::today_in_china;
 use rstest::rstest;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn district_key() -> SigningKey {
     SigningKey::from_bytes(&[77; 32])
@@ -23,12 +24,21 @@ fn district_key() -> SigningKey {
 struct Server {
     addr: SocketAddr,
     store: Arc<SqliteStore>,
+    state: AppState,
     kiosk: KioskSigner,
     recipients: Vec<Recipient>,
+    /// The workflow clock the server reads; tests move it forward.
+    clock: Arc<Mutex<DateTime<Utc>>>,
     _dir: tempfile::TempDir,
 }
 
+/// A server whose workflow clock is the system clock.
 async fn server() -> Server {
+    server_at(None).await
+}
+
+/// A server whose workflow clock starts at `start` and moves only when the test moves it.
+async fn server_at(start: Option<DateTime<Utc>>) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("central.db")).unwrap());
     let hash = |p: &str| hash_password(p).unwrap();
@@ -44,21 +54,77 @@ async fn server() -> Server {
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let st = AppState::new(store.clone(), district_key());
-    tokio::spawn(jiuzhu_central::serve_on(listener, st));
+    let clock = Arc::new(Mutex::new(start.unwrap_or_else(Utc::now)));
+    let mut st = AppState::new(store.clone(), district_key());
+    if start.is_some() {
+        let c = clock.clone();
+        st = st.with_clock(Arc::new(move || *c.lock().unwrap()));
+    }
+    tokio::spawn(jiuzhu_central::serve_on(listener, st.clone()));
     Server {
         addr,
         store,
+        state: st,
         kiosk: KioskSigner {
             id: "kiosk-1".into(),
             key,
         },
         recipients,
+        clock,
         _dir: dir,
     }
 }
 
-fn application(idn: &str, members: &[(&str, &str)]) -> serde_json::Value {
+impl Server {
+    /// A signed kiosk request with a JSON body and extra headers.
+    async fn kiosk_send(
+        &self,
+        c: &mut Conn,
+        path: &str,
+        body: &[u8],
+        extra: &[(&str, String)],
+    ) -> Reply {
+        c.signed(&self.kiosk, "POST", path, body, extra)
+            .await
+            .unwrap()
+    }
+
+    /// A signed kiosk POST of `body` as JSON.
+    async fn kiosk_post(&self, c: &mut Conn, path: &str, body: &Value) -> Reply {
+        self.kiosk_send(c, path, body.to_string().as_bytes(), &[])
+            .await
+    }
+
+    /// A signed kiosk POST with an `Idempotency-Key`.
+    async fn kiosk_post_once(&self, c: &mut Conn, path: &str, body: &Value, key: &str) -> Reply {
+        self.kiosk_send(
+            c,
+            path,
+            body.to_string().as_bytes(),
+            &[("idempotency-key", key.into())],
+        )
+        .await
+    }
+
+    fn today(&self) -> NaiveDate {
+        jiuzhu_core::workflow::china_date(*self.clock.lock().unwrap())
+    }
+
+    /// Moves the workflow clock forward by `days` calendar days.
+    fn advance(&self, days: u64) {
+        let mut t = self.clock.lock().unwrap();
+        *t = *t + Days::new(days);
+    }
+
+    /// Moves the workflow clock to `day` (same time of day).
+    fn advance_to(&self, day: NaiveDate) {
+        let today = self.today();
+        assert!(day >= today);
+        self.advance((day - today).num_days() as u64);
+    }
+}
+
+fn application(idn: &str, members: &[(&str, &str)]) -> Value {
     json!({
         "township": DEMO_TOWNSHIP,
         "assistance_type": "dibao",
@@ -67,16 +133,9 @@ fn application(idn: &str, members: &[(&str, &str)]) -> serde_json::Value {
     })
 }
 
-async fn submit(s: &Server, c: &mut Conn, body: &serde_json::Value, key: &str) -> Reply {
-    c.signed(
-        &s.kiosk,
-        "POST",
-        "/v1/kiosk/applications",
-        body.to_string().as_bytes(),
-        &[("idempotency-key", key.into())],
-    )
-    .await
-    .unwrap()
+async fn submit(s: &Server, c: &mut Conn, body: &Value, key: &str) -> Reply {
+    s.kiosk_post_once(c, "/v1/kiosk/applications", body, key)
+        .await
 }
 
 fn count(s: &Server, table: &str) -> i64 {
@@ -113,6 +172,28 @@ async fn staff_get(c: &mut Conn, token: &str, path: &str) -> Reply {
     .unwrap()
 }
 
+/// A staff member takes one workflow step on a case.
+async fn step(c: &mut Conn, token: &str, case: &str, action: Value) -> Reply {
+    c.send(
+        "POST",
+        &format!("/v1/staff/cases/{case}/events"),
+        &[
+            ("authorization", format!("Bearer {token}")),
+            ("content-type", "application/json".into()),
+        ],
+        json!({ "action": action }).to_string().as_bytes(),
+    )
+    .await
+    .unwrap()
+}
+
+/// A step that must succeed; returns the new state.
+async fn step_ok(c: &mut Conn, token: &str, case: &str, action: Value) -> String {
+    let r = step(c, token, case, action.clone()).await;
+    assert_eq!(r.status, 200, "{action}: {:?}", r.json());
+    r.json()["summary"]["state"].as_str().unwrap().to_string()
+}
+
 fn applicant() -> String {
     demo_id("19500101", 11)
 }
@@ -134,16 +215,7 @@ async fn submission_is_idempotent_and_visible_to_the_applicant() {
     assert_eq!(j["pending_signatures"].as_array().unwrap().len(), 2);
     assert_eq!(j["hotline"], "023-7222-0000");
     // without the key: refused, nothing stored
-    let r = c
-        .signed(
-            &s.kiosk,
-            "POST",
-            "/v1/kiosk/applications",
-            body.to_string().as_bytes(),
-            &[],
-        )
-        .await
-        .unwrap();
+    let r = s.kiosk_post(&mut c, "/v1/kiosk/applications", &body).await;
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (400, "missing_idempotency_key")
@@ -156,16 +228,9 @@ async fn submission_is_idempotent_and_visible_to_the_applicant() {
         (member.clone(), 1),
         (demo_id("19700303", 13), 0),
     ] {
-        let r = c
-            .signed(
-                &s.kiosk,
-                "POST",
-                "/v1/kiosk/status",
-                json!({"id_number": who}).to_string().as_bytes(),
-                &[],
-            )
-            .await
-            .unwrap();
+        let r = s
+            .kiosk_post(&mut c, "/v1/kiosk/status", &json!({"id_number": who}))
+            .await;
         assert_eq!(r.status, 200);
         assert_eq!(r.json()["cases"].as_array().unwrap().len(), n);
     }
@@ -186,16 +251,7 @@ async fn agent_sees_only_cases_they_filed() {
     );
     for (a, n) in [(agent.clone(), 1), (demo_id("19760606", 16), 0)] {
         let q = json!({"id_number": applicant(), "agent_id_number": a});
-        let r = c
-            .signed(
-                &s.kiosk,
-                "POST",
-                "/v1/kiosk/status",
-                q.to_string().as_bytes(),
-                &[],
-            )
-            .await
-            .unwrap();
+        let r = s.kiosk_post(&mut c, "/v1/kiosk/status", &q).await;
         assert_eq!(r.json()["cases"].as_array().unwrap().len(), n);
     }
 }
@@ -218,27 +274,18 @@ async fn signatures_are_recorded_once_per_member() {
         json!({"signer": {"id_number": who, "name": "张小明"}, "method": "id_card_face"})
             .to_string()
     };
-    let r = c
-        .signed(&s.kiosk, "POST", &path, sig(&member).as_bytes(), &[])
-        .await
-        .unwrap();
+    let r = s
+        .kiosk_send(&mut c, &path, sig(&member).as_bytes(), &[])
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.json());
     assert_eq!(r.json()["pending_signatures"].as_array().unwrap().len(), 1);
-    let r = c
-        .signed(&s.kiosk, "POST", &path, sig(&member).as_bytes(), &[])
-        .await
-        .unwrap();
+    let r = s
+        .kiosk_send(&mut c, &path, sig(&member).as_bytes(), &[])
+        .await;
     assert_eq!(r.status, 409);
-    let r = c
-        .signed(
-            &s.kiosk,
-            "POST",
-            &path,
-            sig(&demo_id("19700303", 13)).as_bytes(),
-            &[],
-        )
-        .await
-        .unwrap();
+    let r = s
+        .kiosk_send(&mut c, &path, sig(&demo_id("19700303", 13)).as_bytes(), &[])
+        .await;
     assert_eq!(r.status, 404);
 }
 
@@ -257,45 +304,30 @@ async fn materials_are_checked_by_content_and_content_addressed() {
     let path = format!("/v1/kiosk/applications/{id}/materials");
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-rest-of-a-picture".to_vec();
     let up = |ct: &'static str| [("content-type", ct.to_string())];
-    let a = c
-        .signed(&s.kiosk, "POST", &path, &png, &up("image/png"))
-        .await
-        .unwrap();
+    let a = s.kiosk_send(&mut c, &path, &png, &up("image/png")).await;
     assert_eq!(a.status, 201, "{:?}", a.json());
-    let b = c
-        .signed(&s.kiosk, "POST", &path, &png, &up("image/png"))
-        .await
-        .unwrap();
+    let b = s.kiosk_send(&mut c, &path, &png, &up("image/png")).await;
     assert_eq!(a.json()["sha256"], b.json()["sha256"]);
     assert_eq!(count(&s, "materials"), 1);
-    let r = c
-        .signed(&s.kiosk, "POST", &path, &png, &up("application/pdf"))
-        .await
-        .unwrap();
+    let r = s
+        .kiosk_send(&mut c, &path, &png, &up("application/pdf"))
+        .await;
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (415, "content_type_mismatch")
     );
-    let r = c
-        .signed(
-            &s.kiosk,
-            "POST",
-            &path,
-            b"MZ\x90\0 not a picture",
-            &up("image/png"),
-        )
-        .await
-        .unwrap();
+    let r = s
+        .kiosk_send(&mut c, &path, b"MZ\x90\0 not a picture", &up("image/png"))
+        .await;
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (415, "unsupported_material")
     );
     let mut big = b"%PDF-1.7\n".to_vec();
     big.resize(jiuzhu_central::http::MAX_MATERIAL_BYTES + 10, b' ');
-    let r = c
-        .signed(&s.kiosk, "POST", &path, &big, &up("application/pdf"))
-        .await
-        .unwrap();
+    let r = s
+        .kiosk_send(&mut c, &path, &big, &up("application/pdf"))
+        .await;
     assert_eq!((r.status, r.error_code().as_str()), (413, "body_too_large"));
     assert_eq!(count(&s, "materials"), 1);
 }
@@ -318,23 +350,13 @@ async fn bad_input_is_refused_and_nothing_is_stored(
     let s = server().await;
     let mut c = Conn::new(s.addr);
     let audit_before = count(&s, "audit");
-    let nonce = uuid::Uuid::now_v7().simple().to_string();
-    let h = api::sign_request(
-        &s.kiosk.key,
-        "kiosk-1",
-        "POST",
-        "/v1/kiosk/applications",
-        chrono::Utc::now().timestamp(),
-        &nonce,
-        &body,
-    );
-    let mut headers: Vec<(&str, String)> = h.pairs().into_iter().collect();
-    headers.push(("content-type", ct.into()));
-    headers.push(("idempotency-key", "idem-key-bad-00001".into()));
-    let r = c
-        .send("POST", "/v1/kiosk/applications", &headers, &body)
-        .await
-        .unwrap();
+    let extra = [
+        ("content-type", ct.to_string()),
+        ("idempotency-key", "idem-key-bad-00001".to_string()),
+    ];
+    let r = s
+        .kiosk_send(&mut c, "/v1/kiosk/applications", &body, &extra)
+        .await;
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (status, code),
@@ -346,134 +368,106 @@ async fn bad_input_is_refused_and_nothing_is_stored(
     assert_eq!(count(&s, "audit"), audit_before);
 }
 
+/// A kiosk request as a forger or a confused kiosk might send it: `sent` with headers signed over
+/// `signed` by `key`, naming kiosk `kiosk`, at `ts` with `nonce`.
+struct Forged<'a> {
+    key: &'a SigningKey,
+    kiosk: &'a str,
+    ts: i64,
+    nonce: &'a str,
+    signed: &'a [u8],
+    sent: &'a [u8],
+}
+
+impl Forged<'_> {
+    async fn send(&self, c: &mut Conn, path: &str) -> Reply {
+        let h = api::sign_request(
+            self.key,
+            self.kiosk,
+            "POST",
+            path,
+            self.ts,
+            self.nonce,
+            self.signed,
+        );
+        let mut headers: Vec<(&str, String)> = h.pairs().into_iter().collect();
+        headers.push(("content-type", "application/json".into()));
+        c.send("POST", path, &headers, self.sent).await.unwrap()
+    }
+}
+
 #[tokio::test]
 async fn kiosk_authentication_failures_get_401_with_a_reason() {
     let s = server().await;
     let mut c = Conn::new(s.addr);
     let body = json!({"id_number": applicant()}).to_string();
+    let tampered = json!({"id_number": demo_id("19700303", 13)}).to_string();
     let path = "/v1/kiosk/status";
     let now = chrono::Utc::now().timestamp();
-    let json_ct = ("content-type", "application/json".to_string());
+    let other = SigningKey::from_bytes(&[7; 32]);
+    let good = |nonce| Forged {
+        key: &s.kiosk.key,
+        kiosk: "kiosk-1",
+        ts: now,
+        nonce,
+        signed: body.as_bytes(),
+        sent: body.as_bytes(),
+    };
 
     // unsigned
     let r = c
         .send(
             "POST",
             path,
-            std::slice::from_ref(&json_ct),
+            &[("content-type", "application/json".into())],
             body.as_bytes(),
         )
         .await
         .unwrap();
     assert_eq!((r.status, r.error_code().as_str()), (401, "unsigned"));
 
-    let send = |h: api::SignedHeaders| {
-        let mut v: Vec<(&str, String)> = h.pairs().into_iter().collect();
-        v.push(json_ct.clone());
-        v
-    };
     // replay: the same signed request twice
-    let h = api::sign_request(
-        &s.kiosk.key,
-        "kiosk-1",
-        "POST",
-        path,
-        now,
-        "replay-nonce-000001",
-        body.as_bytes(),
-    );
-    let r = c
-        .send("POST", path, &send(h.clone()), body.as_bytes())
-        .await
-        .unwrap();
-    assert_eq!(r.status, 200);
-    let r = c
-        .send("POST", path, &send(h), body.as_bytes())
-        .await
-        .unwrap();
+    let once = good("replay-nonce-000001");
+    assert_eq!(once.send(&mut c, path).await.status, 200);
+    let r = once.send(&mut c, path).await;
     assert_eq!((r.status, r.error_code().as_str()), (401, "replayed_nonce"));
 
-    // skewed by six minutes
-    let h = api::sign_request(
-        &s.kiosk.key,
-        "kiosk-1",
-        "POST",
-        path,
-        now - 360,
-        "skew-nonce-00000001",
-        body.as_bytes(),
-    );
-    let r = c
-        .send("POST", path, &send(h), body.as_bytes())
-        .await
-        .unwrap();
-    assert_eq!((r.status, r.error_code().as_str()), (401, "clock_skew"));
+    for (forged, code) in [
+        (
+            Forged {
+                ts: now - 360,
+                ..good("skew-nonce-00000001")
+            },
+            "clock_skew",
+        ),
+        (
+            Forged {
+                key: &other,
+                ..good("bad-sig-nonce-00001")
+            },
+            "bad_signature",
+        ),
+        (
+            Forged {
+                sent: tampered.as_bytes(),
+                ..good("tamper-nonce-000001")
+            },
+            "bad_signature",
+        ),
+        (
+            Forged {
+                kiosk: "kiosk-9",
+                ..good("unknown-nonce-00001")
+            },
+            "unknown_kiosk",
+        ),
+    ] {
+        let r = forged.send(&mut c, path).await;
+        assert_eq!((r.status, r.error_code().as_str()), (401, code));
+    }
 
-    // signed by another key
-    let other = SigningKey::from_bytes(&[7; 32]);
-    let h = api::sign_request(
-        &other,
-        "kiosk-1",
-        "POST",
-        path,
-        now,
-        "bad-sig-nonce-00001",
-        body.as_bytes(),
-    );
-    let r = c
-        .send("POST", path, &send(h), body.as_bytes())
-        .await
-        .unwrap();
-    assert_eq!((r.status, r.error_code().as_str()), (401, "bad_signature"));
-
-    // body changed after signing
-    let h = api::sign_request(
-        &s.kiosk.key,
-        "kiosk-1",
-        "POST",
-        path,
-        now,
-        "tamper-nonce-000001",
-        body.as_bytes(),
-    );
-    let tampered = json!({"id_number": demo_id("19700303", 13)}).to_string();
-    let r = c
-        .send("POST", path, &send(h), tampered.as_bytes())
-        .await
-        .unwrap();
-    assert_eq!((r.status, r.error_code().as_str()), (401, "bad_signature"));
-
-    // unknown kiosk
-    let h = api::sign_request(
-        &s.kiosk.key,
-        "kiosk-9",
-        "POST",
-        path,
-        now,
-        "unknown-nonce-00001",
-        body.as_bytes(),
-    );
-    let r = c
-        .send("POST", path, &send(h), body.as_bytes())
-        .await
-        .unwrap();
-    assert_eq!((r.status, r.error_code().as_str()), (401, "unknown_kiosk"));
-
-    // revoked kiosk
     s.store.revoke_kiosk("kiosk-1", "test").unwrap();
-    let h = api::sign_request(
-        &s.kiosk.key,
-        "kiosk-1",
-        "POST",
-        path,
-        now,
-        "revoked-nonce-00001",
-        body.as_bytes(),
-    );
-    let r = c
-        .send("POST", path, &send(h), body.as_bytes())
-        .await
-        .unwrap();
+    let r = good("revoked-nonce-00001").send(&mut c, path).await;
     assert_eq!((r.status, r.error_code().as_str()), (401, "revoked_kiosk"));
 }
 
@@ -496,21 +490,13 @@ async fn certification_status_result_and_template() {
         .unwrap();
     let ask = |idn: &str| json!({"id_number": idn}).to_string();
     let path = "/v1/kiosk/certification/status";
-    let r = c
-        .signed(
-            &s.kiosk,
-            "POST",
-            path,
-            ask(&certified.id_number).as_bytes(),
-            &[],
-        )
-        .await
-        .unwrap();
+    let r = s
+        .kiosk_send(&mut c, path, ask(&certified.id_number).as_bytes(), &[])
+        .await;
     assert_eq!(r.json()["certified_this_cycle"], true);
-    let r = c
-        .signed(&s.kiosk, "POST", path, ask(&due.id_number).as_bytes(), &[])
-        .await
-        .unwrap();
+    let r = s
+        .kiosk_send(&mut c, path, ask(&due.id_number).as_bytes(), &[])
+        .await;
     assert_eq!(
         (
             r.json()["recipient"].clone(),
@@ -518,37 +504,32 @@ async fn certification_status_result_and_template() {
         ),
         (json!(true), json!(false))
     );
-    let r = c
-        .signed(&s.kiosk, "POST", path, ask(&applicant()).as_bytes(), &[])
-        .await
-        .unwrap();
+    let r = s
+        .kiosk_send(&mut c, path, ask(&applicant()).as_bytes(), &[])
+        .await;
     assert_eq!(r.json()["recipient"], false);
 
     // a failed liveness check does not certify
     let result = |live: bool| {
         json!({"id_number": due.id_number, "mode": "self_check", "modality": "face", "liveness_passed": live, "matched": true, "score": 0.71}).to_string()
     };
-    let r = c
-        .signed(
-            &s.kiosk,
-            "POST",
+    let r = s
+        .kiosk_send(
+            &mut c,
             "/v1/kiosk/certification/results",
             result(false).as_bytes(),
             &[],
         )
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.json()["certified"], false, "{:?}", r.json());
-    let r = c
-        .signed(
-            &s.kiosk,
-            "POST",
+    let r = s
+        .kiosk_send(
+            &mut c,
             "/v1/kiosk/certification/results",
             result(true).as_bytes(),
             &[],
         )
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.json()["certified"], true);
     // the proof verifies publicly, masked, and a forged one is unknown
     let code = r.json()["proof_code"].as_str().unwrap().to_string();
@@ -577,23 +558,15 @@ async fn certification_status_result_and_template() {
         .await
         .unwrap();
     assert_eq!(v.json()["status"], "unknown");
-    let r = c
-        .signed(&s.kiosk, "POST", path, ask(&due.id_number).as_bytes(), &[])
-        .await
-        .unwrap();
+    let r = s
+        .kiosk_send(&mut c, path, ask(&due.id_number).as_bytes(), &[])
+        .await;
     assert_eq!(r.json()["certified_this_cycle"], true);
     // guardian mode needs the guardian
     let g = json!({"id_number": due.id_number, "mode": "guardian", "modality": "face", "liveness_passed": true, "matched": true}).to_string();
-    let r = c
-        .signed(
-            &s.kiosk,
-            "POST",
-            "/v1/kiosk/certification/results",
-            g.as_bytes(),
-            &[],
-        )
-        .await
-        .unwrap();
+    let r = s
+        .kiosk_send(&mut c, "/v1/kiosk/certification/results", g.as_bytes(), &[])
+        .await;
     assert_eq!(r.status, 422);
 
     // template: sealed to this kiosk's key
@@ -606,10 +579,9 @@ async fn certification_status_result_and_template() {
         )
         .unwrap();
     let q = json!({"id_number": due.id_number, "modality": "face"}).to_string();
-    let r = c
-        .signed(&s.kiosk, "POST", "/v1/kiosk/templates", q.as_bytes(), &[])
-        .await
-        .unwrap();
+    let r = s
+        .kiosk_send(&mut c, "/v1/kiosk/templates", q.as_bytes(), &[])
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.json());
     let boxed: api::TemplateBox = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(
@@ -618,10 +590,9 @@ async fn certification_status_result_and_template() {
     );
     assert!(api::open_template(&SigningKey::from_bytes(&[7; 32]), "kiosk-1", &boxed).is_err());
     let q = json!({"id_number": due.id_number, "modality": "fingerprint"}).to_string();
-    let r = c
-        .signed(&s.kiosk, "POST", "/v1/kiosk/templates", q.as_bytes(), &[])
-        .await
-        .unwrap();
+    let r = s
+        .kiosk_send(&mut c, "/v1/kiosk/templates", q.as_bytes(), &[])
+        .await;
     assert_eq!(r.status, 404);
 }
 
@@ -746,40 +717,633 @@ async fn staff_scope_roles_and_audit() {
     assert!(s.store.verify_audit().is_err());
 }
 
+/// Monday 2 March 2026, 10:00 in China: an ordinary working week.
+fn monday() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap()
+}
+
+fn working_days(from: NaiveDate, n: u32) -> NaiveDate {
+    Calendar::builtin().add_working_days(from, n).value
+}
+
+/// The deadline of `kind` in a staff case answer.
+fn deadline<'a>(detail: &'a Value, kind: &str) -> &'a Value {
+    detail["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} deadline in {}", detail["deadlines"]))
+}
+
+/// A PNG-looking upload whose bytes differ per `tag`.
+fn png(tag: &str) -> Vec<u8> {
+    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    v.extend_from_slice(tag.as_bytes());
+    v
+}
+
+/// A household applying through the kiosk: the applicant and an adult member.
+struct Household {
+    applicant: String,
+    member: String,
+}
+
+impl Household {
+    fn new(seq: u16) -> Household {
+        Household {
+            applicant: demo_id("19520101", seq),
+            member: demo_id("19550505", seq),
+        }
+    }
+
+    /// Submits to `township`; returns the case id.
+    async fn submit(&self, s: &Server, c: &mut Conn, township: &str) -> String {
+        let mut body = application(&self.applicant, &[(&self.member, "spouse")]);
+        body["township"] = json!(township);
+        body["village"] = json!("石佛村");
+        let key = format!("idem-{}", self.applicant);
+        let r = submit(s, c, &body, &key).await;
+        assert_eq!(r.status, 201, "{:?}", r.json());
+        r.json()["case_id"].as_str().unwrap().to_string()
+    }
+
+    /// Both sign and the three 低保 materials are uploaded as checklist items.
+    async fn complete(&self, s: &Server, c: &mut Conn, case: &str) -> Value {
+        for who in [&self.applicant, &self.member] {
+            let sig =
+                json!({"signer": {"id_number": who, "name": "张三"}, "method": "id_card_face"});
+            let r = s
+                .kiosk_post(
+                    c,
+                    &format!("/v1/kiosk/applications/{case}/signatures"),
+                    &sig,
+                )
+                .await;
+            assert_eq!(r.status, 200, "{:?}", r.json());
+        }
+        let mut last = Value::Null;
+        for kind in ["id_cards", "household_register", "income_proof"] {
+            let path = format!("/v1/kiosk/applications/{case}/materials?kind={kind}");
+            let r = s
+                .kiosk_send(
+                    c,
+                    &path,
+                    &png(kind),
+                    &[("content-type", "image/png".into())],
+                )
+                .await;
+            assert_eq!(r.status, 201, "{kind}: {:?}", r.json());
+            last = r.json();
+        }
+        last
+    }
+}
+
+async fn case_state(s: &Server, c: &mut Conn, case: &str) -> String {
+    let path = format!("/v1/kiosk/applications/{case}");
+    let r = c.signed(&s.kiosk, "GET", &path, b"", &[]).await.unwrap();
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    r.json()["state"].as_str().unwrap().to_string()
+}
+
+fn opinion(include: bool, method: &str) -> Value {
+    json!({"type": "propose_initial_opinion", "include": include, "amount": if include { json!(62000) } else { Value::Null },
+           "method": method, "reviewers": ["分管领导", "民政办主任", "调查员"],
+           "reasons": if include { "" } else { "收入高于标准" }})
+}
+
+/// Accepts, investigates and proposes inclusion; the case ends in its first 公示.
+async fn to_publicity(c: &mut Conn, clerk: &str, case: &str) {
+    assert_eq!(
+        step_ok(c, clerk, case, json!({"type": "accept"})).await,
+        "accepted"
+    );
+    assert_eq!(
+        step_ok(c, clerk, case, json!({"type": "start_investigation"})).await,
+        "investigating"
+    );
+    let findings = json!({"type": "record_findings", "eligible": true, "summary": "入户调查：人均收入低于标准", "per_capita_income": 40000});
+    assert_eq!(step_ok(c, clerk, case, findings).await, "investigated");
+    assert_eq!(
+        step_ok(c, clerk, case, opinion(true, "no_dispute")).await,
+        "in_publicity"
+    );
+}
+
+#[tokio::test]
+async fn delegated_path_end_to_end_within_20_working_days() {
+    let s = server_at(Some(monday())).await;
+    let mut c = Conn::new(s.addr);
+    let (clerk, leader, helper) = (
+        login(&mut c, "clerk").await,
+        login(&mut c, "leader").await,
+        login(&mut c, "helper").await,
+    );
+    let h = Household::new(201);
+    let case = h.submit(&s, &mut c, DEMO_TOWNSHIP).await;
+    h.complete(&s, &mut c, &case).await;
+    assert_eq!(case_state(&s, &mut c, &case).await, "submitted");
+
+    // the village helper only assists: accepting is the clerk's
+    let r = step(&mut c, &helper, &case, json!({"type": "accept"})).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (403, "wrong_role"),
+        "{:?}",
+        r.json()
+    );
+
+    s.advance(1);
+    let accepted_on = s.today();
+    to_publicity(&mut c, &clerk, &case).await;
+    let detail = staff_get(&mut c, &clerk, &format!("/v1/staff/cases/{case}"))
+        .await
+        .json();
+    let total = deadline(&detail, "total");
+    assert_eq!(total["allowed"], 20);
+    assert_eq!(total["due"], working_days(accepted_on, 20).to_string());
+
+    // the 公示 list: masked, with household size, amount and the posting days; no ID numbers
+    let r = staff_get(
+        &mut c,
+        &clerk,
+        &format!("/v1/staff/townships/{DEMO_TOWNSHIP}/publicity"),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let text = String::from_utf8(r.body.clone()).unwrap();
+    assert!(
+        !text.contains(&h.applicant) && !text.contains("张三"),
+        "{text}"
+    );
+    let list = r.json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["masked_name"], "张*");
+    assert_eq!(list[0]["township"], "石佛村");
+    assert_eq!(
+        (
+            list[0]["household_size"].clone(),
+            list[0]["amount_fen"].clone()
+        ),
+        (json!(2), json!(62000))
+    );
+    assert_eq!(
+        (list[0]["round"].clone(), list[0]["inclusion"].clone()),
+        (json!(1), json!(true))
+    );
+
+    // the 7 days run first; then the leader confirms (delegated), the clerk publishes
+    let r = step(&mut c, &clerk, &case, json!({"type": "conclude_publicity"})).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (409, "publicity_running")
+    );
+    s.advance(8);
+    assert_eq!(
+        step_ok(&mut c, &clerk, &case, json!({"type": "conclude_publicity"})).await,
+        "publicity_ended"
+    );
+    let confirm = json!({"type": "confirm", "approve": true, "amount": 62000});
+    let r = step(&mut c, &clerk, &case, confirm.clone()).await;
+    assert_eq!((r.status, r.error_code().as_str()), (403, "wrong_role"));
+    let r = step(&mut c, &clerk, &case, json!({"type": "report_to_district"})).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (409, "delegated_township")
+    );
+    assert_eq!(step_ok(&mut c, &leader, &case, confirm).await, "approved");
+    assert!(s.today() <= working_days(accepted_on, 20));
+    assert_eq!(
+        step_ok(&mut c, &clerk, &case, json!({"type": "publish"})).await,
+        "published"
+    );
+
+    // published: on the 公布 list, masked; the case is closed and off the deadline colours
+    let r = staff_get(
+        &mut c,
+        &clerk,
+        &format!("/v1/staff/townships/{DEMO_TOWNSHIP}/publication"),
+    )
+    .await;
+    assert_eq!(r.json().as_array().unwrap().len(), s.recipients.len() + 1);
+    assert!(
+        !String::from_utf8(r.body.clone())
+            .unwrap()
+            .contains(&h.applicant)
+    );
+    let detail = staff_get(&mut c, &clerk, &format!("/v1/staff/cases/{case}"))
+        .await
+        .json();
+    assert_eq!(detail["summary"]["colour"], Value::Null);
+    let actions: Vec<&str> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in ["case.accept", "case.confirm", "case.publish"] {
+        assert!(actions.contains(&a), "{actions:?}");
+    }
+    let who: Vec<&str> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "case.confirm")
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(who, ["staff:leader"]);
+    let r = step(&mut c, &clerk, &case, json!({"type": "publish"})).await;
+    assert_eq!((r.status, r.error_code().as_str()), (409, "closed"));
+    s.store.verify_audit().unwrap();
+}
+
+#[tokio::test]
+async fn district_path_within_25_working_days() {
+    let s = server_at(Some(monday())).await;
+    let mut c = Conn::new(s.addr);
+    let (clerk2, bureau, leader) = (
+        login(&mut c, "clerk2").await,
+        login(&mut c, "bureau").await,
+        login(&mut c, "leader").await,
+    );
+    let h = Household::new(202);
+    let case = h.submit(&s, &mut c, OTHER_TOWNSHIP).await;
+    h.complete(&s, &mut c, &case).await;
+    let accepted_on = s.today();
+    to_publicity(&mut c, &clerk2, &case).await;
+    let detail = staff_get(&mut c, &clerk2, &format!("/v1/staff/cases/{case}"))
+        .await
+        .json();
+    assert_eq!(deadline(&detail, "total")["allowed"], 25);
+    assert_eq!(
+        deadline(&detail, "total")["due"],
+        working_days(accepted_on, 25).to_string()
+    );
+    s.advance(8);
+    assert_eq!(
+        step_ok(
+            &mut c,
+            &clerk2,
+            &case,
+            json!({"type": "conclude_publicity"})
+        )
+        .await,
+        "publicity_ended"
+    );
+    // not delegated: the district confirms, after the report
+    let confirm = json!({"type": "confirm", "approve": true, "amount": 62000});
+    let r = step(&mut c, &bureau, &case, confirm.clone()).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (409, "missing_step"),
+        "{:?}",
+        r.json()
+    );
+    assert_eq!(r.json()["error"]["missing_step"], "report_to_district");
+    assert_eq!(
+        step_ok(
+            &mut c,
+            &clerk2,
+            &case,
+            json!({"type": "report_to_district"})
+        )
+        .await,
+        "awaiting_district"
+    );
+    let detail = staff_get(&mut c, &bureau, &format!("/v1/staff/cases/{case}"))
+        .await
+        .json();
+    assert_eq!(
+        deadline(&detail, "district_decision")["due"],
+        working_days(s.today(), 10).to_string()
+    );
+    let r = step(&mut c, &leader, &case, confirm.clone()).await;
+    assert_eq!(
+        r.status,
+        403,
+        "a leader of another township: {:?}",
+        r.json()
+    );
+    let r = step(&mut c, &clerk2, &case, confirm.clone()).await;
+    assert_eq!((r.status, r.error_code().as_str()), (403, "wrong_role"));
+    s.advance(3);
+    assert_eq!(step_ok(&mut c, &bureau, &case, confirm).await, "approved");
+    assert!(s.today() <= working_days(accepted_on, 25));
+    assert_eq!(
+        step_ok(&mut c, &clerk2, &case, json!({"type": "publish"})).await,
+        "published"
+    );
+}
+
+#[tokio::test]
+async fn incomplete_then_single_notice_then_supplemented() {
+    let s = server_at(Some(monday())).await;
+    let mut c = Conn::new(s.addr);
+    let clerk = login(&mut c, "clerk").await;
+    let h = Household::new(203);
+    let case = h.submit(&s, &mut c, DEMO_TOWNSHIP).await;
+    let r = step(&mut c, &clerk, &case, json!({"type": "accept"})).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (409, "incomplete"),
+        "{:?}",
+        r.json()
+    );
+    let deadline_day = working_days(s.today(), 10);
+    let notice =
+        json!({"type": "notify_missing_materials", "deadline": deadline_day, "note": "请补齐"});
+    assert_eq!(
+        step_ok(&mut c, &clerk, &case, notice.clone()).await,
+        "awaiting_materials"
+    );
+    let r = step(&mut c, &clerk, &case, notice).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (409, "second_missing_materials_notice")
+    );
+    let detail = staff_get(&mut c, &clerk, &format!("/v1/staff/cases/{case}"))
+        .await
+        .json();
+    assert_eq!(
+        deadline(&detail, "supplement")["due"],
+        deadline_day.to_string()
+    );
+    // the household supplies everything at the kiosk: back to acceptance, then accepted
+    s.advance(2);
+    h.complete(&s, &mut c, &case).await;
+    assert_eq!(case_state(&s, &mut c, &case).await, "submitted");
+    assert_eq!(
+        step_ok(&mut c, &clerk, &case, json!({"type": "accept"})).await,
+        "accepted"
+    );
+}
+
+#[tokio::test]
+async fn incomplete_then_deadline_passes_then_abandoned() {
+    let s = server_at(Some(monday())).await;
+    let mut c = Conn::new(s.addr);
+    let clerk = login(&mut c, "clerk").await;
+    let h = Household::new(204);
+    let case = h.submit(&s, &mut c, DEMO_TOWNSHIP).await;
+    let deadline_day = working_days(s.today(), 5);
+    let notice = json!({"type": "notify_missing_materials", "deadline": deadline_day});
+    assert_eq!(
+        step_ok(&mut c, &clerk, &case, notice).await,
+        "awaiting_materials"
+    );
+    s.advance_to(deadline_day);
+    s.state.scan_deadlines().unwrap();
+    assert_eq!(
+        case_state(&s, &mut c, &case).await,
+        "awaiting_materials",
+        "the deadline day itself still counts"
+    );
+    s.advance(1);
+    s.state.scan_deadlines().unwrap();
+    assert_eq!(case_state(&s, &mut c, &case).await, "abandoned");
+    // materials after the deadline are refused and nothing is stored
+    let before = count(&s, "materials");
+    let r = s
+        .kiosk_send(
+            &mut c,
+            &format!("/v1/kiosk/applications/{case}/materials?kind=income_proof"),
+            &png("late"),
+            &[("content-type", "image/png".into())],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{:?}", r.json());
+    assert_eq!(count(&s, "materials"), before);
+    let detail = staff_get(&mut c, &clerk, &format!("/v1/staff/cases/{case}"))
+        .await
+        .json();
+    assert!(
+        detail["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "case.tick" && e["actor"] == "system:deadline-scanner")
+    );
+}
+
+#[tokio::test]
+async fn objection_during_publicity_leads_to_a_second_publicity_and_extension_to_40() {
+    let s = server_at(Some(monday())).await;
+    let mut c = Conn::new(s.addr);
+    let (clerk, leader, helper) = (
+        login(&mut c, "clerk").await,
+        login(&mut c, "leader").await,
+        login(&mut c, "helper").await,
+    );
+    let h = Household::new(205);
+    let case = h.submit(&s, &mut c, DEMO_TOWNSHIP).await;
+    h.complete(&s, &mut c, &case).await;
+    let accepted_on = s.today();
+    to_publicity(&mut c, &clerk, &case).await;
+    // no objection yet: extending for an objection is refused
+    let extend = json!({"type": "extend_time_limit", "reason": "publicity_objection", "note": "村民对公示提出异议"});
+    let r = step(&mut c, &clerk, &case, extend.clone()).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (409, "extension_not_justified")
+    );
+    s.advance(3);
+    let object = json!({"type": "object_to_publicity", "statement": "申请人有经营性收入"});
+    // a village helper records a resident's objection (assisting), but cannot act on it
+    assert_eq!(
+        step_ok(&mut c, &helper, &case, object).await,
+        "publicity_objected"
+    );
+    let r = step(
+        &mut c,
+        &helper,
+        &case,
+        json!({"type": "start_democratic_appraisal"}),
+    )
+    .await;
+    assert_eq!((r.status, r.error_code().as_str()), (403, "wrong_role"));
+    assert_eq!(
+        step_ok(
+            &mut c,
+            &clerk,
+            &case,
+            json!({"type": "start_democratic_appraisal"})
+        )
+        .await,
+        "appraising"
+    );
+    assert_eq!(
+        step_ok(
+            &mut c,
+            &clerk,
+            &case,
+            json!({"type": "record_appraisal", "summary": "评议认为符合条件"})
+        )
+        .await,
+        "appraised"
+    );
+    // disputed now: the new 初审 must come from a review meeting
+    let r = step(&mut c, &clerk, &case, opinion(true, "no_dispute")).await;
+    assert_eq!((r.status, r.error_code().as_str()), (409, "disputed_case"));
+    assert_eq!(
+        step_ok(&mut c, &clerk, &case, opinion(true, "review_meeting")).await,
+        "in_publicity"
+    );
+    let list = staff_get(
+        &mut c,
+        &clerk,
+        &format!("/v1/staff/townships/{DEMO_TOWNSHIP}/publicity"),
+    )
+    .await
+    .json();
+    assert_eq!(list[0]["round"], 2);
+    assert_eq!(list[0]["posted_on"], s.today().to_string());
+
+    // the extension to 40 working days, with its reason, by the leader
+    let r = step(&mut c, &leader, &case, extend.clone()).await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let detail = r.json();
+    assert_eq!(detail["case"]["extension"]["reason"], "publicity_objection");
+    assert_eq!(detail["case"]["extension"]["note"], "村民对公示提出异议");
+    assert_eq!(deadline(&detail, "total")["allowed"], 40);
+    assert_eq!(
+        deadline(&detail, "total")["due"],
+        working_days(accepted_on, 40).to_string()
+    );
+    let r = step(&mut c, &clerk, &case, extend).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (409, "already_extended")
+    );
+    s.advance(8);
+    assert_eq!(
+        step_ok(&mut c, &clerk, &case, json!({"type": "conclude_publicity"})).await,
+        "publicity_ended"
+    );
+    // the leader alone cannot confirm a disputed case
+    let r = step(
+        &mut c,
+        &leader,
+        &case,
+        json!({"type": "confirm", "approve": true, "amount": 62000}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (409, "meeting_required")
+    );
+    let confirm =
+        json!({"type": "confirm", "approve": true, "amount": 62000, "review_meeting": true});
+    assert_eq!(step_ok(&mut c, &leader, &case, confirm).await, "approved");
+}
+
+#[tokio::test]
+async fn skipped_steps_are_409_naming_the_missing_step_and_bad_steps_422() {
+    let s = server_at(Some(monday())).await;
+    let mut c = Conn::new(s.addr);
+    let (clerk, leader, helper) = (
+        login(&mut c, "clerk").await,
+        login(&mut c, "leader").await,
+        login(&mut c, "helper").await,
+    );
+    let h = Household::new(206);
+    let case = h.submit(&s, &mut c, DEMO_TOWNSHIP).await;
+    h.complete(&s, &mut c, &case).await;
+    let audit_before = count(&s, "audit");
+    for (token, action, missing) in [
+        (&clerk, json!({"type": "start_investigation"}), "acceptance"),
+        (&clerk, opinion(true, "no_dispute"), "acceptance"),
+        (
+            &leader,
+            json!({"type": "confirm", "approve": true, "amount": 62000}),
+            "acceptance",
+        ),
+        (&leader, json!({"type": "publish"}), "acceptance"),
+    ] {
+        let r = step(&mut c, token, &case, action.clone()).await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (409, "missing_step"),
+            "{action}"
+        );
+        assert_eq!(r.json()["error"]["missing_step"], missing, "{action}");
+        assert!(
+            r.json()["error"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("受理")
+        );
+    }
+    // a helper may supply materials for the household, but only files uploaded to this case
+    let bogus = json!({"type": "supply_materials", "materials": [{"kind": "income_proof", "sha256": "ab".repeat(32)}]});
+    let r = step(&mut c, &helper, &case, bogus).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (422, "invalid_request"),
+        "{:?}",
+        r.json()
+    );
+    step_ok(&mut c, &clerk, &case, json!({"type": "accept"})).await;
+    let r = step(&mut c, &clerk, &case, opinion(true, "no_dispute")).await;
+    assert_eq!(r.json()["error"]["missing_step"], "investigation_start");
+    // malformed steps: 422 naming the field, nothing stored
+    for (action, code) in [
+        (json!({"type": "levitate"}), "invalid_field"),
+        (
+            json!({"type": "extend_time_limit", "reason": "boredom", "note": "x"}),
+            "invalid_field",
+        ),
+        (
+            json!({"type": "notify_missing_materials", "deadline": "tomorrow"}),
+            "invalid_field",
+        ),
+    ] {
+        let r = step(&mut c, &clerk, &case, action.clone()).await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (422, code),
+            "{action}: {:?}",
+            r.json()
+        );
+    }
+    // the timer is not a staff step
+    let r = step(&mut c, &clerk, &case, json!({"type": "tick"})).await;
+    assert_eq!((r.status, r.error_code().as_str()), (403, "wrong_role"));
+    // only the accept was written
+    assert_eq!(count(&s, "audit"), audit_before + 1);
+}
+
+#[tokio::test]
+async fn other_townships_staff_get_403_on_transitions() {
+    let s = server_at(Some(monday())).await;
+    let mut c = Conn::new(s.addr);
+    let other = login(&mut c, "clerk2").await;
+    let h = Household::new(207);
+    let case = h.submit(&s, &mut c, DEMO_TOWNSHIP).await;
+    h.complete(&s, &mut c, &case).await;
+    let r = step(&mut c, &other, &case, json!({"type": "accept"})).await;
+    assert_eq!((r.status, r.error_code().as_str()), (403, "forbidden"));
+    let r = staff_get(
+        &mut c,
+        &other,
+        &format!("/v1/staff/townships/{DEMO_TOWNSHIP}/publicity"),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(case_state(&s, &mut c, &case).await, "submitted");
+    let r = step(&mut c, "not-a-token", &case, json!({"type": "accept"})).await;
+    assert_eq!(r.status, 401);
+}
+
 #[tokio::test]
 async fn deadline_scanner_puts_overdue_cases_first() {
-    let s = server().await;
+    let s = server_at(Some(monday())).await;
     let mut c = Conn::new(s.addr);
-    let first = submit(
-        &s,
-        &mut c,
-        &application(&applicant(), &[]),
-        "idem-key-dead-0001",
-    )
-    .await
-    .json()["case_id"]
-        .clone();
-    let second = submit(
-        &s,
-        &mut c,
-        &application(&demo_id("19700303", 13), &[]),
-        "idem-key-dead-0002",
-    )
-    .await
-    .json()["case_id"]
-        .clone();
-    // make the second case older: received 10 days ago, due long past
-    let past = (today_in_china() - Days::new(10)).to_string();
-    s.store
-        .with_conn(|c| {
-            c.execute(
-                "UPDATE cases SET due = ?1 WHERE id = ?2",
-                [past.as_str(), second.as_str().unwrap()],
-            )
-        })
-        .unwrap();
-    let cal = jiuzhu_core::calendar::Calendar::builtin();
-    assert_eq!(s.store.scan_deadlines(&cal, today_in_china()).unwrap(), 1);
+    let first = Household::new(208).submit(&s, &mut c, DEMO_TOWNSHIP).await;
+    // three working days later the first case is past its 2-day acceptance limit
+    s.advance_to(working_days(s.today(), 3));
+    let second = Household::new(209).submit(&s, &mut c, DEMO_TOWNSHIP).await;
+    s.state.scan_deadlines().unwrap();
     let clerk = login(&mut c, "clerk").await;
     let q = staff_get(
         &mut c,
@@ -788,9 +1352,10 @@ async fn deadline_scanner_puts_overdue_cases_first() {
     )
     .await
     .json();
-    assert_eq!(q[0]["case_id"], second);
+    assert_eq!(q[0]["case_id"], first.as_str());
     assert_eq!(q[0]["colour"], "overdue");
-    assert_eq!(q[1]["case_id"], first);
+    assert_eq!(q[1]["case_id"], second.as_str());
+    assert_eq!(q[1]["colour"], "green");
     let stats = staff_get(
         &mut c,
         &clerk,
@@ -799,6 +1364,100 @@ async fn deadline_scanner_puts_overdue_cases_first() {
     .await
     .json();
     assert_eq!(stats["by_colour"]["overdue"], 1);
+    // a case on its due day (0 of 2 working days left) is red
+    let third = Household::new(210).submit(&s, &mut c, DEMO_TOWNSHIP).await;
+    s.advance_to(working_days(s.today(), 2));
+    s.state.scan_deadlines().unwrap();
+    let q = staff_get(
+        &mut c,
+        &clerk,
+        &format!("/v1/staff/townships/{DEMO_TOWNSHIP}/queue"),
+    )
+    .await
+    .json();
+    let colour_of = |id: &str| {
+        q.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["case_id"] == id)
+            .unwrap()["colour"]
+            .clone()
+    };
+    assert_eq!(colour_of(&third), "red");
+    assert_eq!(q[0]["colour"], "overdue");
+    assert_eq!(q[2]["case_id"], third.as_str());
+}
+
+#[tokio::test]
+async fn signatures_and_certification_results_are_idempotent() {
+    let s = server().await;
+    let mut c = Conn::new(s.addr);
+    let member = demo_id("19800202", 12);
+    let r = submit(
+        &s,
+        &mut c,
+        &application(&applicant(), &[(&member, "spouse")]),
+        "idem-key-sig-idem1",
+    )
+    .await;
+    let id = r.json()["case_id"].as_str().unwrap().to_string();
+    let path = format!("/v1/kiosk/applications/{id}/signatures");
+    let sig = json!({"signer": {"id_number": member, "name": "张小明"}, "method": "id_card_face"});
+    let first = s
+        .kiosk_post_once(&mut c, &path, &sig, "sig-retry-key-000001")
+        .await;
+    assert_eq!(first.status, 200, "{:?}", first.json());
+    let signed_rows = || count(&s, "audit WHERE action = 'case.signed'");
+    assert_eq!(signed_rows(), 1);
+    // the kiosk crashed before it saw the answer and retries: the same answer, nothing new
+    let again = s
+        .kiosk_post_once(&mut c, &path, &sig, "sig-retry-key-000001")
+        .await;
+    assert_eq!((again.status, again.json()), (200, first.json()));
+    assert_eq!(signed_rows(), 1);
+    // without the key a second signature is a conflict
+    assert_eq!(s.kiosk_post(&mut c, &path, &sig).await.status, 409);
+    let bad = s
+        .kiosk_send(
+            &mut c,
+            &path,
+            sig.to_string().as_bytes(),
+            &[("idempotency-key", "short".into())],
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.error_code().as_str()),
+        (400, "missing_idempotency_key")
+    );
+
+    let due = s
+        .recipients
+        .iter()
+        .find(|r| r.last_certified_on.is_none())
+        .unwrap();
+    let result = json!({"id_number": due.id_number, "mode": "self_check", "modality": "face", "liveness_passed": true, "matched": true});
+    let path = "/v1/kiosk/certification/results";
+    let first = s
+        .kiosk_post_once(&mut c, path, &result, "cert-retry-key-00001")
+        .await;
+    assert_eq!(first.status, 200, "{:?}", first.json());
+    assert!(first.json()["proof_code"].is_string());
+    let again = s
+        .kiosk_post_once(&mut c, path, &result, "cert-retry-key-00001")
+        .await;
+    assert_eq!(
+        again.json(),
+        first.json(),
+        "the same proof, not a second one"
+    );
+    assert_eq!(count(&s, "certifications"), 1);
+    assert_eq!(count(&s, "audit WHERE action = 'proof.issued'"), 1);
+    // another key is another attempt
+    let other = s
+        .kiosk_post_once(&mut c, path, &result, "cert-retry-key-00002")
+        .await;
+    assert_ne!(other.json()["proof_code"], first.json()["proof_code"]);
+    assert_eq!(count(&s, "certifications"), 2);
 }
 
 #[tokio::test]

@@ -418,7 +418,11 @@ impl ErrorBody {
 // Shared vocabulary
 // ---------------------------------------------------------------------------------------------
 
-/// The assistance types of the seed (§二.1).
+/// The assistance types the kiosk API carries: the four basic types of the seed (§二.1), a
+/// subset of core's [`crate::household::AssistanceType`] with the same snake_case names. It stays
+/// its own type because [`AssistanceType::label_zh`] is the official name printed on receipts and
+/// proofs (the printer's golden images depend on it), while core's label is the short button text.
+/// Convert with `From` / `TryFrom`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AssistanceType {
@@ -433,7 +437,7 @@ pub enum AssistanceType {
 }
 
 impl AssistanceType {
-    /// Chinese label.
+    /// Official Chinese name, as printed.
     pub fn label_zh(self) -> &'static str {
         match self {
             AssistanceType::Dibao => "最低生活保障",
@@ -444,6 +448,44 @@ impl AssistanceType {
     }
 }
 
+impl From<AssistanceType> for crate::household::AssistanceType {
+    fn from(t: AssistanceType) -> Self {
+        use crate::household::AssistanceType as H;
+        match t {
+            AssistanceType::Dibao => H::Dibao,
+            AssistanceType::Tekun => H::Tekun,
+            AssistanceType::Temporary => H::Temporary,
+            AssistanceType::LowIncomeEdge => H::LowIncomeEdge,
+        }
+    }
+}
+
+/// A special assistance type (专项救助) has no kiosk API form yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{} is not carried by the kiosk API (only the four basic types are)", .0.label_zh())]
+pub struct NotABasicType(pub crate::household::AssistanceType);
+
+impl TryFrom<crate::household::AssistanceType> for AssistanceType {
+    type Error = NotABasicType;
+
+    fn try_from(t: crate::household::AssistanceType) -> Result<Self, NotABasicType> {
+        use crate::household::AssistanceType as H;
+        Ok(match t {
+            H::Dibao => AssistanceType::Dibao,
+            H::Tekun => AssistanceType::Tekun,
+            H::Temporary => AssistanceType::Temporary,
+            H::LowIncomeEdge => AssistanceType::LowIncomeEdge,
+            other => return Err(NotABasicType(other)),
+        })
+    }
+}
+
+/// Deadline colour on staff screens: core's [`crate::workflow::DeadlineColour`].
+pub use crate::workflow::DeadlineColour;
+/// Staff roles (domain.md §5): core's workflow [`crate::workflow::Role`]. Staff accounts hold one
+/// of `village_helper`, `township_clerk`, `township_leader`, `district_bureau`.
+pub use crate::workflow::Role as StaffRole;
+
 /// Biometric modality.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -452,34 +494,6 @@ pub enum Modality {
     Face,
     /// Fingerprint.
     Fingerprint,
-}
-
-/// Deadline colour on staff screens (domain.md §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeadlineColour {
-    /// More than 25 % of the allowed time left.
-    Green,
-    /// 10–25 % left.
-    Amber,
-    /// Less than 10 % left.
-    Red,
-    /// Past the deadline.
-    Overdue,
-}
-
-/// Staff roles (domain.md §5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StaffRole {
-    /// 村/社区 helper.
-    VillageHelper,
-    /// 民政办 clerk.
-    TownshipClerk,
-    /// Township leader.
-    TownshipLeader,
-    /// 区民政局, sees every township.
-    DistrictBureau,
 }
 
 /// A person as entered at the kiosk. `Debug` masks both fields.
@@ -526,6 +540,10 @@ pub struct SubmitApplication {
     /// Whether a member is a close relative of a case worker or committee member (近亲属申明).
     #[serde(default)]
     pub close_relative_declared: bool,
+    /// The village or community (村/社区) where the 公示 and 公布 are posted; the township's name
+    /// when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub village: Option<String>,
 }
 
 /// Summary of one case, as the applicant or a kiosk sees it.
@@ -757,12 +775,14 @@ impl fmt::Debug for LoginAnswer {
     }
 }
 
-/// `POST /v1/staff/cases/{case_id}/events` — one workflow event, in core's workflow event JSON.
+/// `POST /v1/staff/cases/{case_id}/events` — one workflow step taken by the logged-in staff
+/// member (who is the actor: role, account and township come from the session).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseEventRequest {
-    /// The event, as `jiuzhu_core::workflow` serializes it.
-    pub event: serde_json::Value,
+    /// The step, as [`crate::workflow::Action`] serializes it: `{"type": "accept"}`,
+    /// `{"type": "notify_missing_materials", "deadline": "2026-03-13"}`, ….
+    pub action: crate::workflow::Action,
 }
 
 /// A case with its full history, for staff.
@@ -774,6 +794,10 @@ pub struct CaseDetail {
     pub case: serde_json::Value,
     /// Audit trail of the case: who did what and when.
     pub history: Vec<HistoryEntry>,
+    /// The deadlines running today, most urgent first, as [`crate::workflow::Deadline`]
+    /// serializes them (kind, from, due, unit, allowed, left, overdue_by, colour).
+    #[serde(default)]
+    pub deadlines: Vec<serde_json::Value>,
 }
 
 /// One line of a case's history.
@@ -815,6 +839,15 @@ pub struct NoticeEntry {
     pub amount_fen: Option<i64>,
     /// Proposed inclusion (`true`) or exclusion.
     pub inclusion: bool,
+    /// 公示 round (1, 2, …); only on the 公示 list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
+    /// First day of the posting; only on the 公示 list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posted_on: Option<NaiveDate>,
+    /// Last day of the posting; only on the 公示 list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<NaiveDate>,
 }
 
 #[cfg(test)]
@@ -963,6 +996,43 @@ mod tests {
             open_template(&k, "k9", &t),
             Err(TemplateBoxError::Malformed("nonce"))
         );
+    }
+
+    #[test]
+    fn basic_types_convert_both_ways_and_keep_their_names() {
+        use crate::household::AssistanceType as H;
+        for h in H::ALL {
+            match AssistanceType::try_from(h) {
+                Ok(a) => {
+                    assert_eq!(H::from(a), h);
+                    assert_eq!(
+                        serde_json::to_value(a).unwrap(),
+                        serde_json::to_value(h).unwrap()
+                    );
+                }
+                Err(e) => assert!(h.is_special(), "{e}"),
+            }
+        }
+    }
+
+    #[rstest]
+    #[case(serde_json::to_value(AssistanceType::Dibao), "dibao")]
+    #[case(serde_json::to_value(AssistanceType::Tekun), "tekun")]
+    #[case(serde_json::to_value(AssistanceType::Temporary), "temporary")]
+    #[case(serde_json::to_value(AssistanceType::LowIncomeEdge), "low_income_edge")]
+    #[case(serde_json::to_value(DeadlineColour::Green), "green")]
+    #[case(serde_json::to_value(DeadlineColour::Amber), "amber")]
+    #[case(serde_json::to_value(DeadlineColour::Red), "red")]
+    #[case(serde_json::to_value(DeadlineColour::Overdue), "overdue")]
+    #[case(serde_json::to_value(StaffRole::VillageHelper), "village_helper")]
+    #[case(serde_json::to_value(StaffRole::TownshipClerk), "township_clerk")]
+    #[case(serde_json::to_value(StaffRole::TownshipLeader), "township_leader")]
+    #[case(serde_json::to_value(StaffRole::DistrictBureau), "district_bureau")]
+    fn shared_vocabulary_keeps_its_wire_names(
+        #[case] v: Result<serde_json::Value, serde_json::Error>,
+        #[case] name: &str,
+    ) {
+        assert_eq!(v.unwrap(), serde_json::Value::String(name.into()));
     }
 
     #[test]
