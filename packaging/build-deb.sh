@@ -12,7 +12,9 @@ OUT="out/deb"
 if [ "$PROFILE" = release ]; then
     cargo build --release -p jiuzhu-kiosk -p jiuzhu-central
 else
-    cargo build -p jiuzhu-kiosk -p jiuzhu-central
+    # The binaries `cargo test --workspace` builds (same features, so `make test` compiles nothing
+    # again here; `cargo build -p …` would resolve other features and rebuild half the tree).
+    cargo test --workspace --no-run
 fi
 BIN="$TARGET_DIR/$PROFILE"
 rm -rf "$OUT" && mkdir -p "$OUT"

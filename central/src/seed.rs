@@ -20,10 +20,20 @@ pub fn demo_id(birth: &str, seq: u16) -> String {
     format!("{first17}{}", check_char(&arr))
 }
 
+/// (name, identity number, type, household size, monthly amount in fen, certified days ago).
+pub type DemoPerson = (
+    &'static str,
+    &'static str,
+    AssistanceType,
+    u32,
+    i64,
+    Option<u64>,
+);
+
 /// Recipients whose cards the kiosk's ID-card simulator holds (`drivers/sim/fixtures/idcards`),
 /// so `make run` can certify someone end to end: (name, number, type, household size, amount in
 /// fen, certified how many days ago).
-pub const SIM_CARD_PEOPLE: &[(&str, &str, AssistanceType, u32, i64, Option<u64>)] = &[
+pub const SIM_CARD_PEOPLE: &[DemoPerson] = &[
     (
         "陈淑芬",
         "500102195805202427",
