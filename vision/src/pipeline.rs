@@ -27,6 +27,8 @@ pub struct Observation {
     pub ear: f32,
     /// Mouth opening.
     pub mouth: f32,
+    /// Eye appearance contrast ([`geometry::eye_contrast`]); drops when the eyes close.
+    pub eye_contrast: f32,
     /// Head pose.
     pub pose: HeadPose,
     /// Sharpness and brightness.
@@ -100,6 +102,7 @@ impl FacePipeline {
             faces,
             ear: geometry::eye_aspect_ratio(&lm),
             mouth: geometry::mouth_opening(&lm),
+            eye_contrast: geometry::eye_contrast(bgr, &lm)?,
             pose,
             measures,
             issues,
@@ -115,6 +118,7 @@ fn empty(faces: usize, detected: bool) -> Observation {
         landmarks: None,
         ear: 0.0,
         mouth: 0.0,
+        eye_contrast: 0.0,
         pose: HeadPose::default(),
         measures: QualityMeasures::default(),
         issues: vec![if faces > 1 {

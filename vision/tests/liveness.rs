@@ -187,6 +187,10 @@ fn random_sequences_have_two_or_three_distinct_challenges() {
     for _ in 0..50 {
         let c = random_challenges(&mut rng);
         assert!((2..=3).contains(&c.len()));
+        assert!(
+            c.iter()
+                .any(|&x| jiuzhu_vision::liveness::is_head_motion(x))
+        );
         assert!(c.iter().enumerate().all(|(i, x)| !c[..i].contains(x)));
     }
 }
@@ -238,13 +242,28 @@ fn still_photo_replay_is_rejected_end_to_end() {
     assert!(out.similarity.unwrap() > 0.9);
 }
 
+/// MediaPipe's z grows away from the camera (the nose tip is nearest), so `rotate` with a positive pitch
+/// moves the nose down: chin down, a nod, which head_pose reports as a positive pitch.
+#[test]
+fn mesh_depth_grows_away_from_the_camera() {
+    let b = base();
+    let lm = b.landmarks.as_ref().unwrap();
+    let (nose, cheek_l, cheek_r) = (lm.points[1][2], lm.points[234][2], lm.points[454][2]);
+    assert!(
+        nose < cheek_l && nose < cheek_r,
+        "{nose} {cheek_l} {cheek_r}"
+    );
+    let down = head_pose(&rotate(lm, 0.0, 20.0), W, H).unwrap();
+    assert!(down.pitch - b.pose.pitch > 10.0, "{down:?} vs {:?}", b.pose);
+}
+
 #[test]
 fn a_real_nod_passes_and_a_photo_tipped_back_does_not() {
     let b = base();
     let lm = b.landmarks.clone().unwrap();
     let nod: Vec<_> = (0..=15)
         .chain((0..=15).rev())
-        .map(|i| obs_from(rotate(&lm, 0.0, -25.0 * i as f32 / 15.0), &b))
+        .map(|i| obs_from(rotate(&lm, 0.0, 25.0 * i as f32 / 15.0), &b))
         .collect();
     let mut s = LivenessSession::new(vec![Challenge::Nod], LivenessConfig::default());
     run(&mut s, &nod);
