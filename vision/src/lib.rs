@@ -12,8 +12,10 @@ pub mod image;
 pub mod liveness;
 pub mod mesh;
 pub mod models;
+pub mod pad;
 pub mod pipeline;
 pub mod quality;
+pub mod synth;
 pub mod verifier;
 
 pub use detect::{BlazeFace, Detection, FaceBox};
