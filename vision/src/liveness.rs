@@ -28,6 +28,47 @@ pub enum Challenge {
     Nod,
 }
 
+impl Challenge {
+    /// Every challenge.
+    pub const ALL: [Challenge; 5] = [
+        Challenge::Blink,
+        Challenge::OpenMouth,
+        Challenge::TurnLeft,
+        Challenge::TurnRight,
+        Challenge::Nod,
+    ];
+
+    /// Command-line name: `blink`, `open_mouth`, `turn_left`, `turn_right`, `nod`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Challenge::Blink => "blink",
+            Challenge::OpenMouth => "open_mouth",
+            Challenge::TurnLeft => "turn_left",
+            Challenge::TurnRight => "turn_right",
+            Challenge::Nod => "nod",
+        }
+    }
+
+    /// Parses a comma-separated list of [`Challenge::name`]s (`blink,turn_left`).
+    pub fn parse_list(s: &str) -> Result<Vec<Challenge>, String> {
+        s.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                Self::ALL
+                    .into_iter()
+                    .find(|c| c.name() == p)
+                    .ok_or_else(|| {
+                        format!(
+                            "unknown challenge {p:?}: use {}",
+                            Self::ALL.map(Challenge::name).join(", ")
+                        )
+                    })
+            })
+            .collect()
+    }
+}
+
 /// Tunable limits.
 #[derive(Clone, Debug)]
 pub struct LivenessConfig {
@@ -52,6 +93,9 @@ pub struct LivenessConfig {
     pub max_jump: f32,
     /// Fail when the head turns by more than `turn_deg` while no turn (or the other turn) is asked.
     pub reject_wrong_turn: bool,
+    /// Consecutive frames with more than one face that fail the session (fewer are skipped: a blurred
+    /// face in the background is found on some frames only).
+    pub several_faces_frames: u32,
 }
 
 impl Default for LivenessConfig {
@@ -62,11 +106,12 @@ impl Default for LivenessConfig {
             blink_open: 0.93,
             mouth_delta: 0.12,
             turn_deg: 15.0,
-            nod_deg: 10.0,
+            nod_deg: 8.0,
             min_parallax: 0.026,
             max_gap: Duration::from_millis(800),
             max_jump: 0.35,
             reject_wrong_turn: true,
+            several_faces_frames: 3,
         }
     }
 }
@@ -114,6 +159,7 @@ pub struct LivenessSession {
     started: Duration,
     baseline: Option<Baseline>,
     closed_seen: bool,
+    several_faces_run: u32,
     flat_seen: bool,
     settled: bool,
     peak: f32,
@@ -134,6 +180,7 @@ impl LivenessSession {
             started: Duration::ZERO,
             baseline: None,
             closed_seen: false,
+            several_faces_run: 0,
             flat_seen: false,
             settled: true,
             peak: 0.0,
@@ -179,7 +226,10 @@ impl LivenessSession {
             _ => {
                 let since = self.last_face.map(|(ts, _)| ts).unwrap_or(self.started);
                 if obs.faces > 1 {
-                    self.reasons.push(format!("{} faces in view", obs.faces));
+                    self.several_faces_run += 1;
+                    if self.several_faces_run >= self.cfg.several_faces_frames {
+                        self.reasons.push(format!("{} faces in view", obs.faces));
+                    }
                 } else if t.saturating_sub(since) > self.cfg.max_gap {
                     self.reasons.push("face lost".into());
                 }
@@ -190,6 +240,7 @@ impl LivenessSession {
                 });
             }
         };
+        self.several_faces_run = 0;
         let ext = lm.extent();
         if let Some((ts, prev)) = self.last_face {
             let jump =

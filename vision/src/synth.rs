@@ -1319,8 +1319,8 @@ impl Generator {
                     let flex = (s.blink + s.mouth).min(1.0);
                     let sheet = Sheet {
                         bend: base_bend + 0.35 * flex,
-                        yaw: hand.yaw + 1.3 * s.yaw,
-                        pitch: hand.pitch - 1.5 * s.pitch,
+                        yaw: hand.yaw - 1.3 * s.yaw,
+                        pitch: hand.pitch + 1.5 * s.pitch,
                         roll: hand.roll,
                         shift: (hand.x, hand.y + 10.0),
                         scale: 1.0,
