@@ -5,6 +5,7 @@
 //! active liveness ([`liveness`]) → FaceNet embedding and 1:1 match ([`embed`]). Models come from
 //! `make models` (see `models/manifest.tsv`); nothing is downloaded at run time.
 
+pub mod cli;
 pub mod detect;
 pub mod embed;
 pub mod geometry;
