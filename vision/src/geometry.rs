@@ -52,18 +52,7 @@ pub fn eye_aspect_ratio(l: &Landmarks) -> f32 {
 pub fn eye_contrast(bgr: &Mat, l: &Landmarks) -> Result<f32> {
     let mut grey = Mat::default();
     imgproc::cvt_color_def(bgr, &mut grey, imgproc::COLOR_BGR2GRAY)?;
-    let (cx, cy, side) = l.extent();
-    let band = Rect::new(
-        ((cx - 0.3 * side) as i32).max(0),
-        ((cy - 0.2 * side) as i32).max(0),
-        ((0.6 * side) as i32).max(1),
-        ((0.3 * side) as i32).max(1),
-    ) & Rect::new(0, 0, grey.cols(), grey.rows());
-    let level = if band.width > 0 && band.height > 0 {
-        opencv::core::mean_def(&Mat::roi(&grey, band)?)?[0]
-    } else {
-        128.0
-    };
+    let level = face_level(&grey, l)?;
     let mut total = 0.0f64;
     for contour in [&RIGHT_EYE_CONTOUR, &LEFT_EYE_CONTOUR] {
         // a box between the eye corners (stable points), not the eyelid points
@@ -85,6 +74,45 @@ pub fn eye_contrast(bgr: &Mat, l: &Landmarks) -> Result<f32> {
         total += std[0];
     }
     Ok((total / 2.0 / level.max(1.0)) as f32)
+}
+
+/// Darkness of the mouth region: 1 − mean grey of a box below the upper inner lip (between the mouth
+/// corners, half a mouth width deep) over the mean grey of the brow-to-cheek band. An open mouth shows
+/// its dark cavity; the face mesh's inner-lip points follow a wide-open mouth only partly on some faces
+/// (a smile with parted lips at rest), so mouth challenges are judged on this measure as well.
+pub fn mouth_darkness(bgr: &Mat, l: &Landmarks) -> Result<f32> {
+    let mut grey = Mat::default();
+    imgproc::cvt_color_def(bgr, &mut grey, imgproc::COLOR_BGR2GRAY)?;
+    let level = face_level(&grey, l)?;
+    let (a, b) = (l.xy(61), l.xy(291));
+    let w = ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+    let top = l.xy(MOUTH[0]);
+    let rect = Rect::new(
+        ((a.0 + b.0) / 2.0 - 0.3 * w).round() as i32,
+        top.1.round() as i32,
+        (0.6 * w).round().max(2.0) as i32,
+        (0.5 * w).round().max(2.0) as i32,
+    ) & Rect::new(0, 0, grey.cols(), grey.rows());
+    if rect.width < 2 || rect.height < 2 {
+        return Ok(0.0);
+    }
+    let mean = opencv::core::mean_def(&Mat::roi(&grey, rect)?)?[0];
+    Ok((1.0 - mean / level.max(1.0)) as f32)
+}
+
+fn face_level(grey: &Mat, l: &Landmarks) -> Result<f64> {
+    let (cx, cy, side) = l.extent();
+    let band = Rect::new(
+        ((cx - 0.3 * side) as i32).max(0),
+        ((cy - 0.2 * side) as i32).max(0),
+        ((0.6 * side) as i32).max(1),
+        ((0.3 * side) as i32).max(1),
+    ) & Rect::new(0, 0, grey.cols(), grey.rows());
+    Ok(if band.width > 0 && band.height > 0 {
+        opencv::core::mean_def(&Mat::roi(grey, band)?)?[0]
+    } else {
+        128.0
+    })
 }
 
 /// Inner-lip gap over mouth width (about 0 closed, over 0.3 wide open).

@@ -4,8 +4,10 @@
 //!
 //! Blinks are judged on the product of two ratios to the baseline: the eye aspect ratio and the eye
 //! appearance contrast ([`crate::geometry::eye_contrast`]), because the face mesh keeps its eyelid points
-//! near their open positions when the eyes close. A turn while another challenge (or the other turn)
-//! is asked fails the session: a recording that performs actions in its own order is caught there.
+//! near their open positions when the eyes close; mouth openings on the inner-lip gap or the darkness of
+//! the mouth region ([`crate::geometry::mouth_darkness`]). A turn while another challenge (or the other turn)
+//! is asked, or a mouth opening while another challenge is asked, fails the session: a recording that
+//! performs actions in its own order is caught there.
 
 use std::time::Duration;
 
@@ -81,18 +83,23 @@ pub struct LivenessConfig {
     pub blink_open: f32,
     /// Mouth opening increase over the baseline that counts as open.
     pub mouth_delta: f32,
+    /// Mouth-region darkness increase over the baseline that also counts as open.
+    pub mouth_dark_delta: f32,
     /// Yaw change in degrees for a turn.
     pub turn_deg: f32,
     /// Pitch change in degrees for a nod.
     pub nod_deg: f32,
-    /// Minimum homography residual (fraction of face size) of a turn or nod: below it the motion is flat.
+    /// Minimum homography residual (fraction of face size) of a turn: below it the motion is flat.
     pub min_parallax: f32,
+    /// The same for a nod (a nod shows less parallax of the rigid points than a turn).
+    pub min_parallax_nod: f32,
     /// Longest time without exactly one face.
     pub max_gap: Duration,
     /// Largest jump of the face centre between frames, as a fraction of its size.
     pub max_jump: f32,
-    /// Fail when the head turns by more than `turn_deg` while no turn (or the other turn) is asked.
-    pub reject_wrong_turn: bool,
+    /// Fail when the head turns by more than `turn_deg` while no turn (or the other turn) is asked, or
+    /// the mouth opens (on both mouth measures) while another challenge is asked.
+    pub reject_wrong_action: bool,
     /// Consecutive frames with more than one face that fail the session (fewer are skipped: a blurred
     /// face in the background is found on some frames only).
     pub several_faces_frames: u32,
@@ -105,12 +112,14 @@ impl Default for LivenessConfig {
             blink_closed: 0.85,
             blink_open: 0.93,
             mouth_delta: 0.12,
+            mouth_dark_delta: 0.18,
             turn_deg: 15.0,
-            nod_deg: 8.0,
+            nod_deg: 6.5,
             min_parallax: 0.026,
+            min_parallax_nod: 0.019,
             max_gap: Duration::from_millis(800),
             max_jump: 0.35,
-            reject_wrong_turn: true,
+            reject_wrong_action: true,
             several_faces_frames: 3,
         }
     }
@@ -144,6 +153,7 @@ pub struct Verdict {
 struct Baseline {
     ear: f32,
     eye: f32,
+    mouth_dark: f32,
     mouth: f32,
     yaw: f32,
     pitch: f32,
@@ -262,6 +272,7 @@ impl LivenessSession {
                 self.baseline = Some(Baseline {
                     ear: obs.ear,
                     eye: obs.eye_contrast,
+                    mouth_dark: obs.mouth_dark,
                     mouth: obs.mouth,
                     yaw: obs.pose.yaw,
                     pitch: obs.pose.pitch,
@@ -282,18 +293,39 @@ impl LivenessSession {
             0.0
         };
         let yaw_change = obs.pose.yaw - base.yaw;
-        if yaw_change.abs() < self.cfg.turn_deg / 2.0 {
+        let mouth_change = obs.mouth - base.mouth;
+        let dark_change = obs.mouth_dark - base.mouth_dark;
+        if yaw_change.abs() < self.cfg.turn_deg / 2.0
+            && mouth_change < self.cfg.mouth_delta / 2.0
+            && dark_change < self.cfg.mouth_dark_delta / 2.0
+        {
             self.settled = true;
         }
-        let wrong_turn = match ch {
-            Challenge::TurnLeft => -yaw_change < -self.cfg.turn_deg,
-            Challenge::TurnRight => yaw_change < -self.cfg.turn_deg,
-            _ => yaw_change.abs() > self.cfg.turn_deg,
-        };
-        if self.cfg.reject_wrong_turn && self.settled && wrong_turn {
+        // each action counts only when done on its own: a nod without a turn, a blink or an open
+        // mouth with the head still (a turn also tips the solvePnP pitch and changes the mouth region)
+        let yaw_quiet = yaw_change.abs() < self.cfg.turn_deg / 2.0;
+        let head_quiet = yaw_quiet && (obs.pose.pitch - base.pitch).abs() < self.cfg.nod_deg;
+        let wrong = match ch {
+            Challenge::TurnLeft if yaw_change > self.cfg.turn_deg => Some("the head turned right"),
+            Challenge::TurnRight if -yaw_change > self.cfg.turn_deg => Some("the head turned left"),
+            Challenge::TurnLeft | Challenge::TurnRight => None,
+            _ if yaw_change.abs() > self.cfg.turn_deg => Some(if yaw_change > 0.0 {
+                "the head turned right"
+            } else {
+                "the head turned left"
+            }),
+            _ => None,
+        }
+        .or_else(|| {
+            (ch != Challenge::OpenMouth
+                && head_quiet
+                && mouth_change > self.cfg.mouth_delta
+                && dark_change > self.cfg.mouth_dark_delta)
+                .then_some("the mouth opened")
+        });
+        if let (true, true, Some(what)) = (self.cfg.reject_wrong_action, self.settled, wrong) {
             self.reasons.push(format!(
-                "{ch:?}: the head turned {} instead (a different action than asked: replayed recording?)",
-                if yaw_change > 0.0 { "right" } else { "left" }
+                "{ch:?}: {what} instead (a different action than asked: replayed recording?)"
             ));
             return self.progress("failed");
         }
@@ -301,15 +333,16 @@ impl LivenessSession {
             Challenge::Blink => {
                 let r = (obs.ear / base.ear.max(1e-3)) * (obs.eye_contrast / base.eye.max(1e-3));
                 self.peak = self.peak.max(1.0 - r);
-                if r < self.cfg.blink_closed {
+                if r < self.cfg.blink_closed && head_quiet {
                     self.closed_seen = true;
                 }
                 self.closed_seen && r > self.cfg.blink_open
             }
             Challenge::OpenMouth => {
                 let d = obs.mouth - base.mouth;
+                let dark = obs.mouth_dark - base.mouth_dark;
                 self.peak = self.peak.max(d);
-                d > self.cfg.mouth_delta
+                head_quiet && (d > self.cfg.mouth_delta || dark > self.cfg.mouth_dark_delta)
             }
             Challenge::TurnLeft | Challenge::TurnRight => {
                 let d = if ch == Challenge::TurnRight {
@@ -329,11 +362,16 @@ impl LivenessSession {
                 if d > self.cfg.nod_deg * 0.6 {
                     self.peak_parallax = self.peak_parallax.max(parallax);
                 }
-                d > self.cfg.nod_deg
+                yaw_quiet && d > self.cfg.nod_deg
             }
         };
         let head = is_head_motion(ch);
-        let flat = head && parallax < self.cfg.min_parallax;
+        let needed = if ch == Challenge::Nod {
+            self.cfg.min_parallax_nod
+        } else {
+            self.cfg.min_parallax
+        };
+        let flat = head && parallax < needed;
         if done && flat {
             // the angle was reached but all landmarks moved by one homography: a tilted photo or
             // screen, or a solvePnP flip on one frame; keep waiting for motion with parallax

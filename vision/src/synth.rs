@@ -285,7 +285,7 @@ fn mouth_field(points: &[[f32; 3]]) -> Vec<f32> {
     let (x0, x1) = (upper[0].0, upper[upper.len() - 1].0);
     let mw = (x1 - x0).max(1.0);
     let xm = (x0 + x1) / 2.0;
-    let drop = 0.6 * mw;
+    let drop = 0.35 * mw;
     let chin = points[152];
     points
         .iter()
@@ -727,23 +727,7 @@ fn paint_mouth(img: &Mat, posed: &[[f32; 3]], amount: f32) -> Result<Mat> {
         Point::default(),
     )?;
     let width = ((up[0].0 - up[10].0).powi(2) + (up[0].1 - up[10].1).powi(2)).sqrt();
-    let (tx, ty) = pt(14);
-    let gap = (pt(14).1 - pt(13).1).max(1.0);
-    // tongue at the bottom of the cavity, then the upper teeth under the upper lip
-    let mut tongue = layer.try_clone()?;
-    imgproc::ellipse(
-        &mut tongue,
-        Point::new(tx.round() as i32, (ty - 0.1 * gap).round() as i32),
-        Size::new((0.3 * width) as i32, (0.28 * gap) as i32),
-        0.0,
-        0.0,
-        360.0,
-        Scalar::new(70.0, 75.0, 150.0, 0.0),
-        -1,
-        imgproc::LINE_AA,
-        0,
-    )?;
-    tongue.copy_to_masked(&mut layer, &mask)?;
+    // upper teeth under the upper lip
     let teeth: Vector<Point> = up
         .iter()
         .map(ipt)
@@ -751,7 +735,7 @@ fn paint_mouth(img: &Mat, posed: &[[f32; 3]], amount: f32) -> Result<Mat> {
             up.iter()
                 .zip(&lo)
                 .rev()
-                .map(|(u, l)| ipt(&(u.0, u.1 + 0.18 * (l.1 - u.1).max(0.0)))),
+                .map(|(u, l)| ipt(&(u.0, u.1 + 0.1 * (l.1 - u.1).max(0.0)))),
         )
         .collect();
     let mut polys: Vector<Vector<Point>> = Vector::new();
