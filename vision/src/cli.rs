@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use jiuzhu_camera::{
-    CaptureConfig, FileSource, FrameSource, OpenCvSource, PlaybackConfig, Selector,
+    CaptureConfig, FileSource, FrameSource, IrLayout, OpenCvSource, PlaybackConfig, Selector,
 };
 use opencv::core::{Size, Vector};
 use opencv::prelude::*;
@@ -43,6 +43,9 @@ pub struct VerifyOptions {
     pub max_duration: Duration,
     /// Frame rate of a recording when it does not say (image sequences; default 10).
     pub fps: Option<f64>,
+    /// Near-infrared stream of a binocular camera (side by side, or a second device); its frames are
+    /// checked for a face where the visible face is.
+    pub ir: IrLayout,
     /// Model cache.
     pub models: ModelPaths,
 }
@@ -56,6 +59,7 @@ impl VerifyOptions {
             challenges: None,
             max_duration: Duration::from_secs(30),
             fps: None,
+            ir: IrLayout::None,
             models: ModelPaths::locate(),
         }
     }
@@ -106,6 +110,13 @@ impl fmt::Display for Report {
         if let Some(m) = v.identity_min {
             writeln!(f, "identity continuity: lowest cosine {m:.3}")?;
         }
+        if let Some(r) = v.ir_face_ratio {
+            writeln!(
+                f,
+                "near-infrared face present: {:.0} % of frames",
+                100.0 * r
+            )?;
+        }
         for r in &v.verdict.reasons {
             writeln!(f, "reason: {r}")?;
         }
@@ -148,6 +159,7 @@ pub fn verify(opts: &VerifyOptions) -> Result<Report> {
                         fps: opts.fps,
                         ..PlaybackConfig::default()
                     },
+                    opts.ir.clone(),
                 )
                 .map_err(camera_error)?,
             ),
@@ -155,8 +167,14 @@ pub fn verify(opts: &VerifyOptions) -> Result<Report> {
         ),
         Input::Camera(dev) => (
             Box::new(
-                OpenCvSource::open(Selector::parse(dev), CaptureConfig::default())
-                    .map_err(camera_error)?,
+                OpenCvSource::open(
+                    Selector::parse(dev),
+                    CaptureConfig {
+                        ir: opts.ir.clone(),
+                        ..CaptureConfig::default()
+                    },
+                )
+                .map_err(camera_error)?,
             ),
             true,
         ),
@@ -181,7 +199,8 @@ pub fn verify(opts: &VerifyOptions) -> Result<Report> {
 }
 
 /// [`verify`] over an open source: recorded frames are timed by their index and the source's frame
-/// rate, live ones by the wall clock. Stops at the verdict, the end of the source or `max_duration`.
+/// rate, live ones by the wall clock; near-infrared frames, when the source has them, are checked too.
+/// Stops at the verdict, the end of the source or `max_duration`.
 pub fn verify_source(
     source: &mut dyn FrameSource,
     live: bool,
@@ -204,7 +223,7 @@ pub fn verify_source(
     )?;
     let started = Instant::now();
     let mut index = 0u64;
-    while let Some(frame) = source.next_frame().map_err(camera_error)? {
+    while let Some(pair) = source.next_pair().map_err(camera_error)? {
         let t = if live {
             started.elapsed()
         } else {
@@ -214,7 +233,7 @@ pub fn verify_source(
             break;
         }
         index += 1;
-        let progress = verifier.push_frame(&frame, t)?;
+        let progress = verifier.push_pair(&pair, t)?;
         if progress.current_challenge.is_none() {
             break;
         }

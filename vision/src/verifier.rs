@@ -1,11 +1,13 @@
 //! Frames in, verdict out: the face pipeline feeding a [`LivenessSession`], an identity-continuity check
 //! (FaceNet embeddings of good frames every half second must all agree: a photo swapped mid-session is a
 //! different person in the same place) and an optional 1:1 match of the most frontal good frame against a
-//! reference embedding. Frames stay in this process; only numbers come out.
+//! reference embedding. With a binocular camera ([`Verifier::push_pair`]) the near-infrared frame must show
+//! a face where the visible one is: a phone or monitor shows no image in near infrared. Frames stay in this
+//! process; only numbers come out.
 
 use std::time::{Duration, Instant};
 
-use jiuzhu_drivers_api::camera::Frame;
+use jiuzhu_drivers_api::camera::{Frame, FramePair};
 
 use crate::embed::{Embedding, FaceNet, MATCH_THRESHOLD};
 use crate::image::frame_to_bgr;
@@ -24,6 +26,11 @@ pub struct VerifierConfig {
     pub identity_every: Duration,
     /// Lowest cosine allowed between any two identity samples of one session.
     pub identity_min: f32,
+    /// With near-infrared frames: the fewest of them (as a fraction of checked frames) that must show a
+    /// face at the visible face's place.
+    pub ir_face_min: f32,
+    /// Checked near-infrared frames needed before the IR signal counts.
+    pub ir_min_frames: usize,
 }
 
 impl Default for VerifierConfig {
@@ -33,6 +40,8 @@ impl Default for VerifierConfig {
             identity_check: true,
             identity_every: Duration::from_millis(500),
             identity_min: 0.45,
+            ir_face_min: 0.5,
+            ir_min_frames: 5,
         }
     }
 }
@@ -46,6 +55,8 @@ pub struct Verification {
     pub similarity: Option<f32>,
     /// Lowest cosine between two identity samples of the session (None with fewer than two).
     pub identity_min: Option<f32>,
+    /// Fraction of checked near-infrared frames that showed the face (None without IR frames).
+    pub ir_face_ratio: Option<f32>,
     /// Frames analysed.
     pub frames: usize,
     /// Mean time spent per frame (pipeline, liveness and embeddings), in milliseconds.
@@ -67,6 +78,9 @@ pub struct Verifier {
     frames: usize,
     busy: Duration,
     slowest: Duration,
+    ir_checked: usize,
+    ir_present: usize,
+    last_face: Option<(f32, f32, f32)>,
 }
 
 impl Verifier {
@@ -104,6 +118,9 @@ impl Verifier {
             frames: 0,
             busy: Duration::ZERO,
             slowest: Duration::ZERO,
+            ir_checked: 0,
+            ir_present: 0,
+            last_face: None,
         })
     }
 
@@ -142,10 +159,36 @@ impl Verifier {
                 }
             }
         }
+        self.last_face = obs
+            .landmarks
+            .as_ref()
+            .filter(|_| obs.faces == 1)
+            .map(|lm| lm.extent());
         let progress = self.session.push_frame(&obs, t);
         let spent = started.elapsed();
         self.busy += spent;
         self.slowest = self.slowest.max(spent);
+        Ok(progress)
+    }
+
+    /// Analyses a binocular pair: the visible frame as [`Verifier::push_frame`], then, when the visible
+    /// frame shows one face and the pair has a near-infrared frame, whether the IR frame shows a face
+    /// within half a face of the same place (the two lenses sit a few centimetres apart).
+    pub fn push_pair(&mut self, pair: &FramePair, t: Duration) -> Result<Progress> {
+        let progress = self.push_frame(&pair.rgb, t)?;
+        if let (Some(ir), Some((cx, cy, side))) = (pair.ir.as_ref(), self.last_face) {
+            let started = Instant::now();
+            let bgr = frame_to_bgr(ir)?;
+            let dets = self.pipeline.detect(&bgr)?;
+            self.ir_checked += 1;
+            if dets
+                .iter()
+                .any(|d| (d.bbox.cx - cx).abs() < 0.5 * side && (d.bbox.cy - cy).abs() < 0.5 * side)
+            {
+                self.ir_present += 1;
+            }
+            self.busy += started.elapsed();
+        }
         Ok(progress)
     }
 
@@ -162,6 +205,16 @@ impl Verifier {
             verdict.reasons.push(format!(
                 "the face changed during the session (cosine {m:.2} < {}): another person or a swapped photo",
                 self.cfg.identity_min
+            ));
+        }
+        let ir_face_ratio =
+            (self.ir_checked > 0).then(|| self.ir_present as f32 / self.ir_checked as f32);
+        if let Some(r) = ir_face_ratio
+            .filter(|r| self.ir_checked >= self.cfg.ir_min_frames && *r < self.cfg.ir_face_min)
+        {
+            verdict.reasons.push(format!(
+                "no face in the near-infrared image on {:.0} % of frames: a screen shows no image in near infrared",
+                100.0 * (1.0 - r)
             ));
         }
         let similarity = match (&self.reference, &self.best) {
@@ -185,6 +238,7 @@ impl Verifier {
             verdict,
             similarity,
             identity_min,
+            ir_face_ratio,
             frames: self.frames,
             mean_frame_ms: if self.frames == 0 {
                 0.0

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use jiuzhu_drivers_api::camera::{CameraError, FramePair, FrameSource, SourceInfo};
 
-use crate::opencv_source::{CaptureConfig, OpenCvSource, Selector};
+use crate::opencv_source::{CaptureConfig, IrLayout, OpenCvSource, Selector};
 
 /// Frame rate assumed when a recording does not say (image sequences).
 pub const DEFAULT_FPS: f64 = 10.0;
@@ -56,6 +56,7 @@ impl Pacer {
 pub struct FileSource {
     selector: Selector,
     config: PlaybackConfig,
+    capture: CaptureConfig,
     inner: OpenCvSource,
     info: SourceInfo,
     pacer: Option<Pacer>,
@@ -63,14 +64,23 @@ pub struct FileSource {
 }
 
 impl FileSource {
-    /// Opens a [`Selector::File`] or [`Selector::Sequence`]; live devices are refused.
-    pub fn open(selector: Selector, config: PlaybackConfig) -> Result<Self, CameraError> {
+    /// Opens a [`Selector::File`] or [`Selector::Sequence`] (with `ir`, a binocular recording: side by
+    /// side, or a second recording of the same length); live devices are refused.
+    pub fn open(
+        selector: Selector,
+        config: PlaybackConfig,
+        ir: IrLayout,
+    ) -> Result<Self, CameraError> {
         if matches!(selector, Selector::Device(_) | Selector::Index(_)) {
             return Err(CameraError::Open(format!(
                 "{selector:?} is a live camera, not a recording (use OpenCvSource)"
             )));
         }
-        let inner = OpenCvSource::open(selector.clone(), CaptureConfig::default())?;
+        let capture = CaptureConfig {
+            ir,
+            ..CaptureConfig::default()
+        };
+        let inner = OpenCvSource::open(selector.clone(), capture.clone())?;
         let mut info = inner.info();
         info.fps = config
             .fps
@@ -80,6 +90,7 @@ impl FileSource {
         Ok(Self {
             selector,
             config,
+            capture,
             inner,
             info,
             pacer,
@@ -96,7 +107,7 @@ impl FrameSource for FileSource {
     fn next_pair(&mut self) -> Result<Option<FramePair>, CameraError> {
         let mut pair = self.inner.next_pair()?;
         if pair.is_none() && self.config.looped {
-            self.inner = OpenCvSource::open(self.selector.clone(), CaptureConfig::default())?;
+            self.inner = OpenCvSource::open(self.selector.clone(), self.capture.clone())?;
             pair = self.inner.next_pair()?;
         }
         let Some(mut pair) = pair else {

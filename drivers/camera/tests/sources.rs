@@ -133,7 +133,7 @@ fn looped_file_source_restarts_and_keeps_counting() {
         looped: true,
         ..PlaybackConfig::default()
     };
-    let mut src = FileSource::open(Selector::File(path.clone()), cfg).unwrap();
+    let mut src = FileSource::open(Selector::File(path.clone()), cfg, IrLayout::None).unwrap();
     assert_eq!(src.info().fps, 25.0);
     let got: Vec<_> = (0..7).map(|_| src.next_frame().unwrap().unwrap()).collect();
     assert_eq!(
@@ -146,7 +146,12 @@ fn looped_file_source_restarts_and_keeps_counting() {
     assert!(sum(&got[3]).abs_diff(sum(&got[0])) < sum(&got[0]) / 100);
     assert!(sum(&got[1]).abs_diff(sum(&got[0])) > 0);
 
-    let mut once = FileSource::open(Selector::File(path), PlaybackConfig::default()).unwrap();
+    let mut once = FileSource::open(
+        Selector::File(path),
+        PlaybackConfig::default(),
+        IrLayout::None,
+    )
+    .unwrap();
     assert_eq!(drain(&mut once).len(), 3);
 }
 
@@ -164,11 +169,15 @@ fn paced_image_sequence_uses_the_given_rate_and_live_devices_are_refused() {
         fps: Some(50.0),
         ..PlaybackConfig::default()
     };
-    let mut src = FileSource::open(Selector::parse(&pat), cfg).unwrap();
+    let mut src = FileSource::open(Selector::parse(&pat), cfg, IrLayout::None).unwrap();
     assert_eq!(src.info().fps, 50.0);
     assert_eq!(drain(&mut src).len(), 2);
-    let err = FileSource::open(Selector::Index(0), PlaybackConfig::default())
-        .err()
-        .unwrap();
+    let err = FileSource::open(
+        Selector::Index(0),
+        PlaybackConfig::default(),
+        IrLayout::None,
+    )
+    .err()
+    .unwrap();
     assert!(matches!(err, CameraError::Open(_)), "{err}");
 }
