@@ -1285,7 +1285,7 @@ impl Generator {
                     let mut shift = (0.0, 0.0);
                     if let (ClipKind::TwoFaces, Some(b)) = (spec.kind, second) {
                         img = with_second_face(&img, b.stage())?;
-                        shift = (-70.0, 0.0);
+                        shift = (-60.0, 0.0);
                     }
                     push(&mirror(&img, spec.mirror)?, i, shift)?;
                 }
@@ -1433,11 +1433,12 @@ fn mirror(img: &Mat, yes: bool) -> Result<Mat> {
     Ok(out)
 }
 
-/// Composites a second person's face (scaled 0.75) to the right of the main face, blended with a soft
-/// elliptical mask.
+/// Composites a second person's face (scaled 0.75) beside the main face, blended with a soft elliptical
+/// mask.
 fn with_second_face(img: &Mat, other_stage: &Mat) -> Result<Mat> {
     let k = 0.75f64;
-    let (cx, cy) = (600.0f64, 210.0f64);
+    // far enough right that the mask stays inside the frame (no reflected border in the blend)
+    let (cx, cy) = (520.0f64, 215.0f64);
     let m = Mat::from_slice_2d(&[
         [k, 0.0, cx - k * FACE_CENTRE.0 as f64],
         [0.0, k, cy - k * FACE_CENTRE.1 as f64],
