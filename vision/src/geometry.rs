@@ -2,7 +2,8 @@
 //! generic head model), and how well one homography explains the motion of the rigid face points.
 
 use opencv::calib3d;
-use opencv::core::{Mat, Point2f, Point3f, Vector};
+use opencv::core::{Mat, Point2f, Point3f, Rect, Scalar, Vector};
+use opencv::imgproc;
 use opencv::prelude::*;
 
 use crate::mesh::Landmarks;
@@ -12,6 +13,14 @@ use crate::models::Result;
 pub const RIGHT_EYE: [usize; 6] = [33, 160, 158, 133, 153, 144];
 /// The other eye, same order.
 pub const LEFT_EYE: [usize; 6] = [263, 387, 385, 362, 380, 373];
+/// Eye contours for the appearance measure: upper lid corner to corner, then the lower lid back.
+pub const RIGHT_EYE_CONTOUR: [usize; 16] = [
+    33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7,
+];
+/// The other eye, same order.
+pub const LEFT_EYE_CONTOUR: [usize; 16] = [
+    263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249,
+];
 /// Inner lips: upper centre, lower centre; mouth corners: left, right.
 pub const MOUTH: [usize; 4] = [13, 14, 78, 308];
 /// Six points for solvePnP: nose tip, chin, eye outer corners, mouth corners.
@@ -34,6 +43,76 @@ fn eye_ratio(l: &Landmarks, e: &[usize; 6]) -> f32 {
 /// Mean eye aspect ratio of both eyes (about 0.2–0.3 open, under 0.12 closed).
 pub fn eye_aspect_ratio(l: &Landmarks) -> f32 {
     (eye_ratio(l, &RIGHT_EYE) + eye_ratio(l, &LEFT_EYE)) / 2.0
+}
+
+/// Standard deviation of the grey levels in a box between the corners of each eye, over the mean grey
+/// of the brow-to-cheek band. An open eye shows sclera, iris and lid margin (high contrast); a closed
+/// eye shows lid skin and a thin lash line. The face mesh keeps its eyelid points near their open positions on closed eyes
+/// (eye aspect ratio drops by only ~10 %), so blinks are judged on this measure as well.
+pub fn eye_contrast(bgr: &Mat, l: &Landmarks) -> Result<f32> {
+    let mut grey = Mat::default();
+    imgproc::cvt_color_def(bgr, &mut grey, imgproc::COLOR_BGR2GRAY)?;
+    let level = face_level(&grey, l)?;
+    let mut total = 0.0f64;
+    for contour in [&RIGHT_EYE_CONTOUR, &LEFT_EYE_CONTOUR] {
+        // a box between the eye corners (stable points), not the eyelid points
+        let (a, b) = (l.xy(contour[0]), l.xy(contour[8]));
+        let w = ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+        let (ex, ey) = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+        let rect = Rect::new(
+            (ex - 0.35 * w).round() as i32,
+            (ey - 0.2 * w).round() as i32,
+            (0.7 * w).round().max(2.0) as i32,
+            (0.35 * w).round().max(2.0) as i32,
+        ) & Rect::new(0, 0, grey.cols(), grey.rows());
+        if rect.width < 2 || rect.height < 2 {
+            return Ok(0.0);
+        }
+        let roi = Mat::roi(&grey, rect)?;
+        let (mut mean, mut std) = (Scalar::default(), Scalar::default());
+        opencv::core::mean_std_dev(&roi, &mut mean, &mut std, &opencv::core::no_array())?;
+        total += std[0];
+    }
+    Ok((total / 2.0 / level.max(1.0)) as f32)
+}
+
+/// Darkness of the mouth region: 1 − mean grey of a box below the upper inner lip (between the mouth
+/// corners, half a mouth width deep) over the mean grey of the brow-to-cheek band. An open mouth shows
+/// its dark cavity; the face mesh's inner-lip points follow a wide-open mouth only partly on some faces
+/// (a smile with parted lips at rest), so mouth challenges are judged on this measure as well.
+pub fn mouth_darkness(bgr: &Mat, l: &Landmarks) -> Result<f32> {
+    let mut grey = Mat::default();
+    imgproc::cvt_color_def(bgr, &mut grey, imgproc::COLOR_BGR2GRAY)?;
+    let level = face_level(&grey, l)?;
+    let (a, b) = (l.xy(61), l.xy(291));
+    let w = ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+    let top = l.xy(MOUTH[0]);
+    let rect = Rect::new(
+        ((a.0 + b.0) / 2.0 - 0.3 * w).round() as i32,
+        top.1.round() as i32,
+        (0.6 * w).round().max(2.0) as i32,
+        (0.5 * w).round().max(2.0) as i32,
+    ) & Rect::new(0, 0, grey.cols(), grey.rows());
+    if rect.width < 2 || rect.height < 2 {
+        return Ok(0.0);
+    }
+    let mean = opencv::core::mean_def(&Mat::roi(&grey, rect)?)?[0];
+    Ok((1.0 - mean / level.max(1.0)) as f32)
+}
+
+fn face_level(grey: &Mat, l: &Landmarks) -> Result<f64> {
+    let (cx, cy, side) = l.extent();
+    let band = Rect::new(
+        ((cx - 0.3 * side) as i32).max(0),
+        ((cy - 0.2 * side) as i32).max(0),
+        ((0.6 * side) as i32).max(1),
+        ((0.3 * side) as i32).max(1),
+    ) & Rect::new(0, 0, grey.cols(), grey.rows());
+    Ok(if band.width > 0 && band.height > 0 {
+        opencv::core::mean_def(&Mat::roi(grey, band)?)?[0]
+    } else {
+        128.0
+    })
 }
 
 /// Inner-lip gap over mouth width (about 0 closed, over 0.3 wide open).
@@ -84,7 +163,21 @@ pub fn head_pose(l: &Landmarks, image_width: f32, image_height: f32) -> Result<H
         [0.0, f, image_height as f64 / 2.0],
         [0.0, 0.0, 1.0],
     ])?;
-    let (mut rvec, mut tvec) = (Mat::default(), Mat::default());
+    // start from a frontal face at the distance implied by the eye-corner span, so that the iterative
+    // solver stays in the right basin (without a guess it sometimes lands on a flipped pose, roll ≈ 180°)
+    let (nose, re, le) = (
+        l.xy(POSE_POINTS[0]),
+        l.xy(POSE_POINTS[2]),
+        l.xy(POSE_POINTS[3]),
+    );
+    let span = ((re.0 - le.0).powi(2) + (re.1 - le.1).powi(2))
+        .sqrt()
+        .max(1.0) as f64;
+    let tz = f * 450.0 / span;
+    let tx = (nose.0 as f64 - image_width as f64 / 2.0) * tz / f;
+    let ty = (nose.1 as f64 - image_height as f64 / 2.0) * tz / f;
+    let mut rvec = Mat::from_slice(&[0.0f64, 0.0, 0.0])?.t()?.to_mat()?;
+    let mut tvec = Mat::from_slice(&[tx, ty, tz])?.t()?.to_mat()?;
     calib3d::solve_pnp(
         &obj,
         &img,
@@ -92,7 +185,7 @@ pub fn head_pose(l: &Landmarks, image_width: f32, image_height: f32) -> Result<H
         &Mat::default(),
         &mut rvec,
         &mut tvec,
-        false,
+        true,
         calib3d::SOLVEPNP_ITERATIVE,
     )?;
     let mut r = Mat::default();
@@ -103,7 +196,7 @@ pub fn head_pose(l: &Landmarks, image_width: f32, image_height: f32) -> Result<H
     let roll = g(1, 0)?.atan2(g(0, 0)?);
     Ok(HeadPose {
         yaw: -yaw.to_degrees() as f32,
-        pitch: -pitch.to_degrees() as f32,
+        pitch: pitch.to_degrees() as f32,
         roll: roll.to_degrees() as f32,
     })
 }

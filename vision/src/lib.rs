@@ -5,6 +5,7 @@
 //! active liveness ([`liveness`]) → FaceNet embedding and 1:1 match ([`embed`]). Models come from
 //! `make models` (see `models/manifest.tsv`); nothing is downloaded at run time.
 
+pub mod cli;
 pub mod detect;
 pub mod embed;
 pub mod geometry;
@@ -12,8 +13,10 @@ pub mod image;
 pub mod liveness;
 pub mod mesh;
 pub mod models;
+pub mod pad;
 pub mod pipeline;
 pub mod quality;
+pub mod synth;
 pub mod verifier;
 
 pub use detect::{BlazeFace, Detection, FaceBox};

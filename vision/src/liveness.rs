@@ -1,7 +1,13 @@
 //! Active liveness as a pure state machine: the caller pushes one [`Observation`] per frame with its time
 //! since the session start and shows [`Progress`]; [`LivenessSession::finish`] gives the [`Verdict`].
-//! Thresholds are first estimates from the registry photos (open-eye EAR 0.21–0.30) and have not yet been
-//! calibrated on generated genuine/attack clips.
+//! Thresholds are calibrated on the generated genuine clips of [`crate::synth`] (see vision/README.md).
+//!
+//! Blinks are judged on the product of two ratios to the baseline: the eye aspect ratio and the eye
+//! appearance contrast ([`crate::geometry::eye_contrast`]), because the face mesh keeps its eyelid points
+//! near their open positions when the eyes close; mouth openings on the inner-lip gap or the darkness of
+//! the mouth region ([`crate::geometry::mouth_darkness`]). A turn while another challenge (or the other turn)
+//! is asked, or a mouth opening while another challenge is asked, fails the session: a recording that
+//! performs actions in its own order is caught there.
 
 use std::time::Duration;
 
@@ -24,41 +30,97 @@ pub enum Challenge {
     Nod,
 }
 
+impl Challenge {
+    /// Every challenge.
+    pub const ALL: [Challenge; 5] = [
+        Challenge::Blink,
+        Challenge::OpenMouth,
+        Challenge::TurnLeft,
+        Challenge::TurnRight,
+        Challenge::Nod,
+    ];
+
+    /// Command-line name: `blink`, `open_mouth`, `turn_left`, `turn_right`, `nod`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Challenge::Blink => "blink",
+            Challenge::OpenMouth => "open_mouth",
+            Challenge::TurnLeft => "turn_left",
+            Challenge::TurnRight => "turn_right",
+            Challenge::Nod => "nod",
+        }
+    }
+
+    /// Parses a comma-separated list of [`Challenge::name`]s (`blink,turn_left`).
+    pub fn parse_list(s: &str) -> Result<Vec<Challenge>, String> {
+        s.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                Self::ALL
+                    .into_iter()
+                    .find(|c| c.name() == p)
+                    .ok_or_else(|| {
+                        format!(
+                            "unknown challenge {p:?}: use {}",
+                            Self::ALL.map(Challenge::name).join(", ")
+                        )
+                    })
+            })
+            .collect()
+    }
+}
+
 /// Tunable limits.
 #[derive(Clone, Debug)]
 pub struct LivenessConfig {
     /// Time allowed per challenge.
     pub timeout: Duration,
-    /// Eyes count as closed below this fraction of the baseline EAR, reopened above `blink_open`.
+    /// Eyes count as closed when EAR × eye contrast falls below this fraction of the baseline's,
+    /// reopened above `blink_open`.
     pub blink_closed: f32,
     /// See `blink_closed`.
     pub blink_open: f32,
     /// Mouth opening increase over the baseline that counts as open.
     pub mouth_delta: f32,
+    /// Mouth-region darkness increase over the baseline that also counts as open.
+    pub mouth_dark_delta: f32,
     /// Yaw change in degrees for a turn.
     pub turn_deg: f32,
     /// Pitch change in degrees for a nod.
     pub nod_deg: f32,
-    /// Minimum homography residual (fraction of face size) of a turn or nod: below it the motion is flat.
+    /// Minimum homography residual (fraction of face size) of a turn: below it the motion is flat.
     pub min_parallax: f32,
+    /// The same for a nod (a nod shows less parallax of the rigid points than a turn).
+    pub min_parallax_nod: f32,
     /// Longest time without exactly one face.
     pub max_gap: Duration,
     /// Largest jump of the face centre between frames, as a fraction of its size.
     pub max_jump: f32,
+    /// Fail when the head turns by more than `turn_deg` while no turn (or the other turn) is asked, or
+    /// the mouth opens (on both mouth measures) while another challenge is asked.
+    pub reject_wrong_action: bool,
+    /// Consecutive frames with more than one face that fail the session (fewer are skipped: a blurred
+    /// face in the background is found on some frames only).
+    pub several_faces_frames: u32,
 }
 
 impl Default for LivenessConfig {
     fn default() -> Self {
         Self {
             timeout: Duration::from_secs(6),
-            blink_closed: 0.6,
-            blink_open: 0.85,
-            mouth_delta: 0.25,
+            blink_closed: 0.85,
+            blink_open: 0.93,
+            mouth_delta: 0.12,
+            mouth_dark_delta: 0.18,
             turn_deg: 15.0,
-            nod_deg: 10.0,
-            min_parallax: 0.012,
+            nod_deg: 6.5,
+            min_parallax: 0.026,
+            min_parallax_nod: 0.019,
             max_gap: Duration::from_millis(800),
             max_jump: 0.35,
+            reject_wrong_action: true,
+            several_faces_frames: 3,
         }
     }
 }
@@ -90,6 +152,8 @@ pub struct Verdict {
 #[derive(Clone, Debug)]
 struct Baseline {
     ear: f32,
+    eye: f32,
+    mouth_dark: f32,
     mouth: f32,
     yaw: f32,
     pitch: f32,
@@ -105,6 +169,9 @@ pub struct LivenessSession {
     started: Duration,
     baseline: Option<Baseline>,
     closed_seen: bool,
+    several_faces_run: u32,
+    flat_seen: bool,
+    settled: bool,
     peak: f32,
     peak_parallax: f32,
     last_face: Option<(Duration, (f32, f32, f32))>,
@@ -123,6 +190,9 @@ impl LivenessSession {
             started: Duration::ZERO,
             baseline: None,
             closed_seen: false,
+            several_faces_run: 0,
+            flat_seen: false,
+            settled: true,
             peak: 0.0,
             peak_parallax: 0.0,
             last_face: None,
@@ -166,7 +236,10 @@ impl LivenessSession {
             _ => {
                 let since = self.last_face.map(|(ts, _)| ts).unwrap_or(self.started);
                 if obs.faces > 1 {
-                    self.reasons.push(format!("{} faces in view", obs.faces));
+                    self.several_faces_run += 1;
+                    if self.several_faces_run >= self.cfg.several_faces_frames {
+                        self.reasons.push(format!("{} faces in view", obs.faces));
+                    }
                 } else if t.saturating_sub(since) > self.cfg.max_gap {
                     self.reasons.push("face lost".into());
                 }
@@ -177,6 +250,7 @@ impl LivenessSession {
                 });
             }
         };
+        self.several_faces_run = 0;
         let ext = lm.extent();
         if let Some((ts, prev)) = self.last_face {
             let jump =
@@ -197,6 +271,8 @@ impl LivenessSession {
             if obs.issues.is_empty() {
                 self.baseline = Some(Baseline {
                     ear: obs.ear,
+                    eye: obs.eye_contrast,
+                    mouth_dark: obs.mouth_dark,
                     mouth: obs.mouth,
                     yaw: obs.pose.yaw,
                     pitch: obs.pose.pitch,
@@ -216,19 +292,57 @@ impl LivenessSession {
         } else {
             0.0
         };
+        let yaw_change = obs.pose.yaw - base.yaw;
+        let mouth_change = obs.mouth - base.mouth;
+        let dark_change = obs.mouth_dark - base.mouth_dark;
+        if yaw_change.abs() < self.cfg.turn_deg / 2.0
+            && mouth_change < self.cfg.mouth_delta / 2.0
+            && dark_change < self.cfg.mouth_dark_delta / 2.0
+        {
+            self.settled = true;
+        }
+        // each action counts only when done on its own: a nod without a turn, a blink or an open
+        // mouth with the head still (a turn also tips the solvePnP pitch and changes the mouth region)
+        let yaw_quiet = yaw_change.abs() < self.cfg.turn_deg / 2.0;
+        let head_quiet = yaw_quiet && (obs.pose.pitch - base.pitch).abs() < self.cfg.nod_deg;
+        let wrong = match ch {
+            Challenge::TurnLeft if yaw_change > self.cfg.turn_deg => Some("the head turned right"),
+            Challenge::TurnRight if -yaw_change > self.cfg.turn_deg => Some("the head turned left"),
+            Challenge::TurnLeft | Challenge::TurnRight => None,
+            _ if yaw_change.abs() > self.cfg.turn_deg => Some(if yaw_change > 0.0 {
+                "the head turned right"
+            } else {
+                "the head turned left"
+            }),
+            _ => None,
+        }
+        .or_else(|| {
+            (ch != Challenge::OpenMouth
+                && head_quiet
+                && mouth_change > self.cfg.mouth_delta
+                && dark_change > self.cfg.mouth_dark_delta)
+                .then_some("the mouth opened")
+        });
+        if let (true, true, Some(what)) = (self.cfg.reject_wrong_action, self.settled, wrong) {
+            self.reasons.push(format!(
+                "{ch:?}: {what} instead (a different action than asked: replayed recording?)"
+            ));
+            return self.progress("failed");
+        }
         let done = match ch {
             Challenge::Blink => {
-                let r = obs.ear / base.ear.max(1e-3);
+                let r = (obs.ear / base.ear.max(1e-3)) * (obs.eye_contrast / base.eye.max(1e-3));
                 self.peak = self.peak.max(1.0 - r);
-                if r < self.cfg.blink_closed {
+                if r < self.cfg.blink_closed && head_quiet {
                     self.closed_seen = true;
                 }
                 self.closed_seen && r > self.cfg.blink_open
             }
             Challenge::OpenMouth => {
                 let d = obs.mouth - base.mouth;
+                let dark = obs.mouth_dark - base.mouth_dark;
                 self.peak = self.peak.max(d);
-                d > self.cfg.mouth_delta
+                head_quiet && (d > self.cfg.mouth_delta || dark > self.cfg.mouth_dark_delta)
             }
             Challenge::TurnLeft | Challenge::TurnRight => {
                 let d = if ch == Challenge::TurnRight {
@@ -248,31 +362,41 @@ impl LivenessSession {
                 if d > self.cfg.nod_deg * 0.6 {
                     self.peak_parallax = self.peak_parallax.max(parallax);
                 }
-                d > self.cfg.nod_deg
+                yaw_quiet && d > self.cfg.nod_deg
             }
         };
-        if done {
-            let head = matches!(
-                ch,
-                Challenge::TurnLeft | Challenge::TurnRight | Challenge::Nod
-            );
+        let head = is_head_motion(ch);
+        let needed = if ch == Challenge::Nod {
+            self.cfg.min_parallax_nod
+        } else {
+            self.cfg.min_parallax
+        };
+        let flat = head && parallax < needed;
+        if done && flat {
+            // the angle was reached but all landmarks moved by one homography: a tilted photo or
+            // screen, or a solvePnP flip on one frame; keep waiting for motion with parallax
+            self.flat_seen = true;
+        }
+        if done && !flat {
             self.verdict_scores
                 .push((ch, self.peak, self.peak_parallax));
-            if head && self.peak_parallax < self.cfg.min_parallax {
-                self.reasons.push(format!(
-                    "{ch:?}: landmarks moved by one homography (flat photo or screen)"
-                ));
-                return self.progress("failed");
-            }
             self.timings.push((ch, t.saturating_sub(self.started)));
             self.index += 1;
             self.started = t;
             self.closed_seen = false;
+            self.settled = false;
+            self.flat_seen = false;
             self.peak = 0.0;
             self.peak_parallax = 0.0;
         } else if t.saturating_sub(self.started) > self.cfg.timeout {
-            self.reasons
-                .push(format!("{ch:?} not done within {:?}", self.cfg.timeout));
+            if self.flat_seen {
+                self.reasons.push(format!(
+                    "{ch:?}: landmarks moved by one homography (flat photo or screen)"
+                ));
+            } else {
+                self.reasons
+                    .push(format!("{ch:?} not done within {:?}", self.cfg.timeout));
+            }
         }
         self.progress("do_challenge")
     }
@@ -280,8 +404,12 @@ impl LivenessSession {
     /// The verdict; unfinished challenges are reasons.
     pub fn finish(mut self) -> Verdict {
         if !self.failed() && self.index < self.challenges.len() {
-            self.reasons
-                .push(format!("{:?} not done", self.challenges[self.index]));
+            let ch = self.challenges[self.index];
+            self.reasons.push(if self.flat_seen {
+                format!("{ch:?}: landmarks moved by one homography (flat photo or screen)")
+            } else {
+                format!("{ch:?} not done")
+            });
         }
         Verdict {
             passed: self.reasons.is_empty(),
@@ -292,17 +420,31 @@ impl LivenessSession {
     }
 }
 
-/// A random sequence of 2–3 distinct challenges.
+/// True for the challenges checked by the parallax cue (turns and the nod).
+pub fn is_head_motion(c: Challenge) -> bool {
+    matches!(
+        c,
+        Challenge::TurnLeft | Challenge::TurnRight | Challenge::Nod
+    )
+}
+
+/// A random sequence of 2–3 distinct challenges with at least one head motion: blinks and mouth
+/// openings are weak signals of the face mesh (see vision/README.md), while a turn or nod is checked
+/// against the flat-photo homography cue.
 pub fn random_challenges<R: rand::Rng>(rng: &mut R) -> Vec<Challenge> {
     use rand::seq::SliceRandom;
-    let mut all = vec![
-        Challenge::Blink,
-        Challenge::OpenMouth,
-        Challenge::TurnLeft,
-        Challenge::TurnRight,
-        Challenge::Nod,
-    ];
-    all.shuffle(rng);
-    all.truncate(rng.gen_range(2..=3));
-    all
+    loop {
+        let mut all = vec![
+            Challenge::Blink,
+            Challenge::OpenMouth,
+            Challenge::TurnLeft,
+            Challenge::TurnRight,
+            Challenge::Nod,
+        ];
+        all.shuffle(rng);
+        all.truncate(rng.gen_range(2..=3));
+        if all.iter().any(|&c| is_head_motion(c)) {
+            return all;
+        }
+    }
 }

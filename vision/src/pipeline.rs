@@ -27,6 +27,10 @@ pub struct Observation {
     pub ear: f32,
     /// Mouth opening.
     pub mouth: f32,
+    /// Eye appearance contrast ([`geometry::eye_contrast`]); drops when the eyes close.
+    pub eye_contrast: f32,
+    /// Mouth-region darkness ([`geometry::mouth_darkness`]); rises when the mouth opens.
+    pub mouth_dark: f32,
     /// Head pose.
     pub pose: HeadPose,
     /// Sharpness and brightness.
@@ -100,6 +104,8 @@ impl FacePipeline {
             faces,
             ear: geometry::eye_aspect_ratio(&lm),
             mouth: geometry::mouth_opening(&lm),
+            eye_contrast: geometry::eye_contrast(bgr, &lm)?,
+            mouth_dark: geometry::mouth_darkness(bgr, &lm)?,
             pose,
             measures,
             issues,
@@ -115,6 +121,8 @@ fn empty(faces: usize, detected: bool) -> Observation {
         landmarks: None,
         ear: 0.0,
         mouth: 0.0,
+        eye_contrast: 0.0,
+        mouth_dark: 0.0,
         pose: HeadPose::default(),
         measures: QualityMeasures::default(),
         issues: vec![if faces > 1 {

@@ -154,11 +154,11 @@ fn blink_then_mouth_passes_with_timings_and_a_still_face_times_out() {
 }
 
 #[rstest]
-#[case::two_faces(2, 0.0)]
-#[case::face_swapped_by_a_cut(1, 0.6)]
-fn several_faces_or_a_cut_fail(#[case] faces: usize, #[case] shift: f32) {
+#[case::two_faces(2, 0.0, 3)]
+#[case::face_swapped_by_a_cut(1, 0.6, 1)]
+fn several_faces_or_a_cut_fail(#[case] faces: usize, #[case] shift: f32, #[case] frames: usize) {
     let b = base();
-    let mut frames: Vec<_> = (0..5).map(|_| b.clone()).collect();
+    let mut seq: Vec<_> = (0..5).map(|_| b.clone()).collect();
     let mut o = b.clone();
     o.faces = faces;
     let lm = o.landmarks.as_mut().unwrap();
@@ -166,18 +166,48 @@ fn several_faces_or_a_cut_fail(#[case] faces: usize, #[case] shift: f32) {
     for p in &mut lm.points {
         p[0] += shift * side;
     }
-    frames.push(o);
+    seq.extend(std::iter::repeat_n(o, frames));
     let mut s = LivenessSession::new(
         vec![Challenge::Blink, Challenge::OpenMouth],
         LivenessConfig::default(),
     );
-    run(&mut s, &frames);
+    run(&mut s, &seq);
     let v = s.finish();
     assert!(!v.passed);
     assert!(
         v.reasons[0].contains("faces") || v.reasons[0].contains("discontinuity"),
         "{v:?}"
     );
+}
+
+/// A second face found on one or two frames (a blurred passer-by behind, as in obama2.jpg) is skipped;
+/// the third consecutive frame with two faces fails the session.
+#[test]
+fn a_second_face_on_isolated_frames_is_skipped() {
+    let b = base();
+    let mut two = b.clone();
+    two.faces = 2;
+    let mut blink = Vec::new();
+    for k in [1.0, 1.0, 0.9, 0.5, 0.3, 0.4, 0.8, 1.0, 1.0] {
+        let mut o = b.clone();
+        o.ear = b.ear * k;
+        blink.push(o);
+    }
+    let mut seq: Vec<_> = blink.clone();
+    seq.insert(2, two.clone());
+    seq.insert(3, two.clone());
+    let mut s = LivenessSession::new(vec![Challenge::Blink], LivenessConfig::default());
+    run(&mut s, &seq);
+    let v = s.finish();
+    assert!(v.passed, "{v:?}");
+    let mut seq = blink;
+    for _ in 0..3 {
+        seq.insert(2, two.clone());
+    }
+    let mut s = LivenessSession::new(vec![Challenge::Blink], LivenessConfig::default());
+    run(&mut s, &seq);
+    let v = s.finish();
+    assert!(!v.passed && v.reasons[0].contains("2 faces"), "{v:?}");
 }
 
 #[test]
@@ -187,6 +217,10 @@ fn random_sequences_have_two_or_three_distinct_challenges() {
     for _ in 0..50 {
         let c = random_challenges(&mut rng);
         assert!((2..=3).contains(&c.len()));
+        assert!(
+            c.iter()
+                .any(|&x| jiuzhu_vision::liveness::is_head_motion(x))
+        );
         assert!(c.iter().enumerate().all(|(i, x)| !c[..i].contains(x)));
     }
 }
@@ -238,13 +272,28 @@ fn still_photo_replay_is_rejected_end_to_end() {
     assert!(out.similarity.unwrap() > 0.9);
 }
 
+/// MediaPipe's z grows away from the camera (the nose tip is nearest), so `rotate` with a positive pitch
+/// moves the nose down: chin down, a nod, which head_pose reports as a positive pitch.
+#[test]
+fn mesh_depth_grows_away_from_the_camera() {
+    let b = base();
+    let lm = b.landmarks.as_ref().unwrap();
+    let (nose, cheek_l, cheek_r) = (lm.points[1][2], lm.points[234][2], lm.points[454][2]);
+    assert!(
+        nose < cheek_l && nose < cheek_r,
+        "{nose} {cheek_l} {cheek_r}"
+    );
+    let down = head_pose(&rotate(lm, 0.0, 20.0), W, H).unwrap();
+    assert!(down.pitch - b.pose.pitch > 10.0, "{down:?} vs {:?}", b.pose);
+}
+
 #[test]
 fn a_real_nod_passes_and_a_photo_tipped_back_does_not() {
     let b = base();
     let lm = b.landmarks.clone().unwrap();
     let nod: Vec<_> = (0..=15)
         .chain((0..=15).rev())
-        .map(|i| obs_from(rotate(&lm, 0.0, -25.0 * i as f32 / 15.0), &b))
+        .map(|i| obs_from(rotate(&lm, 0.0, 25.0 * i as f32 / 15.0), &b))
         .collect();
     let mut s = LivenessSession::new(vec![Challenge::Nod], LivenessConfig::default());
     run(&mut s, &nod);

@@ -122,3 +122,62 @@ fn synthetic_source_moves_and_ends() {
     assert_eq!(got[2].ir.as_ref().unwrap().format, PixelFormat::Gray8);
     assert!(!format!("{:?}", got[0].rgb).contains("data"));
 }
+
+#[test]
+fn looped_file_source_restarts_and_keeps_counting() {
+    use jiuzhu_camera::{FileSource, PlaybackConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clip.avi");
+    write_video(&path, &pattern(3, 64, 48));
+    let cfg = PlaybackConfig {
+        looped: true,
+        ..PlaybackConfig::default()
+    };
+    let mut src = FileSource::open(Selector::File(path.clone()), cfg, IrLayout::None).unwrap();
+    assert_eq!(src.info().fps, 25.0);
+    let got: Vec<_> = (0..7).map(|_| src.next_frame().unwrap().unwrap()).collect();
+    assert_eq!(
+        got.iter().map(|f| f.seq).collect::<Vec<_>>(),
+        (0..7).collect::<Vec<_>>()
+    );
+    // the fourth frame is the first again (MJPG: compare sizes and a loose checksum, not bytes)
+    let sum = |f: &jiuzhu_camera::Frame| f.data.iter().map(|&b| b as u64).sum::<u64>();
+    assert_eq!(got[3].data.len(), got[0].data.len());
+    assert!(sum(&got[3]).abs_diff(sum(&got[0])) < sum(&got[0]) / 100);
+    assert!(sum(&got[1]).abs_diff(sum(&got[0])) > 0);
+
+    let mut once = FileSource::open(
+        Selector::File(path),
+        PlaybackConfig::default(),
+        IrLayout::None,
+    )
+    .unwrap();
+    assert_eq!(drain(&mut once).len(), 3);
+}
+
+#[test]
+fn paced_image_sequence_uses_the_given_rate_and_live_devices_are_refused() {
+    use jiuzhu_camera::{FileSource, PlaybackConfig};
+    let dir = tempfile::tempdir().unwrap();
+    for (i, f) in pattern(2, 32, 24).iter().enumerate() {
+        let p = dir.path().join(format!("f_{i:02}.png"));
+        imgcodecs::imwrite(&*p.to_string_lossy(), f, &Vector::new()).unwrap();
+    }
+    let pat = dir.path().join("f_%02d.png").to_string_lossy().to_string();
+    let cfg = PlaybackConfig {
+        realtime: true,
+        fps: Some(50.0),
+        ..PlaybackConfig::default()
+    };
+    let mut src = FileSource::open(Selector::parse(&pat), cfg, IrLayout::None).unwrap();
+    assert_eq!(src.info().fps, 50.0);
+    assert_eq!(drain(&mut src).len(), 2);
+    let err = FileSource::open(
+        Selector::Index(0),
+        PlaybackConfig::default(),
+        IrLayout::None,
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(err, CameraError::Open(_)), "{err}");
+}

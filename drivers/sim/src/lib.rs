@@ -1,4 +1,5 @@
 //! Simulators for every device class, speaking the real protocols.
+pub mod camera;
 pub mod idcard;
 pub mod printer;
 pub mod r30x;

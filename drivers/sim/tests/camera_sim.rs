@@ -1,0 +1,96 @@
+//! The simulated camera serves generated clips as a camera; the real face pipeline judges them.
+
+use std::time::Duration;
+
+use jiuzhu_drivers_api::camera::{CameraError, FrameSource};
+use jiuzhu_sim::camera::{SimCamera, SimCameraConfig};
+use jiuzhu_vision::ModelPaths;
+use jiuzhu_vision::liveness::Challenge;
+use jiuzhu_vision::synth::ClipKind;
+use jiuzhu_vision::verifier::Verifier;
+
+fn verdict(
+    cam: &mut SimCamera,
+    challenges: Vec<Challenge>,
+) -> jiuzhu_vision::verifier::Verification {
+    let fps = cam.info().fps;
+    let mut v = Verifier::new(&ModelPaths::locate(), challenges, None).unwrap();
+    let mut i = 0u32;
+    while let Some(f) = cam.next_frame().unwrap() {
+        v.push_frame(&f, Duration::from_secs_f64(i as f64 / fps))
+            .unwrap();
+        i += 1;
+    }
+    v.finish()
+}
+
+#[test]
+fn genuine_clip_passes_and_a_print_of_the_same_face_does_not() {
+    let challenges = vec![Challenge::TurnRight, Challenge::Blink];
+    let cfg = SimCameraConfig {
+        challenges: challenges.clone(),
+        ..SimCameraConfig::default()
+    };
+    let mut cam = SimCamera::generate(&ModelPaths::locate(), cfg.clone()).unwrap();
+    assert_eq!((cam.info().width, cam.info().height), (640, 480));
+    assert!(cam.info().description.contains("genuine"));
+    let v = verdict(&mut cam, challenges.clone());
+    assert!(v.verdict.passed, "{:?}", v.verdict);
+    let print = SimCameraConfig {
+        kind: ClipKind::Print,
+        ..cfg
+    };
+    let mut cam = SimCamera::generate(&ModelPaths::locate(), print).unwrap();
+    let v = verdict(&mut cam, challenges);
+    assert!(!v.verdict.passed, "print accepted: {:?}", v.verdict);
+}
+
+#[test]
+fn loops_counts_on_and_unplugs_when_told() {
+    let cfg = SimCameraConfig::parse("screen-photo:nod,blink:biden.jpg:5").unwrap();
+    assert_eq!(cfg.challenges, vec![Challenge::Nod, Challenge::Blink]);
+    assert_eq!((cfg.subject.as_str(), cfg.seed), ("biden.jpg", 5));
+    let mut cam = SimCamera::generate(
+        &ModelPaths::locate(),
+        SimCameraConfig {
+            looped: true,
+            unplug_after: Some(100),
+            ..cfg
+        },
+    )
+    .unwrap();
+    let n = cam.clip_len();
+    assert!(n > 10 && n < 100, "{n}");
+    let frames: Vec<_> = (0..n + 3)
+        .map(|_| cam.next_frame().unwrap().unwrap())
+        .collect();
+    assert_eq!(frames[n + 2].seq, (n + 2) as u64);
+    assert_eq!(frames[n].data, frames[0].data);
+    for _ in n + 3..100 {
+        cam.next_frame().unwrap();
+    }
+    assert!(matches!(
+        cam.next_frame(),
+        Err(CameraError::Disconnected(_))
+    ));
+}
+
+#[test]
+fn bad_specs_say_what_is_accepted() {
+    let e = SimCameraConfig::parse("poster").unwrap_err().to_string();
+    assert!(e.contains("genuine") && e.contains("print"), "{e}");
+    let e = SimCameraConfig::parse("genuine:wink")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("turn_left"), "{e}");
+    let e = SimCamera::generate(
+        &ModelPaths::locate(),
+        SimCameraConfig {
+            subject: "nobody.jpg".into(),
+            ..SimCameraConfig::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("obama.jpg"), "{e}");
+}

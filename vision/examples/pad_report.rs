@@ -1,0 +1,55 @@
+//! APCER per attack type and BPCER on the generated clips (vision/README.md). Run after `make models`:
+//! `cargo run -p jiuzhu-vision --example pad_report --release [-- GENUINE_PER_SUBJECT ATTACKS_PER_SUBJECT [--verbose]]`
+
+use jiuzhu_vision::ModelPaths;
+use jiuzhu_vision::pad::{PadTable, evaluate, references, standard_cases};
+use jiuzhu_vision::synth::{ClipKind, Generator};
+use jiuzhu_vision::verifier::VerifierConfig;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let genuine: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(12);
+    let attacks: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(3);
+    let verbose = args.iter().any(|a| a == "--verbose");
+    opencv::core::set_num_threads(1)?;
+    let paths = ModelPaths::locate();
+    let generator = Generator::load(&paths, false)?;
+    let refs = references(&paths)?;
+    let kinds: Vec<ClipKind> = std::iter::once(ClipKind::Genuine)
+        .chain(ClipKind::ATTACKS)
+        .collect();
+    let cases = standard_cases(generator.subjects().len(), genuine, attacks, &kinds);
+    let cfg = VerifierConfig::default();
+    let started = std::time::Instant::now();
+    let mut outcomes = Vec::new();
+    for case in &cases {
+        let o = evaluate(&paths, &generator, &refs, case, &cfg)?;
+        if verbose {
+            let v = &o.verification;
+            println!(
+                "{:18} {:10} {:?} passed={} sim={:?} id={:?} scores={:?} reasons={:?}",
+                o.kind.name(),
+                o.photo,
+                o.challenges,
+                v.verdict.passed,
+                v.similarity.map(|s| (s * 100.0).round() / 100.0),
+                v.identity_min.map(|s| (s * 100.0).round() / 100.0),
+                v.verdict
+                    .scores
+                    .iter()
+                    .map(|(c, a, b)| format!("{c:?}:{a:.3}/{b:.4}"))
+                    .collect::<Vec<_>>(),
+                v.verdict.reasons
+            );
+        }
+        outcomes.push(o);
+    }
+    let frames: usize = outcomes.iter().map(|o| o.verification.frames).sum();
+    println!("{}", PadTable::from_outcomes(&outcomes));
+    println!(
+        "{} clips, {frames} frames in {:.1} s",
+        outcomes.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,406 @@
+//! The logic of `jiuzhu-kiosk vision verify | enroll | generate`, as library functions returning
+//! serialisable reports with a human `Display`; the binary only parses arguments and prints.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use jiuzhu_camera::{
+    CaptureConfig, FileSource, FrameSource, IrLayout, OpenCvSource, PlaybackConfig, Selector,
+};
+use opencv::core::{Size, Vector};
+use opencv::prelude::*;
+use opencv::{imgcodecs, videoio};
+
+use crate::embed::{Embedding, FaceNet, MATCH_THRESHOLD};
+use crate::image::{frame_to_bgr, load_bgr};
+use crate::liveness::{Challenge, random_challenges};
+use crate::models::{ModelPaths, Result, VisionError, path_str};
+use crate::pipeline::FacePipeline;
+use crate::synth::{ClipKind, ClipSpec, Generator};
+use crate::verifier::{Verification, Verifier, VerifierConfig};
+
+/// Where `verify` reads frames from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// A recorded video file or an image-sequence pattern (`dir/frame_%04d.png`).
+    Video(PathBuf),
+    /// A live camera: a device path (`/dev/v4l/by-id/...`) or `index:N`.
+    Camera(String),
+}
+
+/// Options of `vision verify`.
+#[derive(Clone, Debug)]
+pub struct VerifyOptions {
+    /// Frames from a recording or a camera.
+    pub input: Input,
+    /// A reference photo, or a template written by [`enroll`] (`.json`).
+    pub reference: Option<PathBuf>,
+    /// The challenges to check; `None` draws a random sequence (a recording needs the sequence it was
+    /// made for).
+    pub challenges: Option<Vec<Challenge>>,
+    /// Longest session (a camera is read until the verdict or this limit).
+    pub max_duration: Duration,
+    /// Frame rate of a recording when it does not say (image sequences; default 10).
+    pub fps: Option<f64>,
+    /// Near-infrared stream of a binocular camera (side by side, or a second device); its frames are
+    /// checked for a face where the visible face is.
+    pub ir: IrLayout,
+    /// Model cache.
+    pub models: ModelPaths,
+}
+
+impl VerifyOptions {
+    /// Defaults: no reference, random challenges, 30 s, the default model cache.
+    pub fn new(input: Input) -> Self {
+        Self {
+            input,
+            reference: None,
+            challenges: None,
+            max_duration: Duration::from_secs(30),
+            fps: None,
+            ir: IrLayout::None,
+            models: ModelPaths::locate(),
+        }
+    }
+}
+
+/// What `vision verify` found. Holds no pixels and no embedding.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Report {
+    /// Where the frames came from.
+    pub source: String,
+    /// Challenges asked, in order.
+    pub challenges: Vec<Challenge>,
+    /// The verdict, reasons, per-challenge scores and timings, similarity and per-frame cost.
+    pub verification: Verification,
+}
+
+impl Report {
+    /// True when liveness, identity continuity and (with a reference) the match all passed.
+    pub fn passed(&self) -> bool {
+        self.verification.verdict.passed
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = &self.verification;
+        writeln!(
+            f,
+            "verdict: {}",
+            if v.verdict.passed {
+                "PASSED"
+            } else {
+                "REJECTED"
+            }
+        )?;
+        writeln!(f, "source: {}", self.source)?;
+        let asked: Vec<&str> = self.challenges.iter().map(|c| c.name()).collect();
+        writeln!(f, "challenges: {}", asked.join(", "))?;
+        for (c, d) in &v.verdict.timings {
+            writeln!(f, "  {:<11} done after {:.1} s", c.name(), d.as_secs_f64())?;
+        }
+        if let Some(s) = v.similarity {
+            writeln!(
+                f,
+                "similarity to reference: {s:.3} (threshold {MATCH_THRESHOLD})"
+            )?;
+        }
+        if let Some(m) = v.identity_min {
+            writeln!(f, "identity continuity: lowest cosine {m:.3}")?;
+        }
+        if let Some(r) = v.ir_face_ratio {
+            writeln!(
+                f,
+                "near-infrared face present: {:.0} % of frames",
+                100.0 * r
+            )?;
+        }
+        for r in &v.verdict.reasons {
+            writeln!(f, "reason: {r}")?;
+        }
+        write!(
+            f,
+            "frames: {}, {:.1} ms per frame (slowest {:.1} ms)",
+            v.frames, v.mean_frame_ms, v.max_frame_ms
+        )
+    }
+}
+
+/// Loads a reference: a `.json` template, or a photo with one face.
+pub fn load_reference(models: &ModelPaths, path: &Path) -> Result<Embedding> {
+    if path.extension().is_some_and(|e| e == "json") {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| VisionError::Template(format!("{}: {e}", path.display())))?;
+        return Embedding::from_template(&text);
+    }
+    embed_photo(models, path).map(|(e, _)| e)
+}
+
+fn embed_photo(models: &ModelPaths, path: &Path) -> Result<(Embedding, usize)> {
+    let img = load_bgr(path)?;
+    let mut pipeline = FacePipeline::load(models)?;
+    let dets = pipeline.detect(&img)?;
+    let det = dets
+        .first()
+        .ok_or_else(|| VisionError::NoFace(path_str(path)))?;
+    Ok((FaceNet::load(models)?.embed(&img, det)?, dets.len()))
+}
+
+/// Runs a liveness session (and the match, with a reference) over a video or a camera.
+pub fn verify(opts: &VerifyOptions) -> Result<Report> {
+    let (mut source, live): (Box<dyn FrameSource>, bool) = match &opts.input {
+        Input::Video(p) => (
+            Box::new(
+                FileSource::open(
+                    Selector::parse(&p.to_string_lossy()),
+                    PlaybackConfig {
+                        fps: opts.fps,
+                        ..PlaybackConfig::default()
+                    },
+                    opts.ir.clone(),
+                )
+                .map_err(camera_error)?,
+            ),
+            false,
+        ),
+        Input::Camera(dev) => (
+            Box::new(
+                OpenCvSource::open(
+                    Selector::parse(dev),
+                    CaptureConfig {
+                        ir: opts.ir.clone(),
+                        ..CaptureConfig::default()
+                    },
+                )
+                .map_err(camera_error)?,
+            ),
+            true,
+        ),
+    };
+    let challenges = opts
+        .challenges
+        .clone()
+        .unwrap_or_else(|| random_challenges(&mut rand::thread_rng()));
+    let reference = opts
+        .reference
+        .as_deref()
+        .map(|p| load_reference(&opts.models, p))
+        .transpose()?;
+    verify_source(
+        source.as_mut(),
+        live,
+        challenges,
+        reference,
+        opts.max_duration,
+        &opts.models,
+    )
+}
+
+/// [`verify`] over an open source: recorded frames are timed by their index and the source's frame
+/// rate, live ones by the wall clock; near-infrared frames, when the source has them, are checked too.
+/// Stops at the verdict, the end of the source or `max_duration`.
+pub fn verify_source(
+    source: &mut dyn FrameSource,
+    live: bool,
+    challenges: Vec<Challenge>,
+    reference: Option<Embedding>,
+    max_duration: Duration,
+    models: &ModelPaths,
+) -> Result<Report> {
+    let info = source.info();
+    let fps = if info.fps > 0.0 {
+        info.fps
+    } else {
+        jiuzhu_camera::DEFAULT_FPS
+    };
+    let mut verifier = Verifier::with_config(
+        models,
+        challenges.clone(),
+        reference,
+        VerifierConfig::default(),
+    )?;
+    let started = Instant::now();
+    let mut index = 0u64;
+    while let Some(pair) = source.next_pair().map_err(camera_error)? {
+        let t = if live {
+            started.elapsed()
+        } else {
+            Duration::from_secs_f64(index as f64 / fps)
+        };
+        if t > max_duration {
+            break;
+        }
+        index += 1;
+        let progress = verifier.push_pair(&pair, t)?;
+        if progress.current_challenge.is_none() {
+            break;
+        }
+    }
+    Ok(Report {
+        source: info.description,
+        challenges,
+        verification: verifier.finish(),
+    })
+}
+
+fn camera_error(e: jiuzhu_camera::CameraError) -> VisionError {
+    VisionError::Image("camera".into(), e.to_string())
+}
+
+/// What `vision enroll` wrote.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct EnrollReport {
+    /// The photo.
+    pub image: PathBuf,
+    /// The template file written.
+    pub template: PathBuf,
+    /// Faces found in the photo (the largest-scoring one is enrolled).
+    pub faces: usize,
+}
+
+impl fmt::Display for EnrollReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "enrolled {} → {} ({} face{} found)",
+            self.image.display(),
+            self.template.display(),
+            self.faces,
+            if self.faces == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// Embeds the face in `image` and writes a versioned template to `out` (mode 0600: biometric data).
+pub fn enroll(models: &ModelPaths, image: &Path, out: &Path) -> Result<EnrollReport> {
+    let (embedding, faces) = embed_photo(models, image)?;
+    write_private(out, embedding.to_template().as_bytes())
+        .map_err(|e| VisionError::Template(format!("cannot write {}: {e}", out.display())))?;
+    Ok(EnrollReport {
+        image: image.into(),
+        template: out.into(),
+        faces,
+    })
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)
+}
+
+/// Options of `vision generate`.
+#[derive(Clone, Debug)]
+pub struct GenerateOptions {
+    /// Genuine or an attack.
+    pub kind: ClipKind,
+    /// Challenges the clip performs (or, for attacks, is made for).
+    pub challenges: Vec<Challenge>,
+    /// Registry photo of the subject (`obama.jpg`, `obama2.jpg`, `obama3.jpg`, `biden.jpg`).
+    pub subject: String,
+    /// Seed of timing, amplitudes and noise.
+    pub seed: u64,
+    /// Frames per second.
+    pub fps: f64,
+    /// A `.avi` file (MJPG) or a directory (PNG frames `frame_0000.png` ...).
+    pub out: PathBuf,
+    /// Model cache.
+    pub models: ModelPaths,
+}
+
+/// What `vision generate` wrote.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct GenerateReport {
+    /// The video file or the image-sequence pattern, ready for `vision verify --video`.
+    pub video: PathBuf,
+    /// Frames written.
+    pub frames: usize,
+    /// Frames per second.
+    pub fps: f64,
+    /// What the clip shows.
+    pub kind: ClipKind,
+    /// Challenges of the clip.
+    pub challenges: Vec<Challenge>,
+}
+
+impl fmt::Display for GenerateReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.challenges.iter().map(|c| c.name()).collect();
+        write!(
+            f,
+            "{} clip ({}) of {} frames at {} fps → {}",
+            self.kind.name(),
+            names.join(","),
+            self.frames,
+            self.fps,
+            self.video.display()
+        )
+    }
+}
+
+/// Renders a synthetic clip ([`crate::synth`]) and writes it as a video file or PNG frames.
+pub fn generate(opts: &GenerateOptions) -> Result<GenerateReport> {
+    let generator = Generator::load(&opts.models, false)?;
+    let subject = generator
+        .subjects()
+        .iter()
+        .position(|s| s.photo == opts.subject)
+        .ok_or_else(|| {
+            VisionError::Image(
+                opts.subject.clone(),
+                "not a registry subject: use obama.jpg, obama2.jpg, obama3.jpg or biden.jpg".into(),
+            )
+        })?;
+    let clip = generator.render(
+        subject,
+        None,
+        &ClipSpec {
+            kind: opts.kind,
+            challenges: opts.challenges.clone(),
+            seed: opts.seed,
+            fps: opts.fps,
+            mirror: false,
+        },
+    )?;
+    let video = if opts.out.extension().is_some_and(|e| e == "avi") {
+        let size = Size::new(crate::synth::WIDTH, crate::synth::HEIGHT);
+        let fourcc = videoio::VideoWriter::fourcc('M', 'J', 'P', 'G')?;
+        let mut w = videoio::VideoWriter::new(&*path_str(&opts.out), fourcc, opts.fps, size, true)?;
+        if !w.is_opened()? {
+            return Err(VisionError::Image(
+                path_str(&opts.out),
+                "cannot open the video for writing".into(),
+            ));
+        }
+        for f in &clip.frames {
+            w.write(&frame_to_bgr(f)?)?;
+        }
+        w.release()?;
+        opts.out.clone()
+    } else {
+        std::fs::create_dir_all(&opts.out)
+            .map_err(|e| VisionError::Image(path_str(&opts.out), e.to_string()))?;
+        for (i, f) in clip.frames.iter().enumerate() {
+            let p = opts.out.join(format!("frame_{i:04}.png"));
+            if !imgcodecs::imwrite(&*path_str(&p), &frame_to_bgr(f)?, &Vector::new())? {
+                return Err(VisionError::Image(path_str(&p), "cannot write".into()));
+            }
+        }
+        opts.out.join("frame_%04d.png")
+    };
+    Ok(GenerateReport {
+        video,
+        frames: clip.frames.len(),
+        fps: opts.fps,
+        kind: opts.kind,
+        challenges: clip.challenges,
+    })
+}
