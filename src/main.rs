@@ -35,6 +35,9 @@ enum Command {
     /// 社会救助身份证明 tools: verify a proof code offline.
     #[command(subcommand)]
     Proof(cli::proof::ProofCmd),
+    /// Face check tools: verify a recording or a camera, enroll a template, render test clips.
+    #[command(subcommand)]
+    Vision(cli::vision::VisionCmd),
     /// Packaging helpers (udev rules from the drivers' USB id tables).
     #[command(subcommand)]
     Packaging(cli::packaging::PackagingCmd),
@@ -56,6 +59,7 @@ fn main() -> anyhow::Result<()> {
         Command::Packaging(cmd) => cli::packaging::run(cmd),
         Command::Enroll(args) => exit_with(cli::enroll::run(args)),
         Command::Proof(cmd) => exit_with(cli::proof::run(cmd)),
+        Command::Vision(cmd) => exit_with(cli::vision::run(cmd)),
     }
 }
 

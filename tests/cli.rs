@@ -129,3 +129,64 @@ fn packaged_udev_rules_match_the_drivers_usb_tables() {
     );
     assert!(out.contains("0400") && out.contains("05ba"));
 }
+
+/// `vision generate` → `vision enroll` → `vision verify`, as a technician replays clips: a
+/// genuine clip of one person passes against another photo of him, a print attack of the same
+/// photo does not, and a bad challenge name is refused as bad input. Real models (`make models`).
+#[test]
+fn vision_verify_replays_generated_clips() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    let photo = jiuzhu_vision::ModelPaths::locate()
+        .file("testdata/obama.jpg")
+        .expect("`make models` was run");
+    let (code, out, err) = kiosk(&[
+        "vision",
+        "enroll",
+        "--image",
+        &photo.to_string_lossy(),
+        "--out",
+        &p("ref.json"),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    for (kind, want) in [("genuine", 0), ("print", 1)] {
+        let clip = p(&format!("{kind}.avi"));
+        let (code, out, err) = kiosk(&[
+            "vision",
+            "generate",
+            "--kind",
+            kind,
+            "--challenges",
+            "blink,turn_left",
+            "--subject",
+            "obama2.jpg",
+            "--out",
+            &clip,
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        let (code, out, err) = kiosk(&[
+            "vision",
+            "verify",
+            "--video",
+            &clip,
+            "--challenges",
+            "blink,turn_left",
+            "--reference",
+            &p("ref.json"),
+            "--json",
+        ]);
+        assert_eq!(code, want, "{kind}: {out}{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["verification"]["verdict"]["passed"], want == 0, "{v}");
+    }
+    let (code, _, err) = kiosk(&[
+        "vision",
+        "verify",
+        "--video",
+        &p("genuine.avi"),
+        "--challenges",
+        "blink,banana",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("banana"), "{err}");
+}

@@ -12,3 +12,4 @@ pub mod packaging;
 pub mod printer;
 pub mod proof;
 pub mod run;
+pub mod vision;

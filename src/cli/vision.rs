@@ -1,0 +1,144 @@
+//! `jiuzhu-kiosk vision verify|enroll|generate`: the face check from the command line, for
+//! technicians and for replaying recorded or generated clips. Frames never leave the process;
+//! only the verdict, reasons, timings and scores are printed.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use jiuzhu_vision::ModelPaths;
+use jiuzhu_vision::cli::{self, GenerateOptions, Input, VerifyOptions};
+use jiuzhu_vision::liveness::Challenge;
+use jiuzhu_vision::synth::ClipKind;
+
+/// Face-check actions.
+#[derive(Debug, Subcommand)]
+pub enum VisionCmd {
+    /// Run the liveness check and the 1:1 match on a recording or a camera.
+    Verify(VerifyArgs),
+    /// Make a face template (mode 0600) from a photo, for `--reference` or central.
+    Enroll {
+        /// A photo with one face.
+        #[arg(long)]
+        image: PathBuf,
+        /// Where to write the template.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Render a synthetic clip (genuine or an attack) to a video file or PNG frames.
+    Generate {
+        /// genuine, print, screen-photo, screen-replay, screen-all-actions, screen-puppet, swap or
+        /// two-faces.
+        #[arg(long, default_value = "genuine")]
+        kind: String,
+        /// The challenges the clip acts out, e.g. blink,turn_left.
+        #[arg(long, default_value = "blink,turn_left")]
+        challenges: String,
+        /// Registry photo of the subject: obama.jpg, obama2.jpg, obama3.jpg or biden.jpg.
+        #[arg(long, default_value = "obama2.jpg")]
+        subject: String,
+        /// Seed of timing, amplitudes and noise.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Frames per second.
+        #[arg(long, default_value_t = 12.0)]
+        fps: f64,
+        /// A .avi file (MJPG) or a directory for PNG frames.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Arguments of `vision verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A recorded video file or an image-sequence pattern (dir/frame_%04d.png).
+    #[arg(long, conflicts_with = "camera")]
+    video: Option<PathBuf>,
+    /// A camera: /dev/v4l/by-id/… or index:N.
+    #[arg(long)]
+    camera: Option<String>,
+    /// A reference photo, or a template from `vision enroll`.
+    #[arg(long)]
+    reference: Option<PathBuf>,
+    /// The challenges, e.g. blink,turn_left (a recording needs the ones it was made for);
+    /// random when not given.
+    #[arg(long)]
+    challenges: Option<String>,
+    /// Longest session in seconds.
+    #[arg(long, default_value_t = 30)]
+    max_secs: u64,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs a vision subcommand; exit code 0 passed, 1 not passed, 2 bad input.
+pub fn run(cmd: VisionCmd) -> anyhow::Result<i32> {
+    match cmd {
+        VisionCmd::Verify(a) => {
+            let input = match (a.video, a.camera) {
+                (Some(v), None) => Input::Video(v),
+                (None, Some(c)) => Input::Camera(c),
+                _ => {
+                    eprintln!("say where the frames come from: --video PATH or --camera DEV");
+                    return Ok(2);
+                }
+            };
+            let mut opts = VerifyOptions::new(input);
+            opts.reference = a.reference;
+            opts.max_duration = Duration::from_secs(a.max_secs.max(1));
+            if let Some(list) = &a.challenges {
+                match Challenge::parse_list(list) {
+                    Ok(c) => opts.challenges = Some(c),
+                    Err(e) => {
+                        eprintln!("--challenges {list:?}: {e}");
+                        return Ok(2);
+                    }
+                }
+            }
+            let report = cli::verify(&opts)?;
+            if a.json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!("{report}");
+            }
+            Ok(if report.passed() { 0 } else { 1 })
+        }
+        VisionCmd::Enroll { image, out } => {
+            let r = cli::enroll(&ModelPaths::locate(), &image, &out)?;
+            println!("{r}");
+            Ok(0)
+        }
+        VisionCmd::Generate {
+            kind,
+            challenges,
+            subject,
+            seed,
+            fps,
+            out,
+        } => {
+            let Some(kind) = ClipKind::parse(&kind) else {
+                bail!("--kind {kind:?} is not a clip kind");
+            };
+            let challenges = Challenge::parse_list(&challenges)
+                .map_err(|e| anyhow::anyhow!("--challenges {challenges:?}: {e}"))?;
+            if !(1.0..=60.0).contains(&fps) {
+                bail!("--fps {fps}: use 1 to 60");
+            }
+            let r = cli::generate(&GenerateOptions {
+                kind,
+                challenges,
+                subject,
+                seed,
+                fps,
+                out,
+                models: ModelPaths::locate(),
+            })
+            .context("cannot render the clip")?;
+            println!("{r}");
+            Ok(0)
+        }
+    }
+}
