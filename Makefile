@@ -12,7 +12,7 @@ build: deps
 	$(CARGO) build --workspace --all-targets
 
 ## make run: the kiosk with simulated devices and a local central service
-run: deps
+run: deps fixtures models
 	@bash packaging/run-local.sh
 
 ## make test: formatting, lints and every test of the workspace

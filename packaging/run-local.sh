@@ -32,6 +32,13 @@ if [ ! -f "$RUN/central.db" ]; then
             --modality fingerprint --file "$RUN/$finger.tpl"
         rm -f "$RUN/$finger.tpl"
     done
+    # 陈淑芬's face reference, enrolled from a registry photo (the simulated camera shows a person
+    # rendered from another photo of the same man: see vision/README.md).
+    MODELS="${JIUZHU_MODELS:-$HOME/.cache/jiuzhu/models}"
+    "$BIN/jiuzhu-kiosk" vision enroll --image "$MODELS/testdata/obama.jpg" --out "$RUN/face.json" >/dev/null
+    "$BIN/jiuzhu-central" template import --db "$RUN/central.db" --id-number 500102195805202427 \
+        --modality face --file "$RUN/face.json"
+    rm -f "$RUN/face.json"
 fi
 
 sed -e "s#^url = .*#url = \"$URL/\"#" \

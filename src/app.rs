@@ -15,12 +15,12 @@ use jiuzhu_drivers_api::idcard::{IdCardError, IdCardReader};
 use slint::ComponentHandle;
 
 use crate::controllers::certify::{
-    Alternative, CertifyFlow, Device, Effect, Event, Mode, Outcome, Person, Recorded, StatusAnswer,
-    Step,
+    Alternative, CertifyFlow, Challenge, Device, Effect, Event, Mode, Outcome, Person, Recorded,
+    StatusAnswer, Step,
 };
 use crate::controllers::identify::{Feedback, KeypadEntry};
 use crate::controllers::session::{SessionController, SessionEffect, SessionTimeouts};
-use crate::services::{self, CentralError, CentralLink, Submitted};
+use crate::services::{self, CentralError, CentralLink, FaceCamera, Submitted};
 use crate::ui::voice::{Voice, VoiceOutput};
 use crate::ui::{
     self, AppAdapter, Entry, Language, MainWindow, Page, app_adapter, certify_adapter,
@@ -35,6 +35,8 @@ pub struct Devices {
     pub id_card: Option<Box<dyn IdCardReader + Send>>,
     /// The fingerprint reader.
     pub fingerprint: Option<Box<dyn FingerprintReader + Send>>,
+    /// The face camera.
+    pub camera: Option<FaceCamera>,
 }
 
 impl std::fmt::Debug for Devices {
@@ -42,6 +44,7 @@ impl std::fmt::Debug for Devices {
         f.debug_struct("Devices")
             .field("id_card", &self.id_card.as_ref().map(|r| r.describe()))
             .field("fingerprint", &self.fingerprint.is_some())
+            .field("camera", &self.camera)
             .finish()
     }
 }
@@ -95,11 +98,22 @@ fn kiosk() -> Option<Rc<RefCell<Kiosk>>> {
 /// the UI thread with `invoke_from_event_loop`.
 struct Worker {
     runtime: Arc<tokio::runtime::Runtime>,
-    devices: Arc<Mutex<Devices>>,
+    /// Each device behind its own lock: a card read still waiting does not hold up the
+    /// fingerprint reader or the camera.
+    id_card: Shared<Box<dyn IdCardReader + Send>>,
+    fingerprint: Shared<Box<dyn FingerprintReader + Send>>,
+    camera: Shared<FaceCamera>,
+    has_camera: bool,
     central: Option<Arc<CentralLink>>,
     cancel: CancelToken,
     /// Set when a session starts; the first card read of the session rearms the reader.
     new_session: Arc<AtomicBool>,
+}
+
+type Shared<T> = Arc<Mutex<Option<T>>>;
+
+fn lock_device<T>(d: &Mutex<Option<T>>) -> std::sync::MutexGuard<'_, Option<T>> {
+    d.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Sends events tagged with one sequence number back to the flow on the UI thread.
@@ -130,7 +144,10 @@ impl Worker {
         }
         Ok(Self {
             runtime: Arc::new(runtime),
-            devices: Arc::new(Mutex::new(devices)),
+            id_card: Arc::new(Mutex::new(devices.id_card)),
+            fingerprint: Arc::new(Mutex::new(devices.fingerprint)),
+            has_camera: devices.camera.is_some(),
+            camera: Arc::new(Mutex::new(devices.camera)),
             central,
             cancel: CancelToken::new(),
             new_session: Arc::new(AtomicBool::new(true)),
@@ -143,19 +160,10 @@ impl Worker {
     }
 
     /// Runs `job` off the UI thread and hands its event, tagged with `seq`, back to the flow.
-    fn run(
-        &self,
-        seq: u64,
-        job: impl FnOnce(&mut Devices, &CancelToken) -> Option<Event> + Send + 'static,
-    ) {
-        let devices = self.devices.clone();
+    fn run(&self, seq: u64, job: impl FnOnce(&CancelToken) -> Option<Event> + Send + 'static) {
         let cancel = self.cancel.clone();
         self.runtime.spawn_blocking(move || {
-            let event = {
-                let mut d = devices.lock().unwrap_or_else(|p| p.into_inner());
-                job(&mut d, &cancel)
-            };
-            if let Some(event) = event {
+            if let Some(event) = job(&cancel) {
                 Emit(seq).send(event);
             }
         });
@@ -199,7 +207,7 @@ fn central_failed(e: &CentralError) -> Event {
 /// prompt, until a verdict, a fault, the timeout or cancellation.
 async fn fingerprint_check(
     central: Arc<CentralLink>,
-    devices: Arc<Mutex<Devices>>,
+    reader: Shared<Box<dyn FingerprintReader + Send>>,
     cancel: CancelToken,
     recipient: jiuzhu_core::id::IdNumber,
     emit: Emit,
@@ -215,8 +223,8 @@ async fn fingerprint_check(
         }
     };
     let job = move || {
-        let mut d = devices.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(reader) = d.fingerprint.as_mut() else {
+        let mut d = lock_device(&reader);
+        let Some(reader) = d.as_mut() else {
             return unavailable(
                 Device::Fingerprint,
                 "no fingerprint reader is configured on this kiosk",
@@ -252,6 +260,139 @@ async fn fingerprint_check(
                 }
             }
         }
+    };
+    if let Ok(Some(event)) = tokio::task::spawn_blocking(job).await {
+        emit.send(event);
+    }
+}
+
+/// The longest face check; a resident who does not manage in this time is offered a retry or
+/// the fingerprint.
+const FACE_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn flow_challenge(c: jiuzhu_vision::liveness::Challenge) -> Challenge {
+    use jiuzhu_vision::liveness::Challenge as V;
+    match c {
+        V::Blink => Challenge::Blink,
+        V::OpenMouth => Challenge::OpenMouth,
+        V::TurnLeft => Challenge::TurnLeft,
+        V::TurnRight => Challenge::TurnRight,
+        V::Nod => Challenge::Nod,
+    }
+}
+
+/// The face check of `subject`: liveness challenges on the camera's frames and the 1:1 match
+/// against the reference central seals to this kiosk. Frames stay in this function.
+async fn face_check(
+    central: Arc<CentralLink>,
+    camera: Shared<FaceCamera>,
+    cancel: CancelToken,
+    subject: jiuzhu_core::id::IdNumber,
+    emit: Emit,
+) {
+    let reference = match central.reference(&subject, Modality::Face).await {
+        Ok(r) => r,
+        Err(e) => {
+            return emit.send(Event::Failed {
+                device: Device::Camera,
+                timeout: false,
+                detail: format!("no face reference: {e}"),
+            });
+        }
+    };
+    let job = move || -> Option<Event> {
+        let failed = |device, detail: String| {
+            Some(Event::Failed {
+                device,
+                timeout: false,
+                detail,
+            })
+        };
+        let reference = match std::str::from_utf8(&reference)
+            .map_err(|e| e.to_string())
+            .and_then(|t| jiuzhu_vision::Embedding::from_template(t).map_err(|e| e.to_string()))
+        {
+            Ok(r) => r,
+            Err(e) => {
+                return failed(
+                    Device::Central,
+                    format!("the face reference is unreadable: {e}"),
+                );
+            }
+        };
+        let mut d = lock_device(&camera);
+        let Some(camera) = d.as_mut() else {
+            return unavailable(Device::Camera, "no camera is configured on this kiosk");
+        };
+        let challenges = camera.challenges();
+        let total = u8::try_from(challenges.len()).unwrap_or(u8::MAX);
+        let models = jiuzhu_vision::ModelPaths::locate();
+        let mut verifier = match jiuzhu_vision::verifier::Verifier::new(
+            &models,
+            challenges.clone(),
+            Some(reference),
+        ) {
+            Ok(v) => v,
+            Err(e) => return failed(Device::Camera, e.to_string()),
+        };
+        if let Some(first) = challenges.first() {
+            emit.send(Event::FaceProgress {
+                challenge: flow_challenge(*first),
+                done: 0,
+                total,
+            });
+        }
+        let started = Instant::now();
+        let ran = camera.with_session(&models, |src| -> Result<bool, String> {
+            let mut shown = (challenges.first().copied(), 0usize);
+            loop {
+                if cancel.is_cancelled() {
+                    return Ok(false);
+                }
+                if started.elapsed() > FACE_TIMEOUT {
+                    return Ok(true);
+                }
+                let Some(pair) = src.next_pair().map_err(|e| e.to_string())? else {
+                    return Ok(true);
+                };
+                let p = verifier
+                    .push_pair(&pair, started.elapsed())
+                    .map_err(|e| e.to_string())?;
+                if (p.current_challenge, p.done) != shown {
+                    shown = (p.current_challenge, p.done);
+                    if let Some(c) = p.current_challenge {
+                        emit.send(Event::FaceProgress {
+                            challenge: flow_challenge(c),
+                            done: u8::try_from(p.done).unwrap_or(u8::MAX),
+                            total,
+                        });
+                    }
+                }
+                if p.current_challenge.is_none() {
+                    return Ok(true);
+                }
+            }
+        });
+        match ran {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => return None,
+            Ok(Err(e)) | Err(e) => return failed(Device::Camera, e),
+        }
+        emit.send(Event::CaptureDone);
+        let v = verifier.finish();
+        tracing::info!(
+            passed = v.verdict.passed,
+            reasons = ?v.verdict.reasons,
+            frames = v.frames,
+            mean_frame_ms = v.mean_frame_ms,
+            "face check"
+        );
+        let similarity = v.similarity.unwrap_or(0.0);
+        Some(Event::Verdict {
+            live: v.verdict.passed,
+            matched: similarity >= jiuzhu_vision::MATCH_THRESHOLD,
+            score: v.similarity.map(f64::from),
+        })
     };
     if let Ok(Some(event)) = tokio::task::spawn_blocking(job).await {
         emit.send(event);
@@ -315,8 +456,10 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
         match e {
             Effect::ReadIdCard { seq } => {
                 let fresh = k.worker.new_session.swap(false, Ordering::SeqCst);
-                k.worker.run(seq, move |d, cancel| {
-                let reader = d.id_card.as_mut()?;
+                let id_card = k.worker.id_card.clone();
+                k.worker.run(seq, move |cancel| {
+                let mut d = lock_device(&id_card);
+                let reader = d.as_mut()?;
                 // The first card of a session: the last resident's card may have been taken
                 // away and this one put down while nobody polled. (Within a session a card
                 // must leave before the next is read: the helper's, then the recipient's.)
@@ -340,7 +483,10 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                 }
             })
             }
-            Effect::QueryStatus { seq, id } => k.worker.with_central(seq, |c, emit| async move {
+            Effect::QueryStatus { seq, id } => {
+                // Identified (perhaps on the keypad): stop waiting for a card.
+                k.worker.cancel();
+                k.worker.with_central(seq, |c, emit| async move {
                 emit.send(match c.certification_status(&id).await {
                     Ok(s) => Event::Status(StatusAnswer {
                         recipient: s.recipient,
@@ -350,18 +496,26 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                     }),
                     Err(e) => central_failed(&e),
                 })
-            }),
-            Effect::StartFace { seq, .. } => k.worker.run(seq, |_, _| {
-                unavailable(
-                    Device::Camera,
-                    "no camera / face check is configured on this kiosk",
-                )
-            }),
+                })
+            }
+            Effect::StartFace { seq, subject, .. } => {
+                if !k.worker.has_camera {
+                    k.worker.run(seq, |_| {
+                        unavailable(Device::Camera, "no camera is configured on this kiosk")
+                    });
+                } else {
+                    let camera = k.worker.camera.clone();
+                    let cancel = k.worker.cancel.clone();
+                    k.worker.with_central(seq, move |c, emit| {
+                        face_check(c, camera, cancel, subject.id, emit)
+                    })
+                }
+            }
             Effect::StartFingerprint { seq, recipient } => {
-                let devices = k.worker.devices.clone();
+                let reader = k.worker.fingerprint.clone();
                 let cancel = k.worker.cancel.clone();
                 k.worker.with_central(seq, move |c, emit| {
-                    fingerprint_check(c, devices, cancel, recipient, emit)
+                    fingerprint_check(c, reader, cancel, recipient, emit)
                 })
             }
             Effect::Submit { seq, outcome } => {
@@ -375,7 +529,7 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                     );
                     Emit(seq).send(Event::AlternativeRecorded);
                 }
-                Alternative::HomeVisit => k.worker.run(seq, |_, _| {
+                Alternative::HomeVisit => k.worker.run(seq, |_| {
                     unavailable(
                         Device::Central,
                         "home-visit requests cannot be sent from the kiosk yet; staff record them at the township office",

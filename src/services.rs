@@ -12,6 +12,7 @@ use jiuzhu_core::api::{
     CertificationStatus, Modality, PersonRef, TemplateBox, TemplateQuery,
 };
 use jiuzhu_core::id::{IdNumber, PersonName};
+use jiuzhu_drivers_api::camera::FrameSource;
 use jiuzhu_drivers_api::fingerprint::{FingerprintReader, Template, TemplateFormat};
 use jiuzhu_drivers_api::idcard::IdCardReader;
 use tokio::sync::Notify;
@@ -401,6 +402,72 @@ impl Simulators {
     }
 }
 
+/// The face camera of the kiosk, and where each session's frames come from.
+pub enum FaceCamera {
+    /// The simulator: every session a person (a registry photo rendered in 3-D) steps in front
+    /// of the camera and acts out the challenges this names.
+    Sim(jiuzhu_sim::camera::SimCameraConfig),
+    /// A live camera, opened once.
+    Live(Box<dyn FrameSource>),
+    /// A recording (file or image sequence), played from its start each session.
+    Recording(String),
+}
+
+impl std::fmt::Debug for FaceCamera {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FaceCamera::Sim(c) => write!(f, "FaceCamera::Sim({:?})", c.kind),
+            FaceCamera::Live(s) => write!(f, "FaceCamera::Live({})", s.info().description),
+            FaceCamera::Recording(p) => write!(f, "FaceCamera::Recording({p})"),
+        }
+    }
+}
+
+impl FaceCamera {
+    /// The challenges of a session: a live person gets a random sequence (at least one head
+    /// movement, which a flat photo cannot fake); the simulator and recordings act out fixed ones.
+    pub fn challenges(&self) -> Vec<jiuzhu_vision::liveness::Challenge> {
+        match self {
+            FaceCamera::Sim(c) => c.challenges.clone(),
+            _ => jiuzhu_vision::liveness::random_challenges(&mut rand::thread_rng()),
+        }
+    }
+
+    /// Runs `f` over this session's frames.
+    pub fn with_session<R>(
+        &mut self,
+        models: &jiuzhu_vision::ModelPaths,
+        f: impl FnOnce(&mut dyn FrameSource) -> R,
+    ) -> Result<R, String> {
+        match self {
+            FaceCamera::Sim(cfg) => {
+                let mut cam = jiuzhu_sim::camera::SimCamera::generate(models, cfg.clone())
+                    .map_err(|e| e.to_string())?;
+                Ok(f(&mut cam))
+            }
+            FaceCamera::Live(src) => Ok(f(src.as_mut())),
+            FaceCamera::Recording(path) => {
+                let mut src = jiuzhu_camera::FileSource::open(
+                    jiuzhu_camera::Selector::parse(path),
+                    jiuzhu_camera::PlaybackConfig::default(),
+                    jiuzhu_camera::IrLayout::None,
+                )
+                .map_err(|e| e.to_string())?;
+                Ok(f(&mut src))
+            }
+        }
+    }
+}
+
+/// The simulated camera of `sim`: a genuine person acting out a blink and a left turn in real
+/// time (the face of `obama2.jpg`, whose other photo `obama.jpg` is the demo reference).
+pub fn sim_camera_config() -> jiuzhu_sim::camera::SimCameraConfig {
+    jiuzhu_sim::camera::SimCameraConfig {
+        realtime: true,
+        ..Default::default()
+    }
+}
+
 /// The devices the kiosk opened, with the simulators behind any `sim` selector.
 #[derive(Default)]
 pub struct OpenedDevices {
@@ -408,6 +475,8 @@ pub struct OpenedDevices {
     pub id_card: Option<Box<dyn IdCardReader + Send>>,
     /// The fingerprint reader.
     pub fingerprint: Option<Box<dyn FingerprintReader + Send>>,
+    /// The face camera.
+    pub camera: Option<FaceCamera>,
     /// Simulators (kept alive as long as the devices).
     pub sims: Simulators,
 }
@@ -503,6 +572,27 @@ pub fn open_devices(cfg: &KioskConfig) -> Result<OpenedDevices, ServiceError> {
             )))
         }
         other => return Err(fp_err(format!("{other:?} is not a fingerprint selector"))),
+    };
+    let cam_err = device_error("face camera");
+    out.camera = match &sel.camera {
+        DeviceSelector::None => None,
+        DeviceSelector::Sim => {
+            // Fail at start, not in front of a resident, when the models are missing.
+            jiuzhu_vision::ModelPaths::locate()
+                .detector()
+                .map_err(|e| cam_err(e.to_string()))?;
+            Some(FaceCamera::Sim(sim_camera_config()))
+        }
+        DeviceSelector::Video { source } => match jiuzhu_camera::Selector::parse(source) {
+            sel @ (jiuzhu_camera::Selector::Device(_) | jiuzhu_camera::Selector::Index(_)) => {
+                Some(FaceCamera::Live(Box::new(
+                    jiuzhu_camera::OpenCvSource::open(sel, Default::default())
+                        .map_err(|e| cam_err(format!("{source}: {e}")))?,
+                )))
+            }
+            _ => Some(FaceCamera::Recording(source.clone())),
+        },
+        other => return Err(cam_err(format!("{other:?} is not a camera selector"))),
     };
     Ok(out)
 }

@@ -17,7 +17,7 @@ use jiuzhu_core::api::{AssistanceType, Modality};
 use jiuzhu_drivers_api::fingerprint::{CancelToken, CaptureKind, CaptureRequest};
 use jiuzhu_kiosk::app::{self, AppConfig, Devices};
 use jiuzhu_kiosk::controllers::certify::{Choice, Device, Step};
-use jiuzhu_kiosk::services::{self, CentralLink};
+use jiuzhu_kiosk::services::{self, CentralLink, FaceCamera};
 use jiuzhu_kiosk::store::Store;
 use jiuzhu_kiosk::store::crypto::FileKeyProvider;
 use jiuzhu_kiosk::sync::staleness::StalenessPolicy;
@@ -31,6 +31,8 @@ use slint::ComponentHandle;
 const CHEN: &str = "500102195805202427";
 /// 王德福 of `wang-defu.toml`.
 const WANG: &str = "500102194110020032";
+/// 冉光秀 of `ran-guangxiu.toml`.
+const RAN: &str = "500102194603081546";
 
 fn pump_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(secs);
@@ -82,6 +84,17 @@ struct Kiosk {
 /// Enrolls finger `finger` of the simulator for `id` at central through the real driver, then
 /// builds the kiosk on the same simulators, talking to `url`.
 fn kiosk(central: &common::Central, url: &str, key_seed: u8, id: &str, finger: usize) -> Kiosk {
+    kiosk_with(central, url, key_seed, id, finger, None)
+}
+
+fn kiosk_with(
+    central: &common::Central,
+    url: &str,
+    key_seed: u8,
+    id: &str,
+    finger: usize,
+    camera: Option<FaceCamera>,
+) -> Kiosk {
     let dir = tempfile::tempdir().unwrap();
     let (sim, mut reader) = services::sim_fingerprint().expect("`make fixtures` was run");
     sim.control().touches([Some(finger), None, Some(finger)]);
@@ -128,6 +141,7 @@ fn kiosk(central: &common::Central, url: &str, key_seed: u8, id: &str, finger: u
         Devices {
             id_card: Some(Box::new(card_reader)),
             fingerprint: Some(reader),
+            camera,
         },
         Some(link.clone()),
     )
@@ -289,6 +303,103 @@ fn offline_then_delivered(central: &common::Central) {
     assert_eq!((counts.pending, counts.failed), (0, 0), "{counts:?}");
 }
 
+/// The face check on the simulated camera: the reference is enrolled from one photo, the
+/// camera shows a person rendered from another photo of him acting out the challenges (with
+/// real parallax), and a print of that photo held up to the camera is refused.
+fn face(central: &common::Central) {
+    central
+        .store
+        .put_recipient(&recipient(RAN, "冉光秀", Some(400)), "test")
+        .unwrap();
+    central
+        .store
+        .add_kiosk(
+            "kiosk-9",
+            common::TOWNSHIP,
+            common::kiosk_key(9).verifying_key().as_bytes(),
+            "test",
+        )
+        .unwrap();
+    let models = jiuzhu_vision::ModelPaths::locate();
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("face.json");
+    jiuzhu_vision::cli::enroll(
+        &models,
+        &models
+            .file("testdata/obama.jpg")
+            .expect("`make models` was run"),
+        &template,
+    )
+    .unwrap();
+    central
+        .store
+        .put_template(
+            RAN,
+            Modality::Face,
+            &std::fs::read(&template).unwrap(),
+            "test",
+        )
+        .unwrap();
+
+    // A print attack first: the photo tilted the way the challenges ask.
+    let print = jiuzhu_sim::camera::SimCameraConfig {
+        kind: jiuzhu_vision::synth::ClipKind::Print,
+        ..services::sim_camera_config()
+    };
+    let k = kiosk_with(
+        central,
+        &central.url(),
+        9,
+        RAN,
+        4,
+        Some(FaceCamera::Sim(print)),
+    );
+    k.window.global::<HomeAdapter>().invoke_open(Entry::Certify);
+    choose(&k.window, Choice::SelfCheck);
+    k.card.command("place ran-guangxiu").unwrap();
+    pump_until("central's answer", 30, || step() == Step::Consent);
+    choose(&k.window, Choice::Consent);
+    let mut saw_challenge = false;
+    pump_until("the print's verdict", 90, || {
+        saw_challenge |= matches!(
+            step(),
+            Step::Face {
+                challenge: Some(_),
+                ..
+            }
+        );
+        matches!(step(), Step::Failed { .. } | Step::RouteToStaff)
+    });
+    assert!(saw_challenge, "the challenges were shown");
+    assert!(!certified_at_central(central, RAN));
+    go_home(&k);
+    drop(k);
+
+    // The person himself.
+    let k = kiosk_with(
+        central,
+        &central.url(),
+        9,
+        RAN,
+        4,
+        Some(FaceCamera::Sim(services::sim_camera_config())),
+    );
+    k.window.global::<HomeAdapter>().invoke_open(Entry::Certify);
+    choose(&k.window, Choice::SelfCheck);
+    k.card.command("place ran-guangxiu").unwrap();
+    pump_until("central's answer", 30, || step() == Step::Consent);
+    choose(&k.window, Choice::Consent);
+    pump_until("the face certification", 90, || {
+        matches!(
+            step(),
+            Step::Certified(_) | Step::Failed { .. } | Step::Problem { .. }
+        )
+    });
+    assert!(matches!(step(), Step::Certified(_)), "{:?}", step());
+    assert!(certified_at_central(central, RAN));
+    go_home(&k);
+}
+
 /// Everything every part of the process logs, kiosk and central service alike.
 #[derive(Clone, Default)]
 struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
@@ -322,13 +433,24 @@ fn certification_end_to_end() {
     let central = common::Central::start(&[]);
     online(&central);
     offline_then_delivered(&central);
+    face(&central);
 
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
     assert!(
         text.contains("certification queued for upload") && text.contains("outbox drained"),
         "the session was logged:\n{text}"
     );
-    for secret in [CHEN, WANG, "陈淑芬", "王德福", &CHEN[6..14], &WANG[6..14]] {
+    for secret in [
+        CHEN,
+        WANG,
+        RAN,
+        "陈淑芬",
+        "王德福",
+        "冉光秀",
+        &CHEN[6..14],
+        &WANG[6..14],
+        &RAN[6..14],
+    ] {
         assert!(
             !text.contains(secret),
             "the logs contain {secret:?}:\n{}",

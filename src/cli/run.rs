@@ -66,6 +66,7 @@ pub fn start_services(config: &KioskConfig) -> anyhow::Result<Started> {
         devices: app::Devices {
             id_card: opened.id_card,
             fingerprint: opened.fingerprint,
+            camera: opened.camera,
         },
         central: Some(Arc::new(central)),
         sims: Arc::new(opened.sims),
@@ -285,14 +286,36 @@ fn scripted_certification(
     if app::current_step() == Some(Step::Consent) {
         choose(Choice::Consent);
         settle();
-        save("after-consent")?;
-        wait_while(&|s| matches!(s, Step::Face { .. }));
-        settle();
-        if matches!(app::current_step(), Some(Step::Problem { .. })) {
-            save("face-unavailable")?;
+        save("face")?;
+        // The face check: the challenges change on screen as the resident acts them out.
+        let mut shown = None;
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
+            let now = app::current_step();
+            if !matches!(
+                now,
+                Some(Step::Face { .. } | Step::Checking(_) | Step::Submitting)
+            ) {
+                break;
+            }
+            if let Some(Step::Face {
+                challenge: Some(c), ..
+            }) = &now
+                && shown != Some(*c)
+            {
+                shown = Some(*c);
+                save(&format!("face-{c:?}").to_lowercase())?;
+            }
+            screen.settle(Duration::from_millis(100));
         }
+        settle();
         let finger_sim = sims.as_ref().filter(|s| s.fingerprint.is_some());
-        if let Some(sims) = finger_sim {
+        if matches!(
+            app::current_step(),
+            Some(Step::Problem { .. } | Step::Failed { .. })
+        ) && let Some(sims) = finger_sim
+        {
+            save("face-not-done")?;
             choose(Choice::Fingerprint);
             settle();
             save("fingerprint")?;
@@ -307,8 +330,8 @@ fn scripted_certification(
                 )
             });
             settle();
-            save("result")?;
         }
+        save("result")?;
     }
     let step = app::current_step();
     match &step {
