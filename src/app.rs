@@ -12,6 +12,7 @@ use jiuzhu_drivers_api::fingerprint::{
     CancelToken, CaptureKind, CaptureRequest, FingerprintError, FingerprintReader,
 };
 use jiuzhu_drivers_api::idcard::{IdCardError, IdCardReader};
+use jiuzhu_drivers_api::printer::{Document, IdentityProofDoc, ReceiptPrinter};
 use slint::ComponentHandle;
 
 use crate::controllers::certify::{
@@ -37,6 +38,8 @@ pub struct Devices {
     pub fingerprint: Option<Box<dyn FingerprintReader + Send>>,
     /// The face camera.
     pub camera: Option<FaceCamera>,
+    /// The receipt printer.
+    pub printer: Option<Box<dyn ReceiptPrinter + Send>>,
 }
 
 impl std::fmt::Debug for Devices {
@@ -45,6 +48,7 @@ impl std::fmt::Debug for Devices {
             .field("id_card", &self.id_card.as_ref().map(|r| r.describe()))
             .field("fingerprint", &self.fingerprint.is_some())
             .field("camera", &self.camera)
+            .field("printer", &self.printer.is_some())
             .finish()
     }
 }
@@ -62,6 +66,32 @@ pub struct AppConfig {
     pub voice: VoiceOutput,
     /// Inactivity timeouts.
     pub session: SessionTimeouts,
+    /// What a printed proof says besides its code.
+    pub proof: ProofPrinting,
+}
+
+/// The kiosk's part of a printed 社会救助身份证明 (the recipient's part is in the signed code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofPrinting {
+    /// Township name.
+    pub township_name: String,
+    /// Issuing authority.
+    pub issuer: String,
+    /// Where the public checks a code.
+    pub verify_at: String,
+    /// Township hotline.
+    pub hotline: String,
+}
+
+impl Default for ProofPrinting {
+    fn default() -> Self {
+        Self {
+            township_name: String::new(),
+            issuer: "区民政局".into(),
+            verify_at: String::new(),
+            hotline: String::new(),
+        }
+    }
 }
 
 impl Default for AppConfig {
@@ -72,6 +102,7 @@ impl Default for AppConfig {
             township_name: None,
             voice: VoiceOutput::Silent,
             session: SessionTimeouts::default(),
+            proof: ProofPrinting::default(),
         }
     }
 }
@@ -104,6 +135,8 @@ struct Worker {
     fingerprint: Shared<Box<dyn FingerprintReader + Send>>,
     camera: Shared<FaceCamera>,
     has_camera: bool,
+    printer: Shared<Box<dyn ReceiptPrinter + Send>>,
+    proof: ProofPrinting,
     central: Option<Arc<CentralLink>>,
     cancel: CancelToken,
     /// Set when a session starts; the first card read of the session rearms the reader.
@@ -133,7 +166,11 @@ const SUBMIT_WAIT: Duration = Duration::from_secs(8);
 const FINGER_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Worker {
-    fn new(devices: Devices, central: Option<Arc<CentralLink>>) -> anyhow::Result<Self> {
+    fn new(
+        devices: Devices,
+        central: Option<Arc<CentralLink>>,
+        proof: ProofPrinting,
+    ) -> anyhow::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("kiosk-worker")
@@ -147,6 +184,8 @@ impl Worker {
             id_card: Arc::new(Mutex::new(devices.id_card)),
             fingerprint: Arc::new(Mutex::new(devices.fingerprint)),
             has_camera: devices.camera.is_some(),
+            printer: Arc::new(Mutex::new(devices.printer)),
+            proof,
             camera: Arc::new(Mutex::new(devices.camera)),
             central,
             cancel: CancelToken::new(),
@@ -399,6 +438,48 @@ async fn face_check(
     }
 }
 
+/// Prints the proof; the words to show on screen afterwards (Chinese, English).
+fn print_proof(
+    printer: &Mutex<Option<Box<dyn ReceiptPrinter + Send>>>,
+    p: &ProofPrinting,
+    code: String,
+) -> (&'static str, &'static str) {
+    let mut d = lock_device(printer);
+    let Some(printer) = d.as_mut() else {
+        tracing::info!("no printer is configured; the proof stays on screen");
+        return (
+            "本机没有打印机，可以到乡镇窗口打印证明。",
+            "This kiosk has no printer: the township office can print the proof.",
+        );
+    };
+    let doc = Document::IdentityProof(IdentityProofDoc {
+        code,
+        township_name: p.township_name.clone(),
+        issuer: p.issuer.clone(),
+        verify_at: p.verify_at.clone(),
+        hotline: p.hotline.clone(),
+    });
+    match printer.print(&doc) {
+        Ok(r) => {
+            tracing::info!(bytes = r.bytes, paper_low = r.paper_low, "proof printed");
+            if r.paper_low {
+                tracing::warn!("printer paper is running low");
+            }
+            (
+                "证明已打印，请取走。",
+                "The proof is printed: please take it.",
+            )
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the proof could not be printed");
+            (
+                "打印机暂时不能打印，已通知工作人员；证明可以稍后重新打印。",
+                "The printer cannot print now; staff have been told, and the proof can be printed later.",
+            )
+        }
+    }
+}
+
 fn api_mode(mode: Mode) -> CertificationMode {
     match mode {
         Mode::SelfCheck => CertificationMode::SelfCheck,
@@ -537,8 +618,21 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                 }),
             },
             Effect::CancelDevices => k.worker.cancel(),
-            Effect::PrintProof { .. } => {
-                tracing::info!("proof shown on screen; no printer is configured");
+            Effect::PrintProof { code } => {
+                let printer = k.worker.printer.clone();
+                let p = k.worker.proof.clone();
+                k.worker.runtime.spawn_blocking(move || {
+                    let (zh, en) = print_proof(&printer, &p, code);
+                    let _ = slint::invoke_from_event_loop(move || {
+                        with_ui(|ui| {
+                            let text = match app_adapter::current_language(ui) {
+                                Language::ZhCn => zh,
+                                Language::En => en,
+                            };
+                            ui.global::<AppAdapter>().set_notice(text.into());
+                        });
+                    });
+                });
             }
             Effect::CallStaff => {
                 tracing::info!(
@@ -715,7 +809,7 @@ pub fn build_with_services(
         keypad: KeypadEntry::default(),
         session: SessionController::new(config.session)?,
         voice: voice.clone(),
-        worker: Worker::new(devices, central)?,
+        worker: Worker::new(devices, central, config.proof.clone())?,
         last_spoken: String::new(),
     };
     KIOSK.with(|s| *s.borrow_mut() = Some(Rc::new(RefCell::new(k))));

@@ -85,6 +85,16 @@ pub struct KioskSection {
     /// Where the kiosk keeps its database and keys.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// The authority printed on proofs, e.g. "重庆市涪陵区民政局".
+    #[serde(default = "default_issuer")]
+    pub issuer: String,
+    /// The township hotline printed on receipts.
+    #[serde(default)]
+    pub hotline: String,
+}
+
+fn default_issuer() -> String {
+    "区民政局".into()
 }
 
 fn default_language() -> String {

@@ -15,6 +15,8 @@ use jiuzhu_core::id::{IdNumber, PersonName};
 use jiuzhu_drivers_api::camera::FrameSource;
 use jiuzhu_drivers_api::fingerprint::{FingerprintReader, Template, TemplateFormat};
 use jiuzhu_drivers_api::idcard::IdCardReader;
+use jiuzhu_drivers_api::printer::{PaperWidth, ReceiptPrinter};
+use jiuzhu_printer::transport::PrinterAddress;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -339,6 +341,8 @@ pub struct Simulators {
     pub fingerprint: Option<jiuzhu_sim::r30x::R30xSim>,
     /// Names of the fingers the fingerprint simulator holds, by index.
     pub finger_names: Vec<String>,
+    /// The receipt printer simulator (its pages can be saved as PNG).
+    pub printer: Option<jiuzhu_sim::printer::PrinterSim>,
 }
 
 impl std::fmt::Debug for Simulators {
@@ -477,6 +481,8 @@ pub struct OpenedDevices {
     pub fingerprint: Option<Box<dyn FingerprintReader + Send>>,
     /// The face camera.
     pub camera: Option<FaceCamera>,
+    /// The receipt printer.
+    pub printer: Option<Box<dyn ReceiptPrinter + Send>>,
     /// Simulators (kept alive as long as the devices).
     pub sims: Simulators,
 }
@@ -593,6 +599,43 @@ pub fn open_devices(cfg: &KioskConfig) -> Result<OpenedDevices, ServiceError> {
             _ => Some(FaceCamera::Recording(source.clone())),
         },
         other => return Err(cam_err(format!("{other:?} is not a camera selector"))),
+    };
+    let pr_err = device_error("receipt printer");
+    let address = match &sel.printer {
+        DeviceSelector::None => None,
+        DeviceSelector::Sim => {
+            let sim =
+                jiuzhu_sim::printer::PrinterSim::spawn_pty(u32::from(PaperWidth::Mm80.dots()))
+                    .map_err(|e| pr_err(format!("cannot start the simulator: {e}")))?;
+            let jiuzhu_sim::printer::SimEndpoint::Pty(path) = sim.endpoint().clone() else {
+                return Err(pr_err("the simulator has no pty".into()));
+            };
+            out.sims.printer = Some(sim);
+            Some(PrinterAddress::Serial(path, 115_200))
+        }
+        DeviceSelector::Serial { path, .. } if path.starts_with("/dev/usb/") => {
+            Some(PrinterAddress::UsbLp(path.to_string_lossy().into_owned()))
+        }
+        DeviceSelector::Serial { path, baud } => Some(PrinterAddress::Serial(
+            path.to_string_lossy().into_owned(),
+            baud.unwrap_or(115_200),
+        )),
+        DeviceSelector::Tcp { addr } => Some(PrinterAddress::Tcp(addr.clone())),
+        DeviceSelector::Video { .. } | DeviceSelector::Usb { .. } => {
+            return Err(pr_err(
+                "use serial:PATH, tcp:HOST:PORT, or serial:/dev/usb/lp0 for a USB printer".into(),
+            ));
+        }
+    };
+    out.printer = match address {
+        None => None,
+        Some(a) => {
+            let link = a.open().map_err(|e| pr_err(format!("{a:?}: {e}")))?;
+            Some(Box::new(jiuzhu_printer::EscPosPrinter::new(
+                link,
+                PaperWidth::Mm80,
+            )))
+        }
     };
     Ok(out)
 }

@@ -23,7 +23,7 @@ use jiuzhu_kiosk::store::crypto::FileKeyProvider;
 use jiuzhu_kiosk::sync::staleness::StalenessPolicy;
 use jiuzhu_kiosk::sync::system_clock;
 use jiuzhu_kiosk::ui::certify_adapter::choice_id;
-use jiuzhu_kiosk::ui::{CertifyAdapter, Entry, HomeAdapter, MainWindow};
+use jiuzhu_kiosk::ui::{AppAdapter, CertifyAdapter, Entry, HomeAdapter, MainWindow};
 use jiuzhu_sim::idcard::IdCardSim;
 use slint::ComponentHandle;
 
@@ -75,6 +75,7 @@ fn recipient(id: &str, name: &str, certified_days_ago: Option<u64>) -> Recipient
 
 struct Kiosk {
     window: MainWindow,
+    printer: jiuzhu_sim::printer::PrinterSim,
     card: IdCardSim,
     finger: jiuzhu_sim::r30x::R30xSim,
     link: Arc<CentralLink>,
@@ -136,12 +137,31 @@ fn kiosk_with(
     let card_reader =
         jiuzhu_idcard::open_serial(card.path(), jiuzhu_idcard::DEFAULT_BAUD, Default::default())
             .unwrap();
+    let printer = jiuzhu_sim::printer::PrinterSim::spawn_pty(576).unwrap();
+    let jiuzhu_sim::printer::SimEndpoint::Pty(printer_path) = printer.endpoint().clone() else {
+        unreachable!()
+    };
+    let printer_link = jiuzhu_printer::transport::PrinterAddress::Serial(printer_path, 115_200)
+        .open()
+        .unwrap();
     let window = app::build_with_services(
-        &AppConfig::default(),
+        &AppConfig {
+            proof: app::ProofPrinting {
+                township_name: "涪陵区江东街道".into(),
+                issuer: "重庆市涪陵区民政局".into(),
+                verify_at: format!("{url}/v1/public/proofs/"),
+                hotline: "023-72222222".into(),
+            },
+            ..AppConfig::default()
+        },
         Devices {
             id_card: Some(Box::new(card_reader)),
             fingerprint: Some(reader),
             camera,
+            printer: Some(Box::new(jiuzhu_printer::EscPosPrinter::new(
+                printer_link,
+                jiuzhu_drivers_api::printer::PaperWidth::Mm80,
+            ))),
         },
         Some(link.clone()),
     )
@@ -152,6 +172,7 @@ fn kiosk_with(
     window.show().unwrap();
     Kiosk {
         window,
+        printer,
         card,
         finger: sim,
         link,
@@ -245,6 +266,21 @@ fn online(central: &common::Central) {
         !shown.contains(CHEN) && !shown.contains("陈淑芬"),
         "{shown}"
     );
+
+    // The proof is printed on the receipt printer (ESC/POS to the simulator over a pty).
+    choose(&k.window, Choice::Print);
+    pump_until("the printout", 30, || {
+        !k.window.global::<AppAdapter>().get_notice().is_empty()
+    });
+    let notice = k.window.global::<AppAdapter>().get_notice().to_string();
+    assert!(notice.contains("证明已打印"), "{notice}");
+    let printed = k.printer.control().text().join("\n");
+    assert!(printed.contains("社会救助身份证明"), "{printed}");
+    assert!(
+        !printed.contains(CHEN) && !printed.contains("陈淑芬"),
+        "{printed}"
+    );
+    assert_eq!(k.printer.control().pages().len(), 1);
 
     // Delivered exactly once, nothing left in the outbox.
     let counts = k.link.store().lock().unwrap().counts().unwrap();

@@ -67,6 +67,7 @@ pub fn start_services(config: &KioskConfig) -> anyhow::Result<Started> {
             id_card: opened.id_card,
             fingerprint: opened.fingerprint,
             camera: opened.camera,
+            printer: opened.printer,
         },
         central: Some(Arc::new(central)),
         sims: Arc::new(opened.sims),
@@ -133,6 +134,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             VoiceOutput::Speaker
         },
         township_name: kiosk.as_ref().map(|k| k.kiosk.township_name.clone()),
+        proof: kiosk
+            .as_ref()
+            .map(|k| app::ProofPrinting {
+                township_name: k.kiosk.township_name.clone(),
+                issuer: k.kiosk.issuer.clone(),
+                verify_at: format!("{}/v1/public/proofs/", k.central.url.trim_end_matches('/')),
+                hotline: k.kiosk.hotline.clone(),
+            })
+            .unwrap_or_default(),
         ..AppConfig::default()
     };
     if let Some(k) = &kiosk {
@@ -332,6 +342,23 @@ fn scripted_certification(
             settle();
         }
         save("result")?;
+        let printer_sim = sims.as_ref().and_then(|s| s.printer.as_ref());
+        if let (Some(Step::Certified(r)), Some(printer)) = (app::current_step(), printer_sim)
+            && r.proof_code.is_some()
+        {
+            choose(Choice::Print);
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while printer.control().pages().is_empty() && std::time::Instant::now() < deadline {
+                screen.settle(Duration::from_millis(100));
+            }
+            settle();
+            save("printed")?;
+            for (i, page) in printer.control().pages().iter().enumerate() {
+                let path = dir.join(format!("receipt-{}.png", i + 1));
+                jiuzhu_sim::printer::save_png(page, &path)?;
+                eprintln!("  {}", path.display());
+            }
+        }
     }
     let step = app::current_step();
     match &step {
