@@ -87,6 +87,9 @@ impl From<StoreError> for ApiError {
             StoreError::Workflow(w) => w.into(),
             StoreError::NotFound(what) => ApiError::not_found(what),
             StoreError::Conflict(what) => ApiError::new(StatusCode::CONFLICT, "conflict", what),
+            StoreError::Refused { code, reason } => {
+                ApiError::new(StatusCode::CONFLICT, code, reason)
+            }
             StoreError::Invalid(what) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", what)
             }

@@ -17,14 +17,16 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Utc};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use jiuzhu_core::api::{
-    self, AuthError, CaseDetail, CaseEventRequest, CertificationQuery, CertificationRecorded,
-    CertificationResult, LoginAnswer, LoginRequest, MaterialStored, SignAuthorization,
-    SignedHeaders, StatusAnswer, StatusQuery, SubmitApplication, TemplateQuery,
+    self, AlternativeClosed, AlternativeOutcome, AlternativeRecorded, AuthError, CaseDetail,
+    CaseEventRequest, CertificationAlternativeRequest, CertificationMode, CertificationQuery,
+    CertificationRecorded, CertificationResult, CloseAlternativeRequest, LoginAnswer, LoginRequest,
+    MaterialStored, OpenAlternative, SignAuthorization, SignedHeaders, StaffRole, StatusAnswer,
+    StatusQuery, SubmitApplication, TemplateQuery,
 };
 use jiuzhu_core::application::{Agent, AgentRelation, Application, Material, SuppliedMaterial};
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::household::{Household, Member, Relationship, TypeAvailability};
-use jiuzhu_core::id::today_in_china;
+use jiuzhu_core::id::{IdNumber, today_in_china};
 use jiuzhu_core::proof;
 use jiuzhu_core::workflow::{self, Action, Actor, Case, Event, Role, china_date};
 use rand::RngCore;
@@ -32,7 +34,10 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
-use crate::store::{CertificationRecord, Idem, NewCase, NewPerson, Staff, Store, WorkflowStep};
+use crate::store::{
+    AlternativeClose, CertificationRecord, Idem, NewAlternative, NewCase, NewPerson, Recipient,
+    Staff, Store, WorkflowStep,
+};
 
 /// Largest JSON body accepted.
 pub const MAX_JSON_BYTES: usize = 64 * 1024;
@@ -54,12 +59,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/kiosk/status"),
     ("POST", "/v1/kiosk/certification/status"),
     ("POST", "/v1/kiosk/certification/results"),
+    ("POST", "/v1/kiosk/certification/alternatives"),
     ("POST", "/v1/kiosk/templates"),
     ("POST", "/v1/staff/login"),
     ("GET", "/v1/staff/townships/{code}/queue"),
     ("GET", "/v1/staff/townships/{code}/statistics"),
     ("GET", "/v1/staff/townships/{code}/publication"),
     ("GET", "/v1/staff/townships/{code}/publicity"),
+    ("GET", "/v1/staff/townships/{code}/alternatives"),
+    ("POST", "/v1/staff/alternatives/{request_id}/close"),
     ("GET", "/v1/staff/cases/{case_id}"),
     ("POST", "/v1/staff/cases/{case_id}/events"),
     ("GET", "/v1/public/proofs/{code}"),
@@ -132,12 +140,24 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/kiosk/status", post(status))
         .route("/v1/kiosk/certification/status", post(cert_status))
         .route("/v1/kiosk/certification/results", post(cert_result))
+        .route(
+            "/v1/kiosk/certification/alternatives",
+            post(cert_alternative),
+        )
         .route("/v1/kiosk/templates", post(template))
         .route("/v1/staff/login", post(login))
         .route("/v1/staff/townships/{code}/queue", get(queue))
         .route("/v1/staff/townships/{code}/statistics", get(statistics))
         .route("/v1/staff/townships/{code}/publication", get(publication))
         .route("/v1/staff/townships/{code}/publicity", get(publicity))
+        .route(
+            "/v1/staff/townships/{code}/alternatives",
+            get(open_alternatives),
+        )
+        .route(
+            "/v1/staff/alternatives/{request_id}/close",
+            post(close_alternative),
+        )
         .route("/v1/staff/cases/{case_id}", get(staff_case))
         .route("/v1/staff/cases/{case_id}/events", post(case_event))
         .route("/v1/public/proofs/{code}", get(verify_proof))
@@ -751,10 +771,7 @@ async fn cert_result(
         let today = today_in_china();
         let before = s.certification_status(&id, today)?;
         let (certified_on, valid_until) = if certified {
-            let until = today
-                .checked_add_months(chrono::Months::new(12))
-                .unwrap_or(today);
-            (today, until)
+            (today, valid_until_of(today))
         } else {
             (
                 before.last_certified_on.unwrap_or(today),
@@ -762,28 +779,8 @@ async fn cert_result(
             )
         };
         let (proof_code, proof_id) = if certified {
-            let name = jiuzhu_core::id::PersonName::new(&rec.name).map_err(|e| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "stored_name",
-                    e.to_string(),
-                )
-            })?;
-            let mut pid = [0u8; 16];
-            rand::rngs::OsRng.fill_bytes(&mut pid);
-            let payload = proof::ProofPayload::new(
-                proof::ProofId(pid),
-                &name,
-                &r.id_number,
-                rec.township.clone(),
-                certified_on,
-                valid_until,
-                rec.assistance_type,
-            );
-            let code = proof::issue(&payload, &dk).map_err(|e| {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "proof", e.to_string())
-            })?;
-            (Some(code), Some(hex::encode(pid)))
+            let (code, pid) = issue_proof(&rec, &r.id_number, certified_on, valid_until, &dk)?;
+            (Some(code), Some(pid))
         } else {
             (None, None)
         };
@@ -813,6 +810,139 @@ async fn cert_result(
             idem,
         )?;
         Ok(json_reply(body))
+    })
+    .await
+}
+
+/// The last day a certification made on `today` is valid: 12 months on.
+fn valid_until_of(today: chrono::NaiveDate) -> chrono::NaiveDate {
+    today
+        .checked_add_months(chrono::Months::new(12))
+        .unwrap_or(today)
+}
+
+/// Issues a signed 社会救助身份证明 for `rec`: the code and the proof's id (hex).
+fn issue_proof(
+    rec: &Recipient,
+    id_number: &IdNumber,
+    certified_on: chrono::NaiveDate,
+    valid_until: chrono::NaiveDate,
+    dk: &SigningKey,
+) -> Result<(String, String), ApiError> {
+    let name = jiuzhu_core::id::PersonName::new(&rec.name).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "stored_name",
+            e.to_string(),
+        )
+    })?;
+    let mut pid = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut pid);
+    let payload = proof::ProofPayload::new(
+        proof::ProofId(pid),
+        &name,
+        id_number,
+        rec.township.clone(),
+        certified_on,
+        valid_until,
+        rec.assistance_type,
+    );
+    let code = proof::issue(&payload, dk)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "proof", e.to_string()))?;
+    Ok((code, hex::encode(pid)))
+}
+
+/// An optional free-text note: trimmed, 1–200 characters, no control characters but newlines.
+fn check_note(field: &str, note: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(n) = note else { return Ok(None) };
+    let t = n.trim();
+    let chars = t.chars().count();
+    if chars == 0
+        || chars > api::MAX_ALTERNATIVE_NOTE_CHARS
+        || t.chars().any(|c| c.is_control() && c != '\n')
+    {
+        return Err(unprocessable(format!(
+            "{field}: give 1–{} characters without control characters, or leave it out",
+            api::MAX_ALTERNATIVE_NOTE_CHARS
+        )));
+    }
+    Ok(Some(t.to_string()))
+}
+
+fn internal(code: &'static str, reason: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, reason)
+}
+
+/// `POST /v1/kiosk/certification/alternatives`: a recipient asks for a staff witness or a home
+/// visit instead of a biometric check. 201 when recorded; a repeated `Idempotency-Key` returns
+/// the first answer with 200 and stores nothing.
+async fn cert_alternative(
+    State(st): State<AppState>,
+    Kiosk(k): Kiosk,
+    headers: HeaderMap,
+    ApiJson(r): ApiJson<CertificationAlternativeRequest>,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers).transpose()?;
+    let note = check_note("note", r.note.as_deref())?;
+    let s = st.store.clone();
+    blocking(move || {
+        let idem = key.as_deref().map(|key| Idem {
+            kiosk: &k.id,
+            endpoint: "alternative",
+            key,
+        });
+        if let Some(prior) = idem.map(|i| s.reply(i)).transpose()?.flatten() {
+            return Ok(json_reply(prior));
+        }
+        let id = r.id_number.as_unmasked_str();
+        let Some(rec) = s.recipient(id)? else {
+            return Err(ApiError::not_found(
+                "this person is not a recipient of assistance; nothing to certify",
+            ));
+        };
+        if s.certification_status(id, today_in_china())?
+            .certified_this_cycle
+        {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "already_certified",
+                "this person is already certified this cycle; no alternative is needed",
+            ));
+        }
+        let now = (st.clock)();
+        let due = st
+            .calendar
+            .add_working_days(china_date(now), api::ALTERNATIVE_DUE_WORKING_DAYS);
+        let answer = AlternativeRecorded {
+            request_id: uuid::Uuid::now_v7().to_string(),
+            kind: r.kind,
+            requested_at: now,
+            due_by: due.value,
+            unpublished_years: due.unpublished_years,
+        };
+        let response =
+            serde_json::to_string(&answer).map_err(|e| internal("internal", e.to_string()))?;
+        let (body, created) = s.record_alternative(
+            &NewAlternative {
+                id: &answer.request_id,
+                id_number: id,
+                township: &rec.township,
+                kind: r.kind,
+                note: note.as_deref(),
+                kiosk: &k.id,
+                now,
+                due_by: answer.due_by,
+                unpublished_years: &answer.unpublished_years,
+            },
+            &response,
+            idem,
+        )?;
+        let status = if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
     })
     .await
 }
@@ -1019,6 +1149,105 @@ async fn publicity(
 ) -> Result<Json<Vec<jiuzhu_core::api::NoticeEntry>>, ApiError> {
     township_read(st, staff, code, "staff.view_publicity", |s, c| {
         s.publicity(c)
+    })
+    .await
+    .map(Json)
+}
+
+/// `GET /v1/staff/townships/{code}/alternatives`: open certification alternatives, oldest
+/// first, masked.
+async fn open_alternatives(
+    State(st): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<OpenAlternative>>, ApiError> {
+    let cal = st.calendar.clone();
+    let today = china_date((st.clock)());
+    township_read(st, staff, code, "staff.view_alternatives", move |s, c| {
+        s.open_alternatives(c, &cal, today)
+    })
+    .await
+    .map(Json)
+}
+
+/// `POST /v1/staff/alternatives/{request_id}/close`: township staff (clerk, leader) or the
+/// district bureau close an open alternative. `witnessed` certifies the recipient as a
+/// `staff_witnessed` certification result does and issues the proof.
+async fn close_alternative(
+    State(st): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CloseAlternativeRequest>,
+) -> Result<Json<AlternativeClosed>, ApiError> {
+    let note = check_note("note", req.note.as_deref())?;
+    if staff.role == StaffRole::VillageHelper {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wrong_role",
+            "a village helper assists but cannot witness or close a certification alternative; ask the township clerk",
+        ));
+    }
+    let s = st.store.clone();
+    let dk = st.district_key.clone();
+    blocking(move || {
+        let alt = s
+            .alternative(&id)?
+            .ok_or_else(|| ApiError::not_found("no such certification alternative"))?;
+        check_scope(&staff, &alt.township)?;
+        if let Some(o) = alt.outcome {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "already_closed",
+                format!("this request was already closed as {}", enum_name(&o)),
+            ));
+        }
+        let actor = format!("staff:{}", staff.username);
+        let now = Utc::now();
+        let mode = enum_name(&CertificationMode::StaffWitnessed);
+        let mut certification = None;
+        let mut record = None;
+        if req.outcome == AlternativeOutcome::Witnessed {
+            let rec = s.recipient(&alt.id_number)?.ok_or_else(|| {
+                ApiError::not_found("this person is no longer a recipient; close it as declined")
+            })?;
+            let idn = IdNumber::parse(&alt.id_number)
+                .map_err(|e| internal("stored_id_number", e.to_string()))?;
+            let today = today_in_china();
+            let valid_until = valid_until_of(today);
+            let (code, pid) = issue_proof(&rec, &idn, today, valid_until, &dk)?;
+            certification = Some(CertificationRecorded {
+                certified: true,
+                certified_on: today,
+                valid_until,
+                proof_code: Some(code),
+            });
+            record = Some(CertificationRecord {
+                id_number: &alt.id_number,
+                kiosk: &alt.kiosk,
+                mode: &mode,
+                modality: None,
+                certified: true,
+                today,
+                proof_id: Some(pid),
+                now,
+            });
+        }
+        s.close_alternative(&AlternativeClose {
+            id: &alt.id,
+            outcome: req.outcome,
+            note: note.as_deref(),
+            actor: &actor,
+            now,
+            certification: record,
+        })?;
+        Ok(AlternativeClosed {
+            request_id: alt.id.clone(),
+            kind: alt.kind,
+            outcome: req.outcome,
+            closed_at: now,
+            closed_by: actor.clone(),
+            certification,
+        })
     })
     .await
     .map(Json)

@@ -13,8 +13,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use jiuzhu_core::api::{
-    AssistanceType, CaseSummary, CertificationStatus, HistoryEntry, Modality, NoticeEntry,
-    StaffRole, TownshipStatistics,
+    AlternativeKind, AlternativeOutcome, AssistanceType, CaseSummary, CertificationStatus,
+    DeadlineColour, HistoryEntry, Modality, NoticeEntry, OpenAlternative, StaffRole,
+    TownshipStatistics,
 };
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::workflow::{self, Action, Case, CaseState, Event, WorkflowError, china_date};
@@ -36,6 +37,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261127_0003_people_index",
         include_str!("../migrations/20261127_0003_people_index.sql"),
     ),
+    (
+        "20261127_0004_alternatives",
+        include_str!("../migrations/20261127_0004_alternatives.sql"),
+    ),
 ];
 
 /// Read-only connections in the pool.
@@ -50,6 +55,14 @@ pub enum StoreError {
     /// The change conflicts with what is stored.
     #[error("{0}")]
     Conflict(String),
+    /// The change conflicts with what is stored, with a specific machine-readable code.
+    #[error("{reason}")]
+    Refused {
+        /// Stable snake_case code, e.g. `alternative_open`.
+        code: &'static str,
+        /// What went wrong and what to do.
+        reason: String,
+    },
     /// The request is well-formed but not acceptable.
     #[error("{0}")]
     Invalid(String),
@@ -194,6 +207,61 @@ pub struct CertificationRecord<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// A certification alternative to record (full values; stored, never logged).
+pub struct NewAlternative<'a> {
+    /// Request id (UUIDv7 text).
+    pub id: &'a str,
+    /// The recipient's number.
+    pub id_number: &'a str,
+    /// The recipient's township.
+    pub township: &'a str,
+    /// Which alternative.
+    pub kind: AlternativeKind,
+    /// The resident's note.
+    pub note: Option<&'a str>,
+    /// The requesting kiosk.
+    pub kiosk: &'a str,
+    /// When.
+    pub now: DateTime<Utc>,
+    /// The day staff should have acted by.
+    pub due_by: NaiveDate,
+    /// Years without a holiday notice that `due_by` was counted through.
+    pub unpublished_years: &'a std::collections::BTreeSet<i32>,
+}
+
+/// A stored certification alternative (full values; never logged).
+#[derive(Clone)]
+pub struct Alternative {
+    /// Request id.
+    pub id: String,
+    /// The recipient's number.
+    pub id_number: String,
+    /// The recipient's township.
+    pub township: String,
+    /// Which alternative.
+    pub kind: AlternativeKind,
+    /// The requesting kiosk.
+    pub kiosk: String,
+    /// The outcome, once closed.
+    pub outcome: Option<AlternativeOutcome>,
+}
+
+/// Closing a certification alternative.
+pub struct AlternativeClose<'a> {
+    /// Request id.
+    pub id: &'a str,
+    /// The outcome.
+    pub outcome: AlternativeOutcome,
+    /// Staff note.
+    pub note: Option<&'a str>,
+    /// `staff:<username>`.
+    pub actor: &'a str,
+    /// When.
+    pub now: DateTime<Utc>,
+    /// For `witnessed`: the certification to record (its `kiosk` is the requesting kiosk).
+    pub certification: Option<CertificationRecord<'a>>,
+}
+
 /// Everything the HTTP layer needs from storage.
 pub trait Store: Send + Sync {
     /// Adds or replaces a township.
@@ -336,6 +404,28 @@ pub trait Store: Send + Sync {
     fn publicity(&self, township: &str) -> Result<Vec<NoticeEntry>, StoreError>;
     /// Verifies the audit chain; the number of rows.
     fn verify_audit(&self) -> Result<i64, StoreError>;
+    /// Records a certification alternative with its audit row; with `idem`, a repeated key
+    /// stores nothing and returns the first answer. Refused (`alternative_open`) while the
+    /// person has another open request. Returns the answer and whether this call stored it.
+    fn record_alternative(
+        &self,
+        alt: &NewAlternative<'_>,
+        response: &str,
+        idem: Option<Idem<'_>>,
+    ) -> Result<(String, bool), StoreError>;
+    /// A certification alternative by id.
+    fn alternative(&self, id: &str) -> Result<Option<Alternative>, StoreError>;
+    /// Open alternatives of a township, oldest first, masked, coloured as of `today`.
+    fn open_alternatives(
+        &self,
+        township: &str,
+        cal: &Calendar,
+        today: NaiveDate,
+    ) -> Result<Vec<OpenAlternative>, StoreError>;
+    /// Closes an open alternative with its audit row and, for `witnessed`, records the
+    /// certification (and its proof) as a certification result does, in one transaction.
+    /// Refused (`already_closed`) when it is closed.
+    fn close_alternative(&self, close: &AlternativeClose<'_>) -> Result<(), StoreError>;
 }
 
 /// The SQLite store: one writer connection and [`READERS`] read-only connections (WAL). The
@@ -623,6 +713,56 @@ fn keep_reply(
             .execute(params![i.kiosk, i.endpoint, i.key, response, now_str(now)])?;
     }
     Ok(())
+}
+
+/// Inserts a certification attempt (certifying the recipient on success) with its audit rows by
+/// `actor`; returns the certification's row id.
+fn insert_certification(
+    tx: &Transaction<'_>,
+    rec: &CertificationRecord<'_>,
+    actor: &str,
+) -> Result<i64, StoreError> {
+    let at = now_str(rec.now);
+    tx.execute(
+        "INSERT INTO certifications (id_number, at, kiosk_id, mode, modality, certified) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![rec.id_number, at, rec.kiosk, rec.mode, rec.modality, rec.certified],
+    )?;
+    let cert_id = tx.last_insert_rowid();
+    if rec.certified {
+        tx.execute(
+            "UPDATE recipients SET last_certified_on = ?2 WHERE id_number = ?1",
+            params![rec.id_number, rec.today.to_string()],
+        )?;
+    }
+    audit::append(
+        tx,
+        &at,
+        actor,
+        if rec.certified {
+            "certification.passed"
+        } else {
+            "certification.failed"
+        },
+        &format!("certification:{cert_id}"),
+        &format!("{{\"mode\":\"{}\"}}", rec.mode),
+    )?;
+    if let Some(pid) = &rec.proof_id {
+        audit::append(
+            tx,
+            &at,
+            actor,
+            "proof.issued",
+            &format!("proof:{pid}"),
+            "{}",
+        )?;
+    }
+    Ok(cert_id)
+}
+
+fn mask_id(id_number: &str) -> String {
+    jiuzhu_core::id::IdNumber::parse(id_number)
+        .map(|n| n.masked())
+        .unwrap_or_else(|_| "*".into())
 }
 
 fn township_exists(tx: &Transaction<'_>, code: &str) -> Result<bool, StoreError> {
@@ -1398,34 +1538,7 @@ impl Store for SqliteStore {
             if let Some(prior) = idem.map(|i| stored_reply(tx, i)).transpose()?.flatten() {
                 return Ok((prior, false));
             }
-            let at = now_str(rec.now);
-            tx.execute(
-                "INSERT INTO certifications (id_number, at, kiosk_id, mode, modality, certified) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![rec.id_number, at, rec.kiosk, rec.mode, rec.modality, rec.certified],
-            )?;
-            let cert_id = tx.last_insert_rowid();
-            if rec.certified {
-                tx.execute(
-                    "UPDATE recipients SET last_certified_on = ?2 WHERE id_number = ?1",
-                    params![rec.id_number, rec.today.to_string()],
-                )?;
-            }
-            let actor = format!("kiosk:{}", rec.kiosk);
-            audit::append(
-                tx,
-                &at,
-                &actor,
-                if rec.certified {
-                    "certification.passed"
-                } else {
-                    "certification.failed"
-                },
-                &format!("certification:{cert_id}"),
-                &format!("{{\"mode\":\"{}\"}}", rec.mode),
-            )?;
-            if let Some(pid) = &rec.proof_id {
-                audit::append(tx, &at, &actor, "proof.issued", &format!("proof:{pid}"), "{}")?;
-            }
+            insert_certification(tx, rec, &format!("kiosk:{}", rec.kiosk))?;
             keep_reply(tx, idem, response, rec.now)?;
             Ok((response.to_string(), true))
         })
@@ -1522,6 +1635,169 @@ impl Store for SqliteStore {
 
     fn verify_audit(&self) -> Result<i64, StoreError> {
         Ok(audit::verify(&self.conn())?)
+    }
+
+    fn record_alternative(
+        &self,
+        alt: &NewAlternative<'_>,
+        response: &str,
+        idem: Option<Idem<'_>>,
+    ) -> Result<(String, bool), StoreError> {
+        self.write(|tx| {
+            if let Some(prior) = idem.map(|i| stored_reply(tx, i)).transpose()?.flatten() {
+                return Ok((prior, false));
+            }
+            let open: Option<(String, String)> = tx
+                .prepare_cached(
+                    "SELECT kind, due_by FROM alternatives WHERE id_number = ?1 AND closed_at IS NULL",
+                )?
+                .query_row([alt.id_number], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((kind, due)) = open {
+                return Err(StoreError::Refused {
+                    code: "alternative_open",
+                    reason: format!(
+                        "this person already has an open {kind} request (due by {due}); the township staff will act on it"
+                    ),
+                });
+            }
+            let at = now_str(alt.now);
+            let kind = enum_str(&alt.kind);
+            tx.prepare_cached(
+                "INSERT INTO alternatives (id, id_number, township, kind, note, kiosk_id, requested_at, due_by, unpublished_years)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                alt.id,
+                alt.id_number,
+                alt.township,
+                kind,
+                alt.note,
+                alt.kiosk,
+                at,
+                alt.due_by.to_string(),
+                to_json(alt.unpublished_years)?,
+            ])?;
+            audit::append(
+                tx,
+                &at,
+                &format!("kiosk:{}", alt.kiosk),
+                "alternative.requested",
+                &format!("alternative:{}", alt.id),
+                &serde_json::json!({ "kind": kind, "due_by": alt.due_by }).to_string(),
+            )?;
+            keep_reply(tx, idem, response, alt.now)?;
+            Ok((response.to_string(), true))
+        })
+    }
+
+    fn alternative(&self, id: &str) -> Result<Option<Alternative>, StoreError> {
+        Ok(self
+            .read()
+            .prepare_cached(
+                "SELECT id, id_number, township, kind, kiosk_id, outcome FROM alternatives WHERE id = ?1",
+            )?
+            .query_row([id], |r| {
+                Ok(Alternative {
+                    id: r.get(0)?,
+                    id_number: r.get(1)?,
+                    township: r.get(2)?,
+                    kind: col(r, 3, |s: String| enum_parse(&s))?,
+                    kiosk: r.get(4)?,
+                    outcome: col(r, 5, |o: Option<String>| {
+                        o.map(|o| enum_parse(&o)).transpose()
+                    })?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn open_alternatives(
+        &self,
+        township: &str,
+        cal: &Calendar,
+        today: NaiveDate,
+    ) -> Result<Vec<OpenAlternative>, StoreError> {
+        let c = self.read();
+        let mut st = c.prepare_cached(
+            "SELECT a.id, a.kind, r.name, a.id_number, a.township, a.kiosk_id, a.requested_at, a.due_by,
+                    a.unpublished_years, a.note
+             FROM alternatives a JOIN recipients r ON r.id_number = a.id_number
+             WHERE a.township = ?1 AND a.closed_at IS NULL ORDER BY a.requested_at, a.id",
+        )?;
+        let rows = st.query_map([township], |r| {
+            let requested_at = col(r, 6, parse_time)?;
+            let due_by = col(r, 7, parse_date)?;
+            let from = china_date(requested_at);
+            let colour = if today > due_by {
+                DeadlineColour::Overdue
+            } else {
+                let allowed = cal.working_days_between(from, due_by).value;
+                let left = cal.working_days_between(today, due_by).value;
+                DeadlineColour::of(allowed, left)
+            };
+            Ok(OpenAlternative {
+                request_id: r.get(0)?,
+                kind: col(r, 1, |s: String| enum_parse(&s))?,
+                masked_name: mask_name(&r.get::<_, String>(2)?),
+                masked_id: mask_id(&r.get::<_, String>(3)?),
+                township: r.get(4)?,
+                kiosk_id: r.get(5)?,
+                requested_at,
+                due_by,
+                colour,
+                unpublished_years: col(r, 8, |j: String| {
+                    serde_json::from_str(&j).map_err(|e| StoreError::Invalid(e.to_string()))
+                })?,
+                note: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn close_alternative(&self, close: &AlternativeClose<'_>) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let closed: Option<Option<String>> = tx
+                .prepare_cached("SELECT outcome FROM alternatives WHERE id = ?1")?
+                .query_row([close.id], |r| r.get(0))
+                .optional()?;
+            match closed {
+                None => {
+                    return Err(StoreError::NotFound(format!(
+                        "no certification alternative '{}'",
+                        close.id
+                    )));
+                }
+                Some(Some(outcome)) => {
+                    return Err(StoreError::Refused {
+                        code: "already_closed",
+                        reason: format!("this request was already closed as {outcome}"),
+                    });
+                }
+                Some(None) => {}
+            }
+            let cert_id = close
+                .certification
+                .as_ref()
+                .map(|rec| insert_certification(tx, rec, close.actor))
+                .transpose()?;
+            let at = now_str(close.now);
+            let outcome = enum_str(&close.outcome);
+            tx.prepare_cached(
+                "UPDATE alternatives SET closed_at = ?2, closed_by = ?3, outcome = ?4, close_note = ?5,
+                   certification_id = ?6 WHERE id = ?1 AND closed_at IS NULL",
+            )?
+            .execute(params![close.id, at, close.actor, outcome, close.note, cert_id])?;
+            audit::append(
+                tx,
+                &at,
+                close.actor,
+                "alternative.closed",
+                &format!("alternative:{}", close.id),
+                &serde_json::json!({ "outcome": outcome, "certification": cert_id }).to_string(),
+            )?;
+            Ok(())
+        })
     }
 }
 

@@ -1460,6 +1460,266 @@ async fn signatures_and_certification_results_are_idempotent() {
     assert_eq!(count(&s, "certifications"), 2);
 }
 
+/// A staff POST of `body` as JSON.
+async fn staff_post(c: &mut Conn, token: &str, path: &str, body: &Value) -> Reply {
+    c.send(
+        "POST",
+        path,
+        &[
+            ("authorization", format!("Bearer {token}")),
+            ("content-type", "application/json".into()),
+        ],
+        body.to_string().as_bytes(),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn certification_alternatives_are_recorded_listed_and_closed() {
+    let s = server().await;
+    let mut c = Conn::new(s.addr);
+    let path = "/v1/kiosk/certification/alternatives";
+    let by_name = |n: &str| s.recipients.iter().find(|r| r.name == n).unwrap().clone();
+    let (visit, witness, certified) = (by_name("陈桂芳"), by_name("刘大勇"), by_name("王秀英"));
+    let alternatives = || count(&s, "alternatives");
+    let audit = || count(&s, "audit");
+
+    // a home visit with a note, sent twice with the same key: one request, the same answer
+    let home = json!({"id_number": visit.id_number, "kind": "home_visit", "note": "上午在家，耳背，请敲门"});
+    let first = s
+        .kiosk_post_once(&mut c, path, &home, "alt-retry-key-000001")
+        .await;
+    assert_eq!(first.status, 201, "{:?}", first.json());
+    let j = first.json();
+    assert_eq!(j["kind"], "home_visit");
+    let requested: DateTime<Utc> = j["requested_at"].as_str().unwrap().parse().unwrap();
+    let due = Calendar::builtin().add_working_days(
+        jiuzhu_core::workflow::china_date(requested),
+        api::ALTERNATIVE_DUE_WORKING_DAYS,
+    );
+    assert_eq!(j["due_by"], due.value.to_string());
+    assert_eq!(
+        j["unpublished_years"],
+        json!(due.unpublished_years.iter().collect::<Vec<_>>())
+    );
+    let audit_after_first = audit();
+    let again = s
+        .kiosk_post_once(&mut c, path, &home, "alt-retry-key-000001")
+        .await;
+    assert_eq!((again.status, again.json()), (200, first.json()));
+    assert_eq!(alternatives(), 1);
+    assert_eq!(audit(), audit_after_first);
+    // another key while the first is open: refused, nothing stored
+    let r = s
+        .kiosk_post_once(&mut c, path, &home, "alt-retry-key-000002")
+        .await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (409, "alternative_open")
+    );
+
+    // a staff witness, without a key
+    let r = s
+        .kiosk_post(
+            &mut c,
+            path,
+            &json!({"id_number": witness.id_number, "kind": "staff_witness"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    let witness_id = r.json()["request_id"].as_str().unwrap().to_string();
+    assert_eq!(alternatives(), 2);
+
+    // refused, nothing stored: not a recipient, certified already, bad fields
+    let long_note = "字".repeat(201);
+    for (body, status, code) in [
+        (
+            json!({"id_number": applicant(), "kind": "home_visit"}),
+            404,
+            "not_found",
+        ),
+        (
+            json!({"id_number": certified.id_number, "kind": "home_visit"}),
+            409,
+            "already_certified",
+        ),
+        (
+            json!({"id_number": witness.id_number, "kind": "phone_call"}),
+            422,
+            "invalid_field",
+        ),
+        (
+            json!({"id_number": witness.id_number, "kind": "home_visit", "note": long_note}),
+            422,
+            "invalid_field",
+        ),
+        (
+            json!({"id_number": witness.id_number, "kind": "home_visit", "note": "  "}),
+            422,
+            "invalid_field",
+        ),
+        (
+            json!({"id_number": witness.id_number, "kind": "home_visit", "extra": 1}),
+            422,
+            "invalid_field",
+        ),
+        (
+            json!({"id_number": "500102195201180420", "kind": "home_visit"}),
+            422,
+            "invalid_id_number",
+        ),
+    ] {
+        let before = audit();
+        let r = s.kiosk_post(&mut c, path, &body).await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (status, code),
+            "{body}: {:?}",
+            r.json()
+        );
+        assert_eq!(alternatives(), 2, "{body}");
+        assert_eq!(audit(), before, "{body}");
+    }
+
+    // the township's staff see both, oldest first, masked; another township's clerk may not
+    let clerk = login(&mut c, "clerk").await;
+    let list = format!("/v1/staff/townships/{DEMO_TOWNSHIP}/alternatives");
+    let r = staff_get(&mut c, &clerk, &list).await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let open = r.json();
+    let open = open.as_array().unwrap();
+    assert_eq!(
+        open.iter()
+            .map(|a| a["kind"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["home_visit", "staff_witness"]
+    );
+    assert_eq!(open[0]["request_id"], j["request_id"]);
+    assert_eq!(open[0]["masked_name"], "陈**");
+    assert_eq!(open[0]["note"], "上午在家，耳背，请敲门");
+    assert_eq!(open[0]["colour"], "green");
+    assert_eq!(open[0]["kiosk_id"], "kiosk-1");
+    let text = String::from_utf8(r.body.clone()).unwrap();
+    for p in [&visit, &witness] {
+        assert!(
+            !text.contains(&p.id_number) && !text.contains(&p.name),
+            "{text}"
+        );
+    }
+    assert!(open[1]["masked_id"].as_str().unwrap().contains('*'));
+    let other = login(&mut c, "clerk2").await;
+    let r = staff_get(&mut c, &other, &list).await;
+    assert_eq!((r.status, r.error_code().as_str()), (403, "forbidden"));
+    let bureau = login(&mut c, "bureau").await;
+    assert_eq!(
+        staff_get(&mut c, &bureau, &list)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // closing: other township 403, village helper 403, bad outcome 422 — nothing stored
+    let close = |id: &str| format!("/v1/staff/alternatives/{id}/close");
+    let witnessed = json!({"outcome": "witnessed", "note": "本人到乡镇大厅，经办人核实"});
+    let helper = login(&mut c, "helper").await;
+    let before = audit();
+    for (token, body, status, code) in [
+        (&other, &witnessed, 403, "forbidden"),
+        (&helper, &witnessed, 403, "wrong_role"),
+        (&clerk, &json!({"outcome": "seen"}), 422, "invalid_field"),
+    ] {
+        let r = staff_post(&mut c, token, &close(&witness_id), body).await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (status, code),
+            "{:?}",
+            r.json()
+        );
+    }
+    assert_eq!(audit(), before);
+    assert_eq!(count(&s, "certifications"), 0);
+    let r = staff_post(&mut c, &clerk, &close("no-such-request"), &witnessed).await;
+    assert_eq!(r.status, 404);
+
+    // witnessed: certified this cycle as staff_witnessed, with a proof that verifies publicly
+    let r = staff_post(&mut c, &clerk, &close(&witness_id), &witnessed).await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let closed = r.json();
+    assert_eq!(closed["outcome"], "witnessed");
+    assert_eq!(closed["closed_by"], "staff:clerk");
+    assert_eq!(closed["certification"]["certified"], true);
+    let code = closed["certification"]["proof_code"].as_str().unwrap();
+    let v = c
+        .send("GET", &format!("/v1/public/proofs/{code}"), &[], b"")
+        .await
+        .unwrap();
+    assert_eq!(v.json()["status"], "valid", "{:?}", v.json());
+    assert_eq!(
+        v.json()["valid_until"],
+        closed["certification"]["valid_until"]
+    );
+    let st = s
+        .kiosk_post(
+            &mut c,
+            "/v1/kiosk/certification/status",
+            &json!({"id_number": witness.id_number}),
+        )
+        .await;
+    assert_eq!(st.json()["certified_this_cycle"], true, "{:?}", st.json());
+    assert_eq!(st.json()["last_certified_on"], today_in_china().to_string());
+    assert_eq!(
+        count(
+            &s,
+            "certifications WHERE mode = 'staff_witnessed' AND certified = 1"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &s,
+            "audit WHERE action IN ('certification.passed', 'proof.issued', 'alternative.closed') AND actor = 'staff:clerk'"
+        ),
+        3
+    );
+    // closed once only
+    let r = staff_post(&mut c, &clerk, &close(&witness_id), &witnessed).await;
+    assert_eq!((r.status, r.error_code().as_str()), (409, "already_closed"));
+    assert_eq!(count(&s, "certifications"), 1);
+
+    // not found at home: closed without certifying; the list is empty
+    let visit_id = j["request_id"].as_str().unwrap();
+    let r = staff_post(
+        &mut c,
+        &clerk,
+        &close(visit_id),
+        &json!({"outcome": "not_found"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["certification"], Value::Null);
+    assert_eq!(count(&s, "certifications"), 1);
+    let st = s
+        .kiosk_post(
+            &mut c,
+            "/v1/kiosk/certification/status",
+            &json!({"id_number": visit.id_number}),
+        )
+        .await;
+    assert_eq!(st.json()["certified_this_cycle"], false);
+    let r = staff_get(&mut c, &clerk, &list).await;
+    assert_eq!(r.json().as_array().unwrap().len(), 0);
+    // once closed, the person may ask again
+    let r = s
+        .kiosk_post_once(&mut c, path, &home, "alt-retry-key-000003")
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    s.store.verify_audit().unwrap();
+}
+
 #[tokio::test]
 async fn openapi_document_and_routes_agree() {
     let s = server().await;
@@ -1486,7 +1746,8 @@ async fn openapi_document_and_routes_agree() {
     for (method, path) in &routed {
         let concrete = path
             .replace("{case_id}", "0000")
-            .replace("{code}", DEMO_TOWNSHIP);
+            .replace("{code}", DEMO_TOWNSHIP)
+            .replace("{request_id}", "0000");
         let r = c.send(method, &concrete, &[], b"").await.unwrap();
         assert!(
             r.status != 405 && r.error_code() != "no_route",

@@ -37,7 +37,7 @@
 //! `"JIUZHU-TEMPLATE-V1" ‖ kiosk id`. The kiosk recomputes the shared secret with the X25519 form
 //! of its signing key ([`open_template`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use base64::Engine as _;
@@ -711,6 +711,69 @@ pub struct TemplateQuery {
     pub modality: Modality,
 }
 
+/// Working days (core's calendar) within which township staff are expected to act on a
+/// non-biometric certification alternative. domain.md §3 names the alternatives but states no
+/// time limit; this default matches the district's 10-working-day decision period.
+pub const ALTERNATIVE_DUE_WORKING_DAYS: u32 = 10;
+
+/// Longest note on an alternative request or its closing, in characters.
+pub const MAX_ALTERNATIVE_NOTE_CHARS: usize = 200;
+
+/// A non-biometric certification alternative (domain.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlternativeKind {
+    /// The resident comes to the township hall and a staff member witnesses the certification.
+    StaffWitness,
+    /// Township staff visit the resident at home.
+    HomeVisit,
+}
+
+/// `POST /v1/kiosk/certification/alternatives` — a recipient who declines or cannot do a
+/// biometric check asks for a staff witness or a home visit. An optional `Idempotency-Key`
+/// makes a retry return the first answer. `Debug` masks the number and hides the note.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificationAlternativeRequest {
+    /// The recipient.
+    pub id_number: IdNumber,
+    /// Which alternative.
+    pub kind: AlternativeKind,
+    /// Free text for the staff (1–200 characters when present), e.g. when to visit.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl fmt::Debug for CertificationAlternativeRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "CertificationAlternativeRequest({:?}, {:?}, note: {} chars)",
+            self.id_number,
+            self.kind,
+            self.note.as_deref().map_or(0, |n| n.chars().count())
+        )
+    }
+}
+
+/// Answer to a certification alternative request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlternativeRecorded {
+    /// Id of the request (UUIDv7 text).
+    pub request_id: String,
+    /// Which alternative.
+    pub kind: AlternativeKind,
+    /// When the central service recorded it.
+    pub requested_at: DateTime<Utc>,
+    /// The day by which staff should have acted: [`ALTERNATIVE_DUE_WORKING_DAYS`] working days
+    /// after the request (China date), by core's calendar.
+    pub due_by: NaiveDate,
+    /// Years without a published holiday notice that `due_by` was counted through (weekends
+    /// only): when not empty the date is provisional and must be shown as such.
+    #[serde(default)]
+    pub unpublished_years: BTreeSet<i32>,
+}
+
 /// Answer to `GET /v1/public/proofs/{code}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProofVerdict {
@@ -848,6 +911,78 @@ pub struct NoticeEntry {
     /// Last day of the posting; only on the 公示 list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<NaiveDate>,
+}
+
+/// One open certification alternative on a township's list. Name and number are masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenAlternative {
+    /// Id of the request.
+    pub request_id: String,
+    /// Which alternative.
+    pub kind: AlternativeKind,
+    /// Masked name of the recipient.
+    pub masked_name: String,
+    /// Masked identity number (first 4 and last 4 characters).
+    pub masked_id: String,
+    /// The recipient's township.
+    pub township: String,
+    /// The kiosk the request came from.
+    pub kiosk_id: String,
+    /// When it was requested.
+    pub requested_at: DateTime<Utc>,
+    /// The day by which staff should have acted.
+    pub due_by: NaiveDate,
+    /// Colour of that deadline today (green > 25 % of the working days left, amber 10–25 %,
+    /// red < 10 %, overdue).
+    pub colour: DeadlineColour,
+    /// Years without a published holiday notice that `due_by` was counted through.
+    #[serde(default)]
+    pub unpublished_years: BTreeSet<i32>,
+    /// The resident's note, if any.
+    pub note: Option<String>,
+}
+
+/// How staff closed a certification alternative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlternativeOutcome {
+    /// A staff member saw the resident (at the hall or at home): recorded as a
+    /// `staff_witnessed` certification, with a 社会救助身份证明.
+    Witnessed,
+    /// Visited without certifying.
+    Visited,
+    /// The resident was not found.
+    NotFound,
+    /// The resident declined.
+    Declined,
+}
+
+/// `POST /v1/staff/alternatives/{request_id}/close`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseAlternativeRequest {
+    /// The outcome.
+    pub outcome: AlternativeOutcome,
+    /// Free text for the record (1–200 characters when present).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Answer to closing a certification alternative.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlternativeClosed {
+    /// Id of the request.
+    pub request_id: String,
+    /// Which alternative it was.
+    pub kind: AlternativeKind,
+    /// The outcome.
+    pub outcome: AlternativeOutcome,
+    /// When it was closed.
+    pub closed_at: DateTime<Utc>,
+    /// Who closed it: `staff:<username>`.
+    pub closed_by: String,
+    /// For `witnessed`: the certification, as the kiosk's certification result answers it.
+    pub certification: Option<CertificationRecorded>,
 }
 
 #[cfg(test)]
@@ -1042,6 +1177,44 @@ mod tests {
             v,
             serde_json::json!({"error": {"code": "bad_signature", "reason": "no"}})
         );
+    }
+
+    #[test]
+    fn alternative_request_wire_shape_and_masked_debug() {
+        let r: CertificationAlternativeRequest = serde_json::from_value(serde_json::json!({
+            "id_number": "11010519491231002X", "kind": "home_visit", "note": "下午在家"
+        }))
+        .unwrap();
+        assert_eq!(r.kind, AlternativeKind::HomeVisit);
+        let d = format!("{r:?}");
+        assert!(
+            !d.contains("11010519491231002X") && !d.contains("下午"),
+            "{d}"
+        );
+        let no_note: CertificationAlternativeRequest =
+            serde_json::from_str(r#"{"id_number":"11010519491231002X","kind":"staff_witness"}"#)
+                .unwrap();
+        assert_eq!(no_note.note, None);
+        for bad in [
+            r#"{"id_number":"11010519491231002X","kind":"phone_call"}"#,
+            r#"{"id_number":"11010519491231002X","kind":"home_visit","x":1}"#,
+        ] {
+            assert!(serde_json::from_str::<CertificationAlternativeRequest>(bad).is_err());
+        }
+    }
+
+    #[rstest]
+    #[case(serde_json::to_value(AlternativeKind::StaffWitness), "staff_witness")]
+    #[case(serde_json::to_value(AlternativeKind::HomeVisit), "home_visit")]
+    #[case(serde_json::to_value(AlternativeOutcome::Witnessed), "witnessed")]
+    #[case(serde_json::to_value(AlternativeOutcome::Visited), "visited")]
+    #[case(serde_json::to_value(AlternativeOutcome::NotFound), "not_found")]
+    #[case(serde_json::to_value(AlternativeOutcome::Declined), "declined")]
+    fn alternative_vocabulary_keeps_its_wire_names(
+        #[case] v: Result<serde_json::Value, serde_json::Error>,
+        #[case] name: &str,
+    ) {
+        assert_eq!(v.unwrap(), serde_json::Value::String(name.into()));
     }
 
     #[test]
