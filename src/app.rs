@@ -539,44 +539,44 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                 let fresh = k.worker.new_session.swap(false, Ordering::SeqCst);
                 let id_card = k.worker.id_card.clone();
                 k.worker.run(seq, move |cancel| {
-                let mut d = lock_device(&id_card);
-                let reader = d.as_mut()?;
-                // The first card of a session: the last resident's card may have been taken
-                // away and this one put down while nobody polled. (Within a session a card
-                // must leave before the next is read: the helper's, then the recipient's.)
-                if fresh {
-                    reader.rearm();
-                }
-                match reader.read_card(Duration::from_secs(120), cancel) {
-                    Ok(card) => {
-                        let id = card.id_number()?.clone();
-                        Some(Event::Identified(Person {
-                            id,
-                            name: Some(card.name.clone()),
-                        }))
+                    let mut d = lock_device(&id_card);
+                    let reader = d.as_mut()?;
+                    // The first card of a session: the last resident's card may have been taken
+                    // away and this one put down while nobody polled. (Within a session a card
+                    // must leave before the next is read: the helper's, then the recipient's.)
+                    if fresh {
+                        reader.rearm();
                     }
-                    Err(IdCardError::Cancelled) => None,
-                    Err(e) => Some(Event::Failed {
-                        device: Device::IdCard,
-                        timeout: e.is_retry(),
-                        detail: e.to_string(),
-                    }),
-                }
-            })
+                    match reader.read_card(Duration::from_secs(120), cancel) {
+                        Ok(card) => {
+                            let id = card.id_number()?.clone();
+                            Some(Event::Identified(Person {
+                                id,
+                                name: Some(card.name.clone()),
+                            }))
+                        }
+                        Err(IdCardError::Cancelled) => None,
+                        Err(e) => Some(Event::Failed {
+                            device: Device::IdCard,
+                            timeout: e.is_retry(),
+                            detail: e.to_string(),
+                        }),
+                    }
+                })
             }
             Effect::QueryStatus { seq, id } => {
                 // Identified (perhaps on the keypad): stop waiting for a card.
                 k.worker.cancel();
                 k.worker.with_central(seq, |c, emit| async move {
-                emit.send(match c.certification_status(&id).await {
-                    Ok(s) => Event::Status(StatusAnswer {
-                        recipient: s.recipient,
-                        certified_this_cycle: s.certified_this_cycle,
-                        last_certified_on: s.last_certified_on,
-                        valid_until: s.valid_until,
-                    }),
-                    Err(e) => central_failed(&e),
-                })
+                    emit.send(match c.certification_status(&id).await {
+                        Ok(s) => Event::Status(StatusAnswer {
+                            recipient: s.recipient,
+                            certified_this_cycle: s.certified_this_cycle,
+                            last_certified_on: s.last_certified_on,
+                            valid_until: s.valid_until,
+                        }),
+                        Err(e) => central_failed(&e),
+                    })
                 })
             }
             Effect::StartFace { seq, subject, .. } => {
@@ -599,24 +599,31 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                     fingerprint_check(c, reader, cancel, recipient, emit)
                 })
             }
-            Effect::Submit { seq, outcome } => {
-                k.worker.with_central(seq, move |c, emit| submit(c, outcome, emit))
-            }
-            Effect::RecordAlternative { seq, kind, .. } => match kind {
-                Alternative::StaffWitness => {
-                    tracing::info!(
-                        event = "staff_called",
-                        "a staff witness was asked for at the kiosk"
-                    );
-                    Emit(seq).send(Event::AlternativeRecorded);
-                }
-                Alternative::HomeVisit => k.worker.run(seq, |_| {
-                    unavailable(
-                        Device::Central,
-                        "home-visit requests cannot be sent from the kiosk yet; staff record them at the township office",
-                    )
-                }),
-            },
+            Effect::Submit { seq, outcome } => k
+                .worker
+                .with_central(seq, move |c, emit| submit(c, outcome, emit)),
+            Effect::RecordAlternative {
+                seq,
+                kind,
+                recipient,
+            } => k.worker.with_central(seq, move |c, emit| async move {
+                let kind = match kind {
+                    Alternative::StaffWitness => jiuzhu_core::api::AlternativeKind::StaffWitness,
+                    Alternative::HomeVisit => jiuzhu_core::api::AlternativeKind::HomeVisit,
+                };
+                emit.send(match c.request_alternative(&recipient, kind).await {
+                    Ok(r) => {
+                        tracing::info!(
+                            event = "staff_called",
+                            ?kind,
+                            due_by = ?r.as_ref().map(|r| r.due_by),
+                            "certification alternative requested"
+                        );
+                        Event::AlternativeRecorded
+                    }
+                    Err(e) => central_failed(&e),
+                })
+            }),
             Effect::CancelDevices => k.worker.cancel(),
             Effect::PrintProof { code } => {
                 let printer = k.worker.printer.clone();

@@ -239,6 +239,44 @@ impl CentralLink {
             .map_err(|e| CentralError::Answer(e.to_string()))
     }
 
+    /// Asks the township for a staff witness or a home visit (the non-biometric alternatives).
+    /// A request already open for this person counts as recorded (the resident may have
+    /// tapped again after a lost answer).
+    pub async fn request_alternative(
+        &self,
+        id: &IdNumber,
+        kind: api::AlternativeKind,
+    ) -> Result<Option<api::AlternativeRecorded>, CentralError> {
+        let body = serde_json::to_vec(&api::CertificationAlternativeRequest {
+            id_number: id.clone(),
+            kind,
+            note: None,
+        })
+        .map_err(|e| CentralError::Answer(e.to_string()))?;
+        let key = Uuid::now_v7().to_string();
+        match self
+            .client
+            .post(
+                "/v1/kiosk/certification/alternatives",
+                "application/json",
+                body,
+                Some(&key),
+            )
+            .await
+        {
+            Ok(answer) => {
+                lock(&self.store).record_contact(self.now())?;
+                serde_json::from_slice(&answer)
+                    .map(Some)
+                    .map_err(|e| CentralError::Answer(e.to_string()))
+            }
+            Err(SyncError::Http {
+                status: 409, code, ..
+            }) if code == "alternative_open" => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Stores the result durably in the outbox, then tries to deliver it within `wait`. The
     /// answer is the central service's, or `Queued` when it cannot be reached now (the record
     /// is sent later with the same idempotency key, so it is never lost or doubled).

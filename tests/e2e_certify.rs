@@ -31,6 +31,8 @@ use slint::ComponentHandle;
 const CHEN: &str = "500102195805202427";
 /// 王德福 of `wang-defu.toml`.
 const WANG: &str = "500102194110020032";
+/// 谭永贵 of `tan-yonggui.toml`.
+const TAN: &str = "500102193706110018";
 /// 冉光秀 of `ran-guangxiu.toml`.
 const RAN: &str = "500102194603081546";
 
@@ -436,6 +438,51 @@ fn face(central: &common::Central) {
     go_home(&k);
 }
 
+/// A resident who declines the biometric check asks for a home visit; the request reaches the
+/// township's list at central.
+fn declined_then_home_visit(central: &common::Central) {
+    central
+        .store
+        .put_recipient(&recipient(TAN, "谭永贵", Some(390)), "test")
+        .unwrap();
+    central
+        .store
+        .add_kiosk(
+            "kiosk-10",
+            common::TOWNSHIP,
+            common::kiosk_key(10).verifying_key().as_bytes(),
+            "test",
+        )
+        .unwrap();
+    let k = kiosk(central, &central.url(), 10, TAN, 4);
+    k.window.global::<HomeAdapter>().invoke_open(Entry::Certify);
+    choose(&k.window, Choice::SelfCheck);
+    k.card.command("place tan-yonggui").unwrap();
+    pump_until("central's answer", 30, || step() == Step::Consent);
+    choose(&k.window, Choice::Decline);
+    assert_eq!(step(), Step::ChooseAlternative);
+    choose(&k.window, Choice::HomeVisit);
+    pump_until("the request", 30, || {
+        matches!(step(), Step::AlternativeRecorded(_) | Step::Problem { .. })
+    });
+    assert!(
+        matches!(step(), Step::AlternativeRecorded(_)),
+        "{:?}",
+        step()
+    );
+    let open = central
+        .store
+        .open_alternatives(
+            common::TOWNSHIP,
+            &jiuzhu_core::calendar::Calendar::builtin(),
+            jiuzhu_core::id::today_in_china(),
+        )
+        .unwrap();
+    assert_eq!(open.len(), 1, "one open request");
+    assert!(!certified_at_central(central, TAN));
+    go_home(&k);
+}
+
 /// Everything every part of the process logs, kiosk and central service alike.
 #[derive(Clone, Default)]
 struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
@@ -470,6 +517,7 @@ fn certification_end_to_end() {
     online(&central);
     offline_then_delivered(&central);
     face(&central);
+    declined_then_home_visit(&central);
 
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
     assert!(
@@ -480,12 +528,15 @@ fn certification_end_to_end() {
         CHEN,
         WANG,
         RAN,
+        TAN,
+        "谭永贵",
         "陈淑芬",
         "王德福",
         "冉光秀",
         &CHEN[6..14],
         &WANG[6..14],
         &RAN[6..14],
+        &TAN[6..14],
     ] {
         assert!(
             !text.contains(secret),
