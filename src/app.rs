@@ -24,8 +24,8 @@ use crate::controllers::session::{SessionController, SessionEffect, SessionTimeo
 use crate::services::{self, CentralError, CentralLink, FaceCamera, Submitted};
 use crate::ui::voice::{Voice, VoiceOutput};
 use crate::ui::{
-    self, AppAdapter, Entry, Language, MainWindow, Page, app_adapter, certify_adapter,
-    home_adapter, identify_adapter,
+    self, AppAdapter, CertifyAdapter, Entry, Language, MainWindow, Page, app_adapter,
+    certify_adapter, home_adapter, identify_adapter,
 };
 
 /// The devices the kiosk was started with. Anything absent is reported on screen when the flow
@@ -320,6 +320,40 @@ fn flow_challenge(c: jiuzhu_vision::liveness::Challenge) -> Challenge {
     }
 }
 
+/// A mirrored preview of a camera frame, at most 480 px wide (nearest neighbour: cheap, and
+/// only for the resident to see where the face is).
+fn preview_of(
+    frame: &jiuzhu_drivers_api::camera::Frame,
+) -> Option<slint::SharedPixelBuffer<slint::Rgb8Pixel>> {
+    use jiuzhu_drivers_api::camera::PixelFormat;
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    if w == 0 || h == 0 {
+        return None;
+    }
+    let step = w.div_ceil(480).max(1);
+    let (pw, ph) = (w / step, h / step);
+    let mut buf = slint::SharedPixelBuffer::<slint::Rgb8Pixel>::new(pw as u32, ph as u32);
+    let px = buf.make_mut_slice();
+    for y in 0..ph {
+        for x in 0..pw {
+            let (sx, sy) = ((pw - 1 - x) * step, y * step);
+            let o = px.get_mut(y * pw + x)?;
+            *o = match frame.format {
+                PixelFormat::Bgr8 => {
+                    let i = (sy * w + sx) * 3;
+                    let b = frame.data.get(i..i + 3)?;
+                    slint::Rgb8Pixel::new(b[2], b[1], b[0])
+                }
+                PixelFormat::Gray8 => {
+                    let g = *frame.data.get(sy * w + sx)?;
+                    slint::Rgb8Pixel::new(g, g, g)
+                }
+            };
+        }
+    }
+    Some(buf)
+}
+
 /// The face check of `subject`: liveness challenges on the camera's frames and the 1:1 match
 /// against the reference central seals to this kiosk. Frames stay in this function.
 async fn face_check(
@@ -384,6 +418,7 @@ async fn face_check(
         let started = Instant::now();
         let ran = camera.with_session(&models, |src| -> Result<bool, String> {
             let mut shown = (challenges.first().copied(), 0usize);
+            let mut frames = 0u64;
             loop {
                 if cancel.is_cancelled() {
                     return Ok(false);
@@ -394,6 +429,21 @@ async fn face_check(
                 let Some(pair) = src.next_pair().map_err(|e| e.to_string())? else {
                     return Ok(true);
                 };
+                frames += 1;
+                if frames % 2 == 1 {
+                    if let Some(buf) = preview_of(&pair.rgb) {
+                        let _ = slint::invoke_from_event_loop(move || {
+                            with_ui(|ui| {
+                                if ui.global::<CertifyAdapter>().get_view()
+                                    == crate::ui::CertifyView::Face
+                                {
+                                    ui.global::<CertifyAdapter>()
+                                        .set_preview(slint::Image::from_rgb8(buf));
+                                }
+                            })
+                        });
+                    }
+                }
                 let p = verifier
                     .push_pair(&pair, started.elapsed())
                     .map_err(|e| e.to_string())?;
@@ -667,6 +717,10 @@ thread_local! {
 /// Shows the flow's current step and speaks it when it changed.
 fn show(ui: &MainWindow, k: &mut Kiosk) {
     let lang = app_adapter::current_language(ui);
+    if !matches!(k.flow.step(), Step::Face { .. }) {
+        ui.global::<CertifyAdapter>()
+            .set_preview(slint::Image::default());
+    }
     certify_adapter::render(ui, &k.flow, lang);
     identify_adapter::render(ui, &k.keypad, jiuzhu_core::id::today_in_china(), lang);
     // The voice is Mandarin: speak the Chinese words whatever the screen language.
@@ -760,6 +814,8 @@ fn go_home(ui: &MainWindow, k: &mut Kiosk) {
     app.set_warning_seconds(0);
     app.set_notice("".into());
     app.set_page(Page::Home);
+    ui.global::<CertifyAdapter>()
+        .set_preview(slint::Image::default());
     let lang = app_adapter::current_language(ui);
     certify_adapter::render(ui, &k.flow, lang);
     identify_adapter::render(ui, &k.keypad, jiuzhu_core::id::today_in_china(), lang);
