@@ -430,19 +430,19 @@ async fn face_check(
                     return Ok(true);
                 };
                 frames += 1;
-                if frames % 2 == 1 {
-                    if let Some(buf) = preview_of(&pair.rgb) {
-                        let _ = slint::invoke_from_event_loop(move || {
-                            with_ui(|ui| {
-                                if ui.global::<CertifyAdapter>().get_view()
-                                    == crate::ui::CertifyView::Face
-                                {
-                                    ui.global::<CertifyAdapter>()
-                                        .set_preview(slint::Image::from_rgb8(buf));
-                                }
-                            })
-                        });
-                    }
+                if frames % 2 == 1
+                    && let Some(buf) = preview_of(&pair.rgb)
+                {
+                    let _ = slint::invoke_from_event_loop(move || {
+                        with_ui(|ui| {
+                            if ui.global::<CertifyAdapter>().get_view()
+                                == crate::ui::CertifyView::Face
+                            {
+                                ui.global::<CertifyAdapter>()
+                                    .set_preview(slint::Image::from_rgb8(buf));
+                            }
+                        })
+                    });
                 }
                 let p = verifier
                     .push_pair(&pair, started.elapsed())
@@ -486,6 +486,19 @@ async fn face_check(
     if let Ok(Some(event)) = tokio::task::spawn_blocking(job).await {
         emit.send(event);
     }
+}
+
+/// Shows a notice in the screen's language (from any thread).
+fn show_notice((zh, en): (&'static str, &'static str)) {
+    let _ = slint::invoke_from_event_loop(move || {
+        with_ui(|ui| {
+            let text = match app_adapter::current_language(ui) {
+                Language::ZhCn => zh,
+                Language::En => en,
+            };
+            ui.global::<AppAdapter>().set_notice(text.into());
+        });
+    });
 }
 
 /// Prints the proof; the words to show on screen afterwards (Chinese, English).
@@ -679,17 +692,37 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                 let printer = k.worker.printer.clone();
                 let p = k.worker.proof.clone();
                 k.worker.runtime.spawn_blocking(move || {
-                    let (zh, en) = print_proof(&printer, &p, code);
-                    let _ = slint::invoke_from_event_loop(move || {
-                        with_ui(|ui| {
-                            let text = match app_adapter::current_language(ui) {
-                                Language::ZhCn => zh,
-                                Language::En => en,
-                            };
-                            ui.global::<AppAdapter>().set_notice(text.into());
-                        });
-                    });
+                    show_notice(print_proof(&printer, &p, code));
                 });
+            }
+            Effect::ReprintProof { recipient } => {
+                let printer = k.worker.printer.clone();
+                let p = k.worker.proof.clone();
+                match k.worker.central.clone() {
+                    None => show_notice((
+                        "本机没有连接服务器，不能补打证明，请到乡镇窗口办理。",
+                        "This kiosk has no central service: the township office can print the proof.",
+                    )),
+                    Some(c) => {
+                        k.worker.runtime.spawn(async move {
+                            match c.reprint_proof(&recipient).await {
+                                Ok(code) => {
+                                    let _ = tokio::task::spawn_blocking(move || {
+                                        show_notice(print_proof(&printer, &p, code));
+                                    })
+                                    .await;
+                                }
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "no proof copy from central");
+                                    show_notice((
+                                        "现在取不到证明，请稍后再试，或请工作人员帮忙。",
+                                        "The proof cannot be fetched now: try again later, or ask staff.",
+                                    ));
+                                }
+                            }
+                        });
+                    }
+                }
             }
             Effect::CallStaff => {
                 tracing::info!(

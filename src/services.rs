@@ -239,6 +239,19 @@ impl CentralLink {
             .map_err(|e| CentralError::Answer(e.to_string()))
     }
 
+    /// Another copy of a certified recipient's proof, issued by central now.
+    pub async fn reprint_proof(&self, id: &IdNumber) -> Result<String, CentralError> {
+        let body = serde_json::to_vec(&CertificationQuery {
+            id_number: id.clone(),
+        })
+        .map_err(|e| CentralError::Answer(e.to_string()))?;
+        let answer = self.ask("/v1/kiosk/certification/proof", body).await?;
+        let r: CertificationRecorded =
+            serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))?;
+        r.proof_code
+            .ok_or_else(|| CentralError::Answer("central issued no proof code".into()))
+    }
+
     /// Asks the township for a staff witness or a home visit (the non-biometric alternatives).
     /// A request already open for this person counts as recorded (the resident may have
     /// tapped again after a lost answer).

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{Days, Utc};
+use common::pump_until;
 use jiuzhu_central::store::Recipient;
 use jiuzhu_core::api::{AssistanceType, Modality};
 use jiuzhu_drivers_api::fingerprint::{CancelToken, CaptureKind, CaptureRequest};
@@ -35,22 +36,6 @@ const WANG: &str = "500102194110020032";
 const TAN: &str = "500102193706110018";
 /// 冉光秀 of `ran-guangxiu.toml`.
 const RAN: &str = "500102194603081546";
-
-fn pump_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
-    while std::time::Instant::now() < deadline {
-        slint::invoke_from_event_loop(|| {
-            let _ = slint::quit_event_loop();
-        })
-        .unwrap();
-        slint::run_event_loop().unwrap();
-        if done() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("timed out waiting for {what}; at {:?}", app::current_step());
-}
 
 fn choose(w: &MainWindow, c: Choice) {
     let a = w.global::<CertifyAdapter>();
@@ -295,6 +280,17 @@ fn online(central: &common::Central) {
     k.card.command("place chen-shufen").unwrap();
     pump_until("central's answer", 30, || {
         matches!(step(), Step::AlreadyCertified { .. })
+    });
+    // Another copy of her proof: central issues it anew, the kiosk prints it.
+    choose(&k.window, Choice::Print);
+    pump_until("the second printout", 30, || {
+        k.printer.control().pages().len() == 2
+    });
+    pump_until("the notice", 10, || {
+        k.window
+            .global::<AppAdapter>()
+            .get_notice()
+            .contains("证明已打印")
     });
     go_home(&k);
 }

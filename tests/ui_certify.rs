@@ -9,9 +9,12 @@
 //! need central's answers are reached by handing the flow the events the worker would deliver
 //! (`app::dispatch`), which checks their rendering, not the integration.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
+use common::pump_until;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery};
 use jiuzhu_core::id::IdNumber;
 use jiuzhu_kiosk::app::{self, AppConfig};
@@ -37,22 +40,6 @@ fn press(w: &MainWindow, label: &str) {
     find(w, label)
         .unwrap_or_else(|| panic!("no button {label:?} on {:?}", app::current_step()))
         .invoke_accessible_default_action();
-}
-
-/// Lets the worker's results reach the UI thread.
-fn pump_until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..300 {
-        slint::invoke_from_event_loop(|| {
-            let _ = slint::quit_event_loop();
-        })
-        .unwrap();
-        slint::run_event_loop().unwrap();
-        if done() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}; at {:?}", app::current_step());
 }
 
 fn targets_fit(w: &MainWindow, screen: &str) {
@@ -167,7 +154,7 @@ fn keypad_identification_and_missing_central(w: &MainWindow) {
     }
     assert_eq!(seq(), before + 1);
     // The real worker has no central client: the screen says so and offers ways on.
-    pump_until("the central problem screen", || {
+    pump_until("the central problem screen", 10, || {
         matches!(
             app::current_step(),
             Some(Step::Problem {
@@ -187,7 +174,7 @@ fn keypad_identification_and_missing_central(w: &MainWindow) {
     }
     press(w, "再试一次");
     assert_eq!(app::current_step(), Some(Step::Querying));
-    pump_until("the problem screen again", || {
+    pump_until("the problem screen again", 10, || {
         matches!(app::current_step(), Some(Step::Problem { .. }))
     });
     assert!(app::holds_personal_data());

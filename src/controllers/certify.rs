@@ -340,6 +340,12 @@ pub enum Effect {
         /// The proof code.
         code: String,
     },
+    /// Ask central for another copy of a certified recipient's proof and print it (the first
+    /// printout failed, or was lost).
+    ReprintProof {
+        /// The recipient.
+        recipient: IdNumber,
+    },
     /// Call staff to the kiosk.
     CallStaff,
     /// Leave the flow for the home screen (the caller wipes everything).
@@ -454,7 +460,8 @@ impl CertifyFlow {
             Step::Identify(_) => vec![C::Home],
             Step::Querying | Step::Submitting | Step::RecordingAlternative(_) => vec![],
             Step::Checking(_) => vec![],
-            Step::AlreadyCertified { .. } | Step::NotRecipient => vec![C::Home],
+            Step::AlreadyCertified { .. } => vec![C::Print, C::Home],
+            Step::NotRecipient => vec![C::Home],
             Step::Consent => vec![C::Consent, C::Decline],
             Step::ChooseAlternative => vec![C::StaffWitness, C::HomeVisit, C::Home],
             Step::AlternativeRecorded(_) => vec![C::Home],
@@ -527,6 +534,12 @@ impl CertifyFlow {
                     proof_code: Some(code),
                     ..
                 }) => Ok(vec![Effect::PrintProof { code: code.clone() }]),
+                Step::AlreadyCertified { .. } => match &self.recipient {
+                    Some(r) => Ok(vec![Effect::ReprintProof {
+                        recipient: r.id.clone(),
+                    }]),
+                    None => Err(self.unexpected(&event)),
+                },
                 _ => Err(self.unexpected(&event)),
             },
             Event::Chose(mode @ (Choice::SelfCheck | Choice::Guardian | Choice::Assisted)) => {
@@ -1003,7 +1016,14 @@ mod tests {
                 valid_until: Some(d(2027, 3, 14))
             }
         );
-        assert_eq!(f.choices(), vec![Choice::Home]);
+        assert_eq!(f.choices(), vec![Choice::Print, Choice::Home]);
+        // Another copy of the proof can be printed; the screen stays.
+        let e = send(&mut f, Event::Chose(Choice::Print));
+        assert!(
+            matches!(&e[..], [Effect::ReprintProof { recipient }] if recipient.as_unmasked_str() == RECIPIENT),
+            "{e:?}"
+        );
+        assert!(matches!(f.step(), Step::AlreadyCertified { .. }));
     }
 
     #[test]

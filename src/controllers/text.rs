@@ -110,12 +110,12 @@ pub fn screen_text(step: &Step, lang: Lang) -> ScreenText {
             t(lang, "今年已经认证过了", "Already certified this year"),
             match lang {
                 Lang::Zh => format!(
-                    "您已于{}完成认证，有效期到{}。不用再认证了。",
+                    "您已于{}完成认证，有效期到{}。不用再认证了。需要证明可以再打印一份。",
                     date(*on, lang),
                     date(*valid_until, lang)
                 ),
                 Lang::En => format!(
-                    "You were certified on {}, valid until {}. Nothing more to do.",
+                    "You were certified on {}, valid until {}. Nothing more to do; you can print another copy of the proof.",
                     date(*on, lang),
                     date(*valid_until, lang)
                 ),

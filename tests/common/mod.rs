@@ -282,3 +282,24 @@ async fn read_message(s: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<O
         buf.extend_from_slice(&chunk[..n]);
     }
 }
+
+/// Runs the Slint event loop (testing backend) until `done`, so the worker's results reach the
+/// UI thread; panics naming `what` and the flow's step after `secs`.
+pub fn pump_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        slint::invoke_from_event_loop(|| {
+            let _ = slint::quit_event_loop();
+        })
+        .unwrap();
+        slint::run_event_loop().unwrap();
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!(
+        "timed out waiting for {what}; at {:?}",
+        jiuzhu_kiosk::app::current_step()
+    );
+}
