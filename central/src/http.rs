@@ -35,8 +35,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::store::{
-    AlternativeClose, CertificationRecord, Idem, NewAlternative, NewCase, NewPerson, Recipient,
-    Staff, Store, WorkflowStep,
+    AlternativeClose, CertificationRecord, Idem, NewAlternative, NewCase, NewPerson, ProofReissue,
+    Recipient, Staff, Store, WorkflowStep,
 };
 
 /// Largest JSON body accepted.
@@ -60,6 +60,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/kiosk/certification/status"),
     ("POST", "/v1/kiosk/certification/results"),
     ("POST", "/v1/kiosk/certification/alternatives"),
+    ("POST", "/v1/kiosk/certification/proof"),
     ("POST", "/v1/kiosk/templates"),
     ("POST", "/v1/staff/login"),
     ("GET", "/v1/staff/townships/{code}/queue"),
@@ -140,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/kiosk/status", post(status))
         .route("/v1/kiosk/certification/status", post(cert_status))
         .route("/v1/kiosk/certification/results", post(cert_result))
+        .route("/v1/kiosk/certification/proof", post(reissue_proof))
         .route(
             "/v1/kiosk/certification/alternatives",
             post(cert_alternative),
@@ -804,6 +806,72 @@ async fn cert_result(
                 certified,
                 today,
                 proof_id,
+                now: Utc::now(),
+            },
+            &response,
+            idem,
+        )?;
+        Ok(json_reply(body))
+    })
+    .await
+}
+
+/// `POST /v1/kiosk/certification/proof`: a fresh copy of the 社会救助身份证明 of a recipient
+/// certified this cycle (the printer failed, or they want another copy). A new proof id, the
+/// same certification day and validity; recorded as `proof.reissued` in the audit log. An
+/// optional `Idempotency-Key` makes a repeat return the first answer (the same code).
+async fn reissue_proof(
+    State(st): State<AppState>,
+    Kiosk(k): Kiosk,
+    headers: HeaderMap,
+    ApiJson(q): ApiJson<CertificationQuery>,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers).transpose()?;
+    let s = st.store.clone();
+    let dk = st.district_key.clone();
+    blocking(move || {
+        let idem = key.as_deref().map(|key| Idem {
+            kiosk: &k.id,
+            endpoint: "proof",
+            key,
+        });
+        if let Some(prior) = idem.map(|i| s.reply(i)).transpose()?.flatten() {
+            return Ok(json_reply(prior));
+        }
+        let id = q.id_number.as_unmasked_str();
+        let Some(rec) = s.recipient(id)? else {
+            return Err(ApiError::not_found(
+                "this person is not a recipient of assistance; there is no proof to print",
+            ));
+        };
+        let status = s.certification_status(id, today_in_china())?;
+        let (true, Some(certified_on), Some(valid_until)) = (
+            status.certified_this_cycle,
+            status.last_certified_on,
+            status.valid_until,
+        ) else {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "not_certified",
+                "this person is not certified this cycle; certify first, then the proof is printed",
+            ));
+        };
+        let (code, pid) = issue_proof(&rec, &q.id_number, certified_on, valid_until, &dk)?;
+        let answer = CertificationRecorded {
+            certified: true,
+            certified_on,
+            valid_until,
+            proof_code: Some(code),
+        };
+        let response =
+            serde_json::to_string(&answer).map_err(|e| internal("internal", e.to_string()))?;
+        let (body, _) = s.record_proof_reissue(
+            &ProofReissue {
+                id_number: id,
+                kiosk: &k.id,
+                certified_on,
+                valid_until,
+                proof_id: &pid,
                 now: Utc::now(),
             },
             &response,

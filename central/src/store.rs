@@ -207,6 +207,22 @@ pub struct CertificationRecord<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// A fresh copy of the 社会救助身份证明 of a certified recipient, to record.
+pub struct ProofReissue<'a> {
+    /// The recipient.
+    pub id_number: &'a str,
+    /// Kiosk.
+    pub kiosk: &'a str,
+    /// The certification the proof states (the recipient's last certification day).
+    pub certified_on: NaiveDate,
+    /// Its last valid day.
+    pub valid_until: NaiveDate,
+    /// The new proof's id (hex).
+    pub proof_id: &'a str,
+    /// When.
+    pub now: DateTime<Utc>,
+}
+
 /// A certification alternative to record (full values; stored, never logged).
 pub struct NewAlternative<'a> {
     /// Request id (UUIDv7 text).
@@ -384,6 +400,16 @@ pub trait Store: Send + Sync {
     fn record_certification(
         &self,
         rec: &CertificationRecord<'_>,
+        response: &str,
+        idem: Option<Idem<'_>>,
+    ) -> Result<(String, bool), StoreError>;
+    /// Records a reissued proof (audit row `proof.reissued` by `kiosk:<id>`) and its answer
+    /// `response`; with `idem`, a repeated key stores nothing and returns the first answer.
+    /// Refused (`certification_changed`) when the recipient's last certification is no longer
+    /// `certified_on`. Returns the answer and whether this call stored it.
+    fn record_proof_reissue(
+        &self,
+        r: &ProofReissue<'_>,
         response: &str,
         idem: Option<Idem<'_>>,
     ) -> Result<(String, bool), StoreError>;
@@ -1540,6 +1566,46 @@ impl Store for SqliteStore {
             }
             insert_certification(tx, rec, &format!("kiosk:{}", rec.kiosk))?;
             keep_reply(tx, idem, response, rec.now)?;
+            Ok((response.to_string(), true))
+        })
+    }
+
+    fn record_proof_reissue(
+        &self,
+        r: &ProofReissue<'_>,
+        response: &str,
+        idem: Option<Idem<'_>>,
+    ) -> Result<(String, bool), StoreError> {
+        self.write(|tx| {
+            if let Some(prior) = idem.map(|i| stored_reply(tx, i)).transpose()?.flatten() {
+                return Ok((prior, false));
+            }
+            let last: Option<Option<String>> = tx
+                .prepare_cached("SELECT last_certified_on FROM recipients WHERE id_number = ?1")?
+                .query_row([r.id_number], |row| row.get(0))
+                .optional()?;
+            let Some(last) = last else {
+                return Err(StoreError::NotFound(
+                    "this person is not a recipient of assistance".into(),
+                ));
+            };
+            if last.as_deref() != Some(r.certified_on.to_string().as_str()) {
+                return Err(StoreError::Refused {
+                    code: "certification_changed",
+                    reason: "the certification changed while the proof was issued; ask again"
+                        .into(),
+                });
+            }
+            let at = now_str(r.now);
+            audit::append(
+                tx,
+                &at,
+                &format!("kiosk:{}", r.kiosk),
+                "proof.reissued",
+                &format!("proof:{}", r.proof_id),
+                &serde_json::json!({ "valid_until": r.valid_until }).to_string(),
+            )?;
+            keep_reply(tx, idem, response, r.now)?;
             Ok((response.to_string(), true))
         })
     }

@@ -1460,6 +1460,166 @@ async fn signatures_and_certification_results_are_idempotent() {
     assert_eq!(count(&s, "certifications"), 2);
 }
 
+#[tokio::test]
+async fn proofs_are_reprinted_for_certified_recipients_only() {
+    let s = server().await;
+    let mut c = Conn::new(s.addr);
+    let path = "/v1/kiosk/certification/proof";
+    let certified = s
+        .recipients
+        .iter()
+        .find(|r| {
+            r.last_certified_on
+                .is_some_and(|d| d + Days::new(60) > today_in_china())
+        })
+        .unwrap();
+    let due = s
+        .recipients
+        .iter()
+        .find(|r| r.last_certified_on.is_none())
+        .unwrap();
+    let ask = |idn: &str| json!({ "id_number": idn });
+    let status = s
+        .kiosk_post(
+            &mut c,
+            "/v1/kiosk/certification/status",
+            &ask(&certified.id_number),
+        )
+        .await
+        .json();
+    assert_eq!(status["certified_this_cycle"], true);
+    let verify = async |c: &mut Conn, code: &str| {
+        c.send("GET", &format!("/v1/public/proofs/{code}"), &[], b"")
+            .await
+            .unwrap()
+            .json()
+    };
+    let reissued = || count(&s, "audit WHERE action = 'proof.reissued'");
+
+    // a certified recipient gets a proof that verifies with the certification's validity
+    let first = s.kiosk_post(&mut c, path, &ask(&certified.id_number)).await;
+    assert_eq!(first.status, 200, "{:?}", first.json());
+    let first = first.json();
+    assert_eq!(first["certified"], true);
+    assert_eq!(
+        first["certified_on"],
+        json!(certified.last_certified_on.unwrap())
+    );
+    assert_eq!(first["valid_until"], status["valid_until"]);
+    let code1 = first["proof_code"].as_str().unwrap().to_string();
+    assert!(code1.starts_with("JZP1:"), "{code1}");
+    let v = verify(&mut c, &code1).await;
+    assert_eq!(v["status"], "valid", "{v:?}");
+    assert_eq!(v["valid_until"], status["valid_until"]);
+    assert_eq!(reissued(), 1);
+    // another copy: a different code that verifies as well
+    let second = s
+        .kiosk_post(&mut c, path, &ask(&certified.id_number))
+        .await
+        .json();
+    let code2 = second["proof_code"].as_str().unwrap().to_string();
+    assert_ne!(code2, code1);
+    assert_eq!(second["valid_until"], first["valid_until"]);
+    let v = verify(&mut c, &code2).await;
+    assert_eq!(
+        (v["status"].clone(), v["valid_until"].clone()),
+        (json!("valid"), status["valid_until"].clone())
+    );
+    assert_eq!(reissued(), 2);
+    // the audit rows carry the kiosk and the proof id only, no personal data
+    let rows: Vec<(String, String, String)> = s.store.with_conn(|c| {
+        c.prepare("SELECT actor, subject, detail FROM audit WHERE action = 'proof.reissued'")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    });
+    for (actor, subject, detail) in &rows {
+        assert_eq!(actor, "kiosk:kiosk-1");
+        assert!(subject.starts_with("proof:"), "{subject}");
+        let all = format!("{subject}{detail}");
+        assert!(
+            !all.contains(&certified.id_number) && !all.contains(&certified.name),
+            "{all}"
+        );
+    }
+    assert_ne!(rows[0].1, rows[1].1, "a new proof id each time");
+    // a retry with the same Idempotency-Key is the same copy, recorded once
+    let once = s
+        .kiosk_post_once(
+            &mut c,
+            path,
+            &ask(&certified.id_number),
+            "reprint-key-000001",
+        )
+        .await;
+    let again = s
+        .kiosk_post_once(
+            &mut c,
+            path,
+            &ask(&certified.id_number),
+            "reprint-key-000001",
+        )
+        .await;
+    assert_eq!((again.status, again.json()), (200, once.json()));
+    assert_ne!(once.json()["proof_code"], json!(code2));
+    assert_eq!(reissued(), 3);
+    assert_eq!(
+        count(&s, "certifications"),
+        0,
+        "a reprint certifies nothing"
+    );
+
+    // refusals store nothing
+    let audit = count(&s, "audit");
+    let replies = count(&s, "replies");
+    let r = s.kiosk_post(&mut c, path, &ask(&due.id_number)).await;
+    assert_eq!((r.status, r.error_code().as_str()), (409, "not_certified"));
+    let r = s.kiosk_post(&mut c, path, &ask(&applicant())).await;
+    assert_eq!((r.status, r.error_code().as_str()), (404, "not_found"));
+    let r = s
+        .kiosk_post_once(&mut c, path, &ask(&applicant()), "reprint-key-000002")
+        .await;
+    assert_eq!(r.status, 404);
+    let r = s.kiosk_post(&mut c, path, &ask("110105194912310021")).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (422, "invalid_id_number")
+    );
+    let r = s
+        .kiosk_post(
+            &mut c,
+            path,
+            &json!({"id_number": certified.id_number, "surprise": 1}),
+        )
+        .await;
+    assert_eq!((r.status, r.error_code().as_str()), (422, "invalid_field"));
+    assert_eq!((count(&s, "audit"), count(&s, "replies")), (audit, replies));
+
+    // once certified, the reprint states the same validity as the certification's own proof
+    let result = json!({"id_number": due.id_number, "mode": "self_check", "modality": "face", "liveness_passed": true, "matched": true});
+    let cert = s
+        .kiosk_post(&mut c, "/v1/kiosk/certification/results", &result)
+        .await
+        .json();
+    assert_eq!(cert["certified"], true);
+    let copy = s.kiosk_post(&mut c, path, &ask(&due.id_number)).await;
+    assert_eq!(copy.status, 200, "{:?}", copy.json());
+    let copy = copy.json();
+    assert_eq!(
+        (copy["certified_on"].clone(), copy["valid_until"].clone()),
+        (cert["certified_on"].clone(), cert["valid_until"].clone())
+    );
+    assert_ne!(copy["proof_code"], cert["proof_code"]);
+    let v = verify(&mut c, copy["proof_code"].as_str().unwrap()).await;
+    assert_eq!(
+        (v["status"].clone(), v["valid_until"].clone()),
+        (json!("valid"), cert["valid_until"].clone())
+    );
+    assert_eq!(s.store.verify_audit().unwrap(), count(&s, "audit"));
+}
+
 /// A staff POST of `body` as JSON.
 async fn staff_post(c: &mut Conn, token: &str, path: &str, body: &Value) -> Reply {
     c.send(
