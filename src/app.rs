@@ -997,6 +997,25 @@ pub fn build_with_services(
     Ok(window)
 }
 
+/// Refreshes the staff's sync warning in the top bar every 30 s while the window lives.
+pub fn start_sync_watch(window: &MainWindow) -> slint::Timer {
+    let timer = slint::Timer::default();
+    let weak = window.as_weak();
+    let refresh = move || {
+        let Some(ui) = weak.upgrade() else { return };
+        let zh = app_adapter::current_language(&ui) == Language::ZhCn;
+        let warning = kiosk()
+            .and_then(|k| k.borrow().worker.central.clone())
+            .and_then(|c| c.sync_health())
+            .map(|h| h.warning(zh))
+            .unwrap_or_default();
+        ui.global::<AppAdapter>().set_sync_warning(warning.into());
+    };
+    refresh();
+    timer.start(slint::TimerMode::Repeated, Duration::from_secs(30), refresh);
+    timer
+}
+
 /// Runs the inactivity clock while the window lives.
 pub fn start_session_clock() -> slint::Timer {
     let timer = slint::Timer::default();

@@ -55,6 +55,39 @@ pub enum ServiceError {
     },
 }
 
+/// The sync state staff are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncHealth {
+    /// Hours without reaching central, once past the warning limit.
+    pub offline_hours: Option<u64>,
+    /// Records waiting to be sent.
+    pub waiting: u64,
+    /// Records central refused (staff must resolve them).
+    pub refused: u64,
+}
+
+impl SyncHealth {
+    /// The top bar's words, empty when all is well.
+    pub fn warning(&self, zh: bool) -> String {
+        let mut parts = Vec::new();
+        if let Some(h) = self.offline_hours {
+            parts.push(if zh {
+                format!("已 {h} 小时未同步，{} 条待上报", self.waiting)
+            } else {
+                format!("No sync for {h} h, {} waiting", self.waiting)
+            });
+        }
+        if self.refused > 0 {
+            parts.push(if zh {
+                format!("{} 条被拒收，请工作人员处理", self.refused)
+            } else {
+                format!("{} refused: staff must resolve", self.refused)
+            });
+        }
+        parts.join(if zh { "；" } else { "; " })
+    }
+}
+
 /// What became of a submitted certification result.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Submitted {
@@ -190,10 +223,23 @@ impl CentralLink {
         Ok(f.allow_certification(&self.policy)?)
     }
 
-    /// The warning staff see when nothing has synced for `stale_warn_hours`, if any.
-    pub fn staff_warning(&self) -> Option<String> {
-        let f = freshness(&lock(&self.store), &self.policy, self.now()).ok()?;
-        f.staff_warning()
+    /// What staff must know about sync: hours since the central service was last reached when
+    /// past `stale_warn_hours`, records waiting, records central refused.
+    pub fn sync_health(&self) -> Option<SyncHealth> {
+        use crate::sync::staleness::Freshness;
+        let s = lock(&self.store);
+        let counts = s.counts().ok()?;
+        let offline_hours = match freshness(&s, &self.policy, self.now()).ok()? {
+            Freshness::Fresh => None,
+            Freshness::Warn { offline_for } | Freshness::Frozen { offline_for } => {
+                Some(offline_for.as_secs() / 3600)
+            }
+        };
+        Some(SyncHealth {
+            offline_hours,
+            waiting: counts.pending,
+            refused: counts.failed,
+        })
     }
 
     async fn ask(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, CentralError> {
@@ -724,4 +770,32 @@ pub fn sim_fingerprint()
 /// Where a control FIFO for the simulators goes by default.
 pub fn default_control_path(data_dir: &Path) -> PathBuf {
     data_dir.join("sim-control")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_warning_words() {
+        let ok = SyncHealth {
+            offline_hours: None,
+            waiting: 3,
+            refused: 0,
+        };
+        assert_eq!(ok.warning(true), "");
+        let stale = SyncHealth {
+            offline_hours: Some(30),
+            ..ok
+        };
+        assert_eq!(stale.warning(true), "已 30 小时未同步，3 条待上报");
+        let both = SyncHealth {
+            refused: 2,
+            ..stale
+        };
+        assert_eq!(
+            both.warning(false),
+            "No sync for 30 h, 3 waiting; 2 refused: staff must resolve"
+        );
+    }
 }

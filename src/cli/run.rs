@@ -207,6 +207,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         None => (app::build(&config)?, None),
     };
     let _clock = app::start_clock(&window);
+    let _sync = app::start_sync_watch(&window);
     let _session = app::start_session_clock();
     window.run()?;
     Ok(())
