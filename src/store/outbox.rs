@@ -502,13 +502,28 @@ impl Store {
 
     /// Counts by state.
     pub fn counts(&self) -> Result<OutboxCounts, StoreError> {
+        self.counts_where("1", [])
+    }
+
+    /// Counts of one kind of record.
+    pub fn counts_of(&self, kind: OutboxKind) -> Result<OutboxCounts, StoreError> {
+        self.counts_where("kind = ?1", [kind.as_str()])
+    }
+
+    fn counts_where<P: rusqlite::Params>(
+        &self,
+        filter: &str,
+        params: P,
+    ) -> Result<OutboxCounts, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT
-               coalesce(sum(acknowledged_at IS NULL AND permanent_error IS NULL), 0),
-               coalesce(sum(acknowledged_at IS NULL AND permanent_error IS NOT NULL), 0),
-               coalesce(sum(acknowledged_at IS NOT NULL), 0)
-             FROM outbox",
-            [],
+            &format!(
+                "SELECT
+                   coalesce(sum(acknowledged_at IS NULL AND permanent_error IS NULL), 0),
+                   coalesce(sum(acknowledged_at IS NULL AND permanent_error IS NOT NULL), 0),
+                   coalesce(sum(acknowledged_at IS NOT NULL), 0)
+                 FROM outbox WHERE {filter}"
+            ),
+            params,
             |r| {
                 Ok(OutboxCounts {
                     pending: r.get(0)?,

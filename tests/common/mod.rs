@@ -73,6 +73,17 @@ impl Central {
         format!("http://{}", self.addr)
     }
 
+    /// Number of certification results the central service recorded (read from its database).
+    pub fn certification_count(&self) -> u64 {
+        let db = rusqlite::Connection::open_with_flags(
+            self._dir.path().join("central.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        db.query_row("SELECT count(*) FROM certifications", [], |r| r.get(0))
+            .unwrap()
+    }
+
     /// Number of cases the central service holds for the township.
     pub fn case_count(&self) -> u64 {
         self.store
@@ -91,6 +102,14 @@ pub fn id_number(n: u32) -> String {
     let first17 = format!("500102{}{:03}", day.format("%Y%m%d"), n % 1000);
     let b: [u8; 17] = first17.as_bytes().try_into().unwrap();
     format!("{first17}{}", check_char(&b))
+}
+
+/// A passed face certification of recipient `id` (`CertificationResult`).
+pub fn certification(id: &str) -> Vec<u8> {
+    format!(
+        r#"{{"id_number":"{id}","mode":"self_check","modality":"face","liveness_passed":true,"matched":true,"score":0.71}}"#
+    )
+    .into_bytes()
 }
 
 /// A `SubmitApplication` body for applicant `n`.
