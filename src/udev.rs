@@ -46,6 +46,12 @@ pub fn rules(tables: &[UsbTable<'_>]) -> String {
             "# {name}\nSUBSYSTEM==\"tty\", ATTRS{{idVendor}}==\"{v:04x}\", ATTRS{{idProduct}}==\"{p:04x}\", GROUP=\"jiuzhu\", MODE=\"0660\", SYMLINK+=\"jiuzhu/serial-%n\"\n"
         ));
     }
+    // Receipt printers are matched by class, not id: the kernel's usblp driver serves every
+    // USB printer-class device as /dev/usb/lpN (no vendor id could be confirmed from a source).
+    out.push_str(
+        "\n# USB receipt printers (printer class, kernel usblp driver: /dev/usb/lpN)\n\
+         SUBSYSTEM==\"usbmisc\", KERNEL==\"lp[0-9]*\", GROUP=\"jiuzhu\", MODE=\"0660\", SYMLINK+=\"jiuzhu/printer-%n\"\n",
+    );
     out
 }
 
@@ -66,5 +72,6 @@ mod tests {
         assert!(r.contains("SYMLINK+=\"jiuzhu/idcard-%k\""));
         assert!(r.contains("ATTRS{idVendor}==\"1a86\", ATTRS{idProduct}==\"7523\""));
         assert!(!r.contains("MODE=\"0666\""), "never world-writable");
+        assert!(r.contains("SUBSYSTEM==\"usbmisc\", KERNEL==\"lp[0-9]*\", GROUP=\"jiuzhu\""));
     }
 }

@@ -190,3 +190,25 @@ fn vision_verify_replays_generated_clips() {
     assert_eq!(code, 2);
     assert!(err.contains("banana"), "{err}");
 }
+
+/// `devices printer test` as a process against the printer simulator on TCP 9100-style socket:
+/// the test page comes out (the simulator renders it), and paper-out is reported as a fault
+/// with exit code 3 and the prompt for staff.
+#[test]
+fn printer_test_page_and_paper_out() {
+    let sim = jiuzhu_sim::printer::PrinterSim::spawn_tcp(576).unwrap();
+    let jiuzhu_sim::printer::SimEndpoint::Tcp(addr) = sim.endpoint().clone() else {
+        unreachable!()
+    };
+    let addr = addr.to_string();
+    let (code, out, err) = kiosk(&["devices", "printer", "--tcp", &addr, "test"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("printed the test page"), "{out}");
+    assert_eq!(sim.control().pages().len(), 1);
+    sim.control().set_paper(jiuzhu_sim::printer::PaperState {
+        out: true,
+        ..Default::default()
+    });
+    let (code, out, err) = kiosk(&["devices", "printer", "--tcp", &addr, "status"]);
+    assert_eq!(code, 3, "{out}{err}");
+}
