@@ -1981,6 +1981,61 @@ fn cli_kiosk_admin_seed_and_audit_verify() {
     assert!(!out.status.success());
     let out = run(&["kiosk", "revoke", "--db", db_s, "--name", "hall-2"]);
     assert!(out.status.success());
+    // A reference template for a seeded recipient; refused for someone who is not a recipient,
+    // for an invalid number, an unknown modality and an empty file.
+    let tpl = dir.path().join("t.bin");
+    std::fs::write(&tpl, [7u8; 512]).unwrap();
+    let tpl_s = tpl.to_str().unwrap();
+    let import = |id: &str, modality: &str, file: &str| {
+        run(&[
+            "template",
+            "import",
+            "--db",
+            db_s,
+            "--id-number",
+            id,
+            "--modality",
+            modality,
+            "--file",
+            file,
+        ])
+    };
+    let out = import("500102195805202427", "fingerprint", tpl_s);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("500102195805202427"),
+        "the number is printed masked"
+    );
+    assert!(
+        !import("11010519491231002X", "fingerprint", tpl_s)
+            .status
+            .success()
+    );
+    assert!(
+        !import("500102195805202428", "fingerprint", tpl_s)
+            .status
+            .success()
+    );
+    assert!(!import("500102195805202427", "iris", tpl_s).status.success());
+    let empty = dir.path().join("empty.bin");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(
+        !import("500102195805202427", "face", empty.to_str().unwrap())
+            .status
+            .success()
+    );
+    let stored = SqliteStore::open(&db)
+        .unwrap()
+        .template(
+            "500102195805202427",
+            jiuzhu_core::api::Modality::Fingerprint,
+        )
+        .unwrap();
+    assert_eq!(stored.as_deref(), Some(&[7u8; 512][..]));
     let out = run(&["audit", "verify", "--db", db_s]);
     assert!(
         out.status.success(),
