@@ -60,6 +60,26 @@ fn recipient(id: &str, name: &str, certified_days_ago: Option<u64>) -> Recipient
     }
 }
 
+fn register_recipient(central: &common::Central, id: &str, name: &str, certified: Option<u64>) {
+    central
+        .store
+        .put_recipient(&recipient(id, name, certified), "test")
+        .unwrap();
+}
+
+/// Registers kiosk `kiosk-SEED` with the key of that seed.
+fn register_kiosk(central: &common::Central, seed: u8) {
+    central
+        .store
+        .add_kiosk(
+            &format!("kiosk-{seed}"),
+            common::TOWNSHIP,
+            common::kiosk_key(seed).verifying_key().as_bytes(),
+            "test",
+        )
+        .unwrap();
+}
+
 struct Kiosk {
     window: MainWindow,
     printer: jiuzhu_sim::printer::PrinterSim,
@@ -203,21 +223,10 @@ fn certified_at_central(central: &common::Central, id: &str) -> bool {
 }
 
 fn online(central: &common::Central) {
-    central
-        .store
-        .put_recipient(&recipient(CHEN, "陈淑芬", None), "test")
-        .unwrap();
+    register_recipient(central, CHEN, "陈淑芬", None);
     // Enrolled from one impression of her finger (p1_1) …
     let k = kiosk(central, &central.url(), 7, CHEN, 0);
-    central
-        .store
-        .add_kiosk(
-            "kiosk-7",
-            common::TOWNSHIP,
-            common::kiosk_key(7).verifying_key().as_bytes(),
-            "test",
-        )
-        .unwrap();
+    register_kiosk(central, 7);
     walk_to_fingerprint(&k, "chen-shufen");
 
     // Someone else's finger first (a generated print): no match, the flow offers another try.
@@ -296,19 +305,8 @@ fn online(central: &common::Central) {
 }
 
 fn offline_then_delivered(central: &common::Central) {
-    central
-        .store
-        .put_recipient(&recipient(WANG, "王德福", Some(380)), "test")
-        .unwrap();
-    central
-        .store
-        .add_kiosk(
-            "kiosk-8",
-            common::TOWNSHIP,
-            common::kiosk_key(8).verifying_key().as_bytes(),
-            "test",
-        )
-        .unwrap();
+    register_recipient(central, WANG, "王德福", Some(380));
+    register_kiosk(central, 8);
     let proxy = common::Proxy::start(&central.runtime, central.addr);
     let k = kiosk(central, &proxy.url(), 8, WANG, 2);
     walk_to_fingerprint(&k, "wang-defu");
@@ -341,19 +339,8 @@ fn offline_then_delivered(central: &common::Central) {
 /// camera shows a person rendered from another photo of him acting out the challenges (with
 /// real parallax), and a print of that photo held up to the camera is refused.
 fn face(central: &common::Central) {
-    central
-        .store
-        .put_recipient(&recipient(RAN, "冉光秀", Some(400)), "test")
-        .unwrap();
-    central
-        .store
-        .add_kiosk(
-            "kiosk-9",
-            common::TOWNSHIP,
-            common::kiosk_key(9).verifying_key().as_bytes(),
-            "test",
-        )
-        .unwrap();
+    register_recipient(central, RAN, "冉光秀", Some(400));
+    register_kiosk(central, 9);
     let models = jiuzhu_vision::ModelPaths::locate();
     let dir = tempfile::tempdir().unwrap();
     let template = dir.path().join("face.json");
@@ -437,19 +424,8 @@ fn face(central: &common::Central) {
 /// A resident who declines the biometric check asks for a home visit; the request reaches the
 /// township's list at central.
 fn declined_then_home_visit(central: &common::Central) {
-    central
-        .store
-        .put_recipient(&recipient(TAN, "谭永贵", Some(390)), "test")
-        .unwrap();
-    central
-        .store
-        .add_kiosk(
-            "kiosk-10",
-            common::TOWNSHIP,
-            common::kiosk_key(10).verifying_key().as_bytes(),
-            "test",
-        )
-        .unwrap();
+    register_recipient(central, TAN, "谭永贵", Some(390));
+    register_kiosk(central, 10);
     let k = kiosk(central, &central.url(), 10, TAN, 4);
     k.window.global::<HomeAdapter>().invoke_open(Entry::Certify);
     choose(&k.window, Choice::SelfCheck);
