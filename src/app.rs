@@ -28,30 +28,7 @@ use crate::ui::{
     certify_adapter, home_adapter, identify_adapter,
 };
 
-/// The devices the kiosk was started with. Anything absent is reported on screen when the flow
-/// needs it, with a way on (staff), never faked.
-#[derive(Default)]
-pub struct Devices {
-    /// The ID-card reader.
-    pub id_card: Option<Box<dyn IdCardReader + Send>>,
-    /// The fingerprint reader.
-    pub fingerprint: Option<Box<dyn FingerprintReader + Send>>,
-    /// The face camera.
-    pub camera: Option<FaceCamera>,
-    /// The receipt printer.
-    pub printer: Option<Box<dyn ReceiptPrinter + Send>>,
-}
-
-impl std::fmt::Debug for Devices {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Devices")
-            .field("id_card", &self.id_card.as_ref().map(|r| r.describe()))
-            .field("fingerprint", &self.fingerprint.is_some())
-            .field("camera", &self.camera)
-            .field("printer", &self.printer.is_some())
-            .finish()
-    }
-}
+pub use crate::services::Devices;
 
 /// Options the kiosk starts with.
 #[derive(Debug, Clone)]

@@ -569,9 +569,10 @@ pub fn sim_camera_config() -> jiuzhu_sim::camera::SimCameraConfig {
     }
 }
 
-/// The devices the kiosk opened, with the simulators behind any `sim` selector.
+/// The devices the kiosk was started with. Anything absent is reported on screen when the flow
+/// needs it, with a way on (staff), never faked.
 #[derive(Default)]
-pub struct OpenedDevices {
+pub struct Devices {
     /// The ID-card reader.
     pub id_card: Option<Box<dyn IdCardReader + Send>>,
     /// The fingerprint reader.
@@ -580,6 +581,24 @@ pub struct OpenedDevices {
     pub camera: Option<FaceCamera>,
     /// The receipt printer.
     pub printer: Option<Box<dyn ReceiptPrinter + Send>>,
+}
+
+impl std::fmt::Debug for Devices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Devices")
+            .field("id_card", &self.id_card.as_ref().map(|r| r.describe()))
+            .field("fingerprint", &self.fingerprint.is_some())
+            .field("camera", &self.camera)
+            .field("printer", &self.printer.is_some())
+            .finish()
+    }
+}
+
+/// The devices the kiosk opened, with the simulators behind any `sim` selector.
+#[derive(Default)]
+pub struct OpenedDevices {
+    /// The devices.
+    pub devices: Devices,
     /// Simulators (kept alive as long as the devices).
     pub sims: Simulators,
 }
@@ -613,7 +632,7 @@ pub fn open_devices(cfg: &KioskConfig) -> Result<OpenedDevices, ServiceError> {
     })?;
     let mut out = OpenedDevices::default();
     let id_err = device_error("ID-card reader");
-    out.id_card = match &sel.idcard {
+    out.devices.id_card = match &sel.idcard {
         DeviceSelector::None => None,
         DeviceSelector::Sim => {
             let sim = jiuzhu_sim::idcard::IdCardSim::spawn(Default::default())
@@ -645,7 +664,7 @@ pub fn open_devices(cfg: &KioskConfig) -> Result<OpenedDevices, ServiceError> {
         }
     };
     let fp_err = device_error("fingerprint reader");
-    out.fingerprint = match &sel.fingerprint {
+    out.devices.fingerprint = match &sel.fingerprint {
         DeviceSelector::None => None,
         DeviceSelector::Sim => {
             let (sim, reader) = sim_fingerprint()?;
@@ -677,7 +696,7 @@ pub fn open_devices(cfg: &KioskConfig) -> Result<OpenedDevices, ServiceError> {
         other => return Err(fp_err(format!("{other:?} is not a fingerprint selector"))),
     };
     let cam_err = device_error("face camera");
-    out.camera = match &sel.camera {
+    out.devices.camera = match &sel.camera {
         DeviceSelector::None => None,
         DeviceSelector::Sim => {
             // Fail at start, not in front of a resident, when the models are missing.
@@ -724,7 +743,7 @@ pub fn open_devices(cfg: &KioskConfig) -> Result<OpenedDevices, ServiceError> {
             ));
         }
     };
-    out.printer = match address {
+    out.devices.printer = match address {
         None => None,
         Some(a) => {
             let link = a.open().map_err(|e| pr_err(format!("{a:?}: {e}")))?;

@@ -3,17 +3,16 @@
 //! killed with SIGKILL at a random moment, 200 times over the same store. Every reported id must
 //! be in the store exactly once, and the store must open cleanly each time.
 
+mod common;
+
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use jiuzhu_kiosk::store::Store;
 use jiuzhu_kiosk::store::crypto::FileKeyProvider;
 use jiuzhu_kiosk::store::outbox::OutboxKind;
-use rand::Rng;
 
 const VICTIM_ENV: &str = "JIUZHU_STORE_SIGKILL_VICTIM";
 const ROUNDS: usize = 200;
@@ -57,50 +56,19 @@ fn sigkill_victim() {
 #[test]
 fn enqueue_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let exe = std::env::current_exe().unwrap();
     let mut reported: HashSet<String> = HashSet::new();
     let mut rng = rand::thread_rng();
     let mut killed_mid_run = 0;
     for round in 0..ROUNDS {
-        let mut child = Command::new(&exe)
-            .args([
-                "--exact",
-                "sigkill_victim",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(VICTIM_ENV, dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        // Wait until the victim is up, then let it enqueue for a random 0–60 ms.
-        // libtest prints its own lines ("running 1 test", "test … ") around the victim's.
-        loop {
-            let line = rx
-                .recv_timeout(Duration::from_secs(30))
-                .expect("victim started");
-            if line.ends_with("ready") {
-                break;
-            }
-        }
-        std::thread::sleep(Duration::from_micros(rng.gen_range(0..60_000)));
-        child.kill().unwrap();
-        let status = child.wait().unwrap();
-        assert!(!status.success());
-        reader.join().unwrap();
-        let ids: Vec<String> = rx
-            .try_iter()
+        // Let the victim enqueue for a random 0–60 ms once it is up.
+        let lines = common::run_and_kill(
+            "sigkill_victim",
+            &[(VICTIM_ENV, dir.path().to_string_lossy().into_owned())],
+            Duration::from_millis(60),
+            &mut rng,
+        );
+        let ids: Vec<String> = lines
+            .iter()
             .filter_map(|l| l.strip_prefix("committed ").map(str::to_string))
             .collect();
         if !ids.is_empty() {

@@ -8,10 +8,8 @@
 mod common;
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,7 +21,6 @@ use jiuzhu_kiosk::store::outbox::OutboxKind;
 use jiuzhu_kiosk::sync::client::{CentralClient, KioskIdentity};
 use jiuzhu_kiosk::sync::plan::RetryPolicy;
 use jiuzhu_kiosk::sync::{SyncEngine, system_clock};
-use rand::Rng;
 
 const DIR_ENV: &str = "JIUZHU_SYNC_SIGKILL_DIR";
 const URL_ENV: &str = "JIUZHU_SYNC_SIGKILL_URL";
@@ -118,49 +115,20 @@ fn enqueue_and_upload_survive_sigkill() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     write_identity(dir.path(), "k1", &kiosk_key(1));
-    let exe = std::env::current_exe().unwrap();
     let mut reported: HashSet<(String, String)> = HashSet::new();
     let mut rng = rand::thread_rng();
     let mut killed_during_upload = 0;
     for round in 0..ROUNDS {
-        let mut child = Command::new(&exe)
-            .args([
-                "--exact",
-                "sync_sigkill_victim",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(DIR_ENV, dir.path())
-            .env(URL_ENV, c.url())
-            .env(BASE_ENV, (round * 1000).to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        // libtest prints its own lines ("running 1 test", "test … ") around the victim's.
-        loop {
-            let line = rx
-                .recv_timeout(Duration::from_secs(30))
-                .expect("victim started");
-            if line.ends_with("ready") {
-                break;
-            }
-        }
-        std::thread::sleep(Duration::from_micros(rng.gen_range(0..80_000)));
-        child.kill().unwrap();
-        child.wait().unwrap();
-        reader.join().unwrap();
-        let lines: Vec<String> = rx.try_iter().collect();
+        let lines = common::run_and_kill(
+            "sync_sigkill_victim",
+            &[
+                (DIR_ENV, dir.path().to_string_lossy().into_owned()),
+                (URL_ENV, c.url()),
+                (BASE_ENV, (round * 1000).to_string()),
+            ],
+            Duration::from_millis(80),
+            &mut rng,
+        );
         if lines.last().is_some_and(|l| l.starts_with("committed ")) {
             killed_during_upload += 1;
         }

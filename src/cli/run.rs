@@ -63,12 +63,7 @@ pub fn start_services(config: &KioskConfig) -> anyhow::Result<Started> {
     let opened = services::open_devices(config)?;
     let central = CentralLink::open(config)?;
     Ok(Started {
-        devices: app::Devices {
-            id_card: opened.id_card,
-            fingerprint: opened.fingerprint,
-            camera: opened.camera,
-            printer: opened.printer,
-        },
+        devices: opened.devices,
         central: Some(Arc::new(central)),
         sims: Arc::new(opened.sims),
     })

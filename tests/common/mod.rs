@@ -322,3 +322,47 @@ pub fn pump_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
         jiuzhu_kiosk::app::current_step()
     );
 }
+
+/// Re-runs this test binary's test `victim` as a child process with `env`, waits until it prints
+/// `ready`, lets it work for a random time below `max_delay`, kills it with SIGKILL and returns the
+/// lines it printed after `ready` (libtest's own lines come around the victim's).
+pub fn run_and_kill(
+    victim: &str,
+    env: &[(&str, String)],
+    max_delay: Duration,
+    rng: &mut impl rand::Rng,
+) -> Vec<String> {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", victim, "--nocapture", "--test-threads=1"])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("victim started");
+        if line.ends_with("ready") {
+            break;
+        }
+    }
+    let micros = u64::try_from(max_delay.as_micros()).unwrap_or(u64::MAX);
+    std::thread::sleep(Duration::from_micros(rng.gen_range(0..micros.max(1))));
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the victim was killed");
+    reader.join().unwrap();
+    rx.try_iter().collect()
+}
