@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use common::pump_until;
-use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery};
+use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use jiuzhu_core::id::IdNumber;
 use jiuzhu_kiosk::app::{self, AppConfig};
 use jiuzhu_kiosk::controllers::certify::{
@@ -45,17 +45,7 @@ fn press(w: &MainWindow, label: &str) {
 fn targets_fit(w: &MainWindow, screen: &str) {
     for elder in [false, true] {
         w.global::<Theme>().set_elder_mode(elder);
-        let mut all = ElementQuery::from_root(w)
-            .match_descendants()
-            .match_accessible_role(AccessibleRole::Button)
-            .find_all();
-        all.extend(
-            ElementQuery::from_root(w)
-                .match_descendants()
-                .match_accessible_role(AccessibleRole::Checkbox)
-                .find_all(),
-        );
-        let visible = all;
+        let visible = common::actionable(w);
         assert!(
             visible.len() >= 6,
             "{screen}: only {} targets",

@@ -1,7 +1,9 @@
 //! The home screen driven through Slint's testing backend: design-system numbers, every
 //! touch target, the five entries in both languages, 长辈模式 and the staff call.
 
-use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery};
+mod common;
+
+use i_slint_backend_testing::ElementHandle;
 use jiuzhu_kiosk::app::{self, AppConfig};
 use jiuzhu_kiosk::ui::contrast::contrast_ratio;
 use jiuzhu_kiosk::ui::{AppAdapter, MainWindow, Theme};
@@ -14,19 +16,7 @@ fn window() -> MainWindow {
     w
 }
 
-fn actionable(w: &MainWindow) -> Vec<ElementHandle> {
-    let mut all = ElementQuery::from_root(w)
-        .match_descendants()
-        .match_accessible_role(AccessibleRole::Button)
-        .find_all();
-    all.extend(
-        ElementQuery::from_root(w)
-            .match_descendants()
-            .match_accessible_role(AccessibleRole::Checkbox)
-            .find_all(),
-    );
-    all
-}
+use common::actionable;
 
 fn label_exists(w: &MainWindow, label: &str) -> bool {
     ElementHandle::find_by_accessible_label(w, label)

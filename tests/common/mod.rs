@@ -366,3 +366,19 @@ pub fn run_and_kill(
     reader.join().unwrap();
     rx.try_iter().collect()
 }
+
+/// Every touch target of the window: buttons and checkboxes, by accessible role.
+pub fn actionable(w: &jiuzhu_kiosk::ui::MainWindow) -> Vec<i_slint_backend_testing::ElementHandle> {
+    use i_slint_backend_testing::{AccessibleRole, ElementQuery};
+    let mut all = ElementQuery::from_root(w)
+        .match_descendants()
+        .match_accessible_role(AccessibleRole::Button)
+        .find_all();
+    all.extend(
+        ElementQuery::from_root(w)
+            .match_descendants()
+            .match_accessible_role(AccessibleRole::Checkbox)
+            .find_all(),
+    );
+    all
+}
