@@ -287,7 +287,7 @@ pub fn scan(frame: &Frame, cfg: &ScanConfig) -> Result<ScannedPage> {
 pub fn scan_mat(bgr: &Mat, cfg: &ScanConfig) -> Result<ScannedPage> {
     let mut gray = Mat::default();
     imgproc::cvt_color_def(bgr, &mut gray, imgproc::COLOR_BGR2GRAY)?;
-    let outline = outline_gray(&gray, cfg)?;
+    let outline = outline(bgr, &gray, cfg)?;
     let (w, h) = output_size(&outline.corners, cfg);
     let mut page = warp(bgr, &outline.corners, w, h)?;
     let mut page_gray = Mat::default();
@@ -346,7 +346,7 @@ pub fn find_page(frame: &Frame, cfg: &ScanConfig) -> Result<PageOutline> {
     let bgr = frame_mat(frame)?;
     let mut gray = Mat::default();
     imgproc::cvt_color_def(&bgr, &mut gray, imgproc::COLOR_BGR2GRAY)?;
-    outline_gray(&gray, cfg)
+    outline(&bgr, &gray, cfg)
 }
 
 /// Encodes `page` as JPEG for central's material upload: at most [`MAX_UPLOAD_SIDE`] on the long
@@ -408,9 +408,22 @@ struct Candidate {
     touches: u8,
     /// The quadrilateral is a `minAreaRect` guess.
     guessed: bool,
+    /// Contour area over hull area.
+    solidity: f32,
+    /// Hull area in full-resolution pixels².
+    hull_area: f64,
+    /// Mean HSV saturation inside the contour (paper is grey or white: low).
+    saturation: f32,
 }
 
-fn outline_gray(gray: &Mat, cfg: &ScanConfig) -> Result<PageOutline> {
+impl Candidate {
+    /// A whole page: convex and filling its quadrilateral.
+    fn page_like(&self) -> bool {
+        self.solidity >= 0.9 && self.fit >= 0.85
+    }
+}
+
+fn outline(bgr: &Mat, gray: &Mat, cfg: &ScanConfig) -> Result<PageOutline> {
     let (fw, fh) = (gray.cols() as f64, gray.rows() as f64);
     if fw < 64.0 || fh < 64.0 {
         return Err(DocumentError::BadFrame(format!(
@@ -418,14 +431,48 @@ fn outline_gray(gray: &Mat, cfg: &ScanConfig) -> Result<PageOutline> {
         )));
     }
     let frame_area = fw * fh;
-    let mut cands = candidates(gray)?;
-    // The desk itself (or the whole picture): spans three or four sides, or nearly all of it.
-    cands.retain(|c| c.touches.count_ones() <= 2 && c.area < 0.97 * frame_area && c.fit >= 0.85);
+    let min_area = cfg.min_coverage as f64 * frame_area;
+    let all = candidates(bgr, gray)?;
+    // A page running out of the picture: a large, grey (unsaturated) blob touching one or two
+    // sides; its margins alone may not make a convex shape.
+    let cut_off: Vec<Candidate> = all
+        .iter()
+        .filter(|c| matches!(c.touches.count_ones(), 1 | 2))
+        .filter(|c| c.hull_area >= min_area && c.solidity >= 0.45 && c.saturation < 60.0)
+        .cloned()
+        .collect();
+    // Whole pages; the desk itself (or the whole picture) spans three or four sides or nearly
+    // all of it and is no page.
+    let mut cands: Vec<Candidate> = all
+        .into_iter()
+        .filter(|c| c.touches == 0 && c.area < 0.97 * frame_area && c.page_like())
+        .collect();
     cands.sort_by(|a, b| b.area.total_cmp(&a.area));
+    // The same page from several masks: the outline that fits best (a blob that took in a
+    // neighbouring bright thing is larger but fits worse).
+    if let Some(first) = cands.first().cloned() {
+        let same = |c: &Candidate| {
+            c.area >= 0.8 * first.area
+                && inside(&first.quad, centre(&c.quad))
+                && inside(&c.quad, centre(&first.quad))
+        };
+        if let Some(i) = (0..cands.len())
+            .filter(|&i| same(&cands[i]))
+            .max_by(|&i, &j| fit_rank(&cands[i]).total_cmp(&fit_rank(&cands[j])))
+        {
+            cands.swap(0, i);
+        }
+    }
+    // A border blob mostly made of a whole page is that page with something bright next to it.
+    let page = cands.first().map(|b| (centre(&b.quad), b.area));
+    if cut_off.iter().any(|c| {
+        page.is_none_or(|(p, area)| c.hull_area > area && !(inside(&c.quad, p) && area >= 0.5 * c.hull_area))
+    }) {
+        return Err(DocumentError::CutOff);
+    }
     let Some(best) = cands.first().cloned() else {
         return Err(DocumentError::NotFound);
     };
-    let min_area = cfg.min_coverage as f64 * frame_area;
     // Other pages: large, not inside the best one, not the same outline from the other mask.
     let others: Vec<&Candidate> = cands[1..]
         .iter()
@@ -444,9 +491,6 @@ fn outline_gray(gray: &Mat, cfg: &ScanConfig) -> Result<PageOutline> {
         return Err(DocumentError::MultiplePages {
             count: 1 + distinct.len(),
         });
-    }
-    if best.touches != 0 {
-        return Err(DocumentError::CutOff);
     }
     let coverage = (best.area / frame_area) as f32;
     if coverage < cfg.min_coverage {
@@ -471,9 +515,13 @@ fn outline_gray(gray: &Mat, cfg: &ScanConfig) -> Result<PageOutline> {
     })
 }
 
-fn candidates(gray: &Mat) -> Result<Vec<Candidate>> {
+fn candidates(bgr: &Mat, gray: &Mat) -> Result<Vec<Candidate>> {
     let k = (WORK_SIDE / gray.cols().max(gray.rows()) as f64).min(1.0);
     let small = resize_to(gray, k)?;
+    let mut hsv = Mat::default();
+    imgproc::cvt_color_def(&resize_to(bgr, k)?, &mut hsv, imgproc::COLOR_BGR2HSV)?;
+    let mut sat = Mat::default();
+    cvcore::extract_channel(&hsv, &mut sat, 1)?;
     let mut blur = Mat::default();
     imgproc::gaussian_blur_def(&small, &mut blur, Size::new(5, 5), 0.0)?;
     let (sw, sh) = (small.cols(), small.rows());
@@ -486,6 +534,20 @@ fn candidates(gray: &Mat) -> Result<Vec<Candidate>> {
     imgproc::morphology_ex_def(&otsu, &mut tmp, imgproc::MORPH_CLOSE, &close)?;
     let mut bright = Mat::default();
     imgproc::morphology_ex_def(&tmp, &mut bright, imgproc::MORPH_OPEN, &open)?;
+
+    // Bright regions cut along every edge: separates a page from bright things it touches
+    // (a white cup, light stones, a second page).
+    let mut fine = Mat::default();
+    imgproc::canny_def(&blur, &mut fine, 20.0, 50.0)?;
+    let mut fine_d = Mat::default();
+    imgproc::dilate_def(&fine, &mut fine_d, &imgproc::get_structuring_element_def(imgproc::MORPH_RECT, Size::new(3, 3))?)?;
+    let mut not_edge = Mat::default();
+    cvcore::bitwise_not_def(&fine_d, &mut not_edge)?;
+    let mut cut_raw = Mat::default();
+    cvcore::bitwise_and_def(&otsu, &not_edge, &mut cut_raw)?;
+    let mut cut = Mat::default();
+    let open7 = imgproc::get_structuring_element_def(imgproc::MORPH_RECT, Size::new(7, 7))?;
+    imgproc::morphology_ex_def(&cut_raw, &mut cut, imgproc::MORPH_OPEN, &open7)?;
 
     let mut edges = Mat::default();
     imgproc::canny_def(&blur, &mut edges, 30.0, 90.0)?;
@@ -503,7 +565,7 @@ fn candidates(gray: &Mat) -> Result<Vec<Candidate>> {
 
     let min_small_area = 0.02 * (sw * sh) as f64;
     let mut out = vec![];
-    for mask in [&bright, &edges_d] {
+    for mask in [&bright, &cut, &edges_d] {
         let mut contours = Vector::<Vector<Point>>::new();
         imgproc::find_contours_def(
             mask,
@@ -519,6 +581,21 @@ fn candidates(gray: &Mat) -> Result<Vec<Candidate>> {
             let mut hull = Vector::<Point>::new();
             imgproc::convex_hull_def(&c, &mut hull)?;
             let (quad, guessed) = quad_of(&hull)?;
+            let hull_area = imgproc::contour_area_def(&hull)?.max(1.0);
+            let mut blob = Mat::zeros(sh, sw, cvcore::CV_8UC1)?.to_mat()?;
+            let one = Vector::<Vector<Point>>::from_iter([c.clone()]);
+            imgproc::draw_contours(
+                &mut blob,
+                &one,
+                0,
+                Scalar::all(255.0),
+                imgproc::FILLED,
+                imgproc::LINE_8,
+                &cvcore::no_array(),
+                i32::MAX,
+                Point::default(),
+            )?;
+            let saturation = cvcore::mean(&sat, &blob)?[0] as f32;
             let qv: Vector<Point2f> = quad.iter().map(|p| Point2f::new(p[0], p[1])).collect();
             let qarea = imgproc::contour_area_def(&qv)?.max(1.0);
             let mut touches = 0u8;
@@ -541,6 +618,9 @@ fn candidates(gray: &Mat) -> Result<Vec<Candidate>> {
                 quad: quad.map(|p| [(p[0] + 0.5) * inv - 0.5, (p[1] + 0.5) * inv - 0.5]),
                 area: qarea / (k * k),
                 fit: (area / qarea) as f32,
+                solidity: (area / hull_area) as f32,
+                hull_area: hull_area / (k * k),
+                saturation,
                 touches,
                 guessed,
             });
@@ -571,6 +651,12 @@ fn quad_of(hull: &Vector<Point>) -> Result<([[f32; 2]; 4], bool)> {
     let mut pts = [Point2f::default(); 4];
     r.points(&mut pts)?;
     Ok((pts.map(|p| [p.x, p.y]), true))
+}
+
+/// How well a candidate fits a page: fit above 1 (a quadrilateral cutting corners) is as bad as
+/// the same amount below.
+fn fit_rank(c: &Candidate) -> f32 {
+    -(c.fit - 1.0).abs() + if c.guessed { -0.1 } else { 0.0 }
 }
 
 fn centre(q: &[[f32; 2]; 4]) -> [f32; 2] {
@@ -618,13 +704,20 @@ pub fn order_corners(q: [[f32; 2]; 4]) -> Corners {
     [v[start], v[(start + 1) % 4], v[(start + 2) % 4], v[(start + 3) % 4]]
 }
 
-/// Refines each side at full resolution and intersects adjacent sides.
+/// Refines each side at full resolution and intersects adjacent sides: a wide search that a
+/// robust line fit cleans up, then a narrow one around that line.
 fn refine_corners(gray: &Mat, q: Corners) -> Result<Corners> {
     let w = gray.cols() as usize;
     let h = gray.rows() as usize;
     let mut sm = Mat::default();
     imgproc::gaussian_blur_def(gray, &mut sm, Size::new(3, 3), 0.0)?;
     let px = mat_bytes(&sm)?;
+    let scale = (w.max(h) as f32 / WORK_SIDE as f32).max(1.0);
+    let wide = refine_pass(&px, w, h, q, (10.0 * scale).max(10.0))?;
+    refine_pass(&px, w, h, wide, 4.0)
+}
+
+fn refine_pass(px: &[u8], w: usize, h: usize, q: Corners, reach: f32) -> Result<Corners> {
     let at = |x: f32, y: f32| -> Option<f32> {
         if x < 0.0 || y < 0.0 || x > (w - 1) as f32 || y > (h - 1) as f32 {
             return None;
@@ -640,11 +733,9 @@ fn refine_corners(gray: &Mat, q: Corners) -> Result<Corners> {
                 + g(x1, y1) * fx * fy,
         )
     };
-    let scale = (w.max(h) as f32 / WORK_SIDE as f32).max(1.0);
-    let reach = (4.0 * scale).max(6.0);
     let c = centre(&q);
-    let mut lines = [[0f32; 4]; 4];
-    for i in 0..4 {
+    let mut lines: [Option<[f32; 4]>; 4] = [None; 4];
+    for (i, line) in lines.iter_mut().enumerate() {
         let a = q[i];
         let b = q[(i + 1) % 4];
         let len = dist(a, b).max(1.0);
@@ -657,47 +748,39 @@ fn refine_corners(gray: &Mat, q: Corners) -> Result<Corners> {
         // Profiles run from inside (page) to outside (desk); the side's polarity decides which
         // sign of step is the paper's edge.
         let samples = 48;
-        let steps = (2.0 * reach) as i32;
-        let mut profiles: Vec<(f32, [f32; 2], Vec<f32>)> = Vec::with_capacity(samples);
-        let mut inside_sum = 0.0;
-        let mut outside_sum = 0.0;
+        let steps = (2.0 * reach).round() as i32;
+        let mut profiles: Vec<([f32; 2], Vec<f32>)> = Vec::with_capacity(samples);
+        let (mut inside_sum, mut outside_sum) = (0.0, 0.0);
         for s in 0..samples {
-            let t = 0.08 + 0.84 * s as f32 / (samples - 1) as f32;
+            let t = 0.1 + 0.8 * s as f32 / (samples - 1) as f32;
             let p = [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t];
-            let mut prof = Vec::with_capacity(steps as usize + 1);
-            let mut ok = true;
-            for k in 0..=steps {
-                let o = -reach + k as f32;
-                match at(p[0] + n[0] * o, p[1] + n[1] * o) {
-                    Some(v) => prof.push(v),
-                    None => {
-                        ok = false;
-                        break;
-                    }
-                }
-            }
-            if ok {
+            let prof: Option<Vec<f32>> = (0..=steps)
+                .map(|k| {
+                    let o = -reach + k as f32;
+                    at(p[0] + n[0] * o, p[1] + n[1] * o)
+                })
+                .collect();
+            if let Some(prof) = prof {
                 inside_sum += prof[..3].iter().sum::<f32>();
                 outside_sum += prof[prof.len() - 3..].iter().sum::<f32>();
-                profiles.push((t, p, prof));
+                profiles.push((p, prof));
             }
         }
         let polarity = if inside_sum >= outside_sum { -1.0 } else { 1.0 };
-        let mut pts = Vector::<Point2f>::new();
-        for (_, p, prof) in &profiles {
+        let mut pts: Vec<[f32; 2]> = vec![];
+        for (p, prof) in &profiles {
+            let grad = |k: usize| polarity * (prof[k + 1] - prof[k - 1]) / 2.0;
             let mut best = (0usize, 0.0f32);
             for k in 1..prof.len() - 1 {
-                let g = polarity * (prof[k + 1] - prof[k - 1]) / 2.0;
-                if g > best.1 {
-                    best = (k, g);
+                if grad(k) > best.1 {
+                    best = (k, grad(k));
                 }
             }
             let (k, g) = best;
-            if g < 4.0 || k == 0 {
+            if g < 4.0 || k < 2 || k + 2 >= prof.len() {
                 continue;
             }
-            let g0 = polarity * (prof[k] - prof[k.saturating_sub(2)]) / 2.0;
-            let g2 = polarity * (prof[(k + 2).min(prof.len() - 1)] - prof[k]) / 2.0;
+            let (g0, g2) = (grad(k - 1), grad(k + 1));
             let denom = g0 - 2.0 * g + g2;
             let sub = if denom.abs() > 1e-6 {
                 (0.5 * (g0 - g2) / denom).clamp(-0.5, 0.5)
@@ -705,28 +788,51 @@ fn refine_corners(gray: &Mat, q: Corners) -> Result<Corners> {
                 0.0
             };
             let o = -reach + k as f32 + sub;
-            pts.push(Point2f::new(p[0] + n[0] * o, p[1] + n[1] * o));
+            pts.push([p[0] + n[0] * o, p[1] + n[1] * o]);
         }
-        if pts.len() < 8 {
-            lines[i] = [d[0], d[1], a[0], a[1]];
-            continue;
-        }
-        let mut line = Vector::<f32>::new();
-        imgproc::fit_line(&pts, &mut line, imgproc::DIST_HUBER, 0.0, 0.01, 0.01)?;
-        lines[i] = [line.get(0)?, line.get(1)?, line.get(2)?, line.get(3)?];
+        *line = robust_line(&pts)?;
     }
     let mut out = q;
     for i in 0..4 {
         // Corner i is between side i-1 (q[i-1] → q[i]) and side i (q[i] → q[i+1]).
-        let l1 = lines[(i + 3) % 4];
-        let l2 = lines[i];
-        if let Some(p) = intersect(l1, l2) {
-            if dist(p, q[i]) <= 3.0 * reach {
-                out[i] = p;
+        if let (Some(l1), Some(l2)) = (lines[(i + 3) % 4], lines[i]) {
+            if let Some(p) = intersect(l1, l2) {
+                if dist(p, q[i]) <= 3.0 * reach {
+                    out[i] = p;
+                }
             }
         }
     }
     Ok(out)
+}
+
+/// The line through most of `pts` (within 1 px), by trying the line through every pair, then a
+/// least-squares fit to its inliers. `None` with fewer than 8 inliers.
+fn robust_line(pts: &[[f32; 2]]) -> Result<Option<[f32; 4]>> {
+    let mut best: Vec<usize> = vec![];
+    for i in 0..pts.len() {
+        for j in i + 1..pts.len() {
+            let (a, b) = (pts[i], pts[j]);
+            let len = dist(a, b);
+            if len < 1.0 {
+                continue;
+            }
+            let nrm = [-(b[1] - a[1]) / len, (b[0] - a[0]) / len];
+            let inl: Vec<usize> = (0..pts.len())
+                .filter(|&k| ((pts[k][0] - a[0]) * nrm[0] + (pts[k][1] - a[1]) * nrm[1]).abs() <= 1.0)
+                .collect();
+            if inl.len() > best.len() {
+                best = inl;
+            }
+        }
+    }
+    if best.len() < 8 {
+        return Ok(None);
+    }
+    let v: Vector<Point2f> = best.iter().map(|&k| Point2f::new(pts[k][0], pts[k][1])).collect();
+    let mut line = Vector::<f32>::new();
+    imgproc::fit_line(&v, &mut line, imgproc::DIST_L2, 0.0, 0.01, 0.01)?;
+    Ok(Some([line.get(0)?, line.get(1)?, line.get(2)?, line.get(3)?]))
 }
 
 fn intersect(l1: [f32; 4], l2: [f32; 4]) -> Option<[f32; 2]> {
@@ -802,6 +908,10 @@ fn inner(m: &Mat, margin: f64) -> Result<Mat> {
 /// Crété-Roffet et al. 2007 no-reference blur: 0 sharp … 1 flat; the larger of the horizontal and
 /// vertical values.
 pub fn blur_measure(gray: &Mat) -> Result<f32> {
+    // Sensor noise looks sharp: smooth it a little first and leave out flat pixels.
+    let mut smooth = Mat::default();
+    imgproc::gaussian_blur_def(gray, &mut smooth, Size::new(3, 3), 0.0)?;
+    let gray = &smooth;
     let g = mat_bytes(gray)?;
     let (w, h) = (gray.cols() as usize, gray.rows() as usize);
     if w < 12 || h < 12 {
@@ -820,6 +930,9 @@ pub fn blur_measure(gray: &Mat) -> Result<f32> {
                 let i = y * w + x;
                 let j = (y - dy) * w + (x - dx);
                 let d_f = (i32::from(g[i]) - i32::from(g[j])).abs();
+                if d_f < 3 {
+                    continue;
+                }
                 let d_b = (i32::from(blurred[i]) - i32::from(blurred[j])).abs();
                 s_f += f64::from(d_f);
                 s_v += f64::from((d_f - d_b).max(0));
