@@ -493,6 +493,10 @@ fn outline(bgr: &Mat, gray: &Mat, cfg: &ScanConfig) -> Result<PageOutline> {
         });
     }
     let coverage = (best.area / frame_area) as f32;
+    // A small coloured quadrilateral (a cup, a box on the desk) is no page put too far away.
+    if coverage < cfg.min_coverage && best.saturation >= 60.0 {
+        return Err(DocumentError::NotFound);
+    }
     if coverage < cfg.min_coverage {
         return Err(DocumentError::TooSmall {
             coverage,
