@@ -54,7 +54,7 @@ pub enum DocumentError {
     NotFound,
     /// The page covers too little of the picture.
     #[error(
-        "the document covers {:.0} % of the picture (at least {:.0} % needed): move it to the middle of the marked area",
+        "the document covers {:.0} % of the picture (at least {:.0} % needed): unfold it and lay it flat in the middle of the marked area",
         coverage * 100.0,
         min * 100.0
     )]
@@ -74,7 +74,9 @@ pub enum DocumentError {
         count: usize,
     },
     /// The page is blurred (moved, or not lying flat).
-    #[error("the picture is blurred (blur {blur:.2}, at most {max:.2}): keep the document flat and still")]
+    #[error(
+        "the picture is blurred (blur {blur:.2}, at most {max:.2}): keep the document flat and still"
+    )]
     Blurred {
         /// Crété-Roffet blur, 0 sharp … 1 flat.
         blur: f32,
@@ -102,6 +104,9 @@ pub enum DocumentError {
     /// The frame is not a usable image.
     #[error("bad frame: {0}")]
     BadFrame(String),
+    /// The page could not be written.
+    #[error("{0}")]
+    Write(String),
     /// OpenCV failed.
     #[error("OpenCV: {0}")]
     OpenCv(#[from] opencv::Error),
@@ -110,20 +115,23 @@ pub enum DocumentError {
 impl DocumentError {
     /// True when the resident can fix it by placing the document again.
     pub fn is_retry(&self) -> bool {
-        !matches!(self, DocumentError::BadFrame(_) | DocumentError::OpenCv(_))
+        !matches!(
+            self,
+            DocumentError::BadFrame(_) | DocumentError::Write(_) | DocumentError::OpenCv(_)
+        )
     }
 
     /// What the resident should do, in Chinese.
     pub fn advice_zh(&self) -> &'static str {
         match self {
             DocumentError::NotFound => "请把材料平放在拍摄区内",
-            DocumentError::TooSmall { .. } => "请把材料放在拍摄区中间",
+            DocumentError::TooSmall { .. } => "材料太小或没有展开，请把材料展开平放在拍摄区中间",
             DocumentError::CutOff => "材料超出了拍摄区，请把整页放进框内",
             DocumentError::MultiplePages { .. } => "请一次只放一份材料",
             DocumentError::Blurred { .. } => "画面模糊，请把材料放平，不要移动",
             DocumentError::Glare { .. } => "材料有反光，请稍微挪动材料，避开灯光",
             DocumentError::TooDark { .. } => "画面太暗，请打开补光灯或请工作人员帮助",
-            DocumentError::BadFrame(_) | DocumentError::OpenCv(_) => {
+            DocumentError::BadFrame(_) | DocumentError::Write(_) | DocumentError::OpenCv(_) => {
                 "拍摄出错，请稍后再试或请工作人员帮助"
             }
         }
@@ -133,19 +141,23 @@ impl DocumentError {
     pub fn advice_en(&self) -> &'static str {
         match self {
             DocumentError::NotFound => "Lay the document flat inside the marked area",
-            DocumentError::TooSmall { .. } => "Move the document to the middle of the marked area",
+            DocumentError::TooSmall { .. } => {
+                "The document looks too small: unfold it and lay it flat in the middle of the area"
+            }
             DocumentError::CutOff => {
                 "The document runs over the edge: move the whole page inside the frame"
             }
             DocumentError::MultiplePages { .. } => "Place one document at a time",
-            DocumentError::Blurred { .. } => "The picture is blurred: keep the document flat and still",
+            DocumentError::Blurred { .. } => {
+                "The picture is blurred: keep the document flat and still"
+            }
             DocumentError::Glare { .. } => {
                 "There is glare on the document: move it a little, out of the direct light"
             }
             DocumentError::TooDark { .. } => {
                 "The picture is too dark: turn on the document light or ask staff for help"
             }
-            DocumentError::BadFrame(_) | DocumentError::OpenCv(_) => {
+            DocumentError::BadFrame(_) | DocumentError::Write(_) | DocumentError::OpenCv(_) => {
                 "The camera failed: try again later or ask staff for help"
             }
         }
@@ -179,7 +191,7 @@ pub struct ScanConfig {
 impl Default for ScanConfig {
     fn default() -> Self {
         Self {
-            min_coverage: 0.08,
+            min_coverage: 0.12,
             max_blur: 0.55,
             max_glare: 0.01,
             min_brightness: 60.0,
@@ -208,7 +220,7 @@ pub struct PageOutline {
 }
 
 /// Measures of a scanned page.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct PageQuality {
     /// Page area over frame area.
     pub coverage: f32,
@@ -273,7 +285,11 @@ pub struct RgbPreview {
 
 impl fmt::Debug for RgbPreview {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RgbPreview({}x{}, pixels masked)", self.width, self.height)
+        write!(
+            f,
+            "RgbPreview({}x{}, pixels masked)",
+            self.width, self.height
+        )
     }
 }
 
@@ -363,7 +379,9 @@ pub fn encode_jpeg(page: &ScannedPage, quality: u8) -> Result<Vec<u8>> {
         let mut buf = Vector::<u8>::new();
         let params = Vector::<i32>::from_slice(&[imgcodecs::IMWRITE_JPEG_QUALITY, q]);
         if !imgcodecs::imencode(".jpg", &img, &mut buf, &params)? {
-            return Err(DocumentError::BadFrame("JPEG encoder refused the page".into()));
+            return Err(DocumentError::BadFrame(
+                "JPEG encoder refused the page".into(),
+            ));
         }
         if buf.len() <= MAX_UPLOAD_BYTES {
             return Ok(buf.to_vec());
@@ -390,6 +408,99 @@ pub fn preview_rgb(page: &ScannedPage, max_width: u32, max_height: u32) -> Resul
         width: rgb.cols() as u32,
         height: rgb.rows() as u32,
         rgb: mat_bytes(&rgb)?,
+    })
+}
+
+/// What `jiuzhu-kiosk vision scan` did: where the page went, its size and measures.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ScanReport {
+    /// The JPEG written.
+    pub out: std::path::PathBuf,
+    /// Page width in pixels.
+    pub width: u32,
+    /// Page height in pixels.
+    pub height: u32,
+    /// JPEG size in bytes.
+    pub bytes: usize,
+    /// Where the page was in the picture.
+    pub corners: Corners,
+    /// Measures of the page.
+    pub quality: PageQuality,
+}
+
+impl fmt::Display for ScanReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let q = &self.quality;
+        writeln!(
+            f,
+            "page:       {}x{} px -> {} ({} bytes)",
+            self.width,
+            self.height,
+            self.out.display(),
+            self.bytes
+        )?;
+        writeln!(
+            f,
+            "corners:    {}",
+            self.corners
+                .iter()
+                .map(|p| format!("({:.1}, {:.1})", p[0], p[1]))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )?;
+        write!(
+            f,
+            "quality:    coverage {:.0} %, blur {:.2}, glare {:.1} %, brightness {:.0}, deskewed {:.1}°, confidence {:.2}",
+            q.coverage * 100.0,
+            q.blur,
+            q.glare * 100.0,
+            q.brightness,
+            q.skew_deg,
+            q.confidence
+        )
+    }
+}
+
+/// Scans a photo file and writes the page as JPEG to `out` (mode 0600: a resident's document),
+/// through a temporary file so a failure leaves nothing half-written.
+pub fn scan_file(
+    image: &std::path::Path,
+    out: &std::path::Path,
+    cfg: &ScanConfig,
+    quality: u8,
+) -> Result<ScanReport> {
+    let bgr = imgcodecs::imread(&*image.to_string_lossy(), imgcodecs::IMREAD_COLOR)?;
+    if bgr.empty() {
+        return Err(DocumentError::BadFrame(format!(
+            "cannot read {}: not found or not an image",
+            image.display()
+        )));
+    }
+    let page = scan_mat(&bgr, cfg)?;
+    let jpeg = encode_jpeg(&page, quality)?;
+    let tmp = out.with_extension("jpg.tmp");
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp)?;
+        f.write_all(&jpeg)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, out)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        DocumentError::Write(format!("cannot write {}: {e}", out.display()))
+    })?;
+    Ok(ScanReport {
+        out: out.to_path_buf(),
+        width: page.width,
+        height: page.height,
+        bytes: jpeg.len(),
+        corners: page.corners,
+        quality: page.quality,
     })
 }
 
@@ -466,7 +577,9 @@ fn outline(bgr: &Mat, gray: &Mat, cfg: &ScanConfig) -> Result<PageOutline> {
     // A border blob mostly made of a whole page is that page with something bright next to it.
     let page = cands.first().map(|b| (centre(&b.quad), b.area));
     if cut_off.iter().any(|c| {
-        page.is_none_or(|(p, area)| c.hull_area > area && !(inside(&c.quad, p) && area >= 0.5 * c.hull_area))
+        page.is_none_or(|(p, area)| {
+            c.hull_area > area && !(inside(&c.quad, p) && area >= 0.5 * c.hull_area)
+        })
     }) {
         return Err(DocumentError::CutOff);
     }
@@ -506,10 +619,12 @@ fn outline(bgr: &Mat, gray: &Mat, cfg: &ScanConfig) -> Result<PageOutline> {
     let ordered = order_corners(best.quad);
     let corners = refine_corners(gray, ordered)?;
     let margin = 2.0;
-    if corners
-        .iter()
-        .any(|p| p[0] < margin || p[1] < margin || p[0] > fw as f32 - 1.0 - margin || p[1] > fh as f32 - 1.0 - margin)
-    {
+    if corners.iter().any(|p| {
+        p[0] < margin
+            || p[1] < margin
+            || p[0] > fw as f32 - 1.0 - margin
+            || p[1] > fh as f32 - 1.0 - margin
+    }) {
         return Err(DocumentError::CutOff);
     }
     Ok(PageOutline {
@@ -531,7 +646,13 @@ fn candidates(bgr: &Mat, gray: &Mat) -> Result<Vec<Candidate>> {
     let (sw, sh) = (small.cols(), small.rows());
 
     let mut otsu = Mat::default();
-    imgproc::threshold(&blur, &mut otsu, 0.0, 255.0, imgproc::THRESH_BINARY | imgproc::THRESH_OTSU)?;
+    imgproc::threshold(
+        &blur,
+        &mut otsu,
+        0.0,
+        255.0,
+        imgproc::THRESH_BINARY | imgproc::THRESH_OTSU,
+    )?;
     let close = imgproc::get_structuring_element_def(imgproc::MORPH_RECT, Size::new(9, 9))?;
     let open = imgproc::get_structuring_element_def(imgproc::MORPH_RECT, Size::new(5, 5))?;
     let mut tmp = Mat::default();
@@ -544,7 +665,11 @@ fn candidates(bgr: &Mat, gray: &Mat) -> Result<Vec<Candidate>> {
     let mut fine = Mat::default();
     imgproc::canny_def(&blur, &mut fine, 20.0, 50.0)?;
     let mut fine_d = Mat::default();
-    imgproc::dilate_def(&fine, &mut fine_d, &imgproc::get_structuring_element_def(imgproc::MORPH_RECT, Size::new(3, 3))?)?;
+    imgproc::dilate_def(
+        &fine,
+        &mut fine_d,
+        &imgproc::get_structuring_element_def(imgproc::MORPH_RECT, Size::new(3, 3))?,
+    )?;
     let mut not_edge = Mat::default();
     cvcore::bitwise_not_def(&fine_d, &mut not_edge)?;
     let mut cut_raw = Mat::default();
@@ -705,7 +830,12 @@ pub fn order_corners(q: [[f32; 2]; 4]) -> Corners {
     let start = (0..4)
         .min_by(|&i, &j| (v[i][0] + v[i][1]).total_cmp(&(v[j][0] + v[j][1])))
         .unwrap_or(0);
-    [v[start], v[(start + 1) % 4], v[(start + 2) % 4], v[(start + 3) % 4]]
+    [
+        v[start],
+        v[(start + 1) % 4],
+        v[(start + 2) % 4],
+        v[(start + 3) % 4],
+    ]
 }
 
 /// Refines each side at full resolution and intersects adjacent sides: a wide search that a
@@ -823,7 +953,9 @@ fn robust_line(pts: &[[f32; 2]]) -> Result<Option<[f32; 4]>> {
             }
             let nrm = [-(b[1] - a[1]) / len, (b[0] - a[0]) / len];
             let inl: Vec<usize> = (0..pts.len())
-                .filter(|&k| ((pts[k][0] - a[0]) * nrm[0] + (pts[k][1] - a[1]) * nrm[1]).abs() <= 1.0)
+                .filter(|&k| {
+                    ((pts[k][0] - a[0]) * nrm[0] + (pts[k][1] - a[1]) * nrm[1]).abs() <= 1.0
+                })
                 .collect();
             if inl.len() > best.len() {
                 best = inl;
@@ -833,10 +965,18 @@ fn robust_line(pts: &[[f32; 2]]) -> Result<Option<[f32; 4]>> {
     if best.len() < 8 {
         return Ok(None);
     }
-    let v: Vector<Point2f> = best.iter().map(|&k| Point2f::new(pts[k][0], pts[k][1])).collect();
+    let v: Vector<Point2f> = best
+        .iter()
+        .map(|&k| Point2f::new(pts[k][0], pts[k][1]))
+        .collect();
     let mut line = Vector::<f32>::new();
     imgproc::fit_line(&v, &mut line, imgproc::DIST_L2, 0.0, 0.01, 0.01)?;
-    Ok(Some([line.get(0)?, line.get(1)?, line.get(2)?, line.get(3)?]))
+    Ok(Some([
+        line.get(0)?,
+        line.get(1)?,
+        line.get(2)?,
+        line.get(3)?,
+    ]))
 }
 
 fn intersect(l1: [f32; 4], l2: [f32; 4]) -> Option<[f32; 2]> {
@@ -959,7 +1099,8 @@ fn glare_fraction(gray: &Mat) -> Result<f32> {
         return Ok(0.0);
     }
     let (mut labels, mut stats, mut cents) = (Mat::default(), Mat::default(), Mat::default());
-    let n = imgproc::connected_components_with_stats_def(&sat, &mut labels, &mut stats, &mut cents)?;
+    let n =
+        imgproc::connected_components_with_stats_def(&sat, &mut labels, &mut stats, &mut cents)?;
     let mut largest = 0;
     for i in 1..n {
         largest = largest.max(*stats.at_2d::<i32>(i, imgproc::CC_STAT_AREA)?);
@@ -1068,7 +1209,14 @@ fn whiten(bgr: &Mat) -> Result<Mat> {
     let mut bg_s = Mat::default();
     imgproc::gaussian_blur_def(&bg, &mut bg_s, Size::new(0, 0), 4.0)?;
     let mut bg_full = Mat::default();
-    imgproc::resize(&bg_s, &mut bg_full, gray.size()?, 0.0, 0.0, imgproc::INTER_LINEAR)?;
+    imgproc::resize(
+        &bg_s,
+        &mut bg_full,
+        gray.size()?,
+        0.0,
+        0.0,
+        imgproc::INTER_LINEAR,
+    )?;
     let bgb = mat_bytes(&bg_full)?;
     let mut px = mat_bytes(bgr)?;
     for (i, p) in px.chunks_exact_mut(3).enumerate() {
@@ -1217,6 +1365,17 @@ pub mod scene {
         Ok(m)
     }
 
+    /// Writes an image file (format from the extension).
+    pub fn save(m: &Mat, path: &Path) -> Result<()> {
+        if !imgcodecs::imwrite(&*path.to_string_lossy(), m, &Vector::new())? {
+            return Err(DocumentError::Write(format!(
+                "cannot write {}",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+
     /// One of [`FIXTURES`] as BGR.
     pub fn fixture(name: &str) -> Result<Mat> {
         load(&fixtures_dir().join(name))
@@ -1233,7 +1392,14 @@ pub mod scene {
         };
         let roi = Mat::roi(photo, Rect::new((pw - cw) / 2, (ph - ch) / 2, cw, ch))?;
         let mut out = Mat::default();
-        imgproc::resize(&roi, &mut out, Size::new(width, height), 0.0, 0.0, imgproc::INTER_CUBIC)?;
+        imgproc::resize(
+            &roi,
+            &mut out,
+            Size::new(width, height),
+            0.0,
+            0.0,
+            imgproc::INTER_CUBIC,
+        )?;
         Ok(out)
     }
 
@@ -1254,7 +1420,14 @@ pub mod scene {
                 break;
             }
             let mut scaled = Mat::default();
-            imgproc::resize(c, &mut scaled, Size::new(text_w, h), 0.0, 0.0, imgproc::INTER_CUBIC)?;
+            imgproc::resize(
+                c,
+                &mut scaled,
+                Size::new(text_w, h),
+                0.0,
+                0.0,
+                imgproc::INTER_CUBIC,
+            )?;
             let mut dst = Mat::roi_mut(&mut sheet, Rect::new(margin, y, text_w, h))?;
             scaled.copy_to(&mut dst)?;
             y += h + margin / 2;
@@ -1371,7 +1544,12 @@ pub mod scene {
 
     /// Lays `pages` (image and frame corners from [`project`]) on `desk` in order and applies
     /// `cond`; `seed` drives the noise.
-    pub fn compose(desk: &Mat, pages: &[(&Mat, Corners)], cond: &Conditions, seed: u64) -> Result<Mat> {
+    pub fn compose(
+        desk: &Mat,
+        pages: &[(&Mat, Corners)],
+        cond: &Conditions,
+        seed: u64,
+    ) -> Result<Mat> {
         let (w, h) = (desk.cols(), desk.rows());
         let n = (w * h) as usize;
         let mut acc: Vec<f32> = mat_bytes(desk)?.into_iter().map(f32::from).collect();
@@ -1412,7 +1590,12 @@ pub mod scene {
             ]);
             let dst_big: Vector<Point2f> = corners
                 .iter()
-                .map(|p| Point2f::new((p[0] + 0.5) * ss as f32 - 0.5, (p[1] + 0.5) * ss as f32 - 0.5))
+                .map(|p| {
+                    Point2f::new(
+                        (p[0] + 0.5) * ss as f32 - 0.5,
+                        (p[1] + 0.5) * ss as f32 - 0.5,
+                    )
+                })
                 .collect();
             let hb = imgproc::get_perspective_transform_def(&src_big, &dst_big)?;
             let mut mask_big = Mat::default();
@@ -1426,7 +1609,14 @@ pub mod scene {
                 Scalar::default(),
             )?;
             let mut mask = Mat::default();
-            imgproc::resize(&mask_big, &mut mask, Size::new(w, h), 0.0, 0.0, imgproc::INTER_AREA)?;
+            imgproc::resize(
+                &mask_big,
+                &mut mask,
+                Size::new(w, h),
+                0.0,
+                0.0,
+                imgproc::INTER_AREA,
+            )?;
             let m = mat_bytes(&mask)?;
             if cond.shadow {
                 let mut sh = Mat::default();
@@ -1462,7 +1652,8 @@ pub mod scene {
         let half_diag = ((w * w + h * h) as f32).sqrt() / 2.0;
         for y in 0..h {
             for x in 0..w {
-                let t = ((x as f32 - w as f32 / 2.0) * gc + (y as f32 - h as f32 / 2.0) * gs) / half_diag;
+                let t = ((x as f32 - w as f32 / 2.0) * gc + (y as f32 - h as f32 / 2.0) * gs)
+                    / half_diag;
                 let gain = cond.gain * (1.0 + cond.gradient / 2.0 * t);
                 let mut add = 0.0;
                 if let Some((c, r, level)) = cond.glare {
@@ -1475,7 +1666,10 @@ pub mod scene {
                 }
             }
         }
-        let bytes: Vec<u8> = acc.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect();
+        let bytes: Vec<u8> = acc
+            .iter()
+            .map(|v| v.round().clamp(0.0, 255.0) as u8)
+            .collect();
         let mut img = bytes_to_mat(&bytes, w as u32, h as u32, 3)?;
         if cond.blur_sigma > 0.0 {
             let mut b = Mat::default();

@@ -71,14 +71,25 @@ fn corner_error(found: &Corners, want: &Corners) -> f32 {
         .fold(0.0, f32::max)
 }
 
-fn frame_of(desk: &Mat, pages: &[(&Mat, PagePose)], cond: &Conditions, seed: u64) -> (Mat, Vec<Corners>) {
+fn frame_of(
+    desk: &Mat,
+    pages: &[(&Mat, PagePose)],
+    cond: &Conditions,
+    seed: u64,
+) -> (Mat, Vec<Corners>) {
     let placed: Vec<(&Mat, Corners)> = pages
         .iter()
         .map(|(p, pose)| (*p, project(p.cols(), p.rows(), pose, W as f32)))
         .collect();
     let f = compose(desk, &placed, cond, seed).unwrap();
     if let Ok(d) = std::env::var("DOCSCAN_DUMP") {
-        let name = format!("{d}/{}-{seed}.png", std::thread::current().name().unwrap_or("t").replace("::", "_"));
+        let name = format!(
+            "{d}/{}-{seed}.png",
+            std::thread::current()
+                .name()
+                .unwrap_or("t")
+                .replace("::", "_")
+        );
         imgcodecs::imwrite(&name, &f, &Vector::new()).unwrap();
     }
     (f, placed.iter().map(|(_, c)| truth(*c)).collect())
@@ -112,7 +123,9 @@ fn seeded_poses_corners_within_three_pixels_and_output_upright() {
                 tilt_y_deg: rng.gen_range(-12.0..12.0),
             };
             let c = project(doc.cols(), doc.rows(), &pose, W as f32);
-            if c.iter().all(|p| p[0] >= 8.0 && p[1] >= 8.0 && p[0] <= (W - 9) as f32 && p[1] <= (H - 9) as f32) {
+            if c.iter().all(|p| {
+                p[0] >= 8.0 && p[1] >= 8.0 && p[0] <= (W - 9) as f32 && p[1] <= (H - 9) as f32
+            }) {
                 break pose;
             }
         };
@@ -180,7 +193,13 @@ fn crooked_print_is_straightened(#[case] skew: f32) {
     let crooked = a4_sheet(&[s.page.clone(), s.text.clone()], 840, skew).unwrap();
     let (frame, _) = frame_of(
         &s.coffee,
-        &[(&crooked, PagePose { rotation_deg: 4.0, ..PagePose::centred(W, H, 600.0) })],
+        &[(
+            &crooked,
+            PagePose {
+                rotation_deg: 4.0,
+                ..PagePose::centred(W, H, 600.0)
+            },
+        )],
         &Conditions::default(),
         2,
     );
@@ -193,12 +212,19 @@ fn crooked_print_is_straightened(#[case] skew: f32) {
         },
     )
     .unwrap();
-    let (a, b) = (similarity(&straight, &s.sheet), similarity(&as_is, &s.sheet));
+    let (a, b) = (
+        similarity(&straight, &s.sheet),
+        similarity(&as_is, &s.sheet),
+    );
     eprintln!(
         "print skewed {skew}°: rotation applied {:.1}°, NCC with the straight sheet {a:.3} (without deskew {b:.3})",
         straight.quality.skew_deg
     );
-    assert!((straight.quality.skew_deg + skew).abs() <= 0.4, "{:?}", straight.quality);
+    assert!(
+        (straight.quality.skew_deg + skew).abs() <= 0.4,
+        "{:?}",
+        straight.quality
+    );
     assert!(a > b + 0.05 && a >= 0.85);
 }
 
@@ -207,7 +233,14 @@ fn a_straight_page_is_not_rotated() {
     let s = set();
     let (frame, _) = frame_of(
         &s.gravel,
-        &[(&s.sheet, PagePose { rotation_deg: -7.0, tilt_x_deg: 8.0, ..PagePose::centred(W, H, 580.0) })],
+        &[(
+            &s.sheet,
+            PagePose {
+                rotation_deg: -7.0,
+                tilt_x_deg: 8.0,
+                ..PagePose::centred(W, H, 580.0)
+            },
+        )],
         &Conditions::default(),
         3,
     );
@@ -231,7 +264,11 @@ fn expect_err(frame: &Mat) -> DocumentError {
 #[case("gravel")]
 fn empty_desk_is_not_a_page(#[case] which: &str) {
     let s = set();
-    let d = if which == "coffee" { &s.coffee } else { &s.gravel };
+    let d = if which == "coffee" {
+        &s.coffee
+    } else {
+        &s.gravel
+    };
     let (frame, _) = frame_of(d, &[], &Conditions::default(), 4);
     assert!(matches!(expect_err(&frame), DocumentError::NotFound));
 }
@@ -255,7 +292,15 @@ fn page_over_the_edge_is_cut_off(#[case] centre: [f32; 2], #[case] rot: f32) {
 fn heavy_blur_is_refused_and_mild_blur_passes() {
     let s = set();
     let pose = PagePose::centred(W, H, 580.0);
-    for (sigma, ok) in [(0.0, Some(true)), (1.0, Some(true)), (1.5, None), (2.0, None), (2.5, None), (3.0, Some(false)), (5.0, Some(false))] {
+    for (sigma, ok) in [
+        (0.0, Some(true)),
+        (1.0, Some(true)),
+        (1.5, None),
+        (2.0, None),
+        (2.5, None),
+        (3.0, Some(false)),
+        (5.0, Some(false)),
+    ] {
         let cond = Conditions {
             blur_sigma: sigma,
             ..Default::default()
@@ -271,7 +316,10 @@ fn heavy_blur_is_refused_and_mild_blur_passes() {
         );
         match ok {
             Some(true) => assert!(r.is_ok(), "σ {sigma}: {r:?}"),
-            Some(false) => assert!(matches!(r, Err(DocumentError::Blurred { .. })), "σ {sigma}: {r:?}"),
+            Some(false) => assert!(
+                matches!(r, Err(DocumentError::Blurred { .. })),
+                "σ {sigma}: {r:?}"
+            ),
             None => {}
         }
     }
@@ -309,7 +357,12 @@ fn glare_is_refused() {
         glare: Some(([600.0, 380.0], 140.0, 160.0)),
         ..Default::default()
     };
-    let (frame, _) = frame_of(&s.coffee, &[(&s.sheet, PagePose::centred(W, H, 580.0))], &cond, 8);
+    let (frame, _) = frame_of(
+        &s.coffee,
+        &[(&s.sheet, PagePose::centred(W, H, 580.0))],
+        &cond,
+        8,
+    );
     assert!(matches!(expect_err(&frame), DocumentError::Glare { .. }));
 }
 
@@ -318,7 +371,13 @@ fn small_page_is_too_small() {
     let s = set();
     let (frame, _) = frame_of(
         &s.coffee,
-        &[(&s.sheet, PagePose { centre: [1020.0, 760.0], ..PagePose::centred(W, H, 190.0) })],
+        &[(
+            &s.sheet,
+            PagePose {
+                centre: [1000.0, 700.0],
+                ..PagePose::centred(W, H, 280.0)
+            },
+        )],
         &Conditions::default(),
         9,
     );
@@ -332,7 +391,12 @@ fn dark_picture_is_too_dark() {
         gain: 0.2,
         ..Default::default()
     };
-    let (frame, _) = frame_of(&s.coffee, &[(&s.sheet, PagePose::centred(W, H, 580.0))], &cond, 10);
+    let (frame, _) = frame_of(
+        &s.coffee,
+        &[(&s.sheet, PagePose::centred(W, H, 580.0))],
+        &cond,
+        10,
+    );
     assert!(matches!(expect_err(&frame), DocumentError::TooDark { .. }));
 }
 
@@ -343,7 +407,12 @@ fn whitened_page_has_white_paper_and_the_same_print() {
         gradient: 0.4,
         ..Default::default()
     };
-    let (frame, _) = frame_of(&s.coffee, &[(&s.sheet, PagePose::centred(W, H, 580.0))], &cond, 11);
+    let (frame, _) = frame_of(
+        &s.coffee,
+        &[(&s.sheet, PagePose::centred(W, H, 580.0))],
+        &cond,
+        11,
+    );
     let cfg = ScanConfig {
         whiten: true,
         ..Default::default()
@@ -355,7 +424,12 @@ fn whitened_page_has_white_paper_and_the_same_print() {
         let g = gray(&p.to_mat().unwrap());
         let roi = Mat::roi(
             &g,
-            opencv::core::Rect::new(p.width as i32 / 10, p.height as i32 * 3 / 4, p.width as i32 / 3, p.height as i32 / 10),
+            opencv::core::Rect::new(
+                p.width as i32 / 10,
+                p.height as i32 * 3 / 4,
+                p.width as i32 / 3,
+                p.height as i32 / 10,
+            ),
         )
         .unwrap();
         let (mut m, mut sd) = (Vector::<f64>::new(), Vector::<f64>::new());
@@ -366,7 +440,10 @@ fn whitened_page_has_white_paper_and_the_same_print() {
     let (wm, wsd) = stats(&white);
     let sim = similarity(&white, &s.sheet);
     eprintln!("paper grey {pm:.0}±{psd:.1} → whitened {wm:.0}±{wsd:.1}; NCC {sim:.3}");
-    assert!(wm >= 235.0 && wm > pm + 20.0 && wsd < psd, "{wm}±{wsd} vs {pm}±{psd}");
+    assert!(
+        wm >= 235.0 && wm > pm + 20.0 && wsd < psd,
+        "{wm}±{wsd} vs {pm}±{psd}"
+    );
     // Whitening also evens out the grey ground and uneven light of the photographed print, so it
     // departs from the original more than a plain scan does.
     assert!(sim >= 0.7, "{sim}");
@@ -375,17 +452,43 @@ fn whitened_page_has_white_paper_and_the_same_print() {
 #[test]
 fn jpeg_for_upload_decodes_and_respects_the_limits() {
     let s = set();
-    let (frame, _) = frame_of(&s.coffee, &[(&s.sheet, PagePose::centred(W, H, 580.0))], &Conditions::default(), 12);
-    let out = document::scan(&document::mat_to_frame(&frame).unwrap(), &ScanConfig::default()).unwrap();
+    let (frame, _) = frame_of(
+        &s.coffee,
+        &[(&s.sheet, PagePose::centred(W, H, 580.0))],
+        &Conditions::default(),
+        12,
+    );
+    let out = document::scan(
+        &document::mat_to_frame(&frame).unwrap(),
+        &ScanConfig::default(),
+    )
+    .unwrap();
     let jpeg = document::encode_jpeg(&out, 90).unwrap();
     assert!(jpeg.starts_with(&[0xFF, 0xD8, 0xFF]) && jpeg.len() <= MAX_UPLOAD_BYTES);
-    let back = imgcodecs::imdecode(&Vector::<u8>::from_slice(&jpeg), imgcodecs::IMREAD_COLOR).unwrap();
-    assert_eq!((back.cols() as u32, back.rows() as u32), (out.width, out.height));
-    eprintln!("{}x{} page: {} bytes at quality 90", out.width, out.height, jpeg.len());
+    let back =
+        imgcodecs::imdecode(&Vector::<u8>::from_slice(&jpeg), imgcodecs::IMREAD_COLOR).unwrap();
+    assert_eq!(
+        (back.cols() as u32, back.rows() as u32),
+        (out.width, out.height)
+    );
+    eprintln!(
+        "{}x{} page: {} bytes at quality 90",
+        out.width,
+        out.height,
+        jpeg.len()
+    );
 
     // A page larger than A4 at 300 dpi is scaled down to it.
     let mut big = Mat::default();
-    imgproc::resize(&out.to_mat().unwrap(), &mut big, Size::new(3000, 4243), 0.0, 0.0, imgproc::INTER_CUBIC).unwrap();
+    imgproc::resize(
+        &out.to_mat().unwrap(),
+        &mut big,
+        Size::new(3000, 4243),
+        0.0,
+        0.0,
+        imgproc::INTER_CUBIC,
+    )
+    .unwrap();
     let big_page = ScannedPage {
         bgr: document::mat_bytes(&big).unwrap(),
         width: 3000,
@@ -393,7 +496,8 @@ fn jpeg_for_upload_decodes_and_respects_the_limits() {
         ..out.clone()
     };
     let jpeg = document::encode_jpeg(&big_page, 95).unwrap();
-    let back = imgcodecs::imdecode(&Vector::<u8>::from_slice(&jpeg), imgcodecs::IMREAD_COLOR).unwrap();
+    let back =
+        imgcodecs::imdecode(&Vector::<u8>::from_slice(&jpeg), imgcodecs::IMREAD_COLOR).unwrap();
     assert_eq!(back.rows() as u32, MAX_UPLOAD_SIDE);
     assert!(jpeg.len() <= MAX_UPLOAD_BYTES);
 }
@@ -401,7 +505,12 @@ fn jpeg_for_upload_decodes_and_respects_the_limits() {
 #[test]
 fn preview_is_rgb_and_fits() {
     let s = set();
-    let (frame, _) = frame_of(&s.coffee, &[(&s.sheet, PagePose::centred(W, H, 580.0))], &Conditions::default(), 13);
+    let (frame, _) = frame_of(
+        &s.coffee,
+        &[(&s.sheet, PagePose::centred(W, H, 580.0))],
+        &Conditions::default(),
+        13,
+    );
     let out = document::scan_mat(&frame, &ScanConfig::default()).unwrap();
     let p = document::preview_rgb(&out, 400, 400).unwrap();
     assert!(p.width <= 400 && p.height == 400, "{p:?}");

@@ -127,7 +127,12 @@ impl DocCamControl {
         let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let (i, pose) = s.placed.as_ref()?;
         let (pw, ph) = self.page_sizes[*i];
-        Some(scene::truth(scene::project(pw, ph, pose, self.frame.0 as f32)))
+        Some(scene::truth(scene::project(
+            pw,
+            ph,
+            pose,
+            self.frame.0 as f32,
+        )))
     }
 
     /// Runs one control line (see [`COMMAND_HELP`]); returns what happened.
@@ -233,12 +238,8 @@ impl SimDocCam {
                 "sim document camera: needs at least 64x64 pixels and one page".into(),
             ));
         }
-        let desk = scene::desk(
-            &load_image(&cfg.desk)?,
-            cfg.width as i32,
-            cfg.height as i32,
-        )
-        .map_err(doc_error)?;
+        let desk = scene::desk(&load_image(&cfg.desk)?, cfg.width as i32, cfg.height as i32)
+            .map_err(doc_error)?;
         let mut pages = vec![];
         for p in &cfg.pages {
             let img = if p == "a4" {
@@ -296,11 +297,7 @@ impl SimDocCam {
 
     fn render(&mut self) -> Result<Mat, CameraError> {
         let (version, placed, cond) = {
-            let s = self
-                .control
-                .state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let s = self.control.state.lock().unwrap_or_else(|e| e.into_inner());
             (s.version, s.placed.clone(), s.cond.clone())
         };
         if self.cached.as_ref().is_none_or(|(v, _)| *v != version) {

@@ -37,7 +37,10 @@ fn empty_desk_then_a_page_then_empty_again() {
     assert!(err <= 3.0, "{:?} vs {truth:?}", page.corners);
     // A4 (snapped) at the default size: 45 % of 1280 px wide, foreshortened a little by the tilt.
     assert!((566..=586).contains(&page.width), "{page:?}");
-    assert!((page.height as f32 / page.width as f32 - 1.4142).abs() < 0.005, "{page:?}");
+    assert!(
+        (page.height as f32 / page.width as f32 - 1.4142).abs() < 0.005,
+        "{page:?}"
+    );
 
     // Noise differs from frame to frame; the page stays.
     let g = cam.next_frame().unwrap().unwrap();
@@ -46,7 +49,10 @@ fn empty_desk_then_a_page_then_empty_again() {
 
     ctl.command("remove").unwrap();
     let f = cam.next_frame().unwrap().unwrap();
-    assert!(matches!(document::scan(&f, &cfg), Err(DocumentError::NotFound)));
+    assert!(matches!(
+        document::scan(&f, &cfg),
+        Err(DocumentError::NotFound)
+    ));
 }
 
 #[test]
@@ -62,17 +68,26 @@ fn control_language_moves_blurs_and_refuses_nonsense() {
     // Pushed over the right edge: cut off.
     ctl.command("place 0 1150 480 0").unwrap();
     let f = cam.next_frame().unwrap().unwrap();
-    assert!(matches!(document::scan(&f, &cfg), Err(DocumentError::CutOff)));
+    assert!(matches!(
+        document::scan(&f, &cfg),
+        Err(DocumentError::CutOff)
+    ));
 
     ctl.command("place 0 640 480 -10").unwrap();
     ctl.command("blur 4").unwrap();
     let f = cam.next_frame().unwrap().unwrap();
-    assert!(matches!(document::scan(&f, &cfg), Err(DocumentError::Blurred { .. })));
+    assert!(matches!(
+        document::scan(&f, &cfg),
+        Err(DocumentError::Blurred { .. })
+    ));
 
     ctl.command("blur 0").unwrap();
     ctl.command("glare on").unwrap();
     let f = cam.next_frame().unwrap().unwrap();
-    assert!(matches!(document::scan(&f, &cfg), Err(DocumentError::Glare { .. })));
+    assert!(matches!(
+        document::scan(&f, &cfg),
+        Err(DocumentError::Glare { .. })
+    ));
 
     ctl.command("glare off").unwrap();
     let f = cam.next_frame().unwrap().unwrap();
