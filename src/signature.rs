@@ -36,6 +36,9 @@ pub enum SignatureError {
     Encode(String),
 }
 
+/// White space kept around the ink in the PNG, in pixels.
+pub const MARGIN: f32 = 16.0;
+
 /// The least ink a signature must have, in pad pixels along the strokes.
 pub const MIN_INK: f32 = 40.0;
 
@@ -102,15 +105,32 @@ impl Strokes {
         out.trim_end().to_string()
     }
 
-    /// The signature as a black-on-white PNG of the pad's size (`width`×`height` pad pixels),
-    /// strokes `thickness` px wide. Refuses a pad with less than [`MIN_INK`] of ink.
-    pub fn to_png(&self, width: u32, height: u32, thickness: f32) -> Result<Vec<u8>, SignatureError> {
-        if width < 32 || height < 32 || width > 4096 || height > 4096 {
-            return Err(SignatureError::BadSize(width, height));
-        }
+    /// The signature as a black-on-white PNG cropped to the ink with a margin of
+    /// [`MARGIN`] px, strokes `thickness` px wide. Refuses a pad with less than [`MIN_INK`] of ink.
+    pub fn to_png(&self, thickness: f32) -> Result<Vec<u8>, SignatureError> {
         if self.is_empty() || self.ink() < MIN_INK {
             return Err(SignatureError::Empty);
         }
+        let pts = self.strokes.iter().flatten();
+        let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+        for &(x, y) in pts {
+            x0 = x0.min(x);
+            y0 = y0.min(y);
+            x1 = x1.max(x);
+            y1 = y1.max(y);
+        }
+        let pad = MARGIN + thickness;
+        let (ox, oy) = (x0 - pad, y0 - pad);
+        let width = ((x1 - x0 + 2.0 * pad).ceil() as u32).max(32);
+        let height = ((y1 - y0 + 2.0 * pad).ceil() as u32).max(32);
+        if width > 4096 || height > 4096 {
+            return Err(SignatureError::BadSize(width, height));
+        }
+        let moved: Vec<Vec<(f32, f32)>> = self
+            .strokes
+            .iter()
+            .map(|s| s.iter().map(|&(x, y)| (x - ox, y - oy)).collect())
+            .collect();
         let mut img = image::GrayImage::from_pixel(width, height, image::Luma([255]));
         let r = (thickness / 2.0).max(0.5);
         let mut dab = |cx: f32, cy: f32| {
@@ -125,7 +145,7 @@ impl Strokes {
                 }
             }
         };
-        for s in &self.strokes {
+        for s in &moved {
             if let [(x, y)] = s.as_slice() {
                 dab(*x, *y);
             }
@@ -169,33 +189,35 @@ mod tests {
         let path = s.path_commands();
         assert!(path.starts_with("M20.0 50.0 L24.0 53.0"), "{path}");
         assert_eq!(path.matches('M').count(), 2);
-        let png = s.to_png(300, 120, 6.0).unwrap();
+        let png = s.to_png(6.0).unwrap();
         let img = image::load_from_memory(&png).unwrap().to_luma8();
-        assert_eq!(img.dimensions(), (300, 120));
-        // Ink on the vertical stroke, paper far from any stroke.
-        assert_eq!(img.get_pixel(100, 60)[0], 0);
-        assert_eq!(img.get_pixel(290, 110)[0], 255);
+        // Ink from x 20–216, y 20–90, plus 16 + 6 px each side.
+        assert_eq!(img.dimensions(), (240, 114));
+        // Ink on the vertical stroke (pad x 100 → 100 - 20 + 22), paper in a far corner.
+        assert_eq!(img.get_pixel(102, 60)[0], 0);
+        assert_eq!(img.get_pixel(235, 2)[0], 255);
         let dark = img.pixels().filter(|p| p[0] == 0).count();
-        assert!(dark > 500 && dark < 300 * 120 / 4, "{dark} dark pixels");
+        assert!(dark > 500 && dark < 240 * 114 / 3, "{dark} dark pixels");
     }
 
     #[test]
     fn an_empty_or_dot_only_pad_is_refused() {
         let mut s = Strokes::default();
-        assert_eq!(s.to_png(300, 120, 6.0), Err(SignatureError::Empty));
+        assert_eq!(s.to_png(6.0), Err(SignatureError::Empty));
         s.pen(10.0, 10.0, true);
         s.pen(10.0, 10.0, false);
         assert!(!s.is_empty());
         assert!(s.path_commands().contains('L'), "a tap shows as a dot");
-        assert_eq!(s.to_png(300, 120, 6.0), Err(SignatureError::Empty));
+        assert_eq!(s.to_png(6.0), Err(SignatureError::Empty));
         s.clear();
         assert!(s.is_empty());
     }
 
     #[test]
     fn bad_sizes_and_bad_points_are_refused() {
-        let s = drawn();
-        assert_eq!(s.to_png(10, 120, 6.0), Err(SignatureError::BadSize(10, 120)));
+        let mut s = drawn();
+        s.pen(9000.0, 10.0, true);
+        assert!(matches!(s.to_png(6.0), Err(SignatureError::BadSize(..))));
         let mut t = Strokes::default();
         t.pen(f32::NAN, 1.0, true);
         t.pen(1.0, f32::INFINITY, true);

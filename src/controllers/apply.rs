@@ -503,10 +503,10 @@ impl ApplyFlow {
             Step::ForWhom => vec![ForSelf, ForOther],
             Step::Identify(_) | Step::NeedName(_) => vec![],
             Step::AgentRelation => [
-                AgentRelation::Relative,
-                AgentRelation::Guardian,
-                AgentRelation::VillageCadre,
-                AgentRelation::Other,
+                jiuzhu_core::application::AgentRelation::Relative,
+                jiuzhu_core::application::AgentRelation::Guardian,
+                jiuzhu_core::application::AgentRelation::VillageCadre,
+                jiuzhu_core::application::AgentRelation::Other,
             ]
             .map(Choice::AgentRelation)
             .to_vec(),
@@ -663,7 +663,7 @@ impl ApplyFlow {
                 let Some((p, Who::Agent)) = self.pending.take() else {
                     return Err(refuse("no agent waiting"));
                 };
-                self.draft.agent = Some((entered(p, Relationship::Other), r));
+                self.draft.agent = Some((entered(p, Relationship::OtherCohabitant), r));
                 self.go(Step::Identify(Who::Applicant))
             }
             (Step::Members, Event::Chose(Choice::AddMember)) => {
