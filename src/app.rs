@@ -29,6 +29,7 @@ use crate::ui::{
 };
 
 pub use crate::services::Devices;
+pub use apply::Office;
 
 // The other entries of the home screen, each wired in its own module (controller in
 // `crate::controllers`, page adapter in `crate::ui`); they share the kiosk, its worker, the
@@ -53,6 +54,8 @@ pub struct AppConfig {
     pub session: SessionTimeouts,
     /// What a printed proof says besides its code.
     pub proof: ProofPrinting,
+    /// The township office applications go to, and the types open at this kiosk.
+    pub office: apply::Office,
 }
 
 /// The kiosk's part of a printed 社会救助身份证明 (the recipient's part is in the signed code).
@@ -88,6 +91,11 @@ impl Default for AppConfig {
             voice: VoiceOutput::Silent,
             session: SessionTimeouts::default(),
             proof: ProofPrinting::default(),
+            office: apply::Office {
+                open_types: apply::BASIC_TYPES.to_vec(),
+                report_phone: "12345".into(),
+                ..Default::default()
+            },
         }
     }
 }
@@ -125,6 +133,8 @@ struct Worker {
     camera: Shared<FaceCamera>,
     has_camera: bool,
     printer: Shared<Box<dyn ReceiptPrinter + Send>>,
+    /// The document camera for application materials.
+    document_camera: Shared<Box<dyn jiuzhu_drivers_api::camera::FrameSource + Send>>,
     proof: ProofPrinting,
     central: Option<Arc<CentralLink>>,
     cancel: CancelToken,
@@ -138,14 +148,28 @@ fn lock_device<T>(d: &Mutex<Option<T>>) -> std::sync::MutexGuard<'_, Option<T>> 
     d.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Sends events tagged with one sequence number back to the flow on the UI thread.
+/// Sends events tagged with one sequence number back to a flow on the UI thread.
 #[derive(Clone, Copy)]
-struct Emit(u64);
+struct Emit(u64, Route);
+
+/// Which flow a device check reports to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// The certification flow.
+    Certify,
+    /// The identity check of a signer in the application flow.
+    ApplySigner,
+}
 
 impl Emit {
     fn send(self, event: Event) {
         let seq = self.0;
-        let _ = slint::invoke_from_event_loop(move || dispatch(seq, event));
+        match self.1 {
+            Route::Certify => {
+                let _ = slint::invoke_from_event_loop(move || dispatch(seq, event));
+            }
+            Route::ApplySigner => apply::signer_event(seq, event),
+        }
     }
 }
 
@@ -174,6 +198,7 @@ impl Worker {
             fingerprint: Arc::new(Mutex::new(devices.fingerprint)),
             has_camera: devices.camera.is_some(),
             printer: Arc::new(Mutex::new(devices.printer)),
+            document_camera: Arc::new(Mutex::new(devices.document_camera)),
             proof,
             camera: Arc::new(Mutex::new(devices.camera)),
             central,
@@ -192,7 +217,7 @@ impl Worker {
         let cancel = self.cancel.clone();
         self.runtime.spawn_blocking(move || {
             if let Some(event) = job(&cancel) {
-                Emit(seq).send(event);
+                Emit(seq, Route::Certify).send(event);
             }
         });
     }
@@ -204,9 +229,9 @@ impl Worker {
     {
         match &self.central {
             Some(c) => {
-                self.runtime.spawn(job(c.clone(), Emit(seq)));
+                self.runtime.spawn(job(c.clone(), Emit(seq, Route::Certify)));
             }
-            None => Emit(seq).send(Event::Failed {
+            None => Emit(seq, Route::Certify).send(Event::Failed {
                 device: Device::Central,
                 timeout: false,
                 detail: "no central service is configured on this kiosk (start it with --config kiosk.toml)".into(),
@@ -894,6 +919,18 @@ pub fn current_step() -> Option<Step> {
     kiosk().map(|k| k.borrow().flow.step().clone())
 }
 
+/// The application step shown now.
+pub fn apply_step() -> Option<crate::controllers::apply::Step> {
+    kiosk().map(|k| k.borrow().apply.step().clone())
+}
+
+/// The choices of the application screen shown now, in the order of the page's button ids.
+pub fn apply_choices() -> Vec<crate::controllers::apply::Choice> {
+    kiosk()
+        .map(|k| k.borrow().apply.choices())
+        .unwrap_or_default()
+}
+
 /// Everything the voice has said so far.
 pub fn spoken() -> Vec<String> {
     kiosk()
@@ -1003,6 +1040,12 @@ fn open_entry(ui: &MainWindow, entry: Entry) {
     }
 }
 
+/// Shows the keypad's state (after a key, or wiped after identification).
+fn render_keypad(ui: &MainWindow, k: &Kiosk) {
+    let lang = app_adapter::current_language(ui);
+    identify_adapter::render(ui, &k.keypad, jiuzhu_core::id::today_in_china(), lang);
+}
+
 /// A valid number confirmed on the keypad goes to the flow on screen.
 fn keypad_identified(ui: &MainWindow, k: &mut Kiosk, person: Person) {
     match ui.global::<AppAdapter>().get_page() {
@@ -1052,7 +1095,7 @@ pub fn build_with_services(
     let voice = Voice::start(config.voice.clone());
     let k = Kiosk {
         flow: CertifyFlow::new(),
-        apply: apply::State::default(),
+        apply: apply::State::new(config.office.clone()),
         sign: sign::State::default(),
         progress: progress::State::default(),
         staff: staff::State::default(),

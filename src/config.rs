@@ -91,6 +91,22 @@ pub struct KioskSection {
     /// The township hotline printed on receipts.
     #[serde(default)]
     pub hotline: String,
+    /// The 举报 (complaints) number shown on status screens and receipts.
+    #[serde(default = "default_report_phone")]
+    pub report_phone: String,
+    /// The assistance types residents can apply for at this kiosk (snake_case: dibao, tekun,
+    /// temporary, low_income_edge); the others are shown as 即将开放.
+    #[serde(default = "default_open_types")]
+    pub open_types: Vec<jiuzhu_core::household::AssistanceType>,
+}
+
+fn default_report_phone() -> String {
+    "12345".into()
+}
+
+fn default_open_types() -> Vec<jiuzhu_core::household::AssistanceType> {
+    use jiuzhu_core::household::AssistanceType as T;
+    vec![T::Dibao, T::Tekun, T::Temporary, T::LowIncomeEdge]
 }
 
 fn default_issuer() -> String {
@@ -416,6 +432,14 @@ impl KioskConfig {
                 &k.township,
                 "not a 9- or 12-digit township code",
                 "use the township code the district bureau registered, e.g. 500102003",
+            ));
+        }
+        if let Some(t) = k.open_types.iter().find(|t| t.is_special()) {
+            return Err(invalid(
+                "kiosk.open_types",
+                t.label_zh(),
+                "a special assistance type has no kiosk application yet",
+                "list only dibao, tekun, temporary and low_income_edge",
             ));
         }
         if !matches!(k.language.as_str(), "zh-CN" | "en") {

@@ -367,6 +367,63 @@ impl CentralLink {
         }
     }
 
+    /// Stores an application with its signatures and pages in the outbox in one transaction,
+    /// then tries to deliver them within `wait`. `Ok` means nothing can be lost any more: either
+    /// the central service answered with the case, or everything waits in the encrypted outbox
+    /// and goes out with the background sync.
+    pub async fn submit_application(
+        &self,
+        bundle: &ApplicationBundle,
+        wait: Duration,
+    ) -> Result<AppSubmitted, CentralError> {
+        let payload = serde_json::to_vec(&bundle.application)
+            .map_err(|e| CentralError::Answer(e.to_string()))?;
+        let sigs: Vec<Vec<u8>> = bundle
+            .signatures
+            .iter()
+            .map(|s| serde_json::to_vec(s).map_err(|e| CentralError::Answer(e.to_string())))
+            .collect::<Result<_, _>>()?;
+        let mut items = Vec::new();
+        for (kind, content_type, bytes) in &bundle.files {
+            items.push(crate::store::outbox::BundleItem::Material {
+                kind: kind.map(material_word),
+                content_type,
+                content: bytes,
+            });
+        }
+        items.extend(
+            sigs.iter()
+                .map(|p| crate::store::outbox::BundleItem::Signature(p)),
+        );
+        let (id, _) = lock(&self.store).enqueue_application(&payload, &items, self.now())?;
+        let _ = tokio::time::timeout(wait, self.engine.drain()).await;
+        self.wake.notify_one();
+        let ack = lock(&self.store).acknowledgement(id)?;
+        if let Some(f) = lock(&self.store).failed()?.into_iter().find(|f| f.id == id) {
+            return Err(CentralError::Answer(format!(
+                "the central service refused the application: {}",
+                f.error
+            )));
+        }
+        Ok(match ack {
+            Some(bytes) => {
+                let v: serde_json::Value = serde_json::from_slice(&bytes)
+                    .map_err(|e| CentralError::Answer(e.to_string()))?;
+                AppSubmitted {
+                    record: id,
+                    case_id: v
+                        .get("case_id")
+                        .and_then(|c| c.as_str())
+                        .map(str::to_string),
+                }
+            }
+            None => AppSubmitted {
+                record: id,
+                case_id: None,
+            },
+        })
+    }
+
     /// Drains the outbox whenever something is due or [`wake`](Self::wake) is called, until the
     /// runtime stops. Run it on the worker runtime.
     pub async fn sync_forever(self: Arc<Self>) {
@@ -393,6 +450,88 @@ impl CentralLink {
     pub fn wake(&self) {
         self.wake.notify_one();
     }
+}
+
+/// An application as the kiosk submits it: the body, the signatures given at the kiosk, and the
+/// files (checklist pages with their item, handwritten signatures with none). `Debug` shows only
+/// counts.
+pub struct ApplicationBundle {
+    /// `POST /v1/kiosk/applications`.
+    pub application: api::SubmitApplication,
+    /// `POST …/signatures`, sent after the application is acknowledged.
+    pub signatures: Vec<api::SignAuthorization>,
+    /// `POST …/materials`: checklist item, content type, bytes.
+    pub files: Vec<(
+        Option<jiuzhu_core::application::Material>,
+        &'static str,
+        Vec<u8>,
+    )>,
+}
+
+impl std::fmt::Debug for ApplicationBundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ApplicationBundle({} members, {} signatures, {} files)",
+            self.application.members.len(),
+            self.signatures.len(),
+            self.files.len()
+        )
+    }
+}
+
+/// What became of a submitted application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppSubmitted {
+    /// The application's outbox record (its idempotency key).
+    pub record: Uuid,
+    /// Central's case id, when it answered in time (`None`: waiting in the outbox).
+    pub case_id: Option<String>,
+}
+
+/// The snake_case word of a checklist item (as the API spells it).
+pub fn material_word(m: jiuzhu_core::application::Material) -> String {
+    serde_json::to_value(m)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// How long the document camera looks for a usable page before saying what is wrong.
+pub const SCAN_TIMEOUT: Duration = Duration::from_secs(12);
+
+/// Finds one usable page on the document camera (cropped, deskewed) and returns it as JPEG.
+/// Frames that show no page yet, or a blurred or glaring one, are skipped until
+/// [`SCAN_TIMEOUT`]; then the last problem is returned in plain words (Chinese / English).
+pub fn scan_document(
+    cam: &mut (dyn FrameSource + Send),
+    cancel: &jiuzhu_drivers_api::fingerprint::CancelToken,
+) -> Result<Vec<u8>, String> {
+    use jiuzhu_vision::document::{self, ScanConfig};
+    let cfg = ScanConfig::default();
+    let started = std::time::Instant::now();
+    let mut last = None;
+    while started.elapsed() < SCAN_TIMEOUT {
+        if cancel.is_cancelled() {
+            return Err("cancelled".into());
+        }
+        let frame = match cam.next_frame() {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(format!("材料拍摄仪出错 / the document camera failed: {e}")),
+        };
+        match document::scan(&frame, &cfg) {
+            Ok(page) => {
+                return document::encode_jpeg(&page, 85).map_err(|e| e.to_string());
+            }
+            Err(e) if e.is_retry() => last = Some(e),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Err(match last {
+        Some(e) => format!("{} / {}", e.advice_zh(), e.advice_en()),
+        None => "没有拍到材料 / no picture from the document camera".into(),
+    })
 }
 
 /// A certification result for the central service from the flow's verdict.
@@ -440,6 +579,8 @@ pub struct Simulators {
     pub finger_names: Vec<String>,
     /// The receipt printer simulator (its pages can be saved as PNG).
     pub printer: Option<jiuzhu_sim::printer::PrinterSim>,
+    /// The simulated document camera's desk (place and remove pages).
+    pub document: Option<jiuzhu_sim::doccam::DocCamControl>,
 }
 
 impl std::fmt::Debug for Simulators {
@@ -495,9 +636,15 @@ impl Simulators {
                     _ => Err("finger place N|NAME · finger lift".into()),
                 }
             }
+            "doc" => self
+                .document
+                .as_ref()
+                .ok_or("no document-camera simulator is running")?
+                .command(rest),
             _ => Err(format!(
-                "card {} · finger place N|NAME · finger lift",
-                jiuzhu_sim::idcard::COMMAND_HELP
+                "card {} · finger place N|NAME · finger lift · doc {}",
+                jiuzhu_sim::idcard::COMMAND_HELP,
+                jiuzhu_sim::doccam::COMMAND_HELP
             )),
         }
     }
@@ -581,6 +728,8 @@ pub struct Devices {
     pub camera: Option<FaceCamera>,
     /// The receipt printer.
     pub printer: Option<Box<dyn ReceiptPrinter + Send>>,
+    /// The document camera for application materials.
+    pub document_camera: Option<Box<dyn FrameSource + Send>>,
 }
 
 impl std::fmt::Debug for Devices {
@@ -715,6 +864,21 @@ pub fn open_devices(cfg: &KioskConfig) -> Result<OpenedDevices, ServiceError> {
             _ => Some(FaceCamera::Recording(source.clone())),
         },
         other => return Err(cam_err(format!("{other:?} is not a camera selector"))),
+    };
+    let doc_err = device_error("document camera");
+    out.devices.document_camera = match &sel.document_camera {
+        DeviceSelector::None => None,
+        DeviceSelector::Sim => {
+            let cam = jiuzhu_sim::doccam::SimDocCam::open(jiuzhu_sim::doccam::DocCamConfig::default())
+                .map_err(|e| doc_err(format!("cannot start the simulator: {e}")))?;
+            out.sims.document = Some(cam.control());
+            Some(Box::new(cam))
+        }
+        DeviceSelector::Video { source } => Some(Box::new(
+            jiuzhu_camera::OpenCvSource::open(jiuzhu_camera::Selector::parse(source), Default::default())
+                .map_err(|e| doc_err(format!("{source}: {e}")))?,
+        )),
+        other => return Err(doc_err(format!("{other:?} is not a camera selector"))),
     };
     let pr_err = device_error("receipt printer");
     let address = match &sel.printer {

@@ -165,6 +165,7 @@ fn kiosk_with(
             id_card: Some(Box::new(card_reader)),
             fingerprint: Some(reader),
             camera,
+            document_camera: None,
             printer: Some(Box::new(jiuzhu_printer::EscPosPrinter::new(
                 printer_link,
                 jiuzhu_drivers_api::printer::PaperWidth::Mm80,

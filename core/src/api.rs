@@ -544,6 +544,15 @@ pub struct SubmitApplication {
     /// when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub village: Option<String>,
+    /// Declared monthly incomes; each earner is the applicant or a listed member.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incomes: Vec<crate::household::Income>,
+    /// Declared assets; each owner is the applicant or a listed member.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<crate::household::Asset>,
+    /// How the agent relates to the applicant (委托代办); `other` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_relation: Option<crate::application::AgentRelation>,
 }
 
 /// Summary of one case, as the applicant or a kiosk sees it.

@@ -16,6 +16,12 @@ impl State {
         false
     }
 
+    /// The staff member assisting a walk-in resident (username, display name), while a staff
+    /// session is open; applications record it.
+    pub(super) fn assisting(&self) -> Option<(String, String)> {
+        None
+    }
+
     /// Forgets everything personal and clears the page's models.
     pub(super) fn wipe(&mut self, ui: &MainWindow) {
         ui.global::<StaffAdapter>().set_body("".into());

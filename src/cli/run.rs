@@ -138,6 +138,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
                 hotline: k.kiosk.hotline.clone(),
             })
             .unwrap_or_default(),
+        office: match &kiosk {
+            Some(k) => app::Office {
+                township: k.kiosk.township.clone(),
+                township_name: k.kiosk.township_name.clone(),
+                hotline: k.kiosk.hotline.clone(),
+                report_phone: k.kiosk.report_phone.clone(),
+                open_types: k.kiosk.open_types.clone(),
+            },
+            None => AppConfig::default().office,
+        },
         ..AppConfig::default()
     };
     if let Some(k) = &kiosk {

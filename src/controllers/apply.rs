@@ -185,6 +185,8 @@ pub struct Receipt {
     pub reference: String,
     /// Whether the application is still waiting in the outbox.
     pub queued: bool,
+    /// The kiosk's outbox record of the application (its idempotency key).
+    pub record: String,
     /// Submission day.
     pub submitted_on: NaiveDate,
     /// The township decides whether to accept (受理) by this day.
@@ -195,6 +197,10 @@ pub struct Receipt {
     pub missing: Vec<Material>,
     /// Members still to sign (masked names).
     pub unsigned: Vec<String>,
+    /// The applicant's masked name (for the printed receipt).
+    pub applicant_masked: String,
+    /// The assistance applied for.
+    pub assistance_type: Option<AssistanceType>,
 }
 
 /// The screens of the flow.
@@ -394,6 +400,8 @@ pub struct ApplyFlow {
     pending: Option<(Person, Who)>,
     /// Digits typed on the amount keypad.
     typed: String,
+    /// The person waiting in `pending` was typed on the keypad (no card read).
+    typed_in: bool,
     /// The page just scanned, waiting for 使用 / 重拍.
     scanned: Option<Page>,
     /// Which assistance types this kiosk offers now.
@@ -412,6 +420,7 @@ impl ApplyFlow {
             draft: Draft::default(),
             pending: None,
             typed: String::new(),
+            typed_in: false,
             scanned: None,
             open_types,
             history: Vec::new(),
@@ -634,7 +643,8 @@ impl ApplyFlow {
             (Step::ForWhom, Event::Chose(Choice::ForOther)) => self.go(Step::Identify(Who::Agent)),
             (Step::Identify(who), Event::Identified(p)) => {
                 let mut fx = vec![Effect::CancelDevices];
-                fx.extend(self.identified(who, p));
+                let from_card = p.name.is_some();
+                fx.extend(self.identified(who, p, from_card));
                 fx
             }
             (Step::Identify(_), Event::CardFailed { detail }) => {
@@ -652,6 +662,7 @@ impl ApplyFlow {
                             id: p.id,
                             name: Some(n),
                         },
+                        false,
                     ),
                     Err(e) => {
                         self.pending = Some((p, who));
@@ -663,7 +674,8 @@ impl ApplyFlow {
                 let Some((p, Who::Agent)) = self.pending.take() else {
                     return Err(refuse("no agent waiting"));
                 };
-                self.draft.agent = Some((entered(p, Relationship::OtherCohabitant), r));
+                let card = !self.typed_in;
+                self.draft.agent = Some((entered(p, Relationship::OtherCohabitant, card), r));
                 self.go(Step::Identify(Who::Applicant))
             }
             (Step::Members, Event::Chose(Choice::AddMember)) => {
@@ -683,7 +695,8 @@ impl ApplyFlow {
                 let Some((p, Who::Member)) = self.pending.take() else {
                     return Err(refuse("no member waiting"));
                 };
-                self.draft.members.push(entered(p, r));
+                let card = !self.typed_in;
+                self.draft.members.push(entered(p, r, card));
                 self.history.retain(|s| {
                     !matches!(s, Step::Identify(Who::Member) | Step::MemberRelation)
                 });
@@ -900,7 +913,7 @@ impl ApplyFlow {
         self.go(Step::Review)
     }
 
-    fn identified(&mut self, who: Who, p: Person) -> Vec<Effect> {
+    fn identified(&mut self, who: Who, p: Person, from_card: bool) -> Vec<Effect> {
         if self.draft.everyone().any(|e| e.id == p.id) {
             return self.go(Step::Problem(Problem::AlreadyListed));
         }
@@ -914,13 +927,14 @@ impl ApplyFlow {
             self.pending = Some((p, who));
             return self.go(Step::NeedName(who));
         }
+        self.typed_in = !from_card;
         match who {
             Who::Agent => {
                 self.pending = Some((p, who));
                 self.go(Step::AgentRelation)
             }
             Who::Applicant => {
-                self.draft.applicant = Some(entered(p, Relationship::Applicant));
+                self.draft.applicant = Some(entered(p, Relationship::Applicant, from_card));
                 self.go(Step::Members)
             }
             Who::Member => {
@@ -938,8 +952,7 @@ fn refuse(what: &str) -> FlowError {
     }
 }
 
-fn entered(p: Person, relationship: Relationship) -> Entered {
-    let from_card = p.name.is_some();
+fn entered(p: Person, relationship: Relationship, from_card: bool) -> Entered {
     Entered {
         id: p.id,
         name: p

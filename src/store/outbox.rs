@@ -50,7 +50,11 @@ impl OutboxKind {
 
     /// Payload format version written today.
     pub fn current_version(self) -> u32 {
-        1
+        match self {
+            // 2: the payload is JSON with the content type and the checklist item.
+            OutboxKind::Material => 2,
+            _ => 1,
+        }
     }
 
     /// Whether records of this kind must name the application they belong to.
@@ -173,6 +177,112 @@ fn parse_kind(s: &str) -> rusqlite::Result<OutboxKind> {
     })
 }
 
+/// A record that travels with an application (see [`Store::enqueue_application`]).
+#[derive(Clone, PartialEq, Eq)]
+pub enum BundleItem<'a> {
+    /// A `SignAuthorization` body.
+    Signature(&'a [u8]),
+    /// A captured page or a handwritten signature.
+    Material {
+        /// The checklist item (`core::application::Material`, snake_case), or `None` for a file
+        /// that is not a checklist item (a handwritten signature).
+        kind: Option<String>,
+        /// `image/jpeg`, `image/png` or `application/pdf`.
+        content_type: &'a str,
+        /// The bytes.
+        content: &'a [u8],
+    },
+}
+
+impl fmt::Debug for BundleItem<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BundleItem::Signature(p) => write!(f, "Signature({} B)", p.len()),
+            BundleItem::Material {
+                kind,
+                content_type,
+                content,
+            } => write!(f, "Material({kind:?}, {content_type}, {} B)", content.len()),
+        }
+    }
+}
+
+/// The payload of a material record (version 2): its content type and checklist item.
+pub fn material_payload(content_type: &str, kind: Option<&str>) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ "content_type": content_type, "kind": kind }))
+        .unwrap_or_default()
+}
+
+/// The checklist item named by a material record's payload (version 2; version 1 payloads are
+/// the bare content type and name none).
+pub fn material_kind(version: u32, payload: &[u8]) -> Option<String> {
+    if version < 2 {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    v.get("kind")?.as_str().map(str::to_string)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_record(
+    tx: &rusqlite::Transaction<'_>,
+    cipher: &super::crypto::FieldCipher,
+    id: Uuid,
+    kind: OutboxKind,
+    payload: &[u8],
+    depends_on: Option<Uuid>,
+    material: Option<(&str, &[u8])>,
+    now: UnixMillis,
+) -> Result<(), StoreError> {
+    if kind.needs_application() != depends_on.is_some() {
+        return Err(StoreError::State(format!(
+            "a {kind} record {} name the application it belongs to",
+            if kind.needs_application() {
+                "must"
+            } else {
+                "must not"
+            }
+        )));
+    }
+    let ids = id.to_string();
+    let sealed = cipher.seal("outbox.payload", &ids, payload);
+    if let Some(dep) = depends_on {
+        let k: Option<String> = tx
+            .query_row(
+                "SELECT kind FROM outbox WHERE id = ?1",
+                params![dep.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if k.as_deref() != Some(OutboxKind::Application.as_str()) {
+            return Err(StoreError::State(format!(
+                "{dep} is not an application in the outbox; enqueue the application first"
+            )));
+        }
+    }
+    tx.execute(
+        "INSERT INTO outbox (id, kind, version, depends_on, payload, created_at, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        params![ids, kind.as_str(), kind.current_version(), depends_on.map(|d| d.to_string()), sealed, now],
+    )?;
+    if let Some((ct, bytes)) = material {
+        let sealed = cipher.seal("materials.content", &ids, bytes);
+        tx.execute(
+            "INSERT INTO materials (outbox_id, content_type, size, content, captured_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![ids, ct, bytes.len() as i64, sealed, now],
+        )?;
+    }
+    audit::append(
+        tx,
+        cipher,
+        now,
+        "kiosk",
+        "outbox.enqueue",
+        Some(&format!("{kind} {ids}")),
+    )?;
+    Ok(())
+}
+
 impl Store {
     /// Durably appends a record (committed and synced when this returns) and returns its id.
     pub fn enqueue(
@@ -196,7 +306,26 @@ impl Store {
     ) -> Result<Uuid, StoreError> {
         self.enqueue_inner(
             OutboxKind::Material,
-            content_type.as_bytes(),
+            &material_payload(content_type, None),
+            Some(application),
+            Some((content_type, content)),
+            now,
+        )
+    }
+
+    /// Durably appends a page for checklist item `kind` (snake_case, e.g. `income_proof`) of the
+    /// application `application` — a material supplied after a one-time notice, say.
+    pub fn enqueue_material_for(
+        &mut self,
+        application: Uuid,
+        kind: &str,
+        content_type: &str,
+        content: &[u8],
+        now: UnixMillis,
+    ) -> Result<Uuid, StoreError> {
+        self.enqueue_inner(
+            OutboxKind::Material,
+            &material_payload(content_type, Some(kind)),
             Some(application),
             Some((content_type, content)),
             now,
@@ -211,60 +340,78 @@ impl Store {
         material: Option<(&str, &[u8])>,
         now: UnixMillis,
     ) -> Result<Uuid, StoreError> {
-        if kind.needs_application() != depends_on.is_some() {
-            return Err(StoreError::State(format!(
-                "a {kind} record {} name the application it belongs to",
-                if kind.needs_application() {
-                    "must"
-                } else {
-                    "must not"
-                }
-            )));
-        }
         let id = Uuid::now_v7();
-        let ids = id.to_string();
-        let sealed = self.cipher.seal("outbox.payload", &ids, payload);
         let r = (|| -> Result<(), StoreError> {
             let tx = self.conn.transaction()?;
-            if let Some(dep) = depends_on {
-                let k: Option<String> = tx
-                    .query_row(
-                        "SELECT kind FROM outbox WHERE id = ?1",
-                        params![dep.to_string()],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if k.as_deref() != Some(OutboxKind::Application.as_str()) {
-                    return Err(StoreError::State(format!(
-                        "{dep} is not an application in the outbox; enqueue the application first"
-                    )));
-                }
-            }
-            tx.execute(
-                "INSERT INTO outbox (id, kind, version, depends_on, payload, created_at, next_attempt_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-                params![ids, kind.as_str(), kind.current_version(), depends_on.map(|d| d.to_string()), sealed, now],
-            )?;
-            if let Some((ct, bytes)) = material {
-                let sealed = self.cipher.seal("materials.content", &ids, bytes);
-                tx.execute(
-                    "INSERT INTO materials (outbox_id, content_type, size, content, captured_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![ids, ct, bytes.len() as i64, sealed, now],
-                )?;
-            }
-            audit::append(
-                &tx,
-                &self.cipher,
-                now,
-                "kiosk",
-                "outbox.enqueue",
-                Some(&format!("{kind} {ids}")),
-            )?;
+            insert_record(&tx, &self.cipher, id, kind, payload, depends_on, material, now)?;
             tx.commit()?;
             Ok(())
         })();
         r.map_err(|e| self.map_full(e))?;
         Ok(id)
+    }
+
+    /// Durably appends an application together with its signatures and materials, all or none
+    /// (one transaction): a crash can never leave an application without the signatures and
+    /// pages the resident saw accepted. Returns the application's id and the items' ids in order.
+    pub fn enqueue_application(
+        &mut self,
+        application: &[u8],
+        items: &[BundleItem<'_>],
+        now: UnixMillis,
+    ) -> Result<(Uuid, Vec<Uuid>), StoreError> {
+        let app = Uuid::now_v7();
+        let mut ids = Vec::with_capacity(items.len());
+        let r = (|| -> Result<(), StoreError> {
+            let tx = self.conn.transaction()?;
+            insert_record(
+                &tx,
+                &self.cipher,
+                app,
+                OutboxKind::Application,
+                application,
+                None,
+                None,
+                now,
+            )?;
+            for item in items {
+                let id = Uuid::now_v7();
+                match item {
+                    BundleItem::Signature(payload) => insert_record(
+                        &tx,
+                        &self.cipher,
+                        id,
+                        OutboxKind::Signature,
+                        payload,
+                        Some(app),
+                        None,
+                        now,
+                    )?,
+                    BundleItem::Material {
+                        kind,
+                        content_type,
+                        content,
+                    } => {
+                        let payload = material_payload(content_type, kind.as_deref());
+                        insert_record(
+                            &tx,
+                            &self.cipher,
+                            id,
+                            OutboxKind::Material,
+                            &payload,
+                            Some(app),
+                            Some((content_type, content)),
+                            now,
+                        )?
+                    }
+                }
+                ids.push(id);
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        r.map_err(|e| self.map_full(e))?;
+        Ok((app, ids))
     }
 
     /// Every record not yet acknowledged and not failed, in enqueue order.

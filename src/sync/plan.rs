@@ -155,8 +155,16 @@ pub fn request_for(entry: &OutboxEntry) -> Result<UploadRequest, BuildError> {
         )),
         OutboxKind::Material => {
             let (ct, bytes) = entry.material.as_ref().ok_or(BuildError::NoMaterial)?;
+            // The checklist item, when the record names one (kinds are snake_case words).
+            let kind = crate::store::outbox::material_kind(entry.version, &entry.payload)
+                .filter(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+                .map(|k| format!("?kind={k}"))
+                .unwrap_or_default();
             UploadRequest {
-                path: format!("/v1/kiosk/applications/{}/materials", case_id(entry)?),
+                path: format!(
+                    "/v1/kiosk/applications/{}/materials{kind}",
+                    case_id(entry)?
+                ),
                 content_type: ct.clone(),
                 body: bytes.clone(),
             }
@@ -258,6 +266,21 @@ mod tests {
             (m.content_type.as_str(), m.body.as_slice()),
             ("image/png", [1u8, 2].as_slice())
         );
+        assert!(m.path.ends_with("/materials"), "{}", m.path);
+        // Version 2 names the checklist item; a malformed kind is left off, never sent raw.
+        let mut v2 = full(OutboxKind::Material, Some(ack));
+        v2.version = 2;
+        v2.payload = crate::store::outbox::material_payload("image/png", Some("household_register"));
+        assert!(
+            request_for(&v2)
+                .unwrap()
+                .path
+                .ends_with("/materials?kind=household_register")
+        );
+        v2.payload = crate::store::outbox::material_payload("image/png", Some("x&y=1"));
+        assert!(request_for(&v2).unwrap().path.ends_with("/materials"));
+        v2.payload = crate::store::outbox::material_payload("image/png", None);
+        assert!(request_for(&v2).unwrap().path.ends_with("/materials"));
         assert_eq!(
             request_for(&full(OutboxKind::Signature, None)),
             Err(BuildError::ApplicationPending)

@@ -10,6 +10,7 @@ mod generated {
 pub use generated::*;
 
 pub mod app_adapter;
+pub mod apply_adapter;
 pub mod certify_adapter;
 pub mod contrast;
 pub mod headless;

@@ -130,7 +130,8 @@ fn full_application_with_two_members_one_signing_later() {
     assert_eq!(f.draft().signers(today()).len(), 2);
     assert_eq!(f.step(), &Step::Authorization(0));
     let text = screen_text(&f, Lang::Zh).body;
-    assert!(text.contains("核对授权书") && text.contains("陈*芬"), "{text}");
+    let masked = PersonName::new("陈淑芬").unwrap().masked();
+    assert!(text.contains("核对授权书") && text.contains(&masked), "{text}");
     let fx = press(&mut f, Choice::SignFingerprint);
     assert!(matches!(
         fx.last(),
@@ -147,7 +148,10 @@ fn full_application_with_two_members_one_signing_later() {
     assert_eq!(f.step(), &Step::Review);
     let review = screen_text(&f, Lang::Zh).body;
     assert!(review.contains("家庭收入") || review.contains("每月收入合计：600元"), "{review}");
-    assert!(review.contains("王*福"), "{review}");
+    assert!(
+        review.contains(&PersonName::new("王德福").unwrap().masked()),
+        "{review}"
+    );
     assert!(review.contains("家庭收入情况证明"), "{review}");
     let fx = press(&mut f, Choice::Submit);
     let Some(Effect::Submit { draft, .. }) = fx.last() else {
@@ -161,11 +165,14 @@ fn full_application_with_two_members_one_signing_later() {
     let receipt = Receipt {
         reference: "R-1".into(),
         queued: false,
+        record: "0190f1c2-7d3a-7b6e-9c1d-0123456789ab".into(),
         submitted_on: today(),
         accept_by: today(),
         decide_by: today(),
         missing: vec![Material::IncomeProof],
         unsigned: vec!["王*福".into()],
+        applicant_masked: "陈*芬".into(),
+        assistance_type: Some(AssistanceType::Dibao),
     };
     let fx = send(&mut f, Event::Submitted(Ok(receipt.clone())));
     assert!(fx.contains(&Effect::PrintReceipt(receipt.clone())));

@@ -1,0 +1,310 @@
+//! 申请救助 end to end on real parts: the Slint UI (testing backend) and the application
+//! controller; the ID-card reader and fingerprint module simulators on pty pairs behind the real
+//! drivers; the simulated document camera (real page photos on a real desk) through the real
+//! page scanner; the encrypted outbox; and the real `jiuzhu-central` on loopback.
+//!
+//! The household: 陈淑芬 applies for 低保 with two members — her husband 王德福, who is not at
+//! the kiosk and signs later, and 冉光秀 (an obligated person), who signs now with a finger that
+//! central has no reference for (a live capture). Two of the three materials are captured; the
+//! income proof is missing → the township's one-time notice → supplied through the outbox.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::pump_until;
+use jiuzhu_core::api::Modality;
+use jiuzhu_core::application::Material;
+use jiuzhu_core::household::{AssistanceType, IncomeKind, Relationship};
+use jiuzhu_core::workflow::{Action, Actor, Event as WfEvent, Role};
+use jiuzhu_drivers_api::fingerprint::{CancelToken, CaptureKind, CaptureRequest};
+use jiuzhu_kiosk::app::{self, AppConfig, Devices};
+use jiuzhu_kiosk::controllers::apply::{AmountField, Choice, Step, Who};
+use jiuzhu_kiosk::services::{self, CentralLink};
+use jiuzhu_kiosk::store::Store;
+use jiuzhu_kiosk::store::crypto::FileKeyProvider;
+use jiuzhu_kiosk::sync::staleness::StalenessPolicy;
+use jiuzhu_kiosk::sync::system_clock;
+use jiuzhu_kiosk::ui::{ApplyAdapter, Entry, HomeAdapter, MainWindow};
+use jiuzhu_sim::doccam::{DocCamConfig, SimDocCam};
+use jiuzhu_sim::idcard::IdCardSim;
+use slint::ComponentHandle;
+
+const CHEN: &str = "500102195805202427";
+const WANG: &str = "500102194110020032";
+const RAN: &str = "500102194603081546";
+
+fn step() -> Step {
+    app::apply_step().expect("the kiosk runs")
+}
+
+/// Presses `c` on the screen shown, as a finger would (the page's button id, the screen's seq).
+fn press(w: &MainWindow, c: Choice) {
+    let id = app::apply_choices()
+        .iter()
+        .position(|x| *x == c)
+        .unwrap_or_else(|| panic!("{c:?} is not on {:?}", step()));
+    let a = w.global::<ApplyAdapter>();
+    a.invoke_choose(a.get_seq(), id as i32);
+}
+
+/// Writes a signature on the pad: two strokes.
+fn sign_on_pad(w: &MainWindow) {
+    let a = w.global::<ApplyAdapter>();
+    for (i, stroke) in [(40.0, 80.0), (60.0, 40.0)].iter().enumerate() {
+        for j in 0..30 {
+            let (x, y) = (stroke.0 + j as f32 * 6.0, stroke.1 + (j % 5) as f32 * 4.0 + i as f32);
+            a.invoke_pen(x, y, true);
+        }
+        a.invoke_pen(0.0, 0.0, false);
+    }
+    assert!(!a.get_ink().is_empty(), "the pad shows the ink");
+}
+
+#[test]
+fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied() {
+    let key = common::kiosk_key(31);
+    let central = common::Central::start(&[("kiosk-31", &key)]);
+    let url = format!("http://{}", central.addr);
+
+    // 陈淑芬's finger 0 is enrolled at central (through the real driver); 冉光秀 has none.
+    let (finger, mut reader) = services::sim_fingerprint().expect("`make fixtures` was run");
+    finger.control().touches([Some(0), None, Some(0)]);
+    let enrolled = reader
+        .enroll(
+            None,
+            &CaptureRequest {
+                timeout: Duration::from_secs(30),
+                kind: CaptureKind::Template,
+                cancel: CancelToken::new(),
+            },
+        )
+        .expect("the simulator enrolls");
+    finger.control().lift();
+    central
+        .store
+        .put_template(CHEN, Modality::Fingerprint, &enrolled.template.bytes, "test")
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = common::write_identity(dir.path(), "kiosk-31", &key);
+    let store = Store::open(
+        &dir.path().join("store"),
+        &FileKeyProvider::new(dir.path().join("data.key")),
+    )
+    .unwrap();
+    let link = Arc::new(
+        CentralLink::new(
+            store,
+            &url,
+            &key_file,
+            Duration::from_secs(5),
+            StalenessPolicy::from_config(24, 7),
+            system_clock(),
+        )
+        .unwrap(),
+    );
+    let card = IdCardSim::spawn(Default::default()).unwrap();
+    let card_reader =
+        jiuzhu_idcard::open_serial(card.path(), jiuzhu_idcard::DEFAULT_BAUD, Default::default())
+            .unwrap();
+    let doccam = SimDocCam::open(DocCamConfig::default()).expect("`make fixtures` was run");
+    let desk = doccam.control();
+    let mut config = AppConfig::default();
+    config.office.township = common::TOWNSHIP.into();
+    config.office.township_name = "涪陵区江东街道".into();
+    let window = app::build_with_services(
+        &config,
+        Devices {
+            id_card: Some(Box::new(card_reader)),
+            fingerprint: Some(reader),
+            document_camera: Some(Box::new(doccam)),
+            ..Devices::default()
+        },
+        Some(link.clone()),
+    )
+    .unwrap();
+    window
+        .window()
+        .set_size(slint::LogicalSize::new(1920.0, 1080.0));
+    window.show().unwrap();
+    let w = &window;
+
+    // Type: 医疗救助 is not open here; 低保 is.
+    w.global::<HomeAdapter>().invoke_open(Entry::Apply);
+    assert_eq!(step(), Step::ChooseType);
+    let rows = w.global::<ApplyAdapter>().get_rows();
+    let labels: Vec<String> = (0..slint::Model::row_count(&rows))
+        .filter_map(|i| slint::Model::row_data(&rows, i))
+        .map(|b| b.label.to_string())
+        .collect();
+    assert!(labels.iter().any(|l| l.contains("即将开放")), "{labels:?}");
+    press(w, Choice::Type(AssistanceType::Dibao));
+    press(w, Choice::ForSelf);
+    assert_eq!(step(), Step::Identify(Who::Applicant));
+
+    // The applicant's card, then the members'.
+    card.command("place chen-shufen").unwrap();
+    pump_until("the applicant's card", 30, || step() == Step::Members);
+    card.command("remove").unwrap();
+    press(w, Choice::AddMember);
+    card.command("place wang-defu").unwrap();
+    pump_until("the husband's card", 30, || step() == Step::MemberRelation);
+    press(w, Choice::Relation(Relationship::Spouse));
+    card.command("remove").unwrap();
+    press(w, Choice::AddMember);
+    card.command("place ran-guangxiu").unwrap();
+    pump_until("the third card", 30, || step() == Step::MemberRelation);
+    press(w, Choice::Relation(Relationship::Obligated));
+    card.command("remove").unwrap();
+    press(w, Choice::Next);
+
+    // Income: ¥600 a month of transfers, on the keypad.
+    assert_eq!(step(), Step::Incomes);
+    press(w, Choice::Edit(AmountField::Income(IncomeKind::Transfer)));
+    let a = w.global::<ApplyAdapter>();
+    for k in ["6", "0", "0"] {
+        a.invoke_key(a.get_seq(), k.into());
+    }
+    assert_eq!(a.get_typed(), "600");
+    press(w, Choice::Next);
+    press(w, Choice::Next);
+    press(w, Choice::Next);
+    assert_eq!(step(), Step::Materials);
+
+    // Two pages captured by the document camera; the income proof is not brought.
+    for (m, page) in [(Material::IdCards, 0), (Material::HouseholdRegister, 1)] {
+        desk.place(page, None).unwrap();
+        press(w, Choice::Capture(m));
+        pump_until("the page found", 60, || step() == Step::ConfirmPage(m));
+        press(w, Choice::UsePage);
+        assert_eq!(step(), Step::Materials);
+        desk.remove();
+    }
+    press(w, Choice::Next);
+    press(w, Choice::No);
+
+    // 陈淑芬 signs with her enrolled finger and her handwriting.
+    assert_eq!(step(), Step::Authorization(0));
+    assert!(a.get_body().contains("核对授权书"));
+    press(w, Choice::SignFingerprint);
+    finger.control().place(0);
+    pump_until("her finger matched", 60, || {
+        matches!(step(), Step::Handwriting(0, _))
+    });
+    finger.control().lift();
+    // 签好了 on an empty pad is refused.
+    press(w, Choice::Next);
+    assert!(matches!(step(), Step::Handwriting(0, _)));
+    sign_on_pad(w);
+    press(w, Choice::Next);
+    // 王德福 is not here: he signs later. 冉光秀 signs now (no reference: a live capture).
+    assert_eq!(step(), Step::Authorization(1));
+    press(w, Choice::SignLater);
+    assert_eq!(step(), Step::Authorization(2));
+    press(w, Choice::SignFingerprint);
+    finger.control().place(3);
+    pump_until("her live finger", 60, || matches!(step(), Step::Handwriting(2, _)));
+    finger.control().lift();
+    sign_on_pad(w);
+    press(w, Choice::Next);
+    assert_eq!(step(), Step::Review);
+    let review = a.get_body().to_string();
+    assert!(review.contains("家庭收入情况证明"), "{review}");
+    let wang_masked = jiuzhu_core::id::PersonName::new("王德福").unwrap().masked();
+    assert!(review.contains(&wang_masked), "{review}");
+    press(w, Choice::Submit);
+    pump_until("the receipt", 60, || matches!(step(), Step::Done(_)));
+    let Step::Done(receipt) = step() else { unreachable!() };
+    assert!(!receipt.queued, "central answered: {receipt:?}");
+    assert_eq!(receipt.missing, vec![Material::IncomeProof]);
+    assert_eq!(receipt.unsigned, vec![wang_masked.clone()]);
+    assert!(receipt.accept_by > receipt.submitted_on);
+    assert!(!app::holds_personal_data() || matches!(step(), Step::Done(_)));
+
+    // Central has the case as entered, once the signatures and pages are delivered.
+    let case_id = receipt.reference.clone();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let delivered = || {
+        let c = central.store.case(&case_id).unwrap().expect("the case exists");
+        (c.application.materials.len(), c.application.signatures.len())
+    };
+    for _ in 0..300 {
+        if delivered() == (2, 2) {
+            break;
+        }
+        rt.block_on(link.engine().drain()).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let case = central.store.case(&case_id).unwrap().unwrap();
+    assert_eq!(delivered(), (2, 2), "two pages and two signatures at central");
+    let app_ = &case.application;
+    assert_eq!(app_.household.members.len(), 3);
+    assert_eq!(app_.household.incomes.len(), 1);
+    assert_eq!(app_.household.incomes[0].monthly.0, 60_000);
+    let signed: Vec<&str> = app_.signatures.iter().map(|s| s.as_unmasked_str()).collect();
+    assert!(signed.contains(&CHEN) && signed.contains(&RAN) && !signed.contains(&WANG));
+    let kinds: Vec<Material> = app_.materials.iter().map(|m| m.kind).collect();
+    assert!(kinds.contains(&Material::IdCards) && kinds.contains(&Material::HouseholdRegister));
+
+    // The township's one-time notice names the missing income proof …
+    let cal = jiuzhu_core::calendar::Calendar::builtin();
+    let deadline = cal
+        .add_working_days(jiuzhu_core::id::today_in_china(), 10)
+        .value;
+    central
+        .store
+        .apply_event(
+            &case_id,
+            "clerk",
+            &jiuzhu_central::store::WorkflowStep {
+                event: WfEvent::new(
+                    Actor::staff(Role::TownshipClerk, "clerk", common::TOWNSHIP),
+                    Action::NotifyMissingMaterials {
+                        deadline,
+                        unusable: vec![],
+                        note: String::new(),
+                    },
+                ),
+                now: chrono::Utc::now(),
+                calendar: &cal,
+            },
+        )
+        .unwrap();
+    let noticed = central.store.case(&case_id).unwrap().unwrap();
+    let notice = noticed.missing_notice.clone().expect("the notice is on the case");
+    assert!(
+        format!("{notice:?}").contains("IncomeProof"),
+        "the notice lists the income proof: {notice:?}"
+    );
+
+    // … and the household supplies it at the kiosk: the page goes through the outbox.
+    let page = {
+        let mut cam = SimDocCam::open(DocCamConfig::default()).unwrap();
+        cam.control().place(2, None).unwrap();
+        services::scan_document(&mut cam, &CancelToken::new()).expect("a page is found")
+    };
+    let app_record: uuid::Uuid = receipt.record.parse().expect("the kiosk's record id");
+    assert!(link.store().lock().unwrap().failed().unwrap().is_empty(), "nothing refused");
+    link.store()
+        .lock()
+        .unwrap()
+        .enqueue_material_for(app_record, "income_proof", "image/jpeg", &page, 1)
+        .unwrap();
+    rt.block_on(link.engine().drain()).unwrap();
+    let done = central.store.case(&case_id).unwrap().unwrap();
+    assert!(
+        done.application
+            .materials
+            .iter()
+            .any(|m| m.kind == Material::IncomeProof),
+        "the income proof is on the case"
+    );
+    assert!(done.application.missing_materials().is_empty());
+
+    // Home wipes everything.
+    press(w, Choice::Home);
+    assert!(!app::holds_personal_data());
+    drop(rt);
+}
