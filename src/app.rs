@@ -566,10 +566,8 @@ fn photo_session(
             if cancel.is_cancelled() {
                 return Ok(None);
             }
-            if take.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
-                let Some(frame) = last.as_ref() else {
-                    return Ok(Some(failed(true, "the camera gave no picture".into())));
-                };
+            let wanted = take.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+            if wanted && let Some(frame) = last.as_ref() {
                 let jpeg = evidence_jpeg(frame)?;
                 if let Some(buf) = preview_of(frame) {
                     set_preview_on(crate::ui::CertifyView::Photo, buf);
@@ -579,6 +577,9 @@ fn photo_session(
             }
             if started.elapsed() > PHOTO_TIMEOUT {
                 return Ok(Some(failed(true, "nobody took the photo in time".into())));
+            }
+            if wanted && ended {
+                return Ok(Some(failed(true, "the camera gave no picture".into())));
             }
             if ended {
                 // A recording or the simulator has ended: its last picture stays on screen.
