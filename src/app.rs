@@ -30,6 +30,14 @@ use crate::ui::{
 
 pub use crate::services::Devices;
 
+// The other entries of the home screen, each wired in its own module (controller in
+// `crate::controllers`, page adapter in `crate::ui`); they share the kiosk, its worker, the
+// identification keypad and the session clock defined here.
+mod apply;
+mod progress;
+mod sign;
+mod staff;
+
 /// Options the kiosk starts with.
 #[derive(Debug, Clone)]
 pub struct AppConfig {
@@ -87,6 +95,10 @@ impl Default for AppConfig {
 /// Controller state of the running kiosk, owned by the UI thread.
 struct Kiosk {
     flow: CertifyFlow,
+    apply: apply::State,
+    sign: sign::State,
+    progress: progress::State,
+    staff: staff::State,
     keypad: KeypadEntry,
     session: SessionController,
     voice: Voice,
@@ -203,6 +215,125 @@ impl Worker {
                 detail: "no central service is configured on this kiosk (start it with --config kiosk.toml)".into(),
             }),
         }
+    }
+}
+
+/// Hands `value` to `deliver` on the UI thread, with the window and the kiosk (dropped when the
+/// kiosk or its window is gone).
+#[allow(dead_code)] // used by the entries being built in src/app/*.rs
+fn deliver_on_ui<T: Send + 'static>(
+    value: T,
+    deliver: impl FnOnce(&MainWindow, &mut Kiosk, T) + Send + 'static,
+) {
+    let _ = slint::invoke_from_event_loop(move || {
+        let Some(k) = kiosk() else { return };
+        with_ui(|ui| deliver(ui, &mut k.borrow_mut(), value));
+    });
+}
+
+/// Why a job for the central service did not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)]
+pub(crate) struct NoCentral;
+
+#[allow(dead_code)] // used by the entries being built in src/app/*.rs
+impl Worker {
+    /// Runs blocking `job` (a device) on the worker and hands its result to `deliver` on the UI
+    /// thread. A job that sees its token cancelled should return quickly.
+    fn blocking<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&CancelToken) -> T + Send + 'static,
+        deliver: impl FnOnce(&MainWindow, &mut Kiosk, T) + Send + 'static,
+    ) {
+        let cancel = self.cancel.clone();
+        self.runtime.spawn_blocking(move || {
+            let value = job(&cancel);
+            deliver_on_ui(value, deliver);
+        });
+    }
+
+    /// Runs `job` against the central service and hands its result to `deliver` on the UI
+    /// thread; without a configured central service `deliver` gets `Err(NoCentral)` at once.
+    fn central<T, F>(
+        &self,
+        job: impl FnOnce(Arc<CentralLink>) -> F,
+        deliver: impl FnOnce(&MainWindow, &mut Kiosk, Result<T, NoCentral>) + Send + 'static,
+    ) where
+        T: Send + 'static,
+        F: std::future::Future<Output = T> + Send + 'static,
+    {
+        match &self.central {
+            Some(c) => {
+                let fut = job(c.clone());
+                self.runtime.spawn(async move {
+                    let value = fut.await;
+                    deliver_on_ui(Ok(value), deliver);
+                });
+            }
+            None => deliver_on_ui(Err(NoCentral), deliver),
+        }
+    }
+
+    /// Reads one ID card (the first read of a session rearms the reader) and hands the person,
+    /// or what went wrong, to `deliver` on the UI thread. Nothing is delivered when the read is
+    /// cancelled (the person was identified on the keypad, or the session ended).
+    fn read_card(
+        &self,
+        deliver: impl FnOnce(&MainWindow, &mut Kiosk, Result<Person, CardFailure>) + Send + 'static,
+    ) {
+        let fresh = self.new_session.swap(false, Ordering::SeqCst);
+        let id_card = self.id_card.clone();
+        let cancel = self.cancel.clone();
+        self.runtime.spawn_blocking(move || {
+            let result = match read_one_card(&id_card, fresh, &cancel) {
+                Some(r) => r,
+                None => return,
+            };
+            deliver_on_ui(result, deliver);
+        });
+    }
+}
+
+/// Why a card read gave no person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CardFailure {
+    /// The reader gave up waiting (the resident may try again or type the number).
+    pub timeout: bool,
+    /// What happened, for the log and for staff.
+    pub detail: String,
+}
+
+/// One card read on the worker: `None` when cancelled.
+fn read_one_card(
+    id_card: &Mutex<Option<Box<dyn IdCardReader + Send>>>,
+    fresh: bool,
+    cancel: &CancelToken,
+) -> Option<Result<Person, CardFailure>> {
+    let mut d = lock_device(id_card);
+    // Without a reader nothing is read: the keypad is the way in.
+    let reader = d.as_mut()?;
+    // The first card of a session: the last resident's card may have been taken away and this
+    // one put down while nobody polled. (Within a session a card must leave before the next is
+    // read: the helper's, then the recipient's.)
+    if fresh {
+        reader.rearm();
+    }
+    match reader.read_card(Duration::from_secs(120), cancel) {
+        Ok(card) => match card.id_number() {
+            Some(id) => Some(Ok(Person {
+                id: id.clone(),
+                name: Some(card.name.clone()),
+            })),
+            None => Some(Err(CardFailure {
+                timeout: false,
+                detail: "the card's ID number is not valid".into(),
+            })),
+        },
+        Err(IdCardError::Cancelled) => None,
+        Err(e) => Some(Err(CardFailure {
+            timeout: e.is_retry(),
+            detail: e.to_string(),
+        })),
     }
 }
 
@@ -722,29 +853,14 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                 let fresh = k.worker.new_session.swap(false, Ordering::SeqCst);
                 let id_card = k.worker.id_card.clone();
                 k.worker.run(seq, move |cancel| {
-                    let mut d = lock_device(&id_card);
-                    let reader = d.as_mut()?;
-                    // The first card of a session: the last resident's card may have been taken
-                    // away and this one put down while nobody polled. (Within a session a card
-                    // must leave before the next is read: the helper's, then the recipient's.)
-                    if fresh {
-                        reader.rearm();
-                    }
-                    match reader.read_card(Duration::from_secs(120), cancel) {
-                        Ok(card) => {
-                            let id = card.id_number()?.clone();
-                            Some(Event::Identified(Person {
-                                id,
-                                name: Some(card.name.clone()),
-                            }))
-                        }
-                        Err(IdCardError::Cancelled) => None,
-                        Err(e) => Some(Event::Failed {
+                    Some(match read_one_card(&id_card, fresh, cancel)? {
+                        Ok(person) => Event::Identified(person),
+                        Err(f) => Event::Failed {
                             device: Device::IdCard,
-                            timeout: e.is_retry(),
-                            detail: e.to_string(),
-                        }),
-                    }
+                            timeout: f.timeout,
+                            detail: f.detail,
+                        },
+                    })
                 })
             }
             Effect::QueryStatus { seq, id, guardian } => {
@@ -959,7 +1075,12 @@ pub fn spoken() -> Vec<String> {
 pub fn holds_personal_data() -> bool {
     kiosk().is_some_and(|k| {
         let k = k.borrow();
-        k.flow.holds_personal_data() || !k.keypad.is_empty()
+        k.flow.holds_personal_data()
+            || !k.keypad.is_empty()
+            || k.apply.holds_personal_data()
+            || k.sign.holds_personal_data()
+            || k.progress.holds_personal_data()
+            || k.staff.holds_personal_data()
     })
 }
 
@@ -987,6 +1108,11 @@ pub fn session_tick(now: Instant) {
 /// Wipes every personal field from the controllers and the UI models and shows home.
 fn go_home(ui: &MainWindow, k: &mut Kiosk) {
     k.keypad.wipe();
+    k.worker.cancel();
+    k.apply.wipe(ui);
+    k.sign.wipe(ui);
+    k.progress.wipe(ui);
+    k.staff.wipe(ui);
     k.session.end();
     k.voice.stop();
     k.last_spoken.clear();
@@ -1001,30 +1127,77 @@ fn go_home(ui: &MainWindow, k: &mut Kiosk) {
     identify_adapter::render(ui, &k.keypad, jiuzhu_core::id::today_in_china(), lang);
 }
 
-fn open_entry(ui: &MainWindow, entry: Entry) {
-    if entry == Entry::Certify {
-        let Some(k) = kiosk() else { return };
+/// Ends whatever is shown (every flow reset, every personal field wiped) and shows home: the
+/// 回到首页 of every page.
+fn leave_to_home() {
+    let Some(k) = kiosk() else { return };
+    with_ui(|ui| {
         let mut k = k.borrow_mut();
-        let e = k.flow.start();
-        k.worker.new_session.store(true, Ordering::SeqCst);
-        k.keypad.wipe();
-        k.session.begin(Instant::now());
+        let e = k.flow.reset();
         carry_out(&mut k, e);
-        ui.global::<AppAdapter>().set_page(Page::Certify);
-        show(ui, &mut k);
-        return;
+        go_home(ui, &mut k);
+    });
+}
+
+fn open_entry(ui: &MainWindow, entry: Entry) {
+    let Some(k) = kiosk() else { return };
+    let mut k = k.borrow_mut();
+    k.worker.new_session.store(true, Ordering::SeqCst);
+    k.keypad.wipe();
+    k.session.begin(Instant::now());
+    let lang = app_adapter::current_language(ui);
+    identify_adapter::render(ui, &k.keypad, jiuzhu_core::id::today_in_china(), lang);
+    match entry {
+        Entry::Certify => {
+            let e = k.flow.start();
+            carry_out(&mut k, e);
+            ui.global::<AppAdapter>().set_page(Page::Certify);
+            show(ui, &mut k);
+        }
+        Entry::Apply => {
+            ui.global::<AppAdapter>().set_page(Page::Apply);
+            apply::open(ui, &mut k);
+        }
+        Entry::Sign => {
+            ui.global::<AppAdapter>().set_page(Page::Sign);
+            sign::open(ui, &mut k);
+        }
+        Entry::Progress => {
+            ui.global::<AppAdapter>().set_page(Page::Progress);
+            progress::open(ui, &mut k);
+        }
+        Entry::Staff => {
+            ui.global::<AppAdapter>().set_page(Page::Staff);
+            staff::open(ui, &mut k);
+        }
     }
-    // The other entries' flows are not built yet: the resident is told plainly and offered
-    // staff help.
-    let what = match app_adapter::current_language(ui) {
-        Language::ZhCn => "此项服务暂未开放，请点击右下角“呼叫工作人员”获得帮助。",
-        Language::En => "This service is not open yet. Tap \"Call staff\" for help.",
-    };
-    tracing::info!(
-        entry = home_adapter::entry_name(entry),
-        "entry not yet available"
-    );
-    ui.global::<ui::AppAdapter>().set_notice(what.into());
+}
+
+/// A valid number confirmed on the keypad goes to the flow on screen.
+fn keypad_identified(ui: &MainWindow, k: &mut Kiosk, person: Person) {
+    match ui.global::<AppAdapter>().get_page() {
+        Page::Certify => {
+            let seq = k.flow.seq();
+            let e = k.flow.handle(seq, Event::Identified(person));
+            match e {
+                Ok(effects) => {
+                    let home = effects.contains(&Effect::GoHome);
+                    carry_out(k, effects);
+                    if home {
+                        go_home(ui, k);
+                    } else {
+                        show(ui, k);
+                    }
+                }
+                Err(e) => tracing::debug!("ignored: {e}"),
+            }
+        }
+        Page::Apply => apply::identified(ui, k, Ok(person)),
+        Page::Sign => sign::identified(ui, k, Ok(person)),
+        Page::Progress => progress::identified(ui, k, Ok(person)),
+        Page::Staff => staff::identified(ui, k, Ok(person)),
+        Page::Home => {}
+    }
 }
 
 /// Creates the main window with every adapter connected, on no devices.
@@ -1049,6 +1222,10 @@ pub fn build_with_services(
     let voice = Voice::start(config.voice.clone());
     let k = Kiosk {
         flow: CertifyFlow::new(),
+        apply: apply::State::default(),
+        sign: sign::State::default(),
+        progress: progress::State::default(),
+        staff: staff::State::default(),
         keypad: KeypadEntry::default(),
         session: SessionController::new(config.session)?,
         voice: voice.clone(),
@@ -1079,19 +1256,19 @@ pub fn build_with_services(
         },
         |ui| {
             let Some(k) = kiosk() else { return };
-            let (seq, person) = {
-                let mut k = k.borrow_mut();
-                let Feedback::Valid(id) = k.keypad.feedback(jiuzhu_core::id::today_in_china())
-                else {
-                    return;
-                };
-                k.keypad.wipe();
-                (k.flow.seq(), Person { id, name: None })
+            let mut k = k.borrow_mut();
+            k.session.activity(Instant::now());
+            let Feedback::Valid(id) = k.keypad.feedback(jiuzhu_core::id::today_in_china()) else {
+                return;
             };
-            let _ = ui;
-            dispatch(seq, Event::Identified(person));
+            k.keypad.wipe();
+            keypad_identified(ui, &mut k, Person { id, name: None });
         },
     );
+    apply::connect(&window);
+    sign::connect(&window);
+    progress::connect(&window);
+    staff::connect(&window);
     let app = window.global::<AppAdapter>();
     let v = voice.clone();
     app.on_keep_session(move || {
