@@ -820,7 +820,7 @@ async fn submit(central: Arc<CentralLink>, outcome: Outcome, emit: Emit) {
             detail: "the helper's name is needed with the result: read the helper's ID card (a typed number carries no name)".into(),
         });
     }
-    let result = services::certification_result(
+    let mut result = services::certification_result(
         &outcome.recipient.id,
         api_mode(outcome.mode),
         outcome.modality.map(api_modality),
@@ -828,8 +828,12 @@ async fn submit(central: Arc<CentralLink>, outcome: Outcome, emit: Emit) {
         outcome.matched,
         outcome.score,
         helper,
-        outcome.evidence.as_ref().map(|p| p.0.as_slice()),
     );
+    // Guardian mode: the on-site photo of the recipient, taken with consent.
+    result.evidence_photo = outcome
+        .evidence
+        .as_ref()
+        .map(|p| jiuzhu_core::api::EvidencePhoto::jpeg(&p.0));
     emit.send(
         match central.submit_certification(&result, SUBMIT_WAIT).await {
             Ok(Submitted::Recorded(r)) => Event::Recorded(Recorded {

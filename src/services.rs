@@ -423,7 +423,6 @@ pub fn certification_result(
     matched: bool,
     score: Option<f64>,
     assisted_by: Option<(&IdNumber, &PersonName)>,
-    evidence_jpeg: Option<&[u8]>,
 ) -> CertificationResult {
     CertificationResult {
         id_number: recipient.clone(),
@@ -436,7 +435,7 @@ pub fn certification_result(
             id_number: id.clone(),
             name: name.clone(),
         }),
-        evidence_photo: evidence_jpeg.map(api::EvidencePhoto::jpeg),
+        evidence_photo: None,
     }
 }
 
