@@ -38,6 +38,10 @@ if [ ! -f "$RUN/central.db" ]; then
     "$BIN/jiuzhu-kiosk" vision enroll --image "$MODELS/testdata/obama.jpg" --out "$RUN/face.json" >/dev/null
     "$BIN/jiuzhu-central" template import --db "$RUN/central.db" --id-number 500102195805202427 \
         --modality face --file "$RUN/face.json"
+    # 监护人代认证: 谭永贵 (seed-demo registers him as 王德福's guardian) gets the same face reference,
+    # so the simulated camera passes his check before the on-site photo of 王德福 is taken.
+    "$BIN/jiuzhu-central" template import --db "$RUN/central.db" --id-number 500102193706110018 \
+        --modality face --file "$RUN/face.json"
     rm -f "$RUN/face.json"
 fi
 

@@ -16,8 +16,8 @@ use jiuzhu_drivers_api::printer::{Document, IdentityProofDoc, ReceiptPrinter};
 use slint::ComponentHandle;
 
 use crate::controllers::certify::{
-    Alternative, CertifyFlow, Challenge, Device, Effect, Event, Mode, Outcome, Person, Recorded,
-    StatusAnswer, Step,
+    Alternative, CertifyFlow, Challenge, Device, Effect, Event, Mode, Outcome, Person, Photo,
+    Recorded, StatusAnswer, Step,
 };
 use crate::controllers::identify::{Feedback, KeypadEntry};
 use crate::controllers::session::{SessionController, SessionEffect, SessionTimeouts};
@@ -138,6 +138,8 @@ struct Worker {
     proof: ProofPrinting,
     central: Option<Arc<CentralLink>>,
     cancel: CancelToken,
+    /// The guardian's "take photo": the sequence number the photo must come back with.
+    take_photo: Arc<Mutex<Option<u64>>>,
     /// Set when a session starts; the first card read of the session rearms the reader.
     new_session: Arc<AtomicBool>,
 }
@@ -203,6 +205,7 @@ impl Worker {
             camera: Arc::new(Mutex::new(devices.camera)),
             central,
             cancel: CancelToken::new(),
+            take_photo: Arc::new(Mutex::new(None)),
             new_session: Arc::new(AtomicBool::new(true)),
         })
     }
@@ -368,6 +371,9 @@ fn unavailable(device: Device, detail: &str) -> Option<Event> {
 }
 
 fn central_failed(e: &CentralError) -> Event {
+    if e.code() == Some("not_guardian") {
+        return Event::NotGuardian;
+    }
     Event::Failed {
         device: Device::Central,
         timeout: e.is_transient(),
@@ -375,16 +381,17 @@ fn central_failed(e: &CentralError) -> Event {
     }
 }
 
-/// Verifies the recipient's finger against the reference from central, saying each retry
-/// prompt, until a verdict, a fault, the timeout or cancellation.
+/// Verifies the finger of `subject` (the recipient, or in guardian mode the guardian) against
+/// their reference from central, saying each retry prompt, until a verdict, a fault, the timeout
+/// or cancellation.
 async fn fingerprint_check(
     central: Arc<CentralLink>,
     reader: Shared<Box<dyn FingerprintReader + Send>>,
     cancel: CancelToken,
-    recipient: jiuzhu_core::id::IdNumber,
+    subject: jiuzhu_core::id::IdNumber,
     emit: Emit,
 ) {
-    let reference = match central.reference(&recipient, Modality::Fingerprint).await {
+    let reference = match central.reference(&subject, Modality::Fingerprint).await {
         Ok(r) => services::fingerprint_template(r),
         Err(e) => {
             return emit.send(Event::Failed {
@@ -621,6 +628,141 @@ async fn face_check(
     }
 }
 
+/// How long the camera shows the recipient before the photo step reports that nobody took it.
+const PHOTO_TIMEOUT: Duration = Duration::from_secs(120);
+/// The evidence photo's largest width (a 640×480 JPEG at quality 85 is 30–80 KB, well under
+/// `api::MAX_EVIDENCE_BYTES`).
+const PHOTO_MAX_WIDTH: u32 = 640;
+
+/// A camera frame as the evidence JPEG: not mirrored (the picture as the camera saw it), at
+/// most [`PHOTO_MAX_WIDTH`] wide.
+fn evidence_jpeg(frame: &jiuzhu_drivers_api::camera::Frame) -> Result<Vec<u8>, String> {
+    use jiuzhu_drivers_api::camera::PixelFormat;
+    let (w, h) = (frame.width, frame.height);
+    if w == 0 || h == 0 {
+        return Err("the camera gave an empty frame".into());
+    }
+    let step = w.div_ceil(PHOTO_MAX_WIDTH).max(1);
+    let (pw, ph) = (w / step, h / step);
+    let mut img = image::RgbImage::new(pw, ph);
+    for (x, y, px) in img.enumerate_pixels_mut() {
+        let (sx, sy) = ((x * step) as usize, (y * step) as usize);
+        *px = match frame.format {
+            PixelFormat::Bgr8 => {
+                let i = (sy * w as usize + sx) * 3;
+                let b = frame
+                    .data
+                    .get(i..i + 3)
+                    .ok_or("the camera frame is shorter than its size")?;
+                image::Rgb([b[2], b[1], b[0]])
+            }
+            PixelFormat::Gray8 => {
+                let g = *frame
+                    .data
+                    .get(sy * w as usize + sx)
+                    .ok_or("the camera frame is shorter than its size")?;
+                image::Rgb([g, g, g])
+            }
+        };
+    }
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&img)
+        .map_err(|e| format!("the photo could not be encoded: {e}"))?;
+    Ok(out)
+}
+
+fn set_preview_on(view: crate::ui::CertifyView, buf: slint::SharedPixelBuffer<slint::Rgb8Pixel>) {
+    let _ = slint::invoke_from_event_loop(move || {
+        with_ui(|ui| {
+            let a = ui.global::<CertifyAdapter>();
+            if a.get_view() == view {
+                a.set_preview(slint::Image::from_rgb8(buf));
+            }
+        })
+    });
+}
+
+/// Guardian mode's on-site photo of the recipient: the camera's picture on screen until "take
+/// photo" (`take` then holds the sequence number the photo goes back with), then that frame as
+/// a JPEG. The frames stay in this function; the still is shown for review.
+fn photo_session(
+    camera: Shared<FaceCamera>,
+    cancel: CancelToken,
+    take: Arc<Mutex<Option<u64>>>,
+    seq: u64,
+) {
+    // A result goes back with the "take" number once it was pressed, else with the preview's.
+    let reply = |event: Event| {
+        let s = take
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or(seq);
+        Emit(s).send(event);
+    };
+    let failed = |timeout: bool, detail: String| Event::Failed {
+        device: Device::Camera,
+        timeout,
+        detail,
+    };
+    let mut d = lock_device(&camera);
+    let Some(camera) = d.as_mut() else {
+        return reply(failed(
+            false,
+            "no camera is configured on this kiosk".into(),
+        ));
+    };
+    let models = jiuzhu_vision::ModelPaths::locate();
+    let started = Instant::now();
+    let ran = camera.with_session(&models, |src| -> Result<Option<Event>, String> {
+        let mut last: Option<jiuzhu_drivers_api::camera::Frame> = None;
+        let mut frames = 0u64;
+        let mut ended = false;
+        loop {
+            if cancel.is_cancelled() {
+                return Ok(None);
+            }
+            let wanted = take.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+            if wanted && let Some(frame) = last.as_ref() {
+                let jpeg = evidence_jpeg(frame)?;
+                if let Some(buf) = preview_of(frame) {
+                    set_preview_on(crate::ui::CertifyView::Photo, buf);
+                }
+                tracing::info!(bytes = jpeg.len(), "on-site photo taken");
+                return Ok(Some(Event::PhotoTaken(Photo(jpeg))));
+            }
+            if started.elapsed() > PHOTO_TIMEOUT {
+                return Ok(Some(failed(true, "nobody took the photo in time".into())));
+            }
+            if wanted && ended {
+                return Ok(Some(failed(true, "the camera gave no picture".into())));
+            }
+            if ended {
+                // A recording or the simulator has ended: its last picture stays on screen.
+                std::thread::sleep(Duration::from_millis(40));
+                continue;
+            }
+            match src.next_pair().map_err(|e| e.to_string())? {
+                Some(pair) => {
+                    frames += 1;
+                    if frames % 2 == 1
+                        && let Some(buf) = preview_of(&pair.rgb)
+                    {
+                        set_preview_on(crate::ui::CertifyView::Photo, buf);
+                    }
+                    last = Some(pair.rgb);
+                }
+                None => ended = true,
+            }
+        }
+    });
+    match ran {
+        Ok(Ok(Some(event))) => reply(event),
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) | Err(e) => reply(failed(false, e)),
+    }
+}
+
 /// Shows a notice in the screen's language (from any thread).
 fn show_notice((zh, en): (&'static str, &'static str)) {
     let _ = slint::invoke_from_event_loop(move || {
@@ -703,7 +845,7 @@ async fn submit(central: Arc<CentralLink>, outcome: Outcome, emit: Emit) {
             detail: "the helper's name is needed with the result: read the helper's ID card (a typed number carries no name)".into(),
         });
     }
-    let result = services::certification_result(
+    let mut result = services::certification_result(
         &outcome.recipient.id,
         api_mode(outcome.mode),
         outcome.modality.map(api_modality),
@@ -712,6 +854,11 @@ async fn submit(central: Arc<CentralLink>, outcome: Outcome, emit: Emit) {
         outcome.score,
         helper,
     );
+    // Guardian mode: the on-site photo of the recipient, taken with consent.
+    result.evidence_photo = outcome
+        .evidence
+        .as_ref()
+        .map(|p| jiuzhu_core::api::EvidencePhoto::jpeg(&p.0));
     emit.send(
         match central.submit_certification(&result, SUBMIT_WAIT).await {
             Ok(Submitted::Recorded(r)) => Event::Recorded(Recorded {
@@ -745,11 +892,11 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                     })
                 })
             }
-            Effect::QueryStatus { seq, id } => {
+            Effect::QueryStatus { seq, id, guardian } => {
                 // Identified (perhaps on the keypad): stop waiting for a card.
                 k.worker.cancel();
                 k.worker.with_central(seq, |c, emit| async move {
-                    emit.send(match c.certification_status(&id).await {
+                    emit.send(match c.certification_status(&id, guardian.as_ref()).await {
                         Ok(s) => Event::Status(StatusAnswer {
                             recipient: s.recipient,
                             certified_this_cycle: s.certified_this_cycle,
@@ -773,12 +920,36 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                     })
                 }
             }
-            Effect::StartFingerprint { seq, recipient } => {
+            Effect::StartFingerprint { seq, subject, .. } => {
                 let reader = k.worker.fingerprint.clone();
                 let cancel = k.worker.cancel.clone();
                 k.worker.with_central(seq, move |c, emit| {
-                    fingerprint_check(c, reader, cancel, recipient, emit)
+                    fingerprint_check(c, reader, cancel, subject, emit)
                 })
+            }
+            Effect::StartPhoto { seq } => {
+                *k.worker
+                    .take_photo
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = None;
+                if !k.worker.has_camera {
+                    k.worker.run(seq, |_| {
+                        unavailable(Device::Camera, "no camera is configured on this kiosk")
+                    });
+                } else {
+                    let camera = k.worker.camera.clone();
+                    let cancel = k.worker.cancel.clone();
+                    let take = k.worker.take_photo.clone();
+                    k.worker
+                        .runtime
+                        .spawn_blocking(move || photo_session(camera, cancel, take, seq));
+                }
+            }
+            Effect::TakePhoto { seq } => {
+                *k.worker
+                    .take_photo
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(seq);
             }
             Effect::Submit { seq, outcome } => k
                 .worker
@@ -868,7 +1039,10 @@ thread_local! {
 /// Shows the flow's current step and speaks it when it changed.
 fn show(ui: &MainWindow, k: &mut Kiosk) {
     let lang = app_adapter::current_language(ui);
-    if !matches!(k.flow.step(), Step::Face { .. }) {
+    if !matches!(
+        k.flow.step(),
+        Step::Face { .. } | Step::Photo | Step::TakingPhoto | Step::PhotoReview
+    ) {
         ui.global::<CertifyAdapter>()
             .set_preview(slint::Image::default());
     }

@@ -115,12 +115,29 @@ pub enum CentralError {
     /// The answer could not be read.
     #[error("the central service's answer is unreadable: {0}")]
     Answer(String),
+    /// The central service refused a record from the outbox for good (staff see it too).
+    #[error("the central service refused the result: {0}")]
+    Refused(String),
 }
 
 impl CentralError {
     /// A timeout or unreachable service rather than a refusal.
     pub fn is_transient(&self) -> bool {
         matches!(self, CentralError::Sync(e) if !e.is_permanent())
+    }
+
+    /// The central service's error code (e.g. `not_guardian`), when it answered with one —
+    /// live, or for an outbox record it refused.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            CentralError::Sync(SyncError::Http { code, .. }) if !code.is_empty() => Some(code),
+            // the outbox keeps the refusal as `SyncError`'s words: "… answered 403 code: reason"
+            CentralError::Refused(text) => text
+                .split_once(" answered ")
+                .and_then(|(_, rest)| rest.split_once(':'))
+                .and_then(|(head, _)| head.split_whitespace().nth(1)),
+            _ => None,
+        }
     }
 }
 
@@ -252,14 +269,18 @@ impl CentralLink {
     }
 
     /// Is this recipient certified this cycle? Asked live: a stale answer could certify twice
-    /// or not at all. Refused while certifications are frozen.
+    /// or not at all. Refused while certifications are frozen. In guardian mode `guardian` is
+    /// checked too: central answers 403 `not_guardian` ([`CentralError::code`]) for someone who
+    /// is not a registered guardian of the recipient.
     pub async fn certification_status(
         &self,
         id: &IdNumber,
+        guardian: Option<&IdNumber>,
     ) -> Result<CertificationStatus, CentralError> {
         self.allow_certification()?;
         let body = serde_json::to_vec(&CertificationQuery {
             id_number: id.clone(),
+            guardian_id_number: guardian.cloned(),
         })
         .map_err(|e| CentralError::Answer(e.to_string()))?;
         let answer = self.ask("/v1/kiosk/certification/status", body).await?;
@@ -289,6 +310,7 @@ impl CentralLink {
     pub async fn reprint_proof(&self, id: &IdNumber) -> Result<String, CentralError> {
         let body = serde_json::to_vec(&CertificationQuery {
             id_number: id.clone(),
+            guardian_id_number: None,
         })
         .map_err(|e| CentralError::Answer(e.to_string()))?;
         let answer = self.ask("/v1/kiosk/certification/proof", body).await?;
@@ -357,10 +379,7 @@ impl CentralLink {
             )),
             None => {
                 if let Some(f) = lock(&self.store).failed()?.into_iter().find(|f| f.id == id) {
-                    return Err(CentralError::Answer(format!(
-                        "the central service refused the result: {}",
-                        f.error
-                    )));
+                    return Err(CentralError::Refused(f.error));
                 }
                 Ok(Submitted::Queued { id })
             }
@@ -555,6 +574,7 @@ pub fn certification_result(
             id_number: id.clone(),
             name: name.clone(),
         }),
+        evidence_photo: None,
     }
 }
 
@@ -958,6 +978,27 @@ pub fn default_control_path(data_dir: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn central_error_codes_live_and_from_the_outbox() {
+        let live = CentralError::Sync(SyncError::Http {
+            status: 403,
+            code: "not_guardian".into(),
+            reason: "x: y".into(),
+        });
+        assert_eq!(live.code(), Some("not_guardian"));
+        let stored = CentralError::Refused(
+            SyncError::Http {
+                status: 403,
+                code: "not_guardian".into(),
+                reason: "this person is not a registered guardian: ask".into(),
+            }
+            .to_string(),
+        );
+        assert_eq!(stored.code(), Some("not_guardian"));
+        assert_eq!(CentralError::Answer("x".into()).code(), None);
+        assert_eq!(CentralError::Refused("garbled".into()).code(), None);
+    }
 
     #[test]
     fn sync_warning_words() {

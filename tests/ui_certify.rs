@@ -19,10 +19,13 @@ use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use jiuzhu_core::id::IdNumber;
 use jiuzhu_kiosk::app::{self, AppConfig};
 use jiuzhu_kiosk::controllers::certify::{
-    Challenge, Device, Event, Person, Recorded, StatusAnswer, Step,
+    Challenge, Device, Event, Person, Photo, Recorded, StatusAnswer, Step,
 };
 use jiuzhu_kiosk::controllers::session::SessionTimeouts;
-use jiuzhu_kiosk::ui::{AppAdapter, CertifyAdapter, IdentifyAdapter, MainWindow, Page, Theme};
+use jiuzhu_kiosk::ui::{
+    AppAdapter, CertifyAdapter, CertifyView, ChallengeKind, IdentifyAdapter, MainWindow, Page,
+    Theme, Tone,
+};
 use slint::ComponentHandle;
 
 const NUMBER: &str = "11010519491231002X";
@@ -253,6 +256,11 @@ fn screens_from_worker_events(w: &MainWindow) {
     );
     assert_eq!(a.get_title(), "请眨眨眼");
     assert_eq!((a.get_done(), a.get_total()), (1, 3));
+    assert_eq!(
+        a.get_challenge(),
+        ChallengeKind::Blink,
+        "the pictogram blinks"
+    );
     targets_fit(w, "face");
     for n in 1..=3 {
         app::dispatch(seq(), Event::CaptureDone);
@@ -328,6 +336,88 @@ fn screens_from_worker_events(w: &MainWindow) {
     assert!(!app::holds_personal_data());
 }
 
+/// 监护人代认证: the guardian's card, the recipient's, consent that names the photo, the
+/// guardian's check, the photo of the recipient (take, retake, use), and central's refusal of
+/// someone who is not a registered guardian.
+fn guardian_screens(w: &MainWindow) {
+    let a = w.global::<CertifyAdapter>();
+    start(w);
+    press(w, "监护人代认证");
+    assert_eq!(a.get_title(), "请监护人放身份证");
+    app::dispatch(
+        seq(),
+        Event::Identified(Person {
+            id: IdNumber::parse("500102198001011231").unwrap(),
+            name: None,
+        }),
+    );
+    assert_eq!(a.get_title(), "请放身份证");
+    app::dispatch(seq(), Event::Identified(person()));
+    app::dispatch(
+        seq(),
+        Event::Status(StatusAnswer {
+            recipient: true,
+            certified_this_cycle: false,
+            last_certified_on: None,
+            valid_until: None,
+        }),
+    );
+    assert_eq!(a.get_title(), "代认证需要您同意");
+    assert!(a.get_body().contains("现场照片"), "{}", a.get_body());
+    targets_fit(w, "guardian consent");
+    press(w, "同意，开始认证");
+    app::dispatch(
+        seq(),
+        Event::FaceProgress {
+            challenge: Challenge::TurnLeft,
+            done: 0,
+            total: 2,
+        },
+    );
+    assert_eq!(a.get_challenge(), ChallengeKind::TurnLeft);
+    app::dispatch(
+        seq(),
+        Event::Verdict {
+            live: true,
+            matched: true,
+            score: Some(0.8),
+        },
+    );
+    assert_eq!(app::current_step(), Some(Step::Photo));
+    assert_eq!(a.get_view(), CertifyView::Photo);
+    assert_eq!(a.get_challenge(), ChallengeKind::None);
+    assert_eq!(a.get_title(), "请被认证人看镜头");
+    targets_fit(w, "photo");
+    press(w, "拍照");
+    assert_eq!(app::current_step(), Some(Step::TakingPhoto));
+    assert!(
+        find(w, "拍照").is_none(),
+        "no second press while it is taken"
+    );
+    app::dispatch(
+        seq(),
+        Event::PhotoTaken(Photo(vec![0xFF, 0xD8, 0xFF, 0xD9])),
+    );
+    assert_eq!(a.get_title(), "照片拍好了");
+    targets_fit(w, "photo review");
+    press(w, "重拍");
+    assert_eq!(app::current_step(), Some(Step::Photo));
+    press(w, "拍照");
+    app::dispatch(
+        seq(),
+        Event::PhotoTaken(Photo(vec![0xFF, 0xD8, 0xFF, 0xD9])),
+    );
+    press(w, "用这张");
+    assert_eq!(app::current_step(), Some(Step::Submitting));
+    // Central says this person is not the recipient's registered guardian.
+    app::dispatch(seq(), Event::NotGuardian);
+    assert_eq!(a.get_title(), "您不是登记的监护人");
+    assert_eq!(a.get_tone(), Tone::Problem);
+    targets_fit(w, "not a guardian");
+    press(w, "返回首页");
+    assert!(!app::holds_personal_data());
+}
+
 fn inactivity_warning_then_reset(w: &MainWindow) {
     to_consent(w);
     let t0 = Instant::now();
@@ -382,5 +472,6 @@ fn certification_flow() {
     keypad_identification_and_missing_central(&w);
     screens_from_worker_events(&w);
     inactivity_warning_then_reset(&w);
+    guardian_screens(&w);
     english_screens(&w);
 }

@@ -203,4 +203,47 @@ fn certification_screens(screen: &HeadlessScreen, ui: &MainWindow) {
     check(screen, "certify-certified");
     app::dispatch(seq(), Event::Chose(Choice::Home));
     check(screen, "home-zh-CN");
+    guardian_screens(screen, ui);
+}
+
+/// 监护人代认证: the guardian's consent, the photo of the recipient, and central's refusal.
+fn guardian_screens(screen: &HeadlessScreen, ui: &MainWindow) {
+    let guardian = || Person {
+        id: IdNumber::parse("500102198001011231").unwrap(),
+        name: None,
+    };
+    let recipient = || Person {
+        id: IdNumber::parse("11010519491231002X").unwrap(),
+        name: None,
+    };
+    let due = StatusAnswer {
+        recipient: true,
+        certified_this_cycle: false,
+        last_certified_on: None,
+        valid_until: None,
+    };
+    ui.global::<HomeAdapter>().invoke_open(Entry::Certify);
+    app::dispatch(seq(), Event::Chose(Choice::Guardian));
+    app::dispatch(seq(), Event::Identified(guardian()));
+    app::dispatch(seq(), Event::Identified(recipient()));
+    app::dispatch(seq(), Event::Status(due));
+    check(screen, "certify-guardian-consent");
+    app::dispatch(seq(), Event::Chose(Choice::Consent));
+    app::dispatch(
+        seq(),
+        Event::Verdict {
+            live: true,
+            matched: true,
+            score: None,
+        },
+    );
+    check(screen, "certify-photo");
+    app::dispatch(seq(), Event::Chose(Choice::Home));
+    ui.global::<HomeAdapter>().invoke_open(Entry::Certify);
+    app::dispatch(seq(), Event::Chose(Choice::Guardian));
+    app::dispatch(seq(), Event::Identified(guardian()));
+    app::dispatch(seq(), Event::Identified(recipient()));
+    app::dispatch(seq(), Event::NotGuardian);
+    check(screen, "certify-not-guardian");
+    app::dispatch(seq(), Event::Chose(Choice::Home));
 }

@@ -19,9 +19,10 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use jiuzhu_core::api::{
     self, AlternativeClosed, AlternativeOutcome, AlternativeRecorded, AuthError, CaseDetail,
     CaseEventRequest, CertificationAlternativeRequest, CertificationMode, CertificationQuery,
-    CertificationRecorded, CertificationResult, CloseAlternativeRequest, LoginAnswer, LoginRequest,
-    MaterialStored, OpenAlternative, SignAuthorization, SignedHeaders, StaffRole, StatusAnswer,
-    StatusQuery, SubmitApplication, TemplateQuery,
+    CertificationRecorded, CertificationResult, CloseAlternativeRequest, GuardianRegistered,
+    LoginAnswer, LoginRequest, MaterialStored, OpenAlternative, RegisterGuardian,
+    SignAuthorization, SignedHeaders, StaffRole, StatusAnswer, StatusQuery, SubmitApplication,
+    TemplateQuery,
 };
 use jiuzhu_core::application::{Agent, AgentRelation, Application, Material, SuppliedMaterial};
 use jiuzhu_core::calendar::Calendar;
@@ -34,15 +35,19 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+use crate::evidence;
 use crate::store::{
-    AlternativeClose, CertificationRecord, Idem, NewAlternative, NewCase, NewPerson, ProofReissue,
-    Recipient, Staff, Store, WorkflowStep,
+    AlternativeClose, CertificationRecord, Idem, NewAlternative, NewCase, NewGuardian, NewPerson,
+    ProofReissue, Recipient, Staff, Store, WorkflowStep,
 };
 
 /// Largest JSON body accepted.
 pub const MAX_JSON_BYTES: usize = 64 * 1024;
 /// Largest material accepted.
 pub const MAX_MATERIAL_BYTES: usize = 8 * 1024 * 1024;
+/// Largest certification result: JSON with a base64 evidence photo of at most
+/// [`api::MAX_EVIDENCE_BYTES`].
+pub const MAX_CERTIFICATION_BYTES: usize = api::MAX_EVIDENCE_BYTES.div_ceil(3) * 4 + MAX_JSON_BYTES;
 /// Lifetime of a staff session.
 pub const SESSION_MINUTES: i64 = 30;
 /// The OpenAPI document (YAML written in its JSON subset, so it is served as JSON unchanged).
@@ -63,6 +68,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/kiosk/certification/proof"),
     ("POST", "/v1/kiosk/templates"),
     ("POST", "/v1/staff/login"),
+    ("POST", "/v1/staff/guardians"),
     ("GET", "/v1/staff/townships/{code}/queue"),
     ("GET", "/v1/staff/townships/{code}/statistics"),
     ("GET", "/v1/staff/townships/{code}/publication"),
@@ -148,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/kiosk/templates", post(template))
         .route("/v1/staff/login", post(login))
+        .route("/v1/staff/guardians", post(register_guardian))
         .route("/v1/staff/townships/{code}/queue", get(queue))
         .route("/v1/staff/townships/{code}/statistics", get(statistics))
         .route("/v1/staff/townships/{code}/publication", get(publication))
@@ -229,6 +236,8 @@ async fn guard_inner(st: AppState, req: Request) -> Result<Request, ApiError> {
     let path = req.uri().path().to_string();
     let limit = if path.ends_with("/materials") {
         MAX_MATERIAL_BYTES
+    } else if path == "/v1/kiosk/certification/results" {
+        MAX_CERTIFICATION_BYTES
     } else {
         MAX_JSON_BYTES
     };
@@ -730,9 +739,34 @@ async fn cert_status(
     ApiJson(q): ApiJson<CertificationQuery>,
 ) -> Result<Json<jiuzhu_core::api::CertificationStatus>, ApiError> {
     let s = st.store.clone();
-    blocking(move || Ok(s.certification_status(q.id_number.as_unmasked_str(), today_in_china())?))
-        .await
-        .map(Json)
+    blocking(move || {
+        let id = q.id_number.as_unmasked_str();
+        if let Some(g) = &q.guardian_id_number {
+            check_guardian(s.as_ref(), id, g)?;
+        }
+        Ok(s.certification_status(id, today_in_china())?)
+    })
+    .await
+    .map(Json)
+}
+
+/// Guardian mode: `guardian` must be a registered guardian of the recipient `recipient` (403
+/// `not_guardian` otherwise; 422 when it is the recipient). An unknown recipient passes here
+/// and is answered by the caller (not a recipient).
+fn check_guardian(s: &dyn Store, recipient: &str, guardian: &IdNumber) -> Result<(), ApiError> {
+    if guardian.as_unmasked_str() == recipient {
+        return Err(unprocessable(
+            "guardian: the guardian cannot be the recipient; choose 本人认证 instead",
+        ));
+    }
+    if s.recipient(recipient)?.is_some() && !s.is_guardian(recipient, guardian.as_unmasked_str())? {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_guardian",
+            "this person is not a registered guardian of the recipient; the township office registers guardians (jiuzhu-central guardian add)",
+        ));
+    }
+    Ok(())
 }
 
 async fn cert_result(
@@ -769,7 +803,37 @@ async fn cert_result(
                 "assisted_by: required for guardian and assisted modes",
             ));
         }
+        if r.mode == M::Guardian
+            && let Some(g) = &r.assisted_by
+        {
+            check_guardian(s.as_ref(), &id, &g.id_number)?;
+        }
         let certified = r.matched && (r.liveness_passed || !biometric);
+        let sealed = match (&r.evidence_photo, r.mode) {
+            (Some(_), m) if m != M::Guardian => {
+                return Err(unprocessable(
+                    "evidence_photo: only a guardian certification carries an on-site photo",
+                ));
+            }
+            (Some(p), _) => {
+                let checked = evidence::check(p).map_err(|e| {
+                    let status = match e {
+                        evidence::EvidenceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                        _ => StatusCode::UNPROCESSABLE_ENTITY,
+                    };
+                    ApiError::new(status, e.code(), e.to_string())
+                })?;
+                Some(evidence::seal(&dk, &checked))
+            }
+            (None, M::Guardian) if certified => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "evidence_required",
+                    "evidence_photo: a passed guardian certification needs the on-site photo of the recipient (domain.md §3)",
+                ));
+            }
+            (None, _) => None,
+        };
         let today = today_in_china();
         let before = s.certification_status(&id, today)?;
         let (certified_on, valid_until) = if certified {
@@ -807,6 +871,8 @@ async fn cert_result(
                 today,
                 proof_id,
                 now: Utc::now(),
+                assisted_by: r.assisted_by.as_ref().map(|p| p.id_number.as_unmasked_str()),
+                evidence: sealed,
             },
             &response,
             idem,
@@ -1298,6 +1364,8 @@ async fn close_alternative(
                 today,
                 proof_id: Some(pid),
                 now,
+                assisted_by: None,
+                evidence: None,
             });
         }
         s.close_alternative(&AlternativeClose {
@@ -1319,6 +1387,59 @@ async fn close_alternative(
     })
     .await
     .map(Json)
+}
+
+/// `POST /v1/staff/guardians`: township staff (clerk, leader) or the district bureau register a
+/// recipient's guardian, who may then certify for them at a kiosk (监护人代认证). 201; a repeat
+/// updates the relation. 404 not a recipient, 403 another township or a village helper, 422 a
+/// bad relation or the recipient as their own guardian.
+async fn register_guardian(
+    State(st): State<AppState>,
+    StaffUser(staff): StaffUser,
+    ApiJson(req): ApiJson<RegisterGuardian>,
+) -> Result<Response, ApiError> {
+    if staff.role == StaffRole::VillageHelper {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wrong_role",
+            "a village helper cannot register guardians; ask the township clerk",
+        ));
+    }
+    let rel = req.relation.as_str();
+    if rel.is_empty() || rel.len() > 32 || !rel.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+    {
+        return Err(unprocessable(
+            "relation: give 1–32 characters of a-z and _, e.g. child, spouse, sibling",
+        ));
+    }
+    let s = st.store.clone();
+    blocking(move || {
+        let rid = req.recipient_id_number.as_unmasked_str();
+        let rec = s.recipient(rid)?.ok_or_else(|| {
+            ApiError::not_found(
+                "this person is not a recipient of assistance; only a recipient has guardians",
+            )
+        })?;
+        check_scope(&staff, &rec.township)?;
+        s.put_guardian(
+            &NewGuardian {
+                recipient_id: rid,
+                guardian_id: req.guardian.id_number.as_unmasked_str(),
+                name: req.guardian.name.as_unmasked_str(),
+                relation: &req.relation,
+                now: Utc::now(),
+            },
+            &format!("staff:{}", staff.username),
+        )?;
+        let answer = GuardianRegistered {
+            recipient_masked: req.recipient_id_number.masked(),
+            guardian_masked: req.guardian.id_number.masked(),
+            guardian_name_masked: req.guardian.name.masked(),
+            relation: req.relation.clone(),
+        };
+        Ok((StatusCode::CREATED, Json(answer)).into_response())
+    })
+    .await
 }
 
 /// The workflow actor of a staff account: its role, its name, its township.

@@ -55,10 +55,15 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
-    /// Enrolled reference templates of recipients.
+    /// Enrolled reference templates of recipients and guardians.
     Template {
         #[command(subcommand)]
         cmd: TemplateCmd,
+    },
+    /// Guardians (监护人) who may certify for a recipient.
+    Guardian {
+        #[command(subcommand)]
+        cmd: GuardianCmd,
     },
     /// Create demo data: a township, staff accounts, recipients.
     SeedDemo {
@@ -115,13 +120,73 @@ enum StaffCmd {
 }
 
 #[derive(Subcommand)]
-enum TemplateCmd {
-    /// Store a recipient's reference template (enrolled at the township office), replacing the
-    /// previous one of that modality.
-    Import {
+enum GuardianCmd {
+    /// Register a recipient's guardian (checked at the township office); a repeat updates the
+    /// relation. Import the guardian's references with `template import` afterwards.
+    Add {
         #[arg(long)]
         db: PathBuf,
         /// The recipient's identity number.
+        #[arg(long)]
+        recipient: String,
+        /// The guardian's identity number.
+        #[arg(long)]
+        guardian: String,
+        /// The guardian's name.
+        #[arg(long)]
+        name: String,
+        /// Relation to the recipient: child, spouse, sibling, … (a-z and _).
+        #[arg(long)]
+        relation: String,
+    },
+}
+
+fn add_guardian(
+    db: &Path,
+    recipient: &str,
+    guardian: &str,
+    name: &str,
+    relation: &str,
+) -> anyhow::Result<()> {
+    let r = jiuzhu_core::id::IdNumber::parse(recipient)
+        .map_err(|e| anyhow::anyhow!("--recipient: {e}"))?;
+    let g = jiuzhu_core::id::IdNumber::parse(guardian)
+        .map_err(|e| anyhow::anyhow!("--guardian: {e}"))?;
+    let n = jiuzhu_core::id::PersonName::new(name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+    if relation.is_empty()
+        || relation.len() > 32
+        || !relation
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'_')
+    {
+        bail!("--relation {relation:?}: give 1–32 characters of a-z and _, e.g. child");
+    }
+    open(db)?.put_guardian(
+        &jiuzhu_central::store::NewGuardian {
+            recipient_id: r.as_unmasked_str(),
+            guardian_id: g.as_unmasked_str(),
+            name: n.as_unmasked_str(),
+            relation,
+            now: chrono::Utc::now(),
+        },
+        "admin:cli",
+    )?;
+    println!(
+        "{} ({relation}) registered as guardian of {}",
+        g.masked(),
+        r.masked()
+    );
+    Ok(())
+}
+
+#[derive(Subcommand)]
+enum TemplateCmd {
+    /// Store the reference template of a recipient or a registered guardian (enrolled at the
+    /// township office), replacing the previous one of that modality.
+    Import {
+        #[arg(long)]
+        db: PathBuf,
+        /// The person's identity number (a recipient, or a registered guardian).
         #[arg(long)]
         id_number: String,
         /// fingerprint (512-byte module template or ISO/IEC 19794-2 record) or face (embedding).
@@ -156,10 +221,13 @@ fn import_template(db: &Path, id_number: &str, modality: &str, file: &Path) -> a
     }
     let data = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let store = open(db)?;
-    if store.recipient(id.as_unmasked_str())?.is_none() {
-        bail!("{} is not a recipient in this database", id.masked());
+    match store.put_template(id.as_unmasked_str(), modality, &data, "admin:cli") {
+        Err(jiuzhu_central::StoreError::NotFound(_)) => bail!(
+            "{} is neither a recipient nor a registered guardian in this database (register a guardian with `guardian add` first)",
+            id.masked()
+        ),
+        r => r?,
     }
-    store.put_template(id.as_unmasked_str(), modality, &data, "admin:cli")?;
     println!(
         "{modality:?} template of {} stored ({len} bytes)",
         id.masked()
@@ -346,6 +414,16 @@ fn main() -> anyhow::Result<()> {
                     file,
                 },
         } => import_template(&db, &id_number, &modality, &file)?,
+        Cmd::Guardian {
+            cmd:
+                GuardianCmd::Add {
+                    db,
+                    recipient,
+                    guardian,
+                    name,
+                    relation,
+                },
+        } => add_guardian(&db, &recipient, &guardian, &name, &relation)?,
         Cmd::SeedDemo { db, kiosk_pubkey } => {
             let store = open(&db)?;
             let hash =
@@ -369,6 +447,12 @@ fn main() -> anyhow::Result<()> {
                     r.last_certified_on
                         .map(|d| d.to_string())
                         .unwrap_or("never".into())
+                );
+            }
+            for g in seed::DEMO_GUARDIANS {
+                println!(
+                    "guardian: {} {} ({}) for {}",
+                    g.guardian_id, g.name, g.relation, g.recipient_id
                 );
             }
             if let Some(p) = kiosk_pubkey {

@@ -60,6 +60,28 @@ pub const SIM_CARD_PEOPLE: &[DemoPerson] = &[
     ),
 ];
 
+/// A guardian registered by [`seed_demo`].
+pub struct DemoGuardian {
+    /// The recipient.
+    pub recipient_id: &'static str,
+    /// The guardian.
+    pub guardian_id: &'static str,
+    /// The guardian's name.
+    pub name: &'static str,
+    /// Relation to the recipient.
+    pub relation: &'static str,
+}
+
+/// Guardians for `make run`: 谭永贵 (a card of the ID-card simulator, not a recipient himself) is
+/// the registered guardian of 王德福 (due for his yearly check), so 监护人代认证 can be walked:
+/// 谭永贵's card, then 王德福's, then 谭永贵's face, then the photo of 王德福.
+pub const DEMO_GUARDIANS: &[DemoGuardian] = &[DemoGuardian {
+    recipient_id: "500102194110020032",
+    guardian_id: "500102193706110018",
+    name: "谭永贵",
+    relation: "sibling",
+}];
+
 /// Staff accounts created by [`seed_demo`]: (username, password, role, township).
 pub const DEMO_STAFF: &[(&str, &str, StaffRole, Option<&str>)] = &[
     (
@@ -198,6 +220,18 @@ pub fn seed_demo(
         };
         store.put_recipient(&r, actor)?;
         out.push(r);
+    }
+    for g in DEMO_GUARDIANS {
+        store.put_guardian(
+            &crate::store::NewGuardian {
+                recipient_id: g.recipient_id,
+                guardian_id: g.guardian_id,
+                name: g.name,
+                relation: g.relation,
+                now: chrono::Utc::now(),
+            },
+            actor,
+        )?;
     }
     Ok(out)
 }

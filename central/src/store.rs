@@ -22,6 +22,7 @@ use jiuzhu_core::workflow::{self, Action, Case, CaseState, Event, WorkflowError,
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, params};
 
 use crate::audit;
+use crate::evidence::SealedEvidence;
 
 /// The migrations, in order: (version, SQL).
 pub const MIGRATIONS: &[(&str, &str)] = &[
@@ -40,6 +41,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261127_0004_alternatives",
         include_str!("../migrations/20261127_0004_alternatives.sql"),
+    ),
+    (
+        "20261127_0005_guardians",
+        include_str!("../migrations/20261127_0005_guardians.sql"),
     ),
 ];
 
@@ -205,6 +210,47 @@ pub struct CertificationRecord<'a> {
     pub proof_id: Option<String>,
     /// When.
     pub now: DateTime<Utc>,
+    /// The guardian's or helper's number (guardian and assisted modes).
+    pub assisted_by: Option<&'a str>,
+    /// Guardian mode: the on-site photo of the recipient, encrypted.
+    pub evidence: Option<SealedEvidence>,
+}
+
+/// A guardian to register for a recipient (full values; stored, never logged).
+pub struct NewGuardian<'a> {
+    /// The recipient's number.
+    pub recipient_id: &'a str,
+    /// The guardian's number.
+    pub guardian_id: &'a str,
+    /// The guardian's name.
+    pub name: &'a str,
+    /// Relation to the recipient.
+    pub relation: &'a str,
+    /// When.
+    pub now: DateTime<Utc>,
+}
+
+/// A recorded certification attempt, as staff (and tests) read it back. Never logged.
+#[derive(Clone)]
+pub struct StoredCertification {
+    /// Row id.
+    pub id: i64,
+    /// The recipient's number.
+    pub id_number: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Kiosk.
+    pub kiosk: String,
+    /// Mode name (`self_check`, `guardian`, …).
+    pub mode: String,
+    /// Modality name.
+    pub modality: Option<String>,
+    /// Whether it certified.
+    pub certified: bool,
+    /// The guardian's or helper's number.
+    pub assisted_by: Option<String>,
+    /// The encrypted evidence photo, if one was sent.
+    pub evidence: Option<SealedEvidence>,
 }
 
 /// A fresh copy of the 社会救助身份证明 of a certified recipient, to record.
@@ -421,6 +467,13 @@ pub trait Store: Send + Sync {
         data: &[u8],
         actor: &str,
     ) -> Result<(), StoreError>;
+    /// Registers (or updates the relation of) a guardian of a recipient. `NotFound` when the
+    /// recipient is unknown, `Invalid` when the guardian is the recipient.
+    fn put_guardian(&self, g: &NewGuardian<'_>, actor: &str) -> Result<(), StoreError>;
+    /// Whether `guardian_id` is a registered guardian of `recipient_id`.
+    fn is_guardian(&self, recipient_id: &str, guardian_id: &str) -> Result<bool, StoreError>;
+    /// Certification attempts of a recipient, newest first, with their evidence.
+    fn certifications_of(&self, id_number: &str) -> Result<Vec<StoredCertification>, StoreError>;
     /// An enrolled template.
     fn template(&self, id_number: &str, modality: Modality) -> Result<Option<Vec<u8>>, StoreError>;
     /// The 公布 list of a township: current recipients, masked.
@@ -750,10 +803,16 @@ fn insert_certification(
 ) -> Result<i64, StoreError> {
     let at = now_str(rec.now);
     tx.execute(
-        "INSERT INTO certifications (id_number, at, kiosk_id, mode, modality, certified) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![rec.id_number, at, rec.kiosk, rec.mode, rec.modality, rec.certified],
+        "INSERT INTO certifications (id_number, at, kiosk_id, mode, modality, certified, assisted_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![rec.id_number, at, rec.kiosk, rec.mode, rec.modality, rec.certified, rec.assisted_by],
     )?;
     let cert_id = tx.last_insert_rowid();
+    if let Some(e) = &rec.evidence {
+        tx.execute(
+            "INSERT INTO certification_evidence (certification_id, content_type, sha256, size, nonce, ciphertext) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![cert_id, e.content_type, e.sha256, e.size as i64, e.nonce, e.ciphertext],
+        )?;
+    }
     if rec.certified {
         tx.execute(
             "UPDATE recipients SET last_certified_on = ?2 WHERE id_number = ?1",
@@ -770,7 +829,11 @@ fn insert_certification(
             "certification.failed"
         },
         &format!("certification:{cert_id}"),
-        &format!("{{\"mode\":\"{}\"}}", rec.mode),
+        &serde_json::json!({
+            "mode": rec.mode,
+            "evidence_sha256": rec.evidence.as_ref().map(|e| &e.sha256),
+        })
+        .to_string(),
     )?;
     if let Some(pid) = &rec.proof_id {
         audit::append(
@@ -1618,6 +1681,17 @@ impl Store for SqliteStore {
         actor: &str,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
+            let enrolled: i64 = tx
+                .prepare_cached(
+                    "SELECT (SELECT count(*) FROM recipients WHERE id_number = ?1)
+                          + (SELECT count(*) FROM guardians WHERE guardian_id = ?1)",
+                )?
+                .query_row([id_number], |r| r.get(0))?;
+            if enrolled == 0 {
+                return Err(StoreError::NotFound(
+                    "this person is neither a recipient nor a registered guardian; register them first (a guardian with `jiuzhu-central guardian add`)".into(),
+                ));
+            }
             tx.execute(
                 "INSERT INTO templates VALUES (?1, ?2, ?3) ON CONFLICT(id_number, modality) DO UPDATE SET data = excluded.data",
                 params![id_number, enum_str(&modality), data],
@@ -1640,6 +1714,86 @@ impl Store for SqliteStore {
             .prepare_cached("SELECT data FROM templates WHERE id_number = ?1 AND modality = ?2")?
             .query_row(params![id_number, enum_str(&modality)], |r| r.get(0))
             .optional()?)
+    }
+
+    fn put_guardian(&self, g: &NewGuardian<'_>, actor: &str) -> Result<(), StoreError> {
+        if g.recipient_id == g.guardian_id {
+            return Err(StoreError::Invalid(
+                "guardian: a recipient cannot be their own guardian".into(),
+            ));
+        }
+        self.write(|tx| {
+            let known: i64 = tx
+                .prepare_cached("SELECT count(*) FROM recipients WHERE id_number = ?1")?
+                .query_row([g.recipient_id], |r| r.get(0))?;
+            if known == 0 {
+                return Err(StoreError::NotFound(
+                    "this person is not a recipient of assistance; only a recipient has guardians"
+                        .into(),
+                ));
+            }
+            let at = now_str(g.now);
+            tx.execute(
+                "INSERT INTO guardians (recipient_id, guardian_id, name, relation, added_by, added_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(recipient_id, guardian_id) DO UPDATE SET name = excluded.name,
+                   relation = excluded.relation, added_by = excluded.added_by, added_at = excluded.added_at",
+                params![g.recipient_id, g.guardian_id, g.name, g.relation, actor, at],
+            )?;
+            audit::append(
+                tx,
+                &at,
+                actor,
+                "guardian.registered",
+                &format!("recipient:{}", mask_id(g.recipient_id)),
+                &serde_json::json!({ "relation": g.relation }).to_string(),
+            )?;
+            Ok(())
+        })
+    }
+
+    fn is_guardian(&self, recipient_id: &str, guardian_id: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .read()
+            .prepare_cached(
+                "SELECT count(*) FROM guardians WHERE recipient_id = ?1 AND guardian_id = ?2",
+            )?
+            .query_row([recipient_id, guardian_id], |r| r.get::<_, i64>(0))?
+            > 0)
+    }
+
+    fn certifications_of(&self, id_number: &str) -> Result<Vec<StoredCertification>, StoreError> {
+        let c = self.read();
+        let mut st = c.prepare_cached(
+            "SELECT c.id, c.id_number, c.at, c.kiosk_id, c.mode, c.modality, c.certified, c.assisted_by,
+                    e.content_type, e.sha256, e.size, e.nonce, e.ciphertext
+             FROM certifications c LEFT JOIN certification_evidence e ON e.certification_id = c.id
+             WHERE c.id_number = ?1 ORDER BY c.id DESC",
+        )?;
+        let rows = st.query_map([id_number], |r| {
+            let evidence = match r.get::<_, Option<String>>(8)? {
+                Some(content_type) => Some(SealedEvidence {
+                    content_type,
+                    sha256: r.get(9)?,
+                    size: r.get::<_, i64>(10)? as usize,
+                    nonce: r.get(11)?,
+                    ciphertext: r.get(12)?,
+                }),
+                None => None,
+            };
+            Ok(StoredCertification {
+                id: r.get(0)?,
+                id_number: r.get(1)?,
+                at: col(r, 2, parse_time)?,
+                kiosk: r.get(3)?,
+                mode: r.get(4)?,
+                modality: r.get(5)?,
+                certified: r.get(6)?,
+                assisted_by: r.get(7)?,
+                evidence,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn publication(&self, township: &str) -> Result<Vec<NoticeEntry>, StoreError> {

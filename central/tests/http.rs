@@ -2036,6 +2036,42 @@ fn cli_kiosk_admin_seed_and_audit_verify() {
         )
         .unwrap();
     assert_eq!(stored.as_deref(), Some(&[7u8; 512][..]));
+    // A guardian's reference: refused until the township registers the guardian.
+    let guardian = demo_id("19700101", 5);
+    assert!(!import(&guardian, "face", tpl_s).status.success());
+    let add = |relation: &str| {
+        run(&[
+            "guardian",
+            "add",
+            "--db",
+            db_s,
+            "--recipient",
+            "500102195805202427",
+            "--guardian",
+            &guardian,
+            "--name",
+            "张小明",
+            "--relation",
+            relation,
+        ])
+    };
+    assert!(!add("Child!").status.success());
+    let out = add("child");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(&guardian),
+        "the number is printed masked"
+    );
+    let out = import(&guardian, "face", tpl_s);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(&["audit", "verify", "--db", db_s]);
     assert!(
         out.status.success(),
@@ -2051,4 +2087,308 @@ fn cli_kiosk_admin_seed_and_audit_verify() {
     let out = run(&["audit", "verify", "--db", db_s]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("row"));
+}
+
+/// A real JPEG of `w`×`h` pixels (a gradient), encoded by the `image` crate.
+fn jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 100])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+        .encode_image(&img)
+        .unwrap();
+    out
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[tokio::test]
+async fn guardian_mode_needs_a_registered_guardian_and_the_on_site_photo() {
+    let s = server().await;
+    let mut c = Conn::new(s.addr);
+    // seed-demo: 谭永贵 is the registered guardian of 王德福 (due for his check)
+    let g = &seed::DEMO_GUARDIANS[0];
+    let (wang, tan) = (g.recipient_id, g.guardian_id);
+    let stranger = demo_id("19700101", 5);
+    let status =
+        |guardian: &str| json!({"id_number": wang, "guardian_id_number": guardian}).to_string();
+    let path = "/v1/kiosk/certification/status";
+    let r = s
+        .kiosk_send(&mut c, path, status(tan).as_bytes(), &[])
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["certified_this_cycle"], false);
+    // someone else is refused before any biometric is taken
+    let r = s
+        .kiosk_send(&mut c, path, status(&stranger).as_bytes(), &[])
+        .await;
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].clone()),
+        (403, json!("not_guardian"))
+    );
+    let r = s
+        .kiosk_send(&mut c, path, status(wang).as_bytes(), &[])
+        .await;
+    assert_eq!(r.status, 422);
+
+    // the guardian's own reference is enrolled and released like a recipient's; nobody else's
+    s.store
+        .put_template(tan, Modality::Face, b"guardian-face-v1", "test")
+        .unwrap();
+    assert!(
+        s.store
+            .put_template(&stranger, Modality::Face, b"x", "test")
+            .is_err()
+    );
+    let q = json!({"id_number": tan, "modality": "face"}).to_string();
+    let r = s
+        .kiosk_send(&mut c, "/v1/kiosk/templates", q.as_bytes(), &[])
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let boxed: api::TemplateBox = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(
+        api::open_template(&s.kiosk.key, "kiosk-1", &boxed).unwrap(),
+        b"guardian-face-v1"
+    );
+
+    let photo = jpeg(320, 240);
+    let good = json!({"content_type": "image/jpeg", "consent": true, "data": b64(&photo)});
+    let result = |mode: &str, guardian: &str, photo: Option<Value>| {
+        let mut v = json!({
+            "id_number": wang, "mode": mode, "modality": "face",
+            "liveness_passed": true, "matched": true, "score": 0.74,
+            "assisted_by": {"id_number": guardian, "name": "谭永贵"},
+        });
+        if let Some(p) = photo {
+            v["evidence_photo"] = p;
+        }
+        v
+    };
+    let results = "/v1/kiosk/certification/results";
+    let audit_rows = count(&s, "audit");
+    // a person who is not a registered guardian is refused, nothing stored
+    let r = s
+        .kiosk_post(
+            &mut c,
+            results,
+            &result("guardian", &stranger, Some(good.clone())),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].clone()),
+        (403, json!("not_guardian")),
+        "{:?}",
+        r.json()
+    );
+    // bad bodies: each refused with its reason, nothing stored
+    let mut big = jpeg(320, 240);
+    big.resize(api::MAX_EVIDENCE_BYTES + 1, 0);
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (result("guardian", tan, None), 422, "evidence_required"),
+        (
+            result(
+                "guardian",
+                tan,
+                Some(json!({"content_type": "image/jpeg", "consent": false, "data": b64(&photo)})),
+            ),
+            422,
+            "evidence_without_consent",
+        ),
+        (
+            result(
+                "guardian",
+                tan,
+                Some(json!({"content_type": "image/png", "consent": true, "data": b64(&photo)})),
+            ),
+            422,
+            "invalid_evidence",
+        ),
+        (
+            result(
+                "guardian",
+                tan,
+                Some(json!({"content_type": "image/jpeg", "consent": true, "data": "%%%"})),
+            ),
+            422,
+            "invalid_evidence",
+        ),
+        (
+            result(
+                "guardian",
+                tan,
+                Some(
+                    json!({"content_type": "image/jpeg", "consent": true, "data": b64(&photo[..photo.len() / 3])}),
+                ),
+            ),
+            422,
+            "invalid_evidence",
+        ),
+        (
+            result(
+                "guardian",
+                tan,
+                Some(
+                    json!({"content_type": "image/jpeg", "consent": true, "data": b64(b"GIF89a....")}),
+                ),
+            ),
+            422,
+            "invalid_evidence",
+        ),
+        (
+            result(
+                "guardian",
+                tan,
+                Some(
+                    json!({"content_type": "image/jpeg", "consent": true, "data": b64(&jpeg(40, 40))}),
+                ),
+            ),
+            422,
+            "invalid_evidence",
+        ),
+        (
+            result(
+                "guardian",
+                tan,
+                Some(json!({"content_type": "image/jpeg", "consent": true, "data": b64(&big)})),
+            ),
+            413,
+            "evidence_too_large",
+        ),
+        (
+            result(
+                "guardian",
+                tan,
+                Some(
+                    json!({"content_type": "image/jpeg", "consent": true, "data": b64(&photo), "extra": 1}),
+                ),
+            ),
+            422,
+            "invalid_field",
+        ),
+        (
+            result("self_check", tan, Some(good.clone())),
+            422,
+            "invalid_field",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let r = s.kiosk_post(&mut c, results, &body).await;
+        assert_eq!(
+            (r.status, r.json()["error"]["code"].as_str().unwrap_or("")),
+            (status, code),
+            "{:?}",
+            r.json()
+        );
+    }
+    // a body far over the limit is cut off before it is parsed
+    let huge = format!(
+        r#"{{"id_number":"{wang}","evidence_photo":{{"data":"{}"}}}}"#,
+        "A".repeat(jiuzhu_central::http::MAX_CERTIFICATION_BYTES)
+    );
+    let r = s.kiosk_send(&mut c, results, huge.as_bytes(), &[]).await;
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].clone()),
+        (413, json!("body_too_large"))
+    );
+    assert!(s.store.certifications_of(wang).unwrap().is_empty());
+    assert_eq!(count(&s, "audit"), audit_rows, "no audit row for a refusal");
+
+    // the registered guardian with the photo: certified, and central keeps who and the photo
+    let r = s
+        .kiosk_post(&mut c, results, &result("guardian", tan, Some(good)))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["certified"], true);
+    assert!(r.json()["proof_code"].is_string());
+    let recs = s.store.certifications_of(wang).unwrap();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].mode, "guardian");
+    assert_eq!(recs[0].assisted_by.as_deref(), Some(tan));
+    let sealed = recs[0].evidence.clone().expect("the photo is kept");
+    assert_eq!(sealed.size, photo.len());
+    assert_eq!(
+        jiuzhu_central::evidence::open(&district_key(), &sealed).unwrap(),
+        photo,
+        "encrypted at rest under the district's evidence key"
+    );
+    let raw: Vec<u8> = s
+        .store
+        .with_conn(|c| {
+            c.query_row("SELECT ciphertext FROM certification_evidence", [], |r| {
+                r.get(0)
+            })
+        })
+        .unwrap();
+    assert!(!raw.windows(64).any(|w| photo.windows(64).next() == Some(w)));
+    let audit: String = s
+        .store
+        .with_conn(|c| {
+            c.query_row(
+                "SELECT group_concat(subject || detail, ' ') FROM audit",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .unwrap();
+    assert!(!audit.contains(tan) && !audit.contains(wang), "{audit}");
+    assert_eq!(s.store.verify_audit().unwrap(), count(&s, "audit"));
+
+    // staff register guardians: clerk of the township yes; helper, another township, unknown
+    // recipients and bad bodies no
+    let chen = "500102195805202427";
+    let reg = |recipient: &str, guardian: &str, relation: &str| json!({"recipient_id_number": recipient, "guardian": {"id_number": guardian, "name": "张小明"}, "relation": relation});
+    let clerk = login(&mut c, "clerk").await;
+    let r = staff_post(
+        &mut c,
+        &clerk,
+        "/v1/staff/guardians",
+        &reg(chen, &stranger, "child"),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    let text = String::from_utf8_lossy(&r.body).to_string();
+    assert!(
+        !text.contains(&stranger) && !text.contains("张小明"),
+        "{text}"
+    );
+    assert!(s.store.is_guardian(chen, &stranger).unwrap());
+    let helper = login(&mut c, "helper").await;
+    let other = login(&mut c, "clerk2").await;
+    for (token, body, status, code) in [
+        (&helper, reg(chen, tan, "child"), 403, "wrong_role"),
+        (&other, reg(chen, tan, "child"), 403, "forbidden"),
+        (&clerk, reg(&stranger, tan, "child"), 404, "not_found"),
+        (&clerk, reg(chen, tan, "Child!"), 422, "invalid_field"),
+        (&clerk, reg(chen, chen, "child"), 422, "invalid_request"),
+        (
+            &clerk,
+            reg(chen, "500102195805202428", "child"),
+            422,
+            "invalid_id_number",
+        ),
+    ] {
+        let r = staff_post(&mut c, token, "/v1/staff/guardians", &body).await;
+        assert_eq!(
+            (r.status, r.json()["error"]["code"].as_str().unwrap_or("")),
+            (status, code),
+            "{:?}",
+            r.json()
+        );
+    }
+    assert!(!s.store.is_guardian(chen, tan).unwrap());
+    let r = s
+        .kiosk_send(
+            &mut c,
+            path,
+            json!({"id_number": chen, "guardian_id_number": stranger})
+                .to_string()
+                .as_bytes(),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "the newly registered guardian may certify");
 }

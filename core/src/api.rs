@@ -643,6 +643,10 @@ pub struct StatusAnswer {
 pub struct CertificationQuery {
     /// The recipient.
     pub id_number: IdNumber,
+    /// In guardian mode, the guardian: central answers 403 `not_guardian` when this person is
+    /// not a registered guardian of the recipient, before any biometric is taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardian_id_number: Option<IdNumber>,
 }
 
 /// Answer to a certification query.
@@ -695,6 +699,87 @@ pub struct CertificationResult {
     /// The guardian or assisting person, for those modes.
     #[serde(default)]
     pub assisted_by: Option<PersonRef>,
+    /// Guardian mode (监护人代认证, domain.md §3): the on-site photo of the recipient, taken at
+    /// the kiosk after the guardian's own check passed. Required for a passed guardian
+    /// certification, refused in every other mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_photo: Option<EvidencePhoto>,
+}
+
+/// Largest on-site evidence photo, in JPEG bytes (before base64).
+pub const MAX_EVIDENCE_BYTES: usize = 256 * 1024;
+
+/// The only content type of an evidence photo.
+pub const EVIDENCE_CONTENT_TYPE: &str = "image/jpeg";
+
+/// The on-site photo of the recipient in guardian mode. Biometric data: `Debug` shows only its
+/// size; the central service stores it encrypted and never logs it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidencePhoto {
+    /// Always [`EVIDENCE_CONTENT_TYPE`].
+    pub content_type: String,
+    /// Whether the separate consent to take and keep this photo was given at the kiosk; a photo
+    /// without it is refused.
+    pub consent: bool,
+    /// The JPEG bytes, standard base64 (at most [`MAX_EVIDENCE_BYTES`] decoded).
+    pub data: String,
+}
+
+impl EvidencePhoto {
+    /// A JPEG photo taken with consent.
+    pub fn jpeg(bytes: &[u8]) -> Self {
+        EvidencePhoto {
+            content_type: EVIDENCE_CONTENT_TYPE.into(),
+            consent: true,
+            data: B64.encode(bytes),
+        }
+    }
+
+    /// The photo's bytes, or `None` when `data` is not base64.
+    pub fn bytes(&self) -> Option<Vec<u8>> {
+        B64.decode(self.data.as_bytes()).ok()
+    }
+}
+
+impl fmt::Debug for EvidencePhoto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "EvidencePhoto({}, {} base64 chars, consent: {})",
+            self.content_type,
+            self.data.len(),
+            self.consent
+        )
+    }
+}
+
+/// `POST /v1/staff/guardians` — township staff register a recipient's guardian (监护人), who may
+/// then certify for them at a kiosk. The guardian's reference templates are imported with
+/// `jiuzhu-central template import` afterwards. `Debug` masks both people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterGuardian {
+    /// The recipient.
+    pub recipient_id_number: IdNumber,
+    /// The guardian.
+    pub guardian: PersonRef,
+    /// Relation to the recipient, e.g. `child`, `spouse`, `sibling`, `village_committee` (1–32
+    /// characters of `a-z` and `_`).
+    pub relation: String,
+}
+
+/// Answer to a guardian registration (masked: no full numbers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardianRegistered {
+    /// Masked recipient number.
+    pub recipient_masked: String,
+    /// Masked guardian number.
+    pub guardian_masked: String,
+    /// Masked guardian name.
+    pub guardian_name_masked: String,
+    /// Relation.
+    pub relation: String,
 }
 
 /// Answer to a certification result.
@@ -710,7 +795,8 @@ pub struct CertificationRecorded {
     pub proof_code: Option<String>,
 }
 
-/// `POST /v1/kiosk/templates` — fetch a recipient's reference template.
+/// `POST /v1/kiosk/templates` — fetch the reference template of an enrolled person (a
+/// recipient, or a registered guardian).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateQuery {
@@ -1210,6 +1296,38 @@ mod tests {
         ] {
             assert!(serde_json::from_str::<CertificationAlternativeRequest>(bad).is_err());
         }
+    }
+
+    #[test]
+    fn guardian_result_carries_the_photo_and_old_results_keep_their_shape() {
+        let old = r#"{"id_number":"11010519491231002X","mode":"self_check","modality":"face","liveness_passed":true,"matched":true}"#;
+        let r: CertificationResult = serde_json::from_str(old).unwrap();
+        assert_eq!(r.evidence_photo, None);
+        assert!(
+            !serde_json::to_string(&r)
+                .unwrap()
+                .contains("evidence_photo"),
+            "a result without a photo is sent as before"
+        );
+        let photo = EvidencePhoto::jpeg(&[0xFF, 0xD8, 0xFF, 0xD9]);
+        assert_eq!(photo.bytes().unwrap(), vec![0xFF, 0xD8, 0xFF, 0xD9]);
+        let d = format!("{photo:?}");
+        assert!(!d.contains(&photo.data), "{d}");
+        let with = CertificationResult {
+            mode: CertificationMode::Guardian,
+            evidence_photo: Some(photo),
+            ..r
+        };
+        let back: CertificationResult =
+            serde_json::from_str(&serde_json::to_string(&with).unwrap()).unwrap();
+        assert_eq!(back, with);
+        let q: CertificationQuery =
+            serde_json::from_str(r#"{"id_number":"11010519491231002X"}"#).unwrap();
+        assert_eq!(q.guardian_id_number, None);
+        assert_eq!(
+            serde_json::to_string(&q).unwrap(),
+            r#"{"id_number":"11010519491231002X"}"#
+        );
     }
 
     #[rstest]

@@ -94,6 +94,17 @@ pub enum Role {
     Helper,
 }
 
+/// The on-site photo of the recipient in guardian mode (JPEG bytes). Biometric data: `Debug`
+/// shows only its size; the flow drops it on reset.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Photo(pub Vec<u8>);
+
+impl std::fmt::Debug for Photo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Photo({} bytes)", self.0.len())
+    }
+}
+
 /// What central answered about the recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusAnswer {
@@ -147,6 +158,12 @@ pub enum Choice {
     Home,
     /// Print the proof.
     Print,
+    /// Take the on-site photo of the recipient (guardian mode).
+    TakePhoto,
+    /// Take the photo again.
+    Retake,
+    /// Use this photo and send the result.
+    UsePhoto,
 }
 
 /// One screen of the flow. Holds no personal data; the controller keeps that.
@@ -169,6 +186,12 @@ pub enum Step {
     NotRecipient,
     /// Separate biometric consent, with the non-biometric alternative.
     Consent,
+    /// Guardian mode's consent: the guardian's own face or fingerprint, and an on-site photo of
+    /// the recipient that is sent to central as evidence.
+    GuardianConsent,
+    /// The person is not a registered guardian of the recipient (central said so): nothing is
+    /// checked or sent.
+    NotGuardian,
     /// Choose staff witness or home visit.
     ChooseAlternative,
     /// Recording the alternative with central.
@@ -191,6 +214,13 @@ pub enum Step {
     },
     /// The decision is being made.
     Checking(Modality),
+    /// Guardian mode, after the guardian's check passed: the camera shows the recipient; "look
+    /// at the camera", then take the photo.
+    Photo,
+    /// The photo is being taken.
+    TakingPhoto,
+    /// The photo is shown: use it, or take it again.
+    PhotoReview,
     /// The check did not pass; say what to do next.
     Failed {
         /// Which modality failed.
@@ -255,6 +285,10 @@ pub enum Event {
     Queued,
     /// Central recorded the alternative request.
     AlternativeRecorded,
+    /// The camera took the on-site photo of the recipient.
+    PhotoTaken(Photo),
+    /// Central refused: the person is not a registered guardian of the recipient.
+    NotGuardian,
     /// A device or the network failed.
     Failed {
         /// Which device.
@@ -283,6 +317,8 @@ pub struct Outcome {
     pub score: Option<f64>,
     /// Guardian or helper.
     pub assisted_by: Option<Person>,
+    /// Guardian mode: the on-site photo of the recipient (taken with consent).
+    pub evidence: Option<Photo>,
 }
 
 /// Work for the worker thread or the UI. Each carries the sequence number its results must
@@ -294,12 +330,15 @@ pub enum Effect {
         /// Sequence number.
         seq: u64,
     },
-    /// Ask central whether the recipient is certified this cycle.
+    /// Ask central whether the recipient is certified this cycle (and, in guardian mode,
+    /// whether the guardian is registered for them).
     QueryStatus {
         /// Sequence number.
         seq: u64,
         /// The recipient.
         id: IdNumber,
+        /// Guardian mode: the guardian.
+        guardian: Option<IdNumber>,
     },
     /// Start the face check of `subject`.
     StartFace {
@@ -310,12 +349,24 @@ pub enum Effect {
         /// The recipient (whose record the check is for).
         recipient: IdNumber,
     },
-    /// Start the fingerprint check of the recipient.
+    /// Start the fingerprint check of `subject` (the recipient, or the guardian).
     StartFingerprint {
         /// Sequence number.
         seq: u64,
-        /// The recipient.
+        /// Whose finger.
+        subject: IdNumber,
+        /// The recipient (whose record the check is for).
         recipient: IdNumber,
+    },
+    /// Show the camera's picture for the on-site photo of the recipient.
+    StartPhoto {
+        /// Sequence number.
+        seq: u64,
+    },
+    /// Take the photo from the running picture (JPEG) and stop the camera.
+    TakePhoto {
+        /// Sequence number.
+        seq: u64,
     },
     /// Stop whatever device operation runs.
     CancelDevices,
@@ -385,6 +436,7 @@ pub struct CertifyFlow {
     /// The operation a Retry on a Problem screen repeats.
     retry: Option<Step>,
     pending: Option<(Modality, bool, bool, Option<f64>)>,
+    photo: Option<Photo>,
 }
 
 impl Default for CertifyFlow {
@@ -405,6 +457,7 @@ impl CertifyFlow {
             failures: 0,
             retry: None,
             pending: None,
+            photo: None,
         }
     }
 
@@ -440,7 +493,10 @@ impl CertifyFlow {
 
     /// Whether the flow holds any personal data.
     pub fn holds_personal_data(&self) -> bool {
-        self.recipient.is_some() || self.helper.is_some() || self.pending.is_some()
+        self.recipient.is_some()
+            || self.helper.is_some()
+            || self.pending.is_some()
+            || self.photo.is_some()
     }
 
     /// Wipes every personal field and returns to the mode choice. The sequence number keeps
@@ -462,7 +518,11 @@ impl CertifyFlow {
             Step::Checking(_) => vec![],
             Step::AlreadyCertified { .. } => vec![C::Print, C::Home],
             Step::NotRecipient => vec![C::Home],
-            Step::Consent => vec![C::Consent, C::Decline],
+            Step::Consent | Step::GuardianConsent => vec![C::Consent, C::Decline],
+            Step::NotGuardian => vec![C::Home, C::CallStaff],
+            Step::Photo => vec![C::TakePhoto, C::CallStaff],
+            Step::TakingPhoto => vec![],
+            Step::PhotoReview => vec![C::UsePhoto, C::Retake, C::CallStaff],
             Step::ChooseAlternative => vec![C::StaffWitness, C::HomeVisit, C::Home],
             Step::AlternativeRecorded(_) => vec![C::Home],
             Step::Face { .. } => vec![C::Fingerprint, C::CallStaff],
@@ -548,10 +608,10 @@ impl CertifyFlow {
                     Choice::Assisted => Mode::Assisted,
                     _ => Mode::SelfCheck,
                 };
-                let role = if self.mode == Mode::Assisted {
-                    Role::Helper
-                } else {
-                    Role::Recipient
+                let role = match self.mode {
+                    Mode::Assisted => Role::Helper,
+                    Mode::Guardian => Role::Guardian,
+                    Mode::SelfCheck => Role::Recipient,
                 };
                 let seq = self.go(Step::Identify(role));
                 Ok(vec![Effect::ReadIdCard { seq }])
@@ -592,6 +652,26 @@ impl CertifyFlow {
                 Ok(e)
             }
             Event::Chose(Choice::Retry) => Ok(self.retry()),
+            Event::Chose(Choice::TakePhoto) => {
+                let seq = self.go(Step::TakingPhoto);
+                Ok(vec![Effect::TakePhoto { seq }])
+            }
+            Event::PhotoTaken(photo) if self.step == Step::TakingPhoto => {
+                self.photo = Some(photo);
+                self.go(Step::PhotoReview);
+                Ok(vec![])
+            }
+            Event::Chose(Choice::Retake) => {
+                self.photo = None;
+                Ok(self.start_photo())
+            }
+            Event::Chose(Choice::UsePhoto) => Ok(self.submit()),
+            Event::NotGuardian if matches!(self.step, Step::Querying | Step::Submitting) => {
+                self.pending = None;
+                self.photo = None;
+                self.go(Step::NotGuardian);
+                Ok(vec![Effect::CancelDevices])
+            }
             Event::FaceProgress {
                 challenge,
                 done,
@@ -665,6 +745,8 @@ impl CertifyFlow {
                         | Step::Face { .. }
                         | Step::Fingerprint { .. }
                         | Step::Checking(_)
+                        | Step::Photo
+                        | Step::TakingPhoto
                 );
                 if !busy {
                     return Err(FlowError::Unexpected {
@@ -679,6 +761,7 @@ impl CertifyFlow {
                         total: 0,
                     },
                     Step::Checking(Modality::Fingerprint) => Step::Fingerprint { prompt: None },
+                    Step::TakingPhoto => Step::Photo,
                     other => other.clone(),
                 };
                 self.retry = Some(retry);
@@ -712,7 +795,11 @@ impl CertifyFlow {
                 let id = person.id.clone();
                 self.recipient = Some(person);
                 let seq = self.go(Step::Querying);
-                Ok(vec![Effect::QueryStatus { seq, id }])
+                Ok(vec![Effect::QueryStatus {
+                    seq,
+                    id,
+                    guardian: self.guardian_id(),
+                }])
             }
             Role::Helper => {
                 self.helper = Some(person);
@@ -720,15 +807,10 @@ impl CertifyFlow {
                 Ok(vec![Effect::ReadIdCard { seq }])
             }
             Role::Guardian => {
-                if self.recipient.as_ref().is_some_and(|r| r.id == person.id) {
-                    return Err(FlowError::Unexpected {
-                        step: "Identify(Guardian)".into(),
-                        event: "Identified (the recipient's own card)".into(),
-                    });
-                }
+                // The guardian first, then the recipient (whose card must be another one).
                 self.helper = Some(person);
-                self.go(Step::Consent);
-                Ok(vec![])
+                let seq = self.go(Step::Identify(Role::Recipient));
+                Ok(vec![Effect::ReadIdCard { seq }])
             }
         }
     }
@@ -742,8 +824,7 @@ impl CertifyFlow {
                 valid_until: a.valid_until,
             });
         } else if self.mode == Mode::Guardian {
-            let seq = self.go(Step::Identify(Role::Guardian));
-            return vec![Effect::ReadIdCard { seq }];
+            self.go(Step::GuardianConsent);
         } else {
             self.go(Step::Consent);
         }
@@ -773,15 +854,28 @@ impl CertifyFlow {
         }
     }
 
+    fn guardian_id(&self) -> Option<IdNumber> {
+        match self.mode {
+            Mode::Guardian => self.helper.as_ref().map(|h| h.id.clone()),
+            Mode::SelfCheck | Mode::Assisted => None,
+        }
+    }
+
     fn start_fingerprint(&mut self) -> Vec<Effect> {
-        let Some(recipient) = self.recipient.clone() else {
+        let (Some(recipient), Some(subject)) = (self.recipient.clone(), self.face_subject()) else {
             return vec![];
         };
         let seq = self.go(Step::Fingerprint { prompt: None });
         vec![Effect::StartFingerprint {
             seq,
+            subject: subject.id,
             recipient: recipient.id,
         }]
+    }
+
+    fn start_photo(&mut self) -> Vec<Effect> {
+        let seq = self.go(Step::Photo);
+        vec![Effect::StartPhoto { seq }]
     }
 
     fn record_alternative(&mut self, kind: Alternative) -> Vec<Effect> {
@@ -802,6 +896,16 @@ impl CertifyFlow {
         else {
             return vec![];
         };
+        let passed = live && matched;
+        let evidence = if self.mode == Mode::Guardian && passed {
+            match self.photo.clone() {
+                Some(p) => Some(p),
+                // A passed guardian check goes nowhere without the photo of the recipient.
+                None => return self.start_photo(),
+            }
+        } else {
+            None
+        };
         let seq = self.go(Step::Submitting);
         vec![Effect::Submit {
             seq,
@@ -813,6 +917,7 @@ impl CertifyFlow {
                 matched,
                 score,
                 assisted_by: self.helper.clone(),
+                evidence,
             },
         }]
     }
@@ -854,8 +959,13 @@ impl CertifyFlow {
                     return vec![];
                 };
                 let seq = self.go(Step::Querying);
-                vec![Effect::QueryStatus { seq, id }]
+                vec![Effect::QueryStatus {
+                    seq,
+                    id,
+                    guardian: self.guardian_id(),
+                }]
             }
+            Some(Step::Photo) => self.start_photo(),
             Some(Step::Face { .. }) => self.start_face(),
             Some(Step::Fingerprint { .. }) => self.start_fingerprint(),
             Some(Step::Submitting) => self.submit(),
@@ -940,7 +1050,7 @@ mod tests {
         assert_eq!(f.step(), &Step::Identify(Role::Recipient));
         let e = send(&mut f, Event::Identified(person(RECIPIENT)));
         assert!(
-            matches!(&e[..], [Effect::QueryStatus { seq, id }] if *seq == f.seq() && id.as_unmasked_str() == RECIPIENT)
+            matches!(&e[..], [Effect::QueryStatus { seq, id, guardian: None }] if *seq == f.seq() && id.as_unmasked_str() == RECIPIENT)
         );
         send(&mut f, Event::Status(due()));
         let e = choose(&mut f, Choice::Consent);
@@ -1130,26 +1240,68 @@ mod tests {
         assert!(matches!(e[1], Effect::StartFingerprint { .. }));
     }
 
-    #[test]
-    fn guardian_mode_checks_the_guardian_and_records_them() {
+    /// A guardian-mode flow at the guardian's consent: guardian's card, then the recipient's.
+    fn guardian_at_consent() -> CertifyFlow {
         let mut f = CertifyFlow::new();
-        choose(&mut f, Choice::Guardian);
-        send(&mut f, Event::Identified(person(RECIPIENT)));
-        let e = send(&mut f, Event::Status(due()));
+        let e = choose(&mut f, Choice::Guardian);
         assert!(matches!(e[..], [Effect::ReadIdCard { .. }]));
         assert_eq!(f.step(), &Step::Identify(Role::Guardian));
-        // The recipient's own card is not a guardian.
+        let e = send(&mut f, Event::Identified(person(HELPER)));
+        assert!(matches!(e[..], [Effect::ReadIdCard { .. }]));
+        assert_eq!(f.step(), &Step::Identify(Role::Recipient));
+        // The guardian's own card again is not the recipient.
         let seq = f.seq();
-        assert!(f.handle(seq, Event::Identified(person(RECIPIENT))).is_err());
-        send(&mut f, Event::Identified(person(HELPER)));
+        assert!(f.handle(seq, Event::Identified(person(HELPER))).is_err());
+        let e = send(&mut f, Event::Identified(person(RECIPIENT)));
+        assert!(
+            matches!(&e[..], [Effect::QueryStatus { id, guardian: Some(g), .. }]
+                if id.as_unmasked_str() == RECIPIENT && g.as_unmasked_str() == HELPER),
+            "central is asked about the guardian too: {e:?}"
+        );
+        send(&mut f, Event::Status(due()));
+        assert_eq!(f.step(), &Step::GuardianConsent);
+        assert_eq!(f.choices(), vec![Choice::Consent, Choice::Decline]);
+        f
+    }
+
+    fn jpeg() -> Photo {
+        Photo(vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 0xFF, 0xD9])
+    }
+
+    #[test]
+    fn guardian_mode_checks_the_guardian_then_photographs_the_recipient() {
+        let mut f = guardian_at_consent();
         let e = choose(&mut f, Choice::Consent);
         assert!(
             matches!(&e[..], [Effect::StartFace { subject, recipient, .. }]
-                if subject.id.as_unmasked_str() == HELPER && recipient.as_unmasked_str() == RECIPIENT)
+                if subject.id.as_unmasked_str() == HELPER && recipient.as_unmasked_str() == RECIPIENT),
+            "the guardian's face, for the recipient's record: {e:?}"
         );
+        send(&mut f, Event::CaptureDone);
+        // The guardian passed: no submission yet, the camera shows the recipient.
         let e = send(&mut f, verdict(true));
+        let [Effect::StartPhoto { seq }] = e[..] else {
+            panic!("{e:?}")
+        };
+        assert_eq!(seq, f.seq());
+        assert_eq!(f.step(), &Step::Photo);
+        assert_eq!(f.choices(), vec![Choice::TakePhoto, Choice::CallStaff]);
+        let e = choose(&mut f, Choice::TakePhoto);
+        assert_eq!(e, vec![Effect::TakePhoto { seq: f.seq() }]);
+        assert_eq!(f.step(), &Step::TakingPhoto);
+        assert!(
+            f.choices().is_empty(),
+            "no double press while the photo is taken"
+        );
+        send(&mut f, Event::PhotoTaken(jpeg()));
+        assert_eq!(f.step(), &Step::PhotoReview);
+        assert_eq!(
+            f.choices(),
+            vec![Choice::UsePhoto, Choice::Retake, Choice::CallStaff]
+        );
+        let e = choose(&mut f, Choice::UsePhoto);
         let [Effect::Submit { outcome, .. }] = &e[..] else {
-            panic!()
+            panic!("{e:?}")
         };
         assert_eq!(outcome.mode, Mode::Guardian);
         assert_eq!(outcome.recipient.id.as_unmasked_str(), RECIPIENT);
@@ -1157,6 +1309,130 @@ mod tests {
             outcome.assisted_by.as_ref().map(|p| p.id.as_unmasked_str()),
             Some(HELPER)
         );
+        assert_eq!(outcome.evidence, Some(jpeg()));
+        assert!(
+            !format!("{outcome:?}").contains("255, 216"),
+            "the photo is not in Debug"
+        );
+        send(&mut f, Event::Recorded(recorded(true)));
+        assert!(matches!(f.step(), Step::Certified(_)));
+        assert!(f.holds_personal_data());
+        f.reset();
+        assert!(!f.holds_personal_data(), "the photo is wiped with the rest");
+    }
+
+    #[test]
+    fn the_photo_can_be_retaken_and_a_late_photo_is_refused() {
+        let mut f = guardian_at_consent();
+        choose(&mut f, Choice::Consent);
+        send(&mut f, verdict(true));
+        choose(&mut f, Choice::TakePhoto);
+        let taking = f.seq();
+        send(&mut f, Event::PhotoTaken(Photo(vec![1])));
+        let e = choose(&mut f, Choice::Retake);
+        assert!(matches!(e[..], [Effect::StartPhoto { .. }]));
+        assert_eq!(f.step(), &Step::Photo);
+        // The first photo arriving again (late) is refused.
+        assert!(matches!(
+            f.handle(taking, Event::PhotoTaken(Photo(vec![1]))),
+            Err(FlowError::Stale { .. })
+        ));
+        // A photo while the preview runs, before "take", is refused too.
+        let seq = f.seq();
+        assert!(f.handle(seq, Event::PhotoTaken(Photo(vec![1]))).is_err());
+        choose(&mut f, Choice::TakePhoto);
+        send(&mut f, Event::PhotoTaken(jpeg()));
+        let e = choose(&mut f, Choice::UsePhoto);
+        assert!(
+            matches!(&e[..], [Effect::Submit { outcome, .. }] if outcome.evidence == Some(jpeg())),
+            "the retaken photo is sent"
+        );
+    }
+
+    #[test]
+    fn a_camera_problem_while_photographing_retries_the_photo_not_the_check() {
+        let mut f = guardian_at_consent();
+        choose(&mut f, Choice::Consent);
+        send(&mut f, verdict(true));
+        choose(&mut f, Choice::TakePhoto);
+        send(
+            &mut f,
+            Event::Failed {
+                device: Device::Camera,
+                timeout: true,
+                detail: "no frame".into(),
+            },
+        );
+        assert!(matches!(f.step(), Step::Problem { .. }));
+        assert!(!f.choices().contains(&Choice::Fingerprint));
+        let e = choose(&mut f, Choice::Retry);
+        assert!(matches!(e[..], [Effect::StartPhoto { .. }]), "{e:?}");
+        assert_eq!(f.failures(), 0, "the guardian's check stays passed");
+    }
+
+    #[rstest]
+    #[case::before_any_check(false)]
+    #[case::at_submission(true)]
+    fn central_refuses_someone_who_is_not_a_registered_guardian(#[case] late: bool) {
+        let mut f = CertifyFlow::new();
+        choose(&mut f, Choice::Guardian);
+        send(&mut f, Event::Identified(person(HELPER)));
+        send(&mut f, Event::Identified(person(RECIPIENT)));
+        if late {
+            send(&mut f, Event::Status(due()));
+            choose(&mut f, Choice::Consent);
+            send(&mut f, verdict(true));
+            choose(&mut f, Choice::TakePhoto);
+            send(&mut f, Event::PhotoTaken(jpeg()));
+            choose(&mut f, Choice::UsePhoto);
+            assert_eq!(f.step(), &Step::Submitting);
+        }
+        let e = send(&mut f, Event::NotGuardian);
+        assert_eq!(e, vec![Effect::CancelDevices], "no biometric check starts");
+        assert_eq!(f.step(), &Step::NotGuardian);
+        assert_eq!(f.choices(), vec![Choice::Home, Choice::CallStaff]);
+        let e = choose(&mut f, Choice::Home);
+        assert!(e.contains(&Effect::GoHome));
+        assert!(!f.holds_personal_data());
+    }
+
+    #[test]
+    fn not_guardian_is_refused_outside_guardian_steps() {
+        let mut f = at_consent();
+        let seq = f.seq();
+        assert!(f.handle(seq, Event::NotGuardian).is_err());
+    }
+
+    #[test]
+    fn the_guardians_fingerprint_is_checked_and_failures_take_no_photo() {
+        let mut f = guardian_at_consent();
+        choose(&mut f, Choice::Consent);
+        let e = send(&mut f, verdict(false));
+        assert!(e.is_empty(), "{e:?}");
+        assert!(matches!(f.step(), Step::Failed { .. }));
+        let e = choose(&mut f, Choice::Fingerprint);
+        assert!(
+            matches!(&e[..], [Effect::StartFingerprint { subject, recipient, .. }]
+                if subject.as_unmasked_str() == HELPER && recipient.as_unmasked_str() == RECIPIENT),
+            "{e:?}"
+        );
+        send(&mut f, verdict(false));
+        choose(&mut f, Choice::Face);
+        // The third failure is recorded without a photo and staff are called.
+        let e = send(&mut f, verdict(false));
+        assert!(e.contains(&Effect::CallStaff));
+        assert!(
+            e.iter().any(|e| matches!(e, Effect::Submit { outcome, .. }
+                if outcome.mode == Mode::Guardian && !outcome.matched && outcome.evidence.is_none())),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn guardian_consent_declined_offers_the_alternative() {
+        let mut f = guardian_at_consent();
+        choose(&mut f, Choice::Decline);
+        assert_eq!(f.step(), &Step::ChooseAlternative);
     }
 
     #[test]

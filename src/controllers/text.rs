@@ -141,6 +141,50 @@ pub fn screen_text(step: &Step, lang: Lang) -> ScreenText {
                 "The check uses your face or fingerprint. It is compared on this machine only, never uploaded, and deleted afterwards. You may instead have staff witness it or visit your home.",
             ),
         ),
+        Step::GuardianConsent => (
+            t(lang, "代认证需要您同意", "Your consent as guardian"),
+            t(
+                lang,
+                "先核验您（监护人）本人的面部或指纹，只在本机比对。通过后给被认证人拍一张现场照片，加密上报，作为代认证的凭证。您也可以改由工作人员见证或上门认证。",
+                "First your own face or fingerprint is checked, on this machine only. Then one photo is taken of the person you certify for and sent encrypted as evidence. You may instead have staff witness it or visit their home.",
+            ),
+        ),
+        Step::NotGuardian => (
+            t(
+                lang,
+                "您不是登记的监护人",
+                "You are not a registered guardian",
+            ),
+            t(
+                lang,
+                "中心没有登记您是这位救助对象的监护人，不能代为认证。请到乡镇窗口登记监护关系，或请工作人员帮忙。",
+                "The central service has no record of you as this person's guardian, so you cannot certify for them. Register at the township office, or ask staff.",
+            ),
+        ),
+        Step::Photo => (
+            t(
+                lang,
+                "请被认证人看镜头",
+                "Person certified: look at the camera",
+            ),
+            t(
+                lang,
+                "请救助对象本人站到镜头前，看着屏幕，脸在框里。准备好后点“拍照”。",
+                "The person you certify for stands in front of the camera, face inside the frame. Tap “Take photo” when ready.",
+            ),
+        ),
+        Step::TakingPhoto => (
+            t(lang, "正在拍照", "Taking the photo"),
+            t(lang, "请不要动。", "Please hold still."),
+        ),
+        Step::PhotoReview => (
+            t(lang, "照片拍好了", "Photo taken"),
+            t(
+                lang,
+                "请看照片：脸清楚吗？清楚请点“用这张”，不清楚请点“重拍”。",
+                "Is the face clear? Tap “Use this photo”, or “Retake”.",
+            ),
+        ),
         Step::ChooseAlternative => (
             t(lang, "不刷脸的认证方式", "Certifying without a face check"),
             t(
@@ -313,5 +357,8 @@ pub fn choice_label(c: Choice, lang: Lang) -> String {
         Choice::CallStaff => t(lang, "请工作人员帮忙", "Get staff help"),
         Choice::Home => t(lang, "返回首页", "Back to start"),
         Choice::Print => t(lang, "打印证明", "Print the proof"),
+        Choice::TakePhoto => t(lang, "拍照", "Take photo"),
+        Choice::Retake => t(lang, "重拍", "Retake"),
+        Choice::UsePhoto => t(lang, "用这张", "Use this photo"),
     }
 }

@@ -2,13 +2,13 @@
 
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use crate::controllers::certify::{CertifyFlow, Choice, Step};
+use crate::controllers::certify::{CertifyFlow, Challenge, Choice, Step};
 use crate::controllers::text::{Lang, ScreenText, choice_label, screen_text};
 
-use super::{CertifyAdapter, CertifyView, ChoiceButton, Language, MainWindow, Tone};
+use super::{CertifyAdapter, CertifyView, ChallengeKind, ChoiceButton, Language, MainWindow, Tone};
 
 /// Every choice, in the order of the numbers the page passes back.
-pub const CHOICES: [Choice; 13] = [
+pub const CHOICES: [Choice; 16] = [
     Choice::SelfCheck,
     Choice::Guardian,
     Choice::Assisted,
@@ -22,6 +22,9 @@ pub const CHOICES: [Choice; 13] = [
     Choice::CallStaff,
     Choice::Home,
     Choice::Print,
+    Choice::TakePhoto,
+    Choice::Retake,
+    Choice::UsePhoto,
 ];
 
 /// The choice behind a number from the page.
@@ -49,6 +52,8 @@ pub fn view_of(step: &Step) -> (CertifyView, Tone) {
     match step {
         Step::Identify(_) => (CertifyView::Identify, Tone::Info),
         Step::Face { .. } => (CertifyView::Face, Tone::Info),
+        Step::Photo | Step::PhotoReview => (CertifyView::Photo, Tone::Info),
+        Step::TakingPhoto => (CertifyView::Photo, Tone::Waiting),
         Step::Querying | Step::Submitting | Step::RecordingAlternative(_) | Step::Checking(_) => {
             (CertifyView::Busy, Tone::Waiting)
         }
@@ -56,12 +61,16 @@ pub fn view_of(step: &Step) -> (CertifyView, Tone) {
         | Step::Certified(_)
         | Step::SavedForUpload
         | Step::AlternativeRecorded(_) => (CertifyView::Message, Tone::Success),
-        Step::Failed { .. } | Step::Problem { .. } | Step::RouteToStaff | Step::NotRecipient => {
-            (CertifyView::Message, Tone::Problem)
-        }
-        Step::ChooseMode | Step::Consent | Step::ChooseAlternative | Step::Fingerprint { .. } => {
-            (CertifyView::Message, Tone::Info)
-        }
+        Step::Failed { .. }
+        | Step::Problem { .. }
+        | Step::RouteToStaff
+        | Step::NotRecipient
+        | Step::NotGuardian => (CertifyView::Message, Tone::Problem),
+        Step::ChooseMode
+        | Step::Consent
+        | Step::GuardianConsent
+        | Step::ChooseAlternative
+        | Step::Fingerprint { .. } => (CertifyView::Message, Tone::Info),
     }
 }
 
@@ -94,7 +103,26 @@ pub fn render(ui: &MainWindow, flow: &CertifyFlow, language: Language) -> Screen
     };
     a.set_done(done.into());
     a.set_total(total.into());
+    a.set_challenge(match step {
+        Step::Face {
+            challenge: Some(c), ..
+        } => pictogram(*c),
+        Step::Face { .. } => ChallengeKind::Look,
+        _ => ChallengeKind::None,
+    });
     text
+}
+
+/// The animated pictogram shown beside a liveness challenge.
+pub fn pictogram(c: Challenge) -> ChallengeKind {
+    match c {
+        Challenge::LookStraight => ChallengeKind::Look,
+        Challenge::Blink => ChallengeKind::Blink,
+        Challenge::OpenMouth => ChallengeKind::OpenMouth,
+        Challenge::TurnLeft => ChallengeKind::TurnLeft,
+        Challenge::TurnRight => ChallengeKind::TurnRight,
+        Challenge::Nod => ChallengeKind::Nod,
+    }
 }
 
 /// Wires the page's presses to `choose(seq, choice)`.
