@@ -698,7 +698,7 @@ fn photo_session(
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .unwrap_or(seq);
-        Emit(s).send(event);
+        Emit(s, Route::Certify).send(event);
     };
     let failed = |timeout: bool, detail: String| Event::Failed {
         device: Device::Camera,
