@@ -4,5 +4,6 @@
 
 pub mod certify;
 pub mod identify;
+pub mod progress;
 pub mod session;
 pub mod text;
