@@ -35,6 +35,10 @@ pub use crate::services::Devices;
 // identification keypad and the session clock defined here.
 mod apply;
 mod progress;
+pub use progress::{
+    dispatch as progress_dispatch, pin_today as progress_pin_today, seq as progress_seq,
+    step as progress_step,
+};
 mod sign;
 mod staff;
 

@@ -19,6 +19,8 @@ const QUERY_WAIT: Duration = Duration::from_secs(20);
 pub(super) struct State {
     flow: ProgressFlow,
     calendar: Calendar,
+    /// The day deadlines are counted from; China's today unless pinned (screenshot references).
+    today: Option<chrono::NaiveDate>,
 }
 
 impl Default for State {
@@ -26,6 +28,7 @@ impl Default for State {
         State {
             flow: ProgressFlow::new(),
             calendar: Calendar::builtin(),
+            today: None,
         }
     }
 }
@@ -90,7 +93,10 @@ fn handle(ui: &MainWindow, k: &mut Kiosk, seq: u64, event: Event) {
 
 /// Shows the screen and speaks it (in Mandarin) when its words changed.
 fn show(ui: &MainWindow, k: &mut Kiosk) {
-    let today = jiuzhu_core::id::today_in_china();
+    let today = k
+        .progress
+        .today
+        .unwrap_or_else(jiuzhu_core::id::today_in_china);
     let lang = app_adapter::current_language(ui);
     let hotline = k.worker.proof.hotline.clone();
     progress_adapter::render(
@@ -183,5 +189,29 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
             ),
             Effect::ReprintProof { recipient } => reprint_proof(&k.worker, recipient),
         }
+    }
+}
+
+/// Feeds an event tagged with `seq` to the progress flow, as the worker would (tests and
+/// screenshot references reach screens this way).
+pub fn dispatch(seq: u64, event: Event) {
+    let Some(k) = kiosk() else { return };
+    super::with_ui(|ui| handle(ui, &mut k.borrow_mut(), seq, event));
+}
+
+/// The sequence number of the progress screen shown now.
+pub fn seq() -> Option<u64> {
+    kiosk().map(|k| k.borrow().progress.flow.seq())
+}
+
+/// The progress screen shown now.
+pub fn step() -> Option<crate::controllers::progress::Step> {
+    kiosk().map(|k| k.borrow().progress.flow.step().clone())
+}
+
+/// Counts deadlines from `day` instead of today (`None`: today in China again).
+pub fn pin_today(day: Option<chrono::NaiveDate>) {
+    if let Some(k) = kiosk() {
+        k.borrow_mut().progress.today = day;
     }
 }
