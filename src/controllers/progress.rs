@@ -910,9 +910,11 @@ pub fn screen_text(
                 .collect();
             let body = match (cases.len(), lang) {
                 (1, Lang::Zh) => "查到 1 件申请：".to_string(),
-                (n, Lang::Zh) => format!("查到 {n} 件申请，最新的在最上面："),
+                (n, Lang::Zh) => format!("查到 {n} 件申请，最新的在最上面，向上滑动看下一件："),
                 (1, Lang::En) => "One application found:".to_string(),
-                (n, Lang::En) => format!("{n} applications found, newest first:"),
+                (n, Lang::En) => {
+                    format!("{n} applications found, newest first; swipe up for the next:")
+                }
             };
             let mut body = body;
             if flow.reprinted() {
@@ -1170,7 +1172,7 @@ mod tests {
         )
         .unwrap();
         let zh = text(&f, Lang::Zh);
-        assert_eq!(zh.body, "查到 2 件申请，最新的在最上面：");
+        assert_eq!(zh.body, "查到 2 件申请，最新的在最上面，向上滑动看下一件：");
         assert_eq!(zh.cases.len(), 2);
         assert_eq!(zh.cases[0].stages[0].status, StageStatus::Current);
         assert_eq!(zh.cases[1].heading, "临时救助");

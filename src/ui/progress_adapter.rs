@@ -77,6 +77,13 @@ pub fn render(
         })
         .collect();
     a.set_cases(ModelRc::from(Rc::new(VecModel::from(cases))));
+    let mut contact: Vec<&str> = Vec::new();
+    for c in &text.cases {
+        if !contact.contains(&c.contact.as_str()) {
+            contact.push(&c.contact);
+        }
+    }
+    a.set_contact(contact.join("\n").into());
     let choices: Vec<ProgressChoice> = flow
         .choices()
         .into_iter()
@@ -97,6 +104,7 @@ pub fn clear(ui: &MainWindow) {
     a.set_view(ProgressView::Message);
     a.set_body("".into());
     a.set_cached("".into());
+    a.set_contact("".into());
     a.set_cases(ModelRc::default());
     a.set_choices(ModelRc::default());
 }
