@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use common::pump_until;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
-use jiuzhu_central::store::Staff;
-use jiuzhu_core::api::StaffRole;
+use jiuzhu_central::store::{Recipient, Staff};
+use jiuzhu_core::api::{AssistanceType, StaffRole};
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_kiosk::app::{self, AppConfig, Devices};
 use jiuzhu_kiosk::controllers::progress::Step;
@@ -41,6 +41,27 @@ fn type_number(w: &MainWindow, id: &str) {
 
 fn body(w: &MainWindow) -> String {
     w.global::<ProgressAdapter>().get_body().to_string()
+}
+
+/// Every touch target on screen is at least 80×80 and inside the 1920×1080 window.
+fn targets_fit(w: &MainWindow, screen: &str) {
+    let targets = common::actionable(w);
+    assert!(targets.len() >= 3, "{screen}: {} targets", targets.len());
+    for t in targets {
+        let (s, p) = (t.size(), t.absolute_position());
+        let label = t.accessible_label().unwrap_or_default();
+        assert!(!label.is_empty(), "{screen}: a target without a label");
+        assert!(
+            s.width >= 80.0 && s.height >= 80.0,
+            "{screen}: {label:?} is {}×{}",
+            s.width,
+            s.height
+        );
+        assert!(
+            p.x >= 0.0 && p.y >= 0.0 && p.x + s.width <= 1920.5 && p.y + s.height <= 1080.5,
+            "{screen}: {label:?} is off screen"
+        );
+    }
 }
 
 /// Submits a 低保 application for `applicant` with one member through the kiosk API; returns
@@ -122,7 +143,25 @@ fn progress_live_then_cached_then_nothing_cached() {
     let applicant = common::id_number(311);
     let member = common::id_number(312);
     let case = submit(&central, &applicant, &member);
+    // The applicant already receives 临时救助 and was certified this cycle: the screen offers
+    // 补打认证证明 (issue #10).
     let today = jiuzhu_core::id::today_in_china();
+    central
+        .store
+        .put_recipient(
+            &Recipient {
+                id_number: applicant.clone(),
+                name: "张秀英".into(),
+                township: common::TOWNSHIP.into(),
+                assistance_type: AssistanceType::Temporary,
+                household_size: 2,
+                amount_fen: 61_000,
+                since: today - chrono::Days::new(900),
+                last_certified_on: Some(today - chrono::Days::new(10)),
+            },
+            "test",
+        )
+        .unwrap();
     let deadline = Calendar::builtin().add_working_days(today, 10).value;
     notify_missing(&central, &case, deadline);
 
@@ -162,7 +201,8 @@ fn progress_live_then_cached_then_nothing_cached() {
     // Live: the notice, its materials and deadline, who must sign, hotline and 举报.
     press(&w, "进度查询");
     assert_eq!(w.global::<AppAdapter>().get_page(), Page::Progress);
-    assert!(body(&w).contains("请把身份证放在读卡区") || body(&w).contains("身份证"));
+    assert!(body(&w).contains("身份证号码"), "{}", body(&w));
+    targets_fit(&w, "identify");
     type_number(&w, &applicant);
     pump_until("the live answer", 15, || {
         matches!(app::progress_step(), Some(Step::Cases(_)))
@@ -207,6 +247,24 @@ fn progress_live_then_cached_then_nothing_cached() {
     pump_until("the answer is spoken", 10, || {
         app::spoken().iter().any(|s| s.contains("待补齐材料"))
     });
+
+    targets_fit(&w, "cases");
+
+    // 补打认证证明 through the certification screen's path: central issues the copy; this
+    // kiosk has no printer, so it says where to print it.
+    pump_until("the reprint offer", 10, || {
+        a.get_choices().iter().any(|c| c.name == "reprint")
+    });
+    press(&w, "补打认证证明");
+    pump_until("the reprint outcome", 10, || {
+        w.global::<AppAdapter>()
+            .get_notice()
+            .contains("本机没有打印机")
+    });
+    assert!(
+        !a.get_choices().iter().any(|c| c.name == "reprint"),
+        "offered once per screen"
+    );
 
     // Central stops: the same person's query answers from the cache, with its time.
     drop(central);
