@@ -36,6 +36,10 @@ pub use apply::Office;
 // identification keypad and the session clock defined here.
 mod apply;
 mod progress;
+pub use progress::{
+    dispatch as progress_dispatch, pin_today as progress_pin_today, seq as progress_seq,
+    step as progress_step,
+};
 mod sign;
 mod staff;
 
@@ -875,6 +879,39 @@ async fn submit(central: Arc<CentralLink>, outcome: Outcome, emit: Emit) {
     );
 }
 
+/// Prints another copy of a certified recipient's proof, issued by central now (the
+/// certification screen's 补打 and the progress screen's 补打认证证明 alike); the outcome is
+/// shown as a notice.
+fn reprint_proof(worker: &Worker, recipient: jiuzhu_core::id::IdNumber) {
+    let printer = worker.printer.clone();
+    let p = worker.proof.clone();
+    match worker.central.clone() {
+        None => show_notice((
+            "本机没有连接服务器，不能补打证明，请到乡镇窗口办理。",
+            "This kiosk has no central service: the township office can print the proof.",
+        )),
+        Some(c) => {
+            worker.runtime.spawn(async move {
+                match c.reprint_proof(&recipient).await {
+                    Ok(code) => {
+                        let _ = tokio::task::spawn_blocking(move || {
+                            show_notice(print_proof(&printer, &p, code));
+                        })
+                        .await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "no proof copy from central");
+                        show_notice((
+                            "现在取不到证明，请稍后再试，或请工作人员帮忙。",
+                            "The proof cannot be fetched now: try again later, or ask staff.",
+                        ));
+                    }
+                }
+            });
+        }
+    }
+}
+
 fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
     for e in effects {
         match e {
@@ -984,35 +1021,7 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                     show_notice(print_proof(&printer, &p, code));
                 });
             }
-            Effect::ReprintProof { recipient } => {
-                let printer = k.worker.printer.clone();
-                let p = k.worker.proof.clone();
-                match k.worker.central.clone() {
-                    None => show_notice((
-                        "本机没有连接服务器，不能补打证明，请到乡镇窗口办理。",
-                        "This kiosk has no central service: the township office can print the proof.",
-                    )),
-                    Some(c) => {
-                        k.worker.runtime.spawn(async move {
-                            match c.reprint_proof(&recipient).await {
-                                Ok(code) => {
-                                    let _ = tokio::task::spawn_blocking(move || {
-                                        show_notice(print_proof(&printer, &p, code));
-                                    })
-                                    .await;
-                                }
-                                Err(e) => {
-                                    tracing::warn!(error = %e, "no proof copy from central");
-                                    show_notice((
-                                        "现在取不到证明，请稍后再试，或请工作人员帮忙。",
-                                        "The proof cannot be fetched now: try again later, or ask staff.",
-                                    ));
-                                }
-                            }
-                        });
-                    }
-                }
-            }
+            Effect::ReprintProof { recipient } => reprint_proof(&k.worker, recipient),
             Effect::CallStaff => {
                 tracing::info!(
                     event = "staff_called",
@@ -1344,7 +1353,11 @@ pub fn build_with_services(
         };
         app_adapter::set_language(&ui, next);
         if let Some(k) = kiosk() {
-            show(&ui, &mut k.borrow_mut());
+            let mut k = k.borrow_mut();
+            show(&ui, &mut k);
+            if ui.global::<AppAdapter>().get_page() == Page::Progress {
+                progress::refresh(&ui, &mut k);
+            }
         }
     });
     let v = voice;

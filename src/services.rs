@@ -320,6 +320,16 @@ impl CentralLink {
             .ok_or_else(|| CentralError::Answer("central issued no proof code".into()))
     }
 
+    /// 进度查询: the person's cases from central, or from the encrypted cache with its "last
+    /// updated" time when central cannot be reached (`Ok(None)`: offline, nothing cached).
+    pub async fn query_status(
+        &self,
+        id: &IdNumber,
+        agent: Option<&IdNumber>,
+    ) -> Result<Option<crate::sync::StatusView>, crate::sync::StatusError> {
+        self.engine.query_status_as(id, agent).await
+    }
+
     /// Asks the township for a staff witness or a home visit (the non-biometric alternatives).
     /// A request already open for this person counts as recorded (the resident may have
     /// tapped again after a lost answer).

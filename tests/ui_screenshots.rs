@@ -15,7 +15,8 @@ use jiuzhu_kiosk::controllers::certify::{
 use jiuzhu_kiosk::ui::app_adapter::{china_offset, refresh_clock, set_language};
 use jiuzhu_kiosk::ui::headless::HeadlessScreen;
 use jiuzhu_kiosk::ui::{
-    CertifyAdapter, Entry, HomeAdapter, IdentifyAdapter, Language, MainWindow, Theme,
+    AppAdapter, CertifyAdapter, Entry, HomeAdapter, IdentifyAdapter, Language, MainWindow,
+    ProgressAdapter, Theme,
 };
 use slint::ComponentHandle;
 
@@ -91,6 +92,7 @@ fn screens_match_their_references() {
     check(&screen, "home-zh-CN");
 
     certification_screens(&screen, &ui);
+    progress_screens(&screen, &ui);
 }
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -246,4 +248,117 @@ fn guardian_screens(screen: &HeadlessScreen, ui: &MainWindow) {
     app::dispatch(seq(), Event::NotGuardian);
     check(screen, "certify-not-guardian");
     app::dispatch(seq(), Event::Chose(Choice::Home));
+}
+
+fn progress_case() -> jiuzhu_core::api::CaseSummary {
+    use jiuzhu_core::api::{AssistanceType, CaseSummary, DeadlineSummary, MissingNoticeSummary};
+    use jiuzhu_core::application::Material;
+    use jiuzhu_core::workflow::{DayUnit, DeadlineKind};
+    CaseSummary {
+        case_id: "019a-demo".into(),
+        township: "500102001".into(),
+        assistance_type: AssistanceType::Dibao,
+        state: "awaiting_materials".into(),
+        submitted_at: chrono::Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap(),
+        due: Some(date(2026, 12, 7)),
+        colour: None,
+        pending_signatures: vec!["李*国".into()],
+        materials: 1,
+        hotline: "023-72222222".into(),
+        report_phone: "023-72333333".into(),
+        accepted_on: None,
+        decided_on: None,
+        approved: None,
+        missing_notice: Some(MissingNoticeSummary {
+            issued_on: date(2026, 11, 23),
+            deadline: date(2026, 12, 7),
+            materials: vec![Material::HouseholdRegister, Material::IncomeProof],
+            note: "户口簿复印件看不清".into(),
+            completed_on: None,
+        }),
+        deadlines: vec![DeadlineSummary {
+            kind: DeadlineKind::Supplement,
+            from: date(2026, 11, 23),
+            due: date(2026, 12, 7),
+            unit: DayUnit::Working,
+            allowed: 10,
+            provisional: false,
+        }],
+    }
+}
+
+/// The 进度查询 screens, reached through the controller's events, with deadlines counted from
+/// a pinned day.
+fn progress_screens(screen: &HeadlessScreen, ui: &MainWindow) {
+    use jiuzhu_kiosk::controllers::progress::{Answer, Event as P, NoAnswer};
+    let pseq = || app::progress_seq().unwrap();
+    let last_updated = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 26, 7, 45, 0)
+        .unwrap()
+        .timestamp_millis();
+    let person = || Person {
+        id: IdNumber::parse("11010519491231002X").unwrap(),
+        name: None,
+    };
+    ui.global::<HomeAdapter>().invoke_open(Entry::Progress);
+    app::progress_pin_today(Some(date(2026, 11, 27)));
+    app::progress_dispatch(
+        pseq(),
+        P::CardFailed {
+            timeout: true,
+            detail: String::new(),
+        },
+    );
+    check(screen, "progress-identify");
+    app::progress_dispatch(pseq(), P::Identified(person()));
+    check(screen, "progress-asking");
+    let mut older = progress_case();
+    older.assistance_type = jiuzhu_core::api::AssistanceType::Temporary;
+    older.state = "published".into();
+    older.submitted_at = chrono::Utc.with_ymd_and_hms(2025, 4, 1, 2, 0, 0).unwrap();
+    older.accepted_on = Some(date(2025, 4, 2));
+    older.decided_on = Some(date(2025, 4, 21));
+    older.approved = Some(true);
+    older.missing_notice = None;
+    older.pending_signatures = vec![];
+    older.deadlines = vec![];
+    app::progress_dispatch(
+        pseq(),
+        P::Answered(Ok(Answer {
+            cases: vec![progress_case(), older],
+            last_updated,
+            from_cache: false,
+        })),
+    );
+    app::progress_dispatch(pseq(), P::Certified(true));
+    check(screen, "progress-notice-zh-CN");
+    // The language button re-renders the page in English, and back.
+    ui.global::<AppAdapter>().invoke_toggle_language();
+    fixed_clock(ui);
+    check(screen, "progress-notice-en");
+    ui.global::<AppAdapter>().invoke_toggle_language();
+    fixed_clock(ui);
+    app::progress_dispatch(
+        pseq(),
+        P::Chose(jiuzhu_kiosk::controllers::progress::Choice::Again),
+    );
+    app::progress_dispatch(pseq(), P::Identified(person()));
+    app::progress_dispatch(
+        pseq(),
+        P::Answered(Ok(Answer {
+            cases: vec![progress_case()],
+            last_updated,
+            from_cache: true,
+        })),
+    );
+    check(screen, "progress-cached");
+    app::progress_dispatch(
+        pseq(),
+        P::Chose(jiuzhu_kiosk::controllers::progress::Choice::Again),
+    );
+    app::progress_dispatch(pseq(), P::Identified(person()));
+    app::progress_dispatch(pseq(), P::Answered(Err(NoAnswer::Offline)));
+    check(screen, "progress-offline");
+    ui.global::<ProgressAdapter>().invoke_home();
+    check(screen, "home-zh-CN");
 }

@@ -722,11 +722,20 @@ async fn status(
     ApiJson(q): ApiJson<StatusQuery>,
 ) -> Result<Json<StatusAnswer>, ApiError> {
     let s = st.store.clone();
+    let cal = st.calendar.clone();
+    let today = china_date((st.clock)());
     blocking(move || {
-        let cases = s.cases_of(
+        let mut cases = s.cases_of(
             q.id_number.as_unmasked_str(),
             q.agent_id_number.as_ref().map(|a| a.as_unmasked_str()),
         )?;
+        // The timeline's dates, the one-time notice and the running deadlines, from the
+        // workflow case with the same calendar the deadlines are kept by.
+        for c in &mut cases {
+            if let Some(case) = s.case(&c.case_id)? {
+                c.fill_from_case(&case, Some((&cal, today)));
+            }
+        }
         Ok(StatusAnswer { cases })
     })
     .await

@@ -966,6 +966,12 @@ impl SqliteStore {
                     materials: r.get(9)?,
                     hotline: r.get(7)?,
                     report_phone: r.get(8)?,
+                    // From the workflow case where an answer needs them (kiosk status).
+                    accepted_on: None,
+                    decided_on: None,
+                    approved: None,
+                    missing_notice: None,
+                    deadlines: vec![],
                 })
             })
             .optional()?;

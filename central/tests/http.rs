@@ -2392,3 +2392,73 @@ async fn guardian_mode_needs_a_registered_guardian_and_the_on_site_photo() {
         .await;
     assert_eq!(r.status, 200, "the newly registered guardian may certify");
 }
+
+/// The first case of `who` on the kiosk status answer.
+async fn kiosk_status(s: &Server, c: &mut Conn, who: &str) -> Value {
+    let r = s
+        .kiosk_post(c, "/v1/kiosk/status", &json!({"id_number": who}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    r.json()["cases"][0].clone()
+}
+
+/// 进度查询: the kiosk status answer carries the timeline's dates, the one-time notice with its
+/// materials and deadline, and the running deadlines counted in working days.
+#[tokio::test]
+async fn status_answer_has_timeline_notice_and_deadlines() {
+    let s = server_at(Some(monday())).await;
+    let mut c = Conn::new(s.addr);
+    let clerk = login(&mut c, "clerk").await;
+    let h = Household::new(207);
+    let case = h.submit(&s, &mut c, DEMO_TOWNSHIP).await;
+    let first = kiosk_status(&s, &mut c, &h.applicant).await;
+    assert_eq!(first["state"], "submitted");
+    assert_eq!(first["accepted_on"], Value::Null);
+    assert_eq!(first["missing_notice"], Value::Null);
+    assert_eq!(first["deadlines"][0]["kind"], "acceptance");
+    assert_eq!(
+        first["deadlines"][0]["due"],
+        working_days(s.today(), 2).to_string()
+    );
+    assert_eq!(first["deadlines"][0]["unit"], "working");
+
+    let deadline_day = working_days(s.today(), 10);
+    let notice =
+        json!({"type": "notify_missing_materials", "deadline": deadline_day, "note": "请补齐"});
+    step_ok(&mut c, &clerk, &case, notice).await;
+    let noticed = kiosk_status(&s, &mut c, &h.applicant).await;
+    assert_eq!(noticed["state"], "awaiting_materials");
+    let n = &noticed["missing_notice"];
+    assert_eq!(n["deadline"], deadline_day.to_string());
+    assert_eq!(n["issued_on"], s.today().to_string());
+    assert_eq!(n["note"], "请补齐");
+    assert_eq!(
+        n["materials"],
+        json!(["id_cards", "household_register", "income_proof"])
+    );
+    assert_eq!(noticed["deadlines"][0]["kind"], "supplement");
+    assert_eq!(noticed["pending_signatures"].as_array().unwrap().len(), 2);
+
+    s.advance(1);
+    h.complete(&s, &mut c, &case).await;
+    step_ok(&mut c, &clerk, &case, json!({"type": "accept"})).await;
+    let accepted = kiosk_status(&s, &mut c, &h.applicant).await;
+    assert_eq!(accepted["accepted_on"], s.today().to_string());
+    assert_eq!(accepted["decided_on"], Value::Null);
+    assert_eq!(
+        accepted["missing_notice"]["completed_on"],
+        s.today().to_string()
+    );
+    let total = accepted["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == "total")
+        .expect("the whole-review deadline runs once accepted");
+    // the demo township has delegated authority: 20 working days from acceptance
+    assert_eq!(total["due"], working_days(s.today(), 20).to_string());
+    assert_eq!(total["allowed"], 20);
+    // the answer still reads as the old shape (fields are additive)
+    let typed: jiuzhu_core::api::CaseSummary = serde_json::from_value(accepted).unwrap();
+    assert_eq!(typed.accepted_on, Some(s.today()));
+}

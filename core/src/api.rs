@@ -580,6 +580,113 @@ pub struct CaseSummary {
     pub hotline: String,
     /// 举报 number shown on every status screen.
     pub report_phone: String,
+    /// The day the township accepted the application (受理), once it did.
+    #[serde(default)]
+    pub accepted_on: Option<NaiveDate>,
+    /// The day of the decision (确认, approved or refused), or the day the case ended without
+    /// one (abandoned, withdrawn).
+    #[serde(default)]
+    pub decided_on: Option<NaiveDate>,
+    /// Whether the decision approved the application (`None` before a decision).
+    #[serde(default)]
+    pub approved: Option<bool>,
+    /// The one-time notice (一次性告知), once sent.
+    #[serde(default)]
+    pub missing_notice: Option<MissingNoticeSummary>,
+    /// The deadlines running for the case on the day of the answer, most urgent first (core's
+    /// [`crate::workflow::deadlines`]); filled on the kiosk status answer.
+    #[serde(default)]
+    pub deadlines: Vec<DeadlineSummary>,
+}
+
+/// The one-time notice (一次性告知) as the applicant may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingNoticeSummary {
+    /// The day it was sent.
+    pub issued_on: NaiveDate,
+    /// The last day to supply the materials.
+    pub deadline: NaiveDate,
+    /// Every material missing or unusable on that day.
+    pub materials: Vec<crate::application::Material>,
+    /// What the clerk added.
+    #[serde(default)]
+    pub note: String,
+    /// The day the application became complete again.
+    #[serde(default)]
+    pub completed_on: Option<NaiveDate>,
+}
+
+impl From<&crate::workflow::MissingNotice> for MissingNoticeSummary {
+    fn from(n: &crate::workflow::MissingNotice) -> Self {
+        MissingNoticeSummary {
+            issued_on: n.issued_on,
+            deadline: n.deadline,
+            materials: n.materials.clone(),
+            note: n.note.clone(),
+            completed_on: n.completed_on,
+        }
+    }
+}
+
+/// One running deadline of a case (core's [`crate::workflow::Deadline`] without its colour
+/// arithmetic: the kiosk recounts the days left from `due` with the same calendar).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadlineSummary {
+    /// Which deadline.
+    pub kind: crate::workflow::DeadlineKind,
+    /// The day the period started from (not counted).
+    pub from: NaiveDate,
+    /// The last day.
+    pub due: NaiveDate,
+    /// Working or calendar days.
+    pub unit: crate::workflow::DayUnit,
+    /// Days allowed in (from, due].
+    pub allowed: u32,
+    /// Whether a year without a published holiday notice was guessed (then provisional).
+    #[serde(default)]
+    pub provisional: bool,
+}
+
+impl From<&crate::workflow::Deadline> for DeadlineSummary {
+    fn from(d: &crate::workflow::Deadline) -> Self {
+        DeadlineSummary {
+            kind: d.kind,
+            from: d.from,
+            due: d.due,
+            unit: d.unit,
+            allowed: d.allowed,
+            provisional: !d.unpublished_years.is_empty(),
+        }
+    }
+}
+
+impl CaseSummary {
+    /// Fills the dates, the one-time notice and (with a calendar) the running deadlines from
+    /// the stored workflow case.
+    pub fn fill_from_case(
+        &mut self,
+        case: &crate::workflow::Case,
+        deadlines_on: Option<(&crate::calendar::Calendar, NaiveDate)>,
+    ) {
+        self.accepted_on = case.accepted_on;
+        self.decided_on =
+            case.decision
+                .as_ref()
+                .map(|d| d.decided_on)
+                .or(if case.state.is_final() {
+                    case.closed_on
+                } else {
+                    None
+                });
+        self.approved = case.decision.as_ref().map(|d| d.approved);
+        self.missing_notice = case.missing_notice.as_ref().map(Into::into);
+        if let Some((cal, today)) = deadlines_on {
+            self.deadlines = crate::workflow::deadlines(case, cal, today)
+                .iter()
+                .map(Into::into)
+                .collect();
+        }
+    }
 }
 
 /// `POST /v1/kiosk/applications/{case_id}/signatures` — a member signs the authorization.

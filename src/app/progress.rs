@@ -1,45 +1,217 @@
-//! 进度查询 (follow a case): the wiring between its controller, its page adapter (`ProgressAdapter`) and the worker.
+//! 进度查询 (follow a case): the wiring between its controller
+//! ([`crate::controllers::progress`]), its page adapter (`ProgressAdapter`) and the worker.
 
-use slint::ComponentHandle;
+use std::time::{Duration, Instant};
 
-use super::{CardFailure, Kiosk, leave_to_home};
+use jiuzhu_core::calendar::Calendar;
+
+use super::{CardFailure, Kiosk, NoCentral, kiosk, leave_to_home, reprint_proof};
 use crate::controllers::certify::Person;
-use crate::ui::{Language, MainWindow, ProgressAdapter, app_adapter};
+use crate::controllers::progress::{Answer, Effect, Event, NoAnswer, ProgressFlow};
+use crate::sync::{StatusError, StatusView};
+use crate::ui::{MainWindow, app_adapter, progress_adapter};
+
+/// The longest wait for central's answer or the cache: the screen never hangs on a network
+/// that swallows packets (the client's own timeout normally answers first).
+const QUERY_WAIT: Duration = Duration::from_secs(20);
 
 /// The flow's state while its page is shown.
-#[derive(Default)]
-pub(super) struct State {}
+pub(super) struct State {
+    flow: ProgressFlow,
+    calendar: Calendar,
+    /// The day deadlines are counted from; China's today unless pinned (screenshot references).
+    today: Option<chrono::NaiveDate>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            flow: ProgressFlow::new(),
+            calendar: Calendar::builtin(),
+            today: None,
+        }
+    }
+}
 
 impl State {
     /// Whether anything personal is held.
     pub(super) fn holds_personal_data(&self) -> bool {
-        false
+        self.flow.holds_personal_data()
     }
 
     /// Forgets everything personal and clears the page's models.
     pub(super) fn wipe(&mut self, ui: &MainWindow) {
-        ui.global::<ProgressAdapter>().set_body("".into());
+        self.flow.reset();
+        progress_adapter::clear(ui);
     }
 }
 
 /// Wires the page's callbacks.
 pub(super) fn connect(ui: &MainWindow) {
-    ui.global::<ProgressAdapter>().on_home(leave_to_home);
+    progress_adapter::connect(
+        ui,
+        |ui, seq, choice| {
+            let Some(k) = kiosk() else { return };
+            handle(ui, &mut k.borrow_mut(), seq, Event::Chose(choice));
+        },
+        leave_to_home,
+    );
 }
 
 /// The entry was chosen on the home screen.
-pub(super) fn open(ui: &MainWindow, _k: &mut Kiosk) {
-    let body = match app_adapter::current_language(ui) {
-        Language::ZhCn => "此项服务暂未开放，请点击右下角“呼叫工作人员”获得帮助。",
-        Language::En => "This service is not open yet. Tap \"Call staff\" for help.",
-    };
-    ui.global::<ProgressAdapter>().set_body(body.into());
+pub(super) fn open(ui: &MainWindow, k: &mut Kiosk) {
+    let e = k.progress.flow.start();
+    carry_out(k, e);
+    show(ui, k);
 }
 
-/// A person identified (card or keypad) while this page is shown.
-pub(super) fn identified(_ui: &MainWindow, _k: &mut Kiosk, person: Result<Person, CardFailure>) {
-    tracing::debug!(
-        ok = person.is_ok(),
-        "identification with no step waiting for it"
+/// A person identified on the keypad while this page is shown (card reads come back through
+/// [`carry_out`] with their own sequence number).
+pub(super) fn identified(ui: &MainWindow, k: &mut Kiosk, person: Result<Person, CardFailure>) {
+    let seq = k.progress.flow.seq();
+    let event = match person {
+        Ok(p) => Event::Identified(p),
+        Err(f) => Event::CardFailed {
+            timeout: f.timeout,
+            detail: f.detail,
+        },
+    };
+    handle(ui, k, seq, event);
+}
+
+/// Feeds one event to the flow, carries out its effects and shows the screen.
+fn handle(ui: &MainWindow, k: &mut Kiosk, seq: u64, event: Event) {
+    k.session.activity(Instant::now());
+    match k.progress.flow.handle(seq, event) {
+        Ok(effects) => {
+            carry_out(k, effects);
+            show(ui, k);
+        }
+        Err(e) => tracing::debug!("progress: ignored: {e}"),
+    }
+}
+
+/// Shows the screen and speaks it (in Mandarin) when its words changed.
+fn show(ui: &MainWindow, k: &mut Kiosk) {
+    let today = k
+        .progress
+        .today
+        .unwrap_or_else(jiuzhu_core::id::today_in_china);
+    let lang = app_adapter::current_language(ui);
+    let hotline = k.worker.proof.hotline.clone();
+    progress_adapter::render(
+        ui,
+        &k.progress.flow,
+        &k.progress.calendar,
+        today,
+        &hotline,
+        lang,
     );
+    let zh = crate::controllers::progress::screen_text(
+        &k.progress.flow,
+        &k.progress.calendar,
+        today,
+        &hotline,
+        crate::controllers::text::Lang::Zh,
+    )
+    .speech();
+    if zh != k.last_spoken {
+        k.voice.say_now(zh.clone());
+        k.last_spoken = zh;
+    }
+}
+
+/// Re-renders the page in the current language (the language toggle).
+pub(super) fn refresh(ui: &MainWindow, k: &mut Kiosk) {
+    show(ui, k);
+}
+
+fn answer(
+    r: Result<Result<Option<StatusView>, StatusError>, NoCentral>,
+) -> Result<Answer, NoAnswer> {
+    match r {
+        Err(NoCentral) => Err(NoAnswer::NotConfigured),
+        Ok(Ok(Some(v))) => Ok(Answer {
+            cases: v.answer.cases,
+            last_updated: v.last_updated,
+            from_cache: v.from_cache,
+        }),
+        Ok(Ok(None)) => Err(NoAnswer::Offline),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "progress: no status answer");
+            Err(NoAnswer::Failed(e.to_string()))
+        }
+    }
+}
+
+fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
+    for e in effects {
+        match e {
+            Effect::ReadIdCard { seq } => k.worker.read_card(move |ui, k, r| {
+                let event = match r {
+                    Ok(p) => Event::Identified(p),
+                    Err(f) => Event::CardFailed {
+                        timeout: f.timeout,
+                        detail: f.detail,
+                    },
+                };
+                handle(ui, k, seq, event);
+            }),
+            Effect::CancelCard => k.worker.cancel(),
+            Effect::Query { seq, id, agent } => k.worker.central(
+                move |c| async move {
+                    match tokio::time::timeout(QUERY_WAIT, c.query_status(&id, agent.as_ref()))
+                        .await
+                    {
+                        Ok(r) => r,
+                        // Central accepted the connection and said nothing: the cache answers.
+                        Err(_) => {
+                            tracing::warn!("progress: central did not answer in time");
+                            Ok(None)
+                        }
+                    }
+                },
+                move |ui, k, r| handle(ui, k, seq, Event::Answered(answer(r))),
+            ),
+            Effect::CheckCertification { seq, id } => k.worker.central(
+                move |c| async move { c.certification_status(&id).await },
+                move |ui, k, r| {
+                    let certified = match r {
+                        Ok(Ok(s)) => s.recipient && s.certified_this_cycle,
+                        Ok(Err(e)) => {
+                            tracing::info!(error = %e, "progress: no certification status");
+                            false
+                        }
+                        Err(NoCentral) => false,
+                    };
+                    handle(ui, k, seq, Event::Certified(certified));
+                },
+            ),
+            Effect::ReprintProof { recipient } => reprint_proof(&k.worker, recipient),
+        }
+    }
+}
+
+/// Feeds an event tagged with `seq` to the progress flow, as the worker would (tests and
+/// screenshot references reach screens this way).
+pub fn dispatch(seq: u64, event: Event) {
+    let Some(k) = kiosk() else { return };
+    super::with_ui(|ui| handle(ui, &mut k.borrow_mut(), seq, event));
+}
+
+/// The sequence number of the progress screen shown now.
+pub fn seq() -> Option<u64> {
+    kiosk().map(|k| k.borrow().progress.flow.seq())
+}
+
+/// The progress screen shown now.
+pub fn step() -> Option<crate::controllers::progress::Step> {
+    kiosk().map(|k| k.borrow().progress.flow.step().clone())
+}
+
+/// Counts deadlines from `day` instead of today (`None`: today in China again).
+pub fn pin_today(day: Option<chrono::NaiveDate>) {
+    if let Some(k) = kiosk() {
+        k.borrow_mut().progress.today = day;
+    }
 }

@@ -5,5 +5,6 @@
 pub mod apply;
 pub mod certify;
 pub mod identify;
+pub mod progress;
 pub mod session;
 pub mod text;

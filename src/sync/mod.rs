@@ -194,12 +194,31 @@ impl SyncEngine {
         &self,
         id_number: &IdNumber,
     ) -> Result<Option<StatusView>, StatusError> {
+        self.query_status_as(id_number, None).await
+    }
+
+    /// [`query_status`](Self::query_status) asked by `agent` (委托代办) when given: central
+    /// answers only the cases that agent filed, and the answer is cached apart from the
+    /// person's own (an agent offline never sees more than central showed that agent).
+    pub async fn query_status_as(
+        &self,
+        id_number: &IdNumber,
+        agent: Option<&IdNumber>,
+    ) -> Result<Option<StatusView>, StatusError> {
         let body = serde_json::to_vec(&StatusQuery {
             id_number: id_number.clone(),
-            agent_id_number: None,
+            agent_id_number: agent.cloned(),
         })
         .map_err(|e| StatusError::Answer(e.to_string()))?;
-        let key = id_number.as_unmasked_str();
+        let key = match agent {
+            None => id_number.as_unmasked_str().to_string(),
+            Some(a) => format!(
+                "{}|agent:{}",
+                id_number.as_unmasked_str(),
+                a.as_unmasked_str()
+            ),
+        };
+        let key = key.as_str();
         match self
             .client
             .post("/v1/kiosk/status", "application/json", body, None)

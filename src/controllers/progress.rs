@@ -1,0 +1,1459 @@
+//! 进度查询 (follow a case, domain.md §1 item 3) as a state machine.
+//!
+//! The person identifies (ID card or keypad); someone asking for another person (委托代办)
+//! identifies themself first as the agent, then the applicant. The flow then asks central
+//! ([`Effect::Query`]); the answer is live or, when central cannot be reached, the encrypted
+//! local cache with its "last updated" time. Each case is shown as the timeline
+//! 申请—审核—确认 with its dates, the working-day deadlines (recounted from today with core's
+//! [`Calendar`], the same rules central keeps them by), what is missing (the one-time notice
+//! 一次性告知 and the members who still have to sign), the township hotline and the 举报 number.
+//! A recipient certified this cycle is offered 补打认证证明.
+//!
+//! Like [`super::certify::CertifyFlow`], every screen and every operation carries a sequence
+//! number; an event with another number (a double press, a late answer, anything from before a
+//! reset) is refused.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use jiuzhu_core::api::{CaseSummary, DeadlineSummary};
+use jiuzhu_core::calendar::{Calendar, calendar_days_between};
+use jiuzhu_core::id::IdNumber;
+use jiuzhu_core::workflow::{CaseState, DayUnit, Phase};
+
+pub use super::certify::Person;
+pub use super::text::Lang;
+
+/// Whose identity the identify screen asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// The person whose cases are asked for (the applicant or a member).
+    Applicant,
+    /// The agent (受托人) asking for someone else.
+    Agent,
+}
+
+/// An answer from central, as the flow needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The person's cases, newest first.
+    pub cases: Vec<CaseSummary>,
+    /// When central gave this answer (Unix milliseconds).
+    pub last_updated: i64,
+    /// Whether central could not be reached and this is the cached answer.
+    pub from_cache: bool,
+}
+
+/// Why there is no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoAnswer {
+    /// Central cannot be reached and nothing is cached for this person.
+    Offline,
+    /// This kiosk has no central service configured.
+    NotConfigured,
+    /// Central refused the query, or the answer was unreadable (the detail is for staff).
+    Failed(String),
+}
+
+/// The screen shown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Put the ID card on the reader or type the number.
+    Identify {
+        /// Whose identity.
+        who: Who,
+        /// What went wrong with the last card read, if anything.
+        card_problem: Option<String>,
+    },
+    /// Asking central.
+    Asking,
+    /// The cases (live or cached).
+    Cases(Answer),
+    /// Central answered (or the cache held) no case for this person.
+    NoCase {
+        /// The empty answer's time, and whether it came from the cache.
+        last_updated: i64,
+        /// Whether it came from the cache.
+        from_cache: bool,
+    },
+    /// No answer at all.
+    Unavailable(NoAnswer),
+}
+
+/// A button on the progress screens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    /// 我替别人查询 (on the first identify screen).
+    ForSomeoneElse,
+    /// 补打认证证明.
+    Reprint,
+    /// 重新查询 (after a failure: ask central again).
+    Retry,
+    /// 查询其他人 (start again).
+    Again,
+}
+
+impl Choice {
+    /// The name the page passes back.
+    pub fn name(self) -> &'static str {
+        match self {
+            Choice::ForSomeoneElse => "for-someone-else",
+            Choice::Reprint => "reprint",
+            Choice::Retry => "retry",
+            Choice::Again => "again",
+        }
+    }
+
+    /// Parses [`Choice::name`].
+    pub fn from_name(name: &str) -> Option<Choice> {
+        [
+            Choice::ForSomeoneElse,
+            Choice::Reprint,
+            Choice::Retry,
+            Choice::Again,
+        ]
+        .into_iter()
+        .find(|c| c.name() == name)
+    }
+
+    /// The button's words.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Choice::ForSomeoneElse, Lang::Zh) => "我替别人查询（代办）",
+            (Choice::ForSomeoneElse, Lang::En) => "I am asking for someone else",
+            (Choice::Reprint, Lang::Zh) => "补打认证证明",
+            (Choice::Reprint, Lang::En) => "Reprint the certification proof",
+            (Choice::Retry, Lang::Zh) => "重新查询",
+            (Choice::Retry, Lang::En) => "Ask again",
+            (Choice::Again, Lang::Zh) => "查询其他人",
+            (Choice::Again, Lang::En) => "Look up someone else",
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A person identified (card or keypad) on an identify screen.
+    Identified(Person),
+    /// The card read failed (`timeout`: nobody put a card down in time).
+    CardFailed {
+        /// The reader gave up waiting.
+        timeout: bool,
+        /// What happened.
+        detail: String,
+    },
+    /// Central's answer (or the cache's), or why there is none.
+    Answered(Result<Answer, NoAnswer>),
+    /// Whether the person is a recipient certified this cycle (asked after a live answer).
+    Certified(bool),
+    /// A button.
+    Chose(Choice),
+}
+
+/// What the wiring carries out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Read one ID card; deliver [`Event::Identified`] or [`Event::CardFailed`] with `seq`.
+    ReadIdCard {
+        /// Sequence number of the screen waiting.
+        seq: u64,
+    },
+    /// Stop waiting for a card (identified on the keypad, or the flow moved on).
+    CancelCard,
+    /// Ask central for the person's cases (or the cache); deliver [`Event::Answered`].
+    Query {
+        /// Sequence number.
+        seq: u64,
+        /// Whose cases.
+        id: IdNumber,
+        /// The agent asking, if any.
+        agent: Option<IdNumber>,
+    },
+    /// Ask central whether `id` is a recipient certified this cycle; deliver
+    /// [`Event::Certified`].
+    CheckCertification {
+        /// Sequence number.
+        seq: u64,
+        /// The person.
+        id: IdNumber,
+    },
+    /// Print another copy of the certification proof (the certification screen's path).
+    ReprintProof {
+        /// The recipient.
+        recipient: IdNumber,
+    },
+}
+
+/// Why an event was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlowError {
+    /// The event belongs to another screen.
+    #[error("stale event: sequence {got}, screen is {current}")]
+    Stale {
+        /// The event's number.
+        got: u64,
+        /// The screen's.
+        current: u64,
+    },
+    /// The event makes no sense on this screen.
+    #[error("{event} is not expected on {step}")]
+    Unexpected {
+        /// The event.
+        event: &'static str,
+        /// The screen.
+        step: &'static str,
+    },
+}
+
+/// The 进度查询 flow.
+#[derive(Debug, Clone)]
+pub struct ProgressFlow {
+    step: Step,
+    seq: u64,
+    person: Option<Person>,
+    agent: Option<Person>,
+    certified: bool,
+    reprinted: bool,
+}
+
+impl Default for ProgressFlow {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ProgressFlow {
+    /// A flow at its first screen (not started: call [`ProgressFlow::start`]).
+    pub fn new() -> Self {
+        ProgressFlow {
+            step: Step::Identify {
+                who: Who::Applicant,
+                card_problem: None,
+            },
+            seq: 0,
+            person: None,
+            agent: None,
+            certified: false,
+            reprinted: false,
+        }
+    }
+
+    /// The screen shown.
+    pub fn step(&self) -> &Step {
+        &self.step
+    }
+
+    /// The sequence number of the screen shown.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The agent, when someone asks for another person.
+    pub fn agent(&self) -> Option<&Person> {
+        self.agent.as_ref()
+    }
+
+    /// Whether 补打认证证明 is offered now.
+    pub fn can_reprint(&self) -> bool {
+        self.certified && !self.reprinted && self.agent.is_none()
+    }
+
+    /// Whether a proof was reprinted on this screen.
+    pub fn reprinted(&self) -> bool {
+        self.reprinted
+    }
+
+    /// Whether anything personal is held.
+    pub fn holds_personal_data(&self) -> bool {
+        self.person.is_some()
+            || self.agent.is_some()
+            || matches!(self.step, Step::Cases(_) | Step::NoCase { .. })
+    }
+
+    /// Forgets everything (the screen goes back to the first identify screen, not waiting).
+    pub fn reset(&mut self) -> Vec<Effect> {
+        let seq = self.seq + 1;
+        *self = ProgressFlow::new();
+        self.seq = seq;
+        vec![Effect::CancelCard]
+    }
+
+    /// Starts (again) at the first identify screen, waiting for a card.
+    pub fn start(&mut self) -> Vec<Effect> {
+        let mut e = self.reset();
+        e.push(Effect::ReadIdCard { seq: self.seq });
+        e
+    }
+
+    /// The buttons of the screen shown (besides 回到首页).
+    pub fn choices(&self) -> Vec<Choice> {
+        match &self.step {
+            Step::Identify {
+                who: Who::Applicant,
+                ..
+            } if self.agent.is_none() => vec![Choice::ForSomeoneElse],
+            Step::Identify { .. } | Step::Asking => vec![],
+            Step::Cases(_) | Step::NoCase { .. } => {
+                let mut c = Vec::new();
+                if self.can_reprint() {
+                    c.push(Choice::Reprint);
+                }
+                c.push(Choice::Again);
+                c
+            }
+            Step::Unavailable(_) => vec![Choice::Retry, Choice::Again],
+        }
+    }
+
+    fn go(&mut self, step: Step) {
+        self.seq += 1;
+        self.step = step;
+    }
+
+    fn identify(&mut self, who: Who) -> Vec<Effect> {
+        self.go(Step::Identify {
+            who,
+            card_problem: None,
+        });
+        vec![Effect::CancelCard, Effect::ReadIdCard { seq: self.seq }]
+    }
+
+    fn query(&mut self) -> Vec<Effect> {
+        let Some(p) = &self.person else {
+            return vec![];
+        };
+        let id = p.id.clone();
+        self.certified = false;
+        self.reprinted = false;
+        self.go(Step::Asking);
+        vec![
+            Effect::CancelCard,
+            Effect::Query {
+                seq: self.seq,
+                id,
+                agent: self.agent.as_ref().map(|a| a.id.clone()),
+            },
+        ]
+    }
+
+    fn step_name(&self) -> &'static str {
+        match self.step {
+            Step::Identify { .. } => "identify",
+            Step::Asking => "asking",
+            Step::Cases(_) => "cases",
+            Step::NoCase { .. } => "no case",
+            Step::Unavailable(_) => "unavailable",
+        }
+    }
+
+    /// Takes one event for the screen numbered `seq`.
+    pub fn handle(&mut self, seq: u64, event: Event) -> Result<Vec<Effect>, FlowError> {
+        if seq != self.seq {
+            return Err(FlowError::Stale {
+                got: seq,
+                current: self.seq,
+            });
+        }
+        let unexpected = |s: &Self, event: &'static str| {
+            Err(FlowError::Unexpected {
+                event,
+                step: s.step_name(),
+            })
+        };
+        match (event, self.step.clone()) {
+            (Event::Identified(p), Step::Identify { who, .. }) => match who {
+                Who::Agent => {
+                    self.agent = Some(p);
+                    Ok(self.identify(Who::Applicant))
+                }
+                Who::Applicant => {
+                    if self.agent.as_ref().is_some_and(|a| a.id == p.id) {
+                        // The agent's own card again: still waiting for the applicant's.
+                        self.go(Step::Identify {
+                            who,
+                            card_problem: Some("same-person".into()),
+                        });
+                        return Ok(vec![Effect::ReadIdCard { seq: self.seq }]);
+                    }
+                    self.person = Some(p);
+                    Ok(self.query())
+                }
+            },
+            (Event::CardFailed { timeout, detail }, Step::Identify { who, .. }) => {
+                self.go(Step::Identify {
+                    who,
+                    card_problem: (!timeout).then_some(detail),
+                });
+                // A timeout only means nobody put a card down: keep waiting. After a bad
+                // read the person may try the card again or use the keypad.
+                Ok(vec![Effect::ReadIdCard { seq: self.seq }])
+            }
+            (Event::Answered(r), Step::Asking) => {
+                match r {
+                    Ok(a) if a.cases.is_empty() => self.go(Step::NoCase {
+                        last_updated: a.last_updated,
+                        from_cache: a.from_cache,
+                    }),
+                    Ok(a) => {
+                        let live = !a.from_cache;
+                        self.go(Step::Cases(a));
+                        if live
+                            && self.agent.is_none()
+                            && let Some(p) = &self.person
+                        {
+                            return Ok(vec![Effect::CheckCertification {
+                                seq: self.seq,
+                                id: p.id.clone(),
+                            }]);
+                        }
+                    }
+                    Err(e) => self.go(Step::Unavailable(e)),
+                }
+                Ok(vec![])
+            }
+            (Event::Certified(c), Step::Cases(_)) => {
+                // Only adds a button to the same screen: the sequence stays.
+                self.certified = c;
+                Ok(vec![])
+            }
+            (Event::Chose(Choice::ForSomeoneElse), Step::Identify { who, .. })
+                if who == Who::Applicant && self.agent.is_none() =>
+            {
+                Ok(self.identify(Who::Agent))
+            }
+            (Event::Chose(Choice::Reprint), Step::Cases(a)) if self.can_reprint() => {
+                let Some(p) = &self.person else {
+                    return unexpected(self, "reprint");
+                };
+                let recipient = p.id.clone();
+                self.reprinted = true;
+                self.go(Step::Cases(a));
+                Ok(vec![Effect::ReprintProof { recipient }])
+            }
+            (Event::Chose(Choice::Retry), Step::Unavailable(_)) => Ok(self.query()),
+            (Event::Chose(Choice::Again), Step::Cases(_) | Step::NoCase { .. })
+            | (Event::Chose(Choice::Again), Step::Unavailable(_)) => Ok(self.start()),
+            (Event::Identified(_), _) => unexpected(self, "identified"),
+            (Event::CardFailed { .. }, _) => unexpected(self, "card failed"),
+            (Event::Answered(_), _) => unexpected(self, "answer"),
+            (Event::Certified(_), _) => unexpected(self, "certified"),
+            (Event::Chose(_), _) => unexpected(self, "choice"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the screens say
+// ---------------------------------------------------------------------------------------------
+
+/// One stage of the timeline 申请—审核—确认.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    /// 申请 / 审核 / 确认.
+    pub label: String,
+    /// The date it was reached, or what it waits for.
+    pub date: String,
+    /// Done, under way now, or still to come.
+    pub status: StageStatus,
+}
+
+/// Where a stage stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageStatus {
+    /// Still to come.
+    Todo,
+    /// Under way.
+    Current,
+    /// Done.
+    Done,
+}
+
+/// One case as shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseText {
+    /// The assistance type.
+    pub heading: String,
+    /// Where it stands, in words.
+    pub state: String,
+    /// 申请—审核—确认.
+    pub stages: Vec<Stage>,
+    /// The running deadlines, one line each.
+    pub deadlines: Vec<String>,
+    /// The one-time notice: its heading line ("" without one).
+    pub notice: String,
+    /// The materials the notice asks for (empty when supplied or without a notice).
+    pub missing: Vec<String>,
+    /// Members who still have to sign ("" when nobody).
+    pub signatures: String,
+    /// Hotline and 举报 number.
+    pub contact: String,
+}
+
+/// The words of a progress screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenText {
+    /// The heading.
+    pub title: String,
+    /// What happened / what to do.
+    pub body: String,
+    /// "最后更新 …" when the answer came from the cache ("" when live).
+    pub cached: String,
+    /// The cases.
+    pub cases: Vec<CaseText>,
+}
+
+impl ScreenText {
+    /// What the voice says: heading, body, the cached note, then each case's state, what is
+    /// missing and the most urgent deadline.
+    pub fn speech(&self) -> String {
+        let mut s = format!("{}。{}", self.title, self.body);
+        if !self.cached.is_empty() {
+            s.push_str(&format!("{}。", self.cached));
+        }
+        for c in &self.cases {
+            s.push_str(&format!("{}，{}。", c.heading, c.state));
+            if !c.missing.is_empty() {
+                s.push_str(&format!("{}：{}。", c.notice, c.missing.join("、")));
+            }
+            if !c.signatures.is_empty() {
+                s.push_str(&format!("{}。", c.signatures));
+            }
+            if let Some(d) = c.deadlines.first() {
+                s.push_str(&format!("{d}。"));
+            }
+        }
+        s
+    }
+}
+
+fn t(lang: Lang, zh: &str, en: &str) -> String {
+    match lang {
+        Lang::Zh => zh.into(),
+        Lang::En => en.into(),
+    }
+}
+
+fn china() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("valid offset")
+}
+
+/// A date in words.
+pub fn date_text(d: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => d.format("%Y年%-m月%-d日").to_string(),
+        Lang::En => d.format("%-d %B %Y").to_string(),
+    }
+}
+
+/// A Unix-millisecond instant in China time, in words.
+pub fn time_text(ms: i64, lang: Lang) -> String {
+    let Some(at) = Utc.timestamp_millis_opt(ms).single() else {
+        return t(lang, "（时间不明）", "(time unknown)");
+    };
+    let at: DateTime<FixedOffset> = at.with_timezone(&china());
+    match lang {
+        Lang::Zh => at.format("%Y年%-m月%-d日 %H:%M").to_string(),
+        Lang::En => at.format("%-d %B %Y, %H:%M").to_string(),
+    }
+}
+
+fn cached_note(last_updated: i64, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!(
+            "现在连不上服务器。下面是本机保存的信息，最后更新 {}，可能不是最新的。",
+            time_text(last_updated, lang)
+        ),
+        Lang::En => format!(
+            "The central service cannot be reached. This is the information kept on this kiosk, last updated {}; it may not be current.",
+            time_text(last_updated, lang)
+        ),
+    }
+}
+
+fn state_of(s: &CaseSummary) -> Option<CaseState> {
+    serde_json::from_value(serde_json::Value::String(s.state.clone())).ok()
+}
+
+fn type_label(s: &CaseSummary, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => s.assistance_type.label_zh().to_string(),
+        Lang::En => match s.assistance_type {
+            jiuzhu_core::api::AssistanceType::Dibao => "Minimum living allowance (dibao)".into(),
+            jiuzhu_core::api::AssistanceType::Tekun => {
+                "Support for persons in extreme poverty".into()
+            }
+            jiuzhu_core::api::AssistanceType::Temporary => "Temporary assistance".into(),
+            jiuzhu_core::api::AssistanceType::LowIncomeEdge => "Low-income edge household".into(),
+        },
+    }
+}
+
+/// One deadline line, its days left recounted from `today` with `cal`.
+pub fn deadline_text(d: &DeadlineSummary, cal: &Calendar, today: NaiveDate, lang: Lang) -> String {
+    let (label, unit) = match lang {
+        Lang::Zh => (d.kind.label_zh(), d.unit.label_zh()),
+        Lang::En => (d.kind.label_en(), d.unit.label_en()),
+    };
+    let count = |from: NaiveDate, to: NaiveDate| match d.unit {
+        DayUnit::Working => cal.working_days_between(from, to).value,
+        DayUnit::Calendar => calendar_days_between(from, to),
+    };
+    let due = date_text(d.due, lang);
+    let mut line = match lang {
+        Lang::Zh if today > d.due => format!(
+            "{label}：{due}（{allowed}个{unit}），已超过 {} 个{unit}",
+            count(d.due, today),
+            allowed = d.allowed
+        ),
+        Lang::Zh => format!(
+            "{label}：{due}前（{allowed}个{unit}），还剩 {} 个{unit}",
+            count(today, d.due),
+            allowed = d.allowed
+        ),
+        Lang::En if today > d.due => format!(
+            "{label}: by {due} ({allowed} {unit}), {} {unit} overdue",
+            count(d.due, today),
+            allowed = d.allowed
+        ),
+        Lang::En => format!(
+            "{label}: by {due} ({allowed} {unit}), {} {unit} left",
+            count(today, d.due),
+            allowed = d.allowed
+        ),
+    };
+    if d.provisional {
+        line.push_str(&t(
+            lang,
+            "（当年节假日安排未公布，日期可能调整）",
+            " (the year's holidays are not announced yet; the date may change)",
+        ));
+    }
+    line
+}
+
+/// One case as shown on `today`.
+pub fn case_text(s: &CaseSummary, cal: &Calendar, today: NaiveDate, lang: Lang) -> CaseText {
+    let state = state_of(s);
+    let phase = state.map(|s| s.phase());
+    let submitted = s.submitted_at.with_timezone(&china()).date_naive();
+    let decided = state.is_some_and(|s| s.is_decided());
+    let stage = |label_zh: &str, label_en: &str, date: String, status| Stage {
+        label: t(lang, label_zh, label_en),
+        date,
+        status,
+    };
+    let review_status = match phase {
+        Some(Phase::Review) => StageStatus::Current,
+        Some(Phase::Confirmation | Phase::Closed) if s.accepted_on.is_some() => StageStatus::Done,
+        _ => StageStatus::Todo,
+    };
+    let confirm_status = match phase {
+        _ if decided => StageStatus::Done,
+        Some(Phase::Confirmation) => StageStatus::Current,
+        _ => StageStatus::Todo,
+    };
+    let apply_status = match phase {
+        Some(Phase::Application) => StageStatus::Current,
+        _ => StageStatus::Done,
+    };
+    let stages = vec![
+        stage(
+            "申请",
+            "Application",
+            match lang {
+                Lang::Zh => format!("{} 提交", date_text(submitted, lang)),
+                Lang::En => format!("submitted {}", date_text(submitted, lang)),
+            },
+            apply_status,
+        ),
+        stage(
+            "审核",
+            "Review",
+            match s.accepted_on {
+                Some(d) => match lang {
+                    Lang::Zh => format!("{} 受理", date_text(d, lang)),
+                    Lang::En => format!("accepted {}", date_text(d, lang)),
+                },
+                None => t(lang, "待受理", "not accepted yet"),
+            },
+            review_status,
+        ),
+        stage(
+            "确认",
+            "Decision",
+            match (s.decided_on, s.approved) {
+                (Some(d), Some(true)) => match lang {
+                    Lang::Zh => format!("{} 确认同意", date_text(d, lang)),
+                    Lang::En => format!("approved {}", date_text(d, lang)),
+                },
+                (Some(d), Some(false)) => match lang {
+                    Lang::Zh => format!("{} 不予确认", date_text(d, lang)),
+                    Lang::En => format!("refused {}", date_text(d, lang)),
+                },
+                (Some(d), None) => match lang {
+                    Lang::Zh => format!("{} 办结", date_text(d, lang)),
+                    Lang::En => format!("closed {}", date_text(d, lang)),
+                },
+                (None, _) => t(lang, "待确认", "not decided yet"),
+            },
+            confirm_status,
+        ),
+    ];
+    let state_words = match state {
+        Some(st) => match lang {
+            Lang::Zh => st.label_zh().to_string(),
+            Lang::En => st.label_en().to_string(),
+        },
+        None => s.state.clone(),
+    };
+    let (notice, missing) = match &s.missing_notice {
+        None => (String::new(), vec![]),
+        Some(n) if n.completed_on.is_some() => (
+            match lang {
+                Lang::Zh => format!(
+                    "一次性告知的材料已于 {} 补齐",
+                    date_text(n.completed_on.unwrap_or(n.deadline), lang)
+                ),
+                Lang::En => format!(
+                    "The materials of the one-time notice were supplied on {}",
+                    date_text(n.completed_on.unwrap_or(n.deadline), lang)
+                ),
+            },
+            vec![],
+        ),
+        Some(n) => {
+            let mut head = match lang {
+                Lang::Zh => format!(
+                    "一次性告知（{}）：请在 {} 前补齐以下材料",
+                    date_text(n.issued_on, lang),
+                    date_text(n.deadline, lang)
+                ),
+                Lang::En => format!(
+                    "One-time notice ({}): supply these materials by {}",
+                    date_text(n.issued_on, lang),
+                    date_text(n.deadline, lang)
+                ),
+            };
+            if n.materials.is_empty() {
+                head = match lang {
+                    Lang::Zh => format!(
+                        "一次性告知（{}）：请在 {} 前完成授权书签署",
+                        date_text(n.issued_on, lang),
+                        date_text(n.deadline, lang)
+                    ),
+                    Lang::En => format!(
+                        "One-time notice ({}): complete the signatures by {}",
+                        date_text(n.issued_on, lang),
+                        date_text(n.deadline, lang)
+                    ),
+                };
+            }
+            let mut missing: Vec<String> = n
+                .materials
+                .iter()
+                .map(|m| match lang {
+                    Lang::Zh => m.label_zh().to_string(),
+                    Lang::En => m.label_en().to_string(),
+                })
+                .collect();
+            if !n.note.trim().is_empty() {
+                missing.push(match lang {
+                    Lang::Zh => format!("工作人员说明：{}", n.note.trim()),
+                    Lang::En => format!("Note from the office: {}", n.note.trim()),
+                });
+            }
+            (head, missing)
+        }
+    };
+    let signatures = if s.pending_signatures.is_empty() || decided {
+        String::new()
+    } else {
+        match lang {
+            Lang::Zh => format!(
+                "还需签署授权书：{}（请到“签署授权”办理）",
+                s.pending_signatures.join("、")
+            ),
+            Lang::En => format!(
+                "Still to sign the authorization: {} (use “Sign the authorization”)",
+                s.pending_signatures.join(", ")
+            ),
+        }
+    };
+    let deadlines = if decided {
+        vec![]
+    } else {
+        s.deadlines
+            .iter()
+            .map(|d| deadline_text(d, cal, today, lang))
+            .collect()
+    };
+    CaseText {
+        heading: type_label(s, lang),
+        state: state_words,
+        stages,
+        deadlines,
+        notice,
+        missing,
+        signatures,
+        contact: match lang {
+            Lang::Zh => format!("乡镇服务热线 {}　　举报电话 {}", s.hotline, s.report_phone),
+            Lang::En => format!(
+                "Township hotline {}    Complaints (举报) {}",
+                s.hotline, s.report_phone
+            ),
+        },
+    }
+}
+
+/// The words of the screen shown, on `today`. `hotline` is the kiosk's configured township
+/// hotline, said when no case carries one.
+pub fn screen_text(
+    flow: &ProgressFlow,
+    cal: &Calendar,
+    today: NaiveDate,
+    hotline: &str,
+    lang: Lang,
+) -> ScreenText {
+    let plain = |title: String, body: String| ScreenText {
+        title,
+        body,
+        cached: String::new(),
+        cases: vec![],
+    };
+    let call = |lang| {
+        if hotline.is_empty() {
+            t(
+                lang,
+                "也可以点击“呼叫工作人员”。",
+                "You can also tap “Call staff”.",
+            )
+        } else {
+            match lang {
+                Lang::Zh => format!("也可以拨打乡镇服务热线 {hotline}。"),
+                Lang::En => format!("You can also call the township hotline {hotline}."),
+            }
+        }
+    };
+    let title = t(lang, "进度查询", "Follow my application");
+    match flow.step() {
+        Step::Identify { who, card_problem } => {
+            let mut body = match (who, flow.agent().is_some(), lang) {
+                (Who::Agent, _, Lang::Zh) => {
+                    "请代办人先放身份证，或在右边输入代办人的身份证号码。".to_string()
+                }
+                (Who::Agent, _, Lang::En) => {
+                    "The agent first: put your ID card on the reader, or type your ID number on the right.".to_string()
+                }
+                (Who::Applicant, true, Lang::Zh) => {
+                    "代办人已确认。请放申请人的身份证，或输入申请人的身份证号码。".to_string()
+                }
+                (Who::Applicant, true, Lang::En) => {
+                    "Agent confirmed. Now the applicant: put their ID card on the reader, or type their ID number.".to_string()
+                }
+                (Who::Applicant, false, Lang::Zh) => {
+                    "请把身份证放在读卡区，或在右边输入身份证号码。".to_string()
+                }
+                (Who::Applicant, false, Lang::En) => {
+                    "Put your ID card on the reader, or type your ID number on the right.".to_string()
+                }
+            };
+            match card_problem.as_deref() {
+                None => {}
+                Some("same-person") => body.push_str(&t(
+                    lang,
+                    "这是代办人的身份证，请放申请人的身份证。",
+                    " That is the agent's card: please use the applicant's.",
+                )),
+                Some(_) => body.push_str(&t(
+                    lang,
+                    "刚才没有读出身份证，请重新放好，或输入号码。",
+                    " The card could not be read: put it down again, or type the number.",
+                )),
+            }
+            plain(title, body)
+        }
+        Step::Asking => plain(
+            title,
+            t(
+                lang,
+                "正在查询，请稍候……",
+                "Looking up your application, please wait…",
+            ),
+        ),
+        Step::NoCase {
+            last_updated,
+            from_cache,
+        } => {
+            let mut s = plain(
+                title,
+                match (flow.agent().is_some(), lang) {
+                    (false, Lang::Zh) => format!("没有查到您的救助申请。{}", call(lang)),
+                    (false, Lang::En) => {
+                        format!("No application was found for you. {}", call(lang))
+                    }
+                    (true, Lang::Zh) => format!("没有查到由您代办的这个人的申请。{}", call(lang)),
+                    (true, Lang::En) => format!(
+                        "No application you filed for this person was found. {}",
+                        call(lang)
+                    ),
+                },
+            );
+            if *from_cache {
+                s.cached = cached_note(*last_updated, lang);
+            }
+            s
+        }
+        Step::Cases(a) => {
+            let cases: Vec<CaseText> = a
+                .cases
+                .iter()
+                .map(|c| case_text(c, cal, today, lang))
+                .collect();
+            let body = match (cases.len(), lang) {
+                (1, Lang::Zh) => "查到 1 件申请：".to_string(),
+                (n, Lang::Zh) => format!("查到 {n} 件申请，最新的在最上面，向上滑动看下一件："),
+                (1, Lang::En) => "One application found:".to_string(),
+                (n, Lang::En) => {
+                    format!("{n} applications found, newest first; swipe up for the next:")
+                }
+            };
+            let mut body = body;
+            if flow.reprinted() {
+                body = format!(
+                    "{}{body}",
+                    t(
+                        lang,
+                        "认证证明正在补打。",
+                        "The certification proof is being reprinted. "
+                    )
+                );
+            }
+            ScreenText {
+                title,
+                body,
+                cached: if a.from_cache {
+                    cached_note(a.last_updated, lang)
+                } else {
+                    String::new()
+                },
+                cases,
+            }
+        }
+        Step::Unavailable(why) => plain(
+            title,
+            match (why, lang) {
+                (NoAnswer::Offline, Lang::Zh) => format!(
+                    "现在连不上服务器，本机也没有保存您的查询记录。请稍后点“重新查询”。{}",
+                    call(lang)
+                ),
+                (NoAnswer::Offline, Lang::En) => format!(
+                    "The central service cannot be reached and this kiosk keeps nothing for you. Tap “Ask again” later. {}",
+                    call(lang)
+                ),
+                (NoAnswer::NotConfigured, Lang::Zh) => format!(
+                    "本机没有连接服务器，不能查询进度，请到乡镇窗口查询。{}",
+                    call(lang)
+                ),
+                (NoAnswer::NotConfigured, Lang::En) => format!(
+                    "This kiosk is not connected to the central service: ask at the township office. {}",
+                    call(lang)
+                ),
+                (NoAnswer::Failed(_), Lang::Zh) => format!(
+                    "这次没有查到结果，请稍后再试，或请工作人员帮忙。{}",
+                    call(lang)
+                ),
+                (NoAnswer::Failed(_), Lang::En) => format!(
+                    "The look-up did not work: try again later, or ask staff. {}",
+                    call(lang)
+                ),
+            },
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiuzhu_core::api::{AssistanceType, MissingNoticeSummary};
+    use jiuzhu_core::application::Material;
+    use jiuzhu_core::workflow::DeadlineKind;
+
+    fn id(seq: u16) -> IdNumber {
+        let first17 = format!("50010219500101{seq:03}");
+        let mut arr = [0u8; 17];
+        arr.copy_from_slice(first17.as_bytes());
+        let full = format!("{first17}{}", jiuzhu_core::id::check_char(&arr));
+        IdNumber::parse_at(&full, day("2026-03-03")).unwrap()
+    }
+
+    fn person(seq: u16) -> Person {
+        Person {
+            id: id(seq),
+            name: None,
+        }
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn summary(state: &str) -> CaseSummary {
+        CaseSummary {
+            case_id: "0190-case".into(),
+            township: "500102900".into(),
+            assistance_type: AssistanceType::Dibao,
+            state: state.into(),
+            submitted_at: Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap(),
+            due: None,
+            colour: None,
+            pending_signatures: vec![],
+            materials: 0,
+            hotline: "023-7222-0000".into(),
+            report_phone: "023-7222-0001".into(),
+            accepted_on: None,
+            decided_on: None,
+            approved: None,
+            missing_notice: None,
+            deadlines: vec![],
+        }
+    }
+
+    fn answer(cases: Vec<CaseSummary>, from_cache: bool) -> Answer {
+        Answer {
+            cases,
+            // 2026-03-03 09:30 China time
+            last_updated: Utc
+                .with_ymd_and_hms(2026, 3, 3, 1, 30, 0)
+                .unwrap()
+                .timestamp_millis(),
+            from_cache,
+        }
+    }
+
+    /// A started flow with `p` identified (no agent): returns the flow at Asking.
+    fn asking(p: Person) -> ProgressFlow {
+        let mut f = ProgressFlow::new();
+        let e = f.start();
+        assert_eq!(
+            e,
+            vec![Effect::CancelCard, Effect::ReadIdCard { seq: f.seq() }]
+        );
+        let e = f.handle(f.seq(), Event::Identified(p.clone())).unwrap();
+        assert_eq!(
+            e,
+            vec![
+                Effect::CancelCard,
+                Effect::Query {
+                    seq: f.seq(),
+                    id: p.id,
+                    agent: None
+                }
+            ]
+        );
+        assert_eq!(f.step(), &Step::Asking);
+        f
+    }
+
+    fn text(f: &ProgressFlow, lang: Lang) -> ScreenText {
+        screen_text(
+            f,
+            &Calendar::builtin(),
+            day("2026-03-03"),
+            "023-7222-0000",
+            lang,
+        )
+    }
+
+    #[test]
+    fn live_answer_shows_the_timeline_and_asks_about_the_certification() {
+        let mut f = asking(person(11));
+        let mut s = summary("investigating");
+        s.accepted_on = Some(day("2026-03-03"));
+        s.deadlines = vec![DeadlineSummary {
+            kind: DeadlineKind::Total,
+            from: day("2026-03-03"),
+            due: day("2026-03-31"),
+            unit: DayUnit::Working,
+            allowed: 20,
+            provisional: false,
+        }];
+        let e = f
+            .handle(f.seq(), Event::Answered(Ok(answer(vec![s], false))))
+            .unwrap();
+        assert_eq!(
+            e,
+            vec![Effect::CheckCertification {
+                seq: f.seq(),
+                id: id(11)
+            }]
+        );
+        let zh = text(&f, Lang::Zh);
+        assert_eq!(zh.cached, "", "a live answer has no cached note");
+        let c = &zh.cases[0];
+        assert_eq!(c.heading, "最低生活保障");
+        assert_eq!(c.state, "家庭经济状况调查中");
+        let st: Vec<_> = c.stages.iter().map(|s| s.status).collect();
+        assert_eq!(
+            st,
+            vec![StageStatus::Done, StageStatus::Current, StageStatus::Todo]
+        );
+        assert_eq!(c.stages[0].date, "2026年3月2日 提交");
+        assert_eq!(c.stages[1].date, "2026年3月3日 受理");
+        // 20 working days from 3 March 2026, recounted from today (3 March): all 20 left
+        assert_eq!(
+            c.deadlines,
+            vec!["审核确认办理时限：2026年3月31日前（20个工作日），还剩 20 个工作日"]
+        );
+        assert!(c.contact.contains("023-7222-0000") && c.contact.contains("023-7222-0001"));
+        assert!(zh.speech().contains("家庭经济状况调查中"));
+        let en = text(&f, Lang::En);
+        assert_eq!(en.cases[0].stages[1].date, "accepted 3 March 2026");
+        assert!(en.cases[0].deadlines[0].contains("20 working days left"));
+    }
+
+    #[test]
+    fn cached_answer_says_when_it_was_last_updated_and_offers_no_reprint() {
+        let mut f = asking(person(11));
+        let e = f
+            .handle(
+                f.seq(),
+                Event::Answered(Ok(answer(vec![summary("submitted")], true))),
+            )
+            .unwrap();
+        assert_eq!(e, vec![], "no live question after a cached answer");
+        assert!(matches!(f.step(), Step::Cases(a) if a.from_cache));
+        let zh = text(&f, Lang::Zh);
+        assert!(
+            zh.cached.contains("最后更新 2026年3月3日 09:30"),
+            "{}",
+            zh.cached
+        );
+        assert!(zh.speech().contains("最后更新"));
+        assert!(
+            text(&f, Lang::En)
+                .cached
+                .contains("last updated 3 March 2026, 09:30")
+        );
+        assert_eq!(f.choices(), vec![Choice::Again]);
+    }
+
+    #[test]
+    fn no_case_live_and_cached() {
+        let mut f = asking(person(12));
+        f.handle(f.seq(), Event::Answered(Ok(answer(vec![], false))))
+            .unwrap();
+        assert!(matches!(
+            f.step(),
+            Step::NoCase {
+                from_cache: false,
+                ..
+            }
+        ));
+        let zh = text(&f, Lang::Zh);
+        assert!(zh.body.contains("没有查到您的救助申请"), "{}", zh.body);
+        assert!(zh.body.contains("023-7222-0000"));
+        assert_eq!(zh.cached, "");
+        let mut f = asking(person(12));
+        f.handle(f.seq(), Event::Answered(Ok(answer(vec![], true))))
+            .unwrap();
+        assert!(text(&f, Lang::Zh).cached.contains("最后更新"));
+    }
+
+    #[test]
+    fn several_cases_are_all_shown_newest_first() {
+        let mut f = asking(person(11));
+        let mut older = summary("published");
+        older.assistance_type = AssistanceType::Temporary;
+        older.accepted_on = Some(day("2025-05-06"));
+        older.decided_on = Some(day("2025-05-20"));
+        older.approved = Some(true);
+        f.handle(
+            f.seq(),
+            Event::Answered(Ok(answer(vec![summary("submitted"), older], false))),
+        )
+        .unwrap();
+        let zh = text(&f, Lang::Zh);
+        assert_eq!(zh.body, "查到 2 件申请，最新的在最上面，向上滑动看下一件：");
+        assert_eq!(zh.cases.len(), 2);
+        assert_eq!(zh.cases[0].stages[0].status, StageStatus::Current);
+        assert_eq!(zh.cases[1].heading, "临时救助");
+        assert_eq!(zh.cases[1].stages[2].date, "2025年5月20日 确认同意");
+        assert!(
+            zh.cases[1]
+                .stages
+                .iter()
+                .all(|s| s.status == StageStatus::Done)
+        );
+        assert!(
+            zh.cases[1].deadlines.is_empty(),
+            "a decided case runs no deadline"
+        );
+    }
+
+    #[test]
+    fn notice_pending_lists_the_materials_the_deadline_and_who_must_sign() {
+        let mut f = asking(person(11));
+        let mut s = summary("awaiting_materials");
+        s.pending_signatures = vec!["张*".into(), "李*明".into()];
+        s.missing_notice = Some(MissingNoticeSummary {
+            issued_on: day("2026-03-02"),
+            deadline: day("2026-03-16"),
+            materials: vec![Material::IncomeProof, Material::HouseholdRegister],
+            note: "户口簿复印件看不清".into(),
+            completed_on: None,
+        });
+        s.deadlines = vec![DeadlineSummary {
+            kind: DeadlineKind::Supplement,
+            from: day("2026-03-02"),
+            due: day("2026-03-16"),
+            unit: DayUnit::Working,
+            allowed: 10,
+            provisional: false,
+        }];
+        f.handle(f.seq(), Event::Answered(Ok(answer(vec![s], false))))
+            .unwrap();
+        let c = &text(&f, Lang::Zh).cases[0];
+        assert_eq!(c.state, "待补齐材料");
+        assert_eq!(
+            c.notice,
+            "一次性告知（2026年3月2日）：请在 2026年3月16日 前补齐以下材料"
+        );
+        assert_eq!(
+            c.missing,
+            vec![
+                "家庭收入情况证明",
+                "居民户口簿",
+                "工作人员说明：户口簿复印件看不清"
+            ]
+        );
+        assert_eq!(
+            c.signatures,
+            "还需签署授权书：张*、李*明（请到“签署授权”办理）"
+        );
+        assert_eq!(
+            c.deadlines,
+            vec!["补齐材料期限：2026年3月16日前（10个工作日），还剩 9 个工作日"]
+        );
+        let speech = text(&f, Lang::Zh).speech();
+        assert!(speech.contains("家庭收入情况证明"), "{speech}");
+        let en = &text(&f, Lang::En).cases[0];
+        assert!(en.notice.contains("by 16 March 2026"), "{}", en.notice);
+        assert_eq!(en.missing[0], "proof of household income");
+    }
+
+    #[test]
+    fn overdue_and_provisional_deadlines_say_so() {
+        let d = DeadlineSummary {
+            kind: DeadlineKind::Acceptance,
+            from: day("2026-03-02"),
+            due: day("2026-03-04"),
+            unit: DayUnit::Working,
+            allowed: 2,
+            provisional: true,
+        };
+        let line = deadline_text(&d, &Calendar::builtin(), day("2026-03-06"), Lang::Zh);
+        assert_eq!(
+            line,
+            "受理时限：2026年3月4日（2个工作日），已超过 2 个工作日（当年节假日安排未公布，日期可能调整）"
+        );
+    }
+
+    #[test]
+    fn agent_identifies_first_then_the_applicant_and_the_query_names_both() {
+        let mut f = ProgressFlow::new();
+        f.start();
+        assert_eq!(f.choices(), vec![Choice::ForSomeoneElse]);
+        let e = f
+            .handle(f.seq(), Event::Chose(Choice::ForSomeoneElse))
+            .unwrap();
+        assert_eq!(
+            e,
+            vec![Effect::CancelCard, Effect::ReadIdCard { seq: f.seq() }]
+        );
+        assert!(matches!(
+            f.step(),
+            Step::Identify {
+                who: Who::Agent,
+                ..
+            }
+        ));
+        assert!(text(&f, Lang::Zh).body.contains("代办人"));
+        f.handle(f.seq(), Event::Identified(person(20))).unwrap();
+        assert!(matches!(
+            f.step(),
+            Step::Identify {
+                who: Who::Applicant,
+                ..
+            }
+        ));
+        assert_eq!(f.choices(), vec![], "the agent cannot be chosen twice");
+        // the agent's own card again is not the applicant
+        let e = f.handle(f.seq(), Event::Identified(person(20))).unwrap();
+        assert_eq!(e, vec![Effect::ReadIdCard { seq: f.seq() }]);
+        assert!(text(&f, Lang::Zh).body.contains("这是代办人的身份证"));
+        let e = f.handle(f.seq(), Event::Identified(person(11))).unwrap();
+        assert_eq!(
+            e,
+            vec![
+                Effect::CancelCard,
+                Effect::Query {
+                    seq: f.seq(),
+                    id: id(11),
+                    agent: Some(id(20))
+                }
+            ]
+        );
+        // a live answer to an agent: no certification question, no reprint
+        let e = f
+            .handle(
+                f.seq(),
+                Event::Answered(Ok(answer(vec![summary("submitted")], false))),
+            )
+            .unwrap();
+        assert_eq!(e, vec![]);
+        assert!(!f.can_reprint());
+        f.handle(f.seq(), Event::Answered(Ok(answer(vec![], false))))
+            .unwrap_err();
+    }
+
+    #[test]
+    fn agent_with_no_case_is_told_so_in_their_words() {
+        let mut f = ProgressFlow::new();
+        f.start();
+        f.handle(f.seq(), Event::Chose(Choice::ForSomeoneElse))
+            .unwrap();
+        f.handle(f.seq(), Event::Identified(person(20))).unwrap();
+        f.handle(f.seq(), Event::Identified(person(11))).unwrap();
+        f.handle(f.seq(), Event::Answered(Ok(answer(vec![], false))))
+            .unwrap();
+        assert!(text(&f, Lang::Zh).body.contains("由您代办"));
+    }
+
+    #[test]
+    fn central_down_with_no_cache_is_a_clear_message_with_retry() {
+        let mut f = asking(person(11));
+        f.handle(f.seq(), Event::Answered(Err(NoAnswer::Offline)))
+            .unwrap();
+        let zh = text(&f, Lang::Zh);
+        assert!(zh.body.contains("现在连不上服务器"), "{}", zh.body);
+        assert!(zh.body.contains("023-7222-0000"));
+        assert_eq!(f.choices(), vec![Choice::Retry, Choice::Again]);
+        let e = f.handle(f.seq(), Event::Chose(Choice::Retry)).unwrap();
+        assert!(matches!(&e[1], Effect::Query { id: i, agent: None, .. } if *i == id(11)));
+        f.handle(f.seq(), Event::Answered(Err(NoAnswer::NotConfigured)))
+            .unwrap();
+        assert!(text(&f, Lang::En).body.contains("not connected"));
+        let e = f.handle(f.seq(), Event::Chose(Choice::Again)).unwrap();
+        assert_eq!(
+            e,
+            vec![Effect::CancelCard, Effect::ReadIdCard { seq: f.seq() }]
+        );
+        assert!(!f.holds_personal_data());
+        let mut f = asking(person(11));
+        f.handle(
+            f.seq(),
+            Event::Answered(Err(NoAnswer::Failed("403".into()))),
+        )
+        .unwrap();
+        assert!(text(&f, Lang::Zh).body.contains("没有查到结果"));
+    }
+
+    #[test]
+    fn certified_recipient_is_offered_one_reprint() {
+        let mut f = asking(person(11));
+        f.handle(
+            f.seq(),
+            Event::Answered(Ok(answer(vec![summary("published")], false))),
+        )
+        .unwrap();
+        assert_eq!(f.choices(), vec![Choice::Again]);
+        let seq = f.seq();
+        f.handle(seq, Event::Certified(true)).unwrap();
+        assert_eq!(f.seq(), seq, "the offer keeps the screen's number");
+        assert_eq!(f.choices(), vec![Choice::Reprint, Choice::Again]);
+        let e = f.handle(seq, Event::Chose(Choice::Reprint)).unwrap();
+        assert_eq!(e, vec![Effect::ReprintProof { recipient: id(11) }]);
+        // the double press carries the old number: refused, printed once
+        assert!(matches!(
+            f.handle(seq, Event::Chose(Choice::Reprint)),
+            Err(FlowError::Stale { .. })
+        ));
+        assert!(f.handle(f.seq(), Event::Chose(Choice::Reprint)).is_err());
+        assert!(text(&f, Lang::Zh).body.starts_with("认证证明正在补打"));
+        // not certified: no offer
+        let mut f = asking(person(12));
+        f.handle(
+            f.seq(),
+            Event::Answered(Ok(answer(vec![summary("submitted")], false))),
+        )
+        .unwrap();
+        f.handle(f.seq(), Event::Certified(false)).unwrap();
+        assert_eq!(f.choices(), vec![Choice::Again]);
+    }
+
+    #[test]
+    fn card_failures_keep_waiting_and_stale_events_are_refused() {
+        let mut f = ProgressFlow::new();
+        f.start();
+        let s0 = f.seq();
+        let e = f
+            .handle(
+                s0,
+                Event::CardFailed {
+                    timeout: true,
+                    detail: "timeout".into(),
+                },
+            )
+            .unwrap();
+        assert_eq!(e, vec![Effect::ReadIdCard { seq: f.seq() }]);
+        assert!(text(&f, Lang::Zh).body.starts_with("请把身份证"));
+        f.handle(
+            f.seq(),
+            Event::CardFailed {
+                timeout: false,
+                detail: "bad checksum".into(),
+            },
+        )
+        .unwrap();
+        assert!(text(&f, Lang::Zh).body.contains("没有读出身份证"));
+        // a late card from the first screen
+        assert!(matches!(
+            f.handle(s0, Event::Identified(person(11))),
+            Err(FlowError::Stale { .. })
+        ));
+        // an answer while identifying
+        assert!(matches!(
+            f.handle(f.seq(), Event::Answered(Err(NoAnswer::Offline))),
+            Err(FlowError::Unexpected { .. })
+        ));
+        assert!(!f.holds_personal_data());
+    }
+
+    #[test]
+    fn reset_forgets_the_person_and_the_answer() {
+        let mut f = asking(person(11));
+        f.handle(
+            f.seq(),
+            Event::Answered(Ok(answer(vec![summary("submitted")], false))),
+        )
+        .unwrap();
+        assert!(f.holds_personal_data());
+        let seq = f.seq();
+        assert_eq!(f.reset(), vec![Effect::CancelCard]);
+        assert!(!f.holds_personal_data());
+        assert!(f.seq() > seq);
+        assert!(f.handle(seq, Event::Certified(true)).is_err());
+    }
+
+    #[test]
+    fn choice_names_round_trip() {
+        for c in [
+            Choice::ForSomeoneElse,
+            Choice::Reprint,
+            Choice::Retry,
+            Choice::Again,
+        ] {
+            assert_eq!(Choice::from_name(c.name()), Some(c));
+        }
+        assert_eq!(Choice::from_name("nope"), None);
+    }
+}

@@ -1,0 +1,294 @@
+//! 进度查询 through Slint's testing backend against the real `jiuzhu-central` on loopback: a
+//! case is submitted through the kiosk API, a township clerk sends the one-time notice through
+//! the staff API, and the applicant types their number at the kiosk and sees the notice, its
+//! materials and its deadline. Then central stops: the same query answers from the encrypted
+//! cache with its "最后更新" time, and a person with nothing cached gets a clear message.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::pump_until;
+use i_slint_backend_testing::{AccessibleRole, ElementHandle};
+use jiuzhu_central::store::{Recipient, Staff};
+use jiuzhu_core::api::{AssistanceType, StaffRole};
+use jiuzhu_core::calendar::Calendar;
+use jiuzhu_kiosk::app::{self, AppConfig, Devices};
+use jiuzhu_kiosk::controllers::progress::Step;
+use jiuzhu_kiosk::services::CentralLink;
+use jiuzhu_kiosk::store::Store;
+use jiuzhu_kiosk::store::crypto::FileKeyProvider;
+use jiuzhu_kiosk::sync::client::{CentralClient, KioskIdentity};
+use jiuzhu_kiosk::sync::staleness::StalenessPolicy;
+use jiuzhu_kiosk::sync::system_clock;
+use jiuzhu_kiosk::ui::{AppAdapter, MainWindow, Page, ProgressAdapter};
+use slint::{ComponentHandle, Model};
+
+fn press(w: &MainWindow, label: &str) {
+    ElementHandle::find_by_accessible_label(w, label)
+        .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
+        .unwrap_or_else(|| panic!("no button {label:?} on {:?}", app::progress_step()))
+        .invoke_accessible_default_action();
+}
+
+fn type_number(w: &MainWindow, id: &str) {
+    for c in id.chars() {
+        press(w, &c.to_string());
+    }
+    press(w, "确认号码");
+}
+
+fn body(w: &MainWindow) -> String {
+    w.global::<ProgressAdapter>().get_body().to_string()
+}
+
+/// Every touch target on screen is at least 80×80 and inside the 1920×1080 window.
+fn targets_fit(w: &MainWindow, screen: &str) {
+    let targets = common::actionable(w);
+    assert!(targets.len() >= 3, "{screen}: {} targets", targets.len());
+    for t in targets {
+        let (s, p) = (t.size(), t.absolute_position());
+        let label = t.accessible_label().unwrap_or_default();
+        assert!(!label.is_empty(), "{screen}: a target without a label");
+        assert!(
+            s.width >= 80.0 && s.height >= 80.0,
+            "{screen}: {label:?} is {}×{}",
+            s.width,
+            s.height
+        );
+        assert!(
+            p.x >= 0.0 && p.y >= 0.0 && p.x + s.width <= 1920.5 && p.y + s.height <= 1080.5,
+            "{screen}: {label:?} is off screen"
+        );
+    }
+}
+
+/// Submits a 低保 application for `applicant` with one member through the kiosk API; returns
+/// the case id.
+fn submit(central: &common::Central, applicant: &str, member: &str) -> String {
+    let client = CentralClient::new(
+        &central.url(),
+        KioskIdentity::new("kiosk-31", common::kiosk_key(31)),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let body = serde_json::json!({
+        "township": common::TOWNSHIP,
+        "assistance_type": "dibao",
+        "applicant": {"id_number": applicant, "name": "张秀英"},
+        "members": [{"person": {"id_number": member, "name": "李建国"}, "relation": "spouse"}],
+    });
+    let answer = central
+        .runtime
+        .block_on(client.post(
+            "/v1/kiosk/applications",
+            "application/json",
+            body.to_string().into_bytes(),
+            Some("ui-progress-application-1"),
+        ))
+        .expect("central takes the application");
+    let v: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+    v["case_id"].as_str().unwrap().to_string()
+}
+
+/// A township clerk logs in through the staff API and sends the one-time notice.
+fn notify_missing(central: &common::Central, case: &str, deadline: chrono::NaiveDate) {
+    let hash = jiuzhu_central::http::hash_password("clerk-pin-2026").unwrap();
+    central
+        .store
+        .add_staff(
+            &Staff {
+                username: "clerk-ui".into(),
+                role: StaffRole::TownshipClerk,
+                township: Some(common::TOWNSHIP.into()),
+            },
+            &hash,
+            "test",
+        )
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = central.url();
+    central.runtime.block_on(async {
+        let login: serde_json::Value = http
+            .post(format!("{url}/v1/staff/login"))
+            .json(&serde_json::json!({"username": "clerk-ui", "password": "clerk-pin-2026"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = login["token"].as_str().expect("logged in").to_string();
+        let r = http
+            .post(format!("{url}/v1/staff/cases/{case}/events"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"action": {
+                "type": "notify_missing_materials",
+                "deadline": deadline,
+                "note": "户口簿复印件看不清",
+            }}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    });
+}
+
+#[test]
+fn progress_live_then_cached_then_nothing_cached() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let key = common::kiosk_key(31);
+    let central = common::Central::start(&[("kiosk-31", &key)]);
+    let applicant = common::id_number(311);
+    let member = common::id_number(312);
+    let case = submit(&central, &applicant, &member);
+    // The applicant already receives 临时救助 and was certified this cycle: the screen offers
+    // 补打认证证明 (issue #10).
+    let today = jiuzhu_core::id::today_in_china();
+    central
+        .store
+        .put_recipient(
+            &Recipient {
+                id_number: applicant.clone(),
+                name: "张秀英".into(),
+                township: common::TOWNSHIP.into(),
+                assistance_type: AssistanceType::Temporary,
+                household_size: 2,
+                amount_fen: 61_000,
+                since: today - chrono::Days::new(900),
+                last_certified_on: Some(today - chrono::Days::new(10)),
+            },
+            "test",
+        )
+        .unwrap();
+    let deadline = Calendar::builtin().add_working_days(today, 10).value;
+    notify_missing(&central, &case, deadline);
+
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = common::write_identity(dir.path(), "kiosk-31", &key);
+    let store = Store::open(
+        &dir.path().join("store"),
+        &FileKeyProvider::new(dir.path().join("data.key")),
+    )
+    .unwrap();
+    let link = Arc::new(
+        CentralLink::new(
+            store,
+            &central.url(),
+            &key_file,
+            Duration::from_secs(3),
+            StalenessPolicy::from_config(24, 7),
+            system_clock(),
+        )
+        .unwrap(),
+    );
+    let w = app::build_with_services(
+        &AppConfig {
+            proof: app::ProofPrinting {
+                hotline: "023-72222222".into(),
+                ..Default::default()
+            },
+            ..AppConfig::default()
+        },
+        Devices::default(),
+        Some(link),
+    )
+    .unwrap();
+    w.window().set_size(slint::LogicalSize::new(1920.0, 1080.0));
+    w.show().unwrap();
+
+    // Live: the notice, its materials and deadline, who must sign, hotline and 举报.
+    press(&w, "进度查询");
+    assert_eq!(w.global::<AppAdapter>().get_page(), Page::Progress);
+    assert!(body(&w).contains("身份证号码"), "{}", body(&w));
+    targets_fit(&w, "identify");
+    type_number(&w, &applicant);
+    pump_until("the live answer", 15, || {
+        matches!(app::progress_step(), Some(Step::Cases(_)))
+    });
+    let a = w.global::<ProgressAdapter>();
+    assert_eq!(a.get_cached(), "", "a live answer");
+    let cases = a.get_cases();
+    assert_eq!(cases.row_count(), 1);
+    let c = cases.row_data(0).unwrap();
+    assert_eq!(c.heading, "最低生活保障");
+    assert_eq!(c.state, "待补齐材料");
+    let deadline_zh = deadline.format("%Y年%-m月%-d日").to_string();
+    assert!(
+        c.notice.contains(&deadline_zh),
+        "{} lacks {deadline_zh}",
+        c.notice
+    );
+    let missing: Vec<String> = c.missing.iter().map(|m| m.to_string()).collect();
+    assert!(
+        missing.iter().any(|m| m == "居民户口簿")
+            && missing.iter().any(|m| m.contains("户口簿复印件看不清")),
+        "{missing:?}"
+    );
+    assert!(c.signatures.contains("还需签署授权书"), "{}", c.signatures);
+    assert!(
+        !c.signatures.contains("秀英") && !c.signatures.contains("建国"),
+        "names of others are masked: {}",
+        c.signatures
+    );
+    assert!(c.contact.contains("023-72222222") && c.contact.contains("023-72333333"));
+    let deadlines: Vec<String> = c.deadlines.iter().map(|d| d.to_string()).collect();
+    assert!(
+        deadlines[0].starts_with("补齐材料期限") && deadlines[0].contains("工作日"),
+        "{deadlines:?}"
+    );
+    let stages: Vec<i32> = c.stages.iter().map(|s| s.status).collect();
+    assert_eq!(
+        stages,
+        vec![1, 0, 0],
+        "申请 under way, 审核 and 确认 to come"
+    );
+    pump_until("the answer is spoken", 10, || {
+        app::spoken().iter().any(|s| s.contains("待补齐材料"))
+    });
+
+    targets_fit(&w, "cases");
+
+    // 补打认证证明 through the certification screen's path: central issues the copy; this
+    // kiosk has no printer, so it says where to print it.
+    pump_until("the reprint offer", 10, || {
+        a.get_choices().iter().any(|c| c.name == "reprint")
+    });
+    press(&w, "补打认证证明");
+    pump_until("the reprint outcome", 10, || {
+        w.global::<AppAdapter>()
+            .get_notice()
+            .contains("本机没有打印机")
+    });
+    assert!(
+        !a.get_choices().iter().any(|c| c.name == "reprint"),
+        "offered once per screen"
+    );
+
+    // Central stops: the same person's query answers from the cache, with its time.
+    drop(central);
+    press(&w, "查询其他人");
+    type_number(&w, &applicant);
+    pump_until("the cached answer", 20, || {
+        matches!(app::progress_step(), Some(Step::Cases(_)))
+    });
+    let cached = a.get_cached().to_string();
+    assert!(cached.contains("最后更新"), "{cached}");
+    assert!(cached.contains(&today.format("%Y年%-m月%-d日").to_string()));
+    assert_eq!(a.get_cases().row_count(), 1);
+
+    // Someone with nothing cached: a clear message, never a hang.
+    press(&w, "查询其他人");
+    type_number(&w, &common::id_number(313));
+    pump_until("the offline message", 20, || {
+        matches!(app::progress_step(), Some(Step::Unavailable(_)))
+    });
+    assert!(body(&w).contains("现在连不上服务器"), "{}", body(&w));
+    assert!(body(&w).contains("023-72222222"), "{}", body(&w));
+
+    press(&w, "回到首页");
+    assert_eq!(w.global::<AppAdapter>().get_page(), Page::Home);
+    assert!(!app::holds_personal_data());
+    assert_eq!(a.get_cases().row_count(), 0);
+}
