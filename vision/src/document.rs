@@ -929,12 +929,11 @@ fn refine_pass(px: &[u8], w: usize, h: usize, q: Corners, reach: f32) -> Result<
     let mut out = q;
     for i in 0..4 {
         // Corner i is between side i-1 (q[i-1] → q[i]) and side i (q[i] → q[i+1]).
-        if let (Some(l1), Some(l2)) = (lines[(i + 3) % 4], lines[i]) {
-            if let Some(p) = intersect(l1, l2) {
-                if dist(p, q[i]) <= 3.0 * reach {
-                    out[i] = p;
-                }
-            }
+        if let (Some(l1), Some(l2)) = (lines[(i + 3) % 4], lines[i])
+            && let Some(p) = intersect(l1, l2)
+            && dist(p, q[i]) <= 3.0 * reach
+        {
+            out[i] = p;
         }
     }
     Ok(out)
@@ -1551,7 +1550,6 @@ pub mod scene {
         seed: u64,
     ) -> Result<Mat> {
         let (w, h) = (desk.cols(), desk.rows());
-        let n = (w * h) as usize;
         let mut acc: Vec<f32> = mat_bytes(desk)?.into_iter().map(f32::from).collect();
         for (page, corners) in pages {
             let (pw, ph) = (page.cols() as f32, page.rows() as f32);
@@ -1638,12 +1636,15 @@ pub mod scene {
                 }
             }
             let pg = mat_bytes(&warped)?;
-            for i in 0..n {
-                let a = f32::from(m[i]) / 255.0;
+            for ((&mv, px), page_px) in m
+                .iter()
+                .zip(acc.chunks_exact_mut(3))
+                .zip(pg.chunks_exact(3))
+            {
+                let a = f32::from(mv) / 255.0;
                 if a > 0.0 {
-                    for c in 0..3 {
-                        let j = i * 3 + c;
-                        acc[j] = acc[j] * (1.0 - a) + f32::from(pg[j]) * a;
+                    for (v, &p) in px.iter_mut().zip(page_px) {
+                        *v = *v * (1.0 - a) + f32::from(p) * a;
                     }
                 }
             }
