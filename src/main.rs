@@ -35,7 +35,8 @@ enum Command {
     /// 社会救助身份证明 tools: verify a proof code offline.
     #[command(subcommand)]
     Proof(cli::proof::ProofCmd),
-    /// Face check tools: verify a recording or a camera, enroll a template, render test clips.
+    /// Face check tools: verify a recording or a camera, enroll a template, render test clips;
+    /// scan a document photo.
     #[command(subcommand)]
     Vision(cli::vision::VisionCmd),
     /// Packaging helpers (udev rules from the drivers' USB id tables).

@@ -191,6 +191,92 @@ fn vision_verify_replays_generated_clips() {
     assert!(err.contains("banana"), "{err}");
 }
 
+/// `vision scan` on document-camera frames composed from the real images of `make fixtures`: the
+/// page comes out as a JPEG of A4 proportions (mode 0600), an empty desk exits 1 with the advice
+/// in both languages, an unreadable file exits 2.
+#[test]
+fn vision_scan_writes_the_page_and_says_what_to_fix() {
+    use jiuzhu_vision::document::scene::{self, Conditions, PagePose};
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    let desk = scene::desk(
+        &scene::fixture("coffee.png").expect("`make fixtures` was run"),
+        1280,
+        960,
+    )
+    .unwrap();
+    let sheet = scene::a4_sheet(
+        &[
+            scene::fixture("page.png").unwrap(),
+            scene::fixture("text.png").unwrap(),
+        ],
+        840,
+        0.0,
+    )
+    .unwrap();
+    let pose = PagePose {
+        rotation_deg: -6.0,
+        ..PagePose::centred(1280, 960, 560.0)
+    };
+    let corners = scene::project(840, 1188, &pose, 1280.0);
+    let frame = scene::compose(&desk, &[(&sheet, corners)], &Conditions::default(), 1).unwrap();
+    scene::save(&frame, &p("frame.png")).unwrap();
+    let empty = scene::compose(&desk, &[], &Conditions::default(), 1).unwrap();
+    scene::save(&empty, &p("empty.png")).unwrap();
+
+    let out = p("page.jpg").to_string_lossy().into_owned();
+    let (code, stdout, err) = kiosk(&[
+        "vision",
+        "scan",
+        "--image",
+        &p("frame.png").to_string_lossy(),
+        "--out",
+        &out,
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let (w, h) = (v["width"].as_f64().unwrap(), v["height"].as_f64().unwrap());
+    assert!((h / w - 1.414).abs() < 0.01, "{v}");
+    let jpeg = std::fs::read(&out).unwrap();
+    assert!(jpeg.starts_with(&[0xFF, 0xD8, 0xFF]));
+    assert_eq!(v["bytes"].as_u64().unwrap() as usize, jpeg.len());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    let (code, _, err) = kiosk(&[
+        "vision",
+        "scan",
+        "--image",
+        &p("empty.png").to_string_lossy(),
+        "--out",
+        &p("none.jpg").to_string_lossy(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("请把材料平放在拍摄区内") && err.contains("Lay the document flat"),
+        "{err}"
+    );
+    assert!(!p("none.jpg").exists());
+
+    let (code, _, err) = kiosk(&[
+        "vision",
+        "scan",
+        "--image",
+        &p("missing.png").to_string_lossy(),
+        "--out",
+        &p("none.jpg").to_string_lossy(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("missing.png"), "{err}");
+}
+
 /// `devices printer test` as a process against the printer simulator on TCP 9100-style socket:
 /// the test page comes out (the simulator renders it), and paper-out is reported as a fault
 /// with exit code 3 and the prompt for staff.

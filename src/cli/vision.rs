@@ -1,6 +1,7 @@
-//! `jiuzhu-kiosk vision verify|enroll|generate`: the face check from the command line, for
-//! technicians and for replaying recorded or generated clips. Frames never leave the process;
-//! only the verdict, reasons, timings and scores are printed.
+//! `jiuzhu-kiosk vision verify|enroll|generate|scan`: the face check from the command line, for
+//! technicians and for replaying recorded or generated clips, and the document camera's scan of a
+//! photo. Frames never leave the process; only the verdict, reasons, timings and scores are
+//! printed (a scanned page goes only to the file named).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,6 +26,24 @@ pub enum VisionCmd {
         /// Where to write the template.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Find the document in a photo, straighten it and write it as the JPEG central accepts.
+    Scan {
+        /// A photo of a document (from the document camera, or any camera).
+        #[arg(long)]
+        image: PathBuf,
+        /// Where to write the page (JPEG, mode 0600).
+        #[arg(long)]
+        out: PathBuf,
+        /// JPEG quality, 30–100.
+        #[arg(long, default_value_t = 90)]
+        quality: u8,
+        /// Whiten the paper (even out shadows and light).
+        #[arg(long)]
+        whiten: bool,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Render a synthetic clip (genuine or an attack) to a video file or PNG frames.
     Generate {
@@ -105,6 +124,36 @@ pub fn run(cmd: VisionCmd) -> anyhow::Result<i32> {
                 println!("{report}");
             }
             Ok(if report.passed() { 0 } else { 1 })
+        }
+        VisionCmd::Scan {
+            image,
+            out,
+            quality,
+            whiten,
+            json,
+        } => {
+            let cfg = jiuzhu_vision::document::ScanConfig {
+                whiten,
+                ..Default::default()
+            };
+            match jiuzhu_vision::document::scan_file(&image, &out, &cfg, quality) {
+                Ok(r) => {
+                    if json {
+                        println!("{}", serde_json::to_string(&r)?);
+                    } else {
+                        println!("{r}");
+                    }
+                    Ok(0)
+                }
+                Err(e) if e.is_retry() => {
+                    eprintln!("{e}\n{} / {}", e.advice_zh(), e.advice_en());
+                    Ok(1)
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    Ok(2)
+                }
+            }
         }
         VisionCmd::Enroll { image, out } => {
             let r = cli::enroll(&ModelPaths::locate(), &image, &out)?;

@@ -2,17 +2,20 @@
 //! and encode it for upload.
 //!
 //! Method (all OpenCV 4.6 `imgproc`):
-//! 1. The frame is reduced to 640 px on its long side, greyed and blurred. Two masks propose page
-//!    outlines: Otsu's threshold (paper is brighter than a desk) closed over the text, and Canny
-//!    edges, dilated. Every outer contour gets its convex hull and a quadrilateral by
-//!    `approxPolyDP` (tolerance raised step by step until four vertices remain), or, when an edge is
-//!    partly hidden (a finger, a folded corner), the hull's `minAreaRect` as a fallback. A candidate
-//!    is kept when the contour fills its quadrilateral (fit ≥ 0.85) and it does not span the frame.
-//! 2. The largest candidate is the page. A second separate one of at least 40 % of its area means two
-//!    documents; a candidate touching one or two sides of the frame is a page cut off.
+//! 1. The frame is reduced to 640 px on its long side, greyed and blurred. Three masks propose page
+//!    outlines: Otsu's threshold (paper is brighter than a desk) closed over the text; the same cut
+//!    along every Canny edge and opened (separates a page from bright things it touches); dilated
+//!    Canny edges. Every outer contour gets its convex hull and a quadrilateral by `approxPolyDP`
+//!    (tolerance raised step by step until four vertices remain), or, when an edge is partly hidden
+//!    (a finger, a folded corner), the hull's `minAreaRect` as a fallback. A candidate is a page when
+//!    it fills its hull (solidity ≥ 0.9) and its quadrilateral (fit ≥ 0.85) and does not touch the
+//!    frame's edge; of several outlines of one page the best-fitting one wins.
+//! 2. The largest page is the page. A second separate one of at least 40 % of its area means two
+//!    documents; a large grey blob touching one or two sides of the frame is a page cut off.
 //! 3. Each side is refined at full resolution: 48 profiles across the coarse side, the strongest
-//!    step of the side's polarity (paper against desk) located to a tenth of a pixel (parabola), a
-//!    Huber line fit through them, and the corners as intersections of adjacent lines.
+//!    step of the side's polarity (paper against desk) located by a parabola, the line through most
+//!    of them (every pair tried, inliers within 1 px, then least squares), first wide, then within
+//!    ±4 px of that line; the corners are intersections of adjacent lines.
 //! 4. Corners ordered top-left, top-right, bottom-right, bottom-left (as the page lies, within ±45°);
 //!    `getPerspectiveTransform` + `warpPerspective` to the page's mean side lengths, snapped to A4
 //!    (1 : 1.414) when within 5 %.
@@ -41,6 +44,9 @@ pub const MAX_UPLOAD_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_UPLOAD_SIDE: u32 = 2480;
 /// Height over width of an A4 (ISO 216) sheet.
 pub const A4_ASPECT: f32 = std::f32::consts::SQRT_2;
+/// Smallest part of a page showing at the frame's edge that counts as a page cut off (fraction
+/// of the frame).
+const CUT_OFF_MIN: f64 = 0.04;
 /// Long side of the working image the page is searched in.
 const WORK_SIDE: f64 = 640.0;
 
@@ -549,7 +555,9 @@ fn outline(bgr: &Mat, gray: &Mat, cfg: &ScanConfig) -> Result<PageOutline> {
     let cut_off: Vec<Candidate> = all
         .iter()
         .filter(|c| matches!(c.touches.count_ones(), 1 | 2))
-        .filter(|c| c.hull_area >= min_area && c.solidity >= 0.45 && c.saturation < 60.0)
+        .filter(|c| {
+            c.hull_area >= CUT_OFF_MIN * frame_area && c.solidity >= 0.45 && c.saturation < 60.0
+        })
         .cloned()
         .collect();
     // Whole pages; the desk itself (or the whole picture) spans three or four sides or nearly
@@ -929,12 +937,11 @@ fn refine_pass(px: &[u8], w: usize, h: usize, q: Corners, reach: f32) -> Result<
     let mut out = q;
     for i in 0..4 {
         // Corner i is between side i-1 (q[i-1] → q[i]) and side i (q[i] → q[i+1]).
-        if let (Some(l1), Some(l2)) = (lines[(i + 3) % 4], lines[i]) {
-            if let Some(p) = intersect(l1, l2) {
-                if dist(p, q[i]) <= 3.0 * reach {
-                    out[i] = p;
-                }
-            }
+        if let (Some(l1), Some(l2)) = (lines[(i + 3) % 4], lines[i])
+            && let Some(p) = intersect(l1, l2)
+            && dist(p, q[i]) <= 3.0 * reach
+        {
+            out[i] = p;
         }
     }
     Ok(out)
@@ -1551,7 +1558,6 @@ pub mod scene {
         seed: u64,
     ) -> Result<Mat> {
         let (w, h) = (desk.cols(), desk.rows());
-        let n = (w * h) as usize;
         let mut acc: Vec<f32> = mat_bytes(desk)?.into_iter().map(f32::from).collect();
         for (page, corners) in pages {
             let (pw, ph) = (page.cols() as f32, page.rows() as f32);
@@ -1638,12 +1644,15 @@ pub mod scene {
                 }
             }
             let pg = mat_bytes(&warped)?;
-            for i in 0..n {
-                let a = f32::from(m[i]) / 255.0;
+            for ((&mv, px), page_px) in m
+                .iter()
+                .zip(acc.chunks_exact_mut(3))
+                .zip(pg.chunks_exact(3))
+            {
+                let a = f32::from(mv) / 255.0;
                 if a > 0.0 {
-                    for c in 0..3 {
-                        let j = i * 3 + c;
-                        acc[j] = acc[j] * (1.0 - a) + f32::from(pg[j]) * a;
+                    for (v, &p) in px.iter_mut().zip(page_px) {
+                        *v = *v * (1.0 - a) + f32::from(p) * a;
                     }
                 }
             }

@@ -38,7 +38,7 @@ fn empty_desk_then_a_page_then_empty_again() {
     // A4 (snapped) at the default size: 45 % of 1280 px wide, foreshortened a little by the tilt.
     assert!((566..=586).contains(&page.width), "{page:?}");
     assert!(
-        (page.height as f32 / page.width as f32 - 1.4142).abs() < 0.005,
+        (page.height as f32 / page.width as f32 - std::f32::consts::SQRT_2).abs() < 0.005,
         "{page:?}"
     );
 
