@@ -38,6 +38,8 @@ mod progress;
 mod sign;
 mod staff;
 
+pub use staff::{staff_assisting, staff_dispatch, staff_logged_in, staff_screen, staff_seq};
+
 /// Options the kiosk starts with.
 #[derive(Debug, Clone)]
 pub struct AppConfig {
@@ -1128,6 +1130,7 @@ pub fn build_with_services(
         app_adapter::set_language(&ui, next);
         if let Some(k) = kiosk() {
             show(&ui, &mut k.borrow_mut());
+            staff::relabel(&ui, &mut k.borrow_mut());
         }
     });
     let v = voice;

@@ -5,4 +5,5 @@
 pub mod certify;
 pub mod identify;
 pub mod session;
+pub mod staff;
 pub mod text;
