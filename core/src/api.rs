@@ -544,6 +544,11 @@ pub struct SubmitApplication {
     /// when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub village: Option<String>,
+    /// The staff account (username) that helped a walk-in applicant at the kiosk (an assisted
+    /// session, 工作人员协助办理); central checks the account exists and records it in the
+    /// case's history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assisted_by_staff: Option<String>,
 }
 
 /// Summary of one case, as the applicant or a kiosk sees it.
