@@ -69,8 +69,8 @@ fn words(flow: &StaffFlow, lang: Language) -> (String, String, String) {
         .session()
         .map(|s| {
             format!(
-                "{}：{} · {}",
-                p("已登录", "Logged in"),
+                "{}{} · {}",
+                p("已登录：", "Logged in: "),
                 s.username,
                 pick(lang, s.role.label_zh(), s.role.label_en())
             )
@@ -129,12 +129,12 @@ fn words(flow: &StaffFlow, lang: Language) -> (String, String, String) {
             (
                 format!("{} {}", p("案件", "Case"), short_id(&s.case_id)),
                 format!(
-                    "{}：{}\n{}：{}\n{}：{} {} {}",
-                    p("救助类型", "Type"),
+                    "{}{}\n{}{}\n{}{} {} {}",
+                    p("救助类型：", "Type: "),
                     type_label(&enum_name(&s.assistance_type), lang),
-                    p("状态", "State"),
+                    p("状态：", "State: "),
                     state_label(&s.state, lang),
-                    p("期限", "Due"),
+                    p("期限：", "Due: "),
                     s.due
                         .map(|d| d.to_string())
                         .unwrap_or_else(|| p("无", "none")),
@@ -147,12 +147,12 @@ fn words(flow: &StaffFlow, lang: Language) -> (String, String, String) {
         Screen::Notice => (
             p("一次性告知", "One-time notice"),
             format!(
-                "{}\n{}：{}",
+                "{}\n{}{}",
                 p(
                     "未上传的材料会自动列入告知；已上传但不能用的材料，点一下标为“不能用”。",
                     "Materials not uploaded are on the notice; tap an uploaded one to mark it unusable.",
                 ),
-                p("补齐截止日期", "Deadline"),
+                p("补齐截止日期：", "Deadline: "),
                 flow.deadline().map(|d| d.to_string()).unwrap_or_default()
             ),
             p("材料清单", "Checklist"),
@@ -161,12 +161,12 @@ fn words(flow: &StaffFlow, lang: Language) -> (String, String, String) {
             p("入户调查", "Investigation"),
             match i {
                 Investigation::Ready => format!(
-                    "{}\n{}：{}",
+                    "{}\n{}{}",
                     p(
                         "用终端摄像头拍摄现场照片，确认后上传；选好结论后保存。",
                         "Take photos with the kiosk camera and confirm each; choose the finding and save.",
                     ),
-                    p("已上传照片", "Photos stored"),
+                    p("已上传照片：", "Photos stored: "),
                     flow.evidence().len()
                 ),
                 Investigation::Capturing => p("正在拍照……", "Taking the photo…"),
@@ -244,12 +244,20 @@ fn rows(flow: &StaffFlow, lang: Language) -> (Vec<StaffRow>, bool) {
                         .get("colour")
                         .and_then(|c| serde_json::from_value(c.clone()).ok());
                     let (mark, zh, en) = colour_words(colour);
-                    let kind = v.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+                    let kind = v
+                        .get("kind")
+                        .and_then(|k| {
+                            serde_json::from_value::<jiuzhu_core::workflow::DeadlineKind>(k.clone())
+                                .ok()
+                        })
+                        .map(|k| pick(lang, k.label_zh(), k.label_en()).to_string())
+                        .or_else(|| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
+                        .unwrap_or_default();
                     let due = v.get("due").and_then(|k| k.as_str()).unwrap_or("");
                     row(
                         "",
                         mark,
-                        format!("{} {kind}: {due}", p("期限", "Deadline")),
+                        format!("{}{kind}{}{due}", p("期限：", "Deadline: "), p("　", " — ")),
                         pick(lang, zh, en).to_string(),
                         tone_of(colour),
                     )
@@ -259,7 +267,7 @@ fn rows(flow: &StaffFlow, lang: Language) -> (Vec<StaffRow>, bool) {
                 row(
                     "",
                     "·",
-                    h.action.clone(),
+                    history_label(&h.action, lang),
                     format!(
                         "{} · {}",
                         h.at.with_timezone(&super::app_adapter::china_offset())
@@ -305,13 +313,17 @@ fn rows(flow: &StaffFlow, lang: Language) -> (Vec<StaffRow>, bool) {
                 return (vec![], false);
             };
             let mut out = Vec::new();
-            for (c, n) in &s.by_colour {
-                let colour = serde_json::from_value(serde_json::Value::String(c.clone())).ok();
+            let colon = p("：", ": ");
+            for c in ["overdue", "red", "amber", "green"] {
+                let Some(n) = s.by_colour.get(c) else {
+                    continue;
+                };
+                let colour = serde_json::from_value(serde_json::Value::String(c.into())).ok();
                 let (mark, zh, en) = colour_words(colour);
                 out.push(row(
                     "",
                     mark,
-                    format!("{}：{n}", pick(lang, zh, en)),
+                    format!("{}{colon}{n}", pick(lang, zh, en)),
                     p("未办结案件", "open cases"),
                     tone_of(colour),
                 ));
@@ -320,7 +332,7 @@ fn rows(flow: &StaffFlow, lang: Language) -> (Vec<StaffRow>, bool) {
                 out.push(row(
                     "",
                     "#",
-                    format!("{}：{n}", type_label(t, lang)),
+                    format!("{}{colon}{n}", type_label(t, lang)),
                     p("按救助类型", "by type"),
                     0,
                 ));
@@ -329,7 +341,7 @@ fn rows(flow: &StaffFlow, lang: Language) -> (Vec<StaffRow>, bool) {
                 out.push(row(
                     "",
                     "#",
-                    format!("{}：{n}", state_label(st, lang)),
+                    format!("{}{colon}{n}", state_label(st, lang)),
                     p("按办理状态", "by state"),
                     0,
                 ));
@@ -353,6 +365,25 @@ fn rows(flow: &StaffFlow, lang: Language) -> (Vec<StaffRow>, bool) {
         ),
         _ => (vec![], false),
     }
+}
+
+/// A line of a case's history in words (central's action names; unknown ones as they are).
+pub fn history_label(action: &str, lang: Language) -> String {
+    let (zh, en) = match action.strip_prefix("event:").unwrap_or(action) {
+        "submitted" => ("提交申请", "application submitted"),
+        "assisted_submission" => ("工作人员协助提交", "submitted with a staff member's help"),
+        "accept" => ("受理", "accepted"),
+        "notify_missing_materials" => {
+            ("一次性告知补齐材料", "one-time notice of missing materials")
+        }
+        "supply_materials" => ("补充材料", "materials supplied"),
+        "sign_authorization" => ("签署核对授权书", "authorization signed"),
+        "start_investigation" => ("启动家庭经济状况调查", "investigation started"),
+        "record_findings" => ("录入调查结果", "findings recorded"),
+        "staff.view_case" => ("查看案件", "case viewed"),
+        _ => return action.to_string(),
+    };
+    pick(lang, zh, en).to_string()
 }
 
 /// Shows `flow` in `lang`. Returns the Mandarin words to speak for the screen.
