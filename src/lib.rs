@@ -6,6 +6,7 @@ pub mod config;
 pub mod controllers;
 pub mod doctor;
 pub mod services;
+pub mod signature;
 pub mod store;
 pub mod sync;
 pub mod udev;

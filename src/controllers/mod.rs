@@ -2,6 +2,7 @@
 //! Each controller takes events and returns effects; `src/app.rs` and the UI adapters carry the
 //! effects out on the worker thread and feed the results back as events.
 
+pub mod apply;
 pub mod certify;
 pub mod identify;
 pub mod session;

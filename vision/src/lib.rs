@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod detect;
+pub mod document;
 pub mod embed;
 pub mod geometry;
 pub mod image;
@@ -20,6 +21,7 @@ pub mod synth;
 pub mod verifier;
 
 pub use detect::{BlazeFace, Detection, FaceBox};
+pub use document::{DocumentError, ScanConfig, ScannedPage};
 pub use embed::{Embedding, FaceNet, MATCH_THRESHOLD};
 pub use mesh::{FaceMesh, Landmarks};
 pub use models::{ModelPaths, VisionError};
