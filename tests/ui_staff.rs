@@ -24,7 +24,7 @@ use jiuzhu_kiosk::store::crypto::FileKeyProvider;
 use jiuzhu_kiosk::sync::client::{CentralClient, KioskIdentity};
 use jiuzhu_kiosk::sync::staleness::StalenessPolicy;
 use jiuzhu_kiosk::sync::system_clock;
-use jiuzhu_kiosk::ui::{AppAdapter, Entry, HomeAdapter, MainWindow, Page, StaffAdapter};
+use jiuzhu_kiosk::ui::{AppAdapter, Entry, HomeAdapter, MainWindow, Page, StaffAdapter, Theme};
 use serde_json::{Value, json};
 use slint::{ComponentHandle, Model};
 
@@ -55,6 +55,34 @@ fn type_text(w: &MainWindow, text: &str) {
     for c in text.chars() {
         press(w, &c.to_string());
     }
+}
+
+/// Every touch target of the screen shown is at least 80×80 and on the 1920×1080 screen, in
+/// normal and in 长辈模式.
+fn targets_fit(w: &MainWindow, what: &str) {
+    for elder in [false, true] {
+        w.global::<Theme>().set_elder_mode(elder);
+        for t in common::actionable(w) {
+            let (s, p) = (t.size(), t.absolute_position());
+            let label = t.accessible_label().unwrap_or_default();
+            assert!(!label.is_empty(), "{what}: a target without a label");
+            assert!(
+                s.width >= 80.0 && s.height >= 80.0,
+                "{what}: {label:?} is {}×{} (elder {elder})",
+                s.width,
+                s.height
+            );
+            assert!(
+                p.x >= 0.0 && p.y >= 0.0 && p.x + s.width <= 1920.5 && p.y + s.height <= 1080.5,
+                "{what}: {label:?} at ({}, {}) {}×{} is off screen (elder {elder})",
+                p.x,
+                p.y,
+                s.width,
+                s.height
+            );
+        }
+    }
+    w.global::<Theme>().set_elder_mode(false);
 }
 
 fn screen() -> Screen {
@@ -211,6 +239,7 @@ fn staff_entry_end_to_end() {
     w.global::<HomeAdapter>().invoke_open(Entry::Staff);
     assert_eq!(w.global::<AppAdapter>().get_page(), Page::Staff);
     assert_eq!(screen(), Screen::Login);
+    targets_fit(&w, "login");
     type_text(&w, "clerk");
     press(&w, "密码");
     type_text(&w, "wrong-pin");
@@ -227,6 +256,7 @@ fn staff_entry_end_to_end() {
     press(&w, "登录");
     wait_for("the menu", 20, |s| *s == Screen::Menu);
     assert!(app::staff_logged_in());
+    targets_fit(&w, "menu");
 
     // The queue in deadline order, as central orders it.
     press(&w, "本乡镇待办");
@@ -241,6 +271,7 @@ fn staff_entry_end_to_end() {
             .collect::<Vec<_>>()
     );
     assert_eq!(rows.len(), 2);
+    targets_fit(&w, "queue");
     let dues: Vec<_> = at_central.iter().map(|c| c.due).collect();
     assert!(dues.windows(2).all(|d| d[0] <= d[1]), "{dues:?}");
     for r in &rows {
