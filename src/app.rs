@@ -43,6 +43,8 @@ pub use progress::{
 mod sign;
 mod staff;
 
+pub use staff::{staff_assisting, staff_dispatch, staff_logged_in, staff_screen, staff_seq};
+
 /// Options the kiosk starts with.
 #[derive(Debug, Clone)]
 pub struct AppConfig {
@@ -1358,6 +1360,7 @@ pub fn build_with_services(
             if ui.global::<AppAdapter>().get_page() == Page::Progress {
                 progress::refresh(&ui, &mut k);
             }
+            staff::relabel(&ui, &mut k);
         }
     });
     let v = voice;

@@ -268,6 +268,55 @@ impl CentralLink {
         Ok(answer)
     }
 
+    /// A staff request (`/v1/staff/...`) with the staff member's bearer token (`None` to log in),
+    /// `POST` with `body` as JSON, else `GET`; the answer parsed as `T`.
+    pub async fn staff<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> Result<T, CentralError> {
+        let answer = self.client.staff_request(path, token, body).await?;
+        lock(&self.store).record_contact(self.now())?;
+        serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))
+    }
+
+    /// Stores a JPEG photo at central as evidence of `case_id` (the kiosk-signed materials
+    /// endpoint with no checklist kind: stored and audited, no workflow step) and returns its
+    /// SHA-256, for the staff member's `record_findings` step to cite.
+    pub async fn upload_evidence(
+        &self,
+        case_id: &str,
+        jpeg: Vec<u8>,
+    ) -> Result<String, CentralError> {
+        let answer = self
+            .client
+            .post(
+                &format!("/v1/kiosk/applications/{case_id}/materials"),
+                "image/jpeg",
+                jpeg,
+                None,
+            )
+            .await?;
+        lock(&self.store).record_contact(self.now())?;
+        let stored: jiuzhu_core::api::MaterialStored =
+            serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))?;
+        Ok(stored.sha256)
+    }
+
+    /// The outbox records central refused permanently, oldest first (no personal data: id,
+    /// kind, time, central's reason).
+    pub fn refused_records(&self) -> Result<Vec<crate::store::outbox::FailedEntry>, CentralError> {
+        Ok(lock(&self.store).failed()?)
+    }
+
+    /// Puts a refused record back in the outbox (staff fixed the cause) and wakes the sync.
+    pub fn retry_refused(&self, id: uuid::Uuid) -> Result<(), CentralError> {
+        lock(&self.store).retry_failed(id, self.now())?;
+        self.wake();
+        Ok(())
+    }
+
     /// Is this recipient certified this cycle? Asked live: a stale answer could certify twice
     /// or not at all. Refused while certifications are frozen. In guardian mode `guardian` is
     /// checked too: central answers 403 `not_guardian` ([`CentralError::code`]) for someone who

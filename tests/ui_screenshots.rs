@@ -12,11 +12,12 @@ use jiuzhu_kiosk::app::{self, AppConfig};
 use jiuzhu_kiosk::controllers::certify::{
     Challenge, Choice, Device, Event, Person, Recorded, StatusAnswer,
 };
+use jiuzhu_kiosk::controllers::staff::{Event as StaffEvent, Failure, Photo};
 use jiuzhu_kiosk::ui::app_adapter::{china_offset, refresh_clock, set_language};
 use jiuzhu_kiosk::ui::headless::HeadlessScreen;
 use jiuzhu_kiosk::ui::{
     AppAdapter, CertifyAdapter, Entry, HomeAdapter, IdentifyAdapter, Language, MainWindow,
-    ProgressAdapter, Theme,
+    ProgressAdapter, StaffAdapter, Theme,
 };
 use slint::ComponentHandle;
 
@@ -93,6 +94,7 @@ fn screens_match_their_references() {
 
     certification_screens(&screen, &ui);
     progress_screens(&screen, &ui);
+    staff_screens(&screen, &ui);
 }
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -361,4 +363,134 @@ fn progress_screens(screen: &HeadlessScreen, ui: &MainWindow) {
     check(screen, "progress-offline");
     ui.global::<ProgressAdapter>().invoke_home();
     check(screen, "home-zh-CN");
+}
+
+/// Presses a staff-page button by its id (what `StaffAdapter.action` carries).
+fn staff_action(ui: &MainWindow, id: &str) {
+    let seq = i32::try_from(app::staff_seq().unwrap()).unwrap();
+    ui.global::<StaffAdapter>().invoke_action(seq, id.into());
+}
+
+fn staff_event(e: StaffEvent) {
+    app::staff_dispatch(app::staff_seq().unwrap(), e);
+}
+
+fn staff_summary(id: &str, state: &str, due: &str, colour: &str) -> serde_json::Value {
+    serde_json::json!({
+        "case_id": id, "township": "500102900", "assistance_type": "dibao", "state": state,
+        "submitted_at": "2026-11-20T01:30:00Z", "due": due, "colour": colour,
+        "pending_signatures": [], "materials": 3, "hotline": "023-7222-0000",
+        "report_phone": "023-7222-0001",
+    })
+}
+
+/// The staff screens in zh-CN and English, reached through the controller's events (the
+/// answers central would give; `tests/ui_staff.rs` drives them against the real service).
+fn staff_screens(screen: &HeadlessScreen, ui: &MainWindow) {
+    for lang in [Language::ZhCn, Language::En] {
+        let tag = lang.tag();
+        set_language(ui, lang);
+        fixed_clock(ui);
+        ui.global::<HomeAdapter>().invoke_open(Entry::Staff);
+        let keys = ui.global::<StaffAdapter>();
+        for c in "clerk".chars() {
+            let seq = i32::try_from(app::staff_seq().unwrap()).unwrap();
+            keys.invoke_key(seq, c.to_string().into());
+        }
+        let seq = i32::try_from(app::staff_seq().unwrap()).unwrap();
+        keys.invoke_focus(seq, true);
+        for c in "1234".chars() {
+            let seq = i32::try_from(app::staff_seq().unwrap()).unwrap();
+            keys.invoke_key(seq, c.to_string().into());
+        }
+        check(screen, &format!("staff-login-{tag}"));
+        staff_action(ui, "login");
+        staff_event(StaffEvent::LoggedIn(Ok(serde_json::from_value(
+            serde_json::json!({"token": "t", "expires_at": "2026-11-27T10:00:00Z",
+                "role": "township_clerk", "township": "500102900"}),
+        )
+        .unwrap())));
+        check(screen, &format!("staff-menu-{tag}"));
+        staff_action(ui, "queue");
+        let queue = vec![
+            staff_summary(
+                "0193a1b2-0000-7000-8000-00000000c0d1",
+                "submitted",
+                "2026-11-25",
+                "overdue",
+            ),
+            staff_summary(
+                "0193a1b2-0000-7000-8000-00000000c0d2",
+                "submitted",
+                "2026-11-27",
+                "red",
+            ),
+            staff_summary(
+                "0193a1b2-0000-7000-8000-00000000c0d3",
+                "accepted",
+                "2026-12-03",
+                "amber",
+            ),
+            staff_summary(
+                "0193a1b2-0000-7000-8000-00000000c0d4",
+                "investigating",
+                "2026-12-22",
+                "green",
+            ),
+        ];
+        staff_event(StaffEvent::Queue(Ok(queue
+            .into_iter()
+            .map(|v| serde_json::from_value(v).unwrap())
+            .collect())));
+        check(screen, &format!("staff-queue-{tag}"));
+        let seq = i32::try_from(app::staff_seq().unwrap()).unwrap();
+        keys.invoke_pick(seq, "0193a1b2-0000-7000-8000-00000000c0d4".into());
+        staff_event(StaffEvent::Case(Ok(serde_json::from_value(serde_json::json!({
+            "summary": staff_summary("0193a1b2-0000-7000-8000-00000000c0d4", "investigating", "2026-12-22", "green"),
+            "case": null,
+            "history": [
+                {"at": "2026-11-20T01:30:00Z", "actor": "kiosk:kiosk-1", "action": "submitted"},
+                {"at": "2026-11-23T02:00:00Z", "actor": "staff:clerk", "action": "event:accept"},
+                {"at": "2026-11-24T03:00:00Z", "actor": "staff:clerk", "action": "event:start_investigation"},
+            ],
+            "deadlines": [{"kind": "total", "due": "2026-12-22", "colour": "green"}],
+        }))
+        .unwrap())));
+        check(screen, &format!("staff-case-{tag}"));
+        staff_action(ui, "investigate");
+        staff_action(ui, "photo");
+        let img = image::RgbImage::from_fn(640, 480, |x, y| {
+            image::Rgb([(x / 3) as u8, (y / 2) as u8, 120])
+        });
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+            .encode(img.as_raw(), 640, 480, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        staff_event(StaffEvent::Photo(Ok(Photo {
+            jpeg,
+            width: 640,
+            height: 480,
+        })));
+        check(screen, &format!("staff-photo-{tag}"));
+        staff_action(ui, "retake");
+        staff_event(StaffEvent::Photo(Err(Failure::Other("camera".into()))));
+        staff_action(ui, "back");
+        staff_action(ui, "back");
+        staff_action(ui, "back");
+        staff_action(ui, "statistics");
+        staff_event(StaffEvent::Statistics(Ok(serde_json::from_value(
+            serde_json::json!({
+                "township": "500102900",
+                "by_type": {"dibao": 12, "tekun": 3, "temporary": 5},
+                "by_state": {"submitted": 4, "accepted": 3, "investigating": 6, "approved": 7},
+                "by_colour": {"green": 9, "amber": 2, "red": 1, "overdue": 1},
+            }),
+        )
+        .unwrap())));
+        check(screen, &format!("staff-statistics-{tag}"));
+        staff_action(ui, "back");
+        staff_action(ui, "logout");
+        assert!(!app::staff_logged_in());
+    }
+    set_language(ui, Language::ZhCn);
 }

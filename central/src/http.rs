@@ -510,6 +510,13 @@ async fn submit(
     let now = (st.clock)();
     let store = st.store.clone();
     let (_, body, created) = blocking(move || {
+        if let Some(u) = &req.assisted_by_staff
+            && store.staff_with_hash(u)?.is_none()
+        {
+            return Err(unprocessable(format!(
+                "assisted_by_staff: no staff account '{u}'"
+            )));
+        }
         let township = store.township(&req.township)?.ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -543,7 +550,13 @@ async fn submit(
             payload: serde_json::to_string(&req).unwrap_or_default(),
             workflow,
         };
-        Ok(store.submit(&k.id, &key, case, now, &st.calendar)?)
+        let assisted = req.assisted_by_staff.clone();
+        let (case_id, body, created) = store.submit(&k.id, &key, case, now, &st.calendar)?;
+        // An assisted session: on the case's history, once (not again on a repeated key).
+        if let (Some(u), true) = (assisted, created) {
+            store.record(&format!("staff:{u}"), "assisted_submission", &case_id, now)?;
+        }
+        Ok((case_id, body, created))
     })
     .await?;
     let status = if created {

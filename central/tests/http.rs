@@ -237,6 +237,47 @@ async fn submission_is_idempotent_and_visible_to_the_applicant() {
 }
 
 #[tokio::test]
+async fn assisted_submissions_name_the_staff_member_once() {
+    let s = server().await;
+    let mut c = Conn::new(s.addr);
+    let mut body = application(&applicant(), &[]);
+    body["assisted_by_staff"] = json!("nobody");
+    let r = submit(&s, &mut c, &body, "idem-key-assist-0001").await;
+    assert_eq!((r.status, r.error_code().as_str()), (422, "invalid_field"));
+    assert_eq!(count(&s, "cases"), 0, "nothing stored");
+    body["assisted_by_staff"] = json!("helper");
+    let first = submit(&s, &mut c, &body, "idem-key-assist-0002").await;
+    assert_eq!(first.status, 201, "{:?}", first.json());
+    let again = submit(&s, &mut c, &body, "idem-key-assist-0002").await;
+    assert_eq!(again.status, 200);
+    let case = first.json()["case_id"].as_str().unwrap().to_string();
+    let clerk = login(&mut c, "clerk").await;
+    let d = staff_get(&mut c, &clerk, &format!("/v1/staff/cases/{case}")).await;
+    assert_eq!(d.status, 200, "{:?}", d.json());
+    let assisted: Vec<Value> = d.json()["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["action"] == "assisted_submission")
+        .cloned()
+        .collect();
+    assert_eq!(assisted.len(), 1, "{:?}", d.json()["history"]);
+    assert_eq!(assisted[0]["actor"], "staff:helper");
+    // Without the field nothing is recorded as assisted.
+    let other = application(&demo_id("19600606", 14), &[]);
+    let r = submit(&s, &mut c, &other, "idem-key-assist-0003").await;
+    let case = r.json()["case_id"].as_str().unwrap().to_string();
+    let d = staff_get(&mut c, &clerk, &format!("/v1/staff/cases/{case}")).await;
+    assert!(
+        !d.json()["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["action"] == "assisted_submission")
+    );
+}
+
+#[tokio::test]
 async fn agent_sees_only_cases_they_filed() {
     let s = server().await;
     let mut c = Conn::new(s.addr);

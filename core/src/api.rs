@@ -553,6 +553,11 @@ pub struct SubmitApplication {
     /// How the agent relates to the applicant (委托代办); `other` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_relation: Option<crate::application::AgentRelation>,
+    /// The staff account (username) that helped a walk-in applicant at the kiosk (an assisted
+    /// session, 工作人员协助办理); central checks the account exists and records it in the
+    /// case's history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assisted_by_staff: Option<String>,
 }
 
 /// Summary of one case, as the applicant or a kiosk sees it.

@@ -166,7 +166,10 @@ fn with_kiosk(f: impl FnOnce(&MainWindow, &mut Kiosk)) {
 
 /// The entry was chosen on the home screen.
 pub(super) fn open(ui: &MainWindow, k: &mut Kiosk) {
-    let assisted = k.staff.assisting();
+    let assisted = k
+        .staff
+        .assisting()
+        .map(|s| (s.username, s.display_name));
     let e = k.apply.flow.start(jiuzhu_core::id::today_in_china(), assisted);
     k.apply.strokes.clear();
     carry_out(ui, k, e);
@@ -384,6 +387,7 @@ pub(crate) fn bundle_of(draft: &Draft, township: &str) -> Result<ApplicationBund
             .collect(),
         close_relative_declared: draft.close_relative == Some(true),
         village: None,
+        assisted_by_staff: draft.assisted_by.as_ref().map(|(user, _)| user.clone()),
         incomes: draft
             .incomes
             .iter()

@@ -7,4 +7,5 @@ pub mod certify;
 pub mod identify;
 pub mod progress;
 pub mod session;
+pub mod staff;
 pub mod text;

@@ -37,6 +37,20 @@ impl Default for SessionTimeouts {
 }
 
 impl SessionTimeouts {
+    /// A logged-in staff member's timeouts: shorter than a resident's (an unattended kiosk must
+    /// not stay logged in to the township's cases), still with the full 20 s warning.
+    pub fn staff() -> Self {
+        Self {
+            idle_before_warning: Duration::from_secs(40),
+            warning: MIN_WARNING,
+        }
+    }
+
+    /// The whole time from the last touch to the reset.
+    pub fn total(self) -> Duration {
+        self.idle_before_warning + self.warning
+    }
+
     /// Checks that the warning is long enough.
     pub fn validate(self) -> Result<Self, SessionError> {
         if self.warning < MIN_WARNING {
@@ -78,6 +92,8 @@ pub enum SessionEffect {
 #[derive(Debug, Clone)]
 pub struct SessionController {
     timeouts: SessionTimeouts,
+    resident: SessionTimeouts,
+    staff: SessionTimeouts,
     last_activity: Option<Instant>,
     warning_shown: bool,
 }
@@ -85,11 +101,30 @@ pub struct SessionController {
 impl SessionController {
     /// A controller with validated timeouts, idle.
     pub fn new(timeouts: SessionTimeouts) -> Result<Self, SessionError> {
+        let resident = timeouts.validate()?;
         Ok(Self {
-            timeouts: timeouts.validate()?,
+            timeouts: resident,
+            resident,
+            // Never longer than the resident's.
+            staff: if SessionTimeouts::staff().total() < resident.total() {
+                SessionTimeouts::staff()
+            } else {
+                resident
+            },
             last_activity: None,
             warning_shown: false,
         })
+    }
+
+    /// A staff member logged in: the shorter staff timeouts apply until the session ends.
+    pub fn staff_logged_in(&mut self, now: Instant) {
+        self.timeouts = self.staff;
+        self.begin(now);
+    }
+
+    /// The timeouts running now.
+    pub fn timeouts(&self) -> SessionTimeouts {
+        self.timeouts
     }
 
     /// A resident started something that shows personal data: the clock starts.
@@ -111,6 +146,7 @@ impl SessionController {
 
     /// The session ended normally (resident went home); nothing to time out.
     pub fn end(&mut self) {
+        self.timeouts = self.resident;
         self.last_activity = None;
         self.warning_shown = false;
     }
@@ -200,6 +236,35 @@ mod tests {
         assert_eq!(s.activity(t0 + secs(111)), None);
         assert_eq!(s.tick(t0 + secs(150)), None);
         assert_eq!(s.phase(t0 + secs(150)), SessionPhase::Active);
+    }
+
+    #[test]
+    fn staff_sessions_time_out_sooner_and_fall_back_after_the_reset() {
+        let t0 = Instant::now();
+        let mut s = SessionController::new(SessionTimeouts::default()).unwrap();
+        assert!(
+            SessionTimeouts::staff().validate().is_ok(),
+            ">= 20 s warning"
+        );
+        assert!(SessionTimeouts::staff().total() < SessionTimeouts::default().total());
+        s.staff_logged_in(t0);
+        assert_eq!(s.timeouts(), SessionTimeouts::staff());
+        let reset_at = t0 + SessionTimeouts::staff().total();
+        assert_eq!(s.tick(reset_at), Some(SessionEffect::Reset));
+        assert_eq!(s.timeouts(), SessionTimeouts::default());
+        s.begin(t0);
+        assert_eq!(s.tick(reset_at), None, "a resident is still active then");
+    }
+
+    #[test]
+    fn staff_never_get_longer_than_residents() {
+        let short = SessionTimeouts {
+            idle_before_warning: secs(5),
+            warning: secs(20),
+        };
+        let mut s = SessionController::new(short).unwrap();
+        s.staff_logged_in(Instant::now());
+        assert_eq!(s.timeouts(), short);
     }
 
     #[test]

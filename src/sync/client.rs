@@ -333,6 +333,49 @@ impl CentralClient {
     }
 }
 
+impl CentralClient {
+    /// Sends a staff request: `GET` (no body) or `POST` with a JSON body, authenticated by the
+    /// staff member's bearer token (`None` for the login itself) rather than by the kiosk's
+    /// signature. Returns the answer body of a 2xx.
+    pub async fn staff_request(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        json_body: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, SyncError> {
+        let url = format!("{}{path}", self.base);
+        let mut req = match json_body {
+            Some(body) => self
+                .http
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body),
+            None => self.http.get(url),
+        };
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.map_err(classify)?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(classify)?;
+        if status.is_success() {
+            return Ok(bytes.to_vec());
+        }
+        let (code, reason) = match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(b) => (b.error.code, b.error.reason),
+            Err(_) => (
+                String::new(),
+                String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
+            ),
+        };
+        Err(SyncError::Http {
+            status: status.as_u16(),
+            code,
+            reason,
+        })
+    }
+}
+
 fn classify(e: reqwest::Error) -> SyncError {
     if e.is_timeout() {
         SyncError::Timeout

@@ -58,3 +58,4 @@ impl Language {
             .map_err(|e| anyhow::anyhow!("cannot select UI language {}: {e:?}", self.tag()))
     }
 }
+pub mod staff_adapter;
