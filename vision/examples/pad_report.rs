@@ -27,13 +27,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if verbose {
             let v = &o.verification;
             println!(
-                "{:18} {:10} {:?} passed={} sim={:?} id={:?} scores={:?} reasons={:?}",
+                "{:18} {:10} {:?} passed={} sim={:?} id={:?} moire={:?} pad={:?} reactions={:?} scores={:?} reasons={:?}",
                 o.kind.name(),
                 o.photo,
                 o.challenges,
                 v.verdict.passed,
                 v.similarity.map(|s| (s * 100.0).round() / 100.0),
                 v.identity_min.map(|s| (s * 100.0).round() / 100.0),
+                v.moire.map(|s| (s * 100.0).round() / 100.0),
+                v.pad_cnn.map(|p| (
+                    (p.antispoof * 100.0).round() / 100.0,
+                    (p.liveness * 100.0).round() / 100.0
+                )),
+                v.verdict
+                    .reactions
+                    .iter()
+                    .map(|(c, d)| format!("{c:?}:{:.1}", d.as_secs_f64()))
+                    .collect::<Vec<_>>(),
                 v.verdict
                     .scores
                     .iter()
