@@ -16,21 +16,9 @@ det = cv2.dnn.readNetFromONNX(f"{d}/blazeface_short.onnx")
 mesh = cv2.dnn.readNetFromONNX(f"{d}/face_mesh.onnx")
 
 
-square = np.zeros((128, 128, 3), np.uint8)
-
-
-def detect_padded():
-    """The straightforward letterbox: pad the frame to 640x640, let blobFromImage resize it."""
+def detect():
     sq = cv2.copyMakeBorder(frame, 0, 160, 0, 0, cv2.BORDER_CONSTANT)
     det.setInput(cv2.dnn.blobFromImage(sq, 1 / 127.5, (128, 128), (127.5, 127.5, 127.5), swapRB=True))
-    return det.forward(["classificators", "regressors"])
-
-
-def detect():
-    """As the Rust side does it: resize the frame straight into a reused 128x128 square."""
-    square[:] = 0
-    square[:96] = cv2.resize(frame, (128, 96), interpolation=cv2.INTER_LINEAR)
-    det.setInput(cv2.dnn.blobFromImage(square, 1 / 127.5, (128, 128), (127.5, 127.5, 127.5), swapRB=True))
     return det.forward(["classificators", "regressors"])
 
 
@@ -44,7 +32,7 @@ def mesh_quality():
     return pts
 
 
-for name, f in [("detect_640x480 (padded to 640x640)", detect_padded), ("detect_640x480", detect), ("tracked_mesh_quality_640x480", mesh_quality),
+for name, f in [("detect_640x480", detect), ("tracked_mesh_quality_640x480", mesh_quality),
                 ("detect_mesh_quality_640x480", lambda: (detect(), mesh_quality()))]:
     for _ in range(10):
         f()

@@ -3,11 +3,10 @@
 //! left ear, in the subject's terms) relative to SSD anchors on a 16×16 grid (2 per cell) and an 8×8 grid
 //! (6 per cell), all of unit size. Offsets are in input pixels (divide by 128).
 
-use opencv::core::{Mat, Vector};
+use opencv::core::{Mat, Scalar, Size, Vector};
 use opencv::dnn::{self, Net};
 use opencv::prelude::*;
 
-use crate::image::{fill_rgb_blob, letterbox_into};
 use crate::models::{ModelPaths, Result, path_str};
 
 const INPUT: i32 = 128;
@@ -141,9 +140,6 @@ pub struct BlazeFace {
     net: Net,
     anchors: Vec<(f32, f32)>,
     out_names: Vector<String>,
-    square: Mat,
-    blob: Mat,
-    outs: Vector<Mat>,
 }
 
 impl BlazeFace {
@@ -154,22 +150,39 @@ impl BlazeFace {
             net,
             anchors: anchors(),
             out_names: names(["classificators", "regressors"]),
-            square: Mat::default(),
-            blob: Mat::default(),
-            outs: Vector::new(),
         })
     }
 
-    /// Faces in a BGR image, best first. The image is letterboxed into the square input (black
-    /// bottom/right) so that faces keep their aspect ratio; input buffers are reused between calls.
+    /// Faces in a BGR image, best first. The image is zero-padded to a square (bottom/right) so that
+    /// faces keep their aspect ratio.
     pub fn detect(&mut self, bgr: &Mat) -> Result<Vec<Detection>> {
-        let side = bgr.cols().max(bgr.rows());
-        letterbox_into(bgr, INPUT, &mut self.square)?;
-        fill_rgb_blob(&self.square, 1.0 / 127.5, 127.5, &mut self.blob)?;
-        self.net.set_input_def(&self.blob)?;
-        self.net.forward(&mut self.outs, &self.out_names)?;
-        let logits = self.outs.get(0)?;
-        let regs = self.outs.get(1)?;
+        let (w, h) = (bgr.cols(), bgr.rows());
+        let side = w.max(h);
+        let mut square = Mat::default();
+        opencv::core::copy_make_border(
+            bgr,
+            &mut square,
+            0,
+            side - h,
+            0,
+            side - w,
+            opencv::core::BORDER_CONSTANT,
+            Scalar::default(),
+        )?;
+        let blob = dnn::blob_from_image(
+            &square,
+            1.0 / 127.5,
+            Size::new(INPUT, INPUT),
+            Scalar::all(127.5),
+            true,
+            false,
+            opencv::core::CV_32F,
+        )?;
+        self.net.set_input_def(&blob)?;
+        let mut outs: Vector<Mat> = Vector::new();
+        self.net.forward(&mut outs, &self.out_names)?;
+        let logits = outs.get(0)?;
+        let regs = outs.get(1)?;
         let dets = decode(
             logits.data_typed::<f32>()?,
             regs.data_typed::<f32>()?,

@@ -2,11 +2,11 @@
 //! face-presence logit. The crop is a square around the face (1.5× the detector box, or the previous
 //! frame's landmarks when tracking), mapped back to image pixels here.
 
-use opencv::core::{Mat, Vector};
+use opencv::core::{Mat, Scalar, Size, Vector};
 use opencv::dnn::{self, Net};
 use opencv::prelude::*;
 
-use crate::image::{fill_rgb_blob, square_crop_into};
+use crate::image::square_crop;
 use crate::models::{ModelPaths, Result, path_str};
 
 const INPUT: i32 = 192;
@@ -45,9 +45,6 @@ impl Landmarks {
 pub struct FaceMesh {
     net: Net,
     out_names: Vector<String>,
-    crop: Mat,
-    blob: Mat,
-    outs: Vector<Mat>,
 }
 
 impl FaceMesh {
@@ -57,19 +54,24 @@ impl FaceMesh {
         Ok(Self {
             net,
             out_names: names(["conv2d_20", "conv2d_30"]),
-            crop: Mat::default(),
-            blob: Mat::default(),
-            outs: Vector::new(),
         })
     }
 
     /// Landmarks inside the square crop centred on (`cx`, `cy`) with side `side`.
     pub fn run(&mut self, bgr: &Mat, cx: f32, cy: f32, side: f32) -> Result<Landmarks> {
-        let [k, tx, ty] = square_crop_into(bgr, cx, cy, side, INPUT, &mut self.crop)?;
-        fill_rgb_blob(&self.crop, 1.0 / 255.0, 0.0, &mut self.blob)?;
-        self.net.set_input_def(&self.blob)?;
-        self.net.forward(&mut self.outs, &self.out_names)?;
-        let outs = &self.outs;
+        let (crop, [k, tx, ty]) = square_crop(bgr, cx, cy, side, INPUT)?;
+        let blob = dnn::blob_from_image(
+            &crop,
+            1.0 / 255.0,
+            Size::new(INPUT, INPUT),
+            Scalar::default(),
+            true,
+            false,
+            opencv::core::CV_32F,
+        )?;
+        self.net.set_input_def(&blob)?;
+        let mut outs: Vector<Mat> = Vector::new();
+        self.net.forward(&mut outs, &self.out_names)?;
         let raw = outs.get(0)?;
         let raw = raw.data_typed::<f32>()?;
         let logit = *outs.get(1)?.data_typed::<f32>()?.first().unwrap_or(&-100.0);

@@ -30,6 +30,9 @@ pub const WINDOW: i32 = 128;
 pub const MIN_FACE: f32 = 140.0;
 /// Band of spatial frequencies searched for peaks, in cycles per pixel (periods 11 to 3.3 px).
 const BAND: (f32, f32) = (0.09, 0.30);
+/// Median band power below which the patch counts as textureless (a sinusoid of 0.01 grey levels
+/// already gives about 1).
+const MIN_POWER: f32 = 1e-3;
 /// Peaks averaged (a real sinusoid gives a symmetric pair; two beats give two pairs).
 const PEAKS: usize = 4;
 
@@ -128,7 +131,8 @@ fn peakiness(power: &mut [f32]) -> Option<f32> {
     let top = power[n - PEAKS..].iter().sum::<f32>() / PEAKS as f32;
     let (_, median, _) = power[..n - PEAKS].select_nth_unstable_by(n / 2, f32::total_cmp);
     let median = *median;
-    (median > 0.0).then(|| (top / median).log10())
+    // a textureless patch (over-exposed, flat) has only rounding noise: no measure
+    (median > MIN_POWER).then(|| (top / median).log10())
 }
 
 /// Scores of the two PAD CNNs on one face.
