@@ -55,7 +55,9 @@ fn bench(c: &mut Criterion) {
     });
     let det = p.detect(&frame).unwrap().remove(0);
     let mut nets = PadNets::load(&ModelPaths::locate()).unwrap();
-    c.bench_function("pad_cnns", |b| b.iter(|| nets.scores(&frame, &det).unwrap()));
+    c.bench_function("pad_cnns", |b| {
+        b.iter(|| nets.scores(&frame, &det).unwrap())
+    });
 }
 
 criterion_group!(benches, bench);

@@ -154,8 +154,8 @@ impl PadNets {
     /// Loads both converted networks from the cache.
     pub fn load(paths: &ModelPaths) -> Result<Self> {
         Ok(Self {
-            antispoof: dnn::read_net_from_onnx(&path_str(&paths.antispoof()?))?,
-            liveness: dnn::read_net_from_onnx(&path_str(&paths.liveness_cnn()?))?,
+            antispoof: dnn::read_net_from_onnx(path_str(&paths.antispoof()?))?,
+            liveness: dnn::read_net_from_onnx(path_str(&paths.liveness_cnn()?))?,
         })
     }
 

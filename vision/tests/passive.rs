@@ -80,7 +80,8 @@ fn a_periodic_screen_pattern_stands_out_and_skin_does_not() {
     // an MJPG camera's 8×8 JPEG blocks are not a screen pattern
     for quality in [30, 60, 90] {
         let mut buf = opencv::core::Vector::<u8>::new();
-        let params = opencv::core::Vector::from_slice(&[opencv::imgcodecs::IMWRITE_JPEG_QUALITY, quality]);
+        let params =
+            opencv::core::Vector::from_slice(&[opencv::imgcodecs::IMWRITE_JPEG_QUALITY, quality]);
         opencv::imgcodecs::imencode(".jpg", &img, &mut buf, &params).unwrap();
         let jpeg = opencv::imgcodecs::imdecode(&buf, opencv::imgcodecs::IMREAD_COLOR).unwrap();
         let s = m.measure(&jpeg, cx, cy, side).unwrap().unwrap();
