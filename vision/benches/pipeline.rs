@@ -1,9 +1,11 @@
 //! Per-frame cost at 640×480 on one thread: full detection, and detect + mesh + quality with tracking
-//! (the detector runs only when the track is lost). Input: obama.jpg letterboxed into 640×480.
+//! (the detector runs only when the track is lost), and the passive signals. Input: obama.jpg letterboxed
+//! into 640×480.
 //! Run `make models` first. Compare with `python3 vision/benches/pipeline_cv2.py` (same models, cv2).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiuzhu_vision::image::load_bgr;
+use jiuzhu_vision::passive::{MIN_FACE, PadNets, ScreenPattern};
 use jiuzhu_vision::{FacePipeline, ModelPaths};
 use opencv::core::{Mat, Rect, Scalar, Size};
 use opencv::prelude::*;
@@ -41,6 +43,20 @@ fn bench(c: &mut Criterion) {
     p.detect_every_frame = true;
     c.bench_function("detect_mesh_quality_640x480", |b| {
         b.iter(|| p.analyse(&frame).unwrap())
+    });
+    // the Verifier's passive signals: the screen pattern on every good frame, the PAD CNNs every 0.5 s
+    let lm = p.analyse(&frame).unwrap().landmarks.unwrap();
+    let (cx, cy, side) = lm.extent();
+    let mut screen = ScreenPattern::new().unwrap();
+    // this frame's face (~125 px) is below the measure's minimum; the cost does not depend on it
+    let side = side.max(MIN_FACE);
+    c.bench_function("screen_pattern_128", |b| {
+        b.iter(|| screen.measure(&frame, cx, cy, side).unwrap().unwrap())
+    });
+    let det = p.detect(&frame).unwrap().remove(0);
+    let mut nets = PadNets::load(&ModelPaths::locate()).unwrap();
+    c.bench_function("pad_cnns", |b| {
+        b.iter(|| nets.scores(&frame, &det).unwrap())
     });
 }
 

@@ -1,5 +1,6 @@
 //! APCER per attack type and BPCER on the generated clips (vision/README.md). Run after `make models`:
-//! `cargo run -p jiuzhu-vision --example pad_report --release [-- GENUINE_PER_SUBJECT ATTACKS_PER_SUBJECT [--verbose]]`
+//! `cargo run -p jiuzhu-vision --example pad_report --release [-- GENUINE_PER_SUBJECT ATTACKS_PER_SUBJECT
+//! [--verbose] [--kinds genuine,screen-puppet,...] [--no-screen-signal] [--no-reaction-check]]`
 
 use jiuzhu_vision::ModelPaths;
 use jiuzhu_vision::pad::{PadTable, evaluate, references, standard_cases};
@@ -15,11 +16,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let paths = ModelPaths::locate();
     let generator = Generator::load(&paths, false)?;
     let refs = references(&paths)?;
-    let kinds: Vec<ClipKind> = std::iter::once(ClipKind::Genuine)
-        .chain(ClipKind::ATTACKS)
-        .collect();
+    let kinds: Vec<ClipKind> = match args.iter().position(|a| a == "--kinds") {
+        Some(i) => args
+            .get(i + 1)
+            .ok_or("--kinds needs a list")?
+            .split(',')
+            .map(|k| ClipKind::parse(k).ok_or(format!("unknown clip kind {k}")))
+            .collect::<Result<_, _>>()?,
+        None => std::iter::once(ClipKind::Genuine)
+            .chain(ClipKind::ATTACKS)
+            .collect(),
+    };
     let cases = standard_cases(generator.subjects().len(), genuine, attacks, &kinds);
-    let cfg = VerifierConfig::default();
+    let mut cfg = VerifierConfig::default();
+    if args.iter().any(|a| a == "--no-screen-signal") {
+        cfg.moire_max = None;
+    }
+    if args.iter().any(|a| a == "--no-reaction-check") {
+        cfg.liveness.max_reaction = None;
+    }
     let started = std::time::Instant::now();
     let mut outcomes = Vec::new();
     for case in &cases {
@@ -27,13 +42,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if verbose {
             let v = &o.verification;
             println!(
-                "{:18} {:10} {:?} passed={} sim={:?} id={:?} scores={:?} reasons={:?}",
+                "{:18} {:10} {:?} passed={} sim={:?} id={:?} moire={:?} pad={:?} reactions={:?} scores={:?} reasons={:?}",
                 o.kind.name(),
                 o.photo,
                 o.challenges,
                 v.verdict.passed,
                 v.similarity.map(|s| (s * 100.0).round() / 100.0),
                 v.identity_min.map(|s| (s * 100.0).round() / 100.0),
+                v.moire.map(|s| (s * 100.0).round() / 100.0),
+                v.pad_cnn.map(|p| (
+                    (p.antispoof * 100.0).round() / 100.0,
+                    (p.liveness * 100.0).round() / 100.0
+                )),
+                v.verdict
+                    .reactions
+                    .iter()
+                    .map(|(c, d)| format!("{c:?}:{:.1}", d.as_secs_f64()))
+                    .collect::<Vec<_>>(),
                 v.verdict
                     .scores
                     .iter()

@@ -98,8 +98,12 @@ impl fmt::Display for Report {
         writeln!(f, "source: {}", self.source)?;
         let asked: Vec<&str> = self.challenges.iter().map(|c| c.name()).collect();
         writeln!(f, "challenges: {}", asked.join(", "))?;
-        for (c, d) in &v.verdict.timings {
-            writeln!(f, "  {:<11} done after {:.1} s", c.name(), d.as_secs_f64())?;
+        for (i, (c, d)) in v.verdict.timings.iter().enumerate() {
+            write!(f, "  {:<11} done after {:.1} s", c.name(), d.as_secs_f64())?;
+            match v.verdict.reactions.get(i) {
+                Some((_, r)) => writeln!(f, " (began after {:.1} s)", r.as_secs_f64())?,
+                None => writeln!(f)?,
+            }
         }
         if let Some(s) = v.similarity {
             writeln!(
@@ -115,6 +119,16 @@ impl fmt::Display for Report {
                 f,
                 "near-infrared face present: {:.0} % of frames",
                 100.0 * r
+            )?;
+        }
+        if let Some(m) = v.moire {
+            writeln!(f, "screen pattern (moiré) peakiness: {m:.2}")?;
+        }
+        if let Some(p) = v.pad_cnn {
+            writeln!(
+                f,
+                "PAD networks (reported only): antispoof {:.2}, liveness {:.2}",
+                p.antispoof, p.liveness
             )?;
         }
         for r in &v.verdict.reasons {

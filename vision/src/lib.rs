@@ -15,6 +15,7 @@ pub mod liveness;
 pub mod mesh;
 pub mod models;
 pub mod pad;
+pub mod passive;
 pub mod pipeline;
 pub mod quality;
 pub mod synth;

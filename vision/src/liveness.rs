@@ -7,7 +7,9 @@
 //! near their open positions when the eyes close; mouth openings on the inner-lip gap or the darkness of
 //! the mouth region ([`crate::geometry::mouth_darkness`]). A turn while another challenge (or the other turn)
 //! is asked, or a mouth opening while another challenge is asked, fails the session: a recording that
-//! performs actions in its own order is caught there.
+//! performs actions in its own order is caught there. Each action must also begin (reach 40 % of its
+//! threshold) within [`LivenessConfig::max_reaction`] of its prompt: a recording that plays its actions
+//! at its own pace, not the prompts', is late.
 
 use std::time::Duration;
 
@@ -103,7 +105,13 @@ pub struct LivenessConfig {
     /// Consecutive frames with more than one face that fail the session (fewer are skipped: a blurred
     /// face in the background is found on some frames only).
     pub several_faces_frames: u32,
+    /// Longest time from a prompt (the baseline frame for the first challenge, the completion of the
+    /// previous one for the others) to the start of the asked action; None = no reaction-time check.
+    pub max_reaction: Option<Duration>,
 }
+
+/// Fraction of a challenge's threshold at which the action counts as begun.
+pub const ONSET_FRACTION: f32 = 0.4;
 
 impl Default for LivenessConfig {
     fn default() -> Self {
@@ -121,9 +129,14 @@ impl Default for LivenessConfig {
             max_jump: 0.35,
             reject_wrong_action: true,
             several_faces_frames: 3,
+            max_reaction: Some(Duration::from_millis(REACTION_MS)),
         }
     }
 }
+
+/// Default [`LivenessConfig::max_reaction`] in milliseconds (vision/README.md: generated genuine clips
+/// begin within 2.3 s; real elderly users need calibration).
+pub const REACTION_MS: u64 = 3000;
 
 /// What the UI shows after each frame.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -147,6 +160,8 @@ pub struct Verdict {
     pub scores: Vec<(Challenge, f32, f32)>,
     /// Time each challenge took.
     pub timings: Vec<(Challenge, Duration)>,
+    /// Time from each prompt to the start of the action ([`ONSET_FRACTION`] of its threshold).
+    pub reactions: Vec<(Challenge, Duration)>,
 }
 
 #[derive(Clone, Debug)]
@@ -178,6 +193,8 @@ pub struct LivenessSession {
     reasons: Vec<String>,
     verdict_scores: Vec<(Challenge, f32, f32)>,
     timings: Vec<(Challenge, Duration)>,
+    onset: Option<Duration>,
+    reactions: Vec<(Challenge, Duration)>,
 }
 
 impl LivenessSession {
@@ -199,6 +216,8 @@ impl LivenessSession {
             reasons: Vec::new(),
             verdict_scores: Vec::new(),
             timings: Vec::new(),
+            onset: None,
+            reactions: Vec::new(),
         }
     }
 
@@ -365,6 +384,31 @@ impl LivenessSession {
                 yaw_quiet && d > self.cfg.nod_deg
             }
         };
+        let begun = match ch {
+            Challenge::Blink => {
+                let r = (obs.ear / base.ear.max(1e-3)) * (obs.eye_contrast / base.eye.max(1e-3));
+                1.0 - r >= ONSET_FRACTION * (1.0 - self.cfg.blink_closed)
+            }
+            Challenge::OpenMouth => {
+                mouth_change >= ONSET_FRACTION * self.cfg.mouth_delta
+                    || dark_change >= ONSET_FRACTION * self.cfg.mouth_dark_delta
+            }
+            Challenge::TurnLeft => -yaw_change >= ONSET_FRACTION * self.cfg.turn_deg,
+            Challenge::TurnRight => yaw_change >= ONSET_FRACTION * self.cfg.turn_deg,
+            Challenge::Nod => obs.pose.pitch - base.pitch >= ONSET_FRACTION * self.cfg.nod_deg,
+        };
+        if begun && self.onset.is_none() {
+            self.onset = Some(t.saturating_sub(self.started));
+        }
+        if let (None, Some(max)) = (self.onset, self.cfg.max_reaction)
+            && t.saturating_sub(self.started) > max
+        {
+            self.reasons.push(format!(
+                "{ch:?}: the action did not begin within {:.1} s of the prompt (a recording playing at its own pace?)",
+                max.as_secs_f64()
+            ));
+            return self.progress("failed");
+        }
         let head = is_head_motion(ch);
         let needed = if ch == Challenge::Nod {
             self.cfg.min_parallax_nod
@@ -381,6 +425,11 @@ impl LivenessSession {
             self.verdict_scores
                 .push((ch, self.peak, self.peak_parallax));
             self.timings.push((ch, t.saturating_sub(self.started)));
+            self.reactions.push((
+                ch,
+                self.onset.unwrap_or_else(|| t.saturating_sub(self.started)),
+            ));
+            self.onset = None;
             self.index += 1;
             self.started = t;
             self.closed_seen = false;
@@ -416,6 +465,7 @@ impl LivenessSession {
             reasons: self.reasons,
             scores: self.verdict_scores,
             timings: self.timings,
+            reactions: self.reactions,
         }
     }
 }

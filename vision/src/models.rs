@@ -73,6 +73,16 @@ impl ModelPaths {
         self.file("facenet.pb")
     }
 
+    /// `antispoof` PAD CNN of npm `@vladmandic/human` (converted ONNX).
+    pub fn antispoof(&self) -> Result<PathBuf> {
+        self.file("antispoof.onnx")
+    }
+
+    /// `liveness` PAD CNN of npm `@vladmandic/human` (converted ONNX).
+    pub fn liveness_cnn(&self) -> Result<PathBuf> {
+        self.file("liveness.onnx")
+    }
+
     /// A registry test photo (`obama.jpg`, `obama2.jpg`, `obama3.jpg`, `biden.jpg`).
     pub fn test_image(&self, name: &str) -> Result<PathBuf> {
         self.file(&format!("testdata/{name}"))

@@ -2,8 +2,10 @@
 //! (FaceNet embeddings of good frames every half second must all agree: a photo swapped mid-session is a
 //! different person in the same place) and an optional 1:1 match of the most frontal good frame against a
 //! reference embedding. With a binocular camera ([`Verifier::push_pair`]) the near-infrared frame must show
-//! a face where the visible one is: a phone or monitor shows no image in near infrared. Frames stay in this
-//! process; only numbers come out.
+//! a face where the visible one is: a phone or monitor shows no image in near infrared. Passive image
+//! signals ([`crate::passive`]): the session fails when the face region shows the periodic texture of a
+//! screen (moiré) on most good frames; the PAD CNNs are scored and reported (and fail the session only
+//! when a threshold is configured). Frames stay in this process; only numbers come out.
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +15,7 @@ use crate::embed::{Embedding, FaceNet, MATCH_THRESHOLD};
 use crate::image::frame_to_bgr;
 use crate::liveness::{Challenge, LivenessConfig, LivenessSession, Progress, Verdict};
 use crate::models::{ModelPaths, Result};
+use crate::passive::{PadNets, PadScores, ScreenPattern};
 use crate::pipeline::FacePipeline;
 
 /// Settings of a [`Verifier`].
@@ -31,6 +34,16 @@ pub struct VerifierConfig {
     pub ir_face_min: f32,
     /// Checked near-infrared frames needed before the IR signal counts.
     pub ir_min_frames: usize,
+    /// Screen-pattern (moiré) peakiness ([`ScreenPattern::measure`]) above which the session's median
+    /// fails it; None turns the measure off.
+    pub moire_max: Option<f32>,
+    /// Measured good frames needed before the screen-pattern signal counts.
+    pub moire_min_frames: usize,
+    /// Run the PAD CNNs (at the identity-sample rate) and report their mean scores.
+    pub pad_cnn: bool,
+    /// Mean `antispoof` score below which the session fails; None = reported only (the default: the
+    /// networks do not separate attacks on the generated clips).
+    pub pad_antispoof_min: Option<f32>,
 }
 
 impl Default for VerifierConfig {
@@ -42,9 +55,17 @@ impl Default for VerifierConfig {
             identity_min: 0.45,
             ir_face_min: 0.5,
             ir_min_frames: 5,
+            moire_max: Some(MOIRE_MAX),
+            moire_min_frames: 5,
+            pad_cnn: true,
+            pad_antispoof_min: None,
         }
     }
 }
+
+/// Default [`VerifierConfig::moire_max`]: on the generated clips genuine sessions have medians of
+/// 2.1–2.6 (single frames up to 3.1), screen replays 3.2 and more (vision/README.md).
+pub const MOIRE_MAX: f32 = 3.0;
 
 /// Liveness verdict plus the 1:1 similarity, when a reference was given.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -57,6 +78,11 @@ pub struct Verification {
     pub identity_min: Option<f32>,
     /// Fraction of checked near-infrared frames that showed the face (None without IR frames).
     pub ir_face_ratio: Option<f32>,
+    /// Median screen-pattern (moiré) peakiness over the measured good frames (None when none was
+    /// measured: face smaller than [`crate::passive::MIN_FACE`] or the measure off).
+    pub moire: Option<f32>,
+    /// Mean PAD CNN scores over the sampled frames (None without samples or with the CNNs off).
+    pub pad_cnn: Option<PadScores>,
     /// Frames analysed.
     pub frames: usize,
     /// Mean time spent per frame (pipeline, liveness and embeddings), in milliseconds.
@@ -81,6 +107,10 @@ pub struct Verifier {
     ir_checked: usize,
     ir_present: usize,
     last_face: Option<(f32, f32, f32)>,
+    screen: Option<ScreenPattern>,
+    moire: Vec<f32>,
+    pad_nets: Option<PadNets>,
+    pad_scores: Vec<PadScores>,
 }
 
 impl Verifier {
@@ -106,6 +136,8 @@ impl Verifier {
         let facenet = (reference.is_some() || cfg.identity_check)
             .then(|| FaceNet::load(paths))
             .transpose()?;
+        let pad_nets = cfg.pad_cnn.then(|| PadNets::load(paths)).transpose()?;
+        let screen = cfg.moire_max.map(|_| ScreenPattern::new()).transpose()?;
         Ok(Self {
             pipeline,
             facenet,
@@ -121,6 +153,10 @@ impl Verifier {
             ir_checked: 0,
             ir_present: 0,
             last_face: None,
+            screen,
+            moire: Vec::new(),
+            pad_nets,
+            pad_scores: Vec::new(),
         })
     }
 
@@ -130,31 +166,41 @@ impl Verifier {
         let bgr = frame_to_bgr(frame)?;
         let obs = self.pipeline.analyse(&bgr)?;
         self.frames += 1;
-        if let (Some(net), true, Some(lm)) = (
-            self.facenet.as_mut(),
+        if let (true, Some(lm)) = (
             obs.issues.is_empty() && obs.faces == 1,
             obs.landmarks.as_ref(),
         ) {
+            let (cx, cy, side) = lm.extent();
+            if let Some(m) = self.screen.as_mut() {
+                self.moire.extend(m.measure(&bgr, cx, cy, side)?);
+            }
             let frontal = obs.pose.yaw.abs() + obs.pose.pitch.abs();
             let better =
                 self.reference.is_some() && self.best.as_ref().is_none_or(|(f, _)| frontal < *f);
-            let due = self.cfg.identity_check
+            let due = (self.cfg.identity_check || self.pad_nets.is_some())
                 && self
                     .last_identity
                     .is_none_or(|last| t.saturating_sub(last) >= self.cfg.identity_every);
             if better || due {
                 let dets = self.pipeline.detect(&bgr)?;
-                let (cx, cy, _) = lm.extent();
                 if let Some(d) = dets.iter().find(|d| {
                     (d.bbox.cx - cx).abs() < d.bbox.w && (d.bbox.cy - cy).abs() < d.bbox.h
                 }) {
-                    let e = net.embed(&bgr, d)?;
                     if due {
-                        self.identities.push(e.clone());
                         self.last_identity = Some(t);
+                        if let Some(p) = self.pad_nets.as_mut() {
+                            self.pad_scores.push(p.scores(&bgr, d)?);
+                        }
                     }
-                    if better {
-                        self.best = Some((frontal, e));
+                    let sample = due && self.cfg.identity_check;
+                    if let (Some(net), true) = (self.facenet.as_mut(), better || sample) {
+                        let e = net.embed(&bgr, d)?;
+                        if sample {
+                            self.identities.push(e.clone());
+                        }
+                        if better {
+                            self.best = Some((frontal, e));
+                        }
                     }
                 }
             }
@@ -217,6 +263,30 @@ impl Verifier {
                 100.0 * (1.0 - r)
             ));
         }
+        let moire = median(&self.moire);
+        if let (Some(m), Some(max)) = (moire, self.cfg.moire_max)
+            && self.moire.len() >= self.cfg.moire_min_frames
+            && m > max
+        {
+            verdict.reasons.push(format!(
+                "a periodic screen pattern (moiré) on the face (peakiness {m:.2} > {max}): a photo or video shown on a screen"
+            ));
+        }
+        let pad_cnn = (!self.pad_scores.is_empty()).then(|| {
+            let n = self.pad_scores.len() as f32;
+            PadScores {
+                antispoof: self.pad_scores.iter().map(|s| s.antispoof).sum::<f32>() / n,
+                liveness: self.pad_scores.iter().map(|s| s.liveness).sum::<f32>() / n,
+            }
+        });
+        if let (Some(s), Some(min)) = (pad_cnn, self.cfg.pad_antispoof_min)
+            && s.antispoof < min
+        {
+            verdict.reasons.push(format!(
+                "the anti-spoofing network scores the face as not real ({:.2} < {min})",
+                s.antispoof
+            ));
+        }
         let similarity = match (&self.reference, &self.best) {
             (Some(r), Some((_, e))) => Some(r.cosine(e)),
             (Some(_), None) => {
@@ -239,6 +309,8 @@ impl Verifier {
             similarity,
             identity_min,
             ir_face_ratio,
+            moire,
+            pad_cnn,
             frames: self.frames,
             mean_frame_ms: if self.frames == 0 {
                 0.0
@@ -248,4 +320,18 @@ impl Verifier {
             max_frame_ms: ms(self.slowest),
         }
     }
+}
+
+fn median(v: &[f32]) -> Option<f32> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(f32::total_cmp);
+    let n = s.len();
+    Some(if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    })
 }

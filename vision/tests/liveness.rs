@@ -143,7 +143,10 @@ fn blink_then_mouth_passes_with_timings_and_a_still_face_times_out() {
     let still: Vec<_> = (0..250).map(|_| b.clone()).collect();
     let mut s = LivenessSession::new(
         vec![Challenge::Blink, Challenge::Nod],
-        LivenessConfig::default(),
+        LivenessConfig {
+            max_reaction: None,
+            ..LivenessConfig::default()
+        },
     );
     run(&mut s, &still);
     let v = s.finish();
@@ -151,6 +154,45 @@ fn blink_then_mouth_passes_with_timings_and_a_still_face_times_out() {
         !v.passed && v.reasons[0].contains("Blink not done"),
         "{v:?}"
     );
+}
+
+/// A blink that begins `wait` frames (33 ms each) after the prompt: on time it passes and its reaction
+/// time is reported; late, the reaction-time check fails it even though the timeout would allow it.
+#[rstest]
+#[case::prompt(60, true)]
+#[case::late(106, false)]
+fn an_action_must_begin_soon_after_its_prompt(#[case] wait: usize, #[case] on_time: bool) {
+    let b = base();
+    let mut frames: Vec<Observation> = (0..=wait).map(|_| b.clone()).collect();
+    for k in [0.9, 0.5, 0.3, 0.4, 0.8, 1.0, 1.0] {
+        let mut o = b.clone();
+        o.ear = b.ear * k;
+        frames.push(o);
+    }
+    let mut s = LivenessSession::new(vec![Challenge::Blink], LivenessConfig::default());
+    run(&mut s, &frames);
+    let v = s.finish();
+    let began = Duration::from_millis(33 * (wait as u64 + 1));
+    if on_time {
+        assert!(v.passed, "{v:?}");
+        assert_eq!(v.reactions, vec![(Challenge::Blink, began)]);
+    } else {
+        assert!(
+            !v.passed && v.reasons[0].contains("did not begin within 3.0 s"),
+            "{v:?}"
+        );
+        let mut s = LivenessSession::new(
+            vec![Challenge::Blink],
+            LivenessConfig {
+                max_reaction: None,
+                ..LivenessConfig::default()
+            },
+        );
+        run(&mut s, &frames);
+        let v = s.finish();
+        assert!(v.passed, "without the check the late blink passes: {v:?}");
+        assert_eq!(v.reactions, vec![(Challenge::Blink, began)]);
+    }
 }
 
 #[rstest]
