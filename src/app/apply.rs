@@ -74,6 +74,11 @@ impl State {
         self.flow.holds_personal_data() || !self.strokes.is_empty()
     }
 
+    /// The screen's sequence number.
+    pub(super) fn seq(&self) -> u64 {
+        self.flow.seq()
+    }
+
     /// The step shown.
     pub(super) fn step(&self) -> &Step {
         self.flow.step()
@@ -187,7 +192,7 @@ pub(super) fn identified(ui: &MainWindow, k: &mut Kiosk, person: Result<Person, 
 }
 
 /// Feeds one event to the flow, carries out its effects and shows the result.
-fn handle(ui: &MainWindow, k: &mut Kiosk, seq: u64, event: Event) {
+pub(super) fn handle(ui: &MainWindow, k: &mut Kiosk, seq: u64, event: Event) {
     k.session.activity(std::time::Instant::now());
     match k.apply.flow.handle(seq, event) {
         Ok(effects) => {
