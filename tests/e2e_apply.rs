@@ -82,6 +82,24 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
         )
         .expect("the simulator enrolls");
     finger.control().lift();
+    // She draws 特困 support already (references are kept for recipients) and now applies for 低保.
+    let today = jiuzhu_core::id::today_in_china();
+    central
+        .store
+        .put_recipient(
+            &jiuzhu_central::store::Recipient {
+                id_number: CHEN.into(),
+                name: "陈淑芬".into(),
+                township: common::TOWNSHIP.into(),
+                assistance_type: jiuzhu_core::api::AssistanceType::Tekun,
+                household_size: 1,
+                amount_fen: 61_000,
+                since: today - chrono::Days::new(900),
+                last_certified_on: None,
+            },
+            "test",
+        )
+        .unwrap();
     central
         .store
         .put_template(CHEN, Modality::Fingerprint, &enrolled.template.bytes, "test")
