@@ -305,14 +305,16 @@ impl Worker {
         }
     }
 
-    /// Reads one ID card (the first read of a session rearms the reader) and hands the person,
-    /// or what went wrong, to `deliver` on the UI thread. Nothing is delivered when the read is
-    /// cancelled (the person was identified on the keypad, or the session ended).
+    /// Reads one ID card and hands the person, or what went wrong, to `deliver` on the UI
+    /// thread. Nothing is delivered when the read is cancelled (the person was identified on the
+    /// keypad, or the session ended). The reader is rearmed first: each call asks for a new
+    /// person, and the last card may have been swapped for the next while nobody polled.
     fn read_card(
         &self,
         deliver: impl FnOnce(&MainWindow, &mut Kiosk, Result<Person, CardFailure>) + Send + 'static,
     ) {
-        let fresh = self.new_session.swap(false, Ordering::SeqCst);
+        self.new_session.store(false, Ordering::SeqCst);
+        let fresh = true;
         let id_card = self.id_card.clone();
         let cancel = self.cancel.clone();
         self.runtime.spawn_blocking(move || {
