@@ -251,7 +251,6 @@ impl Worker {
 
 /// Hands `value` to `deliver` on the UI thread, with the window and the kiosk (dropped when the
 /// kiosk or its window is gone).
-#[allow(dead_code)] // used by the entries being built in src/app/*.rs
 fn deliver_on_ui<T: Send + 'static>(
     value: T,
     deliver: impl FnOnce(&MainWindow, &mut Kiosk, T) + Send + 'static,
@@ -264,10 +263,8 @@ fn deliver_on_ui<T: Send + 'static>(
 
 /// Why a job for the central service did not run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)]
 pub(crate) struct NoCentral;
 
-#[allow(dead_code)] // used by the entries being built in src/app/*.rs
 impl Worker {
     /// Runs blocking `job` (a device) on the worker and hands its result to `deliver` on the UI
     /// thread. A job that sees its token cancelled should return quickly.

@@ -948,14 +948,18 @@ pub fn open_devices(cfg: &KioskConfig) -> Result<OpenedDevices, ServiceError> {
     out.devices.document_camera = match &sel.document_camera {
         DeviceSelector::None => None,
         DeviceSelector::Sim => {
-            let cam = jiuzhu_sim::doccam::SimDocCam::open(jiuzhu_sim::doccam::DocCamConfig::default())
-                .map_err(|e| doc_err(format!("cannot start the simulator: {e}")))?;
+            let cam =
+                jiuzhu_sim::doccam::SimDocCam::open(jiuzhu_sim::doccam::DocCamConfig::default())
+                    .map_err(|e| doc_err(format!("cannot start the simulator: {e}")))?;
             out.sims.document = Some(cam.control());
             Some(Box::new(cam))
         }
         DeviceSelector::Video { source } => Some(Box::new(
-            jiuzhu_camera::OpenCvSource::open(jiuzhu_camera::Selector::parse(source), Default::default())
-                .map_err(|e| doc_err(format!("{source}: {e}")))?,
+            jiuzhu_camera::OpenCvSource::open(
+                jiuzhu_camera::Selector::parse(source),
+                Default::default(),
+            )
+            .map_err(|e| doc_err(format!("{source}: {e}")))?,
         )),
         other => return Err(doc_err(format!("{other:?} is not a camera selector"))),
     };

@@ -58,7 +58,9 @@ impl Strokes {
         }
         if let Some(s) = self.strokes.last_mut() {
             // Skip sub-pixel moves: they add points, not ink.
-            if s.last().is_none_or(|&(px, py)| (px - x).abs() + (py - y).abs() >= 1.0) {
+            if s.last()
+                .is_none_or(|&(px, py)| (px - x).abs() + (py - y).abs() >= 1.0)
+            {
                 s.push((x, y));
             }
         }

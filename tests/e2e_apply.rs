@@ -54,7 +54,10 @@ fn sign_on_pad(w: &MainWindow) {
     let a = w.global::<ApplyAdapter>();
     for (i, stroke) in [(40.0, 80.0), (60.0, 40.0)].iter().enumerate() {
         for j in 0..30 {
-            let (x, y) = (stroke.0 + j as f32 * 6.0, stroke.1 + (j % 5) as f32 * 4.0 + i as f32);
+            let (x, y) = (
+                stroke.0 + j as f32 * 6.0,
+                stroke.1 + (j % 5) as f32 * 4.0 + i as f32,
+            );
             a.invoke_pen(x, y, true);
         }
         a.invoke_pen(0.0, 0.0, false);
@@ -103,7 +106,12 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
         .unwrap();
     central
         .store
-        .put_template(CHEN, Modality::Fingerprint, &enrolled.template.bytes, "test")
+        .put_template(
+            CHEN,
+            Modality::Fingerprint,
+            &enrolled.template.bytes,
+            "test",
+        )
         .unwrap();
 
     let dir = tempfile::tempdir().unwrap();
@@ -227,7 +235,9 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
     assert_eq!(step(), Step::Authorization(2));
     press(w, Choice::SignFingerprint);
     finger.control().place(3);
-    pump_until("her live finger", 60, || matches!(step(), Step::Handwriting(2, _)));
+    pump_until("her live finger", 60, || {
+        matches!(step(), Step::Handwriting(2, _))
+    });
     finger.control().lift();
     sign_on_pad(w);
     press(w, Choice::Next);
@@ -238,7 +248,9 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
     assert!(review.contains(&wang_masked), "{review}");
     press(w, Choice::Submit);
     pump_until("the receipt", 60, || matches!(step(), Step::Done(_)));
-    let Step::Done(receipt) = step() else { unreachable!() };
+    let Step::Done(receipt) = step() else {
+        unreachable!()
+    };
     assert!(!receipt.queued, "central answered: {receipt:?}");
     assert_eq!(receipt.missing, vec![Material::IncomeProof]);
     assert_eq!(receipt.unsigned, vec![wang_masked.clone()]);
@@ -249,8 +261,15 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
     let case_id = receipt.reference.clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let delivered = || {
-        let c = central.store.case(&case_id).unwrap().expect("the case exists");
-        (c.application.materials.len(), c.application.signatures.len())
+        let c = central
+            .store
+            .case(&case_id)
+            .unwrap()
+            .expect("the case exists");
+        (
+            c.application.materials.len(),
+            c.application.signatures.len(),
+        )
     };
     for _ in 0..300 {
         if delivered() == (2, 2) {
@@ -260,12 +279,20 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
         std::thread::sleep(Duration::from_millis(50));
     }
     let case = central.store.case(&case_id).unwrap().unwrap();
-    assert_eq!(delivered(), (2, 2), "two pages and two signatures at central");
+    assert_eq!(
+        delivered(),
+        (2, 2),
+        "two pages and two signatures at central"
+    );
     let app_ = &case.application;
     assert_eq!(app_.household.members.len(), 3);
     assert_eq!(app_.household.incomes.len(), 1);
     assert_eq!(app_.household.incomes[0].monthly.0, 60_000);
-    let signed: Vec<&str> = app_.signatures.iter().map(|s| s.as_unmasked_str()).collect();
+    let signed: Vec<&str> = app_
+        .signatures
+        .iter()
+        .map(|s| s.as_unmasked_str())
+        .collect();
     assert!(signed.contains(&CHEN) && signed.contains(&RAN) && !signed.contains(&WANG));
     let kinds: Vec<Material> = app_.materials.iter().map(|m| m.kind).collect();
     assert!(kinds.contains(&Material::IdCards) && kinds.contains(&Material::HouseholdRegister));
@@ -295,7 +322,10 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
         )
         .unwrap();
     let noticed = central.store.case(&case_id).unwrap().unwrap();
-    let notice = noticed.missing_notice.clone().expect("the notice is on the case");
+    let notice = noticed
+        .missing_notice
+        .clone()
+        .expect("the notice is on the case");
     assert!(
         format!("{notice:?}").contains("IncomeProof"),
         "the notice lists the income proof: {notice:?}"
@@ -308,7 +338,10 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
         services::scan_document(&mut cam, &CancelToken::new()).expect("a page is found")
     };
     let app_record: uuid::Uuid = receipt.record.parse().expect("the kiosk's record id");
-    assert!(link.store().lock().unwrap().failed().unwrap().is_empty(), "nothing refused");
+    assert!(
+        link.store().lock().unwrap().failed().unwrap().is_empty(),
+        "nothing refused"
+    );
     link.store()
         .lock()
         .unwrap()

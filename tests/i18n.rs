@@ -41,10 +41,10 @@ fn catalogue(po: &str) -> BTreeMap<String, String> {
     for line in po.lines() {
         if let Some(v) = line.strip_prefix("msgid \"") {
             id = Some(v.trim_end_matches('"').to_string());
-        } else if let Some(v) = line.strip_prefix("msgstr \"") {
-            if let Some(k) = id.take() {
-                map.insert(k, v.trim_end_matches('"').to_string());
-            }
+        } else if let Some(v) = line.strip_prefix("msgstr \"")
+            && let Some(k) = id.take()
+        {
+            map.insert(k, v.trim_end_matches('"').to_string());
         }
     }
     map

@@ -550,7 +550,12 @@ fn apply_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
     }
     let mut jpeg = std::io::Cursor::new(Vec::new());
     page.write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
-    app::apply_dispatch(seq(), E::Scanned(Ok(Page { jpeg: jpeg.into_inner() })));
+    app::apply_dispatch(
+        seq(),
+        E::Scanned(Ok(Page {
+            jpeg: jpeg.into_inner(),
+        })),
+    );
     check(screen, &format!("apply-page-{tag}"));
     press(A::UsePage);
     press(A::Next);
@@ -559,7 +564,11 @@ fn apply_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
     press(A::SignFingerprint);
     app::apply_dispatch(seq(), E::SignerChecked(Ok(())));
     for j in 0..40 {
-        a.invoke_pen(200.0 + j as f32 * 12.0, 200.0 + ((j % 8) as f32 * 9.0), true);
+        a.invoke_pen(
+            200.0 + j as f32 * 12.0,
+            200.0 + ((j % 8) as f32 * 9.0),
+            true,
+        );
     }
     a.invoke_pen(0.0, 0.0, false);
     check(screen, &format!("apply-signature-{tag}"));

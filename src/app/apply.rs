@@ -27,7 +27,7 @@ use crate::controllers::identify::Key;
 use crate::services::{AppSubmitted, ApplicationBundle, CentralError, CentralLink};
 use crate::signature::Strokes;
 use crate::sync::client::SyncError;
-use crate::ui::{ApplyAdapter, MainWindow, apply_adapter, app_adapter};
+use crate::ui::{ApplyAdapter, MainWindow, app_adapter, apply_adapter};
 
 /// The assistance types the kiosk API carries: the ones a kiosk can open.
 pub const BASIC_TYPES: [AssistanceType; 4] = [
@@ -107,7 +107,8 @@ pub(super) fn connect(ui: &MainWindow) {
                 return;
             };
             // 签好了: the pad becomes the signature PNG.
-            if matches!(k.apply.flow.step(), Step::Handwriting(..)) && choice == flow::Choice::Next {
+            if matches!(k.apply.flow.step(), Step::Handwriting(..)) && choice == flow::Choice::Next
+            {
                 let png = match k.apply.strokes.to_png(6.0) {
                     Ok(p) => Some(p),
                     Err(e) => {
@@ -171,11 +172,11 @@ fn with_kiosk(f: impl FnOnce(&MainWindow, &mut Kiosk)) {
 
 /// The entry was chosen on the home screen.
 pub(super) fn open(ui: &MainWindow, k: &mut Kiosk) {
-    let assisted = k
-        .staff
-        .assisting()
-        .map(|s| (s.username, s.display_name));
-    let e = k.apply.flow.start(jiuzhu_core::id::today_in_china(), assisted);
+    let assisted = k.staff.assisting().map(|s| (s.username, s.display_name));
+    let e = k
+        .apply
+        .flow
+        .start(jiuzhu_core::id::today_in_china(), assisted);
     k.apply.strokes.clear();
     carry_out(ui, k, e);
     show(ui, k);
@@ -252,7 +253,8 @@ pub(super) fn signer_event(seq: u64, event: CertifyEvent) {
                     } else if !live {
                         Err("没有通过活体检测 / the liveness check did not pass".to_string())
                     } else {
-                        Err("和登记的信息不一致 / it does not match the enrolled person".to_string())
+                        Err("和登记的信息不一致 / it does not match the enrolled person"
+                            .to_string())
                     }
                 }
                 CertifyEvent::Failed { detail, .. } => Err(detail),
@@ -261,10 +263,8 @@ pub(super) fn signer_event(seq: u64, event: CertifyEvent) {
                         challenge,
                         crate::controllers::text::Lang::Zh,
                     );
-                    let shown = crate::controllers::text::challenge_text(
-                        challenge,
-                        apply_adapter_lang(ui),
-                    );
+                    let shown =
+                        crate::controllers::text::challenge_text(challenge, apply_adapter_lang(ui));
                     ui.global::<ApplyAdapter>().set_body(shown.into());
                     k.voice.say_now(zh);
                     return;
@@ -542,7 +542,9 @@ fn carry_out(ui: &MainWindow, k: &mut Kiosk, effects: Vec<Effect>) {
                                 Ok(receipt_of(&draft, &done, today))
                             }
                             Ok(Err(e)) => Err(e.to_string()),
-                            Err(_) => Err("本机没有连接服务器 / no central service is configured".into()),
+                            Err(_) => {
+                                Err("本机没有连接服务器 / no central service is configured".into())
+                            }
                         };
                         handle(ui, k, seq, Event::Submitted(r))
                     },
@@ -587,7 +589,9 @@ fn scan_page(
 ) -> Result<Page, String> {
     let mut d = lock_device(cam);
     let Some(cam) = d.as_mut() else {
-        return Err("本机没有材料拍摄仪，请把材料交给乡镇窗口 / this kiosk has no document camera".into());
+        return Err(
+            "本机没有材料拍摄仪，请把材料交给乡镇窗口 / this kiosk has no document camera".into(),
+        );
     };
     crate::services::scan_document(cam.as_mut(), cancel).map(|jpeg| Page { jpeg })
 }
@@ -634,7 +638,10 @@ fn print_receipt(
         report_phone: office.report_phone.clone(),
     });
     match printer.print(&doc) {
-        Ok(_) => ("回执已打印，请取走。", "The receipt is printed: please take it."),
+        Ok(_) => (
+            "回执已打印，请取走。",
+            "The receipt is printed: please take it.",
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "the receipt could not be printed");
             (

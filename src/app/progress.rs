@@ -174,7 +174,7 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                 move |ui, k, r| handle(ui, k, seq, Event::Answered(answer(r))),
             ),
             Effect::CheckCertification { seq, id } => k.worker.central(
-                move |c| async move { c.certification_status(&id).await },
+                move |c| async move { c.certification_status(&id, None).await },
                 move |ui, k, r| {
                     let certified = match r {
                         Ok(Ok(s)) => s.recipient && s.certified_this_cycle,

@@ -263,7 +263,7 @@ fn carry_out(ui: &MainWindow, k: &mut Kiosk, effect: Effect) {
                         .await
                         .map_err(|e| failure(&e, false))
                 },
-                move |ui, k, r| deliver(ui, k, Event::Case(no_central(r))),
+                move |ui, k, r| deliver(ui, k, Event::Case(no_central(r).map(Box::new))),
             );
         }
         Effect::Step {
@@ -283,7 +283,7 @@ fn carry_out(ui: &MainWindow, k: &mut Kiosk, effect: Effect) {
                     .await
                     .map_err(|e| failure(&e, false))
                 },
-                move |ui, k, r| deliver(ui, k, Event::Case(no_central(r))),
+                move |ui, k, r| deliver(ui, k, Event::Case(no_central(r).map(Box::new))),
             );
         }
         Effect::LoadRefused => {

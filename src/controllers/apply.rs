@@ -157,9 +157,11 @@ impl Draft {
     pub fn signers(&self, today: NaiveDate) -> Vec<&Entered> {
         self.applicant
             .iter()
-            .chain(self.members.iter().filter(|m| {
-                m.relationship == Relationship::Obligated || m.id.age_on(today) >= 18
-            }))
+            .chain(
+                self.members.iter().filter(|m| {
+                    m.relationship == Relationship::Obligated || m.id.age_on(today) >= 18
+                }),
+            )
             .collect()
     }
 
@@ -469,7 +471,11 @@ impl ApplyFlow {
     }
 
     /// Starts over (entry chosen on the home screen); `assisted_by` is the staff member helping.
-    pub fn start(&mut self, today: NaiveDate, assisted_by: Option<(String, String)>) -> Vec<Effect> {
+    pub fn start(
+        &mut self,
+        today: NaiveDate,
+        assisted_by: Option<(String, String)>,
+    ) -> Vec<Effect> {
         let open = std::mem::take(&mut self.open_types);
         *self = Self::new(open, today);
         self.draft.assisted_by = assisted_by;
@@ -697,9 +703,8 @@ impl ApplyFlow {
                 };
                 let card = !self.typed_in;
                 self.draft.members.push(entered(p, r, card));
-                self.history.retain(|s| {
-                    !matches!(s, Step::Identify(Who::Member) | Step::MemberRelation)
-                });
+                self.history
+                    .retain(|s| !matches!(s, Step::Identify(Who::Member) | Step::MemberRelation));
                 self.go(Step::Members)
             }
             (Step::Incomes, Event::Chose(Choice::Edit(f)))
@@ -788,7 +793,10 @@ impl ApplyFlow {
                 }
                 self.next_signer(n + 1)
             }
-            (Step::Authorization(n), Event::Chose(c @ (Choice::SignFingerprint | Choice::SignFace))) => {
+            (
+                Step::Authorization(n),
+                Event::Chose(c @ (Choice::SignFingerprint | Choice::SignFace)),
+            ) => {
                 let proof = if c == Choice::SignFace {
                     SignProof::Face
                 } else {
@@ -1040,7 +1048,11 @@ pub fn choice_label(flow: &ApplyFlow, c: Choice, lang: Lang) -> String {
             t(lang, "（即将开放）", " (opening soon)")
         ),
         Choice::ForSelf => t(lang, "为自己（本户）申请", "For myself (my household)"),
-        Choice::ForOther => t(lang, "代别人申请（委托代办）", "For someone else (as agent)"),
+        Choice::ForOther => t(
+            lang,
+            "代别人申请（委托代办）",
+            "For someone else (as agent)",
+        ),
         Choice::AgentRelation(r) => match lang {
             Lang::Zh => r.label_zh().into(),
             Lang::En => r.label_en().into(),
@@ -1368,7 +1380,11 @@ fn review_text(d: &Draft, today: NaiveDate, lang: Lang) -> String {
     }
     lines.push(format!(
         "{}{}",
-        if zh { "家庭人数：" } else { "Household size: " },
+        if zh {
+            "家庭人数："
+        } else {
+            "Household size: "
+        },
         1 + d
             .members
             .iter()
@@ -1392,7 +1408,11 @@ fn review_text(d: &Draft, today: NaiveDate, lang: Lang) -> String {
     } else {
         format!(
             "{}{}",
-            if zh { "还差材料：" } else { "Documents missing: " },
+            if zh {
+                "还差材料："
+            } else {
+                "Documents missing: "
+            },
             missing
                 .iter()
                 .map(|m| material_label(*m, lang))
@@ -1422,7 +1442,11 @@ fn review_text(d: &Draft, today: NaiveDate, lang: Lang) -> String {
     if let Some((_, name)) = &d.assisted_by {
         lines.push(format!(
             "{}{name}",
-            if zh { "协助办理：" } else { "Assisted by: " }
+            if zh {
+                "协助办理："
+            } else {
+                "Assisted by: "
+            }
         ));
     }
     lines.join("\n")

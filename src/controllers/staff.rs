@@ -231,8 +231,8 @@ pub enum Event {
     LoggedIn(Result<LoginAnswer, Failure>),
     /// Central answered the queue.
     Queue(Result<Vec<CaseSummary>, Failure>),
-    /// Central answered a case read or a step.
-    Case(Result<CaseDetail, Failure>),
+    /// Central answered a case read or a step (boxed: a case is large beside the other answers).
+    Case(Result<Box<CaseDetail>, Failure>),
     /// Central answered the statistics.
     Statistics(Result<jiuzhu_core::api::TownshipStatistics, Failure>),
     /// The store's refused records.
@@ -652,7 +652,7 @@ impl StaffFlow {
                     Err(f) => Ok(self.failed(f, Screen::Menu)),
                 }
             }
-            Event::Case(r) => self.case_answer(r, today),
+            Event::Case(r) => self.case_answer(r.map(|b| *b), today),
             Event::Statistics(r) => {
                 if !matches!(
                     self.screen(),
@@ -1272,7 +1272,7 @@ mod tests {
     fn open_case(f: &mut StaffFlow, id: &str, state: &str) {
         let e = go(f, Event::Pick(id.into()));
         assert!(matches!(&e[..], [Effect::LoadCase { case_id, .. }] if case_id == id));
-        go(f, Event::Case(Ok(detail(id, state))));
+        go(f, Event::Case(Ok(Box::new(detail(id, state)))));
         assert_eq!(f.screen(), &Screen::Case);
     }
 
@@ -1415,7 +1415,7 @@ mod tests {
         assert!(
             matches!(&e[..], [Effect::Step { case_id, action: Action::Accept, .. }] if case_id == "c1")
         );
-        go(&mut f, Event::Case(Ok(detail("c1", "accepted"))));
+        go(&mut f, Event::Case(Ok(Box::new(detail("c1", "accepted")))));
         assert_eq!(f.screen(), &Screen::Case);
         assert_eq!(f.case_state(), Some(CaseState::Accepted));
         assert_eq!(f.message().unwrap().zh, "已受理。");
@@ -1481,7 +1481,10 @@ mod tests {
                 ..
             }]
         ));
-        go(&mut f, Event::Case(Ok(detail("c2", "investigating"))));
+        go(
+            &mut f,
+            Event::Case(Ok(Box::new(detail("c2", "investigating")))),
+        );
         assert_eq!(f.screen(), &Screen::Investigation(Investigation::Ready));
         // No photo yet: refused in words.
         assert!(act(&mut f, "save_findings").is_empty());
@@ -1539,7 +1542,10 @@ mod tests {
         go(&mut f, Event::Case(Err(Failure::Conflict("x".into()))));
         assert_eq!(f.screen(), &Screen::Investigation(Investigation::Ready));
         act(&mut f, "save_findings");
-        go(&mut f, Event::Case(Ok(detail("c2", "findings_notified"))));
+        go(
+            &mut f,
+            Event::Case(Ok(Box::new(detail("c2", "findings_notified")))),
+        );
         assert_eq!(f.screen(), &Screen::Case);
         assert!(f.message().unwrap().zh.contains("已保存"));
     }

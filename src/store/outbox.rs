@@ -263,7 +263,14 @@ fn insert_record(
     tx.execute(
         "INSERT INTO outbox (id, kind, version, depends_on, payload, created_at, next_attempt_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-        params![ids, kind.as_str(), kind.current_version(), depends_on.map(|d| d.to_string()), sealed, now],
+        params![
+            ids,
+            kind.as_str(),
+            kind.current_version(),
+            depends_on.map(|d| d.to_string()),
+            sealed,
+            now
+        ],
     )?;
     if let Some((ct, bytes)) = material {
         let sealed = cipher.seal("materials.content", &ids, bytes);
@@ -343,7 +350,16 @@ impl Store {
         let id = Uuid::now_v7();
         let r = (|| -> Result<(), StoreError> {
             let tx = self.conn.transaction()?;
-            insert_record(&tx, &self.cipher, id, kind, payload, depends_on, material, now)?;
+            insert_record(
+                &tx,
+                &self.cipher,
+                id,
+                kind,
+                payload,
+                depends_on,
+                material,
+                now,
+            )?;
             tx.commit()?;
             Ok(())
         })();

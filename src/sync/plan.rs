@@ -161,10 +161,7 @@ pub fn request_for(entry: &OutboxEntry) -> Result<UploadRequest, BuildError> {
                 .map(|k| format!("?kind={k}"))
                 .unwrap_or_default();
             UploadRequest {
-                path: format!(
-                    "/v1/kiosk/applications/{}/materials{kind}",
-                    case_id(entry)?
-                ),
+                path: format!("/v1/kiosk/applications/{}/materials{kind}", case_id(entry)?),
                 content_type: ct.clone(),
                 body: bytes.clone(),
             }
@@ -270,7 +267,8 @@ mod tests {
         // Version 2 names the checklist item; a malformed kind is left off, never sent raw.
         let mut v2 = full(OutboxKind::Material, Some(ack));
         v2.version = 2;
-        v2.payload = crate::store::outbox::material_payload("image/png", Some("household_register"));
+        v2.payload =
+            crate::store::outbox::material_payload("image/png", Some("household_register"));
         assert!(
             request_for(&v2)
                 .unwrap()

@@ -88,7 +88,10 @@ fn full_application_with_two_members_one_signing_later() {
     press(&mut f, Choice::Next);
     assert_eq!(f.step(), &Step::Incomes);
     // Income: 600 yuan of transfers.
-    press(&mut f, Choice::Edit(AmountField::Income(IncomeKind::Transfer)));
+    press(
+        &mut f,
+        Choice::Edit(AmountField::Income(IncomeKind::Transfer)),
+    );
     for d in [6, 0, 0] {
         send(&mut f, Event::AmountKey(Key::Digit(d)));
     }
@@ -118,7 +121,10 @@ fn full_application_with_two_members_one_signing_later() {
     send(&mut f, Event::Scanned(Ok(Page { jpeg: vec![2] })));
     press(&mut f, Choice::UsePage);
     assert_eq!(f.step(), &Step::Materials);
-    assert_eq!(f.draft().materials[&Material::HouseholdRegister].jpeg, vec![2]);
+    assert_eq!(
+        f.draft().materials[&Material::HouseholdRegister].jpeg,
+        vec![2]
+    );
     press(&mut f, Choice::Capture(Material::IdCards));
     send(&mut f, Event::Scanned(Ok(Page { jpeg: vec![3] })));
     press(&mut f, Choice::UsePage);
@@ -131,11 +137,17 @@ fn full_application_with_two_members_one_signing_later() {
     assert_eq!(f.step(), &Step::Authorization(0));
     let text = screen_text(&f, Lang::Zh).body;
     let masked = PersonName::new("陈淑芬").unwrap().masked();
-    assert!(text.contains("核对授权书") && text.contains(&masked), "{text}");
+    assert!(
+        text.contains("核对授权书") && text.contains(&masked),
+        "{text}"
+    );
     let fx = press(&mut f, Choice::SignFingerprint);
     assert!(matches!(
         fx.last(),
-        Some(Effect::CheckSigner { proof: SignProof::Fingerprint, .. })
+        Some(Effect::CheckSigner {
+            proof: SignProof::Fingerprint,
+            ..
+        })
     ));
     send(&mut f, Event::SignerChecked(Ok(())));
     assert_eq!(f.step(), &Step::Handwriting(0, SignProof::Fingerprint));
@@ -147,7 +159,10 @@ fn full_application_with_two_members_one_signing_later() {
     press(&mut f, Choice::SignLater);
     assert_eq!(f.step(), &Step::Review);
     let review = screen_text(&f, Lang::Zh).body;
-    assert!(review.contains("家庭收入") || review.contains("每月收入合计：600元"), "{review}");
+    assert!(
+        review.contains("家庭收入") || review.contains("每月收入合计：600元"),
+        "{review}"
+    );
     assert!(
         review.contains(&PersonName::new("王德福").unwrap().masked()),
         "{review}"
@@ -182,7 +197,10 @@ fn full_application_with_two_members_one_signing_later() {
         "the draft is dropped once submitted"
     );
     assert_eq!(f.draft().applicant, None);
-    assert_eq!(press(&mut f, Choice::Print), vec![Effect::PrintReceipt(receipt)]);
+    assert_eq!(
+        press(&mut f, Choice::Print),
+        vec![Effect::PrintReceipt(receipt)]
+    );
     assert!(press(&mut f, Choice::Home).contains(&Effect::GoHome));
 }
 
@@ -417,5 +435,8 @@ fn staff_assistance_is_kept_on_the_draft() {
     let Some(Effect::Submit { draft, .. }) = fx.last() else {
         panic!()
     };
-    assert_eq!(draft.assisted_by.as_ref().map(|a| a.0.as_str()), Some("clerk01"));
+    assert_eq!(
+        draft.assisted_by.as_ref().map(|a| a.0.as_str()),
+        Some("clerk01")
+    );
 }
