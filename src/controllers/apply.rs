@@ -1512,9 +1512,9 @@ pub fn receipt_text(r: &Receipt, lang: Lang) -> String {
         lines.push(format!(
             "{}{}",
             if zh {
-                "请以下成员到任一自助终端“签署授权”："
+                "请以下成员本人到乡镇（街道）便民服务中心签署核对授权书："
             } else {
-                "These members sign at any kiosk (Sign authorization): "
+                "These members sign the authorization in person at the township service centre: "
             },
             r.unsigned.join(if zh { "、" } else { ", " })
         ));
