@@ -10,7 +10,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::pump_until;
@@ -21,14 +20,9 @@ use jiuzhu_core::workflow::{Action, Actor, Event as WfEvent, Role};
 use jiuzhu_drivers_api::fingerprint::{CancelToken, CaptureKind, CaptureRequest};
 use jiuzhu_kiosk::app::{self, AppConfig, Devices};
 use jiuzhu_kiosk::controllers::apply::{AmountField, Choice, Step, Who};
-use jiuzhu_kiosk::services::{self, CentralLink};
-use jiuzhu_kiosk::store::Store;
-use jiuzhu_kiosk::store::crypto::FileKeyProvider;
-use jiuzhu_kiosk::sync::staleness::StalenessPolicy;
-use jiuzhu_kiosk::sync::system_clock;
+use jiuzhu_kiosk::services;
 use jiuzhu_kiosk::ui::{ApplyAdapter, Entry, HomeAdapter, MainWindow};
 use jiuzhu_sim::doccam::{DocCamConfig, SimDocCam};
-use jiuzhu_sim::idcard::IdCardSim;
 use slint::ComponentHandle;
 
 const CHEN: &str = "500102195805202427";
@@ -115,27 +109,8 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
         .unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    let key_file = common::write_identity(dir.path(), "kiosk-31", &key);
-    let store = Store::open(
-        &dir.path().join("store"),
-        &FileKeyProvider::new(dir.path().join("data.key")),
-    )
-    .unwrap();
-    let link = Arc::new(
-        CentralLink::new(
-            store,
-            &url,
-            &key_file,
-            Duration::from_secs(5),
-            StalenessPolicy::from_config(24, 7),
-            system_clock(),
-        )
-        .unwrap(),
-    );
-    let card = IdCardSim::spawn(Default::default()).unwrap();
-    let card_reader =
-        jiuzhu_idcard::open_serial(card.path(), jiuzhu_idcard::DEFAULT_BAUD, Default::default())
-            .unwrap();
+    let link = common::kiosk_link(dir.path(), "kiosk-31", &key, &url, Duration::from_secs(5));
+    let (card, card_reader) = common::sim_card();
     let doccam = SimDocCam::open(DocCamConfig::default()).expect("`make fixtures` was run");
     let desk = doccam.control();
     let mut config = AppConfig::default();
@@ -144,7 +119,7 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
     let window = app::build_with_services(
         &config,
         Devices {
-            id_card: Some(Box::new(card_reader)),
+            id_card: Some(card_reader),
             fingerprint: Some(reader),
             document_camera: Some(Box::new(doccam)),
             ..Devices::default()

@@ -19,10 +19,6 @@ use jiuzhu_drivers_api::fingerprint::{CancelToken, CaptureKind, CaptureRequest};
 use jiuzhu_kiosk::app::{self, AppConfig, Devices};
 use jiuzhu_kiosk::controllers::certify::{Choice, Device, Step};
 use jiuzhu_kiosk::services::{self, CentralLink, FaceCamera};
-use jiuzhu_kiosk::store::Store;
-use jiuzhu_kiosk::store::crypto::FileKeyProvider;
-use jiuzhu_kiosk::sync::staleness::StalenessPolicy;
-use jiuzhu_kiosk::sync::system_clock;
 use jiuzhu_kiosk::ui::certify_adapter::choice_id;
 use jiuzhu_kiosk::ui::{AppAdapter, CertifyAdapter, Entry, HomeAdapter, MainWindow};
 use jiuzhu_sim::idcard::IdCardSim;
@@ -123,27 +119,14 @@ fn kiosk_with(
         .unwrap();
 
     let key = common::kiosk_key(key_seed);
-    let key_file = common::write_identity(dir.path(), &format!("kiosk-{key_seed}"), &key);
-    let store = Store::open(
-        &dir.path().join("store"),
-        &FileKeyProvider::new(dir.path().join("data.key")),
-    )
-    .unwrap();
-    let link = Arc::new(
-        CentralLink::new(
-            store,
-            url,
-            &key_file,
-            Duration::from_secs(5),
-            StalenessPolicy::from_config(24, 7),
-            system_clock(),
-        )
-        .unwrap(),
+    let link = common::kiosk_link(
+        dir.path(),
+        &format!("kiosk-{key_seed}"),
+        &key,
+        url,
+        Duration::from_secs(5),
     );
-    let card = IdCardSim::spawn(Default::default()).unwrap();
-    let card_reader =
-        jiuzhu_idcard::open_serial(card.path(), jiuzhu_idcard::DEFAULT_BAUD, Default::default())
-            .unwrap();
+    let (card, card_reader) = common::sim_card();
     let printer = jiuzhu_sim::printer::PrinterSim::spawn_pty(576).unwrap();
     let jiuzhu_sim::printer::SimEndpoint::Pty(printer_path) = printer.endpoint().clone() else {
         unreachable!()
@@ -162,7 +145,7 @@ fn kiosk_with(
             ..AppConfig::default()
         },
         Devices {
-            id_card: Some(Box::new(card_reader)),
+            id_card: Some(card_reader),
             fingerprint: Some(reader),
             camera,
             document_camera: None,

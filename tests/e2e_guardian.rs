@@ -20,10 +20,6 @@ use jiuzhu_core::api::{AssistanceType, Modality};
 use jiuzhu_kiosk::app::{self, AppConfig, Devices};
 use jiuzhu_kiosk::controllers::certify::{Choice, Role, Step};
 use jiuzhu_kiosk::services::{self, CentralLink, FaceCamera};
-use jiuzhu_kiosk::store::Store;
-use jiuzhu_kiosk::store::crypto::FileKeyProvider;
-use jiuzhu_kiosk::sync::staleness::StalenessPolicy;
-use jiuzhu_kiosk::sync::system_clock;
 use jiuzhu_kiosk::ui::certify_adapter::choice_id;
 use jiuzhu_kiosk::ui::{CertifyAdapter, Entry, HomeAdapter, MainWindow};
 use jiuzhu_sim::idcard::IdCardSim;
@@ -77,31 +73,18 @@ fn kiosk(central: &common::Central, seed: u8) -> Kiosk {
             "test",
         )
         .unwrap();
-    let key_file = common::write_identity(dir.path(), &format!("kiosk-{seed}"), &key);
-    let store = Store::open(
-        &dir.path().join("store"),
-        &FileKeyProvider::new(dir.path().join("data.key")),
-    )
-    .unwrap();
-    let link = Arc::new(
-        CentralLink::new(
-            store,
-            &central.url(),
-            &key_file,
-            Duration::from_secs(5),
-            StalenessPolicy::from_config(24, 7),
-            system_clock(),
-        )
-        .unwrap(),
+    let link = common::kiosk_link(
+        dir.path(),
+        &format!("kiosk-{seed}"),
+        &key,
+        &central.url(),
+        Duration::from_secs(5),
     );
-    let card = IdCardSim::spawn(Default::default()).unwrap();
-    let card_reader =
-        jiuzhu_idcard::open_serial(card.path(), jiuzhu_idcard::DEFAULT_BAUD, Default::default())
-            .unwrap();
+    let (card, card_reader) = common::sim_card();
     let window = app::build_with_services(
         &AppConfig::default(),
         Devices {
-            id_card: Some(Box::new(card_reader)),
+            id_card: Some(card_reader),
             camera: Some(FaceCamera::Sim(services::sim_camera_config())),
             ..Devices::default()
         },

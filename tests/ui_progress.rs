@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::pump_until;
@@ -16,12 +15,7 @@ use jiuzhu_core::api::{AssistanceType, StaffRole};
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_kiosk::app::{self, AppConfig, Devices};
 use jiuzhu_kiosk::controllers::progress::Step;
-use jiuzhu_kiosk::services::CentralLink;
-use jiuzhu_kiosk::store::Store;
-use jiuzhu_kiosk::store::crypto::FileKeyProvider;
 use jiuzhu_kiosk::sync::client::{CentralClient, KioskIdentity};
-use jiuzhu_kiosk::sync::staleness::StalenessPolicy;
-use jiuzhu_kiosk::sync::system_clock;
 use jiuzhu_kiosk::ui::{AppAdapter, MainWindow, Page, ProgressAdapter};
 use slint::{ComponentHandle, Model};
 
@@ -166,22 +160,12 @@ fn progress_live_then_cached_then_nothing_cached() {
     notify_missing(&central, &case, deadline);
 
     let dir = tempfile::tempdir().unwrap();
-    let key_file = common::write_identity(dir.path(), "kiosk-31", &key);
-    let store = Store::open(
-        &dir.path().join("store"),
-        &FileKeyProvider::new(dir.path().join("data.key")),
-    )
-    .unwrap();
-    let link = Arc::new(
-        CentralLink::new(
-            store,
-            &central.url(),
-            &key_file,
-            Duration::from_secs(3),
-            StalenessPolicy::from_config(24, 7),
-            system_clock(),
-        )
-        .unwrap(),
+    let link = common::kiosk_link(
+        dir.path(),
+        "kiosk-31",
+        &key,
+        &central.url(),
+        Duration::from_secs(3),
     );
     let w = app::build_with_services(
         &AppConfig {

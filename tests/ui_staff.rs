@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Days;
@@ -18,12 +17,8 @@ use jiuzhu_core::workflow::CaseState;
 use jiuzhu_kiosk::app::{self, AppConfig, Devices};
 use jiuzhu_kiosk::controllers::session::SessionTimeouts;
 use jiuzhu_kiosk::controllers::staff::{Investigation, NOTICE_DEFAULT_DAYS, Screen};
-use jiuzhu_kiosk::services::{self, CentralLink, FaceCamera};
-use jiuzhu_kiosk::store::Store;
-use jiuzhu_kiosk::store::crypto::FileKeyProvider;
+use jiuzhu_kiosk::services::{self, FaceCamera};
 use jiuzhu_kiosk::sync::client::{CentralClient, KioskIdentity};
-use jiuzhu_kiosk::sync::staleness::StalenessPolicy;
-use jiuzhu_kiosk::sync::system_clock;
 use jiuzhu_kiosk::ui::{AppAdapter, Entry, HomeAdapter, MainWindow, Page, StaffAdapter, Theme};
 use serde_json::{Value, json};
 use slint::{ComponentHandle, Model};
@@ -206,22 +201,12 @@ fn staff_entry_end_to_end() {
 
     // The kiosk, on the same central service, with the simulated camera.
     let dir = tempfile::tempdir().unwrap();
-    let key_file = common::write_identity(dir.path(), &kiosk_id(), &key);
-    let store = Store::open(
-        &dir.path().join("store"),
-        &FileKeyProvider::new(dir.path().join("data.key")),
-    )
-    .unwrap();
-    let link = Arc::new(
-        CentralLink::new(
-            store,
-            &central.url(),
-            &key_file,
-            Duration::from_secs(5),
-            StalenessPolicy::from_config(24, 7),
-            system_clock(),
-        )
-        .unwrap(),
+    let link = common::kiosk_link(
+        dir.path(),
+        &kiosk_id(),
+        &key,
+        &central.url(),
+        Duration::from_secs(5),
     );
     let w = app::build_with_services(
         &AppConfig::default(),
@@ -437,27 +422,9 @@ fn staff_entry_end_to_end() {
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let dir2 = tempfile::tempdir().unwrap();
-    let key_file = common::write_identity(dir2.path(), &kiosk_id(), &key);
-    let store = Store::open(
-        &dir2.path().join("store"),
-        &FileKeyProvider::new(dir2.path().join("data.key")),
-    )
-    .unwrap();
-    let link = CentralLink::new(
-        store,
-        &url,
-        &key_file,
-        Duration::from_secs(3),
-        StalenessPolicy::from_config(24, 7),
-        system_clock(),
-    )
-    .unwrap();
-    let w = app::build_with_services(
-        &AppConfig::default(),
-        Devices::default(),
-        Some(Arc::new(link)),
-    )
-    .unwrap();
+    let link = common::kiosk_link(dir2.path(), &kiosk_id(), &key, &url, Duration::from_secs(3));
+    let w =
+        app::build_with_services(&AppConfig::default(), Devices::default(), Some(link)).unwrap();
     w.show().unwrap();
     w.global::<HomeAdapter>().invoke_open(Entry::Staff);
     type_text(&w, "clerk");

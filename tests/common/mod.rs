@@ -382,3 +382,43 @@ pub fn actionable(w: &jiuzhu_kiosk::ui::MainWindow) -> Vec<i_slint_backend_testi
     );
     all
 }
+
+/// A kiosk's link to the central service at `url`: identity `kiosk_id` with `key`, and a fresh
+/// encrypted store, both in `dir`; requests time out after `timeout`.
+pub fn kiosk_link(
+    dir: &Path,
+    kiosk_id: &str,
+    key: &SigningKey,
+    url: &str,
+    timeout: Duration,
+) -> Arc<jiuzhu_kiosk::services::CentralLink> {
+    let key_file = write_identity(dir, kiosk_id, key);
+    let store = jiuzhu_kiosk::store::Store::open(
+        &dir.join("store"),
+        &jiuzhu_kiosk::store::crypto::FileKeyProvider::new(dir.join("data.key")),
+    )
+    .unwrap();
+    Arc::new(
+        jiuzhu_kiosk::services::CentralLink::new(
+            store,
+            url,
+            &key_file,
+            timeout,
+            jiuzhu_kiosk::sync::staleness::StalenessPolicy::from_config(24, 7),
+            jiuzhu_kiosk::sync::system_clock(),
+        )
+        .unwrap(),
+    )
+}
+
+/// The ID-card simulator on a pty and the real driver reading it.
+pub fn sim_card() -> (
+    jiuzhu_sim::idcard::IdCardSim,
+    Box<dyn jiuzhu_drivers_api::idcard::IdCardReader + Send>,
+) {
+    let card = jiuzhu_sim::idcard::IdCardSim::spawn(Default::default()).unwrap();
+    let reader =
+        jiuzhu_idcard::open_serial(card.path(), jiuzhu_idcard::DEFAULT_BAUD, Default::default())
+            .unwrap();
+    (card, Box::new(reader))
+}
