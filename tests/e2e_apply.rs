@@ -17,7 +17,7 @@ use jiuzhu_core::api::Modality;
 use jiuzhu_core::application::Material;
 use jiuzhu_core::household::{AssistanceType, IncomeKind, Relationship};
 use jiuzhu_core::workflow::{Action, Actor, Event as WfEvent, Role};
-use jiuzhu_drivers_api::fingerprint::{CancelToken, CaptureKind, CaptureRequest};
+use jiuzhu_drivers_api::fingerprint::CancelToken;
 use jiuzhu_kiosk::app::{self, AppConfig, Devices};
 use jiuzhu_kiosk::controllers::apply::{AmountField, Choice, Step, Who};
 use jiuzhu_kiosk::services;
@@ -67,19 +67,7 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
     let url = format!("http://{}", central.addr);
 
     // 陈淑芬's finger 0 is enrolled at central (through the real driver); 冉光秀 has none.
-    let (finger, mut reader) = services::sim_fingerprint().expect("`make fixtures` was run");
-    finger.control().touches([Some(0), None, Some(0)]);
-    let enrolled = reader
-        .enroll(
-            None,
-            &CaptureRequest {
-                timeout: Duration::from_secs(30),
-                kind: CaptureKind::Template,
-                cancel: CancelToken::new(),
-            },
-        )
-        .expect("the simulator enrolls");
-    finger.control().lift();
+    let (finger, reader, template) = common::sim_finger_enrolled(0);
     // She draws 特困 support already (references are kept for recipients) and now applies for 低保.
     let today = jiuzhu_core::id::today_in_china();
     central
@@ -100,12 +88,7 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
         .unwrap();
     central
         .store
-        .put_template(
-            CHEN,
-            Modality::Fingerprint,
-            &enrolled.template.bytes,
-            "test",
-        )
+        .put_template(CHEN, Modality::Fingerprint, &template, "test")
         .unwrap();
 
     let dir = tempfile::tempdir().unwrap();

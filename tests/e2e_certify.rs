@@ -15,7 +15,6 @@ use chrono::{Days, Utc};
 use common::pump_until;
 use jiuzhu_central::store::Recipient;
 use jiuzhu_core::api::{AssistanceType, Modality};
-use jiuzhu_drivers_api::fingerprint::{CancelToken, CaptureKind, CaptureRequest};
 use jiuzhu_kiosk::app::{self, AppConfig, Devices};
 use jiuzhu_kiosk::controllers::certify::{Choice, Device, Step};
 use jiuzhu_kiosk::services::{self, CentralLink, FaceCamera};
@@ -100,22 +99,10 @@ fn kiosk_with(
     camera: Option<FaceCamera>,
 ) -> Kiosk {
     let dir = tempfile::tempdir().unwrap();
-    let (sim, mut reader) = services::sim_fingerprint().expect("`make fixtures` was run");
-    sim.control().touches([Some(finger), None, Some(finger)]);
-    let enrolled = reader
-        .enroll(
-            None,
-            &CaptureRequest {
-                timeout: Duration::from_secs(30),
-                kind: CaptureKind::Template,
-                cancel: CancelToken::new(),
-            },
-        )
-        .expect("the simulator enrolls");
-    sim.control().lift();
+    let (sim, reader, template) = common::sim_finger_enrolled(finger);
     central
         .store
-        .put_template(id, Modality::Fingerprint, &enrolled.template.bytes, "test")
+        .put_template(id, Modality::Fingerprint, &template, "test")
         .unwrap();
 
     let key = common::kiosk_key(key_seed);
@@ -439,35 +426,9 @@ fn declined_then_home_visit(central: &common::Central) {
     go_home(&k);
 }
 
-/// Everything every part of the process logs, kiosk and central service alike.
-#[derive(Clone, Default)]
-struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if std::env::var_os("E2E_LOG_STDERR").is_some() {
-            eprint!("{}", String::from_utf8_lossy(buf));
-        }
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Slint's platform belongs to one thread, so the scenarios run in sequence in one test. The
-/// logs of the whole session (debug level, every crate) are then searched for the names and
-/// numbers it used: none may appear.
 #[test]
 fn certification_end_to_end() {
-    let logs = Logs::default();
-    let writer = logs.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .init();
+    let logs = common::Logs::capture();
     i_slint_backend_testing::init_integration_test_with_system_time();
     let central = common::Central::start(&[]);
     online(&central);
@@ -475,7 +436,7 @@ fn certification_end_to_end() {
     face(&central);
     declined_then_home_visit(&central);
 
-    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    let text = logs.text();
     assert!(
         text.contains("certification queued for upload") && text.contains("outbox drained"),
         "the session was logged:\n{text}"

@@ -287,29 +287,9 @@ fn stranger_is_refused(central: &common::Central, k: &Kiosk) {
     k.card.command("remove").unwrap();
 }
 
-/// Everything the process logs.
-#[derive(Clone, Default)]
-struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn guardian_certification_end_to_end() {
-    let logs = Logs::default();
-    let writer = logs.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .init();
+    let logs = common::Logs::capture();
     i_slint_backend_testing::init_integration_test_with_system_time();
     let central = common::Central::start(&[]);
     township_records(&central);
@@ -317,7 +297,7 @@ fn guardian_certification_end_to_end() {
     guardian_certifies(&central, &k);
     stranger_is_refused(&central, &k);
 
-    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    let text = logs.text();
     assert!(
         text.contains("on-site photo taken"),
         "the session was logged"

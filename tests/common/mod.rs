@@ -422,3 +422,67 @@ pub fn sim_card() -> (
             .unwrap();
     (card, Box::new(reader))
 }
+
+/// Everything every part of this test process logs (debug level, every crate: kiosk and central
+/// alike), kept for a search for personal data. `E2E_LOG_STDERR=1` also echoes it.
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if std::env::var_os("E2E_LOG_STDERR").is_some() {
+            eprint!("{}", String::from_utf8_lossy(buf));
+        }
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    /// Installs the collector as this process's tracing subscriber.
+    pub fn capture() -> Logs {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
+        logs
+    }
+
+    /// What was logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).to_string()
+    }
+}
+
+/// The fingerprint simulator and the real R30x driver on it, with finger `finger` enrolled
+/// through the driver; returns the simulator, the reader and the enrolled template's bytes.
+pub fn sim_finger_enrolled(
+    finger: usize,
+) -> (
+    jiuzhu_sim::r30x::R30xSim,
+    Box<dyn jiuzhu_drivers_api::fingerprint::FingerprintReader + Send>,
+    Vec<u8>,
+) {
+    use jiuzhu_drivers_api::fingerprint::{CancelToken, CaptureKind, CaptureRequest};
+    let (sim, mut reader) =
+        jiuzhu_kiosk::services::sim_fingerprint().expect("`make fixtures` was run");
+    sim.control().touches([Some(finger), None, Some(finger)]);
+    let enrolled = reader
+        .enroll(
+            None,
+            &CaptureRequest {
+                timeout: Duration::from_secs(30),
+                kind: CaptureKind::Template,
+                cancel: CancelToken::new(),
+            },
+        )
+        .expect("the simulator enrolls");
+    sim.control().lift();
+    (sim, reader, enrolled.template.bytes)
+}
