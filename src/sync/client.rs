@@ -312,24 +312,7 @@ impl CentralClient {
         if let Some(k) = idempotency_key {
             req = req.header(HEADER_IDEMPOTENCY_KEY, k);
         }
-        let resp = req.body(body).send().await.map_err(classify)?;
-        let status = resp.status();
-        let bytes = resp.bytes().await.map_err(classify)?;
-        if status.is_success() {
-            return Ok(bytes.to_vec());
-        }
-        let (code, reason) = match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(b) => (b.error.code, b.error.reason),
-            Err(_) => (
-                String::new(),
-                String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
-            ),
-        };
-        Err(SyncError::Http {
-            status: status.as_u16(),
-            code,
-            reason,
-        })
+        answer(req.body(body)).await
     }
 }
 
@@ -355,25 +338,30 @@ impl CentralClient {
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        let resp = req.send().await.map_err(classify)?;
-        let status = resp.status();
-        let bytes = resp.bytes().await.map_err(classify)?;
-        if status.is_success() {
-            return Ok(bytes.to_vec());
-        }
-        let (code, reason) = match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(b) => (b.error.code, b.error.reason),
-            Err(_) => (
-                String::new(),
-                String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
-            ),
-        };
-        Err(SyncError::Http {
-            status: status.as_u16(),
-            code,
-            reason,
-        })
+        answer(req).await
     }
+}
+
+/// Sends `req`; the body of a 2xx, else the service's error code and reason.
+async fn answer(req: reqwest::RequestBuilder) -> Result<Vec<u8>, SyncError> {
+    let resp = req.send().await.map_err(classify)?;
+    let status = resp.status();
+    let bytes = resp.bytes().await.map_err(classify)?;
+    if status.is_success() {
+        return Ok(bytes.to_vec());
+    }
+    let (code, reason) = match serde_json::from_slice::<ErrorBody>(&bytes) {
+        Ok(b) => (b.error.code, b.error.reason),
+        Err(_) => (
+            String::new(),
+            String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
+        ),
+    };
+    Err(SyncError::Http {
+        status: status.as_u16(),
+        code,
+        reason,
+    })
 }
 
 fn classify(e: reqwest::Error) -> SyncError {
