@@ -312,26 +312,7 @@ fn offline_then_delivered(central: &common::Central) {
 fn face(central: &common::Central) {
     register_recipient(central, RAN, "冉光秀", Some(400));
     register_kiosk(central, 9);
-    let models = jiuzhu_vision::ModelPaths::locate();
-    let dir = tempfile::tempdir().unwrap();
-    let template = dir.path().join("face.json");
-    jiuzhu_vision::cli::enroll(
-        &models,
-        &models
-            .file("testdata/obama.jpg")
-            .expect("`make models` was run"),
-        &template,
-    )
-    .unwrap();
-    central
-        .store
-        .put_template(
-            RAN,
-            Modality::Face,
-            &std::fs::read(&template).unwrap(),
-            "test",
-        )
-        .unwrap();
+    common::enroll_face(central, RAN);
 
     // A print attack first: the photo tilted the way the challenges ask.
     let print = jiuzhu_sim::camera::SimCameraConfig {

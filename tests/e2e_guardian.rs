@@ -16,7 +16,7 @@ use chrono::Days;
 use common::pump_until;
 use ed25519_dalek::SigningKey;
 use jiuzhu_central::store::{NewGuardian, Recipient};
-use jiuzhu_core::api::{AssistanceType, Modality};
+use jiuzhu_core::api::AssistanceType;
 use jiuzhu_kiosk::app::{self, AppConfig, Devices};
 use jiuzhu_kiosk::controllers::certify::{Choice, Role, Step};
 use jiuzhu_kiosk::services::{self, CentralLink, FaceCamera};
@@ -137,26 +137,7 @@ fn township_records(central: &common::Central) {
             "test",
         )
         .unwrap();
-    let models = jiuzhu_vision::ModelPaths::locate();
-    let dir = tempfile::tempdir().unwrap();
-    let template = dir.path().join("face.json");
-    jiuzhu_vision::cli::enroll(
-        &models,
-        &models
-            .file("testdata/obama.jpg")
-            .expect("`make models` was run"),
-        &template,
-    )
-    .unwrap();
-    central
-        .store
-        .put_template(
-            TAN,
-            Modality::Face,
-            &std::fs::read(&template).unwrap(),
-            "test",
-        )
-        .unwrap();
+    common::enroll_face(central, TAN);
 }
 
 fn guardian_certifies(central: &common::Central, k: &Kiosk) {

@@ -486,3 +486,28 @@ pub fn sim_finger_enrolled(
     sim.control().lift();
     (sim, reader, enrolled.template.bytes)
 }
+
+/// Enrolls a face reference for `id` at central from the registry photo `obama.jpg` (the face
+/// the simulated camera shows), through the kiosk's own enrolment.
+pub fn enroll_face(central: &Central, id: &str) {
+    let models = jiuzhu_vision::ModelPaths::locate();
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("face.json");
+    jiuzhu_vision::cli::enroll(
+        &models,
+        &models
+            .file("testdata/obama.jpg")
+            .expect("`make models` was run"),
+        &template,
+    )
+    .unwrap();
+    central
+        .store
+        .put_template(
+            id,
+            jiuzhu_core::api::Modality::Face,
+            &std::fs::read(&template).unwrap(),
+            "test",
+        )
+        .unwrap();
+}
