@@ -311,11 +311,10 @@ impl Worker {
         deliver: impl FnOnce(&MainWindow, &mut Kiosk, Result<Person, CardFailure>) + Send + 'static,
     ) {
         self.new_session.store(false, Ordering::SeqCst);
-        let fresh = true;
         let id_card = self.id_card.clone();
         let cancel = self.cancel.clone();
         self.runtime.spawn_blocking(move || {
-            let result = match read_one_card(&id_card, fresh, &cancel) {
+            let result = match read_one_card(&id_card, true, &cancel) {
                 Some(r) => r,
                 None => return,
             };

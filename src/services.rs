@@ -464,7 +464,7 @@ impl CentralLink {
         let mut items = Vec::new();
         for (kind, content_type, bytes) in &bundle.files {
             items.push(crate::store::outbox::BundleItem::Material {
-                kind: kind.map(material_word),
+                kind: kind.map(api_word),
                 content_type,
                 content: bytes,
             });
@@ -567,9 +567,10 @@ pub struct AppSubmitted {
     pub case_id: Option<String>,
 }
 
-/// The snake_case word of a checklist item (as the API spells it).
-pub fn material_word(m: jiuzhu_core::application::Material) -> String {
-    serde_json::to_value(m)
+/// The word the API spells a unit enum variant with (its serde name, e.g. `income_proof`,
+/// `spouse`); empty for anything that does not serialize to a string.
+pub fn api_word<T: serde::Serialize>(t: T) -> String {
+    serde_json::to_value(t)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()

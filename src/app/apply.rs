@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use jiuzhu_core::api::{self, Modality, PersonRef, SignerIdentification};
 use jiuzhu_core::calendar::Calendar;
-use jiuzhu_core::household::{Asset, AssistanceType, Income, Relationship};
+use jiuzhu_core::household::{Asset, AssistanceType, Income};
 use jiuzhu_core::workflow::{ACCEPTANCE_WORKING_DAYS, TOTAL_LIMIT};
 use jiuzhu_drivers_api::fingerprint::{CaptureKind, CaptureRequest, FingerprintError};
 use jiuzhu_drivers_api::printer::{ApplicationReceipt, Document, NextStep};
@@ -361,13 +361,6 @@ fn person_ref(e: &flow::Entered) -> PersonRef {
     }
 }
 
-fn relation_word(r: Relationship) -> String {
-    serde_json::to_value(r)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| "other_cohabitant".into())
-}
-
 /// The application as the kiosk API carries it.
 pub(crate) fn bundle_of(draft: &Draft, township: &str) -> Result<ApplicationBundle, String> {
     let t = draft
@@ -387,7 +380,7 @@ pub(crate) fn bundle_of(draft: &Draft, township: &str) -> Result<ApplicationBund
             .iter()
             .map(|m| api::MemberDto {
                 person: person_ref(m),
-                relation: relation_word(m.relationship),
+                relation: crate::services::api_word(m.relationship),
             })
             .collect(),
         close_relative_declared: draft.close_relative == Some(true),
