@@ -20,9 +20,9 @@ use jiuzhu_core::api::{
     self, AlternativeClosed, AlternativeOutcome, AlternativeRecorded, AuthError, CaseDetail,
     CaseEventRequest, CertificationAlternativeRequest, CertificationMode, CertificationQuery,
     CertificationRecorded, CertificationResult, CloseAlternativeRequest, GuardianRegistered,
-    LoginAnswer, LoginRequest, MaterialStored, OpenAlternative, RegisterGuardian,
-    SignAuthorization, SignedHeaders, StaffRole, StatusAnswer, StatusQuery, SubmitApplication,
-    TemplateQuery,
+    LoginAnswer, LoginRequest, MaterialStored, OpenAlternative, PendingSignature,
+    PendingSignatureQuery, PendingSignatures, RegisterGuardian, SignAuthorization, SignedHeaders,
+    StaffRole, StatusAnswer, StatusQuery, SubmitApplication, TemplateQuery,
 };
 use jiuzhu_core::application::{Agent, AgentRelation, Application, Material, SuppliedMaterial};
 use jiuzhu_core::calendar::Calendar;
@@ -61,6 +61,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/kiosk/applications/{case_id}"),
     ("POST", "/v1/kiosk/applications/{case_id}/signatures"),
     ("POST", "/v1/kiosk/applications/{case_id}/materials"),
+    ("POST", "/v1/kiosk/signatures/pending"),
     ("POST", "/v1/kiosk/status"),
     ("POST", "/v1/kiosk/certification/status"),
     ("POST", "/v1/kiosk/certification/results"),
@@ -144,6 +145,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/kiosk/applications/{case_id}", get(kiosk_case))
         .route("/v1/kiosk/applications/{case_id}/signatures", post(sign))
         .route("/v1/kiosk/applications/{case_id}/materials", post(material))
+        .route("/v1/kiosk/signatures/pending", post(pending_signatures))
         .route("/v1/kiosk/status", post(status))
         .route("/v1/kiosk/certification/status", post(cert_status))
         .route("/v1/kiosk/certification/results", post(cert_result))
@@ -750,6 +752,61 @@ async fn status(
             }
         }
         Ok(StatusAnswer { cases })
+    })
+    .await
+    .map(Json)
+}
+
+/// 签署授权: the applications waiting for this person's signature, with only what the signer
+/// must see (type, masked names, dates), oldest first.
+async fn pending_signatures(
+    State(st): State<AppState>,
+    Kiosk(_k): Kiosk,
+    ApiJson(q): ApiJson<PendingSignatureQuery>,
+) -> Result<Json<PendingSignatures>, ApiError> {
+    let s = st.store.clone();
+    let today = china_date((st.clock)());
+    blocking(move || {
+        let who = q.id_number;
+        let mut cases = Vec::new();
+        for summary in s.cases_of(who.as_unmasked_str(), None)?.into_iter().rev() {
+            let Some(case) = s.case(&summary.case_id)? else {
+                continue;
+            };
+            let Some(me) = case
+                .awaiting_signature(today)
+                .into_iter()
+                .find(|m| m.id_number == who)
+                .cloned()
+            else {
+                continue;
+            };
+            let township_name = s
+                .township(&summary.township)?
+                .map_or_else(|| summary.township.clone(), |t| t.name);
+            cases.push(PendingSignature {
+                case_id: summary.case_id,
+                township: summary.township,
+                township_name,
+                assistance_type: summary.assistance_type,
+                submitted_at: summary.submitted_at,
+                applicant_masked: case
+                    .application
+                    .household
+                    .applicant()
+                    .map(|a| a.name.masked())
+                    .unwrap_or_default(),
+                signer_masked: me.name.masked(),
+                relationship: me.relationship,
+                sign_by: case
+                    .missing_notice
+                    .as_ref()
+                    .filter(|_| case.state == jiuzhu_core::workflow::CaseState::AwaitingMaterials)
+                    .map(|n| n.deadline),
+                hotline: summary.hotline,
+            });
+        }
+        Ok(PendingSignatures { cases })
     })
     .await
     .map(Json)

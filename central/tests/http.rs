@@ -2503,3 +2503,93 @@ async fn status_answer_has_timeline_notice_and_deadlines() {
     let typed: jiuzhu_core::api::CaseSummary = serde_json::from_value(accepted).unwrap();
     assert_eq!(typed.accepted_on, Some(s.today()));
 }
+
+async fn pending_for(s: &Server, c: &mut Conn, who: &str) -> Vec<Value> {
+    let r = s
+        .kiosk_post(
+            c,
+            "/v1/kiosk/signatures/pending",
+            &json!({"id_number": who}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    r.json()["cases"].as_array().unwrap().clone()
+}
+
+/// 签署授权: a member who was not at the kiosk finds the applications waiting for their
+/// signature — only those, with masked names — and they stop being offered once signed or once
+/// signatures close.
+#[tokio::test]
+async fn pending_signatures_show_only_what_the_signer_must_sign() {
+    let s = server_at(Some(monday())).await;
+    let mut c = Conn::new(s.addr);
+    let spouse = demo_id("19520303", 21);
+    let child = demo_id("20150404", 22);
+    let body = application(&applicant(), &[(&spouse, "spouse"), (&child, "child")]);
+    let r = submit(&s, &mut c, &body, "idem-key-pending-01").await;
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    let case = r.json()["case_id"].as_str().unwrap().to_string();
+
+    let mine = pending_for(&s, &mut c, &spouse).await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    let p = &mine[0];
+    assert_eq!(p["case_id"], case.as_str());
+    assert_eq!(p["assistance_type"], "dibao");
+    assert_eq!(p["applicant_masked"], "张*");
+    assert_eq!(p["signer_masked"], "张**");
+    assert_eq!(p["relationship"], "spouse");
+    assert_eq!(p["sign_by"], Value::Null);
+    assert_eq!(p["hotline"], "023-7222-0000");
+    assert!(!p["township_name"].as_str().unwrap().is_empty());
+    for field in ["members", "incomes", "assets", "pending_signatures"] {
+        assert!(
+            p.get(field).is_none(),
+            "{field} is not the signer's business"
+        );
+    }
+    // A child does not sign; a stranger sees nothing; bad numbers are refused.
+    assert!(pending_for(&s, &mut c, &child).await.is_empty());
+    assert!(
+        pending_for(&s, &mut c, &demo_id("19700303", 13))
+            .await
+            .is_empty()
+    );
+    let r = s
+        .kiosk_post(
+            &mut c,
+            "/v1/kiosk/signatures/pending",
+            &json!({"id_number": "12345"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{:?}", r.json());
+    // The status answer counts only those who must sign: applicant and spouse, not the child.
+    let status = kiosk_status(&s, &mut c, &applicant()).await;
+    assert_eq!(status["pending_signatures"], json!(["张*", "张**"]));
+
+    // Signed: no longer offered.
+    let sig =
+        json!({"signer": {"id_number": spouse, "name": "张小明"}, "method": "id_card_fingerprint"});
+    let r = s
+        .kiosk_send(
+            &mut c,
+            &format!("/v1/kiosk/applications/{case}/signatures"),
+            sig.to_string().as_bytes(),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert!(pending_for(&s, &mut c, &spouse).await.is_empty());
+
+    // Under a one-time notice the applicant may sign until its deadline, and not after.
+    let clerk = login(&mut c, "clerk").await;
+    let deadline = working_days(s.today(), 5);
+    let notice = json!({"type": "notify_missing_materials", "deadline": deadline, "note": ""});
+    step_ok(&mut c, &clerk, &case, notice).await;
+    let mine = pending_for(&s, &mut c, &applicant()).await;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["sign_by"], deadline.to_string());
+    s.advance_to(deadline);
+    assert_eq!(pending_for(&s, &mut c, &applicant()).await.len(), 1);
+    s.advance(1);
+    assert!(pending_for(&s, &mut c, &applicant()).await.is_empty());
+}

@@ -666,8 +666,8 @@ impl From<&crate::workflow::Deadline> for DeadlineSummary {
 }
 
 impl CaseSummary {
-    /// Fills the dates, the one-time notice and (with a calendar) the running deadlines from
-    /// the stored workflow case.
+    /// Fills the dates, the one-time notice and (with a calendar and a day) the running
+    /// deadlines and who must still sign, from the stored workflow case.
     pub fn fill_from_case(
         &mut self,
         case: &crate::workflow::Case,
@@ -686,6 +686,13 @@ impl CaseSummary {
         self.approved = case.decision.as_ref().map(|d| d.approved);
         self.missing_notice = case.missing_notice.as_ref().map(Into::into);
         if let Some((cal, today)) = deadlines_on {
+            // Who must still sign on that day, by the workflow's rule (adults and obligated
+            // persons, and only while signatures are taken).
+            self.pending_signatures = case
+                .awaiting_signature(today)
+                .iter()
+                .map(|m| m.name.masked())
+                .collect();
             self.deadlines = crate::workflow::deadlines(case, cal, today)
                 .iter()
                 .map(Into::into)
@@ -717,6 +724,49 @@ pub enum SignerIdentification {
     IdCardFingerprint,
     /// Typed ID number plus handwriting.
     NumberHandwriting,
+}
+
+/// `POST /v1/kiosk/signatures/pending` — 签署授权: the applications waiting for this person's
+/// signature of the 核对授权书 (a member who was not there when the application was made).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingSignatureQuery {
+    /// The person who wants to sign (identified at the kiosk).
+    pub id_number: IdNumber,
+}
+
+/// Answer to `POST /v1/kiosk/signatures/pending`: only what the signer must see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSignatures {
+    /// Applications still taking signatures on which this person must sign and has not,
+    /// oldest first.
+    pub cases: Vec<PendingSignature>,
+}
+
+/// One application waiting for the signer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSignature {
+    /// Case id (UUIDv7 text); the signature goes to `/v1/kiosk/applications/{case_id}/signatures`.
+    pub case_id: String,
+    /// Township code.
+    pub township: String,
+    /// Township name.
+    pub township_name: String,
+    /// Assistance applied for.
+    pub assistance_type: AssistanceType,
+    /// When central received the application.
+    pub submitted_at: DateTime<Utc>,
+    /// The applicant's masked name.
+    pub applicant_masked: String,
+    /// The signer's masked name as recorded on the application.
+    pub signer_masked: String,
+    /// How the signer relates to the applicant.
+    pub relationship: crate::household::Relationship,
+    /// The last day signatures are taken when a one-time notice runs (otherwise until 受理).
+    #[serde(default)]
+    pub sign_by: Option<NaiveDate>,
+    /// Township hotline.
+    pub hotline: String,
 }
 
 /// Answer to `POST /v1/kiosk/applications/{case_id}/materials` (raw body, `Content-Type`

@@ -1639,6 +1639,35 @@ impl WorkflowError {
 // ---------------------------------------------------------------------------------------------
 
 impl Case {
+    /// Whether the 核对授权书 can still be signed on `today`: before acceptance (受理), and
+    /// while a one-time notice runs, until its deadline (the rule of [`Action::SignAuthorization`]).
+    pub fn takes_signatures(&self, today: NaiveDate) -> bool {
+        match self.state {
+            CaseState::Submitted => true,
+            CaseState::AwaitingMaterials => self
+                .missing_notice
+                .as_ref()
+                .is_some_and(|n| today <= n.deadline),
+            _ => false,
+        }
+    }
+
+    /// The household members who must sign the 核对授权书 and have not (adults and obligated
+    /// persons, in household order); empty when signatures are no longer taken.
+    pub fn awaiting_signature(&self, today: NaiveDate) -> Vec<&crate::household::Member> {
+        if !self.takes_signatures(today) {
+            return vec![];
+        }
+        self.application
+            .household
+            .members
+            .iter()
+            .filter(|m| m.must_sign(today) && !self.application.signatures.contains(&m.id_number))
+            .collect()
+    }
+}
+
+impl Case {
     /// Opens a case for a submitted application. The applicant or the recorded agent submits;
     /// the application must be valid ([`Application::validate`]) but may lack materials, which
     /// the township lists in its single notice.

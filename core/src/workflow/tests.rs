@@ -1924,3 +1924,34 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn awaiting_signature_lists_who_must_still_sign_until_signatures_close() {
+    let ids = |f: &Flow, on: &str| -> Vec<IdNumber> {
+        f.case
+            .awaiting_signature(d(on))
+            .iter()
+            .map(|m| m.id_number.clone())
+            .collect()
+    };
+    let mut f = Flow::submit(incomplete_application(), true, "2026-03-02");
+    assert_eq!(ids(&f, "2026-03-02"), vec![husband()]);
+    f.run(&clerk(), notify_missing("2026-03-13"), "2026-03-03");
+    assert!(f.case.takes_signatures(d("2026-03-13")));
+    assert!(!f.case.takes_signatures(d("2026-03-14")));
+    assert!(
+        ids(&f, "2026-03-14").is_empty(),
+        "the notice's deadline passed"
+    );
+    f.run(
+        &helper(),
+        Action::SignAuthorization { signer: husband() },
+        "2026-03-05",
+    );
+    assert!(ids(&f, "2026-03-05").is_empty());
+    // Complete, with everyone signed: accepted, and signatures close.
+    let mut f = Flow::new(true, "2026-03-02");
+    assert!(ids(&f, "2026-03-02").is_empty());
+    f.run(&clerk(), Action::Accept, "2026-03-03");
+    assert!(!f.case.takes_signatures(d("2026-03-03")));
+}
