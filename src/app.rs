@@ -167,6 +167,8 @@ enum Route {
     Certify,
     /// The identity check of a signer in the application flow.
     ApplySigner,
+    /// The identity check of a member signing later (签署授权).
+    LateSigner,
 }
 
 impl Emit {
@@ -177,6 +179,7 @@ impl Emit {
                 let _ = slint::invoke_from_event_loop(move || dispatch(seq, event));
             }
             Route::ApplySigner => apply::signer_event(seq, event),
+            Route::LateSigner => sign::signer_event(seq, event),
         }
     }
 }
@@ -1122,6 +1125,29 @@ pub fn apply_seq() -> Option<u64> {
 pub fn apply_choices() -> Vec<crate::controllers::apply::Choice> {
     kiosk()
         .map(|k| k.borrow().apply.choices())
+        .unwrap_or_default()
+}
+
+/// The 签署授权 step shown now.
+pub fn sign_step() -> Option<crate::controllers::sign::Step> {
+    kiosk().map(|k| k.borrow().sign.step().clone())
+}
+
+/// Feeds an event to the 签署授权 flow as a device or the page would (screenshots, tests).
+pub fn sign_dispatch(seq: u64, event: crate::controllers::sign::Event) {
+    let Some(k) = kiosk() else { return };
+    with_ui(|ui| sign::handle(ui, &mut k.borrow_mut(), seq, event));
+}
+
+/// The sequence number of the 签署授权 screen shown now.
+pub fn sign_seq() -> Option<u64> {
+    kiosk().map(|k| sign::seq(&k.borrow()))
+}
+
+/// The choices of the 签署授权 screen shown now, in the order of the page's button ids.
+pub fn sign_choices() -> Vec<crate::controllers::sign::Choice> {
+    kiosk()
+        .map(|k| k.borrow().sign.choices())
         .unwrap_or_default()
 }
 

@@ -502,6 +502,53 @@ impl CentralLink {
         })
     }
 
+    /// 签署授权: the applications waiting for this person's signature, asked live (a cached
+    /// answer could offer a case that no longer takes signatures).
+    pub async fn pending_signatures(
+        &self,
+        id: &IdNumber,
+    ) -> Result<Vec<api::PendingSignature>, CentralError> {
+        let body = serde_json::to_vec(&api::PendingSignatureQuery {
+            id_number: id.clone(),
+        })
+        .map_err(|e| CentralError::Answer(e.to_string()))?;
+        let answer = self.ask("/v1/kiosk/signatures/pending", body).await?;
+        let a: api::PendingSignatures =
+            serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))?;
+        Ok(a.cases)
+    }
+
+    /// 签署授权: stores the handwritten signature and the signature for `case_id` in the outbox
+    /// in one transaction, then tries to deliver them within `wait`. `Ok(true)`: central recorded
+    /// it; `Ok(false)`: it waits in the encrypted outbox and goes out with the background sync.
+    pub async fn sign_case(
+        &self,
+        case_id: &str,
+        signature: &api::SignAuthorization,
+        handwriting_png: &[u8],
+        wait: Duration,
+    ) -> Result<bool, CentralError> {
+        let payload =
+            serde_json::to_vec(signature).map_err(|e| CentralError::Answer(e.to_string()))?;
+        let items = [
+            crate::store::outbox::BundleItem::Material {
+                kind: None,
+                content_type: "image/png",
+                content: handwriting_png,
+            },
+            crate::store::outbox::BundleItem::Signature(&payload),
+        ];
+        let ids = lock(&self.store).enqueue_for_case(case_id, &items, self.now())?;
+        let _ = tokio::time::timeout(wait, self.engine.drain()).await;
+        self.wake.notify_one();
+        let failed = lock(&self.store).failed()?;
+        if let Some(f) = failed.into_iter().find(|f| ids.contains(&f.id)) {
+            return Err(CentralError::Refused(f.error));
+        }
+        let sig = ids.last().copied().unwrap_or_default();
+        Ok(lock(&self.store).acknowledgement(sig)?.is_some())
+    }
+
     /// Drains the outbox whenever something is due or [`wake`](Self::wake) is called, until the
     /// runtime stops. Run it on the worker runtime.
     pub async fn sync_forever(self: Arc<Self>) {

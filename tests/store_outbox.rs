@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use jiuzhu_kiosk::store::crypto::FileKeyProvider;
-use jiuzhu_kiosk::store::outbox::{Dependency, OutboxKind};
+use jiuzhu_kiosk::store::outbox::{BundleItem, Dependency, OutboxKind};
 use jiuzhu_kiosk::store::{DB_FILE, Store, StoreError, StoreOptions};
 
 const ID: &str = "11010519491231002X";
@@ -109,6 +109,53 @@ fn outbox_life_cycle_and_purge() {
     let s = Store::open(dir.path(), &keys(dir.path())).unwrap();
     assert_eq!(s.counts().unwrap().acknowledged, 2);
     assert_eq!(s.pending().unwrap()[0].id, cert);
+}
+
+/// 签署授权: a signature and its handwriting for a case submitted elsewhere are stored together,
+/// name the case, and wait for nothing.
+#[test]
+fn records_for_a_case_submitted_elsewhere_name_the_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(dir.path(), &keys(dir.path())).unwrap();
+    let case = "0190f1c2-7d3a-7b6e-9c1d-0123456789ab";
+    let sig =
+        format!(r#"{{"signer":{{"id_number":"{ID}","name":"{NAME}"}},"method":"id_card_face"}}"#);
+    let items = [
+        BundleItem::Material {
+            kind: None,
+            content_type: "image/png",
+            content: b"\x89PNG handwriting",
+        },
+        BundleItem::Signature(sig.as_bytes()),
+    ];
+    for bad in ["", "../staff", "a b"] {
+        assert!(matches!(
+            s.enqueue_for_case(bad, &items, 1_000),
+            Err(StoreError::State(_))
+        ));
+    }
+    assert!(matches!(
+        s.enqueue_for_case(case, &[], 1_000),
+        Err(StoreError::State(_))
+    ));
+    assert_eq!(s.counts().unwrap().pending, 0, "nothing half-stored");
+    let ids = s.enqueue_for_case(case, &items, 1_000).unwrap();
+    assert_eq!(ids.len(), 2);
+    let p = s.pending().unwrap();
+    assert_eq!(p.iter().map(|e| e.id).collect::<Vec<_>>(), ids);
+    assert!(p.iter().all(|e| e.dependency == Dependency::None));
+    let m = s.load(ids[0]).unwrap();
+    assert_eq!(m.case_id.as_deref(), Some(case));
+    assert_eq!(m.material.as_ref().unwrap().1, b"\x89PNG handwriting");
+    let g = s.load(ids[1]).unwrap();
+    assert_eq!(
+        (g.kind, g.case_id.as_deref()),
+        (OutboxKind::Signature, Some(case))
+    );
+    assert_eq!(g.payload, sig.as_bytes());
+    drop(s);
+    let s = Store::open(dir.path(), &keys(dir.path())).unwrap();
+    assert_eq!(s.load(ids[1]).unwrap().case_id.as_deref(), Some(case));
 }
 
 #[test]

@@ -99,6 +99,7 @@ fn screens_match_their_references() {
         set_language(&ui, lang);
         fixed_clock(&ui);
         apply_screens(&screen, &ui, lang.tag());
+        sign_screens(&screen, &ui, lang.tag());
     }
     set_language(&ui, Language::ZhCn);
 }
@@ -594,4 +595,72 @@ fn apply_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
     );
     check(screen, &format!("apply-receipt-{tag}"));
     press(A::Home);
+}
+
+/// 签署授权: identify → two applications waiting → the authorization → the signature pad →
+/// saved (queued) → the next one; and "nothing to sign".
+fn sign_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
+    use jiuzhu_core::api::{AssistanceType, PendingSignature};
+    use jiuzhu_core::household::Relationship;
+    use jiuzhu_kiosk::controllers::sign::{Choice as S, Event as E};
+    use jiuzhu_kiosk::ui::ApplyAdapter;
+    let seq = || app::sign_seq().unwrap();
+    let press = |c: S| {
+        let id = app::sign_choices().iter().position(|x| *x == c).unwrap();
+        let a = ui.global::<ApplyAdapter>();
+        a.invoke_choose(a.get_seq(), id as i32);
+    };
+    let waiting = |case: &str, kind: AssistanceType, applicant: &str, day: u32| PendingSignature {
+        case_id: case.into(),
+        township: "500102001".into(),
+        township_name: "敦仁街道".into(),
+        assistance_type: kind,
+        submitted_at: chrono::Utc
+            .with_ymd_and_hms(2026, 11, day, 2, 0, 0)
+            .unwrap(),
+        applicant_masked: applicant.into(),
+        signer_masked: "王**".into(),
+        relationship: Relationship::Spouse,
+        sign_by: (day == 20).then(|| date(2026, 12, 4)),
+        hotline: "023-7222-0000".into(),
+    };
+    let signer = Person {
+        id: IdNumber::parse("500102194110020032").unwrap(),
+        name: Some(jiuzhu_core::id::PersonName::new("王德福").unwrap()),
+    };
+    ui.global::<ApplyAdapter>().set_motion(false);
+    ui.global::<HomeAdapter>().invoke_open(Entry::Sign);
+    check(screen, &format!("sign-identify-{tag}"));
+    app::sign_dispatch(seq(), E::Identified(signer.clone()));
+    app::sign_dispatch(
+        seq(),
+        E::Found(Ok(vec![
+            waiting("case-1", AssistanceType::Dibao, "陈**", 20),
+            waiting("case-2", AssistanceType::Temporary, "王*", 24),
+        ])),
+    );
+    check(screen, &format!("sign-choose-{tag}"));
+    press(S::Case(0));
+    check(screen, &format!("sign-authorization-{tag}"));
+    press(S::SignFingerprint);
+    app::sign_dispatch(seq(), E::SignerChecked(Ok(())));
+    let a = ui.global::<ApplyAdapter>();
+    for j in 0..40 {
+        a.invoke_pen(
+            200.0 + j as f32 * 12.0,
+            200.0 + ((j % 8) as f32 * 9.0),
+            true,
+        );
+    }
+    a.invoke_pen(0.0, 0.0, false);
+    check(screen, &format!("sign-signature-{tag}"));
+    press(S::Next);
+    app::sign_dispatch(seq(), E::Submitted(Ok(false)));
+    check(screen, &format!("sign-done-{tag}"));
+    press(S::Home);
+    ui.global::<HomeAdapter>().invoke_open(Entry::Sign);
+    app::sign_dispatch(seq(), E::Identified(signer));
+    app::sign_dispatch(seq(), E::Found(Ok(vec![])));
+    check(screen, &format!("sign-nothing-{tag}"));
+    press(S::Home);
 }

@@ -40,7 +40,8 @@ pub const BASIC_TYPES: [AssistanceType; 4] = [
 /// The flow's state while its page is shown.
 pub(super) struct State {
     flow: ApplyFlow,
-    strokes: Strokes,
+    /// The page's signature pad (签署授权 is shown on the same page and uses it too).
+    pub(super) strokes: Strokes,
     office: Office,
 }
 
@@ -103,23 +104,16 @@ pub(super) fn connect(ui: &MainWindow) {
     a.on_home(super::leave_to_home);
     a.on_choose(|seq, id| {
         with_kiosk(|ui, k| {
+            if signing_later(ui) {
+                return super::sign::choose(ui, k, seq as u64, id);
+            }
             let Some(choice) = apply_adapter::choice_of(&k.apply.flow, id) else {
                 return;
             };
             // 签好了: the pad becomes the signature PNG.
             if matches!(k.apply.flow.step(), Step::Handwriting(..)) && choice == flow::Choice::Next
             {
-                let png = match k.apply.strokes.to_png(6.0) {
-                    Ok(p) => Some(p),
-                    Err(e) => {
-                        tracing::info!(error = %e, "signature refused");
-                        show_notice((
-                            "请先用手指在框里写下自己的名字。",
-                            "Write your name in the box with your finger first.",
-                        ));
-                        None
-                    }
-                };
+                let png = pad_png(k);
                 handle(ui, k, seq as u64, Event::Handwritten(png));
                 return;
             }
@@ -139,9 +133,13 @@ pub(super) fn connect(ui: &MainWindow) {
     });
     a.on_name_entered(|seq, name| {
         with_kiosk(|ui, k| {
-            let before = k.apply.flow.seq();
-            handle(ui, k, seq as u64, Event::Named(name.to_string()));
-            if k.apply.flow.seq() == before {
+            let before = (k.apply.flow.seq(), super::sign::seq(k));
+            if signing_later(ui) {
+                super::sign::named(ui, k, seq as u64, name.to_string());
+            } else {
+                handle(ui, k, seq as u64, Event::Named(name.to_string()));
+            }
+            if (k.apply.flow.seq(), super::sign::seq(k)) == before {
                 show_notice((
                     "姓名不对，请输入身份证上的姓名（2到20个字）。",
                     "That name cannot be used: type the name as on the ID card.",
@@ -163,6 +161,26 @@ pub(super) fn connect(ui: &MainWindow) {
             ui.global::<ApplyAdapter>().set_ink("".into());
         })
     });
+}
+
+/// Whether the page shows 签署授权 rather than 申请救助 (both use this page's views).
+fn signing_later(ui: &MainWindow) -> bool {
+    ui.global::<crate::ui::AppAdapter>().get_page() == crate::ui::Page::Sign
+}
+
+/// The signature pad as PNG, cropped to the ink; `None` (with a notice) when it is empty.
+pub(super) fn pad_png(k: &Kiosk) -> Option<Vec<u8>> {
+    match k.apply.strokes.to_png(6.0) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::info!(error = %e, "signature refused");
+            show_notice((
+                "请先用手指在框里写下自己的名字。",
+                "Write your name in the box with your finger first.",
+            ));
+            None
+        }
+    }
 }
 
 fn with_kiosk(f: impl FnOnce(&MainWindow, &mut Kiosk)) {
@@ -246,39 +264,46 @@ fn page_image(p: &Page) -> Option<slint::Image> {
 pub(super) fn signer_event(seq: u64, event: CertifyEvent) {
     let _ = slint::invoke_from_event_loop(move || {
         with_kiosk(|ui, k| {
-            let result = match event {
-                CertifyEvent::Verdict { live, matched, .. } => {
-                    if live && matched {
-                        Ok(())
-                    } else if !live {
-                        Err("没有通过活体检测 / the liveness check did not pass".to_string())
-                    } else {
-                        Err("和登记的信息不一致 / it does not match the enrolled person"
-                            .to_string())
-                    }
-                }
-                CertifyEvent::Failed { detail, .. } => Err(detail),
-                CertifyEvent::FaceProgress { challenge, .. } => {
-                    let zh = crate::controllers::text::challenge_text(
-                        challenge,
-                        crate::controllers::text::Lang::Zh,
-                    );
-                    let shown =
-                        crate::controllers::text::challenge_text(challenge, apply_adapter_lang(ui));
-                    ui.global::<ApplyAdapter>().set_body(shown.into());
-                    k.voice.say_now(zh);
-                    return;
-                }
-                CertifyEvent::FingerPrompt(p) => {
-                    ui.global::<ApplyAdapter>().set_body(p.clone().into());
-                    k.voice.say_now(p);
-                    return;
-                }
-                _ => return,
-            };
-            handle(ui, k, seq, Event::SignerChecked(result));
+            if let Some(result) = signer_result(ui, k, event) {
+                handle(ui, k, seq, Event::SignerChecked(result));
+            }
         })
     });
+}
+
+/// What a face or fingerprint check event means for a signer (申请救助 and 签署授权 alike): its
+/// end as a result, or `None` while it goes on (its prompt is then shown on the page and spoken).
+pub(super) fn signer_result(
+    ui: &MainWindow,
+    k: &mut Kiosk,
+    event: CertifyEvent,
+) -> Option<Result<(), String>> {
+    match event {
+        CertifyEvent::Verdict { live, matched, .. } => Some(if live && matched {
+            Ok(())
+        } else if !live {
+            Err("没有通过活体检测 / the liveness check did not pass".to_string())
+        } else {
+            Err("和登记的信息不一致 / it does not match the enrolled person".to_string())
+        }),
+        CertifyEvent::Failed { detail, .. } => Some(Err(detail)),
+        CertifyEvent::FaceProgress { challenge, .. } => {
+            let zh = crate::controllers::text::challenge_text(
+                challenge,
+                crate::controllers::text::Lang::Zh,
+            );
+            let shown = crate::controllers::text::challenge_text(challenge, apply_adapter_lang(ui));
+            ui.global::<ApplyAdapter>().set_body(shown.into());
+            k.voice.say_now(zh);
+            None
+        }
+        CertifyEvent::FingerPrompt(p) => {
+            ui.global::<ApplyAdapter>().set_body(p.clone().into());
+            k.voice.say_now(p);
+            None
+        }
+        _ => None,
+    }
 }
 
 fn apply_adapter_lang(ui: &MainWindow) -> crate::controllers::text::Lang {
@@ -296,9 +321,8 @@ async fn sign_fingerprint(
     reader: super::Shared<Box<dyn jiuzhu_drivers_api::fingerprint::FingerprintReader + Send>>,
     cancel: jiuzhu_drivers_api::fingerprint::CancelToken,
     signer: jiuzhu_core::id::IdNumber,
-    seq: u64,
+    emit: Emit,
 ) {
-    let emit = Emit(seq, Route::ApplySigner);
     match central.reference(&signer, Modality::Fingerprint).await {
         Ok(_) => return fingerprint_check(central, reader, cancel, signer, emit).await,
         Err(CentralError::Sync(SyncError::Http { status: 404, .. })) => {}
@@ -351,6 +375,16 @@ async fn sign_fingerprint(
     };
     if let Ok(Some(event)) = tokio::task::spawn_blocking(job).await {
         emit.send(event);
+    }
+}
+
+/// How a signer was identified, as the API names it: the card read plus the biometric, or a
+/// typed number (with the handwriting).
+pub(crate) fn sign_method(from_card: bool, proof: SignProof) -> SignerIdentification {
+    match (from_card, proof) {
+        (true, SignProof::Face) => SignerIdentification::IdCardFace,
+        (true, SignProof::Fingerprint) => SignerIdentification::IdCardFingerprint,
+        (false, _) => SignerIdentification::NumberHandwriting,
     }
 }
 
@@ -423,11 +457,7 @@ pub(crate) fn bundle_of(draft: &Draft, township: &str) -> Result<ApplicationBund
         files.push((None, "image/png", s.handwriting_png.clone()));
         signatures.push(api::SignAuthorization {
             signer: person_ref(signer),
-            method: match (signer.from_card, s.proof) {
-                (true, SignProof::Face) => SignerIdentification::IdCardFace,
-                (true, SignProof::Fingerprint) => SignerIdentification::IdCardFingerprint,
-                (false, _) => SignerIdentification::NumberHandwriting,
-            },
+            method: sign_method(signer.from_card, s.proof),
             handwriting_sha256: Some(sha),
         });
     }
@@ -489,21 +519,7 @@ fn carry_out(ui: &MainWindow, k: &mut Kiosk, effects: Vec<Effect>) {
                 )
             }
             Effect::CheckSigner { seq, signer, proof } => {
-                let cancel = k.worker.cancel.clone();
-                match proof {
-                    SignProof::Fingerprint => {
-                        let reader = k.worker.fingerprint.clone();
-                        start_check(k, seq, move |c| {
-                            sign_fingerprint(c, reader, cancel, signer, seq)
-                        });
-                    }
-                    SignProof::Face => {
-                        let camera = k.worker.camera.clone();
-                        start_check(k, seq, move |c| {
-                            face_check(c, camera, cancel, signer, Emit(seq, Route::ApplySigner))
-                        });
-                    }
-                }
+                check_signer(k, signer, proof, Emit(seq, Route::ApplySigner))
             }
             Effect::ClearPad => {
                 k.apply.strokes.clear();
@@ -555,23 +571,35 @@ fn carry_out(ui: &MainWindow, k: &mut Kiosk, effects: Vec<Effect>) {
     }
 }
 
-/// Starts a signer check that needs the central service (for the reference).
-fn start_check<F>(k: &mut Kiosk, seq: u64, job: impl FnOnce(Arc<CentralLink>) -> F)
-where
-    F: std::future::Future<Output = ()> + Send + 'static,
-{
-    match &k.worker.central {
-        Some(c) => {
-            k.worker.runtime.spawn(job(c.clone()));
+/// Starts a signer's identity check (fingerprint or face, against central's reference); its
+/// events go to `emit`'s flow.
+pub(super) fn check_signer(
+    k: &mut Kiosk,
+    signer: jiuzhu_core::id::IdNumber,
+    proof: SignProof,
+    emit: Emit,
+) {
+    let Some(c) = k.worker.central.clone() else {
+        return emit.send(CertifyEvent::Failed {
+            device: crate::controllers::certify::Device::Central,
+            timeout: false,
+            detail: "本机没有连接服务器 / no central service is configured".into(),
+        });
+    };
+    let cancel = k.worker.cancel.clone();
+    match proof {
+        SignProof::Fingerprint => {
+            let reader = k.worker.fingerprint.clone();
+            k.worker
+                .runtime
+                .spawn(sign_fingerprint(c, reader, cancel, signer, emit));
         }
-        None => signer_event(
-            seq,
-            CertifyEvent::Failed {
-                device: crate::controllers::certify::Device::Central,
-                timeout: false,
-                detail: "本机没有连接服务器 / no central service is configured".into(),
-            },
-        ),
+        SignProof::Face => {
+            let camera = k.worker.camera.clone();
+            k.worker
+                .runtime
+                .spawn(face_check(c, camera, cancel, signer, emit));
+        }
     }
 }
 

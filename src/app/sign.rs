@@ -1,45 +1,225 @@
-//! 签署授权 (a family member signs the authorization later): the wiring between its controller, its page adapter (`SignAdapter`) and the worker.
+//! 签署授权 (a family member signs the authorization later): the wiring between its controller
+//! (`controllers::sign::SignFlow`), the application page's views (`sign_adapter` on
+//! `ApplyAdapter`) and the worker: the card read, central's list of waiting applications, the
+//! signer's identity check, the handwritten signature and the signature through the outbox.
 
+use jiuzhu_core::api::{PersonRef, SignAuthorization};
 use slint::ComponentHandle;
 
-use super::{CardFailure, Kiosk, leave_to_home};
-use crate::controllers::certify::Person;
-use crate::ui::{Language, MainWindow, SignAdapter, app_adapter};
+use super::apply::{check_signer, pad_png, sign_method, signer_result};
+use super::{CardFailure, Emit, Kiosk, Route, SUBMIT_WAIT, carry_out as certify_out, go_home};
+use crate::controllers::certify::{Event as CertifyEvent, Person};
+use crate::controllers::sign::{Choice, Effect, Event, LateSignature, SignFlow, Step};
+use crate::controllers::text::Lang;
+use crate::ui::{ApplyAdapter, MainWindow, app_adapter, sign_adapter};
 
 /// The flow's state while its page is shown.
 #[derive(Default)]
-pub(super) struct State {}
+pub(super) struct State {
+    flow: SignFlow,
+}
 
 impl State {
     /// Whether anything personal is held.
     pub(super) fn holds_personal_data(&self) -> bool {
-        false
+        self.flow.holds_personal_data()
     }
 
-    /// Forgets everything personal and clears the page's models.
-    pub(super) fn wipe(&mut self, ui: &MainWindow) {
-        ui.global::<SignAdapter>().set_body("".into());
+    /// Forgets everything personal (the page's models are the application page's, cleared by
+    /// its own wipe).
+    pub(super) fn wipe(&mut self, _ui: &MainWindow) {
+        self.flow.wipe();
+    }
+
+    /// The step shown.
+    pub(super) fn step(&self) -> &Step {
+        self.flow.step()
+    }
+
+    /// The choices of the step shown.
+    pub(super) fn choices(&self) -> Vec<Choice> {
+        self.flow.choices()
     }
 }
 
-/// Wires the page's callbacks.
-pub(super) fn connect(ui: &MainWindow) {
-    ui.global::<SignAdapter>().on_home(leave_to_home);
+/// The screen's sequence number.
+pub(super) fn seq(k: &Kiosk) -> u64 {
+    k.sign.flow.seq()
 }
+
+/// The page's callbacks are the application page's (`apply::connect` routes them here while
+/// 签署授权 is shown).
+pub(super) fn connect(_ui: &MainWindow) {}
 
 /// The entry was chosen on the home screen.
-pub(super) fn open(ui: &MainWindow, _k: &mut Kiosk) {
-    let body = match app_adapter::current_language(ui) {
-        Language::ZhCn => "此项服务暂未开放，请点击右下角“呼叫工作人员”获得帮助。",
-        Language::En => "This service is not open yet. Tap \"Call staff\" for help.",
-    };
-    ui.global::<SignAdapter>().set_body(body.into());
+pub(super) fn open(ui: &MainWindow, k: &mut Kiosk) {
+    let e = k.sign.flow.start();
+    k.apply.strokes.clear();
+    carry_out(ui, k, e);
+    show(ui, k);
 }
 
-/// A person identified (card or keypad) while this page is shown.
-pub(super) fn identified(_ui: &MainWindow, _k: &mut Kiosk, person: Result<Person, CardFailure>) {
-    tracing::debug!(
-        ok = person.is_ok(),
-        "identification with no step waiting for it"
-    );
+/// A person identified on the keypad while this page is shown.
+pub(super) fn identified(ui: &MainWindow, k: &mut Kiosk, person: Result<Person, CardFailure>) {
+    let seq = k.sign.flow.seq();
+    handle(ui, k, seq, identification(person));
+}
+
+fn identification(person: Result<Person, CardFailure>) -> Event {
+    match person {
+        Ok(p) => Event::Identified(p),
+        Err(f) => Event::CardFailed { detail: f.detail },
+    }
+}
+
+/// A button of the page.
+pub(super) fn choose(ui: &MainWindow, k: &mut Kiosk, seq: u64, id: i32) {
+    let Some(choice) = sign_adapter::choice_of(&k.sign.flow, id) else {
+        return;
+    };
+    if matches!(k.sign.flow.step(), Step::Handwriting(_)) && choice == Choice::Next {
+        let png = pad_png(k);
+        return handle(ui, k, seq, Event::Handwritten(png));
+    }
+    handle(ui, k, seq, Event::Chose(choice));
+}
+
+/// A name typed (staff keyboard) for a typed number.
+pub(super) fn named(ui: &MainWindow, k: &mut Kiosk, seq: u64, name: String) {
+    handle(ui, k, seq, Event::Named(name));
+}
+
+/// Results of the signer's face or fingerprint check.
+pub(super) fn signer_event(seq: u64, event: CertifyEvent) {
+    let _ = slint::invoke_from_event_loop(move || {
+        let Some(k) = super::kiosk() else { return };
+        super::with_ui(|ui| {
+            let k = &mut k.borrow_mut();
+            if let Some(result) = signer_result(ui, k, event) {
+                handle(ui, k, seq, Event::SignerChecked(result));
+            }
+        });
+    });
+}
+
+/// Feeds one event to the flow, carries out its effects and shows the result.
+pub(super) fn handle(ui: &MainWindow, k: &mut Kiosk, seq: u64, event: Event) {
+    k.session.activity(std::time::Instant::now());
+    match k.sign.flow.handle(seq, event) {
+        Ok(effects) => {
+            let home = effects.contains(&Effect::GoHome);
+            carry_out(ui, k, effects);
+            if home {
+                let e = k.flow.reset();
+                certify_out(k, e);
+                go_home(ui, k);
+            } else {
+                show(ui, k);
+            }
+        }
+        Err(e) => tracing::debug!("sign: ignored: {e}"),
+    }
+}
+
+/// Shows the step and speaks it when it changed.
+fn show(ui: &MainWindow, k: &mut Kiosk) {
+    let lang = app_adapter::current_language(ui);
+    sign_adapter::render(ui, &k.sign.flow, lang);
+    let a = ui.global::<ApplyAdapter>();
+    a.set_page(slint::Image::default());
+    if !matches!(k.sign.flow.step(), Step::Handwriting(_)) {
+        a.set_ink("".into());
+    }
+    super::render_keypad(ui, k);
+    let zh = crate::controllers::sign::screen_text(&k.sign.flow, Lang::Zh).speech();
+    if zh != k.last_spoken {
+        k.voice.say_now(zh.clone());
+        k.last_spoken = zh;
+    }
+}
+
+/// The signature as the kiosk API carries it.
+fn authorization_of(s: &LateSignature) -> Result<SignAuthorization, String> {
+    use sha2::Digest;
+    let name = s
+        .signer
+        .name
+        .clone()
+        .ok_or("the signer's name is missing")?;
+    Ok(SignAuthorization {
+        signer: PersonRef {
+            id_number: s.signer.id.clone(),
+            name,
+        },
+        method: sign_method(s.from_card, s.proof),
+        handwriting_sha256: Some(hex::encode(sha2::Sha256::digest(&s.handwriting_png))),
+    })
+}
+
+fn carry_out(ui: &MainWindow, k: &mut Kiosk, effects: Vec<Effect>) {
+    for e in effects {
+        match e {
+            Effect::ReadIdCard { seq } => k
+                .worker
+                .read_card(move |ui, k, r| handle(ui, k, seq, identification(r))),
+            Effect::CancelDevices => k.worker.cancel(),
+            Effect::FindPending { seq, signer } => k.worker.central(
+                move |c| async move { c.pending_signatures(&signer.id).await },
+                move |ui, k, r| {
+                    let r = match r {
+                        Ok(Ok(list)) => Ok(list),
+                        Ok(Err(e)) => {
+                            tracing::warn!(error = %e, "pending signatures could not be asked");
+                            Err(e.to_string())
+                        }
+                        Err(_) => {
+                            Err("本机没有连接服务器 / no central service is configured".into())
+                        }
+                    };
+                    handle(ui, k, seq, Event::Found(r))
+                },
+            ),
+            Effect::CheckSigner { seq, signer, proof } => {
+                check_signer(k, signer.id, proof, Emit(seq, Route::LateSigner))
+            }
+            Effect::ClearPad => {
+                k.apply.strokes.clear();
+                ui.global::<ApplyAdapter>().set_ink("".into());
+            }
+            Effect::Submit { seq, signature } => {
+                let sig = match authorization_of(&signature) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        handle(ui, k, seq, Event::Submitted(Err(e)));
+                        continue;
+                    }
+                };
+                k.worker.central(
+                    move |c| async move {
+                        c.sign_case(
+                            &signature.case_id,
+                            &sig,
+                            &signature.handwriting_png,
+                            SUBMIT_WAIT,
+                        )
+                        .await
+                    },
+                    move |ui, k, r| {
+                        let r = match r {
+                            Ok(Ok(recorded)) => {
+                                tracing::info!(recorded, "late signature saved");
+                                Ok(recorded)
+                            }
+                            Ok(Err(e)) => Err(e.to_string()),
+                            Err(_) => {
+                                Err("本机没有连接服务器 / no central service is configured".into())
+                            }
+                        };
+                        handle(ui, k, seq, Event::Submitted(r))
+                    },
+                );
+            }
+            Effect::GoHome => {}
+        }
+    }
 }

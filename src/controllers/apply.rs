@@ -1512,9 +1512,9 @@ pub fn receipt_text(r: &Receipt, lang: Lang) -> String {
         lines.push(format!(
             "{}{}",
             if zh {
-                "请以下成员本人到乡镇（街道）便民服务中心签署核对授权书："
+                "请以下成员本人带身份证，到任一自助终端点“签署授权”（或到乡镇便民服务中心）签署核对授权书："
             } else {
-                "These members sign the authorization in person at the township service centre: "
+                "These members sign the authorization in person with their ID card: tap \"Sign the authorization\" at any kiosk, or go to the township service centre: "
             },
             r.unsigned.join(if zh { "、" } else { ", " })
         ));

@@ -7,5 +7,6 @@ pub mod certify;
 pub mod identify;
 pub mod progress;
 pub mod session;
+pub mod sign;
 pub mod staff;
 pub mod text;

@@ -37,10 +37,16 @@ pub const QUARANTINE_DIR: &str = "quarantine";
 const CREATED_AT: &str = "store.created_at";
 
 /// Timestamped migrations, applied in order and never edited once released.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "20261127T0130Z_initial",
-    include_str!("migrations/20261127T0130Z_initial.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "20261127T0130Z_initial",
+        include_str!("migrations/20261127T0130Z_initial.sql"),
+    ),
+    (
+        "20261127T1000Z_outbox_case",
+        include_str!("migrations/20261127T1000Z_outbox_case.sql"),
+    ),
+];
 
 /// What went wrong with the store, each naming the remedy.
 #[derive(Debug, thiserror::Error)]

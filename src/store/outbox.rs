@@ -115,6 +115,8 @@ pub struct OutboxEntry {
     pub payload: Vec<u8>,
     /// The central service's answer to the record this one depends on.
     pub dependency_ack: Option<Vec<u8>>,
+    /// The case a record for an application submitted elsewhere belongs to (签署授权).
+    pub case_id: Option<String>,
     /// For materials: content type and bytes.
     pub material: Option<(String, Vec<u8>)>,
 }
@@ -223,20 +225,34 @@ pub fn material_kind(version: u32, payload: &[u8]) -> Option<String> {
     v.get("kind")?.as_str().map(str::to_string)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a signature or material record belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parent<'a> {
+    /// Nothing (applications, certification results).
+    None,
+    /// An application in this outbox: sent once it is acknowledged, to the case it became.
+    Application(Uuid),
+    /// A case central already has (签署授权 for an application submitted elsewhere).
+    Case(&'a str),
+}
+
+/// Whether `id` can be central's case id in a path (UUID text: letters, digits, dashes).
+pub fn valid_case_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
 fn insert_record(
     tx: &rusqlite::Transaction<'_>,
     cipher: &super::crypto::FieldCipher,
     id: Uuid,
-    kind: OutboxKind,
-    payload: &[u8],
-    depends_on: Option<Uuid>,
+    (kind, payload): (OutboxKind, &[u8]),
+    parent: Parent<'_>,
     material: Option<(&str, &[u8])>,
     now: UnixMillis,
 ) -> Result<(), StoreError> {
-    if kind.needs_application() != depends_on.is_some() {
+    if kind.needs_application() == (parent == Parent::None) {
         return Err(StoreError::State(format!(
-            "a {kind} record {} name the application it belongs to",
+            "a {kind} record {} name the application or case it belongs to",
             if kind.needs_application() {
                 "must"
             } else {
@@ -244,6 +260,16 @@ fn insert_record(
             }
         )));
     }
+    let (depends_on, case_id) = match parent {
+        Parent::None => (None, None),
+        Parent::Application(a) => (Some(a), None),
+        Parent::Case(c) if valid_case_id(c) => (None, Some(c)),
+        Parent::Case(_) => {
+            return Err(StoreError::State(
+                "the case id is not a case id of the central service".into(),
+            ));
+        }
+    };
     let ids = id.to_string();
     let sealed = cipher.seal("outbox.payload", &ids, payload);
     if let Some(dep) = depends_on {
@@ -261,15 +287,16 @@ fn insert_record(
         }
     }
     tx.execute(
-        "INSERT INTO outbox (id, kind, version, depends_on, payload, created_at, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        "INSERT INTO outbox (id, kind, version, depends_on, payload, created_at, next_attempt_at, case_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
         params![
             ids,
             kind.as_str(),
             kind.current_version(),
             depends_on.map(|d| d.to_string()),
             sealed,
-            now
+            now,
+            case_id
         ],
     )?;
     if let Some((ct, bytes)) = material {
@@ -347,24 +374,9 @@ impl Store {
         material: Option<(&str, &[u8])>,
         now: UnixMillis,
     ) -> Result<Uuid, StoreError> {
-        let id = Uuid::now_v7();
-        let r = (|| -> Result<(), StoreError> {
-            let tx = self.conn.transaction()?;
-            insert_record(
-                &tx,
-                &self.cipher,
-                id,
-                kind,
-                payload,
-                depends_on,
-                material,
-                now,
-            )?;
-            tx.commit()?;
-            Ok(())
-        })();
-        r.map_err(|e| self.map_full(e))?;
-        Ok(id)
+        let parent = depends_on.map_or(Parent::None, Parent::Application);
+        let (head, _) = self.enqueue_bundle(Some((kind, payload, material)), parent, &[], now)?;
+        head.ok_or_else(|| StoreError::State("the record was not stored".into()))
     }
 
     /// Durably appends an application together with its signatures and materials, all or none
@@ -376,20 +388,63 @@ impl Store {
         items: &[BundleItem<'_>],
         now: UnixMillis,
     ) -> Result<(Uuid, Vec<Uuid>), StoreError> {
-        let app = Uuid::now_v7();
+        let (head, items) = self.enqueue_bundle(
+            Some((OutboxKind::Application, application, None)),
+            Parent::None,
+            items,
+            now,
+        )?;
+        let app = head.ok_or_else(|| StoreError::State("the application was not stored".into()))?;
+        Ok((app, items))
+    }
+
+    /// 签署授权: durably appends signatures and materials (a handwritten signature) for a case
+    /// central already has — an application submitted at another kiosk or at another time — all
+    /// or none. They go out at once (nothing to wait for) to `/v1/kiosk/applications/{case_id}/…`.
+    pub fn enqueue_for_case(
+        &mut self,
+        case_id: &str,
+        items: &[BundleItem<'_>],
+        now: UnixMillis,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        if items.is_empty() {
+            return Err(StoreError::State("nothing to enqueue for the case".into()));
+        }
+        Ok(self
+            .enqueue_bundle(None, Parent::Case(case_id), items, now)?
+            .1)
+    }
+
+    /// One transaction: an optional head record (with `head_parent`), then `items`, which belong
+    /// to the head when there is one and to `head_parent` otherwise. Returns the head's id (when
+    /// there is a head) and the items' ids.
+    #[allow(clippy::type_complexity)]
+    fn enqueue_bundle(
+        &mut self,
+        head: Option<(OutboxKind, &[u8], Option<(&str, &[u8])>)>,
+        head_parent: Parent<'_>,
+        items: &[BundleItem<'_>],
+        now: UnixMillis,
+    ) -> Result<(Option<Uuid>, Vec<Uuid>), StoreError> {
+        let mut head_id = None;
         let mut ids = Vec::with_capacity(items.len());
         let r = (|| -> Result<(), StoreError> {
             let tx = self.conn.transaction()?;
-            insert_record(
-                &tx,
-                &self.cipher,
-                app,
-                OutboxKind::Application,
-                application,
-                None,
-                None,
-                now,
-            )?;
+            let mut parent = head_parent;
+            if let Some((kind, payload, material)) = head {
+                let id = Uuid::now_v7();
+                insert_record(
+                    &tx,
+                    &self.cipher,
+                    id,
+                    (kind, payload),
+                    head_parent,
+                    material,
+                    now,
+                )?;
+                head_id = Some(id);
+                parent = Parent::Application(id);
+            }
             for item in items {
                 let id = Uuid::now_v7();
                 match item {
@@ -397,9 +452,8 @@ impl Store {
                         &tx,
                         &self.cipher,
                         id,
-                        OutboxKind::Signature,
-                        payload,
-                        Some(app),
+                        (OutboxKind::Signature, payload),
+                        parent,
                         None,
                         now,
                     )?,
@@ -413,9 +467,8 @@ impl Store {
                             &tx,
                             &self.cipher,
                             id,
-                            OutboxKind::Material,
-                            &payload,
-                            Some(app),
+                            (OutboxKind::Material, &payload),
+                            parent,
                             Some((content_type, content)),
                             now,
                         )?
@@ -427,7 +480,7 @@ impl Store {
             Ok(())
         })();
         r.map_err(|e| self.map_full(e))?;
-        Ok((app, ids))
+        Ok((head_id, ids))
     }
 
     /// Every record not yet acknowledged and not failed, in enqueue order.
@@ -467,7 +520,8 @@ impl Store {
         let row = self
             .conn
             .query_row(
-                "SELECT o.seq, o.kind, o.version, o.attempts, o.payload, o.acknowledged_at, d.id, d.ack
+                "SELECT o.seq, o.kind, o.version, o.attempts, o.payload, o.acknowledged_at, d.id, d.ack,
+                        o.case_id
                  FROM outbox o LEFT JOIN outbox d ON d.id = o.depends_on WHERE o.id = ?1",
                 params![ids],
                 |r| {
@@ -480,12 +534,13 @@ impl Store {
                         r.get::<_, Option<i64>>(5)?,
                         r.get::<_, Option<String>>(6)?,
                         r.get::<_, Option<Vec<u8>>>(7)?,
+                        r.get::<_, Option<String>>(8)?,
                     ))
                 },
             )
             .optional()?
             .ok_or_else(|| StoreError::NotFound(ids.clone()))?;
-        let (seq, kind, version, attempts, sealed, acked, dep_id, dep_ack) = row;
+        let (seq, kind, version, attempts, sealed, acked, dep_id, dep_ack, case_id) = row;
         if acked.is_some() {
             return Err(StoreError::State(format!(
                 "{ids} is already acknowledged; its payload was purged"
@@ -516,6 +571,7 @@ impl Store {
             attempts,
             payload,
             dependency_ack,
+            case_id,
             material,
         })
     }

@@ -124,6 +124,13 @@ pub enum BuildError {
 }
 
 fn case_id(entry: &OutboxEntry) -> Result<String, BuildError> {
+    if let Some(id) = &entry.case_id {
+        return if crate::store::outbox::valid_case_id(id) {
+            Ok(id.clone())
+        } else {
+            Err(BuildError::NoCaseId)
+        };
+    }
     let ack = entry
         .dependency_ack
         .as_ref()
@@ -133,7 +140,7 @@ fn case_id(entry: &OutboxEntry) -> Result<String, BuildError> {
         .get("case_id")
         .and_then(|c| c.as_str())
         .ok_or(BuildError::NoCaseId)?;
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+    if !crate::store::outbox::valid_case_id(id) {
         return Err(BuildError::NoCaseId);
     }
     Ok(id.to_string())
@@ -234,6 +241,7 @@ mod tests {
             attempts: 0,
             payload: b"{}".to_vec(),
             dependency_ack: ack.map(|a| a.as_bytes().to_vec()),
+            case_id: None,
             material: (kind == OutboxKind::Material).then(|| ("image/png".to_string(), vec![1, 2])),
         }
     }
@@ -287,5 +295,14 @@ mod tests {
             request_for(&full(OutboxKind::Signature, Some(r#"{"case_id":"../x"}"#))),
             Err(BuildError::NoCaseId)
         );
+        // 签署授权: a record naming its case goes there without an application.
+        let mut late = full(OutboxKind::Signature, None);
+        late.case_id = Some("0190f1c2-7d3a-7b6e-9c1d-0123456789ab".into());
+        assert_eq!(
+            request_for(&late).unwrap().path,
+            "/v1/kiosk/applications/0190f1c2-7d3a-7b6e-9c1d-0123456789ab/signatures"
+        );
+        late.case_id = Some("../staff".into());
+        assert_eq!(request_for(&late), Err(BuildError::NoCaseId));
     }
 }

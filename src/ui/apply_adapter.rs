@@ -55,34 +55,90 @@ fn primary(c: Choice) -> bool {
 
 /// Shows `flow` in `language`; returns the words shown (which the caller speaks).
 pub fn render(ui: &MainWindow, flow: &ApplyFlow, language: Language) -> ScreenText {
-    let a = ui.global::<ApplyAdapter>();
     let l = lang(language);
     let step = flow.step();
     let text = screen_text(flow, l);
-    a.set_view(view_of(step));
-    a.set_problem(matches!(step, Step::Problem(_)));
-    a.set_success(matches!(step, Step::Done(_)));
-    a.set_title(text.title.as_str().into());
-    a.set_body(text.body.as_str().into());
-    a.set_typed(flow.typed().into());
-    let (mut rows, mut actions) = (Vec::new(), Vec::new());
-    for (i, c) in flow.choices().into_iter().enumerate() {
-        let b = ApplyButton {
-            label: choice_label(flow, c, l).into(),
-            id: i as i32,
+    let buttons = flow
+        .choices()
+        .into_iter()
+        .map(|c| Button {
+            label: choice_label(flow, c, l),
             primary: primary(c),
             enabled: flow.enabled(c),
+            row: is_row(c),
+        })
+        .collect();
+    show_screen(
+        ui,
+        &Screen {
+            view: view_of(step),
+            problem: matches!(step, Step::Problem(_)),
+            success: matches!(step, Step::Done(_)),
+            text: &text,
+            typed: flow.typed(),
+            buttons,
+            seq: flow.seq(),
+        },
+    );
+    text
+}
+
+/// One button of a screen, in the order of the controller's choices (its index is its id).
+pub struct Button {
+    /// The words on it.
+    pub label: String,
+    /// The screen's main action (drawn filled).
+    pub primary: bool,
+    /// Pressable now.
+    pub enabled: bool,
+    /// In the big list rather than the action row.
+    pub row: bool,
+}
+
+/// A screen of the page, whichever controller decided it (申请救助 or 签署授权).
+pub struct Screen<'a> {
+    /// Which view.
+    pub view: ApplyView,
+    /// A problem screen (written mark and colour).
+    pub problem: bool,
+    /// A success screen.
+    pub success: bool,
+    /// Heading and body.
+    pub text: &'a ScreenText,
+    /// Digits typed on the amount keypad.
+    pub typed: &'a str,
+    /// The buttons, in the controller's order.
+    pub buttons: Vec<Button>,
+    /// The screen's sequence number.
+    pub seq: u64,
+}
+
+/// Puts a screen on the page.
+pub fn show_screen(ui: &MainWindow, s: &Screen<'_>) {
+    let a = ui.global::<ApplyAdapter>();
+    a.set_view(s.view);
+    a.set_problem(s.problem);
+    a.set_success(s.success);
+    a.set_title(s.text.title.as_str().into());
+    a.set_body(s.text.body.as_str().into());
+    a.set_typed(s.typed.into());
+    let (mut rows, mut actions) = (Vec::new(), Vec::new());
+    for (i, b) in s.buttons.iter().enumerate() {
+        let button = ApplyButton {
+            label: b.label.as_str().into(),
+            id: i as i32,
+            primary: b.primary,
+            enabled: b.enabled,
         };
-        if is_row(c) {
-            rows.push(b);
+        if b.row {
+            rows.push(button);
         } else {
-            actions.push(b);
+            actions.push(button);
         }
     }
     a.set_rows(ModelRc::new(VecModel::from(rows)));
     a.set_actions(ModelRc::new(VecModel::from(actions)));
-    a.set_seq(i32::try_from(flow.seq()).unwrap_or(i32::MAX));
-    text
+    a.set_seq(i32::try_from(s.seq).unwrap_or(i32::MAX));
 }
 
 /// The choice behind a button id of the screen shown.

@@ -17,6 +17,7 @@ pub mod headless;
 pub mod home_adapter;
 pub mod identify_adapter;
 pub mod progress_adapter;
+pub mod sign_adapter;
 pub mod voice;
 
 /// The UI languages, zh-CN first.
