@@ -6,7 +6,8 @@
 //! The household: 陈淑芬 applies for 低保 with two members — her husband 王德福, who is not at
 //! the kiosk and signs later, and 冉光秀 (an obligated person), who signs now with a finger that
 //! central has no reference for (a live capture). Two of the three materials are captured; the
-//! income proof is missing → the township's one-time notice → supplied through the outbox.
+//! income proof is missing → the township's one-time notice → supplied through the outbox. Then
+//! 王德福 comes to the kiosk and signs (签署授权), which completes the application.
 
 mod common;
 
@@ -20,6 +21,9 @@ use jiuzhu_core::workflow::{Action, Actor, Event as WfEvent, Role};
 use jiuzhu_drivers_api::fingerprint::CancelToken;
 use jiuzhu_kiosk::app::{self, AppConfig, Devices};
 use jiuzhu_kiosk::controllers::apply::{AmountField, Choice, Step, Who};
+use jiuzhu_kiosk::controllers::sign::{
+    Choice as SignChoice, Problem as SignProblem, Step as SignStep,
+};
 use jiuzhu_kiosk::services;
 use jiuzhu_kiosk::ui::{ApplyAdapter, Entry, HomeAdapter, MainWindow};
 use jiuzhu_sim::doccam::{DocCamConfig, SimDocCam};
@@ -319,5 +323,116 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
     // Home wipes everything.
     press(w, Choice::Home);
     assert!(!app::holds_personal_data());
+
+    // 签署授权: 王德福 comes later. His card → the one application waiting for him, with only
+    // what he must see → a live finger (no reference at central) and his handwriting → central
+    // has his signature and, everything now in, the case is complete again.
+    let stored_files = || {
+        central
+            .store
+            .case_summary(&case_id)
+            .unwrap()
+            .expect("the case exists")
+            .materials
+    };
+    let files_before = stored_files();
+    w.global::<HomeAdapter>().invoke_open(Entry::Sign);
+    assert_eq!(app::sign_step(), Some(SignStep::Identify));
+    card.command("place wang-defu").unwrap();
+    pump_until("his application found", 30, || {
+        app::sign_step() == Some(SignStep::Authorization)
+    });
+    card.command("remove").unwrap();
+    let body = a.get_body().to_string();
+    assert!(body.contains("城乡低保") && body.contains("配偶"), "{body}");
+    let chen_masked = jiuzhu_core::id::PersonName::new("陈淑芬").unwrap().masked();
+    assert!(body.contains(&chen_masked), "{body}");
+    for secret in ["陈淑芬", CHEN, RAN, "600"] {
+        assert!(!body.contains(secret), "{secret} is not his to see: {body}");
+    }
+    press_sign(w, SignChoice::SignFingerprint);
+    finger.control().place(4);
+    pump_until("his live finger", 60, || {
+        matches!(
+            app::sign_step(),
+            Some(SignStep::Handwriting(_) | SignStep::Problem(_))
+        )
+    });
+    assert!(
+        matches!(app::sign_step(), Some(SignStep::Handwriting(_))),
+        "{:?}: {}",
+        app::sign_step(),
+        a.get_body()
+    );
+    finger.control().lift();
+    press_sign(w, SignChoice::Next);
+    assert!(
+        matches!(app::sign_step(), Some(SignStep::Handwriting(_))),
+        "an empty pad is refused"
+    );
+    // His own hand: a stroke of his before the common two (the PNG differs from theirs).
+    for j in 0..20 {
+        a.invoke_pen(30.0 + j as f32 * 3.0, 20.0 + j as f32 * 5.0, true);
+    }
+    a.invoke_pen(0.0, 0.0, false);
+    sign_on_pad(w);
+    press_sign(w, SignChoice::Next);
+    pump_until("signed", 60, || {
+        matches!(app::sign_step(), Some(SignStep::Done { .. }))
+    });
+    assert_eq!(
+        app::sign_step(),
+        Some(SignStep::Done { queued: false }),
+        "central answered"
+    );
+    assert_eq!(
+        app::sign_choices(),
+        vec![SignChoice::Home],
+        "nothing else waits"
+    );
+    let signed = central.store.case(&case_id).unwrap().unwrap();
+    assert!(
+        signed
+            .application
+            .signatures
+            .iter()
+            .any(|s| s.as_unmasked_str() == WANG)
+    );
+    assert!(signed.awaiting_signature(today).is_empty());
+    assert_eq!(
+        signed.state,
+        jiuzhu_core::workflow::CaseState::Submitted,
+        "materials and signatures complete: back to the township for acceptance"
+    );
+    assert_eq!(
+        stored_files(),
+        files_before + 1,
+        "his handwriting is archived"
+    );
+    // A second visit finds nothing to sign.
+    press_sign(w, SignChoice::Home);
+    assert!(!app::holds_personal_data());
+    w.global::<HomeAdapter>().invoke_open(Entry::Sign);
+    card.command("place wang-defu").unwrap();
+    pump_until("nothing to sign", 30, || {
+        matches!(app::sign_step(), Some(SignStep::Problem(_)))
+    });
+    card.command("remove").unwrap();
+    assert_eq!(
+        app::sign_step(),
+        Some(SignStep::Problem(SignProblem::NothingToSign))
+    );
+    press_sign(w, SignChoice::Home);
+    assert!(!app::holds_personal_data());
     drop(rt);
+}
+
+/// Presses `c` on the 签署授权 screen shown (the same page as the application's).
+fn press_sign(w: &MainWindow, c: SignChoice) {
+    let id = app::sign_choices()
+        .iter()
+        .position(|x| *x == c)
+        .unwrap_or_else(|| panic!("{c:?} is not on {:?}", app::sign_step()));
+    let a = w.global::<ApplyAdapter>();
+    a.invoke_choose(a.get_seq(), id as i32);
 }

@@ -379,3 +379,92 @@ fn certifications_freeze_after_days_offline_and_thaw_after_contact() {
     );
     assert!(f.staff_warning().unwrap().contains("30"));
 }
+
+/// 签署授权 offline: a member signs at another kiosk for an application submitted elsewhere;
+/// central is unreachable, so the handwriting and the signature wait in that kiosk's outbox
+/// (naming the case) and reach the case once central answers again — exactly once.
+#[test]
+fn a_late_signature_waits_offline_and_reaches_its_case_once() {
+    let c = Central::start(&[("k1", &kiosk_key(1)), ("k2", &kiosk_key(2))]);
+    // Kiosk 1 submits the application (the applicant has not signed).
+    let d1 = tempfile::tempdir().unwrap();
+    let k1 = common::kiosk_link(
+        d1.path(),
+        "k1",
+        &kiosk_key(1),
+        &format!("http://{}", c.addr),
+        Duration::from_secs(5),
+    );
+    let app = k1
+        .store()
+        .lock()
+        .unwrap()
+        .enqueue(OutboxKind::Application, &application(70), None, 1)
+        .unwrap();
+    c.runtime.block_on(k1.engine().drain()).unwrap();
+    let ack = k1.store().lock().unwrap().acknowledgement(app).unwrap();
+    let ack: serde_json::Value = serde_json::from_slice(&ack.expect("acknowledged")).unwrap();
+    let case_id = ack["case_id"].as_str().unwrap().to_string();
+
+    // Kiosk 2, behind a proxy: the applicant finds the case waiting for her.
+    let proxy = Proxy::start(&c.runtime, c.addr);
+    let d2 = tempfile::tempdir().unwrap();
+    let k2 = common::kiosk_link(
+        d2.path(),
+        "k2",
+        &kiosk_key(2),
+        &proxy.url(),
+        Duration::from_secs(2),
+    );
+    let who = IdNumber::parse(&id_number(70)).unwrap();
+    let waiting = c.runtime.block_on(k2.pending_signatures(&who)).unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].case_id, case_id);
+
+    // Central unreachable while she signs: saved, not lost.
+    proxy.script(&[Fault::Status(503); 2]);
+    let sig = jiuzhu_core::api::SignAuthorization {
+        signer: jiuzhu_core::api::PersonRef {
+            id_number: who.clone(),
+            name: jiuzhu_core::id::PersonName::new("张秀英").unwrap(),
+        },
+        method: jiuzhu_core::api::SignerIdentification::IdCardFingerprint,
+        handwriting_sha256: None,
+    };
+    let png = b"\x89PNG\r\n\x1a\n handwriting".to_vec();
+    let recorded = c
+        .runtime
+        .block_on(k2.sign_case(&case_id, &sig, &png, Duration::from_secs(3)))
+        .unwrap();
+    assert!(!recorded, "central did not answer: the signature waits");
+    assert_eq!(k2.store().lock().unwrap().counts().unwrap().pending, 2);
+    let unsigned = |c: &Central| {
+        c.store
+            .case(&case_id)
+            .unwrap()
+            .unwrap()
+            .awaiting_signature(jiuzhu_core::id::today_in_china())
+            .len()
+    };
+    assert_eq!(unsigned(&c), 1);
+    // Back online: the background drain delivers both (backoff on the real clock: ≤ 4 s).
+    for _ in 0..100 {
+        c.runtime.block_on(k2.engine().drain()).unwrap();
+        if k2.store().lock().unwrap().counts().unwrap().pending == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let counts = k2.store().lock().unwrap().counts().unwrap();
+    assert_eq!(
+        (counts.pending, counts.failed, counts.acknowledged),
+        (0, 0, 2)
+    );
+    assert_eq!(unsigned(&c), 0, "her signature is on the case");
+    assert!(
+        c.runtime
+            .block_on(k2.pending_signatures(&who))
+            .unwrap()
+            .is_empty()
+    );
+}
