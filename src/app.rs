@@ -566,6 +566,9 @@ async fn face_check(
         let ran = camera.with_session(&models, |src| -> Result<bool, String> {
             let mut shown = (challenges.first().copied(), 0usize);
             let mut frames = 0u64;
+            // Reaction times run on the frames' capture times (the camera's clock), counted
+            // from the first frame; the wall clock only when a source gives none.
+            let mut first_capture = None;
             loop {
                 if cancel.is_cancelled() {
                     return Ok(false);
@@ -591,9 +594,11 @@ async fn face_check(
                         })
                     });
                 }
-                let p = verifier
-                    .push_pair(&pair, started.elapsed())
-                    .map_err(|e| e.to_string())?;
+                let t = match pair.rgb.captured {
+                    Some(at) => at.saturating_sub(*first_capture.get_or_insert(at)),
+                    None => started.elapsed(),
+                };
+                let p = verifier.push_pair(&pair, t).map_err(|e| e.to_string())?;
                 if (p.current_challenge, p.done) != shown {
                     shown = (p.current_challenge, p.done);
                     if let Some(c) = p.current_challenge {

@@ -529,6 +529,7 @@ fn bad_frame_is_a_fault_not_a_retry() {
         format: jiuzhu_drivers_api::camera::PixelFormat::Bgr8,
         data: vec![0; 7],
         seq: 0,
+        captured: None,
     };
     let e = document::scan(&f, &ScanConfig::default()).unwrap_err();
     assert!(matches!(e, DocumentError::BadFrame(_)) && !e.is_retry());

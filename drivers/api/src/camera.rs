@@ -35,6 +35,11 @@ pub struct Frame {
     pub data: Vec<u8>,
     /// Capture index since the source was opened.
     pub seq: u64,
+    /// When the frame was captured, from the source's start: a recording's or simulated clip's own
+    /// time (index / frame rate), a live camera's read time. Reaction times are measured on it,
+    /// so a slow machine that reads frames late does not stretch a person's reaction. `None`:
+    /// unknown (the consumer uses its own clock).
+    pub captured: Option<std::time::Duration>,
 }
 
 impl Frame {
@@ -58,7 +63,13 @@ impl Frame {
             format,
             data,
             seq: 0,
+            captured: None,
         })
+    }
+
+    /// The capture time of frame `seq` at `fps` frames per second (`None` for a non-positive rate).
+    pub fn clip_time(seq: u64, fps: f64) -> Option<std::time::Duration> {
+        (fps > 0.0 && fps.is_finite()).then(|| std::time::Duration::from_secs_f64(seq as f64 / fps))
     }
 }
 

@@ -104,6 +104,8 @@ pub struct OpenCvSource {
     ir_cap: Option<VideoCapture>,
     info: SourceInfo,
     seq: u64,
+    /// When the device was opened (a live camera's frames are timed from it).
+    opened: std::time::Instant,
 }
 
 fn backend(e: opencv::Error) -> CameraError {
@@ -180,6 +182,7 @@ impl OpenCvSource {
             ir_cap,
             info,
             seq: 0,
+            opened: std::time::Instant::now(),
         })
     }
 
@@ -258,12 +261,20 @@ impl FrameSource for OpenCvSource {
             }
             _ => (mat, None),
         };
+        // A live camera hands over its newest frame now; a file is timed by its frame rate.
+        let at = if self.selector.is_live() {
+            Some(self.opened.elapsed())
+        } else {
+            Frame::clip_time(self.seq, self.info.fps)
+        };
         let mut rgb: Frame = mat_to_frame(&rgb)?;
         rgb.seq = self.seq;
+        rgb.captured = at;
         let ir = ir
             .map(|m| {
                 mat_to_frame(&m).map(|mut f| {
                     f.seq = self.seq;
+                    f.captured = at;
                     f
                 })
             })

@@ -116,9 +116,13 @@ impl FrameSource for FileSource {
         if let Some(p) = self.pacer.as_mut() {
             p.wait();
         }
+        // The recording's own time: looping keeps counting, pacing or not.
+        let at = jiuzhu_drivers_api::camera::Frame::clip_time(self.seq, self.info.fps);
         pair.rgb.seq = self.seq;
+        pair.rgb.captured = at;
         if let Some(ir) = pair.ir.as_mut() {
             ir.seq = self.seq;
+            ir.captured = at;
         }
         self.seq += 1;
         Ok(Some(pair))

@@ -48,6 +48,7 @@ impl SyntheticSource {
         let mut f = Frame::new(self.width, self.height, format, data)
             .expect("size computed from dimensions");
         f.seq = self.seq;
+        f.captured = Frame::clip_time(self.seq, 30.0);
         f
     }
 }
@@ -93,6 +94,7 @@ impl FrameListSource {
             .enumerate()
             .map(|(i, mut rgb)| {
                 rgb.seq = i as u64;
+                rgb.captured = Frame::clip_time(i as u64, fps);
                 FramePair { rgb, ir: None }
             })
             .collect();

@@ -171,7 +171,16 @@ fn paced_image_sequence_uses_the_given_rate_and_live_devices_are_refused() {
     };
     let mut src = FileSource::open(Selector::parse(&pat), cfg, IrLayout::None).unwrap();
     assert_eq!(src.info().fps, 50.0);
-    assert_eq!(drain(&mut src).len(), 2);
+    let got = drain(&mut src);
+    assert_eq!(got.len(), 2);
+    // Timed by the given rate, not by when they were read.
+    assert_eq!(
+        got.iter().map(|p| p.rgb.captured).collect::<Vec<_>>(),
+        vec![
+            Some(std::time::Duration::ZERO),
+            Some(std::time::Duration::from_millis(20))
+        ]
+    );
     let err = FileSource::open(
         Selector::Index(0),
         PlaybackConfig::default(),

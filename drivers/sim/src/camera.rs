@@ -180,6 +180,8 @@ impl FrameSource for SimCamera {
         }
         let mut rgb = self.frames[self.pos].clone();
         rgb.seq = self.seq;
+        // The clip's own time: the simulated person acts on it, whatever the reader's pace.
+        rgb.captured = jiuzhu_drivers_api::camera::Frame::clip_time(self.seq, self.info.fps);
         self.pos += 1;
         self.seq += 1;
         Ok(Some(FramePair { rgb, ir: None }))
