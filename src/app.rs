@@ -120,6 +120,28 @@ struct Kiosk {
     last_spoken: String,
 }
 
+impl Kiosk {
+    /// Speaks `zh` (the voice is Mandarin) unless it is what was said last.
+    fn say_once(&mut self, zh: String) {
+        if zh != self.last_spoken {
+            self.voice.say_now(zh.clone());
+            self.last_spoken = zh;
+        }
+    }
+}
+
+/// After a page's flow carried out its effects: home (every flow reset, everything wiped) when
+/// the flow asked for it, else the flow's screen.
+fn home_or_show(ui: &MainWindow, k: &mut Kiosk, home: bool, show: fn(&MainWindow, &mut Kiosk)) {
+    if home {
+        let e = k.flow.reset();
+        carry_out(k, e);
+        go_home(ui, k);
+    } else {
+        show(ui, k);
+    }
+}
+
 thread_local! {
     static KIOSK: RefCell<Option<Rc<RefCell<Kiosk>>>> = const { RefCell::new(None) };
 }
@@ -1069,10 +1091,7 @@ fn show(ui: &MainWindow, k: &mut Kiosk) {
     let zh =
         crate::controllers::text::screen_text(k.flow.step(), crate::controllers::text::Lang::Zh)
             .speech();
-    if zh != k.last_spoken {
-        k.voice.say_now(zh.clone());
-        k.last_spoken = zh;
-    }
+    k.say_once(zh);
 }
 
 /// Feeds an event tagged with `seq` to the certification flow (worker results arrive here).

@@ -564,14 +564,7 @@ fn apply_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
     check(screen, &format!("apply-authorization-{tag}"));
     press(A::SignFingerprint);
     app::apply_dispatch(seq(), E::SignerChecked(Ok(())));
-    for j in 0..40 {
-        a.invoke_pen(
-            200.0 + j as f32 * 12.0,
-            200.0 + ((j % 8) as f32 * 9.0),
-            true,
-        );
-    }
-    a.invoke_pen(0.0, 0.0, false);
+    scribble(&a);
     check(screen, &format!("apply-signature-{tag}"));
     press(A::Next);
     press(A::SignLater);
@@ -645,14 +638,7 @@ fn sign_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
     press(S::SignFingerprint);
     app::sign_dispatch(seq(), E::SignerChecked(Ok(())));
     let a = ui.global::<ApplyAdapter>();
-    for j in 0..40 {
-        a.invoke_pen(
-            200.0 + j as f32 * 12.0,
-            200.0 + ((j % 8) as f32 * 9.0),
-            true,
-        );
-    }
-    a.invoke_pen(0.0, 0.0, false);
+    scribble(&a);
     check(screen, &format!("sign-signature-{tag}"));
     press(S::Next);
     app::sign_dispatch(seq(), E::Submitted(Ok(false)));
@@ -663,4 +649,16 @@ fn sign_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
     app::sign_dispatch(seq(), E::Found(Ok(vec![])));
     check(screen, &format!("sign-nothing-{tag}"));
     press(S::Home);
+}
+
+/// A signature on the pad: one zigzag stroke.
+fn scribble(a: &jiuzhu_kiosk::ui::ApplyAdapter<'_>) {
+    for j in 0..40 {
+        a.invoke_pen(
+            200.0 + j as f32 * 12.0,
+            200.0 + ((j % 8) as f32 * 9.0),
+            true,
+        );
+    }
+    a.invoke_pen(0.0, 0.0, false);
 }

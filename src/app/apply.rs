@@ -16,8 +16,8 @@ use jiuzhu_drivers_api::printer::{ApplicationReceipt, Document, NextStep};
 use slint::ComponentHandle;
 
 use super::{
-    CardFailure, Emit, Event as CertifyEvent, Kiosk, Route, SUBMIT_WAIT, carry_out as certify_out,
-    face_check, fingerprint_check, go_home, kiosk, lock_device, show_notice, with_ui,
+    CardFailure, Emit, Event as CertifyEvent, Kiosk, Route, SUBMIT_WAIT, face_check,
+    fingerprint_check, kiosk, lock_device, show_notice, with_ui,
 };
 use crate::controllers::apply::{
     self as flow, ApplyFlow, Draft, Effect, Event, Page, Receipt, SignProof, Step, money,
@@ -217,13 +217,7 @@ pub(super) fn handle(ui: &MainWindow, k: &mut Kiosk, seq: u64, event: Event) {
         Ok(effects) => {
             let home = effects.contains(&Effect::GoHome);
             carry_out(ui, k, effects);
-            if home {
-                let e = k.flow.reset();
-                certify_out(k, e);
-                go_home(ui, k);
-            } else {
-                show(ui, k);
-            }
+            super::home_or_show(ui, k, home, show);
         }
         Err(e) => tracing::debug!("apply: ignored: {e}"),
     }
@@ -242,11 +236,7 @@ fn show(ui: &MainWindow, k: &mut Kiosk) {
         a.set_ink("".into());
     }
     super::render_keypad(ui, k);
-    let zh = flow::screen_text(&k.apply.flow, crate::controllers::text::Lang::Zh).speech();
-    if zh != k.last_spoken {
-        k.voice.say_now(zh.clone());
-        k.last_spoken = zh;
-    }
+    k.say_once(flow::screen_text(&k.apply.flow, crate::controllers::text::Lang::Zh).speech());
 }
 
 /// The captured page as a picture for the screen.

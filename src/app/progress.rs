@@ -115,10 +115,7 @@ fn show(ui: &MainWindow, k: &mut Kiosk) {
         crate::controllers::text::Lang::Zh,
     )
     .speech();
-    if zh != k.last_spoken {
-        k.voice.say_now(zh.clone());
-        k.last_spoken = zh;
-    }
+    k.say_once(zh);
 }
 
 /// Re-renders the page in the current language (the language toggle).

@@ -7,7 +7,7 @@ use jiuzhu_core::api::{PersonRef, SignAuthorization};
 use slint::ComponentHandle;
 
 use super::apply::{check_signer, pad_png, sign_method, signer_result};
-use super::{CardFailure, Emit, Kiosk, Route, SUBMIT_WAIT, carry_out as certify_out, go_home};
+use super::{CardFailure, Emit, Kiosk, Route, SUBMIT_WAIT};
 use crate::controllers::certify::{Event as CertifyEvent, Person};
 use crate::controllers::sign::{Choice, Effect, Event, LateSignature, SignFlow, Step};
 use crate::controllers::text::Lang;
@@ -109,13 +109,7 @@ pub(super) fn handle(ui: &MainWindow, k: &mut Kiosk, seq: u64, event: Event) {
         Ok(effects) => {
             let home = effects.contains(&Effect::GoHome);
             carry_out(ui, k, effects);
-            if home {
-                let e = k.flow.reset();
-                certify_out(k, e);
-                go_home(ui, k);
-            } else {
-                show(ui, k);
-            }
+            super::home_or_show(ui, k, home, show);
         }
         Err(e) => tracing::debug!("sign: ignored: {e}"),
     }
@@ -131,11 +125,7 @@ fn show(ui: &MainWindow, k: &mut Kiosk) {
         a.set_ink("".into());
     }
     super::render_keypad(ui, k);
-    let zh = crate::controllers::sign::screen_text(&k.sign.flow, Lang::Zh).speech();
-    if zh != k.last_spoken {
-        k.voice.say_now(zh.clone());
-        k.last_spoken = zh;
-    }
+    k.say_once(crate::controllers::sign::screen_text(&k.sign.flow, Lang::Zh).speech());
 }
 
 /// The signature as the kiosk API carries it.

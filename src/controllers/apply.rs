@@ -607,17 +607,11 @@ impl ApplyFlow {
 
     /// Feeds one event.
     pub fn handle(&mut self, seq: u64, event: Event) -> Result<Vec<Effect>, FlowError> {
-        if seq != self.seq {
-            return Err(FlowError::Stale {
-                got: seq,
-                current: self.seq,
-            });
-        }
-        if let Event::Chose(c) = &event
-            && !self.choices().contains(c)
-        {
-            return Err(refuse("that button is not on this screen"));
-        }
+        let chosen = match &event {
+            Event::Chose(c) => Some(c),
+            _ => None,
+        };
+        FlowError::admit(seq, self.seq, chosen, &self.choices())?;
         if let Event::Chose(c) = &event
             && !self.enabled(*c)
         {
@@ -954,10 +948,7 @@ impl ApplyFlow {
 }
 
 fn refuse(what: &str) -> FlowError {
-    FlowError::Unexpected {
-        step: "this screen".into(),
-        event: what.into(),
-    }
+    FlowError::refused(what)
 }
 
 fn entered(p: Person, relationship: Relationship, from_card: bool) -> Entered {
@@ -1098,8 +1089,8 @@ pub fn choice_label(flow: &ApplyFlow, c: Choice, lang: Lang) -> String {
         Choice::Retake => t(lang, "不清楚，重拍", "Not clear: retake"),
         Choice::Yes => t(lang, "是，有近亲属", "Yes, there is a close relative"),
         Choice::No => t(lang, "没有", "No"),
-        Choice::SignFingerprint => t(lang, "同意，按指纹签署", "I agree: sign with fingerprint"),
-        Choice::SignFace => t(lang, "同意，刷脸签署", "I agree: sign with my face"),
+        Choice::SignFingerprint => sign_with_label(SignProof::Fingerprint, lang),
+        Choice::SignFace => sign_with_label(SignProof::Face, lang),
         Choice::SignLater => t(lang, "此人稍后签署", "This person signs later"),
         Choice::Next => match flow.step() {
             Step::Handwriting(..) => t(lang, "签好了", "Done signing"),
@@ -1111,6 +1102,86 @@ pub fn choice_label(flow: &ApplyFlow, c: Choice, lang: Lang) -> String {
         Choice::Retry => t(lang, "再试一次", "Try again"),
         Choice::Print => t(lang, "再打印一张回执", "Print the receipt again"),
         Choice::Home => t(lang, "回到首页", "Back to home"),
+    }
+}
+
+// What signing the 核对授权书 says alike in 申请救助 and 签署授权 (controllers::sign).
+
+/// A typed number needs the name: title and body.
+pub fn need_name_text(lang: Lang) -> (String, String) {
+    (
+        t(lang, "请输入姓名", "Enter the name"),
+        t(
+            lang,
+            "号码是手工输入的，需要填写姓名。请工作人员帮忙输入，然后点“确定”。",
+            "The number was typed, so the name is needed. Ask staff to type it, then tap OK.",
+        ),
+    )
+}
+
+/// The signer's identity check under way: title and body.
+pub fn signer_check_text(proof: SignProof, lang: Lang) -> (String, String) {
+    (
+        t(lang, "确认签署人身份", "Confirming who signs"),
+        match proof {
+            SignProof::Fingerprint => t(
+                lang,
+                "请把手指平放在指纹采集器上。",
+                "Put your finger flat on the fingerprint reader.",
+            ),
+            SignProof::Face => t(
+                lang,
+                "请正对摄像头，按提示动作。",
+                "Look at the camera and follow the prompts.",
+            ),
+        },
+    )
+}
+
+/// The signature pad for `signer`: title and body.
+pub fn handwriting_text(signer: Option<&PersonName>, lang: Lang) -> (String, String) {
+    (
+        t(lang, "请手写签名", "Sign your name"),
+        match (signer, lang) {
+            (Some(n), Lang::Zh) => format!(
+                "请{}用手指在下面的框里写下自己的名字，写好后点“签好了”。",
+                n.masked()
+            ),
+            (Some(n), Lang::En) => format!(
+                "{}: write your name in the box below with your finger, then tap Done.",
+                n.masked()
+            ),
+            (None, _) => String::new(),
+        },
+    )
+}
+
+/// Saving and sending: title and body.
+pub fn submitting_text(lang: Lang) -> (String, String) {
+    (
+        t(lang, "正在提交……", "Submitting…"),
+        t(
+            lang,
+            "正在保存并提交，请稍候。",
+            "Saving and submitting, please wait.",
+        ),
+    )
+}
+
+/// The card could not be read.
+pub fn card_failed_text(lang: Lang) -> String {
+    t(
+        lang,
+        "身份证没有读出来。请再放一次，或者输入身份证号码。",
+        "The ID card could not be read. Put it on again, or type the number.",
+    )
+}
+
+/// The words of a signing button: agree and sign with `proof`.
+pub fn sign_with_label(proof: SignProof, lang: Lang) -> String {
+    match proof {
+        SignProof::Fingerprint => t(lang, "同意，按指纹签署", "I agree: sign with fingerprint"),
+        SignProof::Face => t(lang, "同意，刷脸签署", "I agree: sign with my face"),
     }
 }
 
@@ -1161,14 +1232,7 @@ pub fn screen_text(flow: &ApplyFlow, lang: Lang) -> ScreenText {
                 "Put the ID card on the reader, or type the ID number on the right.",
             ),
         ),
-        Step::NeedName(_) => (
-            t(lang, "请输入姓名", "Enter the name"),
-            t(
-                lang,
-                "号码是手工输入的，需要填写姓名。请工作人员帮忙输入，然后点“确定”。",
-                "The number was typed, so the name is needed. Ask staff to type it, then tap OK.",
-            ),
-        ),
+        Step::NeedName(_) => need_name_text(lang),
         Step::AgentRelation => (
             t(lang, "您和申请人是什么关系？", "How are you related to the applicant?"),
             t(
@@ -1276,39 +1340,15 @@ pub fn screen_text(flow: &ApplyFlow, lang: Lang) -> ScreenText {
                     .unwrap_or_default(),
             )
         }
-        Step::SignerCheck(_, proof) => (
-            t(lang, "确认签署人身份", "Confirming who signs"),
-            match proof {
-                SignProof::Fingerprint => t(
-                    lang,
-                    "请把手指平放在指纹采集器上。",
-                    "Put your finger flat on the fingerprint reader.",
-                ),
-                SignProof::Face => t(
-                    lang,
-                    "请正对摄像头，按提示动作。",
-                    "Look at the camera and follow the prompts.",
-                ),
-            },
-        ),
-        Step::Handwriting(n, _) => (
-            t(lang, "请手写签名", "Sign your name"),
-            match d.signers(today).get(*n) {
-                Some(e) => match lang {
-                    Lang::Zh => format!("请{}用手指在下面的框里写下自己的名字，写好后点“签好了”。", e.name.masked()),
-                    Lang::En => format!("{}: write your name in the box below with your finger, then tap Done.", e.name.masked()),
-                },
-                None => String::new(),
-            },
-        ),
+        Step::SignerCheck(_, proof) => signer_check_text(*proof, lang),
+        Step::Handwriting(n, _) => {
+            handwriting_text(d.signers(today).get(*n).map(|e| &e.name), lang)
+        }
         Step::Review => (
             t(lang, "请核对申请内容", "Check the application"),
             review_text(d, today, lang),
         ),
-        Step::Submitting => (
-            t(lang, "正在提交……", "Submitting…"),
-            t(lang, "正在保存并提交，请稍候。", "Saving and submitting, please wait."),
-        ),
+        Step::Submitting => submitting_text(lang),
         Step::Done(r) => (
             if r.queued {
                 t(lang, "申请已保存", "Application saved")
@@ -1325,11 +1365,7 @@ pub fn screen_text(flow: &ApplyFlow, lang: Lang) -> ScreenText {
                     "这个人已经在申请里了，请换一个人。",
                     "This person is already on the application.",
                 ),
-                Problem::CardFailed => t(
-                    lang,
-                    "身份证没有读出来。请再放一次，或者输入身份证号码。",
-                    "The ID card could not be read. Put it on again, or type the number.",
-                ),
+                Problem::CardFailed => card_failed_text(lang),
                 Problem::AgentIsApplicant => t(
                     lang,
                     "代办人不能同时是申请人。为自己申请，请回到上一步选“为自己申请”。",

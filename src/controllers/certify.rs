@@ -424,6 +424,35 @@ pub enum FlowError {
     },
 }
 
+impl FlowError {
+    /// Refuses an event on the screen shown, saying why.
+    pub fn refused(what: &str) -> Self {
+        FlowError::Unexpected {
+            step: "this screen".into(),
+            event: what.into(),
+        }
+    }
+
+    /// Admits an event numbered `seq` on the screen numbered `current`: a stale event, or a
+    /// button (`chosen`) that is not among the screen's `choices`, is refused.
+    pub fn admit<C: PartialEq>(
+        seq: u64,
+        current: u64,
+        chosen: Option<&C>,
+        choices: &[C],
+    ) -> Result<(), Self> {
+        if seq != current {
+            return Err(FlowError::Stale { got: seq, current });
+        }
+        match chosen {
+            Some(c) if !choices.contains(c) => {
+                Err(Self::refused("that button is not on this screen"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The certification flow of one resident. `reset` wipes every personal field.
 #[derive(Debug, Clone)]
 pub struct CertifyFlow {

@@ -18,7 +18,10 @@ use jiuzhu_core::api::PendingSignature;
 use jiuzhu_core::household::AssistanceType;
 use jiuzhu_core::id::PersonName;
 
-use super::apply::{SignProof, authorization_text, date, type_label};
+use super::apply::{
+    SignProof, authorization_text, card_failed_text, date, handwriting_text, need_name_text,
+    sign_with_label, signer_check_text, submitting_text, type_label,
+};
 use super::certify::{FlowError, Person};
 use super::text::{Lang, ScreenText};
 
@@ -318,17 +321,11 @@ impl SignFlow {
 
     /// Feeds one event.
     pub fn handle(&mut self, seq: u64, event: Event) -> Result<Vec<Effect>, FlowError> {
-        if seq != self.seq {
-            return Err(FlowError::Stale {
-                got: seq,
-                current: self.seq,
-            });
-        }
-        if let Event::Chose(c) = &event
-            && !self.choices().contains(c)
-        {
-            return Err(refuse("that button is not on this screen"));
-        }
+        let chosen = match &event {
+            Event::Chose(c) => Some(c),
+            _ => None,
+        };
+        FlowError::admit(seq, self.seq, chosen, &self.choices())?;
         let step = self.step.clone();
         Ok(match (step, event) {
             (_, Event::Chose(Choice::Home)) => vec![Effect::CancelDevices, Effect::GoHome],
@@ -527,10 +524,7 @@ impl SignFlow {
 }
 
 fn refuse(what: &str) -> FlowError {
-    FlowError::Unexpected {
-        step: "this screen".into(),
-        event: what.into(),
-    }
+    FlowError::refused(what)
 }
 
 fn t(lang: Lang, zh: &str, en: &str) -> String {
@@ -571,8 +565,8 @@ pub fn choice_label(flow: &SignFlow, c: Choice, lang: Lang) -> String {
             .get(i)
             .map(|p| case_line(p, lang))
             .unwrap_or_default(),
-        Choice::SignFingerprint => t(lang, "同意，按指纹签署", "I agree: sign with fingerprint"),
-        Choice::SignFace => t(lang, "同意，刷脸签署", "I agree: sign with my face"),
+        Choice::SignFingerprint => sign_with_label(SignProof::Fingerprint, lang),
+        Choice::SignFace => sign_with_label(SignProof::Face, lang),
         Choice::Next => t(lang, "签好了", "Done signing"),
         Choice::Another => match (flow.remaining().len(), lang) {
             (n, Lang::Zh) => format!("签署下一份（还有{n}份）"),
@@ -600,14 +594,7 @@ pub fn screen_text(flow: &SignFlow, lang: Lang) -> ScreenText {
                 "Someone in your family applied for assistance and needs your signature on the authorization. Put your own ID card on the reader, or type your ID number on the right.",
             ),
         ),
-        Step::NeedName => (
-            t(lang, "请输入姓名", "Enter the name"),
-            t(
-                lang,
-                "号码是手工输入的，需要填写姓名。请工作人员帮忙输入，然后点“确定”。",
-                "The number was typed, so the name is needed. Ask staff to type it, then tap OK.",
-            ),
-        ),
+        Step::NeedName => need_name_text(lang),
         Step::Looking => (
             t(lang, "正在查询……", "Looking…"),
             t(
@@ -637,43 +624,9 @@ pub fn screen_text(flow: &SignFlow, lang: Lang) -> ScreenText {
                 _ => String::new(),
             },
         ),
-        Step::SignerCheck(proof) => (
-            t(lang, "确认签署人身份", "Confirming who signs"),
-            match proof {
-                SignProof::Fingerprint => t(
-                    lang,
-                    "请把手指平放在指纹采集器上。",
-                    "Put your finger flat on the fingerprint reader.",
-                ),
-                SignProof::Face => t(
-                    lang,
-                    "请正对摄像头，按提示动作。",
-                    "Look at the camera and follow the prompts.",
-                ),
-            },
-        ),
-        Step::Handwriting(_) => (
-            t(lang, "请手写签名", "Sign your name"),
-            match (&name, lang) {
-                (Some(n), Lang::Zh) => format!(
-                    "请{}用手指在下面的框里写下自己的名字，写好后点“签好了”。",
-                    n.masked()
-                ),
-                (Some(n), Lang::En) => format!(
-                    "{}: write your name in the box below with your finger, then tap Done.",
-                    n.masked()
-                ),
-                (None, _) => String::new(),
-            },
-        ),
-        Step::Submitting => (
-            t(lang, "正在提交……", "Submitting…"),
-            t(
-                lang,
-                "正在保存并提交，请稍候。",
-                "Saving and submitting, please wait.",
-            ),
-        ),
+        Step::SignerCheck(proof) => signer_check_text(*proof, lang),
+        Step::Handwriting(_) => handwriting_text(name.as_ref(), lang),
+        Step::Submitting => submitting_text(lang),
         Step::Done { queued } => (
             t(lang, "签署完成", "Signed"),
             done_text(flow, *queued, lang),
@@ -684,11 +637,7 @@ pub fn screen_text(flow: &SignFlow, lang: Lang) -> ScreenText {
                 _ => t(lang, "出了点问题", "Something went wrong"),
             },
             match p {
-                Problem::CardFailed => t(
-                    lang,
-                    "身份证没有读出来。请再放一次，或者输入身份证号码。",
-                    "The ID card could not be read. Put it on the reader again, or type the number.",
-                ),
+                Problem::CardFailed => card_failed_text(lang),
                 Problem::NothingToSign => t(
                     lang,
                     "现在没有等您签署的申请。可能已经签过，或者申请已经受理、结束。如有疑问，请拨打乡镇服务电话，或点“呼叫工作人员”。",
