@@ -98,6 +98,7 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
     let dir = tempfile::tempdir().unwrap();
     let link = common::kiosk_link(dir.path(), "kiosk-31", &key, &url, Duration::from_secs(5));
     let (card, card_reader) = common::sim_card();
+    let (printer, printer_driver) = common::sim_printer();
     let doccam = SimDocCam::open(DocCamConfig::default()).expect("`make fixtures` was run");
     let desk = doccam.control();
     let mut config = AppConfig::default();
@@ -109,6 +110,7 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
             id_card: Some(card_reader),
             fingerprint: Some(reader),
             document_camera: Some(Box::new(doccam)),
+            printer: Some(printer_driver),
             ..Devices::default()
         },
         Some(link.clone()),
@@ -218,6 +220,15 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
     assert_eq!(receipt.unsigned, vec![wang_masked.clone()]);
     assert!(receipt.accept_by > receipt.submitted_on);
     assert!(!app::holds_personal_data() || matches!(step(), Step::Done(_)));
+    pump_until("the receipt printed", 30, || {
+        printer.control().pages().len() == 1
+    });
+    let printed = printer.control().text().join("\n");
+    assert!(printed.contains("申请回执"), "{printed}");
+    assert!(
+        !printed.contains("陈淑芬") && !printed.contains(CHEN),
+        "{printed}"
+    );
 
     // Central has the case as entered, once the signatures and pages are delivered.
     let case_id = receipt.reference.clone();
@@ -387,7 +398,7 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
     );
     assert_eq!(
         app::sign_choices(),
-        vec![SignChoice::Home],
+        vec![SignChoice::Print, SignChoice::Home],
         "nothing else waits"
     );
     let signed = central.store.case(&case_id).unwrap().unwrap();
@@ -409,6 +420,16 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
         files_before + 1,
         "his handwriting is archived"
     );
+    // His receipt, with masked names only.
+    pump_until("his receipt printed", 30, || {
+        printer.control().pages().len() == 2
+    });
+    let printed = printer.control().text().join("\n");
+    assert!(printed.contains("授权书签署回执"), "{printed}");
+    assert!(printed.contains("签名已送达乡镇"), "{printed}");
+    for secret in ["王德福", WANG, "陈淑芬", CHEN] {
+        assert!(!printed.contains(secret), "{secret} printed: {printed}");
+    }
     // A second visit finds nothing to sign.
     press_sign(w, SignChoice::Home);
     assert!(!app::holds_personal_data());

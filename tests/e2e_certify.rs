@@ -114,13 +114,7 @@ fn kiosk_with(
         Duration::from_secs(5),
     );
     let (card, card_reader) = common::sim_card();
-    let printer = jiuzhu_sim::printer::PrinterSim::spawn_pty(576).unwrap();
-    let jiuzhu_sim::printer::SimEndpoint::Pty(printer_path) = printer.endpoint().clone() else {
-        unreachable!()
-    };
-    let printer_link = jiuzhu_printer::transport::PrinterAddress::Serial(printer_path, 115_200)
-        .open()
-        .unwrap();
+    let (printer, printer_driver) = common::sim_printer();
     let window = app::build_with_services(
         &AppConfig {
             proof: app::ProofPrinting {
@@ -136,10 +130,7 @@ fn kiosk_with(
             fingerprint: Some(reader),
             camera,
             document_camera: None,
-            printer: Some(Box::new(jiuzhu_printer::EscPosPrinter::new(
-                printer_link,
-                jiuzhu_drivers_api::printer::PaperWidth::Mm80,
-            ))),
+            printer: Some(printer_driver),
         },
         Some(link.clone()),
     )

@@ -607,10 +607,15 @@ fn scan_page(
     crate::services::scan_document(cam.as_mut(), cancel).map(|jpeg| Page { jpeg })
 }
 
-fn print_receipt(
-    printer: &std::sync::Mutex<Option<Box<dyn jiuzhu_drivers_api::printer::ReceiptPrinter + Send>>>,
-    r: &Receipt,
-    office: &Office,
+/// The kiosk's receipt printer, as the worker shares it.
+pub(super) type PrinterSlot =
+    std::sync::Mutex<Option<Box<dyn jiuzhu_drivers_api::printer::ReceiptPrinter + Send>>>;
+
+/// Prints a resident's receipt; the notice to show says whether to take it or to note the
+/// reference on the screen.
+pub(super) fn print_for_resident(
+    printer: &PrinterSlot,
+    doc: &Document,
 ) -> (&'static str, &'static str) {
     let mut d = lock_device(printer);
     let Some(printer) = d.as_mut() else {
@@ -619,6 +624,26 @@ fn print_receipt(
             "This kiosk has no printer: note the reference on the screen.",
         );
     };
+    match printer.print(doc) {
+        Ok(_) => (
+            "回执已打印，请取走。",
+            "The receipt is printed: please take it.",
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "the receipt could not be printed");
+            (
+                "打印机暂时不能打印，请记下屏幕上的申请编号。",
+                "The printer cannot print now: note the reference on the screen.",
+            )
+        }
+    }
+}
+
+fn print_receipt(
+    printer: &PrinterSlot,
+    r: &Receipt,
+    office: &Office,
+) -> (&'static str, &'static str) {
     let types = r
         .assistance_type
         .and_then(|t| api::AssistanceType::try_from(t).ok())
@@ -648,17 +673,5 @@ fn print_receipt(
         hotline: office.hotline.clone(),
         report_phone: office.report_phone.clone(),
     });
-    match printer.print(&doc) {
-        Ok(_) => (
-            "回执已打印，请取走。",
-            "The receipt is printed: please take it.",
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "the receipt could not be printed");
-            (
-                "打印机暂时不能打印，请记下屏幕上的申请编号。",
-                "The printer cannot print now: note the reference on the screen.",
-            )
-        }
-    }
+    print_for_resident(printer, &doc)
 }

@@ -6,12 +6,14 @@
 use jiuzhu_core::api::{PersonRef, SignAuthorization};
 use slint::ComponentHandle;
 
-use super::apply::{check_signer, pad_png, sign_method, signer_result};
+use super::apply::{check_signer, pad_png, print_for_resident, sign_method, signer_result};
 use super::{CardFailure, Emit, Kiosk, Route, SUBMIT_WAIT};
+use crate::controllers::apply::SignProof;
 use crate::controllers::certify::{Event as CertifyEvent, Person};
-use crate::controllers::sign::{Choice, Effect, Event, LateSignature, SignFlow, Step};
+use crate::controllers::sign::{Choice, Effect, Event, LateSignature, SignFlow, SignedSlip, Step};
 use crate::controllers::text::Lang;
 use crate::ui::{ApplyAdapter, MainWindow, app_adapter, sign_adapter};
+use jiuzhu_drivers_api::printer::{Document, SignatureReceipt};
 
 /// The flow's state while its page is shown.
 #[derive(Default)]
@@ -128,6 +130,29 @@ fn show(ui: &MainWindow, k: &mut Kiosk) {
     k.say_once(crate::controllers::sign::screen_text(&k.sign.flow, Lang::Zh).speech());
 }
 
+/// The printed signature receipt.
+fn receipt_of(s: &SignedSlip) -> Document {
+    let method = match (s.from_card, s.proof) {
+        (true, SignProof::Fingerprint) => "身份证+指纹，手写签名",
+        (true, SignProof::Face) => "身份证+人脸，手写签名",
+        (false, SignProof::Fingerprint) => "身份证号码+指纹，手写签名",
+        (false, SignProof::Face) => "身份证号码+人脸，手写签名",
+    };
+    Document::SignatureReceipt(SignatureReceipt {
+        case_no: s.case.case_id.clone(),
+        signed_at: chrono::Utc::now()
+            .with_timezone(&app_adapter::china_offset())
+            .naive_local(),
+        township: s.case.township_name.clone(),
+        applicant_masked: s.case.applicant_masked.clone(),
+        signer_masked: s.case.signer_masked.clone(),
+        types: vec![s.case.assistance_type],
+        method: method.into(),
+        queued: s.queued,
+        hotline: s.case.hotline.clone(),
+    })
+}
+
 /// The signature as the kiosk API carries it.
 fn authorization_of(s: &LateSignature) -> Result<SignAuthorization, String> {
     use sha2::Digest;
@@ -208,6 +233,12 @@ fn carry_out(ui: &MainWindow, k: &mut Kiosk, effects: Vec<Effect>) {
                         handle(ui, k, seq, Event::Submitted(r))
                     },
                 );
+            }
+            Effect::PrintReceipt(slip) => {
+                let printer = k.worker.printer.clone();
+                k.worker.runtime.spawn_blocking(move || {
+                    super::show_notice(print_for_resident(&printer, &receipt_of(&slip)));
+                });
             }
             Effect::GoHome => {}
         }

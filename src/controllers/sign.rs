@@ -81,6 +81,8 @@ pub enum Choice {
     Next,
     /// Sign the next waiting application.
     Another,
+    /// Print the signature receipt again.
+    Print,
     /// Try again (after a problem).
     Retry,
     /// Go back one screen.
@@ -178,8 +180,23 @@ pub enum Effect {
         /// What.
         signature: Box<LateSignature>,
     },
+    /// Print the signature receipt.
+    PrintReceipt(Box<SignedSlip>),
     /// Back to the home screen (wipe everything).
     GoHome,
+}
+
+/// What the printed signature receipt shows (masked names only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedSlip {
+    /// The application signed.
+    pub case: PendingSignature,
+    /// How identity was proved.
+    pub proof: SignProof,
+    /// Whether the number was read from the card.
+    pub from_card: bool,
+    /// Whether the signature still waits on the kiosk.
+    pub queued: bool,
 }
 
 /// The 签署授权 flow.
@@ -195,6 +212,10 @@ pub struct SignFlow {
     chosen: Option<usize>,
     /// Applications signed in this session (their case ids).
     signed: Vec<String>,
+    /// The receipt of the last signature (for 再打印一张).
+    slip: Option<SignedSlip>,
+    /// How the signature being made proves identity.
+    proof: Option<SignProof>,
     history: Vec<Step>,
 }
 
@@ -215,6 +236,8 @@ impl SignFlow {
             waiting: Vec::new(),
             chosen: None,
             signed: Vec::new(),
+            slip: None,
+            proof: None,
             history: Vec::new(),
         }
     }
@@ -304,8 +327,8 @@ impl SignFlow {
             Step::Authorization => vec![SignFingerprint, SignFace],
             Step::SignerCheck(_) | Step::Submitting => vec![],
             Step::Handwriting(_) => vec![Next],
-            Step::Done { .. } if !self.remaining().is_empty() => vec![Another, Home],
-            Step::Done { .. } => vec![Home],
+            Step::Done { .. } if !self.remaining().is_empty() => vec![Another, Print, Home],
+            Step::Done { .. } => vec![Print, Home],
             Step::Problem(Problem::NothingToSign) => vec![Home],
             Step::Problem(_) => vec![Retry, Home],
         };
@@ -406,6 +429,7 @@ impl SignFlow {
                 let Some(signer) = self.signer.clone() else {
                     return Err(refuse("no signer"));
                 };
+                self.proof = Some(proof);
                 let mut fx = self.go(Step::SignerCheck(proof));
                 fx.push(Effect::CheckSigner {
                     seq: self.seq,
@@ -442,13 +466,26 @@ impl SignFlow {
                 fx
             }
             (Step::Submitting, Event::Submitted(Ok(recorded))) => {
-                if let Some(c) = self.chosen() {
-                    let id = c.case_id.clone();
-                    self.signed.push(id);
-                }
+                let Some(case) = self.chosen().cloned() else {
+                    return Err(refuse("nothing chosen to sign"));
+                };
+                self.signed.push(case.case_id.clone());
+                let slip = SignedSlip {
+                    case,
+                    proof: self.proof.unwrap_or(SignProof::Fingerprint),
+                    from_card: self.from_card,
+                    queued: !recorded,
+                };
+                self.slip = Some(slip.clone());
                 self.history.clear();
-                self.go(Step::Done { queued: !recorded })
+                let mut fx = self.go(Step::Done { queued: !recorded });
+                fx.push(Effect::PrintReceipt(Box::new(slip)));
+                fx
             }
+            (Step::Done { .. }, Event::Chose(Choice::Print)) => match &self.slip {
+                Some(s) => vec![Effect::PrintReceipt(Box::new(s.clone()))],
+                None => return Err(refuse("nothing to print")),
+            },
             (Step::Submitting, Event::Submitted(Err(e))) => {
                 self.go(Step::Problem(Problem::SubmitFailed(e)))
             }
@@ -573,6 +610,7 @@ pub fn choice_label(flow: &SignFlow, c: Choice, lang: Lang) -> String {
             (n, Lang::En) => format!("Sign the next one ({n} left)"),
         },
         Choice::Retry => t(lang, "再试一次", "Try again"),
+        Choice::Print => t(lang, "再打印一张回执", "Print the receipt again"),
         Choice::Back => t(lang, "上一步", "Back"),
         Choice::Home => t(lang, "回到首页", "Back to home"),
     }
@@ -707,6 +745,7 @@ fn done_text(flow: &SignFlow, queued: bool, lang: Lang) -> String {
     let more = match (flow.remaining().len(), lang) {
         (0, _) => String::new(),
         (n, Lang::Zh) => format!("还有{n}份申请等您签署。"),
+        (1, Lang::En) => " 1 more application waits for your signature.".into(),
         (n, Lang::En) => format!(" {n} more applications wait for your signature."),
     };
     match lang {

@@ -411,6 +411,23 @@ pub fn kiosk_link(
     )
 }
 
+/// The ESC/POS printer simulator on a pty (80 mm) and the real driver printing to it.
+pub fn sim_printer() -> (
+    jiuzhu_sim::printer::PrinterSim,
+    Box<dyn jiuzhu_drivers_api::printer::ReceiptPrinter + Send>,
+) {
+    let printer = jiuzhu_sim::printer::PrinterSim::spawn_pty(576).unwrap();
+    let jiuzhu_sim::printer::SimEndpoint::Pty(path) = printer.endpoint().clone() else {
+        unreachable!("spawn_pty gives a pty")
+    };
+    let link = jiuzhu_printer::transport::PrinterAddress::Serial(path, 115_200)
+        .open()
+        .unwrap();
+    let driver =
+        jiuzhu_printer::EscPosPrinter::new(link, jiuzhu_drivers_api::printer::PaperWidth::Mm80);
+    (printer, Box::new(driver))
+}
+
 /// The ID-card simulator on a pty and the real driver reading it.
 pub fn sim_card() -> (
     jiuzhu_sim::idcard::IdCardSim,

@@ -168,6 +168,30 @@ pub struct IdentityProofDoc {
     pub hotline: String,
 }
 
+/// 核对授权书签署回执: what a household member who signed the authorization at the kiosk takes
+/// home (签署授权). Only masked names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureReceipt {
+    /// Central's case number of the application.
+    pub case_no: String,
+    /// When the member signed, China time.
+    pub signed_at: NaiveDateTime,
+    /// Township name.
+    pub township: String,
+    /// The applicant, masked.
+    pub applicant_masked: String,
+    /// The signer, masked.
+    pub signer_masked: String,
+    /// Assistance applied for.
+    pub types: Vec<AssistanceType>,
+    /// How the signer was identified, in words (e.g. 身份证+指纹，手写签名).
+    pub method: String,
+    /// Whether the signature still waits on the kiosk for the network.
+    pub queued: bool,
+    /// Township hotline.
+    pub hotline: String,
+}
+
 /// A slip for staff: a titled list of label/value lines (一次性告知, assistance requests, jam
 /// reports).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,6 +216,8 @@ pub enum Document {
     ApplicationReceipt(ApplicationReceipt),
     /// 社会救助身份证明.
     IdentityProof(IdentityProofDoc),
+    /// 核对授权书签署回执.
+    SignatureReceipt(SignatureReceipt),
     /// Staff slip.
     StaffSlip(StaffSlip),
     /// Test page (fonts, sizes, raster, QR).

@@ -1,5 +1,6 @@
 //! Layouts of the kiosk's documents for 58 mm and 80 mm paper: the application receipt, the
-//! 社会救助身份证明 with its signed QR, staff slips and the test page. Text is wrapped by display
+//! 社会救助身份证明 with its signed QR, the authorization signature receipt, staff slips and the
+//! test page. Text is wrapped by display
 //! width (ASCII one cell, Chinese two); characters the printer cannot show become `□` and fields
 //! longer than their lines allow are cut with `…`; both are reported in the [`PrintReport`].
 
@@ -8,7 +9,7 @@ use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::proof;
 use jiuzhu_drivers_api::printer::{
     Adjustment, ApplicationReceipt, Document, IdentityProofDoc, NextStep, PaperWidth, PrintReport,
-    StaffSlip,
+    SignatureReceipt, StaffSlip,
 };
 
 use crate::escpos::{self, Align, Cut, EncodeError, Encoder, QrEc, Raster};
@@ -301,6 +302,40 @@ fn receipt(p: &mut Page, r: &ApplicationReceipt) -> Result<(), EncodeError> {
     p.text_lines(&lines)
 }
 
+fn signature_receipt(p: &mut Page, r: &SignatureReceipt) -> Result<(), EncodeError> {
+    p.centered("header", "重庆救助通 · 社会救助")?;
+    p.title("授权书签署回执")?;
+    p.rule()?;
+    p.field("申请编号", &r.case_no)?;
+    p.field(
+        "签署时间",
+        &r.signed_at.format("%Y-%m-%d %H:%M").to_string(),
+    )?;
+    p.field("签署人", &r.signer_masked)?;
+    p.field("申请人", &r.applicant_masked)?;
+    p.field("乡镇（街道）", &r.township)?;
+    let types: Vec<&str> = r.types.iter().map(|t| t.label_zh()).collect();
+    p.field("申请类型", &types.join("、"))?;
+    p.field("确认方式", &r.method)?;
+    p.rule()?;
+    let said = if r.queued {
+        "已签署《家庭经济状况核对授权书》。网络暂时不通，签名保存在本机，联网后自动送达乡镇，无需再来。"
+    } else {
+        "已签署《家庭经济状况核对授权书》，签名已送达乡镇。"
+    };
+    let lines = p.lines("note", said, p.width.columns(), 4);
+    p.text_lines(&lines)?;
+    p.rule()?;
+    p.field("咨询电话", &r.hotline)?;
+    let lines = p.lines(
+        "footer",
+        "请妥善保管本回执。可在自助终端“进度查询”中查看办理进度。",
+        p.width.columns(),
+        3,
+    );
+    p.text_lines(&lines)
+}
+
 fn identity_proof(p: &mut Page, d: &IdentityProofDoc) -> Result<(), LayoutError> {
     let proof = proof::peek(&d.code)?;
     let pl = &proof.payload;
@@ -395,6 +430,7 @@ pub fn render(doc: &Document, width: PaperWidth) -> Result<(Vec<u8>, PrintReport
     match doc {
         Document::ApplicationReceipt(r) => receipt(&mut p, r)?,
         Document::IdentityProof(d) => identity_proof(&mut p, d)?,
+        Document::SignatureReceipt(r) => signature_receipt(&mut p, r)?,
         Document::StaffSlip(s) => staff_slip(&mut p, s)?,
         Document::TestPage { printed_at } => test_page(&mut p, *printed_at)?,
     }

@@ -7,7 +7,9 @@ use jiuzhu_core::api::AssistanceType;
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::id::{IdNumber, PersonName};
 use jiuzhu_core::proof::{self, ProofId, ProofPayload};
-use jiuzhu_drivers_api::printer::{ApplicationReceipt, Document, IdentityProofDoc, StaffSlip};
+use jiuzhu_drivers_api::printer::{
+    ApplicationReceipt, Document, IdentityProofDoc, SignatureReceipt, StaffSlip,
+};
 use jiuzhu_printer::documents::plan_next_steps;
 
 pub fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -35,6 +37,20 @@ pub fn receipt() -> Document {
         "023-72222345",
         "023-12345",
     ))
+}
+
+pub fn signature_receipt() -> Document {
+    Document::SignatureReceipt(SignatureReceipt {
+        case_no: "0190f1c2-7d3a-7b6e-9c1d-0123456789ab".into(),
+        signed_at: at(2026, 3, 4, 15, 5),
+        township: "涪陵区江北街道".into(),
+        applicant_masked: PersonName::new("张三丰").unwrap().masked(),
+        signer_masked: PersonName::new("李秀兰").unwrap().masked(),
+        types: vec![AssistanceType::Dibao],
+        method: "身份证+指纹，手写签名".into(),
+        queued: true,
+        hotline: "023-72222345".into(),
+    })
 }
 
 pub fn proof_code() -> String {

@@ -67,6 +67,7 @@ fn compare(name: &str, got: &GrayImage) {
 #[rstest]
 #[case("receipt", common::receipt())]
 #[case("identity_proof", common::identity_proof())]
+#[case("signature_receipt", common::signature_receipt())]
 #[case("staff_slip", common::staff_slip())]
 #[case("test_page", common::test_page())]
 fn golden(

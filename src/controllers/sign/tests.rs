@@ -113,10 +113,27 @@ fn one_waiting_application_is_signed_with_a_finger_and_the_handwriting() {
     assert_eq!(signature.proof, SignProof::Fingerprint);
     assert_eq!(signature.handwriting_png, png());
     assert!(!format!("{signature:?}").contains(SPOUSE), "Debug masks");
-    send(&mut f, Event::Submitted(Ok(false)));
+    let fx = send(&mut f, Event::Submitted(Ok(false)));
     assert_eq!(f.step(), &Step::Done { queued: true });
+    let [Effect::PrintReceipt(slip)] = fx.as_slice() else {
+        panic!("the receipt prints: {fx:?}");
+    };
+    assert_eq!(
+        (
+            slip.case.case_id.as_str(),
+            slip.proof,
+            slip.from_card,
+            slip.queued
+        ),
+        ("case-1", SignProof::Fingerprint, true, true)
+    );
     assert!(screen_text(&f, Lang::Zh).body.contains("自动送达"));
-    assert_eq!(f.choices(), vec![Choice::Home]);
+    assert_eq!(f.choices(), vec![Choice::Print, Choice::Home]);
+    assert_eq!(
+        press(&mut f, Choice::Print),
+        vec![Effect::PrintReceipt(slip.clone())],
+        "another copy"
+    );
     let fx = press(&mut f, Choice::Home);
     assert!(fx.contains(&Effect::GoHome));
     f.wipe();
@@ -146,7 +163,10 @@ fn several_applications_are_chosen_and_signed_one_after_another() {
     send(&mut f, Event::Handwritten(Some(png())));
     send(&mut f, Event::Submitted(Ok(true)));
     assert_eq!(f.step(), &Step::Done { queued: false });
-    assert_eq!(f.choices(), vec![Choice::Another, Choice::Home]);
+    assert_eq!(
+        f.choices(),
+        vec![Choice::Another, Choice::Print, Choice::Home]
+    );
     assert_eq!(
         choice_label(&f, Choice::Another, Lang::Zh),
         "签署下一份（还有1份）"
@@ -159,7 +179,7 @@ fn several_applications_are_chosen_and_signed_one_after_another() {
     send(&mut f, Event::SignerChecked(Ok(())));
     send(&mut f, Event::Handwritten(Some(png())));
     send(&mut f, Event::Submitted(Ok(true)));
-    assert_eq!(f.choices(), vec![Choice::Home]);
+    assert_eq!(f.choices(), vec![Choice::Print, Choice::Home]);
     assert!(f.remaining().is_empty());
 }
 
