@@ -406,6 +406,23 @@ fn bad_idempotency_key() -> ApiError {
     )
 }
 
+/// A kiosk POST with an optional `Idempotency-Key`: the key as the store takes it, and the first
+/// answer when this key was answered before (returned unchanged; nothing is stored again).
+fn idempotent<'a>(
+    s: &dyn Store,
+    kiosk: &'a str,
+    endpoint: &'a str,
+    key: Option<&'a str>,
+) -> Result<(Option<Idem<'a>>, Option<Response>), ApiError> {
+    let idem = key.map(|key| Idem {
+        kiosk,
+        endpoint,
+        key,
+    });
+    let prior = idem.map(|i| s.reply(i)).transpose()?.flatten();
+    Ok((idem, prior.map(json_reply)))
+}
+
 /// The `Idempotency-Key` header: `None` when absent, an error when malformed.
 fn idempotency_key(headers: &HeaderMap) -> Option<Result<String, ApiError>> {
     headers.get(api::HEADER_IDEMPOTENCY_KEY).map(|v| {
@@ -859,13 +876,9 @@ async fn cert_result(
     let s = st.store.clone();
     let dk = st.district_key.clone();
     blocking(move || {
-        let idem = key.as_deref().map(|key| Idem {
-            kiosk: &k.id,
-            endpoint: "certification",
-            key,
-        });
-        if let Some(prior) = idem.map(|i| s.reply(i)).transpose()?.flatten() {
-            return Ok(json_reply(prior));
+        let (idem, prior) = idempotent(s.as_ref(), &k.id, "certification", key.as_deref())?;
+        if let Some(prior) = prior {
+            return Ok(prior);
         }
         let id = r.id_number.as_unmasked_str().to_string();
         let Some(rec) = s.recipient(&id)? else {
@@ -975,13 +988,9 @@ async fn reissue_proof(
     let s = st.store.clone();
     let dk = st.district_key.clone();
     blocking(move || {
-        let idem = key.as_deref().map(|key| Idem {
-            kiosk: &k.id,
-            endpoint: "proof",
-            key,
-        });
-        if let Some(prior) = idem.map(|i| s.reply(i)).transpose()?.flatten() {
-            return Ok(json_reply(prior));
+        let (idem, prior) = idempotent(s.as_ref(), &k.id, "proof", key.as_deref())?;
+        if let Some(prior) = prior {
+            return Ok(prior);
         }
         let id = q.id_number.as_unmasked_str();
         let Some(rec) = s.recipient(id)? else {
@@ -1099,13 +1108,9 @@ async fn cert_alternative(
     let note = check_note("note", r.note.as_deref())?;
     let s = st.store.clone();
     blocking(move || {
-        let idem = key.as_deref().map(|key| Idem {
-            kiosk: &k.id,
-            endpoint: "alternative",
-            key,
-        });
-        if let Some(prior) = idem.map(|i| s.reply(i)).transpose()?.flatten() {
-            return Ok(json_reply(prior));
+        let (idem, prior) = idempotent(s.as_ref(), &k.id, "alternative", key.as_deref())?;
+        if let Some(prior) = prior {
+            return Ok(prior);
         }
         let id = r.id_number.as_unmasked_str();
         let Some(rec) = s.recipient(id)? else {
