@@ -1383,7 +1383,6 @@ pub fn build_with_services(
         },
     );
     apply::connect(&window);
-    sign::connect(&window);
     progress::connect(&window);
     staff::connect(&window);
     let app = window.global::<AppAdapter>();
@@ -1416,8 +1415,11 @@ pub fn build_with_services(
         if let Some(k) = kiosk() {
             let mut k = k.borrow_mut();
             show(&ui, &mut k);
-            if ui.global::<AppAdapter>().get_page() == Page::Progress {
-                progress::refresh(&ui, &mut k);
+            match ui.global::<AppAdapter>().get_page() {
+                Page::Apply => apply::show(&ui, &mut k),
+                Page::Sign => sign::show(&ui, &mut k),
+                Page::Progress => progress::refresh(&ui, &mut k),
+                _ => {}
             }
             staff::relabel(&ui, &mut k);
         }

@@ -1,5 +1,6 @@
 //! The home screen driven through Slint's testing backend: design-system numbers, every
-//! touch target, the five entries in both languages, 长辈模式 and the staff call.
+//! touch target, the five entries in both languages, 长辈模式, the staff call, and open pages
+//! following the language switch.
 
 mod common;
 
@@ -147,6 +148,38 @@ fn elder_mode_toggle_and_staff_call() {
     assert_eq!(w.global::<AppAdapter>().get_notice(), "");
 }
 
+/// The words a controller writes (not only the `.slint` ones) change with the language switch
+/// while a page is open.
+fn open_pages_follow_the_language_switch() {
+    use jiuzhu_kiosk::ui::{ApplyAdapter, Entry, HomeAdapter};
+    let w = window();
+    for (entry, zh, en) in [
+        (
+            Entry::Apply,
+            "申请救助：选择救助类别",
+            "Apply: choose the assistance",
+        ),
+        (
+            Entry::Sign,
+            "签署授权：请刷身份证",
+            "Sign the authorization: tap your ID card",
+        ),
+    ] {
+        w.global::<HomeAdapter>().invoke_open(entry);
+        let a = w.global::<ApplyAdapter>();
+        assert_eq!(a.get_title(), zh);
+        w.global::<AppAdapter>().invoke_toggle_language();
+        assert_eq!(a.get_title(), en, "{entry:?} in English");
+        w.global::<AppAdapter>().invoke_toggle_language();
+        assert_eq!(a.get_title(), zh, "{entry:?} back in Chinese");
+        w.global::<ApplyAdapter>().invoke_home();
+        assert_eq!(
+            w.global::<AppAdapter>().get_page(),
+            jiuzhu_kiosk::ui::Page::Home
+        );
+    }
+}
+
 /// Slint's platform belongs to one thread, so the UI checks run in sequence inside one test.
 #[test]
 fn home_screen() {
@@ -155,4 +188,5 @@ fn home_screen() {
     every_touch_target_is_at_least_80_px_in_both_modes();
     five_entries_in_chinese_then_english();
     elder_mode_toggle_and_staff_call();
+    open_pages_follow_the_language_switch();
 }

@@ -223,8 +223,8 @@ pub(super) fn handle(ui: &MainWindow, k: &mut Kiosk, seq: u64, event: Event) {
     }
 }
 
-/// Shows the step and speaks it when it changed.
-fn show(ui: &MainWindow, k: &mut Kiosk) {
+/// Shows the step (in the screen's language) and speaks it when it changed.
+pub(super) fn show(ui: &MainWindow, k: &mut Kiosk) {
     let lang = app_adapter::current_language(ui);
     apply_adapter::render(ui, &k.apply.flow, lang);
     let a = ui.global::<ApplyAdapter>();

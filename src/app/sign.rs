@@ -49,10 +49,6 @@ pub(super) fn seq(k: &Kiosk) -> u64 {
     k.sign.flow.seq()
 }
 
-/// The page's callbacks are the application page's (`apply::connect` routes them here while
-/// 签署授权 is shown).
-pub(super) fn connect(_ui: &MainWindow) {}
-
 /// The entry was chosen on the home screen.
 pub(super) fn open(ui: &MainWindow, k: &mut Kiosk) {
     let e = k.sign.flow.start();
@@ -117,8 +113,8 @@ pub(super) fn handle(ui: &MainWindow, k: &mut Kiosk, seq: u64, event: Event) {
     }
 }
 
-/// Shows the step and speaks it when it changed.
-fn show(ui: &MainWindow, k: &mut Kiosk) {
+/// Shows the step (in the screen's language) and speaks it when it changed.
+pub(super) fn show(ui: &MainWindow, k: &mut Kiosk) {
     let lang = app_adapter::current_language(ui);
     sign_adapter::render(ui, &k.sign.flow, lang);
     let a = ui.global::<ApplyAdapter>();
