@@ -146,6 +146,20 @@ fn check_elf(path: &Path) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// Start-up check of a kiosk with a face camera: the engine of `$JIUZHU_VISION_ENGINE` (default ONNX
+/// Runtime) is known, the detector, mesh and FaceNet models are in `paths`, and with ONNX Runtime its
+/// library is there and loads. Fails as loading the pipeline would (missing files name `make models`).
+pub fn preflight(paths: &ModelPaths) -> Result<Engine> {
+    let engine = Engine::from_env()?;
+    paths.detector()?;
+    paths.mesh()?;
+    paths.facenet()?;
+    if engine == Engine::OnnxRuntime {
+        load_runtime(paths)?;
+    }
+    Ok(engine)
+}
+
 enum Inner {
     Ort {
         session: Box<ort::session::Session>,
