@@ -160,6 +160,30 @@ pub fn preflight(paths: &ModelPaths) -> Result<Engine> {
     Ok(engine)
 }
 
+/// One session on one thread: intra-op 1, inter-op 1, sequential, all graph optimisations.
+fn ort_session(
+    env: &ort::environment::Environment,
+    file: &Path,
+) -> std::result::Result<ort::session::Session, String> {
+    fn msg(e: impl std::fmt::Display) -> String {
+        e.to_string()
+    }
+    ort::session::Session::builder(env)
+        .map_err(msg)?
+        .with_intra_threads(1)
+        .map_err(msg)?
+        .with_inter_threads(1)
+        .map_err(msg)?
+        .with_parallel_execution(false)
+        .map_err(msg)?
+        .with_intra_op_spinning(false)
+        .map_err(msg)?
+        .with_optimization_level(ort::session::builder::GraphOptimizationLevel::Level3)
+        .map_err(msg)?
+        .commit_from_file(file)
+        .map_err(msg)
+}
+
 enum Inner {
     Ort {
         session: Box<ort::session::Session>,
@@ -210,7 +234,7 @@ impl Model {
                     out_names.push(*o);
                 }
                 Inner::OpenCv {
-                    net: dnn::read_net_from_onnx(&path_str(file))?,
+                    net: dnn::read_net_from_onnx(path_str(file).as_str())?,
                     out_names,
                 }
             }
@@ -220,20 +244,7 @@ impl Model {
                     model: file.to_path_buf(),
                     reason: e,
                 };
-                let session = ort::session::Session::builder(env)
-                    .map_err(|e| err(e.to_string()))?
-                    .with_intra_threads(1)
-                    .and_then(|b| b.with_inter_threads(1))
-                    .and_then(|b| b.with_parallel_execution(false))
-                    .and_then(|b| b.with_intra_op_spinning(false))
-                    .and_then(|b| {
-                        b.with_optimization_level(
-                            ort::session::builder::GraphOptimizationLevel::Level3,
-                        )
-                    })
-                    .map_err(|e| err(e.to_string()))?
-                    .commit_from_file(file)
-                    .map_err(|e| err(e.to_string()))?;
+                let session = ort_session(env, file).map_err(err)?;
                 let input = match session.inputs() {
                     [one] => one.name().to_string(),
                     other => {
