@@ -1,5 +1,6 @@
 """Functional check of the converted models: known input -> recorded output, with Debian's OpenCV 4.6;
-and of the ONNX Runtime library (loaded with ctypes, detector run through its C API, compared with OpenCV).
+and of the ONNX Runtime library (loaded with ctypes; detector and the PRelu-rewritten mesh run through its C
+API, compared with OpenCV).
 
 tflite2onnx output is not byte-identical between runs, so the converted files are checked by what they
 compute on the registry test photos rather than by hash. Usage: check.py CACHE_DIR [--print]
@@ -114,10 +115,10 @@ class OrtApiBase(ctypes.Structure):
                 ("GetVersionString", ctypes.CFUNCTYPE(ctypes.c_char_p))]
 
 
-def ort_run(lib_path, model, blob, input_name, output_names):
-    """Loads the ONNX Runtime shared library itself and runs `model` on `blob` (NCHW float32) on one
-    thread through its C API; `output_names` are (name, element count); returns (version string, outputs
-    as flat arrays)."""
+def ort_run(lib_path, jobs):
+    """Loads the ONNX Runtime shared library itself and runs each job (model, NCHW float32 blob, input
+    name, [(output name, element count)]) on one thread through its C API; returns (version string,
+    [outputs of each job as flat arrays])."""
     lib = ctypes.CDLL(lib_path)
     lib.OrtGetApiBase.restype = ctypes.POINTER(OrtApiBase)
     base = lib.OrtGetApiBase().contents
@@ -131,31 +132,36 @@ def ort_run(lib_path, model, blob, input_name, output_names):
         if status:
             sys.exit(f"check.py: ONNX Runtime {lib_path}: {fn['GetErrorMessage'](status).decode()}")
 
-    env, opts, sess, mem, val = (ctypes.c_void_p() for _ in range(5))
+    env, opts, mem = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
     ok(fn["CreateEnv"](3, b"jiuzhu-check", ctypes.byref(env)))  # 3 = ORT_LOGGING_LEVEL_ERROR
     ok(fn["CreateSessionOptions"](ctypes.byref(opts)))
     ok(fn["SetIntraOpNumThreads"](opts, 1))
-    ok(fn["CreateSession"](env, model.encode(), opts, ctypes.byref(sess)))
     ok(fn["CreateCpuMemoryInfo"](1, 0, ctypes.byref(mem)))  # OrtArenaAllocator, OrtMemTypeDefault
-    blob = np.ascontiguousarray(blob, dtype=np.float32)
-    shape = (ctypes.c_int64 * blob.ndim)(*blob.shape)
-    ok(fn["CreateTensorWithDataAsOrtValue"](mem, blob.ctypes.data, blob.nbytes, shape, blob.ndim, 1,
-                                            ctypes.byref(val)))  # 1 = float
-    outs = (ctypes.c_void_p * len(output_names))()
-    ok(fn["Run"](sess, None, (ctypes.c_char_p * 1)(input_name.encode()), (ctypes.c_void_p * 1)(val), 1,
-                 (ctypes.c_char_p * len(output_names))(*[n.encode() for n, _ in output_names]),
-                 len(output_names), outs))
-    result = []
-    for o, (_, n) in zip(outs, output_names):
-        ptr = ctypes.c_void_p()
-        ok(fn["GetTensorMutableData"](o, ctypes.byref(ptr)))
-        result.append(np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), (n,)).copy())
-    return version, result
+    results = []
+    for model, blob, input_name, output_names in jobs:
+        sess, val = ctypes.c_void_p(), ctypes.c_void_p()
+        ok(fn["CreateSession"](env, model.encode(), opts, ctypes.byref(sess)))
+        blob = np.ascontiguousarray(blob, dtype=np.float32)
+        shape = (ctypes.c_int64 * blob.ndim)(*blob.shape)
+        ok(fn["CreateTensorWithDataAsOrtValue"](mem, blob.ctypes.data, blob.nbytes, shape, blob.ndim, 1,
+                                                ctypes.byref(val)))  # 1 = float
+        outs = (ctypes.c_void_p * len(output_names))()
+        ok(fn["Run"](sess, None, (ctypes.c_char_p * 1)(input_name.encode()), (ctypes.c_void_p * 1)(val), 1,
+                     (ctypes.c_char_p * len(output_names))(*[n.encode() for n, _ in output_names]),
+                     len(output_names), outs))
+        result = []
+        for o, (_, n) in zip(outs, output_names):
+            ptr = ctypes.c_void_p()
+            ok(fn["GetTensorMutableData"](o, ctypes.byref(ptr)))
+            result.append(np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)), (n,)).copy())
+        results.append(result)
+    return version, results
 
 
-def check_onnxruntime(d, det, img):
-    """The cached ONNX Runtime library, loaded by itself, computes what OpenCV computes for the detector
-    on the registry photo (the Rust tests compare detector and mesh on all four photos)."""
+def check_onnxruntime(d, det, mesh, img):
+    """The cached ONNX Runtime library, loaded by itself, computes what OpenCV computes: the detector on
+    the registry photo, and the PRelu-rewritten face mesh (face_mesh_ort.onnx) on the face crop against
+    OpenCV's original face_mesh.onnx (the Rust tests compare both networks on all four photos)."""
     libs = sorted(glob.glob(f"{d}/libonnxruntime.so.*"))
     if len(libs) != 1:
         return [f"onnxruntime: want one libonnxruntime.so.* in {d}, found {libs}"]
@@ -166,8 +172,14 @@ def check_onnxruntime(d, det, img):
     blob = cv2.dnn.blobFromImage(sq, 1 / 127.5, (128, 128), (127.5, 127.5, 127.5), swapRB=True)
     det.setInput(blob)
     cv_scores, cv_boxes = (o.reshape(-1) for o in det.forward(["classificators", "regressors"]))
-    version, (ort_scores, ort_boxes) = ort_run(libs[0], f"{d}/blazeface_short.onnx", blob, "input",
-                                               [("classificators", 896), ("regressors", 896 * 16)])
+    _, _, box = detect(det, img)
+    mblob = cv2.dnn.blobFromImage(crop(img, box, 1.5, 192), 1 / 255.0, (192, 192), swapRB=True)
+    mesh.setInput(mblob)
+    cv_pts, cv_logit = (o.reshape(-1) for o in mesh.forward(["conv2d_20", "conv2d_30"]))
+    version, [(ort_scores, ort_boxes), (ort_pts, ort_logit)] = ort_run(libs[0], [
+        (f"{d}/blazeface_short.onnx", blob, "input", [("classificators", 896), ("regressors", 896 * 16)]),
+        (f"{d}/face_mesh_ort.onnx", mblob, "input_1", [("conv2d_20", 1404), ("conv2d_30", 1)]),
+    ])
     sig = lambda v: 1 / (1 + np.exp(-np.clip(v.astype(np.float64), -100, 100)))
     bad = []
     if version != want_version:
@@ -178,8 +190,14 @@ def check_onnxruntime(d, det, img):
     dr = float(np.abs(ort_boxes - cv_boxes).max())
     if ds > 1e-3 or dr > 0.05:
         bad.append(f"onnxruntime: detector differs from OpenCV by {ds:.2e} (score), {dr:.2e} px (regressors)")
-    print(f"check.py: ONNX Runtime {version} detector vs OpenCV dnn: max |d score| {ds:.1e}, "
-          f"max |d regressor| {dr:.1e} px", file=sys.stderr)
+    dp = float(np.abs(ort_pts - cv_pts).max())
+    dl = float(abs(ort_logit[0] - cv_logit[0]))
+    if dp > 0.01 or dl > 0.01:
+        bad.append(f"onnxruntime: face_mesh_ort.onnx differs from OpenCV's face_mesh.onnx by {dp:.2e} px "
+                   f"(points), {dl:.2e} (face logit)")
+    print(f"check.py: ONNX Runtime {version} vs OpenCV dnn: detector max |d score| {ds:.1e}, "
+          f"max |d regressor| {dr:.1e} px; mesh max |d point| {dp:.1e} px, |d logit| {dl:.1e}",
+          file=sys.stderr)
     return bad
 
 
@@ -225,7 +243,7 @@ def main():
     if record:
         print(got)
         return
-    bad = check_pad_reference(d) + check_onnxruntime(d, det, obama)
+    bad = check_pad_reference(d) + check_onnxruntime(d, det, mesh, obama)
     for k, want in EXPECTED.items():
         if isinstance(want, int):
             ok = got[k] == want

@@ -283,6 +283,7 @@ pub fn check_device(class: &str, sel: &DeviceSelector, required: bool, usb_sysfs
 pub const MODEL_FILES: &[&str] = &[
     "blazeface_short.onnx",
     "face_mesh.onnx",
+    "face_mesh_ort.onnx",
     "facenet.pb",
     jiuzhu_vision::models::ONNXRUNTIME_LIB,
 ];

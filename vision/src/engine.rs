@@ -155,6 +155,7 @@ pub fn preflight(paths: &ModelPaths) -> Result<Engine> {
     paths.mesh()?;
     paths.facenet()?;
     if engine == Engine::OnnxRuntime {
+        paths.mesh_ort()?;
         load_runtime(paths)?;
     }
     Ok(engine)

@@ -111,6 +111,12 @@ impl ModelPaths {
         self.file("face_mesh.onnx")
     }
 
+    /// Face mesh ONNX for ONNX Runtime: the same graph with every PRelu written as Relu + Min·slope
+    /// (`models/prelu_rewrite.py`; ONNX Runtime's PRelu kernel is slow), same outputs.
+    pub fn mesh_ort(&self) -> Result<PathBuf> {
+        self.file("face_mesh_ort.onnx")
+    }
+
     /// ONNX Runtime's shared library (onnxruntime wheel).
     pub fn onnxruntime(&self) -> Result<PathBuf> {
         self.file(ONNXRUNTIME_LIB)

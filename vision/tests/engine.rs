@@ -144,6 +144,42 @@ fn mesh_agrees_on_both_engines(#[case] name: &str) {
     );
 }
 
+/// The PRelu-rewritten mesh ONNX Runtime runs computes what the original file computes in ONNX
+/// Runtime, on a real face crop.
+#[test]
+fn rewritten_mesh_equals_the_original_in_onnx_runtime() {
+    let paths = ModelPaths::locate();
+    let img = photo("obama3.jpg");
+    let (crop, _) = jiuzhu_vision::image::square_crop(&img, 770.2, 462.5, 473.0, 192).unwrap();
+    let blob = opencv::dnn::blob_from_image(
+        &crop,
+        1.0 / 255.0,
+        opencv::core::Size::new(192, 192),
+        opencv::core::Scalar::default(),
+        true,
+        false,
+        opencv::core::CV_32F,
+    )
+    .unwrap();
+    let outs = ["conv2d_20", "conv2d_30"];
+    let mut run = |file: std::path::PathBuf| {
+        Model::load(Engine::OnnxRuntime, &paths, &file, [1, 3, 192, 192], &outs)
+            .unwrap()
+            .forward_blob(&blob)
+            .unwrap()
+    };
+    let a = run(paths.mesh().unwrap());
+    let b = run(paths.mesh_ort().unwrap());
+    let d = max_abs_diff(&a[0], &b[0]);
+    eprintln!(
+        "rewritten mesh: max |Δ| {d:.2e} (192-px input), logit {} vs {}",
+        a[1][0], b[1][0]
+    );
+    assert!(d < 1e-3, "points differ by {d}");
+    assert!((a[1][0] - b[1][0]).abs() < 1e-3);
+    assert!(a[1][0] > 5.0, "a face: logit {}", a[1][0]);
+}
+
 #[test]
 fn whole_pipeline_agrees_on_both_engines() {
     let paths = ModelPaths::locate();
