@@ -162,7 +162,7 @@ fn rewritten_mesh_equals_the_original_in_onnx_runtime() {
     )
     .unwrap();
     let outs = ["conv2d_20", "conv2d_30"];
-    let mut run = |file: std::path::PathBuf| {
+    let run = |file: std::path::PathBuf| {
         Model::load(Engine::OnnxRuntime, &paths, &file, [1, 3, 192, 192], &outs)
             .unwrap()
             .forward_blob(&blob)
