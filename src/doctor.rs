@@ -279,8 +279,14 @@ pub fn check_device(class: &str, sel: &DeviceSelector, required: bool, usb_sysfs
     }
 }
 
-/// The face models the kiosk loads (see `models/manifest.tsv`).
-pub const MODEL_FILES: &[&str] = &["blazeface_short.onnx", "face_mesh.onnx", "facenet.pb"];
+/// The face models and the ONNX Runtime library the kiosk loads (see `models/manifest.tsv`).
+pub const MODEL_FILES: &[&str] = &[
+    "blazeface_short.onnx",
+    "face_mesh.onnx",
+    "face_mesh_ort.onnx",
+    "facenet.pb",
+    jiuzhu_vision::models::ONNXRUNTIME_LIB,
+];
 
 /// Where the models are: `$JIUZHU_MODELS`, the package's `/usr/share/jiuzhu/models`, or the
 /// developer cache `~/.cache/jiuzhu/models` written by `make models`.

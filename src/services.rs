@@ -975,21 +975,26 @@ pub fn open_devices(cfg: &KioskConfig) -> Result<OpenedDevices, ServiceError> {
     out.devices.camera = match &sel.camera {
         DeviceSelector::None => None,
         DeviceSelector::Sim => {
-            // Fail at start, not in front of a resident, when the models are missing.
-            jiuzhu_vision::ModelPaths::locate()
-                .detector()
+            // Fail at start, not in front of a resident, when the models or the ONNX Runtime
+            // library are missing.
+            jiuzhu_vision::engine::preflight(&jiuzhu_vision::ModelPaths::locate())
                 .map_err(|e| cam_err(e.to_string()))?;
             Some(FaceCamera::Sim(sim_camera_config()))
         }
-        DeviceSelector::Video { source } => match jiuzhu_camera::Selector::parse(source) {
-            sel @ (jiuzhu_camera::Selector::Device(_) | jiuzhu_camera::Selector::Index(_)) => {
-                Some(FaceCamera::Live(Box::new(
-                    jiuzhu_camera::OpenCvSource::open(sel, Default::default())
-                        .map_err(|e| cam_err(format!("{source}: {e}")))?,
-                )))
+        DeviceSelector::Video { source } => {
+            match jiuzhu_vision::engine::preflight(&jiuzhu_vision::ModelPaths::locate())
+                .map_err(|e| cam_err(e.to_string()))
+                .map(|_| jiuzhu_camera::Selector::parse(source))?
+            {
+                sel @ (jiuzhu_camera::Selector::Device(_) | jiuzhu_camera::Selector::Index(_)) => {
+                    Some(FaceCamera::Live(Box::new(
+                        jiuzhu_camera::OpenCvSource::open(sel, Default::default())
+                            .map_err(|e| cam_err(format!("{source}: {e}")))?,
+                    )))
+                }
+                _ => Some(FaceCamera::Recording(source.clone())),
             }
-            _ => Some(FaceCamera::Recording(source.clone())),
-        },
+        }
         other => return Err(cam_err(format!("{other:?} is not a camera selector"))),
     };
     let doc_err = device_error("document camera");

@@ -191,6 +191,49 @@ fn vision_verify_replays_generated_clips() {
     assert!(err.contains("banana"), "{err}");
 }
 
+/// The face pipeline runs on ONNX Runtime unless `JIUZHU_VISION_ENGINE` says otherwise: with the
+/// models but without the runtime library, `vision enroll` fails naming the library and `make
+/// models`; with the OpenCV engine selected the same directory works; an unknown engine is refused.
+#[test]
+fn vision_enroll_needs_the_onnx_runtime_library_unless_opencv_is_selected() {
+    let models = jiuzhu_vision::ModelPaths::locate();
+    let photo = models
+        .test_image("obama.jpg")
+        .expect("`make models` was run");
+    let dir = tempfile::tempdir().unwrap();
+    let bare = dir.path().join("models");
+    std::fs::create_dir(&bare).unwrap();
+    for f in ["blazeface_short.onnx", "face_mesh.onnx", "facenet.pb"] {
+        std::os::unix::fs::symlink(models.dir.join(f), bare.join(f)).unwrap();
+    }
+    let enroll = |engine: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_jiuzhu-kiosk"))
+            .args(["vision", "enroll", "--image"])
+            .arg(&photo)
+            .arg("--out")
+            .arg(dir.path().join(format!("{engine}.json")))
+            .env("JIUZHU_MODELS", &bare)
+            .env("JIUZHU_VISION_ENGINE", engine)
+            .output()
+            .expect("the kiosk binary runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = enroll("onnxruntime");
+    assert_ne!(code, 0);
+    assert!(
+        err.contains(jiuzhu_vision::models::ONNXRUNTIME_LIB) && err.contains("make models"),
+        "{err}"
+    );
+    let (code, err) = enroll("opencv");
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = enroll("tensorflow");
+    assert_ne!(code, 0);
+    assert!(err.contains("onnxruntime or opencv"), "{err}");
+}
+
 /// `vision scan` on document-camera frames composed from the real images of `make fixtures`: the
 /// page comes out as a JPEG of A4 proportions (mode 0600), an empty desk exits 1 with the advice
 /// in both languages, an unreadable file exits 2.

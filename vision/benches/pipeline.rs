@@ -1,12 +1,14 @@
 //! Per-frame cost at 640×480 on one thread: full detection, and detect + mesh + quality with tracking
 //! (the detector runs only when the track is lost), and the passive signals. Input: obama.jpg letterboxed
 //! into 640×480.
-//! Run `make models` first. Compare with `python3 vision/benches/pipeline_cv2.py` (same models, cv2).
+//! Each on both engines of detector and mesh: ONNX Runtime (`ort/…`, the default) and OpenCV `dnn`
+//! (`opencv/…`). Run `make models` first. Compare with `python3 vision/benches/pipeline_cv2.py` (same
+//! models, Python cv2), run right after in the same session.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiuzhu_vision::image::load_bgr;
 use jiuzhu_vision::passive::{MIN_FACE, PadNets, ScreenPattern};
-use jiuzhu_vision::{FacePipeline, ModelPaths};
+use jiuzhu_vision::{Engine, FaceMesh, FacePipeline, ModelPaths};
 use opencv::core::{Mat, Rect, Scalar, Size};
 use opencv::prelude::*;
 
@@ -34,16 +36,27 @@ fn frame_640x480() -> Mat {
 fn bench(c: &mut Criterion) {
     opencv::core::set_num_threads(1).unwrap();
     let frame = frame_640x480();
-    let mut p = FacePipeline::load(&ModelPaths::locate()).unwrap();
-    c.bench_function("detect_640x480", |b| b.iter(|| p.detect(&frame).unwrap()));
-    p.detect_every_frame = false;
-    c.bench_function("tracked_mesh_quality_640x480", |b| {
-        b.iter(|| p.analyse(&frame).unwrap())
-    });
-    p.detect_every_frame = true;
-    c.bench_function("detect_mesh_quality_640x480", |b| {
-        b.iter(|| p.analyse(&frame).unwrap())
-    });
+    for (tag, engine) in [("ort", Engine::OnnxRuntime), ("opencv", Engine::OpenCv)] {
+        let mut p = FacePipeline::load_with(&ModelPaths::locate(), engine).unwrap();
+        c.bench_function(&format!("{tag}/detect_640x480"), |b| {
+            b.iter(|| p.detect(&frame).unwrap())
+        });
+        p.detect_every_frame = false;
+        c.bench_function(&format!("{tag}/tracked_mesh_quality_640x480"), |b| {
+            b.iter(|| p.analyse(&frame).unwrap())
+        });
+        p.detect_every_frame = true;
+        c.bench_function(&format!("{tag}/detect_mesh_quality_640x480"), |b| {
+            b.iter(|| p.analyse(&frame).unwrap())
+        });
+        // the mesh network alone (crop, blob, forward), on the face of the tracked frame
+        let (cx, cy, side) = p.analyse(&frame).unwrap().landmarks.unwrap().extent();
+        let mut mesh = FaceMesh::load_with(&ModelPaths::locate(), engine).unwrap();
+        c.bench_function(&format!("{tag}/mesh_only"), |b| {
+            b.iter(|| mesh.run(&frame, cx, cy, side * 1.25).unwrap())
+        });
+    }
+    let mut p = FacePipeline::load_with(&ModelPaths::locate(), Engine::OnnxRuntime).unwrap();
     // the Verifier's passive signals: the screen pattern on every good frame, the PAD CNNs every 0.5 s
     let lm = p.analyse(&frame).unwrap().landmarks.unwrap();
     let (cx, cy, side) = lm.extent();

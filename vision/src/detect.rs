@@ -3,11 +3,12 @@
 //! left ear, in the subject's terms) relative to SSD anchors on a 16×16 grid (2 per cell) and an 8×8 grid
 //! (6 per cell), all of unit size. Offsets are in input pixels (divide by 128).
 
-use opencv::core::{Mat, Scalar, Size, Vector};
-use opencv::dnn::{self, Net};
+use opencv::core::{Mat, Scalar, Size};
+use opencv::dnn;
 use opencv::prelude::*;
 
-use crate::models::{ModelPaths, Result, path_str};
+use crate::engine::{Engine, Model};
+use crate::models::{ModelPaths, Result};
 
 const INPUT: i32 = 128;
 /// Minimum sigmoid score of a detection.
@@ -137,25 +138,39 @@ pub fn weighted_nms(mut dets: Vec<Detection>, iou: f32) -> Vec<Detection> {
 
 /// The BlazeFace network with its anchors.
 pub struct BlazeFace {
-    net: Net,
+    net: Model,
     anchors: Vec<(f32, f32)>,
-    out_names: Vector<String>,
 }
 
 impl BlazeFace {
-    /// Loads the converted model from the cache.
+    /// Loads the converted model from the cache with the engine of [`Engine::from_env`].
     pub fn load(paths: &ModelPaths) -> Result<Self> {
-        let net = dnn::read_net_from_onnx(path_str(&paths.detector()?))?;
+        Self::load_with(paths, Engine::from_env()?)
+    }
+
+    /// Loads the converted model from the cache for `engine`.
+    pub fn load_with(paths: &ModelPaths, engine: Engine) -> Result<Self> {
+        let net = Model::load(
+            engine,
+            paths,
+            &paths.detector()?,
+            [1, 3, INPUT as usize, INPUT as usize],
+            &["classificators", "regressors"],
+        )?;
         Ok(Self {
             net,
             anchors: anchors(),
-            out_names: names(["classificators", "regressors"]),
         })
     }
 
-    /// Faces in a BGR image, best first. The image is zero-padded to a square (bottom/right) so that
-    /// faces keep their aspect ratio.
-    pub fn detect(&mut self, bgr: &Mat) -> Result<Vec<Detection>> {
+    /// The engine running the network.
+    pub fn engine(&self) -> Engine {
+        self.net.engine()
+    }
+
+    /// Raw network outputs (896 logits, 896×16 regressors) for a BGR image, zero-padded to a square
+    /// (bottom/right) and scaled to 128×128; also the square's side.
+    pub fn raw(&mut self, bgr: &Mat) -> Result<(Vec<f32>, Vec<f32>, i32)> {
         let (w, h) = (bgr.cols(), bgr.rows());
         let side = w.max(h);
         let mut square = Mat::default();
@@ -178,17 +193,17 @@ impl BlazeFace {
             false,
             opencv::core::CV_32F,
         )?;
-        self.net.set_input_def(&blob)?;
-        let mut outs: Vector<Mat> = Vector::new();
-        self.net.forward(&mut outs, &self.out_names)?;
-        let logits = outs.get(0)?;
-        let regs = outs.get(1)?;
-        let dets = decode(
-            logits.data_typed::<f32>()?,
-            regs.data_typed::<f32>()?,
-            &self.anchors,
-            MIN_SCORE,
-        );
+        let mut outs = self.net.forward_blob(&blob)?.into_iter();
+        let logits = outs.next().unwrap_or_default();
+        let regs = outs.next().unwrap_or_default();
+        Ok((logits, regs, side))
+    }
+
+    /// Faces in a BGR image, best first. The image is zero-padded to a square (bottom/right) so that
+    /// faces keep their aspect ratio.
+    pub fn detect(&mut self, bgr: &Mat) -> Result<Vec<Detection>> {
+        let (logits, regs, side) = self.raw(bgr)?;
+        let dets = decode(&logits, &regs, &self.anchors, MIN_SCORE);
         let s = side as f32;
         Ok(weighted_nms(dets, NMS_IOU)
             .into_iter()
@@ -206,12 +221,4 @@ impl BlazeFace {
             })
             .collect())
     }
-}
-
-fn names<const N: usize>(n: [&str; N]) -> Vector<String> {
-    let mut v = Vector::new();
-    for s in n {
-        v.push(s);
-    }
-    v
 }

@@ -1,14 +1,16 @@
-//! Face detection, landmarks, quality, active liveness and 1:1 matching (OpenCV).
+//! Face detection, landmarks, quality, active liveness and 1:1 matching (ONNX Runtime and OpenCV).
 //!
 //! Pipeline: BlazeFace short-range detection ([`detect`]) → MediaPipe face mesh ([`mesh`]) → geometry
 //! (eye aspect ratio, mouth opening, head pose by solvePnP, [`geometry`]) → quality gate ([`quality`]) →
 //! active liveness ([`liveness`]) → FaceNet embedding and 1:1 match ([`embed`]). Models come from
-//! `make models` (see `models/manifest.tsv`); nothing is downloaded at run time.
+//! `make models` (see `models/manifest.tsv`); nothing is downloaded at run time. Detector and mesh run on
+//! ONNX Runtime by default or on OpenCV `dnn` ([`engine`]); FaceNet and the PAD CNNs on OpenCV `dnn`.
 
 pub mod cli;
 pub mod detect;
 pub mod document;
 pub mod embed;
+pub mod engine;
 pub mod geometry;
 pub mod image;
 pub mod liveness;
@@ -24,6 +26,7 @@ pub mod verifier;
 pub use detect::{BlazeFace, Detection, FaceBox};
 pub use document::{DocumentError, ScanConfig, ScannedPage};
 pub use embed::{Embedding, FaceNet, MATCH_THRESHOLD};
+pub use engine::Engine;
 pub use mesh::{FaceMesh, Landmarks};
 pub use models::{ModelPaths, VisionError};
 pub use pipeline::{FacePipeline, Observation};

@@ -19,6 +19,37 @@ pub enum VisionError {
     /// A template file is malformed.
     #[error("bad face template: {0}")]
     Template(String),
+    /// The ONNX Runtime library is there but cannot be loaded.
+    #[error(
+        "cannot load ONNX Runtime from {path}: {reason} (run `make models` to fetch it again, or select the OpenCV engine)"
+    )]
+    Runtime {
+        /// The library file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// ONNX Runtime failed to load or run a model.
+    #[error("ONNX Runtime, model {model}: {reason}")]
+    Inference {
+        /// The model file.
+        model: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A network was given an input of the wrong shape.
+    #[error("model {model} takes an input of shape {want:?}, got {got:?}")]
+    InputShape {
+        /// The model file.
+        model: PathBuf,
+        /// The shape it takes.
+        want: Vec<usize>,
+        /// The shape (or, when data and shape disagree, the element count) it was given.
+        got: Vec<usize>,
+    },
+    /// An unknown inference engine was asked for.
+    #[error("{0}")]
+    Engine(String),
     /// OpenCV failed.
     #[error("OpenCV: {0}")]
     OpenCv(#[from] opencv::Error),
@@ -27,19 +58,31 @@ pub enum VisionError {
 /// Result alias of the crate.
 pub type Result<T> = std::result::Result<T, VisionError>;
 
+/// File name of the ONNX Runtime library in the model cache (from the onnxruntime PyPI wheel, see
+/// `models/manifest.tsv`).
+pub const ONNXRUNTIME_LIB: &str = "libonnxruntime.so.1.31.1";
+
+/// Where the Debian package installs the models and the ONNX Runtime library.
+pub const PACKAGED_DIR: &str = "/usr/share/jiuzhu/models";
+
 /// The cached model files written by `make models`.
 #[derive(Clone, Debug)]
 pub struct ModelPaths {
-    /// Cache directory (`$JIUZHU_MODELS` or `~/.cache/jiuzhu/models`).
+    /// Cache directory: `$JIUZHU_MODELS`, else the package's `/usr/share/jiuzhu/models` when installed,
+    /// else `~/.cache/jiuzhu/models` (written by `make models`).
     pub dir: PathBuf,
 }
 
 impl ModelPaths {
     /// The default cache directory.
     pub fn locate() -> Self {
+        let packaged = Path::new(PACKAGED_DIR);
         let dir = std::env::var_os("JIUZHU_MODELS")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
+                if packaged.is_dir() {
+                    return packaged.to_path_buf();
+                }
                 let home = std::env::var_os("HOME")
                     .map(PathBuf::from)
                     .unwrap_or_else(|| "/root".into());
@@ -66,6 +109,17 @@ impl ModelPaths {
     /// Face mesh ONNX.
     pub fn mesh(&self) -> Result<PathBuf> {
         self.file("face_mesh.onnx")
+    }
+
+    /// Face mesh ONNX for ONNX Runtime: the same graph with every PRelu written as Relu + Min·slope
+    /// (`models/prelu_rewrite.py`; ONNX Runtime's PRelu kernel is slow), same outputs.
+    pub fn mesh_ort(&self) -> Result<PathBuf> {
+        self.file("face_mesh_ort.onnx")
+    }
+
+    /// ONNX Runtime's shared library (onnxruntime wheel).
+    pub fn onnxruntime(&self) -> Result<PathBuf> {
+        self.file(ONNXRUNTIME_LIB)
     }
 
     /// FaceNet TensorFlow graph.

@@ -4,6 +4,7 @@ use opencv::core::Mat;
 use opencv::prelude::*;
 
 use crate::detect::{BlazeFace, Detection};
+use crate::engine::Engine;
 use crate::geometry::{self, HeadPose};
 use crate::mesh::{FaceMesh, Landmarks};
 use crate::models::{ModelPaths, Result};
@@ -53,15 +54,25 @@ pub struct FacePipeline {
 }
 
 impl FacePipeline {
-    /// Loads detector and mesh.
+    /// Loads detector and mesh on the engine of [`Engine::from_env`] (default ONNX Runtime).
     pub fn load(paths: &ModelPaths) -> Result<Self> {
+        Self::load_with(paths, Engine::from_env()?)
+    }
+
+    /// Loads detector and mesh on `engine`.
+    pub fn load_with(paths: &ModelPaths, engine: Engine) -> Result<Self> {
         Ok(Self {
-            detector: BlazeFace::load(paths)?,
-            mesh: FaceMesh::load(paths)?,
+            detector: BlazeFace::load_with(paths, engine)?,
+            mesh: FaceMesh::load_with(paths, engine)?,
             limits: QualityLimits::default(),
             track: None,
             detect_every_frame: false,
         })
+    }
+
+    /// The engine running detector and mesh.
+    pub fn engine(&self) -> Engine {
+        self.detector.engine()
     }
 
     /// Detector only.

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use jiuzhu_drivers_api::camera::{Frame, FramePair};
 
 use crate::embed::{Embedding, FaceNet, MATCH_THRESHOLD};
+use crate::engine::Engine;
 use crate::image::frame_to_bgr;
 use crate::liveness::{Challenge, LivenessConfig, LivenessSession, Progress, Verdict};
 use crate::models::{ModelPaths, Result};
@@ -44,6 +45,9 @@ pub struct VerifierConfig {
     /// Mean `antispoof` score below which the session fails; None = reported only (the default: the
     /// networks do not separate attacks on the generated clips).
     pub pad_antispoof_min: Option<f32>,
+    /// Engine of detector and mesh; None = [`Engine::from_env`] (`$JIUZHU_VISION_ENGINE`, else ONNX
+    /// Runtime).
+    pub engine: Option<Engine>,
 }
 
 impl Default for VerifierConfig {
@@ -59,6 +63,7 @@ impl Default for VerifierConfig {
             moire_min_frames: 5,
             pad_cnn: true,
             pad_antispoof_min: None,
+            engine: None,
         }
     }
 }
@@ -131,7 +136,8 @@ impl Verifier {
         reference: Option<Embedding>,
         cfg: VerifierConfig,
     ) -> Result<Self> {
-        let mut pipeline = FacePipeline::load(paths)?;
+        let engine = cfg.engine.map_or_else(Engine::from_env, Ok)?;
+        let mut pipeline = FacePipeline::load_with(paths, engine)?;
         pipeline.detect_every_frame = true;
         let facenet = (reference.is_some() || cfg.identity_check)
             .then(|| FaceNet::load(paths))

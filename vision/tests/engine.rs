@@ -1,0 +1,301 @@
+//! ONNX Runtime against OpenCV `dnn`: the same converted detector and face mesh on the registry photos
+//! of `make models` must compute the same thing on both engines; bad input gives clear errors.
+//!
+//! Tolerances: the engines order float operations differently (ONNX Runtime also fuses layers), so
+//! raw outputs differ in the last digits; the bounds below are in the units the pipeline uses.
+
+use jiuzhu_vision::engine::{Engine, Model};
+use jiuzhu_vision::image::load_bgr;
+use jiuzhu_vision::{BlazeFace, FaceMesh, FacePipeline, ModelPaths, VisionError};
+use rstest::rstest;
+
+/// Largest difference of a detector score (sigmoid of the logit), of a logit relative to its size
+/// (background anchors have logits of −20 to −100, which differ most in absolute terms), of a
+/// regressor (input pixels of the 128×128 square) and of a final box coordinate (image pixels).
+const DET_SCORE_TOL: f32 = 1e-3;
+const DET_LOGIT_REL_TOL: f32 = 2e-3;
+const DET_REG_TOL: f32 = 0.05;
+const DET_BOX_TOL: f32 = 0.5;
+/// Largest difference of a mesh point (image pixels, x and y) and of the face score.
+const MESH_POINT_TOL: f32 = 0.25;
+const MESH_SCORE_TOL: f32 = 1e-3;
+
+fn photo(name: &str) -> opencv::core::Mat {
+    load_bgr(
+        &ModelPaths::locate()
+            .test_image(name)
+            .expect("run `make models` first"),
+    )
+    .unwrap()
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[rstest]
+#[case("obama.jpg")]
+#[case("obama2.jpg")]
+#[case("obama3.jpg")]
+#[case("biden.jpg")]
+fn detector_agrees_on_both_engines(#[case] name: &str) {
+    let paths = ModelPaths::locate();
+    let mut ort = BlazeFace::load_with(&paths, Engine::OnnxRuntime).unwrap();
+    let mut cv = BlazeFace::load_with(&paths, Engine::OpenCv).unwrap();
+    assert_eq!(ort.engine(), Engine::OnnxRuntime);
+    assert_eq!(cv.engine(), Engine::OpenCv);
+    let img = photo(name);
+    let (lo, ro, side_o) = ort.raw(&img).unwrap();
+    let (lc, rc, side_c) = cv.raw(&img).unwrap();
+    assert_eq!((lo.len(), ro.len()), (896, 896 * 16));
+    assert_eq!(side_o, side_c);
+    let sigmoid = |v: &[f32]| {
+        v.iter()
+            .map(|x| 1.0 / (1.0 + (-x).exp()))
+            .collect::<Vec<_>>()
+    };
+    let ds = max_abs_diff(&sigmoid(&lo), &sigmoid(&lc));
+    let dl = lo
+        .iter()
+        .zip(&lc)
+        .map(|(a, b)| (a - b).abs() / a.abs().max(b.abs()).max(1.0))
+        .fold(0.0, f32::max);
+    let dr = max_abs_diff(&ro, &rc);
+    eprintln!(
+        "{name}: detector max |Δ| score {ds:.2e}, logit (relative) {dl:.2e}, regressor {dr:.2e} px"
+    );
+    assert!(ds < DET_SCORE_TOL, "{name}: scores differ by {ds}");
+    assert!(
+        dl < DET_LOGIT_REL_TOL,
+        "{name}: logits differ by {dl} (relative)"
+    );
+    assert!(dr < DET_REG_TOL, "{name}: regressors differ by {dr}");
+    // a real difference would show: the photos' outputs are not near zero
+    assert!(lc.iter().any(|v| v.abs() > 1.0) && rc.iter().any(|v| v.abs() > 10.0));
+
+    let (d_o, d_c) = (ort.detect(&img).unwrap(), cv.detect(&img).unwrap());
+    assert_eq!(d_o.len(), 1, "{name}: {d_o:?}");
+    assert_eq!(d_c.len(), 1, "{name}: {d_c:?}");
+    let (a, b) = (&d_o[0], &d_c[0]);
+    assert!((a.score - b.score).abs() < 1e-3, "{name}: {a:?} vs {b:?}");
+    for (x, y) in [
+        (a.bbox.cx, b.bbox.cx),
+        (a.bbox.cy, b.bbox.cy),
+        (a.bbox.w, b.bbox.w),
+        (a.bbox.h, b.bbox.h),
+    ] {
+        assert!((x - y).abs() < DET_BOX_TOL, "{name}: {a:?} vs {b:?}");
+    }
+}
+
+#[rstest]
+#[case("obama.jpg")]
+#[case("obama2.jpg")]
+#[case("obama3.jpg")]
+#[case("biden.jpg")]
+fn mesh_agrees_on_both_engines(#[case] name: &str) {
+    let paths = ModelPaths::locate();
+    let img = photo(name);
+    // the same crop for both: the OpenCV detector's box, 1.5× as the pipeline does
+    let det = BlazeFace::load_with(&paths, Engine::OpenCv)
+        .unwrap()
+        .detect(&img)
+        .unwrap()
+        .remove(0);
+    let (cx, cy, side) = (det.bbox.cx, det.bbox.cy, det.bbox.w.max(det.bbox.h) * 1.5);
+    let lo = FaceMesh::load_with(&paths, Engine::OnnxRuntime)
+        .unwrap()
+        .run(&img, cx, cy, side)
+        .unwrap();
+    let lc = FaceMesh::load_with(&paths, Engine::OpenCv)
+        .unwrap()
+        .run(&img, cx, cy, side)
+        .unwrap();
+    assert_eq!(lo.points.len(), 468);
+    assert!(lc.score > 0.9, "{name}: OpenCV mesh score {}", lc.score);
+    assert!((lo.score - lc.score).abs() < MESH_SCORE_TOL);
+    let dxy = lo
+        .points
+        .iter()
+        .zip(&lc.points)
+        .map(|(p, q)| (p[0] - q[0]).abs().max((p[1] - q[1]).abs()))
+        .fold(0.0, f32::max);
+    let dz = lo
+        .points
+        .iter()
+        .zip(&lc.points)
+        .map(|(p, q)| (p[2] - q[2]).abs())
+        .fold(0.0, f32::max);
+    eprintln!(
+        "{name}: mesh max |Δ| x/y {dxy:.2e} px, z {dz:.2e}, score {:.2e} (crop {side:.0} px)",
+        (lo.score - lc.score).abs()
+    );
+    assert!(
+        dxy < MESH_POINT_TOL,
+        "{name}: mesh points differ by {dxy} px"
+    );
+    assert!(
+        dz < 2.0 * MESH_POINT_TOL,
+        "{name}: mesh depth differs by {dz}"
+    );
+}
+
+/// The PRelu-rewritten mesh ONNX Runtime runs computes what the original file computes in ONNX
+/// Runtime, on a real face crop.
+#[test]
+fn rewritten_mesh_equals_the_original_in_onnx_runtime() {
+    let paths = ModelPaths::locate();
+    let img = photo("obama3.jpg");
+    let (crop, _) = jiuzhu_vision::image::square_crop(&img, 770.2, 462.5, 473.0, 192).unwrap();
+    let blob = opencv::dnn::blob_from_image(
+        &crop,
+        1.0 / 255.0,
+        opencv::core::Size::new(192, 192),
+        opencv::core::Scalar::default(),
+        true,
+        false,
+        opencv::core::CV_32F,
+    )
+    .unwrap();
+    let outs = ["conv2d_20", "conv2d_30"];
+    let run = |file: std::path::PathBuf| {
+        Model::load(Engine::OnnxRuntime, &paths, &file, [1, 3, 192, 192], &outs)
+            .unwrap()
+            .forward_blob(&blob)
+            .unwrap()
+    };
+    let a = run(paths.mesh().unwrap());
+    let b = run(paths.mesh_ort().unwrap());
+    let d = max_abs_diff(&a[0], &b[0]);
+    eprintln!(
+        "rewritten mesh: max |Δ| {d:.2e} (192-px input), logit {} vs {}",
+        a[1][0], b[1][0]
+    );
+    assert!(d < 1e-3, "points differ by {d}");
+    assert!((a[1][0] - b[1][0]).abs() < 1e-3);
+    assert!(a[1][0] > 5.0, "a face: logit {}", a[1][0]);
+}
+
+#[test]
+fn whole_pipeline_agrees_on_both_engines() {
+    let paths = ModelPaths::locate();
+    let img = photo("obama2.jpg");
+    let mut o = FacePipeline::load_with(&paths, Engine::OnnxRuntime).unwrap();
+    let mut c = FacePipeline::load_with(&paths, Engine::OpenCv).unwrap();
+    assert_eq!(o.engine(), Engine::OnnxRuntime);
+    let (a, b) = (o.analyse(&img).unwrap(), c.analyse(&img).unwrap());
+    assert_eq!((a.faces, a.issues.clone()), (b.faces, b.issues.clone()));
+    assert!((a.ear - b.ear).abs() < 0.005, "EAR {} vs {}", a.ear, b.ear);
+    assert!((a.mouth - b.mouth).abs() < 0.005);
+    assert!(
+        (a.pose.yaw - b.pose.yaw).abs() < 0.5,
+        "{:?} {:?}",
+        a.pose,
+        b.pose
+    );
+    assert!((a.pose.pitch - b.pose.pitch).abs() < 0.5);
+    assert!((a.pose.roll - b.pose.roll).abs() < 0.5);
+}
+
+#[test]
+fn the_default_engine_is_onnx_runtime() {
+    assert_eq!(Engine::default(), Engine::OnnxRuntime);
+    if std::env::var_os(jiuzhu_vision::engine::ENGINE_ENV).is_none() {
+        let p = FacePipeline::load(&ModelPaths::locate()).unwrap();
+        assert_eq!(p.engine(), Engine::OnnxRuntime);
+    }
+    assert_eq!(Engine::parse("opencv").unwrap(), Engine::OpenCv);
+    assert_eq!(Engine::parse(" ORT ").unwrap(), Engine::OnnxRuntime);
+    let err = Engine::parse("tensorflow").unwrap_err();
+    assert!(err.to_string().contains("onnxruntime or opencv"), "{err}");
+}
+
+#[rstest]
+#[case(Engine::OnnxRuntime)]
+#[case(Engine::OpenCv)]
+fn wrong_input_shape_is_a_clear_error(#[case] engine: Engine) {
+    let paths = ModelPaths::locate();
+    let file = paths.detector().unwrap();
+    let mut m = Model::load(engine, &paths, &file, [1, 3, 128, 128], &["classificators"]).unwrap();
+    let data = vec![0.0f32; 3 * 96 * 96];
+    let err = m.forward(&data, [1, 3, 96, 96]).unwrap_err();
+    assert!(
+        matches!(&err, VisionError::InputShape { want, got, .. }
+            if want == &[1, 3, 128, 128] && got == &[1, 3, 96, 96]),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("blazeface_short.onnx"), "{err}");
+    // data that does not fill the shape it claims
+    let err = m.forward(&data, [1, 3, 128, 128]).unwrap_err();
+    assert!(matches!(err, VisionError::InputShape { .. }), "{err:?}");
+    // the model still works afterwards
+    let ok = m
+        .forward(&vec![0.0f32; 3 * 128 * 128], [1, 3, 128, 128])
+        .unwrap();
+    assert_eq!(ok[0].len(), 896);
+}
+
+#[test]
+fn a_model_with_a_wrong_shape_declared_fails_in_onnx_runtime_with_its_message() {
+    // the caller's shape agrees with the data, but the network takes 192×192: ONNX Runtime says so
+    let paths = ModelPaths::locate();
+    let file = paths.mesh().unwrap();
+    let mut m = Model::load(
+        Engine::OnnxRuntime,
+        &paths,
+        &file,
+        [1, 3, 128, 128],
+        &["conv2d_20"],
+    )
+    .unwrap();
+    let err = m
+        .forward(&vec![0.5f32; 3 * 128 * 128], [1, 3, 128, 128])
+        .unwrap_err();
+    assert!(matches!(err, VisionError::Inference { .. }), "{err:?}");
+    assert!(err.to_string().contains("face_mesh.onnx"), "{err}");
+}
+
+#[test]
+fn unknown_output_and_missing_files_are_clear_errors() {
+    let paths = ModelPaths::locate();
+    let file = paths.detector().unwrap();
+    let err = Model::load(
+        Engine::OnnxRuntime,
+        &paths,
+        &file,
+        [1, 3, 128, 128],
+        &["nope"],
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("\"nope\""), "{err}");
+    assert!(err.to_string().contains("classificators"), "{err}");
+
+    let missing = paths.dir.join("no_such_model.onnx");
+    for engine in [Engine::OnnxRuntime, Engine::OpenCv] {
+        let err = Model::load(engine, &paths, &missing, [1, 3, 128, 128], &["x"]).unwrap_err();
+        assert!(matches!(err, VisionError::MissingModel(_)), "{err:?}");
+    }
+
+    // a model directory without the runtime library: the ONNX Runtime engine names `make models`,
+    // the OpenCV engine does not need it
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["blazeface_short.onnx", "face_mesh.onnx"] {
+        std::os::unix::fs::symlink(paths.dir.join(f), dir.path().join(f)).unwrap();
+    }
+    let bare = ModelPaths {
+        dir: dir.path().into(),
+    };
+    let err = FacePipeline::load_with(&bare, Engine::OnnxRuntime)
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&err, VisionError::MissingModel(p) if p.ends_with(jiuzhu_vision::models::ONNXRUNTIME_LIB)),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("make models"), "{err}");
+    FacePipeline::load_with(&bare, Engine::OpenCv).unwrap();
+}
