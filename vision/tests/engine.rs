@@ -4,8 +4,10 @@
 //! Tolerances: the engines order float operations differently (ONNX Runtime also fuses layers), so
 //! raw outputs differ in the last digits; the bounds below are in the units the pipeline uses.
 
+mod common;
+
+use common::photo;
 use jiuzhu_vision::engine::{Engine, Model};
-use jiuzhu_vision::image::load_bgr;
 use jiuzhu_vision::{BlazeFace, FaceMesh, FacePipeline, ModelPaths, VisionError};
 use rstest::rstest;
 
@@ -19,15 +21,6 @@ const DET_BOX_TOL: f32 = 0.5;
 /// Largest difference of a mesh point (image pixels, x and y) and of the face score.
 const MESH_POINT_TOL: f32 = 0.25;
 const MESH_SCORE_TOL: f32 = 1e-3;
-
-fn photo(name: &str) -> opencv::core::Mat {
-    load_bgr(
-        &ModelPaths::locate()
-            .test_image(name)
-            .expect("run `make models` first"),
-    )
-    .unwrap()
-}
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());

@@ -1,19 +1,12 @@
 //! Detection, landmarks, quality and 1:1 matching on the registry photos fetched by `make models`.
 
+mod common;
+
+use common::photo;
 use jiuzhu_vision::detect::{anchors, decode, weighted_nms};
 use jiuzhu_vision::embed::MATCH_THRESHOLD;
-use jiuzhu_vision::image::load_bgr;
 use jiuzhu_vision::{FaceNet, FacePipeline, ModelPaths, VisionError};
 use rstest::rstest;
-
-fn photo(name: &str) -> opencv::core::Mat {
-    load_bgr(
-        &ModelPaths::locate()
-            .test_image(name)
-            .expect("run `make models` first"),
-    )
-    .unwrap()
-}
 
 #[rstest]
 #[case("obama.jpg", 493.5, 279.1, 277.8)]
