@@ -326,7 +326,9 @@ impl Store {
         depends_on: Option<Uuid>,
         now: UnixMillis,
     ) -> Result<Uuid, StoreError> {
-        self.enqueue_inner(kind, payload, depends_on, None, now)
+        let parent = depends_on.map_or(Parent::None, Parent::Application);
+        let (head, _) = self.enqueue_bundle(Some((kind, payload)), parent, &[], now)?;
+        head.ok_or_else(|| StoreError::State("the record was not stored".into()))
     }
 
     /// Durably appends a captured material for the application `application` and keeps its bytes
@@ -338,13 +340,7 @@ impl Store {
         content: &[u8],
         now: UnixMillis,
     ) -> Result<Uuid, StoreError> {
-        self.enqueue_inner(
-            OutboxKind::Material,
-            &material_payload(content_type, None),
-            Some(application),
-            Some((content_type, content)),
-            now,
-        )
+        self.enqueue_page(application, None, content_type, content, now)
     }
 
     /// Durably appends a page for checklist item `kind` (snake_case, e.g. `income_proof`) of the
@@ -357,26 +353,26 @@ impl Store {
         content: &[u8],
         now: UnixMillis,
     ) -> Result<Uuid, StoreError> {
-        self.enqueue_inner(
-            OutboxKind::Material,
-            &material_payload(content_type, Some(kind)),
-            Some(application),
-            Some((content_type, content)),
-            now,
-        )
+        self.enqueue_page(application, Some(kind.into()), content_type, content, now)
     }
 
-    fn enqueue_inner(
+    fn enqueue_page(
         &mut self,
-        kind: OutboxKind,
-        payload: &[u8],
-        depends_on: Option<Uuid>,
-        material: Option<(&str, &[u8])>,
+        application: Uuid,
+        kind: Option<String>,
+        content_type: &str,
+        content: &[u8],
         now: UnixMillis,
     ) -> Result<Uuid, StoreError> {
-        let parent = depends_on.map_or(Parent::None, Parent::Application);
-        let (head, _) = self.enqueue_bundle(Some((kind, payload, material)), parent, &[], now)?;
-        head.ok_or_else(|| StoreError::State("the record was not stored".into()))
+        let page = BundleItem::Material {
+            kind,
+            content_type,
+            content,
+        };
+        let (_, ids) = self.enqueue_bundle(None, Parent::Application(application), &[page], now)?;
+        ids.first()
+            .copied()
+            .ok_or_else(|| StoreError::State("the material was not stored".into()))
     }
 
     /// Durably appends an application together with its signatures and materials, all or none
@@ -389,7 +385,7 @@ impl Store {
         now: UnixMillis,
     ) -> Result<(Uuid, Vec<Uuid>), StoreError> {
         let (head, items) = self.enqueue_bundle(
-            Some((OutboxKind::Application, application, None)),
+            Some((OutboxKind::Application, application)),
             Parent::None,
             items,
             now,
@@ -418,10 +414,9 @@ impl Store {
     /// One transaction: an optional head record (with `head_parent`), then `items`, which belong
     /// to the head when there is one and to `head_parent` otherwise. Returns the head's id (when
     /// there is a head) and the items' ids.
-    #[allow(clippy::type_complexity)]
     fn enqueue_bundle(
         &mut self,
-        head: Option<(OutboxKind, &[u8], Option<(&str, &[u8])>)>,
+        head: Option<(OutboxKind, &[u8])>,
         head_parent: Parent<'_>,
         items: &[BundleItem<'_>],
         now: UnixMillis,
@@ -431,7 +426,7 @@ impl Store {
         let r = (|| -> Result<(), StoreError> {
             let tx = self.conn.transaction()?;
             let mut parent = head_parent;
-            if let Some((kind, payload, material)) = head {
+            if let Some((kind, payload)) = head {
                 let id = Uuid::now_v7();
                 insert_record(
                     &tx,
@@ -439,7 +434,7 @@ impl Store {
                     id,
                     (kind, payload),
                     head_parent,
-                    material,
+                    None,
                     now,
                 )?;
                 head_id = Some(id);
