@@ -466,13 +466,13 @@ impl SignFlow {
                 fx
             }
             (Step::Submitting, Event::Submitted(Ok(recorded))) => {
-                let Some(case) = self.chosen().cloned() else {
+                let (Some(case), Some(proof)) = (self.chosen().cloned(), self.proof) else {
                     return Err(refuse("nothing chosen to sign"));
                 };
                 self.signed.push(case.case_id.clone());
                 let slip = SignedSlip {
                     case,
-                    proof: self.proof.unwrap_or(SignProof::Fingerprint),
+                    proof,
                     from_card: self.from_card,
                     queued: !recorded,
                 };
@@ -532,9 +532,8 @@ impl SignFlow {
                     }
                     Problem::SubmitFailed(_) => {
                         // The pad is cleared; the name is written again before another try.
-                        let proof = match self.history.last() {
-                            Some(Step::Handwriting(p)) => *p,
-                            _ => SignProof::Fingerprint,
+                        let Some(proof) = self.proof else {
+                            return Err(refuse("no signature was being made"));
                         };
                         self.history.pop();
                         self.step = Step::Handwriting(proof);
