@@ -104,7 +104,7 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
     let mut config = AppConfig::default();
     config.office.township = common::TOWNSHIP.into();
     config.office.township_name = "涪陵区江东街道".into();
-    let window = app::build_with_services(
+    let window = common::kiosk_window(
         &config,
         Devices {
             id_card: Some(card_reader),
@@ -114,12 +114,7 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
             ..Devices::default()
         },
         Some(link.clone()),
-    )
-    .unwrap();
-    window
-        .window()
-        .set_size(slint::LogicalSize::new(1920.0, 1080.0));
-    window.show().unwrap();
+    );
     let w = &window;
 
     // Type: 医疗救助 is not open here; 低保 is.

@@ -115,7 +115,7 @@ fn kiosk_with(
     );
     let (card, card_reader) = common::sim_card();
     let (printer, printer_driver) = common::sim_printer();
-    let window = app::build_with_services(
+    let window = common::kiosk_window(
         &AppConfig {
             proof: app::ProofPrinting {
                 township_name: "涪陵区江东街道".into(),
@@ -133,12 +133,7 @@ fn kiosk_with(
             printer: Some(printer_driver),
         },
         Some(link.clone()),
-    )
-    .unwrap();
-    window
-        .window()
-        .set_size(slint::LogicalSize::new(1920.0, 1080.0));
-    window.show().unwrap();
+    );
     Kiosk {
         window,
         printer,

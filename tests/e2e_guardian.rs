@@ -81,7 +81,7 @@ fn kiosk(central: &common::Central, seed: u8) -> Kiosk {
         Duration::from_secs(5),
     );
     let (card, card_reader) = common::sim_card();
-    let window = app::build_with_services(
+    let window = common::kiosk_window(
         &AppConfig::default(),
         Devices {
             id_card: Some(card_reader),
@@ -89,12 +89,7 @@ fn kiosk(central: &common::Central, seed: u8) -> Kiosk {
             ..Devices::default()
         },
         Some(link.clone()),
-    )
-    .unwrap();
-    window
-        .window()
-        .set_size(slint::LogicalSize::new(1920.0, 1080.0));
-    window.show().unwrap();
+    );
     Kiosk {
         window,
         card,
@@ -178,34 +173,12 @@ fn guardian_certifies(central: &common::Central, k: &Kiosk) {
         "nothing is sent before the photo"
     );
     // "Look at the camera": the picture is on screen before the photo is taken.
-    pump_until("the camera's picture", 60, || {
-        k.window
-            .global::<CertifyAdapter>()
-            .get_preview()
-            .size()
-            .width
-            > 0
-    });
-    choose(&k.window, Choice::TakePhoto);
-    pump_until("the photo", 30, || {
-        matches!(step(), Step::PhotoReview | Step::Problem { .. })
-    });
+    take_photo(&k.window, "the photo");
     assert_eq!(step(), Step::PhotoReview);
     // Retake once, then use it.
     choose(&k.window, Choice::Retake);
     assert_eq!(step(), Step::Photo);
-    pump_until("the camera's picture again", 60, || {
-        k.window
-            .global::<CertifyAdapter>()
-            .get_preview()
-            .size()
-            .width
-            > 0
-    });
-    choose(&k.window, Choice::TakePhoto);
-    pump_until("the second photo", 30, || {
-        matches!(step(), Step::PhotoReview | Step::Problem { .. })
-    });
+    take_photo(&k.window, "the second photo");
     choose(&k.window, Choice::UsePhoto);
     pump_until("the certification", 60, || {
         matches!(
@@ -302,4 +275,16 @@ fn guardian_certification_end_to_end() {
                 .join("\n")
         );
     }
+}
+
+/// Waits until the camera's picture is on screen, takes the photo and waits for its review (or
+/// a problem).
+fn take_photo(w: &MainWindow, what: &str) {
+    pump_until("the camera's picture", 60, || {
+        w.global::<CertifyAdapter>().get_preview().size().width > 0
+    });
+    choose(w, Choice::TakePhoto);
+    pump_until(what, 30, || {
+        matches!(step(), Step::PhotoReview | Step::Problem { .. })
+    });
 }

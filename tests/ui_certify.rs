@@ -459,16 +459,17 @@ fn english_screens(w: &MainWindow) {
 #[test]
 fn certification_flow() {
     i_slint_backend_testing::init_integration_test_with_mock_time();
-    let w = app::build(&AppConfig {
-        session: SessionTimeouts {
-            idle_before_warning: Duration::from_secs(40),
-            warning: Duration::from_secs(30),
+    let w = common::kiosk_window(
+        &AppConfig {
+            session: SessionTimeouts {
+                idle_before_warning: Duration::from_secs(40),
+                warning: Duration::from_secs(30),
+            },
+            ..AppConfig::default()
         },
-        ..AppConfig::default()
-    })
-    .unwrap();
-    w.window().set_size(slint::LogicalSize::new(1920.0, 1080.0));
-    w.show().unwrap();
+        app::Devices::default(),
+        None,
+    );
     keypad_identification_and_missing_central(&w);
     screens_from_worker_events(&w);
     inactivity_warning_then_reset(&w);

@@ -11,10 +11,7 @@ use jiuzhu_kiosk::ui::{AppAdapter, MainWindow, Theme};
 use slint::ComponentHandle;
 
 fn window() -> MainWindow {
-    let w = app::build(&AppConfig::default()).expect("main window builds");
-    w.window().set_size(slint::LogicalSize::new(1920.0, 1080.0));
-    w.show().unwrap();
-    w
+    common::kiosk_window(&AppConfig::default(), app::Devices::default(), None)
 }
 
 use common::actionable;

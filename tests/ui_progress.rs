@@ -167,7 +167,7 @@ fn progress_live_then_cached_then_nothing_cached() {
         &central.url(),
         Duration::from_secs(3),
     );
-    let w = app::build_with_services(
+    let w = common::kiosk_window(
         &AppConfig {
             proof: app::ProofPrinting {
                 hotline: "023-72222222".into(),
@@ -177,10 +177,7 @@ fn progress_live_then_cached_then_nothing_cached() {
         },
         Devices::default(),
         Some(link),
-    )
-    .unwrap();
-    w.window().set_size(slint::LogicalSize::new(1920.0, 1080.0));
-    w.show().unwrap();
+    );
 
     // Live: the notice, its materials and deadline, who must sign, hotline and 举报.
     press(&w, "进度查询");

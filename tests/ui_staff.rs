@@ -208,17 +208,14 @@ fn staff_entry_end_to_end() {
         &central.url(),
         Duration::from_secs(5),
     );
-    let w = app::build_with_services(
+    let w = common::kiosk_window(
         &AppConfig::default(),
         Devices {
             camera: Some(FaceCamera::Sim(services::sim_camera_config())),
             ..Devices::default()
         },
         Some(link),
-    )
-    .unwrap();
-    w.window().set_size(slint::LogicalSize::new(1920.0, 1080.0));
-    w.show().unwrap();
+    );
 
     // Login: a wrong PIN is refused in plain words and nothing is held.
     w.global::<HomeAdapter>().invoke_open(Entry::Staff);

@@ -411,6 +411,20 @@ pub fn kiosk_link(
     )
 }
 
+/// The kiosk's window on `devices` (and the central link when given), 1920×1080, shown.
+pub fn kiosk_window(
+    config: &jiuzhu_kiosk::app::AppConfig,
+    devices: jiuzhu_kiosk::app::Devices,
+    central: Option<Arc<jiuzhu_kiosk::services::CentralLink>>,
+) -> jiuzhu_kiosk::ui::MainWindow {
+    use slint::ComponentHandle;
+    let w = jiuzhu_kiosk::app::build_with_services(config, devices, central)
+        .expect("the main window builds");
+    w.window().set_size(slint::LogicalSize::new(1920.0, 1080.0));
+    w.show().unwrap();
+    w
+}
+
 /// The ESC/POS printer simulator on a pty (80 mm) and the real driver printing to it.
 pub fn sim_printer() -> (
     jiuzhu_sim::printer::PrinterSim,
