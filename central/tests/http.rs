@@ -194,6 +194,14 @@ async fn step_ok(c: &mut Conn, token: &str, case: &str, action: Value) -> String
     r.json()["summary"]["state"].as_str().unwrap().to_string()
 }
 
+/// The `modality` reference of `who` as central seals it to the kiosk (answer 200).
+async fn sealed_template(s: &Server, c: &mut Conn, who: &str, modality: &str) -> api::TemplateBox {
+    let q = json!({"id_number": who, "modality": modality});
+    let r = s.kiosk_post(c, "/v1/kiosk/templates", &q).await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    serde_json::from_slice(&r.body).unwrap()
+}
+
 fn applicant() -> String {
     demo_id("19500101", 11)
 }
@@ -619,21 +627,14 @@ async fn certification_status_result_and_template() {
             "test",
         )
         .unwrap();
-    let q = json!({"id_number": due.id_number, "modality": "face"}).to_string();
-    let r = s
-        .kiosk_send(&mut c, "/v1/kiosk/templates", q.as_bytes(), &[])
-        .await;
-    assert_eq!(r.status, 200, "{:?}", r.json());
-    let boxed: api::TemplateBox = serde_json::from_slice(&r.body).unwrap();
+    let boxed = sealed_template(&s, &mut c, &due.id_number, "face").await;
     assert_eq!(
         api::open_template(&s.kiosk.key, "kiosk-1", &boxed).unwrap(),
         b"face-template-v1:0123"
     );
     assert!(api::open_template(&SigningKey::from_bytes(&[7; 32]), "kiosk-1", &boxed).is_err());
-    let q = json!({"id_number": due.id_number, "modality": "fingerprint"}).to_string();
-    let r = s
-        .kiosk_send(&mut c, "/v1/kiosk/templates", q.as_bytes(), &[])
-        .await;
+    let q = json!({"id_number": due.id_number, "modality": "fingerprint"});
+    let r = s.kiosk_post(&mut c, "/v1/kiosk/templates", &q).await;
     assert_eq!(r.status, 404);
 }
 
@@ -2185,12 +2186,7 @@ async fn guardian_mode_needs_a_registered_guardian_and_the_on_site_photo() {
             .put_template(&stranger, Modality::Face, b"x", "test")
             .is_err()
     );
-    let q = json!({"id_number": tan, "modality": "face"}).to_string();
-    let r = s
-        .kiosk_send(&mut c, "/v1/kiosk/templates", q.as_bytes(), &[])
-        .await;
-    assert_eq!(r.status, 200, "{:?}", r.json());
-    let boxed: api::TemplateBox = serde_json::from_slice(&r.body).unwrap();
+    let boxed = sealed_template(&s, &mut c, tan, "face").await;
     assert_eq!(
         api::open_template(&s.kiosk.key, "kiosk-1", &boxed).unwrap(),
         b"guardian-face-v1"
