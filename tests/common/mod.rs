@@ -489,6 +489,22 @@ impl Logs {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).to_string()
     }
+
+    /// Fails, quoting the lines, when anything logged contains one of `secrets` (names, ID
+    /// numbers, birth dates).
+    pub fn assert_free_of(&self, secrets: &[&str]) {
+        let text = self.text();
+        for secret in secrets {
+            assert!(
+                !text.contains(secret),
+                "the logs contain {secret:?}:\n{}",
+                text.lines()
+                    .filter(|l| l.contains(secret))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+    }
 }
 
 /// The fingerprint simulator and the real R30x driver on it, with finger `finger` enrolled
