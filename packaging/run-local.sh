@@ -12,6 +12,14 @@ cargo build -p jiuzhu-kiosk -p jiuzhu-central
 BIN="${CARGO_TARGET_DIR:-target}/debug"
 mkdir -p "$RUN"
 chmod 700 "$RUN"
+# The central service's keys (audit chain, personal data, district key) live apart from its
+# database; kept when out/run/ is deleted to start over.
+export JIUZHU_CENTRAL_KEYS_DIR="${JIUZHU_CENTRAL_KEYS_DIR:-$PWD/out/central-keys}"
+if [ -f "$RUN/central.db.district-key" ] && [ ! -f "$JIUZHU_CENTRAL_KEYS_DIR/district.key" ]; then
+    # a run from before the keys directory: its district key moves there
+    mkdir -p -m 700 "$JIUZHU_CENTRAL_KEYS_DIR"
+    mv "$RUN/central.db.district-key" "$JIUZHU_CENTRAL_KEYS_DIR/district.key"
+fi
 
 if [ ! -f "$RUN/kiosk.key" ]; then
     "$BIN/jiuzhu-kiosk" enroll --central "$URL" --township "$TOWNSHIP" --key-file "$RUN/kiosk.key" >/dev/null

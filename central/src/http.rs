@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHasher, SaltString};
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -69,6 +69,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/kiosk/certification/proof"),
     ("POST", "/v1/kiosk/templates"),
     ("POST", "/v1/staff/login"),
+    ("POST", "/v1/staff/logout"),
+    ("POST", "/v1/staff/accounts/{username}/revoke"),
     ("POST", "/v1/staff/guardians"),
     ("GET", "/v1/staff/townships/{code}/queue"),
     ("GET", "/v1/staff/townships/{code}/statistics"),
@@ -98,6 +100,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Which special assistance types are open for online application.
     pub availability: Arc<TypeAvailability>,
+    /// The staff login throttle.
+    pub login_guard: Arc<crate::login_guard::LoginGuard>,
 }
 
 impl AppState {
@@ -109,7 +113,14 @@ impl AppState {
             district_key: Arc::new(district_key),
             clock: Arc::new(Utc::now),
             availability: Arc::new(TypeAvailability::default()),
+            login_guard: Arc::new(crate::login_guard::LoginGuard::new(Default::default())),
         }
+    }
+
+    /// The same state with another login throttle.
+    pub fn with_login_guard(mut self, guard: crate::login_guard::LoginGuard) -> Self {
+        self.login_guard = Arc::new(guard);
+        self
     }
 
     /// The same state with another workflow clock (tests run whole procedures through it).
@@ -156,6 +167,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/kiosk/templates", post(template))
         .route("/v1/staff/login", post(login))
+        .route("/v1/staff/logout", post(crate::staff_access::logout))
+        .route(
+            "/v1/staff/accounts/{username}/revoke",
+            post(crate::staff_access::revoke),
+        )
         .route("/v1/staff/guardians", post(register_guardian))
         .route("/v1/staff/townships/{code}/queue", get(queue))
         .route("/v1/staff/townships/{code}/statistics", get(statistics))
@@ -212,7 +228,11 @@ fn spawn_scanner(state: &AppState) {
 /// deadline scanner every minute.
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     spawn_scanner(&state);
-    axum::serve(listener, router(state)).await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<crate::login_guard::PeerAddr>(),
+    )
+    .await
 }
 
 /// As [`serve_on`], over TLS with `config` (see [`crate::tls::server_config`]).
@@ -223,7 +243,11 @@ pub async fn serve_tls_on(
 ) -> std::io::Result<()> {
     spawn_scanner(&state);
     let tls = crate::tls::TlsListener::new(listener, config)?;
-    axum::serve(tls, router(state)).await
+    axum::serve(
+        tls,
+        router(state).into_make_service_with_connect_info::<crate::login_guard::PeerAddr>(),
+    )
+    .await
 }
 
 /// Reads the body under a size limit and, for `/v1/kiosk/…`, checks the signature.
@@ -358,7 +382,7 @@ fn kiosk(req_ext: &axum::http::Extensions) -> Result<KioskId, ApiError> {
         .ok_or_else(|| AuthError::MissingHeader(api::HEADER_SIGNATURE).into())
 }
 
-async fn blocking<R: Send + 'static>(
+pub(crate) async fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, ApiError> + Send + 'static,
 ) -> Result<R, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(|_| {
@@ -1188,10 +1212,15 @@ async fn template(
         let mut nonce = [0u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut eph);
         rand::rngs::OsRng.fill_bytes(&mut nonce);
+        // whose reference (blind index) of which modality went to which kiosk
         s.record(
             &format!("kiosk:{}", k.id),
             "template.released",
-            "template",
+            &format!(
+                "template:{}:{}",
+                enum_name(&q.modality),
+                &s.blind_index(q.id_number.as_unmasked_str())[..16]
+            ),
             Utc::now(),
         )?;
         Ok(api::seal_template(
@@ -1202,7 +1231,8 @@ async fn template(
     .map(Json)
 }
 
-fn token_hash(token: &str) -> String {
+/// The stored form of a session token.
+pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -1218,12 +1248,22 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
         .map_err(|e| ApiError::bad_request("invalid_password", e.to_string()))
 }
 
+/// Logs a staff member in, throttled by [`crate::login_guard`]: a blocked name or address is
+/// answered 429 with `Retry-After`, a flood 503; unknown accounts cost the same argon2 work; a
+/// failure is audited (`staff.login_failed`, by `address:<ip>`, naming only existing accounts).
 async fn login(
     State(st): State<AppState>,
+    crate::login_guard::ClientIp(ip): crate::login_guard::ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
-) -> Result<Json<LoginAnswer>, ApiError> {
+) -> Result<Json<LoginAnswer>, Response> {
+    let guard = st.login_guard.clone();
+    guard
+        .admit(&req.username, ip)
+        .map_err(IntoResponse::into_response)?;
+    let permit = guard.permit().await.map_err(IntoResponse::into_response)?;
     let s = st.store.clone();
     blocking(move || {
+        let _permit = permit;
         let denied = || {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -1231,11 +1271,28 @@ async fn login(
                 "unknown account or wrong password",
             )
         };
-        let (staff, hash) = s.staff_with_hash(&req.username)?.ok_or_else(denied)?;
-        let parsed = PasswordHash::new(&hash).map_err(|_| denied())?;
-        Argon2::default()
-            .verify_password(req.password.as_bytes(), &parsed)
-            .map_err(|_| denied())?;
+        let found = s.staff_with_hash(&req.username)?;
+        let verified = guard.verify(found.as_ref().map(|(_, h)| h.as_str()), &req.password);
+        let known = found.is_some();
+        let Some((staff, _)) = found.filter(|_| verified) else {
+            guard.failed(&req.username, ip);
+            s.record(
+                &format!(
+                    "address:{}",
+                    ip.map(|i| i.to_string())
+                        .unwrap_or_else(|| "unknown".into())
+                ),
+                "staff.login_failed",
+                if known {
+                    &req.username
+                } else {
+                    "unknown-account"
+                },
+                Utc::now(),
+            )?;
+            return Err(denied());
+        };
+        guard.succeeded(&staff.username);
         let mut raw = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut raw);
         let token = hex::encode(raw);
@@ -1250,6 +1307,7 @@ async fn login(
     })
     .await
     .map(Json)
+    .map_err(IntoResponse::into_response)
 }
 
 /// The staff member behind `Authorization: Bearer …`.

@@ -5,11 +5,14 @@
 
 pub mod audit;
 pub mod client;
+pub mod crypto_at_rest;
 pub mod error;
 pub mod evidence;
 pub mod http;
 pub mod keys;
+pub mod login_guard;
 pub mod seed;
+pub mod staff_access;
 pub mod store;
 pub mod tls;
 

@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use jiuzhu_central::crypto_at_rest::{self, KeysDir};
+use jiuzhu_central::store::{SessionsOf, StaffAccess};
 use jiuzhu_central::store::{Staff, parse_role};
-use jiuzhu_central::{AppState, SqliteStore, Store, http, keys, seed};
+use jiuzhu_central::{AppState, SqliteStore, Store, http, keys as pubkeys, seed};
 
 #[derive(Parser)]
 #[command(
@@ -15,6 +17,11 @@ use jiuzhu_central::{AppState, SqliteStore, Store, http, keys, seed};
     version
 )]
 struct Cli {
+    /// Directory of the service's keys (audit.key, data.key, district.key; created 0600 when
+    /// missing). Default: $JIUZHU_CENTRAL_KEYS_DIR, else systemd's $CREDENTIALS_DIRECTORY
+    /// (LoadCredential=, read-only). Never beside the database.
+    #[arg(long, global = true)]
+    keys_dir: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -30,7 +37,7 @@ enum Cmd {
         #[arg(long, default_value = "127.0.0.1:8640")]
         listen: String,
         /// District signing key for proofs: a file with the 32-byte Ed25519 seed in hex. Created
-        /// (mode 0600) when missing. Default: `<db>.district-key`.
+        /// (mode 0600) when missing. Default: `district.key` in the keys directory.
         #[arg(long)]
         district_key: Option<PathBuf>,
         /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
@@ -64,6 +71,11 @@ enum Cmd {
     Guardian {
         #[command(subcommand)]
         cmd: GuardianCmd,
+    },
+    /// Create the keys directory and its keys (0700 / 0600) without touching a database.
+    Keys {
+        #[command(subcommand)]
+        cmd: KeysCmd,
     },
     /// Create demo data: a township, staff accounts, recipients.
     SeedDemo {
@@ -103,6 +115,13 @@ enum KioskCmd {
 }
 
 #[derive(Subcommand)]
+enum KeysCmd {
+    /// Create audit.key, data.key and district.key in --keys-dir where missing; prints the
+    /// district public key.
+    Init,
+}
+
+#[derive(Subcommand)]
 enum StaffCmd {
     /// Add an account; the password is read from the first line of standard input.
     Add {
@@ -116,6 +135,35 @@ enum StaffCmd {
         /// Township scope (required except for district_bureau).
         #[arg(long)]
         township: Option<String>,
+    },
+    /// Disable an account: no more logins, its sessions end (undo with `enable`).
+    Disable {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        username: String,
+    },
+    /// Let a disabled account log in again.
+    Enable {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        username: String,
+    },
+    /// Remove an account for good: its sessions end, its password hash is erased, the name is
+    /// never given again.
+    Remove {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        username: String,
+    },
+    /// End every session of an account (revoke its tokens) without disabling it.
+    Logout {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        username: String,
     },
 }
 
@@ -143,6 +191,7 @@ enum GuardianCmd {
 
 fn add_guardian(
     db: &Path,
+    keys: &KeysDir,
     recipient: &str,
     guardian: &str,
     name: &str,
@@ -161,7 +210,7 @@ fn add_guardian(
     {
         bail!("--relation {relation:?}: give 1–32 characters of a-z and _, e.g. child");
     }
-    open(db)?.put_guardian(
+    open(db, keys)?.put_guardian(
         &jiuzhu_central::store::NewGuardian {
             recipient_id: r.as_unmasked_str(),
             guardian_id: g.as_unmasked_str(),
@@ -201,7 +250,13 @@ enum TemplateCmd {
 /// The largest template accepted (an ISO 19794-2 record with many minutiae is a few KiB).
 const MAX_TEMPLATE_BYTES: u64 = 64 * 1024;
 
-fn import_template(db: &Path, id_number: &str, modality: &str, file: &Path) -> anyhow::Result<()> {
+fn import_template(
+    db: &Path,
+    keys: &KeysDir,
+    id_number: &str,
+    modality: &str,
+    file: &Path,
+) -> anyhow::Result<()> {
     use jiuzhu_core::api::Modality;
     let id = jiuzhu_core::id::IdNumber::parse(id_number)
         .map_err(|e| anyhow::anyhow!("--id-number: {e}"))?;
@@ -220,7 +275,7 @@ fn import_template(db: &Path, id_number: &str, modality: &str, file: &Path) -> a
         );
     }
     let data = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let store = open(db)?;
+    let store = open(db, keys)?;
     match store.put_template(id.as_unmasked_str(), modality, &data, "admin:cli") {
         Err(jiuzhu_central::StoreError::NotFound(_)) => bail!(
             "{} is neither a recipient nor a registered guardian in this database (register a guardian with `guardian add` first)",
@@ -237,45 +292,55 @@ fn import_template(db: &Path, id_number: &str, modality: &str, file: &Path) -> a
 
 #[derive(Subcommand)]
 enum AuditCmd {
-    /// Walk the hash chain; exit 1 when a row was edited or deleted.
+    /// Walk the keyed hash chain; exit 1 when a row was edited or deleted. With --checkpoint,
+    /// also check that the chain still holds the signed checkpoint's head.
     Verify {
         #[arg(long)]
         db: PathBuf,
+        /// A checkpoint written by `audit checkpoint` (signed with the district key).
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Verify the chain and write its head, signed with the district key, to --out (keep it
+    /// off this machine, or print it). Refuses to overwrite a file.
+    Checkpoint {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
-fn open(db: &Path) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(db).with_context(|| format!("cannot open the database {}", db.display()))
+fn keys(flag: Option<&Path>) -> anyhow::Result<KeysDir> {
+    Ok(KeysDir::resolve(flag)?)
 }
 
-fn load_or_create_key(path: &Path) -> anyhow::Result<ed25519_dalek::SigningKey> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    if path.exists() {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let seed: [u8; 32] = hex::decode(text.trim())
-            .ok()
-            .and_then(|v| v.try_into().ok())
-            .with_context(|| {
-                format!(
-                    "{} must hold 64 hex characters (an Ed25519 seed)",
-                    path.display()
-                )
-            })?;
-        return Ok(ed25519_dalek::SigningKey::from_bytes(&seed));
+fn open(db: &Path, keys: &KeysDir) -> anyhow::Result<SqliteStore> {
+    let k = keys.load()?;
+    SqliteStore::open_with_keys(db, &k)
+        .with_context(|| format!("cannot open the database {}", db.display()))
+}
+
+/// The district key: `--district-key`, else `district.key` in the keys directory. A key left
+/// beside the database by an older version is not used silently.
+fn load_district_key(
+    keys: &KeysDir,
+    flag: Option<&Path>,
+    db: &Path,
+) -> anyhow::Result<ed25519_dalek::SigningKey> {
+    if flag.is_none() && !keys.path.join(crypto_at_rest::DISTRICT_KEY_FILE).exists() {
+        let mut old = db.as_os_str().to_owned();
+        old.push(".district-key");
+        let old = PathBuf::from(old);
+        if old.exists() {
+            bail!(
+                "the district key {} lies beside the database; move it to {} (mode 0600) or give --district-key",
+                old.display(),
+                keys.path.join(crypto_at_rest::DISTRICT_KEY_FILE).display()
+            );
+        }
     }
-    let mut seed = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot create the district key {}", path.display()))?;
-    writeln!(f, "{}", hex::encode(seed))?;
-    tracing::info!(path = %path.display(), "created a new district signing key");
-    Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
+    Ok(keys.district_key(flag)?)
 }
 
 fn valid_kiosk_name(n: &str) -> bool {
@@ -291,7 +356,12 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    // every file this process creates (database, WAL, keys, checkpoints) is private to the
+    // service account, whatever the shell's umask
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let cli = Cli::parse();
+    let kd = cli.keys_dir.clone();
+    let kd = kd.as_deref();
     match cli.cmd {
         Cmd::Serve {
             db,
@@ -300,13 +370,9 @@ fn main() -> anyhow::Result<()> {
             tls_cert,
             tls_key,
         } => {
-            let key_path = district_key.unwrap_or_else(|| {
-                let mut p = db.clone().into_os_string();
-                p.push(".district-key");
-                PathBuf::from(p)
-            });
-            let key = load_or_create_key(&key_path)?;
-            let store = Arc::new(open(&db)?);
+            let keys = keys(kd)?;
+            let key = load_district_key(&keys, district_key.as_deref(), &db)?;
+            let store = Arc::new(open(&db, &keys)?);
             let tls = match (&tls_cert, &tls_key) {
                 (Some(c), Some(k)) => Some(jiuzhu_central::tls::server_config(c, k)?),
                 _ => None,
@@ -344,14 +410,14 @@ fn main() -> anyhow::Result<()> {
             }
             let text = std::fs::read_to_string(&pubkey)
                 .with_context(|| format!("cannot read {}", pubkey.display()))?;
-            let key = keys::parse_public_key(&text)?;
-            open(&db)?.add_kiosk(&name, &township, key.as_bytes(), "admin:cli")?;
+            let key = pubkeys::parse_public_key(&text)?;
+            open(&db, &keys(kd)?)?.add_kiosk(&name, &township, key.as_bytes(), "admin:cli")?;
             println!("kiosk {name} registered for township {township}");
         }
         Cmd::Kiosk {
             cmd: KioskCmd::Revoke { db, name },
         } => {
-            open(&db)?.revoke_kiosk(&name, "admin:cli")?;
+            open(&db, &keys(kd)?)?.revoke_kiosk(&name, "admin:cli")?;
             println!("kiosk {name} revoked");
         }
         Cmd::Staff {
@@ -375,7 +441,7 @@ fn main() -> anyhow::Result<()> {
             if pw.chars().count() < 10 {
                 bail!("the password must have at least 10 characters");
             }
-            let store = open(&db)?;
+            let store = open(&db, &keys(kd)?)?;
             if let Some(t) = &township
                 && store.township(t)?.is_none()
             {
@@ -393,17 +459,76 @@ fn main() -> anyhow::Result<()> {
             )?;
             println!("staff account {username} added");
         }
+        Cmd::Staff { cmd } => staff_access(kd, cmd)?,
+        Cmd::Keys { cmd: KeysCmd::Init } => {
+            let keys = keys(kd)?;
+            keys.load()?;
+            let district = keys.district_key(None)?;
+            println!(
+                "keys in {}: {}, {}, {}",
+                keys.path.display(),
+                crypto_at_rest::AUDIT_KEY_FILE,
+                crypto_at_rest::DATA_KEY_FILE,
+                crypto_at_rest::DISTRICT_KEY_FILE
+            );
+            println!(
+                "district public key: {}",
+                hex::encode(district.verifying_key().as_bytes())
+            );
+        }
         Cmd::Audit {
-            cmd: AuditCmd::Verify { db },
+            cmd: AuditCmd::Verify { db, checkpoint },
         } => {
-            let store = open(&db)?;
-            match store.verify_audit() {
-                Ok(n) => println!("audit log intact: {n} rows"),
+            let keys = keys(kd)?;
+            let store = open(&db, &keys)?;
+            let r = match &checkpoint {
+                None => store.verify_audit(),
+                Some(file) => {
+                    let text = std::fs::read_to_string(file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    let cp: jiuzhu_central::audit::Checkpoint = serde_json::from_str(&text)
+                        .with_context(|| {
+                            format!("{} is not an audit checkpoint", file.display())
+                        })?;
+                    let district = keys.district_key(None)?;
+                    store.verify_audit_checkpoint(&cp, &district.verifying_key())
+                }
+            };
+            match r {
+                Ok(n) => println!(
+                    "audit log intact: {n} rows{}",
+                    if checkpoint.is_some() {
+                        ", the signed checkpoint's head is in place"
+                    } else {
+                        ""
+                    }
+                ),
                 Err(e) => {
                     eprintln!("audit log damaged: {e}");
                     std::process::exit(1);
                 }
             }
+        }
+        Cmd::Audit {
+            cmd: AuditCmd::Checkpoint { db, out },
+        } => {
+            use std::io::Write as _;
+            let keys = keys(kd)?;
+            let store = open(&db, &keys)?;
+            let district = keys.district_key(None)?;
+            let cp = store.audit_checkpoint(&district, chrono::Utc::now())?;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&out)
+                .with_context(|| format!("cannot create {} (it must not exist)", out.display()))?;
+            writeln!(f, "{}", serde_json::to_string_pretty(&cp)?)?;
+            println!(
+                "checkpoint of {} rows (head {}) written to {}",
+                cp.seq,
+                cp.hash,
+                out.display()
+            );
         }
         Cmd::Template {
             cmd:
@@ -413,7 +538,7 @@ fn main() -> anyhow::Result<()> {
                     modality,
                     file,
                 },
-        } => import_template(&db, &id_number, &modality, &file)?,
+        } => import_template(&db, &keys(kd)?, &id_number, &modality, &file)?,
         Cmd::Guardian {
             cmd:
                 GuardianCmd::Add {
@@ -423,9 +548,9 @@ fn main() -> anyhow::Result<()> {
                     name,
                     relation,
                 },
-        } => add_guardian(&db, &recipient, &guardian, &name, &relation)?,
+        } => add_guardian(&db, &keys(kd)?, &recipient, &guardian, &name, &relation)?,
         Cmd::SeedDemo { db, kiosk_pubkey } => {
-            let store = open(&db)?;
+            let store = open(&db, &keys(kd)?)?;
             let hash =
                 |pw: &str| http::hash_password(pw).expect("argon2id hashes any demo password");
             let recipients = seed::seed_demo(&store, jiuzhu_core::id::today_in_china(), &hash)?;
@@ -458,7 +583,7 @@ fn main() -> anyhow::Result<()> {
             if let Some(p) = kiosk_pubkey {
                 let text = std::fs::read_to_string(&p)
                     .with_context(|| format!("cannot read {}", p.display()))?;
-                let key = keys::parse_public_key(&text)?;
+                let key = pubkeys::parse_public_key(&text)?;
                 match store.add_kiosk(
                     "demo-kiosk",
                     seed::DEMO_TOWNSHIP,
@@ -472,6 +597,33 @@ fn main() -> anyhow::Result<()> {
                     Err(e) => return Err(e.into()),
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+fn staff_access(kd: Option<&Path>, cmd: StaffCmd) -> anyhow::Result<()> {
+    let (db, username, what) = match cmd {
+        StaffCmd::Disable { db, username } => (db, username, Some(StaffAccess::Disable)),
+        StaffCmd::Enable { db, username } => (db, username, Some(StaffAccess::Enable)),
+        StaffCmd::Remove { db, username } => (db, username, Some(StaffAccess::Remove)),
+        StaffCmd::Logout { db, username } => (db, username, None),
+        StaffCmd::Add { .. } => unreachable!("staff add is handled in main"),
+    };
+    let store = open(&db, &keys(kd)?)?;
+    match what {
+        Some(access) => {
+            store.set_staff_access(&username, access, "admin:cli")?;
+            let done = match access {
+                StaffAccess::Disable => "disabled; its sessions ended",
+                StaffAccess::Enable => "enabled",
+                StaffAccess::Remove => "removed; its sessions ended",
+            };
+            println!("staff account {username} {done}");
+        }
+        None => {
+            let n = store.end_sessions(SessionsOf::Account(&username), "admin:cli")?;
+            println!("{n} session(s) of {username} ended");
         }
     }
     Ok(())

@@ -22,6 +22,7 @@ use jiuzhu_core::workflow::{self, Action, Case, CaseState, Event, WorkflowError,
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, params};
 
 use crate::audit;
+use crate::crypto_at_rest::{self, AtRestKeys, KeysDir};
 use crate::evidence::SealedEvidence;
 
 /// The migrations, in order: (version, SQL).
@@ -45,6 +46,18 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261127_0005_guardians",
         include_str!("../migrations/20261127_0005_guardians.sql"),
+    ),
+    (
+        "20261206_1701_staff_access",
+        include_str!("../migrations/20261206_1701_staff_access.sql"),
+    ),
+    (
+        "20261206_1702_audit_keyed",
+        include_str!("../migrations/20261206_1702_audit_keyed.sql"),
+    ),
+    (
+        "20261206_1703_personal_data_sealed",
+        include_str!("../migrations/20261206_1703_personal_data_sealed.sql"),
     ),
 ];
 
@@ -80,6 +93,9 @@ pub enum StoreError {
     /// The audit chain is broken.
     #[error(transparent)]
     Audit(#[from] audit::AuditError),
+    /// The keys directory failed.
+    #[error(transparent)]
+    Keys(#[from] crypto_at_rest::KeyError),
 }
 
 /// A township.
@@ -505,12 +521,47 @@ pub trait Store: Send + Sync {
     /// certification (and its proof) as a certification result does, in one transaction.
     /// Refused (`already_closed`) when it is closed.
     fn close_alternative(&self, close: &AlternativeClose<'_>) -> Result<(), StoreError>;
+    /// Changes a staff account's access (disable, enable, remove) and ends its sessions when
+    /// access is taken away; audited by `actor`. `NotFound` for an unknown (or removed) account.
+    fn set_staff_access(
+        &self,
+        username: &str,
+        access: StaffAccess,
+        actor: &str,
+    ) -> Result<(), StoreError>;
+    /// Ends sessions: the one with `token_hash` (logout), or every session of `username`
+    /// (revocation); audited by `actor`. Returns how many ended.
+    fn end_sessions(&self, which: SessionsOf<'_>, actor: &str) -> Result<usize, StoreError>;
+    /// The blind index of an identity number (what the database holds instead of it); audit
+    /// rows name people by its first 16 characters.
+    fn blind_index(&self, id_number: &str) -> String;
+}
+
+/// A change of a staff account's access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffAccess {
+    /// No more logins; sessions end. Reversible.
+    Disable,
+    /// Logins again.
+    Enable,
+    /// For good: sessions end, the password hash is erased, the name stays taken.
+    Remove,
+}
+
+/// Which sessions [`Store::end_sessions`] ends.
+#[derive(Debug, Clone, Copy)]
+pub enum SessionsOf<'a> {
+    /// The session of this token hash (logout).
+    Token(&'a str),
+    /// Every session of this account (revocation).
+    Account(&'a str),
 }
 
 /// The SQLite store: one writer connection and [`READERS`] read-only connections (WAL). The
 /// WAL is checkpointed by a background thread on its own connection, so no request waits for a
 /// checkpoint's disk sync while holding the writer.
 pub struct SqliteStore {
+    keys: AtRestKeys,
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
@@ -649,7 +700,7 @@ fn write_case(
     let json = serde_json::to_string(case).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let colour = urgent.as_ref().map(|d| enum_str(&d.colour));
     tx.prepare_cached(
-        "UPDATE cases SET state = ?2, case_json = ?3, due = ?4, allowed_days = ?5, colour = ?6 WHERE id = ?1",
+        "UPDATE cases SET state = ?2, case_json = jz_seal(?3, 'cases.case_json'), due = ?4, allowed_days = ?5, colour = ?6 WHERE id = ?1",
     )?
     .execute(params![
         case.id,
@@ -672,7 +723,9 @@ fn transition(
     step: &WorkflowStep<'_>,
 ) -> Result<(Case, bool), StoreError> {
     let (json, old_colour): (Option<String>, Option<String>) = tx
-        .prepare_cached("SELECT case_json, colour FROM cases WHERE id = ?1")?
+        .prepare_cached(
+            "SELECT jz_open(case_json, 'cases.case_json'), colour FROM cases WHERE id = ?1",
+        )?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("no case '{id}'")))?;
@@ -754,7 +807,10 @@ fn basic_type(case: &Case) -> Result<AssistanceType, StoreError> {
 
 fn upsert_recipient(tx: &Transaction<'_>, r: &Recipient) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO recipients VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        "INSERT INTO recipients (id_number, name, township, assistance_type, household_size,
+           amount_fen, since, last_certified_on, id_sealed)
+         VALUES (jz_bidx(?1), jz_seal(?2, 'recipients.name'), ?3, ?4, ?5, ?6, ?7, ?8,
+           jz_seal(?1, 'recipients.id_number'))
          ON CONFLICT(id_number) DO UPDATE SET name = excluded.name, township = excluded.township,
            assistance_type = excluded.assistance_type, household_size = excluded.household_size,
            amount_fen = excluded.amount_fen, since = excluded.since, last_certified_on = excluded.last_certified_on",
@@ -803,7 +859,8 @@ fn insert_certification(
 ) -> Result<i64, StoreError> {
     let at = now_str(rec.now);
     tx.execute(
-        "INSERT INTO certifications (id_number, at, kiosk_id, mode, modality, certified, assisted_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO certifications (id_number, at, kiosk_id, mode, modality, certified, assisted_by)
+         VALUES (jz_bidx(?1), ?2, ?3, ?4, ?5, ?6, jz_seal(?7, 'certifications.assisted_by'))",
         params![rec.id_number, at, rec.kiosk, rec.mode, rec.modality, rec.certified, rec.assisted_by],
     )?;
     let cert_id = tx.last_insert_rowid();
@@ -815,7 +872,7 @@ fn insert_certification(
     }
     if rec.certified {
         tx.execute(
-            "UPDATE recipients SET last_certified_on = ?2 WHERE id_number = ?1",
+            "UPDATE recipients SET last_certified_on = ?2 WHERE id_number = jz_bidx(?1)",
             params![rec.id_number, rec.today.to_string()],
         )?;
     }
@@ -866,15 +923,48 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path`, in WAL mode, migrates it and opens
-    /// the read-only pool.
+    /// Opens (creating if needed) the database at `path` with the keys of the directory
+    /// `<path>.keys/` (created 0700, keys 0600). For tests and tools; the service takes its keys
+    /// from a configured directory ([`SqliteStore::open_with_keys`]).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut dir = path.as_os_str().to_owned();
+        dir.push(".keys");
+        let keys = KeysDir::at(std::path::PathBuf::from(dir)).load()?;
+        Self::open_with_keys(path, &keys)
+    }
+
+    /// Opens (creating if needed, mode 0600 whatever the umask, as are its WAL and shared-memory
+    /// files) the database at `path`, in WAL mode, with `keys` for the audit chain and the
+    /// personal fields; migrates it (re-chaining a legacy audit log under the key) and opens the
+    /// read-only pool.
+    pub fn open_with_keys(path: &Path, keys: &AtRestKeys) -> Result<Self, StoreError> {
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            // SQLite gives the -wal and -shm files the database file's mode
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| {
+                    StoreError::Invalid(format!("cannot create {}: {e}", path.display()))
+                })?;
+        }
         let conn = Connection::open(path)?;
+        crypto_at_rest::register(&conn, keys)?;
+        conn.pragma_update(None, "secure_delete", "ON")?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         Self::migrate(&conn)?;
+        {
+            let tx = conn.unchecked_transaction()?;
+            if audit::rekey_legacy(&tx, &now_str(Utc::now()))? > 0 {
+                tracing::info!("the audit log was re-chained under the audit key");
+            }
+            tx.commit()?;
+        }
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
@@ -885,9 +975,18 @@ impl SqliteStore {
                     | OpenFlags::SQLITE_OPEN_URI,
             )?;
             r.busy_timeout(std::time::Duration::from_secs(5))?;
+            crypto_at_rest::register(&r, keys)?;
             readers.push(Mutex::new(r));
         }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            crypto_at_rest::make_private(Path::new(&p)).map_err(|e| {
+                StoreError::Invalid(format!("cannot make {} private: {e}", path.display()))
+            })?;
+        }
         Ok(SqliteStore {
+            keys: keys.clone(),
             writer: Mutex::new(conn),
             readers,
             next_reader: AtomicUsize::new(0),
@@ -980,7 +1079,8 @@ impl SqliteStore {
         };
         summary.pending_signatures = conn
             .prepare_cached(
-                "SELECT name FROM case_people WHERE case_id = ?1 AND role != 'agent' AND signed_at IS NULL ORDER BY rowid",
+                "SELECT jz_open(name, 'case_people.name') FROM case_people
+                 WHERE case_id = ?1 AND role != 'agent' AND signed_at IS NULL ORDER BY rowid",
             )?
             .query_map([&summary.case_id], |r| r.get::<_, String>(0))?
             .map(|n| n.map(|n| mask_name(&n)))
@@ -1153,7 +1253,8 @@ impl Store for SqliteStore {
         }
         self.write(|tx| {
             let n = tx.execute(
-                "INSERT OR IGNORE INTO staff VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR IGNORE INTO staff (username, password_hash, role, township, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     s.username,
                     password_hash,
@@ -1184,7 +1285,8 @@ impl Store for SqliteStore {
         Ok(self
             .read()
             .prepare_cached(
-                "SELECT username, role, township, password_hash FROM staff WHERE username = ?1",
+                "SELECT username, role, township, password_hash FROM staff
+                 WHERE username = ?1 AND disabled_at IS NULL AND removed_at IS NULL",
             )?
             .query_row([username], |r| Ok((staff_row(r)?, r.get(3)?)))
             .optional()?)
@@ -1222,7 +1324,8 @@ impl Store for SqliteStore {
             .read()
             .prepare_cached(
                 "SELECT s.username, s.role, s.township FROM sessions x JOIN staff s ON s.username = x.username
-                 WHERE x.token_hash = ?1 AND x.expires_at > ?2",
+                 WHERE x.token_hash = ?1 AND x.expires_at > ?2
+                   AND s.disabled_at IS NULL AND s.removed_at IS NULL",
             )?
             .query_row(params![token_hash, now], staff_row)
             .optional()?)
@@ -1259,7 +1362,8 @@ impl Store for SqliteStore {
             tx.prepare_cached(
                 "INSERT INTO cases (id, township, assistance_type, applicant_id, agent_id, household_size,
                    submitted_at, state, kiosk_id, payload, village)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 VALUES (?1, ?2, ?3, jz_bidx(?4), jz_bidx(?5), ?6, ?7, ?8, ?9,
+                   jz_seal(?10, 'cases.payload'), ?11)",
             )?
             .execute(params![
                 id,
@@ -1276,7 +1380,10 @@ impl Store for SqliteStore {
             ])?;
             write_case(tx, &wf, cal, china_date(now))?;
             for p in &case.people {
-                tx.prepare_cached("INSERT OR IGNORE INTO case_people (case_id, id_number, name, role) VALUES (?1, ?2, ?3, ?4)")?
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO case_people (case_id, id_number, name, role)
+                     VALUES (?1, jz_bidx(?2), jz_seal(?3, 'case_people.name'), ?4)",
+                )?
                     .execute(params![id, p.id_number, p.name, p.role])?;
             }
             audit::append(
@@ -1303,7 +1410,9 @@ impl Store for SqliteStore {
     fn case(&self, id: &str) -> Result<Option<Case>, StoreError> {
         let json: Option<Option<String>> = self
             .read()
-            .prepare_cached("SELECT case_json FROM cases WHERE id = ?1")?
+            .prepare_cached(
+                "SELECT jz_open(case_json, 'cases.case_json') FROM cases WHERE id = ?1",
+            )?
             .query_row([id], |r| r.get(0))
             .optional()?;
         json.map(|j| case_from_json(j, id)).transpose()
@@ -1324,12 +1433,12 @@ impl Store for SqliteStore {
             }
             let n = tx.execute(
                 "UPDATE case_people SET signed_at = ?3, signed_by = ?4
-                 WHERE case_id = ?1 AND id_number = ?2 AND role != 'agent' AND signed_at IS NULL",
+                 WHERE case_id = ?1 AND id_number = jz_bidx(?2) AND role != 'agent' AND signed_at IS NULL",
                 params![case, id_number, now_str(step.now), how],
             )?;
             if n == 0 {
                 let on_case: i64 = tx.query_row(
-                    "SELECT count(*) FROM case_people WHERE case_id = ?1 AND id_number = ?2 AND role != 'agent'",
+                    "SELECT count(*) FROM case_people WHERE case_id = ?1 AND id_number = jz_bidx(?2) AND role != 'agent'",
                     params![case, id_number],
                     |r| r.get(0),
                 )?;
@@ -1380,7 +1489,7 @@ impl Store for SqliteStore {
                 transition(tx, case, actor, step)?;
             }
             tx.execute(
-                "INSERT OR IGNORE INTO materials VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR IGNORE INTO materials VALUES (?1, ?2, ?3, jz_seal(?4, 'materials.data'), ?5)",
                 params![sha256, content_type, data.len() as i64, data, now_str(now)],
             )?;
             tx.execute(
@@ -1435,13 +1544,14 @@ impl Store for SqliteStore {
             None => Self::ids(
                 &c,
                 "SELECT DISTINCT c.id FROM cases c JOIN case_people p ON p.case_id = c.id
-                 WHERE p.id_number = ?1 AND p.role != 'agent' ORDER BY c.id DESC",
+                 WHERE p.id_number = jz_bidx(?1) AND p.role != 'agent' ORDER BY c.id DESC",
                 [id_number],
             )?,
             Some(a) => Self::ids(
                 &c,
                 "SELECT DISTINCT c.id FROM cases c JOIN case_people p ON p.case_id = c.id
-                 WHERE p.id_number = ?1 AND p.role != 'agent' AND c.agent_id = ?2 ORDER BY c.id DESC",
+                 WHERE p.id_number = jz_bidx(?1) AND p.role != 'agent' AND c.agent_id = jz_bidx(?2)
+                 ORDER BY c.id DESC",
                 [id_number, a],
             )?,
         };
@@ -1543,12 +1653,7 @@ impl Store for SqliteStore {
     fn put_recipient(&self, r: &Recipient, actor: &str) -> Result<(), StoreError> {
         self.write(|tx| {
             upsert_recipient(tx, r)?;
-            let subject = format!(
-                "recipient:{}",
-                &hex::encode(sha2::Digest::finalize(
-                    <sha2::Sha256 as sha2::Digest>::new_with_prefix(r.id_number.as_bytes())
-                ))[..16]
-            );
+            let subject = format!("recipient:{}", &self.keys.blind_index(&r.id_number)[..16]);
             audit::append(
                 tx,
                 &now_str(Utc::now()),
@@ -1565,8 +1670,9 @@ impl Store for SqliteStore {
         Ok(self
             .read()
             .prepare_cached(
-                "SELECT id_number, name, township, assistance_type, household_size, amount_fen, since, last_certified_on
-                 FROM recipients WHERE id_number = ?1",
+                "SELECT jz_open(id_sealed, 'recipients.id_number'), jz_open(name, 'recipients.name'),
+                   township, assistance_type, household_size, amount_fen, since, last_certified_on
+                 FROM recipients WHERE id_number = jz_bidx(?1)",
             )?
             .query_row([id_number], |r| {
                 Ok(Recipient {
@@ -1605,7 +1711,7 @@ impl Store for SqliteStore {
         let enrolled: Vec<Modality> = self
             .read()
             .prepare_cached(
-                "SELECT modality FROM templates WHERE id_number = ?1 ORDER BY modality",
+                "SELECT modality FROM templates WHERE id_number = jz_bidx(?1) ORDER BY modality",
             )?
             .query_map([id_number], |r| r.get::<_, String>(0))?
             .map(|m| m.map_err(StoreError::from).and_then(|m| enum_parse(&m)))
@@ -1650,7 +1756,9 @@ impl Store for SqliteStore {
                 return Ok((prior, false));
             }
             let last: Option<Option<String>> = tx
-                .prepare_cached("SELECT last_certified_on FROM recipients WHERE id_number = ?1")?
+                .prepare_cached(
+                    "SELECT last_certified_on FROM recipients WHERE id_number = jz_bidx(?1)",
+                )?
                 .query_row([r.id_number], |row| row.get(0))
                 .optional()?;
             let Some(last) = last else {
@@ -1689,8 +1797,8 @@ impl Store for SqliteStore {
         self.write(|tx| {
             let enrolled: i64 = tx
                 .prepare_cached(
-                    "SELECT (SELECT count(*) FROM recipients WHERE id_number = ?1)
-                          + (SELECT count(*) FROM guardians WHERE guardian_id = ?1)",
+                    "SELECT (SELECT count(*) FROM recipients WHERE id_number = jz_bidx(?1))
+                          + (SELECT count(*) FROM guardians WHERE guardian_id = jz_bidx(?1))",
                 )?
                 .query_row([id_number], |r| r.get(0))?;
             if enrolled == 0 {
@@ -1699,7 +1807,8 @@ impl Store for SqliteStore {
                 ));
             }
             tx.execute(
-                "INSERT INTO templates VALUES (?1, ?2, ?3) ON CONFLICT(id_number, modality) DO UPDATE SET data = excluded.data",
+                "INSERT INTO templates VALUES (jz_bidx(?1), ?2, jz_seal(?3, 'templates.data'))
+                 ON CONFLICT(id_number, modality) DO UPDATE SET data = excluded.data",
                 params![id_number, enum_str(&modality), data],
             )?;
             audit::append(
@@ -1717,7 +1826,10 @@ impl Store for SqliteStore {
     fn template(&self, id_number: &str, modality: Modality) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
             .read()
-            .prepare_cached("SELECT data FROM templates WHERE id_number = ?1 AND modality = ?2")?
+            .prepare_cached(
+                "SELECT jz_open_blob(data, 'templates.data') FROM templates
+                 WHERE id_number = jz_bidx(?1) AND modality = ?2",
+            )?
             .query_row(params![id_number, enum_str(&modality)], |r| r.get(0))
             .optional()?)
     }
@@ -1730,7 +1842,7 @@ impl Store for SqliteStore {
         }
         self.write(|tx| {
             let known: i64 = tx
-                .prepare_cached("SELECT count(*) FROM recipients WHERE id_number = ?1")?
+                .prepare_cached("SELECT count(*) FROM recipients WHERE id_number = jz_bidx(?1)")?
                 .query_row([g.recipient_id], |r| r.get(0))?;
             if known == 0 {
                 return Err(StoreError::NotFound(
@@ -1741,7 +1853,7 @@ impl Store for SqliteStore {
             let at = now_str(g.now);
             tx.execute(
                 "INSERT INTO guardians (recipient_id, guardian_id, name, relation, added_by, added_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 VALUES (jz_bidx(?1), jz_bidx(?2), jz_seal(?3, 'guardians.name'), ?4, ?5, ?6)
                  ON CONFLICT(recipient_id, guardian_id) DO UPDATE SET name = excluded.name,
                    relation = excluded.relation, added_by = excluded.added_by, added_at = excluded.added_at",
                 params![g.recipient_id, g.guardian_id, g.name, g.relation, actor, at],
@@ -1762,7 +1874,7 @@ impl Store for SqliteStore {
         Ok(self
             .read()
             .prepare_cached(
-                "SELECT count(*) FROM guardians WHERE recipient_id = ?1 AND guardian_id = ?2",
+                "SELECT count(*) FROM guardians WHERE recipient_id = jz_bidx(?1) AND guardian_id = jz_bidx(?2)",
             )?
             .query_row([recipient_id, guardian_id], |r| r.get::<_, i64>(0))?
             > 0)
@@ -1771,10 +1883,11 @@ impl Store for SqliteStore {
     fn certifications_of(&self, id_number: &str) -> Result<Vec<StoredCertification>, StoreError> {
         let c = self.read();
         let mut st = c.prepare_cached(
-            "SELECT c.id, c.id_number, c.at, c.kiosk_id, c.mode, c.modality, c.certified, c.assisted_by,
+            "SELECT c.id, c.id_number, c.at, c.kiosk_id, c.mode, c.modality, c.certified,
+                    jz_open(c.assisted_by, 'certifications.assisted_by'),
                     e.content_type, e.sha256, e.size, e.nonce, e.ciphertext
              FROM certifications c LEFT JOIN certification_evidence e ON e.certification_id = c.id
-             WHERE c.id_number = ?1 ORDER BY c.id DESC",
+             WHERE c.id_number = jz_bidx(?1) ORDER BY c.id DESC",
         )?;
         let rows = st.query_map([id_number], |r| {
             let evidence = match r.get::<_, Option<String>>(8)? {
@@ -1789,7 +1902,7 @@ impl Store for SqliteStore {
             };
             Ok(StoredCertification {
                 id: r.get(0)?,
-                id_number: r.get(1)?,
+                id_number: id_number.to_string(),
                 at: col(r, 2, parse_time)?,
                 kiosk: r.get(3)?,
                 mode: r.get(4)?,
@@ -1805,7 +1918,8 @@ impl Store for SqliteStore {
     fn publication(&self, township: &str) -> Result<Vec<NoticeEntry>, StoreError> {
         let c = self.read();
         let mut st = c.prepare_cached(
-            "SELECT name, township, household_size, assistance_type, amount_fen FROM recipients WHERE township = ?1 ORDER BY since, rowid",
+            "SELECT jz_open(name, 'recipients.name'), township, household_size, assistance_type, amount_fen
+             FROM recipients WHERE township = ?1 ORDER BY since, rowid",
         )?;
         let rows = st.query_map([township], |r| {
             Ok(NoticeEntry {
@@ -1826,7 +1940,8 @@ impl Store for SqliteStore {
     fn publicity(&self, township: &str) -> Result<Vec<NoticeEntry>, StoreError> {
         let c = self.read();
         let mut st = c.prepare_cached(
-            "SELECT id, case_json FROM cases WHERE township = ?1 AND state = 'in_publicity' ORDER BY submitted_at, id",
+            "SELECT id, jz_open(case_json, 'cases.case_json') FROM cases
+             WHERE township = ?1 AND state = 'in_publicity' ORDER BY submitted_at, id",
         )?;
         let rows = st.query_map([township], |r| {
             let id: String = r.get(0)?;
@@ -1875,7 +1990,7 @@ impl Store for SqliteStore {
             }
             let open: Option<(String, String)> = tx
                 .prepare_cached(
-                    "SELECT kind, due_by FROM alternatives WHERE id_number = ?1 AND closed_at IS NULL",
+                    "SELECT kind, due_by FROM alternatives WHERE id_number = jz_bidx(?1) AND closed_at IS NULL",
                 )?
                 .query_row([alt.id_number], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
@@ -1891,7 +2006,7 @@ impl Store for SqliteStore {
             let kind = enum_str(&alt.kind);
             tx.prepare_cached(
                 "INSERT INTO alternatives (id, id_number, township, kind, note, kiosk_id, requested_at, due_by, unpublished_years)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 VALUES (?1, jz_bidx(?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 alt.id,
@@ -1921,7 +2036,8 @@ impl Store for SqliteStore {
         Ok(self
             .read()
             .prepare_cached(
-                "SELECT id, id_number, township, kind, kiosk_id, outcome FROM alternatives WHERE id = ?1",
+                "SELECT a.id, jz_open(r.id_sealed, 'recipients.id_number'), a.township, a.kind, a.kiosk_id, a.outcome
+                 FROM alternatives a JOIN recipients r ON r.id_number = a.id_number WHERE a.id = ?1",
             )?
             .query_row([id], |r| {
                 Ok(Alternative {
@@ -1946,7 +2062,8 @@ impl Store for SqliteStore {
     ) -> Result<Vec<OpenAlternative>, StoreError> {
         let c = self.read();
         let mut st = c.prepare_cached(
-            "SELECT a.id, a.kind, r.name, a.id_number, a.township, a.kiosk_id, a.requested_at, a.due_by,
+            "SELECT a.id, a.kind, jz_open(r.name, 'recipients.name'),
+                    jz_open(r.id_sealed, 'recipients.id_number'), a.township, a.kiosk_id, a.requested_at, a.due_by,
                     a.unpublished_years, a.note
              FROM alternatives a JOIN recipients r ON r.id_number = a.id_number
              WHERE a.township = ?1 AND a.closed_at IS NULL ORDER BY a.requested_at, a.id",
@@ -2024,6 +2141,118 @@ impl Store for SqliteStore {
             )?;
             Ok(())
         })
+    }
+
+    fn set_staff_access(
+        &self,
+        username: &str,
+        access: StaffAccess,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let at = now_str(Utc::now());
+            let sql = match access {
+                StaffAccess::Disable => {
+                    "UPDATE staff SET disabled_at = coalesce(disabled_at, ?2) WHERE username = ?1 AND removed_at IS NULL"
+                }
+                StaffAccess::Enable => {
+                    "UPDATE staff SET disabled_at = NULL WHERE username = ?1 AND removed_at IS NULL AND ?2 IS NOT NULL"
+                }
+                StaffAccess::Remove => {
+                    "UPDATE staff SET removed_at = ?2, password_hash = '!' WHERE username = ?1 AND removed_at IS NULL"
+                }
+            };
+            if tx.execute(sql, params![username, at])? == 0 {
+                return Err(StoreError::NotFound(format!(
+                    "no staff account '{username}' (or it was removed); see `jiuzhu-central staff add`"
+                )));
+            }
+            let ended = if access == StaffAccess::Enable {
+                0
+            } else {
+                tx.execute("DELETE FROM sessions WHERE username = ?1", [username])?
+            };
+            let action = match access {
+                StaffAccess::Disable => "staff.disabled",
+                StaffAccess::Enable => "staff.enabled",
+                StaffAccess::Remove => "staff.removed",
+            };
+            audit::append(
+                tx,
+                &at,
+                actor,
+                action,
+                username,
+                &serde_json::json!({ "sessions_ended": ended }).to_string(),
+            )?;
+            Ok(())
+        })
+    }
+
+    fn end_sessions(&self, which: SessionsOf<'_>, actor: &str) -> Result<usize, StoreError> {
+        self.write(|tx| {
+            let at = now_str(Utc::now());
+            let (n, action, subject) = match which {
+                SessionsOf::Token(hash) => {
+                    let user: Option<String> = tx
+                        .query_row(
+                            "SELECT username FROM sessions WHERE token_hash = ?1",
+                            [hash],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    let n = tx.execute("DELETE FROM sessions WHERE token_hash = ?1", [hash])?;
+                    (n, "staff.logout", user.unwrap_or_default())
+                }
+                SessionsOf::Account(user) => {
+                    let known: i64 = tx.query_row(
+                        "SELECT count(*) FROM staff WHERE username = ?1",
+                        [user],
+                        |r| r.get(0),
+                    )?;
+                    if known == 0 {
+                        return Err(StoreError::NotFound(format!("no staff account '{user}'")));
+                    }
+                    let n = tx.execute("DELETE FROM sessions WHERE username = ?1", [user])?;
+                    (n, "staff.sessions_revoked", user.to_string())
+                }
+            };
+            if n > 0 || matches!(which, SessionsOf::Account(_)) {
+                audit::append(
+                    tx,
+                    &at,
+                    actor,
+                    action,
+                    &subject,
+                    &serde_json::json!({ "sessions_ended": n }).to_string(),
+                )?;
+            }
+            Ok(n)
+        })
+    }
+
+    fn blind_index(&self, id_number: &str) -> String {
+        self.keys.blind_index(id_number)
+    }
+}
+
+impl SqliteStore {
+    /// Signs the current audit head with the district key (after verifying the chain).
+    pub fn audit_checkpoint(
+        &self,
+        district: &ed25519_dalek::SigningKey,
+        now: DateTime<Utc>,
+    ) -> Result<audit::Checkpoint, StoreError> {
+        Ok(audit::checkpoint(&self.conn(), district, &now_str(now))?)
+    }
+
+    /// Verifies the audit chain and that it still holds what a signed checkpoint records.
+    pub fn verify_audit_checkpoint(
+        &self,
+        cp: &audit::Checkpoint,
+        district: &ed25519_dalek::VerifyingKey,
+    ) -> Result<i64, StoreError> {
+        Ok(audit::verify_checkpoint(&self.conn(), cp, district)?)
     }
 }
 

@@ -1972,7 +1972,15 @@ fn cli_kiosk_admin_seed_and_audit_verify() {
         hex::encode(SigningKey::from_bytes(&[3; 32]).verifying_key().as_bytes()),
     )
     .unwrap();
-    let run = |args: &[&str]| std::process::Command::new(bin).args(args).output().unwrap();
+    // the keys `SqliteStore::open` uses for this database, so the test reads what the CLI wrote
+    let keys = dir.path().join("c.db.keys");
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .env("JIUZHU_CENTRAL_KEYS_DIR", &keys)
+            .args(args)
+            .output()
+            .unwrap()
+    };
     let db_s = db.to_str().unwrap();
     let out = run(&[
         "seed-demo",
