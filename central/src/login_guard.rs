@@ -9,7 +9,10 @@
 //!   [`LoginPolicy::forget_after`] after the last one; a successful login clears its account.
 //! - At most [`LoginPolicy::concurrent_hashes`] argon2 verifications run at once (each takes
 //!   19 MiB); at most [`LoginPolicy::max_waiting`] logins wait for one, for at most
-//!   [`LoginPolicy::max_wait`]; more are answered 503 `login_busy` with `Retry-After`.
+//!   [`LoginPolicy::max_wait`]; more are answered 503 `login_busy` with `Retry-After`. The
+//!   verifications reuse a pool of that many argon2 memory buffers, so the memory they hold stays
+//!   `concurrent_hashes × 19 MiB` whichever worker threads run them (a fresh 19 MiB allocation on
+//!   each of many threads is kept by the allocator's per-thread arenas).
 //! - An unknown, disabled or removed account is verified against a dummy hash made with the same
 //!   parameters, so its answer takes as long as a wrong password of a real account.
 //!
@@ -207,7 +210,11 @@ pub struct LoginGuard {
     verifications: AtomicUsize,
     in_flight: AtomicUsize,
     peak_in_flight: AtomicUsize,
+    buffers: Mutex<Vec<Vec<argon2::Block>>>,
 }
+
+/// The largest argon2 memory a stored hash may ask for (64 MiB); a larger one is not verified.
+const MAX_ARGON2_BLOCKS: usize = 64 * 1024;
 
 impl std::fmt::Debug for LoginGuard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -247,6 +254,7 @@ impl LoginGuard {
             verifications: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),
             peak_in_flight: AtomicUsize::new(0),
+            buffers: Mutex::default(),
         }
     }
 
@@ -259,20 +267,63 @@ impl LoginGuard {
     /// when there is no account (or its hash is unusable), so both cost one argon2 run. Call it
     /// while holding a [`LoginGuard::permit`]. True only for a real hash that matches.
     pub fn verify(&self, stored: Option<&str>, password: &str) -> bool {
-        use argon2::password_hash::{PasswordHash, PasswordVerifier};
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak_in_flight.fetch_max(now, Ordering::SeqCst);
         self.verifications.fetch_add(1, Ordering::SeqCst);
-        let real = stored.and_then(|h| PasswordHash::new(h).ok());
-        let is_real = real.is_some();
-        let ok = match real.or_else(|| PasswordHash::new(&self.dummy_hash).ok()) {
-            Some(parsed) => argon2::Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
-            None => false,
+        let ok = match stored.and_then(|h| self.verify_phc(h, password.as_bytes())) {
+            Some(ok) => ok,
+            None => {
+                let _ = self.verify_phc(&self.dummy_hash, password.as_bytes());
+                false
+            }
         };
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
-        ok && is_real
+        ok
+    }
+
+    /// Verifies against a PHC string in a pooled buffer; `None` when the string is unusable.
+    fn verify_phc(&self, phc: &str, password: &[u8]) -> Option<bool> {
+        use argon2::password_hash::{Output, PasswordHash};
+        let parsed = PasswordHash::new(phc).ok()?;
+        let alg = argon2::Algorithm::try_from(parsed.algorithm).ok()?;
+        let version = match parsed.version {
+            Some(v) => argon2::Version::try_from(v).ok()?,
+            None => argon2::Version::default(),
+        };
+        let params = argon2::Params::try_from(&parsed).ok()?;
+        let expected = parsed.hash?;
+        let mut salt_buf = [0u8; 64];
+        let salt = parsed.salt?.decode_b64(&mut salt_buf).ok()?;
+        let blocks = params.block_count();
+        if blocks > MAX_ARGON2_BLOCKS {
+            tracing::warn!(blocks, "a stored password hash asks for too much memory");
+            return None;
+        }
+        let mut buf = self
+            .buffers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop()
+            .unwrap_or_default();
+        if buf.len() < blocks {
+            buf.resize(blocks, argon2::Block::default());
+        }
+        let mut out = vec![0u8; expected.len()];
+        let r = argon2::Argon2::new(alg, version, params).hash_password_into_with_memory(
+            password,
+            salt,
+            &mut out,
+            &mut buf[..],
+        );
+        {
+            let mut pool = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
+            if pool.len() < self.policy.concurrent_hashes.max(1) {
+                pool.push(buf);
+            }
+        }
+        r.ok()?;
+        // Output's equality is constant-time
+        Some(Output::new(&out).ok()? == expected)
     }
 
     /// Password verifications run so far, and the most that ran at once (tests of the bound).
@@ -497,6 +548,25 @@ mod tests {
         }
         let (a, b) = g.tracked();
         assert!(a <= 100 && b <= 100, "{a} {b}");
+    }
+
+    #[test]
+    fn verification_matches_argon2_and_reuses_its_buffers() {
+        let (g, _t) = guard(LoginPolicy {
+            concurrent_hashes: 2,
+            ..LoginPolicy::default()
+        });
+        let h = crate::http::hash_password("correct horse 1").unwrap();
+        assert!(g.verify(Some(&h), "correct horse 1"));
+        assert!(!g.verify(Some(&h), "correct horse 2"));
+        assert!(!g.verify(None, "correct horse 1"));
+        assert!(!g.verify(Some("not a phc string"), "x"));
+        assert!(
+            !g.verify(Some(&g.dummy_hash.clone()), "anything"),
+            "the dummy never matches a login"
+        );
+        assert_eq!(g.verification_counts(), (5, 1));
+        assert_eq!(g.buffers.lock().unwrap().len(), 1, "one buffer, reused");
     }
 
     #[test]
