@@ -426,6 +426,68 @@ fn tampered_audit_chain_is_detected() {
     assert_eq!(s.verify_audit().unwrap().unwrap_err().seq, 3);
 }
 
+/// Issue #17: cutting rows off the end, or recomputing the whole chain after an edit, is caught
+/// by the sealed head (which cannot be rewritten without the data key).
+#[test]
+fn truncated_or_recomputed_audit_chain_is_detected_by_the_sealed_head() {
+    use sha2::{Digest, Sha256};
+    for tamper in ["truncate", "recompute"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path(), &keys(dir.path())).unwrap();
+        for i in 0..5 {
+            s.audit(i, "kiosk", &format!("step{i}"), None).unwrap();
+        }
+        assert_eq!(s.verify_audit().unwrap(), Ok(5));
+        drop(s);
+        let raw = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+        raw.execute_batch("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;")
+            .unwrap();
+        if tamper == "truncate" {
+            raw.execute("DELETE FROM audit WHERE seq > 3", []).unwrap();
+        } else {
+            // forge row 3 and recompute every hash after it with the (public) chain rule
+            raw.execute("UPDATE audit SET action = 'forged' WHERE seq = 3", [])
+                .unwrap();
+            let rows: Vec<(i64, i64, String, String, Option<Vec<u8>>)> = raw
+                .prepare("SELECT seq, at, actor, action, detail FROM audit ORDER BY seq")
+                .unwrap()
+                .query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let mut prev = "0".repeat(64);
+            for (seq, at, actor, action, detail) in rows {
+                let mut h = Sha256::new();
+                h.update(prev.as_bytes());
+                h.update(seq.to_be_bytes());
+                h.update(at.to_be_bytes());
+                for part in [
+                    actor.as_bytes(),
+                    action.as_bytes(),
+                    detail.as_deref().unwrap_or(b""),
+                ] {
+                    h.update((part.len() as u64).to_be_bytes());
+                    h.update(part);
+                }
+                h.update([detail.is_some() as u8]);
+                let hash = hex::encode(h.finalize());
+                raw.execute(
+                    "UPDATE audit SET prev_hash = ?2, hash = ?3 WHERE seq = ?1",
+                    rusqlite::params![seq, prev, hash],
+                )
+                .unwrap();
+                prev = hash;
+            }
+        }
+        drop(raw);
+        let s = Store::open(dir.path(), &keys(dir.path())).unwrap();
+        let err = s.verify_audit().unwrap().unwrap_err();
+        assert!(err.why.contains("sealed head"), "{tamper}: {err}");
+    }
+}
+
 #[test]
 fn status_cache_keeps_the_newest_answer() {
     let dir = tempfile::tempdir().unwrap();

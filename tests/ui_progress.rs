@@ -1,8 +1,10 @@
 //! 进度查询 through Slint's testing backend against the real `jiuzhu-central` on loopback: a
 //! case is submitted through the kiosk API, a township clerk sends the one-time notice through
-//! the staff API, and the applicant types their number at the kiosk and sees the notice, its
-//! materials and its deadline. Then central stops: the same query answers from the encrypted
-//! cache with its "最后更新" time, and a person with nothing cached gets a clear message.
+//! the staff API, and the applicant puts their ID card (the simulator on a pty, read by the real
+//! driver) on the reader and sees the notice, its materials and its deadline; a typed number
+//! alone is refused with the way forward (the card, or a member of staff). Then central stops:
+//! the same query answers from the encrypted cache with its "最后更新" time, and a person with
+//! nothing cached gets a clear message.
 
 mod common;
 
@@ -31,6 +33,22 @@ fn type_number(w: &MainWindow, id: &str) {
         press(w, &c.to_string());
     }
     press(w, "确认号码");
+}
+
+/// A card file for the ID-card simulator (`place PATH`) of a made-up person with number `id`.
+fn card_file(dir: &std::path::Path, id: &str, name: &str) -> String {
+    let path = dir.join(format!("{id}.toml"));
+    std::fs::write(
+        &path,
+        format!(
+            "kind = \"resident\"\nname = \"{name}\"\nsex = \"2\"\nnation = \"01\"\nbirth = \"{}\"\n\
+             address = \"重庆市涪陵区江东街道1号\"\nnumber = \"{id}\"\nissuer = \"重庆市公安局涪陵区分局\"\n\
+             valid_from = \"20200101\"\nvalid_until = \"20400101\"\nfingerprints = 0\n",
+            &id[6..14]
+        ),
+    )
+    .unwrap();
+    path.display().to_string()
 }
 
 fn body(w: &MainWindow) -> String {
@@ -160,6 +178,8 @@ fn progress_live_then_cached_then_nothing_cached() {
     notify_missing(&central, &case, deadline);
 
     let dir = tempfile::tempdir().unwrap();
+    let (card, card_reader) = common::sim_card();
+    let applicant_card = card_file(dir.path(), &applicant, "张秀英");
     let link = common::kiosk_link(
         dir.path(),
         "kiosk-31",
@@ -175,7 +195,10 @@ fn progress_live_then_cached_then_nothing_cached() {
             },
             ..AppConfig::default()
         },
-        Devices::default(),
+        Devices {
+            id_card: Some(card_reader),
+            ..Devices::default()
+        },
         Some(link),
     );
 
@@ -184,10 +207,22 @@ fn progress_live_then_cached_then_nothing_cached() {
     assert_eq!(w.global::<AppAdapter>().get_page(), Page::Progress);
     assert!(body(&w).contains("身份证号码"), "{}", body(&w));
     targets_fit(&w, "identify");
+    // Knowing someone's number is not enough (issue #17): a typed number without a staff member
+    // assisting is refused, and the screen says what to do.
     type_number(&w, &applicant);
-    pump_until("the live answer", 15, || {
+    pump_until("the typed number refused", 10, || {
+        body(&w).contains("只输入号码不能查询进度")
+    });
+    assert!(body(&w).contains("呼叫工作人员"), "{}", body(&w));
+    assert!(
+        matches!(app::progress_step(), Some(Step::Identify { .. })),
+        "no query was sent for a typed number"
+    );
+    card.command(&format!("place {applicant_card}")).unwrap();
+    pump_until("the live answer", 30, || {
         matches!(app::progress_step(), Some(Step::Cases(_)))
     });
+    card.command("remove").unwrap();
     let a = w.global::<ProgressAdapter>();
     assert_eq!(a.get_cached(), "", "a live answer");
     let cases = a.get_cases();
@@ -250,10 +285,11 @@ fn progress_live_then_cached_then_nothing_cached() {
     // Central stops: the same person's query answers from the cache, with its time.
     drop(central);
     press(&w, "查询其他人");
-    type_number(&w, &applicant);
-    pump_until("the cached answer", 20, || {
+    card.command(&format!("place {applicant_card}")).unwrap();
+    pump_until("the cached answer", 30, || {
         matches!(app::progress_step(), Some(Step::Cases(_)))
     });
+    card.command("remove").unwrap();
     let cached = a.get_cached().to_string();
     assert!(cached.contains("最后更新"), "{cached}");
     assert!(cached.contains(&today.format("%Y年%-m月%-d日").to_string()));
@@ -261,8 +297,9 @@ fn progress_live_then_cached_then_nothing_cached() {
 
     // Someone with nothing cached: a clear message, never a hang.
     press(&w, "查询其他人");
-    type_number(&w, &common::id_number(313));
-    pump_until("the offline message", 20, || {
+    let other_card = card_file(dir.path(), &common::id_number(313), "刘桂兰");
+    card.command(&format!("place {other_card}")).unwrap();
+    pump_until("the offline message", 30, || {
         matches!(app::progress_step(), Some(Step::Unavailable(_)))
     });
     assert!(body(&w).contains("现在连不上服务器"), "{}", body(&w));

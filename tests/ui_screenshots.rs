@@ -305,9 +305,10 @@ fn progress_screens(screen: &HeadlessScreen, ui: &MainWindow) {
         .with_ymd_and_hms(2026, 11, 26, 7, 45, 0)
         .unwrap()
         .timestamp_millis();
+    // read from the card: a typed number alone does not open anyone's cases (issue #17)
     let person = || Person {
         id: IdNumber::parse("11010519491231002X").unwrap(),
-        name: None,
+        name: Some(jiuzhu_core::id::PersonName::new("王秀英").unwrap()),
     };
     ui.global::<HomeAdapter>().invoke_open(Entry::Progress);
     app::progress_pin_today(Some(date(2026, 11, 27)));

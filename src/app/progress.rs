@@ -60,7 +60,9 @@ pub(super) fn connect(ui: &MainWindow) {
 
 /// The entry was chosen on the home screen.
 pub(super) fn open(ui: &MainWindow, k: &mut Kiosk) {
-    let e = k.progress.flow.start();
+    // a typed number is taken only while a staff member assists (a live staff session)
+    let staff = k.staff.assisting().is_some();
+    let e = k.progress.flow.start_assisted(staff);
     carry_out(k, e);
     show(ui, k);
 }

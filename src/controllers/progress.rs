@@ -9,6 +9,13 @@
 //! 一次性告知 and the members who still have to sign), the township hotline and the 举报 number.
 //! A recipient certified this cycle is offered 补打认证证明.
 //!
+//! Someone who knows an ID number must not see that person's cases by typing it: a typed number
+//! (a [`Person`] without the card's name) is taken only while a staff member assists at this
+//! kiosk (a live staff session, [`ProgressFlow::start_assisted`]); otherwise the screen asks for
+//! the card or a member of staff ([`TYPED_NEEDS_CARD`]). Someone asking for another person shows
+//! their own card; the applicant's number may then be typed, since central answers only the
+//! cases on which that agent is recorded.
+//!
 //! Like [`super::certify::CertifyFlow`], every screen and every operation carries a sequence
 //! number; an event with another number (a double press, a late answer, anything from before a
 //! reset) is refused.
@@ -204,6 +211,10 @@ pub enum FlowError {
     },
 }
 
+/// The `card_problem` of an identify screen after a typed number was refused: the card, or a
+/// member of staff, is needed.
+pub const TYPED_NEEDS_CARD: &str = "typed-needs-card";
+
 /// The 进度查询 flow.
 #[derive(Debug, Clone)]
 pub struct ProgressFlow {
@@ -213,6 +224,8 @@ pub struct ProgressFlow {
     agent: Option<Person>,
     certified: bool,
     reprinted: bool,
+    /// A staff member assists at this kiosk (a live staff session): typed numbers are taken.
+    staff: bool,
 }
 
 impl Default for ProgressFlow {
@@ -234,6 +247,7 @@ impl ProgressFlow {
             agent: None,
             certified: false,
             reprinted: false,
+            staff: false,
         }
     }
 
@@ -277,11 +291,24 @@ impl ProgressFlow {
         vec![Effect::CancelCard]
     }
 
-    /// Starts (again) at the first identify screen, waiting for a card.
+    /// Starts (again) at the first identify screen, waiting for a card; typed numbers are
+    /// refused (no staff member assists).
     pub fn start(&mut self) -> Vec<Effect> {
+        self.start_assisted(false)
+    }
+
+    /// Starts at the first identify screen; `staff`: a staff member assists at this kiosk now
+    /// (a live staff session), so typed numbers are taken.
+    pub fn start_assisted(&mut self, staff: bool) -> Vec<Effect> {
         let mut e = self.reset();
+        self.staff = staff;
         e.push(Effect::ReadIdCard { seq: self.seq });
         e
+    }
+
+    /// Whether a typed number is taken now.
+    pub fn staff_assisting(&self) -> bool {
+        self.staff
     }
 
     /// The buttons of the screen shown (besides 回到首页).
@@ -360,6 +387,18 @@ impl ProgressFlow {
             })
         };
         match (event, self.step.clone()) {
+            (Event::Identified(p), Step::Identify { who, .. })
+                if p.name.is_none()
+                    && !self.staff
+                    && (who == Who::Agent || self.agent.is_none()) =>
+            {
+                // A typed number alone shows nobody's cases: the card, or a staff member.
+                self.go(Step::Identify {
+                    who,
+                    card_problem: Some(TYPED_NEEDS_CARD.into()),
+                });
+                Ok(vec![Effect::ReadIdCard { seq: self.seq }])
+            }
             (Event::Identified(p), Step::Identify { who, .. }) => match who {
                 Who::Agent => {
                     self.agent = Some(p);
@@ -431,7 +470,9 @@ impl ProgressFlow {
             }
             (Event::Chose(Choice::Retry), Step::Unavailable(_)) => Ok(self.query()),
             (Event::Chose(Choice::Again), Step::Cases(_) | Step::NoCase { .. })
-            | (Event::Chose(Choice::Again), Step::Unavailable(_)) => Ok(self.start()),
+            | (Event::Chose(Choice::Again), Step::Unavailable(_)) => {
+                Ok(self.start_assisted(self.staff))
+            }
             (Event::Identified(_), _) => unexpected(self, "identified"),
             (Event::CardFailed { .. }, _) => unexpected(self, "card failed"),
             (Event::Answered(_), _) => unexpected(self, "answer"),
@@ -863,6 +904,13 @@ pub fn screen_text(
                     "这是代办人的身份证，请放申请人的身份证。",
                     " That is the agent's card: please use the applicant's.",
                 )),
+                Some(TYPED_NEEDS_CARD) => {
+                    body = t(
+                        lang,
+                        "为保护个人信息，只输入号码不能查询进度。请把本人的身份证放在读卡区；没有带身份证的，请点击“呼叫工作人员”，由工作人员协助查询。",
+                        "To protect personal information, a typed number alone cannot show an application. Put your own ID card on the reader; without the card, tap “Call staff” and a member of staff will help you.",
+                    )
+                }
                 Some(_) => body.push_str(&t(
                     lang,
                     "刚才没有读出身份证，请重新放好，或输入号码。",
@@ -985,11 +1033,106 @@ mod tests {
         IdNumber::parse_at(&full, day("2026-03-03")).unwrap()
     }
 
+    /// A person identified by their card (the card gives the name).
     fn person(seq: u16) -> Person {
+        Person {
+            id: id(seq),
+            name: Some(jiuzhu_core::id::PersonName::new("张秀英").unwrap()),
+        }
+    }
+
+    /// A person whose number was typed on the keypad.
+    fn typed(seq: u16) -> Person {
         Person {
             id: id(seq),
             name: None,
         }
+    }
+
+    #[test]
+    fn a_typed_number_needs_the_card_or_a_staff_member() {
+        let mut f = ProgressFlow::new();
+        f.start();
+        let e = f.handle(f.seq(), Event::Identified(typed(21))).unwrap();
+        assert_eq!(e, vec![Effect::ReadIdCard { seq: f.seq() }], "no query");
+        assert_eq!(
+            f.step(),
+            &Step::Identify {
+                who: Who::Applicant,
+                card_problem: Some(TYPED_NEEDS_CARD.into())
+            }
+        );
+        assert!(!f.holds_personal_data(), "the typed number is not kept");
+        let zh = text(&f, Lang::Zh);
+        assert!(
+            zh.body.contains("身份证放在读卡区") && zh.body.contains("呼叫工作人员"),
+            "{}",
+            zh.body
+        );
+        assert!(text(&f, Lang::En).body.contains("Call staff"));
+        // the card then works on the same screen
+        let e = f.handle(f.seq(), Event::Identified(person(21))).unwrap();
+        assert!(matches!(
+            e.as_slice(),
+            [Effect::CancelCard, Effect::Query { agent: None, .. }]
+        ));
+
+        // an agent must show their own card too
+        let mut f = ProgressFlow::new();
+        f.start();
+        f.handle(f.seq(), Event::Chose(Choice::ForSomeoneElse))
+            .unwrap();
+        f.handle(f.seq(), Event::Identified(typed(22))).unwrap();
+        assert!(matches!(
+            f.step(),
+            Step::Identify { who: Who::Agent, card_problem: Some(p) } if p == TYPED_NEEDS_CARD
+        ));
+        // with the agent's card, the applicant's number may be typed: central answers only the
+        // cases on which this agent is recorded
+        f.handle(f.seq(), Event::Identified(person(22))).unwrap();
+        let e = f.handle(f.seq(), Event::Identified(typed(23))).unwrap();
+        assert_eq!(
+            e,
+            vec![
+                Effect::CancelCard,
+                Effect::Query {
+                    seq: f.seq(),
+                    id: id(23),
+                    agent: Some(id(22))
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn a_staff_member_assisting_may_type_the_number_and_stays_for_the_next_query() {
+        let mut f = ProgressFlow::new();
+        f.start_assisted(true);
+        let e = f.handle(f.seq(), Event::Identified(typed(24))).unwrap();
+        assert!(matches!(
+            e.as_slice(),
+            [Effect::CancelCard, Effect::Query { .. }]
+        ));
+        f.handle(f.seq(), Event::Answered(Ok(answer(vec![], false))))
+            .unwrap();
+        f.handle(f.seq(), Event::Chose(Choice::Again)).unwrap();
+        assert!(f.staff_assisting());
+        let e = f.handle(f.seq(), Event::Identified(typed(25))).unwrap();
+        assert!(matches!(
+            e.as_slice(),
+            [Effect::CancelCard, Effect::Query { .. }]
+        ));
+        // a reset (home, inactivity) ends it
+        f.reset();
+        f.start();
+        f.handle(f.seq(), Event::Identified(typed(25))).unwrap();
+        assert_eq!(
+            f.step(),
+            &Step::Identify {
+                who: Who::Applicant,
+                card_problem: Some(TYPED_NEEDS_CARD.into())
+            }
+        );
     }
 
     fn day(s: &str) -> NaiveDate {

@@ -1,6 +1,8 @@
 //! The local audit log: append-only rows chained by SHA-256, so a removed, reordered or edited
 //! row breaks the chain. Details (which may name a person) are sealed; the chain is computed over
-//! the stored bytes, so [`Store::verify_audit`] needs no key.
+//! the stored bytes. The head (the last row's number and hash) is sealed with the data key in
+//! `audit_head`, so rows cut off the end, or a chain recomputed after an edit, no longer match
+//! it: [`Store::verify_audit`] needs the key for that last check.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
@@ -83,10 +85,51 @@ pub(crate) fn append(
         "INSERT INTO audit (seq, at, actor, action, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![seq, at, actor, action, sealed, prev, hash],
     )?;
+    write_head(tx, cipher, seq, &hash)
+}
+
+const HEAD_PLACE: &str = "audit.head";
+
+fn write_head(
+    conn: &rusqlite::Connection,
+    cipher: &super::crypto::FieldCipher,
+    seq: i64,
+    hash: &str,
+) -> Result<(), rusqlite::Error> {
+    let sealed = cipher.seal(HEAD_PLACE, "1", format!("{seq}:{hash}").as_bytes());
+    conn.execute(
+        "INSERT INTO audit_head (id, sealed) VALUES (1, ?1)
+         ON CONFLICT(id) DO UPDATE SET sealed = excluded.sealed",
+        params![sealed],
+    )?;
     Ok(())
 }
 
 impl Store {
+    /// Gives a log written before the sealed head (migration `20261206T1700Z_audit_head`) its
+    /// head, from its last row, once.
+    pub(crate) fn anchor_legacy_audit(&mut self) -> Result<(), StoreError> {
+        let has_head: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM audit_head", [], |r| r.get(0))?;
+        if has_head > 0 {
+            return Ok(());
+        }
+        let last: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((seq, hash)) = last {
+            write_head(&self.conn, &self.cipher, seq, &hash)?;
+            tracing::info!(rows = seq, "the local audit log got its sealed head");
+        }
+        Ok(())
+    }
+
     /// Records an event in the audit log.
     pub fn audit(
         &mut self,
@@ -145,7 +188,50 @@ impl Store {
             prev = stored;
             expect_seq += 1;
         }
-        Ok(Ok(expect_seq - 1))
+        let found = expect_seq - 1;
+        let head: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT sealed FROM audit_head WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let head = match head {
+            None if found == 0 => return Ok(Ok(0)),
+            None => {
+                return Ok(Err(ChainBroken {
+                    seq: found,
+                    why: "the sealed head of the log is missing".into(),
+                }));
+            }
+            Some(sealed) => self
+                .cipher
+                .open(HEAD_PLACE, "1", &sealed)
+                .ok()
+                .and_then(|p| {
+                    let text = String::from_utf8(p).ok()?;
+                    let (seq, hash) = text.split_once(':')?;
+                    Some((seq.parse::<i64>().ok()?, hash.to_string()))
+                }),
+        };
+        match head {
+            Some((seq, hash)) if seq == found && hash == prev => Ok(Ok(found)),
+            Some((seq, _)) if seq != found => Ok(Err(ChainBroken {
+                seq: found.min(seq) + 1,
+                why: format!(
+                    "the log ends at row {found} but its sealed head records row {seq}: rows were cut off or added outside the kiosk"
+                ),
+            })),
+            Some(_) => Ok(Err(ChainBroken {
+                seq: found,
+                why:
+                    "the last row is not the one the sealed head records: the chain was recomputed"
+                        .into(),
+            })),
+            None => Ok(Err(ChainBroken {
+                seq: found,
+                why: "the sealed head does not open with this kiosk's data key".into(),
+            })),
+        }
     }
 
     /// The last `limit` audit rows, newest first, details opened.

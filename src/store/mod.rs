@@ -46,6 +46,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261127T1000Z_outbox_case",
         include_str!("migrations/20261127T1000Z_outbox_case.sql"),
     ),
+    (
+        "20261206T1700Z_audit_head",
+        include_str!("migrations/20261206T1700Z_audit_head.sql"),
+    ),
 ];
 
 /// What went wrong with the store, each naming the remedy.
@@ -218,6 +222,7 @@ impl Store {
             return Err(store.map_full(e));
         }
         store.check_canary(keys)?;
+        store.anchor_legacy_audit()?;
         if store.meta_i64(CREATED_AT)?.is_none() {
             store.set_meta_i64(CREATED_AT, chrono::Utc::now().timestamp_millis())?;
         }
