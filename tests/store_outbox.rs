@@ -448,7 +448,8 @@ fn truncated_or_recomputed_audit_chain_is_detected_by_the_sealed_head() {
             // forge row 3 and recompute every hash after it with the (public) chain rule
             raw.execute("UPDATE audit SET action = 'forged' WHERE seq = 3", [])
                 .unwrap();
-            let rows: Vec<(i64, i64, String, String, Option<Vec<u8>>)> = raw
+            type Row = (i64, i64, String, String, Option<Vec<u8>>);
+            let rows: Vec<Row> = raw
                 .prepare("SELECT seq, at, actor, action, detail FROM audit ORDER BY seq")
                 .unwrap()
                 .query_map([], |r| {

@@ -11,8 +11,9 @@
 //! | `district.key` | the district's Ed25519 seed (proofs, audit checkpoints, evidence key) |
 //!
 //! Scheme `JIUZHU-PII-V1`: a sealed field is `0x01 ‖ nonce (12) ‖ ciphertext+tag`, with the
-//! associated data `"JIUZHU-PII-V1" ‖ label` (the column), so a value cannot be moved to another
-//! column. Identity numbers are looked up through a blind index: hex
+//! associated data `"JIUZHU-PII-V1" ‖ label`: the column, and for the case JSON, the submission
+//! payload and the reference templates also the row's key (case id; blind index and modality), so
+//! a value cannot be moved to another column, case or person. Identity numbers are looked up through a blind index: hex
 //! `HMAC-SHA256(index key, "JIUZHU-BLIND-INDEX-V1" ‖ number)` with the index key
 //! `HMAC-SHA256(data key, "JIUZHU-BLIND-INDEX-KEY-V1")`.
 //!

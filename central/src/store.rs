@@ -700,7 +700,7 @@ fn write_case(
     let json = serde_json::to_string(case).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let colour = urgent.as_ref().map(|d| enum_str(&d.colour));
     tx.prepare_cached(
-        "UPDATE cases SET state = ?2, case_json = jz_seal(?3, 'cases.case_json'), due = ?4, allowed_days = ?5, colour = ?6 WHERE id = ?1",
+        "UPDATE cases SET state = ?2, case_json = jz_seal(?3, 'cases.case_json:' || ?1), due = ?4, allowed_days = ?5, colour = ?6 WHERE id = ?1",
     )?
     .execute(params![
         case.id,
@@ -724,7 +724,7 @@ fn transition(
 ) -> Result<(Case, bool), StoreError> {
     let (json, old_colour): (Option<String>, Option<String>) = tx
         .prepare_cached(
-            "SELECT jz_open(case_json, 'cases.case_json'), colour FROM cases WHERE id = ?1",
+            "SELECT jz_open(case_json, 'cases.case_json:' || id), colour FROM cases WHERE id = ?1",
         )?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
@@ -1363,7 +1363,7 @@ impl Store for SqliteStore {
                 "INSERT INTO cases (id, township, assistance_type, applicant_id, agent_id, household_size,
                    submitted_at, state, kiosk_id, payload, village)
                  VALUES (?1, ?2, ?3, jz_bidx(?4), jz_bidx(?5), ?6, ?7, ?8, ?9,
-                   jz_seal(?10, 'cases.payload'), ?11)",
+                   jz_seal(?10, 'cases.payload:' || ?1), ?11)",
             )?
             .execute(params![
                 id,
@@ -1411,7 +1411,7 @@ impl Store for SqliteStore {
         let json: Option<Option<String>> = self
             .read()
             .prepare_cached(
-                "SELECT jz_open(case_json, 'cases.case_json') FROM cases WHERE id = ?1",
+                "SELECT jz_open(case_json, 'cases.case_json:' || id) FROM cases WHERE id = ?1",
             )?
             .query_row([id], |r| r.get(0))
             .optional()?;
@@ -1807,7 +1807,7 @@ impl Store for SqliteStore {
                 ));
             }
             tx.execute(
-                "INSERT INTO templates VALUES (jz_bidx(?1), ?2, jz_seal(?3, 'templates.data'))
+                "INSERT INTO templates VALUES (jz_bidx(?1), ?2, jz_seal(?3, 'templates.data:' || jz_bidx(?1) || ':' || ?2))
                  ON CONFLICT(id_number, modality) DO UPDATE SET data = excluded.data",
                 params![id_number, enum_str(&modality), data],
             )?;
@@ -1827,7 +1827,7 @@ impl Store for SqliteStore {
         Ok(self
             .read()
             .prepare_cached(
-                "SELECT jz_open_blob(data, 'templates.data') FROM templates
+                "SELECT jz_open_blob(data, 'templates.data:' || id_number || ':' || modality) FROM templates
                  WHERE id_number = jz_bidx(?1) AND modality = ?2",
             )?
             .query_row(params![id_number, enum_str(&modality)], |r| r.get(0))
@@ -1940,7 +1940,7 @@ impl Store for SqliteStore {
     fn publicity(&self, township: &str) -> Result<Vec<NoticeEntry>, StoreError> {
         let c = self.read();
         let mut st = c.prepare_cached(
-            "SELECT id, jz_open(case_json, 'cases.case_json') FROM cases
+            "SELECT id, jz_open(case_json, 'cases.case_json:' || id) FROM cases
              WHERE township = ?1 AND state = 'in_publicity' ORDER BY submitted_at, id",
         )?;
         let rows = st.query_map([township], |r| {

@@ -990,3 +990,33 @@ fn existing_plaintext_rows_are_converted() {
         assert!(!contains(&raw, bytes), "{what} left in clear");
     }
 }
+
+/// A sealed reference template copied onto another person's row does not open: a database
+/// writer without the data key cannot give one person another's biometric reference.
+#[test]
+fn a_sealed_reference_moved_to_another_person_does_not_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = KeysDir::at(dir.path().join("keys")).load().unwrap();
+    let s = SqliteStore::open_with_keys(&dir.path().join("c.db"), &keys).unwrap();
+    let hash = |p: &str| hash_password(p).unwrap();
+    let people = seed::seed_demo(&s, today_in_china(), &hash).unwrap();
+    let (a, b) = (&people[0].id_number, &people[1].id_number);
+    s.put_template(a, Modality::Fingerprint, &[1u8; 512], "test")
+        .unwrap();
+    s.put_template(b, Modality::Fingerprint, &[2u8; 512], "test")
+        .unwrap();
+    s.with_conn(|c| {
+        c.execute(
+            "UPDATE templates SET data = (SELECT data FROM templates WHERE id_number = ?1)
+             WHERE id_number = ?2",
+            [s.blind_index(a), s.blind_index(b)],
+        )
+    })
+    .unwrap();
+    assert_eq!(
+        s.template(a, Modality::Fingerprint).unwrap(),
+        Some(vec![1u8; 512])
+    );
+    let err = s.template(b, Modality::Fingerprint).unwrap_err();
+    assert!(err.to_string().contains("does not open"), "{err}");
+}
