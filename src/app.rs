@@ -1223,6 +1223,7 @@ fn go_home(ui: &MainWindow, k: &mut Kiosk) {
     k.apply.wipe(ui);
     k.sign.wipe(ui);
     k.progress.wipe(ui);
+    staff::end_central_session(k);
     k.staff.wipe(ui);
     k.session.end();
     k.voice.stop();

@@ -382,6 +382,10 @@ fn staff_entry_end_to_end() {
     app::session_tick(Instant::now() + staff + Duration::from_secs(1));
     assert_eq!(w.global::<AppAdapter>().get_page(), Page::Home);
     assert!(!app::staff_logged_in(), "the token is wiped");
+    // ... and its session ended at central too (POST /v1/staff/logout, issue #17)
+    pump_until("the session ended at central", 10, || {
+        central.sessions_of("clerk") == 0
+    });
     assert!(!app::holds_personal_data());
     // A resident's session at the same idle time is still running.
     w.global::<HomeAdapter>().invoke_open(Entry::Progress);

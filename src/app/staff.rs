@@ -205,6 +205,31 @@ pub(super) fn failure(e: &CentralError, login: bool) -> Failure {
     }
 }
 
+/// Ends the staff member's session at central as well (`POST /v1/staff/logout`: the token stops
+/// working there too) before the kiosk forgets it, on 退出登录, on the timeout and on 回到首页.
+/// Best effort: when central is out of reach the token expires there on its own.
+pub(super) fn end_central_session(k: &Kiosk) {
+    let Some(token) = k
+        .staff
+        .flow
+        .session()
+        .map(|s| s.token().expose().to_string())
+    else {
+        return;
+    };
+    k.worker.central(
+        move |c: Arc<CentralLink>| async move {
+            if let Err(e) = c
+                .staff::<serde_json::Value>("/v1/staff/logout", Some(&token), Some(Vec::new()))
+                .await
+            {
+                tracing::info!(error = %e, "staff logout at central failed; the token expires there on its own");
+            }
+        },
+        |_, _, _| {},
+    );
+}
+
 fn no_central<T>(r: Result<Result<T, Failure>, NoCentral>) -> Result<T, Failure> {
     r.unwrap_or(Err(Failure::Unreachable))
 }

@@ -84,6 +84,21 @@ impl Central {
             .unwrap()
     }
 
+    /// Number of staff sessions of `username` central holds (read from its database).
+    pub fn sessions_of(&self, username: &str) -> i64 {
+        let db = rusqlite::Connection::open_with_flags(
+            self._dir.path().join("central.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        db.query_row(
+            "SELECT count(*) FROM sessions WHERE username = ?1",
+            [username],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
     /// Number of cases the central service holds for the township.
     pub fn case_count(&self) -> u64 {
         self.store
