@@ -187,6 +187,7 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .nest("/console", crate::console::router(state.clone()))
         .with_state(state)
 }
 
@@ -358,7 +359,7 @@ fn kiosk(req_ext: &axum::http::Extensions) -> Result<KioskId, ApiError> {
         .ok_or_else(|| AuthError::MissingHeader(api::HEADER_SIGNATURE).into())
 }
 
-async fn blocking<R: Send + 'static>(
+pub(crate) async fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, ApiError> + Send + 'static,
 ) -> Result<R, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(|_| {
@@ -1202,7 +1203,7 @@ async fn template(
     .map(Json)
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -1224,23 +1225,8 @@ async fn login(
 ) -> Result<Json<LoginAnswer>, ApiError> {
     let s = st.store.clone();
     blocking(move || {
-        let denied = || {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "bad_credentials",
-                "unknown account or wrong password",
-            )
-        };
-        let (staff, hash) = s.staff_with_hash(&req.username)?.ok_or_else(denied)?;
-        let parsed = PasswordHash::new(&hash).map_err(|_| denied())?;
-        Argon2::default()
-            .verify_password(req.password.as_bytes(), &parsed)
-            .map_err(|_| denied())?;
-        let mut raw = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut raw);
-        let token = hex::encode(raw);
-        let expires_at = Utc::now() + Duration::minutes(SESSION_MINUTES);
-        s.add_session(&token_hash(&token), &staff.username, expires_at.timestamp())?;
+        let staff = check_password(s.as_ref(), &req.username, &req.password)?;
+        let (token, expires_at) = open_session(s.as_ref(), &staff)?;
         Ok(LoginAnswer {
             token,
             expires_at,
@@ -1250,6 +1236,41 @@ async fn login(
     })
     .await
     .map(Json)
+}
+
+/// The account when `password` is its password (argon2id); 401 `bad_credentials` otherwise.
+pub(crate) fn check_password(
+    s: &dyn Store,
+    username: &str,
+    password: &str,
+) -> Result<Staff, ApiError> {
+    let denied = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "unknown account or wrong password",
+        )
+    };
+    let (staff, hash) = s.staff_with_hash(username)?.ok_or_else(denied)?;
+    let parsed = PasswordHash::new(&hash).map_err(|_| denied())?;
+    Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .map_err(|_| denied())?;
+    Ok(staff)
+}
+
+/// A new session of [`SESSION_MINUTES`] for `staff` (stored as the token's SHA-256, audited as
+/// `staff.login`): the token and its expiry.
+pub(crate) fn open_session(
+    s: &dyn Store,
+    staff: &Staff,
+) -> Result<(String, DateTime<Utc>), ApiError> {
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    let token = hex::encode(raw);
+    let expires_at = Utc::now() + Duration::minutes(SESSION_MINUTES);
+    s.add_session(&token_hash(&token), &staff.username, expires_at.timestamp())?;
+    Ok((token, expires_at))
 }
 
 /// The staff member behind `Authorization: Bearer …`.
@@ -1291,7 +1312,7 @@ impl axum::extract::FromRequestParts<AppState> for StaffUser {
     }
 }
 
-fn check_scope(staff: &Staff, township: &str) -> Result<(), ApiError> {
+pub(crate) fn check_scope(staff: &Staff, township: &str) -> Result<(), ApiError> {
     match &staff.township {
         None => Ok(()),
         Some(t) if t == township => Ok(()),
@@ -1527,7 +1548,7 @@ async fn register_guardian(
 }
 
 /// The workflow actor of a staff account: its role, its name, its township.
-fn staff_actor(staff: &Staff) -> Actor {
+pub(crate) fn staff_actor(staff: &Staff) -> Actor {
     match &staff.township {
         Some(t) => Actor::staff(staff.role, staff.username.clone(), t.clone()),
         None => Actor::new(staff.role, staff.username.clone()),

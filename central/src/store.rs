@@ -24,6 +24,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, param
 use crate::audit;
 use crate::evidence::SealedEvidence;
 
+mod console;
+pub use console::{CaseFile, CaseSigner, ConsoleStore, KioskActivity, MonthCount};
+
 /// The migrations, in order: (version, SQL).
 pub const MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -325,7 +328,7 @@ pub struct AlternativeClose<'a> {
 }
 
 /// Everything the HTTP layer needs from storage.
-pub trait Store: Send + Sync {
+pub trait Store: Send + Sync + ConsoleStore {
     /// Adds or replaces a township.
     fn put_township(&self, t: &Township, actor: &str) -> Result<(), StoreError>;
     /// A township by code.
