@@ -21,7 +21,7 @@ async fn login_sets_a_strict_session_cookie_and_every_page_has_security_headers(
     );
     assert_eq!(header(&page, "x-content-type-options"), Some("nosniff"));
     assert_eq!(header(&page, "x-frame-options"), Some("DENY"));
-    assert_eq!(header(&page, "referrer-policy"), Some("no-referrer"));
+    assert_eq!(header(&page, "referrer-policy"), Some("same-origin"));
     assert!(!String::from_utf8_lossy(&page.body).contains("<script"));
 
     // a wrong password: 401, the form again, no session

@@ -931,10 +931,16 @@ fn render_visit(
         .as_ref()
         .map(|k| k.application.household.village.clone())
         .unwrap_or_default();
+    // the visit's photos: images on the case that are not the application's checklist materials
+    let checklist: BTreeSet<&str> = v
+        .case
+        .iter()
+        .flat_map(|k| k.application.materials.iter().map(|m| m.sha256.as_str()))
+        .collect();
     let photos: Vec<&CaseFile> = v
         .files
         .iter()
-        .filter(|f| f.content_type.starts_with("image/"))
+        .filter(|f| f.content_type.starts_with("image/") && !checklist.contains(f.sha256.as_str()))
         .collect();
     let body = html! {
         p { a href={ "/console/cases/" (id) } { "← 案件 " span.en { "Case" } } }
