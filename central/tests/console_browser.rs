@@ -234,6 +234,9 @@ async fn a_case_from_submission_to_publication_in_a_real_browser() {
     )
     .await;
     assert_eq!(pdf.status, 200);
+    if let Some(dir) = shots() {
+        std::fs::write(dir.join("notice.pdf"), &pdf.body).unwrap();
+    }
     match which("pdftotext") {
         Some(tool) => {
             let file = profile.path().join("notice.pdf");

@@ -76,6 +76,7 @@ impl Document {
         }
         if let Some((heads, rows)) = &self.table {
             w.gap(6.0);
+            w.set_columns(heads, rows, 11.0);
             w.row(heads, 11.0, true);
             for r in rows {
                 w.row(r, 11.0, false);
@@ -120,6 +121,7 @@ struct Writer {
     font: Font,
     pages: Vec<Vec<Item>>,
     y: f32,
+    columns: Vec<f32>,
 }
 
 enum Item {
@@ -142,7 +144,8 @@ fn width(s: &str, size: f32) -> f32 {
         * size
 }
 
-/// `s` broken into lines no wider than `max`.
+/// `s` broken into lines no wider than `max`: anywhere between CJK characters, at a space
+/// inside Latin text.
 fn wrap(s: &str, size: f32, max: f32) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -153,9 +156,15 @@ fn wrap(s: &str, size: f32, max: f32) -> Vec<String> {
         }
         cur.push(c);
         if width(&cur, size) > max {
-            let last = cur.pop().unwrap_or(' ');
+            // a space that overflows ends the line (it takes no ink)
+            let cut = match cur.rfind(' ') {
+                _ if c == ' ' => cur.len(),
+                Some(i) if c.is_ascii_alphanumeric() && i > 0 => i + 1,
+                _ => cur.len() - c.len_utf8(),
+            };
+            let rest = cur.split_off(cut);
             out.push(std::mem::take(&mut cur));
-            cur.push(last);
+            cur = rest;
         }
     }
     if !cur.is_empty() || out.is_empty() {
@@ -170,6 +179,7 @@ impl Writer {
             font,
             pages: vec![Vec::new()],
             y: MARGIN,
+            columns: Vec::new(),
         }
     }
 
@@ -214,11 +224,15 @@ impl Writer {
         self.y += size * 0.4;
     }
 
-    /// A table row: equal columns, each cell wrapped in its column, a rule under it.
+    /// A table row in the columns of [`Writer::columns`], each cell wrapped in its column, a
+    /// rule under it.
     fn row(&mut self, cells: &[String], size: f32, head: bool) {
-        let n = cells.len().max(1) as f32;
-        let col = (PAGE_W - 2.0 * MARGIN) / n;
-        let wrapped: Vec<Vec<String>> = cells.iter().map(|c| wrap(c, size, col - 6.0)).collect();
+        let widths = self.columns.clone();
+        let wrapped: Vec<Vec<String>> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| wrap(c, size, widths.get(i).copied().unwrap_or(60.0) - 6.0))
+            .collect();
         let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1) as f32;
         let h = lines * size * 1.4 + 6.0;
         self.room(h);
@@ -226,20 +240,58 @@ impl Writer {
             let y = self.y;
             self.push(Item::Rule { y });
         }
+        let mut x = MARGIN;
         for (i, cell) in wrapped.into_iter().enumerate() {
             for (j, l) in cell.into_iter().enumerate() {
                 let item = Item::Text {
-                    x: MARGIN + i as f32 * col + 3.0,
+                    x: x + 3.0,
                     y: self.y + (j as f32 + 1.0) * size * 1.4,
                     size,
                     s: l,
                 };
                 self.push(item);
             }
+            x += widths.get(i).copied().unwrap_or(0.0);
         }
         self.y += h;
         let y = self.y - 3.0;
         self.push(Item::Rule { y });
+    }
+
+    /// Column widths for a table: shares of the text width by each column's widest cell (a
+    /// narrow column keeps at least its head), so a number column stays narrow.
+    fn set_columns(&mut self, heads: &[String], rows: &[Vec<String>], size: f32) {
+        let n = heads.len().max(1);
+        let natural: Vec<f32> = (0..n)
+            .map(|i| {
+                rows.iter()
+                    .filter_map(|r| r.get(i))
+                    .chain(heads.get(i))
+                    .map(|c| width(c, size) + 8.0)
+                    .fold(24.0_f32, f32::max)
+            })
+            .collect();
+        let total: f32 = natural.iter().sum();
+        let avail = PAGE_W - 2.0 * MARGIN;
+        self.columns = if total <= avail {
+            let extra = (avail - total) / n as f32;
+            natural.iter().map(|w| w + extra).collect()
+        } else {
+            // shrink the wide columns first: each gets at most its share, the narrow keep theirs
+            let fair = avail / n as f32;
+            let narrow: f32 = natural.iter().filter(|w| **w <= fair).sum();
+            let wide: f32 = natural.iter().filter(|w| **w > fair).sum();
+            natural
+                .iter()
+                .map(|w| {
+                    if *w <= fair {
+                        *w
+                    } else {
+                        w / wide * (avail - narrow)
+                    }
+                })
+                .collect()
+        };
     }
 
     fn finish(self, title: &str) -> Result<Vec<u8>, ConsoleError> {
@@ -310,6 +362,14 @@ mod tests {
         let lines = wrap(s, 12.0, 120.0);
         assert!(lines.len() > 2);
         assert_eq!(lines.concat(), s);
-        assert!(lines.iter().all(|l| width(l, 12.0) <= 120.0));
+        assert!(lines.iter().all(|l| width(l.trim_end(), 12.0) <= 120.0));
+        let latin = wrap("identity cards of the household members", 10.0, 80.0);
+        assert_eq!(latin.concat(), "identity cards of the household members");
+        assert!(
+            latin
+                .iter()
+                .all(|l| l.ends_with(' ') || latin.last() == Some(l)),
+            "{latin:?}"
+        );
     }
 }
