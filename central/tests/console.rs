@@ -569,3 +569,53 @@ async fn statistics_export_csv_and_the_district_sees_every_township() {
     assert_eq!(kiosks.status, 200);
     assert!(String::from_utf8_lossy(&kiosks.body).contains("kiosk-1"));
 }
+
+#[tokio::test]
+async fn an_expired_session_is_refused_like_none() {
+    let s = Server::start().await;
+    let case = s.submit_incomplete().await;
+    let mut c = Conn::new(s.addr);
+    let (session, csrf) = console_login(&mut c, "clerk").await;
+    s.store
+        .with_conn(|db| db.execute("UPDATE sessions SET expires_at = 1", []))
+        .unwrap();
+    assert_eq!(get(&mut c, "/console/queue", &session).await.status, 303);
+    let r = post_form(
+        &mut c,
+        &format!("/console/cases/{case}/step"),
+        Some(&session),
+        &format!("csrf={csrf}&action=notify_missing_materials&deadline=2026-03-20"),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(s.state_of(&case), "submitted");
+}
+
+#[tokio::test]
+async fn the_queue_filters_by_state_type_village_and_overdue() {
+    let s = Server::start().await;
+    s.submit_incomplete().await;
+    let mut c = Conn::new(s.addr);
+    let (session, _) = console_login(&mut c, "clerk").await;
+    for (query, listed) in [
+        ("", true),
+        ("?state=submitted", true),
+        ("?state=accepted", false),
+        ("?type=dibao", true),
+        ("?type=tekun", false),
+        ("?village=%E7%9F%B3%E4%BD%9B%E6%9D%91", true),
+        ("?village=elsewhere", false),
+        ("?overdue=1", false),
+        ("?mine=1", false),
+    ] {
+        let r = get(&mut c, &format!("/console/queue{query}"), &session).await;
+        assert_eq!(r.status, 200, "{query}");
+        assert_eq!(
+            String::from_utf8_lossy(&r.body).contains(APPLICANT_NAME),
+            listed,
+            "{query}"
+        );
+    }
+    let bad = get(&mut c, "/console/queue?state=%01", &session).await;
+    assert_eq!(bad.status, 422);
+}
