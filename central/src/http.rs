@@ -359,7 +359,7 @@ fn kiosk(req_ext: &axum::http::Extensions) -> Result<KioskId, ApiError> {
         .ok_or_else(|| AuthError::MissingHeader(api::HEADER_SIGNATURE).into())
 }
 
-pub(crate) async fn blocking<R: Send + 'static>(
+async fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, ApiError> + Send + 'static,
 ) -> Result<R, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(|_| {
