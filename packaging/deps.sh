@@ -25,6 +25,9 @@ PACKAGES=(
   "cage                # the Wayland kiosk compositor the kiosk unit runs in (systemd-analyze verify checks it)"
   "systemd             # systemd-analyze verify of the packaged units"
   "dpkg-dev            # building and checking the .deb packages"
+  "chromium            # the township console's browser tests (central/tests/console_browser.rs), headless"
+  "chromium-driver     # WebDriver for those tests (chromedriver, started by the test)"
+  "poppler-utils       # pdftotext/pdffonts: the console's PDFs carry extractable Chinese text"
 )
 
 names=()

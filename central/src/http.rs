@@ -203,6 +203,7 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .nest("/console", crate::console::router(state.clone()))
         .with_state(state)
 }
 
@@ -1248,56 +1249,16 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
         .map_err(|e| ApiError::bad_request("invalid_password", e.to_string()))
 }
 
-/// Logs a staff member in, throttled by [`crate::login_guard`]: a blocked name or address is
-/// answered 429 with `Retry-After`, a flood 503; unknown accounts cost the same argon2 work; a
-/// failure is audited (`staff.login_failed`, by `address:<ip>`, naming only existing accounts).
+/// Logs a staff member in through [`authenticate`] and opens a session.
 async fn login(
     State(st): State<AppState>,
     crate::login_guard::ClientIp(ip): crate::login_guard::ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginAnswer>, Response> {
-    let guard = st.login_guard.clone();
-    guard
-        .admit(&req.username, ip)
-        .map_err(IntoResponse::into_response)?;
-    let permit = guard.permit().await.map_err(IntoResponse::into_response)?;
+    let staff = authenticate(&st, &req.username, &req.password, ip).await?;
     let s = st.store.clone();
     blocking(move || {
-        let _permit = permit;
-        let denied = || {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "bad_credentials",
-                "unknown account or wrong password",
-            )
-        };
-        let found = s.staff_with_hash(&req.username)?;
-        let verified = guard.verify(found.as_ref().map(|(_, h)| h.as_str()), &req.password);
-        let known = found.is_some();
-        let Some((staff, _)) = found.filter(|_| verified) else {
-            guard.failed(&req.username, ip);
-            s.record(
-                &format!(
-                    "address:{}",
-                    ip.map(|i| i.to_string())
-                        .unwrap_or_else(|| "unknown".into())
-                ),
-                "staff.login_failed",
-                if known {
-                    &req.username
-                } else {
-                    "unknown-account"
-                },
-                Utc::now(),
-            )?;
-            return Err(denied());
-        };
-        guard.succeeded(&staff.username);
-        let mut raw = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut raw);
-        let token = hex::encode(raw);
-        let expires_at = Utc::now() + Duration::minutes(SESSION_MINUTES);
-        s.add_session(&token_hash(&token), &staff.username, expires_at.timestamp())?;
+        let (token, expires_at) = open_session(s.as_ref(), &staff)?;
         Ok(LoginAnswer {
             token,
             expires_at,
@@ -1308,6 +1269,68 @@ async fn login(
     .await
     .map(Json)
     .map_err(IntoResponse::into_response)
+}
+
+/// The account when `password` is its password, for every way staff log in (the API and the
+/// console), throttled by [`crate::login_guard`]: a blocked name or address is answered 429 with
+/// `Retry-After`, a flood 503; unknown, disabled and removed accounts cost the same argon2 work
+/// and get the same 401 `bad_credentials`; a failure is audited (`staff.login_failed`, by
+/// `address:<ip>`, naming only existing accounts).
+pub(crate) async fn authenticate(
+    st: &AppState,
+    username: &str,
+    password: &str,
+    ip: Option<std::net::IpAddr>,
+) -> Result<Staff, Response> {
+    let guard = st.login_guard.clone();
+    guard
+        .admit(username, ip)
+        .map_err(IntoResponse::into_response)?;
+    let permit = guard.permit().await.map_err(IntoResponse::into_response)?;
+    let s = st.store.clone();
+    let (username, password) = (username.to_owned(), password.to_owned());
+    blocking(move || {
+        let _permit = permit;
+        let found = s.staff_with_hash(&username)?;
+        let verified = guard.verify(found.as_ref().map(|(_, h)| h.as_str()), &password);
+        let known = found.is_some();
+        let Some((staff, _)) = found.filter(|_| verified) else {
+            guard.failed(&username, ip);
+            s.record(
+                &format!(
+                    "address:{}",
+                    ip.map(|i| i.to_string())
+                        .unwrap_or_else(|| "unknown".into())
+                ),
+                "staff.login_failed",
+                if known { &username } else { "unknown-account" },
+                Utc::now(),
+            )?;
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "bad_credentials",
+                "unknown account or wrong password",
+            ));
+        };
+        guard.succeeded(&staff.username);
+        Ok(staff)
+    })
+    .await
+    .map_err(IntoResponse::into_response)
+}
+
+/// A new session of [`SESSION_MINUTES`] for `staff` (stored as the token's SHA-256, audited as
+/// `staff.login`): the token and its expiry.
+pub(crate) fn open_session(
+    s: &dyn Store,
+    staff: &Staff,
+) -> Result<(String, DateTime<Utc>), ApiError> {
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    let token = hex::encode(raw);
+    let expires_at = Utc::now() + Duration::minutes(SESSION_MINUTES);
+    s.add_session(&token_hash(&token), &staff.username, expires_at.timestamp())?;
+    Ok((token, expires_at))
 }
 
 /// The staff member behind `Authorization: Bearer …`.
@@ -1349,7 +1372,7 @@ impl axum::extract::FromRequestParts<AppState> for StaffUser {
     }
 }
 
-fn check_scope(staff: &Staff, township: &str) -> Result<(), ApiError> {
+pub(crate) fn check_scope(staff: &Staff, township: &str) -> Result<(), ApiError> {
     match &staff.township {
         None => Ok(()),
         Some(t) if t == township => Ok(()),
@@ -1585,7 +1608,7 @@ async fn register_guardian(
 }
 
 /// The workflow actor of a staff account: its role, its name, its township.
-fn staff_actor(staff: &Staff) -> Actor {
+pub(crate) fn staff_actor(staff: &Staff) -> Actor {
     match &staff.township {
         Some(t) => Actor::staff(staff.role, staff.username.clone(), t.clone()),
         None => Actor::new(staff.role, staff.username.clone()),

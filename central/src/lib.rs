@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod client;
+pub mod console;
 pub mod crypto_at_rest;
 pub mod error;
 pub mod evidence;

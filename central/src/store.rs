@@ -25,6 +25,9 @@ use crate::audit;
 use crate::crypto_at_rest::{self, AtRestKeys, KeysDir};
 use crate::evidence::SealedEvidence;
 
+mod console;
+pub use console::{CaseFile, CaseSigner, ConsoleStore, KioskActivity, MonthCount};
+
 /// The migrations, in order: (version, SQL).
 pub const MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -341,7 +344,7 @@ pub struct AlternativeClose<'a> {
 }
 
 /// Everything the HTTP layer needs from storage.
-pub trait Store: Send + Sync {
+pub trait Store: Send + Sync + ConsoleStore {
     /// Adds or replaces a township.
     fn put_township(&self, t: &Township, actor: &str) -> Result<(), StoreError>;
     /// A township by code.

@@ -1,0 +1,260 @@
+//! A real central on loopback for the console tests: demo seed, one kiosk, a workflow clock the
+//! test moves, cases submitted and completed through the signed kiosk API, and a cookie-aware
+//! HTTP helper for the console's forms.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Days, TimeZone, Utc};
+use ed25519_dalek::SigningKey;
+use jiuzhu_central::client::{Conn, KioskSigner, Reply};
+use jiuzhu_central::http::{AppState, hash_password};
+use jiuzhu_central::seed::{self, DEMO_TOWNSHIP};
+use jiuzhu_central::{SqliteStore, Store};
+use jiuzhu_core::id::today_in_china;
+use serde_json::json;
+
+/// The applicant of the test case (a valid made-up number of region 500102).
+pub const APPLICANT: &str = "500102195003040016";
+/// The applicant's name.
+pub const APPLICANT_NAME: &str = "刘桂兰";
+
+pub struct Server {
+    pub addr: SocketAddr,
+    pub store: Arc<SqliteStore>,
+    pub state: AppState,
+    pub kiosk: KioskSigner,
+    pub clock: Arc<Mutex<DateTime<Utc>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Seeded central on 127.0.0.1:0 whose workflow clock starts Monday 2026-03-02 09:00 (China).
+    pub async fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(&dir.path().join("central.db")).unwrap());
+        let hash = |p: &str| hash_password(p).unwrap();
+        seed::seed_demo(store.as_ref(), today_in_china(), &hash).unwrap();
+        let key = SigningKey::from_bytes(&[42; 32]);
+        store
+            .add_kiosk(
+                "kiosk-1",
+                DEMO_TOWNSHIP,
+                key.verifying_key().as_bytes(),
+                "test",
+            )
+            .unwrap();
+        let clock = Arc::new(Mutex::new(
+            Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap(),
+        ));
+        let c = clock.clone();
+        let state = AppState::new(store.clone(), SigningKey::from_bytes(&[77; 32]))
+            .with_clock(Arc::new(move || *c.lock().unwrap()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(jiuzhu_central::serve_on(listener, state.clone()));
+        Server {
+            addr,
+            store,
+            state,
+            kiosk: KioskSigner {
+                id: "kiosk-1".into(),
+                key,
+            },
+            clock,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn advance(&self, days: u64) {
+        let mut t = self.clock.lock().unwrap();
+        *t = *t + Days::new(days);
+    }
+
+    /// A 低保 application of one person, with nothing supplied yet (so it needs the notice).
+    pub async fn submit_incomplete(&self) -> String {
+        let mut c = Conn::new(self.addr);
+        let body = json!({
+            "township": DEMO_TOWNSHIP,
+            "village": "石佛村",
+            "assistance_type": "dibao",
+            "applicant": {"id_number": APPLICANT, "name": APPLICANT_NAME},
+            "members": [],
+        });
+        let r = c
+            .signed(
+                &self.kiosk,
+                "POST",
+                "/v1/kiosk/applications",
+                body.to_string().as_bytes(),
+                &[("idempotency-key", "console-test-0001".into())],
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 201, "{:?}", r.json());
+        r.json()["case_id"].as_str().unwrap().to_string()
+    }
+
+    /// The household signs and supplies the three 低保 materials at the kiosk.
+    pub async fn supply_at_kiosk(&self, case: &str) {
+        let mut c = Conn::new(self.addr);
+        let sig = json!({"signer": {"id_number": APPLICANT, "name": APPLICANT_NAME}, "method": "id_card_face"});
+        let r = c
+            .signed(
+                &self.kiosk,
+                "POST",
+                &format!("/v1/kiosk/applications/{case}/signatures"),
+                sig.to_string().as_bytes(),
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{:?}", r.json());
+        for (i, kind) in ["id_cards", "household_register", "income_proof"]
+            .iter()
+            .enumerate()
+        {
+            let r = c
+                .signed(
+                    &self.kiosk,
+                    "POST",
+                    &format!("/v1/kiosk/applications/{case}/materials?kind={kind}"),
+                    &png(120 + i as u32 * 10),
+                    &[("content-type", "image/png".into())],
+                )
+                .await
+                .unwrap();
+            assert_eq!(r.status, 201, "{kind}: {:?}", r.json());
+        }
+    }
+
+    pub fn state_of(&self, case: &str) -> String {
+        self.store.case_summary(case).unwrap().unwrap().state
+    }
+
+    pub fn audit_rows(&self) -> i64 {
+        self.store
+            .with_conn(|c| c.query_row("SELECT count(*) FROM audit", [], |r| r.get(0)))
+            .unwrap()
+    }
+}
+
+/// A PNG of `side`×`side` pixels (a real, decodable image).
+pub fn png(side: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(side, side, |x, y| {
+        image::Rgb([(x * 2) as u8, (y * 2) as u8, 90])
+    });
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+/// A JPEG of `w`×`h` pixels, as a phone camera would send.
+pub fn jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 140])
+    });
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(
+            &mut std::io::Cursor::new(&mut out),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    out
+}
+
+/// The value of `name="csrf"` in a page.
+pub fn csrf_in(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token");
+    html[at + 19..at + 19 + 64].to_string()
+}
+
+/// The value of a cookie set by a reply.
+pub fn set_cookie(r: &Reply, name: &str) -> Option<String> {
+    r.headers
+        .iter()
+        .filter(|(k, _)| k == "set-cookie")
+        .find_map(|(_, v)| {
+            v.strip_prefix(&format!("{name}="))
+                .map(|v| v.split(';').next().unwrap_or("").to_string())
+        })
+}
+
+/// The header `name` of a reply.
+pub fn header<'a>(r: &'a Reply, name: &str) -> Option<&'a str> {
+    r.headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Logs in through the console's own form: (session cookie value, a page's CSRF token).
+pub async fn console_login(c: &mut Conn, user: &str) -> (String, String) {
+    let pw = seed::DEMO_STAFF.iter().find(|s| s.0 == user).unwrap().1;
+    let page = c.send("GET", "/console/login", &[], b"").await.unwrap();
+    assert_eq!(page.status, 200);
+    let login = set_cookie(&page, "jz_console_login").unwrap();
+    let token = csrf_in(&String::from_utf8_lossy(&page.body));
+    let body = format!("csrf={token}&username={user}&password={pw}");
+    let r = c
+        .send(
+            "POST",
+            "/console/login",
+            &[
+                ("content-type", "application/x-www-form-urlencoded".into()),
+                ("cookie", format!("jz_console_login={login}")),
+            ],
+            body.as_bytes(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 303, "{}", String::from_utf8_lossy(&r.body));
+    let session = set_cookie(&r, "jz_console").unwrap();
+    let q = c
+        .send(
+            "GET",
+            "/console/queue",
+            &[("cookie", format!("jz_console={session}"))],
+            b"",
+        )
+        .await
+        .unwrap();
+    assert_eq!(q.status, 200);
+    let csrf = csrf_in(&String::from_utf8_lossy(&q.body));
+    (session, csrf)
+}
+
+/// A urlencoded POST with a session cookie.
+pub async fn post_form(c: &mut Conn, path: &str, session: Option<&str>, body: &str) -> Reply {
+    let mut h = vec![(
+        "content-type",
+        "application/x-www-form-urlencoded".to_string(),
+    )];
+    if let Some(s) = session {
+        h.push(("cookie", format!("jz_console={s}")));
+    }
+    c.send("POST", path, &h, body.as_bytes()).await.unwrap()
+}
+
+/// A GET with a session cookie.
+pub async fn get(c: &mut Conn, path: &str, session: &str) -> Reply {
+    c.send(
+        "GET",
+        path,
+        &[("cookie", format!("jz_console={session}"))],
+        b"",
+    )
+    .await
+    .unwrap()
+}
