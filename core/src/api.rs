@@ -251,8 +251,9 @@ pub fn verify_request(
 
 /// Checks `timestamp` against `now` (both Unix seconds).
 pub fn check_skew(timestamp: i64, now: i64) -> Result<(), AuthError> {
+    // Any i64 may arrive in the header: no negation or subtraction that can overflow.
     let d = timestamp.saturating_sub(now);
-    if d.abs() > MAX_CLOCK_SKEW_SECS {
+    if d.unsigned_abs() > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
         Err(AuthError::ClockSkew(d))
     } else {
         Ok(())
