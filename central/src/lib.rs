@@ -5,10 +5,13 @@
 
 pub mod audit;
 pub mod client;
+pub mod conn;
 pub mod error;
 pub mod evidence;
+pub mod guarded;
 pub mod http;
 pub mod keys;
+pub mod security;
 pub mod seed;
 pub mod store;
 pub mod tls;

@@ -46,7 +46,17 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261127_0005_guardians",
         include_str!("../migrations/20261127_0005_guardians.sql"),
     ),
+    (
+        "20261206_0910_kiosk_scope_idempotency_proofs",
+        include_str!("../migrations/20261206_0910_kiosk_scope_idempotency_proofs.sql"),
+    ),
 ];
+
+mod hardening;
+pub use hardening::{
+    Hardening, MAX_PEOPLE_PER_WINDOW, ProofStanding, RELEASE_WINDOW_SECS, ReleaseRefused,
+    SecurityAlert, Standing, TemplateRelease,
+};
 
 /// Read-only connections in the pool.
 pub const READERS: usize = 4;
@@ -71,6 +81,15 @@ pub enum StoreError {
     /// The request is well-formed but not acceptable.
     #[error("{0}")]
     Invalid(String),
+    /// The request is well-formed but not acceptable, with a specific machine-readable code
+    /// (answered 422), e.g. `idempotency_key_reused`.
+    #[error("{reason}")]
+    Unprocessable {
+        /// Stable snake_case code.
+        code: &'static str,
+        /// What went wrong and what to do.
+        reason: String,
+    },
     /// The workflow refused the step.
     #[error(transparent)]
     Workflow(#[from] WorkflowError),
@@ -148,6 +167,8 @@ pub struct NewCase {
     pub payload: String,
     /// The workflow case opened by [`Case::submit`]; its id is replaced by the stored id.
     pub workflow: Case,
+    /// SHA-256 (hex) of the request body, bound to the idempotency key.
+    pub body_sha256: String,
 }
 
 /// A recipient of assistance (for certification and the 公布 list).
@@ -190,6 +211,8 @@ pub struct Idem<'a> {
     pub endpoint: &'a str,
     /// The `Idempotency-Key` value.
     pub key: &'a str,
+    /// Lower-case hex SHA-256 of the request body: a repeat with another body is refused.
+    pub body_sha256: &'a str,
 }
 
 /// A certification attempt to record.
@@ -505,6 +528,8 @@ pub trait Store: Send + Sync {
     /// certification (and its proof) as a certification result does, in one transaction.
     /// Refused (`already_closed`) when it is closed.
     fn close_alternative(&self, close: &AlternativeClose<'_>) -> Result<(), StoreError>;
+    /// Kiosk scope, reference-release limits, alerts, proof revocation (`store/hardening.rs`).
+    fn hardening(&self) -> &dyn Hardening;
 }
 
 /// The SQLite store: one writer connection and [`READERS`] read-only connections (WAL). The
@@ -773,12 +798,16 @@ fn upsert_recipient(tx: &Transaction<'_>, r: &Recipient) -> Result<(), StoreErro
 }
 
 fn stored_reply(tx: &Connection, idem: Idem<'_>) -> Result<Option<String>, StoreError> {
-    Ok(tx
+    let row: Option<(String, Option<String>)> = tx
         .prepare_cached(
-            "SELECT response FROM replies WHERE kiosk_id = ?1 AND endpoint = ?2 AND key = ?3",
+            "SELECT response, body_sha256 FROM replies WHERE kiosk_id = ?1 AND endpoint = ?2 AND key = ?3",
         )?
-        .query_row(params![idem.kiosk, idem.endpoint, idem.key], |r| r.get(0))
-        .optional()?)
+        .query_row(params![idem.kiosk, idem.endpoint, idem.key], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    row.map(|(resp, sha)| hardening::same_body(sha.as_deref(), idem.body_sha256).map(|()| resp))
+        .transpose()
 }
 
 fn keep_reply(
@@ -788,8 +817,18 @@ fn keep_reply(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     if let Some(i) = idem {
-        tx.prepare_cached("INSERT INTO replies VALUES (?1, ?2, ?3, 200, ?4, ?5)")?
-            .execute(params![i.kiosk, i.endpoint, i.key, response, now_str(now)])?;
+        tx.prepare_cached(
+            "INSERT INTO replies (kiosk_id, endpoint, key, status, response, created_at, body_sha256)
+             VALUES (?1, ?2, ?3, 200, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            i.kiosk,
+            i.endpoint,
+            i.key,
+            response,
+            now_str(now),
+            i.body_sha256
+        ])?;
     }
     Ok(())
 }
@@ -836,6 +875,7 @@ fn insert_certification(
         .to_string(),
     )?;
     if let Some(pid) = &rec.proof_id {
+        hardening::record_proof(tx, pid, rec.id_number, &at)?;
         audit::append(
             tx,
             &at,
@@ -1237,13 +1277,14 @@ impl Store for SqliteStore {
         cal: &Calendar,
     ) -> Result<(String, String, bool), StoreError> {
         self.write(|tx| {
-            let prior: Option<(String, String)> = tx
+            let prior: Option<(String, String, Option<String>)> = tx
                 .prepare_cached(
-                    "SELECT case_id, response FROM idempotency WHERE kiosk_id = ?1 AND key = ?2",
+                    "SELECT case_id, response, body_sha256 FROM idempotency WHERE kiosk_id = ?1 AND key = ?2",
                 )?
-                .query_row(params![kiosk, key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(params![kiosk, key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
-            if let Some((id, resp)) = prior {
+            if let Some((id, resp, sha)) = prior {
+                hardening::same_body(sha.as_deref(), &case.body_sha256)?;
                 return Ok((id, resp, false));
             }
             if !township_exists(tx, &case.township)? {
@@ -1290,8 +1331,10 @@ impl Store for SqliteStore {
             let summary =
                 Self::summary_row(tx, &id)?.ok_or_else(|| StoreError::NotFound(id.clone()))?;
             let resp = to_json(&summary)?;
-            tx.prepare_cached("INSERT INTO idempotency VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![kiosk, key, id, resp])?;
+            tx.prepare_cached(
+                "INSERT INTO idempotency (kiosk_id, key, case_id, response, body_sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![kiosk, key, id, resp, case.body_sha256])?;
             Ok((id, resp, true))
         })
     }
@@ -1666,6 +1709,7 @@ impl Store for SqliteStore {
                 });
             }
             let at = now_str(r.now);
+            hardening::record_proof(tx, r.proof_id, r.id_number, &at)?;
             audit::append(
                 tx,
                 &at,
@@ -2024,6 +2068,10 @@ impl Store for SqliteStore {
             )?;
             Ok(())
         })
+    }
+
+    fn hardening(&self) -> &dyn Hardening {
+        self
     }
 }
 
