@@ -1309,12 +1309,15 @@ async fn template(
     blocking(move || {
         let id = q.id_number.as_unmasked_str();
         let townships = s.hardening().person_townships(id)?;
+        let none = || ApiError::not_found("no enrolled template for this person and modality");
+        if townships.is_empty() {
+            // Neither a recipient nor a guardian: references are enrolled for no one else.
+            return Err(none());
+        }
         if !townships.iter().any(|t| k.scope.contains(t)) {
             return Err(security::outside_scope("this person's reference"));
         }
-        let data = s.template(id, q.modality)?.ok_or_else(|| {
-            ApiError::not_found("no enrolled template for this person and modality")
-        })?;
+        let data = s.template(id, q.modality)?.ok_or_else(none)?;
         let modality = enum_name(&q.modality);
         let masked = q.id_number.masked();
         let release = crate::store::TemplateRelease {

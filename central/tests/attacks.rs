@@ -274,6 +274,15 @@ async fn a_kiosk_outside_its_township_gets_403_on_every_route() {
             "{i}"
         );
     }
+    // Someone who is neither a recipient nor a guardian has no reference anywhere: 404 as before.
+    let r = s
+        .post(
+            &s.home,
+            "/v1/kiosk/templates",
+            &json!({"id_number": applicant, "modality": "face"}),
+        )
+        .await;
+    assert_refused(&r, 404, "not_found");
     assert_eq!(s.count("cases"), cases, "nothing filed");
     assert_eq!(s.count("certifications"), 0, "nothing certified");
     assert_eq!(s.count("template_releases"), 0, "no reference released");
