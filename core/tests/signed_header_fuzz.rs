@@ -114,7 +114,8 @@ fn fifty_thousand_hostile_header_sets() {
     run(50_000);
 }
 
-/// The million-input run (ignored by default: about a minute in release, much longer in debug).
+/// The million-input run (ignored by default; `make fuzz`): 73 s in release on the shared 2-core
+/// build machine at load average ~15 (2026-12-06), after a 43 s release build.
 #[test]
 #[ignore]
 fn a_million_hostile_header_sets() {
