@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test deps build fmt lint bench fixtures models deb
+.PHONY: run test deps build fmt lint bench fixtures models deb fuzz
 
 deps:
 	@bash packaging/deps.sh
@@ -45,3 +45,7 @@ deb: deps
 
 bench: deps
 	$(CARGO) bench --workspace
+
+## make fuzz: the signed-header parser with a million proptest inputs (core/tests/signed_header_fuzz.rs)
+fuzz:
+	$(CARGO) test -p jiuzhu-core --release --test signed_header_fuzz -- --ignored

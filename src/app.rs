@@ -867,7 +867,19 @@ fn api_modality(m: crate::controllers::certify::Modality) -> Modality {
     }
 }
 
-async fn submit(central: Arc<CentralLink>, outcome: Outcome, emit: Emit) {
+async fn submit(
+    central: Arc<CentralLink>,
+    outcome: Outcome,
+    staff: Option<crate::controllers::staff::Token>,
+    emit: Emit,
+) {
+    if outcome.mode == Mode::Assisted && staff.is_none() {
+        return emit.send(Event::Failed {
+            device: Device::Central,
+            timeout: false,
+            detail: "assisted certification needs a staff member logged in at this kiosk (工作人员 → 帮助群众办理)".into(),
+        });
+    }
     let helper = outcome
         .assisted_by
         .as_ref()
@@ -888,6 +900,7 @@ async fn submit(central: Arc<CentralLink>, outcome: Outcome, emit: Emit) {
         outcome.score,
         helper,
     );
+    result.staff_session = staff.map(|t| jiuzhu_core::api::StaffToken(t.expose().to_string()));
     // Guardian mode: the on-site photo of the recipient, taken with consent.
     result.evidence_photo = outcome
         .evidence
@@ -1018,9 +1031,15 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner()) = Some(seq);
             }
-            Effect::Submit { seq, outcome } => k
-                .worker
-                .with_central(seq, move |c, emit| submit(c, outcome, emit)),
+            Effect::Submit { seq, outcome } => {
+                // 协助他人认证 is recorded with the live session of the staff member helping
+                // (central refuses it without one).
+                let staff = (outcome.mode == Mode::Assisted)
+                    .then(|| k.staff.assisting().map(|s| s.token))
+                    .flatten();
+                k.worker
+                    .with_central(seq, move |c, emit| submit(c, outcome, staff, emit))
+            }
             Effect::RecordAlternative {
                 seq,
                 kind,

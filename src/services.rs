@@ -681,6 +681,7 @@ pub fn certification_result(
             id_number: id.clone(),
             name: name.clone(),
         }),
+        staff_session: None,
         evidence_photo: None,
     }
 }

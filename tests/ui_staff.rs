@@ -8,7 +8,6 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use chrono::Days;
 use common::pump_until;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use jiuzhu_central::seed::DEMO_TOWNSHIP;
@@ -16,7 +15,7 @@ use jiuzhu_core::application::Material;
 use jiuzhu_core::workflow::CaseState;
 use jiuzhu_kiosk::app::{self, AppConfig, Devices};
 use jiuzhu_kiosk::controllers::session::SessionTimeouts;
-use jiuzhu_kiosk::controllers::staff::{Investigation, NOTICE_DEFAULT_DAYS, Screen};
+use jiuzhu_kiosk::controllers::staff::{Investigation, NOTICE_DEFAULT_WORKING_DAYS, Screen};
 use jiuzhu_kiosk::services::{self, FaceCamera};
 use jiuzhu_kiosk::sync::client::{CentralClient, KioskIdentity};
 use jiuzhu_kiosk::ui::{AppAdapter, Entry, HomeAdapter, MainWindow, Page, StaffAdapter, Theme};
@@ -299,7 +298,13 @@ fn staff_entry_end_to_end() {
     let b = central.store.case(&case_b).unwrap().unwrap();
     assert_eq!(b.state, CaseState::AwaitingMaterials);
     let notice = b.missing_notice.expect("the notice is recorded");
-    assert_eq!(notice.deadline, today + Days::new(NOTICE_DEFAULT_DAYS + 1));
+    // Counted in working days (a deadline never falls on a day off), one day later.
+    let cal = jiuzhu_core::calendar::Calendar::builtin();
+    assert_eq!(
+        notice.deadline,
+        cal.add_working_days(today, NOTICE_DEFAULT_WORKING_DAYS + 1)
+            .value
+    );
     assert!(notice.materials.contains(&Material::IncomeProof));
     assert!(notice.materials.contains(&Material::HouseholdRegister));
 

@@ -90,6 +90,9 @@ impl From<StoreError> for ApiError {
             StoreError::Refused { code, reason } => {
                 ApiError::new(StatusCode::CONFLICT, code, reason)
             }
+            StoreError::Unprocessable { code, reason } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, reason)
+            }
             StoreError::Invalid(what) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", what)
             }

@@ -36,6 +36,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::evidence;
+use crate::security::{self, BodyDigest, require_case_scope, require_scope};
 use crate::store::{
     AlternativeClose, CertificationRecord, Idem, NewAlternative, NewCase, NewGuardian, NewPerson,
     ProofReissue, Recipient, Staff, Store, WorkflowStep,
@@ -81,6 +82,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/staff/cases/{case_id}"),
     ("POST", "/v1/staff/cases/{case_id}/events"),
     ("GET", "/v1/public/proofs/{code}"),
+    ("GET", "/v1/staff/alerts"),
+    ("POST", "/v1/staff/recipients/standing"),
 ];
 
 /// The clock of the workflow (acceptance, deadlines, 公示 days). Request signatures, nonces and
@@ -142,6 +145,8 @@ pub struct KioskId {
     pub id: String,
     /// Its Ed25519 key.
     pub key: VerifyingKey,
+    /// The townships it serves: the one it stands in first, then those the district added.
+    pub scope: Vec<String>,
 }
 
 /// The router with all routes and middleware.
@@ -188,6 +193,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/staff/cases/{case_id}", get(staff_case))
         .route("/v1/staff/cases/{case_id}/events", post(case_event))
         .route("/v1/public/proofs/{code}", get(verify_proof))
+        .route("/v1/staff/alerts", get(crate::guarded::alerts))
+        .route(
+            "/v1/staff/recipients/standing",
+            post(crate::guarded::set_standing),
+        )
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -228,12 +238,23 @@ fn spawn_scanner(state: &AppState) {
 /// Serves `router(state)` on an already-bound listener until the process ends, and runs the
 /// deadline scanner every minute.
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    serve_with(listener, state, crate::conn::ConnLimits::default()).await
+}
+
+/// As [`serve_on`] with explicit connection limits (header and body read timeouts, the
+/// connection cap; see [`crate::conn`]).
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: crate::conn::ConnLimits,
+) -> std::io::Result<()> {
     spawn_scanner(&state);
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<crate::login_guard::PeerAddr>(),
-    )
-    .await
+    crate::conn::serve(listener, router_with(state, limits), limits).await
+}
+
+/// The router with the body-read timeout of `limits` (the other limits are the accept loop's).
+pub fn router_with(state: AppState, limits: crate::conn::ConnLimits) -> Router {
+    router(state).layer(axum::Extension(limits))
 }
 
 /// As [`serve_on`], over TLS with `config` (see [`crate::tls::server_config`]).
@@ -244,11 +265,8 @@ pub async fn serve_tls_on(
 ) -> std::io::Result<()> {
     spawn_scanner(&state);
     let tls = crate::tls::TlsListener::new(listener, config)?;
-    axum::serve(
-        tls,
-        router(state).into_make_service_with_connect_info::<crate::login_guard::PeerAddr>(),
-    )
-    .await
+    let limits = crate::conn::ConnLimits::default();
+    crate::conn::serve(tls, router_with(state, limits), limits).await
 }
 
 /// Reads the body under a size limit and, for `/v1/kiosk/…`, checks the signature.
@@ -269,13 +287,34 @@ async fn guard_inner(st: AppState, req: Request) -> Result<Request, ApiError> {
         MAX_JSON_BYTES
     };
     let (mut parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the body exceeds {limit} bytes"),
-        )
-    })?;
+    let body_timeout = parts
+        .extensions
+        .get::<crate::conn::ConnLimits>()
+        .copied()
+        .unwrap_or_default()
+        .body_read_timeout;
+    let bytes = tokio::time::timeout(body_timeout, axum::body::to_bytes(body, limit))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the body did not arrive within {} s; send it at once",
+                    body_timeout.as_secs()
+                ),
+            )
+        })?
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the body exceeds {limit} bytes"),
+            )
+        })?;
+    parts
+        .extensions
+        .insert(BodyDigest(hex::encode(Sha256::digest(&bytes))));
     if path.starts_with("/v1/kiosk/") {
         let headers =
             SignedHeaders::from_lookup(|n| parts.headers.get(n).and_then(|v| v.to_str().ok()))?;
@@ -289,7 +328,7 @@ async fn guard_inner(st: AppState, req: Request) -> Result<Request, ApiError> {
         let body = bytes.clone();
         // storage and signature checks run off the async workers, so a request waiting for the
         // writer never stalls the runtime
-        let (kid, key) = blocking(move || {
+        let (kid, key, scope) = blocking(move || {
             let kid = headers.kiosk_id.clone();
             let kiosk = store
                 .kiosk(&kid)?
@@ -310,10 +349,15 @@ async fn guard_inner(st: AppState, req: Request) -> Result<Request, ApiError> {
             )? {
                 return Err(AuthError::Replay.into());
             }
-            Ok((kid, key))
+            let scope = store.hardening().kiosk_scope(&kid)?;
+            Ok((kid, key, scope))
         })
         .await?;
-        parts.extensions.insert(KioskId { id: kid, key });
+        parts.extensions.insert(KioskId {
+            id: kid,
+            key,
+            scope,
+        });
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
@@ -343,9 +387,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "send the body as application/json",
             ));
         }
+        // Passwords are the one field whose characters are the user's own business.
+        let free_form = req.uri().path() == "/v1/staff/login";
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| ApiError::bad_request("unreadable_body", e.to_string()))?;
+        if !free_form {
+            let v: serde_json::Value = parse_json(&bytes)?;
+            security::check_body(&v)?;
+        }
         parse_json(&bytes).map(ApiJson)
     }
 }
@@ -438,11 +488,13 @@ fn idempotent<'a>(
     kiosk: &'a str,
     endpoint: &'a str,
     key: Option<&'a str>,
+    body_sha256: &'a str,
 ) -> Result<(Option<Idem<'a>>, Option<Response>), ApiError> {
     let idem = key.map(|key| Idem {
         kiosk,
         endpoint,
         key,
+        body_sha256,
     });
     let prior = idem.map(|i| s.reply(i)).transpose()?.flatten();
     Ok((idem, prior.map(json_reply)))
@@ -463,29 +515,36 @@ fn unprocessable(reason: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", reason)
 }
 
-/// A member's relation as the kiosk sends it (`spouse`, `child`, `obligated`, …: core's
-/// [`Relationship`] names); anything else is recorded as another household member.
-fn relationship_of(relation: &str) -> Relationship {
+/// A member's relation as the kiosk sends it: one of core's [`Relationship`] names (`spouse`,
+/// `child`, `obligated`, …) other than the applicant's own (`self`). A closed set: anything
+/// else (`agent`, which is a role, not a relation) is refused with 422 naming the member.
+fn relationship_of(i: usize, relation: &str) -> Result<Relationship, ApiError> {
     serde_json::from_value::<Relationship>(serde_json::Value::String(relation.to_string()))
         .ok()
         .filter(|r| *r != Relationship::Applicant)
-        .unwrap_or(Relationship::OtherCohabitant)
+        .ok_or_else(|| {
+            unprocessable(format!(
+                "members[{i}].relation: '{relation}' is not a household relation; use spouse, child, parent, sibling, grandparent, grandchild, child_in_law, parent_in_law, other_cohabitant or obligated"
+            ))
+        })
 }
 
 /// The workflow application for a kiosk submission. Materials and signatures follow as their
 /// own uploads; sending the application is the applicant's 如实填报 confirmation.
-fn application_of(req: &SubmitApplication, village: String) -> Application {
+fn application_of(req: &SubmitApplication, village: String) -> Result<Application, ApiError> {
     let mut members = vec![Member {
         name: req.applicant.name.clone(),
         id_number: req.applicant.id_number.clone(),
         relationship: Relationship::Applicant,
     }];
-    members.extend(req.members.iter().map(|m| Member {
-        name: m.person.name.clone(),
-        id_number: m.person.id_number.clone(),
-        relationship: relationship_of(&m.relation),
-    }));
-    Application {
+    for (i, m) in req.members.iter().enumerate() {
+        members.push(Member {
+            name: m.person.name.clone(),
+            id_number: m.person.id_number.clone(),
+            relationship: relationship_of(i, &m.relation)?,
+        });
+    }
+    Ok(Application {
         assistance_type: req.assistance_type.into(),
         household: Household {
             township: req.township.clone(),
@@ -503,7 +562,7 @@ fn application_of(req: &SubmitApplication, village: String) -> Application {
         materials: vec![],
         signatures: BTreeSet::new(),
         confirmed_truthful: true,
-    }
+    })
 }
 
 fn kiosk_actor(k: &KioskId) -> Actor {
@@ -513,10 +572,14 @@ fn kiosk_actor(k: &KioskId) -> Actor {
 async fn submit(
     State(st): State<AppState>,
     Kiosk(k): Kiosk,
+    BodyDigest(digest): BodyDigest,
     headers: HeaderMap,
-    ApiJson(req): ApiJson<SubmitApplication>,
+    ApiJson(mut req): ApiJson<SubmitApplication>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers).unwrap_or_else(|| Err(bad_idempotency_key()))?;
+    require_scope(&k.scope, &req.township, "this application's township")?;
+    // The token proves presence; it is checked, then never stored.
+    let assisting_token = req.assisted_by_staff.take();
     if req
         .agent
         .as_ref()
@@ -534,10 +597,8 @@ async fn submit(
         name: req.applicant.name.as_unmasked_str().into(),
         role: "applicant".into(),
     }];
-    for m in &req.members {
-        if m.relation.trim().is_empty() || m.relation.len() > 32 {
-            return Err(unprocessable("members[].relation: give 1–32 characters"));
-        }
+    for (i, m) in req.members.iter().enumerate() {
+        relationship_of(i, &m.relation)?;
         people.push(NewPerson {
             id_number: m.person.id_number.as_unmasked_str().into(),
             name: m.person.name.as_unmasked_str().into(),
@@ -554,13 +615,10 @@ async fn submit(
     let now = (st.clock)();
     let store = st.store.clone();
     let (_, body, created) = blocking(move || {
-        if let Some(u) = &req.assisted_by_staff
-            && store.staff_with_hash(u)?.is_none()
-        {
-            return Err(unprocessable(format!(
-                "assisted_by_staff: no staff account '{u}'"
-            )));
-        }
+        let assisted = assisting_token
+            .map(|t| security::assisting_staff(store.as_ref(), &k.scope, t.expose()))
+            .transpose()?
+            .map(|staff| staff.username);
         let township = store.township(&req.township)?.ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -575,7 +633,7 @@ async fn submit(
         let actor = kiosk_actor(&k);
         let (workflow, _) = Case::submit(
             "",
-            application_of(&req, village),
+            application_of(&req, village)?,
             township.delegated,
             &st.availability,
             &actor,
@@ -593,8 +651,8 @@ async fn submit(
             people,
             payload: serde_json::to_string(&req).unwrap_or_default(),
             workflow,
+            body_sha256: digest,
         };
-        let assisted = req.assisted_by_staff.clone();
         let (case_id, body, created) = store.submit(&k.id, &key, case, now, &st.calendar)?;
         // An assisted session: on the case's history, once (not again on a repeated key).
         if let (Some(u), true) = (assisted, created) {
@@ -613,13 +671,16 @@ async fn submit(
 
 async fn kiosk_case(
     State(st): State<AppState>,
-    Kiosk(_k): Kiosk,
+    Kiosk(k): Kiosk,
     Path(id): Path<String>,
 ) -> Result<Json<jiuzhu_core::api::CaseSummary>, ApiError> {
     let s = st.store.clone();
     blocking(move || {
-        s.case_summary(&id)?
-            .ok_or_else(|| ApiError::not_found("no such case"))
+        let summary = s
+            .case_summary(&id)?
+            .ok_or_else(|| ApiError::not_found("no such case"))?;
+        require_scope(&k.scope, &summary.township, "this case")?;
+        Ok(summary)
     })
     .await
     .map(Json)
@@ -637,6 +698,7 @@ fn json_reply(body: String) -> Response {
 async fn sign(
     State(st): State<AppState>,
     Kiosk(k): Kiosk,
+    BodyDigest(digest): BodyDigest,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<SignAuthorization>,
@@ -644,10 +706,12 @@ async fn sign(
     let key = idempotency_key(&headers).transpose()?;
     let s = st.store.clone();
     blocking(move || {
+        require_case_scope(s.as_ref(), &k.scope, &id)?;
         let idem = key.as_deref().map(|key| Idem {
             kiosk: &k.id,
             endpoint: "signature",
             key,
+            body_sha256: &digest,
         });
         let how = serde_json::to_value(req.method)
             .ok()
@@ -738,6 +802,7 @@ async fn material(
     let sha2 = sha.clone();
     let size = body.len() as u64;
     blocking(move || {
+        require_case_scope(s.as_ref(), &k.scope, &id)?;
         let now = (st.clock)();
         let step = query.kind.map(|kind| WorkflowStep {
             event: Event::new(
@@ -775,17 +840,18 @@ async fn material(
 
 async fn status(
     State(st): State<AppState>,
-    Kiosk(_k): Kiosk,
+    Kiosk(k): Kiosk,
     ApiJson(q): ApiJson<StatusQuery>,
 ) -> Result<Json<StatusAnswer>, ApiError> {
     let s = st.store.clone();
     let cal = st.calendar.clone();
     let today = china_date((st.clock)());
     blocking(move || {
-        let mut cases = s.cases_of(
+        let all = s.cases_of(
             q.id_number.as_unmasked_str(),
             q.agent_id_number.as_ref().map(|a| a.as_unmasked_str()),
         )?;
+        let mut cases = in_scope(&k, all, |c| &c.township)?;
         // The timeline's dates, the one-time notice and the running deadlines, from the
         // workflow case with the same calendar the deadlines are kept by.
         for c in &mut cases {
@@ -803,7 +869,7 @@ async fn status(
 /// must see (type, masked names, dates), oldest first.
 async fn pending_signatures(
     State(st): State<AppState>,
-    Kiosk(_k): Kiosk,
+    Kiosk(k): Kiosk,
     ApiJson(q): ApiJson<PendingSignatureQuery>,
 ) -> Result<Json<PendingSignatures>, ApiError> {
     let s = st.store.clone();
@@ -811,7 +877,8 @@ async fn pending_signatures(
     blocking(move || {
         let who = q.id_number;
         let mut cases = Vec::new();
-        for summary in s.cases_of(who.as_unmasked_str(), None)?.into_iter().rev() {
+        let all = s.cases_of(who.as_unmasked_str(), None)?;
+        for summary in in_scope(&k, all, |c| &c.township)?.into_iter().rev() {
             let Some(case) = s.case(&summary.case_id)? else {
                 continue;
             };
@@ -856,12 +923,13 @@ async fn pending_signatures(
 
 async fn cert_status(
     State(st): State<AppState>,
-    Kiosk(_k): Kiosk,
+    Kiosk(k): Kiosk,
     ApiJson(q): ApiJson<CertificationQuery>,
 ) -> Result<Json<jiuzhu_core::api::CertificationStatus>, ApiError> {
     let s = st.store.clone();
     blocking(move || {
         let id = q.id_number.as_unmasked_str();
+        recipient_in_scope(s.as_ref(), &k, id)?;
         if let Some(g) = &q.guardian_id_number {
             check_guardian(s.as_ref(), id, g)?;
         }
@@ -893,15 +961,45 @@ fn check_guardian(s: &dyn Store, recipient: &str, guardian: &IdNumber) -> Result
 async fn cert_result(
     State(st): State<AppState>,
     Kiosk(k): Kiosk,
+    BodyDigest(digest): BodyDigest,
     headers: HeaderMap,
     ApiJson(r): ApiJson<CertificationResult>,
 ) -> Result<Response, ApiError> {
     use jiuzhu_core::api::CertificationMode as M;
     let key = idempotency_key(&headers).transpose()?;
+    // A kiosk reports a biometric check; only a staff step certifies without one.
+    if r.mode == M::StaffWitnessed {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "mode_not_allowed",
+            "mode: staff_witnessed is not a kiosk verdict; ask for a staff witness (POST /v1/kiosk/certification/alternatives) and the township closes it",
+        ));
+    }
+    match (r.mode, &r.staff_session) {
+        (M::Assisted, None) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "staff_session_required",
+                "staff_session: assisted certification needs the live session of the staff member helping at this kiosk",
+            ));
+        }
+        (M::SelfCheck | M::Guardian, Some(_)) => {
+            return Err(unprocessable(
+                "staff_session: only assisted certification carries a staff session",
+            ));
+        }
+        _ => {}
+    }
     let s = st.store.clone();
     let dk = st.district_key.clone();
     blocking(move || {
-        let (idem, prior) = idempotent(s.as_ref(), &k.id, "certification", key.as_deref())?;
+        let (idem, prior) = idempotent(
+            s.as_ref(),
+            &k.id,
+            "certification",
+            key.as_deref(),
+            &digest,
+        )?;
         if let Some(prior) = prior {
             return Ok(prior);
         }
@@ -911,8 +1009,13 @@ async fn cert_result(
                 "this person is not a recipient of assistance; nothing to certify",
             ));
         };
-        let biometric = !matches!(r.mode, M::StaffWitnessed);
-        if biometric && r.modality.is_none() {
+        require_scope(&k.scope, &rec.township, "this recipient")?;
+        let helper = r
+            .staff_session
+            .as_ref()
+            .map(|t| security::assisting_staff(s.as_ref(), &k.scope, t.expose()))
+            .transpose()?;
+        if r.modality.is_none() {
             return Err(unprocessable("modality: required for biometric modes"));
         }
         if matches!(r.mode, M::Guardian | M::Assisted) && r.assisted_by.is_none() {
@@ -925,7 +1028,8 @@ async fn cert_result(
         {
             check_guardian(s.as_ref(), &id, &g.id_number)?;
         }
-        let certified = r.matched && (r.liveness_passed || !biometric);
+        // Liveness before matching (GB/T 38671): a match without it never certifies.
+        let certified = r.matched && r.liveness_passed;
         let sealed = match (&r.evidence_photo, r.mode) {
             (Some(_), m) if m != M::Guardian => {
                 return Err(unprocessable(
@@ -994,6 +1098,14 @@ async fn cert_result(
             &response,
             idem,
         )?;
+        if let Some(staff) = helper {
+            s.record(
+                &format!("staff:{}", staff.username),
+                "assisted_certification",
+                &format!("kiosk:{}", k.id),
+                Utc::now(),
+            )?;
+        }
         Ok(json_reply(body))
     })
     .await
@@ -1006,6 +1118,7 @@ async fn cert_result(
 async fn reissue_proof(
     State(st): State<AppState>,
     Kiosk(k): Kiosk,
+    BodyDigest(digest): BodyDigest,
     headers: HeaderMap,
     ApiJson(q): ApiJson<CertificationQuery>,
 ) -> Result<Response, ApiError> {
@@ -1013,7 +1126,7 @@ async fn reissue_proof(
     let s = st.store.clone();
     let dk = st.district_key.clone();
     blocking(move || {
-        let (idem, prior) = idempotent(s.as_ref(), &k.id, "proof", key.as_deref())?;
+        let (idem, prior) = idempotent(s.as_ref(), &k.id, "proof", key.as_deref(), &digest)?;
         if let Some(prior) = prior {
             return Ok(prior);
         }
@@ -1023,6 +1136,7 @@ async fn reissue_proof(
                 "this person is not a recipient of assistance; there is no proof to print",
             ));
         };
+        require_scope(&k.scope, &rec.township, "this recipient")?;
         let status = s.certification_status(id, today_in_china())?;
         let (true, Some(certified_on), Some(valid_until)) = (
             status.certified_this_cycle,
@@ -1126,6 +1240,7 @@ fn internal(code: &'static str, reason: impl Into<String>) -> ApiError {
 async fn cert_alternative(
     State(st): State<AppState>,
     Kiosk(k): Kiosk,
+    BodyDigest(digest): BodyDigest,
     headers: HeaderMap,
     ApiJson(r): ApiJson<CertificationAlternativeRequest>,
 ) -> Result<Response, ApiError> {
@@ -1133,7 +1248,7 @@ async fn cert_alternative(
     let note = check_note("note", r.note.as_deref())?;
     let s = st.store.clone();
     blocking(move || {
-        let (idem, prior) = idempotent(s.as_ref(), &k.id, "alternative", key.as_deref())?;
+        let (idem, prior) = idempotent(s.as_ref(), &k.id, "alternative", key.as_deref(), &digest)?;
         if let Some(prior) = prior {
             return Ok(prior);
         }
@@ -1143,6 +1258,7 @@ async fn cert_alternative(
                 "this person is not a recipient of assistance; nothing to certify",
             ));
         };
+        require_scope(&k.scope, &rec.township, "this recipient")?;
         if s.certification_status(id, today_in_china())?
             .certified_this_cycle
         {
@@ -1197,39 +1313,90 @@ fn enum_name<T: serde::Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
+/// `POST /v1/kiosk/templates`: a reference sealed to the kiosk, only for a recipient (or a
+/// registered guardian of one) of a township the kiosk serves, at most
+/// [`crate::store::hardening`]'s rate of different people per kiosk (429 with `Retry-After`
+/// and a staff alert beyond it), each release audited with whose reference went to which kiosk.
 async fn template(
     State(st): State<AppState>,
     Kiosk(k): Kiosk,
     ApiJson(q): ApiJson<TemplateQuery>,
-) -> Result<Json<api::TemplateBox>, ApiError> {
+) -> Result<Response, ApiError> {
     let s = st.store.clone();
     blocking(move || {
-        let data = s
-            .template(q.id_number.as_unmasked_str(), q.modality)?
-            .ok_or_else(|| {
-                ApiError::not_found("no enrolled template for this person and modality")
-            })?;
+        let id = q.id_number.as_unmasked_str();
+        let townships = s.hardening().person_townships(id)?;
+        let none = || ApiError::not_found("no enrolled template for this person and modality");
+        if townships.is_empty() {
+            // Neither a recipient nor a guardian: references are enrolled for no one else.
+            return Err(none());
+        }
+        if !townships.iter().any(|t| k.scope.contains(t)) {
+            return Err(security::outside_scope("this person's reference"));
+        }
+        let data = s.template(id, q.modality)?.ok_or_else(none)?;
+        let modality = enum_name(&q.modality);
+        let masked = q.id_number.masked();
+        let release = crate::store::TemplateRelease {
+            kiosk: &k.id,
+            id_number: id,
+            masked: &masked,
+            modality: &modality,
+            now: Utc::now(),
+        };
+        if let Err(refused) = s.hardening().release_template(&release)? {
+            let mut r = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "template_rate_limited",
+                format!(
+                    "this kiosk received the references of many different people in the last {} minutes; wait {} s (the township staff were alerted)",
+                    crate::store::RELEASE_WINDOW_SECS / 60,
+                    refused.retry_after_secs
+                ),
+            )
+            .into_response();
+            if let Ok(v) = header::HeaderValue::from_str(&refused.retry_after_secs.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return Ok(r);
+        }
         let mut eph = [0u8; 32];
         let mut nonce = [0u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut eph);
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        // whose reference (blind index) of which modality went to which kiosk
-        s.record(
-            &format!("kiosk:{}", k.id),
-            "template.released",
-            &format!(
-                "template:{}:{}",
-                enum_name(&q.modality),
-                &s.blind_index(q.id_number.as_unmasked_str())[..16]
-            ),
-            Utc::now(),
-        )?;
-        Ok(api::seal_template(
+        Ok(Json(api::seal_template(
             &k.key, &k.id, q.modality, &data, eph, nonce,
         ))
+        .into_response())
     })
     .await
-    .map(Json)
+}
+
+/// The cases of `all` in the kiosk's scope; 403 `outside_kiosk_scope` when there were cases
+/// and none is in scope.
+fn in_scope<T>(
+    k: &KioskId,
+    all: Vec<T>,
+    township: impl Fn(&T) -> &String,
+) -> Result<Vec<T>, ApiError> {
+    let had = !all.is_empty();
+    let mine: Vec<T> = all
+        .into_iter()
+        .filter(|c| k.scope.contains(township(c)))
+        .collect();
+    if had && mine.is_empty() {
+        return Err(security::outside_scope("every case of this person"));
+    }
+    Ok(mine)
+}
+
+/// A recipient's township must be in the kiosk's scope (someone who is not a recipient passes:
+/// the caller answers for them).
+fn recipient_in_scope(s: &dyn Store, k: &KioskId, id_number: &str) -> Result<(), ApiError> {
+    match s.recipient(id_number)? {
+        Some(rec) => require_scope(&k.scope, &rec.township, "this recipient"),
+        None => Ok(()),
+    }
 }
 
 /// The stored form of a session token.
@@ -1645,8 +1812,14 @@ async fn case_event(
     State(st): State<AppState>,
     StaffUser(staff): StaffUser,
     Path(id): Path<String>,
-    ApiJson(req): ApiJson<CaseEventRequest>,
+    ApiJson(mut raw): ApiJson<serde_json::Value>,
 ) -> Result<Json<CaseDetail>, ApiError> {
+    // The one-time notice's deadline: working days within the legal range, computed here,
+    // before the writer is taken.
+    if let Some(action) = raw.get_mut("action") {
+        security::bound_notice_deadline(action, &st.calendar, china_date((st.clock)()))?;
+    }
+    let req: CaseEventRequest = parse_json(raw.to_string().as_bytes())?;
     let s = st.store.clone();
     blocking(move || {
         let township = s
@@ -1698,19 +1871,39 @@ pub fn method_of(m: &str) -> Method {
 async fn verify_proof(
     State(st): State<AppState>,
     Path(code): Path<String>,
-) -> Json<api::ProofVerdict> {
+) -> Result<Json<api::ProofVerdict>, ApiError> {
+    use crate::store::ProofStanding as P;
     let verdict = proof::verify(&code, &st.district_key.verifying_key(), today_in_china());
-    let (status, p) = match verdict {
+    let (mut status, p) = match verdict {
         proof::Verdict::Valid(p) => (api::ProofStatus::Valid, Some(p)),
         proof::Verdict::Expired(p) => (api::ProofStatus::Expired, Some(p)),
         proof::Verdict::BadSignature { .. } | proof::Verdict::Malformed(_) => {
             (api::ProofStatus::Unknown, None)
         }
     };
-    Json(api::ProofVerdict {
+    let (mut since, mut reason) = (None, None);
+    if let Some(p) = &p {
+        let pid = hex::encode(p.payload.proof_id.0);
+        let s = st.store.clone();
+        match blocking(move || Ok(s.hardening().proof_standing(&pid)?)).await? {
+            P::Revoked(day, why) => {
+                status = api::ProofStatus::Revoked;
+                since = Some(day);
+                reason = Some(why.name().to_string());
+            }
+            P::Superseded(day) => {
+                status = api::ProofStatus::Superseded;
+                since = Some(day);
+            }
+            P::Current | P::Unregistered => {}
+        }
+    }
+    Ok(Json(api::ProofVerdict {
         status,
         masked_name: p.as_ref().map(|p| p.payload.name.to_string()),
         masked_id: p.as_ref().map(|p| p.payload.id.to_string()),
         valid_until: p.map(|p| p.payload.valid_until),
-    })
+        since,
+        reason,
+    }))
 }

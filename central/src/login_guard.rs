@@ -425,28 +425,6 @@ impl LoginGuard {
     }
 }
 
-/// The client's socket address, as the listener saw it (`ConnectInfo<PeerAddr>`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PeerAddr(pub SocketAddr);
-
-impl
-    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
-    for PeerAddr
-{
-    fn connect_info(s: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Self {
-        PeerAddr(*s.remote_addr())
-    }
-}
-
-impl
-    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, crate::tls::TlsListener>>
-    for PeerAddr
-{
-    fn connect_info(s: axum::serve::IncomingStream<'_, crate::tls::TlsListener>) -> Self {
-        PeerAddr(*s.remote_addr())
-    }
-}
-
 /// The client's IP address when the server was started with connect info (always with
 /// [`crate::serve_on`]); `None` for a router driven in-process.
 #[derive(Debug, Clone, Copy)]
@@ -462,8 +440,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
         Ok(ClientIp(
             parts
                 .extensions
-                .get::<axum::extract::ConnectInfo<PeerAddr>>()
-                .map(|c| c.0.0.ip()),
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
         ))
     }
 }

@@ -77,6 +77,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: KeysCmd,
     },
+    /// A recipient's death or suspension: revokes every proof of theirs.
+    Recipient {
+        #[command(subcommand)]
+        cmd: RecipientCmd,
+    },
     /// Create demo data: a township, staff accounts, recipients.
     SeedDemo {
         /// SQLite database file.
@@ -103,6 +108,22 @@ enum KioskCmd {
         /// Public key file (64 hex, base64 of 32 bytes, or PEM PUBLIC KEY).
         #[arg(long)]
         pubkey: PathBuf,
+        /// More townships this kiosk serves besides its own (a district decision, audited),
+        /// comma-separated codes.
+        #[arg(long, value_delimiter = ',')]
+        serves: Vec<String>,
+    },
+    /// Set the townships a kiosk serves besides its own (replaces the list; none: only its
+    /// own). Audited as `kiosk.scope`.
+    Scope {
+        #[arg(long)]
+        db: PathBuf,
+        /// Kiosk id.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated township codes; leave empty to serve only its own township.
+        #[arg(long, value_delimiter = ',')]
+        serves: Vec<String>,
     },
     /// Revoke a kiosk: its requests are refused from now on.
     Revoke {
@@ -119,6 +140,25 @@ enum KeysCmd {
     /// Create audit.key, data.key and district.key in --keys-dir where missing; prints the
     /// district public key.
     Init,
+}
+
+#[derive(Subcommand)]
+enum RecipientCmd {
+    /// Record that a recipient died or their assistance is suspended (from --since, within
+    /// the last five years); the public proof check then answers `revoked`.
+    Standing {
+        #[arg(long)]
+        db: PathBuf,
+        /// The recipient's identity number.
+        #[arg(long)]
+        id_number: String,
+        /// deceased or suspended.
+        #[arg(long)]
+        standing: String,
+        /// The day (YYYY-MM-DD).
+        #[arg(long)]
+        since: chrono::NaiveDate,
+    },
 }
 
 #[derive(Subcommand)]
@@ -403,6 +443,7 @@ fn main() -> anyhow::Result<()> {
                     township,
                     name,
                     pubkey,
+                    serves,
                 },
         } => {
             if !valid_kiosk_name(&name) {
@@ -411,8 +452,70 @@ fn main() -> anyhow::Result<()> {
             let text = std::fs::read_to_string(&pubkey)
                 .with_context(|| format!("cannot read {}", pubkey.display()))?;
             let key = pubkeys::parse_public_key(&text)?;
-            open(&db, &keys(kd)?)?.add_kiosk(&name, &township, key.as_bytes(), "admin:cli")?;
-            println!("kiosk {name} registered for township {township}");
+            let store = open(&db, &keys(kd)?)?;
+            for t in &serves {
+                if store.township(t)?.is_none() {
+                    bail!("township '{t}' in --serves is not registered");
+                }
+            }
+            store.add_kiosk(&name, &township, key.as_bytes(), "admin:cli")?;
+            if !serves.is_empty() {
+                store
+                    .hardening()
+                    .set_kiosk_serves(&name, &serves, "admin:cli")?;
+            }
+            println!(
+                "kiosk {name} registered for township {township}{}",
+                if serves.is_empty() {
+                    String::new()
+                } else {
+                    format!(", also serving {}", serves.join(", "))
+                }
+            );
+        }
+        Cmd::Kiosk {
+            cmd: KioskCmd::Scope { db, name, serves },
+        } => {
+            let store = open(&db, &keys(kd)?)?;
+            store
+                .hardening()
+                .set_kiosk_serves(&name, &serves, "admin:cli")?;
+            println!(
+                "kiosk {name} serves {}",
+                store.hardening().kiosk_scope(&name)?.join(", ")
+            );
+        }
+        Cmd::Recipient {
+            cmd:
+                RecipientCmd::Standing {
+                    db,
+                    id_number,
+                    standing,
+                    since,
+                },
+        } => {
+            let idn = jiuzhu_core::id::IdNumber::parse(&id_number)
+                .map_err(|e| anyhow::anyhow!("--id-number: {e}"))?;
+            let standing = match standing.as_str() {
+                "deceased" => jiuzhu_central::store::Standing::Deceased,
+                "suspended" => jiuzhu_central::store::Standing::Suspended,
+                other => bail!("--standing '{other}': use deceased or suspended"),
+            };
+            let today = jiuzhu_core::id::today_in_china();
+            jiuzhu_central::security::bound_past_date("--since", since, today)
+                .map_err(|e| anyhow::anyhow!("{}", e.reason))?;
+            open(&db, &keys(kd)?)?.hardening().set_standing(
+                idn.as_unmasked_str(),
+                standing,
+                since,
+                "admin:cli",
+                chrono::Utc::now(),
+            )?;
+            println!(
+                "{} recorded as {} from {since}; their proofs now verify as revoked",
+                idn.masked(),
+                standing.name()
+            );
         }
         Cmd::Kiosk {
             cmd: KioskCmd::Revoke { db, name },

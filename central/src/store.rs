@@ -51,6 +51,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/20261127_0005_guardians.sql"),
     ),
     (
+        "20261206_0910_kiosk_scope_idempotency_proofs",
+        include_str!("../migrations/20261206_0910_kiosk_scope_idempotency_proofs.sql"),
+    ),
+    (
         "20261206_1701_staff_access",
         include_str!("../migrations/20261206_1701_staff_access.sql"),
     ),
@@ -63,6 +67,12 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/20261206_1703_personal_data_sealed.sql"),
     ),
 ];
+
+mod hardening;
+pub use hardening::{
+    Hardening, MAX_PEOPLE_PER_WINDOW, ProofStanding, RELEASE_WINDOW_SECS, ReleaseRefused,
+    SecurityAlert, Standing, TemplateRelease,
+};
 
 /// Read-only connections in the pool.
 pub const READERS: usize = 4;
@@ -87,6 +97,15 @@ pub enum StoreError {
     /// The request is well-formed but not acceptable.
     #[error("{0}")]
     Invalid(String),
+    /// The request is well-formed but not acceptable, with a specific machine-readable code
+    /// (answered 422), e.g. `idempotency_key_reused`.
+    #[error("{reason}")]
+    Unprocessable {
+        /// Stable snake_case code.
+        code: &'static str,
+        /// What went wrong and what to do.
+        reason: String,
+    },
     /// The workflow refused the step.
     #[error(transparent)]
     Workflow(#[from] WorkflowError),
@@ -167,6 +186,8 @@ pub struct NewCase {
     pub payload: String,
     /// The workflow case opened by [`Case::submit`]; its id is replaced by the stored id.
     pub workflow: Case,
+    /// SHA-256 (hex) of the request body, bound to the idempotency key.
+    pub body_sha256: String,
 }
 
 /// A recipient of assistance (for certification and the 公布 list).
@@ -209,6 +230,8 @@ pub struct Idem<'a> {
     pub endpoint: &'a str,
     /// The `Idempotency-Key` value.
     pub key: &'a str,
+    /// Lower-case hex SHA-256 of the request body: a repeat with another body is refused.
+    pub body_sha256: &'a str,
 }
 
 /// A certification attempt to record.
@@ -538,6 +561,8 @@ pub trait Store: Send + Sync + ConsoleStore {
     /// The blind index of an identity number (what the database holds instead of it); audit
     /// rows name people by its first 16 characters.
     fn blind_index(&self, id_number: &str) -> String;
+    /// Kiosk scope, reference-release limits, alerts, proof revocation (`store/hardening.rs`).
+    fn hardening(&self) -> &dyn Hardening;
 }
 
 /// A change of a staff account's access.
@@ -832,12 +857,16 @@ fn upsert_recipient(tx: &Transaction<'_>, r: &Recipient) -> Result<(), StoreErro
 }
 
 fn stored_reply(tx: &Connection, idem: Idem<'_>) -> Result<Option<String>, StoreError> {
-    Ok(tx
+    let row: Option<(String, Option<String>)> = tx
         .prepare_cached(
-            "SELECT response FROM replies WHERE kiosk_id = ?1 AND endpoint = ?2 AND key = ?3",
+            "SELECT response, body_sha256 FROM replies WHERE kiosk_id = ?1 AND endpoint = ?2 AND key = ?3",
         )?
-        .query_row(params![idem.kiosk, idem.endpoint, idem.key], |r| r.get(0))
-        .optional()?)
+        .query_row(params![idem.kiosk, idem.endpoint, idem.key], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    row.map(|(resp, sha)| hardening::same_body(sha.as_deref(), idem.body_sha256).map(|()| resp))
+        .transpose()
 }
 
 fn keep_reply(
@@ -847,8 +876,18 @@ fn keep_reply(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     if let Some(i) = idem {
-        tx.prepare_cached("INSERT INTO replies VALUES (?1, ?2, ?3, 200, ?4, ?5)")?
-            .execute(params![i.kiosk, i.endpoint, i.key, response, now_str(now)])?;
+        tx.prepare_cached(
+            "INSERT INTO replies (kiosk_id, endpoint, key, status, response, created_at, body_sha256)
+             VALUES (?1, ?2, ?3, 200, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            i.kiosk,
+            i.endpoint,
+            i.key,
+            response,
+            now_str(now),
+            i.body_sha256
+        ])?;
     }
     Ok(())
 }
@@ -896,6 +935,7 @@ fn insert_certification(
         .to_string(),
     )?;
     if let Some(pid) = &rec.proof_id {
+        hardening::record_proof(tx, pid, rec.id_number, &at)?;
         audit::append(
             tx,
             &at,
@@ -1343,13 +1383,14 @@ impl Store for SqliteStore {
         cal: &Calendar,
     ) -> Result<(String, String, bool), StoreError> {
         self.write(|tx| {
-            let prior: Option<(String, String)> = tx
+            let prior: Option<(String, String, Option<String>)> = tx
                 .prepare_cached(
-                    "SELECT case_id, response FROM idempotency WHERE kiosk_id = ?1 AND key = ?2",
+                    "SELECT case_id, response, body_sha256 FROM idempotency WHERE kiosk_id = ?1 AND key = ?2",
                 )?
-                .query_row(params![kiosk, key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(params![kiosk, key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
-            if let Some((id, resp)) = prior {
+            if let Some((id, resp, sha)) = prior {
+                hardening::same_body(sha.as_deref(), &case.body_sha256)?;
                 return Ok((id, resp, false));
             }
             if !township_exists(tx, &case.township)? {
@@ -1400,8 +1441,10 @@ impl Store for SqliteStore {
             let summary =
                 Self::summary_row(tx, &id)?.ok_or_else(|| StoreError::NotFound(id.clone()))?;
             let resp = to_json(&summary)?;
-            tx.prepare_cached("INSERT INTO idempotency VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![kiosk, key, id, resp])?;
+            tx.prepare_cached(
+                "INSERT INTO idempotency (kiosk_id, key, case_id, response, body_sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![kiosk, key, id, resp, case.body_sha256])?;
             Ok((id, resp, true))
         })
     }
@@ -1777,6 +1820,7 @@ impl Store for SqliteStore {
                 });
             }
             let at = now_str(r.now);
+            hardening::record_proof(tx, r.proof_id, r.id_number, &at)?;
             audit::append(
                 tx,
                 &at,
@@ -2232,6 +2276,10 @@ impl Store for SqliteStore {
             }
             Ok(n)
         })
+    }
+
+    fn hardening(&self) -> &dyn Hardening {
+        self
     }
 
     fn blind_index(&self, id_number: &str) -> String {

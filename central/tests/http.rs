@@ -249,11 +249,18 @@ async fn assisted_submissions_name_the_staff_member_once() {
     let s = server().await;
     let mut c = Conn::new(s.addr);
     let mut body = application(&applicant(), &[]);
-    body["assisted_by_staff"] = json!("nobody");
-    let r = submit(&s, &mut c, &body, "idem-key-assist-0001").await;
-    assert_eq!((r.status, r.error_code().as_str()), (422, "invalid_field"));
+    // An account name is not a staff session (whether the account exists or not).
+    for name in ["nobody", "helper"] {
+        body["assisted_by_staff"] = json!(name);
+        let r = submit(&s, &mut c, &body, "idem-key-assist-0001").await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (403, "staff_session_invalid")
+        );
+    }
     assert_eq!(count(&s, "cases"), 0, "nothing stored");
-    body["assisted_by_staff"] = json!("helper");
+    let helper = login(&mut c, "helper").await;
+    body["assisted_by_staff"] = json!(helper);
     let first = submit(&s, &mut c, &body, "idem-key-assist-0002").await;
     assert_eq!(first.status, 201, "{:?}", first.json());
     let again = submit(&s, &mut c, &body, "idem-key-assist-0002").await;
@@ -388,7 +395,7 @@ async fn materials_are_checked_by_content_and_content_addressed() {
 #[case::bad_type(br#"{"township":"500102900","assistance_type":"gold","applicant":{"id_number":"11010519491231002X","name":"a"}}"#.to_vec(), "application/json", 422, "invalid_field")]
 #[case::wrong_content_type(br#"{}"#.to_vec(), "text/plain", 415, "unsupported_media_type")]
 #[case::oversized(vec![b' '; 70 * 1024], "application/json", 413, "body_too_large")]
-#[case::unknown_township(br#"{"township":"999999999","assistance_type":"dibao","applicant":{"id_number":"11010519491231002X","name":"a"}}"#.to_vec(), "application/json", 422, "invalid_request")]
+#[case::unknown_township(br#"{"township":"999999999","assistance_type":"dibao","applicant":{"id_number":"11010519491231002X","name":"a"}}"#.to_vec(), "application/json", 403, "outside_kiosk_scope")]
 #[tokio::test]
 async fn bad_input_is_refused_and_nothing_is_stored(
     #[case] body: Vec<u8>,
@@ -1009,6 +1016,11 @@ async fn district_path_within_25_working_days() {
         login(&mut c, "bureau").await,
         login(&mut c, "leader").await,
     );
+    // The district lets this kiosk serve the second township too (kiosk scope, issue #17).
+    s.store
+        .hardening()
+        .set_kiosk_serves("kiosk-1", &[OTHER_TOWNSHIP.to_string()], "test")
+        .unwrap();
     let h = Household::new(202);
     let case = h.submit(&s, &mut c, OTHER_TOWNSHIP).await;
     h.complete(&s, &mut c, &case).await;

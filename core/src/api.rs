@@ -251,8 +251,9 @@ pub fn verify_request(
 
 /// Checks `timestamp` against `now` (both Unix seconds).
 pub fn check_skew(timestamp: i64, now: i64) -> Result<(), AuthError> {
+    // Any i64 may arrive in the header: no negation or subtraction that can overflow.
     let d = timestamp.saturating_sub(now);
-    if d.abs() > MAX_CLOCK_SKEW_SECS {
+    if d.unsigned_abs() > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
         Err(AuthError::ClockSkew(d))
     } else {
         Ok(())
@@ -553,11 +554,31 @@ pub struct SubmitApplication {
     /// How the agent relates to the applicant (委托代办); `other` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_relation: Option<crate::application::AgentRelation>,
-    /// The staff account (username) that helped a walk-in applicant at the kiosk (an assisted
-    /// session, 工作人员协助办理); central checks the account exists and records it in the
-    /// case's history.
+    /// The live staff session of the staff member who helped a walk-in applicant at the kiosk
+    /// (an assisted session, 工作人员协助办理): the bearer token of their login on this kiosk,
+    /// never a bare account name. Central checks the session is live and of a township the
+    /// kiosk serves, records the account in the case's history and never stores the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assisted_by_staff: Option<String>,
+    pub assisted_by_staff: Option<StaffToken>,
+}
+
+/// A staff member's bearer token, sent by a kiosk to show that the staff member is present and
+/// logged in (assisted sessions). `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StaffToken(pub String);
+
+impl StaffToken {
+    /// The raw token.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for StaffToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StaffToken(****)")
+    }
 }
 
 /// Summary of one case, as the applicant or a kiosk sees it.
@@ -836,7 +857,8 @@ pub enum CertificationMode {
     Guardian,
     /// 协助他人认证.
     Assisted,
-    /// Witnessed by staff (non-biometric alternative).
+    /// Witnessed by staff (non-biometric alternative). Only central's staff step that closes a
+    /// certification alternative certifies this way; a kiosk sending it is refused.
     StaffWitnessed,
 }
 
@@ -858,9 +880,14 @@ pub struct CertificationResult {
     /// Match score as reported by the matcher (informative).
     #[serde(default)]
     pub score: Option<f64>,
-    /// The guardian or assisting person, for those modes.
+    /// The guardian (guardian mode: a registered guardian) or the assisting person (assisted
+    /// mode).
     #[serde(default)]
     pub assisted_by: Option<PersonRef>,
+    /// Assisted mode (协助他人认证): the live session of the staff member helping at this
+    /// kiosk. Required in assisted mode, refused in the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_session: Option<StaffToken>,
     /// Guardian mode (监护人代认证, domain.md §3): the on-site photo of the recipient, taken at
     /// the kiosk after the guardian's own check passed. Required for a passed guardian
     /// certification, refused in every other mode.
@@ -1042,6 +1069,12 @@ pub struct ProofVerdict {
     pub masked_id: Option<String>,
     /// Valid until.
     pub valid_until: Option<NaiveDate>,
+    /// For `superseded` and `revoked`: from which day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<NaiveDate>,
+    /// For `revoked`: `deceased` or `suspended`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Outcome of a proof verification.
@@ -1052,6 +1085,10 @@ pub enum ProofStatus {
     Valid,
     /// Signed but past its date.
     Expired,
+    /// Signed, but a newer proof was issued to the same person (`since`: that day).
+    Superseded,
+    /// Signed, but the holder died or the assistance was suspended (`since`, `reason`).
+    Revoked,
     /// Not a proof the district issued.
     Unknown,
 }

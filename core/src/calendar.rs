@@ -256,53 +256,158 @@ impl Calendar {
     }
 
     /// The `n`th working day after `d` (`d` itself not counted). `n = 0` gives `d`.
+    ///
+    /// Costs O(years spanned · log days), not O(days): the count over a range is closed-form
+    /// ([`Calendar::working_days_between`]) and the answer is found by doubling then bisecting.
+    /// A deadline beyond the last representable date (year 262143) saturates at
+    /// [`NaiveDate::MAX`]; use [`Calendar::checked_add_working_days`] to be told instead.
     pub fn add_working_days(&self, d: NaiveDate, n: u32) -> Answer<NaiveDate> {
-        let mut unpublished = BTreeSet::new();
-        let mut day = d;
-        let mut left = n;
-        while left > 0 {
-            day = day + Days::new(1);
-            if self.working(day, &mut unpublished) {
-                left -= 1;
+        self.checked_add_working_days(d, n)
+            .unwrap_or_else(|| self.span_answer(d, NaiveDate::MAX, NaiveDate::MAX))
+    }
+
+    /// As [`Calendar::add_working_days`], `None` when the answer lies beyond [`NaiveDate::MAX`]
+    /// (or the table leaves too few working days before it).
+    pub fn checked_add_working_days(&self, d: NaiveDate, n: u32) -> Option<Answer<NaiveDate>> {
+        if n == 0 {
+            return Some(Answer {
+                value: d,
+                unpublished_years: BTreeSet::new(),
+            });
+        }
+        let count = |to: NaiveDate| self.count_working(d, to);
+        // Doubling: a span that surely holds n working days (a week holds at least one outside
+        // long holidays; the table is finite, so the doubling ends).
+        let mut span: i64 = i64::from(n).saturating_mul(2).saturating_add(14);
+        let mut hi = loop {
+            let candidate = add_days(d, span).unwrap_or(NaiveDate::MAX);
+            if count(candidate) >= i64::from(n) {
+                break candidate;
+            }
+            if candidate == NaiveDate::MAX {
+                return None;
+            }
+            span = span.saturating_mul(2);
+        };
+        // Bisection on (lo, hi]: the smallest day whose count reaches n is the nth working day.
+        let mut lo = d;
+        while (hi - lo).num_days() > 1 {
+            let mid = add_days(lo, (hi - lo).num_days() / 2)?;
+            if count(mid) >= i64::from(n) {
+                hi = mid;
+            } else {
+                lo = mid;
             }
         }
+        Some(self.span_answer(d, hi, hi))
+    }
+
+    /// `value` with the unpublished years of the days in (from, to].
+    fn span_answer<T>(&self, from: NaiveDate, to: NaiveDate, value: T) -> Answer<T> {
         Answer {
-            value: day,
-            unpublished_years: unpublished,
+            value,
+            unpublished_years: self.unpublished_in(from, to),
         }
     }
 
-    /// The number of working days in (from, to]; zero when `to <= from`.
+    /// The number of working days in (from, to]; zero when `to <= from`. O(years spanned).
     pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> Answer<u32> {
-        let mut unpublished = BTreeSet::new();
-        let mut count = 0;
-        let mut day = from;
-        while day < to {
-            day = day + Days::new(1);
-            if self.working(day, &mut unpublished) {
-                count += 1;
+        if to <= from {
+            return Answer {
+                value: 0,
+                unpublished_years: BTreeSet::new(),
+            };
+        }
+        let n = self.count_working(from, to);
+        self.span_answer(from, to, u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Working days in (from, to] (0 when `to <= from`): weekdays in closed form, corrected by
+    /// the table's days off on weekdays and make-up days on weekends inside the range.
+    fn count_working(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        if to <= from {
+            return 0;
+        }
+        let after = |d: NaiveDate| (std::ops::Bound::Excluded(d), std::ops::Bound::Included(to));
+        let off_weekdays = self
+            .off
+            .range(after(from))
+            .filter(|(d, _)| !is_weekend(**d))
+            .count();
+        let work_weekends = self
+            .work
+            .range(after(from))
+            .filter(|(d, _)| is_weekend(**d) && !self.off.contains_key(*d))
+            .count();
+        weekdays_through(to) - weekdays_through(from) - off_weekdays as i64 + work_weekends as i64
+    }
+
+    /// Years with days in (from, to] that no notice covers.
+    fn unpublished_in(&self, from: NaiveDate, to: NaiveDate) -> BTreeSet<i32> {
+        let mut years = BTreeSet::new();
+        if to <= from {
+            return years;
+        }
+        for y in from.year()..=to.year() {
+            if self.is_published(y) {
+                continue;
+            }
+            let first = match NaiveDate::from_ymd_opt(y, 1, 1) {
+                Some(f) if f > from => f,
+                _ => match from.succ_opt() {
+                    Some(f) => f,
+                    None => continue,
+                },
+            };
+            let last = match NaiveDate::from_ymd_opt(y, 12, 31) {
+                Some(l) if l < to => l,
+                _ => to,
+            };
+            if last < first {
+                continue;
+            }
+            let days = (last - first).num_days() + 1;
+            let listed = self.off.range(first..=last).count()
+                + self
+                    .work
+                    .range(first..=last)
+                    .filter(|(d, _)| !self.off.contains_key(*d))
+                    .count();
+            if (listed as i64) < days {
+                years.insert(y);
             }
         }
-        Answer {
-            value: count,
-            unpublished_years: unpublished,
-        }
+        years
     }
 }
 
 impl Calendar {
-    /// The first working day on or after `d`.
+    /// The first working day on or after `d` (O(years spanned), like
+    /// [`Calendar::add_working_days`]).
     pub fn working_day_on_or_after(&self, d: NaiveDate) -> Answer<NaiveDate> {
         let mut unpublished = BTreeSet::new();
-        let mut day = d;
-        while !self.working(day, &mut unpublished) {
-            day = day + Days::new(1);
+        if self.working(d, &mut unpublished) {
+            return Answer {
+                value: d,
+                unpublished_years: unpublished,
+            };
         }
-        Answer {
-            value: day,
-            unpublished_years: unpublished,
-        }
+        let mut a = self.add_working_days(d, 1);
+        a.unpublished_years.extend(unpublished);
+        a
     }
+}
+
+/// `d` plus `n` days (`n` ≥ 0), `None` past [`NaiveDate::MAX`].
+fn add_days(d: NaiveDate, n: i64) -> Option<NaiveDate> {
+    d.checked_add_days(Days::new(u64::try_from(n).ok()?))
+}
+
+/// Monday–Friday days from a fixed Monday up to and including `d` (a difference of two values
+/// counts the weekdays between them). 0001-01-01, day 1 of the common era, is a Monday.
+fn weekdays_through(d: NaiveDate) -> i64 {
+    let k = i64::from(d.num_days_from_ce());
+    5 * k.div_euclid(7) + k.rem_euclid(7).min(5)
 }
 
 /// `n` calendar days after `d` (for periods the seed counts in calendar days, such as the 7-day
@@ -417,6 +522,78 @@ mod tests {
     fn first_working_day_on_or_after(#[case] from: &str, #[case] due: &str) {
         let cal = Calendar::builtin();
         assert_eq!(cal.working_day_on_or_after(d(from)).value, d(due));
+    }
+
+    /// The day-by-day walk the calendar used before (the reference for the closed form).
+    fn walk_add(cal: &Calendar, d: NaiveDate, n: u32) -> Answer<NaiveDate> {
+        let mut unpublished = BTreeSet::new();
+        let (mut day, mut left) = (d, n);
+        while left > 0 {
+            day = day + Days::new(1);
+            if cal.working(day, &mut unpublished) {
+                left -= 1;
+            }
+        }
+        Answer {
+            value: day,
+            unpublished_years: unpublished,
+        }
+    }
+
+    fn walk_between(cal: &Calendar, from: NaiveDate, to: NaiveDate) -> Answer<u32> {
+        let mut unpublished = BTreeSet::new();
+        let (mut day, mut count) = (from, 0);
+        while day < to {
+            day = day + Days::new(1);
+            if cal.working(day, &mut unpublished) {
+                count += 1;
+            }
+        }
+        Answer {
+            value: count,
+            unpublished_years: unpublished,
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn closed_form_agrees_with_the_day_by_day_walk(
+            start in 0i64..(365 * 8),
+            n in 0u32..400,
+            len in 0i64..900,
+        ) {
+            let cal = Calendar::builtin();
+            let from = d("2021-06-01") + Days::new(start as u64);
+            proptest::prop_assert_eq!(cal.add_working_days(from, n), walk_add(&cal, from, n));
+            let to = from + Days::new(len as u64);
+            proptest::prop_assert_eq!(cal.working_days_between(from, to), walk_between(&cal, from, to));
+            proptest::prop_assert_eq!(cal.working_days_between(to, from).value, 0);
+        }
+    }
+
+    #[test]
+    fn far_dates_cost_years_not_days() {
+        let cal = Calendar::builtin();
+        // 9999-12-31 and the last date chrono can hold: answered at once, flagged unpublished.
+        let far = d("9999-12-31");
+        let n = cal.working_days_between(d("2026-03-02"), far);
+        assert!(n.value > 2_000_000, "{}", n.value);
+        assert!(n.unpublished_years.contains(&9999) && !n.unpublished_years.contains(&2026));
+        let back = cal.add_working_days(d("2026-03-02"), n.value);
+        assert_eq!(back.value, far, "9999-12-31 is a Friday");
+        let max = cal
+            .working_days_between(d("2026-03-02"), NaiveDate::MAX)
+            .value;
+        assert!(max > 60_000_000, "{max}");
+        assert_eq!(
+            cal.checked_add_working_days(d("2026-03-02"), u32::MAX),
+            None
+        );
+        assert_eq!(
+            cal.add_working_days(d("2026-03-02"), u32::MAX).value,
+            NaiveDate::MAX
+        );
+        assert!(cal.working_day_on_or_after(NaiveDate::MIN).value >= NaiveDate::MIN);
     }
 
     #[test]

@@ -190,7 +190,11 @@ fn with_kiosk(f: impl FnOnce(&MainWindow, &mut Kiosk)) {
 
 /// The entry was chosen on the home screen.
 pub(super) fn open(ui: &MainWindow, k: &mut Kiosk) {
-    let assisted = k.staff.assisting().map(|s| (s.username, s.display_name));
+    // The login's token, not the account name: central accepts only a live session.
+    let assisted = k
+        .staff
+        .assisting()
+        .map(|s| (s.token.expose().to_string(), s.display_name));
     let e = k
         .apply
         .flow
@@ -409,7 +413,10 @@ pub(crate) fn bundle_of(draft: &Draft, township: &str) -> Result<ApplicationBund
             .collect(),
         close_relative_declared: draft.close_relative == Some(true),
         village: None,
-        assisted_by_staff: draft.assisted_by.as_ref().map(|(user, _)| user.clone()),
+        assisted_by_staff: draft
+            .assisted_by
+            .as_ref()
+            .map(|(token, _)| api::StaffToken(token.clone())),
         incomes: draft
             .incomes
             .iter()

@@ -127,7 +127,8 @@ pub struct Draft {
     pub signatures: Vec<Signature>,
     /// Members who will sign later.
     pub sign_later: Vec<IdNumber>,
-    /// The staff member assisting, when a staff session is open (username, display name).
+    /// The staff member assisting, when a staff session is open: (the login's bearer token —
+    /// central checks it is a live session —, display name). Never shown or logged.
     pub assisted_by: Option<(String, String)>,
 }
 

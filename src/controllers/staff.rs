@@ -12,15 +12,30 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use jiuzhu_core::api::{CaseDetail, CaseSummary, DeadlineColour, LoginAnswer, StaffRole};
 use jiuzhu_core::application::Material;
 use jiuzhu_core::workflow::{Action, Case, CaseState};
 
 /// Longest account name and PIN accepted on the keyboard.
 pub const MAX_FIELD: usize = 32;
-/// Default deadline of a one-time notice: this many calendar days after today (staff can move it).
-pub const NOTICE_DEFAULT_DAYS: u64 = 15;
+/// Default deadline of a one-time notice: this many working days after today (staff can move
+/// it within central's legal range, [`NOTICE_MIN_WORKING_DAYS`]–[`NOTICE_MAX_WORKING_DAYS`]).
+pub const NOTICE_DEFAULT_WORKING_DAYS: u32 = 10;
+/// Fewest working days a one-time notice gives (central refuses fewer).
+pub const NOTICE_MIN_WORKING_DAYS: u32 = 3;
+/// Most working days a one-time notice gives (central refuses more).
+pub const NOTICE_MAX_WORKING_DAYS: u32 = 30;
+
+/// The working-day calendar the notice's deadline is counted by (the built-in holiday table,
+/// the one central uses).
+static NOTICE_CALENDAR: std::sync::LazyLock<jiuzhu_core::calendar::Calendar> =
+    std::sync::LazyLock::new(jiuzhu_core::calendar::Calendar::builtin);
+
+/// The deadline `n` working days after `today` (a working day itself).
+pub fn notice_deadline(today: NaiveDate, n: u32) -> NaiveDate {
+    NOTICE_CALENDAR.add_working_days(today, n).value
+}
 
 /// The staff member helping a walk-in applicant, as the resident flows record it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +44,9 @@ pub struct StaffIdentity {
     pub username: String,
     /// How the account is shown and recorded: the role's title and the account (`乡镇（街道）民政经办人员 clerk`).
     pub display_name: String,
+    /// The login's bearer token: what the kiosk sends to central as proof that this staff
+    /// member is present and logged in (central refuses a bare account name).
+    pub token: Token,
 }
 
 /// A bearer token of the central service. Never printed.
@@ -379,6 +397,8 @@ pub struct StaffFlow {
     case: Option<(CaseDetail, Option<Case>)>,
     unusable: BTreeSet<Material>,
     deadline: Option<NaiveDate>,
+    /// The notice's deadline in working days after today.
+    notice_days: u32,
     evidence: Vec<String>,
     eligible: bool,
     statistics: Option<jiuzhu_core::api::TownshipStatistics>,
@@ -433,6 +453,7 @@ impl StaffFlow {
         Some(StaffIdentity {
             username: s.username.clone(),
             display_name: format!("{} {}", s.role.label_zh(), s.username),
+            token: s.token.clone(),
         })
     }
 
@@ -881,21 +902,25 @@ impl StaffFlow {
             (Screen::Case, "accept") => self.step(Action::Accept, "accept"),
             (Screen::Case, "notice") => {
                 self.unusable.clear();
-                self.deadline = today.checked_add_days(Days::new(NOTICE_DEFAULT_DAYS));
+                self.notice_days = NOTICE_DEFAULT_WORKING_DAYS;
+                self.deadline = Some(notice_deadline(today, self.notice_days));
                 self.show(Screen::Notice);
                 Ok(vec![])
             }
             (Screen::Notice, "earlier") => {
-                let tomorrow = today.succ_opt();
-                self.deadline = self
-                    .deadline
-                    .and_then(|d| d.pred_opt())
-                    .max(tomorrow)
-                    .filter(|d| Some(*d) >= tomorrow);
+                self.notice_days = self
+                    .notice_days
+                    .saturating_sub(1)
+                    .max(NOTICE_MIN_WORKING_DAYS);
+                self.deadline = Some(notice_deadline(today, self.notice_days));
                 Ok(vec![])
             }
             (Screen::Notice, "later") => {
-                self.deadline = self.deadline.and_then(|d| d.succ_opt());
+                self.notice_days = self
+                    .notice_days
+                    .saturating_add(1)
+                    .min(NOTICE_MAX_WORKING_DAYS);
+                self.deadline = Some(notice_deadline(today, self.notice_days));
                 Ok(vec![])
             }
             (Screen::Notice, "send_notice") => {
@@ -1453,14 +1478,36 @@ mod tests {
         open_case(&mut f, "c1", "submitted");
         act(&mut f, "notice");
         assert_eq!(f.screen(), &Screen::Notice);
+        let cal = jiuzhu_core::calendar::Calendar::builtin();
         let d0 = f.deadline().unwrap();
-        assert_eq!(d0, today() + Days::new(NOTICE_DEFAULT_DAYS));
+        assert_eq!(
+            d0,
+            cal.add_working_days(today(), NOTICE_DEFAULT_WORKING_DAYS)
+                .value
+        );
+        assert!(
+            cal.is_working_day(d0).value,
+            "a working day, never a holiday"
+        );
         act(&mut f, "later");
-        assert_eq!(f.deadline(), Some(d0 + Days::new(1)));
+        let d1 = f.deadline().unwrap();
+        assert_eq!(cal.working_days_between(d0, d1).value, 1);
+        for _ in 0..40 {
+            act(&mut f, "later");
+        }
+        assert_eq!(
+            f.deadline(),
+            Some(cal.add_working_days(today(), NOTICE_MAX_WORKING_DAYS).value),
+            "never past central's legal range"
+        );
         for _ in 0..40 {
             act(&mut f, "earlier");
         }
-        assert_eq!(f.deadline(), today().succ_opt(), "never today or earlier");
+        assert_eq!(
+            f.deadline(),
+            Some(cal.add_working_days(today(), NOTICE_MIN_WORKING_DAYS).value),
+            "never fewer working days than central accepts"
+        );
         // No workflow case could be read here: nothing is known missing, and no signatures
         // are known unsigned, so the flow refuses to send an empty notice.
         assert!(act(&mut f, "send_notice").is_empty());
