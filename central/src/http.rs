@@ -79,6 +79,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/staff/cases/{case_id}"),
     ("POST", "/v1/staff/cases/{case_id}/events"),
     ("GET", "/v1/public/proofs/{code}"),
+    ("POST", "/v1/kiosk/help-calls"),
+    ("GET", "/v1/kiosk/help-calls/{call_id}"),
+    ("GET", "/v1/staff/townships/{code}/help-calls"),
+    ("POST", "/v1/staff/help-calls/{call_id}/ack"),
 ];
 
 /// The clock of the workflow (acceptance, deadlines, 公示 days). Request signatures, nonces and
@@ -172,6 +176,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/staff/cases/{case_id}", get(staff_case))
         .route("/v1/staff/cases/{case_id}/events", post(case_event))
         .route("/v1/public/proofs/{code}", get(verify_proof))
+        .merge(crate::help_calls::routes())
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -358,7 +363,7 @@ fn kiosk(req_ext: &axum::http::Extensions) -> Result<KioskId, ApiError> {
         .ok_or_else(|| AuthError::MissingHeader(api::HEADER_SIGNATURE).into())
 }
 
-async fn blocking<R: Send + 'static>(
+pub(crate) async fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, ApiError> + Send + 'static,
 ) -> Result<R, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(|_| {
@@ -1291,7 +1296,7 @@ impl axum::extract::FromRequestParts<AppState> for StaffUser {
     }
 }
 
-fn check_scope(staff: &Staff, township: &str) -> Result<(), ApiError> {
+pub(crate) fn check_scope(staff: &Staff, township: &str) -> Result<(), ApiError> {
     match &staff.township {
         None => Ok(()),
         Some(t) if t == township => Ok(()),

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod client;
 pub mod error;
 pub mod evidence;
+pub mod help_calls;
 pub mod http;
 pub mod keys;
 pub mod seed;
