@@ -52,6 +52,8 @@ fn lang(ui: &MainWindow) -> Lang {
 }
 
 pub(super) fn connect(ui: &MainWindow) {
+    // the preview row of the .slint file is no call
+    help_calls_adapter::clear(ui);
     ui.global::<AppAdapter>().on_call_staff(|| {
         let Some(k) = kiosk() else { return };
         with_ui(|ui| {

@@ -595,10 +595,6 @@ impl ApplyFlow {
         if back_allowed {
             c.push(Back);
         }
-        // the first screen's way out: no dead end
-        if self.step == Step::ChooseType {
-            c.push(Home);
-        }
         c
     }
 

@@ -117,7 +117,8 @@ static UUID: LazyLock<Regex> = LazyLock::new(|| {
 });
 static MASKED_ID: LazyLock<Regex> = LazyLock::new(|| re(r"\d{0,6}\*{4,}(\d{1,4}[Xx]?)"));
 static MASKED_NAME: LazyLock<Regex> = LazyLock::new(|| re(r"(\p{Han})(\*+)(\p{Han})?"));
-static OF: LazyLock<Regex> = LazyLock::new(|| re(r"(\d+)\s*/\s*(\d+)(?:\s*([个位步项张页次]))?"));
+static OF: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?:第\s*)?(\d+)\s*/\s*(\d+)(?:\s*([个位步项张页次]))?"));
 static ISO_DATE: LazyLock<Regex> = LazyLock::new(|| re(r"(\d{4})-(\d{1,2})-(\d{1,2})"));
 static CN_DATE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?:(\d{4})\s*年)?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"));
@@ -446,6 +447,7 @@ mod tests {
     #[case("1 / 3", "第一个，共三个")]
     #[case("2/12", "第二个，共十二个")]
     #[case("已完成 1 / 3 个动作", "已完成 第一个，共三个动作")]
+    #[case("第 1 / 3 位家人", "第一位，共三位家人")]
     #[case("认证日期 2026年11月27日", "认证日期 二零二六年十一月二十七日")]
     #[case("有效期至 2027-11-30", "有效期至 二零二七年十一月三十日")]
     #[case("请在12月5日前补交", "请在十二月五日前补交")]

@@ -284,13 +284,6 @@ fn the_same_person_twice_is_refused_and_members_can_be_removed() {
 }
 
 #[test]
-fn the_type_choice_has_a_way_home() {
-    let f = flow();
-    assert_eq!(f.step(), &Step::ChooseType);
-    assert!(f.choices().contains(&Choice::Home));
-}
-
-#[test]
 fn card_failure_offers_a_retry_that_reads_again() {
     let mut f = flow();
     press(&mut f, Choice::Type(AssistanceType::Dibao));
