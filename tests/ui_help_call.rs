@@ -178,7 +178,7 @@ fn a_staff_call_round_trips_kiosk_central_staff_resident() {
         press(&w, &ch.to_string());
     }
     press(&w, "登录");
-    pump_until("the staff menu", 20, || app::staff_logged_in());
+    pump_until("the staff menu", 20, app::staff_logged_in);
     pump_until("the open call on the staff page", 20, || {
         app::session_tick(Instant::now());
         w.global::<HelpCallsAdapter>().get_calls().row_count() == 1

@@ -388,11 +388,9 @@ pub fn to_pinyin(text: &str) -> String {
             _ => continue,
         };
         match out.last_mut() {
-            Some(last) if last == "," || last == "." => {
-                if pause == "." {
-                    *last = ".".into();
-                }
-            }
+            // a full stop wins over a comma; two pauses are one
+            Some(last) if last == "," && pause == "." => *last = ".".into(),
+            Some(last) if last == "," || last == "." => {}
             Some(_) => {
                 out.push(pause.into());
                 from.push(None);
