@@ -22,7 +22,7 @@ use crate::controllers::certify::{
 use crate::controllers::identify::{Feedback, KeypadEntry};
 use crate::controllers::session::{SessionController, SessionEffect, SessionTimeouts};
 use crate::services::{self, CentralError, CentralLink, FaceCamera, Submitted};
-use crate::ui::voice::{Voice, VoiceOutput};
+use crate::ui::voice::{Voice, VoiceOutput, VoiceSettings};
 use crate::ui::{
     self, AppAdapter, CertifyAdapter, Entry, Language, MainWindow, Page, app_adapter,
     certify_adapter, home_adapter, identify_adapter,
@@ -35,6 +35,7 @@ pub use apply::Office;
 // `crate::controllers`, page adapter in `crate::ui`); they share the kiosk, its worker, the
 // identification keypad and the session clock defined here.
 mod apply;
+mod help_call;
 mod progress;
 pub use progress::{
     dispatch as progress_dispatch, pin_today as progress_pin_today, seq as progress_seq,
@@ -56,6 +57,8 @@ pub struct AppConfig {
     pub township_name: Option<String>,
     /// Where speech goes.
     pub voice: VoiceOutput,
+    /// How the voice sounds (`[voice]` of kiosk.toml).
+    pub voice_settings: VoiceSettings,
     /// Inactivity timeouts.
     pub session: SessionTimeouts,
     /// What a printed proof says besides its code.
@@ -95,6 +98,7 @@ impl Default for AppConfig {
             elder_mode: false,
             township_name: None,
             voice: VoiceOutput::Silent,
+            voice_settings: VoiceSettings::default(),
             session: SessionTimeouts::default(),
             proof: ProofPrinting::default(),
             office: apply::Office {
@@ -113,11 +117,22 @@ struct Kiosk {
     sign: sign::State,
     progress: progress::State,
     staff: staff::State,
+    help_calls: help_call::HelpCalls,
     keypad: KeypadEntry,
     session: SessionController,
     voice: Voice,
     worker: Worker,
     last_spoken: String,
+    /// Language, 长辈模式 and volume every resident starts with (the kiosk's configuration).
+    defaults: ResidentDefaults,
+}
+
+/// What each resident starts with; a resident's own choices are undone when they leave.
+#[derive(Debug, Clone, Copy)]
+struct ResidentDefaults {
+    language: Language,
+    elder_mode: bool,
+    volume: u8,
 }
 
 impl Kiosk {
@@ -1111,6 +1126,10 @@ fn show(ui: &MainWindow, k: &mut Kiosk) {
         crate::controllers::text::screen_text(k.flow.step(), crate::controllers::text::Lang::Zh)
             .speech();
     k.say_once(zh);
+    // "已呼叫工作人员" on this screen is true: the call is raised with it
+    if matches!(k.flow.step(), Step::RouteToStaff) {
+        help_call::raise_once(ui, k, "certify_route_to_staff");
+    }
 }
 
 /// Feeds an event tagged with `seq` to the certification flow (worker results arrive here).
@@ -1219,13 +1238,20 @@ pub fn session_tick(now: Instant) {
     let Some(k) = kiosk() else { return };
     with_ui(|ui| {
         let mut k = k.borrow_mut();
+        help_call::tick(ui, &mut k, now);
         match k.session.tick(now) {
-            Some(SessionEffect::ShowWarning { seconds_left }) => ui
-                .global::<AppAdapter>()
-                .set_warning_seconds(i32::try_from(seconds_left).unwrap_or(i32::MAX)),
+            Some(SessionEffect::ShowWarning { seconds_left }) => {
+                let app = ui.global::<AppAdapter>();
+                // said once, when the warning appears (the count-down is only shown)
+                if app.get_warning_seconds() == 0 {
+                    k.voice.say_now(idle_warning_words(seconds_left));
+                }
+                app.set_warning_seconds(i32::try_from(seconds_left).unwrap_or(i32::MAX));
+            }
             Some(SessionEffect::HideWarning) => ui.global::<AppAdapter>().set_warning_seconds(0),
             Some(SessionEffect::Reset) => {
                 tracing::info!("inactivity reset");
+                help_call::end(ui, &mut k);
                 let e = k.flow.reset();
                 carry_out(&mut k, e);
                 go_home(ui, &mut k);
@@ -1233,6 +1259,16 @@ pub fn session_tick(now: Instant) {
             None => {}
         }
     });
+}
+
+/// What 再听一遍 says on the home screen.
+pub const HOME_WORDS: &str = "您好！请选择要办理的事项：资格认证、申请救助、进度查询、签署授权。需要帮助，请点右下角的“呼叫工作人员”。";
+
+/// What the voice says when the inactivity warning appears (the words of the banner).
+pub fn idle_warning_words(seconds_left: u64) -> String {
+    format!(
+        "很久没有操作了，{seconds_left}秒后将回到首页并清除您的信息。还要继续吗？要继续，请点“继续”。"
+    )
 }
 
 /// Wipes every personal field from the controllers and the UI models and shows home.
@@ -1247,6 +1283,7 @@ fn go_home(ui: &MainWindow, k: &mut Kiosk) {
     k.session.end();
     k.voice.stop();
     k.last_spoken.clear();
+    reset_resident_settings(ui, k);
     let app = ui.global::<AppAdapter>();
     app.set_warning_seconds(0);
     app.set_notice("".into());
@@ -1256,6 +1293,23 @@ fn go_home(ui: &MainWindow, k: &mut Kiosk) {
     let lang = app_adapter::current_language(ui);
     certify_adapter::render(ui, &k.flow, lang);
     identify_adapter::render(ui, &k.keypad, jiuzhu_core::id::today_in_china(), lang);
+}
+
+/// Undoes the leaving resident's mute, volume, language and 长辈模式: the next resident finds
+/// the kiosk as configured.
+fn reset_resident_settings(ui: &MainWindow, k: &mut Kiosk) {
+    let d = k.defaults;
+    let app = ui.global::<AppAdapter>();
+    app.set_muted(false);
+    k.voice.set_muted(false);
+    app.set_volume(i32::from(d.volume));
+    k.voice.set_volume(d.volume);
+    ui.global::<ui::Theme>().set_elder_mode(d.elder_mode);
+    k.voice.set_elder(d.elder_mode);
+    if app_adapter::current_language(ui) != d.language {
+        app_adapter::set_language(ui, d.language);
+        staff::relabel(ui, k);
+    }
 }
 
 /// Ends whatever is shown (every flow reset, every personal field wiped) and shows home: the
@@ -1356,23 +1410,31 @@ pub fn build_with_services(
     central: Option<Arc<CentralLink>>,
 ) -> anyhow::Result<MainWindow> {
     let window = MainWindow::new()?;
-    let voice = Voice::start(config.voice.clone());
+    let voice = Voice::start_with(config.voice.clone(), config.voice_settings.clone());
+    voice.set_elder(config.elder_mode);
     let k = Kiosk {
         flow: CertifyFlow::new(),
         apply: apply::State::new(config.office.clone()),
         sign: sign::State::default(),
         progress: progress::State::default(),
         staff: staff::State::default(),
+        help_calls: Default::default(),
         keypad: KeypadEntry::default(),
         session: SessionController::new(config.session)?,
         voice: voice.clone(),
         worker: Worker::new(devices, central, config.proof.clone())?,
         last_spoken: String::new(),
+        defaults: ResidentDefaults {
+            language: config.language,
+            elder_mode: config.elder_mode,
+            volume: config.voice_settings.volume.min(100),
+        },
     };
     KIOSK.with(|s| *s.borrow_mut() = Some(Rc::new(RefCell::new(k))));
     UI.with(|u| *u.borrow_mut() = Some(window.as_weak()));
 
     app_adapter::connect(&window);
+    help_call::connect(&window);
     home_adapter::connect(&window, open_entry);
     certify_adapter::connect(&window, |_, seq, choice| {
         dispatch(seq, Event::Chose(choice))
@@ -1444,6 +1506,31 @@ pub fn build_with_services(
             staff::relabel(&ui, &mut k);
         }
     });
+    let weak = window.as_weak();
+    app.on_repeat_prompt(move || {
+        let (Some(ui), Some(k)) = (weak.upgrade(), kiosk()) else {
+            return;
+        };
+        let mut k = k.borrow_mut();
+        k.session.activity(Instant::now());
+        let words = if !k.last_spoken.is_empty() {
+            k.last_spoken.clone()
+        } else if ui.global::<AppAdapter>().get_page() == Page::Home {
+            HOME_WORDS.to_string()
+        } else {
+            k.voice.repeat_last();
+            return;
+        };
+        k.voice.say_now(words);
+    });
+    let v = voice.clone();
+    let weak = window.as_weak();
+    app.on_toggle_elder_mode(move || {
+        let Some(ui) = weak.upgrade() else { return };
+        let theme = ui.global::<ui::Theme>();
+        theme.set_elder_mode(!theme.get_elder_mode());
+        v.set_elder(theme.get_elder_mode());
+    });
     let v = voice;
     let weak = window.as_weak();
     app.on_toggle_mute(move || {
@@ -1456,6 +1543,9 @@ pub fn build_with_services(
     window
         .global::<ui::Theme>()
         .set_elder_mode(config.elder_mode);
+    window
+        .global::<AppAdapter>()
+        .set_volume(i32::from(config.voice_settings.volume.min(100)));
     if let Some(name) = &config.township_name {
         window
             .global::<ui::AppAdapter>()

@@ -318,9 +318,21 @@ pub struct VoiceSection {
     /// 0–100.
     #[serde(default = "default_volume")]
     pub volume: u32,
-    /// espeak-ng voice name.
+    /// espeak-ng voice name: `cmn-latn-pinyin` (Mandarin read from pinyin with tones, the
+    /// default) or another installed espeak-ng voice.
     #[serde(default = "default_voice")]
     pub voice: String,
+}
+
+impl VoiceSection {
+    /// The voice's settings for [`crate::ui::voice::Voice::start_with`].
+    pub fn settings(&self) -> crate::ui::voice::VoiceSettings {
+        crate::ui::voice::VoiceSettings {
+            voice: self.voice.clone(),
+            volume: u8::try_from(self.volume.min(100)).unwrap_or(100),
+            ..Default::default()
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -330,7 +342,7 @@ fn default_volume() -> u32 {
     80
 }
 fn default_voice() -> String {
-    "cmn".into()
+    crate::ui::voice::PINYIN_VOICE.into()
 }
 
 impl Default for VoiceSection {
@@ -489,6 +501,20 @@ impl KioskConfig {
         if v.volume > 100 {
             return Err(invalid("voice.volume", v.volume, "above 100", "use 0–100"));
         }
+        if v.voice.is_empty()
+            || v.voice.len() > 64
+            || !v
+                .voice
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_+/".contains(&b))
+        {
+            return Err(invalid(
+                "voice.voice",
+                &v.voice,
+                "not an espeak-ng voice name",
+                "use cmn-latn-pinyin (`espeak-ng --voices=cmn` lists the Mandarin voices)",
+            ));
+        }
         let s = &self.session;
         if s.idle_reset_secs < s.idle_warning_secs + 20 {
             return Err(invalid(
@@ -569,6 +595,10 @@ mod tests {
     #[case(
         "[kiosk]\nname='a'\ntownship='500102003'\ntownship_name='x'\n[central]\nurl='http://x'\n[voice]\nvolume=300\n",
         "voice.volume"
+    )]
+    #[case(
+        "[kiosk]\nname='a'\ntownship='500102003'\ntownship_name='x'\n[central]\nurl='http://x'\n[voice]\nvoice='cmn; rm -rf'\n",
+        "voice.voice"
     )]
     #[case(
         "[kiosk]\nname='a'\ntownship='500102003'\ntownship_name='x'\n",

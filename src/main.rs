@@ -39,6 +39,9 @@ enum Command {
     /// scan a document photo.
     #[command(subcommand)]
     Vision(cli::vision::VisionCmd),
+    /// Voice tools: speak a prompt into a WAV file, show how a text is read.
+    #[command(subcommand)]
+    Voice(cli::voice::VoiceCmd),
     /// Packaging helpers (udev rules from the drivers' USB id tables).
     #[command(subcommand)]
     Packaging(cli::packaging::PackagingCmd),
@@ -61,6 +64,7 @@ fn main() -> anyhow::Result<()> {
         Command::Enroll(args) => exit_with(cli::enroll::run(args)),
         Command::Proof(cmd) => exit_with(cli::proof::run(cmd)),
         Command::Vision(cmd) => exit_with(cli::vision::run(cmd)),
+        Command::Voice(cmd) => exit_with(cli::voice::run(cmd)),
     }
 }
 

@@ -379,6 +379,33 @@ impl CentralLink {
         self.engine.query_status_as(id, agent).await
     }
 
+    /// Raises a staff call from `screen` ("呼叫工作人员"); central answers the kiosk's open call
+    /// when there is one. No personal data is sent.
+    pub async fn raise_help_call(
+        &self,
+        screen: &str,
+    ) -> Result<jiuzhu_core::help_call::HelpCall, CentralError> {
+        let body = serde_json::to_vec(&jiuzhu_core::help_call::RaiseHelpCall {
+            screen: screen.into(),
+        })
+        .map_err(|e| CentralError::Answer(e.to_string()))?;
+        let answer = self.ask("/v1/kiosk/help-calls", body).await?;
+        serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))
+    }
+
+    /// How this kiosk's staff call stands.
+    pub async fn help_call(
+        &self,
+        call_id: &str,
+    ) -> Result<jiuzhu_core::help_call::HelpCall, CentralError> {
+        let answer = self
+            .client
+            .get(&format!("/v1/kiosk/help-calls/{call_id}"))
+            .await?;
+        lock(&self.store).record_contact(self.now())?;
+        serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))
+    }
+
     /// Asks the township for a staff witness or a home visit (the non-biometric alternatives).
     /// A request already open for this person counts as recorded (the resident may have
     /// tapped again after a lost answer).

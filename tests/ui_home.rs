@@ -57,6 +57,20 @@ fn design_system_numbers_hold_in_both_modes() {
         let r = contrast_ratio(pair.foreground, pair.background);
         assert!(r >= 7.0, "{} has contrast {r:.2}:1, below 7:1", pair.name);
     }
+    // WCAG 2.2 1.4.11: the edges of controls ≥ 3:1 against what is around them
+    let edges = theme.get_non_text_pairs();
+    assert!(edges.row_count() >= 10);
+    for pair in edges.iter() {
+        let r = contrast_ratio(pair.foreground, pair.background);
+        assert!(
+            r >= 3.0,
+            "{} has non-text contrast {r:.2}:1, below 3:1",
+            pair.name
+        );
+    }
+    // the edge the light buttons had before (their white fill darkened: #b6b6b6) fails it
+    let old = slint::Color::from_rgb_u8(0xb6, 0xb6, 0xb6);
+    assert!(contrast_ratio(old, theme.get_page_background()) < 3.0);
 }
 
 fn every_touch_target_is_at_least_80_px_in_both_modes() {

@@ -84,6 +84,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/public/proofs/{code}"),
     ("GET", "/v1/staff/alerts"),
     ("POST", "/v1/staff/recipients/standing"),
+    ("POST", "/v1/kiosk/help-calls"),
+    ("GET", "/v1/kiosk/help-calls/{call_id}"),
+    ("GET", "/v1/staff/townships/{code}/help-calls"),
+    ("POST", "/v1/staff/help-calls/{call_id}/ack"),
 ];
 
 /// The clock of the workflow (acceptance, deadlines, 公示 days). Request signatures, nonces and
@@ -198,6 +202,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/staff/recipients/standing",
             post(crate::guarded::set_standing),
         )
+        .merge(crate::help_calls::routes())
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,

@@ -11,6 +11,7 @@ pub mod conn;
 pub mod error;
 pub mod evidence;
 pub mod guarded;
+pub mod help_calls;
 pub mod http;
 pub mod keys;
 pub mod login_guard;

@@ -66,6 +66,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261206_1703_personal_data_sealed",
         include_str!("../migrations/20261206_1703_personal_data_sealed.sql"),
     ),
+    (
+        "20261206_1801_help_calls",
+        include_str!("../migrations/20261206_1801_help_calls.sql"),
+    ),
 ];
 
 mod hardening;
@@ -367,7 +371,7 @@ pub struct AlternativeClose<'a> {
 }
 
 /// Everything the HTTP layer needs from storage.
-pub trait Store: Send + Sync + ConsoleStore {
+pub trait Store: Send + Sync + ConsoleStore + crate::help_calls::HelpCallStore {
     /// Adds or replaces a township.
     fn put_township(&self, t: &Township, actor: &str) -> Result<(), StoreError>;
     /// A township by code.
@@ -657,7 +661,7 @@ fn enum_parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> 
 }
 
 /// Reads column `i` and converts it with `f`, reporting a failed conversion as a column error.
-fn col<T, U>(
+pub(crate) fn col<T, U>(
     r: &Row<'_>,
     i: usize,
     f: impl FnOnce(T) -> Result<U, StoreError>,
@@ -670,7 +674,7 @@ where
     })
 }
 
-fn parse_time(s: String) -> Result<DateTime<Utc>, StoreError> {
+pub(crate) fn parse_time(s: String) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(&s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Invalid(e.to_string()))
@@ -702,7 +706,7 @@ fn mask_name(name: &str) -> String {
         .unwrap_or_else(|_| "*".into())
 }
 
-fn now_str(now: DateTime<Utc>) -> String {
+pub(crate) fn now_str(now: DateTime<Utc>) -> String {
     now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
@@ -1068,7 +1072,7 @@ impl SqliteStore {
     }
 
     /// A read-only connection: the first free one, else the next in turn.
-    fn read(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn read(&self) -> MutexGuard<'_, Connection> {
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
         for i in 0..self.readers.len() {
             if let Ok(g) = self.readers[(start + i) % self.readers.len()].try_lock() {
@@ -1149,7 +1153,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` in a write transaction and commits it.
-    fn write<R>(
+    pub(crate) fn write<R>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {

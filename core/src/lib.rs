@@ -4,6 +4,7 @@
 pub mod api;
 pub mod application;
 pub mod calendar;
+pub mod help_call;
 pub mod household;
 pub mod id;
 pub mod proof;

@@ -45,6 +45,13 @@ pub(super) struct State {
     office: Office,
 }
 
+impl State {
+    /// The township this kiosk stands in.
+    pub(super) fn office_township(&self) -> String {
+        self.office.township.clone()
+    }
+}
+
 /// The township office this kiosk submits to, as printed on receipts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Office {

@@ -55,6 +55,16 @@ impl State {
         self.flow.assisting()
     }
 
+    /// The logged-in staff member's token, for a request being sent now.
+    pub(super) fn session_token(&self) -> Option<String> {
+        self.flow.session().map(|s| s.token().expose().to_string())
+    }
+
+    /// The logged-in staff member's township (`None`: none logged in, or the district bureau).
+    pub(super) fn session_township(&self) -> Option<String> {
+        self.flow.session().and_then(|s| s.township.clone())
+    }
+
     /// Whether a staff token is held (for tests: it must be gone after a timeout or home).
     pub(super) fn logged_in(&self) -> bool {
         self.flow.session().is_some()

@@ -13,3 +13,4 @@ pub mod printer;
 pub mod proof;
 pub mod run;
 pub mod vision;
+pub mod voice;

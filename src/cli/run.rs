@@ -128,6 +128,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         } else {
             VoiceOutput::Speaker
         },
+        voice_settings: kiosk
+            .as_ref()
+            .map(|k| k.voice.settings())
+            .unwrap_or_default(),
         township_name: kiosk.as_ref().map(|k| k.kiosk.township_name.clone()),
         proof: kiosk
             .as_ref()

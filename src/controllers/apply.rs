@@ -223,6 +223,8 @@ pub enum Step {
     Members,
     /// The relationship of the member just identified.
     MemberRelation,
+    /// Asks before member `n` is removed (with any signature they gave).
+    ConfirmRemove(usize),
     /// Monthly incomes by kind (tap one to enter it).
     Incomes,
     /// Assets by kind.
@@ -573,6 +575,7 @@ impl ApplyFlow {
             Step::Scanning(_) => vec![],
             Step::ConfirmPage(_) => vec![UsePage, Retake],
             Step::CloseRelative => vec![No, Yes],
+            Step::ConfirmRemove(_) => vec![No, Yes],
             Step::Authorization(_) => vec![SignFingerprint, SignFace, SignLater],
             Step::SignerCheck(..) => vec![],
             Step::Handwriting(..) => vec![Next],
@@ -684,11 +687,21 @@ impl ApplyFlow {
             }
             (Step::Members, Event::Chose(Choice::RemoveMember(i))) => {
                 if i < self.draft.members.len() {
+                    self.go(Step::ConfirmRemove(i))
+                } else {
+                    self.seq += 1;
+                    vec![]
+                }
+            }
+            (Step::ConfirmRemove(i), Event::Chose(c @ (Choice::Yes | Choice::No))) => {
+                if c == Choice::Yes && i < self.draft.members.len() {
                     let gone = self.draft.members.remove(i);
                     self.draft.signatures.retain(|s| s.signer != gone.id);
                     self.draft.sign_later.retain(|s| *s != gone.id);
                 }
+                // back to the list, which is already in the history
                 self.seq += 1;
+                self.step = self.history.pop().unwrap_or(Step::Members);
                 vec![]
             }
             (Step::Members, Event::Chose(Choice::Next)) => self.go(Step::Incomes),
@@ -1088,6 +1101,10 @@ pub fn choice_label(flow: &ApplyFlow, c: Choice, lang: Lang) -> String {
         }
         Choice::UsePage => t(lang, "清楚，使用这张", "Clear: use this page"),
         Choice::Retake => t(lang, "不清楚，重拍", "Not clear: retake"),
+        Choice::Yes if matches!(flow.step(), Step::ConfirmRemove(_)) => {
+            t(lang, "删除此人", "Remove this person")
+        }
+        Choice::No if matches!(flow.step(), Step::ConfirmRemove(_)) => t(lang, "不删除", "Keep"),
         Choice::Yes => t(lang, "是，有近亲属", "Yes, there is a close relative"),
         Choice::No => t(lang, "没有", "No"),
         Choice::SignFingerprint => sign_with_label(SignProof::Fingerprint, lang),
@@ -1251,6 +1268,26 @@ pub fn screen_text(flow: &ApplyFlow, lang: Lang) -> ScreenText {
                 (n, Lang::En) => format!("{n} added. Tap a member to remove them; tap Next when all are added."),
             },
         ),
+        Step::ConfirmRemove(i) => {
+            let who = d
+                .members
+                .get(*i)
+                .map(|m| m.name.masked())
+                .unwrap_or_default();
+            let signed = d
+                .members
+                .get(*i)
+                .is_some_and(|m| d.signatures.iter().any(|s| s.signer == m.id));
+            (
+                t(lang, "要删除这位家庭成员吗？", "Remove this household member?"),
+                match (signed, lang) {
+                    (false, Lang::Zh) => format!("删除后，{who}不再算在申请里。"),
+                    (false, Lang::En) => format!("{who} will no longer be part of the application."),
+                    (true, Lang::Zh) => format!("删除后，{who}不再算在申请里，已经签的授权也会作废。"),
+                    (true, Lang::En) => format!("{who} will no longer be part of the application, and the signature already given is void."),
+                },
+            )
+        }
         Step::MemberRelation => (
             t(lang, "此人是申请人的？", "This person is the applicant's…"),
             flow.pending()
@@ -1356,7 +1393,12 @@ pub fn screen_text(flow: &ApplyFlow, lang: Lang) -> ScreenText {
             } else {
                 t(lang, "申请已提交", "Application submitted")
             },
-            receipt_text(r, lang),
+            receipt_text(r, lang)
+                + &t(
+                    lang,
+                    "请取走身份证和回执。",
+                    " Please take your ID card and the receipt.",
+                ),
         ),
         Step::Problem(p) => (
             t(lang, "出了点问题", "Something went wrong"),

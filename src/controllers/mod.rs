@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod certify;
+pub mod help_call;
 pub mod identify;
 pub mod progress;
 pub mod session;

@@ -288,18 +288,18 @@ pub fn screen_text(step: &Step, lang: Lang) -> ScreenText {
                     "认证已完成，有效期到{}。{}",
                     date(Some(r.valid_until), lang),
                     if r.proof_code.is_some() {
-                        "可以打印社会救助身份证明。"
+                        "可以打印社会救助身份证明。请取走身份证和回执。"
                     } else {
-                        ""
+                        "请取走身份证。"
                     }
                 ),
                 Lang::En => format!(
                     "You are certified until {}.{}",
                     date(Some(r.valid_until), lang),
                     if r.proof_code.is_some() {
-                        " You can print the proof."
+                        " You can print the proof. Please take your ID card and the receipt."
                     } else {
-                        ""
+                        " Please take your ID card."
                     }
                 ),
             },

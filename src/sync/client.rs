@@ -314,6 +314,25 @@ impl CentralClient {
         }
         answer(req.body(body)).await
     }
+
+    /// Sends a signed `GET` (empty body) and returns the answer body of a 2xx.
+    pub async fn get(&self, path: &str) -> Result<Vec<u8>, SyncError> {
+        let ts = chrono::Utc::now().timestamp();
+        let signed = api::sign_request(
+            &self.identity.key,
+            &self.identity.kiosk_id,
+            "GET",
+            path,
+            ts,
+            &fresh_nonce(),
+            b"",
+        );
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        for (k, v) in signed.pairs() {
+            req = req.header(k, v);
+        }
+        answer(req).await
+    }
 }
 
 impl CentralClient {

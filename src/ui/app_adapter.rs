@@ -1,4 +1,4 @@
-//! `AppAdapter`: language, 长辈模式, sound, the clock, the staff call.
+//! `AppAdapter`: language, 长辈模式, sound, the clock (the staff call is wired in `app::help_call`).
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use slint::ComponentHandle;
@@ -55,17 +55,6 @@ pub fn connect(ui: &MainWindow) {
         let Some(ui) = weak.upgrade() else { return };
         let app = ui.global::<AppAdapter>();
         app.set_muted(!app.get_muted());
-    });
-
-    let weak = ui.as_weak();
-    adapter.on_call_staff(move || {
-        let Some(ui) = weak.upgrade() else { return };
-        tracing::info!(event = "staff_called", "a resident asked for staff help");
-        let text = match current_language(&ui) {
-            Language::ZhCn => "已呼叫工作人员，请在原地稍候。",
-            Language::En => "Staff have been called. Please wait here.",
-        };
-        ui.global::<AppAdapter>().set_notice(text.into());
     });
 
     let weak = ui.as_weak();

@@ -3,7 +3,7 @@
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use crate::controllers::apply::{ApplyFlow, Choice, Step, choice_label, screen_text};
-use crate::controllers::text::ScreenText;
+use crate::controllers::text::{Lang, ScreenText};
 
 use super::certify_adapter::lang;
 use super::{ApplyAdapter, ApplyButton, ApplyView, Language, MainWindow};
@@ -80,7 +80,38 @@ pub fn render(ui: &MainWindow, flow: &ApplyFlow, language: Language) -> ScreenTe
             seq: flow.seq(),
         },
     );
+    ui.global::<ApplyAdapter>()
+        .set_step_text(step_text(step, l).into());
     text
+}
+
+/// The stages of 申请救助 a resident goes through, in order.
+pub const STAGES: usize = 7;
+
+/// Which stage (1–[`STAGES`]) a screen belongs to; `None` for problem and end screens.
+pub fn stage(step: &Step) -> Option<usize> {
+    Some(match step {
+        Step::ChooseType | Step::ForWhom => 1,
+        Step::Identify(_) | Step::NeedName(_) | Step::AgentRelation => 2,
+        Step::Members | Step::MemberRelation | Step::ConfirmRemove(_) => 3,
+        Step::Incomes | Step::Assets | Step::Amount(_) => 4,
+        Step::Materials | Step::Scanning(_) | Step::ConfirmPage(_) => 5,
+        Step::CloseRelative
+        | Step::Authorization(_)
+        | Step::SignerCheck(..)
+        | Step::Handwriting(..) => 6,
+        Step::Review | Step::Submitting => 7,
+        _ => return None,
+    })
+}
+
+/// "第 N 步，共 M 步" of a screen ("" where there is none).
+pub fn step_text(step: &Step, l: Lang) -> String {
+    match (stage(step), l) {
+        (Some(n), Lang::Zh) => format!("第 {n} 步，共 {STAGES} 步"),
+        (Some(n), Lang::En) => format!("Step {n} of {STAGES}"),
+        (None, _) => String::new(),
+    }
 }
 
 /// One button of a screen, in the order of the controller's choices (its index is its id).
@@ -120,6 +151,7 @@ pub fn show_screen(ui: &MainWindow, s: &Screen<'_>) {
     a.set_problem(s.problem);
     a.set_success(s.success);
     a.set_title(s.text.title.as_str().into());
+    a.set_step_text("".into());
     a.set_body(s.text.body.as_str().into());
     a.set_typed(s.typed.into());
     let (mut rows, mut actions) = (Vec::new(), Vec::new());

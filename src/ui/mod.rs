@@ -14,10 +14,12 @@ pub mod apply_adapter;
 pub mod certify_adapter;
 pub mod contrast;
 pub mod headless;
+pub mod help_calls_adapter;
 pub mod home_adapter;
 pub mod identify_adapter;
 pub mod progress_adapter;
 pub mod sign_adapter;
+pub mod speech;
 pub mod voice;
 
 /// The UI languages, zh-CN first.

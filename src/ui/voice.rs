@@ -1,6 +1,12 @@
 //! Voice prompts: every screen, challenge and error spoken in Mandarin, offline, by `espeak-ng`
-//! (voice `cmn`) in a background thread, so speech never blocks the UI. A new screen interrupts
-//! what is still being said about the previous one. Mute and volume apply at once.
+//! in a background thread, so speech never blocks the UI. A new screen interrupts what is still
+//! being said about the previous one. Mute and volume apply at once; 长辈模式 speaks slower.
+//!
+//! The text is first made speakable ([`super::speech::normalise`]: dates, amounts, numbers digit
+//! by digit, 陈某某 for a masked name, no UUID). With the default voice `cmn-latn-pinyin` it is
+//! then handed to espeak-ng as pinyin with tone numbers ([`super::speech::to_pinyin`]): espeak's
+//! `cmn` voice reads Chinese characters with English phonemes, its pinyin voice reads Mandarin
+//! syllables with their tones.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -19,10 +25,125 @@ pub enum VoiceOutput {
     Silent,
 }
 
+/// The espeak-ng voice whose input is pinyin with tone numbers.
+pub const PINYIN_VOICE: &str = "cmn-latn-pinyin";
+
+/// How the voice sounds: `[voice]` of kiosk.toml.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoiceSettings {
+    /// espeak-ng voice name (`cmn-latn-pinyin` reads Mandarin; see [`PINYIN_VOICE`]).
+    pub voice: String,
+    /// Volume 0–100 %.
+    pub volume: u8,
+    /// Speaking rate, espeak-ng words (here: syllables) per minute.
+    pub rate: u32,
+    /// The slower rate of 长辈模式.
+    pub elder_rate: u32,
+}
+
+impl Default for VoiceSettings {
+    fn default() -> Self {
+        Self {
+            voice: PINYIN_VOICE.into(),
+            volume: 80,
+            rate: 170,
+            elder_rate: 130,
+        }
+    }
+}
+
+impl VoiceSettings {
+    /// What espeak-ng is given for `text`: normalised for speech, and as pinyin for a pinyin
+    /// voice.
+    pub fn engine_text(&self, text: &str) -> String {
+        let spoken = super::speech::normalise(text);
+        if self.voice.contains("pinyin") {
+            super::speech::to_pinyin(&spoken)
+        } else {
+            spoken
+        }
+    }
+
+    /// The espeak-ng arguments (before `-w`/text) at `volume` %, slower when `elder`.
+    pub fn espeak_args(&self, volume: u8, elder: bool) -> Vec<String> {
+        let rate = if elder { self.elder_rate } else { self.rate };
+        // espeak-ng amplitude runs 0–200 with 100 as its default.
+        vec![
+            "-v".into(),
+            self.voice.clone(),
+            "-s".into(),
+            rate.to_string(),
+            "-a".into(),
+            (u32::from(volume.min(100)) * 2).to_string(),
+        ]
+    }
+}
+
+/// Why speech could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum SpeakError {
+    /// espeak-ng is missing or failed to start.
+    #[error("cannot run espeak-ng: {0} (install espeak-ng: packaging/deps.sh)")]
+    Spawn(std::io::Error),
+    /// espeak-ng ran and failed (an unknown voice, most often).
+    #[error(
+        "espeak-ng failed ({status}): {stderr}. Check [voice] voice in kiosk.toml (`espeak-ng --voices=cmn` lists them)"
+    )]
+    Failed {
+        /// Exit status.
+        status: String,
+        /// What it printed.
+        stderr: String,
+    },
+}
+
+/// Speaks `text` into the WAV file `out` with `settings` (slower when `elder`).
+pub fn synthesise_to(
+    text: &str,
+    settings: &VoiceSettings,
+    elder: bool,
+    out: &std::path::Path,
+) -> Result<(), SpeakError> {
+    let o = Command::new("espeak-ng")
+        .args(settings.espeak_args(settings.volume, elder))
+        .arg("-w")
+        .arg(out)
+        .arg("--")
+        .arg(settings.engine_text(text))
+        .stdin(Stdio::null())
+        .output()
+        .map_err(SpeakError::Spawn)?;
+    if !o.status.success() || !String::from_utf8_lossy(&o.stderr).trim().is_empty() {
+        return Err(SpeakError::Failed {
+            status: o.status.to_string(),
+            stderr: String::from_utf8_lossy(&o.stderr).trim().to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// The phonemes espeak-ng would speak for `text` (`-x`), for checks that the voice is Mandarin.
+pub fn phonemes(text: &str, settings: &VoiceSettings) -> Result<String, SpeakError> {
+    let o = Command::new("espeak-ng")
+        .args(["-q", "-x", "-v", &settings.voice, "--"])
+        .arg(settings.engine_text(text))
+        .stdin(Stdio::null())
+        .output()
+        .map_err(SpeakError::Spawn)?;
+    if !o.status.success() {
+        return Err(SpeakError::Failed {
+            status: o.status.to_string(),
+            stderr: String::from_utf8_lossy(&o.stderr).trim().to_string(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
 #[derive(Debug, Default)]
 struct Shared {
     muted: bool,
     volume: u8,
+    elder: bool,
     spoken: Vec<String>,
     errors: Vec<String>,
 }
@@ -59,17 +180,22 @@ pub fn espeak_available() -> bool {
 }
 
 impl Voice {
-    /// Starts the speaking thread.
+    /// Starts the speaking thread with the default settings.
     pub fn start(output: VoiceOutput) -> Self {
+        Self::start_with(output, VoiceSettings::default())
+    }
+
+    /// Starts the speaking thread with `settings` (its volume is the starting volume).
+    pub fn start_with(output: VoiceOutput, settings: VoiceSettings) -> Self {
         let shared = Arc::new(Mutex::new(Shared {
-            volume: 80,
+            volume: settings.volume.min(100),
             ..Shared::default()
         }));
         let (tx, rx) = mpsc::channel();
         let s = shared.clone();
         std::thread::Builder::new()
             .name("voice".into())
-            .spawn(move || speak_loop(rx, s, output))
+            .spawn(move || speak_loop(rx, s, output, settings))
             .expect("the voice thread starts");
         Self { tx, shared }
     }
@@ -116,6 +242,24 @@ impl Voice {
         self.lock().volume
     }
 
+    /// 长辈模式: speak slower (from the next utterance on).
+    pub fn set_elder(&self, elder: bool) {
+        self.lock().elder = elder;
+    }
+
+    /// Whether speaking at the 长辈模式 rate.
+    pub fn elder(&self) -> bool {
+        self.lock().elder
+    }
+
+    /// Says the last utterance again (再听一遍); nothing when nothing was said yet.
+    pub fn repeat_last(&self) {
+        let last = self.lock().spoken.last().cloned();
+        if let Some(t) = last {
+            self.say_now(t);
+        }
+    }
+
     /// Every utterance handed to the engine so far, in order.
     pub fn spoken(&self) -> Vec<String> {
         self.lock().spoken.clone()
@@ -139,7 +283,12 @@ enum Item {
     Ack(Sender<()>),
 }
 
-fn speak_loop(rx: Receiver<Cmd>, shared: Arc<Mutex<Shared>>, output: VoiceOutput) {
+fn speak_loop(
+    rx: Receiver<Cmd>,
+    shared: Arc<Mutex<Shared>>,
+    output: VoiceOutput,
+    settings: VoiceSettings,
+) {
     let mut queue: std::collections::VecDeque<Item> = Default::default();
     let mut current: Option<Child> = None;
     let mut n = 0usize;
@@ -184,9 +333,9 @@ fn speak_loop(rx: Receiver<Cmd>, shared: Arc<Mutex<Shared>>, output: VoiceOutput
             }
             Some(Item::Text(t)) => t,
         };
-        let (muted, volume) = {
+        let (muted, volume, elder) = {
             let s = shared.lock().unwrap_or_else(|p| p.into_inner());
-            (s.muted, s.volume)
+            (s.muted, s.volume, s.elder)
         };
         if muted || text.trim().is_empty() {
             continue;
@@ -198,9 +347,7 @@ fn speak_loop(rx: Receiver<Cmd>, shared: Arc<Mutex<Shared>>, output: VoiceOutput
             .push(text.clone());
         n += 1;
         let mut cmd = Command::new("espeak-ng");
-        // espeak-ng amplitude runs 0–200 with 100 as its default.
-        cmd.args(["-v", "cmn", "-s", "140", "-a"])
-            .arg((u32::from(volume) * 2).to_string())
+        cmd.args(settings.espeak_args(volume, elder))
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         match &output {
@@ -211,7 +358,7 @@ fn speak_loop(rx: Receiver<Cmd>, shared: Arc<Mutex<Shared>>, output: VoiceOutput
                 cmd.arg("-w").arg(dir.join(format!("{n:04}.wav")));
             }
         }
-        cmd.arg("--").arg(&text);
+        cmd.arg("--").arg(settings.engine_text(&text));
         match cmd.spawn() {
             Ok(child) => current = Some(child),
             Err(e) => shared
@@ -270,5 +417,69 @@ mod tests {
         // 22 050 Hz, 16-bit mono: more than half a second of audio.
         assert!(wav.len() > 22_050, "only {} bytes", wav.len());
         assert!(wav[44..].iter().any(|b| *b != 0), "silence only");
+    }
+
+    /// espeak-ng's phonemes of the default voice are Mandarin syllables with tone contours, with
+    /// no switch to English; the old `cmn` voice (Chinese characters as input) switched to English.
+    #[test]
+    fn the_default_voice_speaks_mandarin_phonemes_with_tones() {
+        if !espeak_available() {
+            eprintln!("SKIPPED: espeak-ng is not installed (packaging/deps.sh installs it)");
+            return;
+        }
+        let settings = VoiceSettings::default();
+        for text in [
+            "请看摄像头，请眨眨眼",
+            "请把身份证放在感应区",
+            "第 1 / 3 位家人：陈**，请签字。",
+            "认证成功。有效期至 2027-11-30，每月 610.00元。",
+            "工作人员已收到，正在赶来。",
+            "长辈模式已打开，请重拍一张。",
+        ] {
+            let ph = phonemes(text, &settings).unwrap();
+            assert!(!ph.contains("(en)"), "{text}: switched to English: {ph}");
+            // tone contours of the cmn phoneme set: 55 (1st), 35 (2nd), 214/21 (3rd), 51 (4th)
+            let tones = ["55", "35", "21", "51"]
+                .iter()
+                .map(|t| ph.matches(t).count())
+                .sum::<usize>();
+            let syllables = settings.engine_text(text).split_whitespace().count();
+            assert!(
+                tones * 10 >= syllables * 8,
+                "{text}: {tones} tone marks for {syllables} syllables: {ph}"
+            );
+            assert!(
+                !ph.to_lowercase().contains("kw'Ot") && !ph.contains("sl'aS"),
+                "{text}: reads punctuation: {ph}"
+            );
+        }
+        let old = VoiceSettings {
+            voice: "cmn".into(),
+            ..VoiceSettings::default()
+        };
+        assert!(
+            phonemes("请看摄像头", &old).unwrap().contains("(en)"),
+            "the cmn voice reads characters as English (why the default changed)"
+        );
+    }
+
+    #[test]
+    fn elder_mode_speaks_slower_and_volume_scales() {
+        let s = VoiceSettings::default();
+        let normal = s.espeak_args(50, false);
+        let slow = s.espeak_args(50, true);
+        assert_eq!(normal[..2], ["-v", PINYIN_VOICE]);
+        let rate = |a: &[String]| a[3].parse::<u32>().unwrap();
+        assert!(rate(&slow) < rate(&normal));
+        assert_eq!(normal[5], "100");
+        assert_eq!(s.espeak_args(250, false)[5], "200");
+        let v = Voice::start(VoiceOutput::Silent);
+        v.set_elder(true);
+        assert!(v.elder());
+        v.say("请放身份证");
+        assert!(v.wait_idle(Duration::from_secs(5)));
+        v.repeat_last();
+        assert!(v.wait_idle(Duration::from_secs(5)));
+        assert_eq!(v.spoken(), vec!["请放身份证", "请放身份证"]);
     }
 }

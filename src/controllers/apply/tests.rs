@@ -260,9 +260,27 @@ fn the_same_person_twice_is_refused_and_members_can_be_removed() {
     assert_eq!(f.step(), &Step::Identify(Who::Member));
     press(&mut f, Choice::Back);
     assert_eq!(f.step(), &Step::Members);
+    // one tap only asks; "keep" keeps, then "remove" removes
     press(&mut f, Choice::RemoveMember(0));
+    assert_eq!(f.step(), &Step::ConfirmRemove(0));
+    assert_eq!(f.draft().members.len(), 1);
+    let text = screen_text(&f, Lang::Zh);
+    assert_eq!(text.title, "要删除这位家庭成员吗？");
+    assert!(text.body.contains("王*"), "{}", text.body);
+    press(&mut f, Choice::No);
+    assert_eq!(f.step(), &Step::Members);
+    assert_eq!(f.draft().members.len(), 1);
+    press(&mut f, Choice::RemoveMember(0));
+    press(&mut f, Choice::Back);
+    assert_eq!(f.step(), &Step::Members);
+    assert_eq!(f.draft().members.len(), 1);
+    press(&mut f, Choice::RemoveMember(0));
+    press(&mut f, Choice::Yes);
     assert!(f.draft().members.is_empty());
     assert_eq!(f.step(), &Step::Members);
+    // Back from the list goes where it went before the removal, not to the question
+    press(&mut f, Choice::Back);
+    assert_ne!(f.step(), &Step::ConfirmRemove(0));
 }
 
 #[test]
