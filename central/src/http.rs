@@ -79,6 +79,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/staff/cases/{case_id}"),
     ("POST", "/v1/staff/cases/{case_id}/events"),
     ("GET", "/v1/public/proofs/{code}"),
+    ("POST", "/v1/kiosk/notices/{notice_id}/delivered"),
+    ("POST", "/v1/kiosk/applications/{case_id}/withdrawal"),
+    ("POST", "/v1/kiosk/applications/{case_id}/objections"),
+    ("POST", "/v1/kiosk/publicity/{case_no}/objections"),
+    ("GET", "/v1/staff/townships/{code}/notices"),
 ];
 
 /// The clock of the workflow (acceptance, deadlines, 公示 days). Request signatures, nonces and
@@ -172,6 +177,26 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/staff/cases/{case_id}", get(staff_case))
         .route("/v1/staff/cases/{case_id}/events", post(case_event))
         .route("/v1/public/proofs/{code}", get(verify_proof))
+        .route(
+            "/v1/kiosk/notices/{notice_id}/delivered",
+            post(crate::resident::notice_delivered),
+        )
+        .route(
+            "/v1/kiosk/applications/{case_id}/withdrawal",
+            post(crate::resident::withdrawal),
+        )
+        .route(
+            "/v1/kiosk/applications/{case_id}/objections",
+            post(crate::resident::findings_objection),
+        )
+        .route(
+            "/v1/kiosk/publicity/{case_no}/objections",
+            post(crate::resident::publicity_objection),
+        )
+        .route(
+            "/v1/staff/townships/{code}/notices",
+            get(crate::resident::township_notices),
+        )
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -358,7 +383,7 @@ fn kiosk(req_ext: &axum::http::Extensions) -> Result<KioskId, ApiError> {
         .ok_or_else(|| AuthError::MissingHeader(api::HEADER_SIGNATURE).into())
 }
 
-async fn blocking<R: Send + 'static>(
+pub(crate) async fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, ApiError> + Send + 'static,
 ) -> Result<R, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(|_| {
@@ -434,7 +459,7 @@ fn idempotency_key(headers: &HeaderMap) -> Option<Result<String, ApiError>> {
     })
 }
 
-fn unprocessable(reason: impl Into<String>) -> ApiError {
+pub(crate) fn unprocessable(reason: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", reason)
 }
 
@@ -504,6 +529,13 @@ async fn submit(
     {
         return Err(unprocessable("village: give 1–64 characters"));
     }
+    if let Some(p) = &req.contact_phone
+        && !api::is_mobile_number(p)
+    {
+        return Err(unprocessable(
+            "contact_phone: give an 11-digit mobile number starting 13–19, or leave it out",
+        ));
+    }
     let mut people = vec![NewPerson {
         id_number: req.applicant.id_number.as_unmasked_str().into(),
         name: req.applicant.name.as_unmasked_str().into(),
@@ -548,7 +580,7 @@ async fn submit(
         })?;
         let village = req.village.clone().unwrap_or(township.name.clone());
         let actor = kiosk_actor(&k);
-        let (workflow, _) = Case::submit(
+        let (workflow, effects) = Case::submit(
             "",
             application_of(&req, village),
             township.delegated,
@@ -568,6 +600,8 @@ async fn submit(
             people,
             payload: serde_json::to_string(&req).unwrap_or_default(),
             workflow,
+            effects,
+            contact_phone: req.contact_phone.clone(),
         };
         let assisted = req.assisted_by_staff.clone();
         let (case_id, body, created) = store.submit(&k.id, &key, case, now, &st.calendar)?;
@@ -767,6 +801,7 @@ async fn status(
             if let Some(case) = s.case(&c.case_id)? {
                 c.fill_from_case(&case, Some((&cal, today)));
             }
+            c.notices = s.household_notices(&c.case_id)?;
         }
         Ok(StatusAnswer { cases })
     })
@@ -1302,7 +1337,7 @@ fn check_scope(staff: &Staff, township: &str) -> Result<(), ApiError> {
     }
 }
 
-async fn township_read<R: Send + 'static>(
+pub(crate) async fn township_read<R: Send + 'static>(
     st: AppState,
     staff: Staff,
     code: String,

@@ -9,7 +9,10 @@ pub mod error;
 pub mod evidence;
 pub mod http;
 pub mod keys;
+pub mod notices;
+pub mod resident;
 pub mod seed;
+pub mod sms;
 pub mod store;
 pub mod tls;
 

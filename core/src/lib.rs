@@ -6,5 +6,6 @@ pub mod application;
 pub mod calendar;
 pub mod household;
 pub mod id;
+pub mod notices;
 pub mod proof;
 pub mod workflow;

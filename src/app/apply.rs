@@ -410,6 +410,7 @@ pub(crate) fn bundle_of(draft: &Draft, township: &str) -> Result<ApplicationBund
         close_relative_declared: draft.close_relative == Some(true),
         village: None,
         assisted_by_staff: draft.assisted_by.as_ref().map(|(user, _)| user.clone()),
+        contact_phone: None,
         incomes: draft
             .incomes
             .iter()

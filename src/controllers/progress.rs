@@ -1014,6 +1014,8 @@ mod tests {
             approved: None,
             missing_notice: None,
             deadlines: vec![],
+            case_no: None,
+            notices: vec![],
         }
     }
 
