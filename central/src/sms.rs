@@ -108,7 +108,7 @@ impl SmsConfig {
 }
 
 /// One message as the gateway takes it.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutgoingSms {
     /// Mobile number.
     pub to: String,
@@ -239,6 +239,99 @@ pub fn spawn_sender(state: AppState, gateway: HttpSmsGateway, every: Duration) {
             }
         }
     });
+}
+
+/// A local SMS gateway on loopback speaking the wire format above, for the tests: it checks the
+/// bearer token, keeps every message it accepts, and refuses the next `n` with 503 when told to.
+pub mod simulator {
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+
+    use axum::Json;
+    use axum::extract::State;
+    use axum::http::{HeaderMap, StatusCode};
+    use serde_json::{Value, json};
+
+    use super::OutgoingSms;
+
+    #[derive(Clone, Default)]
+    struct Shared {
+        token: String,
+        got: Arc<Mutex<Vec<OutgoingSms>>>,
+        fail: Arc<Mutex<u32>>,
+    }
+
+    /// The running simulator.
+    pub struct SmsSimulator {
+        addr: SocketAddr,
+        shared: Shared,
+    }
+
+    async fn send(
+        State(s): State<Shared>,
+        headers: HeaderMap,
+        Json(msg): Json<OutgoingSms>,
+    ) -> (StatusCode, Json<Value>) {
+        let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+        if auth != Some(format!("Bearer {}", s.token).as_str()) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"error": "bad token"})),
+            );
+        }
+        {
+            let mut fail = s.fail.lock().unwrap_or_else(|p| p.into_inner());
+            if *fail > 0 {
+                *fail -= 1;
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({"error": "busy"})),
+                );
+            }
+        }
+        let mut got = s.got.lock().unwrap_or_else(|p| p.into_inner());
+        got.push(msg);
+        (
+            StatusCode::OK,
+            Json(json!({"message_id": format!("sim-{}", got.len())})),
+        )
+    }
+
+    impl SmsSimulator {
+        /// Starts on 127.0.0.1, port 0, on the current tokio runtime, taking `token`.
+        pub async fn start(token: &str) -> std::io::Result<SmsSimulator> {
+            let shared = Shared {
+                token: token.to_string(),
+                ..Shared::default()
+            };
+            let app = axum::Router::new()
+                .route("/send", axum::routing::post(send))
+                .with_state(shared.clone());
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addr = listener.local_addr()?;
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            Ok(SmsSimulator { addr, shared })
+        }
+
+        /// The send endpoint's URL.
+        pub fn endpoint(&self) -> String {
+            format!("http://{}/send", self.addr)
+        }
+
+        /// Messages accepted so far, oldest first.
+        pub fn messages(&self) -> Vec<OutgoingSms> {
+            self.shared
+                .got
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+        }
+
+        /// Refuses the next `n` messages with 503.
+        pub fn fail_next(&self, n: u32) {
+            *self.shared.fail.lock().unwrap_or_else(|p| p.into_inner()) = n;
+        }
+    }
 }
 
 #[cfg(test)]

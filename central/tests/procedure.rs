@@ -4,19 +4,18 @@
 //! kiosk and by SMS, undelivered ones on the staff list, the resident's rights (withdrawal,
 //! 复查, a named 公示 objection) with their receipts, short case numbers, and an abuse test for
 //! every new route. Dates are checked against core's working-day calendar.
+//! A wrong gateway token is refused by the simulator and counted as a failed attempt.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use ed25519_dalek::SigningKey;
 use jiuzhu_central::client::{Conn, KioskSigner, Reply};
 use jiuzhu_central::http::hash_password;
 use jiuzhu_central::seed::{self, DEMO_TOWNSHIP, OTHER_TOWNSHIP, demo_id};
-use jiuzhu_central::sms::{HttpSmsGateway, OutgoingSms, SmsConfig, deliver_pending};
+use jiuzhu_central::sms::simulator::SmsSimulator;
+use jiuzhu_central::sms::{HttpSmsGateway, SmsConfig, deliver_pending};
 use jiuzhu_central::{AppState, SqliteStore, Store};
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::id::today_in_china;
@@ -25,60 +24,13 @@ use serde_json::{Value, json};
 
 const SMS_TOKEN: &str = "gateway-token-7f3a";
 
-/// The SMS gateway simulator: checks the bearer token, keeps every message, refuses the next
-/// `fail` messages with 503.
-#[derive(Clone, Default)]
-struct Gateway {
-    got: Arc<Mutex<Vec<OutgoingSms>>>,
-    fail: Arc<Mutex<u32>>,
-}
-
-async fn gateway_send(
-    State(g): State<Gateway>,
-    headers: HeaderMap,
-    Json(msg): Json<OutgoingSms>,
-) -> (StatusCode, Json<Value>) {
-    if headers.get("authorization").and_then(|v| v.to_str().ok())
-        != Some(&format!("Bearer {SMS_TOKEN}"))
-    {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "token"})));
-    }
-    {
-        let mut fail = g.fail.lock().unwrap();
-        if *fail > 0 {
-            *fail -= 1;
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"error": "busy"})),
-            );
-        }
-    }
-    let mut got = g.got.lock().unwrap();
-    got.push(msg);
-    (
-        StatusCode::OK,
-        Json(json!({"message_id": format!("m{}", got.len())})),
-    )
-}
-
-async fn start_gateway() -> (Gateway, SocketAddr) {
-    let g = Gateway::default();
-    let app = axum::Router::new()
-        .route("/send", axum::routing::post(gateway_send))
-        .with_state(g.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (g, addr)
-}
-
 struct Server {
     addr: SocketAddr,
     store: Arc<SqliteStore>,
     state: AppState,
     kiosk: KioskSigner,
     clock: Arc<Mutex<DateTime<Utc>>>,
-    gateway: Gateway,
+    gateway: SmsSimulator,
     sms: HttpSmsGateway,
     _dir: tempfile::TempDir,
 }
@@ -109,11 +61,9 @@ async fn server() -> Server {
     let st = AppState::new(store.clone(), SigningKey::from_bytes(&[77; 32]))
         .with_clock(Arc::new(move || *c.lock().unwrap()));
     tokio::spawn(jiuzhu_central::serve_on(listener, st.clone()));
-    let (gateway, gw_addr) = start_gateway().await;
-    let sms = HttpSmsGateway::new(
-        SmsConfig::new(&format!("http://{gw_addr}/send"), SMS_TOKEN.into()).unwrap(),
-    )
-    .unwrap();
+    let gateway = SmsSimulator::start(SMS_TOKEN).await.unwrap();
+    let sms = HttpSmsGateway::new(SmsConfig::new(&gateway.endpoint(), SMS_TOKEN.into()).unwrap())
+        .unwrap();
     Server {
         addr,
         store,
@@ -398,13 +348,13 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
     assert_eq!(undelivered["notices"][0]["id"], n["id"]);
 
     // The SMS round: the gateway is busy once, then takes it; the message has no name.
-    *s.gateway.fail.lock().unwrap() = 1;
+    s.gateway.fail_next(1);
     let round = deliver_pending(&s.state, &s.sms).await.unwrap();
     assert_eq!((round.sent, round.failed), (0, 1));
     let round = deliver_pending(&s.state, &s.sms).await.unwrap();
     assert_eq!((round.sent, round.failed), (1, 0));
     {
-        let got = s.gateway.got.lock().unwrap();
+        let got = s.gateway.messages();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].to, "13800138000");
         assert_eq!(
@@ -717,6 +667,20 @@ async fn abuse_of_the_notice_objection_and_staff_routes() {
     .await;
     let id = s.notices(&mut c, &h.applicant, &case).await[0]["id"]
         .as_i64()
+        .unwrap();
+    // A gateway that refuses our token: a failed attempt, the notice stays undelivered.
+    let wrong =
+        HttpSmsGateway::new(SmsConfig::new(&s.gateway.endpoint(), "not-the-token".into()).unwrap())
+            .unwrap();
+    let round = deliver_pending(&s.state, &wrong).await.unwrap();
+    assert_eq!((round.sent, round.failed), (0, 1));
+    assert!(s.gateway.messages().is_empty());
+    assert_eq!(
+        s.notices(&mut c, &h.applicant, &case).await[0]["delivered_on"],
+        Value::Null
+    );
+    s.store
+        .with_conn(|c| c.execute("DELETE FROM notice_deliveries", []))
         .unwrap();
     let staff_alert: i64 = s.count("SELECT min(id) FROM notices WHERE audience != 'household'");
     // Delivery confirmed by someone else, for a staff document, for ids that are not numbers.
