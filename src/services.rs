@@ -406,6 +406,25 @@ impl CentralLink {
         serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))
     }
 
+    /// 送达: records at central that the applicant (or their agent) read document `notice` at
+    /// this kiosk. Asked live: a confirmation is never queued.
+    pub async fn confirm_notice(
+        &self,
+        notice: i64,
+        id: &IdNumber,
+        agent: Option<&IdNumber>,
+    ) -> Result<api::NoticeDelivered, CentralError> {
+        let body = serde_json::to_vec(&api::NoticeReceipt {
+            id_number: id.clone(),
+            agent_id_number: agent.cloned(),
+        })
+        .map_err(|e| CentralError::Answer(e.to_string()))?;
+        let answer = self
+            .ask(&format!("/v1/kiosk/notices/{notice}/delivered"), body)
+            .await?;
+        serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))
+    }
+
     /// Asks the township for a staff witness or a home visit (the non-biometric alternatives).
     /// A request already open for this person counts as recorded (the resident may have
     /// tapped again after a lost answer).

@@ -293,6 +293,8 @@ fn progress_case() -> jiuzhu_core::api::CaseSummary {
             allowed: 10,
             provisional: false,
         }],
+        case_no: None,
+        notices: vec![],
     }
 }
 

@@ -88,6 +88,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/kiosk/help-calls/{call_id}"),
     ("GET", "/v1/staff/townships/{code}/help-calls"),
     ("POST", "/v1/staff/help-calls/{call_id}/ack"),
+    ("POST", "/v1/kiosk/notices/{notice_id}/delivered"),
+    ("POST", "/v1/kiosk/applications/{case_id}/withdrawal"),
+    ("POST", "/v1/kiosk/applications/{case_id}/objections"),
+    ("POST", "/v1/kiosk/publicity/{case_no}/objections"),
+    ("GET", "/v1/staff/townships/{code}/notices"),
 ];
 
 /// The clock of the workflow (acceptance, deadlines, 公示 days). Request signatures, nonces and
@@ -203,6 +208,26 @@ pub fn router(state: AppState) -> Router {
             post(crate::guarded::set_standing),
         )
         .merge(crate::help_calls::routes())
+        .route(
+            "/v1/kiosk/notices/{notice_id}/delivered",
+            post(crate::resident::notice_delivered),
+        )
+        .route(
+            "/v1/kiosk/applications/{case_id}/withdrawal",
+            post(crate::resident::withdrawal),
+        )
+        .route(
+            "/v1/kiosk/applications/{case_id}/objections",
+            post(crate::resident::findings_objection),
+        )
+        .route(
+            "/v1/kiosk/publicity/{case_no}/objections",
+            post(crate::resident::publicity_objection),
+        )
+        .route(
+            "/v1/staff/townships/{code}/notices",
+            get(crate::resident::township_notices),
+        )
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -516,7 +541,7 @@ fn idempotency_key(headers: &HeaderMap) -> Option<Result<String, ApiError>> {
     })
 }
 
-fn unprocessable(reason: impl Into<String>) -> ApiError {
+pub(crate) fn unprocessable(reason: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", reason)
 }
 
@@ -597,6 +622,13 @@ async fn submit(
     {
         return Err(unprocessable("village: give 1–64 characters"));
     }
+    if let Some(p) = &req.contact_phone
+        && !api::is_mobile_number(p)
+    {
+        return Err(unprocessable(
+            "contact_phone: give an 11-digit mobile number starting 13–19, or leave it out",
+        ));
+    }
     let mut people = vec![NewPerson {
         id_number: req.applicant.id_number.as_unmasked_str().into(),
         name: req.applicant.name.as_unmasked_str().into(),
@@ -636,7 +668,7 @@ async fn submit(
         })?;
         let village = req.village.clone().unwrap_or(township.name.clone());
         let actor = kiosk_actor(&k);
-        let (workflow, _) = Case::submit(
+        let (workflow, effects) = Case::submit(
             "",
             application_of(&req, village)?,
             township.delegated,
@@ -657,6 +689,8 @@ async fn submit(
             payload: serde_json::to_string(&req).unwrap_or_default(),
             workflow,
             body_sha256: digest,
+            effects,
+            contact_phone: req.contact_phone.clone(),
         };
         let (case_id, body, created) = store.submit(&k.id, &key, case, now, &st.calendar)?;
         // An assisted session: on the case's history, once (not again on a repeated key).
@@ -863,6 +897,7 @@ async fn status(
             if let Some(case) = s.case(&c.case_id)? {
                 c.fill_from_case(&case, Some((&cal, today)));
             }
+            c.notices = s.household_notices(&c.case_id)?;
         }
         Ok(StatusAnswer { cases })
     })
@@ -1555,7 +1590,7 @@ pub(crate) fn check_scope(staff: &Staff, township: &str) -> Result<(), ApiError>
     }
 }
 
-async fn township_read<R: Send + 'static>(
+pub(crate) async fn township_read<R: Send + 'static>(
     st: AppState,
     staff: Staff,
     code: String,

@@ -46,6 +46,13 @@ enum Cmd {
         /// The PEM private key of --tls-cert.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Deliver household notices by text message through this HTTP SMS gateway endpoint
+        /// (needs --sms-token-file; see central/README.md for the wire format).
+        #[arg(long, requires = "sms_token_file")]
+        sms_gateway: Option<String>,
+        /// File (mode 0600) with the SMS gateway's bearer token.
+        #[arg(long, requires = "sms_gateway")]
+        sms_token_file: Option<PathBuf>,
     },
     /// Register or revoke kiosks.
     Kiosk {
@@ -409,6 +416,8 @@ fn main() -> anyhow::Result<()> {
             district_key,
             tls_cert,
             tls_key,
+            sms_gateway,
+            sms_token_file,
         } => {
             let keys = keys(kd)?;
             let key = load_district_key(&keys, district_key.as_deref(), &db)?;
@@ -424,6 +433,16 @@ fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("cannot listen on {listen}"))?;
                 let addr = listener.local_addr()?;
                 let state = AppState::new(store, key);
+                if let (Some(url), Some(token)) = (&sms_gateway, &sms_token_file) {
+                    let cfg = jiuzhu_central::sms::SmsConfig::from_token_file(url, token)?;
+                    let gw = jiuzhu_central::sms::HttpSmsGateway::new(cfg)?;
+                    tracing::info!(endpoint = %url, "notices by SMS through the gateway");
+                    jiuzhu_central::sms::spawn_sender(
+                        state.clone(),
+                        gw,
+                        std::time::Duration::from_secs(60),
+                    );
+                }
                 if let Some(config) = tls {
                     tracing::info!(%addr, "jiuzhu-central listening (TLS)");
                     println!("listening on https://{addr}");

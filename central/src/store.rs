@@ -70,6 +70,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261206_1801_help_calls",
         include_str!("../migrations/20261206_1801_help_calls.sql"),
     ),
+    (
+        "20261206_1802_notices",
+        include_str!("../migrations/20261206_1802_notices.sql"),
+    ),
 ];
 
 mod hardening;
@@ -192,6 +196,10 @@ pub struct NewCase {
     pub workflow: Case,
     /// SHA-256 (hex) of the request body, bound to the idempotency key.
     pub body_sha256: String,
+    /// The effects of [`Case::submit`], stored as documents with the case.
+    pub effects: Vec<workflow::Effect>,
+    /// The mobile number for notices by text message, if the household gave one.
+    pub contact_phone: Option<String>,
 }
 
 /// A recipient of assistance (for certification and the 公布 list).
@@ -374,6 +382,38 @@ pub struct AlternativeClose<'a> {
 pub trait Store: Send + Sync + ConsoleStore + crate::help_calls::HelpCallStore {
     /// Adds or replaces a township.
     fn put_township(&self, t: &Township, actor: &str) -> Result<(), StoreError>;
+    /// The household documents of a case, oldest first ([`crate::notices`]).
+    fn household_notices(
+        &self,
+        case: &str,
+    ) -> Result<Vec<jiuzhu_core::api::CaseNotice>, StoreError>;
+    /// A township's documents; with `undelivered`, household documents not yet delivered.
+    fn township_notices(
+        &self,
+        township: &str,
+        undelivered: bool,
+    ) -> Result<Vec<jiuzhu_core::api::StaffNotice>, StoreError>;
+    /// The case of household document `id`.
+    fn household_notice_case(&self, id: i64) -> Result<Option<String>, StoreError>;
+    /// Records a delivery attempt ([`crate::notices::record_delivery`]).
+    fn record_delivery(
+        &self,
+        d: &crate::notices::Delivery<'_>,
+    ) -> Result<Option<(NaiveDate, jiuzhu_core::api::DeliveryMethod, bool)>, StoreError>;
+    /// Household documents waiting for a text message.
+    fn pending_sms(&self, limit: u32) -> Result<Vec<crate::notices::PendingSms>, StoreError>;
+    /// The case id of a short case number (or of an id).
+    fn case_id_of(&self, no_or_id: &str) -> Result<Option<String>, StoreError>;
+    /// A named objection to a case's 公示 by a resident: the workflow step and the objector
+    /// (kept apart from the case), in one transaction; `Conflict` when this person already
+    /// objected to the same posting.
+    fn publicity_objection(
+        &self,
+        case: &str,
+        objector: (&str, &str),
+        actor: &str,
+        step: &WorkflowStep<'_>,
+    ) -> Result<Case, StoreError>;
     /// A township by code.
     fn township(&self, code: &str) -> Result<Option<Township>, StoreError>;
     /// Registers a kiosk.
@@ -762,7 +802,7 @@ fn transition(
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("no case '{id}'")))?;
     let old = case_from_json(json, id)?;
-    let (new, _effects) = workflow::next(&old, &step.event, step.now, step.calendar)?;
+    let (new, effects) = workflow::next(&old, &step.event, step.now, step.calendar)?;
     let today = china_date(step.now);
     let moved = new.history.len() > old.history.len();
     if !moved && new == old {
@@ -775,6 +815,7 @@ fn transition(
         }
     }
     let colour = write_case(tx, &new, step.calendar, today)?;
+    crate::notices::persist(tx, &new, &effects, step.calendar, step.now)?;
     let at = now_str(step.now);
     if moved {
         let detail = serde_json::json!({
@@ -1094,7 +1135,7 @@ impl SqliteStore {
             .prepare_cached(
                 "SELECT c.id, c.township, c.assistance_type, c.state, c.submitted_at, c.due, c.colour,
                         t.hotline, t.report_phone,
-                        (SELECT count(*) FROM case_materials m WHERE m.case_id = c.id)
+                        (SELECT count(*) FROM case_materials m WHERE m.case_id = c.id), c.case_no
                  FROM cases c JOIN townships t ON t.code = c.township WHERE c.id = ?1",
             )?
             .query_row([id], |r| {
@@ -1118,6 +1159,8 @@ impl SqliteStore {
                     approved: None,
                     missing_notice: None,
                     deadlines: vec![],
+                    case_no: r.get(10)?,
+                    notices: vec![],
                 })
             })
             .optional()?;
@@ -1166,6 +1209,59 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
+    fn household_notices(
+        &self,
+        case: &str,
+    ) -> Result<Vec<jiuzhu_core::api::CaseNotice>, StoreError> {
+        crate::notices::household_notices(&self.read(), case)
+    }
+
+    fn township_notices(
+        &self,
+        township: &str,
+        undelivered: bool,
+    ) -> Result<Vec<jiuzhu_core::api::StaffNotice>, StoreError> {
+        crate::notices::township_notices(&self.read(), township, undelivered)
+    }
+
+    fn household_notice_case(&self, id: i64) -> Result<Option<String>, StoreError> {
+        crate::notices::household_notice_case(&self.read(), id)
+    }
+
+    fn record_delivery(
+        &self,
+        d: &crate::notices::Delivery<'_>,
+    ) -> Result<Option<(NaiveDate, jiuzhu_core::api::DeliveryMethod, bool)>, StoreError> {
+        self.write(|tx| crate::notices::record_delivery(tx, d))
+    }
+
+    fn pending_sms(&self, limit: u32) -> Result<Vec<crate::notices::PendingSms>, StoreError> {
+        crate::notices::pending_sms(&self.read(), limit)
+    }
+
+    fn case_id_of(&self, no_or_id: &str) -> Result<Option<String>, StoreError> {
+        crate::notices::case_id_of(&self.read(), no_or_id)
+    }
+
+    fn publicity_objection(
+        &self,
+        case: &str,
+        objector: (&str, &str),
+        actor: &str,
+        step: &WorkflowStep<'_>,
+    ) -> Result<Case, StoreError> {
+        self.write(|tx| {
+            let (new, _) = transition(tx, case, actor, step)?;
+            let round = new.current_publicity().map_or(0, |p| p.round);
+            if !crate::notices::add_objector(tx, case, round, objector.0, objector.1, step.now)? {
+                return Err(StoreError::Conflict(
+                    "this person has already objected to this posting".into(),
+                ));
+            }
+            Ok(new)
+        })
+    }
+
     fn put_township(&self, t: &Township, actor: &str) -> Result<(), StoreError> {
         self.write(|tx| {
             tx.execute(
@@ -1427,6 +1523,10 @@ impl Store for SqliteStore {
                 wf.application.household.village,
             ])?;
             write_case(tx, &wf, cal, china_date(now))?;
+            crate::notices::assign_case_no(tx, &id, &case.township, now)?;
+            tx.prepare_cached("UPDATE cases SET contact_phone = jz_seal(?2, 'cases.contact_phone') WHERE id = ?1")?
+                .execute(params![id, case.contact_phone])?;
+            crate::notices::persist(tx, &wf, &case.effects, cal, now)?;
             for p in &case.people {
                 tx.prepare_cached(
                     "INSERT OR IGNORE INTO case_people (case_id, id_number, name, role)
@@ -1565,17 +1665,25 @@ impl Store for SqliteStore {
         step: &WorkflowStep<'_>,
     ) -> Result<Case, StoreError> {
         self.write(|tx| {
-            if let Action::SupplyMaterials { materials } = &step.event.action {
-                for m in materials {
+            let uploads: Vec<&str> = match &step.event.action {
+                Action::SupplyMaterials { materials } => {
+                    materials.iter().map(|m| m.sha256.as_str()).collect()
+                }
+                Action::ObjectToFindings { evidence, .. } => {
+                    evidence.iter().map(String::as_str).collect()
+                }
+                _ => vec![],
+            };
+            {
+                for sha256 in uploads {
                     let linked: i64 = tx
                         .prepare_cached(
                             "SELECT count(*) FROM case_materials WHERE case_id = ?1 AND sha256 = ?2",
                         )?
-                        .query_row(params![case, m.sha256], |r| r.get(0))?;
+                        .query_row(params![case, sha256], |r| r.get(0))?;
                     if linked == 0 {
                         return Err(StoreError::Invalid(format!(
-                            "materials: {} was not uploaded to this case; upload the file first",
-                            m.sha256
+                            "{sha256} was not uploaded to this case; upload the file first"
                         )));
                     }
                 }

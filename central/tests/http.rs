@@ -1363,8 +1363,8 @@ async fn skipped_steps_are_409_naming_the_missing_step_and_bad_steps_422() {
     // the timer is not a staff step
     let r = step(&mut c, &clerk, &case, json!({"type": "tick"})).await;
     assert_eq!((r.status, r.error_code().as_str()), (403, "wrong_role"));
-    // only the accept was written
-    assert_eq!(count(&s, "audit"), audit_before + 1);
+    // only the accept was written: its step and the 受理通知书 it issued
+    assert_eq!(count(&s, "audit"), audit_before + 2);
 }
 
 #[tokio::test]

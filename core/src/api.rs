@@ -560,6 +560,10 @@ pub struct SubmitApplication {
     /// kiosk serves, records the account in the case's history and never stores the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assisted_by_staff: Option<StaffToken>,
+    /// A mainland mobile number (11 digits, `1[3-9]…`) to which the household agrees to have
+    /// its notices delivered by text message (短信送达); absent: delivery at a kiosk or by staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_phone: Option<String>,
 }
 
 /// A staff member's bearer token, sent by a kiosk to show that the staff member is present and
@@ -579,6 +583,15 @@ impl fmt::Debug for StaffToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("StaffToken(****)")
     }
+}
+
+/// Whether `s` is a mainland mobile number: 11 digits starting with 13–19.
+pub fn is_mobile_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 11
+        && b[0] == b'1'
+        && (b'3'..=b'9').contains(&b[1])
+        && b.iter().all(u8::is_ascii_digit)
 }
 
 /// Summary of one case, as the applicant or a kiosk sees it.
@@ -623,6 +636,173 @@ pub struct CaseSummary {
     /// [`crate::workflow::deadlines`]); filled on the kiosk status answer.
     #[serde(default)]
     pub deadlines: Vec<DeadlineSummary>,
+    /// The short case number printed and spoken for the household (e.g. `江东-2026-00123`);
+    /// the UUID in `case_id` stays internal.
+    #[serde(default)]
+    pub case_no: Option<String>,
+    /// The documents addressed to the household (告知书, 决定书 …), oldest first, with their
+    /// delivery (送达); filled on the kiosk status answer.
+    #[serde(default)]
+    pub notices: Vec<CaseNotice>,
+}
+
+/// How a document reached the household (送达).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryMethod {
+    /// Shown at a kiosk to the identified applicant or agent, who confirmed receipt.
+    Kiosk,
+    /// A text message through the SMS gateway (to the contact number given with the application).
+    Sms,
+    /// Handed over by staff (in person or through the village).
+    InPerson,
+}
+
+/// One document of a case addressed to the household.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseNotice {
+    /// Document id (for `POST /v1/kiosk/notices/{id}/delivered`).
+    pub id: i64,
+    /// What it is.
+    pub kind: crate::notices::DocumentKind,
+    /// Its title (一次性告知书, 不予确认决定书 …).
+    pub title: String,
+    /// The day it was issued.
+    pub issued_on: NaiveDate,
+    /// The full text, as printed.
+    pub text: String,
+    /// The last day the household must act by, if any.
+    #[serde(default)]
+    pub deadline: Option<NaiveDate>,
+    /// The day it was first delivered.
+    #[serde(default)]
+    pub delivered_on: Option<NaiveDate>,
+    /// How it was first delivered.
+    #[serde(default)]
+    pub delivered_how: Option<DeliveryMethod>,
+}
+
+/// `POST /v1/kiosk/notices/{id}/delivered` — the identified applicant (or their agent) confirms
+/// at the kiosk that they have read (and been given a print of) the document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeReceipt {
+    /// The applicant, identified at the kiosk.
+    pub id_number: IdNumber,
+    /// The agent's number when the agent confirms; must be the agent recorded on the case.
+    #[serde(default)]
+    pub agent_id_number: Option<IdNumber>,
+}
+
+/// Answer to `POST /v1/kiosk/notices/{id}/delivered`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeDelivered {
+    /// Document id.
+    pub id: i64,
+    /// The day of the (first) delivery.
+    pub delivered_on: NaiveDate,
+    /// How it was first delivered.
+    pub delivered_how: DeliveryMethod,
+    /// Whether this confirmation recorded it (false when it was already delivered).
+    pub recorded: bool,
+}
+
+/// One document on the staff list (`GET /v1/staff/townships/{code}/notices`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffNotice {
+    /// Document id.
+    pub id: i64,
+    /// Case id.
+    pub case_id: String,
+    /// Short case number.
+    #[serde(default)]
+    pub case_no: Option<String>,
+    /// What it is.
+    pub kind: crate::notices::DocumentKind,
+    /// Who it is for.
+    pub audience: crate::notices::Audience,
+    /// The day it was issued.
+    pub issued_on: NaiveDate,
+    /// The last day to act by, if any.
+    #[serde(default)]
+    pub deadline: Option<NaiveDate>,
+    /// The full text.
+    pub text: String,
+    /// The day it was delivered (household documents).
+    #[serde(default)]
+    pub delivered_on: Option<NaiveDate>,
+    /// How.
+    #[serde(default)]
+    pub delivered_how: Option<DeliveryMethod>,
+}
+
+/// Answer to `GET /v1/staff/townships/{code}/notices`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffNotices {
+    /// Documents, oldest first.
+    pub notices: Vec<StaffNotice>,
+}
+
+/// `POST /v1/kiosk/applications/{case_id}/withdrawal` — the applicant (or agent), identified
+/// by card, withdraws the application before the decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawalRequest {
+    /// The applicant.
+    pub id_number: IdNumber,
+    /// The agent's number when the agent acts; must be the agent recorded on the case.
+    #[serde(default)]
+    pub agent_id_number: Option<IdNumber>,
+    /// Why, if they say (at most 500 characters).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// `POST /v1/kiosk/applications/{case_id}/objections` — the applicant (or agent) objects to
+/// not-eligible findings and asks for a re-check (复查), with evidence or asking for help.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingsObjectionRequest {
+    /// The applicant.
+    pub id_number: IdNumber,
+    /// The agent's number when the agent acts.
+    #[serde(default)]
+    pub agent_id_number: Option<IdNumber>,
+    /// What is objected (1–500 characters).
+    pub statement: String,
+    /// SHA-256 of evidence uploaded to the case as materials.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// The evidence is hard to obtain: the township is asked to help.
+    #[serde(default)]
+    pub needs_help: bool,
+}
+
+/// `POST /v1/kiosk/publicity/{case_no}/objections` — any resident identified by card lodges a
+/// named (实名) objection to a 公示 while it runs. `case_no` is the number on the posting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicityObjectionRequest {
+    /// The objector (card read at the kiosk).
+    pub objector: PersonRef,
+    /// What is objected (1–500 characters).
+    pub statement: String,
+}
+
+/// Answer to the resident's steps: the case afterwards and the receipt to print.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResidentStepDone {
+    /// Case id (withheld from a resident objecting to someone else's 公示: empty there).
+    pub case_id: String,
+    /// Short case number.
+    #[serde(default)]
+    pub case_no: Option<String>,
+    /// The workflow state afterwards (withheld from a third party: `recorded`).
+    pub state: String,
+    /// The day it was recorded.
+    pub recorded_on: NaiveDate,
+    /// The receipt's text (回执), to print; masked names only.
+    pub receipt: String,
 }
 
 /// The one-time notice (一次性告知) as the applicant may see it.

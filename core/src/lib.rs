@@ -7,5 +7,6 @@ pub mod calendar;
 pub mod help_call;
 pub mod household;
 pub mod id;
+pub mod notices;
 pub mod proof;
 pub mod workflow;

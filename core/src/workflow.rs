@@ -102,6 +102,8 @@ pub enum Role {
     Applicant,
     /// The agent recorded on the application (委托代办).
     Agent,
+    /// Any resident identified at the kiosk by card, lodging a named (实名) objection to a 公示.
+    Resident,
     /// A village or community helper (村/社区) assisting at the kiosk.
     VillageHelper,
     /// A township clerk (乡镇/街道 民政办).
@@ -120,6 +122,7 @@ impl Role {
         match self {
             Role::Applicant => "申请人",
             Role::Agent => "受托代办人",
+            Role::Resident => "实名反映群众",
             Role::VillageHelper => "村（社区）协办人员",
             Role::TownshipClerk => "乡镇（街道）民政经办人员",
             Role::TownshipLeader => "乡镇（街道）分管领导",
@@ -133,6 +136,7 @@ impl Role {
         match self {
             Role::Applicant => "applicant",
             Role::Agent => "agent",
+            Role::Resident => "resident (named)",
             Role::VillageHelper => "village helper",
             Role::TownshipClerk => "township clerk",
             Role::TownshipLeader => "township leader",
@@ -1073,8 +1077,8 @@ pub enum Action {
         #[serde(default)]
         reasons: String,
     },
-    /// An objection to the 公示, during its 7 days. Applicant, agent, village helper or
-    /// township clerk (who records objections from residents).
+    /// An objection to the 公示, during its 7 days. Applicant, agent, any resident identified by
+    /// card (实名), village helper or township clerk (who records objections from residents).
     ObjectToPublicity {
         /// The objection.
         statement: String,
@@ -1653,7 +1657,10 @@ impl Case {
     }
 
     /// The household members who must sign the 核对授权书 and have not (adults and obligated
-    /// persons, in household order); empty when signatures are no longer taken.
+    /// persons on the day the application was received, in household order); empty when
+    /// signatures are no longer taken. Who must sign is fixed on the day of receipt, so a member
+    /// who comes of age while the case waits for 受理 does not make a complete application
+    /// incomplete again (the one-time notice could not list them, and the case would hang).
     pub fn awaiting_signature(&self, today: NaiveDate) -> Vec<&crate::household::Member> {
         if !self.takes_signatures(today) {
             return vec![];
@@ -1662,7 +1669,9 @@ impl Case {
             .household
             .members
             .iter()
-            .filter(|m| m.must_sign(today) && !self.application.signatures.contains(&m.id_number))
+            .filter(|m| {
+                m.must_sign(self.received_on) && !self.application.signatures.contains(&m.id_number)
+            })
             .collect()
     }
 }
@@ -1975,7 +1984,9 @@ fn required_roles(case: &Case, event: &Action) -> Vec<Role> {
         Action::DeclareStaffRelative { .. }
         | Action::ObjectToFindings { .. }
         | Action::Withdraw { .. } => vec![Applicant, Agent],
-        Action::ObjectToPublicity { .. } => vec![Applicant, Agent, VillageHelper, TownshipClerk],
+        Action::ObjectToPublicity { .. } => {
+            vec![Applicant, Agent, Resident, VillageHelper, TownshipClerk]
+        }
         Action::Confirm { .. } if case.delegated => vec![TownshipLeader],
         Action::Confirm { .. } => vec![DistrictBureau],
         Action::Publish | Action::ExtendTimeLimit { .. } => vec![TownshipClerk, TownshipLeader],
@@ -2084,7 +2095,7 @@ fn late(fx: &mut Vec<Effect>, kind: DeadlineKind, due: NaiveDate, today: NaiveDa
 /// After materials or signatures arrive: a complete application in `awaiting_materials` goes
 /// back to `submitted` and the acceptance period starts again from today.
 fn after_supply(c: &mut Case, today: NaiveDate, cal: &Calendar, fx: &mut Vec<Effect>) {
-    if c.state == CaseState::AwaitingMaterials && c.application.is_complete(today) {
+    if c.state == CaseState::AwaitingMaterials && c.application.is_complete(c.received_on) {
         if let Some(n) = c.missing_notice.as_mut() {
             n.completed_on = Some(today);
         }
@@ -2111,11 +2122,11 @@ fn apply(
     match event {
         Action::Accept => {
             if c.state == CaseState::AwaitingMaterials {
-                return Err(incomplete(c, today));
+                return Err(incomplete(c));
             }
             at_step(c, event, 0)?;
-            if !c.application.is_complete(today) {
-                return Err(incomplete(c, today));
+            if !c.application.is_complete(c.received_on) {
+                return Err(incomplete(c));
             }
             late(fx, DeadlineKind::Acceptance, c.acceptance_due(cal), today);
             c.accepted_on = Some(today);
@@ -2155,7 +2166,7 @@ fn apply(
                     materials.push(*m);
                 }
             }
-            let unsigned: Vec<&crate::household::Member> = c.application.unsigned(today);
+            let unsigned: Vec<&crate::household::Member> = c.application.unsigned(c.received_on);
             if materials.is_empty() && unsigned.is_empty() {
                 return Err(WorkflowError::NothingMissing);
             }
@@ -2198,7 +2209,7 @@ fn apply(
         }
         Action::SignAuthorization { signer } => {
             before_acceptance(c, event, today)?;
-            c.application.check_signer(signer, today)?;
+            c.application.check_signer(signer, c.received_on)?;
             c.application.signatures.insert(signer.clone());
             after_supply(c, today, cal, fx);
         }
@@ -2597,16 +2608,17 @@ fn apply(
             c.state = CaseState::Withdrawn;
             c.closed_on = Some(today);
             notify(fx, Recipient::TownshipClerk, Notice::Withdrawn);
+            notify(fx, Recipient::Applicant, Notice::Withdrawn);
         }
         Action::Tick => tick(c, today, cal, fx)?,
     }
     Ok(())
 }
 
-fn incomplete(c: &Case, today: NaiveDate) -> WorkflowError {
+fn incomplete(c: &Case) -> WorkflowError {
     WorkflowError::Incomplete {
         materials: c.application.missing_materials(),
-        unsigned: c.application.unsigned(today).len(),
+        unsigned: c.application.unsigned(c.received_on).len(),
         notice_sent: c.missing_notice.is_some(),
     }
 }
@@ -2653,7 +2665,7 @@ fn tick(
 ) -> Result<(), WorkflowError> {
     if c.state == CaseState::AwaitingMaterials {
         let deadline = c.missing_notice.as_ref().expect("notice").deadline;
-        if today > deadline && !c.application.is_complete(today) {
+        if today > deadline && !c.application.is_complete(c.received_on) {
             c.state = CaseState::Abandoned;
             c.closed_on = Some(today);
             notify(fx, Recipient::Applicant, Notice::Abandoned { deadline });

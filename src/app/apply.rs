@@ -424,6 +424,7 @@ pub(crate) fn bundle_of(draft: &Draft, township: &str) -> Result<ApplicationBund
             .assisted_by
             .as_ref()
             .map(|(token, _)| api::StaffToken(token.clone())),
+        contact_phone: None,
         incomes: draft
             .incomes
             .iter()

@@ -10,6 +10,7 @@ use crate::controllers::certify::Person;
 use crate::controllers::progress::{Answer, Effect, Event, NoAnswer, ProgressFlow};
 use crate::sync::{StatusError, StatusView};
 use crate::ui::{MainWindow, app_adapter, progress_adapter};
+use jiuzhu_drivers_api::printer::{Document, ResidentNotice};
 
 /// The longest wait for central's answer or the cache: the screen never hangs on a network
 /// that swallows packets (the client's own timeout normally answers first).
@@ -187,6 +188,47 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                 },
             ),
             Effect::ReprintProof { recipient } => reprint_proof(&k.worker, recipient),
+            Effect::PrintNotice {
+                title,
+                case_no,
+                text,
+            } => {
+                let doc = Document::ResidentNotice(ResidentNotice {
+                    title,
+                    case_no,
+                    text,
+                    printed_at: chrono::Utc::now()
+                        .with_timezone(&app_adapter::china_offset())
+                        .naive_local(),
+                });
+                let printer = k.worker.printer.clone();
+                k.worker.runtime.spawn_blocking(move || {
+                    super::show_notice(super::apply::print_for_resident(&printer, &doc));
+                });
+            }
+            Effect::Speak(zh) => {
+                k.voice.say_now(zh.clone());
+                k.last_spoken = zh;
+            }
+            Effect::ConfirmDelivery {
+                seq,
+                notice,
+                id,
+                agent,
+            } => k.worker.central(
+                move |c| async move { c.confirm_notice(notice, &id, agent.as_ref()).await },
+                move |ui, k, r| {
+                    let r = match r {
+                        Ok(Ok(d)) => Ok(d.delivered_on),
+                        Ok(Err(e)) => {
+                            tracing::warn!(error = %e, "progress: delivery not recorded");
+                            Err(e.to_string())
+                        }
+                        Err(NoCentral) => Err("no central service is configured".into()),
+                    };
+                    handle(ui, k, seq, Event::DeliveryAnswered(r));
+                },
+            ),
         }
     }
 }

@@ -15,13 +15,17 @@
 //! the card or a member of staff ([`TYPED_NEEDS_CARD`]). Someone asking for another person shows
 //! their own card; the applicant's number may then be typed, since central answers only the
 //! cases on which that agent is recorded.
+//! The documents central issued to the household (一次性告知书, 调查结果告知书, 不予确认决定书 …)
+//! are read one by one in full ([`Step::Notice`]), undelivered first: the screen shows and reads
+//! the text aloud, prints it on request, and — on a live answer, for a document not yet delivered
+//! — records its delivery (送达) at central when the person confirms they have read it.
 //!
 //! Like [`super::certify::CertifyFlow`], every screen and every operation carries a sequence
 //! number; an event with another number (a double press, a late answer, anything from before a
 //! reset) is refused.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
-use jiuzhu_core::api::{CaseSummary, DeadlineSummary};
+use jiuzhu_core::api::{CaseNotice, CaseSummary, DeadlineSummary, DeliveryMethod};
 use jiuzhu_core::calendar::{Calendar, calendar_days_between};
 use jiuzhu_core::id::IdNumber;
 use jiuzhu_core::workflow::{CaseState, DayUnit, Phase};
@@ -83,6 +87,71 @@ pub enum Step {
     },
     /// No answer at all.
     Unavailable(NoAnswer),
+    /// One document of the person's cases, read in full.
+    Notice(NoticeView),
+}
+
+/// The document shown, within the answer it came with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoticeView {
+    /// The answer (kept to go back to the cases).
+    pub answer: Answer,
+    /// Position in [`notice_order`] of the document shown.
+    pub pos: usize,
+    /// Its delivery on this visit.
+    pub delivery: Delivery,
+}
+
+/// Where the confirmation of a document's receipt stands on this visit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Not asked on this visit.
+    Open,
+    /// Sent to central, waiting for its answer.
+    Sending,
+    /// Central recorded the delivery (or had one already) on that day.
+    Recorded(NaiveDate),
+    /// Central could not record it (the detail is for the log).
+    Failed(String),
+}
+
+/// The documents of an answer as (case index, notice index): those not yet delivered first,
+/// then the others; newest first within each group.
+pub fn notice_order(a: &Answer) -> Vec<(usize, usize)> {
+    let mut all: Vec<(usize, usize, &CaseNotice)> = a
+        .cases
+        .iter()
+        .enumerate()
+        .flat_map(|(ci, c)| c.notices.iter().enumerate().map(move |(ni, n)| (ci, ni, n)))
+        .collect();
+    all.sort_by_key(|(ci, ni, n)| {
+        (
+            n.delivered_on.is_some(),
+            std::cmp::Reverse(n.issued_on),
+            *ci,
+            std::cmp::Reverse(*ni),
+        )
+    });
+    all.into_iter().map(|(ci, ni, _)| (ci, ni)).collect()
+}
+
+impl NoticeView {
+    /// The case and the document shown.
+    pub fn current(&self) -> Option<(&CaseSummary, &CaseNotice)> {
+        let (ci, ni) = *notice_order(&self.answer).get(self.pos)?;
+        let case = self.answer.cases.get(ci)?;
+        Some((case, case.notices.get(ni)?))
+    }
+
+    /// Whether the person can confirm receipt now: a live answer, a document not yet
+    /// delivered, not already sent on this visit.
+    pub fn confirmable(&self) -> bool {
+        !self.answer.from_cache
+            && matches!(self.delivery, Delivery::Open | Delivery::Failed(_))
+            && self
+                .current()
+                .is_some_and(|(_, n)| n.delivered_on.is_none())
+    }
 }
 
 /// A button on the progress screens.
@@ -96,6 +165,18 @@ pub enum Choice {
     Retry,
     /// 查询其他人 (start again).
     Again,
+    /// 查看告知书 (on the cases screen, when there are documents).
+    Notices,
+    /// 我已阅读，确认收到 (a document not yet delivered).
+    ConfirmReceived,
+    /// 打印 (the document shown).
+    PrintNotice,
+    /// 再读一遍.
+    ReadAloud,
+    /// 下一份.
+    NextNotice,
+    /// 返回进度.
+    BackToCases,
 }
 
 impl Choice {
@@ -106,6 +187,12 @@ impl Choice {
             Choice::Reprint => "reprint",
             Choice::Retry => "retry",
             Choice::Again => "again",
+            Choice::Notices => "notices",
+            Choice::ConfirmReceived => "confirm-received",
+            Choice::PrintNotice => "print-notice",
+            Choice::ReadAloud => "read-aloud",
+            Choice::NextNotice => "next-notice",
+            Choice::BackToCases => "back-to-cases",
         }
     }
 
@@ -116,6 +203,12 @@ impl Choice {
             Choice::Reprint,
             Choice::Retry,
             Choice::Again,
+            Choice::Notices,
+            Choice::ConfirmReceived,
+            Choice::PrintNotice,
+            Choice::ReadAloud,
+            Choice::NextNotice,
+            Choice::BackToCases,
         ]
         .into_iter()
         .find(|c| c.name() == name)
@@ -132,6 +225,18 @@ impl Choice {
             (Choice::Retry, Lang::En) => "Ask again",
             (Choice::Again, Lang::Zh) => "查询其他人",
             (Choice::Again, Lang::En) => "Look up someone else",
+            (Choice::Notices, Lang::Zh) => "查看告知书",
+            (Choice::Notices, Lang::En) => "Read the notices",
+            (Choice::ConfirmReceived, Lang::Zh) => "我已阅读，确认收到",
+            (Choice::ConfirmReceived, Lang::En) => "I have read it: confirm receipt",
+            (Choice::PrintNotice, Lang::Zh) => "打印这份告知书",
+            (Choice::PrintNotice, Lang::En) => "Print this notice",
+            (Choice::ReadAloud, Lang::Zh) => "再读一遍",
+            (Choice::ReadAloud, Lang::En) => "Read it aloud again",
+            (Choice::NextNotice, Lang::Zh) => "下一份",
+            (Choice::NextNotice, Lang::En) => "Next notice",
+            (Choice::BackToCases, Lang::Zh) => "返回进度",
+            (Choice::BackToCases, Lang::En) => "Back to the progress",
         }
     }
 }
@@ -154,6 +259,8 @@ pub enum Event {
     Certified(bool),
     /// A button.
     Chose(Choice),
+    /// Central's answer to the confirmation of receipt: the delivery day, or why not.
+    DeliveryAnswered(Result<NaiveDate, String>),
 }
 
 /// What the wiring carries out.
@@ -187,6 +294,29 @@ pub enum Effect {
     ReprintProof {
         /// The recipient.
         recipient: IdNumber,
+    },
+    /// Print a document in full.
+    PrintNotice {
+        /// Its title.
+        title: String,
+        /// The case number.
+        case_no: String,
+        /// The text.
+        text: String,
+    },
+    /// Say this now, even if it was said before (再读一遍).
+    Speak(String),
+    /// Record at central that the person identified received document `notice`; deliver
+    /// [`Event::DeliveryAnswered`].
+    ConfirmDelivery {
+        /// Sequence number.
+        seq: u64,
+        /// Document id.
+        notice: i64,
+        /// The applicant.
+        id: IdNumber,
+        /// The agent, when the agent asks.
+        agent: Option<IdNumber>,
     },
 }
 
@@ -280,7 +410,10 @@ impl ProgressFlow {
     pub fn holds_personal_data(&self) -> bool {
         self.person.is_some()
             || self.agent.is_some()
-            || matches!(self.step, Step::Cases(_) | Step::NoCase { .. })
+            || matches!(
+                self.step,
+                Step::Cases(_) | Step::NoCase { .. } | Step::Notice(_)
+            )
     }
 
     /// Forgets everything (the screen goes back to the first identify screen, not waiting).
@@ -319,6 +452,26 @@ impl ProgressFlow {
                 ..
             } if self.agent.is_none() => vec![Choice::ForSomeoneElse],
             Step::Identify { .. } | Step::Asking => vec![],
+            Step::Cases(a) if !notice_order(a).is_empty() => {
+                let mut c = vec![Choice::Notices];
+                if self.can_reprint() {
+                    c.push(Choice::Reprint);
+                }
+                c.push(Choice::Again);
+                c
+            }
+            Step::Notice(v) => {
+                let mut c = Vec::new();
+                if v.confirmable() {
+                    c.push(Choice::ConfirmReceived);
+                }
+                c.extend([Choice::PrintNotice, Choice::ReadAloud]);
+                if notice_order(&v.answer).len() > 1 {
+                    c.push(Choice::NextNotice);
+                }
+                c.push(Choice::BackToCases);
+                c
+            }
             Step::Cases(_) | Step::NoCase { .. } => {
                 let mut c = Vec::new();
                 if self.can_reprint() {
@@ -369,6 +522,7 @@ impl ProgressFlow {
             Step::Cases(_) => "cases",
             Step::NoCase { .. } => "no case",
             Step::Unavailable(_) => "unavailable",
+            Step::Notice(_) => "notice",
         }
     }
 
@@ -469,6 +623,96 @@ impl ProgressFlow {
                 Ok(vec![Effect::ReprintProof { recipient }])
             }
             (Event::Chose(Choice::Retry), Step::Unavailable(_)) => Ok(self.query()),
+            (Event::Chose(Choice::Notices), Step::Cases(answer))
+                if !notice_order(&answer).is_empty() =>
+            {
+                self.go(Step::Notice(NoticeView {
+                    answer,
+                    pos: 0,
+                    delivery: Delivery::Open,
+                }));
+                Ok(vec![])
+            }
+            (Event::Chose(Choice::NextNotice), Step::Notice(v)) => {
+                let n = notice_order(&v.answer).len().max(1);
+                self.go(Step::Notice(NoticeView {
+                    pos: (v.pos + 1) % n,
+                    delivery: Delivery::Open,
+                    answer: v.answer,
+                }));
+                Ok(vec![])
+            }
+            (Event::Chose(Choice::BackToCases), Step::Notice(v)) => {
+                self.go(Step::Cases(v.answer));
+                Ok(vec![])
+            }
+            (Event::Chose(Choice::PrintNotice), Step::Notice(v)) => {
+                let Some((case, n)) = v.current() else {
+                    return unexpected(self, "print");
+                };
+                let e = Effect::PrintNotice {
+                    title: n.title.clone(),
+                    case_no: case.case_no.clone().unwrap_or_else(|| case.case_id.clone()),
+                    text: n.text.clone(),
+                };
+                // A new screen number: a double press prints once.
+                self.go(Step::Notice(v));
+                Ok(vec![e])
+            }
+            (Event::Chose(Choice::ReadAloud), Step::Notice(v)) => {
+                let Some((_, n)) = v.current() else {
+                    return unexpected(self, "read aloud");
+                };
+                Ok(vec![Effect::Speak(format!("{}。{}", n.title, n.text))])
+            }
+            (Event::Chose(Choice::ConfirmReceived), Step::Notice(v)) if v.confirmable() => {
+                let (Some((_, n)), Some(p)) = (v.current(), &self.person) else {
+                    return unexpected(self, "confirm");
+                };
+                let e = |seq| Effect::ConfirmDelivery {
+                    seq,
+                    notice: n.id,
+                    id: p.id.clone(),
+                    agent: self.agent.as_ref().map(|a| a.id.clone()),
+                };
+                let e = e(self.seq + 1);
+                self.go(Step::Notice(NoticeView {
+                    delivery: Delivery::Sending,
+                    ..v
+                }));
+                Ok(vec![e])
+            }
+            (Event::DeliveryAnswered(r), Step::Notice(mut v))
+                if v.delivery == Delivery::Sending =>
+            {
+                let shown = notice_order(&v.answer).get(v.pos).copied();
+                v.delivery = match r {
+                    Ok(day) => {
+                        if let Some((ci, ni)) = shown
+                            && let Some(n) = v
+                                .answer
+                                .cases
+                                .get_mut(ci)
+                                .and_then(|c| c.notices.get_mut(ni))
+                            && n.delivered_on.is_none()
+                        {
+                            n.delivered_on = Some(day);
+                            n.delivered_how = Some(DeliveryMethod::Kiosk);
+                        }
+                        Delivery::Recorded(day)
+                    }
+                    Err(e) => Delivery::Failed(e),
+                };
+                // The delivered document moves behind the undelivered ones: keep showing it.
+                if let Some(at) = notice_order(&v.answer)
+                    .iter()
+                    .position(|x| Some(*x) == shown)
+                {
+                    v.pos = at;
+                }
+                self.go(Step::Notice(v));
+                Ok(vec![])
+            }
             (Event::Chose(Choice::Again), Step::Cases(_) | Step::NoCase { .. })
             | (Event::Chose(Choice::Again), Step::Unavailable(_)) => {
                 Ok(self.start_assisted(self.staff))
@@ -478,6 +722,7 @@ impl ProgressFlow {
             (Event::Answered(_), _) => unexpected(self, "answer"),
             (Event::Certified(_), _) => unexpected(self, "certified"),
             (Event::Chose(_), _) => unexpected(self, "choice"),
+            (Event::DeliveryAnswered(_), _) => unexpected(self, "delivery answer"),
         }
     }
 }
@@ -540,6 +785,8 @@ pub struct ScreenText {
     pub cached: String,
     /// The cases.
     pub cases: Vec<CaseText>,
+    /// The full text of the document shown ("" on the other screens).
+    pub document: String,
 }
 
 impl ScreenText {
@@ -549,6 +796,9 @@ impl ScreenText {
         let mut s = format!("{}。{}", self.title, self.body);
         if !self.cached.is_empty() {
             s.push_str(&format!("{}。", self.cached));
+        }
+        if !self.document.is_empty() {
+            s.push_str(&self.document);
         }
         for c in &self.cases {
             s.push_str(&format!("{}，{}。", c.heading, c.state));
@@ -845,6 +1095,92 @@ pub fn case_text(s: &CaseSummary, cal: &Calendar, today: NaiveDate, lang: Lang) 
     }
 }
 
+fn delivery_words(v: &NoticeView, n: &CaseNotice, lang: Lang) -> String {
+    let how = |h: Option<DeliveryMethod>| match (h, lang) {
+        (Some(DeliveryMethod::Sms), Lang::Zh) => "短信",
+        (Some(DeliveryMethod::InPerson), Lang::Zh) => "工作人员送达",
+        (_, Lang::Zh) => "自助终端",
+        (Some(DeliveryMethod::Sms), Lang::En) => "by text message",
+        (Some(DeliveryMethod::InPerson), Lang::En) => "by staff",
+        (_, Lang::En) => "at a kiosk",
+    };
+    match (&v.delivery, n.delivered_on, lang) {
+        (Delivery::Sending, _, _) => t(
+            lang,
+            "正在登记送达，请稍候……",
+            "Recording the receipt, please wait…",
+        ),
+        (Delivery::Recorded(d), _, Lang::Zh) => format!(
+            "已登记送达（{}）。需要纸质件请点“打印这份告知书”。",
+            date_text(*d, lang)
+        ),
+        (Delivery::Recorded(d), _, Lang::En) => format!(
+            "Receipt recorded ({}). Tap “Print this notice” for a paper copy.",
+            date_text(*d, lang)
+        ),
+        (Delivery::Failed(_), _, _) => t(
+            lang,
+            "这次没能登记送达，请稍后再点“我已阅读，确认收到”，或请工作人员帮忙。",
+            "The receipt could not be recorded: tap “I have read it” again later, or ask staff.",
+        ),
+        (Delivery::Open, Some(d), Lang::Zh) => {
+            format!(
+                "已于{}送达（{}）。",
+                date_text(d, lang),
+                how(n.delivered_how)
+            )
+        }
+        (Delivery::Open, Some(d), Lang::En) => format!(
+            "Delivered on {} ({}).",
+            date_text(d, lang),
+            how(n.delivered_how)
+        ),
+        (Delivery::Open, None, _) if v.answer.from_cache => t(
+            lang,
+            "这是本机保存的副本；连上服务器后才能登记送达。",
+            "This is the copy kept on this kiosk: the receipt can be recorded once the central service is reachable.",
+        ),
+        (Delivery::Open, None, _) => t(
+            lang,
+            "请阅读下面的告知书，读完后点“我已阅读，确认收到”。",
+            "Please read the notice below, then tap “I have read it: confirm receipt”.",
+        ),
+    }
+}
+
+fn notice_screen(v: &NoticeView, lang: Lang) -> ScreenText {
+    let total = notice_order(&v.answer).len();
+    let Some((case, n)) = v.current() else {
+        return ScreenText {
+            title: t(lang, "告知书", "Notices"),
+            body: t(lang, "没有告知书。", "There is no notice."),
+            cached: String::new(),
+            cases: vec![],
+            document: String::new(),
+        };
+    };
+    let no = case.case_no.clone().unwrap_or_else(|| case.case_id.clone());
+    let title = match lang {
+        Lang::Zh => format!("{}（{}/{}）", n.title, v.pos + 1, total),
+        Lang::En => format!("{} ({}/{})", n.kind.label_en(), v.pos + 1, total),
+    };
+    let mut body = delivery_words(v, n, lang);
+    if lang == Lang::En {
+        body = format!("Case {no}. The document is issued in Chinese. {body}");
+    }
+    ScreenText {
+        title,
+        body,
+        cached: if v.answer.from_cache {
+            cached_note(v.answer.last_updated, lang)
+        } else {
+            String::new()
+        },
+        cases: vec![],
+        document: n.text.clone(),
+    }
+}
+
 /// The words of the screen shown, on `today`. `hotline` is the kiosk's configured township
 /// hotline, said when no case carries one.
 pub fn screen_text(
@@ -859,6 +1195,7 @@ pub fn screen_text(
         body,
         cached: String::new(),
         cases: vec![],
+        document: String::new(),
     };
     let call = |lang| {
         if hotline.is_empty() {
@@ -984,8 +1321,10 @@ pub fn screen_text(
                     String::new()
                 },
                 cases,
+                document: String::new(),
             }
         }
+        Step::Notice(v) => notice_screen(v, lang),
         Step::Unavailable(why) => plain(
             title,
             match (why, lang) {
@@ -1157,6 +1496,8 @@ mod tests {
             approved: None,
             missing_notice: None,
             deadlines: vec![],
+            case_no: None,
+            notices: vec![],
         }
     }
 
@@ -1204,6 +1545,158 @@ mod tests {
             "023-7222-0000",
             lang,
         )
+    }
+
+    fn notice(
+        id: i64,
+        kind: jiuzhu_core::notices::DocumentKind,
+        issued: &str,
+        delivered: Option<&str>,
+    ) -> CaseNotice {
+        CaseNotice {
+            id,
+            kind,
+            title: kind.label_zh().into(),
+            issued_on: day(issued),
+            text: format!(
+                "{}\n案号：江东-2026-00007\n张*：\n　　正文{id}",
+                kind.label_zh()
+            ),
+            deadline: None,
+            delivered_on: delivered.map(day),
+            delivered_how: delivered.map(|_| DeliveryMethod::Sms),
+        }
+    }
+
+    /// A flow on the cases screen of a live (or cached) answer with an SMS-delivered 一次性告知书
+    /// and an undelivered 受理通知书.
+    fn with_notices(from_cache: bool) -> (ProgressFlow, Person) {
+        use jiuzhu_core::notices::DocumentKind;
+        let p = person(1);
+        let mut f = asking(p.clone());
+        let mut c = summary("accepted");
+        c.case_no = Some("江东-2026-00007".into());
+        c.notices = vec![
+            notice(
+                11,
+                DocumentKind::MissingMaterials,
+                "2026-03-03",
+                Some("2026-03-03"),
+            ),
+            notice(12, DocumentKind::Acceptance, "2026-03-06", None),
+        ];
+        f.handle(f.seq(), Event::Answered(Ok(answer(vec![c], from_cache))))
+            .unwrap();
+        if !from_cache {
+            f.handle(f.seq(), Event::Certified(false)).unwrap();
+        }
+        (f, p)
+    }
+
+    #[test]
+    fn notices_are_read_undelivered_first_printed_spoken_and_confirmed() {
+        let (mut f, p) = with_notices(false);
+        assert_eq!(f.choices()[0], Choice::Notices);
+        f.handle(f.seq(), Event::Chose(Choice::Notices)).unwrap();
+        let Step::Notice(v) = f.step() else {
+            panic!("{:?}", f.step())
+        };
+        assert_eq!(v.current().unwrap().1.id, 12, "the undelivered one first");
+        assert_eq!(
+            f.choices(),
+            vec![
+                Choice::ConfirmReceived,
+                Choice::PrintNotice,
+                Choice::ReadAloud,
+                Choice::NextNotice,
+                Choice::BackToCases
+            ]
+        );
+        let zh = text(&f, Lang::Zh);
+        assert_eq!(zh.title, "受理通知书（1/2）");
+        assert!(zh.body.contains("我已阅读，确认收到"));
+        assert!(zh.document.contains("正文12"));
+        assert!(zh.speech().contains("正文12"), "the notice is read aloud");
+        let en = text(&f, Lang::En);
+        assert!(
+            en.title.starts_with("notice of acceptance") && en.body.contains("江东-2026-00007")
+        );
+        // Read aloud again, print.
+        let seq = f.seq();
+        assert!(
+            matches!(&f.handle(seq, Event::Chose(Choice::ReadAloud)).unwrap()[..], [Effect::Speak(s)] if s.contains("正文12"))
+        );
+        let e = f.handle(seq, Event::Chose(Choice::PrintNotice)).unwrap();
+        assert!(
+            matches!(&e[..], [Effect::PrintNotice { case_no, text, .. }] if case_no == "江东-2026-00007" && text.contains("正文12"))
+        );
+        assert!(
+            f.handle(seq, Event::Chose(Choice::PrintNotice)).is_err(),
+            "a double press prints once"
+        );
+        // Confirm: central is asked with the identified person; the answer records it.
+        let e = f
+            .handle(f.seq(), Event::Chose(Choice::ConfirmReceived))
+            .unwrap();
+        assert_eq!(
+            e,
+            vec![Effect::ConfirmDelivery {
+                seq: f.seq(),
+                notice: 12,
+                id: p.id.clone(),
+                agent: None
+            }]
+        );
+        assert!(!f.choices().contains(&Choice::ConfirmReceived), "sending");
+        f.handle(f.seq(), Event::DeliveryAnswered(Ok(day("2026-03-06"))))
+            .unwrap();
+        let Step::Notice(v) = f.step() else { panic!() };
+        assert_eq!(v.current().unwrap().1.id, 12, "still the same document");
+        assert_eq!(v.delivery, Delivery::Recorded(day("2026-03-06")));
+        assert!(
+            text(&f, Lang::Zh)
+                .body
+                .contains("已登记送达（2026年3月6日）")
+        );
+        assert!(!f.choices().contains(&Choice::ConfirmReceived));
+        // The next one was delivered by SMS: said so, nothing to confirm.
+        f.handle(f.seq(), Event::Chose(Choice::NextNotice)).unwrap();
+        let zh = text(&f, Lang::Zh);
+        assert!(
+            zh.body.contains("已于2026年3月3日送达（短信）"),
+            "{}",
+            zh.body
+        );
+        assert!(!f.choices().contains(&Choice::ConfirmReceived));
+        f.handle(f.seq(), Event::Chose(Choice::BackToCases))
+            .unwrap();
+        assert!(matches!(f.step(), Step::Cases(_)));
+        assert!(f.holds_personal_data());
+    }
+
+    #[test]
+    fn a_failed_confirmation_can_be_tried_again_and_a_cached_notice_cannot_be_confirmed() {
+        let (mut f, _) = with_notices(false);
+        f.handle(f.seq(), Event::Chose(Choice::Notices)).unwrap();
+        f.handle(f.seq(), Event::Chose(Choice::ConfirmReceived))
+            .unwrap();
+        let stale = f.seq() - 1;
+        assert!(
+            f.handle(stale, Event::DeliveryAnswered(Ok(day("2026-03-06"))))
+                .is_err()
+        );
+        f.handle(f.seq(), Event::DeliveryAnswered(Err("503".into())))
+            .unwrap();
+        assert!(text(&f, Lang::Zh).body.contains("没能登记送达"));
+        assert_eq!(f.choices()[0], Choice::ConfirmReceived);
+        let (mut f, _) = with_notices(true);
+        f.handle(f.seq(), Event::Chose(Choice::Notices)).unwrap();
+        assert!(!f.choices().contains(&Choice::ConfirmReceived));
+        assert!(text(&f, Lang::Zh).body.contains("连上服务器后才能登记送达"));
+        assert!(
+            f.handle(f.seq(), Event::Chose(Choice::ConfirmReceived))
+                .is_err()
+        );
     }
 
     #[test]

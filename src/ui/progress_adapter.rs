@@ -45,7 +45,9 @@ pub fn render(
         Step::Asking => ProgressView::Asking,
         Step::Cases(_) => ProgressView::Cases,
         Step::NoCase { .. } | Step::Unavailable(_) => ProgressView::Message,
+        Step::Notice(_) => ProgressView::Notice,
     });
+    a.set_document(text.document.as_str().into());
     a.set_title(text.title.as_str().into());
     a.set_body(text.body.as_str().into());
     a.set_cached(text.cached.as_str().into());
@@ -90,7 +92,10 @@ pub fn render(
         .map(|c| ProgressChoice {
             label: c.label(l).into(),
             name: c.name().into(),
-            primary: matches!(c, Choice::Reprint | Choice::Retry),
+            primary: matches!(
+                c,
+                Choice::Reprint | Choice::Retry | Choice::Notices | Choice::ConfirmReceived
+            ),
         })
         .collect();
     a.set_choices(ModelRc::from(Rc::new(VecModel::from(choices))));
@@ -103,6 +108,7 @@ pub fn clear(ui: &MainWindow) {
     let a = ui.global::<ProgressAdapter>();
     a.set_view(ProgressView::Message);
     a.set_body("".into());
+    a.set_document("".into());
     a.set_cached("".into());
     a.set_contact("".into());
     a.set_cases(ModelRc::default());

@@ -1310,7 +1310,9 @@ fn an_objection_justifies_one_extension_with_a_recorded_reason() {
 #[case::clerk_signs(true, clerk(), Action::SignAuthorization { signer: husband() }, vec![Role::Applicant, Role::Agent, Role::VillageHelper])]
 #[case::applicant_publishes(true, applicant(), Action::Publish, vec![Role::TownshipClerk, Role::TownshipLeader])]
 #[case::helper_extends(true, helper(), extend(ExtensionReason::DifficultInvestigation), vec![Role::TownshipClerk, Role::TownshipLeader])]
-#[case::district_objects_to_publicity(true, district(), object_publicity(), vec![Role::Applicant, Role::Agent, Role::VillageHelper, Role::TownshipClerk])]
+#[case::district_objects_to_publicity(true, district(), object_publicity(), vec![Role::Applicant, Role::Agent, Role::Resident, Role::VillageHelper, Role::TownshipClerk])]
+#[case::resident_withdraws(true, Actor::new(Role::Resident, "kiosk-7"), withdraw(), vec![Role::Applicant, Role::Agent])]
+#[case::resident_objects_to_findings(true, Actor::new(Role::Resident, "kiosk-7"), object_findings(), vec![Role::Applicant, Role::Agent])]
 #[case::applicant_reports(false, applicant(), Action::ReportToDistrict, vec![Role::TownshipClerk])]
 fn acting_outside_ones_role_names_the_required_role(
     #[case] delegated: bool,
@@ -1628,7 +1630,10 @@ fn a_closed_case_takes_no_events_but_ticks_quietly() {
     let fx = f.run(&applicant(), withdraw(), "2026-03-05");
     assert_eq!(
         notices(&fx),
-        [(Recipient::TownshipClerk, Notice::Withdrawn)]
+        [
+            (Recipient::TownshipClerk, Notice::Withdrawn),
+            (Recipient::Applicant, Notice::Withdrawn)
+        ]
     );
     assert_eq!(
         f.attempt(&clerk(), findings(true)).unwrap_err(),
@@ -1916,7 +1921,7 @@ proptest! {
             }
             if let Some(accepted) = case.accepted_on {
                 prop_assert!(accepted >= case.received_on);
-                prop_assert!(case.application.is_complete(accepted));
+                prop_assert!(case.application.is_complete(case.received_on));
             }
             let h = &case.history;
             prop_assert!(h.windows(2).all(|w| w[0].at <= w[1].at && w[0].to == w[1].from));
@@ -1954,4 +1959,139 @@ fn awaiting_signature_lists_who_must_still_sign_until_signatures_close() {
     assert!(ids(&f, "2026-03-02").is_empty());
     f.run(&clerk(), Action::Accept, "2026-03-03");
     assert!(!f.case.takes_signatures(d("2026-03-03")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// No case can hang
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_member_who_comes_of_age_before_acceptance_does_not_hang_the_case() {
+    // Submitted with a 17-year-old daughter (no signature needed), who turns 18 on 2026-03-10,
+    // while the one-time notice runs.
+    let mut app = incomplete_application();
+    app.household.members.push(crate::household::Member {
+        name: PersonName::new("张小梅").unwrap(),
+        id_number: make_id("500102", "20080310", 142),
+        relationship: crate::household::Relationship::Child,
+    });
+    let mut f = Flow::submit(app, true, "2026-03-02");
+    let fx = f.run(&clerk(), notify_missing("2026-03-20"), "2026-03-03");
+    let Effect::Notify {
+        notice: Notice::MissingMaterials { unsigned, .. },
+        ..
+    } = &fx[0]
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(unsigned.len(), 1, "only the husband must sign");
+    f.run(&applicant(), supply(Material::IncomeProof), "2026-03-11");
+    f.run(
+        &helper(),
+        Action::SignAuthorization { signer: husband() },
+        "2026-03-12",
+    );
+    assert_eq!(f.state(), CaseState::Submitted);
+    assert!(f.case.awaiting_signature(d("2026-03-12")).is_empty());
+    f.run(&clerk(), Action::Accept, "2026-03-13");
+    assert_eq!(f.state(), CaseState::Accepted);
+}
+
+/// Steps by staff or the timer alone (never the household) that can move a case on.
+fn staff_steps(case: &Case, today: NaiveDate) -> Vec<(Actor, Action)> {
+    let decider = if case.delegated { leader() } else { district() };
+    let confirm = |approve: bool| Action::Confirm {
+        approve,
+        amount: approve.then_some(Money::yuan(500)),
+        reasons: if approve {
+            String::new()
+        } else {
+            "不符合条件".into()
+        },
+        review_meeting: true,
+    };
+    let later = (today + chrono::Days::new(10)).to_string();
+    vec![
+        (clerk(), Action::Accept),
+        (clerk(), notify_missing(&later)),
+        (clerk(), Action::StartInvestigation),
+        (clerk(), findings(true)),
+        (clerk(), findings(false)),
+        (clerk(), opinion_in_meeting(true)),
+        (clerk(), opinion_in_meeting(false)),
+        (clerk(), Action::ConcludePublicity),
+        (clerk(), Action::Reinvestigate),
+        (clerk(), Action::StartDemocraticAppraisal),
+        (
+            clerk(),
+            Action::RecordAppraisal {
+                summary: "评议".into(),
+            },
+        ),
+        (clerk(), Action::ReportToDistrict),
+        (decider.clone(), confirm(true)),
+        (decider, confirm(false)),
+        (clerk(), Action::Publish),
+        (system(), Action::Tick),
+    ]
+}
+
+/// Whether staff or the timer can move `case` out of its state on `today`, filing a pending
+/// close-relative declaration first when one blocks the step.
+fn way_out(case: &Case, today: NaiveDate, cal: &Calendar) -> bool {
+    let now = at(&today.to_string());
+    let mut case = case.clone();
+    if case.relatives_pending()
+        && let Ok((c, _)) = next(
+            &case,
+            &Event::new(clerk(), Action::FileRelativesDeclaration),
+            now,
+            cal,
+        )
+    {
+        case = c;
+    }
+    staff_steps(&case, today).into_iter().any(|(a, e)| {
+        next(&case, &Event::new(a, e), now, cal).is_ok_and(|(c, _)| c.state != case.state)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(160))]
+    /// From every state a random history reaches, staff or the timer have a legal way out
+    /// (today, after a 公示's 7 days, or after any deadline given), and every running deadline,
+    /// once passed, is acted on by the timer: the case moves, or the missed deadline is reported.
+    #[test]
+    fn no_case_can_hang(
+        delegated in any::<bool>(),
+        complete in any::<bool>(),
+        steps in prop::collection::vec((any::<bool>(), 0usize..6, 0usize..27, 0u64..4), 1..60),
+    ) {
+        let cal = Calendar::builtin();
+        let app = if complete { complete_application() } else { incomplete_application() };
+        let mut day = d("2026-09-14");
+        let (mut case, _) = Case::submit("p", app, delegated, &TypeAvailability::default(), &applicant(), at(&day.to_string()), &cal).unwrap();
+        for (plain, a, e, days) in steps {
+            day = day + chrono::Days::new(days);
+            let (actor, event) = if plain { advance(&case, day) } else { (actor_pool(a), event_pool(e, day)) };
+            if let Ok((c, _)) = next(&case, &Event::new(actor, event), at(&day.to_string()), &cal) {
+                case = c;
+            }
+            if case.state.is_final() {
+                continue;
+            }
+            let out = [0u64, 8, 31]
+                .iter()
+                .any(|k| way_out(&case, day + chrono::Days::new(*k), &cal));
+            prop_assert!(out, "stuck in {} on {day}", case.state);
+            for dl in deadlines(&case, &cal, day) {
+                let after = (dl.due + chrono::Days::new(1)).max(day);
+                let (c, _) = next(&case, &Event::tick(), at(&after.to_string()), &cal).unwrap();
+                prop_assert!(
+                    c.state != case.state || c.overdue_reported.contains(&dl.kind),
+                    "the {:?} deadline of a {} case ({}) was not acted on", dl.kind, case.state, dl.due
+                );
+            }
+        }
+    }
 }

@@ -208,6 +208,20 @@ pub struct StaffSlip {
     pub kiosk: String,
 }
 
+/// A document of the resident's case (告知书, 决定书) or a receipt of a step they took at the
+/// kiosk (回执), printed in full as central issued it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResidentNotice {
+    /// Title, e.g. 一次性告知书.
+    pub title: String,
+    /// The short case number.
+    pub case_no: String,
+    /// The full text; paragraphs separated by line breaks.
+    pub text: String,
+    /// Printed at, China time.
+    pub printed_at: NaiveDateTime,
+}
+
 /// Anything the kiosk prints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -220,6 +234,8 @@ pub enum Document {
     SignatureReceipt(SignatureReceipt),
     /// Staff slip.
     StaffSlip(StaffSlip),
+    /// A notice of the resident's case or a receipt, in full.
+    ResidentNotice(ResidentNotice),
     /// Test page (fonts, sizes, raster, QR).
     TestPage {
         /// Printed at, China time.

@@ -9,7 +9,7 @@ use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::proof;
 use jiuzhu_drivers_api::printer::{
     Adjustment, ApplicationReceipt, Document, IdentityProofDoc, NextStep, PaperWidth, PrintReport,
-    SignatureReceipt, StaffSlip,
+    ResidentNotice, SignatureReceipt, StaffSlip,
 };
 
 use crate::escpos::{self, Align, Cut, EncodeError, Encoder, QrEc, Raster};
@@ -363,6 +363,40 @@ fn identity_proof(p: &mut Page, d: &IdentityProofDoc) -> Result<(), LayoutError>
     Ok(())
 }
 
+/// Most printed lines of one paragraph of a resident notice (a 告知书 runs to a few hundred
+/// characters; anything longer is cut and marked).
+const MAX_NOTICE_PARAGRAPH_LINES: usize = 40;
+
+fn resident_notice(p: &mut Page, n: &ResidentNotice) -> Result<(), EncodeError> {
+    p.centered("header", "重庆救助通 · 社会救助")?;
+    p.title(&n.title)?;
+    p.field("案号", &n.case_no)?;
+    p.rule()?;
+    let cols = p.width.columns();
+    // The title and the case number are already printed above.
+    let body = n
+        .text
+        .lines()
+        .skip_while(|l| l.trim() == n.title || l.trim().is_empty())
+        .filter(|l| !l.trim_start().starts_with("案号："));
+    for para in body {
+        let lines = p.lines("text", para, cols, MAX_NOTICE_PARAGRAPH_LINES);
+        p.text_lines(&lines)?;
+    }
+    p.rule()?;
+    p.field(
+        "打印时间",
+        &n.printed_at.format("%Y-%m-%d %H:%M").to_string(),
+    )?;
+    let lines = p.lines(
+        "footer",
+        "请妥善保管。可在自助终端“进度查询”中再次查看或打印。",
+        cols,
+        3,
+    );
+    p.text_lines(&lines)
+}
+
 fn staff_slip(p: &mut Page, s: &StaffSlip) -> Result<(), EncodeError> {
     p.title(&s.title)?;
     if let Some(r) = &s.reference {
@@ -432,6 +466,7 @@ pub fn render(doc: &Document, width: PaperWidth) -> Result<(Vec<u8>, PrintReport
         Document::IdentityProof(d) => identity_proof(&mut p, d)?,
         Document::SignatureReceipt(r) => signature_receipt(&mut p, r)?,
         Document::StaffSlip(s) => staff_slip(&mut p, s)?,
+        Document::ResidentNotice(n) => resident_notice(&mut p, n)?,
         Document::TestPage { printed_at } => test_page(&mut p, *printed_at)?,
     }
     let (bytes, adjustments) = p.finish();

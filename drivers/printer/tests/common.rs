@@ -8,7 +8,7 @@ use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::id::{IdNumber, PersonName};
 use jiuzhu_core::proof::{self, ProofId, ProofPayload};
 use jiuzhu_drivers_api::printer::{
-    ApplicationReceipt, Document, IdentityProofDoc, SignatureReceipt, StaffSlip,
+    ApplicationReceipt, Document, IdentityProofDoc, ResidentNotice, SignatureReceipt, StaffSlip,
 };
 use jiuzhu_printer::documents::plan_next_steps;
 
@@ -93,6 +93,16 @@ pub fn staff_slip() -> Document {
         ],
         printed_at: at(2026, 3, 2, 10, 5),
         kiosk: "FL-JB-01".into(),
+    })
+}
+
+/// A 一次性告知书 as central issues it (core's `notices` text).
+pub fn resident_notice() -> Document {
+    Document::ResidentNotice(ResidentNotice {
+        title: "一次性告知书".into(),
+        case_no: "江北-2026-00017".into(),
+        text: "一次性告知书\n案号：江北-2026-00017\n张*丰：\n　　您于2026年3月2日提出的城乡低保申请，经审查，申请材料尚不齐全。请在2026年3月16日（含当日）前补齐下列全部事项：\n　　1. 提交收入证明\n　　2. 李*兰签署家庭经济状况核对授权书\n　　逾期未补齐的，视为自动放弃申请。\n咨询电话：023-72222345　举报电话：023-12345\n涪陵区江北街道\n2026年3月3日".into(),
+        printed_at: at(2026, 3, 3, 10, 5),
     })
 }
 

@@ -69,6 +69,7 @@ fn compare(name: &str, got: &GrayImage) {
 #[case("identity_proof", common::identity_proof())]
 #[case("signature_receipt", common::signature_receipt())]
 #[case("staff_slip", common::staff_slip())]
+#[case("resident_notice", common::resident_notice())]
 #[case("test_page", common::test_page())]
 fn golden(
     #[case] name: &str,
@@ -92,4 +93,23 @@ fn golden(
         }
     }
     compare(&format!("{name}_{mm}mm"), &page);
+}
+
+#[test]
+fn a_resident_notice_prints_every_paragraph_once() {
+    let Some((_, text)) = render_page(&common::resident_notice(), PaperWidth::Mm80) else {
+        return;
+    };
+    let all = text.join("\n");
+    for p in [
+        "一次性告知书",
+        "案号：江北-2026-00017",
+        "1. 提交收入证明",
+        "视为自动放弃申请",
+        "举报电话：023-12345",
+        "2026年3月3日",
+    ] {
+        assert!(all.contains(p), "missing {p:?} in:\n{all}");
+    }
+    assert_eq!(all.matches("江北-2026-00017").count(), 1, "{all}");
 }

@@ -1,0 +1,807 @@
+//! The procedure from the household's side, on a real server on loopback with an SMS gateway
+//! simulator (an HTTP server on loopback): every effect of a step stored as a document in the
+//! step's transaction, the household's documents on the kiosk status answer, delivered at a
+//! kiosk and by SMS, undelivered ones on the staff list, the resident's rights (withdrawal,
+//! 复查, a named 公示 objection) with their receipts, short case numbers, and an abuse test for
+//! every new route. Dates are checked against core's working-day calendar.
+//! A wrong gateway token is refused by the simulator and counted as a failed attempt.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use ed25519_dalek::SigningKey;
+use jiuzhu_central::client::{Conn, KioskSigner, Reply};
+use jiuzhu_central::http::hash_password;
+use jiuzhu_central::seed::{self, DEMO_TOWNSHIP, OTHER_TOWNSHIP, demo_id};
+use jiuzhu_central::sms::simulator::SmsSimulator;
+use jiuzhu_central::sms::{HttpSmsGateway, SmsConfig, deliver_pending};
+use jiuzhu_central::{AppState, SqliteStore, Store};
+use jiuzhu_core::calendar::Calendar;
+use jiuzhu_core::id::today_in_china;
+use jiuzhu_core::notices::period_end_days;
+use serde_json::{Value, json};
+
+const SMS_TOKEN: &str = "gateway-token-7f3a";
+
+struct Server {
+    addr: SocketAddr,
+    store: Arc<SqliteStore>,
+    state: AppState,
+    kiosk: KioskSigner,
+    clock: Arc<Mutex<DateTime<Utc>>>,
+    gateway: SmsSimulator,
+    sms: HttpSmsGateway,
+    _dir: tempfile::TempDir,
+}
+
+/// Monday 2 March 2026, 10:00 in China.
+fn monday() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap()
+}
+
+async fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("central.db")).unwrap());
+    let hash = |p: &str| hash_password(p).unwrap();
+    seed::seed_demo(store.as_ref(), today_in_china(), &hash).unwrap();
+    let key = SigningKey::from_bytes(&[42; 32]);
+    store
+        .add_kiosk(
+            "kiosk-1",
+            DEMO_TOWNSHIP,
+            key.verifying_key().as_bytes(),
+            "test",
+        )
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let clock = Arc::new(Mutex::new(monday()));
+    let c = clock.clone();
+    let st = AppState::new(store.clone(), SigningKey::from_bytes(&[77; 32]))
+        .with_clock(Arc::new(move || *c.lock().unwrap()));
+    tokio::spawn(jiuzhu_central::serve_on(listener, st.clone()));
+    let gateway = SmsSimulator::start(SMS_TOKEN).await.unwrap();
+    let sms = HttpSmsGateway::new(SmsConfig::new(&gateway.endpoint(), SMS_TOKEN.into()).unwrap())
+        .unwrap();
+    Server {
+        addr,
+        store,
+        state: st,
+        kiosk: KioskSigner {
+            id: "kiosk-1".into(),
+            key,
+        },
+        clock,
+        gateway,
+        sms,
+        _dir: dir,
+    }
+}
+
+impl Server {
+    async fn post(&self, c: &mut Conn, path: &str, body: &Value) -> Reply {
+        c.signed(&self.kiosk, "POST", path, body.to_string().as_bytes(), &[])
+            .await
+            .unwrap()
+    }
+
+    fn today(&self) -> NaiveDate {
+        jiuzhu_core::workflow::china_date(*self.clock.lock().unwrap())
+    }
+
+    fn advance_to(&self, day: NaiveDate) {
+        let mut t = self.clock.lock().unwrap();
+        let today = jiuzhu_core::workflow::china_date(*t);
+        assert!(day >= today);
+        *t = *t + chrono::Days::new((day - today).num_days() as u64);
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        self.store
+            .with_conn(|c| c.query_row(sql, [], |r| r.get(0)))
+            .unwrap()
+    }
+
+    /// The household's documents of `case` on the status answer.
+    async fn notices(&self, c: &mut Conn, who: &str, case: &str) -> Vec<Value> {
+        let r = self
+            .post(c, "/v1/kiosk/status", &json!({"id_number": who}))
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.json());
+        r.json()["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["case_id"] == case)
+            .unwrap()["notices"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+fn working_days(from: NaiveDate, n: u32) -> NaiveDate {
+    Calendar::builtin().add_working_days(from, n).value
+}
+
+async fn login(c: &mut Conn, user: &str) -> String {
+    let pw = seed::DEMO_STAFF.iter().find(|s| s.0 == user).unwrap().1;
+    let r = c
+        .send(
+            "POST",
+            "/v1/staff/login",
+            &[("content-type", "application/json".into())],
+            json!({"username": user, "password": pw})
+                .to_string()
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    r.json()["token"].as_str().unwrap().to_string()
+}
+
+async fn staff_get(c: &mut Conn, token: &str, path: &str) -> Reply {
+    c.send(
+        "GET",
+        path,
+        &[("authorization", format!("Bearer {token}"))],
+        b"",
+    )
+    .await
+    .unwrap()
+}
+
+async fn step(c: &mut Conn, token: &str, case: &str, action: Value) -> Reply {
+    c.send(
+        "POST",
+        &format!("/v1/staff/cases/{case}/events"),
+        &[
+            ("authorization", format!("Bearer {token}")),
+            ("content-type", "application/json".into()),
+        ],
+        json!({ "action": action }).to_string().as_bytes(),
+    )
+    .await
+    .unwrap()
+}
+
+async fn step_ok(c: &mut Conn, token: &str, case: &str, action: Value) -> String {
+    let r = step(c, token, case, action.clone()).await;
+    assert_eq!(r.status, 200, "{action}: {:?}", r.json());
+    r.json()["summary"]["state"].as_str().unwrap().to_string()
+}
+
+fn png(tag: &str) -> Vec<u8> {
+    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    v.extend_from_slice(tag.as_bytes());
+    v
+}
+
+struct Household {
+    applicant: String,
+    member: String,
+}
+
+impl Household {
+    fn new(seq: u16) -> Household {
+        Household {
+            applicant: demo_id("19520101", seq),
+            member: demo_id("19550505", seq),
+        }
+    }
+
+    /// Submits with a mobile number; both sign; ID cards and household register uploaded
+    /// (the income proof is missing). Returns (case id, case number).
+    async fn submit(&self, s: &Server, c: &mut Conn) -> (String, String) {
+        let body = json!({
+            "township": DEMO_TOWNSHIP, "assistance_type": "dibao", "village": "石佛村",
+            "applicant": {"id_number": self.applicant, "name": "王德福"},
+            "members": [{"person": {"id_number": self.member, "name": "李秀英"}, "relation": "spouse"}],
+            "contact_phone": "13800138000",
+        });
+        let r = c
+            .signed(
+                &s.kiosk,
+                "POST",
+                "/v1/kiosk/applications",
+                body.to_string().as_bytes(),
+                &[("idempotency-key", format!("idem-{}", self.applicant))],
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 201, "{:?}", r.json());
+        let case = r.json()["case_id"].as_str().unwrap().to_string();
+        let no = r.json()["case_no"].as_str().unwrap().to_string();
+        for who in [&self.applicant, &self.member] {
+            let sig =
+                json!({"signer": {"id_number": who, "name": "王德福"}, "method": "id_card_face"});
+            let r = s
+                .post(
+                    c,
+                    &format!("/v1/kiosk/applications/{case}/signatures"),
+                    &sig,
+                )
+                .await;
+            assert_eq!(r.status, 200, "{:?}", r.json());
+        }
+        for kind in ["id_cards", "household_register"] {
+            self.upload(s, c, &case, kind, kind).await;
+        }
+        (case, no)
+    }
+
+    async fn upload(&self, s: &Server, c: &mut Conn, case: &str, kind: &str, tag: &str) -> String {
+        let path = if kind.is_empty() {
+            format!("/v1/kiosk/applications/{case}/materials")
+        } else {
+            format!("/v1/kiosk/applications/{case}/materials?kind={kind}")
+        };
+        let r = c
+            .signed(
+                &s.kiosk,
+                "POST",
+                &path,
+                &png(tag),
+                &[("content-type", "image/png".into())],
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 201, "{kind}: {:?}", r.json());
+        r.json()["sha256"].as_str().unwrap().to_string()
+    }
+}
+
+fn kinds(notices: &[Value]) -> Vec<&str> {
+    notices
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect()
+}
+
+fn text_has(n: &Value, parts: &[&str]) {
+    let text = n["text"].as_str().unwrap();
+    for p in parts {
+        assert!(text.contains(p), "missing {p:?} in:\n{text}");
+    }
+}
+
+fn masked(name: &str) -> String {
+    jiuzhu_core::id::PersonName::new(name).unwrap().masked()
+}
+
+fn cn(d: NaiveDate) -> String {
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}
+
+#[tokio::test]
+async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
+    let s = server().await;
+    let mut c = Conn::new(s.addr);
+    let clerk = login(&mut c, "clerk").await;
+    let h = Household::new(301);
+    let (case, no) = h.submit(&s, &mut c).await;
+    assert_eq!(no, "江东-2026-00001");
+    // The staff work notice of the submission is stored; nothing is for the household yet.
+    assert!(s.notices(&mut c, &h.applicant, &case).await.is_empty());
+    let all = staff_get(
+        &mut c,
+        &clerk,
+        &format!("/v1/staff/townships/{DEMO_TOWNSHIP}/notices"),
+    )
+    .await
+    .json();
+    let first = &all["notices"][0];
+    assert_eq!(first["kind"], "staff_alert");
+    assert_eq!(first["case_no"], no);
+    let acceptance_due = working_days(s.today(), 2);
+    assert_eq!(first["deadline"], acceptance_due.to_string());
+
+    // A refused step stores no document.
+    let before = s.count("SELECT count(*) FROM notices");
+    assert_eq!(
+        step(&mut c, &clerk, &case, json!({"type": "accept"}))
+            .await
+            .status,
+        409
+    );
+    assert_eq!(s.count("SELECT count(*) FROM notices"), before);
+
+    // 一次性告知 with the deadline the clerk gives (10 working days).
+    let deadline = working_days(s.today(), 10);
+    let notice =
+        json!({"type": "notify_missing_materials", "deadline": deadline, "note": "请补交收入证明"});
+    assert_eq!(
+        step_ok(&mut c, &clerk, &case, notice).await,
+        "awaiting_materials"
+    );
+    let notices = s.notices(&mut c, &h.applicant, &case).await;
+    assert_eq!(kinds(&notices), ["missing_materials"]);
+    let n = &notices[0];
+    assert_eq!(n["title"], "一次性告知书");
+    assert_eq!(n["issued_on"], s.today().to_string());
+    assert_eq!(n["deadline"], deadline.to_string());
+    assert_eq!(n["delivered_on"], Value::Null);
+    text_has(
+        n,
+        &[
+            &format!("案号：{no}"),
+            &format!("请在{}（含当日）前补齐", cn(deadline)),
+            "收入证明",
+            "说明：请补交收入证明",
+            "视为自动放弃",
+            "咨询电话：023-7222-0000",
+            "举报电话：023-7222-0001",
+            &masked("王德福"),
+        ],
+    );
+    assert!(!n["text"].as_str().unwrap().contains("王德福"));
+    let undelivered = staff_get(
+        &mut c,
+        &clerk,
+        &format!("/v1/staff/townships/{DEMO_TOWNSHIP}/notices?undelivered=true"),
+    )
+    .await
+    .json();
+    assert_eq!(undelivered["notices"].as_array().unwrap().len(), 1);
+    assert_eq!(undelivered["notices"][0]["id"], n["id"]);
+
+    // The SMS round: the gateway is busy once, then takes it; the message has no name.
+    s.gateway.fail_next(1);
+    let round = deliver_pending(&s.state, &s.sms).await.unwrap();
+    assert_eq!((round.sent, round.failed), (0, 1));
+    let round = deliver_pending(&s.state, &s.sms).await.unwrap();
+    assert_eq!((round.sent, round.failed), (1, 0));
+    {
+        let got = s.gateway.messages();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].to, "13800138000");
+        assert_eq!(
+            got[0].text,
+            format!(
+                "【救助通】您的救助申请（案号{no}）有一份一次性告知书，请于{}前办理。请持身份证到救助通自助终端“进度查询”查看，或致电023-7222-0000。",
+                cn(deadline)
+            )
+        );
+        for secret in ["王", &h.applicant, "收入证明"] {
+            assert!(!got[0].text.contains(secret));
+        }
+    }
+    // Delivered now; a further round sends nothing.
+    assert_eq!(deliver_pending(&s.state, &s.sms).await.unwrap().sent, 0);
+    let n = &s.notices(&mut c, &h.applicant, &case).await[0];
+    assert_eq!(n["delivered_on"], s.today().to_string());
+    assert_eq!(n["delivered_how"], "sms");
+    assert_eq!(
+        s.count("SELECT count(*) FROM notice_deliveries WHERE how = 'sms'"),
+        2,
+        "the failed attempt is kept"
+    );
+
+    // The household supplies the income proof two days later; the clerk accepts.
+    s.advance_to(working_days(s.today(), 2));
+    h.upload(&s, &mut c, &case, "income_proof", "income").await;
+    assert_eq!(
+        step_ok(&mut c, &clerk, &case, json!({"type": "accept"})).await,
+        "accepted"
+    );
+    let notices = s.notices(&mut c, &h.applicant, &case).await;
+    assert_eq!(kinds(&notices), ["missing_materials", "acceptance"]);
+    let acc = &notices[1];
+    text_has(
+        acc,
+        &[&format!(
+            "{}前开始家庭经济状况调查",
+            cn(working_days(s.today(), 2))
+        )],
+    );
+    // Read at the kiosk and confirmed: delivered at the kiosk today.
+    let path = format!("/v1/kiosk/notices/{}/delivered", acc["id"]);
+    let r = s
+        .post(&mut c, &path, &json!({"id_number": h.applicant}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["recorded"], true);
+    assert_eq!(r.json()["delivered_how"], "kiosk");
+    assert_eq!(r.json()["delivered_on"], s.today().to_string());
+    // Again: the first delivery is kept.
+    let r = s
+        .post(&mut c, &path, &json!({"id_number": h.applicant}))
+        .await;
+    assert_eq!(
+        (r.status, r.json()["recorded"].clone()),
+        (200, json!(false))
+    );
+    // The SMS-delivered notice confirmed at the kiosk keeps its SMS delivery.
+    let r = s
+        .post(
+            &mut c,
+            &format!("/v1/kiosk/notices/{}/delivered", notices[0]["id"]),
+            &json!({"id_number": h.applicant}),
+        )
+        .await;
+    assert_eq!(r.json()["delivered_how"], "sms");
+    // The acceptance notice was delivered at the kiosk before the SMS round: no message for it.
+    assert_eq!(deliver_pending(&s.state, &s.sms).await.unwrap().sent, 0);
+    let undelivered = staff_get(
+        &mut c,
+        &clerk,
+        &format!("/v1/staff/townships/{DEMO_TOWNSHIP}/notices?undelivered=true"),
+    )
+    .await
+    .json();
+    assert!(undelivered["notices"].as_array().unwrap().is_empty());
+
+    // Investigation: not eligible, with reasons and the established income; the applicant
+    // objects at the kiosk with evidence (复查) and gets a receipt.
+    assert_eq!(
+        step_ok(
+            &mut c,
+            &clerk,
+            &case,
+            json!({"type": "start_investigation"})
+        )
+        .await,
+        "investigating"
+    );
+    let findings = json!({"type": "record_findings", "eligible": false, "summary": "儿子在外务工，月收入 6000 元，有赡养能力", "per_capita_income": 98000});
+    assert_eq!(
+        step_ok(&mut c, &clerk, &case, findings).await,
+        "findings_notified"
+    );
+    let notices = s.notices(&mut c, &h.applicant, &case).await;
+    let ne = notices.last().unwrap();
+    assert_eq!(ne["kind"], "not_eligible");
+    text_has(
+        ne,
+        &[
+            "理由：儿子在外务工，月收入 6000 元，有赡养能力。",
+            "980.00 元",
+            "申请复查",
+        ],
+    );
+    let evidence = h.upload(&s, &mut c, &case, "", "unemployment").await;
+    let objection = json!({"id_number": h.applicant, "statement": "儿子已于上月失业，无收入", "evidence": [evidence]});
+    let r = s
+        .post(
+            &mut c,
+            &format!("/v1/kiosk/applications/{case}/objections"),
+            &objection,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["state"], "investigating");
+    assert_eq!(r.json()["case_no"], no);
+    let receipt = r.json()["receipt"].as_str().unwrap().to_string();
+    assert!(receipt.starts_with("复查申请回执"), "{receipt}");
+    assert!(receipt.contains(&format!("{}已于{}", masked("王德福"), cn(s.today()))));
+
+    // Re-check eligible → 初审 → 公示 (7 calendar days): a resident objects by name, once.
+    let findings = json!({"type": "record_findings", "eligible": true, "summary": "复查：儿子失业，人均收入低于标准", "per_capita_income": 40000});
+    assert_eq!(
+        step_ok(&mut c, &clerk, &case, findings).await,
+        "investigated"
+    );
+    let opinion = json!({"type": "propose_initial_opinion", "include": true, "amount": 62000, "method": "review_meeting", "reviewers": ["分管领导", "民政办主任"]});
+    assert_eq!(
+        step_ok(&mut c, &clerk, &case, opinion.clone()).await,
+        "in_publicity"
+    );
+    let posted = s.today();
+    let notices = s.notices(&mut c, &h.applicant, &case).await;
+    let pn = notices.last().unwrap();
+    assert_eq!(pn["kind"], "publicity_notice");
+    assert_eq!(pn["deadline"], (posted + chrono::Days::new(7)).to_string());
+    let public =
+        s.count("SELECT count(*) FROM notices WHERE kind = 'publicity' AND audience = 'public'");
+    assert_eq!(public, 1);
+    let neighbour = demo_id("19600101", 302);
+    let obj = json!({"objector": {"id_number": neighbour, "name": "赵大山"}, "statement": "其家中有一辆经营性货车"});
+    let path = format!("/v1/kiosk/publicity/{no}/objections");
+    let r = s.post(&mut c, &path, &obj).await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(
+        (r.json()["case_id"].clone(), r.json()["state"].clone()),
+        (json!(""), json!("recorded"))
+    );
+    assert!(
+        r.json()["receipt"]
+            .as_str()
+            .unwrap()
+            .contains(&masked("赵大山"))
+    );
+    assert_eq!(s.count("SELECT count(*) FROM publicity_objectors"), 1);
+    // Interrupted: a second objection by the same person is refused; the case is objected.
+    let r = s.post(&mut c, &path, &obj).await;
+    assert_eq!(r.status, 409, "{:?}", r.json());
+    assert_eq!(
+        step_ok(&mut c, &clerk, &case, json!({"type": "reinvestigate"})).await,
+        "investigating"
+    );
+    let findings = json!({"type": "record_findings", "eligible": true, "summary": "货车为亲戚所有，已核实", "per_capita_income": 40000});
+    step_ok(&mut c, &clerk, &case, findings).await;
+    assert_eq!(
+        step_ok(&mut c, &clerk, &case, opinion).await,
+        "in_publicity"
+    );
+    // The 7 days end; the timer concludes; the leader refuses in a review meeting.
+    s.advance_to(s.today() + chrono::Days::new(8));
+    s.state.scan_deadlines().unwrap();
+    let leader = login(&mut c, "leader").await;
+    let refuse = json!({"type": "confirm", "approve": false, "reasons": "经评审会审议，家庭财产超过规定标准", "review_meeting": true});
+    assert_eq!(step_ok(&mut c, &leader, &case, refuse).await, "refused");
+    let notices = s.notices(&mut c, &h.applicant, &case).await;
+    let refusal = notices.last().unwrap();
+    assert_eq!(refusal["kind"], "refusal");
+    let review_by = period_end_days(&Calendar::builtin(), s.today(), 60);
+    assert_eq!(refusal["deadline"], review_by.to_string());
+    text_has(
+        refusal,
+        &[
+            "理由：经评审会审议，家庭财产超过规定标准。",
+            "行政复议",
+            &cn(review_by),
+            "行政诉讼",
+        ],
+    );
+    // Every household notice of the case is in the archive in order, each with its audit row.
+    assert_eq!(
+        kinds(&notices),
+        [
+            "missing_materials",
+            "acceptance",
+            "investigation_started",
+            "not_eligible",
+            "publicity_notice",
+            "publicity_notice",
+            "refusal"
+        ]
+    );
+    assert_eq!(
+        s.count("SELECT count(*) FROM audit WHERE action = 'notice.issued'"),
+        notices.len() as i64
+    );
+}
+
+#[tokio::test]
+async fn withdrawal_by_the_applicant_or_agent_only() {
+    let s = server().await;
+    let mut c = Conn::new(s.addr);
+    let h = Household::new(311);
+    let (case, no) = h.submit(&s, &mut c).await;
+    let path = format!("/v1/kiosk/applications/{case}/withdrawal");
+    // A member who is not the applicant, a stranger, an agent never recorded: 404, nothing done.
+    for body in [
+        json!({"id_number": h.member}),
+        json!({"id_number": demo_id("19700101", 312)}),
+        json!({"id_number": h.applicant, "agent_id_number": demo_id("19700101", 313)}),
+    ] {
+        let r = s.post(&mut c, &path, &body).await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (404, "not_found"),
+            "{body}"
+        );
+    }
+    // Bad input: 422 / 400 with the field named.
+    let r = s
+        .post(
+            &mut c,
+            &path,
+            &json!({"id_number": h.applicant, "reason": "长".repeat(501)}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{:?}", r.json());
+    let r = s.post(&mut c, &path, &json!({"id_number": "123"})).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (422, "invalid_id_number")
+    );
+    let r = s
+        .post(
+            &mut c,
+            &path,
+            &json!({"id_number": h.applicant, "extra": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let r = s
+        .post(
+            &mut c,
+            "/v1/kiosk/applications/no-such-case/withdrawal",
+            &json!({"id_number": h.applicant}),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    // Unsigned: 401.
+    let r = c
+        .send(
+            "POST",
+            &path,
+            &[("content-type", "application/json".into())],
+            json!({"id_number": h.applicant}).to_string().as_bytes(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 401);
+    // The applicant withdraws; the receipt and the 撤回申请确认书.
+    let r = s
+        .post(
+            &mut c,
+            &path,
+            &json!({"id_number": h.applicant, "reason": "家庭情况好转"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["state"], "withdrawn");
+    assert!(
+        r.json()["receipt"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("案号：{no}"))
+    );
+    let notices = s.notices(&mut c, &h.applicant, &case).await;
+    assert_eq!(kinds(&notices), ["withdrawal"]);
+    // Twice: the case is closed.
+    let r = s
+        .post(&mut c, &path, &json!({"id_number": h.applicant}))
+        .await;
+    assert_eq!((r.status, r.error_code().as_str()), (409, "closed"));
+}
+
+#[tokio::test]
+async fn abuse_of_the_notice_objection_and_staff_routes() {
+    let s = server().await;
+    let mut c = Conn::new(s.addr);
+    let clerk = login(&mut c, "clerk").await;
+    let h = Household::new(321);
+    let (case, no) = h.submit(&s, &mut c).await;
+    let deadline = working_days(s.today(), 10);
+    step_ok(
+        &mut c,
+        &clerk,
+        &case,
+        json!({"type": "notify_missing_materials", "deadline": deadline}),
+    )
+    .await;
+    let id = s.notices(&mut c, &h.applicant, &case).await[0]["id"]
+        .as_i64()
+        .unwrap();
+    // A gateway that refuses our token: a failed attempt, the notice stays undelivered.
+    let wrong =
+        HttpSmsGateway::new(SmsConfig::new(&s.gateway.endpoint(), "not-the-token".into()).unwrap())
+            .unwrap();
+    let round = deliver_pending(&s.state, &wrong).await.unwrap();
+    assert_eq!((round.sent, round.failed), (0, 1));
+    assert!(s.gateway.messages().is_empty());
+    assert_eq!(
+        s.notices(&mut c, &h.applicant, &case).await[0]["delivered_on"],
+        Value::Null
+    );
+    s.store
+        .with_conn(|c| c.execute("DELETE FROM notice_deliveries", []))
+        .unwrap();
+    let staff_alert: i64 = s.count("SELECT min(id) FROM notices WHERE audience != 'household'");
+    // Delivery confirmed by someone else, for a staff document, for ids that are not numbers.
+    for (path, body) in [
+        (
+            format!("/v1/kiosk/notices/{id}/delivered"),
+            json!({"id_number": h.member}),
+        ),
+        (
+            format!("/v1/kiosk/notices/{staff_alert}/delivered"),
+            json!({"id_number": h.applicant}),
+        ),
+        (
+            "/v1/kiosk/notices/-1/delivered".into(),
+            json!({"id_number": h.applicant}),
+        ),
+        (
+            "/v1/kiosk/notices/99999999999999999999/delivered".into(),
+            json!({"id_number": h.applicant}),
+        ),
+        (
+            "/v1/kiosk/notices/1%20OR%201/delivered".into(),
+            json!({"id_number": h.applicant}),
+        ),
+    ] {
+        let r = s.post(&mut c, &path, &body).await;
+        assert_eq!(r.status, 404, "{path}: {:?}", r.json());
+    }
+    assert_eq!(s.count("SELECT count(*) FROM notice_deliveries"), 0);
+    // 复查 before any findings: 409 naming the step; too long, too much evidence, evidence not
+    // uploaded to the case: 422.
+    let obj = format!("/v1/kiosk/applications/{case}/objections");
+    let r = s
+        .post(
+            &mut c,
+            &obj,
+            &json!({"id_number": h.applicant, "statement": "不服", "needs_help": true}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (409, "missing_step"),
+        "{:?}",
+        r.json()
+    );
+    for body in [
+        json!({"id_number": h.applicant, "statement": ""}),
+        json!({"id_number": h.applicant, "statement": "x".repeat(501)}),
+        json!({"id_number": h.applicant, "statement": "不服", "evidence": vec!["a".repeat(64); 21]}),
+    ] {
+        let r = s.post(&mut c, &obj, &body).await;
+        assert_eq!(r.status, 422, "{:?}", r.json());
+    }
+    // 公示 objections: unknown number 404, not in 公示 409, empty statement 422.
+    let r = s
+        .post(
+            &mut c,
+            "/v1/kiosk/publicity/江东-2026-99999/objections",
+            &json!({"objector": {"id_number": h.member, "name": "李秀英"}, "statement": "有车"}),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    let pub_path = format!("/v1/kiosk/publicity/{no}/objections");
+    let r = s
+        .post(
+            &mut c,
+            &pub_path,
+            &json!({"objector": {"id_number": h.member, "name": "李秀英"}, "statement": "有车"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (409, "missing_step"),
+        "{:?}",
+        r.json()
+    );
+    let r = s
+        .post(
+            &mut c,
+            &pub_path,
+            &json!({"objector": {"id_number": h.member, "name": "李秀英"}, "statement": " "}),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(s.count("SELECT count(*) FROM publicity_objectors"), 0);
+    // Staff list: another township's account 403, a bad query 422, no session 401.
+    let bureau_scope = staff_get(
+        &mut c,
+        &clerk,
+        &format!("/v1/staff/townships/{OTHER_TOWNSHIP}/notices"),
+    )
+    .await;
+    assert_eq!(bureau_scope.status, 403);
+    let r = staff_get(
+        &mut c,
+        &clerk,
+        &format!("/v1/staff/townships/{DEMO_TOWNSHIP}/notices?undelivered=maybe"),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{:?}", r.json());
+    let r = staff_get(
+        &mut c,
+        "nope",
+        &format!("/v1/staff/townships/{DEMO_TOWNSHIP}/notices"),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    // A bad mobile number on an application: 422, nothing stored.
+    let before = s.count("SELECT count(*) FROM cases");
+    let body = json!({"township": DEMO_TOWNSHIP, "assistance_type": "dibao",
+        "applicant": {"id_number": demo_id("19520101", 322), "name": "王德福"}, "contact_phone": "1234"});
+    let r = c
+        .signed(
+            &s.kiosk,
+            "POST",
+            "/v1/kiosk/applications",
+            body.to_string().as_bytes(),
+            &[("idempotency-key", "idem-bad-phone-0001".into())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 422, "{:?}", r.json());
+    assert_eq!(s.count("SELECT count(*) FROM cases"), before);
+}
