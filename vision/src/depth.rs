@@ -41,11 +41,15 @@ pub struct DepthFit {
     pub head: f32,
 }
 
+/// The rigid head must leave at most this fraction of the sheet's residual for the motion to count as
+/// depth: with landmark noise alone (a print) the more flexible sheet fits at least as well as the head.
+pub const HEAD_RATIO: f32 = 0.75;
+
 impl DepthFit {
     /// How much of the motion no paper surface explains but the head does: the sheet's residual when the
-    /// head model fits better than the sheet, else 0.
+    /// head model leaves less than [`HEAD_RATIO`] of it, else 0.
     pub fn depth(&self) -> f32 {
-        if self.head < self.sheet {
+        if self.head < HEAD_RATIO * self.sheet {
             self.sheet
         } else {
             0.0

@@ -209,7 +209,7 @@ pub const ELDER_REACTION_MS: u64 = 10_000;
 /// [`LivenessConfig::timeout`] of [`Pace::Elder`] in milliseconds.
 pub const ELDER_TIMEOUT_MS: u64 = 15_000;
 /// Default [`LivenessConfig::min_depth`] (vision/README.md, depth from head motion).
-pub const MIN_DEPTH: f32 = 0.006;
+pub const MIN_DEPTH: f32 = 0.008;
 
 /// What the UI shows after each frame.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

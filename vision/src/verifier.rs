@@ -50,8 +50,10 @@ pub struct VerifierConfig {
     /// Runtime).
     pub engine: Option<Engine>,
     /// Track the face with the mesh and run the detector only when the track is lost and every
-    /// `recount_every` (to count faces; the identity samples reuse that detection); false = the
-    /// detector on every frame.
+    /// `recount_every` (to count faces; the identity samples reuse that detection); false (the
+    /// default) = the detector on every frame: the blink and mouth thresholds were calibrated on mesh
+    /// crops from detector boxes, and tracked crops missed blinks of the independent set's genuine
+    /// clips (vision/README.md, Speed).
     pub track: bool,
     /// With `track`: time between detector runs that count the faces in view.
     pub recount_every: Duration,
@@ -75,7 +77,7 @@ impl Default for VerifierConfig {
             pad_cnn: true,
             pad_antispoof_min: None,
             engine: None,
-            track: true,
+            track: false,
             recount_every: Duration::from_millis(500),
             flash: None,
         }

@@ -431,7 +431,9 @@ pub fn attack_clip(
             yaw, pitch, roll, ..
         } = *s;
         let pose = SheetPose {
-            yaw: exaggeration * yaw + tremor.ang.0,
+            // the sheet's yaw turns its face towards the image's left: the head's convention is the
+            // opposite
+            yaw: -exaggeration * yaw + tremor.ang.0,
             pitch: exaggeration * pitch + tremor.ang.1,
             roll: roll + tremor.ang.2,
             x: tremor.pos.0,
