@@ -144,10 +144,10 @@ pub fn verify(
                 })
             })
             .collect();
-        if let Some(r) = channel_correlation(&pairs, n.saturating_sub(lag)) {
-            if best.is_none_or(|(_, b)| r > b) {
-                best = Some((lag, r));
-            }
+        if let Some(r) = channel_correlation(&pairs)
+            && best.is_none_or(|(_, b)| r > b)
+        {
+            best = Some((lag, r));
         }
     }
     let used = (0..n).filter(|&i| observed[i].is_some()).count();
@@ -162,15 +162,14 @@ pub fn verify(
     report.correlation = corr;
     // per group: the slope of its colour on the shown colour (per channel, pooled), over its mean
     for g in 0..GROUPS {
-        let mut slopes = Vec::new();
-        for c in 0..3 {
-            let pts: Vec<(f32, f32)> = (lag..n)
-                .filter_map(|i| Some((shown[i - lag][c], obs(i, g, c)?)))
-                .collect();
-            if let Some((slope, mean)) = slope_and_mean(&pts) {
-                slopes.push(slope / mean.max(1.0));
-            }
-        }
+        let slopes: Vec<f32> = (0..3)
+            .filter_map(|c| {
+                let pts: Vec<(f32, f32)> = (lag..n)
+                    .filter_map(|i| Some((shown[i - lag][c], obs(i, g, c)?)))
+                    .collect();
+                slope_and_mean(&pts).map(|(slope, mean)| slope / mean.max(1.0))
+            })
+            .collect();
         report.response[g] = if slopes.is_empty() {
             0.0
         } else {
@@ -223,7 +222,7 @@ pub fn verify(
 
 /// Correlation of the shown colour with the observed sum, each channel centred on its own mean
 /// (ambient light and skin colour differ per channel), pooled over channels.
-fn channel_correlation(pairs: &[(f32, f32)], _frames: usize) -> Option<f32> {
+fn channel_correlation(pairs: &[(f32, f32)]) -> Option<f32> {
     // pairs come channel-interleaved: 0, 1, 2, 0, 1, 2, …
     let mut sxy = 0.0f64;
     let mut sxx = 0.0f64;
