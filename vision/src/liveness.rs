@@ -13,8 +13,8 @@
 //! ([`Pace`]): elderly people begin 2–5 s after a prompt and more; before the limit the prompt is
 //! repeated (hint `remind`), and the limit only ends the attempt (no accusation of a replay).
 //!
-//! Turns and nods must show depth: the landmark motion has to fit one rigid head better than any
-//! sheet of paper, flat, folded or bent ([`crate::depth`]), besides the homography parallax.
+//! Turns must show depth: the landmark motion has to fit one rigid head better than any sheet of
+//! paper, flat, folded or bent ([`crate::depth`]), besides the homography parallax.
 //!
 //! Progress hints guide before anything fails: a face too small asks to come closer, a dim face asks
 //! for light (`come_closer`, `too_dark`, `too_bright`, `face_camera`); these come from the quality
@@ -122,8 +122,9 @@ pub struct LivenessConfig {
     /// Time after a prompt without the action begun at which the hint becomes `remind` (the kiosk
     /// repeats the prompt); None = never.
     pub remind_after: Option<Duration>,
-    /// Least [`DepthFit::depth`] (sheet residual, fraction of the face size) of a completed turn or
-    /// nod: less moved like a sheet of paper (flat, folded, bent); None = no depth check.
+    /// Least [`DepthFit::depth`] (sheet residual, fraction of the face size) of a completed turn: less
+    /// moved like a sheet of paper (flat, folded, bent); None = no depth check. Nods keep only the
+    /// homography cue.
     pub min_depth: Option<f32>,
     /// Face mean grey below which the hint asks for more light (the frame is still used).
     pub dim_advice: f64,
@@ -506,7 +507,9 @@ impl LivenessSession {
             self.cfg.min_parallax
         };
         let flat = head && parallax < needed;
-        let fit = match (done && head && !flat, self.cfg.min_depth) {
+        // turns only: a nod's depth parallax at its threshold is within the landmark noise (README)
+        let turn = matches!(ch, Challenge::TurnLeft | Challenge::TurnRight);
+        let fit = match (done && turn && !flat, self.cfg.min_depth) {
             (true, Some(_)) => Some(depth_fit(&base.landmarks, lm).unwrap_or_default()),
             _ => None,
         };

@@ -111,7 +111,7 @@ fn a_turning_head_shows_depth_beyond_every_paper_surface(#[case] yaw: f32, #[cas
     let min = LivenessConfig::default().min_depth.unwrap();
     let (depth, sheet, head) = depth_of(Body::Head, yaw, pitch);
     assert!(
-        depth > 1.5 * min,
+        depth > min,
         "head depth {depth} (sheet {sheet}, head {head})"
     );
     assert!(

@@ -123,8 +123,8 @@ pub fn cases(subjects: usize, per: usize) -> Vec<Case> {
             );
             push(
                 Kind::Dim {
-                    gamma: 1.5,
-                    gain: 0.75,
+                    gamma: 1.7,
+                    gain: 0.7,
                 },
                 vec![other, pick(5)],
                 Pace::Standard,
