@@ -489,9 +489,37 @@ async fn fingerprint_check(
     }
 }
 
-/// The longest face check; a resident who does not manage in this time is offered a retry or
-/// the fingerprint.
+/// The shortest limit of a whole face check (the pace's own limit is longer with more
+/// challenges); a resident who does not manage in this time is offered a retry or the fingerprint.
 const FACE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The liveness timing for whoever is at the kiosk: 长辈模式 gives slower reactions more time.
+pub(crate) fn face_pace() -> jiuzhu_vision::liveness::Pace {
+    let mut elder = false;
+    with_ui(|ui| elder = ui.global::<crate::ui::Theme>().get_elder_mode());
+    if elder {
+        jiuzhu_vision::liveness::Pace::Elder
+    } else {
+        jiuzhu_vision::liveness::Pace::Standard
+    }
+}
+
+/// The flow's guidance for a liveness hint (`jiuzhu_vision::liveness::Progress::hint`).
+fn face_hint(
+    hint: &str,
+    current: Option<jiuzhu_vision::liveness::Challenge>,
+) -> Option<crate::controllers::certify::FaceHint> {
+    use crate::controllers::certify::FaceHint;
+    match hint {
+        "come_closer" => Some(FaceHint::ComeCloser),
+        "too_dark" => Some(FaceHint::TooDark),
+        "too_bright" => Some(FaceHint::TooBright),
+        "face_camera" => Some(FaceHint::FaceCamera),
+        "one_face_only" => Some(FaceHint::OneFaceOnly),
+        "remind" => current.map(|c| FaceHint::Remind(flow_challenge(c))),
+        _ => None,
+    }
+}
 
 fn flow_challenge(c: jiuzhu_vision::liveness::Challenge) -> Challenge {
     use jiuzhu_vision::liveness::Challenge as V;
@@ -545,6 +573,7 @@ async fn face_check(
     camera: Shared<FaceCamera>,
     cancel: CancelToken,
     subject: jiuzhu_core::id::IdNumber,
+    pace: jiuzhu_vision::liveness::Pace,
     emit: Emit,
 ) {
     let reference = match central.reference(&subject, Modality::Face).await {
@@ -584,10 +613,11 @@ async fn face_check(
         let challenges = camera.challenges();
         let total = u8::try_from(challenges.len()).unwrap_or(u8::MAX);
         let models = jiuzhu_vision::ModelPaths::locate();
-        let mut verifier = match jiuzhu_vision::verifier::Verifier::new(
+        let mut verifier = match jiuzhu_vision::verifier::Verifier::with_config(
             &models,
             challenges.clone(),
             Some(reference),
+            jiuzhu_vision::verifier::VerifierConfig::default().with_pace(pace),
         ) {
             Ok(v) => v,
             Err(e) => return failed(Device::Camera, e.to_string()),
@@ -600,8 +630,10 @@ async fn face_check(
             });
         }
         let started = Instant::now();
+        let limit = pace.session_limit(challenges.len()).max(FACE_TIMEOUT);
         let ran = camera.with_session(&models, |src| -> Result<bool, String> {
             let mut shown = (challenges.first().copied(), 0usize);
+            let mut guided = None;
             let mut frames = 0u64;
             // Reaction times run on the frames' capture times (the camera's clock), counted
             // from the first frame; the wall clock only when a source gives none.
@@ -610,7 +642,7 @@ async fn face_check(
                 if cancel.is_cancelled() {
                     return Ok(false);
                 }
-                if started.elapsed() > FACE_TIMEOUT {
+                if started.elapsed() > limit {
                     return Ok(true);
                 }
                 let Some(pair) = src.next_pair().map_err(|e| e.to_string())? else {
@@ -645,6 +677,11 @@ async fn face_check(
                             total,
                         });
                     }
+                }
+                let hint = face_hint(p.hint, p.current_challenge);
+                if hint != guided {
+                    guided = hint;
+                    emit.send(Event::FaceGuidance(hint));
                 }
                 if p.current_challenge.is_none() {
                     return Ok(true);
@@ -1010,8 +1047,9 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                 } else {
                     let camera = k.worker.camera.clone();
                     let cancel = k.worker.cancel.clone();
+                    let pace = face_pace();
                     k.worker.with_central(seq, move |c, emit| {
-                        face_check(c, camera, cancel, subject.id, emit)
+                        face_check(c, camera, cancel, subject.id, pace, emit)
                     })
                 }
             }

@@ -16,7 +16,7 @@ use jiuzhu_drivers_api::printer::{ApplicationReceipt, Document, NextStep};
 use slint::ComponentHandle;
 
 use super::{
-    CardFailure, Emit, Event as CertifyEvent, Kiosk, Route, SUBMIT_WAIT, face_check,
+    CardFailure, Emit, Event as CertifyEvent, Kiosk, Route, SUBMIT_WAIT, face_check, face_pace,
     fingerprint_check, kiosk, lock_device, show_notice, with_ui,
 };
 use crate::controllers::apply::{
@@ -294,6 +294,14 @@ pub(super) fn signer_result(
                 crate::controllers::text::Lang::Zh,
             );
             let shown = crate::controllers::text::challenge_text(challenge, apply_adapter_lang(ui));
+            ui.global::<ApplyAdapter>().set_body(shown.into());
+            k.voice.say_now(zh);
+            None
+        }
+        CertifyEvent::FaceGuidance(Some(h)) => {
+            let zh =
+                crate::controllers::text::face_hint_text(h, crate::controllers::text::Lang::Zh);
+            let shown = crate::controllers::text::face_hint_text(h, apply_adapter_lang(ui));
             ui.global::<ApplyAdapter>().set_body(shown.into());
             k.voice.say_now(zh);
             None
@@ -603,7 +611,7 @@ pub(super) fn check_signer(
             let camera = k.worker.camera.clone();
             k.worker
                 .runtime
-                .spawn(face_check(c, camera, cancel, signer, emit));
+                .spawn(face_check(c, camera, cancel, signer, face_pace(), emit));
         }
     }
 }

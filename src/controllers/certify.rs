@@ -74,6 +74,24 @@ pub enum Challenge {
     Nod,
 }
 
+/// Guidance during the face check, from what the camera sees: shown and spoken before anything
+/// fails (a slow, far or dimly lit resident is helped, not refused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaceHint {
+    /// The face is small in the picture: come closer.
+    ComeCloser,
+    /// The face is dim: staff should turn on the light.
+    TooDark,
+    /// The face is over-exposed.
+    TooBright,
+    /// The face is turned away before the check starts.
+    FaceCamera,
+    /// More than one face in view.
+    OneFaceOnly,
+    /// The asked action has not begun yet: the prompt again, unhurried.
+    Remind(Challenge),
+}
+
 /// A person identified at the kiosk. `Debug` masks both fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
@@ -206,6 +224,8 @@ pub enum Step {
         done: u8,
         /// Challenges in total.
         total: u8,
+        /// Guidance shown instead of the usual words, if any.
+        hint: Option<FaceHint>,
     },
     /// Fingerprint check running.
     Fingerprint {
@@ -266,6 +286,8 @@ pub enum Event {
         /// Challenges in total.
         total: u8,
     },
+    /// Face check guidance changed (None: the usual words again).
+    FaceGuidance(Option<FaceHint>),
     /// The capture is over; the verdict is being computed.
     CaptureDone,
     /// A fingerprint retry prompt.
@@ -711,7 +733,15 @@ impl CertifyFlow {
                     challenge: Some(challenge),
                     done: done.min(total),
                     total,
+                    hint: None,
                 };
+                Ok(vec![])
+            }
+            Event::FaceGuidance(h) => {
+                if let Step::Face { hint, .. } = &mut self.step {
+                    *hint = h;
+                }
+                // guidance arriving after the check ended is dropped: it only ever changes words
                 Ok(vec![])
             }
             Event::FingerPrompt(p) if matches!(self.step, Step::Fingerprint { .. }) => {
@@ -788,6 +818,7 @@ impl CertifyFlow {
                         challenge: None,
                         done: 0,
                         total: 0,
+                        hint: None,
                     },
                     Step::Checking(Modality::Fingerprint) => Step::Fingerprint { prompt: None },
                     Step::TakingPhoto => Step::Photo,
@@ -868,6 +899,7 @@ impl CertifyFlow {
             challenge: None,
             done: 0,
             total: 0,
+            hint: None,
         });
         vec![Effect::StartFace {
             seq,
@@ -1101,8 +1133,31 @@ mod tests {
             &Step::Face {
                 challenge: Some(Challenge::Blink),
                 done: 1,
-                total: 3
+                total: 3,
+                hint: None,
             }
+        );
+        send(&mut f, Event::FaceGuidance(Some(FaceHint::TooDark)));
+        assert_eq!(f.seq(), face_seq, "guidance keeps the operation's number");
+        assert!(matches!(
+            f.step(),
+            Step::Face {
+                hint: Some(FaceHint::TooDark),
+                done: 1,
+                ..
+            }
+        ));
+        send(
+            &mut f,
+            Event::FaceProgress {
+                challenge: Challenge::Nod,
+                done: 2,
+                total: 3,
+            },
+        );
+        assert!(
+            matches!(f.step(), Step::Face { hint: None, .. }),
+            "a new challenge shows its own words"
         );
         send(&mut f, Event::CaptureDone);
         assert_eq!(f.step(), &Step::Checking(Modality::Face));

@@ -3,7 +3,9 @@
 
 use chrono::NaiveDate;
 
-use super::certify::{Alternative, Challenge, Choice, Device, MAX_FAILURES, Modality, Role, Step};
+use super::certify::{
+    Alternative, Challenge, Choice, Device, FaceHint, MAX_FAILURES, Modality, Role, Step,
+};
 
 /// The UI language of a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +57,37 @@ pub fn challenge_text(c: Challenge, lang: Lang) -> String {
         Challenge::TurnRight => t(lang, "请慢慢向右转头", "Slowly turn your head right"),
         Challenge::OpenMouth => t(lang, "请张张嘴", "Open your mouth"),
         Challenge::Nod => t(lang, "请点点头", "Please nod"),
+    }
+}
+
+/// The words of face-check guidance (shown and spoken).
+pub fn face_hint_text(h: FaceHint, lang: Lang) -> String {
+    match h {
+        FaceHint::ComeCloser => t(
+            lang,
+            "请靠近一点，让脸填满圆圈。",
+            "Please come a little closer, so that your face fills the oval.",
+        ),
+        FaceHint::TooDark => t(
+            lang,
+            "光线太暗，请工作人员开灯。",
+            "It is too dark here. Please ask the staff to turn on the light.",
+        ),
+        FaceHint::TooBright => t(
+            lang,
+            "光线太强，请避开直射的灯光。",
+            "There is too much light on your face. Please step out of the direct light.",
+        ),
+        FaceHint::FaceCamera => t(lang, "请正对摄像头。", "Please face the camera."),
+        FaceHint::OneFaceOnly => t(
+            lang,
+            "镜头前请只留认证的人。",
+            "Only the person being checked should be in front of the camera.",
+        ),
+        FaceHint::Remind(c) => match lang {
+            Lang::Zh => format!("{}。不着急，慢慢来。", challenge_text(c, lang)),
+            Lang::En => format!("{}. Take your time.", challenge_text(c, lang)),
+        },
     }
 }
 
@@ -218,9 +251,21 @@ pub fn screen_text(step: &Step, lang: Lang) -> ScreenText {
             ),
         ),
         Step::Face {
+            challenge,
+            hint: Some(h),
+            ..
+        } => (
+            match challenge {
+                Some(c) => challenge_text(*c, lang),
+                None => t(lang, "请看摄像头", "Look at the camera"),
+            },
+            face_hint_text(*h, lang),
+        ),
+        Step::Face {
             challenge: Some(c),
             done,
             total,
+            hint: None,
         } => (
             challenge_text(*c, lang),
             match lang {

@@ -7,10 +7,13 @@
 //! ONNX Runtime by default or on OpenCV `dnn` ([`engine`]); FaceNet and the PAD CNNs on OpenCV `dnn`.
 
 pub mod cli;
+pub mod depth;
 pub mod detect;
 pub mod document;
 pub mod embed;
 pub mod engine;
+pub mod eval;
+pub mod flash;
 pub mod geometry;
 pub mod image;
 pub mod liveness;

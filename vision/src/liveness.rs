@@ -9,13 +9,24 @@
 //! is asked, or a mouth opening while another challenge is asked, fails the session: a recording that
 //! performs actions in its own order is caught there. Each action must also begin (reach 40 % of its
 //! threshold) within [`LivenessConfig::max_reaction`] of its prompt: a recording that plays its actions
-//! at its own pace, not the prompts', is late.
+//! at its own pace, not the prompts', is late. How late is too late follows who is at the kiosk
+//! ([`Pace`]): elderly people begin 2–5 s after a prompt and more; before the limit the prompt is
+//! repeated (hint `remind`), and the limit only ends the attempt (no accusation of a replay).
+//!
+//! Turns must show depth: the landmark motion has to fit one rigid head better than any sheet of
+//! paper, flat, folded or bent ([`crate::depth`]), besides the homography parallax.
+//!
+//! Progress hints guide before anything fails: a face too small asks to come closer, a dim face asks
+//! for light (`come_closer`, `too_dark`, `too_bright`, `face_camera`); these come from the quality
+//! measures of each frame and never fail the session themselves.
 
 use std::time::Duration;
 
+use crate::depth::{DepthFit, depth_fit};
 use crate::geometry::homography_residual;
 use crate::mesh::Landmarks;
 use crate::pipeline::Observation;
+use crate::quality::QualityIssue;
 
 /// One requested action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -108,15 +119,59 @@ pub struct LivenessConfig {
     /// Longest time from a prompt (the baseline frame for the first challenge, the completion of the
     /// previous one for the others) to the start of the asked action; None = no reaction-time check.
     pub max_reaction: Option<Duration>,
+    /// Time after a prompt without the action begun at which the hint becomes `remind` (the kiosk
+    /// repeats the prompt); None = never.
+    pub remind_after: Option<Duration>,
+    /// Least [`DepthFit::depth`] (sheet residual, fraction of the face size) of a completed turn: less
+    /// moved like a sheet of paper (flat, folded, bent); None = no depth check. Nods keep only the
+    /// homography cue.
+    pub min_depth: Option<f32>,
+    /// Face mean grey below which the hint asks for more light (the frame is still used).
+    pub dim_advice: f64,
+    /// Face side in pixels below which the hint asks to come closer (the frame is still used).
+    pub small_advice: f32,
+}
+
+/// Who is at the kiosk, as far as timing goes: the kiosk sets it from its mode (长辈模式 = `Elder`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub enum Pace {
+    /// Reactions up to [`REACTION_MS`], [`TIMEOUT_MS`] per challenge.
+    #[default]
+    Standard,
+    /// 长辈模式: reactions up to [`ELDER_REACTION_MS`], [`ELDER_TIMEOUT_MS`] per challenge.
+    Elder,
+}
+
+impl Pace {
+    /// The longest whole face check the kiosk should allow for `challenges` challenges at this pace
+    /// (every challenge at its timeout, plus time to settle in front of the camera).
+    pub fn session_limit(self, challenges: usize) -> Duration {
+        let cfg = LivenessConfig::for_pace(self);
+        cfg.timeout * challenges.max(1) as u32 + Duration::from_secs(10)
+    }
 }
 
 /// Fraction of a challenge's threshold at which the action counts as begun.
 pub const ONSET_FRACTION: f32 = 0.4;
 
-impl Default for LivenessConfig {
-    fn default() -> Self {
+impl LivenessConfig {
+    /// The defaults with the timing of `pace`.
+    pub fn for_pace(pace: Pace) -> Self {
+        let (reaction, timeout, remind) = match pace {
+            Pace::Standard => (REACTION_MS, TIMEOUT_MS, 3000),
+            Pace::Elder => (ELDER_REACTION_MS, ELDER_TIMEOUT_MS, 4000),
+        };
         Self {
-            timeout: Duration::from_secs(6),
+            timeout: Duration::from_millis(timeout),
+            max_reaction: Some(Duration::from_millis(reaction)),
+            remind_after: Some(Duration::from_millis(remind)),
+            ..Self::base()
+        }
+    }
+
+    fn base() -> Self {
+        Self {
+            timeout: Duration::from_millis(TIMEOUT_MS),
             blink_closed: 0.85,
             blink_open: 0.93,
             mouth_delta: 0.12,
@@ -130,13 +185,32 @@ impl Default for LivenessConfig {
             reject_wrong_action: true,
             several_faces_frames: 3,
             max_reaction: Some(Duration::from_millis(REACTION_MS)),
+            remind_after: Some(Duration::from_millis(3000)),
+            min_depth: Some(MIN_DEPTH),
+            dim_advice: 70.0,
+            small_advice: 120.0,
         }
     }
 }
 
-/// Default [`LivenessConfig::max_reaction`] in milliseconds (vision/README.md: generated genuine clips
-/// begin within 2.3 s; real elderly users need calibration).
-pub const REACTION_MS: u64 = 3000;
+impl Default for LivenessConfig {
+    fn default() -> Self {
+        Self::for_pace(Pace::Standard)
+    }
+}
+
+/// [`LivenessConfig::max_reaction`] of [`Pace::Standard`] in milliseconds: a reaction of 5 s still
+/// passes (the onset is measured at [`ONSET_FRACTION`] of the motion, which a slow person reaches
+/// some hundred milliseconds after starting).
+pub const REACTION_MS: u64 = 6500;
+/// [`LivenessConfig::timeout`] of [`Pace::Standard`] in milliseconds.
+pub const TIMEOUT_MS: u64 = 10_000;
+/// [`LivenessConfig::max_reaction`] of [`Pace::Elder`] in milliseconds.
+pub const ELDER_REACTION_MS: u64 = 10_000;
+/// [`LivenessConfig::timeout`] of [`Pace::Elder`] in milliseconds.
+pub const ELDER_TIMEOUT_MS: u64 = 15_000;
+/// Default [`LivenessConfig::min_depth`] (vision/README.md, depth from head motion).
+pub const MIN_DEPTH: f32 = 0.008;
 
 /// What the UI shows after each frame.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -145,7 +219,9 @@ pub struct Progress {
     pub current_challenge: Option<Challenge>,
     /// Challenges completed so far.
     pub done: usize,
-    /// A short hint key for the UI (`hold_still`, `one_face_only`, `do_challenge`, `finished`, `failed`).
+    /// A short hint key for the UI: `hold_still`, `one_face_only`, `do_challenge`, `remind` (the
+    /// action has not begun: repeat the prompt), guidance `come_closer`, `too_dark`, `too_bright`,
+    /// `face_camera`, then `finished` or `failed`.
     pub hint: &'static str,
 }
 
@@ -162,6 +238,9 @@ pub struct Verdict {
     pub timings: Vec<(Challenge, Duration)>,
     /// Time from each prompt to the start of the action ([`ONSET_FRACTION`] of its threshold).
     pub reactions: Vec<(Challenge, Duration)>,
+    /// Depth fit of the frame that completed each turn or nod (for an unfinished one rejected as a
+    /// sheet, its best fit).
+    pub depth: Vec<(Challenge, DepthFit)>,
 }
 
 #[derive(Clone, Debug)]
@@ -195,6 +274,8 @@ pub struct LivenessSession {
     timings: Vec<(Challenge, Duration)>,
     onset: Option<Duration>,
     reactions: Vec<(Challenge, Duration)>,
+    depth: Vec<(Challenge, DepthFit)>,
+    sheet_seen: Option<DepthFit>,
 }
 
 impl LivenessSession {
@@ -218,6 +299,8 @@ impl LivenessSession {
             timings: Vec::new(),
             onset: None,
             reactions: Vec::new(),
+            depth: Vec::new(),
+            sheet_seen: None,
         }
     }
 
@@ -269,7 +352,10 @@ impl LivenessSession {
                 });
             }
         };
-        self.several_faces_run = 0;
+        if obs.detected {
+            // a tracked frame did not count the faces
+            self.several_faces_run = 0;
+        }
         let ext = lm.extent();
         if let Some((ts, prev)) = self.last_face {
             let jump =
@@ -298,9 +384,9 @@ impl LivenessSession {
                     landmarks: lm.clone(),
                 });
                 self.started = t;
-                return self.progress("do_challenge");
+                return self.progress(self.advice(obs, "do_challenge"));
             }
-            return self.progress("hold_still");
+            return self.progress(guidance(&obs.issues));
         };
         let ch = self.challenges[self.index];
         let parallax = if matches!(
@@ -404,11 +490,16 @@ impl LivenessSession {
             && t.saturating_sub(self.started) > max
         {
             self.reasons.push(format!(
-                "{ch:?}: the action did not begin within {:.1} s of the prompt (a recording playing at its own pace?)",
+                "{ch:?}: the action did not begin within {:.1} s of the prompt",
                 max.as_secs_f64()
             ));
             return self.progress("failed");
         }
+        let reminding = self.onset.is_none()
+            && self
+                .cfg
+                .remind_after
+                .is_some_and(|r| t.saturating_sub(self.started) > r);
         let head = is_head_motion(ch);
         let needed = if ch == Challenge::Nod {
             self.cfg.min_parallax_nod
@@ -416,12 +507,31 @@ impl LivenessSession {
             self.cfg.min_parallax
         };
         let flat = head && parallax < needed;
+        // turns only: a nod's depth parallax at its threshold is within the landmark noise (README)
+        let turn = matches!(ch, Challenge::TurnLeft | Challenge::TurnRight);
+        let fit = match (done && turn && !flat, self.cfg.min_depth) {
+            (true, Some(_)) => Some(depth_fit(&base.landmarks, lm).unwrap_or_default()),
+            _ => None,
+        };
+        let sheet = match (fit, self.cfg.min_depth) {
+            (Some(f), Some(min)) => f.depth() < min,
+            _ => false,
+        };
         if done && flat {
             // the angle was reached but all landmarks moved by one homography: a tilted photo or
             // screen, or a solvePnP flip on one frame; keep waiting for motion with parallax
             self.flat_seen = true;
         }
-        if done && !flat {
+        if let (true, Some(f)) = (done && sheet, fit) {
+            // parallax, but a folded or bent sheet explains it as well as a head: keep waiting
+            if self.sheet_seen.is_none_or(|s| f.sheet > s.sheet) {
+                self.sheet_seen = Some(f);
+            }
+        }
+        if done && !flat && !sheet {
+            if let Some(f) = fit {
+                self.depth.push((ch, f));
+            }
             self.verdict_scores
                 .push((ch, self.peak, self.peak_parallax));
             self.timings.push((ch, t.saturating_sub(self.started)));
@@ -435,30 +545,53 @@ impl LivenessSession {
             self.closed_seen = false;
             self.settled = false;
             self.flat_seen = false;
+            self.sheet_seen = None;
             self.peak = 0.0;
             self.peak_parallax = 0.0;
         } else if t.saturating_sub(self.started) > self.cfg.timeout {
-            if self.flat_seen {
-                self.reasons.push(format!(
-                    "{ch:?}: landmarks moved by one homography (flat photo or screen)"
-                ));
-            } else {
-                self.reasons
-                    .push(format!("{ch:?} not done within {:?}", self.cfg.timeout));
-            }
+            self.reasons
+                .push(self.unfinished(ch, Some(self.cfg.timeout)));
+            self.depth.extend(self.sheet_seen.map(|f| (ch, f)));
         }
-        self.progress("do_challenge")
+        self.progress(self.advice(obs, if reminding { "remind" } else { "do_challenge" }))
+    }
+
+    /// Why challenge `ch` was not completed (`within` its timeout, or at the end of the frames).
+    fn unfinished(&self, ch: Challenge, within: Option<Duration>) -> String {
+        if self.flat_seen {
+            format!("{ch:?}: landmarks moved by one homography (flat photo or screen)")
+        } else if self.sheet_seen.is_some() {
+            format!(
+                "{ch:?}: the face moved like a folded or bent sheet, not a head (no depth beyond a paper surface)"
+            )
+        } else if let Some(w) = within {
+            format!("{ch:?} not done within {w:?}")
+        } else {
+            format!("{ch:?} not done")
+        }
+    }
+
+    /// `hint`, unless the face is dim or small: then the guidance that helps (the frame still counts).
+    fn advice(&self, obs: &Observation, hint: &'static str) -> &'static str {
+        let small = obs
+            .landmarks
+            .as_ref()
+            .is_some_and(|lm| lm.extent().2 / 1.1 < self.cfg.small_advice);
+        if obs.measures.brightness > 0.0 && obs.measures.brightness < self.cfg.dim_advice {
+            "too_dark"
+        } else if small {
+            "come_closer"
+        } else {
+            hint
+        }
     }
 
     /// The verdict; unfinished challenges are reasons.
     pub fn finish(mut self) -> Verdict {
         if !self.failed() && self.index < self.challenges.len() {
             let ch = self.challenges[self.index];
-            self.reasons.push(if self.flat_seen {
-                format!("{ch:?}: landmarks moved by one homography (flat photo or screen)")
-            } else {
-                format!("{ch:?} not done")
-            });
+            self.reasons.push(self.unfinished(ch, None));
+            self.depth.extend(self.sheet_seen.map(|f| (ch, f)));
         }
         Verdict {
             passed: self.reasons.is_empty(),
@@ -466,7 +599,26 @@ impl LivenessSession {
             scores: self.verdict_scores,
             timings: self.timings,
             reactions: self.reactions,
+            depth: self.depth,
         }
+    }
+}
+
+/// The hint for a frame that cannot start the session: what the person (or the staff) can change.
+pub fn guidance(issues: &[QualityIssue]) -> &'static str {
+    let has = |i| issues.contains(&i);
+    if has(QualityIssue::SeveralFaces) {
+        "one_face_only"
+    } else if has(QualityIssue::TooSmall) {
+        "come_closer"
+    } else if has(QualityIssue::TooDark) {
+        "too_dark"
+    } else if has(QualityIssue::TooBright) {
+        "too_bright"
+    } else if has(QualityIssue::NotFrontal) {
+        "face_camera"
+    } else {
+        "hold_still"
     }
 }
 

@@ -32,7 +32,7 @@ impl Default for QualityLimits {
             max_pitch: 25.0,
             max_roll: 20.0,
             min_sharpness: 15.0,
-            exposure: (50.0, 210.0),
+            exposure: (35.0, 210.0),
         }
     }
 }

@@ -552,6 +552,97 @@ impl Subject {
 }
 
 impl Subject {
+    /// Renders the head in state `s` lit also by the kiosk screen's colour `screen` (R, G, B in 0..1)
+    /// at `strength` relative to the room light: the added light follows Lambert's law on the posed
+    /// rig's surface normals (the screen sits around the camera, so the cosine is the normal's
+    /// component towards the camera) and is reflected in proportion to the skin's own colour; the
+    /// room behind gets none (too far from the screen).
+    pub fn render_lit(&self, s: &HeadState, screen: [f32; 3], strength: f32) -> Result<Mat> {
+        let img = self.render(s)?;
+        if strength <= 0.0 || screen.iter().all(|&c| c <= 0.0) {
+            return Ok(img);
+        }
+        let posed = self.posed(s);
+        let mut normals = vec![[0.0f32; 3]; posed.len()];
+        let head: Vec<&[usize; 3]> = self
+            .triangles
+            .iter()
+            .filter(|t| t.iter().all(|&v| v < self.head_points))
+            .collect();
+        for t in &head {
+            let [a, b, c] = t.map(|v| posed[v]);
+            let (u, w) = (
+                [b[0] - a[0], b[1] - a[1], b[2] - a[2]],
+                [c[0] - a[0], c[1] - a[1], c[2] - a[2]],
+            );
+            let n = [
+                u[1] * w[2] - u[2] * w[1],
+                u[2] * w[0] - u[0] * w[2],
+                u[0] * w[1] - u[1] * w[0],
+            ];
+            // orient towards the camera (negative z)
+            let sign = if n[2] > 0.0 { -1.0 } else { 1.0 };
+            for &v in t.iter() {
+                for k in 0..3 {
+                    normals[v][k] += sign * n[k];
+                }
+            }
+        }
+        let cosine = |v: usize| {
+            let n = normals[v];
+            let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
+            if len > 0.0 {
+                (-n[2] / len).max(0.0)
+            } else {
+                0.0
+            }
+        };
+        let mut shade = Mat::zeros(HEIGHT, WIDTH, CV_32F)?.to_mat()?;
+        let mut order: Vec<(f32, &[usize; 3])> = head
+            .iter()
+            .map(|t| (t.iter().map(|&v| posed[v][2]).sum::<f32>(), *t))
+            .collect();
+        order.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(Ordering::Equal));
+        for (_, t) in order {
+            let pts: Vector<Point> = t
+                .iter()
+                .map(|&v| Point::new(posed[v][0].round() as i32, posed[v][1].round() as i32))
+                .collect();
+            let c = t.iter().map(|&v| cosine(v)).sum::<f32>() / 3.0;
+            imgproc::fill_convex_poly(
+                &mut shade,
+                &pts,
+                Scalar::all(f64::from(c)),
+                imgproc::LINE_8,
+                0,
+            )?;
+        }
+        let mut soft = Mat::default();
+        imgproc::gaussian_blur(
+            &shade,
+            &mut soft,
+            Size::new(0, 0),
+            2.0,
+            0.0,
+            BORDER_REFLECT_101,
+        )?;
+        let mut out = img.try_clone()?;
+        let sh = soft.data_typed::<f32>()?;
+        let ob = out.data_bytes_mut()?;
+        for (i, &k) in sh.iter().enumerate() {
+            if k <= 0.0 {
+                continue;
+            }
+            for c in 0..3 {
+                let v = f32::from(ob[3 * i + c]);
+                // BGR pixel, RGB screen
+                let lit = v * (1.0 + strength * screen[2 - c] * k);
+                ob[3 * i + c] = lit.clamp(0.0, 255.0) as u8;
+            }
+        }
+        Ok(out)
+    }
+
     /// Covers the closing eyes with lid skin (the colour of the skin just below the eye) and draws the
     /// lash line where the lids meet; `amount` 0..1 is the opacity.
     fn paint_eyelids(&self, img: &Mat, posed: &[[f32; 3]], amount: f32) -> Result<Mat> {

@@ -13,8 +13,9 @@ use jiuzhu_drivers_api::camera::{Frame, FramePair};
 
 use crate::embed::{Embedding, FaceNet, MATCH_THRESHOLD};
 use crate::engine::Engine;
+use crate::flash::{FaceRegions, FlashConfig, FlashReport, GroupColours};
 use crate::image::frame_to_bgr;
-use crate::liveness::{Challenge, LivenessConfig, LivenessSession, Progress, Verdict};
+use crate::liveness::{Challenge, LivenessConfig, LivenessSession, Pace, Progress, Verdict};
 use crate::models::{ModelPaths, Result};
 use crate::passive::{PadNets, PadScores, ScreenPattern};
 use crate::pipeline::FacePipeline;
@@ -48,6 +49,18 @@ pub struct VerifierConfig {
     /// Engine of detector and mesh; None = [`Engine::from_env`] (`$JIUZHU_VISION_ENGINE`, else ONNX
     /// Runtime).
     pub engine: Option<Engine>,
+    /// Track the face with the mesh and run the detector only when the track is lost and every
+    /// `recount_every` (to count faces; the identity samples reuse that detection); false (the
+    /// default) = the detector on every frame: the blink and mouth thresholds were calibrated on mesh
+    /// crops from detector boxes, and tracked crops missed blinks of the independent set's genuine
+    /// clips (vision/README.md, Speed).
+    pub track: bool,
+    /// With `track`: time between detector runs that count the faces in view.
+    pub recount_every: Duration,
+    /// Screen-light response (炫彩, [`crate::flash`]): judge the frames pushed with
+    /// [`Verifier::push_frame_lit`] against the colours shown; None = off (the default: the kiosk's
+    /// screen does not flash yet).
+    pub flash: Option<FlashConfig>,
 }
 
 impl Default for VerifierConfig {
@@ -64,7 +77,22 @@ impl Default for VerifierConfig {
             pad_cnn: true,
             pad_antispoof_min: None,
             engine: None,
+            track: false,
+            recount_every: Duration::from_millis(500),
+            flash: None,
         }
+    }
+}
+
+impl VerifierConfig {
+    /// The same settings with the liveness timing of `pace` (the kiosk passes 长辈模式 as
+    /// [`Pace::Elder`]): reaction limit, reminder and per-challenge timeout.
+    pub fn with_pace(mut self, pace: Pace) -> Self {
+        let timing = LivenessConfig::for_pace(pace);
+        self.liveness.timeout = timing.timeout;
+        self.liveness.max_reaction = timing.max_reaction;
+        self.liveness.remind_after = timing.remind_after;
+        self
     }
 }
 
@@ -88,6 +116,8 @@ pub struct Verification {
     pub moire: Option<f32>,
     /// Mean PAD CNN scores over the sampled frames (None without samples or with the CNNs off).
     pub pad_cnn: Option<PadScores>,
+    /// The screen-light response (None when off or no colour was shown).
+    pub flash: Option<FlashReport>,
     /// Frames analysed.
     pub frames: usize,
     /// Mean time spent per frame (pipeline, liveness and embeddings), in milliseconds.
@@ -116,6 +146,10 @@ pub struct Verifier {
     moire: Vec<f32>,
     pad_nets: Option<PadNets>,
     pad_scores: Vec<PadScores>,
+    last_count: Option<Duration>,
+    flash_regions: Option<FaceRegions>,
+    flash_observed: Vec<Option<GroupColours>>,
+    flash_shown: Vec<[f32; 3]>,
 }
 
 impl Verifier {
@@ -138,7 +172,7 @@ impl Verifier {
     ) -> Result<Self> {
         let engine = cfg.engine.map_or_else(Engine::from_env, Ok)?;
         let mut pipeline = FacePipeline::load_with(paths, engine)?;
-        pipeline.detect_every_frame = true;
+        pipeline.detect_every_frame = !cfg.track;
         let facenet = (reference.is_some() || cfg.identity_check)
             .then(|| FaceNet::load(paths))
             .transpose()?;
@@ -163,15 +197,52 @@ impl Verifier {
             moire: Vec::new(),
             pad_nets,
             pad_scores: Vec::new(),
+            last_count: None,
+            flash_regions: None,
+            flash_observed: Vec::new(),
+            flash_shown: Vec::new(),
         })
     }
 
     /// Analyses one frame taken `t` after the start.
     pub fn push_frame(&mut self, frame: &Frame, t: Duration) -> Result<Progress> {
+        self.push(frame, t, None)
+    }
+
+    /// Analyses one frame taken while the kiosk's screen showed `shown` (R, G, B in 0..1; part of the
+    /// random sequence of [`crate::flash::sequence`]): as [`Verifier::push_frame`], and with
+    /// [`VerifierConfig::flash`] on, the face's colour is sampled for the screen-light check.
+    pub fn push_frame_lit(
+        &mut self,
+        frame: &Frame,
+        t: Duration,
+        shown: [f32; 3],
+    ) -> Result<Progress> {
+        self.push(frame, t, Some(shown))
+    }
+
+    fn push(&mut self, frame: &Frame, t: Duration, shown: Option<[f32; 3]>) -> Result<Progress> {
         let started = Instant::now();
         let bgr = frame_to_bgr(frame)?;
-        let obs = self.pipeline.analyse(&bgr)?;
+        let mut obs = self.pipeline.analyse(&bgr)?;
         self.frames += 1;
+        let mut dets = None;
+        if obs.detected {
+            self.last_count = Some(t);
+        } else if self
+            .last_count
+            .is_none_or(|last| t.saturating_sub(last) >= self.cfg.recount_every)
+        {
+            // a tracked frame: count the faces now and then (a second face, a swap)
+            let found = self.pipeline.detect(&bgr)?;
+            obs.faces = found.len();
+            obs.detected = true;
+            if found.len() > 1 {
+                obs.issues.push(crate::quality::QualityIssue::SeveralFaces);
+            }
+            self.last_count = Some(t);
+            dets = Some(found);
+        }
         if let (true, Some(lm)) = (
             obs.issues.is_empty() && obs.faces == 1,
             obs.landmarks.as_ref(),
@@ -188,7 +259,10 @@ impl Verifier {
                     .last_identity
                     .is_none_or(|last| t.saturating_sub(last) >= self.cfg.identity_every);
             if better || due {
-                let dets = self.pipeline.detect(&bgr)?;
+                let dets = match dets.take() {
+                    Some(d) => d,
+                    None => self.pipeline.detect(&bgr)?,
+                };
                 if let Some(d) = dets.iter().find(|d| {
                     (d.bbox.cx - cx).abs() < d.bbox.w && (d.bbox.cy - cy).abs() < d.bbox.h
                 }) {
@@ -210,6 +284,18 @@ impl Verifier {
                     }
                 }
             }
+        }
+        if let (Some(colour), true) = (shown, self.cfg.flash.is_some()) {
+            let sample = match obs.landmarks.as_ref().filter(|_| obs.faces == 1) {
+                Some(lm) => Some(
+                    self.flash_regions
+                        .get_or_insert_with(|| FaceRegions::from_mesh(lm))
+                        .sample(&bgr, lm)?,
+                ),
+                None => None,
+            };
+            self.flash_observed.push(sample);
+            self.flash_shown.push(colour);
         }
         self.last_face = obs
             .landmarks
@@ -293,6 +379,21 @@ impl Verifier {
                 s.antispoof
             ));
         }
+        let flash = match (&self.cfg.flash, &self.flash_regions) {
+            (Some(cfg), Some(regions)) if !self.flash_shown.is_empty() => Some(
+                crate::flash::verify(&self.flash_observed, &self.flash_shown, regions.cosine, cfg),
+            ),
+            (Some(_), None) if !self.flash_shown.is_empty() => {
+                verdict
+                    .reasons
+                    .push("no face during the screen's colour flashes".into());
+                None
+            }
+            _ => None,
+        };
+        if let Some(f) = &flash {
+            verdict.reasons.extend(f.reasons.iter().cloned());
+        }
         let similarity = match (&self.reference, &self.best) {
             (Some(r), Some((_, e))) => Some(r.cosine(e)),
             (Some(_), None) => {
@@ -317,6 +418,7 @@ impl Verifier {
             ir_face_ratio,
             moire,
             pad_cnn,
+            flash,
             frames: self.frames,
             mean_frame_ms: if self.frames == 0 {
                 0.0

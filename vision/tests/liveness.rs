@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use jiuzhu_vision::geometry::{eye_aspect_ratio, head_pose, homography_residual, mouth_opening};
 use jiuzhu_vision::image::load_bgr;
-use jiuzhu_vision::liveness::{Challenge, LivenessConfig, LivenessSession, random_challenges};
+use jiuzhu_vision::liveness::{
+    Challenge, LivenessConfig, LivenessSession, Pace, random_challenges,
+};
 use jiuzhu_vision::{FacePipeline, Landmarks, ModelPaths, Observation};
 use rstest::rstest;
 
@@ -156,12 +158,23 @@ fn blink_then_mouth_passes_with_timings_and_a_still_face_times_out() {
     );
 }
 
-/// A blink that begins `wait` frames (33 ms each) after the prompt: on time it passes and its reaction
-/// time is reported; late, the reaction-time check fails it even though the timeout would allow it.
+/// A blink that begins `wait` frames (33 ms each) after the prompt: reactions of 2–5 s pass at the
+/// standard pace with their reaction time reported, a 7 s reaction only at the elder pace (长辈模式);
+/// later than the pace allows, the reaction-time check ends the attempt with a neutral reason (no
+/// "recording?"), even though the timeout would allow it. The hint turns to `remind` (the kiosk repeats
+/// the prompt) before that.
 #[rstest]
-#[case::prompt(60, true)]
-#[case::late(106, false)]
-fn an_action_must_begin_soon_after_its_prompt(#[case] wait: usize, #[case] on_time: bool) {
+#[case::two_seconds(60, Pace::Standard, true)]
+#[case::four_seconds(121, Pace::Standard, true)]
+#[case::five_seconds(151, Pace::Standard, true)]
+#[case::seven_seconds(212, Pace::Standard, false)]
+#[case::seven_seconds_elder(212, Pace::Elder, true)]
+#[case::eleven_seconds_elder(333, Pace::Elder, false)]
+fn an_action_must_begin_within_the_pace_of_the_person(
+    #[case] wait: usize,
+    #[case] pace: Pace,
+    #[case] on_time: bool,
+) {
     let b = base();
     let mut frames: Vec<Observation> = (0..=wait).map(|_| b.clone()).collect();
     for k in [0.9, 0.5, 0.3, 0.4, 0.8, 1.0, 1.0] {
@@ -169,23 +182,39 @@ fn an_action_must_begin_soon_after_its_prompt(#[case] wait: usize, #[case] on_ti
         o.ear = b.ear * k;
         frames.push(o);
     }
-    let mut s = LivenessSession::new(vec![Challenge::Blink], LivenessConfig::default());
-    run(&mut s, &frames);
+    let cfg = LivenessConfig::for_pace(pace);
+    let mut s = LivenessSession::new(vec![Challenge::Blink], cfg.clone());
+    let mut hints = Vec::new();
+    for (i, o) in frames.iter().enumerate() {
+        let p = s.push_frame(o, Duration::from_millis(33 * i as u64));
+        if hints.last() != Some(&p.hint) {
+            hints.push(p.hint);
+        }
+    }
     let v = s.finish();
     let began = Duration::from_millis(33 * (wait as u64 + 1));
+    let waited = Duration::from_millis(33 * wait as u64);
+    assert_eq!(
+        hints.contains(&"remind"),
+        waited > cfg.remind_after.unwrap(),
+        "the prompt is repeated after a while of waiting: {hints:?}"
+    );
     if on_time {
         assert!(v.passed, "{v:?}");
         assert_eq!(v.reactions, vec![(Challenge::Blink, began)]);
     } else {
+        let limit = cfg.max_reaction.unwrap().as_secs_f64();
         assert!(
-            !v.passed && v.reasons[0].contains("did not begin within 3.0 s"),
+            !v.passed && v.reasons[0].contains(&format!("did not begin within {limit:.1} s")),
             "{v:?}"
         );
+        assert!(!v.reasons[0].contains("recording"), "{v:?}");
         let mut s = LivenessSession::new(
             vec![Challenge::Blink],
             LivenessConfig {
                 max_reaction: None,
-                ..LivenessConfig::default()
+                timeout: Duration::from_secs(20),
+                ..cfg
             },
         );
         run(&mut s, &frames);
@@ -193,6 +222,43 @@ fn an_action_must_begin_soon_after_its_prompt(#[case] wait: usize, #[case] on_ti
         assert!(v.passed, "without the check the late blink passes: {v:?}");
         assert_eq!(v.reactions, vec![(Challenge::Blink, began)]);
     }
+}
+
+/// Guidance before failure: frames too dark or with a face too small to start the session give the
+/// hint that helps; a dim but usable face starts the session and still asks for light.
+#[test]
+fn dim_or_small_faces_get_guidance_not_failure() {
+    use jiuzhu_vision::quality::QualityIssue;
+    let b = base();
+    let mut s = LivenessSession::new(vec![Challenge::Blink], LivenessConfig::default());
+    let mut dark = b.clone();
+    dark.issues = vec![QualityIssue::TooDark];
+    dark.measures.brightness = 30.0;
+    let mut small = b.clone();
+    small.issues = vec![QualityIssue::TooSmall];
+    let mut dim = b.clone();
+    dim.measures.brightness = 55.0;
+    let mut t = 0;
+    let mut push = |s: &mut LivenessSession, o: &Observation| {
+        t += 100;
+        s.push_frame(o, Duration::from_millis(t))
+    };
+    for _ in 0..100 {
+        assert_eq!(push(&mut s, &dark).hint, "too_dark");
+    }
+    for _ in 0..100 {
+        assert_eq!(push(&mut s, &small).hint, "come_closer");
+    }
+    let p = push(&mut s, &dim);
+    assert_eq!((p.hint, p.done), ("too_dark", 0), "{p:?}");
+    assert_eq!(p.current_challenge, Some(Challenge::Blink));
+    for k in [0.9, 0.5, 0.3, 0.4, 0.8, 1.0, 1.0] {
+        let mut o = dim.clone();
+        o.ear = b.ear * k;
+        push(&mut s, &o);
+    }
+    let v = s.finish();
+    assert!(v.passed, "{v:?}");
 }
 
 #[rstest]

@@ -1,0 +1,292 @@
+//! The independent set's cases, run through the real [`Verifier`], and its table.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::time::Duration;
+
+use jiuzhu_drivers_api::camera::Frame;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::sheet::{Shape, attack_clip};
+use super::{Manner, dim, face_print, far, genuine_clip};
+use crate::embed::Embedding;
+use crate::image::load_bgr;
+use crate::liveness::{Challenge, Pace};
+use crate::models::{ModelPaths, Result};
+use crate::pad::FPS;
+use crate::pipeline::FacePipeline;
+use crate::synth::Generator;
+use crate::verifier::{Verification, Verifier, VerifierConfig};
+
+/// What a case shows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    /// A live person (synth's 3-D rig) in `Manner`.
+    Genuine(Manner),
+    /// A live person in a dim hall: gamma and gain applied to every frame.
+    Dim {
+        /// Gamma (> 1 darker).
+        gamma: f32,
+        /// Gain.
+        gain: f32,
+    },
+    /// A live person further away: frames shrunk by this scale.
+    Far(f32),
+    /// A hand-held print of the person's photo on this paper shape (ray-cast, [`super::sheet`]).
+    Print(Shape),
+}
+
+impl Kind {
+    /// True for attacks.
+    pub fn is_attack(self) -> bool {
+        matches!(self, Kind::Print(_))
+    }
+
+    /// The table row this case belongs to.
+    pub fn group(self) -> String {
+        match self {
+            Kind::Genuine(m) if m.slowness > 1.0 => {
+                format!("genuine, elderly (late {:.0} s, slow, small)", m.reaction)
+            }
+            Kind::Genuine(m) => format!("genuine, reacting after {:.0} s", m.reaction),
+            Kind::Dim { .. } => "genuine, dim (face mean grey 40–70)".into(),
+            Kind::Far(s) => format!("genuine, far (frame × {s:.2})"),
+            Kind::Print(Shape::Flat) => "print, flat, hand-held".into(),
+            Kind::Print(Shape::VFold(_)) => "print, folded down the nose (V)".into(),
+            Kind::Print(Shape::HFold(_)) => "print, folded across".into(),
+            Kind::Print(Shape::Cylinder(_)) => "print, bent (cylinder)".into(),
+        }
+    }
+}
+
+/// One case of the independent set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Case {
+    /// Subject index in the [`Generator`] (its photo is also the print's).
+    pub subject: usize,
+    /// What the clip shows.
+    pub kind: Kind,
+    /// Challenges asked.
+    pub challenges: Vec<Challenge>,
+    /// The kiosk's pace.
+    pub pace: Pace,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// The set: for each of `subjects` subjects and `per` seeds, genuine sessions reacting after 2, 4 and
+/// 5 s (standard pace), an elderly session (7 s late, slow, small; elder pace), two dim ones (face mean
+/// grey about 45 and 65), a far one (face ≈ 95 px), and print attacks on flat, V-folded (20° and 35°),
+/// H-folded and cylinder-bent paper. Challenges are one head motion plus one other (the production
+/// rule).
+pub fn cases(subjects: usize, per: usize) -> Vec<Case> {
+    let heads = [Challenge::TurnLeft, Challenge::TurnRight, Challenge::Nod];
+    let others = [Challenge::Blink, Challenge::OpenMouth];
+    let mut out = Vec::new();
+    for subject in 0..subjects {
+        for k in 0..per {
+            let seed = 7000 + 100 * subject as u64 + 10 * k as u64;
+            let pick = |i: u64| heads[((seed / 10 + i) % 3) as usize];
+            let other = others[((seed / 10) % 2) as usize];
+            let mut push = |kind: Kind, challenges: Vec<Challenge>, pace: Pace, n: u64| {
+                out.push(Case {
+                    subject,
+                    kind,
+                    challenges,
+                    pace,
+                    seed: seed + n,
+                })
+            };
+            for (n, r) in [2.0f32, 4.0, 5.0].into_iter().enumerate() {
+                push(
+                    Kind::Genuine(Manner::late(r)),
+                    vec![pick(n as u64), other],
+                    Pace::Standard,
+                    n as u64,
+                );
+            }
+            push(
+                Kind::Genuine(Manner::elderly(7.0)),
+                vec![other, pick(3)],
+                Pace::Elder,
+                3,
+            );
+            push(
+                Kind::Dim {
+                    gamma: 1.8,
+                    gain: 0.68,
+                },
+                vec![pick(4), other],
+                Pace::Standard,
+                4,
+            );
+            push(
+                Kind::Dim {
+                    gamma: 1.7,
+                    gain: 0.7,
+                },
+                vec![other, pick(5)],
+                Pace::Standard,
+                5,
+            );
+            push(Kind::Far(0.5), vec![pick(6), other], Pace::Standard, 6);
+            for (n, shape) in [
+                Shape::Flat,
+                Shape::VFold(20.0),
+                Shape::VFold(35.0),
+                Shape::HFold(30.0),
+                Shape::Cylinder(0.6),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                push(
+                    Kind::Print(shape),
+                    vec![pick(n as u64)],
+                    Pace::Standard,
+                    10 + n as u64,
+                );
+            }
+        }
+    }
+    out
+}
+
+/// What the verifier said about a case.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Outcome {
+    /// The case's table row.
+    pub group: String,
+    /// Attack or not.
+    pub attack: bool,
+    /// Subject photo.
+    pub photo: String,
+    /// Challenges asked.
+    pub challenges: Vec<Challenge>,
+    /// Seed.
+    pub seed: u64,
+    /// Every progress hint the kiosk was given, in order of first appearance.
+    pub hints: Vec<String>,
+    /// The verification.
+    pub verification: Verification,
+}
+
+/// Renders the frames of `case`.
+pub fn render(paths: &ModelPaths, generator: &Generator, case: &Case) -> Result<Vec<Frame>> {
+    let subject = &generator.subjects()[case.subject];
+    let mut rng = StdRng::seed_from_u64(case.seed ^ 0xd1);
+    let plain = |m: Manner| genuine_clip(subject, &case.challenges, m, case.seed, FPS);
+    match case.kind {
+        Kind::Genuine(m) => plain(m),
+        Kind::Dim { gamma, gain } => plain(Manner::late(1.0))?
+            .iter()
+            .map(|f| dim(f, gamma, gain, &mut rng))
+            .collect(),
+        Kind::Far(s) => plain(Manner::late(1.0))?
+            .iter()
+            .map(|f| far(f, s))
+            .collect(),
+        Kind::Print(shape) => {
+            let mut pipeline = FacePipeline::load(paths)?;
+            let photo = load_bgr(&paths.test_image(&subject.photo)?)?;
+            let print = face_print(&mut pipeline, &photo, case.seed)?;
+            attack_clip(&print, shape, &case.challenges, case.seed, FPS, None)
+        }
+    }
+}
+
+/// Renders `case` and runs it through a fresh [`Verifier`] (`cfg` with the case's pace) against the
+/// person's reference.
+pub fn evaluate(
+    paths: &ModelPaths,
+    generator: &Generator,
+    references: &BTreeMap<String, Embedding>,
+    case: &Case,
+    cfg: &VerifierConfig,
+) -> Result<Outcome> {
+    let frames = render(paths, generator, case)?;
+    let subject = &generator.subjects()[case.subject];
+    let cfg = cfg.clone().with_pace(case.pace);
+    let mut v = Verifier::with_config(
+        paths,
+        case.challenges.clone(),
+        references.get(&subject.person).cloned(),
+        cfg,
+    )?;
+    let mut hints: Vec<String> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (i, f) in frames.iter().enumerate() {
+        let p = v.push_frame(f, Duration::from_secs_f64(i as f64 / FPS))?;
+        if seen.insert(p.hint) {
+            hints.push(p.hint.to_string());
+        }
+    }
+    Ok(Outcome {
+        group: case.kind.group(),
+        attack: case.kind.is_attack(),
+        photo: subject.photo.clone(),
+        challenges: case.challenges.clone(),
+        seed: case.seed,
+        hints,
+        verification: v.finish(),
+    })
+}
+
+/// Wrong decisions per row.
+#[derive(Clone, Debug, Default)]
+pub struct Table {
+    rows: BTreeMap<(bool, String), (usize, usize)>,
+}
+
+impl Table {
+    /// Counts `outcomes`.
+    pub fn from_outcomes(outcomes: &[Outcome]) -> Self {
+        let mut rows = BTreeMap::new();
+        for o in outcomes {
+            let e = rows.entry((o.attack, o.group.clone())).or_insert((0, 0));
+            e.0 += 1;
+            if o.verification.verdict.passed == o.attack {
+                e.1 += 1;
+            }
+        }
+        Self { rows }
+    }
+
+    /// Rejected genuine sessions over all genuine ones.
+    pub fn bpcer(&self) -> Option<f64> {
+        self.rate(false)
+    }
+
+    /// Accepted attacks over all attacks.
+    pub fn apcer(&self) -> Option<f64> {
+        self.rate(true)
+    }
+
+    fn rate(&self, attack: bool) -> Option<f64> {
+        let (n, w) = self
+            .rows
+            .iter()
+            .filter(|((a, _), _)| *a == attack)
+            .fold((0, 0), |(n, w), (_, (rn, rw))| (n + rn, w + rw));
+        (n > 0).then(|| w as f64 / n as f64)
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "| clips | n | wrong decisions |")?;
+        writeln!(f, "|---|---|---|")?;
+        for ((attack, group), (n, w)) in &self.rows {
+            let what = if *attack { "accepted" } else { "rejected" };
+            writeln!(f, "| {group} | {n} | {w} {what} |")?;
+        }
+        if let Some(b) = self.bpcer() {
+            writeln!(f, "BPCER {:.1} %", 100.0 * b)?;
+        }
+        if let Some(a) = self.apcer() {
+            writeln!(f, "APCER (prints) {:.1} %", 100.0 * a)?;
+        }
+        Ok(())
+    }
+}

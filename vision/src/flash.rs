@@ -1,0 +1,359 @@
+//! Screen-light response (炫彩): during the check the kiosk's screen shows a short random sequence of
+//! colours. A real face is lit by them: each colour shows on the skin one camera frame later (the
+//! camera exposes after the screen changed), weighted by the skin's albedo and by how squarely each
+//! part of the face looks at the screen (Lambert: the cosine between the surface normal and the
+//! direction of the screen, which sits around the camera). A phone or monitor replaying a face emits
+//! its own light: the kiosk's colours barely change it and never follow the face's shape; a print
+//! reflects them, but evenly, as a flat sheet does.
+//!
+//! [`FaceRegions`] groups the mesh points of a frontal frame by the angle between their surface normal
+//! (from the mesh's 3-D points) and the viewing direction; [`FaceRegions::sample`] measures each
+//! group's mean colour in a frame; [`verify`] is a pure function of those samples and the shown
+//! sequence: the colour timing (correlation of the face's colour change with the shown colours at
+//! lags 0..=[`MAX_LAG`] frames) and the shading (the response of the oblique regions relative to the
+//! frontal ones, each normalised by its own brightness, must fall as their normals turn away).
+
+use opencv::core::{Mat, Rect};
+use opencv::prelude::*;
+use rand::Rng;
+
+use crate::mesh::Landmarks;
+use crate::models::Result;
+
+/// Number of normal-angle groups of the face.
+pub const GROUPS: usize = 3;
+/// Largest camera delay (frames) searched for the response.
+pub const MAX_LAG: usize = 2;
+
+/// The colours the kiosk may show (R, G, B in 0..1): saturated, so that each changes the skin's
+/// chromaticity.
+pub const PALETTE: [[f32; 3]; 6] = [
+    [1.0, 0.0, 0.0],
+    [0.0, 1.0, 0.0],
+    [0.0, 0.0, 1.0],
+    [1.0, 1.0, 0.0],
+    [0.0, 1.0, 1.0],
+    [1.0, 0.0, 1.0],
+];
+
+/// A random sequence of `n` frames' colours, each colour held for `hold` frames, no colour twice in a
+/// row.
+pub fn sequence<R: Rng>(rng: &mut R, n: usize, hold: usize) -> Vec<[f32; 3]> {
+    let mut out = Vec::with_capacity(n);
+    let mut last = usize::MAX;
+    while out.len() < n {
+        let mut k = rng.gen_range(0..PALETTE.len());
+        if k == last {
+            k = (k + 1 + rng.gen_range(0..PALETTE.len() - 1)) % PALETTE.len();
+        }
+        last = k;
+        for _ in 0..hold.max(1) {
+            if out.len() < n {
+                out.push(PALETTE[k]);
+            }
+        }
+    }
+    out
+}
+
+/// Limits of [`verify`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct FlashConfig {
+    /// Least correlation between the shown colours and the face's colour change (at the best lag).
+    pub min_correlation: f32,
+    /// Least relative response (colour change per unit of brightness per unit of shown colour) of the
+    /// frontal regions: a replay screen barely responds.
+    pub min_response: f32,
+    /// Largest ratio of the oblique regions' relative response to the frontal ones': a flat sheet
+    /// responds evenly (ratio ≈ 1), a face less where it turns away.
+    pub max_oblique_ratio: f32,
+    /// Fewest flash frames needed for a decision.
+    pub min_frames: usize,
+    /// Least [`FlashReport::albedo_follow`]: reflected light is filtered by the skin's colour, light
+    /// a screen emits or its glass mirrors is not.
+    pub min_albedo_follow: f32,
+}
+
+impl Default for FlashConfig {
+    fn default() -> Self {
+        Self {
+            min_correlation: 0.6,
+            min_response: 0.04,
+            max_oblique_ratio: 0.85,
+            min_frames: 10,
+            min_albedo_follow: 0.5,
+        }
+    }
+}
+
+/// The measured response.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct FlashReport {
+    /// Frames used.
+    pub frames: usize,
+    /// Delay (frames) of the best correlation.
+    pub lag: usize,
+    /// Correlation at that lag.
+    pub correlation: f32,
+    /// Relative response of each group (frontal first).
+    pub response: [f32; GROUPS],
+    /// Mean cosine of each group's normals with the viewing direction.
+    pub cosine: [f32; GROUPS],
+    /// Oblique over frontal relative response.
+    pub oblique_ratio: f32,
+    /// How the frontal regions' red-to-blue response follows their red-to-blue colour:
+    /// ln(response_R / response_B) / ln(mean_R / mean_B); 1 for light reflected by the skin, 0 for
+    /// light added evenly (a screen's glass); None when the face is too grey to tell.
+    pub albedo_follow: Option<f32>,
+    /// Why the response does not look like a live face lit by the screen (empty = it does).
+    pub reasons: Vec<String>,
+}
+
+impl FlashReport {
+    /// True when the response looks like a live face.
+    pub fn passed(&self) -> bool {
+        self.reasons.is_empty()
+    }
+}
+
+/// One frame's colour of each group (B, G, R means in 0..255).
+pub type GroupColours = [[f32; 3]; GROUPS];
+
+/// Judges the response: `observed[i]` is frame i's group colours (None = no face measured), `shown[i]`
+/// the colour (R, G, B) on the screen while frame i was being taken, `cosine` each group's mean cosine.
+pub fn verify(
+    observed: &[Option<GroupColours>],
+    shown: &[[f32; 3]],
+    cosine: [f32; GROUPS],
+    cfg: &FlashConfig,
+) -> FlashReport {
+    let n = observed.len().min(shown.len());
+    let mut report = FlashReport {
+        cosine,
+        ..FlashReport::default()
+    };
+    // BGR observation vs RGB screen: channel c of the screen is observed in BGR channel 2 − c
+    let obs = |i: usize, g: usize, c: usize| observed[i].map(|o| o[g][2 - c]);
+    let mut best: Option<(usize, f32)> = None;
+    for lag in 0..=MAX_LAG {
+        let pairs: Vec<(f32, f32)> = (lag..n)
+            .flat_map(|i| {
+                (0..3).filter_map(move |c| {
+                    let v = (0..GROUPS).map(|g| obs(i, g, c)).sum::<Option<f32>>()?;
+                    Some((shown[i - lag][c], v))
+                })
+            })
+            .collect();
+        if let Some(r) = channel_correlation(&pairs)
+            && best.is_none_or(|(_, b)| r > b)
+        {
+            best = Some((lag, r));
+        }
+    }
+    let used = (0..n).filter(|&i| observed[i].is_some()).count();
+    report.frames = used;
+    let Some((lag, corr)) = best.filter(|_| used >= cfg.min_frames) else {
+        report.reasons.push(format!(
+            "too few frames with the face during the colour flashes ({used})"
+        ));
+        return report;
+    };
+    report.lag = lag;
+    report.correlation = corr;
+    // per group: the slope of its colour on the shown colour (per channel, pooled), over its mean
+    for g in 0..GROUPS {
+        let slopes: Vec<f32> = (0..3)
+            .filter_map(|c| {
+                let pts: Vec<(f32, f32)> = (lag..n)
+                    .filter_map(|i| Some((shown[i - lag][c], obs(i, g, c)?)))
+                    .collect();
+                slope_and_mean(&pts).map(|(slope, mean)| slope / mean.max(1.0))
+            })
+            .collect();
+        report.response[g] = if slopes.is_empty() {
+            0.0
+        } else {
+            slopes.iter().sum::<f32>() / slopes.len() as f32
+        };
+    }
+    // absolute response and mean of the frontal group in red and blue
+    let channel = |c: usize| {
+        let pts: Vec<(f32, f32)> = (lag..n)
+            .filter_map(|i| Some((shown[i - lag][c], obs(i, 0, c)?)))
+            .collect();
+        slope_and_mean(&pts)
+    };
+    report.albedo_follow = match (channel(0), channel(2)) {
+        (Some((sr, mr)), Some((sb, mb))) if sr > 0.0 && sb > 0.0 && mb > 1.0 => {
+            let colour = (mr / mb).ln();
+            (colour.abs() > 0.08).then(|| (sr / sb).ln() / colour)
+        }
+        _ => None,
+    };
+    let front = report.response[0];
+    report.oblique_ratio = if front.abs() > 1e-6 {
+        report.response[GROUPS - 1] / front
+    } else {
+        1.0
+    };
+    if corr < cfg.min_correlation {
+        report.reasons.push(format!(
+            "the face did not change with the screen's colours (correlation {corr:.2} < {}): a replay on a screen?",
+            cfg.min_correlation
+        ));
+    } else if front < cfg.min_response {
+        report.reasons.push(format!(
+            "the face barely reflects the screen's light (response {front:.3} < {}): a screen emitting its own light?",
+            cfg.min_response
+        ));
+    } else if let Some(a) = report.albedo_follow.filter(|a| *a < cfg.min_albedo_follow) {
+        report.reasons.push(format!(
+            "the screen's light on the face does not take the skin's colour (albedo follow {a:.2} < {}): light emitted or mirrored by a screen?",
+            cfg.min_albedo_follow
+        ));
+    } else if report.oblique_ratio > cfg.max_oblique_ratio {
+        report.reasons.push(format!(
+            "the screen's light falls evenly on the face (oblique / frontal {:.2} > {}): a flat picture, not a face's shape",
+            report.oblique_ratio, cfg.max_oblique_ratio
+        ));
+    }
+    report
+}
+
+/// Correlation of the shown colour with the observed sum, each channel centred on its own mean
+/// (ambient light and skin colour differ per channel), pooled over channels.
+fn channel_correlation(pairs: &[(f32, f32)]) -> Option<f32> {
+    // pairs come channel-interleaved: 0, 1, 2, 0, 1, 2, …
+    let mut sxy = 0.0f64;
+    let mut sxx = 0.0f64;
+    let mut syy = 0.0f64;
+    for c in 0..3 {
+        let ch: Vec<(f64, f64)> = pairs
+            .iter()
+            .skip(c)
+            .step_by(3)
+            .map(|&(x, y)| (f64::from(x), f64::from(y)))
+            .collect();
+        if ch.len() < 3 {
+            return None;
+        }
+        let mx = ch.iter().map(|p| p.0).sum::<f64>() / ch.len() as f64;
+        let my = ch.iter().map(|p| p.1).sum::<f64>() / ch.len() as f64;
+        for (x, y) in ch {
+            sxy += (x - mx) * (y - my);
+            sxx += (x - mx).powi(2);
+            syy += (y - my).powi(2);
+        }
+    }
+    (sxx > 0.0 && syy > 0.0).then(|| (sxy / (sxx * syy).sqrt()) as f32)
+}
+
+fn slope_and_mean(pts: &[(f32, f32)]) -> Option<(f32, f32)> {
+    if pts.len() < 3 {
+        return None;
+    }
+    let n = pts.len() as f32;
+    let mx = pts.iter().map(|p| p.0).sum::<f32>() / n;
+    let my = pts.iter().map(|p| p.1).sum::<f32>() / n;
+    let sxx: f32 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f32 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    (sxx > 1e-6).then(|| (sxy / sxx, my))
+}
+
+/// The mesh points of a frontal face grouped by the angle of their surface normal to the viewing
+/// direction (frontal first), with each group's mean cosine.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaceRegions {
+    groups: [Vec<usize>; GROUPS],
+    /// Mean cosine of each group.
+    pub cosine: [f32; GROUPS],
+}
+
+impl FaceRegions {
+    /// Groups `lm`'s points by the normal of a plane fitted to each point's 10 nearest neighbours in
+    /// 3-D, into thirds by cosine.
+    pub fn from_mesh(lm: &Landmarks) -> Self {
+        let pts = &lm.points;
+        let mut cosines: Vec<(f32, usize)> = (0..pts.len())
+            .map(|i| {
+                let mut near: Vec<(f32, usize)> = (0..pts.len())
+                    .map(|j| {
+                        let d = (0..3).map(|k| (pts[i][k] - pts[j][k]).powi(2)).sum::<f32>();
+                        (d, j)
+                    })
+                    .collect();
+                near.select_nth_unstable_by(10, |a, b| a.0.total_cmp(&b.0));
+                let nb: Vec<[f32; 3]> = near[..=10].iter().map(|&(_, j)| pts[j]).collect();
+                (normal_cosine(&nb), i)
+            })
+            .collect();
+        cosines.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let per = cosines.len() / GROUPS;
+        let mut groups: [Vec<usize>; GROUPS] = Default::default();
+        let mut cosine = [0.0; GROUPS];
+        for (g, chunk) in cosines.chunks(per.max(1)).take(GROUPS).enumerate() {
+            groups[g] = chunk.iter().map(|&(_, i)| i).collect();
+            cosine[g] = chunk.iter().map(|&(c, _)| c).sum::<f32>() / chunk.len() as f32;
+        }
+        Self { groups, cosine }
+    }
+
+    /// Mean colour (B, G, R) of each group in `bgr`, from 5×5 patches at the group's points of `lm`
+    /// (the current frame's landmarks).
+    pub fn sample(&self, bgr: &Mat, lm: &Landmarks) -> Result<GroupColours> {
+        let mut out = [[0.0f32; 3]; GROUPS];
+        let (w, h) = (bgr.cols(), bgr.rows());
+        for (g, idx) in self.groups.iter().enumerate() {
+            let mut sum = [0.0f64; 3];
+            let mut count = 0usize;
+            for &i in idx {
+                let (x, y) = lm.xy(i);
+                let (x, y) = (x.round() as i32 - 2, y.round() as i32 - 2);
+                if x < 0 || y < 0 || x + 5 > w || y + 5 > h {
+                    continue;
+                }
+                let m = opencv::core::mean_def(&Mat::roi(bgr, Rect::new(x, y, 5, 5))?)?;
+                for c in 0..3 {
+                    sum[c] += m[c];
+                }
+                count += 1;
+            }
+            if count > 0 {
+                for c in 0..3 {
+                    out[g][c] = (sum[c] / count as f64) as f32;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// |cos| between the viewing direction (z) and the normal of the least-squares plane through `pts`
+/// (the eigenvector of the smallest eigenvalue of their covariance, by a few inverse iterations).
+fn normal_cosine(pts: &[[f32; 3]]) -> f32 {
+    let n = pts.len() as f64;
+    let mean: [f64; 3] =
+        std::array::from_fn(|k| pts.iter().map(|p| f64::from(p[k])).sum::<f64>() / n);
+    let mut c = [[0.0f64; 3]; 3];
+    for p in pts {
+        let d: [f64; 3] = std::array::from_fn(|k| f64::from(p[k]) - mean[k]);
+        for a in 0..3 {
+            for b in 0..3 {
+                c[a][b] += d[a] * d[b];
+            }
+        }
+    }
+    // the smallest-variance direction: power iteration on (trace·I − C)
+    let tr = c[0][0] + c[1][1] + c[2][2];
+    let mut v = [0.0f64, 0.0, 1.0];
+    for _ in 0..50 {
+        let w: [f64; 3] =
+            std::array::from_fn(|a| tr * v[a] - (0..3).map(|b| c[a][b] * v[b]).sum::<f64>());
+        let len = (w[0] * w[0] + w[1] * w[1] + w[2] * w[2]).sqrt();
+        if len < 1e-12 {
+            break;
+        }
+        v = w.map(|x| x / len);
+    }
+    v[2].abs() as f32
+}
