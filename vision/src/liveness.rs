@@ -430,7 +430,7 @@ impl LivenessSession {
         });
         if let (true, true, Some(what)) = (self.cfg.reject_wrong_action, self.settled, wrong) {
             self.reasons.push(format!(
-                "{ch:?}: {what} instead (a different action than asked: replayed recording?)"
+                "{ch:?}: {what} instead (a different action than asked)"
             ));
             return self.progress("failed");
         }
