@@ -35,22 +35,6 @@ fn type_number(w: &MainWindow, id: &str) {
     press(w, "确认号码");
 }
 
-/// A card file for the ID-card simulator (`place PATH`) of a made-up person with number `id`.
-fn card_file(dir: &std::path::Path, id: &str, name: &str) -> String {
-    let path = dir.join(format!("{id}.toml"));
-    std::fs::write(
-        &path,
-        format!(
-            "kind = \"resident\"\nname = \"{name}\"\nsex = \"2\"\nnation = \"01\"\nbirth = \"{}\"\n\
-             address = \"重庆市涪陵区江东街道1号\"\nnumber = \"{id}\"\nissuer = \"重庆市公安局涪陵区分局\"\n\
-             valid_from = \"20200101\"\nvalid_until = \"20400101\"\nfingerprints = 0\n",
-            &id[6..14]
-        ),
-    )
-    .unwrap();
-    path.display().to_string()
-}
-
 fn body(w: &MainWindow) -> String {
     w.global::<ProgressAdapter>().get_body().to_string()
 }
@@ -179,7 +163,7 @@ fn progress_live_then_cached_then_nothing_cached() {
 
     let dir = tempfile::tempdir().unwrap();
     let (card, card_reader) = common::sim_card();
-    let applicant_card = card_file(dir.path(), &applicant, "张秀英");
+    let applicant_card = common::card_file(dir.path(), &applicant, "张秀英");
     let link = common::kiosk_link(
         dir.path(),
         "kiosk-31",
@@ -297,7 +281,7 @@ fn progress_live_then_cached_then_nothing_cached() {
 
     // Someone with nothing cached: a clear message, never a hang.
     press(&w, "查询其他人");
-    let other_card = card_file(dir.path(), &common::id_number(313), "刘桂兰");
+    let other_card = common::card_file(dir.path(), &common::id_number(313), "刘桂兰");
     card.command(&format!("place {other_card}")).unwrap();
     pump_until("the offline message", 30, || {
         matches!(app::progress_step(), Some(Step::Unavailable(_)))

@@ -5,9 +5,9 @@
 
 pub mod audit;
 pub mod client;
+pub mod conn;
 pub mod console;
 pub mod crypto_at_rest;
-pub mod conn;
 pub mod error;
 pub mod evidence;
 pub mod guarded;

@@ -2,8 +2,8 @@
 //! WebDriver (chromedriver, started and stopped here) against a real central on loopback.
 //! One browser session works one case from submission to 公布, in a desktop window and, for the
 //! home visit, a phone-sized one; it prints the notice as PDF, and is refused as another
-//! township's clerk. Screenshots go to `central/docs/console/` (env `CONSOLE_SCREENSHOTS=0`
-//! skips writing them).
+//! township's clerk. With `CONSOLE_SCREENSHOTS=1` it writes its screenshots to
+//! `central/docs/console/` (the committed ones); otherwise it writes nothing into the tree.
 
 mod console_common;
 
@@ -174,7 +174,7 @@ async fn logout(b: &Client) {
 }
 
 fn shots() -> Option<PathBuf> {
-    (std::env::var("CONSOLE_SCREENSHOTS").as_deref() != Ok("0"))
+    (std::env::var("CONSOLE_SCREENSHOTS").as_deref() == Ok("1"))
         .then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/console"))
 }
 

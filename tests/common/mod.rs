@@ -573,3 +573,19 @@ pub fn enroll_face(central: &Central, id: &str) {
         )
         .unwrap();
 }
+
+/// A card file for the ID-card simulator (`place PATH`) of a made-up person with number `id`.
+pub fn card_file(dir: &std::path::Path, id: &str, name: &str) -> String {
+    let path = dir.join(format!("{id}.toml"));
+    std::fs::write(
+        &path,
+        format!(
+            "kind = \"resident\"\nname = \"{name}\"\nsex = \"2\"\nnation = \"01\"\nbirth = \"{}\"\n\
+             address = \"重庆市涪陵区江东街道1号\"\nnumber = \"{id}\"\nissuer = \"重庆市公安局涪陵区分局\"\n\
+             valid_from = \"20200101\"\nvalid_until = \"20400101\"\nfingerprints = 0\n",
+            &id[6..14]
+        ),
+    )
+    .unwrap();
+    path.display().to_string()
+}

@@ -160,8 +160,10 @@ pub(super) fn record_proof(
     id_number: &str,
     at: &str,
 ) -> Result<(), StoreError> {
-    tx.prepare_cached("INSERT INTO proofs (proof_id, id_number, issued_at) VALUES (?1, jz_bidx(?2), ?3)")?
-        .execute(params![proof_id, id_number, at])?;
+    tx.prepare_cached(
+        "INSERT INTO proofs (proof_id, id_number, issued_at) VALUES (?1, jz_bidx(?2), ?3)",
+    )?
+    .execute(params![proof_id, id_number, at])?;
     Ok(())
 }
 
