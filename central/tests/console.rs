@@ -568,6 +568,14 @@ async fn statistics_export_csv_and_the_district_sees_every_township() {
     let kiosks = get(&mut c, "/console/kiosks", &clerk).await;
     assert_eq!(kiosks.status, 200);
     assert!(String::from_utf8_lossy(&kiosks.body).contains("kiosk-1"));
+    assert!(!String::from_utf8_lossy(&kiosks.body).contains("▲ 1"));
+    // A staff call raised at the kiosk shows until someone acknowledges it.
+    use jiuzhu_central::help_calls::HelpCallStore;
+    s.store
+        .raise_help_call("kiosk-1", "500102900", "certify_face", chrono::Utc::now())
+        .unwrap();
+    let kiosks = get(&mut c, "/console/kiosks", &clerk).await;
+    assert!(String::from_utf8_lossy(&kiosks.body).contains("▲ 1"));
 }
 
 #[tokio::test]

@@ -1644,6 +1644,7 @@ pub async fn kiosks_page(State(st): State<AppState>, c: Console) -> Result<Respo
                 th { "乡镇 " span.en { "Township" } }
                 th { "最近联系 " span.en { "Last contact" } }
                 th { "下发比对模板 " span.en { "Reference releases" } }
+                th { "待处理呼叫 " span.en { "Open staff calls" } }
                 th { "状态 " span.en { "Status" } }
             } }
             tbody {
@@ -1652,14 +1653,18 @@ pub async fn kiosks_page(State(st): State<AppState>, c: Console) -> Result<Respo
                     td { (k.township) }
                     td { @if let Some(t) = k.last_contact { (views::time(t)) } @else { "— 从未 never" } }
                     td { (k.releases) @if let Some(t) = k.last_release { "（最近 " (views::time(t)) "）" } }
+                    td { @if k.open_help_calls == 0 { "0" } @else {
+                        strong { "▲ " (k.open_help_calls) }
+                        @if let Some(t) = k.waiting_since { "（自 " (views::time(t)) " 起等待 waiting since）" }
+                    } }
                     td { @if k.revoked { "✖ 已吊销 revoked" } @else { "✔ 在用 active" } }
                 } }
-                @if kiosks.is_empty() { tr { td colspan="5" { "没有登记的自助终端。 " span.en { "No kiosks registered." } } } }
+                @if kiosks.is_empty() { tr { td colspan="6" { "没有登记的自助终端。 " span.en { "No kiosks registered." } } } }
             }
         }
         p.hint {
-            "被中心拒收的待发记录保存在各终端上（员工模式“拒收记录”可见），求助呼叫目前也不上报中心，因此此处不显示。"
-            span.en { " Outbox refusals stay on each kiosk (its staff mode lists them) and help calls are not reported to central yet, so they are not shown here." }
+            "被中心拒收的待发记录保存在各终端上（员工模式“拒收记录”可见），中心没有记录，因此此处不显示。"
+            span.en { " Outbox refusals stay on each kiosk (its staff mode lists them); central keeps no record of them, so they are not shown here." }
         }
     };
     Ok(html_page(StatusCode::OK, page("自助终端", Some(&c), body)))

@@ -62,6 +62,10 @@ pub struct KioskActivity {
     pub releases: u64,
     /// The last release.
     pub last_release: Option<DateTime<Utc>>,
+    /// Staff calls (呼叫工作人员) raised at it and not yet acknowledged.
+    pub open_help_calls: u64,
+    /// Since when the oldest of them waits.
+    pub waiting_since: Option<DateTime<Utc>>,
 }
 
 /// Cases submitted in one month of one assistance type.
@@ -205,7 +209,9 @@ impl ConsoleStore for SqliteStore {
                     (SELECT max(seen_at) FROM nonces n WHERE n.kiosk_id = k.id),
                     (SELECT max(at) FROM audit a WHERE a.actor = 'kiosk:' || k.id),
                     (SELECT count(*) FROM audit a WHERE a.actor = 'kiosk:' || k.id AND a.action = 'template.released'),
-                    (SELECT max(at) FROM audit a WHERE a.actor = 'kiosk:' || k.id AND a.action = 'template.released')
+                    (SELECT max(at) FROM audit a WHERE a.actor = 'kiosk:' || k.id AND a.action = 'template.released'),
+                    (SELECT count(*) FROM help_calls h WHERE h.kiosk_id = k.id AND h.acknowledged_at IS NULL),
+                    (SELECT min(raised_at) FROM help_calls h WHERE h.kiosk_id = k.id AND h.acknowledged_at IS NULL)
              FROM kiosks k WHERE ?1 IS NULL OR k.township = ?1 ORDER BY k.township, k.id",
         )?;
         let rows = st.query_map([township], |r| {
@@ -219,6 +225,8 @@ impl ConsoleStore for SqliteStore {
                 last_contact: nonce.max(written),
                 releases: r.get::<_, i64>(5)?.max(0) as u64,
                 last_release: col(r, 6, |s: Option<String>| s.map(parse_time).transpose())?,
+                open_help_calls: r.get::<_, i64>(7)?.max(0) as u64,
+                waiting_since: col(r, 8, |s: Option<String>| s.map(parse_time).transpose())?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
