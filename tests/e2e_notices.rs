@@ -12,8 +12,6 @@ use std::time::Duration;
 
 use common::pump_until;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
-use jiuzhu_central::store::Staff;
-use jiuzhu_core::api::StaffRole;
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_kiosk::app::{self, AppConfig, Devices};
 use jiuzhu_kiosk::controllers::progress::Step;
@@ -49,45 +47,6 @@ fn targets_fit(w: &MainWindow, screen: &str) {
             "{screen}: {label:?} is off screen"
         );
     }
-}
-
-/// A township clerk logs in through the staff API and sends the one-time notice.
-fn notify_missing(central: &common::Central, case: &str, deadline: chrono::NaiveDate) {
-    let hash = jiuzhu_central::http::hash_password("clerk-pin-2026").unwrap();
-    central
-        .store
-        .add_staff(
-            &Staff {
-                username: "clerk-notices".into(),
-                role: StaffRole::TownshipClerk,
-                township: Some(common::TOWNSHIP.into()),
-            },
-            &hash,
-            "test",
-        )
-        .unwrap();
-    let http = reqwest::Client::new();
-    let url = central.url();
-    central.runtime.block_on(async {
-        let login: serde_json::Value = http
-            .post(format!("{url}/v1/staff/login"))
-            .json(&serde_json::json!({"username": "clerk-notices", "password": "clerk-pin-2026"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = login["token"].as_str().expect("logged in").to_string();
-        let r = http
-            .post(format!("{url}/v1/staff/cases/{case}/events"))
-            .bearer_auth(token)
-            .json(&serde_json::json!({"action": {"type": "notify_missing_materials", "deadline": deadline}}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    });
 }
 
 /// The household's notices at the kiosk (issue #18): a one-time notice already delivered by
@@ -138,7 +97,7 @@ fn notices_are_sent_by_sms_read_printed_and_confirmed_at_the_kiosk() {
     let today = jiuzhu_core::id::today_in_china();
     let deadline = Calendar::builtin().add_working_days(today, 10).value;
     let deadline_zh = deadline.format("%Y年%-m月%-d日").to_string();
-    notify_missing(&central, &case, deadline);
+    common::notify_missing(&central, &case, deadline, None);
 
     // The SMS round through the gateway simulator: the one-time notice, no name in it.
     let state = jiuzhu_central::AppState::new(

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use common::pump_until;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
-use jiuzhu_central::store::{Recipient, Staff};
-use jiuzhu_core::api::{AssistanceType, StaffRole};
+use jiuzhu_central::store::Recipient;
+use jiuzhu_core::api::AssistanceType;
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_kiosk::app::{self, AppConfig, Devices};
 use jiuzhu_kiosk::controllers::progress::Step;
@@ -88,49 +88,6 @@ fn submit(central: &common::Central, applicant: &str, member: &str) -> String {
     v["case_id"].as_str().unwrap().to_string()
 }
 
-/// A township clerk logs in through the staff API and sends the one-time notice.
-fn notify_missing(central: &common::Central, case: &str, deadline: chrono::NaiveDate) {
-    let hash = jiuzhu_central::http::hash_password("clerk-pin-2026").unwrap();
-    central
-        .store
-        .add_staff(
-            &Staff {
-                username: "clerk-ui".into(),
-                role: StaffRole::TownshipClerk,
-                township: Some(common::TOWNSHIP.into()),
-            },
-            &hash,
-            "test",
-        )
-        .unwrap();
-    let http = reqwest::Client::new();
-    let url = central.url();
-    central.runtime.block_on(async {
-        let login: serde_json::Value = http
-            .post(format!("{url}/v1/staff/login"))
-            .json(&serde_json::json!({"username": "clerk-ui", "password": "clerk-pin-2026"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = login["token"].as_str().expect("logged in").to_string();
-        let r = http
-            .post(format!("{url}/v1/staff/cases/{case}/events"))
-            .bearer_auth(token)
-            .json(&serde_json::json!({"action": {
-                "type": "notify_missing_materials",
-                "deadline": deadline,
-                "note": "户口簿复印件看不清",
-            }}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    });
-}
-
 #[test]
 fn progress_live_then_cached_then_nothing_cached() {
     i_slint_backend_testing::init_integration_test_with_system_time();
@@ -159,7 +116,7 @@ fn progress_live_then_cached_then_nothing_cached() {
         )
         .unwrap();
     let deadline = Calendar::builtin().add_working_days(today, 10).value;
-    notify_missing(&central, &case, deadline);
+    common::notify_missing(&central, &case, deadline, Some("户口簿复印件看不清"));
 
     let dir = tempfile::tempdir().unwrap();
     let (card, card_reader) = common::sim_card();

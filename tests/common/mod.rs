@@ -589,3 +589,52 @@ pub fn card_file(dir: &std::path::Path, id: &str, name: &str) -> String {
     .unwrap();
     path.display().to_string()
 }
+
+/// A township clerk logs in through the staff API and sends the one-time notice for `case`,
+/// due on `deadline`, with `note` (what was unusable) if given.
+pub fn notify_missing(
+    central: &Central,
+    case: &str,
+    deadline: chrono::NaiveDate,
+    note: Option<&str>,
+) {
+    let hash = jiuzhu_central::http::hash_password("clerk-pin-2026").unwrap();
+    central
+        .store
+        .add_staff(
+            &jiuzhu_central::store::Staff {
+                username: "clerk-test".into(),
+                role: jiuzhu_core::api::StaffRole::TownshipClerk,
+                township: Some(TOWNSHIP.into()),
+            },
+            &hash,
+            "test",
+        )
+        .unwrap();
+    let mut action = serde_json::json!({"type": "notify_missing_materials", "deadline": deadline});
+    if let Some(n) = note {
+        action["note"] = n.into();
+    }
+    let http = reqwest::Client::new();
+    let url = central.url();
+    central.runtime.block_on(async {
+        let login: serde_json::Value = http
+            .post(format!("{url}/v1/staff/login"))
+            .json(&serde_json::json!({"username": "clerk-test", "password": "clerk-pin-2026"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = login["token"].as_str().expect("logged in").to_string();
+        let r = http
+            .post(format!("{url}/v1/staff/cases/{case}/events"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "action": action }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    });
+}
