@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use ed25519_dalek::SigningKey;
 use jiuzhu_central::client::{Conn, KioskSigner};
 use jiuzhu_central::seed::{self, DEMO_TOWNSHIP, demo_id};
-use jiuzhu_central::{AppState, SqliteStore, Store};
+use jiuzhu_central::store::prelude::*;
+use jiuzhu_central::{AppState, SqliteStore};
 use serde_json::json;
 
 /// A distinct applicant per (client, request): one case per person, as in life.

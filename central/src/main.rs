@@ -6,9 +6,10 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use jiuzhu_central::crypto_at_rest::{self, KeysDir};
+use jiuzhu_central::store::prelude::*;
 use jiuzhu_central::store::{SessionsOf, StaffAccess};
 use jiuzhu_central::store::{Staff, parse_role};
-use jiuzhu_central::{AppState, SqliteStore, Store, http, keys as pubkeys, seed};
+use jiuzhu_central::{AppState, SqliteStore, http, keys as pubkeys, seed};
 
 #[derive(Parser)]
 #[command(

@@ -3,18 +3,15 @@
 //! kiosk, a stranger at a kiosk, or an outsider on the network would. Each test checks the
 //! refusal, its code, and that nothing was stored.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use ed25519_dalek::SigningKey;
 use jiuzhu_central::client::{Conn, KioskSigner, Reply};
 use jiuzhu_central::conn::ConnLimits;
-use jiuzhu_central::http::hash_password;
-use jiuzhu_central::seed::{self, DEMO_TOWNSHIP, OTHER_TOWNSHIP, demo_id};
+use jiuzhu_central::seed::{DEMO_TOWNSHIP, demo_id};
+use jiuzhu_central::store::prelude::*;
 use jiuzhu_central::store::{MAX_PEOPLE_PER_WINDOW, RELEASE_WINDOW_SECS, Recipient};
-use jiuzhu_central::{AppState, SqliteStore, Store};
 use jiuzhu_core::api::{self, AssistanceType};
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::id::today_in_china;
@@ -22,121 +19,18 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-struct Server {
-    addr: SocketAddr,
-    store: Arc<SqliteStore>,
-    /// Stands in DEMO_TOWNSHIP.
-    home: KioskSigner,
-    /// Stands in OTHER_TOWNSHIP.
-    other: KioskSigner,
-    recipients: Vec<Recipient>,
-    _dir: tempfile::TempDir,
-}
+mod support;
+use support::{Central as Server, Setup};
 
 async fn server() -> Server {
-    server_with(ConnLimits::default()).await
+    Server::start().await
 }
 
 async fn server_with(limits: ConnLimits) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("central.db")).unwrap());
-    let hash = |p: &str| hash_password(p).unwrap();
-    let recipients = seed::seed_demo(store.as_ref(), today_in_china(), &hash).unwrap();
-    let home = KioskSigner {
-        id: "hall-home".into(),
-        key: SigningKey::from_bytes(&[42; 32]),
-    };
-    let other = KioskSigner {
-        id: "hall-other".into(),
-        key: SigningKey::from_bytes(&[43; 32]),
-    };
-    for (k, t) in [(&home, DEMO_TOWNSHIP), (&other, OTHER_TOWNSHIP)] {
-        store
-            .add_kiosk(&k.id, t, k.key.verifying_key().as_bytes(), "test")
-            .unwrap();
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let st = AppState::new(store.clone(), SigningKey::from_bytes(&[77; 32]));
-    tokio::spawn(jiuzhu_central::http::serve_with(listener, st, limits));
-    Server {
-        addr,
-        store,
-        home,
-        other,
-        recipients,
-        _dir: dir,
-    }
+    Setup::default().limits(limits).start().await
 }
 
 impl Server {
-    async fn post(&self, k: &KioskSigner, path: &str, body: &Value) -> Reply {
-        self.post_with(k, path, body, &[]).await
-    }
-
-    async fn post_with(
-        &self,
-        k: &KioskSigner,
-        path: &str,
-        body: &Value,
-        extra: &[(&str, String)],
-    ) -> Reply {
-        Conn::new(self.addr)
-            .signed(k, "POST", path, body.to_string().as_bytes(), extra)
-            .await
-            .unwrap()
-    }
-
-    async fn get(&self, k: &KioskSigner, path: &str) -> Reply {
-        Conn::new(self.addr)
-            .signed(k, "GET", path, b"", &[])
-            .await
-            .unwrap()
-    }
-
-    fn count(&self, table: &str) -> i64 {
-        self.store
-            .with_conn(|c| c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)))
-            .unwrap()
-    }
-
-    async fn login(&self, user: &str) -> String {
-        let pw = seed::DEMO_STAFF.iter().find(|s| s.0 == user).unwrap().1;
-        let r = Conn::new(self.addr)
-            .send(
-                "POST",
-                "/v1/staff/login",
-                &[("content-type", "application/json".into())],
-                json!({"username": user, "password": pw})
-                    .to_string()
-                    .as_bytes(),
-            )
-            .await
-            .unwrap();
-        assert_eq!(r.status, 200, "{:?}", r.json());
-        r.json()["token"].as_str().unwrap().to_string()
-    }
-
-    async fn staff(&self, method: &str, token: &str, path: &str, body: Option<&Value>) -> Reply {
-        let mut h = vec![("authorization", format!("Bearer {token}"))];
-        if body.is_some() {
-            h.push(("content-type", "application/json".into()));
-        }
-        let b = body.map(|b| b.to_string()).unwrap_or_default();
-        Conn::new(self.addr)
-            .send(method, path, &h, b.as_bytes())
-            .await
-            .unwrap()
-    }
-
-    async fn health(&self) -> u16 {
-        Conn::new(self.addr)
-            .send("GET", "/v1/health", &[], b"")
-            .await
-            .map(|r| r.status)
-            .unwrap_or(0)
-    }
-
     fn due_recipient(&self) -> &Recipient {
         self.recipients
             .iter()
@@ -181,8 +75,8 @@ async fn a_kiosk_outside_its_township_gets_403_on_every_route() {
     // A case and a recipient of DEMO_TOWNSHIP, made through the home kiosk.
     let app = application(DEMO_TOWNSHIP, 1);
     let r = s
-        .post_with(
-            &s.home,
+        .post_as_with(
+            &s.kiosk,
             "/v1/kiosk/applications",
             &app,
             &key("home-case-000001"),
@@ -203,17 +97,17 @@ async fn a_kiosk_outside_its_township_gets_403_on_every_route() {
     let audit = s.count("audit");
 
     // The other township's kiosk tries everything on DEMO_TOWNSHIP's people and case.
-    let o = &s.other;
+    let o = &s.other_kiosk;
     let refused = [
-        s.post_with(
+        s.post_as_with(
             o,
             "/v1/kiosk/applications",
             &application(DEMO_TOWNSHIP, 2),
             &key("other-case-00001"),
         )
         .await,
-        s.get(o, &format!("/v1/kiosk/applications/{case}")).await,
-        s.post(
+        s.get_as(o, &format!("/v1/kiosk/applications/{case}")).await,
+        s.post_as(
             o,
             &format!("/v1/kiosk/applications/{case}/signatures"),
             &json!({"signer": {"id_number": spouse, "name": "李四"}, "method": "id_card_face"}),
@@ -229,35 +123,35 @@ async fn a_kiosk_outside_its_township_gets_403_on_every_route() {
             )
             .await
             .unwrap(),
-        s.post(o, "/v1/kiosk/status", &json!({"id_number": applicant}))
+        s.post_as(o, "/v1/kiosk/status", &json!({"id_number": applicant}))
             .await,
-        s.post(
+        s.post_as(
             o,
             "/v1/kiosk/signatures/pending",
             &json!({"id_number": spouse}),
         )
         .await,
-        s.post(
+        s.post_as(
             o,
             "/v1/kiosk/certification/status",
             &json!({"id_number": rec}),
         )
         .await,
-        s.post(o, "/v1/kiosk/certification/results", &self_check(&rec))
+        s.post_as(o, "/v1/kiosk/certification/results", &self_check(&rec))
             .await,
-        s.post(
+        s.post_as(
             o,
             "/v1/kiosk/certification/alternatives",
             &json!({"id_number": rec, "kind": "home_visit"}),
         )
         .await,
-        s.post(
+        s.post_as(
             o,
             "/v1/kiosk/certification/proof",
             &json!({"id_number": rec}),
         )
         .await,
-        s.post(
+        s.post_as(
             o,
             "/v1/kiosk/templates",
             &json!({"id_number": rec, "modality": "face"}),
@@ -276,8 +170,8 @@ async fn a_kiosk_outside_its_township_gets_403_on_every_route() {
     }
     // Someone who is neither a recipient nor a guardian has no reference anywhere: 404 as before.
     let r = s
-        .post(
-            &s.home,
+        .post_as(
+            &s.kiosk,
             "/v1/kiosk/templates",
             &json!({"id_number": applicant, "modality": "face"}),
         )
@@ -303,13 +197,13 @@ async fn a_kiosk_outside_its_township_gets_403_on_every_route() {
         "the widening is in the audit log"
     );
     assert_eq!(
-        s.get(o, &format!("/v1/kiosk/applications/{case}"))
+        s.get_as(o, &format!("/v1/kiosk/applications/{case}"))
             .await
             .status,
         200
     );
     let r = s
-        .post(
+        .post_as(
             o,
             "/v1/kiosk/templates",
             &json!({"id_number": rec, "modality": "face"}),
@@ -336,7 +230,7 @@ async fn a_kiosk_outside_its_township_gets_403_on_every_route() {
     assert!(detail.contains(&masked), "{detail}");
     // And the kiosk still cannot reach a third township it was not given.
     let r = s
-        .post_with(
+        .post_as_with(
             o,
             "/v1/kiosk/applications",
             &application("500102999", 3),
@@ -376,8 +270,8 @@ async fn a_burst_of_reference_releases_is_429_with_retry_after_and_alerts_staff(
             .unwrap();
     }
     let fetch = async |who: &str| {
-        s.post(
-            &s.home,
+        s.post_as(
+            &s.kiosk,
             "/v1/kiosk/templates",
             &json!({"id_number": who, "modality": "fingerprint"}),
         )
@@ -415,7 +309,7 @@ async fn a_burst_of_reference_releases_is_429_with_retry_after_and_alerts_staff(
     let list = alerts.json();
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list[0]["kind"], "template_release_burst");
-    assert_eq!(list[0]["kiosk_id"], s.home.id);
+    assert_eq!(list[0]["kiosk_id"], s.kiosk.id);
     let bureau = s.login("bureau").await;
     assert_eq!(
         s.staff("GET", &bureau, "/v1/staff/alerts", None)
@@ -455,7 +349,7 @@ async fn a_burst_of_reference_releases_is_429_with_retry_after_and_alerts_staff(
         key: SigningKey::from_bytes(&[44; 32]),
     };
     let r = s
-        .post(
+        .post_as(
             &second,
             "/v1/kiosk/templates",
             &json!({"id_number": people[limit], "modality": "fingerprint"}),
@@ -474,13 +368,13 @@ async fn a_kiosk_cannot_certify_by_staff_witness_or_without_liveness() {
     let rec = s.due_recipient().id_number.clone();
     let forged = json!({"id_number": rec, "mode": "staff_witnessed", "liveness_passed": false, "matched": true});
     let r = s
-        .post(&s.home, "/v1/kiosk/certification/results", &forged)
+        .post_as(&s.kiosk, "/v1/kiosk/certification/results", &forged)
         .await;
     assert_refused(&r, 403, "mode_not_allowed");
     let mut no_live = self_check(&rec);
     no_live["liveness_passed"] = json!(false);
     let r = s
-        .post(&s.home, "/v1/kiosk/certification/results", &no_live)
+        .post_as(&s.kiosk, "/v1/kiosk/certification/results", &no_live)
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(
@@ -502,7 +396,7 @@ async fn assisted_sessions_need_a_live_staff_session_not_a_name() {
     for (i, name) in ["bureau", "clerk", "nobody-at-all"].iter().enumerate() {
         app["assisted_by_staff"] = json!(name);
         let r = s
-            .post_with(&s.home, path, &app, &key(&format!("assisted-name-{i:04}")))
+            .post_as_with(&s.kiosk, path, &app, &key(&format!("assisted-name-{i:04}")))
             .await;
         assert_refused(&r, 403, "staff_session_invalid");
         answers.push(r.body.clone());
@@ -516,14 +410,14 @@ async fn assisted_sessions_need_a_live_staff_session_not_a_name() {
     let clerk2 = s.login("clerk2").await;
     app["assisted_by_staff"] = json!(clerk2);
     let r = s
-        .post_with(&s.home, path, &app, &key("assisted-other-001"))
+        .post_as_with(&s.kiosk, path, &app, &key("assisted-other-001"))
         .await;
     assert_refused(&r, 403, "outside_kiosk_scope");
     // The township's clerk, logged in: recorded once, the token never stored.
     let clerk = s.login("clerk").await;
     app["assisted_by_staff"] = json!(clerk);
     let r = s
-        .post_with(&s.home, path, &app, &key("assisted-clerk-001"))
+        .post_as_with(&s.kiosk, path, &app, &key("assisted-clerk-001"))
         .await;
     assert_eq!(r.status, 201, "{:?}", r.json());
     assert_eq!(
@@ -542,18 +436,18 @@ async fn assisted_sessions_need_a_live_staff_session_not_a_name() {
     let mut assisted = json!({"id_number": rec, "mode": "assisted", "modality": "face",
         "liveness_passed": true, "matched": true, "assisted_by": helper});
     let r = s
-        .post(&s.home, "/v1/kiosk/certification/results", &assisted)
+        .post_as(&s.kiosk, "/v1/kiosk/certification/results", &assisted)
         .await;
     assert_refused(&r, 403, "staff_session_required");
     assisted["staff_session"] = json!("clerk");
     let r = s
-        .post(&s.home, "/v1/kiosk/certification/results", &assisted)
+        .post_as(&s.kiosk, "/v1/kiosk/certification/results", &assisted)
         .await;
     assert_refused(&r, 403, "staff_session_invalid");
     assert_eq!(s.count("certifications"), 0);
     assisted["staff_session"] = json!(clerk);
     let r = s
-        .post(&s.home, "/v1/kiosk/certification/results", &assisted)
+        .post_as(&s.kiosk, "/v1/kiosk/certification/results", &assisted)
         .await;
     assert_eq!(
         (r.status, r.json()["certified"].clone()),
@@ -569,7 +463,7 @@ async fn assisted_sessions_need_a_live_staff_session_not_a_name() {
     let mut own = self_check(&rec);
     own["staff_session"] = json!(clerk);
     assert_refused(
-        &s.post(&s.home, "/v1/kiosk/certification/results", &own)
+        &s.post_as(&s.kiosk, "/v1/kiosk/certification/results", &own)
             .await,
         422,
         "invalid_field",
@@ -588,8 +482,8 @@ async fn replayed_skewed_and_overflowing_signatures_are_401_and_the_server_lives
     let send = async |ts: &str, nonce: &str| {
         let t: i64 = ts.parse().unwrap_or(0);
         let h = api::sign_request(
-            &s.home.key,
-            &s.home.id,
+            &s.kiosk.key,
+            &s.kiosk.id,
             "POST",
             path,
             t,
@@ -701,14 +595,14 @@ async fn hostile_bodies_are_refused_naming_the_field_and_nothing_is_stored() {
     let path = "/v1/kiosk/applications";
     let big = json!({"township": DEMO_TOWNSHIP, "pad": "x".repeat(70 * 1024)});
     assert_refused(
-        &s.post_with(&s.home, path, &big, &key("big-body-0000001"))
+        &s.post_as_with(&s.kiosk, path, &big, &key("big-body-0000001"))
             .await,
         413,
         "body_too_large",
     );
     let r = Conn::new(s.addr)
         .signed(
-            &s.home,
+            &s.kiosk,
             "POST",
             path,
             b"{\"township\": ",
@@ -738,7 +632,7 @@ async fn hostile_bodies_are_refused_naming_the_field_and_nothing_is_stored() {
         let mut app = application(DEMO_TOWNSHIP, 20);
         app[*field] = value.clone();
         let r = s
-            .post_with(&s.home, path, &app, &key(&format!("hostile-text-{i:04}")))
+            .post_as_with(&s.kiosk, path, &app, &key(&format!("hostile-text-{i:04}")))
             .await;
         assert_refused(&r, 422, code);
         assert!(
@@ -753,7 +647,7 @@ async fn hostile_bodies_are_refused_naming_the_field_and_nothing_is_stored() {
     let mut app = application(DEMO_TOWNSHIP, 21);
     app["members"][0]["person"]["name"] = json!("李\u{2067}四");
     let r = s
-        .post_with(&s.home, path, &app, &key("hostile-name-0001"))
+        .post_as_with(&s.kiosk, path, &app, &key("hostile-name-0001"))
         .await;
     assert_refused(&r, 422, "invalid_text");
     assert!(
@@ -767,7 +661,7 @@ async fn hostile_bodies_are_refused_naming_the_field_and_nothing_is_stored() {
         let mut app = application(DEMO_TOWNSHIP, 22);
         app["members"][0]["relation"] = json!(rel);
         let r = s
-            .post_with(&s.home, path, &app, &key(&format!("hostile-rel-{i:05}")))
+            .post_as_with(&s.kiosk, path, &app, &key(&format!("hostile-rel-{i:05}")))
             .await;
         assert_refused(&r, 422, "invalid_field");
         assert!(
@@ -785,7 +679,7 @@ async fn hostile_bodies_are_refused_naming_the_field_and_nothing_is_stored() {
         {"earner": earner, "kind": "wages", "monthly": i64::MAX, "note": ""}
     ]);
     let r = s
-        .post_with(&s.home, path, &app, &key("hostile-money-001"))
+        .post_as_with(&s.kiosk, path, &app, &key("hostile-money-001"))
         .await;
     assert_refused(&r, 422, "invalid_number");
     assert!(
@@ -807,8 +701,8 @@ async fn notice_deadlines_are_working_days_in_range_and_never_stall_the_writer()
     let s = server().await;
     let app = application(DEMO_TOWNSHIP, 30);
     let r = s
-        .post_with(
-            &s.home,
+        .post_as_with(
+            &s.kiosk,
             "/v1/kiosk/applications",
             &app,
             &key("notice-case-00001"),
@@ -846,8 +740,8 @@ async fn notice_deadlines_are_working_days_in_range_and_never_stall_the_writer()
     assert_eq!(s.count("audit"), audit, "nothing stored");
     // Kiosks are answered while the clerk tries.
     assert_eq!(
-        s.post(
-            &s.home,
+        s.post_as(
+            &s.kiosk,
             "/v1/kiosk/status",
             &json!({"id_number": app["applicant"]["id_number"]})
         )
@@ -885,18 +779,18 @@ async fn a_used_idempotency_key_with_another_body_is_422() {
     let a = application(DEMO_TOWNSHIP, 40);
     let b = application(DEMO_TOWNSHIP, 41);
     let first = s
-        .post_with(&s.home, path, &a, &key("same-key-00000001"))
+        .post_as_with(&s.kiosk, path, &a, &key("same-key-00000001"))
         .await;
     assert_eq!(first.status, 201);
     let again = s
-        .post_with(&s.home, path, &a, &key("same-key-00000001"))
+        .post_as_with(&s.kiosk, path, &a, &key("same-key-00000001"))
         .await;
     assert_eq!(
         (again.status, again.body.clone()),
         (200, first.body.clone())
     );
     let other = s
-        .post_with(&s.home, path, &b, &key("same-key-00000001"))
+        .post_as_with(&s.kiosk, path, &b, &key("same-key-00000001"))
         .await;
     assert_refused(&other, 422, "idempotency_key_reused");
     assert_eq!(s.count("cases"), 1);
@@ -904,13 +798,13 @@ async fn a_used_idempotency_key_with_another_body_is_422() {
     let rec = s.due_recipient().id_number.clone();
     let res = "/v1/kiosk/certification/results";
     let r = s
-        .post_with(&s.home, res, &self_check(&rec), &key("cert-key-00000001"))
+        .post_as_with(&s.kiosk, res, &self_check(&rec), &key("cert-key-00000001"))
         .await;
     assert_eq!(r.status, 200);
     let mut fail = self_check(&rec);
     fail["matched"] = json!(false);
     assert_refused(
-        &s.post_with(&s.home, res, &fail, &key("cert-key-00000001"))
+        &s.post_as_with(&s.kiosk, res, &fail, &key("cert-key-00000001"))
             .await,
         422,
         "idempotency_key_reused",
@@ -927,8 +821,8 @@ async fn proofs_are_superseded_by_a_reissue_and_revoked_by_death() {
     let s = server().await;
     let rec = s.due_recipient().id_number.clone();
     let r = s
-        .post(
-            &s.home,
+        .post_as(
+            &s.kiosk,
             "/v1/kiosk/certification/results",
             &self_check(&rec),
         )
@@ -943,8 +837,8 @@ async fn proofs_are_superseded_by_a_reissue_and_revoked_by_death() {
     };
     assert_eq!(check(&first).await["status"], "valid");
     let r = s
-        .post(
-            &s.home,
+        .post_as(
+            &s.kiosk,
             "/v1/kiosk/certification/proof",
             &json!({"id_number": rec}),
         )

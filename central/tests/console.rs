@@ -3,6 +3,7 @@
 //! (The same flows in a real browser: `console_browser.rs`.)
 
 mod console_common;
+mod support;
 
 use console_common::*;
 use jiuzhu_central::client::Conn;
@@ -12,7 +13,7 @@ use rstest::rstest;
 
 #[tokio::test]
 async fn login_sets_a_strict_session_cookie_and_every_page_has_security_headers() {
-    let s = Server::start().await;
+    let s = Server::console().await;
     let mut c = Conn::new(s.addr);
     let page = c.send("GET", "/console/login", &[], b"").await.unwrap();
     assert_eq!(
@@ -104,7 +105,7 @@ async fn login_sets_a_strict_session_cookie_and_every_page_has_security_headers(
 
 #[tokio::test]
 async fn pages_without_a_live_session_go_to_the_login_form() {
-    let s = Server::start().await;
+    let s = Server::console().await;
     let case = s.submit_incomplete().await;
     let mut c = Conn::new(s.addr);
     for path in [
@@ -140,7 +141,7 @@ enum Abuse {
 #[case::cross_origin(Abuse::CrossOrigin)]
 #[tokio::test]
 async fn a_step_without_session_or_csrf_is_refused_and_changes_nothing(#[case] abuse: Abuse) {
-    let s = Server::start().await;
+    let s = Server::console().await;
     let case = s.submit_incomplete().await;
     let mut c = Conn::new(s.addr);
     let (session, csrf) = console_login(&mut c, "clerk").await;
@@ -189,7 +190,7 @@ async fn a_step_without_session_or_csrf_is_refused_and_changes_nothing(#[case] a
 
 #[tokio::test]
 async fn another_townships_clerk_is_refused_everywhere() {
-    let s = Server::start().await;
+    let s = Server::console().await;
     let case = s.submit_incomplete().await;
     s.supply_at_kiosk(&case).await;
     let mut c = Conn::new(s.addr);
@@ -253,7 +254,7 @@ async fn bad_form_fields_are_refused_in_words_and_nothing_is_stored(
     #[case] fields: String,
     #[case] status: u16,
 ) {
-    let s = Server::start().await;
+    let s = Server::console().await;
     let case = s.submit_incomplete().await;
     let mut c = Conn::new(s.addr);
     let (session, csrf) = console_login(&mut c, "clerk").await;
@@ -276,7 +277,7 @@ async fn bad_form_fields_are_refused_in_words_and_nothing_is_stored(
 
 #[tokio::test]
 async fn workflow_refusals_are_shown_in_words() {
-    let s = Server::start().await;
+    let s = Server::console().await;
     let case = s.submit_incomplete().await;
     let mut c = Conn::new(s.addr);
     let (session, csrf) = console_login(&mut c, "clerk").await;
@@ -336,7 +337,7 @@ fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
 
 #[tokio::test]
 async fn visit_photos_are_bounded_checked_and_stored_by_sha256() {
-    let s = Server::start().await;
+    let s = Server::console().await;
     let case = s.submit_incomplete().await;
     let mut c = Conn::new(s.addr);
     let (session, csrf) = console_login(&mut c, "clerk").await;
@@ -431,7 +432,7 @@ async fn visit_photos_are_bounded_checked_and_stored_by_sha256() {
 
 #[tokio::test]
 async fn logout_ends_the_session() {
-    let s = Server::start().await;
+    let s = Server::console().await;
     let mut c = Conn::new(s.addr);
     let (session, csrf) = console_login(&mut c, "clerk").await;
     let r = post_form(
@@ -470,7 +471,7 @@ pub fn tool(tool: &str) -> bool {
 
 #[tokio::test]
 async fn the_notice_and_the_lists_are_pdfs_with_an_embedded_subset_chinese_font() {
-    let s = Server::start().await;
+    let s = Server::console().await;
     let case = s.submit_incomplete().await;
     let mut c = Conn::new(s.addr);
     let (session, csrf) = console_login(&mut c, "clerk").await;
@@ -546,7 +547,7 @@ async fn the_notice_and_the_lists_are_pdfs_with_an_embedded_subset_chinese_font(
 
 #[tokio::test]
 async fn statistics_export_csv_and_the_district_sees_every_township() {
-    let s = Server::start().await;
+    let s = Server::console().await;
     s.submit_incomplete().await;
     let mut c = Conn::new(s.addr);
     let (session, _) = console_login(&mut c, "bureau").await;
@@ -580,7 +581,7 @@ async fn statistics_export_csv_and_the_district_sees_every_township() {
 
 #[tokio::test]
 async fn an_expired_session_is_refused_like_none() {
-    let s = Server::start().await;
+    let s = Server::console().await;
     let case = s.submit_incomplete().await;
     let mut c = Conn::new(s.addr);
     let (session, csrf) = console_login(&mut c, "clerk").await;
@@ -601,7 +602,7 @@ async fn an_expired_session_is_refused_like_none() {
 
 #[tokio::test]
 async fn the_queue_filters_by_state_type_village_and_overdue() {
-    let s = Server::start().await;
+    let s = Server::console().await;
     s.submit_incomplete().await;
     let mut c = Conn::new(s.addr);
     let (session, _) = console_login(&mut c, "clerk").await;

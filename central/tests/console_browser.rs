@@ -6,6 +6,7 @@
 //! `central/docs/console/` (the committed ones); otherwise it writes nothing into the tree.
 
 mod console_common;
+mod support;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -15,7 +16,8 @@ use std::time::{Duration, Instant};
 use console_common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 use jiuzhu_central::client::Conn;
-use jiuzhu_central::store::{ConsoleStore, Store};
+use jiuzhu_central::store::ConsoleStore;
+use jiuzhu_central::store::prelude::*;
 
 /// chromedriver, killed when the test ends however it ends.
 struct Driver(Child);
@@ -196,7 +198,7 @@ async fn a_case_from_submission_to_publication_in_a_real_browser() {
         return;
     };
     let started = Instant::now();
-    let s = Server::start().await;
+    let s = Server::console().await;
     let case = s.submit_incomplete().await;
     let (_driver, port) = start_driver(&driver_exe);
     let profile = tempfile::tempdir().unwrap();

@@ -2,67 +2,18 @@
 //! township staff list and acknowledge it, the kiosk sees the acknowledgement; the abuse cases
 //! (flooding, bad ids, other kiosks and townships, personal data in the body).
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use ed25519_dalek::SigningKey;
 use jiuzhu_central::client::{Conn, KioskSigner, Reply};
 use jiuzhu_central::help_calls::MAX_CALLS_PER_HOUR;
-use jiuzhu_central::http::hash_password;
-use jiuzhu_central::seed::{self, DEMO_TOWNSHIP, OTHER_TOWNSHIP};
-use jiuzhu_central::{AppState, SqliteStore, Store};
-use jiuzhu_core::id::today_in_china;
+use jiuzhu_central::seed::{DEMO_TOWNSHIP, OTHER_TOWNSHIP};
+use jiuzhu_central::store::prelude::*;
 use serde_json::{Value, json};
 
-struct Server {
-    addr: SocketAddr,
-    store: Arc<SqliteStore>,
-    kiosk: KioskSigner,
-    other_kiosk: KioskSigner,
-    _dir: tempfile::TempDir,
-}
+mod support;
+use support::{Central as Server, login, staff_send};
 
 async fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("central.db")).unwrap());
-    // staff passwords hashed cheaply: these tests are about calls, not logins
-    let hash = |p: &str| hash_password(p).unwrap();
-    seed::seed_demo(store.as_ref(), today_in_china(), &hash).unwrap();
-    let key = SigningKey::from_bytes(&[42; 32]);
-    let other = SigningKey::from_bytes(&[43; 32]);
-    store
-        .add_kiosk(
-            "kiosk-1",
-            DEMO_TOWNSHIP,
-            key.verifying_key().as_bytes(),
-            "test",
-        )
-        .unwrap();
-    store
-        .add_kiosk(
-            "kiosk-2",
-            OTHER_TOWNSHIP,
-            other.verifying_key().as_bytes(),
-            "test",
-        )
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let st = AppState::new(store.clone(), SigningKey::from_bytes(&[77; 32]));
-    tokio::spawn(jiuzhu_central::serve_on(listener, st));
-    Server {
-        addr,
-        store,
-        kiosk: KioskSigner {
-            id: "kiosk-1".into(),
-            key,
-        },
-        other_kiosk: KioskSigner {
-            id: "kiosk-2".into(),
-            key: other,
-        },
-        _dir: dir,
-    }
+    Server::start().await
 }
 
 async fn raise(c: &mut Conn, k: &KioskSigner, body: &Value) -> Reply {
@@ -83,38 +34,12 @@ async fn poll(c: &mut Conn, k: &KioskSigner, id: &str) -> Reply {
         .unwrap()
 }
 
-async fn login(c: &mut Conn, user: &str) -> String {
-    let pw = seed::DEMO_STAFF.iter().find(|s| s.0 == user).unwrap().1;
-    let r = c
-        .send(
-            "POST",
-            "/v1/staff/login",
-            &[("content-type", "application/json".into())],
-            json!({"username": user, "password": pw})
-                .to_string()
-                .as_bytes(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.status, 200, "{:?}", r.json());
-    r.json()["token"].as_str().unwrap().to_string()
-}
-
 async fn staff(c: &mut Conn, method: &str, token: &str, path: &str) -> Reply {
-    c.send(
-        method,
-        path,
-        &[("authorization", format!("Bearer {token}"))],
-        b"",
-    )
-    .await
-    .unwrap()
+    staff_send(c, method, token, path, None).await
 }
 
 fn calls_in_db(s: &Server) -> i64 {
-    s.store
-        .with_conn(|c| c.query_row("SELECT count(*) FROM help_calls", [], |r| r.get(0)))
-        .unwrap()
+    s.count("help_calls")
 }
 
 #[tokio::test]

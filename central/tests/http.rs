@@ -1,126 +1,35 @@
 //! Loopback tests against a real server on port 0 with a real SQLite file.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Days, Utc};
 use ed25519_dalek::SigningKey;
-use jiuzhu_central::client::{Conn, KioskSigner, Reply};
-use jiuzhu_central::http::{ROUTES, hash_password, openapi_json};
+use jiuzhu_central::SqliteStore;
+use jiuzhu_central::client::{Conn, Reply};
+use jiuzhu_central::http::{ROUTES, openapi_json};
 use jiuzhu_central::seed::{self, DEMO_TOWNSHIP, OTHER_TOWNSHIP, demo_id};
-use jiuzhu_central::store::Recipient;
-use jiuzhu_central::{AppState, SqliteStore, Store};
+use jiuzhu_central::store::prelude::*;
 use jiuzhu_core::api::{self, Modality};
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::id::today_in_china;
 use rstest::rstest;
 use serde_json::{Value, json};
 
-fn district_key() -> SigningKey {
-    SigningKey::from_bytes(&[77; 32])
-}
+mod support;
+use support::{
+    Central as Server, district_key, login, monday, png, staff_get, staff_post, step, step_ok,
+    working_days,
+};
 
-struct Server {
-    addr: SocketAddr,
-    store: Arc<SqliteStore>,
-    state: AppState,
-    kiosk: KioskSigner,
-    recipients: Vec<Recipient>,
-    /// The workflow clock the server reads; tests move it forward.
-    clock: Arc<Mutex<DateTime<Utc>>>,
-    _dir: tempfile::TempDir,
-}
-
-/// A server whose workflow clock is the system clock.
 async fn server() -> Server {
-    server_at(None).await
+    Server::start().await
 }
 
 /// A server whose workflow clock starts at `start` and moves only when the test moves it.
 async fn server_at(start: Option<DateTime<Utc>>) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("central.db")).unwrap());
-    let hash = |p: &str| hash_password(p).unwrap();
-    let recipients = seed::seed_demo(store.as_ref(), today_in_china(), &hash).unwrap();
-    let key = SigningKey::from_bytes(&[42; 32]);
-    store
-        .add_kiosk(
-            "kiosk-1",
-            DEMO_TOWNSHIP,
-            key.verifying_key().as_bytes(),
-            "test",
-        )
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let clock = Arc::new(Mutex::new(start.unwrap_or_else(Utc::now)));
-    let mut st = AppState::new(store.clone(), district_key());
-    if start.is_some() {
-        let c = clock.clone();
-        st = st.with_clock(Arc::new(move || *c.lock().unwrap()));
-    }
-    tokio::spawn(jiuzhu_central::serve_on(listener, st.clone()));
-    Server {
-        addr,
-        store,
-        state: st,
-        kiosk: KioskSigner {
-            id: "kiosk-1".into(),
-            key,
-        },
-        recipients,
-        clock,
-        _dir: dir,
-    }
-}
-
-impl Server {
-    /// A signed kiosk request with a JSON body and extra headers.
-    async fn kiosk_send(
-        &self,
-        c: &mut Conn,
-        path: &str,
-        body: &[u8],
-        extra: &[(&str, String)],
-    ) -> Reply {
-        c.signed(&self.kiosk, "POST", path, body, extra)
-            .await
-            .unwrap()
-    }
-
-    /// A signed kiosk POST of `body` as JSON.
-    async fn kiosk_post(&self, c: &mut Conn, path: &str, body: &Value) -> Reply {
-        self.kiosk_send(c, path, body.to_string().as_bytes(), &[])
-            .await
-    }
-
-    /// A signed kiosk POST with an `Idempotency-Key`.
-    async fn kiosk_post_once(&self, c: &mut Conn, path: &str, body: &Value, key: &str) -> Reply {
-        self.kiosk_send(
-            c,
-            path,
-            body.to_string().as_bytes(),
-            &[("idempotency-key", key.into())],
-        )
-        .await
-    }
-
-    fn today(&self) -> NaiveDate {
-        jiuzhu_core::workflow::china_date(*self.clock.lock().unwrap())
-    }
-
-    /// Moves the workflow clock forward by `days` calendar days.
-    fn advance(&self, days: u64) {
-        let mut t = self.clock.lock().unwrap();
-        *t = *t + Days::new(days);
-    }
-
-    /// Moves the workflow clock to `day` (same time of day).
-    fn advance_to(&self, day: NaiveDate) {
-        let today = self.today();
-        assert!(day >= today);
-        self.advance((day - today).num_days() as u64);
+    match start {
+        Some(t) => Server::at(t).await,
+        None => Server::start().await,
     }
 }
 
@@ -136,62 +45,6 @@ fn application(idn: &str, members: &[(&str, &str)]) -> Value {
 async fn submit(s: &Server, c: &mut Conn, body: &Value, key: &str) -> Reply {
     s.kiosk_post_once(c, "/v1/kiosk/applications", body, key)
         .await
-}
-
-fn count(s: &Server, table: &str) -> i64 {
-    s.store
-        .with_conn(|c| c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)))
-        .unwrap()
-}
-
-async fn login(c: &mut Conn, user: &str) -> String {
-    let pw = seed::DEMO_STAFF.iter().find(|s| s.0 == user).unwrap().1;
-    let r = c
-        .send(
-            "POST",
-            "/v1/staff/login",
-            &[("content-type", "application/json".into())],
-            json!({"username": user, "password": pw})
-                .to_string()
-                .as_bytes(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.status, 200, "{:?}", r.json());
-    r.json()["token"].as_str().unwrap().to_string()
-}
-
-async fn staff_get(c: &mut Conn, token: &str, path: &str) -> Reply {
-    c.send(
-        "GET",
-        path,
-        &[("authorization", format!("Bearer {token}"))],
-        b"",
-    )
-    .await
-    .unwrap()
-}
-
-/// A staff member takes one workflow step on a case.
-async fn step(c: &mut Conn, token: &str, case: &str, action: Value) -> Reply {
-    c.send(
-        "POST",
-        &format!("/v1/staff/cases/{case}/events"),
-        &[
-            ("authorization", format!("Bearer {token}")),
-            ("content-type", "application/json".into()),
-        ],
-        json!({ "action": action }).to_string().as_bytes(),
-    )
-    .await
-    .unwrap()
-}
-
-/// A step that must succeed; returns the new state.
-async fn step_ok(c: &mut Conn, token: &str, case: &str, action: Value) -> String {
-    let r = step(c, token, case, action.clone()).await;
-    assert_eq!(r.status, 200, "{action}: {:?}", r.json());
-    r.json()["summary"]["state"].as_str().unwrap().to_string()
 }
 
 /// The `modality` reference of `who` as central seals it to the kiosk (answer 200).
@@ -217,7 +70,7 @@ async fn submission_is_idempotent_and_visible_to_the_applicant() {
     let again = submit(&s, &mut c, &body, "idem-key-000000001").await;
     assert_eq!(again.status, 200);
     assert_eq!(first.json()["case_id"], again.json()["case_id"]);
-    assert_eq!(count(&s, "cases"), 1);
+    assert_eq!(s.count("cases"), 1);
     let j = first.json();
     assert_eq!(j["state"], "submitted");
     assert_eq!(j["pending_signatures"].as_array().unwrap().len(), 2);
@@ -228,7 +81,7 @@ async fn submission_is_idempotent_and_visible_to_the_applicant() {
         (r.status, r.error_code().as_str()),
         (400, "missing_idempotency_key")
     );
-    assert_eq!(count(&s, "cases"), 1);
+    assert_eq!(s.count("cases"), 1);
 
     // the applicant and the member see it; nobody else does
     for (who, n) in [
@@ -258,7 +111,7 @@ async fn assisted_submissions_name_the_staff_member_once() {
             (403, "staff_session_invalid")
         );
     }
-    assert_eq!(count(&s, "cases"), 0, "nothing stored");
+    assert_eq!(s.count("cases"), 0, "nothing stored");
     let helper = login(&mut c, "helper").await;
     body["assisted_by_staff"] = json!(helper);
     let first = submit(&s, &mut c, &body, "idem-key-assist-0002").await;
@@ -364,7 +217,7 @@ async fn materials_are_checked_by_content_and_content_addressed() {
     assert_eq!(a.status, 201, "{:?}", a.json());
     let b = s.kiosk_send(&mut c, &path, &png, &up("image/png")).await;
     assert_eq!(a.json()["sha256"], b.json()["sha256"]);
-    assert_eq!(count(&s, "materials"), 1);
+    assert_eq!(s.count("materials"), 1);
     let r = s
         .kiosk_send(&mut c, &path, &png, &up("application/pdf"))
         .await;
@@ -385,7 +238,7 @@ async fn materials_are_checked_by_content_and_content_addressed() {
         .kiosk_send(&mut c, &path, &big, &up("application/pdf"))
         .await;
     assert_eq!((r.status, r.error_code().as_str()), (413, "body_too_large"));
-    assert_eq!(count(&s, "materials"), 1);
+    assert_eq!(s.count("materials"), 1);
 }
 
 #[rstest]
@@ -405,7 +258,7 @@ async fn bad_input_is_refused_and_nothing_is_stored(
 ) {
     let s = server().await;
     let mut c = Conn::new(s.addr);
-    let audit_before = count(&s, "audit");
+    let audit_before = s.count("audit");
     let extra = [
         ("content-type", ct.to_string()),
         ("idempotency-key", "idem-key-bad-00001".to_string()),
@@ -420,8 +273,8 @@ async fn bad_input_is_refused_and_nothing_is_stored(
         r.json()
     );
     assert!(!r.json()["error"]["reason"].as_str().unwrap().is_empty());
-    assert_eq!(count(&s, "cases"), 0);
-    assert_eq!(count(&s, "audit"), audit_before);
+    assert_eq!(s.count("cases"), 0);
+    assert_eq!(s.count("audit"), audit_before);
 }
 
 /// A kiosk request as a forger or a confused kiosk might send it: `sent` with headers signed over
@@ -766,15 +619,6 @@ async fn staff_scope_roles_and_audit() {
     assert!(s.store.verify_audit().is_err());
 }
 
-/// Monday 2 March 2026, 10:00 in China: an ordinary working week.
-fn monday() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap()
-}
-
-fn working_days(from: NaiveDate, n: u32) -> NaiveDate {
-    Calendar::builtin().add_working_days(from, n).value
-}
-
 /// The deadline of `kind` in a staff case answer.
 fn deadline<'a>(detail: &'a Value, kind: &str) -> &'a Value {
     detail["deadlines"]
@@ -783,13 +627,6 @@ fn deadline<'a>(detail: &'a Value, kind: &str) -> &'a Value {
         .iter()
         .find(|d| d["kind"] == kind)
         .unwrap_or_else(|| panic!("no {kind} deadline in {}", detail["deadlines"]))
-}
-
-/// A PNG-looking upload whose bytes differ per `tag`.
-fn png(tag: &str) -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    v.extend_from_slice(tag.as_bytes());
-    v
 }
 
 /// A household applying through the kiosk: the applicant and an adult member.
@@ -1157,7 +994,7 @@ async fn incomplete_then_deadline_passes_then_abandoned() {
     s.state.scan_deadlines().unwrap();
     assert_eq!(case_state(&s, &mut c, &case).await, "abandoned");
     // materials after the deadline are refused and nothing is stored
-    let before = count(&s, "materials");
+    let before = s.count("materials");
     let r = s
         .kiosk_send(
             &mut c,
@@ -1167,7 +1004,7 @@ async fn incomplete_then_deadline_passes_then_abandoned() {
         )
         .await;
     assert_eq!(r.status, 409, "{:?}", r.json());
-    assert_eq!(count(&s, "materials"), before);
+    assert_eq!(s.count("materials"), before);
     let detail = staff_get(&mut c, &clerk, &format!("/v1/staff/cases/{case}"))
         .await
         .json();
@@ -1303,7 +1140,7 @@ async fn skipped_steps_are_409_naming_the_missing_step_and_bad_steps_422() {
     let h = Household::new(206);
     let case = h.submit(&s, &mut c, DEMO_TOWNSHIP).await;
     h.complete(&s, &mut c, &case).await;
-    let audit_before = count(&s, "audit");
+    let audit_before = s.count("audit");
     for (token, action, missing) in [
         (&clerk, json!({"type": "start_investigation"}), "acceptance"),
         (&clerk, opinion(true, "no_dispute"), "acceptance"),
@@ -1364,7 +1201,7 @@ async fn skipped_steps_are_409_naming_the_missing_step_and_bad_steps_422() {
     let r = step(&mut c, &clerk, &case, json!({"type": "tick"})).await;
     assert_eq!((r.status, r.error_code().as_str()), (403, "wrong_role"));
     // only the accept was written: its step and the 受理通知书 it issued
-    assert_eq!(count(&s, "audit"), audit_before + 2);
+    assert_eq!(s.count("audit"), audit_before + 2);
 }
 
 #[tokio::test]
@@ -1461,7 +1298,7 @@ async fn signatures_and_certification_results_are_idempotent() {
         .kiosk_post_once(&mut c, &path, &sig, "sig-retry-key-000001")
         .await;
     assert_eq!(first.status, 200, "{:?}", first.json());
-    let signed_rows = || count(&s, "audit WHERE action = 'case.signed'");
+    let signed_rows = || s.count("audit WHERE action = 'case.signed'");
     assert_eq!(signed_rows(), 1);
     // the kiosk crashed before it saw the answer and retries: the same answer, nothing new
     let again = s
@@ -1504,14 +1341,14 @@ async fn signatures_and_certification_results_are_idempotent() {
         first.json(),
         "the same proof, not a second one"
     );
-    assert_eq!(count(&s, "certifications"), 1);
-    assert_eq!(count(&s, "audit WHERE action = 'proof.issued'"), 1);
+    assert_eq!(s.count("certifications"), 1);
+    assert_eq!(s.count("audit WHERE action = 'proof.issued'"), 1);
     // another key is another attempt
     let other = s
         .kiosk_post_once(&mut c, path, &result, "cert-retry-key-00002")
         .await;
     assert_ne!(other.json()["proof_code"], first.json()["proof_code"]);
-    assert_eq!(count(&s, "certifications"), 2);
+    assert_eq!(s.count("certifications"), 2);
 }
 
 #[tokio::test]
@@ -1548,7 +1385,7 @@ async fn proofs_are_reprinted_for_certified_recipients_only() {
             .unwrap()
             .json()
     };
-    let reissued = || count(&s, "audit WHERE action = 'proof.reissued'");
+    let reissued = || s.count("audit WHERE action = 'proof.reissued'");
 
     // a certified recipient gets a proof that verifies with the certification's validity
     let first = s.kiosk_post(&mut c, path, &ask(&certified.id_number)).await;
@@ -1619,15 +1456,11 @@ async fn proofs_are_reprinted_for_certified_recipients_only() {
     assert_eq!((again.status, again.json()), (200, once.json()));
     assert_ne!(once.json()["proof_code"], json!(code2));
     assert_eq!(reissued(), 3);
-    assert_eq!(
-        count(&s, "certifications"),
-        0,
-        "a reprint certifies nothing"
-    );
+    assert_eq!(s.count("certifications"), 0, "a reprint certifies nothing");
 
     // refusals store nothing
-    let audit = count(&s, "audit");
-    let replies = count(&s, "replies");
+    let audit = s.count("audit");
+    let replies = s.count("replies");
     let r = s.kiosk_post(&mut c, path, &ask(&due.id_number)).await;
     assert_eq!((r.status, r.error_code().as_str()), (409, "not_certified"));
     let r = s.kiosk_post(&mut c, path, &ask(&applicant())).await;
@@ -1649,7 +1482,7 @@ async fn proofs_are_reprinted_for_certified_recipients_only() {
         )
         .await;
     assert_eq!((r.status, r.error_code().as_str()), (422, "invalid_field"));
-    assert_eq!((count(&s, "audit"), count(&s, "replies")), (audit, replies));
+    assert_eq!((s.count("audit"), s.count("replies")), (audit, replies));
 
     // once certified, the reprint states the same validity as the certification's own proof
     let result = json!({"id_number": due.id_number, "mode": "self_check", "modality": "face", "liveness_passed": true, "matched": true});
@@ -1671,24 +1504,10 @@ async fn proofs_are_reprinted_for_certified_recipients_only() {
         (v["status"].clone(), v["valid_until"].clone()),
         (json!("valid"), cert["valid_until"].clone())
     );
-    assert_eq!(s.store.verify_audit().unwrap(), count(&s, "audit"));
+    assert_eq!(s.store.verify_audit().unwrap(), s.count("audit"));
 }
 
 /// A staff POST of `body` as JSON.
-async fn staff_post(c: &mut Conn, token: &str, path: &str, body: &Value) -> Reply {
-    c.send(
-        "POST",
-        path,
-        &[
-            ("authorization", format!("Bearer {token}")),
-            ("content-type", "application/json".into()),
-        ],
-        body.to_string().as_bytes(),
-    )
-    .await
-    .unwrap()
-}
-
 #[tokio::test]
 async fn certification_alternatives_are_recorded_listed_and_closed() {
     let s = server().await;
@@ -1696,8 +1515,8 @@ async fn certification_alternatives_are_recorded_listed_and_closed() {
     let path = "/v1/kiosk/certification/alternatives";
     let by_name = |n: &str| s.recipients.iter().find(|r| r.name == n).unwrap().clone();
     let (visit, witness, certified) = (by_name("陈桂芳"), by_name("刘大勇"), by_name("王秀英"));
-    let alternatives = || count(&s, "alternatives");
-    let audit = || count(&s, "audit");
+    let alternatives = || s.count("alternatives");
+    let audit = || s.count("audit");
 
     // a home visit with a note, sent twice with the same key: one request, the same answer
     let home = json!({"id_number": visit.id_number, "kind": "home_visit", "note": "上午在家，耳背，请敲门"});
@@ -1855,7 +1674,7 @@ async fn certification_alternatives_are_recorded_listed_and_closed() {
         );
     }
     assert_eq!(audit(), before);
-    assert_eq!(count(&s, "certifications"), 0);
+    assert_eq!(s.count("certifications"), 0);
     let r = staff_post(&mut c, &clerk, &close("no-such-request"), &witnessed).await;
     assert_eq!(r.status, 404);
 
@@ -1886,23 +1705,18 @@ async fn certification_alternatives_are_recorded_listed_and_closed() {
     assert_eq!(st.json()["certified_this_cycle"], true, "{:?}", st.json());
     assert_eq!(st.json()["last_certified_on"], today_in_china().to_string());
     assert_eq!(
-        count(
-            &s,
-            "certifications WHERE mode = 'staff_witnessed' AND certified = 1"
-        ),
+        s.count("certifications WHERE mode = 'staff_witnessed' AND certified = 1"),
         1
     );
     assert_eq!(
-        count(
-            &s,
-            "audit WHERE action IN ('certification.passed', 'proof.issued', 'alternative.closed') AND actor = 'staff:clerk'"
+        s.count("audit WHERE action IN ('certification.passed', 'proof.issued', 'alternative.closed') AND actor = 'staff:clerk'"
         ),
         3
     );
     // closed once only
     let r = staff_post(&mut c, &clerk, &close(&witness_id), &witnessed).await;
     assert_eq!((r.status, r.error_code().as_str()), (409, "already_closed"));
-    assert_eq!(count(&s, "certifications"), 1);
+    assert_eq!(s.count("certifications"), 1);
 
     // not found at home: closed without certifying; the list is empty
     let visit_id = j["request_id"].as_str().unwrap();
@@ -1915,7 +1729,7 @@ async fn certification_alternatives_are_recorded_listed_and_closed() {
     .await;
     assert_eq!(r.status, 200, "{:?}", r.json());
     assert_eq!(r.json()["certification"], Value::Null);
-    assert_eq!(count(&s, "certifications"), 1);
+    assert_eq!(s.count("certifications"), 1);
     let st = s
         .kiosk_post(
             &mut c,
@@ -2226,7 +2040,7 @@ async fn guardian_mode_needs_a_registered_guardian_and_the_on_site_photo() {
         v
     };
     let results = "/v1/kiosk/certification/results";
-    let audit_rows = count(&s, "audit");
+    let audit_rows = s.count("audit");
     // a person who is not a registered guardian is refused, nothing stored
     let r = s
         .kiosk_post(
@@ -2352,7 +2166,7 @@ async fn guardian_mode_needs_a_registered_guardian_and_the_on_site_photo() {
         (413, json!("body_too_large"))
     );
     assert!(s.store.certifications_of(wang).unwrap().is_empty());
-    assert_eq!(count(&s, "audit"), audit_rows, "no audit row for a refusal");
+    assert_eq!(s.count("audit"), audit_rows, "no audit row for a refusal");
 
     // the registered guardian with the photo: certified, and central keeps who and the photo
     let r = s
@@ -2392,7 +2206,7 @@ async fn guardian_mode_needs_a_registered_guardian_and_the_on_site_photo() {
         })
         .unwrap();
     assert!(!audit.contains(tan) && !audit.contains(wang), "{audit}");
-    assert_eq!(s.store.verify_audit().unwrap(), count(&s, "audit"));
+    assert_eq!(s.store.verify_audit().unwrap(), s.count("audit"));
 
     // staff register guardians: clerk of the township yes; helper, another township, unknown
     // recipients and bad bodies no

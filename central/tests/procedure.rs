@@ -6,107 +6,51 @@
 //! every new route. Dates are checked against core's working-day calendar.
 //! A wrong gateway token is refused by the simulator and counted as a failed attempt.
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
-use ed25519_dalek::SigningKey;
-use jiuzhu_central::client::{Conn, KioskSigner, Reply};
-use jiuzhu_central::http::hash_password;
-use jiuzhu_central::seed::{self, DEMO_TOWNSHIP, OTHER_TOWNSHIP, demo_id};
+use chrono::{Datelike, NaiveDate};
+use jiuzhu_central::client::Conn;
+use jiuzhu_central::seed::{DEMO_TOWNSHIP, OTHER_TOWNSHIP, demo_id};
 use jiuzhu_central::sms::simulator::SmsSimulator;
 use jiuzhu_central::sms::{HttpSmsGateway, SmsConfig, deliver_pending};
-use jiuzhu_central::{AppState, SqliteStore, Store};
 use jiuzhu_core::calendar::Calendar;
-use jiuzhu_core::id::today_in_china;
 use jiuzhu_core::notices::period_end_days;
 use serde_json::{Value, json};
 
+mod support;
+use support::{Central, login, monday, png, staff_get, step, step_ok, working_days};
+
 const SMS_TOKEN: &str = "gateway-token-7f3a";
 
+/// The test central with an SMS gateway simulator beside it.
 struct Server {
-    addr: SocketAddr,
-    store: Arc<SqliteStore>,
-    state: AppState,
-    kiosk: KioskSigner,
-    clock: Arc<Mutex<DateTime<Utc>>>,
+    central: Central,
     gateway: SmsSimulator,
     sms: HttpSmsGateway,
-    _dir: tempfile::TempDir,
 }
 
-/// Monday 2 March 2026, 10:00 in China.
-fn monday() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap()
+impl std::ops::Deref for Server {
+    type Target = Central;
+    fn deref(&self) -> &Central {
+        &self.central
+    }
 }
 
 async fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("central.db")).unwrap());
-    let hash = |p: &str| hash_password(p).unwrap();
-    seed::seed_demo(store.as_ref(), today_in_china(), &hash).unwrap();
-    let key = SigningKey::from_bytes(&[42; 32]);
-    store
-        .add_kiosk(
-            "kiosk-1",
-            DEMO_TOWNSHIP,
-            key.verifying_key().as_bytes(),
-            "test",
-        )
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let clock = Arc::new(Mutex::new(monday()));
-    let c = clock.clone();
-    let st = AppState::new(store.clone(), SigningKey::from_bytes(&[77; 32]))
-        .with_clock(Arc::new(move || *c.lock().unwrap()));
-    tokio::spawn(jiuzhu_central::serve_on(listener, st.clone()));
+    let central = Central::at(monday()).await;
     let gateway = SmsSimulator::start(SMS_TOKEN).await.unwrap();
     let sms = HttpSmsGateway::new(SmsConfig::new(&gateway.endpoint(), SMS_TOKEN.into()).unwrap())
         .unwrap();
     Server {
-        addr,
-        store,
-        state: st,
-        kiosk: KioskSigner {
-            id: "kiosk-1".into(),
-            key,
-        },
-        clock,
+        central,
         gateway,
         sms,
-        _dir: dir,
     }
 }
 
 impl Server {
-    async fn post(&self, c: &mut Conn, path: &str, body: &Value) -> Reply {
-        c.signed(&self.kiosk, "POST", path, body.to_string().as_bytes(), &[])
-            .await
-            .unwrap()
-    }
-
-    fn today(&self) -> NaiveDate {
-        jiuzhu_core::workflow::china_date(*self.clock.lock().unwrap())
-    }
-
-    fn advance_to(&self, day: NaiveDate) {
-        let mut t = self.clock.lock().unwrap();
-        let today = jiuzhu_core::workflow::china_date(*t);
-        assert!(day >= today);
-        *t = *t + chrono::Days::new((day - today).num_days() as u64);
-    }
-
-    fn count(&self, sql: &str) -> i64 {
-        self.store
-            .with_conn(|c| c.query_row(sql, [], |r| r.get(0)))
-            .unwrap()
-    }
-
     /// The household's documents of `case` on the status answer.
     async fn notices(&self, c: &mut Conn, who: &str, case: &str) -> Vec<Value> {
         let r = self
-            .post(c, "/v1/kiosk/status", &json!({"id_number": who}))
+            .kiosk_post(c, "/v1/kiosk/status", &json!({"id_number": who}))
             .await;
         assert_eq!(r.status, 200, "{:?}", r.json());
         r.json()["cases"]
@@ -119,64 +63,6 @@ impl Server {
             .unwrap()
             .clone()
     }
-}
-
-fn working_days(from: NaiveDate, n: u32) -> NaiveDate {
-    Calendar::builtin().add_working_days(from, n).value
-}
-
-async fn login(c: &mut Conn, user: &str) -> String {
-    let pw = seed::DEMO_STAFF.iter().find(|s| s.0 == user).unwrap().1;
-    let r = c
-        .send(
-            "POST",
-            "/v1/staff/login",
-            &[("content-type", "application/json".into())],
-            json!({"username": user, "password": pw})
-                .to_string()
-                .as_bytes(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.status, 200, "{:?}", r.json());
-    r.json()["token"].as_str().unwrap().to_string()
-}
-
-async fn staff_get(c: &mut Conn, token: &str, path: &str) -> Reply {
-    c.send(
-        "GET",
-        path,
-        &[("authorization", format!("Bearer {token}"))],
-        b"",
-    )
-    .await
-    .unwrap()
-}
-
-async fn step(c: &mut Conn, token: &str, case: &str, action: Value) -> Reply {
-    c.send(
-        "POST",
-        &format!("/v1/staff/cases/{case}/events"),
-        &[
-            ("authorization", format!("Bearer {token}")),
-            ("content-type", "application/json".into()),
-        ],
-        json!({ "action": action }).to_string().as_bytes(),
-    )
-    .await
-    .unwrap()
-}
-
-async fn step_ok(c: &mut Conn, token: &str, case: &str, action: Value) -> String {
-    let r = step(c, token, case, action.clone()).await;
-    assert_eq!(r.status, 200, "{action}: {:?}", r.json());
-    r.json()["summary"]["state"].as_str().unwrap().to_string()
-}
-
-fn png(tag: &str) -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    v.extend_from_slice(tag.as_bytes());
-    v
 }
 
 struct Household {
@@ -218,7 +104,7 @@ impl Household {
             let sig =
                 json!({"signer": {"id_number": who, "name": "王德福"}, "method": "id_card_face"});
             let r = s
-                .post(
+                .kiosk_post(
                     c,
                     &format!("/v1/kiosk/applications/{case}/signatures"),
                     &sig,
@@ -299,14 +185,14 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
     assert_eq!(first["deadline"], acceptance_due.to_string());
 
     // A refused step stores no document.
-    let before = s.count("SELECT count(*) FROM notices");
+    let before = s.count_sql("SELECT count(*) FROM notices");
     assert_eq!(
         step(&mut c, &clerk, &case, json!({"type": "accept"}))
             .await
             .status,
         409
     );
-    assert_eq!(s.count("SELECT count(*) FROM notices"), before);
+    assert_eq!(s.count_sql("SELECT count(*) FROM notices"), before);
 
     // 一次性告知 with the deadline the clerk gives (10 working days).
     let deadline = working_days(s.today(), 10);
@@ -374,7 +260,7 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
     assert_eq!(n["delivered_on"], s.today().to_string());
     assert_eq!(n["delivered_how"], "sms");
     assert_eq!(
-        s.count("SELECT count(*) FROM notice_deliveries WHERE how = 'sms'"),
+        s.count_sql("SELECT count(*) FROM notice_deliveries WHERE how = 'sms'"),
         2,
         "the failed attempt is kept"
     );
@@ -399,7 +285,7 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
     // Read at the kiosk and confirmed: delivered at the kiosk today.
     let path = format!("/v1/kiosk/notices/{}/delivered", acc["id"]);
     let r = s
-        .post(&mut c, &path, &json!({"id_number": h.applicant}))
+        .kiosk_post(&mut c, &path, &json!({"id_number": h.applicant}))
         .await;
     assert_eq!(r.status, 200, "{:?}", r.json());
     assert_eq!(r.json()["recorded"], true);
@@ -407,7 +293,7 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
     assert_eq!(r.json()["delivered_on"], s.today().to_string());
     // Again: the first delivery is kept.
     let r = s
-        .post(&mut c, &path, &json!({"id_number": h.applicant}))
+        .kiosk_post(&mut c, &path, &json!({"id_number": h.applicant}))
         .await;
     assert_eq!(
         (r.status, r.json()["recorded"].clone()),
@@ -415,7 +301,7 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
     );
     // The SMS-delivered notice confirmed at the kiosk keeps its SMS delivery.
     let r = s
-        .post(
+        .kiosk_post(
             &mut c,
             &format!("/v1/kiosk/notices/{}/delivered", notices[0]["id"]),
             &json!({"id_number": h.applicant}),
@@ -464,7 +350,7 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
     let evidence = h.upload(&s, &mut c, &case, "", "unemployment").await;
     let objection = json!({"id_number": h.applicant, "statement": "儿子已于上月失业，无收入", "evidence": [evidence]});
     let r = s
-        .post(
+        .kiosk_post(
             &mut c,
             &format!("/v1/kiosk/applications/{case}/objections"),
             &objection,
@@ -493,13 +379,13 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
     let pn = notices.last().unwrap();
     assert_eq!(pn["kind"], "publicity_notice");
     assert_eq!(pn["deadline"], (posted + chrono::Days::new(7)).to_string());
-    let public =
-        s.count("SELECT count(*) FROM notices WHERE kind = 'publicity' AND audience = 'public'");
+    let public = s
+        .count_sql("SELECT count(*) FROM notices WHERE kind = 'publicity' AND audience = 'public'");
     assert_eq!(public, 1);
     let neighbour = demo_id("19600101", 302);
     let obj = json!({"objector": {"id_number": neighbour, "name": "赵大山"}, "statement": "其家中有一辆经营性货车"});
     let path = format!("/v1/kiosk/publicity/{no}/objections");
-    let r = s.post(&mut c, &path, &obj).await;
+    let r = s.kiosk_post(&mut c, &path, &obj).await;
     assert_eq!(r.status, 200, "{:?}", r.json());
     assert_eq!(
         (r.json()["case_id"].clone(), r.json()["state"].clone()),
@@ -511,9 +397,9 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
             .unwrap()
             .contains(&masked("赵大山"))
     );
-    assert_eq!(s.count("SELECT count(*) FROM publicity_objectors"), 1);
+    assert_eq!(s.count_sql("SELECT count(*) FROM publicity_objectors"), 1);
     // Interrupted: a second objection by the same person is refused; the case is objected.
-    let r = s.post(&mut c, &path, &obj).await;
+    let r = s.kiosk_post(&mut c, &path, &obj).await;
     assert_eq!(r.status, 409, "{:?}", r.json());
     assert_eq!(
         step_ok(&mut c, &clerk, &case, json!({"type": "reinvestigate"})).await,
@@ -559,7 +445,7 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
         ]
     );
     assert_eq!(
-        s.count("SELECT count(*) FROM audit WHERE action = 'notice.issued'"),
+        s.count_sql("SELECT count(*) FROM audit WHERE action = 'notice.issued'"),
         notices.len() as i64
     );
 }
@@ -577,7 +463,7 @@ async fn withdrawal_by_the_applicant_or_agent_only() {
         json!({"id_number": demo_id("19700101", 312)}),
         json!({"id_number": h.applicant, "agent_id_number": demo_id("19700101", 313)}),
     ] {
-        let r = s.post(&mut c, &path, &body).await;
+        let r = s.kiosk_post(&mut c, &path, &body).await;
         assert_eq!(
             (r.status, r.error_code().as_str()),
             (404, "not_found"),
@@ -586,20 +472,22 @@ async fn withdrawal_by_the_applicant_or_agent_only() {
     }
     // Bad input: 422 / 400 with the field named.
     let r = s
-        .post(
+        .kiosk_post(
             &mut c,
             &path,
             &json!({"id_number": h.applicant, "reason": "长".repeat(501)}),
         )
         .await;
     assert_eq!(r.status, 422, "{:?}", r.json());
-    let r = s.post(&mut c, &path, &json!({"id_number": "123"})).await;
+    let r = s
+        .kiosk_post(&mut c, &path, &json!({"id_number": "123"}))
+        .await;
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (422, "invalid_id_number")
     );
     let r = s
-        .post(
+        .kiosk_post(
             &mut c,
             &path,
             &json!({"id_number": h.applicant, "extra": 1}),
@@ -607,7 +495,7 @@ async fn withdrawal_by_the_applicant_or_agent_only() {
         .await;
     assert_eq!(r.status, 422);
     let r = s
-        .post(
+        .kiosk_post(
             &mut c,
             "/v1/kiosk/applications/no-such-case/withdrawal",
             &json!({"id_number": h.applicant}),
@@ -627,7 +515,7 @@ async fn withdrawal_by_the_applicant_or_agent_only() {
     assert_eq!(r.status, 401);
     // The applicant withdraws; the receipt and the 撤回申请确认书.
     let r = s
-        .post(
+        .kiosk_post(
             &mut c,
             &path,
             &json!({"id_number": h.applicant, "reason": "家庭情况好转"}),
@@ -645,7 +533,7 @@ async fn withdrawal_by_the_applicant_or_agent_only() {
     assert_eq!(kinds(&notices), ["withdrawal"]);
     // Twice: the case is closed.
     let r = s
-        .post(&mut c, &path, &json!({"id_number": h.applicant}))
+        .kiosk_post(&mut c, &path, &json!({"id_number": h.applicant}))
         .await;
     assert_eq!((r.status, r.error_code().as_str()), (409, "closed"));
 }
@@ -682,7 +570,7 @@ async fn abuse_of_the_notice_objection_and_staff_routes() {
     s.store
         .with_conn(|c| c.execute("DELETE FROM notice_deliveries", []))
         .unwrap();
-    let staff_alert: i64 = s.count("SELECT min(id) FROM notices WHERE audience != 'household'");
+    let staff_alert: i64 = s.count_sql("SELECT min(id) FROM notices WHERE audience != 'household'");
     // Delivery confirmed by someone else, for a staff document, for ids that are not numbers.
     for (path, body) in [
         (
@@ -706,15 +594,15 @@ async fn abuse_of_the_notice_objection_and_staff_routes() {
             json!({"id_number": h.applicant}),
         ),
     ] {
-        let r = s.post(&mut c, &path, &body).await;
+        let r = s.kiosk_post(&mut c, &path, &body).await;
         assert_eq!(r.status, 404, "{path}: {:?}", r.json());
     }
-    assert_eq!(s.count("SELECT count(*) FROM notice_deliveries"), 0);
+    assert_eq!(s.count_sql("SELECT count(*) FROM notice_deliveries"), 0);
     // 复查 before any findings: 409 naming the step; too long, too much evidence, evidence not
     // uploaded to the case: 422.
     let obj = format!("/v1/kiosk/applications/{case}/objections");
     let r = s
-        .post(
+        .kiosk_post(
             &mut c,
             &obj,
             &json!({"id_number": h.applicant, "statement": "不服", "needs_help": true}),
@@ -731,12 +619,12 @@ async fn abuse_of_the_notice_objection_and_staff_routes() {
         json!({"id_number": h.applicant, "statement": "x".repeat(501)}),
         json!({"id_number": h.applicant, "statement": "不服", "evidence": vec!["a".repeat(64); 21]}),
     ] {
-        let r = s.post(&mut c, &obj, &body).await;
+        let r = s.kiosk_post(&mut c, &obj, &body).await;
         assert_eq!(r.status, 422, "{:?}", r.json());
     }
     // 公示 objections: unknown number 404, not in 公示 409, empty statement 422.
     let r = s
-        .post(
+        .kiosk_post(
             &mut c,
             "/v1/kiosk/publicity/江东-2026-99999/objections",
             &json!({"objector": {"id_number": h.member, "name": "李秀英"}, "statement": "有车"}),
@@ -745,7 +633,7 @@ async fn abuse_of_the_notice_objection_and_staff_routes() {
     assert_eq!(r.status, 404);
     let pub_path = format!("/v1/kiosk/publicity/{no}/objections");
     let r = s
-        .post(
+        .kiosk_post(
             &mut c,
             &pub_path,
             &json!({"objector": {"id_number": h.member, "name": "李秀英"}, "statement": "有车"}),
@@ -758,14 +646,14 @@ async fn abuse_of_the_notice_objection_and_staff_routes() {
         r.json()
     );
     let r = s
-        .post(
+        .kiosk_post(
             &mut c,
             &pub_path,
             &json!({"objector": {"id_number": h.member, "name": "李秀英"}, "statement": " "}),
         )
         .await;
     assert_eq!(r.status, 422);
-    assert_eq!(s.count("SELECT count(*) FROM publicity_objectors"), 0);
+    assert_eq!(s.count_sql("SELECT count(*) FROM publicity_objectors"), 0);
     // Staff list: another township's account 403, a bad query 422, no session 401.
     let bureau_scope = staff_get(
         &mut c,
@@ -789,7 +677,7 @@ async fn abuse_of_the_notice_objection_and_staff_routes() {
     .await;
     assert_eq!(r.status, 401);
     // A bad mobile number on an application: 422, nothing stored.
-    let before = s.count("SELECT count(*) FROM cases");
+    let before = s.count_sql("SELECT count(*) FROM cases");
     let body = json!({"township": DEMO_TOWNSHIP, "assistance_type": "dibao",
         "applicant": {"id_number": demo_id("19520101", 322), "name": "王德福"}, "contact_phone": "1234"});
     let r = c
@@ -803,5 +691,5 @@ async fn abuse_of_the_notice_objection_and_staff_routes() {
         .await
         .unwrap();
     assert_eq!(r.status, 422, "{:?}", r.json());
-    assert_eq!(s.count("SELECT count(*) FROM cases"), before);
+    assert_eq!(s.count_sql("SELECT count(*) FROM cases"), before);
 }

@@ -2,137 +2,40 @@
 //! throttling and access control (item 4), the keyed and anchored audit chain (item 5), and
 //! personal data at rest (item 10). The command-line tests run the built `jiuzhu-central`.
 
-use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Days, Utc};
-use ed25519_dalek::SigningKey;
+use chrono::Utc;
+use jiuzhu_central::SqliteStore;
 use jiuzhu_central::audit;
-use jiuzhu_central::client::{Conn, KioskSigner, Reply};
+use jiuzhu_central::client::Conn;
 use jiuzhu_central::crypto_at_rest::{AtRestKeys, KeysDir};
 use jiuzhu_central::http::hash_password;
-use jiuzhu_central::login_guard::{LoginGuard, LoginPolicy};
+use jiuzhu_central::login_guard::LoginPolicy;
 use jiuzhu_central::seed::{self, DEMO_TOWNSHIP};
-use jiuzhu_central::store::{MIGRATIONS, Recipient, StaffAccess};
-use jiuzhu_central::{AppState, SqliteStore, Store};
+use jiuzhu_central::store::prelude::*;
+use jiuzhu_central::store::{MIGRATIONS, StaffAccess};
 use jiuzhu_core::api::Modality;
 use jiuzhu_core::id::today_in_china;
 use serde_json::json;
 
-struct Server {
-    addr: SocketAddr,
-    store: Arc<SqliteStore>,
-    state: AppState,
-    kiosk: KioskSigner,
-    recipients: Vec<Recipient>,
-    clock: Arc<Mutex<DateTime<Utc>>>,
-    dir: tempfile::TempDir,
-}
-
-fn district_key() -> SigningKey {
-    SigningKey::from_bytes(&[77; 32])
-}
+mod support;
+use support::{
+    Central as Server, Setup, demo_password, header, login, staff_get, staff_post_raw, try_login,
+};
 
 async fn server_with(policy: LoginPolicy) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let keys = KeysDir::at(dir.path().join("keys")).load().unwrap();
-    std::fs::create_dir(dir.path().join("db")).unwrap();
-    let store = Arc::new(
-        SqliteStore::open_with_keys(&dir.path().join("db").join("central.db"), &keys).unwrap(),
-    );
-    let hash = |p: &str| hash_password(p).unwrap();
-    let recipients = seed::seed_demo(store.as_ref(), today_in_china(), &hash).unwrap();
-    let key = SigningKey::from_bytes(&[42; 32]);
-    store
-        .add_kiosk(
-            "kiosk-1",
-            DEMO_TOWNSHIP,
-            key.verifying_key().as_bytes(),
-            "test",
-        )
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let clock = Arc::new(Mutex::new(Utc::now()));
-    let c = clock.clone();
-    let st = AppState::new(store.clone(), district_key())
-        .with_clock(Arc::new(move || *c.lock().unwrap()))
-        .with_login_guard(LoginGuard::new(policy));
-    tokio::spawn(jiuzhu_central::serve_on(listener, st.clone()));
-    Server {
-        addr,
-        store,
-        state: st,
-        kiosk: KioskSigner {
-            id: "kiosk-1".into(),
-            key,
-        },
-        recipients,
-        clock,
-        dir,
-    }
+    Setup::default()
+        .keys_dir()
+        .clock(Utc::now())
+        .login_policy(policy)
+        .start()
+        .await
 }
 
 async fn server() -> Server {
     server_with(LoginPolicy::default()).await
-}
-
-fn demo_password(user: &str) -> &'static str {
-    seed::DEMO_STAFF.iter().find(|s| s.0 == user).unwrap().1
-}
-
-async fn try_login(c: &mut Conn, user: &str, pw: &str) -> Reply {
-    c.send(
-        "POST",
-        "/v1/staff/login",
-        &[("content-type", "application/json".into())],
-        json!({"username": user, "password": pw})
-            .to_string()
-            .as_bytes(),
-    )
-    .await
-    .unwrap()
-}
-
-async fn login(c: &mut Conn, user: &str) -> String {
-    let r = try_login(c, user, demo_password(user)).await;
-    assert_eq!(r.status, 200, "{:?}", r.json());
-    r.json()["token"].as_str().unwrap().to_string()
-}
-
-async fn staff_post(c: &mut Conn, token: &str, path: &str, body: &str) -> Reply {
-    c.send(
-        "POST",
-        path,
-        &[
-            ("authorization", format!("Bearer {token}")),
-            ("content-type", "application/json".into()),
-        ],
-        body.as_bytes(),
-    )
-    .await
-    .unwrap()
-}
-
-async fn staff_get(c: &mut Conn, token: &str, path: &str) -> Reply {
-    c.send(
-        "GET",
-        path,
-        &[("authorization", format!("Bearer {token}"))],
-        b"",
-    )
-    .await
-    .unwrap()
-}
-
-fn header<'a>(r: &'a Reply, name: &str) -> Option<&'a str> {
-    r.headers
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
 }
 
 fn audit_rows(s: &SqliteStore, action: &str) -> Vec<(String, String)> {
@@ -306,16 +209,18 @@ async fn logout_and_revocation_end_sessions() {
     // logout
     let t = login(&mut c, "clerk").await;
     assert_eq!(staff_get(&mut c, &t, &queue).await.status, 200);
-    let r = staff_post(&mut c, &t, "/v1/staff/logout", "").await;
+    let r = staff_post_raw(&mut c, &t, "/v1/staff/logout", "").await;
     assert_eq!(r.status, 200, "{:?}", r.json());
     assert_eq!(r.json()["sessions_ended"], 1);
     assert_eq!(staff_get(&mut c, &t, &queue).await.status, 401);
     assert_eq!(
-        staff_post(&mut c, &t, "/v1/staff/logout", "").await.status,
+        staff_post_raw(&mut c, &t, "/v1/staff/logout", "")
+            .await
+            .status,
         401
     );
     assert_eq!(
-        staff_post(&mut c, "bogus", "/v1/staff/logout", "")
+        staff_post_raw(&mut c, "bogus", "/v1/staff/logout", "")
             .await
             .status,
         401
@@ -331,7 +236,7 @@ async fn logout_and_revocation_end_sessions() {
     let revoke = "/v1/staff/accounts/clerk/revoke";
     // abuse: a township leader may not; a malformed or unknown body; an unknown account; a
     // path segment far too long
-    let r = staff_post(&mut c, &leader, revoke, r#"{"disable":false}"#).await;
+    let r = staff_post_raw(&mut c, &leader, revoke, r#"{"disable":false}"#).await;
     assert_eq!((r.status, r.error_code().as_str()), (403, "forbidden"));
     for body in [
         "",
@@ -340,10 +245,10 @@ async fn logout_and_revocation_end_sessions() {
         r#"{"disable":true,"x":1}"#,
         "[1",
     ] {
-        let r = staff_post(&mut c, &bureau, revoke, body).await;
+        let r = staff_post_raw(&mut c, &bureau, revoke, body).await;
         assert!((400..=422).contains(&r.status), "{body}: {}", r.status);
     }
-    let r = staff_post(
+    let r = staff_post_raw(
         &mut c,
         &bureau,
         "/v1/staff/accounts/nobody/revoke",
@@ -352,7 +257,7 @@ async fn logout_and_revocation_end_sessions() {
     .await;
     assert_eq!(r.status, 404);
     let long = format!("/v1/staff/accounts/{}/revoke", "a".repeat(300));
-    let r = staff_post(&mut c, &bureau, &long, r#"{"disable":false}"#).await;
+    let r = staff_post_raw(&mut c, &bureau, &long, r#"{"disable":false}"#).await;
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (422, "invalid_username")
@@ -363,7 +268,7 @@ async fn logout_and_revocation_end_sessions() {
         "nothing changed yet"
     );
 
-    let r = staff_post(&mut c, &bureau, revoke, r#"{"disable":true}"#).await;
+    let r = staff_post_raw(&mut c, &bureau, revoke, r#"{"disable":true}"#).await;
     assert_eq!(r.status, 200, "{:?}", r.json());
     assert_eq!(r.json(), json!({"sessions_ended": 2, "disabled": true}));
     for t in [&clerk_a, &clerk_b] {
@@ -645,10 +550,7 @@ async fn case_changes_scanner_changes_and_template_releases_are_audited() {
     // the working days run out with nobody acting: the scanner recolours the case
     let mut scanned = 0;
     for _ in 0..6 {
-        {
-            let mut t = s.clock.lock().unwrap();
-            *t = *t + Days::new(7);
-        }
+        s.advance(7);
         scanned += s.state.scan_deadlines().unwrap();
     }
     assert!(scanned > 0);

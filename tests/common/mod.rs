@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use jiuzhu_central::store::Township;
-use jiuzhu_central::{AppState, SqliteStore, Store};
+use jiuzhu_central::store::prelude::*;
+use jiuzhu_central::{AppState, SqliteStore};
 use jiuzhu_core::id::check_char;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

@@ -252,7 +252,8 @@ impl ConsoleStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Staff, Store};
+    use crate::store::Staff;
+    use crate::store::prelude::*;
     use jiuzhu_core::api::StaffRole;
 
     #[test]

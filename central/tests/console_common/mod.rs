@@ -4,16 +4,10 @@
 
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-
-use chrono::{DateTime, Days, TimeZone, Utc};
-use ed25519_dalek::SigningKey;
-use jiuzhu_central::client::{Conn, KioskSigner, Reply};
-use jiuzhu_central::http::{AppState, hash_password};
+use chrono::{TimeZone, Utc};
+use jiuzhu_central::client::{Conn, Reply};
 use jiuzhu_central::seed::{self, DEMO_TOWNSHIP};
-use jiuzhu_central::{SqliteStore, Store};
-use jiuzhu_core::id::today_in_china;
+use jiuzhu_central::store::prelude::*;
 use serde_json::json;
 
 /// The applicant of the test case (a valid made-up number of region 500102).
@@ -21,60 +15,13 @@ pub const APPLICANT: &str = "500102195003040016";
 /// The applicant's name.
 pub const APPLICANT_NAME: &str = "刘桂兰";
 
-pub struct Server {
-    pub addr: SocketAddr,
-    pub store: Arc<SqliteStore>,
-    pub state: AppState,
-    pub kiosk: KioskSigner,
-    pub clock: Arc<Mutex<DateTime<Utc>>>,
-    _dir: tempfile::TempDir,
-}
+#[allow(unused_imports)]
+pub use crate::support::{Central as Server, header};
 
 impl Server {
     /// Seeded central on 127.0.0.1:0 whose workflow clock starts Monday 2026-03-02 09:00 (China).
-    pub async fn start() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(&dir.path().join("central.db")).unwrap());
-        let hash = |p: &str| hash_password(p).unwrap();
-        seed::seed_demo(store.as_ref(), today_in_china(), &hash).unwrap();
-        let key = SigningKey::from_bytes(&[42; 32]);
-        store
-            .add_kiosk(
-                "kiosk-1",
-                DEMO_TOWNSHIP,
-                key.verifying_key().as_bytes(),
-                "test",
-            )
-            .unwrap();
-        let clock = Arc::new(Mutex::new(
-            Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap(),
-        ));
-        let c = clock.clone();
-        let state = AppState::new(store.clone(), SigningKey::from_bytes(&[77; 32]))
-            .with_clock(Arc::new(move || *c.lock().unwrap()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(jiuzhu_central::serve_on(listener, state.clone()));
-        Server {
-            addr,
-            store,
-            state,
-            kiosk: KioskSigner {
-                id: "kiosk-1".into(),
-                key,
-            },
-            clock,
-            _dir: dir,
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    pub fn advance(&self, days: u64) {
-        let mut t = self.clock.lock().unwrap();
-        *t = *t + Days::new(days);
+    pub async fn console() -> Server {
+        Server::at(Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap()).await
     }
 
     /// A 低保 application of one person, with nothing supplied yet (so it needs the notice).
@@ -139,9 +86,7 @@ impl Server {
     }
 
     pub fn audit_rows(&self) -> i64 {
-        self.store
-            .with_conn(|c| c.query_row("SELECT count(*) FROM audit", [], |r| r.get(0)))
-            .unwrap()
+        self.count("audit")
     }
 }
 
@@ -189,14 +134,6 @@ pub fn set_cookie(r: &Reply, name: &str) -> Option<String> {
             v.strip_prefix(&format!("{name}="))
                 .map(|v| v.split(';').next().unwrap_or("").to_string())
         })
-}
-
-/// The header `name` of a reply.
-pub fn header<'a>(r: &'a Reply, name: &str) -> Option<&'a str> {
-    r.headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 /// Logs in through the console's own form: (session cookie value, a page's CSRF token).

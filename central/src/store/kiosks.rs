@@ -1,0 +1,205 @@
+//! Townships, kiosks, request nonces and the replies kept for idempotency keys.
+
+use super::*;
+
+/// A township.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Township {
+    /// Code.
+    pub code: String,
+    /// Name, e.g. 涪陵区江东街道.
+    pub name: String,
+    /// Hotline.
+    pub hotline: String,
+    /// 举报 number.
+    pub report_phone: String,
+    /// Whether confirmation is delegated to the township.
+    pub delegated: bool,
+}
+
+/// A registered kiosk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kiosk {
+    /// Id (the `X-Jiuzhu-Kiosk` value).
+    pub id: String,
+    /// Township it stands in.
+    pub township: String,
+    /// Ed25519 public key.
+    pub pubkey: [u8; 32],
+    /// Whether revoked.
+    pub revoked: bool,
+}
+
+/// The idempotency key of a kiosk upload: a repeat with the same key gets the first answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Idem<'a> {
+    /// Kiosk id.
+    pub kiosk: &'a str,
+    /// Endpoint name, e.g. `signature`.
+    pub endpoint: &'a str,
+    /// The `Idempotency-Key` value.
+    pub key: &'a str,
+    /// Lower-case hex SHA-256 of the request body: a repeat with another body is refused.
+    pub body_sha256: &'a str,
+}
+
+/// Townships, kiosks, request nonces and the replies kept for idempotency keys.
+pub trait KioskStore {
+    /// Adds or replaces a township.
+    fn put_township(&self, t: &Township, actor: &str) -> Result<(), StoreError>;
+    /// A township by code.
+    fn township(&self, code: &str) -> Result<Option<Township>, StoreError>;
+    /// Registers a kiosk.
+    fn add_kiosk(
+        &self,
+        id: &str,
+        township: &str,
+        key: &[u8; 32],
+        actor: &str,
+    ) -> Result<(), StoreError>;
+    /// Revokes a kiosk.
+    fn revoke_kiosk(&self, id: &str, actor: &str) -> Result<(), StoreError>;
+    /// A kiosk by id.
+    fn kiosk(&self, id: &str) -> Result<Option<Kiosk>, StoreError>;
+    /// Records a nonce; `false` when it was seen before. Forgets nonces older than `forget_before`.
+    fn remember_nonce(
+        &self,
+        kiosk: &str,
+        nonce: &str,
+        now: i64,
+        forget_before: i64,
+    ) -> Result<bool, StoreError>;
+    /// The first answer stored for an idempotency key, if any.
+    fn reply(&self, idem: Idem<'_>) -> Result<Option<String>, StoreError>;
+}
+
+impl KioskStore for SqliteStore {
+    fn put_township(&self, t: &Township, actor: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO townships VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(code) DO UPDATE SET name = excluded.name, hotline = excluded.hotline,
+                   report_phone = excluded.report_phone, delegated = excluded.delegated",
+                params![t.code, t.name, t.hotline, t.report_phone, t.delegated],
+            )?;
+            audit::append(
+                tx,
+                &now_str(Utc::now()),
+                actor,
+                "township.put",
+                &t.code,
+                "{}",
+            )?;
+            Ok(())
+        })
+    }
+
+    fn township(&self, code: &str) -> Result<Option<Township>, StoreError> {
+        Ok(self
+            .read()
+            .prepare_cached("SELECT code, name, hotline, report_phone, delegated FROM townships WHERE code = ?1")?
+            .query_row([code], |r| {
+                Ok(Township {
+                    code: r.get(0)?,
+                    name: r.get(1)?,
+                    hotline: r.get(2)?,
+                    report_phone: r.get(3)?,
+                    delegated: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn add_kiosk(
+        &self,
+        id: &str,
+        township: &str,
+        key: &[u8; 32],
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            if !township_exists(tx, township)? {
+                return Err(StoreError::NotFound(format!(
+                    "township '{township}' is not registered"
+                )));
+            }
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO kiosks (id, township, pubkey, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![id, township, key.as_slice(), now_str(Utc::now())],
+            )?;
+            if n == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "kiosk '{id}' is already registered; revoke it or choose another name"
+                )));
+            }
+            audit::append(
+                tx,
+                &now_str(Utc::now()),
+                actor,
+                "kiosk.add",
+                id,
+                &format!("{{\"pubkey\":\"{}\"}}", hex::encode(key)),
+            )?;
+            Ok(())
+        })
+    }
+
+    fn revoke_kiosk(&self, id: &str, actor: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE kiosks SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, now_str(Utc::now())],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("no active kiosk '{id}'")));
+            }
+            audit::append(tx, &now_str(Utc::now()), actor, "kiosk.revoke", id, "{}")?;
+            Ok(())
+        })
+    }
+
+    fn kiosk(&self, id: &str) -> Result<Option<Kiosk>, StoreError> {
+        Ok(self
+            .read()
+            .prepare_cached(
+                "SELECT id, township, pubkey, revoked_at IS NOT NULL FROM kiosks WHERE id = ?1",
+            )?
+            .query_row([id], |r| {
+                Ok(Kiosk {
+                    id: r.get(0)?,
+                    township: r.get(1)?,
+                    pubkey: col(r, 2, |k: Vec<u8>| {
+                        k.try_into().map_err(|_| {
+                            StoreError::Invalid(format!("kiosk '{id}' has a malformed key"))
+                        })
+                    })?,
+                    revoked: r.get(3)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn remember_nonce(
+        &self,
+        kiosk: &str,
+        nonce: &str,
+        now: i64,
+        forget_before: i64,
+    ) -> Result<bool, StoreError> {
+        let c = self.conn();
+        let last = self.last_nonce_purge.load(Ordering::Relaxed);
+        if now - last >= 60 {
+            self.last_nonce_purge.store(now, Ordering::Relaxed);
+            c.prepare_cached("DELETE FROM nonces WHERE seen_at < ?1")?
+                .execute([forget_before])?;
+        }
+        let n = c
+            .prepare_cached("INSERT OR IGNORE INTO nonces VALUES (?1, ?2, ?3)")?
+            .execute(params![kiosk, nonce, now])?;
+        Ok(n == 1)
+    }
+
+    fn reply(&self, idem: Idem<'_>) -> Result<Option<String>, StoreError> {
+        stored_reply(&self.read(), idem)
+    }
+}
