@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
 use jiuzhu_central::store::Township;
+use jiuzhu_central::store::prelude::*;
 use jiuzhu_central::{AppState, SqliteStore, Store as CentralStore};
 use jiuzhu_kiosk::sync::client::{CentralClient, KioskIdentity};
 use jiuzhu_kiosk::sync::{SyncEngine, system_clock};
