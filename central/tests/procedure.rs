@@ -411,11 +411,23 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
         step_ok(&mut c, &clerk, &case, opinion).await,
         "in_publicity"
     );
-    // The 7 days end; the timer concludes; the leader refuses in a review meeting.
+    // The 7 days end; the leader's meeting finds the property over the limit: a refusal is
+    // not what was posted (纳入), so it needs the revised opinion posted first.
     s.advance_to(s.today() + chrono::Days::new(8));
     s.state.scan_deadlines().unwrap();
     let leader = login(&mut c, "leader").await;
     let refuse = json!({"type": "confirm", "approve": false, "reasons": "经评审会审议，家庭财产超过规定标准", "review_meeting": true});
+    let r = step(&mut c, &leader, &case, refuse.clone()).await;
+    assert_eq!(r.status, 409, "{:?}", r.json());
+    assert_eq!(r.error_code(), "differs_from_publicity");
+    let exclusion = json!({"type": "propose_initial_opinion", "include": false, "method": "review_meeting", "reviewers": ["分管领导", "民政办主任"], "reasons": "家庭财产超过规定标准"});
+    assert_eq!(
+        step_ok(&mut c, &clerk, &case, exclusion).await,
+        "in_publicity"
+    );
+    // The 7 days end; the timer concludes; the leader refuses in a review meeting.
+    s.advance_to(s.today() + chrono::Days::new(8));
+    s.state.scan_deadlines().unwrap();
     assert_eq!(step_ok(&mut c, &leader, &case, refuse).await, "refused");
     let notices = s.notices(&mut c, &h.applicant, &case).await;
     let refusal = notices.last().unwrap();
@@ -439,6 +451,7 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
             "acceptance",
             "investigation_started",
             "not_eligible",
+            "publicity_notice",
             "publicity_notice",
             "publicity_notice",
             "refusal"

@@ -1568,6 +1568,16 @@ pub enum WorkflowError {
         "this case drew an objection or needed a re-check or appraisal, so it is not undisputed: reach the 初审 in a review meeting (评审会)"
     )]
     DisputedCase,
+    /// A decision that is not what the last 公示 posted.
+    #[error(
+        "the decision ({decided}) differs from what was posted in the 公示 ({posted}): post the revised opinion (初审) for a new 公示 first"
+    )]
+    DiffersFromPublicity {
+        /// What the 公示 posted, in words.
+        posted: String,
+        /// What the decision says, in words.
+        decided: String,
+    },
     /// A report to the district in a delegated township.
     #[error(
         "this township has delegated authority: its leader confirms the case; there is nothing to report to the district"
@@ -1629,6 +1639,7 @@ impl WorkflowError {
             WorkflowError::AlreadyExtended { .. } => "already_extended",
             WorkflowError::MeetingRequired => "meeting_required",
             WorkflowError::DisputedCase => "disputed_case",
+            WorkflowError::DiffersFromPublicity { .. } => "differs_from_publicity",
             WorkflowError::DelegatedTownship => "delegated_township",
             WorkflowError::NothingToFile => "nothing_to_file",
             WorkflowError::ClockWentBack { .. } => "clock_went_back",
@@ -2036,6 +2047,15 @@ fn at_step(case: &Case, event: &Action, needed: u8) -> Result<(), WorkflowError>
     }
 }
 
+/// 纳入，每月 620.00 元 / 不纳入, for error messages.
+fn opinion_words(include: bool, amount: Option<Money>) -> String {
+    match (include, amount) {
+        (true, Some(m)) => format!("纳入，每月 {m}"),
+        (true, None) => "纳入".into(),
+        (false, _) => "不纳入".into(),
+    }
+}
+
 fn not_in_state(case: &Case, event: &Action) -> WorkflowError {
     WorkflowError::NotInState {
         event: event.label(),
@@ -2324,7 +2344,15 @@ fn apply(
             reviewers,
             reasons,
         } => {
-            at_step(c, event, 3)?;
+            // A revised opinion after the 公示 (the decision is to differ from what was
+            // posted) is posted again: a new round.
+            let revision = matches!(
+                c.state,
+                CaseState::PublicityEnded | CaseState::AwaitingDistrict
+            );
+            if !revision {
+                at_step(c, event, 3)?;
+            }
             if c.relatives_pending() {
                 return Err(WorkflowError::MissingStep {
                     event: event.label(),
@@ -2416,6 +2444,15 @@ fn apply(
             c.state = CaseState::PublicityObjected;
             notify(fx, Recipient::TownshipClerk, Notice::PublicityObjected);
         }
+        Action::StartDemocraticAppraisal if c.state == CaseState::Investigated => {
+            // The clerk calls a 民主评议 for a disputed case before the 初审 (seed 二(二)3).
+            c.appraisals.push(Appraisal {
+                started_on: today,
+                concluded_on: None,
+                summary: String::new(),
+            });
+            c.state = CaseState::Appraising;
+        }
         Action::Reinvestigate | Action::StartDemocraticAppraisal => {
             if c.state != CaseState::PublicityObjected {
                 if matches!(c.state, CaseState::InPublicity | CaseState::PublicityEnded) {
@@ -2502,6 +2539,14 @@ fn apply(
             )?;
             if !approve {
                 text_required(reasons, "the reasons for the refusal")?;
+            }
+            if let Some(posted) = c.opinions.last()
+                && (posted.include != *approve || (*approve && posted.amount != *amount))
+            {
+                return Err(WorkflowError::DiffersFromPublicity {
+                    posted: opinion_words(posted.include, posted.amount),
+                    decided: opinion_words(*approve, *amount),
+                });
             }
             if c.delegated && c.is_disputed() && !review_meeting {
                 return Err(WorkflowError::MeetingRequired);

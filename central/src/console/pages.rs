@@ -654,7 +654,12 @@ fn step_forms(
             S::Investigating => {
                 p { a.button.primary href={ "/console/cases/" (id) "/visit" } { "入户调查（手机） " span.en { "Home visit (phone)" } } }
             }
-            S::Investigated | S::FindingsNotified | S::Appraised => { (opinion_form(c, id)) }
+            S::Investigated | S::FindingsNotified | S::Appraised => {
+                (opinion_form(c, id))
+                @if state == S::Investigated {
+                    (step_button(c, id, "start_democratic_appraisal", "争议较大，先民主评议", "Disputed: democratic appraisal first"))
+                }
+            }
             S::InPublicity => {
                 (step_button(c, id, "conclude_publicity", "公示期满", "Conclude the publicity"))
                 form.step method="post" action={ "/console/cases/" (id) "/step" } {
@@ -683,6 +688,10 @@ fn step_forms(
                     (step_button(c, id, "report_to_district", "报送区民政局", "Report to the district"))
                 }
                 (confirm_form(c, id))
+                details {
+                    summary { "确认结果与公示不同？修改初审意见并重新公示 " span.en { "Deciding otherwise than posted? Revise the opinion and post it again" } }
+                    (opinion_form(c, id))
+                }
             }
             S::Approved => { (step_button(c, id, "publish", "公布", "Publish")) }
             _ => {}

@@ -109,7 +109,7 @@ fn findings(eligible: bool) -> Action {
     &["公示告知书", "拟不纳入城乡低保，理由：家庭人均收入高于低保标准", "公示期至2026年3月18日", "实名提出异议"]
 )]
 #[case::refused_across_national_day(
-    vec![(clerk(), Action::Accept, "2026-07-01"), (clerk(), Action::StartInvestigation, "2026-07-02"), (clerk(), findings(true), "2026-07-06"), (clerk(), opinion(true), "2026-07-07"),
+    vec![(clerk(), Action::Accept, "2026-07-01"), (clerk(), Action::StartInvestigation, "2026-07-02"), (clerk(), findings(true), "2026-07-06"), (clerk(), opinion(false), "2026-07-07"),
          (clerk(), Action::ConcludePublicity, "2026-07-15"),
          (Actor::staff(Role::TownshipLeader, "leader-1", TOWNSHIP), Action::Confirm { approve: false, amount: None, reasons: "赡养人有能力履行赡养义务。".into(), review_meeting: false }, "2026-08-03")],
     DocumentKind::Refusal, Some("2026-10-08"),

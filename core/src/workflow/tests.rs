@@ -1068,6 +1068,108 @@ fn confirmation_rules(#[case] event: Action, #[case] code: &str) {
     assert_eq!(f.attempt(&leader(), event).unwrap_err().code(), code);
 }
 
+/// Seed 二(二)3: a disputed case may go to a 民主评议 before the 初审, called by the clerk;
+/// the 初审 is then a review meeting's, and the leader confirms in a meeting too.
+#[test]
+fn the_clerk_may_call_a_democratic_appraisal_before_the_initial_opinion() {
+    let mut f = to_state(true, CaseState::Investigated);
+    f.run(&clerk(), Action::StartDemocraticAppraisal, "2026-03-06");
+    assert_eq!(f.state(), CaseState::Appraising);
+    assert!(f.case.publicities.is_empty());
+    assert_eq!(
+        f.attempt(&clerk(), opinion(true)).unwrap_err().code(),
+        "not_in_state"
+    );
+    f.run(
+        &clerk(),
+        Action::RecordAppraisal {
+            summary: "村民代表评议：家中无劳动力，同意纳入".into(),
+        },
+        "2026-03-09",
+    );
+    assert_eq!(f.state(), CaseState::Appraised);
+    assert_eq!(
+        f.attempt(&clerk(), opinion(true)).unwrap_err(),
+        WorkflowError::DisputedCase
+    );
+    let fx = f.run(&clerk(), opinion_in_meeting(true), "2026-03-09");
+    assert!(fx.contains(&Effect::Notify {
+        to: Recipient::Applicant,
+        notice: Notice::PublicityPosted {
+            round: 1,
+            until: d("2026-03-16")
+        }
+    }));
+    f.run(&system(), Action::Tick, "2026-03-17");
+    assert_eq!(f.state(), CaseState::PublicityEnded);
+    assert_eq!(
+        f.attempt(&leader(), approve()).unwrap_err(),
+        WorkflowError::MeetingRequired
+    );
+}
+
+/// A decision that is not what the 公示 posted — the other way, or another amount — needs the
+/// revised opinion posted first; after that 公示 the decision that matches it stands.
+#[rstest]
+#[case::more_money(true, Action::Confirm { approve: true, amount: Some(Money::yuan(700)), reasons: String::new(), review_meeting: false })]
+#[case::refused_after_a_proposed_inclusion(true, refuse("家庭财产超过规定"))]
+#[case::included_after_a_proposed_exclusion(false, approve())]
+fn a_decision_other_than_posted_needs_a_new_publicity(
+    #[case] posted_include: bool,
+    #[case] decision: Action,
+) {
+    for delegated in [true, false] {
+        let mut f = Flow::new(delegated, "2026-03-02");
+        f.run(&clerk(), Action::Accept, "2026-03-03");
+        f.run(&clerk(), Action::StartInvestigation, "2026-03-04");
+        f.run(&clerk(), findings(true), "2026-03-05");
+        f.run(&clerk(), opinion(posted_include), "2026-03-06");
+        f.run(&clerk(), Action::ConcludePublicity, "2026-03-16");
+        let decider = if delegated {
+            leader()
+        } else {
+            f.run(&clerk(), Action::ReportToDistrict, "2026-03-16");
+            district()
+        };
+        let e = f.attempt(&decider, decision.clone()).unwrap_err();
+        assert_eq!(e.code(), "differs_from_publicity", "{e}");
+        assert!(e.to_string().contains("new 公示"), "{e}");
+        // the township posts the revised opinion: round 2, seven calendar days
+        let Action::Confirm {
+            approve, amount, ..
+        } = decision.clone()
+        else {
+            unreachable!()
+        };
+        let revised = Action::ProposeInitialOpinion {
+            include: approve,
+            amount,
+            method: ReviewMethod::ReviewMeeting,
+            reviewers: vec!["分管领导".into(), "民政办主任".into()],
+            reasons: if approve {
+                String::new()
+            } else {
+                "家庭财产超过规定".into()
+            },
+        };
+        let fx = f.run(&clerk(), revised, "2026-03-18");
+        assert_eq!(f.state(), CaseState::InPublicity);
+        assert!(fx.iter().any(|e| matches!(
+            e,
+            Effect::PostPublicity { round: 2, include, amount: a, .. } if *include == approve && *a == amount
+        )));
+        f.run(&clerk(), Action::ConcludePublicity, "2026-03-26");
+        if !delegated {
+            f.run(&clerk(), Action::ReportToDistrict, "2026-03-26");
+        }
+        f.run(&decider, decision.clone(), "2026-03-27");
+        assert!(matches!(
+            f.state(),
+            CaseState::Approved | CaseState::Refused
+        ));
+    }
+}
+
 #[test]
 fn a_delegated_township_has_nothing_to_report() {
     let mut f = to_state(true, CaseState::PublicityEnded);
@@ -1545,8 +1647,8 @@ fn a_type_not_yet_open_cannot_be_submitted() {
     object_publicity(),
     Step::InitialOpinion
 )]
-#[case::appraisal_before_posting(
-    CaseState::Investigated,
+#[case::appraisal_before_investigation(
+    CaseState::Accepted,
     true,
     clerk(),
     Action::StartDemocraticAppraisal,
