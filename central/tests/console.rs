@@ -26,50 +26,14 @@ async fn login_sets_a_strict_session_cookie_and_every_page_has_security_headers(
     assert!(!String::from_utf8_lossy(&page.body).contains("<script"));
 
     // a wrong password: 401, the form again, no session
-    let login = set_cookie(&page, "jz_console_login").unwrap();
-    let token = csrf_in(&String::from_utf8_lossy(&page.body));
-    let r = c
-        .send(
-            "POST",
-            "/console/login",
-            &[
-                ("content-type", "application/x-www-form-urlencoded".into()),
-                ("cookie", format!("jz_console_login={login}")),
-            ],
-            format!("csrf={token}&username=clerk&password=wrong").as_bytes(),
-        )
-        .await
-        .unwrap();
+    let (r, _) = submit_login_form(&mut c, "clerk", "wrong").await;
     assert_eq!(r.status, 401);
     assert!(set_cookie(&r, "jz_console").is_none());
     assert!(String::from_utf8_lossy(&r.body).contains("用户名或密码错误"));
 
-    let logins = || {
-        s.store.with_conn(|c| {
-            c.query_row(
-                "SELECT count(*) FROM audit WHERE action = 'staff.login'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .unwrap()
-        })
-    };
+    let logins = || s.count("audit WHERE action = 'staff.login'");
     let before = logins();
-    let page = c.send("GET", "/console/login", &[], b"").await.unwrap();
-    let login = set_cookie(&page, "jz_console_login").unwrap();
-    let token = csrf_in(&String::from_utf8_lossy(&page.body));
-    let r = c
-        .send(
-            "POST",
-            "/console/login",
-            &[
-                ("content-type", "application/x-www-form-urlencoded".into()),
-                ("cookie", format!("jz_console_login={login}")),
-            ],
-            format!("csrf={token}&username=clerk&password=clerk-demo-2026").as_bytes(),
-        )
-        .await
-        .unwrap();
+    let (r, token) = submit_login_form(&mut c, "clerk", "clerk-demo-2026").await;
     assert_eq!(r.status, 303);
     let cookie = r
         .headers

@@ -6,7 +6,7 @@
 
 use chrono::{TimeZone, Utc};
 use jiuzhu_central::client::{Conn, Reply};
-use jiuzhu_central::seed::{self, DEMO_TOWNSHIP};
+use jiuzhu_central::seed::DEMO_TOWNSHIP;
 use jiuzhu_central::store::prelude::*;
 use serde_json::json;
 
@@ -136,14 +136,13 @@ pub fn set_cookie(r: &Reply, name: &str) -> Option<String> {
         })
 }
 
-/// Logs in through the console's own form: (session cookie value, a page's CSRF token).
-pub async fn console_login(c: &mut Conn, user: &str) -> (String, String) {
-    let pw = seed::DEMO_STAFF.iter().find(|s| s.0 == user).unwrap().1;
+/// Opens the login form and posts `user` / `pw` with its CSRF cookie and token; the answer and
+/// the form's token.
+pub async fn submit_login_form(c: &mut Conn, user: &str, pw: &str) -> (Reply, String) {
     let page = c.send("GET", "/console/login", &[], b"").await.unwrap();
     assert_eq!(page.status, 200);
     let login = set_cookie(&page, "jz_console_login").unwrap();
     let token = csrf_in(&String::from_utf8_lossy(&page.body));
-    let body = format!("csrf={token}&username={user}&password={pw}");
     let r = c
         .send(
             "POST",
@@ -152,21 +151,19 @@ pub async fn console_login(c: &mut Conn, user: &str) -> (String, String) {
                 ("content-type", "application/x-www-form-urlencoded".into()),
                 ("cookie", format!("jz_console_login={login}")),
             ],
-            body.as_bytes(),
+            format!("csrf={token}&username={user}&password={pw}").as_bytes(),
         )
         .await
         .unwrap();
+    (r, token)
+}
+
+/// Logs in through the console's own form: (session cookie value, a page's CSRF token).
+pub async fn console_login(c: &mut Conn, user: &str) -> (String, String) {
+    let (r, _) = submit_login_form(c, user, crate::support::demo_password(user)).await;
     assert_eq!(r.status, 303, "{}", String::from_utf8_lossy(&r.body));
     let session = set_cookie(&r, "jz_console").unwrap();
-    let q = c
-        .send(
-            "GET",
-            "/console/queue",
-            &[("cookie", format!("jz_console={session}"))],
-            b"",
-        )
-        .await
-        .unwrap();
+    let q = get(c, "/console/queue", &session).await;
     assert_eq!(q.status, 200);
     let csrf = csrf_in(&String::from_utf8_lossy(&q.body));
     (session, csrf)
