@@ -393,6 +393,23 @@ pub trait Store: Send + Sync + ConsoleStore + crate::help_calls::HelpCallStore {
         township: &str,
         undelivered: bool,
     ) -> Result<Vec<jiuzhu_core::api::StaffNotice>, StoreError>;
+    /// The 公示 postings running on `today` in `townships`
+    /// ([`crate::notices::publicity_postings`]).
+    fn publicity_postings(
+        &self,
+        townships: &[String],
+        today: NaiveDate,
+    ) -> Result<Vec<jiuzhu_core::api::PublicityPosting>, StoreError>;
+    /// Sets case `case`'s SMS number (sealed at rest) with an audit row by `actor` (the number
+    /// masked); `false`, nothing changed, when it changed [`PHONE_CHANGES_PER_DAY`] times in
+    /// the last 24 hours.
+    fn set_contact_phone(
+        &self,
+        case: &str,
+        phone: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     /// The case of household document `id`.
     fn household_notice_case(&self, id: i64) -> Result<Option<String>, StoreError>;
     /// Records a delivery attempt ([`crate::notices::record_delivery`]).
@@ -745,6 +762,10 @@ fn mask_name(name: &str) -> String {
         .map(|n| n.masked())
         .unwrap_or_else(|_| "*".into())
 }
+
+/// Changes of a case's SMS number allowed in any 24 hours (a stolen card cannot redirect a
+/// household's notices over and over).
+pub const PHONE_CHANGES_PER_DAY: i64 = 3;
 
 pub(crate) fn now_str(now: DateTime<Utc>) -> String {
     now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
@@ -1222,6 +1243,52 @@ impl Store for SqliteStore {
         undelivered: bool,
     ) -> Result<Vec<jiuzhu_core::api::StaffNotice>, StoreError> {
         crate::notices::township_notices(&self.read(), township, undelivered)
+    }
+
+    fn publicity_postings(
+        &self,
+        townships: &[String],
+        today: NaiveDate,
+    ) -> Result<Vec<jiuzhu_core::api::PublicityPosting>, StoreError> {
+        crate::notices::publicity_postings(&self.read(), townships, today)
+    }
+
+    fn set_contact_phone(
+        &self,
+        case: &str,
+        phone: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            let since = now_str(now - chrono::Duration::hours(24));
+            let recent: i64 = tx.query_row(
+                "SELECT count(*) FROM audit WHERE action = 'case.contact_phone' AND subject = ?1 AND at > ?2",
+                params![case, since],
+                |r| r.get(0),
+            )?;
+            if recent >= PHONE_CHANGES_PER_DAY {
+                return Ok(false);
+            }
+            let n = tx
+                .prepare_cached(
+                    "UPDATE cases SET contact_phone = jz_seal(?2, 'cases.contact_phone') WHERE id = ?1",
+                )?
+                .execute(params![case, phone])?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("case {case}")));
+            }
+            let detail = serde_json::json!({ "phone": jiuzhu_core::api::mask_phone(phone) });
+            audit::append(
+                tx,
+                &now_str(now),
+                actor,
+                "case.contact_phone",
+                case,
+                &detail.to_string(),
+            )?;
+            Ok(true)
+        })
     }
 
     fn household_notice_case(&self, id: i64) -> Result<Option<String>, StoreError> {
