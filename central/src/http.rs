@@ -102,6 +102,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/kiosk/applications/{case_id}/withdrawal"),
     ("POST", "/v1/kiosk/applications/{case_id}/objections"),
     ("POST", "/v1/kiosk/publicity/{case_no}/objections"),
+    ("GET", "/v1/kiosk/publicity"),
+    ("POST", "/v1/kiosk/applications/{case_id}/contact-phone"),
     ("GET", "/v1/staff/townships/{code}/notices"),
 ];
 
@@ -233,6 +235,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/kiosk/publicity/{case_no}/objections",
             post(crate::resident::publicity_objection),
+        )
+        .route("/v1/kiosk/publicity", get(crate::resident::publicity_list))
+        .route(
+            "/v1/kiosk/applications/{case_id}/contact-phone",
+            post(crate::resident::contact_phone),
         )
         .route(
             "/v1/staff/townships/{code}/notices",

@@ -224,6 +224,57 @@ pub fn household_notices(conn: &Connection, case_id: &str) -> Result<Vec<CaseNot
     rows.into_iter().map(case_notice).collect()
 }
 
+/// The 公示 postings running on `today` in `townships` (the latest posting of each case still
+/// in publicity), oldest first.
+pub fn publicity_postings(
+    conn: &Connection,
+    townships: &[String],
+    today: NaiveDate,
+) -> Result<Vec<jiuzhu_core::api::PublicityPosting>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT c.case_no, c.id, c.township, c.assistance_type, n.text, n.deadline
+         FROM notices n JOIN cases c ON c.id = n.case_id
+         WHERE n.kind = 'publicity' AND c.state = 'in_publicity' AND n.deadline >= ?1
+           AND n.id = (SELECT max(m.id) FROM notices m WHERE m.case_id = c.id AND m.kind = 'publicity')
+         ORDER BY n.id",
+    )?;
+    type Row = (
+        Option<String>,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+    );
+    let rows: Vec<Row> = st
+        .query_map([today.to_string()], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for (no, id, township, kind, text, until) in rows {
+        if !townships.contains(&township) {
+            continue;
+        }
+        let Some(until) = date(until)? else { continue };
+        out.push(jiuzhu_core::api::PublicityPosting {
+            case_no: no.unwrap_or(id),
+            township,
+            assistance_type: parse_word(&kind)?,
+            text,
+            until,
+        });
+    }
+    Ok(out)
+}
+
 /// A township's documents, oldest first: with `undelivered`, only household documents not yet
 /// delivered.
 pub fn township_notices(

@@ -13,8 +13,9 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use jiuzhu_core::api::{
-    DeliveryMethod, FindingsObjectionRequest, NoticeDelivered, NoticeReceipt,
-    PublicityObjectionRequest, ResidentStepDone, StaffNotices, WithdrawalRequest,
+    ContactPhoneRequest, ContactPhoneSet, DeliveryMethod, FindingsObjectionRequest,
+    NoticeDelivered, NoticeReceipt, PublicityList, PublicityObjectionRequest, ResidentStepDone,
+    StaffNotices, WithdrawalRequest,
 };
 use jiuzhu_core::id::IdNumber;
 use jiuzhu_core::notices::{self, Office, ResidentStep};
@@ -22,8 +23,10 @@ use jiuzhu_core::workflow::{Action, Actor, Case, Event, Role, china_date};
 use serde::Deserialize;
 
 use crate::error::ApiError;
+use crate::http::KioskId;
 use crate::http::{ApiJson, AppState, Kiosk, StaffUser, blocking, township_read, unprocessable};
 use crate::notices::Delivery;
+use crate::security::require_scope;
 use crate::store::{Store, WorkflowStep};
 
 /// Longest statement or reason accepted, in characters.
@@ -145,7 +148,7 @@ pub async fn notice_delivered(
 /// Applies a household step on `case_id` after checking who asks; answers with the receipt.
 fn household_step(
     st: &AppState,
-    kiosk: &str,
+    kiosk: &KioskId,
     case_id: &str,
     who: (&IdNumber, Option<&IdNumber>),
     action: Action,
@@ -154,6 +157,8 @@ fn household_step(
     let s = st.store.as_ref();
     let case = s.case(case_id)?.ok_or_else(no_case)?;
     let role = household_role(&case, who.0, who.1)?;
+    require_scope(&kiosk.scope, case.township(), "this case")?;
+    let kiosk = kiosk.id.as_str();
     let now = (st.clock)();
     let step = WorkflowStep {
         event: Event::new(Actor::new(role, format!("kiosk:{kiosk}")), action),
@@ -184,7 +189,7 @@ pub async fn withdrawal(
     blocking(move || {
         household_step(
             &st,
-            &k.id,
+            &k,
             &case_id,
             (&req.id_number, req.agent_id_number.as_ref()),
             Action::Withdraw { reason },
@@ -211,7 +216,7 @@ pub async fn findings_objection(
     blocking(move || {
         household_step(
             &st,
-            &k.id,
+            &k,
             &case_id,
             (&req.id_number, req.agent_id_number.as_ref()),
             Action::ObjectToFindings {
@@ -246,6 +251,10 @@ pub async fn publicity_objection(
         let case_id = s
             .case_id_of(&case_no)?
             .ok_or_else(|| ApiError::not_found("no posting with this number"))?;
+        let township = s.case_summary(&case_id)?.map(|c| c.township);
+        if !township.is_some_and(|t| k.scope.contains(&t)) {
+            return Err(ApiError::not_found("no posting with this number"));
+        }
         let now = (st.clock)();
         let actor = format!("kiosk:{}", k.id);
         let step = WorkflowStep {
@@ -279,6 +288,63 @@ pub async fn publicity_objection(
             case_no: Some(no),
             state: "recorded".into(),
             recorded_on: today,
+        })
+    })
+    .await
+    .map(Json)
+}
+
+/// `POST /v1/kiosk/applications/{case_id}/contact-phone`: the applicant (or recorded agent)
+/// gives the SMS number for the case's notices. Anyone else 404 as for an unknown case; a case
+/// of another township 403; not a mainland mobile number 422; more than
+/// [`crate::store::PHONE_CHANGES_PER_DAY`] changes in 24 hours 429; every change audited
+/// (number masked).
+pub async fn contact_phone(
+    State(st): State<AppState>,
+    Kiosk(k): Kiosk,
+    Path(case_id): Path<String>,
+    ApiJson(req): ApiJson<ContactPhoneRequest>,
+) -> Result<Json<ContactPhoneSet>, ApiError> {
+    if !jiuzhu_core::api::is_mobile_number(&req.phone) {
+        return Err(unprocessable(
+            "phone: give an 11-digit mainland mobile number starting 13–19",
+        ));
+    }
+    blocking(move || {
+        let s = st.store.as_ref();
+        let case = s.case(&case_id)?.ok_or_else(no_case)?;
+        household_role(&case, &req.id_number, req.agent_id_number.as_ref())?;
+        require_scope(&k.scope, case.township(), "this case")?;
+        if !s.set_contact_phone(&case_id, &req.phone, &format!("kiosk:{}", k.id), (st.clock)())? {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_changes",
+                format!(
+                    "the SMS number of this case changed {} times in 24 hours; ask at the township office",
+                    crate::store::PHONE_CHANGES_PER_DAY
+                ),
+            ));
+        }
+        Ok(ContactPhoneSet {
+            case_no: s.case_summary(&case_id)?.and_then(|c| c.case_no),
+            phone_masked: jiuzhu_core::api::mask_phone(&req.phone),
+        })
+    })
+    .await
+    .map(Json)
+}
+
+/// `GET /v1/kiosk/publicity`: the 公示 postings running today in the townships this kiosk
+/// serves, as posted on the village boards (masked names), each with the case number a named
+/// objection cites.
+pub async fn publicity_list(
+    State(st): State<AppState>,
+    Kiosk(k): Kiosk,
+) -> Result<Json<PublicityList>, ApiError> {
+    let today = china_date((st.clock)());
+    blocking(move || {
+        Ok(PublicityList {
+            postings: st.store.publicity_postings(&k.scope, today)?,
         })
     })
     .await

@@ -293,6 +293,10 @@ fn mask_name(name: &str) -> String {
         .unwrap_or_else(|_| "*".into())
 }
 
+/// Changes of a case's SMS number allowed in any 24 hours (a stolen card cannot redirect a
+/// household's notices over and over).
+pub const PHONE_CHANGES_PER_DAY: i64 = 3;
+
 pub(crate) fn now_str(now: DateTime<Utc>) -> String {
     now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }

@@ -382,6 +382,59 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
     let public = s
         .count_sql("SELECT count(*) FROM notices WHERE kind = 'publicity' AND audience = 'public'");
     assert_eq!(public, 1);
+    // The kiosk's 公示 list: this posting, masked, with the number to cite.
+    let list = c
+        .signed(&s.kiosk, "GET", "/v1/kiosk/publicity", b"", &[])
+        .await
+        .unwrap();
+    assert_eq!(list.status, 200, "{:?}", list.json());
+    let postings = list.json()["postings"].as_array().unwrap().clone();
+    assert_eq!(postings.len(), 1, "{postings:?}");
+    assert_eq!(postings[0]["case_no"], no);
+    assert_eq!(
+        postings[0]["until"],
+        (posted + chrono::Days::new(7)).to_string()
+    );
+    let text = postings[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains(&masked("王德福")) && text.contains("拟纳入"),
+        "{text}"
+    );
+    assert!(!text.contains("王德福") && !text.contains(&h.applicant));
+    // A kiosk of another township neither sees the posting nor objects to it (404 as unknown).
+    let other = &s.other_kiosk;
+    let r = c
+        .signed(other, "GET", "/v1/kiosk/publicity", b"", &[])
+        .await
+        .unwrap();
+    assert_eq!(r.json()["postings"], json!([]));
+    let r = c
+        .signed(
+            other,
+            "POST",
+            &format!("/v1/kiosk/publicity/{no}/objections"),
+            json!({"objector": {"id_number": demo_id("19600101", 303), "name": "赵大山"}, "statement": "有车"})
+                .to_string()
+                .as_bytes(),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 404, "{:?}", r.json());
+    let r = c
+        .signed(
+            other,
+            "POST",
+            &format!("/v1/kiosk/applications/{case}/withdrawal"),
+            json!({"id_number": h.applicant}).to_string().as_bytes(),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (403, "outside_kiosk_scope")
+    );
     let neighbour = demo_id("19600101", 302);
     let obj = json!({"objector": {"id_number": neighbour, "name": "赵大山"}, "statement": "其家中有一辆经营性货车"});
     let path = format!("/v1/kiosk/publicity/{no}/objections");
@@ -398,6 +451,12 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
             .contains(&masked("赵大山"))
     );
     assert_eq!(s.count_sql("SELECT count(*) FROM publicity_objectors"), 1);
+    // Objected: the posting is interrupted and leaves the list.
+    let r = c
+        .signed(&s.kiosk, "GET", "/v1/kiosk/publicity", b"", &[])
+        .await
+        .unwrap();
+    assert_eq!(r.json()["postings"], json!([]));
     // Interrupted: a second objection by the same person is refused; the case is objected.
     let r = s.kiosk_post(&mut c, &path, &obj).await;
     assert_eq!(r.status, 409, "{:?}", r.json());
@@ -705,4 +764,151 @@ async fn abuse_of_the_notice_objection_and_staff_routes() {
         .unwrap();
     assert_eq!(r.status, 422, "{:?}", r.json());
     assert_eq!(s.count_sql("SELECT count(*) FROM cases"), before);
+}
+
+/// The SMS number given at a kiosk after the application (`…/contact-phone`): only the applicant
+/// (or recorded agent), only a mainland mobile number, only the kiosk's townships, at most three
+/// changes a day, every change audited with the number masked; pending notices then go out by
+/// SMS to it.
+#[tokio::test]
+async fn the_sms_number_is_set_at_a_kiosk_by_the_applicant_only_and_rate_limited() {
+    let s = server().await;
+    let mut c = Conn::new(s.addr);
+    let clerk = login(&mut c, "clerk").await;
+    let h = Household::new(341);
+    // An application with no number: the one-time notice waits for a kiosk.
+    let body = json!({
+        "township": DEMO_TOWNSHIP, "assistance_type": "dibao",
+        "applicant": {"id_number": h.applicant, "name": "王德福"},
+    });
+    let r = c
+        .signed(
+            &s.kiosk,
+            "POST",
+            "/v1/kiosk/applications",
+            body.to_string().as_bytes(),
+            &[("idempotency-key", "idem-phone-case-0341".to_string())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    let case = r.json()["case_id"].as_str().unwrap().to_string();
+    let notice =
+        json!({"type": "notify_missing_materials", "deadline": working_days(s.today(), 10)});
+    step_ok(&mut c, &clerk, &case, notice).await;
+    assert_eq!(deliver_pending(&s.state, &s.sms).await.unwrap().sent, 0);
+
+    let path = format!("/v1/kiosk/applications/{case}/contact-phone");
+    // Not a mobile number: 422, nothing stored.
+    for bad in ["1234", "23912345678", "139123456789", "1391234567x"] {
+        let r = s
+            .kiosk_post(
+                &mut c,
+                &path,
+                &json!({"id_number": h.applicant, "phone": bad}),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{bad}: {:?}", r.json());
+    }
+    // Someone else (a stranger, the member): 404 as for an unknown case.
+    for who in [demo_id("19600101", 342), h.member.clone()] {
+        let r = s
+            .kiosk_post(
+                &mut c,
+                &path,
+                &json!({"id_number": who, "phone": "13900001111"}),
+            )
+            .await;
+        assert_eq!(r.status, 404, "{:?}", r.json());
+    }
+    // A kiosk of another township: 403.
+    let other = &s.other_kiosk;
+    let r = c
+        .signed(
+            other,
+            "POST",
+            &path,
+            json!({"id_number": h.applicant, "phone": "13900001111"})
+                .to_string()
+                .as_bytes(),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (403, "outside_kiosk_scope")
+    );
+    assert_eq!(
+        s.count_sql("SELECT count(*) FROM audit WHERE action = 'case.contact_phone'"),
+        0
+    );
+    // The applicant: set, masked in the answer and the audit, sealed at rest.
+    let r = s
+        .kiosk_post(
+            &mut c,
+            &path,
+            &json!({"id_number": h.applicant, "phone": "13900001111"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["phone_masked"], "139****1111");
+    let detail: String = s
+        .store
+        .with_conn(|c| {
+            c.query_row(
+                "SELECT detail FROM audit WHERE action = 'case.contact_phone'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .unwrap();
+    assert!(detail.contains("139****1111") && !detail.contains("13900001111"));
+    assert_eq!(
+        s.count_sql("SELECT count(*) FROM cases WHERE contact_phone LIKE '%13900001111%'"),
+        0,
+        "sealed at rest"
+    );
+    // The waiting notice now goes out by SMS to it.
+    let round = deliver_pending(&s.state, &s.sms).await.unwrap();
+    assert_eq!((round.sent, round.failed), (1, 0));
+    assert_eq!(s.gateway.messages().last().unwrap().to, "13900001111");
+    // Two more changes in the day, then 429 and nothing changed.
+    for p in ["13900002222", "13900003333"] {
+        let r = s
+            .kiosk_post(
+                &mut c,
+                &path,
+                &json!({"id_number": h.applicant, "phone": p}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.json());
+    }
+    let r = s
+        .kiosk_post(
+            &mut c,
+            &path,
+            &json!({"id_number": h.applicant, "phone": "13900004444"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (429, "too_many_changes"),
+        "{:?}",
+        r.json()
+    );
+    assert_eq!(
+        s.count_sql("SELECT count(*) FROM audit WHERE action = 'case.contact_phone'"),
+        3
+    );
+    // A day later it may change again.
+    s.advance_to(s.today() + chrono::Days::new(1));
+    let r = s
+        .kiosk_post(
+            &mut c,
+            &path,
+            &json!({"id_number": h.applicant, "phone": "13900004444"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
 }

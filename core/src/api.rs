@@ -789,6 +789,64 @@ pub struct PublicityObjectionRequest {
     pub statement: String,
 }
 
+/// `POST /v1/kiosk/applications/{case_id}/contact-phone` — the applicant (or the recorded
+/// agent), identified by card, gives or changes the mobile number the case's notices are sent
+/// to by SMS (短信送达).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPhoneRequest {
+    /// The applicant.
+    pub id_number: IdNumber,
+    /// The agent's number when the agent acts; must be the agent recorded on the case.
+    #[serde(default)]
+    pub agent_id_number: Option<IdNumber>,
+    /// A mainland mobile number ([`is_mobile_number`]).
+    pub phone: String,
+}
+
+/// Answer to `POST /v1/kiosk/applications/{case_id}/contact-phone`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactPhoneSet {
+    /// Short case number.
+    #[serde(default)]
+    pub case_no: Option<String>,
+    /// The number kept, masked (`139****5678`).
+    pub phone_masked: String,
+}
+
+/// A mobile number with its middle four digits hidden (`139****5678`).
+pub fn mask_phone(p: &str) -> String {
+    if p.len() == 11 && p.is_ascii() {
+        format!("{}****{}", &p[..3], &p[7..])
+    } else {
+        "****".into()
+    }
+}
+
+/// One 公示 running now in a township the kiosk serves (`GET /v1/kiosk/publicity`): what the
+/// village notice board shows (masked name), with the case number a named objection cites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicityPosting {
+    /// The case number to object to (`POST /v1/kiosk/publicity/{case_no}/objections`).
+    pub case_no: String,
+    /// Township code.
+    pub township: String,
+    /// Assistance type.
+    pub assistance_type: AssistanceType,
+    /// The posting's text as posted (masked name, household size, the proposed opinion, the
+    /// period, where to object).
+    pub text: String,
+    /// The last day of the posting.
+    pub until: NaiveDate,
+}
+
+/// Answer to `GET /v1/kiosk/publicity`: the postings running today, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicityList {
+    /// The postings.
+    pub postings: Vec<PublicityPosting>,
+}
+
 /// Answer to the resident's steps: the case afterwards and the receipt to print.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResidentStepDone {

@@ -112,6 +112,16 @@ pub trait CaseStore {
     fn statistics(&self, township: &str) -> Result<TownshipStatistics, StoreError>;
     /// History of a case from the audit log.
     fn history(&self, case: &str) -> Result<Vec<HistoryEntry>, StoreError>;
+    /// Sets case `case`'s SMS number (sealed at rest) with an audit row by `actor` (the number
+    /// masked); `false`, nothing changed, when it changed [`PHONE_CHANGES_PER_DAY`] times in
+    /// the last 24 hours.
+    fn set_contact_phone(
+        &self,
+        case: &str,
+        phone: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 }
 
 impl CaseStore for SqliteStore {
@@ -438,5 +448,43 @@ impl CaseStore for SqliteStore {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn set_contact_phone(
+        &self,
+        case: &str,
+        phone: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            let since = now_str(now - chrono::Duration::hours(24));
+            let recent: i64 = tx.query_row(
+                "SELECT count(*) FROM audit WHERE action = 'case.contact_phone' AND subject = ?1 AND at > ?2",
+                params![case, since],
+                |r| r.get(0),
+            )?;
+            if recent >= PHONE_CHANGES_PER_DAY {
+                return Ok(false);
+            }
+            let n = tx
+                .prepare_cached(
+                    "UPDATE cases SET contact_phone = jz_seal(?2, 'cases.contact_phone') WHERE id = ?1",
+                )?
+                .execute(params![case, phone])?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("case {case}")));
+            }
+            let detail = serde_json::json!({ "phone": jiuzhu_core::api::mask_phone(phone) });
+            audit::append(
+                tx,
+                &now_str(now),
+                actor,
+                "case.contact_phone",
+                case,
+                &detail.to_string(),
+            )?;
+            Ok(true)
+        })
     }
 }

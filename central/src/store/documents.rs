@@ -15,6 +15,13 @@ pub trait DocumentStore {
         township: &str,
         undelivered: bool,
     ) -> Result<Vec<jiuzhu_core::api::StaffNotice>, StoreError>;
+    /// The 公示 postings running on `today` in `townships`
+    /// ([`crate::notices::publicity_postings`]).
+    fn publicity_postings(
+        &self,
+        townships: &[String],
+        today: NaiveDate,
+    ) -> Result<Vec<jiuzhu_core::api::PublicityPosting>, StoreError>;
     /// The case of household document `id`.
     fn household_notice_case(&self, id: i64) -> Result<Option<String>, StoreError>;
     /// Records a delivery attempt ([`crate::notices::record_delivery`]).
@@ -55,6 +62,14 @@ impl DocumentStore for SqliteStore {
         undelivered: bool,
     ) -> Result<Vec<jiuzhu_core::api::StaffNotice>, StoreError> {
         crate::notices::township_notices(&self.read(), township, undelivered)
+    }
+
+    fn publicity_postings(
+        &self,
+        townships: &[String],
+        today: NaiveDate,
+    ) -> Result<Vec<jiuzhu_core::api::PublicityPosting>, StoreError> {
+        crate::notices::publicity_postings(&self.read(), townships, today)
     }
 
     fn household_notice_case(&self, id: i64) -> Result<Option<String>, StoreError> {
