@@ -512,9 +512,9 @@ impl Choice {
             (Choice::NextPage, Lang::Zh) => "下一页",
             (Choice::NextPage, Lang::En) => "Next page",
             (Choice::Withdraw, Lang::Zh) => "撤回这件申请",
-            (Choice::Withdraw, Lang::En) => "Withdraw this application",
+            (Choice::Withdraw, Lang::En) => "Withdraw it",
             (Choice::ObjectFindings, Lang::Zh) => "对调查结果有异议，申请复查",
-            (Choice::ObjectFindings, Lang::En) => "Object to the result: ask for a re-check",
+            (Choice::ObjectFindings, Lang::En) => "Ask for a re-check",
             (Choice::Publicity, Lang::Zh) => "对公示提出异议",
             (Choice::Publicity, Lang::En) => "Object to a posted list (公示)",
             (Choice::ObjectThis, Lang::Zh) => "对这一条提出异议",
@@ -530,11 +530,11 @@ impl Choice {
             (Choice::Finish, Lang::Zh) => "完成",
             (Choice::Finish, Lang::En) => "Done",
             (Choice::Phone, Lang::Zh) => "短信通知号码",
-            (Choice::Phone, Lang::En) => "Mobile number for text messages",
+            (Choice::Phone, Lang::En) => "Number for SMS",
             (Choice::SavePhone, Lang::Zh) => "保存号码",
             (Choice::SavePhone, Lang::En) => "Save the number",
             (Choice::FindByNumber, Lang::Zh) => "按案号查找",
-            (Choice::FindByNumber, Lang::En) => "Find by case number",
+            (Choice::FindByNumber, Lang::En) => "Find by number",
             (Choice::DeleteDigit, Lang::Zh) => "删除",
             (Choice::DeleteDigit, Lang::En) => "Delete",
             (Choice::FindNow, Lang::Zh) => "查找",
@@ -543,11 +543,11 @@ impl Choice {
             (Choice::ForSomeoneElse, Lang::Zh) => "我替别人查询（代办）",
             (Choice::ForSomeoneElse, Lang::En) => "I am asking for someone else",
             (Choice::Reprint, Lang::Zh) => "补打认证证明",
-            (Choice::Reprint, Lang::En) => "Reprint the certification proof",
+            (Choice::Reprint, Lang::En) => "Reprint the proof",
             (Choice::Retry, Lang::Zh) => "重新查询",
             (Choice::Retry, Lang::En) => "Ask again",
             (Choice::Again, Lang::Zh) => "查询其他人",
-            (Choice::Again, Lang::En) => "Look up someone else",
+            (Choice::Again, Lang::En) => "Someone else",
             (Choice::Notices, Lang::Zh) => "查看告知书",
             (Choice::Notices, Lang::En) => "Read the notices",
             (Choice::ConfirmReceived, Lang::Zh) => "我已阅读，确认收到",
@@ -751,10 +751,12 @@ pub struct ProgressFlow {
     lines_per_page: usize,
     /// The resident objecting to a 公示 (read from the card).
     objector: Option<Person>,
+    /// The screen number the last answer came with (its certification question carries it).
+    answer_seq: u64,
 }
 
 /// Detail lines a page holds in the normal mode and in 长辈模式.
-pub const LINES_PER_PAGE: (usize, usize) = (5, 3);
+pub const LINES_PER_PAGE: (usize, usize) = (5, 2);
 
 /// The pages of an answer's cases: (case index, first detail line), one case or more pages
 /// each, `per` detail lines a page.
@@ -841,6 +843,7 @@ impl ProgressFlow {
             page: 0,
             lines_per_page: LINES_PER_PAGE.0,
             objector: None,
+            answer_seq: 0,
         }
     }
 
@@ -1134,6 +1137,16 @@ impl ProgressFlow {
 
     /// Takes one event for the screen numbered `seq`.
     pub fn handle(&mut self, seq: u64, event: Event) -> Result<Vec<Effect>, FlowError> {
+        // The certification answer belongs to the answer it was asked for: turning its pages
+        // (a new screen number each) does not make it stale.
+        if let Event::Certified(c) = &event
+            && seq == self.answer_seq
+            && seq != self.seq
+            && matches!(self.step, Step::Cases(_))
+        {
+            self.certified = *c;
+            return Ok(vec![]);
+        }
         if seq != self.seq {
             return Err(FlowError::Stale {
                 got: seq,
@@ -1208,6 +1221,7 @@ impl ProgressFlow {
                         let live = !a.from_cache;
                         self.page = 0;
                         self.go(Step::Cases(a));
+                        self.answer_seq = self.seq;
                         if live
                             && self.agent.is_none()
                             && let Some(p) = &self.person
@@ -1694,6 +1708,9 @@ pub struct CaseText {
     pub notice: String,
     /// The materials the notice asks for (empty when supplied or without a notice).
     pub missing: Vec<String>,
+    /// The notice still waits for something (shown as a warning, also on a page that holds
+    /// only its heading).
+    pub notice_open: bool,
     /// Members who still have to sign ("" when nobody).
     pub signatures: String,
     /// Hotline and 举报 number.
@@ -2022,6 +2039,7 @@ pub fn case_text(s: &CaseSummary, cal: &Calendar, today: NaiveDate, lang: Lang) 
         state: state_words,
         stages,
         deadlines,
+        notice_open: !missing.is_empty(),
         notice,
         missing,
         signatures,
@@ -3029,6 +3047,10 @@ mod tests {
         );
         assert!(f.handle(f.seq(), Event::Chose(Choice::NextPage)).is_err());
         assert_eq!(text(&f, Lang::En).page, "Page 2 of 2");
+        // the certification answer to this answer, late: still taken after the page turned
+        let asked = f.seq() - 1;
+        f.handle(asked, Event::Certified(true)).unwrap();
+        assert!(f.choices().contains(&Choice::Reprint));
         f.handle(f.seq(), Event::Chose(Choice::PrevPage)).unwrap();
         assert_eq!(f.page(), (0, 2));
     }
@@ -3060,14 +3082,22 @@ mod tests {
         let p2 = text(&f, Lang::Zh).cases[0].clone();
         assert!(p2.missing.is_empty());
         assert!(p2.signatures.contains("张*"));
-        // 长辈模式: 3 lines a page; the case shown stays the case shown
+        // 长辈模式: 2 lines a page; the case shown stays the case shown
         f.set_lines_per_page(LINES_PER_PAGE.1);
-        assert_eq!(f.page(), (0, 2));
+        assert_eq!(f.page(), (0, 3));
         f.handle(f.seq(), Event::Chose(Choice::NextPage)).unwrap();
         let p2 = text(&f, Lang::Zh).cases[0].clone();
         assert!(p2.notice.ends_with("（续）"), "{}", p2.notice);
         assert_eq!(p2.missing.len(), 2);
-        assert!(p2.signatures.contains("张*"));
+        f.handle(f.seq(), Event::Chose(Choice::NextPage)).unwrap();
+        let p3 = text(&f, Lang::Zh).cases[0].clone();
+        assert_eq!(p3.missing.len(), 1);
+        assert!(p3.notice_open, "still a warning on every page of it");
+        f.handle(f.seq(), Event::Chose(Choice::PrevPage)).unwrap();
+        f.handle(f.seq(), Event::Chose(Choice::PrevPage)).unwrap();
+        let p1 = text(&f, Lang::Zh).cases[0].clone();
+        assert!(p1.notice_open && p1.missing.len() == 1, "{p1:?}");
+        assert!(p3.signatures.contains("张*"));
     }
 
     fn live_case(state: &str) -> ProgressFlow {

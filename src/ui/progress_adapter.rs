@@ -85,6 +85,7 @@ pub fn render(
             deadlines: strings(&c.deadlines),
             notice: c.notice.as_str().into(),
             missing: strings(&c.missing),
+            notice_open: c.notice_open,
             signatures: c.signatures.as_str().into(),
             contact: c.contact.as_str().into(),
         })
