@@ -191,7 +191,11 @@ fn progress_live_then_cached_then_nothing_cached() {
         "{missing:?}"
     );
     assert!(c2.notice.ends_with("（续）"), "{}", c2.notice);
-    assert!(c2.signatures.contains("还需签署授权书"), "{}", c2.signatures);
+    assert!(
+        c2.signatures.contains("还需签署授权书"),
+        "{}",
+        c2.signatures
+    );
     assert!(
         !c2.signatures.contains("秀英") && !c2.signatures.contains("建国"),
         "names of others are masked: {}",
@@ -220,7 +224,10 @@ fn progress_live_then_cached_then_nothing_cached() {
     for label in &labels {
         for e in ElementHandle::find_by_accessible_label(&w, label) {
             let bottom = e.absolute_position().y + e.size().height;
-            assert!(bottom <= bar_top, "长辈模式: {label:?} reaches {bottom} below the bar at {bar_top}");
+            assert!(
+                bottom <= bar_top,
+                "长辈模式: {label:?} reaches {bottom} below the bar at {bar_top}"
+            );
         }
     }
     assert_eq!(a.get_page_text(), "第 1 页，共 4 页");
