@@ -1240,6 +1240,19 @@ pub fn default_control_path(data_dir: &Path) -> PathBuf {
     data_dir.join("sim-control")
 }
 
+/// `s` percent-encoded as one URL path segment (a case number holds Chinese characters).
+fn url_path_segment(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1287,17 +1300,4 @@ mod tests {
             "No sync for 30 h, 3 waiting; 2 refused: staff must resolve"
         );
     }
-}
-
-/// `s` percent-encoded as one URL path segment (a case number holds Chinese characters).
-fn url_path_segment(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
