@@ -3,7 +3,9 @@
 //! testing backend, the ID-card simulator read by the real driver, the simulated receipt
 //! printer, and the real `jiuzhu-central` on loopback; the cases are brought to their states
 //! through central's staff API. Refusals are shown in plain words: a household member who is not
-//! the applicant, and a withdrawal that came too late (the case ended in the meantime).
+//! the applicant, and a withdrawal that came too late (the case ended in the meantime). The SMS
+//! number is typed on the keypad, checked, and kept by central. With central down none of these
+//! is offered or queued: the screen says they need the central service.
 
 mod common;
 
@@ -398,6 +400,33 @@ fn withdrawal_recheck_and_publicity_objection_at_the_kiosk() {
         matches!(app::progress_step(), Some(Step::Postings(_)))
     });
     assert!(body(&w).contains("没有正在公示"), "{}", body(&w));
+    press(&w, "回到首页");
+    assert!(!app::holds_personal_data());
+
+    // 6. Central down: these steps are never queued. The cached answer offers none of them and
+    // says why; the 公示 list cannot be read.
+    drop(central);
+    press(&w, "进度查询");
+    card.command(&format!("place {a_card}")).unwrap();
+    pump_until(
+        "the cached answer",
+        30,
+        || matches!(app::progress_step(), Some(Step::Cases(a)) if a.from_cache),
+    );
+    card.command("remove").unwrap();
+    assert!(body(&w).contains("要连上服务器才能办理"), "{}", body(&w));
+    for right in ["withdraw", "object-findings", "phone"] {
+        assert!(!has_choice(&w, right), "{right} offered offline");
+    }
+    press(&w, "回到首页");
+    press(&w, "进度查询");
+    press(&w, "对公示提出异议");
+    card.command(&format!("place {r_card}")).unwrap();
+    pump_until("the offline message", 30, || {
+        matches!(app::progress_step(), Some(Step::Unavailable(_)))
+    });
+    card.command("remove").unwrap();
+    assert!(body(&w).contains("现在连不上服务器"), "{}", body(&w));
     press(&w, "回到首页");
     assert!(!app::holds_personal_data());
 }
