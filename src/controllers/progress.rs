@@ -2213,6 +2213,12 @@ fn right_screen(v: &RightView, lang: Lang, call: &str) -> ScreenText {
 
 fn refusal_words(why: &Refusal, right: Right, lang: Lang, call: &str) -> String {
     let head = match (why, right, lang) {
+        (Refusal::NotYours, Right::ObjectPublicity, Lang::Zh) => {
+            "没有办成：本机没有找到这条公示，它可能已经结束。".to_string()
+        }
+        (Refusal::NotYours, Right::ObjectPublicity, Lang::En) => {
+            "Not done: this kiosk cannot find this posting; it may have ended.".to_string()
+        }
         (Refusal::NotYours, _, Lang::Zh) => {
             "没有办成：只有申请人本人，或者登记过的代办人，才能办理这件事。请申请人本人带身份证来办理。".to_string()
         }
