@@ -38,8 +38,8 @@ mod apply;
 mod help_call;
 mod progress;
 pub use progress::{
-    dispatch as progress_dispatch, pin_today as progress_pin_today, seq as progress_seq,
-    step as progress_step,
+    dispatch as progress_dispatch, pin_today as progress_pin_today, rerender as progress_refresh,
+    seq as progress_seq, step as progress_step,
 };
 mod sign;
 mod staff;
@@ -1568,6 +1568,10 @@ pub fn build_with_services(
         let theme = ui.global::<ui::Theme>();
         theme.set_elder_mode(!theme.get_elder_mode());
         v.set_elder(theme.get_elder_mode());
+        // 进度查询 pages by the text size: fewer lines a page in 长辈模式.
+        if ui.global::<AppAdapter>().get_page() == Page::Progress {
+            progress::rerender();
+        }
     });
     let v = voice;
     let weak = window.as_weak();

@@ -425,6 +425,108 @@ impl CentralLink {
         serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))
     }
 
+    /// 撤回申请: the applicant (or the recorded agent with the applicant's number) withdraws
+    /// case `case_id`. Asked live, never queued: a withdrawal ends the case and its receipt must
+    /// say that central recorded it.
+    pub async fn withdraw(
+        &self,
+        case_id: &str,
+        id: &IdNumber,
+        agent: Option<&IdNumber>,
+    ) -> Result<api::ResidentStepDone, CentralError> {
+        let body = serde_json::to_vec(&api::WithdrawalRequest {
+            id_number: id.clone(),
+            agent_id_number: agent.cloned(),
+            reason: String::new(),
+        })
+        .map_err(|e| CentralError::Answer(e.to_string()))?;
+        let answer = self
+            .ask(
+                &format!("/v1/kiosk/applications/{case_id}/withdrawal"),
+                body,
+            )
+            .await?;
+        serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))
+    }
+
+    /// 复查: the applicant (or agent) objects to the not-eligible findings of `case_id`. Asked
+    /// live: the window closes with the township's 初审, which a queued request could miss.
+    pub async fn object_to_findings(
+        &self,
+        case_id: &str,
+        id: &IdNumber,
+        agent: Option<&IdNumber>,
+        statement: &str,
+        needs_help: bool,
+    ) -> Result<api::ResidentStepDone, CentralError> {
+        let body = serde_json::to_vec(&api::FindingsObjectionRequest {
+            id_number: id.clone(),
+            agent_id_number: agent.cloned(),
+            statement: statement.into(),
+            evidence: vec![],
+            needs_help,
+        })
+        .map_err(|e| CentralError::Answer(e.to_string()))?;
+        let answer = self
+            .ask(
+                &format!("/v1/kiosk/applications/{case_id}/objections"),
+                body,
+            )
+            .await?;
+        serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))
+    }
+
+    /// 短信送达: the applicant (or agent) gives the mobile number the notices of `case_id` go
+    /// to by SMS. Asked live; returns the number masked.
+    pub async fn set_contact_phone(
+        &self,
+        case_id: &str,
+        id: &IdNumber,
+        agent: Option<&IdNumber>,
+        phone: &str,
+    ) -> Result<api::ContactPhoneSet, CentralError> {
+        let body = serde_json::to_vec(&api::ContactPhoneRequest {
+            id_number: id.clone(),
+            agent_id_number: agent.cloned(),
+            phone: phone.into(),
+        })
+        .map_err(|e| CentralError::Answer(e.to_string()))?;
+        let answer = self
+            .ask(
+                &format!("/v1/kiosk/applications/{case_id}/contact-phone"),
+                body,
+            )
+            .await?;
+        serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))
+    }
+
+    /// The 公示 postings running now in the townships this kiosk serves.
+    pub async fn publicity_list(&self) -> Result<api::PublicityList, CentralError> {
+        let answer = self.client.get("/v1/kiosk/publicity").await?;
+        lock(&self.store).record_contact(self.now())?;
+        serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))
+    }
+
+    /// 公示异议: a resident identified by card objects, by name, to the posting of `case_no`.
+    /// Asked live: the posting runs 7 days and the receipt must say it was recorded in time.
+    pub async fn object_to_publicity(
+        &self,
+        case_no: &str,
+        objector: &api::PersonRef,
+        statement: &str,
+    ) -> Result<api::ResidentStepDone, CentralError> {
+        let body = serde_json::to_vec(&api::PublicityObjectionRequest {
+            objector: objector.clone(),
+            statement: statement.into(),
+        })
+        .map_err(|e| CentralError::Answer(e.to_string()))?;
+        let no: String = url_path_segment(case_no);
+        let answer = self
+            .ask(&format!("/v1/kiosk/publicity/{no}/objections"), body)
+            .await?;
+        serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))
+    }
+
     /// Asks the township for a staff witness or a home visit (the non-biometric alternatives).
     /// A request already open for this person counts as recorded (the resident may have
     /// tapped again after a lost answer).
@@ -1136,6 +1238,19 @@ pub fn sim_fingerprint()
 /// Where a control FIFO for the simulators goes by default.
 pub fn default_control_path(data_dir: &Path) -> PathBuf {
     data_dir.join("sim-control")
+}
+
+/// `s` percent-encoded as one URL path segment (a case number holds Chinese characters).
+fn url_path_segment(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

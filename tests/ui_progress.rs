@@ -178,17 +178,61 @@ fn progress_live_then_cached_then_nothing_cached() {
         c.notice
     );
     let missing: Vec<String> = c.missing.iter().map(|m| m.to_string()).collect();
+    assert!(missing.iter().any(|m| m == "居民户口簿"), "{missing:?}");
+    // The rest of the case on its second page (nothing cut off, nothing to swipe).
+    assert_eq!(a.get_page_text(), "第 1 页，共 2 页");
+    targets_fit(&w, "cases, first page");
+    press(&w, "下一页");
+    assert_eq!(a.get_page_text(), "第 2 页，共 2 页");
+    let c2 = a.get_cases().row_data(0).unwrap();
+    let missing: Vec<String> = c2.missing.iter().map(|m| m.to_string()).collect();
     assert!(
-        missing.iter().any(|m| m == "居民户口簿")
-            && missing.iter().any(|m| m.contains("户口簿复印件看不清")),
+        missing.iter().any(|m| m.contains("户口簿复印件看不清")),
         "{missing:?}"
     );
-    assert!(c.signatures.contains("还需签署授权书"), "{}", c.signatures);
+    assert!(c2.notice.ends_with("（续）"), "{}", c2.notice);
     assert!(
-        !c.signatures.contains("秀英") && !c.signatures.contains("建国"),
-        "names of others are masked: {}",
-        c.signatures
+        c2.signatures.contains("还需签署授权书"),
+        "{}",
+        c2.signatures
     );
+    assert!(
+        !c2.signatures.contains("秀英") && !c2.signatures.contains("建国"),
+        "names of others are masked: {}",
+        c2.signatures
+    );
+    press(&w, "上一页");
+    // 长辈模式: bigger text, fewer lines a page; every button still above the bottom bar.
+    let elder = || {
+        ElementHandle::find_by_accessible_label(&w, "长辈模式")
+            .next()
+            .expect("the 长辈模式 toggle")
+            .invoke_accessible_default_action()
+    };
+    elder();
+    let bar_top = ElementHandle::find_by_accessible_label(&w, "长辈模式")
+        .next()
+        .unwrap()
+        .absolute_position()
+        .y;
+    let labels: Vec<String> = a
+        .get_choices()
+        .iter()
+        .map(|c| c.label.to_string())
+        .chain(["回到首页".to_string(), "下一页".to_string()])
+        .collect();
+    for label in &labels {
+        for e in ElementHandle::find_by_accessible_label(&w, label) {
+            let bottom = e.absolute_position().y + e.size().height;
+            assert!(
+                bottom <= bar_top,
+                "长辈模式: {label:?} reaches {bottom} below the bar at {bar_top}"
+            );
+        }
+    }
+    assert_eq!(a.get_page_text(), "第 1 页，共 4 页");
+    elder();
+    assert_eq!(a.get_page_text(), "第 1 页，共 2 页");
     assert!(c.contact.contains("023-72222222") && c.contact.contains("023-72333333"));
     let deadlines: Vec<String> = c.deadlines.iter().map(|d| d.to_string()).collect();
     assert!(

@@ -293,7 +293,7 @@ fn progress_case() -> jiuzhu_core::api::CaseSummary {
             allowed: 10,
             provisional: false,
         }],
-        case_no: None,
+        case_no: Some("江东-2026-00123".into()),
         notices: vec![],
     }
 }
@@ -301,7 +301,7 @@ fn progress_case() -> jiuzhu_core::api::CaseSummary {
 /// The 进度查询 screens, reached through the controller's events, with deadlines counted from
 /// a pinned day.
 fn progress_screens(screen: &HeadlessScreen, ui: &MainWindow) {
-    use jiuzhu_kiosk::controllers::progress::{Answer, Event as P, NoAnswer};
+    use jiuzhu_kiosk::controllers::progress::{Answer, Choice as PChoice, Event as P, NoAnswer};
     let pseq = || app::progress_seq().unwrap();
     let last_updated = chrono::Utc
         .with_ymd_and_hms(2026, 11, 26, 7, 45, 0)
@@ -344,6 +344,23 @@ fn progress_screens(screen: &HeadlessScreen, ui: &MainWindow) {
     );
     app::progress_dispatch(pseq(), P::Certified(true));
     check(screen, "progress-notice-zh-CN");
+    // 长辈模式: fewer lines a page, nothing cut off.
+    ui.global::<Theme>().set_elder_mode(true);
+    app::progress_refresh();
+    check(screen, "progress-elder-zh-CN");
+    ui.global::<Theme>().set_elder_mode(false);
+    app::progress_refresh();
+    // Withdrawal: what it means, before anything is sent.
+    app::progress_dispatch(pseq(), P::Chose(PChoice::Withdraw));
+    check(screen, "progress-withdraw");
+    app::progress_dispatch(pseq(), P::Chose(PChoice::Cancel));
+    // The case number on the keypad.
+    app::progress_dispatch(pseq(), P::Chose(PChoice::FindByNumber));
+    for d in [1, 2, 3] {
+        app::progress_dispatch(pseq(), P::Chose(PChoice::Digit(d)));
+    }
+    check(screen, "progress-find-number");
+    app::progress_dispatch(pseq(), P::Chose(PChoice::BackToCases));
     // The language button re-renders the page in English, and back.
     ui.global::<AppAdapter>().invoke_toggle_language();
     fixed_clock(ui);

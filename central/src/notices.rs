@@ -224,6 +224,14 @@ pub fn household_notices(conn: &Connection, case_id: &str) -> Result<Vec<CaseNot
     rows.into_iter().map(case_notice).collect()
 }
 
+struct PostingRow {
+    case_no: Option<String>,
+    case_id: String,
+    township: String,
+    kind: String,
+    text: String,
+}
+
 /// The 公示 postings running on `today` in `townships` (the latest posting of each case still
 /// in publicity), oldest first.
 pub fn publicity_postings(
@@ -238,37 +246,31 @@ pub fn publicity_postings(
            AND n.id = (SELECT max(m.id) FROM notices m WHERE m.case_id = c.id AND m.kind = 'publicity')
          ORDER BY n.id",
     )?;
-    type Row = (
-        Option<String>,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-    );
-    let rows: Vec<Row> = st
+    let rows: Vec<(PostingRow, Option<String>)> = st
         .query_map([today.to_string()], |r| {
             Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
+                PostingRow {
+                    case_no: r.get(0)?,
+                    case_id: r.get(1)?,
+                    township: r.get(2)?,
+                    kind: r.get(3)?,
+                    text: r.get(4)?,
+                },
                 r.get(5)?,
             ))
         })?
         .collect::<Result<_, _>>()?;
     let mut out = Vec::new();
-    for (no, id, township, kind, text, until) in rows {
-        if !townships.contains(&township) {
+    for (row, until) in rows {
+        if !townships.contains(&row.township) {
             continue;
         }
         let Some(until) = date(until)? else { continue };
         out.push(jiuzhu_core::api::PublicityPosting {
-            case_no: no.unwrap_or(id),
-            township,
-            assistance_type: parse_word(&kind)?,
-            text,
+            case_no: row.case_no.unwrap_or(row.case_id),
+            township: row.township,
+            assistance_type: parse_word(&row.kind)?,
+            text: row.text,
             until,
         });
     }

@@ -7,10 +7,13 @@ use jiuzhu_core::calendar::Calendar;
 
 use super::{CardFailure, Kiosk, NoCentral, kiosk, leave_to_home, reprint_proof};
 use crate::controllers::certify::Person;
-use crate::controllers::progress::{Answer, Effect, Event, NoAnswer, ProgressFlow};
+use crate::controllers::progress::{
+    Answer, Effect, Event, LINES_PER_PAGE, NoAnswer, ProgressFlow, Recorded, Refusal, RightRequest,
+};
 use crate::sync::{StatusError, StatusView};
 use crate::ui::{MainWindow, app_adapter, progress_adapter};
 use jiuzhu_drivers_api::printer::{Document, ResidentNotice};
+use slint::ComponentHandle;
 
 /// The longest wait for central's answer or the cache: the screen never hangs on a network
 /// that swallows packets (the client's own timeout normally answers first).
@@ -102,6 +105,12 @@ fn show(ui: &MainWindow, k: &mut Kiosk) {
         .unwrap_or_else(jiuzhu_core::id::today_in_china);
     let lang = app_adapter::current_language(ui);
     let hotline = k.worker.proof.hotline.clone();
+    let elder = ui.global::<crate::ui::Theme>().get_elder_mode();
+    k.progress.flow.set_lines_per_page(if elder {
+        LINES_PER_PAGE.1
+    } else {
+        LINES_PER_PAGE.0
+    });
     progress_adapter::render(
         ui,
         &k.progress.flow,
@@ -124,6 +133,29 @@ fn show(ui: &MainWindow, k: &mut Kiosk) {
 /// Re-renders the page in the current language (the language toggle).
 pub(super) fn refresh(ui: &MainWindow, k: &mut Kiosk) {
     show(ui, k);
+}
+
+/// Central's refusal of a right in the flow's terms (its status and code).
+fn refusal(e: &crate::services::CentralError) -> Refusal {
+    use crate::services::CentralError;
+    use crate::sync::client::SyncError;
+    match e {
+        CentralError::Sync(SyncError::Http { status, code, .. }) => {
+            match (*status, code.as_str()) {
+                (404, _) => Refusal::NotYours,
+                (403, "outside_kiosk_scope") => Refusal::OtherTownship,
+                (429, "too_many_changes") => Refusal::TooManyChanges,
+                (409, "conflict") => Refusal::AlreadyObjected,
+                (409, "not_in_state" | "publicity_over" | "missing_step" | "closed") => {
+                    Refusal::TooLate
+                }
+                _ if e.is_transient() => Refusal::Offline,
+                _ => Refusal::Failed(e.to_string()),
+            }
+        }
+        _ if e.is_transient() => Refusal::Offline,
+        _ => Refusal::Failed(e.to_string()),
+    }
 }
 
 fn answer(
@@ -210,6 +242,100 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                 k.voice.say_now(zh.clone());
                 k.last_spoken = zh;
             }
+            Effect::QueryPublicity { seq } => k.worker.central(
+                move |c| async move {
+                    match tokio::time::timeout(QUERY_WAIT, c.publicity_list()).await {
+                        Ok(r) => r.map(|l| l.postings),
+                        Err(_) => Err(crate::services::CentralError::Sync(
+                            crate::sync::client::SyncError::Timeout,
+                        )),
+                    }
+                },
+                move |ui, k, r| {
+                    let r = match r {
+                        Ok(Ok(p)) => Ok(p),
+                        Ok(Err(e)) if e.is_transient() => Err(NoAnswer::Offline),
+                        Ok(Err(e)) => {
+                            tracing::warn!(error = %e, "progress: no 公示 list");
+                            Err(NoAnswer::Failed(e.to_string()))
+                        }
+                        Err(NoCentral) => Err(NoAnswer::NotConfigured),
+                    };
+                    handle(ui, k, seq, Event::PublicityAnswered(r));
+                },
+            ),
+            Effect::SetPhone {
+                seq,
+                case_id,
+                id,
+                agent,
+                phone,
+            } => k.worker.central(
+                move |c| async move {
+                    c.set_contact_phone(&case_id, &id, agent.as_ref(), &phone)
+                        .await
+                },
+                move |ui, k, r| {
+                    let r = match r {
+                        Ok(Ok(set)) => Ok(set.phone_masked),
+                        Ok(Err(e)) => {
+                            tracing::info!(error = %e, "progress: SMS number not kept");
+                            Err(refusal(&e))
+                        }
+                        Err(NoCentral) => Err(Refusal::Offline),
+                    };
+                    handle(ui, k, seq, Event::PhoneAnswered(r));
+                },
+            ),
+            Effect::UseRight { seq, request } => k.worker.central(
+                move |c| async move {
+                    match request {
+                        RightRequest::Withdraw { case_id, id, agent } => {
+                            c.withdraw(&case_id, &id, agent.as_ref()).await
+                        }
+                        RightRequest::ObjectFindings {
+                            case_id,
+                            id,
+                            agent,
+                            statement,
+                        } => {
+                            // Evidence is brought to the office, or the township helps to get it.
+                            c.object_to_findings(&case_id, &id, agent.as_ref(), &statement, true)
+                                .await
+                        }
+                        RightRequest::ObjectPublicity {
+                            case_no,
+                            objector,
+                            statement,
+                        } => {
+                            let Some(name) = objector.name else {
+                                return Err(crate::services::CentralError::Answer(
+                                    "a named objection needs the card's name".into(),
+                                ));
+                            };
+                            let who = jiuzhu_core::api::PersonRef {
+                                id_number: objector.id,
+                                name,
+                            };
+                            c.object_to_publicity(&case_no, &who, &statement).await
+                        }
+                    }
+                },
+                move |ui, k, r| {
+                    let r = match r {
+                        Ok(Ok(done)) => Ok(Recorded {
+                            case_no: done.case_no.unwrap_or(done.case_id),
+                            receipt: done.receipt,
+                        }),
+                        Ok(Err(e)) => {
+                            tracing::info!(error = %e, "progress: right not recorded");
+                            Err(refusal(&e))
+                        }
+                        Err(NoCentral) => Err(Refusal::Offline),
+                    };
+                    handle(ui, k, seq, Event::RightAnswered(r));
+                },
+            ),
             Effect::ConfirmDelivery {
                 seq,
                 notice,
@@ -238,6 +364,12 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
 pub fn dispatch(seq: u64, event: Event) {
     let Some(k) = kiosk() else { return };
     super::with_ui(|ui| handle(ui, &mut k.borrow_mut(), seq, event));
+}
+
+/// Shows the progress screen again (after the text size changed: the pages follow it).
+pub fn rerender() {
+    let Some(k) = kiosk() else { return };
+    super::with_ui(|ui| show(ui, &mut k.borrow_mut()));
 }
 
 /// The sequence number of the progress screen shown now.

@@ -25,7 +25,9 @@
 //! reset) is refused.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
-use jiuzhu_core::api::{CaseNotice, CaseSummary, DeadlineSummary, DeliveryMethod};
+use jiuzhu_core::api::{
+    CaseNotice, CaseSummary, DeadlineSummary, DeliveryMethod, PublicityPosting,
+};
 use jiuzhu_core::calendar::{Calendar, calendar_days_between};
 use jiuzhu_core::id::IdNumber;
 use jiuzhu_core::workflow::{CaseState, DayUnit, Phase};
@@ -40,6 +42,8 @@ pub enum Who {
     Applicant,
     /// The agent (受托人) asking for someone else.
     Agent,
+    /// A resident lodging a named objection to a 公示 (the card is required: the name).
+    Objector,
 }
 
 /// An answer from central, as the flow needs it.
@@ -89,6 +93,198 @@ pub enum Step {
     Unavailable(NoAnswer),
     /// One document of the person's cases, read in full.
     Notice(NoticeView),
+    /// The 公示 postings running in the kiosk's townships, one a page.
+    Postings(PostingsView),
+    /// A right being used: withdrawal, 复查, a 公示 objection.
+    Right(RightView),
+    /// The case number typed on the keypad, to find one of the person's own cases.
+    FindNumber(FindView),
+    /// The mobile number the case's notices go to by SMS, typed on the keypad.
+    Phone(PhoneView),
+}
+
+/// The SMS number of the case shown, typed by its applicant (or agent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhoneView {
+    /// The answer (gone back to).
+    pub answer: Answer,
+    /// The case.
+    pub case_id: String,
+    /// Its short number.
+    pub case_no: String,
+    /// The digits typed.
+    pub typed: String,
+    /// Where it stands.
+    pub stage: PhoneStage,
+}
+
+/// Where the SMS number stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhoneStage {
+    /// Typing (`invalid`: the last 保存 was not a mobile number).
+    Typing {
+        /// Not 11 digits starting 13–19.
+        invalid: bool,
+    },
+    /// Sent; waiting for central.
+    Sending,
+    /// Kept by central (the number masked).
+    Saved(String),
+    /// Not kept, and why.
+    Refused(Refusal),
+}
+
+/// The keypad looking up a case by its short number, among the cases of the person identified
+/// (the card, or a staff member): a number alone shows no one's case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindView {
+    /// The answer searched (and gone back to).
+    pub answer: Answer,
+    /// The digits typed.
+    pub typed: String,
+    /// The last 查找 found nothing.
+    pub not_found: bool,
+}
+
+/// Whether `typed` names case number `case_no` (`江东-2026-00123`): the year and the sequence
+/// (`202600123`), or the sequence alone (`123`, `00123`).
+pub fn number_matches(case_no: &str, typed: &str) -> bool {
+    if typed.is_empty() || !typed.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let mut parts = case_no.rsplit('-');
+    let (Some(seq), Some(year)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    if typed.len() == year.len() + seq.len() {
+        return typed == format!("{year}{seq}");
+    }
+    typed.len() <= seq.len()
+        && matches!((typed.parse::<u64>(), seq.parse::<u64>()), (Ok(a), Ok(b)) if a == b)
+}
+
+/// Digits a case number has at most (year and sequence).
+pub const MAX_CASE_DIGITS: usize = 9;
+
+/// The 公示 list, one posting a page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostingsView {
+    /// The postings.
+    pub postings: Vec<PublicityPosting>,
+    /// The posting shown.
+    pub page: usize,
+}
+
+/// A right the household, or any resident, uses from 进度查询. Each is asked of central live
+/// and never queued: its receipt must say that central recorded it, and each has a window that
+/// a queued request could miss (the decision, the 初审, the 7 days of a 公示).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Right {
+    /// 撤回申请 (before the decision).
+    Withdraw,
+    /// 复查: object to not-eligible findings (before the 初审).
+    ObjectFindings,
+    /// A named objection to a 公示 (while it runs).
+    ObjectPublicity,
+}
+
+/// Where using a right stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RightStage {
+    /// Say why (the objections): one of [`reasons`].
+    Reason,
+    /// What it means, and 确定 or 返回.
+    Confirm {
+        /// The statement sent ("" for a withdrawal).
+        statement: String,
+    },
+    /// Sent; waiting for central.
+    Sending {
+        /// The statement sent.
+        statement: String,
+    },
+    /// Recorded: the receipt (printed).
+    Done {
+        /// The receipt's text as central gave it.
+        receipt: String,
+    },
+    /// Not recorded, and why.
+    Refused(Refusal),
+}
+
+/// Why central did not record a right.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The person is not the case's applicant or recorded agent (central's 404).
+    NotYours,
+    /// The window is over: decided, the 初审 made, the 公示 ended or interrupted.
+    TooLate,
+    /// This person already objected to this posting.
+    AlreadyObjected,
+    /// The case belongs to a township this kiosk does not serve.
+    OtherTownship,
+    /// The SMS number changed too often today.
+    TooManyChanges,
+    /// Central cannot be reached: these steps need it.
+    Offline,
+    /// Anything else (the detail is for the log).
+    Failed(String),
+}
+
+/// A right on its way, with the case it concerns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RightView {
+    /// Which right.
+    pub right: Right,
+    /// The case id (empty for a posting: the objector is a third party).
+    pub case_id: String,
+    /// The short case number shown and printed.
+    pub case_no: String,
+    /// Where it stands.
+    pub stage: RightStage,
+    /// The screen 返回 goes back to.
+    pub back: Box<Step>,
+}
+
+/// The recorded step central answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The short case number.
+    pub case_no: String,
+    /// The receipt's text.
+    pub receipt: String,
+}
+
+/// The reasons offered for an objection (the statement sent), in Chinese as sent; the English
+/// words only label the buttons.
+pub fn reasons(right: Right) -> &'static [(&'static str, &'static str)] {
+    match right {
+        Right::ObjectFindings => &[
+            (
+                "家庭收入算多了",
+                "The household income was counted too high",
+            ),
+            ("家庭人口算错了", "The household members were counted wrong"),
+            ("财产情况不对", "The property was counted wrong"),
+            (
+                "其他情况，请工作人员联系我",
+                "Something else: please have staff contact me",
+            ),
+        ],
+        Right::ObjectPublicity => &[
+            ("家庭收入比公示的多", "The household earns more than posted"),
+            (
+                "家庭有车、房等财产",
+                "The household owns a car, a house or other property",
+            ),
+            ("家庭人口不实", "The household members are not as posted"),
+            (
+                "其他情况，请工作人员联系我",
+                "Something else: please have staff contact me",
+            ),
+        ],
+        Right::Withdraw => &[],
+    }
 }
 
 /// The document shown, within the answer it came with.
@@ -177,7 +373,83 @@ pub enum Choice {
     NextNotice,
     /// 返回进度.
     BackToCases,
+    /// 上一页.
+    PrevPage,
+    /// 下一页.
+    NextPage,
+    /// 撤回这件申请 (the case shown).
+    Withdraw,
+    /// 对调查结果有异议 (申请复查) (the case shown).
+    ObjectFindings,
+    /// 对公示提出异议 (on the first identify screen).
+    Publicity,
+    /// 对这一条提出异议 (the posting shown).
+    ObjectThis,
+    /// The n-th of [`reasons`] (0-based).
+    Reason(u8),
+    /// 确定 (withdraw / submit the objection).
+    Confirm,
+    /// 返回 (leave the right unused, or after a refusal).
+    Cancel,
+    /// 再打印一张回执.
+    PrintReceipt,
+    /// 完成 (after a recorded right: the fresh answer).
+    Finish,
+    /// 按案号查找 (on the cases screen).
+    FindByNumber,
+    /// A digit of the case number on the keypad.
+    Digit(u8),
+    /// 删除 (the last digit typed).
+    DeleteDigit,
+    /// 查找 (the number typed).
+    FindNow,
+    /// 短信通知号码 (the case shown).
+    Phone,
+    /// 保存号码.
+    SavePhone,
 }
+
+const ALL_CHOICES: [Choice; 39] = [
+    Choice::Phone,
+    Choice::SavePhone,
+    Choice::FindByNumber,
+    Choice::DeleteDigit,
+    Choice::FindNow,
+    Choice::Digit(0),
+    Choice::Digit(1),
+    Choice::Digit(2),
+    Choice::Digit(3),
+    Choice::Digit(4),
+    Choice::Digit(5),
+    Choice::Digit(6),
+    Choice::Digit(7),
+    Choice::Digit(8),
+    Choice::Digit(9),
+    Choice::ForSomeoneElse,
+    Choice::Reprint,
+    Choice::Retry,
+    Choice::Again,
+    Choice::Notices,
+    Choice::ConfirmReceived,
+    Choice::PrintNotice,
+    Choice::ReadAloud,
+    Choice::NextNotice,
+    Choice::BackToCases,
+    Choice::PrevPage,
+    Choice::NextPage,
+    Choice::Withdraw,
+    Choice::ObjectFindings,
+    Choice::Publicity,
+    Choice::ObjectThis,
+    Choice::Reason(0),
+    Choice::Reason(1),
+    Choice::Reason(2),
+    Choice::Reason(3),
+    Choice::Confirm,
+    Choice::Cancel,
+    Choice::PrintReceipt,
+    Choice::Finish,
+];
 
 impl Choice {
     /// The name the page passes back.
@@ -193,38 +465,89 @@ impl Choice {
             Choice::ReadAloud => "read-aloud",
             Choice::NextNotice => "next-notice",
             Choice::BackToCases => "back-to-cases",
+            Choice::PrevPage => "prev-page",
+            Choice::NextPage => "next-page",
+            Choice::Withdraw => "withdraw",
+            Choice::ObjectFindings => "object-findings",
+            Choice::Publicity => "publicity",
+            Choice::ObjectThis => "object-this",
+            Choice::Reason(0) => "reason-0",
+            Choice::Reason(1) => "reason-1",
+            Choice::Reason(2) => "reason-2",
+            Choice::Reason(3) => "reason-3",
+            Choice::Reason(_) => "reason-4",
+            Choice::Confirm => "confirm",
+            Choice::Cancel => "cancel",
+            Choice::PrintReceipt => "print-receipt",
+            Choice::Finish => "finish",
+            Choice::FindByNumber => "find-number",
+            Choice::Phone => "phone",
+            Choice::SavePhone => "save-phone",
+            Choice::DeleteDigit => "delete-digit",
+            Choice::FindNow => "find-now",
+            Choice::Digit(0) => "digit-0",
+            Choice::Digit(1) => "digit-1",
+            Choice::Digit(2) => "digit-2",
+            Choice::Digit(3) => "digit-3",
+            Choice::Digit(4) => "digit-4",
+            Choice::Digit(5) => "digit-5",
+            Choice::Digit(6) => "digit-6",
+            Choice::Digit(7) => "digit-7",
+            Choice::Digit(8) => "digit-8",
+            Choice::Digit(_) => "digit-9",
         }
     }
 
     /// Parses [`Choice::name`].
     pub fn from_name(name: &str) -> Option<Choice> {
-        [
-            Choice::ForSomeoneElse,
-            Choice::Reprint,
-            Choice::Retry,
-            Choice::Again,
-            Choice::Notices,
-            Choice::ConfirmReceived,
-            Choice::PrintNotice,
-            Choice::ReadAloud,
-            Choice::NextNotice,
-            Choice::BackToCases,
-        ]
-        .into_iter()
-        .find(|c| c.name() == name)
+        ALL_CHOICES.into_iter().find(|c| c.name() == name)
     }
 
-    /// The button's words.
+    /// The button's words. A reason's words are [`ProgressFlow::label`]'s (they depend on the
+    /// right).
     pub fn label(self, lang: Lang) -> &'static str {
         match (self, lang) {
+            (Choice::PrevPage, Lang::Zh) => "上一页",
+            (Choice::PrevPage, Lang::En) => "Previous page",
+            (Choice::NextPage, Lang::Zh) => "下一页",
+            (Choice::NextPage, Lang::En) => "Next page",
+            (Choice::Withdraw, Lang::Zh) => "撤回这件申请",
+            (Choice::Withdraw, Lang::En) => "Withdraw it",
+            (Choice::ObjectFindings, Lang::Zh) => "对调查结果有异议，申请复查",
+            (Choice::ObjectFindings, Lang::En) => "Ask for a re-check",
+            (Choice::Publicity, Lang::Zh) => "对公示提出异议",
+            (Choice::Publicity, Lang::En) => "Object to a posted list (公示)",
+            (Choice::ObjectThis, Lang::Zh) => "对这一条提出异议",
+            (Choice::ObjectThis, Lang::En) => "Object to this entry",
+            (Choice::Reason(_), Lang::Zh) => "其他情况",
+            (Choice::Reason(_), Lang::En) => "Something else",
+            (Choice::Confirm, Lang::Zh) => "确定",
+            (Choice::Confirm, Lang::En) => "Confirm",
+            (Choice::Cancel, Lang::Zh) => "返回",
+            (Choice::Cancel, Lang::En) => "Back",
+            (Choice::PrintReceipt, Lang::Zh) => "再打印一张回执",
+            (Choice::PrintReceipt, Lang::En) => "Print the receipt again",
+            (Choice::Finish, Lang::Zh) => "完成",
+            (Choice::Finish, Lang::En) => "Done",
+            (Choice::Phone, Lang::Zh) => "短信通知号码",
+            (Choice::Phone, Lang::En) => "Number for SMS",
+            (Choice::SavePhone, Lang::Zh) => "保存号码",
+            (Choice::SavePhone, Lang::En) => "Save the number",
+            (Choice::FindByNumber, Lang::Zh) => "按案号查找",
+            (Choice::FindByNumber, Lang::En) => "Find by number",
+            (Choice::DeleteDigit, Lang::Zh) => "删除",
+            (Choice::DeleteDigit, Lang::En) => "Delete",
+            (Choice::FindNow, Lang::Zh) => "查找",
+            (Choice::FindNow, Lang::En) => "Find",
+            (Choice::Digit(_), _) => "",
             (Choice::ForSomeoneElse, Lang::Zh) => "我替别人查询（代办）",
             (Choice::ForSomeoneElse, Lang::En) => "I am asking for someone else",
             (Choice::Reprint, Lang::Zh) => "补打认证证明",
-            (Choice::Reprint, Lang::En) => "Reprint the certification proof",
+            (Choice::Reprint, Lang::En) => "Reprint the proof",
             (Choice::Retry, Lang::Zh) => "重新查询",
             (Choice::Retry, Lang::En) => "Ask again",
             (Choice::Again, Lang::Zh) => "查询其他人",
-            (Choice::Again, Lang::En) => "Look up someone else",
+            (Choice::Again, Lang::En) => "Someone else",
             (Choice::Notices, Lang::Zh) => "查看告知书",
             (Choice::Notices, Lang::En) => "Read the notices",
             (Choice::ConfirmReceived, Lang::Zh) => "我已阅读，确认收到",
@@ -261,6 +584,47 @@ pub enum Event {
     Chose(Choice),
     /// Central's answer to the confirmation of receipt: the delivery day, or why not.
     DeliveryAnswered(Result<NaiveDate, String>),
+    /// The 公示 postings running now, or why there are none to show.
+    PublicityAnswered(Result<Vec<PublicityPosting>, NoAnswer>),
+    /// Central's answer to a right used: recorded (with the receipt), or refused.
+    RightAnswered(Result<Recorded, Refusal>),
+    /// Central's answer to the SMS number: kept (masked), or refused.
+    PhoneAnswered(Result<String, Refusal>),
+}
+
+/// A right to send to central (live).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RightRequest {
+    /// `POST /v1/kiosk/applications/{case_id}/withdrawal`.
+    Withdraw {
+        /// The case.
+        case_id: String,
+        /// The applicant.
+        id: IdNumber,
+        /// The agent, when the agent acts.
+        agent: Option<IdNumber>,
+    },
+    /// `POST /v1/kiosk/applications/{case_id}/objections` (evidence brought to the office, or
+    /// the township's help asked: `needs_help`).
+    ObjectFindings {
+        /// The case.
+        case_id: String,
+        /// The applicant.
+        id: IdNumber,
+        /// The agent, when the agent acts.
+        agent: Option<IdNumber>,
+        /// What is objected.
+        statement: String,
+    },
+    /// `POST /v1/kiosk/publicity/{case_no}/objections`.
+    ObjectPublicity {
+        /// The number on the posting.
+        case_no: String,
+        /// The objector, read from the card.
+        objector: Person,
+        /// What is objected.
+        statement: String,
+    },
 }
 
 /// What the wiring carries out.
@@ -318,6 +682,31 @@ pub enum Effect {
         /// The agent, when the agent asks.
         agent: Option<IdNumber>,
     },
+    /// Ask central for the 公示 postings; deliver [`Event::PublicityAnswered`].
+    QueryPublicity {
+        /// Sequence number.
+        seq: u64,
+    },
+    /// Send the case's SMS number to central; deliver [`Event::PhoneAnswered`].
+    SetPhone {
+        /// Sequence number.
+        seq: u64,
+        /// The case.
+        case_id: String,
+        /// The applicant.
+        id: IdNumber,
+        /// The agent, when the agent acts.
+        agent: Option<IdNumber>,
+        /// The number.
+        phone: String,
+    },
+    /// Send a right to central; deliver [`Event::RightAnswered`].
+    UseRight {
+        /// Sequence number.
+        seq: u64,
+        /// What.
+        request: RightRequest,
+    },
 }
 
 /// Why an event was refused.
@@ -356,6 +745,79 @@ pub struct ProgressFlow {
     reprinted: bool,
     /// A staff member assists at this kiosk (a live staff session): typed numbers are taken.
     staff: bool,
+    /// The page of the cases screen shown (0-based).
+    page: usize,
+    /// Detail lines a page of the cases screen holds (fewer in 长辈模式).
+    lines_per_page: usize,
+    /// The resident objecting to a 公示 (read from the card).
+    objector: Option<Person>,
+    /// The screen number the last answer came with (its certification question carries it).
+    answer_seq: u64,
+}
+
+/// Detail lines a page holds in the normal mode and in 长辈模式.
+pub const LINES_PER_PAGE: (usize, usize) = (5, 2);
+
+/// The pages of an answer's cases: (case index, first detail line), one case or more pages
+/// each, `per` detail lines a page.
+pub fn case_pages(a: &Answer, per: usize) -> Vec<(usize, usize)> {
+    let per = per.max(1);
+    let cal = Calendar::builtin();
+    let mut out = Vec::new();
+    for (i, c) in a.cases.iter().enumerate() {
+        let day = c.submitted_at.with_timezone(&china()).date_naive();
+        let n = detail_lines(&case_text(c, &cal, day, Lang::Zh)).len();
+        let mut first = 0;
+        loop {
+            out.push((i, first));
+            first += per;
+            if first >= n {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// A case's detail lines in the order shown: deadlines, the notice heading, what is missing,
+/// who still signs.
+fn detail_lines(c: &CaseText) -> Vec<(u8, String)> {
+    let mut v: Vec<(u8, String)> = c.deadlines.iter().map(|d| (0, d.clone())).collect();
+    if !c.notice.is_empty() {
+        v.push((1, c.notice.clone()));
+    }
+    v.extend(c.missing.iter().map(|m| (2, m.clone())));
+    if !c.signatures.is_empty() {
+        v.push((3, c.signatures.clone()));
+    }
+    v
+}
+
+/// The part of case `c` on a page holding its detail lines `first..first + per`; a page that
+/// continues the one-time notice's list repeats its heading.
+pub fn case_page(c: &CaseText, first: usize, per: usize, lang: Lang) -> CaseText {
+    let lines = detail_lines(c);
+    let end = (first + per.max(1)).min(lines.len());
+    let part = lines.get(first..end).unwrap_or(&[]);
+    let mut out = CaseText {
+        deadlines: vec![],
+        notice: String::new(),
+        missing: vec![],
+        signatures: String::new(),
+        ..c.clone()
+    };
+    for (kind, text) in part {
+        match kind {
+            0 => out.deadlines.push(text.clone()),
+            1 => out.notice = text.clone(),
+            2 => out.missing.push(text.clone()),
+            _ => out.signatures = text.clone(),
+        }
+    }
+    if out.notice.is_empty() && !out.missing.is_empty() {
+        out.notice = format!("{}{}", c.notice, t(lang, "（续）", " (continued)"));
+    }
+    out
 }
 
 impl Default for ProgressFlow {
@@ -378,6 +840,96 @@ impl ProgressFlow {
             certified: false,
             reprinted: false,
             staff: false,
+            page: 0,
+            lines_per_page: LINES_PER_PAGE.0,
+            objector: None,
+            answer_seq: 0,
+        }
+    }
+
+    /// Sets how many detail lines a page of the cases screen holds (the adapter's choice for
+    /// the text size); keeps the case shown.
+    pub fn set_lines_per_page(&mut self, n: usize) {
+        let n = n.max(1);
+        if n == self.lines_per_page {
+            return;
+        }
+        if let Step::Cases(a) = &self.step {
+            let case = case_pages(a, self.lines_per_page)
+                .get(self.page)
+                .map_or(0, |p| p.0);
+            self.lines_per_page = n;
+            self.page = case_pages(a, n)
+                .iter()
+                .position(|p| p.0 == case)
+                .unwrap_or(0);
+        } else {
+            self.lines_per_page = n;
+        }
+    }
+
+    /// The page of the cases screen shown (0-based) and how many there are.
+    pub fn page(&self) -> (usize, usize) {
+        match &self.step {
+            Step::Cases(a) => {
+                let n = case_pages(a, self.lines_per_page).len();
+                (self.page.min(n.saturating_sub(1)), n)
+            }
+            Step::Postings(v) => (v.page, v.postings.len()),
+            _ => (0, 1),
+        }
+    }
+
+    /// Detail lines a page holds.
+    pub fn lines_per_page(&self) -> usize {
+        self.lines_per_page
+    }
+
+    /// The case shown on the cases screen.
+    pub fn shown_case(&self) -> Option<&CaseSummary> {
+        let Step::Cases(a) = &self.step else {
+            return None;
+        };
+        let (ci, _) = *case_pages(a, self.lines_per_page).get(self.page)?;
+        a.cases.get(ci)
+    }
+
+    /// The rights offered for the case shown (a live answer only: each needs central).
+    pub fn rights_offered(&self) -> Vec<Right> {
+        let Step::Cases(a) = &self.step else {
+            return vec![];
+        };
+        let Some(c) = self.shown_case().filter(|_| !a.from_cache) else {
+            return vec![];
+        };
+        let st = state_of(c);
+        let mut v = Vec::new();
+        if st == Some(CaseState::FindingsNotified) {
+            v.push(Right::ObjectFindings);
+        }
+        if st.is_some_and(|s| !s.is_decided()) {
+            v.push(Right::Withdraw);
+        }
+        v
+    }
+
+    /// A button's words: a reason's and 确定's depend on the right being used.
+    pub fn label(&self, c: Choice, lang: Lang) -> String {
+        let right = match &self.step {
+            Step::Right(v) => Some(v.right),
+            _ => None,
+        };
+        match (c, right) {
+            (Choice::Reason(i), Some(r)) => reasons(r)
+                .get(usize::from(i))
+                .map(|(zh, en)| t(lang, zh, en))
+                .unwrap_or_else(|| c.label(lang).into()),
+            (Choice::Confirm, Some(Right::Withdraw)) => t(lang, "确定撤回", "Yes, withdraw"),
+            (Choice::Confirm, Some(_)) => t(lang, "确定提交", "Submit"),
+            (Choice::Cancel, Some(Right::Withdraw)) => {
+                t(lang, "不撤回，返回", "Do not withdraw: back")
+            }
+            _ => c.label(lang).into(),
         }
     }
 
@@ -410,9 +962,16 @@ impl ProgressFlow {
     pub fn holds_personal_data(&self) -> bool {
         self.person.is_some()
             || self.agent.is_some()
+            || self.objector.is_some()
             || matches!(
                 self.step,
-                Step::Cases(_) | Step::NoCase { .. } | Step::Notice(_)
+                Step::Cases(_)
+                    | Step::NoCase { .. }
+                    | Step::Notice(_)
+                    | Step::Postings(_)
+                    | Step::Right(_)
+                    | Step::FindNumber(_)
+                    | Step::Phone(_)
             )
     }
 
@@ -450,16 +1009,57 @@ impl ProgressFlow {
             Step::Identify {
                 who: Who::Applicant,
                 ..
-            } if self.agent.is_none() => vec![Choice::ForSomeoneElse],
+            } if self.agent.is_none() => vec![Choice::ForSomeoneElse, Choice::Publicity],
             Step::Identify { .. } | Step::Asking => vec![],
-            Step::Cases(a) if !notice_order(a).is_empty() => {
-                let mut c = vec![Choice::Notices];
+            Step::Cases(a) => {
+                let mut c = Vec::new();
+                if !notice_order(a).is_empty() {
+                    c.push(Choice::Notices);
+                }
+                for r in self.rights_offered() {
+                    c.push(match r {
+                        Right::ObjectFindings => Choice::ObjectFindings,
+                        _ => Choice::Withdraw,
+                    });
+                }
                 if self.can_reprint() {
                     c.push(Choice::Reprint);
+                }
+                if !a.from_cache && self.shown_case().is_some() {
+                    c.push(Choice::Phone);
+                }
+                if a.cases.len() > 1 && a.cases.iter().any(|c| c.case_no.is_some()) {
+                    c.push(Choice::FindByNumber);
                 }
                 c.push(Choice::Again);
                 c
             }
+            Step::Phone(v) => match v.stage {
+                PhoneStage::Typing { .. } => {
+                    let mut c: Vec<Choice> = (1..=9).chain([0]).map(Choice::Digit).collect();
+                    c.extend([Choice::DeleteDigit, Choice::SavePhone, Choice::BackToCases]);
+                    c
+                }
+                PhoneStage::Sending => vec![],
+                _ => vec![Choice::BackToCases],
+            },
+            Step::FindNumber(_) => {
+                let mut c: Vec<Choice> = (1..=9).chain([0]).map(Choice::Digit).collect();
+                c.extend([Choice::DeleteDigit, Choice::FindNow, Choice::BackToCases]);
+                c
+            }
+            Step::Postings(v) if v.postings.is_empty() => vec![Choice::Again],
+            Step::Postings(_) => vec![Choice::ObjectThis, Choice::Again],
+            Step::Right(v) => match &v.stage {
+                RightStage::Reason => (0..reasons(v.right).len())
+                    .map(|i| Choice::Reason(u8::try_from(i).unwrap_or(0)))
+                    .chain([Choice::Cancel])
+                    .collect(),
+                RightStage::Confirm { .. } => vec![Choice::Confirm, Choice::Cancel],
+                RightStage::Sending { .. } => vec![],
+                RightStage::Done { .. } => vec![Choice::PrintReceipt, Choice::Finish],
+                RightStage::Refused(_) => vec![Choice::Cancel],
+            },
             Step::Notice(v) => {
                 let mut c = Vec::new();
                 if v.confirmable() {
@@ -472,7 +1072,7 @@ impl ProgressFlow {
                 c.push(Choice::BackToCases);
                 c
             }
-            Step::Cases(_) | Step::NoCase { .. } => {
+            Step::NoCase { .. } => {
                 let mut c = Vec::new();
                 if self.can_reprint() {
                     c.push(Choice::Reprint);
@@ -515,6 +1115,11 @@ impl ProgressFlow {
         ]
     }
 
+    fn query_publicity(&mut self) -> Vec<Effect> {
+        self.go(Step::Asking);
+        vec![Effect::CancelCard, Effect::QueryPublicity { seq: self.seq }]
+    }
+
     fn step_name(&self) -> &'static str {
         match self.step {
             Step::Identify { .. } => "identify",
@@ -523,11 +1128,25 @@ impl ProgressFlow {
             Step::NoCase { .. } => "no case",
             Step::Unavailable(_) => "unavailable",
             Step::Notice(_) => "notice",
+            Step::Postings(_) => "postings",
+            Step::Right(_) => "right",
+            Step::FindNumber(_) => "case number",
+            Step::Phone(_) => "phone",
         }
     }
 
     /// Takes one event for the screen numbered `seq`.
     pub fn handle(&mut self, seq: u64, event: Event) -> Result<Vec<Effect>, FlowError> {
+        // The certification answer belongs to the answer it was asked for: turning its pages
+        // (a new screen number each) does not make it stale.
+        if let Event::Certified(c) = &event
+            && seq == self.answer_seq
+            && seq != self.seq
+            && matches!(self.step, Step::Cases(_))
+        {
+            self.certified = *c;
+            return Ok(vec![]);
+        }
         if seq != self.seq {
             return Err(FlowError::Stale {
                 got: seq,
@@ -554,6 +1173,18 @@ impl ProgressFlow {
                 Ok(vec![Effect::ReadIdCard { seq: self.seq }])
             }
             (Event::Identified(p), Step::Identify { who, .. }) => match who {
+                Who::Objector if p.name.is_none() => {
+                    // A named objection needs the name on the card.
+                    self.go(Step::Identify {
+                        who,
+                        card_problem: Some(TYPED_NEEDS_CARD.into()),
+                    });
+                    Ok(vec![Effect::ReadIdCard { seq: self.seq }])
+                }
+                Who::Objector => {
+                    self.objector = Some(p);
+                    Ok(self.query_publicity())
+                }
                 Who::Agent => {
                     self.agent = Some(p);
                     Ok(self.identify(Who::Applicant))
@@ -588,7 +1219,9 @@ impl ProgressFlow {
                     }),
                     Ok(a) => {
                         let live = !a.from_cache;
+                        self.page = 0;
                         self.go(Step::Cases(a));
+                        self.answer_seq = self.seq;
                         if live
                             && self.agent.is_none()
                             && let Some(p) = &self.person
@@ -622,7 +1255,288 @@ impl ProgressFlow {
                 self.go(Step::Cases(a));
                 Ok(vec![Effect::ReprintProof { recipient }])
             }
+            (Event::Chose(Choice::Retry), Step::Unavailable(_)) if self.objector.is_some() => {
+                Ok(self.query_publicity())
+            }
             (Event::Chose(Choice::Retry), Step::Unavailable(_)) => Ok(self.query()),
+            (Event::Chose(Choice::Publicity), Step::Identify { who, .. })
+                if who == Who::Applicant && self.agent.is_none() =>
+            {
+                Ok(self.identify(Who::Objector))
+            }
+            (Event::PublicityAnswered(r), Step::Asking) if self.objector.is_some() => {
+                match r {
+                    Ok(postings) => self.go(Step::Postings(PostingsView { postings, page: 0 })),
+                    Err(e) => self.go(Step::Unavailable(e)),
+                }
+                Ok(vec![])
+            }
+            (Event::Chose(c @ (Choice::PrevPage | Choice::NextPage)), Step::Cases(a)) => {
+                let n = case_pages(&a, self.lines_per_page).len();
+                self.page = turn(self.page, n, c)?;
+                self.go(Step::Cases(a));
+                Ok(vec![])
+            }
+            (Event::Chose(c @ (Choice::PrevPage | Choice::NextPage)), Step::Postings(mut v)) => {
+                v.page = turn(v.page, v.postings.len(), c)?;
+                self.go(Step::Postings(v));
+                Ok(vec![])
+            }
+            (Event::Chose(c @ (Choice::Withdraw | Choice::ObjectFindings)), Step::Cases(a)) => {
+                let right = if c == Choice::Withdraw {
+                    Right::Withdraw
+                } else {
+                    Right::ObjectFindings
+                };
+                if !self.rights_offered().contains(&right) {
+                    return unexpected(self, "right");
+                }
+                let Some(case) = self.shown_case() else {
+                    return unexpected(self, "right");
+                };
+                let view = RightView {
+                    right,
+                    case_id: case.case_id.clone(),
+                    case_no: case.case_no.clone().unwrap_or_else(|| case.case_id.clone()),
+                    stage: if right == Right::Withdraw {
+                        RightStage::Confirm {
+                            statement: String::new(),
+                        }
+                    } else {
+                        RightStage::Reason
+                    },
+                    back: Box::new(Step::Cases(a)),
+                };
+                self.go(Step::Right(view));
+                Ok(vec![])
+            }
+            (Event::Chose(Choice::ObjectThis), Step::Postings(v)) => {
+                let Some(p) = v.postings.get(v.page) else {
+                    return unexpected(self, "object");
+                };
+                let view = RightView {
+                    right: Right::ObjectPublicity,
+                    case_id: String::new(),
+                    case_no: p.case_no.clone(),
+                    stage: RightStage::Reason,
+                    back: Box::new(Step::Postings(v)),
+                };
+                self.go(Step::Right(view));
+                Ok(vec![])
+            }
+            (Event::Chose(Choice::Reason(i)), Step::Right(mut v))
+                if v.stage == RightStage::Reason =>
+            {
+                let Some((zh, _)) = reasons(v.right).get(usize::from(i)) else {
+                    return unexpected(self, "reason");
+                };
+                v.stage = RightStage::Confirm {
+                    statement: (*zh).into(),
+                };
+                self.go(Step::Right(v));
+                Ok(vec![])
+            }
+            (Event::Chose(Choice::Confirm), Step::Right(mut v)) => {
+                let RightStage::Confirm { statement } = v.stage.clone() else {
+                    return unexpected(self, "confirm");
+                };
+                let request = match v.right {
+                    Right::ObjectPublicity => {
+                        let Some(o) = self.objector.clone() else {
+                            return unexpected(self, "confirm");
+                        };
+                        RightRequest::ObjectPublicity {
+                            case_no: v.case_no.clone(),
+                            objector: o,
+                            statement: statement.clone(),
+                        }
+                    }
+                    right => {
+                        let Some(p) = &self.person else {
+                            return unexpected(self, "confirm");
+                        };
+                        let (case_id, id) = (v.case_id.clone(), p.id.clone());
+                        let agent = self.agent.as_ref().map(|a| a.id.clone());
+                        if right == Right::Withdraw {
+                            RightRequest::Withdraw { case_id, id, agent }
+                        } else {
+                            RightRequest::ObjectFindings {
+                                case_id,
+                                id,
+                                agent,
+                                statement: statement.clone(),
+                            }
+                        }
+                    }
+                };
+                v.stage = RightStage::Sending { statement };
+                self.go(Step::Right(v));
+                Ok(vec![Effect::UseRight {
+                    seq: self.seq,
+                    request,
+                }])
+            }
+            (Event::RightAnswered(r), Step::Right(mut v))
+                if matches!(v.stage, RightStage::Sending { .. }) =>
+            {
+                let mut effects = vec![];
+                v.stage = match r {
+                    Ok(rec) => {
+                        effects.push(receipt_print(&rec.case_no, &rec.receipt));
+                        v.case_no = rec.case_no;
+                        RightStage::Done {
+                            receipt: rec.receipt,
+                        }
+                    }
+                    Err(why) => RightStage::Refused(why),
+                };
+                self.go(Step::Right(v));
+                Ok(effects)
+            }
+            (Event::Chose(Choice::PrintReceipt), Step::Right(v)) => {
+                let RightStage::Done { receipt } = &v.stage else {
+                    return unexpected(self, "print");
+                };
+                let e = receipt_print(&v.case_no, receipt);
+                self.go(Step::Right(v));
+                Ok(vec![e])
+            }
+            (Event::Chose(Choice::Cancel), Step::Right(v))
+                if matches!(
+                    v.stage,
+                    RightStage::Reason | RightStage::Confirm { .. } | RightStage::Refused(_)
+                ) =>
+            {
+                self.go(*v.back);
+                Ok(vec![])
+            }
+            (Event::Chose(Choice::Finish), Step::Right(v))
+                if matches!(v.stage, RightStage::Done { .. }) =>
+            {
+                // The case changed: ask again for the fresh answer (or the fresh list).
+                if v.right == Right::ObjectPublicity {
+                    Ok(self.query_publicity())
+                } else {
+                    Ok(self.query())
+                }
+            }
+            (Event::Chose(Choice::Again), Step::Postings(_)) => Ok(self.start_assisted(self.staff)),
+            (Event::Chose(Choice::FindByNumber), Step::Cases(answer)) => {
+                self.go(Step::FindNumber(FindView {
+                    answer,
+                    typed: String::new(),
+                    not_found: false,
+                }));
+                Ok(vec![])
+            }
+            (Event::Chose(Choice::Digit(d)), Step::FindNumber(mut v)) if d <= 9 => {
+                if v.typed.len() < MAX_CASE_DIGITS {
+                    v.typed.push(char::from(b'0' + d));
+                }
+                v.not_found = false;
+                self.go(Step::FindNumber(v));
+                Ok(vec![])
+            }
+            (Event::Chose(Choice::DeleteDigit), Step::FindNumber(mut v)) => {
+                v.typed.pop();
+                v.not_found = false;
+                self.go(Step::FindNumber(v));
+                Ok(vec![])
+            }
+            (Event::Chose(Choice::FindNow), Step::FindNumber(mut v)) => {
+                let found = v.answer.cases.iter().position(|c| {
+                    c.case_no
+                        .as_deref()
+                        .is_some_and(|no| number_matches(no, &v.typed))
+                });
+                match found {
+                    Some(ci) => {
+                        self.page = case_pages(&v.answer, self.lines_per_page)
+                            .iter()
+                            .position(|p| p.0 == ci)
+                            .unwrap_or(0);
+                        self.go(Step::Cases(v.answer));
+                    }
+                    None => {
+                        v.not_found = true;
+                        self.go(Step::FindNumber(v));
+                    }
+                }
+                Ok(vec![])
+            }
+            (Event::Chose(Choice::Phone), Step::Cases(a)) if !a.from_cache => {
+                let Some(c) = self.shown_case() else {
+                    return unexpected(self, "phone");
+                };
+                let view = PhoneView {
+                    case_id: c.case_id.clone(),
+                    case_no: c.case_no.clone().unwrap_or_else(|| c.case_id.clone()),
+                    typed: String::new(),
+                    stage: PhoneStage::Typing { invalid: false },
+                    answer: a,
+                };
+                self.go(Step::Phone(view));
+                Ok(vec![])
+            }
+            (Event::Chose(c @ (Choice::Digit(_) | Choice::DeleteDigit)), Step::Phone(mut v))
+                if matches!(v.stage, PhoneStage::Typing { .. }) =>
+            {
+                match c {
+                    Choice::Digit(d) if d <= 9 && v.typed.len() < 11 => {
+                        v.typed.push(char::from(b'0' + d))
+                    }
+                    Choice::DeleteDigit => {
+                        v.typed.pop();
+                    }
+                    _ => {}
+                }
+                v.stage = PhoneStage::Typing { invalid: false };
+                self.go(Step::Phone(v));
+                Ok(vec![])
+            }
+            (Event::Chose(Choice::SavePhone), Step::Phone(mut v))
+                if matches!(v.stage, PhoneStage::Typing { .. }) =>
+            {
+                if !jiuzhu_core::api::is_mobile_number(&v.typed) {
+                    v.stage = PhoneStage::Typing { invalid: true };
+                    self.go(Step::Phone(v));
+                    return Ok(vec![]);
+                }
+                let Some(p) = &self.person else {
+                    return unexpected(self, "phone");
+                };
+                let (id, agent) = (p.id.clone(), self.agent.as_ref().map(|a| a.id.clone()));
+                let (case_id, phone) = (v.case_id.clone(), v.typed.clone());
+                v.stage = PhoneStage::Sending;
+                self.go(Step::Phone(v));
+                Ok(vec![Effect::SetPhone {
+                    seq: self.seq,
+                    case_id,
+                    id,
+                    agent,
+                    phone,
+                }])
+            }
+            (Event::PhoneAnswered(r), Step::Phone(mut v)) if v.stage == PhoneStage::Sending => {
+                v.stage = match r {
+                    Ok(masked) => PhoneStage::Saved(masked),
+                    Err(why) => PhoneStage::Refused(why),
+                };
+                // The number stays on the screen no longer than needed.
+                v.typed.clear();
+                self.go(Step::Phone(v));
+                Ok(vec![])
+            }
+            (Event::Chose(Choice::BackToCases), Step::Phone(v))
+                if v.stage != PhoneStage::Sending =>
+            {
+                self.go(Step::Cases(v.answer));
+                Ok(vec![])
+            }
+            (Event::Chose(Choice::BackToCases), Step::FindNumber(v)) => {
+                self.go(Step::Cases(v.answer));
+                Ok(vec![])
+            }
             (Event::Chose(Choice::Notices), Step::Cases(answer))
                 if !notice_order(&answer).is_empty() =>
             {
@@ -723,7 +1637,31 @@ impl ProgressFlow {
             (Event::Certified(_), _) => unexpected(self, "certified"),
             (Event::Chose(_), _) => unexpected(self, "choice"),
             (Event::DeliveryAnswered(_), _) => unexpected(self, "delivery answer"),
+            (Event::PublicityAnswered(_), _) => unexpected(self, "publicity answer"),
+            (Event::RightAnswered(_), _) => unexpected(self, "right answer"),
+            (Event::PhoneAnswered(_), _) => unexpected(self, "phone answer"),
         }
+    }
+}
+
+/// The page after (or before) `page` of `n`; refused past either end.
+fn turn(page: usize, n: usize, c: Choice) -> Result<usize, FlowError> {
+    match c {
+        Choice::NextPage if page + 1 < n => Ok(page + 1),
+        Choice::PrevPage if page > 0 => Ok(page - 1),
+        _ => Err(FlowError::Unexpected {
+            event: "page",
+            step: "the first or last page",
+        }),
+    }
+}
+
+/// The receipt printed: its first line is its title.
+fn receipt_print(case_no: &str, receipt: &str) -> Effect {
+    Effect::PrintNotice {
+        title: receipt.lines().next().unwrap_or("回执").to_string(),
+        case_no: case_no.to_string(),
+        text: receipt.to_string(),
     }
 }
 
@@ -758,6 +1696,8 @@ pub enum StageStatus {
 pub struct CaseText {
     /// The assistance type.
     pub heading: String,
+    /// "案号 江东-2026-00001" ("" for a case without a short number).
+    pub case_no: String,
     /// Where it stands, in words.
     pub state: String,
     /// 申请—审核—确认.
@@ -768,6 +1708,9 @@ pub struct CaseText {
     pub notice: String,
     /// The materials the notice asks for (empty when supplied or without a notice).
     pub missing: Vec<String>,
+    /// The notice still waits for something (shown as a warning, also on a page that holds
+    /// only its heading).
+    pub notice_open: bool,
     /// Members who still have to sign ("" when nobody).
     pub signatures: String,
     /// Hotline and 举报 number.
@@ -787,6 +1730,8 @@ pub struct ScreenText {
     pub cases: Vec<CaseText>,
     /// The full text of the document shown ("" on the other screens).
     pub document: String,
+    /// "第 N 页，共 M 页" when the screen has more than one page ("" otherwise).
+    pub page: String,
 }
 
 impl ScreenText {
@@ -800,8 +1745,15 @@ impl ScreenText {
         if !self.document.is_empty() {
             s.push_str(&self.document);
         }
+        if !self.page.is_empty() {
+            s.push_str(&format!("{}。", self.page));
+        }
         for c in &self.cases {
-            s.push_str(&format!("{}，{}。", c.heading, c.state));
+            if c.case_no.is_empty() {
+                s.push_str(&format!("{}，{}。", c.heading, c.state));
+            } else {
+                s.push_str(&format!("{}，{}，{}。", c.heading, c.case_no, c.state));
+            }
             if !c.missing.is_empty() {
                 s.push_str(&format!("{}：{}。", c.notice, c.missing.join("、")));
             }
@@ -1079,9 +2031,15 @@ pub fn case_text(s: &CaseSummary, cal: &Calendar, today: NaiveDate, lang: Lang) 
     };
     CaseText {
         heading: type_label(s, lang),
+        case_no: s
+            .case_no
+            .as_ref()
+            .map(|n| format!("{}{n}", t(lang, "案号 ", "Case ")))
+            .unwrap_or_default(),
         state: state_words,
         stages,
         deadlines,
+        notice_open: !missing.is_empty(),
         notice,
         missing,
         signatures,
@@ -1157,6 +2115,7 @@ fn notice_screen(v: &NoticeView, lang: Lang) -> ScreenText {
             cached: String::new(),
             cases: vec![],
             document: String::new(),
+            page: String::new(),
         };
     };
     let no = case.case_no.clone().unwrap_or_else(|| case.case_id.clone());
@@ -1178,7 +2137,138 @@ fn notice_screen(v: &NoticeView, lang: Lang) -> ScreenText {
         },
         cases: vec![],
         document: n.text.clone(),
+        page: String::new(),
     }
+}
+
+/// "第 N 页，共 M 页" for page `page` (0-based) of `total`; "" for a single page.
+pub fn page_words(page: usize, total: usize, lang: Lang) -> String {
+    if total <= 1 {
+        return String::new();
+    }
+    match lang {
+        Lang::Zh => format!("第 {} 页，共 {total} 页", page + 1),
+        Lang::En => format!("Page {} of {total}", page + 1),
+    }
+}
+
+fn right_screen(v: &RightView, lang: Lang, call: &str) -> ScreenText {
+    let no = &v.case_no;
+    let title = match (v.right, lang) {
+        (Right::Withdraw, Lang::Zh) => "撤回申请".to_string(),
+        (Right::Withdraw, Lang::En) => "Withdraw the application".to_string(),
+        (Right::ObjectFindings, Lang::Zh) => "对调查结果提出异议（申请复查）".to_string(),
+        (Right::ObjectFindings, Lang::En) => "Object to the investigation result".to_string(),
+        (Right::ObjectPublicity, Lang::Zh) => "对公示提出异议".to_string(),
+        (Right::ObjectPublicity, Lang::En) => "Object to a posting".to_string(),
+    };
+    let mut document = String::new();
+    let body = match (&v.stage, v.right, lang) {
+        (RightStage::Reason, Right::ObjectFindings, Lang::Zh) => {
+            format!("案号 {no}。您认为调查结果哪里不对？请点下面一项。")
+        }
+        (RightStage::Reason, Right::ObjectPublicity, Lang::Zh) => {
+            format!("案号 {no}。您认为公示的哪里不符合实际？请点下面一项。")
+        }
+        (RightStage::Reason, _, _) => {
+            format!("Case {no}. What is not right? Tap one of the answers below.")
+        }
+        (RightStage::Confirm { .. }, Right::Withdraw, Lang::Zh) => format!(
+            "您要撤回案号 {no} 的申请。撤回后，这件申请就办结了：乡镇（街道）不再审核，也不会因为这件申请发放救助。以后仍有困难，可以随时重新申请。确定要撤回吗？"
+        ),
+        (RightStage::Confirm { .. }, Right::Withdraw, Lang::En) => format!(
+            "You are withdrawing application {no}. It then ends: the township stops reviewing it and no assistance is paid on it. You may apply again at any time. Withdraw it?"
+        ),
+        (RightStage::Confirm { statement }, Right::ObjectFindings, Lang::Zh) => format!(
+            "您对案号 {no} 的调查结果有异议：{statement}。提交后，乡镇（街道）会审核并组织复查，复查结果会书面告知您。证明材料请交到便民服务中心；难以取得的，乡镇（街道）会协助调取。确定提交吗？"
+        ),
+        (RightStage::Confirm { statement }, Right::ObjectPublicity, Lang::Zh) => format!(
+            "您要对案号 {no} 的公示实名提出异议：{statement}。您的姓名和身份证号只用于核实，不会告诉被反映的家庭。确定提交吗？"
+        ),
+        (RightStage::Confirm { statement }, _, _) => format!(
+            "Case {no}: “{statement}”. The township will look into it and tell you the result in writing. Your name is used only to check the objection. Submit?"
+        ),
+        (RightStage::Sending { .. }, _, _) => {
+            t(lang, "正在提交，请稍候……", "Sending, please wait…")
+        }
+        (RightStage::Done { receipt }, _, _) => {
+            document = receipt.clone();
+            t(
+                lang,
+                "已经办好，回执正在打印，请取走保存。",
+                "Done. The receipt is printing: please take it and keep it.",
+            )
+        }
+        (RightStage::Refused(why), right, _) => refusal_words(why, right, lang, call),
+    };
+    ScreenText {
+        title,
+        body,
+        cached: String::new(),
+        cases: vec![],
+        document,
+        page: String::new(),
+    }
+}
+
+fn refusal_words(why: &Refusal, right: Right, lang: Lang, call: &str) -> String {
+    let head = match (why, right, lang) {
+        (Refusal::NotYours, Right::ObjectPublicity, Lang::Zh) => {
+            "没有办成：本机没有找到这条公示，它可能已经结束。".to_string()
+        }
+        (Refusal::NotYours, Right::ObjectPublicity, Lang::En) => {
+            "Not done: this kiosk cannot find this posting; it may have ended.".to_string()
+        }
+        (Refusal::NotYours, _, Lang::Zh) => {
+            "没有办成：只有申请人本人，或者登记过的代办人，才能办理这件事。请申请人本人带身份证来办理。".to_string()
+        }
+        (Refusal::NotYours, _, Lang::En) => {
+            "Not done: only the applicant, or the agent on record, can do this. Please ask the applicant to come with their ID card.".to_string()
+        }
+        (Refusal::TooLate, Right::Withdraw, Lang::Zh) => {
+            "没有办成：这件申请已经作出决定或已经办结，不能再撤回。".to_string()
+        }
+        (Refusal::TooLate, Right::ObjectFindings, Lang::Zh) => {
+            "没有办成：申请复查要在乡镇（街道）提出初审意见之前，现在已经过了这个时间。初审意见公示期间，您还可以对公示提出异议。".to_string()
+        }
+        (Refusal::TooLate, Right::ObjectPublicity, Lang::Zh) => {
+            "没有办成：这次公示已经结束，或者已经有人提出异议、正在重新调查。".to_string()
+        }
+        (Refusal::TooLate, _, Lang::En) => {
+            "Not done: the time for this has passed.".to_string()
+        }
+        (Refusal::AlreadyObjected, _, Lang::Zh) => {
+            "您已经对这次公示提出过异议，乡镇（街道）正在处理，不用再提。".to_string()
+        }
+        (Refusal::AlreadyObjected, _, Lang::En) => {
+            "You have already objected to this posting; the township is dealing with it.".to_string()
+        }
+        (Refusal::OtherTownship, _, Lang::Zh) => {
+            "没有办成：这件申请不属于本机服务的乡镇（街道），请到申请所在的乡镇（街道）办理。".to_string()
+        }
+        (Refusal::TooManyChanges, _, Lang::Zh) => {
+            "今天已经改过多次，不能再改。请到乡镇（街道）便民服务中心办理。".to_string()
+        }
+        (Refusal::TooManyChanges, _, Lang::En) => {
+            "Changed too often today: please ask at the township office.".to_string()
+        }
+        (Refusal::OtherTownship, _, Lang::En) => {
+            "Not done: this application belongs to a township this kiosk does not serve.".to_string()
+        }
+        (Refusal::Offline, _, Lang::Zh) => {
+            "现在连不上服务器。这件事要连上服务器才能办理，请稍后再试，或请工作人员帮忙。".to_string()
+        }
+        (Refusal::Offline, _, Lang::En) => {
+            "The central service cannot be reached, and this needs it: try again later, or ask staff.".to_string()
+        }
+        (Refusal::Failed(_), _, Lang::Zh) => {
+            "这次没有办成，请稍后再试，或请工作人员帮忙。".to_string()
+        }
+        (Refusal::Failed(_), _, Lang::En) => {
+            "It did not work this time: try again later, or ask staff.".to_string()
+        }
+    };
+    format!("{head}{call}")
 }
 
 /// The words of the screen shown, on `today`. `hotline` is the kiosk's configured township
@@ -1196,6 +2286,7 @@ pub fn screen_text(
         cached: String::new(),
         cases: vec![],
         document: String::new(),
+        page: String::new(),
     };
     let call = |lang| {
         if hotline.is_empty() {
@@ -1215,6 +2306,12 @@ pub fn screen_text(
     match flow.step() {
         Step::Identify { who, card_problem } => {
             let mut body = match (who, flow.agent().is_some(), lang) {
+                (Who::Objector, _, Lang::Zh) => {
+                    "对公示提出异议要实名：请把您本人的身份证放在读卡区。".to_string()
+                }
+                (Who::Objector, _, Lang::En) => {
+                    "An objection to a posting is made by name: put your own ID card on the reader.".to_string()
+                }
                 (Who::Agent, _, Lang::Zh) => {
                     "请代办人先放身份证，或在右边输入代办人的身份证号码。".to_string()
                 }
@@ -1241,6 +2338,13 @@ pub fn screen_text(
                     "这是代办人的身份证，请放申请人的身份证。",
                     " That is the agent's card: please use the applicant's.",
                 )),
+                Some(TYPED_NEEDS_CARD) if *who == Who::Objector => {
+                    body = t(
+                        lang,
+                        "实名异议需要读取身份证上的姓名，只输入号码不能提交。请把本人的身份证放在读卡区。",
+                        "A named objection needs the name on the ID card: a typed number is not enough. Put your own card on the reader.",
+                    )
+                }
                 Some(TYPED_NEEDS_CARD) => {
                     body = t(
                         lang,
@@ -1288,20 +2392,30 @@ pub fn screen_text(
             s
         }
         Step::Cases(a) => {
-            let cases: Vec<CaseText> = a
-                .cases
-                .iter()
-                .map(|c| case_text(c, cal, today, lang))
-                .collect();
-            let body = match (cases.len(), lang) {
+            let pages = case_pages(a, flow.lines_per_page());
+            let (page, total) = flow.page();
+            let cases: Vec<CaseText> = pages
+                .get(page)
+                .and_then(|(ci, first)| {
+                    let c = a.cases.get(*ci)?;
+                    let full = case_text(c, cal, today, lang);
+                    Some(vec![case_page(&full, *first, flow.lines_per_page(), lang)])
+                })
+                .unwrap_or_default();
+            let body = match (a.cases.len(), lang) {
                 (1, Lang::Zh) => "查到 1 件申请：".to_string(),
-                (n, Lang::Zh) => format!("查到 {n} 件申请，最新的在最上面，向上滑动看下一件："),
+                (n, Lang::Zh) => format!("查到 {n} 件申请，最新的在前面："),
                 (1, Lang::En) => "One application found:".to_string(),
-                (n, Lang::En) => {
-                    format!("{n} applications found, newest first; swipe up for the next:")
-                }
+                (n, Lang::En) => format!("{n} applications found, newest first:"),
             };
             let mut body = body;
+            if a.from_cache {
+                body.push_str(&t(
+                    lang,
+                    "（撤回申请、申请复查要连上服务器才能办理。）",
+                    " (Withdrawing or asking for a re-check needs the central service.)",
+                ));
+            }
             if flow.reprinted() {
                 body = format!(
                     "{}{body}",
@@ -1322,9 +2436,104 @@ pub fn screen_text(
                 },
                 cases,
                 document: String::new(),
+                page: page_words(page, total, lang),
             }
         }
         Step::Notice(v) => notice_screen(v, lang),
+        Step::Postings(v) => {
+            let title = t(lang, "对公示提出异议", "Object to a posting");
+            let Some(p) = v.postings.get(v.page) else {
+                return plain(
+                    title,
+                    t(
+                        lang,
+                        "现在本乡镇（街道）没有正在公示的名单。",
+                        "No list is posted in this township now.",
+                    ),
+                );
+            };
+            ScreenText {
+                title,
+                body: match lang {
+                    Lang::Zh => format!(
+                        "正在公示的名单，案号 {}，公示到 {}。认为不符合实际的，请点“对这一条提出异议”。",
+                        p.case_no,
+                        date_text(p.until, lang)
+                    ),
+                    Lang::En => format!(
+                        "Posted now: case {}, until {}. If it is not true, tap “Object to this entry”.",
+                        p.case_no,
+                        date_text(p.until, lang)
+                    ),
+                },
+                cached: String::new(),
+                cases: vec![],
+                document: p.text.clone(),
+                page: page_words(v.page, v.postings.len(), lang),
+            }
+        }
+        Step::Right(v) => right_screen(v, lang, &call(lang)),
+        Step::Phone(v) => {
+            let no = &v.case_no;
+            let body = match (&v.stage, lang) {
+                (PhoneStage::Typing { invalid: false }, Lang::Zh) => format!(
+                    "请输入接收短信的手机号码（11位）。案号 {no} 的告知书会发短信提醒到这个号码。"
+                ),
+                (PhoneStage::Typing { invalid: false }, Lang::En) => format!(
+                    "Type the mobile number (11 digits) that text messages about case {no} go to."
+                ),
+                (PhoneStage::Typing { invalid: true }, _) => t(
+                    lang,
+                    "这不是手机号码：请输入 11 位数字，以 13 到 19 开头。",
+                    "That is not a mobile number: type 11 digits starting 13 to 19.",
+                ),
+                (PhoneStage::Sending, _) => t(lang, "正在保存，请稍候……", "Saving, please wait…"),
+                (PhoneStage::Saved(m), Lang::Zh) => {
+                    format!("已保存。案号 {no} 的告知书会发短信提醒到 {m}。")
+                }
+                (PhoneStage::Saved(m), Lang::En) => {
+                    format!("Saved. Text messages about case {no} go to {m}.")
+                }
+                (PhoneStage::Refused(Refusal::TooManyChanges), _) => t(
+                    lang,
+                    "今天已经改过多次号码，不能再改。请到乡镇（街道）便民服务中心办理。",
+                    "The number was changed too often today: please ask at the township office.",
+                ),
+                (PhoneStage::Refused(why), _) => {
+                    refusal_words(why, Right::Withdraw, lang, &call(lang))
+                }
+            };
+            ScreenText {
+                title: t(lang, "短信通知号码", "Mobile number for text messages"),
+                body,
+                cached: String::new(),
+                cases: vec![],
+                document: v.typed.clone(),
+                page: String::new(),
+            }
+        }
+        Step::FindNumber(v) => {
+            let mut body = t(
+                lang,
+                "请输入案号里的数字：例如 江东-2026-00123，输入 202600123，或只输入最后几位 123。只在您本人的申请里查找。",
+                "Type the digits of the case number: for 江东-2026-00123 type 202600123, or only the last digits, 123. Only your own applications are searched.",
+            );
+            if v.not_found {
+                body = t(
+                    lang,
+                    "您的申请里没有这个案号，请核对后重新输入。",
+                    "None of your applications has this number: check it and type it again.",
+                );
+            }
+            ScreenText {
+                title: t(lang, "按案号查找", "Find by case number"),
+                body,
+                cached: String::new(),
+                cases: vec![],
+                document: v.typed.clone(),
+                page: String::new(),
+            }
+        }
         Step::Unavailable(why) => plain(
             title,
             match (why, lang) {
@@ -1795,34 +3004,395 @@ mod tests {
     }
 
     #[test]
-    fn several_cases_are_all_shown_newest_first() {
+    fn several_cases_are_paged_newest_first_one_a_page() {
         let mut f = asking(person(11));
         let mut older = summary("published");
         older.assistance_type = AssistanceType::Temporary;
         older.accepted_on = Some(day("2025-05-06"));
         older.decided_on = Some(day("2025-05-20"));
         older.approved = Some(true);
+        older.case_no = Some("江东-2025-00042".into());
         f.handle(
             f.seq(),
             Event::Answered(Ok(answer(vec![summary("submitted"), older], false))),
         )
         .unwrap();
         let zh = text(&f, Lang::Zh);
-        assert_eq!(zh.body, "查到 2 件申请，最新的在最上面，向上滑动看下一件：");
-        assert_eq!(zh.cases.len(), 2);
+        assert_eq!(zh.body, "查到 2 件申请，最新的在前面：");
+        assert_eq!(zh.page, "第 1 页，共 2 页");
+        assert_eq!(zh.cases.len(), 1);
         assert_eq!(zh.cases[0].stages[0].status, StageStatus::Current);
-        assert_eq!(zh.cases[1].heading, "临时救助");
-        assert_eq!(zh.cases[1].stages[2].date, "2025年5月20日 确认同意");
+        assert!(zh.speech().contains("第 1 页，共 2 页"));
         assert!(
-            zh.cases[1]
+            f.handle(f.seq(), Event::Chose(Choice::PrevPage)).is_err(),
+            "no page before the first"
+        );
+        f.handle(f.seq(), Event::Chose(Choice::NextPage)).unwrap();
+        let zh = text(&f, Lang::Zh);
+        assert_eq!(zh.page, "第 2 页，共 2 页");
+        assert_eq!(zh.cases[0].heading, "临时救助");
+        assert_eq!(zh.cases[0].case_no, "案号 江东-2025-00042");
+        assert!(
+            zh.speech().contains("临时救助，案号 江东-2025-00042，"),
+            "{}",
+            zh.speech()
+        );
+        // read digit by digit by the voice's normalisation
+        let spoken = crate::ui::speech::normalise(&zh.speech());
+        assert!(spoken.contains("零零零四二"), "{spoken}");
+        assert_eq!(zh.cases[0].stages[2].date, "2025年5月20日 确认同意");
+        assert!(
+            zh.cases[0]
                 .stages
                 .iter()
                 .all(|s| s.status == StageStatus::Done)
         );
         assert!(
-            zh.cases[1].deadlines.is_empty(),
+            zh.cases[0].deadlines.is_empty(),
             "a decided case runs no deadline"
         );
+        assert!(f.handle(f.seq(), Event::Chose(Choice::NextPage)).is_err());
+        assert_eq!(text(&f, Lang::En).page, "Page 2 of 2");
+        // the certification answer to this answer, late: still taken after the page turned
+        let asked = f.seq() - 1;
+        f.handle(asked, Event::Certified(true)).unwrap();
+        assert!(f.choices().contains(&Choice::Reprint));
+        f.handle(f.seq(), Event::Chose(Choice::PrevPage)).unwrap();
+        assert_eq!(f.page(), (0, 2));
+    }
+
+    #[test]
+    fn a_long_case_is_split_over_pages_and_the_notice_heading_repeats() {
+        let mut f = asking(person(11));
+        let mut s = summary("awaiting_materials");
+        s.pending_signatures = vec!["张*".into()];
+        s.missing_notice = Some(MissingNoticeSummary {
+            issued_on: day("2026-03-02"),
+            deadline: day("2026-03-16"),
+            materials: vec![
+                Material::IncomeProof,
+                Material::HouseholdRegister,
+                Material::IdCards,
+            ],
+            note: "户口簿复印件看不清".into(),
+            completed_on: None,
+        });
+        f.handle(f.seq(), Event::Answered(Ok(answer(vec![s], false))))
+            .unwrap();
+        // 1 notice heading + 4 missing + 1 signature line: 6 lines, 5 a page
+        assert_eq!(f.page(), (0, 2));
+        let p1 = text(&f, Lang::Zh).cases[0].clone();
+        assert_eq!(p1.missing.len(), 4);
+        assert!(p1.signatures.is_empty());
+        f.handle(f.seq(), Event::Chose(Choice::NextPage)).unwrap();
+        let p2 = text(&f, Lang::Zh).cases[0].clone();
+        assert!(p2.missing.is_empty());
+        assert!(p2.signatures.contains("张*"));
+        // 长辈模式: 2 lines a page; the case shown stays the case shown
+        f.set_lines_per_page(LINES_PER_PAGE.1);
+        assert_eq!(f.page(), (0, 3));
+        f.handle(f.seq(), Event::Chose(Choice::NextPage)).unwrap();
+        let p2 = text(&f, Lang::Zh).cases[0].clone();
+        assert!(p2.notice.ends_with("（续）"), "{}", p2.notice);
+        assert_eq!(p2.missing.len(), 2);
+        f.handle(f.seq(), Event::Chose(Choice::NextPage)).unwrap();
+        let p3 = text(&f, Lang::Zh).cases[0].clone();
+        assert_eq!(p3.missing.len(), 1);
+        assert!(p3.notice_open, "still a warning on every page of it");
+        f.handle(f.seq(), Event::Chose(Choice::PrevPage)).unwrap();
+        f.handle(f.seq(), Event::Chose(Choice::PrevPage)).unwrap();
+        let p1 = text(&f, Lang::Zh).cases[0].clone();
+        assert!(p1.notice_open && p1.missing.len() == 1, "{p1:?}");
+        assert!(p3.signatures.contains("张*"));
+    }
+
+    fn live_case(state: &str) -> ProgressFlow {
+        let mut f = asking(person(11));
+        let mut s = summary(state);
+        s.case_no = Some("江东-2026-00007".into());
+        f.handle(f.seq(), Event::Answered(Ok(answer(vec![s], false))))
+            .unwrap();
+        f.handle(f.seq(), Event::Certified(false)).unwrap();
+        f
+    }
+
+    #[test]
+    fn withdrawal_says_what_it_means_and_is_sent_live_with_a_printed_receipt() {
+        let mut f = live_case("accepted");
+        assert_eq!(
+            f.choices(),
+            vec![Choice::Withdraw, Choice::Phone, Choice::Again]
+        );
+        f.handle(f.seq(), Event::Chose(Choice::Withdraw)).unwrap();
+        let zh = text(&f, Lang::Zh);
+        assert!(zh.body.contains("撤回后，这件申请就办结了"), "{}", zh.body);
+        assert!(zh.body.contains("江东-2026-00007"));
+        assert_eq!(f.label(Choice::Confirm, Lang::Zh), "确定撤回");
+        // 返回 keeps the case
+        f.handle(f.seq(), Event::Chose(Choice::Cancel)).unwrap();
+        assert!(matches!(f.step(), Step::Cases(_)));
+        f.handle(f.seq(), Event::Chose(Choice::Withdraw)).unwrap();
+        let e = f.handle(f.seq(), Event::Chose(Choice::Confirm)).unwrap();
+        assert_eq!(
+            e,
+            vec![Effect::UseRight {
+                seq: f.seq(),
+                request: RightRequest::Withdraw {
+                    case_id: "0190-case".into(),
+                    id: id(11),
+                    agent: None
+                }
+            }]
+        );
+        assert_eq!(f.choices(), vec![], "no double submission");
+        let receipt =
+            "撤回申请回执\n案号：江东-2026-00007\n张**已于2026年3月3日撤回申请".to_string();
+        let e = f
+            .handle(
+                f.seq(),
+                Event::RightAnswered(Ok(Recorded {
+                    case_no: "江东-2026-00007".into(),
+                    receipt: receipt.clone(),
+                })),
+            )
+            .unwrap();
+        assert_eq!(
+            e,
+            vec![Effect::PrintNotice {
+                title: "撤回申请回执".into(),
+                case_no: "江东-2026-00007".into(),
+                text: receipt.clone()
+            }]
+        );
+        let zh = text(&f, Lang::Zh);
+        assert_eq!(zh.document, receipt);
+        assert!(zh.body.contains("回执正在打印"));
+        let seq = f.seq();
+        assert_eq!(
+            f.handle(seq, Event::Chose(Choice::PrintReceipt))
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            f.handle(seq, Event::Chose(Choice::PrintReceipt)).is_err(),
+            "once a press"
+        );
+        // 完成 asks for the fresh answer
+        let e = f.handle(f.seq(), Event::Chose(Choice::Finish)).unwrap();
+        assert!(matches!(
+            e.as_slice(),
+            [Effect::CancelCard, Effect::Query { .. }]
+        ));
+    }
+
+    #[test]
+    fn recheck_only_while_the_findings_stand_and_refusals_in_plain_words() {
+        assert!(
+            !live_case("investigating")
+                .choices()
+                .contains(&Choice::ObjectFindings)
+        );
+        assert!(!live_case("approved").choices().contains(&Choice::Withdraw));
+        let mut f = live_case("findings_notified");
+        assert_eq!(
+            f.choices(),
+            vec![
+                Choice::ObjectFindings,
+                Choice::Withdraw,
+                Choice::Phone,
+                Choice::Again
+            ]
+        );
+        f.handle(f.seq(), Event::Chose(Choice::ObjectFindings))
+            .unwrap();
+        assert_eq!(f.label(Choice::Reason(0), Lang::Zh), "家庭收入算多了");
+        assert!(f.handle(f.seq(), Event::Chose(Choice::Reason(9))).is_err());
+        f.handle(f.seq(), Event::Chose(Choice::Reason(0))).unwrap();
+        assert!(text(&f, Lang::Zh).body.contains("家庭收入算多了"));
+        let e = f.handle(f.seq(), Event::Chose(Choice::Confirm)).unwrap();
+        assert!(matches!(
+            &e[..],
+            [Effect::UseRight { request: RightRequest::ObjectFindings { statement, .. }, .. }] if statement == "家庭收入算多了"
+        ));
+        for (why, words) in [
+            (Refusal::NotYours, "只有申请人本人"),
+            (Refusal::TooLate, "初审意见之前"),
+            (Refusal::Offline, "请稍后再试"),
+        ] {
+            let mut g = f.clone();
+            g.handle(g.seq(), Event::RightAnswered(Err(why))).unwrap();
+            let zh = text(&g, Lang::Zh);
+            assert!(zh.body.contains(words), "{}", zh.body);
+            assert!(zh.body.contains("023-7222-0000"));
+            assert_eq!(g.choices(), vec![Choice::Cancel]);
+            g.handle(g.seq(), Event::Chose(Choice::Cancel)).unwrap();
+            assert!(matches!(g.step(), Step::Cases(_)));
+        }
+        // a cached answer offers no right
+        let mut f = asking(person(11));
+        f.handle(
+            f.seq(),
+            Event::Answered(Ok(answer(vec![summary("findings_notified")], true))),
+        )
+        .unwrap();
+        assert_eq!(f.choices(), vec![Choice::Again]);
+        assert!(text(&f, Lang::Zh).body.contains("要连上服务器才能办理"));
+    }
+
+    #[test]
+    fn the_sms_number_is_typed_checked_and_sent_for_the_case_shown() {
+        let mut f = live_case("accepted");
+        f.handle(f.seq(), Event::Chose(Choice::Phone)).unwrap();
+        for d in [1, 2, 3] {
+            f.handle(f.seq(), Event::Chose(Choice::Digit(d))).unwrap();
+        }
+        assert!(
+            f.handle(f.seq(), Event::Chose(Choice::SavePhone))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(text(&f, Lang::Zh).body.contains("这不是手机号码"));
+        for _ in 0..3 {
+            f.handle(f.seq(), Event::Chose(Choice::DeleteDigit))
+                .unwrap();
+        }
+        for d in [1, 3, 9, 0, 0, 0, 0, 1, 1, 1, 1, 9] {
+            f.handle(f.seq(), Event::Chose(Choice::Digit(d))).unwrap();
+        }
+        assert_eq!(
+            text(&f, Lang::Zh).document,
+            "13900001111",
+            "at most 11 digits"
+        );
+        let e = f.handle(f.seq(), Event::Chose(Choice::SavePhone)).unwrap();
+        assert_eq!(
+            e,
+            vec![Effect::SetPhone {
+                seq: f.seq(),
+                case_id: "0190-case".into(),
+                id: id(11),
+                agent: None,
+                phone: "13900001111".into()
+            }]
+        );
+        let mut g = f.clone();
+        g.handle(g.seq(), Event::PhoneAnswered(Err(Refusal::TooManyChanges)))
+            .unwrap();
+        assert!(text(&g, Lang::Zh).body.contains("今天已经改过多次号码"));
+        f.handle(f.seq(), Event::PhoneAnswered(Ok("139****1111".into())))
+            .unwrap();
+        let zh = text(&f, Lang::Zh);
+        assert!(zh.body.contains("139****1111") && zh.body.contains("江东-2026-00007"));
+        assert_eq!(zh.document, "", "the number leaves the screen");
+        f.handle(f.seq(), Event::Chose(Choice::BackToCases))
+            .unwrap();
+        assert!(matches!(f.step(), Step::Cases(_)));
+    }
+
+    #[test]
+    fn a_case_is_found_by_its_number_among_the_persons_own_cases_only() {
+        assert!(number_matches("江东-2026-00123", "202600123"));
+        assert!(number_matches("江东-2026-00123", "123"));
+        assert!(number_matches("江东-2026-00123", "00123"));
+        assert!(!number_matches("江东-2026-00123", "202500123"));
+        assert!(!number_matches("江东-2026-00123", "12"));
+        assert!(!number_matches("江东-2026-00123", ""));
+        let mut f = asking(person(11));
+        let mut a = summary("submitted");
+        a.case_no = Some("江东-2026-00007".into());
+        let mut b = summary("approved");
+        b.case_no = Some("江东-2025-00123".into());
+        f.handle(f.seq(), Event::Answered(Ok(answer(vec![a, b], false))))
+            .unwrap();
+        assert!(f.choices().contains(&Choice::FindByNumber));
+        f.handle(f.seq(), Event::Chose(Choice::FindByNumber))
+            .unwrap();
+        for d in [9, 9, 9] {
+            f.handle(f.seq(), Event::Chose(Choice::Digit(d))).unwrap();
+        }
+        f.handle(f.seq(), Event::Chose(Choice::FindNow)).unwrap();
+        assert!(text(&f, Lang::Zh).body.contains("您的申请里没有这个案号"));
+        for _ in 0..3 {
+            f.handle(f.seq(), Event::Chose(Choice::DeleteDigit))
+                .unwrap();
+        }
+        for d in [1, 2, 3] {
+            f.handle(f.seq(), Event::Chose(Choice::Digit(d))).unwrap();
+        }
+        assert_eq!(text(&f, Lang::Zh).document, "123");
+        f.handle(f.seq(), Event::Chose(Choice::FindNow)).unwrap();
+        assert_eq!(f.page(), (1, 2));
+        assert_eq!(text(&f, Lang::Zh).cases[0].case_no, "案号 江东-2025-00123");
+    }
+
+    #[test]
+    fn a_publicity_objection_needs_the_card_and_names_the_posting() {
+        let mut f = ProgressFlow::new();
+        f.start_assisted(true);
+        f.handle(f.seq(), Event::Chose(Choice::Publicity)).unwrap();
+        assert!(text(&f, Lang::Zh).body.contains("实名"));
+        // even with staff, a typed number has no name
+        f.handle(f.seq(), Event::Identified(typed(30))).unwrap();
+        assert!(text(&f, Lang::Zh).body.contains("需要读取身份证上的姓名"));
+        let e = f.handle(f.seq(), Event::Identified(person(30))).unwrap();
+        assert_eq!(
+            e,
+            vec![Effect::CancelCard, Effect::QueryPublicity { seq: f.seq() }]
+        );
+        let posting = |no: &str| PublicityPosting {
+            case_no: no.into(),
+            township: "500102001".into(),
+            assistance_type: AssistanceType::Dibao,
+            text: format!(
+                "最低生活保障初审意见公示（第1次）\n石佛村：王**，家庭人口2人，拟纳入。{no}"
+            ),
+            until: day("2026-03-10"),
+        };
+        f.handle(
+            f.seq(),
+            Event::PublicityAnswered(Ok(vec![
+                posting("江东-2026-00001"),
+                posting("江东-2026-00002"),
+            ])),
+        )
+        .unwrap();
+        let zh = text(&f, Lang::Zh);
+        assert_eq!(zh.page, "第 1 页，共 2 页");
+        assert!(zh.body.contains("江东-2026-00001") && zh.body.contains("2026年3月10日"));
+        f.handle(f.seq(), Event::Chose(Choice::NextPage)).unwrap();
+        f.handle(f.seq(), Event::Chose(Choice::ObjectThis)).unwrap();
+        f.handle(f.seq(), Event::Chose(Choice::Reason(1))).unwrap();
+        assert!(text(&f, Lang::Zh).body.contains("不会告诉被反映的家庭"));
+        let e = f.handle(f.seq(), Event::Chose(Choice::Confirm)).unwrap();
+        assert!(matches!(
+            &e[..],
+            [Effect::UseRight { request: RightRequest::ObjectPublicity { case_no, objector, statement }, .. }]
+                if case_no == "江东-2026-00002" && objector.id == id(30) && statement == "家庭有车、房等财产"
+        ));
+        let mut g = f.clone();
+        g.handle(g.seq(), Event::RightAnswered(Err(Refusal::AlreadyObjected)))
+            .unwrap();
+        assert!(text(&g, Lang::Zh).body.contains("已经对这次公示提出过异议"));
+        f.handle(
+            f.seq(),
+            Event::RightAnswered(Ok(Recorded {
+                case_no: "江东-2026-00002".into(),
+                receipt: "公示异议回执\n案号：江东-2026-00002".into(),
+            })),
+        )
+        .unwrap();
+        let e = f.handle(f.seq(), Event::Chose(Choice::Finish)).unwrap();
+        assert_eq!(
+            e,
+            vec![Effect::CancelCard, Effect::QueryPublicity { seq: f.seq() }]
+        );
+        f.handle(f.seq(), Event::PublicityAnswered(Ok(vec![])))
+            .unwrap();
+        assert!(text(&f, Lang::Zh).body.contains("没有正在公示"));
+        assert!(f.holds_personal_data());
+        f.reset();
+        assert!(!f.holds_personal_data());
     }
 
     #[test]
@@ -1862,15 +3432,20 @@ mod tests {
             ]
         );
         assert_eq!(
-            c.signatures,
-            "还需签署授权书：张*、李*明（请到“签署授权”办理）"
-        );
-        assert_eq!(
             c.deadlines,
             vec!["补齐材料期限：2026年3月16日前（10个工作日），还剩 9 个工作日"]
         );
         let speech = text(&f, Lang::Zh).speech();
         assert!(speech.contains("家庭收入情况证明"), "{speech}");
+        // six lines: the sixth on the next page
+        assert_eq!(c.signatures, "");
+        assert_eq!(f.page(), (0, 2));
+        f.handle(f.seq(), Event::Chose(Choice::NextPage)).unwrap();
+        assert_eq!(
+            text(&f, Lang::Zh).cases[0].signatures,
+            "还需签署授权书：张*、李*明（请到“签署授权”办理）"
+        );
+        f.handle(f.seq(), Event::Chose(Choice::PrevPage)).unwrap();
         let en = &text(&f, Lang::En).cases[0];
         assert!(en.notice.contains("by 16 March 2026"), "{}", en.notice);
         assert_eq!(en.missing[0], "proof of household income");
@@ -1897,7 +3472,7 @@ mod tests {
     fn agent_identifies_first_then_the_applicant_and_the_query_names_both() {
         let mut f = ProgressFlow::new();
         f.start();
-        assert_eq!(f.choices(), vec![Choice::ForSomeoneElse]);
+        assert_eq!(f.choices(), vec![Choice::ForSomeoneElse, Choice::Publicity]);
         let e = f
             .handle(f.seq(), Event::Chose(Choice::ForSomeoneElse))
             .unwrap();
@@ -2001,11 +3576,14 @@ mod tests {
             Event::Answered(Ok(answer(vec![summary("published")], false))),
         )
         .unwrap();
-        assert_eq!(f.choices(), vec![Choice::Again]);
+        assert_eq!(f.choices(), vec![Choice::Phone, Choice::Again]);
         let seq = f.seq();
         f.handle(seq, Event::Certified(true)).unwrap();
         assert_eq!(f.seq(), seq, "the offer keeps the screen's number");
-        assert_eq!(f.choices(), vec![Choice::Reprint, Choice::Again]);
+        assert_eq!(
+            f.choices(),
+            vec![Choice::Reprint, Choice::Phone, Choice::Again]
+        );
         let e = f.handle(seq, Event::Chose(Choice::Reprint)).unwrap();
         assert_eq!(e, vec![Effect::ReprintProof { recipient: id(11) }]);
         // the double press carries the old number: refused, printed once
@@ -2023,7 +3601,10 @@ mod tests {
         )
         .unwrap();
         f.handle(f.seq(), Event::Certified(false)).unwrap();
-        assert_eq!(f.choices(), vec![Choice::Again]);
+        assert_eq!(
+            f.choices(),
+            vec![Choice::Withdraw, Choice::Phone, Choice::Again]
+        );
     }
 
     #[test]
@@ -2082,12 +3663,7 @@ mod tests {
 
     #[test]
     fn choice_names_round_trip() {
-        for c in [
-            Choice::ForSomeoneElse,
-            Choice::Reprint,
-            Choice::Retry,
-            Choice::Again,
-        ] {
+        for c in ALL_CHOICES {
             assert_eq!(Choice::from_name(c.name()), Some(c));
         }
         assert_eq!(Choice::from_name("nope"), None);

@@ -7,7 +7,7 @@ use jiuzhu_core::calendar::Calendar;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use crate::controllers::progress::{
-    Choice, Lang, ProgressFlow, ScreenText, StageStatus, Step, screen_text,
+    Choice, Lang, ProgressFlow, RightStage, ScreenText, StageStatus, Step, screen_text,
 };
 
 use super::{
@@ -45,7 +45,17 @@ pub fn render(
         Step::Asking => ProgressView::Asking,
         Step::Cases(_) => ProgressView::Cases,
         Step::NoCase { .. } | Step::Unavailable(_) => ProgressView::Message,
-        Step::Notice(_) => ProgressView::Notice,
+        Step::Notice(_) | Step::Postings(_) => ProgressView::Notice,
+        Step::FindNumber(_) => ProgressView::Keypad,
+        Step::Phone(v) => match v.stage {
+            crate::controllers::progress::PhoneStage::Typing { .. } => ProgressView::Keypad,
+            _ => ProgressView::Message,
+        },
+        Step::Right(v) => match v.stage {
+            RightStage::Done { .. } => ProgressView::Notice,
+            RightStage::Reason => ProgressView::Options,
+            _ => ProgressView::Message,
+        },
     });
     a.set_document(text.document.as_str().into());
     a.set_title(text.title.as_str().into());
@@ -56,6 +66,7 @@ pub fn render(
         .iter()
         .map(|c| ProgressCase {
             heading: c.heading.as_str().into(),
+            case_no: c.case_no.as_str().into(),
             state: c.state.as_str().into(),
             stages: ModelRc::from(Rc::new(VecModel::from(
                 c.stages
@@ -74,6 +85,7 @@ pub fn render(
             deadlines: strings(&c.deadlines),
             notice: c.notice.as_str().into(),
             missing: strings(&c.missing),
+            notice_open: c.notice_open,
             signatures: c.signatures.as_str().into(),
             contact: c.contact.as_str().into(),
         })
@@ -86,19 +98,57 @@ pub fn render(
         }
     }
     a.set_contact(contact.join("\n").into());
-    let choices: Vec<ProgressChoice> = flow
+    let button = |c: Choice| ProgressChoice {
+        label: flow.label(c, l).into(),
+        name: c.name().into(),
+        primary: matches!(
+            c,
+            Choice::Reprint
+                | Choice::Retry
+                | Choice::Notices
+                | Choice::ConfirmReceived
+                | Choice::Confirm
+                | Choice::ObjectThis
+                | Choice::Finish
+                | Choice::SavePhone
+                | Choice::FindNow
+        ),
+    };
+    let (keys, others): (Vec<Choice>, Vec<Choice>) = flow
         .choices()
         .into_iter()
-        .map(|c| ProgressChoice {
-            label: c.label(l).into(),
-            name: c.name().into(),
-            primary: matches!(
-                c,
-                Choice::Reprint | Choice::Retry | Choice::Notices | Choice::ConfirmReceived
-            ),
-        })
-        .collect();
-    a.set_choices(ModelRc::from(Rc::new(VecModel::from(choices))));
+        .partition(|c| matches!(c, Choice::Digit(_) | Choice::DeleteDigit));
+    let (reasons, choices): (Vec<Choice>, Vec<Choice>) = others
+        .into_iter()
+        .partition(|c| matches!(c, Choice::Reason(_)));
+    let key = |c: &Choice| ProgressChoice {
+        label: match c {
+            Choice::Digit(d) => d.to_string().into(),
+            _ => flow.label(*c, l).into(),
+        },
+        name: c.name().into(),
+        primary: false,
+    };
+    let row = |r: &[Choice]| {
+        ModelRc::from(Rc::new(VecModel::from(
+            r.iter().map(key).collect::<Vec<_>>(),
+        )))
+    };
+    a.set_keys1(row(keys.get(..5.min(keys.len())).unwrap_or(&[])));
+    a.set_keys2(row(keys.get(5..10.min(keys.len())).unwrap_or(&[])));
+    a.set_keys3(row(keys.get(10..).unwrap_or(&[])));
+    a.set_options(ModelRc::from(Rc::new(VecModel::from(
+        reasons.into_iter().map(button).collect::<Vec<_>>(),
+    ))));
+    a.set_choices(ModelRc::from(Rc::new(VecModel::from(
+        choices.into_iter().map(button).collect::<Vec<_>>(),
+    ))));
+    let (page, total) = flow.page();
+    a.set_page_text(text.page.as_str().into());
+    a.set_can_prev(total > 1 && page > 0);
+    a.set_can_next(page + 1 < total);
+    a.set_prev_label(Choice::PrevPage.label(l).into());
+    a.set_next_label(Choice::NextPage.label(l).into());
     a.set_seq(i32::try_from(flow.seq()).unwrap_or(i32::MAX));
     text
 }
@@ -113,6 +163,13 @@ pub fn clear(ui: &MainWindow) {
     a.set_contact("".into());
     a.set_cases(ModelRc::default());
     a.set_choices(ModelRc::default());
+    a.set_options(ModelRc::default());
+    a.set_keys1(ModelRc::default());
+    a.set_keys2(ModelRc::default());
+    a.set_keys3(ModelRc::default());
+    a.set_page_text("".into());
+    a.set_can_prev(false);
+    a.set_can_next(false);
 }
 
 /// Wires the buttons: `on_choose(ui, seq, choice)` and 回到首页.
