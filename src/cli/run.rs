@@ -130,7 +130,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         },
         voice_settings: kiosk
             .as_ref()
-            .map(|k| k.voice.settings())
+            .map(|k| voice::VoiceSettings {
+                cache_dir: Some(k.kiosk.data_dir.join("voice-cache")),
+                ..k.voice.settings()
+            })
             .unwrap_or_default(),
         township_name: kiosk.as_ref().map(|k| k.kiosk.township_name.clone()),
         proof: kiosk
