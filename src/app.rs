@@ -1164,8 +1164,7 @@ fn show(ui: &MainWindow, k: &mut Kiosk) {
     identify_adapter::render(ui, &k.keypad, jiuzhu_core::id::today_in_china(), lang);
     // The voice is Mandarin: speak the Chinese words whatever the screen language.
     let zh =
-        crate::controllers::text::flow_text(&k.flow, crate::controllers::text::Lang::Zh)
-            .speech();
+        crate::controllers::text::flow_text(&k.flow, crate::controllers::text::Lang::Zh).speech();
     k.say_once(zh);
     // "已呼叫工作人员" on this screen is true: the call is raised with it
     if matches!(k.flow.step(), Step::RouteToStaff) {
@@ -1352,7 +1351,9 @@ fn show_front(ui: &MainWindow, f: &crate::config::FrontSection) {
                 a.set_photo(img);
                 a.set_has_photo(true);
             }
-            Err(e) => tracing::warn!(path = %p.display(), "the front photo cannot be read ({e:?}); the drawing is shown"),
+            Err(e) => {
+                tracing::warn!(path = %p.display(), "the front photo cannot be read ({e:?}); the drawing is shown")
+            }
         }
     }
 }

@@ -55,7 +55,10 @@ impl Box2 {
     }
 
     fn overlaps(&self, o: &Box2) -> bool {
-        self.x0 < o.x1 - SLACK && o.x0 < self.x1 - SLACK && self.y0 < o.y1 - SLACK && o.y0 < self.y1 - SLACK
+        self.x0 < o.x1 - SLACK
+            && o.x0 < self.x1 - SLACK
+            && self.y0 < o.y1 - SLACK
+            && o.y0 < self.y1 - SLACK
     }
 
     fn contains(&self, o: &Box2) -> bool {
@@ -355,7 +358,10 @@ fn certify_walk(w: &MainWindow, walk: &mut Walk) {
     );
     walk.check(w, "certify: photo");
     app::dispatch(seq(), Event::Chose(Choice::TakePhoto));
-    app::dispatch(seq(), Event::PhotoTaken(Photo(vec![0xFF, 0xD8, 0xFF, 0xD9])));
+    app::dispatch(
+        seq(),
+        Event::PhotoTaken(Photo(vec![0xFF, 0xD8, 0xFF, 0xD9])),
+    );
     walk.check(w, "certify: photo review");
     app::dispatch(seq(), Event::Chose(Choice::UsePhoto));
     app::dispatch(seq(), Event::NotGuardian);
@@ -509,9 +515,7 @@ fn staff_walk(w: &MainWindow, walk: &mut Walk) {
         }
         walk.check(w, &format!("staff: queue, page {pages}"));
         match find(w, next) {
-            Some(b) if b.accessible_enabled() == Some(true) => {
-                b.invoke_accessible_default_action()
-            }
+            Some(b) if b.accessible_enabled() == Some(true) => b.invoke_accessible_default_action(),
             _ => break,
         }
         assert!(pages < 20, "the pager does not end");
@@ -596,7 +600,10 @@ fn nothing_is_cut_off_or_overflows(w: &MainWindow) {
             staff_walk(w, &mut walk);
             screens += walk.screens;
             for f in walk.faults {
-                match KNOWN_ELDER_FAULTS.iter().find(|s| f.contains(&format!("长辈模式] {s}"))) {
+                match KNOWN_ELDER_FAULTS
+                    .iter()
+                    .find(|s| f.contains(&format!("长辈模式] {s}")))
+                {
                     Some(_) => known.push(f),
                     None => faults.push(f),
                 }
@@ -645,7 +652,9 @@ fn the_check_finds_an_overflowing_label(w: &MainWindow) {
     a.set_choices(slint::ModelRc::new(slint::VecModel::from(choices.clone())));
     let faults = layout_faults(w);
     assert!(
-        faults.iter().any(|f| f.contains("overflows a button") || f.contains("off the window")),
+        faults
+            .iter()
+            .any(|f| f.contains("overflows a button") || f.contains("off the window")),
         "{faults:?}"
     );
     choices.truncate(1);

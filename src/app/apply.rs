@@ -121,7 +121,8 @@ pub(super) fn connect(ui: &MainWindow) {
             );
             let zh = flow::explanation(&k.apply.flow, crate::controllers::text::Lang::Zh);
             if let (Some(shown), Some(zh)) = (shown, zh) {
-                ui.global::<crate::ui::AppAdapter>().set_notice(shown.into());
+                ui.global::<crate::ui::AppAdapter>()
+                    .set_notice(shown.into());
                 k.voice.say_now(zh);
             }
         })

@@ -19,8 +19,8 @@ use jiuzhu_core::household::AssistanceType;
 use jiuzhu_core::id::PersonName;
 
 use super::apply::{
-    SignProof, authorization_summary, authorization_text, card_failed_text, date, handwriting_text, need_name_text,
-    sign_with_label, signer_check_text, submitting_text, type_label,
+    SignProof, authorization_summary, authorization_text, card_failed_text, date, handwriting_text,
+    need_name_text, sign_with_label, signer_check_text, submitting_text, type_label,
 };
 use super::certify::{FlowError, Person};
 use super::text::{Lang, ScreenText};
@@ -760,9 +760,9 @@ fn done_text(flow: &SignFlow, queued: bool, lang: Lang) -> String {
     };
     match lang {
         Lang::Zh => format!("您已签署：{what}。{sent}{more}请取走身份证和回执。"),
-        Lang::En => format!(
-            "You signed: {what}. {sent}{more} Please take your ID card and the receipt."
-        ),
+        Lang::En => {
+            format!("You signed: {what}. {sent}{more} Please take your ID card and the receipt.")
+        }
     }
 }
 

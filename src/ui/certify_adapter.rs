@@ -66,10 +66,9 @@ pub fn view_of(step: &Step) -> (CertifyView, Tone) {
         | Step::RouteToStaff
         | Step::NotRecipient
         | Step::NotGuardian => (CertifyView::Message, Tone::Problem),
-        Step::ChooseMode
-        | Step::Consent
-        | Step::GuardianConsent
-        | Step::ChooseAlternative => (CertifyView::Message, Tone::Info),
+        Step::ChooseMode | Step::Consent | Step::GuardianConsent | Step::ChooseAlternative => {
+            (CertifyView::Message, Tone::Info)
+        }
         Step::Fingerprint { .. } => (CertifyView::Fingerprint, Tone::Info),
     }
 }
@@ -77,8 +76,11 @@ pub fn view_of(step: &Step) -> (CertifyView, Tone) {
 /// Whether `c` is the way on from `step` (drawn filled). Calling staff and leaving are not,
 /// nor is giving up the face check for the fingerprint while the face check runs.
 pub fn is_forward(step: &Step, c: Choice) -> bool {
-    !matches!(c, Choice::Home | Choice::CallStaff)
-        && !(matches!(step, Step::Face { .. }) && c == Choice::Fingerprint)
+    match c {
+        Choice::Home | Choice::CallStaff => false,
+        Choice::Fingerprint => !matches!(step, Step::Face { .. }),
+        _ => true,
+    }
 }
 
 /// Words that must not be broken across two lines: a word joiner (U+2060) between their
@@ -176,7 +178,10 @@ mod tests {
     fn words_are_held_together_and_only_joiners_are_added() {
         let shown = keep_words_together("请把身份证放在感应区，或呼叫工作人员。");
         assert!(shown.contains("感\u{2060}应\u{2060}区"), "{shown:?}");
-        assert!(shown.contains("呼\u{2060}叫\u{2060}工\u{2060}作"), "{shown:?}");
+        assert!(
+            shown.contains("呼\u{2060}叫\u{2060}工\u{2060}作"),
+            "{shown:?}"
+        );
         assert_eq!(
             shown.replace('\u{2060}', ""),
             "请把身份证放在感应区，或呼叫工作人员。"

@@ -482,7 +482,10 @@ fn speak_loop(
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .errors
-                .push(format!("cannot run {:?}: {e} (install espeak-ng)", cmd.get_program())),
+                .push(format!(
+                    "cannot run {:?}: {e} (install espeak-ng)",
+                    cmd.get_program()
+                )),
         }
     }
     kill(&mut current);
