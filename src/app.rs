@@ -65,6 +65,8 @@ pub struct AppConfig {
     pub proof: ProofPrinting,
     /// The township office applications go to, and the types open at this kiosk.
     pub office: apply::Office,
+    /// Where the devices are on the kiosk's front.
+    pub front: crate::config::FrontSection,
 }
 
 /// The kiosk's part of a printed 社会救助身份证明 (the recipient's part is in the signed code).
@@ -106,6 +108,7 @@ impl Default for AppConfig {
                 report_phone: "12345".into(),
                 ..Default::default()
             },
+            front: Default::default(),
         }
     }
 }
@@ -1161,8 +1164,7 @@ fn show(ui: &MainWindow, k: &mut Kiosk) {
     identify_adapter::render(ui, &k.keypad, jiuzhu_core::id::today_in_china(), lang);
     // The voice is Mandarin: speak the Chinese words whatever the screen language.
     let zh =
-        crate::controllers::text::screen_text(k.flow.step(), crate::controllers::text::Lang::Zh)
-            .speech();
+        crate::controllers::text::flow_text(&k.flow, crate::controllers::text::Lang::Zh).speech();
     k.say_once(zh);
     // "已呼叫工作人员" on this screen is true: the call is raised with it
     if matches!(k.flow.step(), Step::RouteToStaff) {
@@ -1333,6 +1335,29 @@ fn go_home(ui: &MainWindow, k: &mut Kiosk) {
     identify_adapter::render(ui, &k.keypad, jiuzhu_core::id::today_in_china(), lang);
 }
 
+/// Puts `[front]` of kiosk.toml on the pictures that show where the devices are. A photo that
+/// cannot be read leaves the drawing (and says why in the log).
+fn show_front(ui: &MainWindow, f: &crate::config::FrontSection) {
+    let a = ui.global::<ui::KioskFrontAdapter>();
+    a.set_card_reader_x(f.card_reader[0]);
+    a.set_card_reader_y(f.card_reader[1]);
+    a.set_fingerprint_x(f.fingerprint[0]);
+    a.set_fingerprint_y(f.fingerprint[1]);
+    a.set_document_camera_x(f.document_camera[0]);
+    a.set_document_camera_y(f.document_camera[1]);
+    if let Some(p) = &f.photo {
+        match slint::Image::load_from_path(p) {
+            Ok(img) => {
+                a.set_photo(img);
+                a.set_has_photo(true);
+            }
+            Err(e) => {
+                tracing::warn!(path = %p.display(), "the front photo cannot be read ({e:?}); the drawing is shown")
+            }
+        }
+    }
+}
+
 /// Undoes the leaving resident's mute, volume, language and 长辈模式: the next resident finds
 /// the kiosk as configured.
 fn reset_resident_settings(ui: &MainWindow, k: &mut Kiosk) {
@@ -1450,8 +1475,10 @@ pub fn build_with_services(
     let window = MainWindow::new()?;
     let voice = Voice::start_with(config.voice.clone(), config.voice_settings.clone());
     voice.set_elder(config.elder_mode);
+    let mut flow = CertifyFlow::new();
+    flow.set_print_on_success(devices.printer.is_some());
     let k = Kiosk {
-        flow: CertifyFlow::new(),
+        flow,
         apply: apply::State::new(config.office.clone()),
         sign: sign::State::default(),
         progress: progress::State::default(),
@@ -1503,6 +1530,8 @@ pub fn build_with_services(
         },
     );
     apply::connect(&window);
+    show_front(&window, &config.front);
+    window.global::<CertifyAdapter>().on_home(leave_to_home);
     progress::connect(&window);
     staff::connect(&window);
     let app = window.global::<AppAdapter>();

@@ -67,6 +67,51 @@ pub struct KioskConfig {
     /// Inactivity limits.
     #[serde(default)]
     pub session: SessionSection,
+    /// Where the devices sit on this kiosk model's front (shown to residents).
+    #[serde(default)]
+    pub front: FrontSection,
+}
+
+/// `[front]`: where the card reader, the fingerprint sensor and the document camera are on the
+/// front of this kiosk model, as `[x, y]` fractions of the front's width and height (0 left/top,
+/// 1 right/bottom), and optionally a photo of the front (PNG or JPEG) to draw them on instead
+/// of the built-in drawing of the reference kiosk.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FrontSection {
+    /// A photo of the kiosk's front.
+    #[serde(default)]
+    pub photo: Option<PathBuf>,
+    /// The ID-card reader.
+    #[serde(default = "default_card_reader")]
+    pub card_reader: [f32; 2],
+    /// The fingerprint sensor.
+    #[serde(default = "default_fingerprint")]
+    pub fingerprint: [f32; 2],
+    /// The document camera.
+    #[serde(default = "default_document_camera")]
+    pub document_camera: [f32; 2],
+}
+
+fn default_card_reader() -> [f32; 2] {
+    [0.34, 0.74]
+}
+fn default_fingerprint() -> [f32; 2] {
+    [0.66, 0.74]
+}
+fn default_document_camera() -> [f32; 2] {
+    [0.18, 0.62]
+}
+
+impl Default for FrontSection {
+    fn default() -> Self {
+        Self {
+            photo: None,
+            card_reader: default_card_reader(),
+            fingerprint: default_fingerprint(),
+            document_camera: default_document_camera(),
+        }
+    }
 }
 
 /// `[kiosk]`.
@@ -515,6 +560,31 @@ impl KioskConfig {
                 "use cmn-latn-pinyin (`espeak-ng --voices=cmn` lists the Mandarin voices)",
             ));
         }
+        let f = &self.front;
+        for (key, [x, y]) in [
+            ("front.card_reader", f.card_reader),
+            ("front.fingerprint", f.fingerprint),
+            ("front.document_camera", f.document_camera),
+        ] {
+            if !(0.0..=1.0).contains(&x) || !(0.0..=1.0).contains(&y) {
+                return Err(invalid(
+                    key,
+                    format!("[{x}, {y}]"),
+                    "outside the front",
+                    "give [x, y] as fractions of the front's width and height, each from 0 to 1",
+                ));
+            }
+        }
+        if let Some(p) = &f.photo
+            && !p.is_file()
+        {
+            return Err(invalid(
+                "front.photo",
+                p.display(),
+                "no such file",
+                "give the path of a PNG or JPEG photo of the kiosk's front, or leave it out for the drawing",
+            ));
+        }
         let s = &self.session;
         if s.idle_reset_secs < s.idle_warning_secs + 20 {
             return Err(invalid(
@@ -603,6 +673,14 @@ mod tests {
     #[case(
         "[kiosk]\nname='a'\ntownship='500102003'\ntownship_name='x'\n",
         "missing field `central`"
+    )]
+    #[case(
+        "[kiosk]\nname='a'\ntownship='500102003'\ntownship_name='x'\n[central]\nurl='http://x'\n[front]\nfingerprint=[0.5, 1.4]\n",
+        "front.fingerprint"
+    )]
+    #[case(
+        "[kiosk]\nname='a'\ntownship='500102003'\ntownship_name='x'\n[central]\nurl='http://x'\n[front]\nphoto='/nonexistent/front.jpg'\n",
+        "front.photo"
     )]
     fn errors_name_the_key_and_the_fix(#[case] text: &str, #[case] expect: &str) {
         let e = KioskConfig::from_toml_str(text, "test.toml")

@@ -220,8 +220,23 @@ fn online(central: &common::Central) {
         "{shown}"
     );
 
-    // The proof is printed on the receipt printer (ESC/POS to the simulator over a pty).
-    choose(&k.window, Choice::Print);
+    // The proof is printed on the receipt printer (ESC/POS to the simulator over a pty),
+    // without a tap: the screen says to take it, with the ID card.
+    assert!(
+        k.window
+            .global::<CertifyAdapter>()
+            .get_body()
+            .contains("正在打印"),
+        "{}",
+        k.window.global::<CertifyAdapter>().get_body()
+    );
+    assert!(
+        app::spoken()
+            .iter()
+            .any(|s| s.contains("请取走身份证和回执")),
+        "{:?}",
+        app::spoken()
+    );
     pump_until("the printout", 30, || {
         !k.window.global::<AppAdapter>().get_notice().is_empty()
     });

@@ -162,7 +162,7 @@ fn keypad_identification_and_missing_central(w: &MainWindow) {
             .contains("中心服务")
     );
     targets_fit(w, "problem");
-    for way in ["再试一次", "请工作人员帮忙", "返回首页"] {
+    for way in ["再试一次", "请工作人员帮忙", "回到首页"] {
         assert!(find(w, way).is_some(), "missing {way}");
     }
     press(w, "再试一次");
@@ -171,7 +171,7 @@ fn keypad_identification_and_missing_central(w: &MainWindow) {
         matches!(app::current_step(), Some(Step::Problem { .. }))
     });
     assert!(app::holds_personal_data());
-    press(w, "返回首页");
+    press(w, "回到首页");
     assert_eq!(w.global::<AppAdapter>().get_page(), Page::Home);
     assert!(!app::holds_personal_data());
     let spoken = app::spoken();
@@ -223,7 +223,7 @@ fn screens_from_worker_events(w: &MainWindow) {
     );
     assert!(a.get_body().contains("2026年3月14日"), "{}", a.get_body());
     assert!(find(w, "同意，开始认证").is_none());
-    press(w, "返回首页");
+    press(w, "回到首页");
 
     // Consent declined → the alternative.
     to_consent(w);
@@ -234,7 +234,7 @@ fn screens_from_worker_events(w: &MainWindow) {
     press(w, "登记上门认证");
     app::dispatch(seq(), Event::AlternativeRecorded);
     assert_eq!(a.get_title(), "已登记：上门认证");
-    press(w, "返回首页");
+    press(w, "回到首页");
 
     // Face ×3 failures → staff; fingerprint offered after the first.
     to_consent(w);
@@ -293,7 +293,7 @@ fn screens_from_worker_events(w: &MainWindow) {
         }),
     );
     assert_eq!(app::current_step(), Some(Step::RouteToStaff));
-    press(w, "返回首页");
+    press(w, "回到首页");
 
     // Fingerprint fallback → certified with a proof.
     to_consent(w);
@@ -332,7 +332,7 @@ fn screens_from_worker_events(w: &MainWindow) {
     assert_eq!(a.get_title(), "认证成功");
     assert!(a.get_body().contains("2027年11月27日"));
     targets_fit(w, "certified");
-    press(w, "返回首页");
+    press(w, "回到首页");
     assert!(!app::holds_personal_data());
 }
 
@@ -342,7 +342,7 @@ fn screens_from_worker_events(w: &MainWindow) {
 fn guardian_screens(w: &MainWindow) {
     let a = w.global::<CertifyAdapter>();
     start(w);
-    press(w, "监护人代认证");
+    press(w, "我是监护人");
     assert_eq!(a.get_title(), "请监护人放身份证");
     app::dispatch(
         seq(),
@@ -386,7 +386,7 @@ fn guardian_screens(w: &MainWindow) {
     assert_eq!(app::current_step(), Some(Step::Photo));
     assert_eq!(a.get_view(), CertifyView::Photo);
     assert_eq!(a.get_challenge(), ChallengeKind::None);
-    assert_eq!(a.get_title(), "请被认证人看镜头");
+    assert_eq!(a.get_title(), "请领救助的人看镜头");
     targets_fit(w, "photo");
     press(w, "拍照");
     assert_eq!(app::current_step(), Some(Step::TakingPhoto));
@@ -414,7 +414,7 @@ fn guardian_screens(w: &MainWindow) {
     assert_eq!(a.get_title(), "您不是登记的监护人");
     assert_eq!(a.get_tone(), Tone::Problem);
     targets_fit(w, "not a guardian");
-    press(w, "返回首页");
+    press(w, "回到首页");
     assert!(!app::holds_personal_data());
 }
 
@@ -451,7 +451,7 @@ fn english_screens(w: &MainWindow) {
         "Place the ID card"
     );
     assert!(find(w, "Confirm").is_some());
-    press(w, "Back to start");
+    press(w, "Back to home");
     // the next resident starts in the kiosk's language: home undoes the switch
     assert_eq!(w.global::<AppAdapter>().get_language(), "zh-CN");
     assert!(find(w, "English").is_some());

@@ -278,7 +278,7 @@ fn staff_entry_end_to_end() {
 
     // The one-time notice for B: the income proof is missing; the household register is
     // marked unusable; the deadline moved one day later.
-    press(&w, "返回");
+    press(&w, "上一步");
     wait_for("the queue", 5, |s| *s == Screen::Queue);
     press(&w, &title_of(&case_b));
     wait_for("case B", 20, |s| *s == Screen::Case);
@@ -309,7 +309,7 @@ fn staff_entry_end_to_end() {
     assert!(notice.materials.contains(&Material::HouseholdRegister));
 
     // The investigation of A with a photo from the kiosk camera.
-    press(&w, "返回");
+    press(&w, "上一步");
     wait_for("the queue", 5, |s| *s == Screen::Queue);
     press(&w, &title_of(&case_a));
     wait_for("case A", 20, |s| *s == Screen::Case);
@@ -344,9 +344,9 @@ fn staff_entry_end_to_end() {
     assert!(a.findings[0].eligible);
 
     // Live statistics of the township.
-    press(&w, "返回");
+    press(&w, "上一步");
     wait_for("the queue", 5, |s| *s == Screen::Queue);
-    press(&w, "返回");
+    press(&w, "上一步");
     wait_for("the menu", 5, |s| *s == Screen::Menu);
     press(&w, "本乡镇统计");
     wait_for("the statistics", 20, |s| *s == Screen::Statistics);
@@ -368,11 +368,11 @@ fn staff_entry_end_to_end() {
     );
 
     // Refused records: none on this kiosk, and the screen says how many.
-    press(&w, "返回");
+    press(&w, "上一步");
     press(&w, "被拒收的记录");
     wait_for("the refused records", 20, |s| *s == Screen::Refused);
     assert_eq!(w.global::<StaffAdapter>().get_list_title(), "条数 0");
-    press(&w, "返回");
+    press(&w, "上一步");
 
     // Staff time out sooner than residents, and the timeout wipes the token.
     let staff = SessionTimeouts::staff().total();

@@ -402,9 +402,9 @@ impl CaseState {
     /// Chinese label for status screens.
     pub fn label_zh(self) -> &'static str {
         match self {
-            CaseState::Submitted => "已提交，待受理",
+            CaseState::Submitted => "已提交，等乡镇接收",
             CaseState::AwaitingMaterials => "待补齐材料",
-            CaseState::Accepted => "已受理，待调查",
+            CaseState::Accepted => "乡镇已接收，等调查",
             CaseState::Investigating => "家庭经济状况调查中",
             CaseState::FindingsNotified => "已告知调查结果",
             CaseState::Investigated => "调查完毕，待初审",

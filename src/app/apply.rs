@@ -109,6 +109,40 @@ impl State {
 pub(super) fn connect(ui: &MainWindow) {
     let a = ui.global::<ApplyAdapter>();
     a.on_home(super::leave_to_home);
+    // 这是什么？: the explanation shown in the banner and said.
+    a.on_explain(|| {
+        with_kiosk(|ui, k| {
+            if signing_later(ui) {
+                return;
+            }
+            let shown = flow::explanation(
+                &k.apply.flow,
+                crate::ui::certify_adapter::lang(app_adapter::current_language(ui)),
+            );
+            let zh = flow::explanation(&k.apply.flow, crate::controllers::text::Lang::Zh);
+            if let (Some(shown), Some(zh)) = (shown, zh) {
+                ui.global::<crate::ui::AppAdapter>()
+                    .set_notice(shown.into());
+                k.voice.say_now(zh);
+            }
+        })
+    });
+    // 看全文并朗读: the full 核对授权书 read aloud (the voice is Mandarin).
+    a.on_read_details(|| {
+        with_kiosk(|ui, k| {
+            let zh = if signing_later(ui) {
+                crate::controllers::sign::authorization_details(
+                    k.sign.flow(),
+                    crate::controllers::text::Lang::Zh,
+                )
+            } else {
+                flow::authorization_details(&k.apply.flow, crate::controllers::text::Lang::Zh)
+            };
+            if let Some(zh) = zh {
+                k.voice.say_now(zh);
+            }
+        })
+    });
     a.on_choose(|seq, id| {
         with_kiosk(|ui, k| {
             if signing_later(ui) {

@@ -22,6 +22,11 @@ pub(super) struct State {
 }
 
 impl State {
+    /// The flow.
+    pub(super) fn flow(&self) -> &SignFlow {
+        &self.flow
+    }
+
     /// Whether anything personal is held.
     pub(super) fn holds_personal_data(&self) -> bool {
         self.flow.holds_personal_data()

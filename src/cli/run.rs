@@ -130,7 +130,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         },
         voice_settings: kiosk
             .as_ref()
-            .map(|k| k.voice.settings())
+            .map(|k| voice::VoiceSettings {
+                cache_dir: Some(k.kiosk.data_dir.join("voice-cache")),
+                ..k.voice.settings()
+            })
             .unwrap_or_default(),
         township_name: kiosk.as_ref().map(|k| k.kiosk.township_name.clone()),
         proof: kiosk
@@ -152,6 +155,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             },
             None => AppConfig::default().office,
         },
+        front: kiosk.as_ref().map(|k| k.front.clone()).unwrap_or_default(),
         ..AppConfig::default()
     };
     if let Some(k) = &kiosk {
@@ -366,7 +370,7 @@ fn scripted_certification(
         if let (Some(Step::Certified(r)), Some(printer)) = (app::current_step(), printer_sim)
             && r.proof_code.is_some()
         {
-            choose(Choice::Print);
+            // with a printer the proof prints without a tap
             let deadline = std::time::Instant::now() + Duration::from_secs(20);
             while printer.control().pages().is_empty() && std::time::Instant::now() < deadline {
                 screen.settle(Duration::from_millis(100));

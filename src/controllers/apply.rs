@@ -1035,8 +1035,21 @@ pub fn material_label(m: Material, lang: Lang) -> String {
 /// The label of an amount field.
 pub fn field_label(f: AmountField, lang: Lang) -> String {
     match (f, lang) {
-        (AmountField::Income(k), Lang::Zh) => k.label_zh().into(),
-        (AmountField::Income(k), Lang::En) => k.label_en().into(),
+        // the resident's words first, the official name in brackets
+        (AmountField::Income(k), Lang::Zh) => match k {
+            IncomeKind::Wages => "上班、打工挣的钱（工资性收入）".into(),
+            IncomeKind::Business => "做生意、种地养殖挣的钱（经营净收入）".into(),
+            IncomeKind::Property => "房租、利息（财产净收入）".into(),
+            IncomeKind::Transfer => "养老金、赡养费等（转移净收入）".into(),
+            IncomeKind::Other => k.label_zh().into(),
+        },
+        (AmountField::Income(k), Lang::En) => match k {
+            IncomeKind::Wages => "Pay from a job (wages)".into(),
+            IncomeKind::Business => "Earnings from business or farming".into(),
+            IncomeKind::Property => "Rent and interest received".into(),
+            IncomeKind::Transfer => "Pensions, family support and the like".into(),
+            IncomeKind::Other => k.label_en().into(),
+        },
         (AmountField::Asset(k), Lang::Zh) => k.label_zh().into(),
         (AmountField::Asset(k), Lang::En) => k.label_en().into(),
     }
@@ -1217,6 +1230,51 @@ pub fn authorization_text(signer: &PersonName, lang: Lang) -> String {
     }
 }
 
+/// "这是什么？" of a screen whose official words must stay: what they mean, plainly (`None`
+/// where nothing needs explaining).
+pub fn explanation(flow: &ApplyFlow, lang: Lang) -> Option<String> {
+    match flow.step() {
+        Step::Incomes => Some(t(
+            lang,
+            "收入按全家每个月算。工资性收入：上班、打工拿的工资。经营净收入：做生意、种地、养殖卖的钱减去本钱。财产净收入：出租房子、土地的租金和存款利息。转移净收入：别人给您家的钱，比如养老金、子女给的赡养费，减去您家给别人的。",
+            "Count the whole household, per month. Wages: pay from a job. Business: what selling goods, crops or animals brings in, less the costs. Property: rent for a house or land, and interest. Transfers: money others give your household, such as pensions and support from children, less what your household gives to others.",
+        )),
+        Step::Authorization(_) => Some(t(
+            lang,
+            "核对授权书就是您签字同意，让民政部门去公安、社保、银行等地方查您家的收入和财产，看看是不是符合救助条件。不签，就没法审核申请。",
+            "The authorization is your signed consent for the civil affairs office to check your household's income and property with the police, social security, banks and others, to see whether you qualify. Without it the application cannot be reviewed.",
+        )),
+        _ => None,
+    }
+}
+
+/// What the 核对授权书 means, in a resident's words (shown and read first; the full text on
+/// request): lines of at most 40 characters.
+pub fn authorization_summary(signer: &PersonName, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!(
+            "签署人：{}\n要点：您同意民政部门查询您家的收入和财产情况，\n用来判断能不能享受救助。\n您说的情况要真实，不能隐瞒。\n想看完整的核对授权书，请点“看全文并朗读”。",
+            signer.masked()
+        ),
+        Lang::En => format!(
+            "Signer: {}\nIn short: you agree that the civil affairs department may look up your household's income and property, to decide whether you can receive assistance.\nWhat you told us must be true and complete.\nTo see the full authorization, tap “Show and read the full text”.",
+            signer.masked()
+        ),
+    }
+}
+
+/// The full 核对授权书 behind the summary of the screen shown (`None` on other screens).
+pub fn authorization_details(flow: &ApplyFlow, lang: Lang) -> Option<String> {
+    match flow.step() {
+        Step::Authorization(n) => flow
+            .draft()
+            .signers(flow.today)
+            .get(*n)
+            .map(|e| authorization_text(&e.name, lang)),
+        _ => None,
+    }
+}
+
 /// What a screen says (shown and, in Chinese, spoken).
 pub fn screen_text(flow: &ApplyFlow, lang: Lang) -> ScreenText {
     let d = flow.draft();
@@ -1374,7 +1432,7 @@ pub fn screen_text(flow: &ApplyFlow, lang: Lang) -> ScreenText {
             (
                 t(lang, "签署核对授权书", "Sign the authorization"),
                 signer
-                    .map(|s| authorization_text(&s, lang))
+                    .map(|s| authorization_summary(&s, lang))
                     .unwrap_or_default(),
             )
         }

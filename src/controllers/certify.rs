@@ -488,6 +488,8 @@ pub struct CertifyFlow {
     retry: Option<Step>,
     pending: Option<(Modality, bool, bool, Option<f64>)>,
     photo: Option<Photo>,
+    /// A printer is configured: the proof is printed as soon as the check is recorded.
+    print_on_success: bool,
 }
 
 impl Default for CertifyFlow {
@@ -509,7 +511,19 @@ impl CertifyFlow {
             retry: None,
             pending: None,
             photo: None,
+            print_on_success: false,
         }
+    }
+
+    /// With a printer configured, the proof is printed without a tap once the check is
+    /// recorded (the button then prints another copy).
+    pub fn set_print_on_success(&mut self, on: bool) {
+        self.print_on_success = on;
+    }
+
+    /// Whether the proof is printed without a tap.
+    pub fn prints_on_success(&self) -> bool {
+        self.print_on_success
     }
 
     /// The current screen.
@@ -554,8 +568,10 @@ impl CertifyFlow {
     /// increasing, so nothing from before the reset is accepted afterwards.
     pub fn reset(&mut self) -> Vec<Effect> {
         let seq = self.seq + 1;
+        let print = self.print_on_success;
         *self = Self::new();
         self.seq = seq;
+        self.print_on_success = print;
         vec![Effect::CancelDevices]
     }
 
@@ -775,12 +791,17 @@ impl CertifyFlow {
             }
             Event::Recorded(r) if self.step == Step::Submitting => {
                 if self.pending.take().is_some_and(|p| p.1 && p.2) {
+                    let print = match (&r.proof_code, self.print_on_success) {
+                        (Some(code), true) => vec![Effect::PrintProof { code: code.clone() }],
+                        _ => vec![],
+                    };
                     self.go(Step::Certified(r));
+                    Ok(print)
                 } else {
                     // A failed attempt was recorded; the failure screen was already decided.
                     self.go(Step::RouteToStaff);
+                    Ok(vec![])
                 }
-                Ok(vec![])
             }
             Event::Queued if self.step == Step::Submitting => {
                 if self.pending.take().is_some_and(|p| p.1 && p.2) {
@@ -1288,6 +1309,33 @@ mod tests {
         );
         send(&mut f, Event::Recorded(recorded(false)));
         assert_eq!(f.step(), &Step::RouteToStaff);
+    }
+
+    /// With a printer the proof comes out without a tap, and the reset keeps the setting.
+    #[test]
+    fn with_a_printer_the_proof_prints_without_a_tap() {
+        let mut f = at_consent();
+        f.set_print_on_success(true);
+        choose(&mut f, Choice::Consent);
+        send(&mut f, Event::CaptureDone);
+        send(&mut f, verdict(true));
+        let e = send(&mut f, Event::Recorded(recorded(true)));
+        assert_eq!(
+            e,
+            vec![Effect::PrintProof {
+                code: "JZ1-ABCDEF".into()
+            }]
+        );
+        assert_eq!(f.choices(), vec![Choice::Print, Choice::Home]);
+        f.reset();
+        assert!(f.prints_on_success());
+        // no proof code (nothing to print): nothing printed
+        let mut f = at_consent();
+        f.set_print_on_success(true);
+        choose(&mut f, Choice::Consent);
+        send(&mut f, Event::CaptureDone);
+        send(&mut f, verdict(true));
+        assert!(send(&mut f, Event::Recorded(recorded(false))).is_empty());
     }
 
     #[test]

@@ -19,8 +19,8 @@ use jiuzhu_core::household::AssistanceType;
 use jiuzhu_core::id::PersonName;
 
 use super::apply::{
-    SignProof, authorization_text, card_failed_text, date, handwriting_text, need_name_text,
-    sign_with_label, signer_check_text, submitting_text, type_label,
+    SignProof, authorization_summary, authorization_text, card_failed_text, date, handwriting_text,
+    need_name_text, sign_with_label, signer_check_text, submitting_text, type_label,
 };
 use super::certify::{FlowError, Person};
 use super::text::{Lang, ScreenText};
@@ -615,6 +615,17 @@ pub fn choice_label(flow: &SignFlow, c: Choice, lang: Lang) -> String {
     }
 }
 
+/// The full 核对授权书 behind the summary of the screen shown (`None` on other screens).
+pub fn authorization_details(flow: &SignFlow, lang: Lang) -> Option<String> {
+    match flow.step() {
+        Step::Authorization => flow
+            .signer()
+            .and_then(|p| p.name.as_ref())
+            .map(|n| authorization_text(n, lang)),
+        _ => None,
+    }
+}
+
 /// What a screen says (shown and, in Chinese, spoken).
 pub fn screen_text(flow: &SignFlow, lang: Lang) -> ScreenText {
     let name = flow.signer().and_then(|p| p.name.clone());
@@ -656,7 +667,7 @@ pub fn screen_text(flow: &SignFlow, lang: Lang) -> ScreenText {
                     "{}\n{}\n\n{}",
                     case_line(p, lang),
                     relation_line(p, lang),
-                    authorization_text(n, lang)
+                    authorization_summary(n, lang)
                 ),
                 _ => String::new(),
             },
@@ -748,8 +759,10 @@ fn done_text(flow: &SignFlow, queued: bool, lang: Lang) -> String {
         (n, Lang::En) => format!(" {n} more applications wait for your signature."),
     };
     match lang {
-        Lang::Zh => format!("您已签署：{what}。{sent}{more}"),
-        Lang::En => format!("You signed: {what}. {sent}{more}"),
+        Lang::Zh => format!("您已签署：{what}。{sent}{more}请取走身份证和回执。"),
+        Lang::En => {
+            format!("You signed: {what}. {sent}{more} Please take your ID card and the receipt.")
+        }
     }
 }
 

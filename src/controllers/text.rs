@@ -4,7 +4,8 @@
 use chrono::NaiveDate;
 
 use super::certify::{
-    Alternative, Challenge, Choice, Device, FaceHint, MAX_FAILURES, Modality, Role, Step,
+    Alternative, CertifyFlow, Challenge, Choice, Device, FaceHint, MAX_FAILURES, Modality, Role,
+    Step,
 };
 
 /// The UI language of a text.
@@ -108,8 +109,8 @@ pub fn screen_text(step: &Step, lang: Lang) -> ScreenText {
             t(lang, "资格认证", "Yearly check"),
             t(
                 lang,
-                "请选择谁来认证。本人来办，请点“本人认证”。",
-                "Choose who is certifying. If it is you, tap “Myself”.",
+                "领救助的人自己来办，请点“本人认证”。您是他登记的监护人、替他认证，请点“我是监护人”。他本人在场、您只是帮他操作，请点“帮他操作”。",
+                "The person who receives aid, doing it themselves: tap “Myself”. You are their registered guardian, certifying for them: tap “I am the guardian”. They are here and you only help with the machine: tap “Helping them”.",
             ),
         ),
         Step::Identify(role) => (
@@ -121,7 +122,7 @@ pub fn screen_text(step: &Step, lang: Lang) -> ScreenText {
             match role {
                 Role::Recipient => t(
                     lang,
-                    "把救助对象的身份证平放在下方感应区，或在右边输入身份证号码。",
+                    "把领救助的人的身份证平放在下方感应区，或在右边输入身份证号码。",
                     "Lay the recipient's ID card flat on the reader below, or type the number on the right.",
                 ),
                 _ => t(
@@ -178,7 +179,7 @@ pub fn screen_text(step: &Step, lang: Lang) -> ScreenText {
             t(lang, "代认证需要您同意", "Your consent as guardian"),
             t(
                 lang,
-                "先核验您（监护人）本人的面部或指纹，只在本机比对。通过后给被认证人拍一张现场照片，加密上报，作为代认证的凭证。您也可以改由工作人员见证或上门认证。",
+                "先核验您（监护人）本人的面部或指纹，只在本机比对。通过后给领救助的人拍一张现场照片，加密上报，证明他本人还在。您也可以改由工作人员见证或上门认证。",
                 "First your own face or fingerprint is checked, on this machine only. Then one photo is taken of the person you certify for and sent encrypted as evidence. You may instead have staff witness it or visit their home.",
             ),
         ),
@@ -190,19 +191,19 @@ pub fn screen_text(step: &Step, lang: Lang) -> ScreenText {
             ),
             t(
                 lang,
-                "中心没有登记您是这位救助对象的监护人，不能代为认证。请到乡镇窗口登记监护关系，或请工作人员帮忙。",
+                "中心没有登记您是这位领救助的人的监护人，不能替他认证。请到乡镇窗口登记监护关系，或请工作人员帮忙。",
                 "The central service has no record of you as this person's guardian, so you cannot certify for them. Register at the township office, or ask staff.",
             ),
         ),
         Step::Photo => (
             t(
                 lang,
-                "请被认证人看镜头",
-                "Person certified: look at the camera",
+                "请领救助的人看镜头",
+                "The person who receives aid: look at the camera",
             ),
             t(
                 lang,
-                "请救助对象本人站到镜头前，看着屏幕，脸在框里。准备好后点“拍照”。",
+                "请领救助的人站到镜头前，看着屏幕，脸在框里。准备好后点“拍照”。",
                 "The person you certify for stands in front of the camera, face inside the frame. Tap “Take photo” when ready.",
             ),
         ),
@@ -386,12 +387,44 @@ pub fn screen_text(step: &Step, lang: Lang) -> ScreenText {
     ScreenText { title, body }
 }
 
+/// The words of the flow's screen: [`screen_text`], and on success with a printer, that the
+/// proof is coming out of the printer now.
+pub fn flow_text(flow: &CertifyFlow, lang: Lang) -> ScreenText {
+    match flow.step() {
+        Step::Certified(r) if r.proof_code.is_some() && flow.prints_on_success() => ScreenText {
+            title: t(lang, "认证成功", "Certified"),
+            body: match lang {
+                Lang::Zh => format!(
+                    "认证已完成，有效期到{}。社会救助身份证明正在打印，请从出纸口取。请取走身份证和回执。",
+                    date(Some(r.valid_until), lang)
+                ),
+                Lang::En => format!(
+                    "You are certified until {}. The proof is printing now: take it from the slot. Please take your ID card and the receipt.",
+                    date(Some(r.valid_until), lang)
+                ),
+            },
+        },
+        step => screen_text(step, lang),
+    }
+}
+
+/// The label of a button on the flow's screen: [`choice_label`], with 再打印一份 where the
+/// proof has printed already.
+pub fn flow_choice_label(flow: &CertifyFlow, c: Choice, lang: Lang) -> String {
+    match (flow.step(), c) {
+        (Step::Certified(_), Choice::Print) if flow.prints_on_success() => {
+            t(lang, "再打印一份", "Print another copy")
+        }
+        _ => choice_label(c, lang),
+    }
+}
+
 /// The label of a button.
 pub fn choice_label(c: Choice, lang: Lang) -> String {
     match c {
         Choice::SelfCheck => t(lang, "本人认证", "Myself"),
-        Choice::Guardian => t(lang, "监护人代认证", "As guardian"),
-        Choice::Assisted => t(lang, "协助他人认证", "Helping someone"),
+        Choice::Guardian => t(lang, "我是监护人", "I am the guardian"),
+        Choice::Assisted => t(lang, "帮他操作", "Helping them"),
         Choice::Consent => t(lang, "同意，开始认证", "I agree, start"),
         Choice::Decline => t(lang, "不同意，用其他方式", "No, another way"),
         Choice::StaffWitness => t(lang, "工作人员现场见证", "Staff witness here"),
@@ -400,7 +433,7 @@ pub fn choice_label(c: Choice, lang: Lang) -> String {
         Choice::Fingerprint => t(lang, "改用指纹", "Use fingerprint"),
         Choice::Retry => t(lang, "再试一次", "Try again"),
         Choice::CallStaff => t(lang, "请工作人员帮忙", "Get staff help"),
-        Choice::Home => t(lang, "返回首页", "Back to start"),
+        Choice::Home => t(lang, "回到首页", "Back to home"),
         Choice::Print => t(lang, "打印证明", "Print the proof"),
         Choice::TakePhoto => t(lang, "拍照", "Take photo"),
         Choice::Retake => t(lang, "重拍", "Retake"),

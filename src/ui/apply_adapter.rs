@@ -2,10 +2,12 @@
 
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use crate::controllers::apply::{ApplyFlow, Choice, Step, choice_label, screen_text};
+use crate::controllers::apply::{
+    ApplyFlow, Choice, Step, authorization_details, choice_label, explanation, screen_text,
+};
 use crate::controllers::text::{Lang, ScreenText};
 
-use super::certify_adapter::lang;
+use super::certify_adapter::{keep_words_together, lang};
 use super::{ApplyAdapter, ApplyButton, ApplyView, Language, MainWindow};
 
 /// Which view a step is shown with.
@@ -65,7 +67,12 @@ pub fn render(ui: &MainWindow, flow: &ApplyFlow, language: Language) -> ScreenTe
             label: choice_label(flow, c, l),
             primary: primary(c),
             enabled: flow.enabled(c),
-            row: is_row(c),
+            place: match c {
+                Choice::Back => Place::Back,
+                Choice::Home => Place::Home,
+                c if is_row(c) => Place::Row,
+                _ => Place::Action,
+            },
         })
         .collect();
     show_screen(
@@ -80,8 +87,15 @@ pub fn render(ui: &MainWindow, flow: &ApplyFlow, language: Language) -> ScreenTe
             seq: flow.seq(),
         },
     );
-    ui.global::<ApplyAdapter>()
-        .set_step_text(step_text(step, l).into());
+    let a = ui.global::<ApplyAdapter>();
+    a.set_step_text(step_text(step, l).into());
+    a.set_explanation(explanation(flow, l).unwrap_or_default().into());
+    a.set_details(
+        authorization_details(flow, l)
+            .map(|t| keep_words_together(&t))
+            .unwrap_or_default()
+            .into(),
+    );
     text
 }
 
@@ -122,8 +136,21 @@ pub struct Button {
     pub primary: bool,
     /// Pressable now.
     pub enabled: bool,
-    /// In the big list rather than the action row.
-    pub row: bool,
+    /// Where it goes.
+    pub place: Place,
+}
+
+/// Where a button goes on the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// The big list.
+    Row,
+    /// The action row at the bottom.
+    Action,
+    /// 上一步, top right beside 回到首页.
+    Back,
+    /// 回到首页: the page's own button top right, always there (not repeated below).
+    Home,
 }
 
 /// A screen of the page, whichever controller decided it (申请救助 or 签署授权).
@@ -152,9 +179,12 @@ pub fn show_screen(ui: &MainWindow, s: &Screen<'_>) {
     a.set_success(s.success);
     a.set_title(s.text.title.as_str().into());
     a.set_step_text("".into());
-    a.set_body(s.text.body.as_str().into());
+    a.set_body(keep_words_together(&s.text.body).into());
     a.set_typed(s.typed.into());
-    let (mut rows, mut actions) = (Vec::new(), Vec::new());
+    a.set_details("".into());
+    a.set_show_details(false);
+    a.set_explanation("".into());
+    let (mut rows, mut actions, mut back) = (Vec::new(), Vec::new(), -1);
     for (i, b) in s.buttons.iter().enumerate() {
         let button = ApplyButton {
             label: b.label.as_str().into(),
@@ -162,12 +192,14 @@ pub fn show_screen(ui: &MainWindow, s: &Screen<'_>) {
             primary: b.primary,
             enabled: b.enabled,
         };
-        if b.row {
-            rows.push(button);
-        } else {
-            actions.push(button);
+        match b.place {
+            Place::Row => rows.push(button),
+            Place::Action => actions.push(button),
+            Place::Back => back = i as i32,
+            Place::Home => {}
         }
     }
+    a.set_back_id(back);
     a.set_rows(ModelRc::new(VecModel::from(rows)));
     a.set_actions(ModelRc::new(VecModel::from(actions)));
     a.set_seq(i32::try_from(s.seq).unwrap_or(i32::MAX));

@@ -3,7 +3,7 @@
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use crate::controllers::certify::{CertifyFlow, Challenge, Choice, Step};
-use crate::controllers::text::{Lang, ScreenText, choice_label, screen_text};
+use crate::controllers::text::{Lang, ScreenText, flow_choice_label, flow_text};
 
 use super::{CertifyAdapter, CertifyView, ChallengeKind, ChoiceButton, Language, MainWindow, Tone};
 
@@ -66,12 +66,42 @@ pub fn view_of(step: &Step) -> (CertifyView, Tone) {
         | Step::RouteToStaff
         | Step::NotRecipient
         | Step::NotGuardian => (CertifyView::Message, Tone::Problem),
-        Step::ChooseMode
-        | Step::Consent
-        | Step::GuardianConsent
-        | Step::ChooseAlternative
-        | Step::Fingerprint { .. } => (CertifyView::Message, Tone::Info),
+        Step::ChooseMode | Step::Consent | Step::GuardianConsent | Step::ChooseAlternative => {
+            (CertifyView::Message, Tone::Info)
+        }
+        Step::Fingerprint { .. } => (CertifyView::Fingerprint, Tone::Info),
     }
+}
+
+/// Whether `c` is the way on from `step` (drawn filled). Calling staff and leaving are not,
+/// nor is giving up the face check for the fingerprint while the face check runs.
+pub fn is_forward(step: &Step, c: Choice) -> bool {
+    match c {
+        Choice::Home | Choice::CallStaff => false,
+        Choice::Fingerprint => !matches!(step, Step::Face { .. }),
+        _ => true,
+    }
+}
+
+/// Words that must not be broken across two lines: a word joiner (U+2060) between their
+/// characters keeps them together when a sentence wraps.
+const UNBROKEN: [&str; 4] = ["感应区", "呼叫工作人员", "指纹采集器", "摄像头"];
+
+/// `text` with the words of [`UNBROKEN`] held together (for display; the voice gets the
+/// plain words).
+pub fn keep_words_together(text: &str) -> String {
+    let mut out = text.to_string();
+    for w in UNBROKEN {
+        if out.contains(w) {
+            let joined: String = w
+                .chars()
+                .map(String::from)
+                .collect::<Vec<_>>()
+                .join("\u{2060}");
+            out = out.replace(w, &joined);
+        }
+    }
+    out
 }
 
 /// Shows `flow` in `language`; returns the words shown (which the caller speaks).
@@ -79,20 +109,22 @@ pub fn render(ui: &MainWindow, flow: &CertifyFlow, language: Language) -> Screen
     let a = ui.global::<CertifyAdapter>();
     let l = lang(language);
     let step = flow.step();
-    let text = screen_text(step, l);
+    let text = flow_text(flow, l);
     let (view, tone) = view_of(step);
     a.set_view(view);
     a.set_tone(tone);
     a.set_title(text.title.as_str().into());
-    a.set_body(text.body.as_str().into());
+    a.set_body(keep_words_together(&text.body).into());
     let choices: Vec<ChoiceButton> = flow
         .choices()
         .into_iter()
+        // 回到首页 has its one place, top right (CertifyAdapter.home)
+        .filter(|c| *c != Choice::Home)
         .enumerate()
         .map(|(i, c)| ChoiceButton {
-            label: choice_label(c, l).into(),
+            label: flow_choice_label(flow, c, l).into(),
             id: choice_id(c),
-            primary: i == 0 && !matches!(c, Choice::Home | Choice::CallStaff),
+            primary: i == 0 && is_forward(step, c),
         })
         .collect();
     a.set_choices(ModelRc::new(VecModel::from(choices)));
@@ -141,6 +173,20 @@ pub fn connect(ui: &MainWindow, choose: impl Fn(&MainWindow, u64, Choice) + 'sta
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_are_held_together_and_only_joiners_are_added() {
+        let shown = keep_words_together("请把身份证放在感应区，或呼叫工作人员。");
+        assert!(shown.contains("感\u{2060}应\u{2060}区"), "{shown:?}");
+        assert!(
+            shown.contains("呼\u{2060}叫\u{2060}工\u{2060}作"),
+            "{shown:?}"
+        );
+        assert_eq!(
+            shown.replace('\u{2060}', ""),
+            "请把身份证放在感应区，或呼叫工作人员。"
+        );
+    }
 
     #[test]
     fn choice_numbers_round_trip() {

@@ -18,6 +18,7 @@ pub mod help_calls_adapter;
 pub mod home_adapter;
 pub mod identify_adapter;
 pub mod progress_adapter;
+pub mod prompt_cache;
 pub mod sign_adapter;
 pub mod speech;
 pub mod voice;

@@ -1,12 +1,16 @@
 //! 签署授权 on the application page's views (`ApplyAdapter`): shows the sign controller's
 //! current step.
 
-use crate::controllers::sign::{Choice, SignFlow, Step, choice_label, screen_text};
+use slint::ComponentHandle;
+
+use crate::controllers::sign::{
+    Choice, SignFlow, Step, authorization_details, choice_label, screen_text,
+};
 use crate::controllers::text::ScreenText;
 
-use super::apply_adapter::{Button, Screen, show_screen};
-use super::certify_adapter::lang;
-use super::{ApplyView, Language, MainWindow};
+use super::apply_adapter::{Button, Place, Screen, show_screen};
+use super::certify_adapter::{keep_words_together, lang};
+use super::{ApplyAdapter, ApplyView, Language, MainWindow};
 
 /// Which view a step is shown with.
 pub fn view_of(step: &Step) -> ApplyView {
@@ -36,7 +40,12 @@ pub fn render(ui: &MainWindow, flow: &SignFlow, language: Language) -> ScreenTex
                 Choice::SignFingerprint | Choice::Next | Choice::Retry | Choice::Another
             ),
             enabled: true,
-            row: matches!(c, Choice::Case(_)),
+            place: match c {
+                Choice::Case(_) => Place::Row,
+                Choice::Home => Place::Home,
+                Choice::Back => Place::Back,
+                _ => Place::Action,
+            },
         })
         .collect();
     show_screen(
@@ -51,6 +60,10 @@ pub fn render(ui: &MainWindow, flow: &SignFlow, language: Language) -> ScreenTex
             seq: flow.seq(),
         },
     );
+    if let Some(full) = authorization_details(flow, l) {
+        ui.global::<ApplyAdapter>()
+            .set_details(keep_words_together(&full).into());
+    }
     text
 }
 

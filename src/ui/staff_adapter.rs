@@ -409,9 +409,17 @@ pub fn render(ui: &MainWindow, flow: &StaffFlow, lang: Language) -> String {
     let (list, pickable) = rows(flow, lang);
     a.set_rows(ModelRc::new(VecModel::from(list)));
     a.set_rows_pickable(pickable);
-    let buttons: Vec<StaffButton> = flow
-        .actions()
+    a.set_list_page(0);
+    a.set_per_page(rows_per_page(
+        ui.global::<super::Theme>().get_elder_mode(),
+        flow.message().is_some(),
+    ));
+    let actions = flow.actions();
+    // 返回 sits top right beside 回到首页, as on every page
+    a.set_can_back(actions.iter().any(|(id, ..)| *id == "back"));
+    let buttons: Vec<StaffButton> = actions
         .into_iter()
+        .filter(|(id, ..)| *id != "back")
         .map(|(id, zh, en, primary)| StaffButton {
             id: id.into(),
             label: pick(lang, zh, en).into(),
@@ -432,6 +440,17 @@ pub fn render(ui: &MainWindow, flow: &StaffFlow, lang: Language) -> String {
     let (t, b, _) = words(flow, Language::ZhCn);
     let m = msg.map(|m| m.zh.clone()).unwrap_or_default();
     format!("{m}{t}。{b}")
+}
+
+/// How many list lines fit one page at 1920×1080 under the screen's heading, body, list title,
+/// a message, a waiting staff call and the action row (`tests/ui_layout.rs` checks that they
+/// do).
+pub fn rows_per_page(elder: bool, message: bool) -> i32 {
+    match (elder, message) {
+        (false, false) => 2,
+        (false, true) => 1,
+        (true, _) => 1,
+    }
 }
 
 /// Clears every model of the page (nothing personal left in the UI).

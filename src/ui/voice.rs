@@ -14,6 +14,8 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use super::prompt_cache::{PromptCache, PromptKey};
+
 /// Where speech goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VoiceOutput {
@@ -24,6 +26,9 @@ pub enum VoiceOutput {
     /// Nowhere: only the log of utterances is kept (no speech engine on this machine).
     Silent,
 }
+
+/// How many synthesised prompts the cache keeps (a few hundred fixed prompts, ≈ 100 kB each).
+pub const PROMPT_CACHE_FILES: usize = 600;
 
 /// The espeak-ng voice whose input is pinyin with tone numbers.
 pub const PINYIN_VOICE: &str = "cmn-latn-pinyin";
@@ -39,6 +44,8 @@ pub struct VoiceSettings {
     pub rate: u32,
     /// The slower rate of 长辈模式.
     pub elder_rate: u32,
+    /// Where fixed prompts are kept once synthesised (`None`: synthesise every time).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for VoiceSettings {
@@ -48,6 +55,7 @@ impl Default for VoiceSettings {
             volume: 80,
             rate: 170,
             elder_rate: 130,
+            cache_dir: None,
         }
     }
 }
@@ -66,17 +74,38 @@ impl VoiceSettings {
 
     /// The espeak-ng arguments (before `-w`/text) at `volume` %, slower when `elder`.
     pub fn espeak_args(&self, volume: u8, elder: bool) -> Vec<String> {
-        let rate = if elder { self.elder_rate } else { self.rate };
-        // espeak-ng amplitude runs 0–200 with 100 as its default.
         vec![
             "-v".into(),
             self.voice.clone(),
             "-s".into(),
-            rate.to_string(),
+            self.rate_for(elder).to_string(),
             "-a".into(),
-            (u32::from(volume.min(100)) * 2).to_string(),
+            amplitude(volume).to_string(),
         ]
     }
+
+    /// The speaking rate, slower when `elder`.
+    pub fn rate_for(&self, elder: bool) -> u32 {
+        if elder { self.elder_rate } else { self.rate }
+    }
+}
+
+/// espeak-ng's amplitude for `volume` % (it runs 0–200 with 100 as its default).
+fn amplitude(volume: u8) -> u32 {
+    u32::from(volume.min(100)) * 2
+}
+
+/// The first WAV player found on this machine (`aplay` of alsa-utils, `pw-play`, `paplay`):
+/// needed to speak cached prompts on the speaker.
+pub fn wav_player() -> Option<&'static str> {
+    ["aplay", "pw-play", "paplay"].into_iter().find(|p| {
+        Command::new(p)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
 }
 
 /// Why speech could not be made.
@@ -104,12 +133,24 @@ pub fn synthesise_to(
     elder: bool,
     out: &std::path::Path,
 ) -> Result<(), SpeakError> {
+    espeak_to_file(
+        &settings.engine_text(text),
+        &settings.espeak_args(settings.volume, elder),
+        out,
+    )
+}
+
+fn espeak_to_file(
+    engine_text: &str,
+    args: &[String],
+    out: &std::path::Path,
+) -> Result<(), SpeakError> {
     let o = Command::new("espeak-ng")
-        .args(settings.espeak_args(settings.volume, elder))
+        .args(args)
         .arg("-w")
         .arg(out)
         .arg("--")
-        .arg(settings.engine_text(text))
+        .arg(engine_text)
         .stdin(Stdio::null())
         .output()
         .map_err(SpeakError::Spawn)?;
@@ -146,6 +187,9 @@ struct Shared {
     elder: bool,
     spoken: Vec<String>,
     errors: Vec<String>,
+    /// Prompts made by the synthesiser for the cache, and prompts played from it.
+    cache_made: u64,
+    cache_hits: u64,
 }
 
 enum Cmd {
@@ -270,6 +314,13 @@ impl Voice {
         self.lock().errors.clone()
     }
 
+    /// Fixed prompts synthesised into the prompt cache so far, and prompts played from it
+    /// without running the synthesiser.
+    pub fn cache_counts(&self) -> (u64, u64) {
+        let s = self.lock();
+        (s.cache_made, s.cache_hits)
+    }
+
     /// Waits until the queue is empty and nothing is playing, or `timeout` passes.
     pub fn wait_idle(&self, timeout: Duration) -> bool {
         let (tx, rx) = mpsc::channel();
@@ -291,6 +342,23 @@ fn speak_loop(
 ) {
     let mut queue: std::collections::VecDeque<Item> = Default::default();
     let mut current: Option<Child> = None;
+    // Fixed prompts are synthesised once and played from the cache after (on the speaker only
+    // when a WAV player is installed).
+    let cache = settings.cache_dir.as_ref().and_then(|dir| {
+        PromptCache::open(dir, PROMPT_CACHE_FILES)
+            .map_err(|e| {
+                shared
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .errors
+                    .push(format!("no prompt cache in {}: {e}", dir.display()));
+            })
+            .ok()
+    });
+    let player = match (&cache, &output) {
+        (Some(_), VoiceOutput::Speaker) => wav_player(),
+        _ => None,
+    };
     let mut n = 0usize;
     loop {
         let cmd = if current.is_some() || !queue.is_empty() {
@@ -346,26 +414,78 @@ fn speak_loop(
             .spoken
             .push(text.clone());
         n += 1;
-        let mut cmd = Command::new("espeak-ng");
-        cmd.args(settings.espeak_args(volume, elder))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        let engine_text = settings.engine_text(&text);
+        let cached = match (&output, &cache) {
+            (VoiceOutput::Silent, _) | (_, None) => None,
+            (VoiceOutput::Speaker, _) if player.is_none() => None,
+            (_, Some(c)) if super::prompt_cache::is_fixed(&text) => {
+                let args = settings.espeak_args(volume, elder);
+                let key = PromptKey {
+                    voice: &settings.voice,
+                    rate: settings.rate_for(elder),
+                    amplitude: amplitude(volume),
+                    text: &engine_text,
+                };
+                let (made, hits) = (c.syntheses(), c.hits());
+                let got = c.get_or_make(&key, |out| espeak_to_file(&engine_text, &args, out));
+                let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
+                s.cache_made += c.syntheses() - made;
+                s.cache_hits += c.hits() - hits;
+                match got {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        s.errors.push(e.to_string());
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let mut cmd = match (&cached, player) {
+            (Some(wav), Some(player)) if output == VoiceOutput::Speaker => {
+                let mut c = Command::new(player);
+                c.arg(wav);
+                c
+            }
+            _ => {
+                let mut c = Command::new("espeak-ng");
+                c.args(settings.espeak_args(volume, elder));
+                c
+            }
+        };
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
         match &output {
             VoiceOutput::Silent => continue,
             VoiceOutput::Speaker => {}
             VoiceOutput::WavFiles(dir) => {
                 let _ = std::fs::create_dir_all(dir);
-                cmd.arg("-w").arg(dir.join(format!("{n:04}.wav")));
+                let file = dir.join(format!("{n:04}.wav"));
+                if let Some(wav) = &cached {
+                    if let Err(e) = std::fs::copy(wav, &file) {
+                        shared
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .errors
+                            .push(format!("cannot copy a cached prompt: {e}"));
+                    }
+                    continue;
+                }
+                cmd.arg("-w").arg(file);
             }
         }
-        cmd.arg("--").arg(settings.engine_text(&text));
+        if cached.is_none() {
+            cmd.arg("--").arg(&engine_text);
+        }
         match cmd.spawn() {
             Ok(child) => current = Some(child),
             Err(e) => shared
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .errors
-                .push(format!("cannot run espeak-ng: {e} (install espeak-ng)")),
+                .push(format!(
+                    "cannot run {:?}: {e} (install espeak-ng)",
+                    cmd.get_program()
+                )),
         }
     }
     kill(&mut current);
@@ -461,6 +581,49 @@ mod tests {
             phonemes("请看摄像头", &old).unwrap().contains("(en)"),
             "the cmn voice reads characters as English (why the default changed)"
         );
+    }
+
+    /// A fixed prompt said again is played from the cache: the synthesiser ran once, the files
+    /// are the same audio. Words with a number are made each time and never kept.
+    #[test]
+    fn fixed_prompts_are_synthesised_once() {
+        if !espeak_available() {
+            eprintln!("SKIPPED: espeak-ng is not installed (packaging/deps.sh installs it)");
+            return;
+        }
+        let out = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let settings = VoiceSettings {
+            cache_dir: Some(cache.path().join("prompts")),
+            ..VoiceSettings::default()
+        };
+        let v = Voice::start_with(VoiceOutput::WavFiles(out.path().into()), settings);
+        for _ in 0..3 {
+            v.say("请把身份证放在感应区");
+            assert!(v.wait_idle(Duration::from_secs(20)));
+        }
+        assert!(v.errors().is_empty(), "{:?}", v.errors());
+        assert_eq!(v.cache_counts(), (1, 2), "made once, then played twice");
+        let wav = |n: usize| std::fs::read(out.path().join(format!("{n:04}.wav"))).unwrap();
+        assert_eq!(&wav(1)[..4], b"RIFF");
+        assert!(wav(1).len() > 22_050);
+        assert_eq!(wav(1), wav(2));
+        assert_eq!(wav(1), wav(3));
+        // 长辈模式 is another rate: another entry
+        v.set_elder(true);
+        v.say("请把身份证放在感应区");
+        assert!(v.wait_idle(Duration::from_secs(20)));
+        assert_eq!(v.cache_counts(), (2, 2));
+        assert!(wav(4).len() > wav(1).len(), "slower speech is longer");
+        // a date is not a fixed prompt: made directly, not kept
+        v.say("有效期到2027年11月27日");
+        assert!(v.wait_idle(Duration::from_secs(20)));
+        assert_eq!(v.cache_counts(), (2, 2));
+        assert_eq!(&wav(5)[..4], b"RIFF");
+        let kept = std::fs::read_dir(cache.path().join("prompts"))
+            .unwrap()
+            .count();
+        assert_eq!(kept, 2);
     }
 
     #[test]
