@@ -175,8 +175,9 @@ fn prints_flat_folded_across_or_bent_are_rejected() {
 /// at 0.25–1.3 mm and one too fine to resolve, gamma and white point, glare, bezel or filling the
 /// view, focus), 4 subjects × 7 screens, with the kiosk flashing its colours. The same run gives
 /// the decision of the current checks (the screen-light reasons left out) and with the screen-light
-/// check. Measured (vision/README.md, second set): without it most screens pass (the moiré score does
-/// not see fine or defocused grids); with it every one is rejected.
+/// check. Measured 2026-12-06 (vision/README.md, second set): without it 9 of 28 pass (the moiré score
+/// stays at 2.05–2.81, under its 3.0 limit, on every screen; the others fail on unseen blinks and the
+/// 1:1 match); with it none (27 by the screen-light check itself, one puppet only by the match).
 #[test]
 fn screens_and_puppets_against_the_screen_light_check() {
     let outcomes = run_lit(&screens(), &with_flash(), true);
@@ -194,6 +195,12 @@ fn screens_and_puppets_against_the_screen_light_check() {
     let (n, passed) = without.count("screen");
     assert_eq!(n, 28);
     assert!(passed >= 1, "{passed} of {n} passed the other checks");
+    // the moiré score does not see these screens (measured 2.05–2.81): reported, not a defence
+    let moire_caught = outcomes
+        .iter()
+        .filter(|o| o.verification.moire.is_some_and(|m| m > 3.0))
+        .count();
+    eprintln!("moiré over 3.0 on {moire_caught} of {n} screens");
 }
 
 /// The genuine sessions of the set with the kiosk flashing: the screen-light check rejects none that
