@@ -546,3 +546,43 @@ pub fn screen_clip(
     };
     held_screen(&picture, screen, n, seed, kiosk)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::frame_to_bgr;
+
+    /// Standard deviation and mean of the green channel in the 64×64 window at the frame's centre.
+    fn centre_stats(screen: &Screen) -> (f64, f64) {
+        let grey =
+            Mat::new_rows_cols_with_default(470, 400, cvcore::CV_8UC3, Scalar::all(180.0)).unwrap();
+        let quiet = Screen {
+            glare: 0.0,
+            reflectance: 0.0,
+            ..*screen
+        };
+        let frames = held_screen(&|_| Ok(grey.try_clone()?), &quiet, 1, 7, None).unwrap();
+        let bgr = frame_to_bgr(&frames[0]).unwrap();
+        let win = Mat::roi(&bgr, Rect::new(WIDTH / 2 - 32, HEIGHT / 2 - 32, 64, 64)).unwrap();
+        let (mut mean, mut std) = (Scalar::default(), Scalar::default());
+        cvcore::mean_std_dev(&win, &mut mean, &mut std, &cvcore::no_array()).unwrap();
+        (std[1], mean[1])
+    }
+
+    /// A grid far finer than the camera's pixels averages out to the sensor noise (σ 2.5); a coarse one
+    /// (2.2 camera pixels per screen pixel) stays visible; both show the same brightness.
+    #[test]
+    fn fine_grids_average_out_and_coarse_ones_show() {
+        let (fine_std, fine_mean) = centre_stats(&SCREENS[3]);
+        let (coarse_std, coarse_mean) = centre_stats(&SCREENS[2]);
+        eprintln!(
+            "fine σ {fine_std:.1} mean {fine_mean:.0}; coarse σ {coarse_std:.1} mean {coarse_mean:.0}"
+        );
+        assert!(fine_std < 4.0, "{fine_std}");
+        assert!(coarse_std > 8.0, "{coarse_std}");
+        assert!(
+            (fine_mean - coarse_mean).abs() < 25.0,
+            "{fine_mean} / {coarse_mean}"
+        );
+    }
+}
