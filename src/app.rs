@@ -569,6 +569,23 @@ fn preview_of(
     Some(buf)
 }
 
+/// Shows `colour` (R, G, B in 0..1) over the face check's page, or the page's own background.
+fn show_light(colour: Option<[f32; 3]>) {
+    let _ = slint::invoke_from_event_loop(move || {
+        with_ui(|ui| {
+            let a = ui.global::<CertifyAdapter>();
+            match colour {
+                Some([r, g, b]) => {
+                    let c = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+                    a.set_light(slint::Color::from_rgb_u8(c(r), c(g), c(b)));
+                    a.set_lit(true);
+                }
+                None => a.set_lit(false),
+            }
+        })
+    });
+}
+
 /// The face check of `subject`: liveness challenges on the camera's frames and the 1:1 match
 /// against the reference central seals to this kiosk. Frames stay in this function.
 async fn face_check(
@@ -616,11 +633,20 @@ async fn face_check(
         let challenges = camera.challenges();
         let total = u8::try_from(challenges.len()).unwrap_or(u8::MAX);
         let models = jiuzhu_vision::ModelPaths::locate();
+        let cfg = jiuzhu_vision::verifier::VerifierConfig::default().with_pace(pace);
+        // The screen-light check (炫彩): the face screen shows a random sequence of gentle colours
+        // during the whole check (`flash::Schedule`: ≤ 1 flash a second, no saturated red) and
+        // every frame goes to the verifier with the colour shown while it was taken.
+        let schedule = cfg
+            .flash
+            .is_some()
+            .then(|| jiuzhu_vision::flash::Schedule::random(&mut rand::thread_rng()));
+        let light = jiuzhu_sim::camera::ScreenLight::default();
         let mut verifier = match jiuzhu_vision::verifier::Verifier::with_config(
             &models,
             challenges.clone(),
             Some(reference),
-            jiuzhu_vision::verifier::VerifierConfig::default().with_pace(pace),
+            cfg,
         ) {
             Ok(v) => v,
             Err(e) => return failed(Device::Camera, e.to_string()),
@@ -634,63 +660,80 @@ async fn face_check(
         }
         let started = Instant::now();
         let limit = pace.session_limit(challenges.len()).max(FACE_TIMEOUT);
-        let ran = camera.with_session(&models, |src| -> Result<bool, String> {
-            let mut shown = (challenges.first().copied(), 0usize);
-            let mut guided = None;
-            let mut frames = 0u64;
-            // Reaction times run on the frames' capture times (the camera's clock), counted
-            // from the first frame; the wall clock only when a source gives none.
-            let mut first_capture = None;
-            loop {
-                if cancel.is_cancelled() {
-                    return Ok(false);
-                }
-                if started.elapsed() > limit {
-                    return Ok(true);
-                }
-                let Some(pair) = src.next_pair().map_err(|e| e.to_string())? else {
-                    return Ok(true);
-                };
-                frames += 1;
-                if frames % 2 == 1
-                    && let Some(buf) = preview_of(&pair.rgb)
-                {
-                    let _ = slint::invoke_from_event_loop(move || {
-                        with_ui(|ui| {
-                            if ui.global::<CertifyAdapter>().get_view()
-                                == crate::ui::CertifyView::Face
-                            {
-                                ui.global::<CertifyAdapter>()
-                                    .set_preview(slint::Image::from_rgb8(buf));
-                            }
-                        })
-                    });
-                }
-                let t = match pair.rgb.captured {
-                    Some(at) => at.saturating_sub(*first_capture.get_or_insert(at)),
-                    None => started.elapsed(),
-                };
-                let p = verifier.push_pair(&pair, t).map_err(|e| e.to_string())?;
-                if (p.current_challenge, p.done) != shown {
-                    shown = (p.current_challenge, p.done);
-                    if let Some(c) = p.current_challenge {
-                        emit.send(Event::FaceProgress {
-                            challenge: flow_challenge(c),
-                            done: u8::try_from(p.done).unwrap_or(u8::MAX),
-                            total,
+        let ran = camera.with_lit_session(
+            &models,
+            schedule.as_ref().map(|_| &light),
+            |src| -> Result<bool, String> {
+                let mut shown = (challenges.first().copied(), 0usize);
+                let mut lit: Option<[f32; 3]> = None;
+                let mut guided = None;
+                let mut frames = 0u64;
+                // Reaction times run on the frames' capture times (the camera's clock), counted
+                // from the first frame; the wall clock only when a source gives none.
+                let mut first_capture = None;
+                loop {
+                    if cancel.is_cancelled() {
+                        return Ok(false);
+                    }
+                    if started.elapsed() > limit {
+                        return Ok(true);
+                    }
+                    let colour = schedule.as_ref().map(|s| s.colour_at(started.elapsed()));
+                    if colour != lit {
+                        lit = colour;
+                        if let Some(c) = colour {
+                            light.show(c);
+                        }
+                        show_light(colour);
+                    }
+                    let Some(pair) = src.next_pair().map_err(|e| e.to_string())? else {
+                        return Ok(true);
+                    };
+                    frames += 1;
+                    if frames % 2 == 1
+                        && let Some(buf) = preview_of(&pair.rgb)
+                    {
+                        let _ = slint::invoke_from_event_loop(move || {
+                            with_ui(|ui| {
+                                if ui.global::<CertifyAdapter>().get_view()
+                                    == crate::ui::CertifyView::Face
+                                {
+                                    ui.global::<CertifyAdapter>()
+                                        .set_preview(slint::Image::from_rgb8(buf));
+                                }
+                            })
                         });
                     }
+                    let t = match pair.rgb.captured {
+                        Some(at) => at.saturating_sub(*first_capture.get_or_insert(at)),
+                        None => started.elapsed(),
+                    };
+                    let p = verifier
+                        .push_pair_lit(&pair, t, colour)
+                        .map_err(|e| e.to_string())?;
+                    if (p.current_challenge, p.done) != shown {
+                        shown = (p.current_challenge, p.done);
+                        if let Some(c) = p.current_challenge {
+                            emit.send(Event::FaceProgress {
+                                challenge: flow_challenge(c),
+                                done: u8::try_from(p.done).unwrap_or(u8::MAX),
+                                total,
+                            });
+                        }
+                    }
+                    let hint = face_hint(p.hint, p.current_challenge);
+                    if hint != guided {
+                        guided = hint;
+                        emit.send(Event::FaceGuidance(hint));
+                    }
+                    if p.current_challenge.is_none() {
+                        return Ok(true);
+                    }
                 }
-                let hint = face_hint(p.hint, p.current_challenge);
-                if hint != guided {
-                    guided = hint;
-                    emit.send(Event::FaceGuidance(hint));
-                }
-                if p.current_challenge.is_none() {
-                    return Ok(true);
-                }
-            }
-        });
+            },
+        );
+        light.clear();
+        show_light(None);
         match ran {
             Ok(Ok(true)) => {}
             Ok(Ok(false)) => return None,

@@ -963,10 +963,24 @@ impl FaceCamera {
         models: &jiuzhu_vision::ModelPaths,
         f: impl FnOnce(&mut dyn FrameSource) -> R,
     ) -> Result<R, String> {
+        self.with_lit_session(models, None, f)
+    }
+
+    /// As [`FaceCamera::with_session`] while the face screen flashes colours that `light` tells:
+    /// the simulator's scene answers them (a real camera sees the real screen's light).
+    pub fn with_lit_session<R>(
+        &mut self,
+        models: &jiuzhu_vision::ModelPaths,
+        light: Option<&jiuzhu_sim::camera::ScreenLight>,
+        f: impl FnOnce(&mut dyn FrameSource) -> R,
+    ) -> Result<R, String> {
         match self {
             FaceCamera::Sim(cfg) => {
                 let mut cam = jiuzhu_sim::camera::SimCamera::generate(models, cfg.clone())
                     .map_err(|e| e.to_string())?;
+                if let Some(l) = light {
+                    cam = cam.lit_by(l.clone());
+                }
                 Ok(f(&mut cam))
             }
             FaceCamera::Live(src) => Ok(f(src.as_mut())),

@@ -1,11 +1,18 @@
 //! The independent evaluation set (vision/src/eval: ray-cast print attacks on flat, folded and bent
-//! paper; slow, dim and far genuine sessions) through the real Verifier, with the depth cue on and off.
+//! paper; replays and puppets on physically rendered screens; slow, dim and far genuine sessions)
+//! through the real Verifier, with the depth cue on and off, and with the kiosk flashing its colours
+//! (`--flash`: the screen-light check on; the table is printed with and without its reasons).
 //! Run after `make models`:
 //! `cargo run -p jiuzhu-vision --example independent_report --release [-- SEEDS_PER_SUBJECT [--verbose]
-//! [--no-depth]]`. `pad_report` gives the generated (synth) set's table.
+//! [--no-depth] [--flash] [--screens] [--dump DIR]]` (`--screens`: only the screen cases; `--dump`:
+//! also write frame 20 of each screen case as a PNG into DIR, to look at). `pad_report` gives the
+//! generated (synth) set's table.
 
 use jiuzhu_vision::ModelPaths;
-use jiuzhu_vision::eval::set::{Table, cases, evaluate};
+use jiuzhu_vision::eval::set::{
+    Kind, Outcome, Table, cases, evaluate_lit, kiosk_colours, render_lit,
+};
+use jiuzhu_vision::flash::FlashConfig;
 use jiuzhu_vision::pad::references;
 use jiuzhu_vision::synth::Generator;
 use jiuzhu_vision::verifier::VerifierConfig;
@@ -22,19 +29,50 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.iter().any(|a| a == "--no-depth") {
         cfg.liveness.min_depth = None;
     }
+    let flashes = args.iter().any(|a| a == "--flash");
+    if flashes {
+        cfg.flash = Some(FlashConfig::default());
+    }
+    let only_screens = args.iter().any(|a| a == "--screens");
+    let dump = args
+        .iter()
+        .position(|a| a == "--dump")
+        .and_then(|i| args.get(i + 1).cloned());
     let started = std::time::Instant::now();
     let mut outcomes = Vec::new();
     for case in cases(generator.subjects().len(), per) {
-        let o = evaluate(&paths, &generator, &refs, &case, &cfg)?;
+        if only_screens && !matches!(case.kind, Kind::Screen { .. }) {
+            continue;
+        }
+        if let (Some(dir), Kind::Screen { screen, .. }) = (dump.as_ref(), case.kind) {
+            let shown = flashes.then(|| kiosk_colours(&case));
+            let frames = render_lit(&paths, &generator, &case, shown.as_deref())?;
+            let f = &frames[20.min(frames.len() - 1)];
+            let img = jiuzhu_vision::image::frame_to_bgr(f)?;
+            let name = format!(
+                "{dir}/screen{screen}-{}.png",
+                generator.subjects()[case.subject].photo
+            );
+            opencv::imgcodecs::imwrite(&name, &img, &opencv::core::Vector::new())?;
+            if args.iter().any(|a| a == "--dump-only") {
+                continue;
+            }
+        }
+        let o = evaluate_lit(&paths, &generator, &refs, &case, &cfg, flashes)?;
         if verbose {
             let v = &o.verification;
             println!(
-                "{:45} {:10} {:?} passed={} sim={:?} hints={:?} reactions={:?} depth={:?} scores={:?} reasons={:?}",
+                "{:45} {:10} {:?} passed={} sim={:?} moire={:?} flash={:?} hints={:?} reactions={:?} depth={:?} scores={:?} reasons={:?}",
                 o.group,
                 o.photo,
                 o.challenges,
                 v.verdict.passed,
                 v.similarity.map(|s| (s * 100.0).round() / 100.0),
+                v.moire,
+                v.flash.as_ref().map(|r| format!(
+                    "corr {:.2} lag {} response {:.3} oblique/frontal {:.2} albedo {:?}",
+                    r.correlation, r.lag, r.response[0], r.oblique_ratio, r.albedo_follow
+                )),
                 o.hints,
                 v.verdict
                     .reactions
@@ -60,6 +98,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         outcomes.push(o);
     }
     let frames: usize = outcomes.iter().map(|o| o.verification.frames).sum();
+    if flashes {
+        println!(
+            "without the screen-light check:\n{}",
+            Table::from_decisions(&outcomes, Outcome::passed_without_flash)
+        );
+        println!("with it:");
+    }
     println!("{}", Table::from_outcomes(&outcomes));
     println!(
         "{} clips, {frames} frames in {:.1} s",

@@ -11,7 +11,15 @@
 //! group's mean colour in a frame; [`verify`] is a pure function of those samples and the shown
 //! sequence: the colour timing (correlation of the face's colour change with the shown colours at
 //! lags 0..=[`MAX_LAG`] frames) and the shading (the response of the oblique regions relative to the
-//! frontal ones, each normalised by its own brightness, must fall as their normals turn away).
+//! frontal ones, each normalised by its own brightness, must fall as their normals turn away). Every
+//! series is judged after removing its running mean over ±[`DETREND`] frames: the camera's
+//! exposure drift and the head's motion in the room light are slower than the colours.
+//!
+//! The kiosk shows [`KIOSK_PALETTE`] by a [`Schedule`] (one colour every [`KIOSK_HOLD`]: at most one
+//! flash a second and no saturated red, under WCAG 2.3.1's three-flashes rule,
+//! [`flashes_per_second`]).
+
+use std::time::Duration;
 
 use opencv::core::{Mat, Rect};
 use opencv::prelude::*;
@@ -39,21 +47,123 @@ pub const PALETTE: [[f32; 3]; 6] = [
 /// A random sequence of `n` frames' colours, each colour held for `hold` frames, no colour twice in a
 /// row.
 pub fn sequence<R: Rng>(rng: &mut R, n: usize, hold: usize) -> Vec<[f32; 3]> {
+    pick(rng, &PALETTE, n, hold)
+}
+
+fn pick<R: Rng>(rng: &mut R, palette: &[[f32; 3]], n: usize, hold: usize) -> Vec<[f32; 3]> {
     let mut out = Vec::with_capacity(n);
     let mut last = usize::MAX;
     while out.len() < n {
-        let mut k = rng.gen_range(0..PALETTE.len());
+        let mut k = rng.gen_range(0..palette.len());
         if k == last {
-            k = (k + 1 + rng.gen_range(0..PALETTE.len() - 1)) % PALETTE.len();
+            k = (k + 1 + rng.gen_range(0..palette.len() - 1)) % palette.len();
         }
         last = k;
         for _ in 0..hold.max(1) {
             if out.len() < n {
-                out.push(PALETTE[k]);
+                out.push(palette[k]);
             }
         }
     }
     out
+}
+
+/// The colours the kiosk's face screen shows during a check (R, G, B in 0..1): gentle tints, none a
+/// saturated red (red share R / (R + G + B) below 0.8, WCAG 2.3.1's red-flash rule), each channel still
+/// moving by about half of its range between colours so that the face's colour follows them.
+pub const KIOSK_PALETTE: [[f32; 3]; 6] = [
+    [1.0, 0.55, 0.5],
+    [0.45, 1.0, 0.5],
+    [0.45, 0.55, 1.0],
+    [1.0, 0.95, 0.4],
+    [0.4, 0.95, 1.0],
+    [0.95, 0.45, 1.0],
+];
+
+/// How long the kiosk holds each colour: at most two changes a second, so at most one flash (a pair
+/// of opposing changes) a second, under WCAG 2.3.1's limit of three.
+pub const KIOSK_HOLD: Duration = Duration::from_millis(500);
+
+/// The kiosk's colour sequence in time: [`KIOSK_PALETTE`] colours in random order (never the same
+/// twice in a row), each held [`KIOSK_HOLD`], repeating after 60 s.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Schedule {
+    colours: Vec<[f32; 3]>,
+    hold: Duration,
+}
+
+impl Schedule {
+    /// A random schedule.
+    pub fn random<R: Rng>(rng: &mut R) -> Self {
+        let n = (60_000 / KIOSK_HOLD.as_millis().max(1)) as usize;
+        Self {
+            colours: pick(rng, &KIOSK_PALETTE, n, 1),
+            hold: KIOSK_HOLD,
+        }
+    }
+
+    /// The colour shown `t` after the start.
+    pub fn colour_at(&self, t: Duration) -> [f32; 3] {
+        let k = (t.as_millis() / self.hold.as_millis().max(1)) as usize;
+        self.colours[k % self.colours.len()]
+    }
+
+    /// How long each colour is held.
+    pub fn hold(&self) -> Duration {
+        self.hold
+    }
+}
+
+/// WCAG 2.3.1 "three flashes": the number of general flashes (pairs of opposing changes of relative
+/// luminance by ≥ 0.1 where the darker state is below 0.8) and red flashes (a change involving a
+/// saturated red, red share ≥ 0.8) in the most crowded second of `colours` sampled every `step`.
+pub fn flashes_per_second(colours: &[[f32; 3]], step: Duration) -> (usize, usize) {
+    let lin = |v: f32| {
+        if v <= 0.04045 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let lum = |c: [f32; 3]| 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2]);
+    let red = |c: [f32; 3]| c[0] / (c[0] + c[1] + c[2]).max(1e-6) >= 0.8;
+    // transitions: (time index, luminance direction (+1 / −1 / 0), involves saturated red)
+    let mut changes: Vec<(usize, i8, bool)> = Vec::new();
+    for i in 1..colours.len() {
+        let (a, b) = (colours[i - 1], colours[i]);
+        if a == b {
+            continue;
+        }
+        let (la, lb) = (lum(a), lum(b));
+        let dir = if (la - lb).abs() >= 0.1 && la.min(lb) < 0.8 {
+            if lb > la { 1 } else { -1 }
+        } else {
+            0
+        };
+        changes.push((i, dir, red(a) || red(b)));
+    }
+    let per = (1.0 / step.as_secs_f64().max(1e-6)).round() as usize;
+    let mut worst = (0, 0);
+    for start in 0..colours.len() {
+        let window: Vec<_> = changes
+            .iter()
+            .filter(|c| c.0 >= start && c.0 < start + per)
+            .collect();
+        // a flash is a pair of opposing changes
+        let mut general = 0;
+        let mut last = 0i8;
+        for c in window.iter().filter(|c| c.1 != 0) {
+            if last != 0 && c.1 == -last {
+                general += 1;
+                last = 0;
+            } else {
+                last = c.1;
+            }
+        }
+        let reds = window.iter().filter(|c| c.2).count() / 2;
+        worst = (worst.0.max(general), worst.1.max(reds));
+    }
+    worst
 }
 
 /// Limits of [`verify`].
@@ -81,7 +191,7 @@ impl Default for FlashConfig {
             min_response: 0.04,
             max_oblique_ratio: 0.85,
             min_frames: 10,
-            min_albedo_follow: 0.5,
+            min_albedo_follow: 0.33,
         }
     }
 }
@@ -133,14 +243,44 @@ pub fn verify(
         ..FlashReport::default()
     };
     // BGR observation vs RGB screen: channel c of the screen is observed in BGR channel 2 − c
-    let obs = |i: usize, g: usize, c: usize| observed[i].map(|o| o[g][2 - c]);
+    let raw = |i: usize, g: usize, c: usize| observed[i].map(|o| o[g][2 - c]);
+    // Slow changes are not the screen's: the camera's exposure and gain drift, the head turns in
+    // the room light. Every series is judged after removing its running mean over
+    // ±[`DETREND`] frames (the colours change faster than that).
+    let hp_obs: Vec<[[Option<f32>; 3]; GROUPS]> = {
+        let series: Vec<Vec<Vec<Option<f32>>>> = (0..GROUPS)
+            .map(|g| {
+                (0..3)
+                    .map(|c| detrend(&(0..n).map(|i| raw(i, g, c)).collect::<Vec<_>>()))
+                    .collect()
+            })
+            .collect();
+        (0..n)
+            .map(|i| std::array::from_fn(|g| std::array::from_fn(|c| series[g][c][i])))
+            .collect()
+    };
+    let hp_shown: Vec<[f32; 3]> = {
+        let series: Vec<Vec<Option<f32>>> = (0..3)
+            .map(|c| detrend(&(0..n).map(|i| Some(shown[i][c])).collect::<Vec<_>>()))
+            .collect();
+        (0..n)
+            .map(|i| std::array::from_fn(|c| series[c][i].unwrap_or(0.0)))
+            .collect()
+    };
+    let obs = |i: usize, g: usize, c: usize| hp_obs[i][g][c];
+    let raw_mean = |g: usize, c: usize| {
+        let v: Vec<f32> = (0..n).filter_map(|i| raw(i, g, c)).collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f32>() / v.len() as f32)
+    };
     let mut best: Option<(usize, f32)> = None;
     for lag in 0..=MAX_LAG {
         let pairs: Vec<(f32, f32)> = (lag..n)
             .flat_map(|i| {
+                let hp_shown = &hp_shown;
+                let obs = &obs;
                 (0..3).filter_map(move |c| {
                     let v = (0..GROUPS).map(|g| obs(i, g, c)).sum::<Option<f32>>()?;
-                    Some((shown[i - lag][c], v))
+                    Some((hp_shown[i - lag][c], v))
                 })
             })
             .collect();
@@ -160,15 +300,17 @@ pub fn verify(
     };
     report.lag = lag;
     report.correlation = corr;
+    // the slope of a group's colour channel on the shown colour, and the channel's mean
+    let channel = |g: usize, c: usize| -> Option<(f32, f32)> {
+        let pts: Vec<(f32, f32)> = (lag..n)
+            .filter_map(|i| Some((hp_shown[i - lag][c], obs(i, g, c)?)))
+            .collect();
+        Some((slope(&pts)?, raw_mean(g, c)?))
+    };
     // per group: the slope of its colour on the shown colour (per channel, pooled), over its mean
     for g in 0..GROUPS {
         let slopes: Vec<f32> = (0..3)
-            .filter_map(|c| {
-                let pts: Vec<(f32, f32)> = (lag..n)
-                    .filter_map(|i| Some((shown[i - lag][c], obs(i, g, c)?)))
-                    .collect();
-                slope_and_mean(&pts).map(|(slope, mean)| slope / mean.max(1.0))
-            })
+            .filter_map(|c| channel(g, c).map(|(slope, mean)| slope / mean.max(1.0)))
             .collect();
         report.response[g] = if slopes.is_empty() {
             0.0
@@ -177,13 +319,7 @@ pub fn verify(
         };
     }
     // absolute response and mean of the frontal group in red and blue
-    let channel = |c: usize| {
-        let pts: Vec<(f32, f32)> = (lag..n)
-            .filter_map(|i| Some((shown[i - lag][c], obs(i, 0, c)?)))
-            .collect();
-        slope_and_mean(&pts)
-    };
-    report.albedo_follow = match (channel(0), channel(2)) {
+    report.albedo_follow = match (channel(0, 0), channel(0, 2)) {
         (Some((sr, mr)), Some((sb, mb))) if sr > 0.0 && sb > 0.0 && mb > 1.0 => {
             let colour = (mr / mb).ln();
             (colour.abs() > 0.08).then(|| (sr / sb).ln() / colour)
@@ -248,7 +384,7 @@ fn channel_correlation(pairs: &[(f32, f32)]) -> Option<f32> {
     (sxx > 0.0 && syy > 0.0).then(|| (sxy / (sxx * syy).sqrt()) as f32)
 }
 
-fn slope_and_mean(pts: &[(f32, f32)]) -> Option<(f32, f32)> {
+fn slope(pts: &[(f32, f32)]) -> Option<f32> {
     if pts.len() < 3 {
         return None;
     }
@@ -257,7 +393,23 @@ fn slope_and_mean(pts: &[(f32, f32)]) -> Option<(f32, f32)> {
     let my = pts.iter().map(|p| p.1).sum::<f32>() / n;
     let sxx: f32 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
     let sxy: f32 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    (sxx > 1e-6).then(|| (sxy / sxx, my))
+    (sxx > 1e-6).then(|| sxy / sxx)
+}
+
+/// Half-width (frames) of the running mean [`verify`] removes from every series.
+pub const DETREND: usize = 10;
+
+/// `x` minus its running mean over ±[`DETREND`] frames (missing values skipped, and kept missing).
+fn detrend(x: &[Option<f32>]) -> Vec<Option<f32>> {
+    (0..x.len())
+        .map(|i| {
+            let v = x[i]?;
+            let lo = i.saturating_sub(DETREND);
+            let hi = (i + DETREND + 1).min(x.len());
+            let near: Vec<f32> = x[lo..hi].iter().flatten().copied().collect();
+            Some(v - near.iter().sum::<f32>() / near.len().max(1) as f32)
+        })
+        .collect()
 }
 
 /// The mesh points of a frontal face grouped by the angle of their surface normal to the viewing

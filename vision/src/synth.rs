@@ -148,7 +148,7 @@ pub struct ClipSpec {
 }
 
 /// A rendered clip. Biometric data: `Debug` never shows pixels.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Clip {
     /// The frames, `fps` apart.
     pub frames: Vec<Frame>,
@@ -160,6 +160,25 @@ pub struct Clip {
     pub challenges: Vec<Challenge>,
     /// Person whose face the kiosk should see at the end (the one to match against).
     pub person: String,
+    /// Per frame, how much of the kiosk screen's light each pixel reflects back to the camera
+    /// (CV_8U, half the frame's size, 255 = a white surface facing the screen): the head's Lambert
+    /// cosine for live people, an even share over a print, none for screens (they emit their
+    /// picture). A simulated camera uses it to answer the kiosk's colour flashes. Empty unless
+    /// rendered by [`Generator::render_with_light`].
+    pub light: Vec<Mat>,
+}
+
+impl std::fmt::Debug for Clip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Clip")
+            .field("frames", &self.frames)
+            .field("fps", &self.fps)
+            .field("kind", &self.kind)
+            .field("challenges", &self.challenges)
+            .field("person", &self.person)
+            .field("light", &format_args!("{} maps", self.light.len()))
+            .finish()
+    }
 }
 
 /// One pose and expression of the head.
@@ -562,6 +581,28 @@ impl Subject {
         if strength <= 0.0 || screen.iter().all(|&c| c <= 0.0) {
             return Ok(img);
         }
+        let soft = self.screen_shade(s)?;
+        let mut out = img.try_clone()?;
+        let sh = soft.data_typed::<f32>()?;
+        let ob = out.data_bytes_mut()?;
+        for (i, &k) in sh.iter().enumerate() {
+            if k <= 0.0 {
+                continue;
+            }
+            for c in 0..3 {
+                let v = f32::from(ob[3 * i + c]);
+                // BGR pixel, RGB screen
+                let lit = v * (1.0 + strength * screen[2 - c] * k);
+                ob[3 * i + c] = lit.clamp(0.0, 255.0) as u8;
+            }
+        }
+        Ok(out)
+    }
+
+    /// How squarely each pixel of the head in state `s` faces the kiosk's screen (which sits around
+    /// the camera): the cosine of Lambert's law from the posed rig's surface normals, 0 off the head
+    /// (CV_32F, frame size, softened by a σ 2 px blur).
+    pub fn screen_shade(&self, s: &HeadState) -> Result<Mat> {
         let posed = self.posed(s);
         let mut normals = vec![[0.0f32; 3]; posed.len()];
         let head: Vec<&[usize; 3]> = self
@@ -626,21 +667,7 @@ impl Subject {
             0.0,
             BORDER_REFLECT_101,
         )?;
-        let mut out = img.try_clone()?;
-        let sh = soft.data_typed::<f32>()?;
-        let ob = out.data_bytes_mut()?;
-        for (i, &k) in sh.iter().enumerate() {
-            if k <= 0.0 {
-                continue;
-            }
-            for c in 0..3 {
-                let v = f32::from(ob[3 * i + c]);
-                // BGR pixel, RGB screen
-                let lit = v * (1.0 + strength * screen[2 - c] * k);
-                ob[3 * i + c] = lit.clamp(0.0, 255.0) as u8;
-            }
-        }
-        Ok(out)
+        Ok(soft)
     }
 
     /// Covers the closing eyes with lid skin (the colour of the skin just below the eye) and draws the
@@ -1333,6 +1360,27 @@ impl Generator {
     /// Renders `spec` with subject `subject` (the person the kiosk expects); `other` is the second
     /// person of a swap or a two-face clip (default: [`Generator::other_person`]).
     pub fn render(&self, subject: usize, other: Option<usize>, spec: &ClipSpec) -> Result<Clip> {
+        self.render_clip(subject, other, spec, false)
+    }
+
+    /// As [`Generator::render`], with [`Clip::light`] filled: how each frame answers the kiosk's
+    /// screen light (for a simulated camera).
+    pub fn render_with_light(
+        &self,
+        subject: usize,
+        other: Option<usize>,
+        spec: &ClipSpec,
+    ) -> Result<Clip> {
+        self.render_clip(subject, other, spec, true)
+    }
+
+    fn render_clip(
+        &self,
+        subject: usize,
+        other: Option<usize>,
+        spec: &ClipSpec,
+        with_light: bool,
+    ) -> Result<Clip> {
         let subj = self
             .subjects
             .get(subject)
@@ -1350,11 +1398,33 @@ impl Generator {
         };
         let mut camera = Camera::new(spec.seed);
         let mut frames = Vec::new();
-        let mut push = |m: &Mat, i: usize, shift: (f32, f32)| -> Result<()> {
+        let mut light = Vec::new();
+        // `shade`: the frame's reflectance for the kiosk's light (CV_32F, 0..1), None = none
+        let mut push = |m: &Mat, i: usize, shift: (f32, f32), shade: Option<Mat>| -> Result<()> {
             let shot = camera.apply(m, (i as f64 / fps) as f32, shift)?;
             let mut f = bgr_to_frame(&shot)?;
             f.seq = i as u64;
             frames.push(f);
+            if !with_light {
+                return Ok(());
+            }
+            let mut half = Mat::default();
+            match shade {
+                Some(k) => {
+                    let mut small = Mat::default();
+                    imgproc::resize(
+                        &k,
+                        &mut small,
+                        Size::new(WIDTH / 2, HEIGHT / 2),
+                        0.0,
+                        0.0,
+                        imgproc::INTER_AREA,
+                    )?;
+                    small.convert_to(&mut half, CV_8U, 255.0, 0.0)?;
+                }
+                None => half = Mat::zeros(HEIGHT / 2, WIDTH / 2, CV_8U)?.to_mat()?,
+            }
+            light.push(half);
             Ok(())
         };
         let mut person = subj.person.clone();
@@ -1378,7 +1448,12 @@ impl Generator {
                         img = with_second_face(&img, b.stage())?;
                         shift = (-60.0, 0.0);
                     }
-                    push(&mirror(&img, spec.mirror)?, i, shift)?;
+                    let shade = if with_light {
+                        Some(mirror(&who.screen_shade(s)?, spec.mirror)?)
+                    } else {
+                        None
+                    };
+                    push(&mirror(&img, spec.mirror)?, i, shift, shade)?;
                 }
             }
             ClipKind::Print => {
@@ -1401,7 +1476,17 @@ impl Generator {
                         scale: 1.0,
                     };
                     let img = draw_sheet(&bg, &texture, &sheet, (12, 14))?;
-                    push(&img, i, (0.0, 0.0))?;
+                    // paper reflects the kiosk's light evenly (its own colour does the rest)
+                    let mut even = Mat::default();
+                    if with_light {
+                        sheet_mask(&texture, &sheet)?.convert_to(
+                            &mut even,
+                            CV_32F,
+                            0.8 / 255.0,
+                            0.0,
+                        )?;
+                    }
+                    push(&img, i, (0.0, 0.0), with_light.then_some(even))?;
                 }
             }
             ClipKind::ScreenPhoto
@@ -1453,7 +1538,7 @@ impl Generator {
                         HEIGHT / 4 + (hand.y * 4.0) as i32,
                     );
                     let img = apply_optics(&img, &mask, &optics, drift)?;
-                    push(&img, i, (0.0, 0.0))?;
+                    push(&img, i, (0.0, 0.0), None)?;
                 }
             }
         }
@@ -1463,6 +1548,7 @@ impl Generator {
             kind: spec.kind,
             challenges: spec.challenges.clone(),
             person,
+            light,
         })
     }
 }

@@ -58,8 +58,9 @@ pub struct VerifierConfig {
     /// With `track`: time between detector runs that count the faces in view.
     pub recount_every: Duration,
     /// Screen-light response (炫彩, [`crate::flash`]): judge the frames pushed with
-    /// [`Verifier::push_frame_lit`] against the colours shown; None = off (the default: the kiosk's
-    /// screen does not flash yet).
+    /// [`Verifier::push_frame_lit`] / [`Verifier::push_pair_lit`] against the colours shown; None =
+    /// off. On by default: the kiosk's face screen flashes its colour schedule during the check
+    /// (frames pushed without a colour are not judged by it).
     pub flash: Option<FlashConfig>,
 }
 
@@ -79,7 +80,7 @@ impl Default for VerifierConfig {
             engine: None,
             track: false,
             recount_every: Duration::from_millis(500),
-            flash: None,
+            flash: Some(FlashConfig::default()),
         }
     }
 }
@@ -313,7 +314,18 @@ impl Verifier {
     /// frame shows one face and the pair has a near-infrared frame, whether the IR frame shows a face
     /// within half a face of the same place (the two lenses sit a few centimetres apart).
     pub fn push_pair(&mut self, pair: &FramePair, t: Duration) -> Result<Progress> {
-        let progress = self.push_frame(&pair.rgb, t)?;
+        self.push_pair_lit(pair, t, None)
+    }
+
+    /// As [`Verifier::push_pair`], the visible frame taken while the kiosk's screen showed `shown`
+    /// (as [`Verifier::push_frame_lit`]; None = no colour shown).
+    pub fn push_pair_lit(
+        &mut self,
+        pair: &FramePair,
+        t: Duration,
+        shown: Option<[f32; 3]>,
+    ) -> Result<Progress> {
+        let progress = self.push(&pair.rgb, t, shown)?;
         if let (Some(ir), Some((cx, cy, side))) = (pair.ir.as_ref(), self.last_face) {
             let started = Instant::now();
             let bgr = frame_to_bgr(ir)?;

@@ -11,7 +11,10 @@ use jiuzhu_vision::ModelPaths;
 use jiuzhu_vision::eval::flash::{Presenter, flash_clip};
 use jiuzhu_vision::eval::sheet::Shape;
 use jiuzhu_vision::flash::FlashReport;
-use jiuzhu_vision::flash::{FaceRegions, FlashConfig, GROUPS, GroupColours, sequence, verify};
+use jiuzhu_vision::flash::{
+    FaceRegions, FlashConfig, GROUPS, GroupColours, KIOSK_PALETTE, Schedule, flashes_per_second,
+    sequence, verify,
+};
 use jiuzhu_vision::image::{frame_to_bgr, load_bgr};
 use jiuzhu_vision::liveness::Challenge;
 use jiuzhu_vision::pad::references;
@@ -184,4 +187,37 @@ fn the_verifier_judges_the_flashes_when_switched_on(#[case] who: Presenter, #[ca
     if !live {
         assert!(!out.verdict.passed);
     }
+}
+
+/// The kiosk's colour schedule is gentle (WCAG 2.3.1, three flashes or below): at most one general
+/// flash in any second, no saturated red at all; and the measure does count a red strobe.
+#[test]
+fn the_kiosk_schedule_stays_under_the_three_flashes_rule() {
+    let step = Duration::from_millis(100);
+    for seed in 0..5 {
+        let s = Schedule::random(&mut StdRng::seed_from_u64(seed));
+        let colours: Vec<[f32; 3]> = (0..600).map(|i| s.colour_at(step * i)).collect();
+        let (general, red) = flashes_per_second(&colours, step);
+        assert!(general <= 1 && red == 0, "{general} flashes, {red} red");
+        // it does change colour, every half second
+        let changes = colours.windows(2).filter(|w| w[0] != w[1]).count();
+        assert!(changes >= 100, "{changes} changes in 60 s");
+    }
+    for c in KIOSK_PALETTE {
+        assert!(
+            c[0] / (c[0] + c[1] + c[2]) < 0.8,
+            "{c:?} is a saturated red"
+        );
+    }
+    let strobe: Vec<[f32; 3]> = (0..30)
+        .map(|i| {
+            if i % 2 == 0 {
+                [1.0, 0.0, 0.0]
+            } else {
+                [0.0; 3]
+            }
+        })
+        .collect();
+    let (general, red) = flashes_per_second(&strobe, step);
+    assert!(general >= 3 && red >= 3, "{general} / {red}");
 }

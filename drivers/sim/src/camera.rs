@@ -3,12 +3,44 @@
 //! `jiuzhu_vision::synth` (registry photos of `make models`, rendered from the face mesh); nothing is
 //! read from disk but the models and photos. Scriptable like the other simulators: loop, real-time pacing,
 //! and an unplug after N frames.
+//!
+//! The kiosk's face screen lights the scene (the screen-light check, `jiuzhu_vision::flash`): the
+//! kiosk tells a [`ScreenLight`] which colour it shows, and a camera made [`SimCamera::lit_by`] it
+//! answers in each frame as the clip's surface would — a live head by the Lambert cosine of its own
+//! normals and its skin colour, a print evenly, a screen not at all (it emits its picture).
+
+use std::sync::{Arc, Mutex};
 
 use jiuzhu_camera::Pacer;
 use jiuzhu_drivers_api::camera::{CameraError, Frame, FramePair, FrameSource, SourceInfo};
 use jiuzhu_vision::ModelPaths;
+use jiuzhu_vision::eval::flash::SCREEN_STRENGTH;
 use jiuzhu_vision::liveness::Challenge;
 use jiuzhu_vision::synth::{Clip, ClipKind, ClipSpec, Generator};
+use opencv::prelude::*;
+
+/// The colour the kiosk's face screen shows now (R, G, B in 0..1; None = no colour flash), shared
+/// between the kiosk, which sets it, and a simulated camera, which lights its frames with it. Clones
+/// share one value.
+#[derive(Clone, Debug, Default)]
+pub struct ScreenLight(Arc<Mutex<Option<[f32; 3]>>>);
+
+impl ScreenLight {
+    /// The screen shows `colour` from now on.
+    pub fn show(&self, colour: [f32; 3]) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(colour);
+    }
+
+    /// The screen stops flashing.
+    pub fn clear(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// What the screen shows now.
+    pub fn current(&self) -> Option<[f32; 3]> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
 
 /// What the simulated camera shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,14 +109,28 @@ impl SimCameraConfig {
 }
 
 /// The simulated camera.
-#[derive(Debug)]
 pub struct SimCamera {
     frames: Vec<Frame>,
+    /// Per frame, the scene's reflectance for the kiosk's light (half size, [`Clip::light`]).
+    reflect: Vec<opencv::core::Mat>,
+    light: Option<ScreenLight>,
     info: SourceInfo,
     cfg: SimCameraConfig,
     pos: usize,
     seq: u64,
     pacer: Option<Pacer>,
+}
+
+impl std::fmt::Debug for SimCamera {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimCamera")
+            .field("frames", &self.frames.len())
+            .field("lit", &self.light.is_some())
+            .field("cfg", &self.cfg)
+            .field("pos", &self.pos)
+            .field("seq", &self.seq)
+            .finish()
+    }
 }
 
 impl SimCamera {
@@ -109,7 +155,7 @@ impl SimCamera {
             mirror: false,
         };
         let clip = generator
-            .render(subject, None, &spec)
+            .render_with_light(subject, None, &spec)
             .map_err(vision_error)?;
         Ok(Self::from_clip(clip, cfg))
     }
@@ -140,6 +186,8 @@ impl SimCamera {
         Self {
             pacer: cfg.realtime.then(|| Pacer::new(clip.fps)),
             frames: clip.frames,
+            reflect: clip.light,
+            light: None,
             info,
             cfg,
             pos: 0,
@@ -150,6 +198,48 @@ impl SimCamera {
     /// Frames in one pass of the clip.
     pub fn clip_len(&self) -> usize {
         self.frames.len()
+    }
+
+    /// The scene is lit also by the kiosk's face screen, whose colour `light` tells (a clip rendered
+    /// without [`Clip::light`] does not answer it).
+    pub fn lit_by(mut self, light: ScreenLight) -> Self {
+        self.light = Some(light);
+        self
+    }
+
+    /// Adds the kiosk screen's `colour` as reflected by frame `pos`'s scene to `rgb` (BGR): each
+    /// channel × (1 + strength × colour × reflectance), the strength of `eval::flash` (a bright
+    /// kiosk screen at arm's length relative to the room light).
+    fn light_up(&self, rgb: &mut Frame, pos: usize, colour: [f32; 3]) -> Result<(), CameraError> {
+        let Some(map) = self.reflect.get(pos) else {
+            return Ok(());
+        };
+        if !matches!(rgb.format, jiuzhu_drivers_api::camera::PixelFormat::Bgr8) {
+            return Ok(());
+        }
+        let k = map
+            .data_bytes()
+            .map_err(|e| CameraError::Backend(e.to_string()))?;
+        let (mw, mh) = (map.cols().max(1) as usize, map.rows().max(1) as usize);
+        let (w, h) = (rgb.width as usize, rgb.height as usize);
+        for y in 0..h {
+            let my = (y * mh / h.max(1)).min(mh - 1);
+            for x in 0..w {
+                let r = f32::from(k[my * mw + (x * mw / w.max(1)).min(mw - 1)]) / 255.0;
+                if r <= 0.0 {
+                    continue;
+                }
+                let i = 3 * (y * w + x);
+                let Some(px) = rgb.data.get_mut(i..i + 3) else {
+                    return Ok(());
+                };
+                for (c, v) in px.iter_mut().enumerate() {
+                    let lit = f32::from(*v) * (1.0 + SCREEN_STRENGTH * colour[2 - c] * r);
+                    *v = lit.clamp(0.0, 255.0) as u8;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -179,6 +269,9 @@ impl FrameSource for SimCamera {
             p.wait();
         }
         let mut rgb = self.frames[self.pos].clone();
+        if let Some(colour) = self.light.as_ref().and_then(ScreenLight::current) {
+            self.light_up(&mut rgb, self.pos, colour)?;
+        }
         rgb.seq = self.seq;
         // The clip's own time: the simulated person acts on it, whatever the reader's pace.
         rgb.captured = jiuzhu_drivers_api::camera::Frame::clip_time(self.seq, self.info.fps);

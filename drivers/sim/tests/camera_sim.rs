@@ -98,3 +98,50 @@ fn bad_specs_say_what_is_accepted() {
     .to_string();
     assert!(e.contains("obama.jpg"), "{e}");
 }
+
+/// The kiosk flashes its colour schedule while the simulated camera films: the simulated person's
+/// face answers by its shape and skin colour and passes the screen-light check; a print answers
+/// evenly, a screen (which emits its picture) not at all, and both fail it.
+#[rstest::rstest]
+#[case::genuine(ClipKind::Genuine, true)]
+#[case::print(ClipKind::Print, false)]
+#[case::screen(ClipKind::ScreenReplay, false)]
+fn the_scene_answers_the_kiosk_screen_light(#[case] kind: ClipKind, #[case] live: bool) {
+    use jiuzhu_sim::camera::ScreenLight;
+    use jiuzhu_vision::flash::{FlashConfig, Schedule};
+    use jiuzhu_vision::verifier::VerifierConfig;
+    use rand::SeedableRng;
+
+    let challenges = vec![Challenge::Blink, Challenge::TurnLeft];
+    let cfg = SimCameraConfig {
+        kind,
+        challenges: challenges.clone(),
+        ..SimCameraConfig::default()
+    };
+    let light = ScreenLight::default();
+    let mut cam = SimCamera::generate(&ModelPaths::locate(), cfg)
+        .unwrap()
+        .lit_by(light.clone());
+    let schedule = Schedule::random(&mut rand::rngs::StdRng::seed_from_u64(3));
+    let vcfg = VerifierConfig {
+        flash: Some(FlashConfig::default()),
+        ..VerifierConfig::default()
+    };
+    let mut v = Verifier::with_config(&ModelPaths::locate(), challenges, None, vcfg).unwrap();
+    let fps = cam.info().fps;
+    let mut i = 0u32;
+    loop {
+        let at = Duration::from_secs_f64(f64::from(i) / fps);
+        let colour = schedule.colour_at(at);
+        light.show(colour);
+        let Some(f) = cam.next_frame().unwrap() else {
+            break;
+        };
+        v.push_frame_lit(&f, at, colour).unwrap();
+        i += 1;
+    }
+    let out = v.finish();
+    let flash = out.flash.clone().expect("the check ran");
+    eprintln!("{kind:?}: {flash:?}");
+    assert_eq!(flash.passed(), live, "{flash:?}");
+}

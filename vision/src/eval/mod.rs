@@ -1,6 +1,8 @@
 //! The second evaluation set, made apart from [`crate::synth`]'s attack generator:
 //!
 //! - [`sheet`]: print attacks rendered by ray casting onto flat, folded and bent paper held by hand;
+//! - [`screen`]: replays and puppets on an emissive screen (sub-pixel stripes at several pitches,
+//!   gamma and white point, glare, bezel, focus), held by hand;
 //! - genuine sessions of people who are slow (late reactions, slow and smaller movements), in dim
 //!   light (the frame darkened by a gamma curve and a gain to a face mean grey of 40–70) or far from
 //!   the camera (the frame shrunk into a wider field of view); the heads are [`crate::synth`]'s 3-D
@@ -11,6 +13,7 @@
 //! vision/README.md.
 
 pub mod flash;
+pub mod screen;
 pub mod set;
 pub mod sheet;
 
@@ -183,13 +186,31 @@ pub fn genuine_clip(
     seed: u64,
     fps: f64,
 ) -> Result<Vec<Frame>> {
+    genuine_clip_lit(subject, challenges, manner, seed, fps, None)
+}
+
+/// As [`genuine_clip`], the face lit also by the kiosk's screen: `kiosk(i)` is the colour (R, G, B)
+/// the camera sees on the face in frame i ([`crate::synth::Subject::render_lit`] at
+/// [`flash::SCREEN_STRENGTH`]).
+pub fn genuine_clip_lit(
+    subject: &Subject,
+    challenges: &[Challenge],
+    manner: Manner,
+    seed: u64,
+    fps: f64,
+    kiosk: screen::KioskLight<'_>,
+) -> Result<Vec<Frame>> {
     let mut rng = StdRng::seed_from_u64(seed);
     let states = perform_in(challenges, manner, fps, &mut rng);
     states
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let img = sheet::sensor_noise(&subject.render(s)?, &mut rng)?;
+            let face = match kiosk {
+                Some(k) => subject.render_lit(s, k(i), flash::SCREEN_STRENGTH)?,
+                None => subject.render(s)?,
+            };
+            let img = sheet::sensor_noise(&face, &mut rng)?;
             let mut f = bgr_to_frame(&img)?;
             f.seq = i as u64;
             Ok(f)

@@ -8,9 +8,11 @@ use jiuzhu_drivers_api::camera::Frame;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use super::screen::{Content, SCREENS, screen_clip};
 use super::sheet::{Shape, attack_clip};
-use super::{Manner, dim, face_print, far, genuine_clip};
+use super::{Manner, dim, face_print, far, genuine_clip_lit};
 use crate::embed::Embedding;
+use crate::flash::Schedule;
 use crate::image::load_bgr;
 use crate::liveness::{Challenge, Pace};
 use crate::models::{ModelPaths, Result};
@@ -35,12 +37,19 @@ pub enum Kind {
     Far(f32),
     /// A hand-held print of the person's photo on this paper shape (ray-cast, [`super::sheet`]).
     Print(Shape),
+    /// The person on a screen ([`super::screen::SCREENS`]\[screen\]), a replay or a puppet.
+    Screen {
+        /// Index into [`SCREENS`].
+        screen: usize,
+        /// Replay or puppet.
+        content: Content,
+    },
 }
 
 impl Kind {
     /// True for attacks.
     pub fn is_attack(self) -> bool {
-        matches!(self, Kind::Print(_))
+        matches!(self, Kind::Print(_) | Kind::Screen { .. })
     }
 
     /// The table row this case belongs to.
@@ -56,6 +65,25 @@ impl Kind {
             Kind::Print(Shape::VFold(_)) => "print, folded down the nose (V)".into(),
             Kind::Print(Shape::HFold(_)) => "print, folded across".into(),
             Kind::Print(Shape::Cylinder(_)) => "print, bent (cylinder)".into(),
+            Kind::Screen { screen, content } => {
+                let s = &SCREENS[screen];
+                // camera pixels per screen pixel at the usual distance (1.75 widths, or filling
+                // the view)
+                let dist = if s.fills_view {
+                    s.width_mm * 1.1 / 1.15
+                } else {
+                    1.75 * s.width_mm
+                };
+                let what = match content {
+                    Content::Replay => "screen replay",
+                    Content::Puppet => "puppet on a screen",
+                };
+                format!(
+                    "{what}, {} ({:.2} camera px per pixel)",
+                    s.name,
+                    s.camera_px_per_pixel(dist)
+                )
+            }
         }
     }
 }
@@ -77,9 +105,9 @@ pub struct Case {
 
 /// The set: for each of `subjects` subjects and `per` seeds, genuine sessions reacting after 2, 4 and
 /// 5 s (standard pace), an elderly session (7 s late, slow, small; elder pace), two dim ones (face mean
-/// grey about 45 and 65), a far one (face ≈ 95 px), and print attacks on flat, V-folded (20° and 35°),
-/// H-folded and cylinder-bent paper. Challenges are one head motion plus one other (the production
-/// rule).
+/// grey about 45 and 65), a far one (face ≈ 95 px), print attacks on flat, V-folded (20° and 35°),
+/// H-folded and cylinder-bent paper, replays on screens 0–3 of [`SCREENS`] and puppets on screens 4–6.
+/// Challenges are one head motion plus one other (the production rule).
 pub fn cases(subjects: usize, per: usize) -> Vec<Case> {
     let heads = [Challenge::TurnLeft, Challenge::TurnRight, Challenge::Nod];
     let others = [Challenge::Blink, Challenge::OpenMouth];
@@ -148,6 +176,19 @@ pub fn cases(subjects: usize, per: usize) -> Vec<Case> {
                     10 + n as u64,
                 );
             }
+            for screen in 0..SCREENS.len() {
+                let content = if screen < 4 {
+                    Content::Replay
+                } else {
+                    Content::Puppet
+                };
+                push(
+                    Kind::Screen { screen, content },
+                    vec![pick(screen as u64), other],
+                    Pace::Standard,
+                    20 + screen as u64,
+                );
+            }
         }
     }
     out
@@ -174,9 +215,36 @@ pub struct Outcome {
 
 /// Renders the frames of `case`.
 pub fn render(paths: &ModelPaths, generator: &Generator, case: &Case) -> Result<Vec<Frame>> {
+    render_lit(paths, generator, case, None)
+}
+
+/// The colours (R, G, B) the kiosk shows during `case`'s frames: a [`Schedule`] seeded by the case,
+/// sampled at the frame times (long enough for any clip of the set).
+pub fn kiosk_colours(case: &Case) -> Vec<[f32; 3]> {
+    let mut rng = StdRng::seed_from_u64(case.seed ^ 0xf1a5);
+    let schedule = Schedule::random(&mut rng);
+    (0..600)
+        .map(|i| schedule.colour_at(Duration::from_secs_f64(i as f64 / FPS)))
+        .collect()
+}
+
+/// Renders the frames of `case` while the kiosk's screen shows `shown[i]` during frame i (None: no
+/// flashes); the camera sees each colour one frame late.
+pub fn render_lit(
+    paths: &ModelPaths,
+    generator: &Generator,
+    case: &Case,
+    shown: Option<&[[f32; 3]]>,
+) -> Result<Vec<Frame>> {
     let subject = &generator.subjects()[case.subject];
     let mut rng = StdRng::seed_from_u64(case.seed ^ 0xd1);
-    let plain = |m: Manner| genuine_clip(subject, &case.challenges, m, case.seed, FPS);
+    let seen = |i: usize| match (shown, i) {
+        (Some(s), 1..) => s.get(i - 1).copied().unwrap_or([0.0; 3]),
+        _ => [0.0; 3],
+    };
+    let lit = shown.is_some();
+    let kiosk: Option<&dyn Fn(usize) -> [f32; 3]> = if lit { Some(&seen) } else { None };
+    let plain = |m: Manner| genuine_clip_lit(subject, &case.challenges, m, case.seed, FPS, kiosk);
     match case.kind {
         Kind::Genuine(m) => plain(m),
         Kind::Dim { gamma, gain } => plain(Manner::late(1.0))?
@@ -191,7 +259,26 @@ pub fn render(paths: &ModelPaths, generator: &Generator, case: &Case) -> Result<
             let mut pipeline = FacePipeline::load(paths)?;
             let photo = load_bgr(&paths.test_image(&subject.photo)?)?;
             let print = face_print(&mut pipeline, &photo, case.seed)?;
-            attack_clip(&print, shape, &case.challenges, case.seed, FPS, None)
+            // the paper's light is in B, G, R
+            let bgr = |i: usize| {
+                let c = seen(i);
+                [c[2], c[1], c[0]]
+            };
+            let paper: Option<&dyn Fn(usize) -> [f32; 3]> = if lit { Some(&bgr) } else { None };
+            attack_clip(&print, shape, &case.challenges, case.seed, FPS, paper)
+        }
+        Kind::Screen { screen, content } => {
+            let mut pipeline = FacePipeline::load(paths)?;
+            screen_clip(
+                &mut pipeline,
+                subject,
+                &SCREENS[screen],
+                content,
+                &case.challenges,
+                case.seed,
+                FPS,
+                kiosk,
+            )
         }
     }
 }
@@ -205,7 +292,21 @@ pub fn evaluate(
     case: &Case,
     cfg: &VerifierConfig,
 ) -> Result<Outcome> {
-    let frames = render(paths, generator, case)?;
+    evaluate_lit(paths, generator, references, case, cfg, false)
+}
+
+/// As [`evaluate`]; with `flashes` the kiosk shows [`kiosk_colours`] during the check, the clip is
+/// rendered lit by them and every frame is pushed with its colour ([`Verifier::push_frame_lit`]).
+pub fn evaluate_lit(
+    paths: &ModelPaths,
+    generator: &Generator,
+    references: &BTreeMap<String, Embedding>,
+    case: &Case,
+    cfg: &VerifierConfig,
+    flashes: bool,
+) -> Result<Outcome> {
+    let shown = flashes.then(|| kiosk_colours(case));
+    let frames = render_lit(paths, generator, case, shown.as_deref())?;
     let subject = &generator.subjects()[case.subject];
     let cfg = cfg.clone().with_pace(case.pace);
     let mut v = Verifier::with_config(
@@ -217,7 +318,11 @@ pub fn evaluate(
     let mut hints: Vec<String> = Vec::new();
     let mut seen = BTreeSet::new();
     for (i, f) in frames.iter().enumerate() {
-        let p = v.push_frame(f, Duration::from_secs_f64(i as f64 / FPS))?;
+        let t = Duration::from_secs_f64(i as f64 / FPS);
+        let p = match shown.as_ref().and_then(|s| s.get(i)) {
+            Some(&c) => v.push_frame_lit(f, t, c)?,
+            None => v.push_frame(f, t)?,
+        };
         if seen.insert(p.hint) {
             hints.push(p.hint.to_string());
         }
@@ -233,6 +338,22 @@ pub fn evaluate(
     })
 }
 
+impl Outcome {
+    /// Whether the session would have passed without the screen-light check (the same run with its
+    /// reasons left out).
+    pub fn passed_without_flash(&self) -> bool {
+        let flash: &[String] = match self.verification.flash.as_ref() {
+            Some(f) => &f.reasons,
+            None => &[],
+        };
+        self.verification
+            .verdict
+            .reasons
+            .iter()
+            .all(|r| flash.contains(r))
+    }
+}
+
 /// Wrong decisions per row.
 #[derive(Clone, Debug, Default)]
 pub struct Table {
@@ -242,15 +363,28 @@ pub struct Table {
 impl Table {
     /// Counts `outcomes`.
     pub fn from_outcomes(outcomes: &[Outcome]) -> Self {
+        Self::from_decisions(outcomes, |o| o.verification.verdict.passed)
+    }
+
+    /// Counts `outcomes` as `passed` decides them.
+    pub fn from_decisions(outcomes: &[Outcome], passed: impl Fn(&Outcome) -> bool) -> Self {
         let mut rows = BTreeMap::new();
         for o in outcomes {
             let e = rows.entry((o.attack, o.group.clone())).or_insert((0, 0));
             e.0 += 1;
-            if o.verification.verdict.passed == o.attack {
+            if passed(o) == o.attack {
                 e.1 += 1;
             }
         }
         Self { rows }
+    }
+
+    /// (n, wrong decisions) of each row whose name contains `part`, summed.
+    pub fn count(&self, part: &str) -> (usize, usize) {
+        self.rows
+            .iter()
+            .filter(|((_, g), _)| g.contains(part))
+            .fold((0, 0), |(n, w), (_, (rn, rw))| (n + rn, w + rw))
     }
 
     /// Rejected genuine sessions over all genuine ones.
@@ -285,7 +419,7 @@ impl fmt::Display for Table {
             writeln!(f, "BPCER {:.1} %", 100.0 * b)?;
         }
         if let Some(a) = self.apcer() {
-            writeln!(f, "APCER (prints) {:.1} %", 100.0 * a)?;
+            writeln!(f, "APCER (prints and screens) {:.1} %", 100.0 * a)?;
         }
         Ok(())
     }

@@ -113,7 +113,7 @@ fn dot(a: V3, b: V3) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 
-fn rotation(pose: &SheetPose) -> [[f64; 3]; 3] {
+pub(crate) fn rotation(pose: &SheetPose) -> [[f64; 3]; 3] {
     let (sy, cy) = f64::from(pose.yaw).to_radians().sin_cos();
     let (sp, cp) = f64::from(pose.pitch).to_radians().sin_cos();
     let (sr, cr) = f64::from(pose.roll).to_radians().sin_cos();
@@ -138,7 +138,7 @@ fn apply(m: &[[f64; 3]; 3], v: V3) -> V3 {
     [dot(m[0], v), dot(m[1], v), dot(m[2], v)]
 }
 
-fn apply_t(m: &[[f64; 3]; 3], v: V3) -> V3 {
+pub(crate) fn apply_t(m: &[[f64; 3]; 3], v: V3) -> V3 {
     [
         m[0][0] * v[0] + m[1][0] * v[1] + m[2][0] * v[2],
         m[0][1] * v[0] + m[1][1] * v[1] + m[2][1] * v[2],
@@ -386,14 +386,26 @@ pub fn sensor_noise(img: &Mat, rng: &mut StdRng) -> Result<Mat> {
 }
 
 /// The hand: a random walk of the sheet's position (±0.02 widths) and angles (±3°).
-struct Tremor {
+pub(crate) struct Tremor {
     rng: StdRng,
-    pos: (f32, f32),
-    ang: (f32, f32, f32),
+    /// Offset (x, y) in sheet widths.
+    pub(crate) pos: (f32, f32),
+    /// Yaw, pitch, roll in degrees.
+    pub(crate) ang: (f32, f32, f32),
 }
 
 impl Tremor {
-    fn step(&mut self) {
+    /// A hand at rest, its walk seeded by `seed`.
+    pub(crate) fn new(seed: u64) -> Self {
+        Self {
+            rng: StdRng::seed_from_u64(seed ^ 0x7e3),
+            pos: (0.0, 0.0),
+            ang: (0.0, 0.0, 0.0),
+        }
+    }
+
+    /// One frame's step of the walk.
+    pub(crate) fn step(&mut self) {
         let r = &mut self.rng;
         self.pos.0 = (self.pos.0 + r.gen_range(-0.006..0.006f32)).clamp(-0.02, 0.02);
         self.pos.1 = (self.pos.1 + r.gen_range(-0.006..0.006f32)).clamp(-0.02, 0.02);
