@@ -756,7 +756,7 @@ pub struct ProgressFlow {
 }
 
 /// Detail lines a page holds in the normal mode and in 长辈模式.
-pub const LINES_PER_PAGE: (usize, usize) = (5, 2);
+pub const LINES_PER_PAGE: (usize, usize) = (3, 2);
 
 /// The pages of an answer's cases: (case index, first detail line), one case or more pages
 /// each, `per` detail lines a page.
