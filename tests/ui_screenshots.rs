@@ -99,6 +99,10 @@ fn screens_match_their_references() {
         set_language(&ui, lang);
         fixed_clock(&ui);
         apply_screens(&screen, &ui, lang.tag());
+        // 回到首页 at the end of the application resets the language and the clock for the next
+        // resident: set them again, or the "-en" signing screens come out in Chinese.
+        set_language(&ui, lang);
+        fixed_clock(&ui);
         sign_screens(&screen, &ui, lang.tag());
     }
     set_language(&ui, Language::ZhCn);

@@ -3077,6 +3077,8 @@ mod tests {
             note: "户口簿复印件看不清".into(),
             completed_on: None,
         });
+        // the splitting at a page of 5 lines (the adapter chooses the size for the text size)
+        f.set_lines_per_page(5);
         f.handle(f.seq(), Event::Answered(Ok(answer(vec![s], false))))
             .unwrap();
         // 1 notice heading + 4 missing + 1 signature line: 6 lines, 5 a page
@@ -3415,6 +3417,8 @@ mod tests {
             allowed: 10,
             provisional: false,
         }];
+        // the whole notice on one page of 5 lines
+        f.set_lines_per_page(5);
         f.handle(f.seq(), Event::Answered(Ok(answer(vec![s], false))))
             .unwrap();
         let c = &text(&f, Lang::Zh).cases[0];
