@@ -87,16 +87,14 @@ impl Household {
             "members": [{"person": {"id_number": self.member, "name": "李秀英"}, "relation": "spouse"}],
             "contact_phone": "13800138000",
         });
-        let r = c
-            .signed(
-                &s.kiosk,
-                "POST",
+        let r = s
+            .kiosk_post_once(
+                c,
                 "/v1/kiosk/applications",
-                body.to_string().as_bytes(),
-                &[("idempotency-key", format!("idem-{}", self.applicant))],
+                &body,
+                &format!("idem-{}", self.applicant),
             )
-            .await
-            .unwrap();
+            .await;
         assert_eq!(r.status, 201, "{:?}", r.json());
         let case = r.json()["case_id"].as_str().unwrap().to_string();
         let no = r.json()["case_no"].as_str().unwrap().to_string();
@@ -752,16 +750,14 @@ async fn abuse_of_the_notice_objection_and_staff_routes() {
     let before = s.count_sql("SELECT count(*) FROM cases");
     let body = json!({"township": DEMO_TOWNSHIP, "assistance_type": "dibao",
         "applicant": {"id_number": demo_id("19520101", 322), "name": "王德福"}, "contact_phone": "1234"});
-    let r = c
-        .signed(
-            &s.kiosk,
-            "POST",
+    let r = s
+        .kiosk_post_once(
+            &mut c,
             "/v1/kiosk/applications",
-            body.to_string().as_bytes(),
-            &[("idempotency-key", "idem-bad-phone-0001".into())],
+            &body,
+            "idem-bad-phone-0001",
         )
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.status, 422, "{:?}", r.json());
     assert_eq!(s.count_sql("SELECT count(*) FROM cases"), before);
 }
@@ -781,16 +777,14 @@ async fn the_sms_number_is_set_at_a_kiosk_by_the_applicant_only_and_rate_limited
         "township": DEMO_TOWNSHIP, "assistance_type": "dibao",
         "applicant": {"id_number": h.applicant, "name": "王德福"},
     });
-    let r = c
-        .signed(
-            &s.kiosk,
-            "POST",
+    let r = s
+        .kiosk_post_once(
+            &mut c,
             "/v1/kiosk/applications",
-            body.to_string().as_bytes(),
-            &[("idempotency-key", "idem-phone-case-0341".to_string())],
+            &body,
+            "idem-phone-case-0341",
         )
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.status, 201, "{:?}", r.json());
     let case = r.json()["case_id"].as_str().unwrap().to_string();
     let notice =
