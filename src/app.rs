@@ -67,7 +67,13 @@ pub struct AppConfig {
     pub office: apply::Office,
     /// Where the devices are on the kiosk's front.
     pub front: crate::config::FrontSection,
+    /// The face check's screen-light check (`[kiosk] screen_light`).
+    pub screen_light: bool,
 }
+
+/// Whether the face check flashes the screen and judges the reflection (set once at start from
+/// [`AppConfig::screen_light`]).
+static SCREEN_LIGHT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// The kiosk's part of a printed 社会救助身份证明 (the recipient's part is in the signed code).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +115,7 @@ impl Default for AppConfig {
                 ..Default::default()
             },
             front: Default::default(),
+            screen_light: false,
         }
     }
 }
@@ -633,7 +640,10 @@ async fn face_check(
         let challenges = camera.challenges();
         let total = u8::try_from(challenges.len()).unwrap_or(u8::MAX);
         let models = jiuzhu_vision::ModelPaths::locate();
-        let cfg = jiuzhu_vision::verifier::VerifierConfig::default().with_pace(pace);
+        let mut cfg = jiuzhu_vision::verifier::VerifierConfig::default().with_pace(pace);
+        if SCREEN_LIGHT.load(std::sync::atomic::Ordering::Relaxed) {
+            cfg.flash = Some(jiuzhu_vision::flash::FlashConfig::default());
+        }
         // The screen-light check (炫彩): the face screen shows a random sequence of gentle colours
         // during the whole check (`flash::Schedule`: ≤ 1 flash a second, no saturated red) and
         // every frame goes to the verifier with the colour shown while it was taken.
@@ -1518,6 +1528,7 @@ pub fn build_with_services(
     let window = MainWindow::new()?;
     let voice = Voice::start_with(config.voice.clone(), config.voice_settings.clone());
     voice.set_elder(config.elder_mode);
+    SCREEN_LIGHT.store(config.screen_light, std::sync::atomic::Ordering::Relaxed);
     let mut flow = CertifyFlow::new();
     flow.set_print_on_success(devices.printer.is_some());
     let k = Kiosk {

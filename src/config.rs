@@ -143,6 +143,11 @@ pub struct KioskSection {
     /// temporary, low_income_edge); the others are shown as 即将开放.
     #[serde(default = "default_open_types")]
     pub open_types: Vec<jiuzhu_core::household::AssistanceType>,
+    /// The screen-light check (炫彩) of the face check: the page flashes gentle colours and the
+    /// face's reflection of them is judged. Off by default (vision/README.md: in the kiosk's live
+    /// path it still rejected 3 of 19 simulated genuine sessions).
+    #[serde(default)]
+    pub screen_light: bool,
 }
 
 fn default_report_phone() -> String {

@@ -136,6 +136,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             })
             .unwrap_or_default(),
         township_name: kiosk.as_ref().map(|k| k.kiosk.township_name.clone()),
+        screen_light: kiosk.as_ref().is_some_and(|k| k.kiosk.screen_light),
         proof: kiosk
             .as_ref()
             .map(|k| app::ProofPrinting {

@@ -59,8 +59,10 @@ pub struct VerifierConfig {
     pub recount_every: Duration,
     /// Screen-light response (炫彩, [`crate::flash`]): judge the frames pushed with
     /// [`Verifier::push_frame_lit`] / [`Verifier::push_pair_lit`] against the colours shown; None =
-    /// off. On by default: the kiosk's face screen flashes its colour schedule during the check
-    /// (frames pushed without a colour are not judged by it).
+    /// off (the default). The kiosk turns it on with `[vision] screen_light = true`: its face screen
+    /// then flashes a colour schedule during the check (frames pushed without a colour are not
+    /// judged by it). Off by default because in the kiosk's live path it rejected 3 of 19 genuine
+    /// simulated sessions (vision/README.md).
     pub flash: Option<FlashConfig>,
 }
 
@@ -80,7 +82,7 @@ impl Default for VerifierConfig {
             engine: None,
             track: false,
             recount_every: Duration::from_millis(500),
-            flash: Some(FlashConfig::default()),
+            flash: None,
         }
     }
 }
