@@ -57,7 +57,7 @@ sed -e "s#^url = .*#url = \"$URL/\"#" \
     -e "s#^key_file = .*#key_file = \"$RUN/kiosk.key\"#" \
     -e "s#^data_dir = .*#data_dir = \"$RUN/kiosk\"#" \
     -e "s#^township = .*#township = \"$TOWNSHIP\"#" \
-    -e "s#^document_camera = .*#document_camera = \"sim\"#" \
+    -e "s#^document_camera = \"[a-z]*\"#document_camera = \"sim\"#" \
     packaging/kiosk.toml > "$RUN/kiosk.toml"
 
 "$BIN/jiuzhu-central" serve --db "$RUN/central.db" --listen "127.0.0.1:$PORT" > "$RUN/central.log" 2>&1 &
