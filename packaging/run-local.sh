@@ -53,12 +53,7 @@ if [ ! -f "$RUN/central.db" ]; then
     rm -f "$RUN/face.json"
 fi
 
-sed -e "s#^url = .*#url = \"$URL/\"#" \
-    -e "s#^key_file = .*#key_file = \"$RUN/kiosk.key\"#" \
-    -e "s#^data_dir = .*#data_dir = \"$RUN/kiosk\"#" \
-    -e "s#^township = .*#township = \"$TOWNSHIP\"#" \
-    -e "s#^document_camera = \"[a-z]*\"#document_camera = \"sim\"#" \
-    packaging/kiosk.toml > "$RUN/kiosk.toml"
+bash packaging/local-config.sh "$RUN" "$URL" "$TOWNSHIP" > "$RUN/kiosk.toml"
 
 "$BIN/jiuzhu-central" serve --db "$RUN/central.db" --listen "127.0.0.1:$PORT" > "$RUN/central.log" 2>&1 &
 CENTRAL=$!

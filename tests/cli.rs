@@ -114,6 +114,34 @@ fn config_check_names_the_key_and_the_fix() {
     assert!(out.contains("cannot read"), "{out}");
 }
 
+/// `make run`'s kiosk.toml (packaging/local-config.sh rewrites the shipped one) passes the
+/// kiosk's own check and uses the simulated document camera.
+#[test]
+fn make_run_config_passes_config_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/local-config.sh");
+    let out = std::process::Command::new("bash")
+        .args([
+            script,
+            dir.path().to_str().unwrap(),
+            "http://127.0.0.1:8640",
+            "500102900",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("document_camera = \"sim\""), "{text}");
+    let file = dir.path().join("kiosk.toml");
+    std::fs::write(&file, &text).unwrap();
+    let (code, out, _) = kiosk(&["config", "check", "--file", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+}
+
 #[test]
 fn packaged_udev_rules_match_the_drivers_usb_tables() {
     let (code, out, _) = kiosk(&["packaging", "udev-rules"]);
