@@ -32,21 +32,7 @@ fn body(w: &MainWindow) -> String {
 
 /// Every touch target on screen is at least 80×80, labelled, inside the 1920×1080 window.
 fn targets_fit(w: &MainWindow, screen: &str) {
-    for t in common::actionable(w) {
-        let (s, p) = (t.size(), t.absolute_position());
-        let label = t.accessible_label().unwrap_or_default();
-        assert!(!label.is_empty(), "{screen}: a target without a label");
-        assert!(
-            s.width >= 80.0 && s.height >= 80.0,
-            "{screen}: {label:?} is {}×{}",
-            s.width,
-            s.height
-        );
-        assert!(
-            p.x >= 0.0 && p.y >= 0.0 && p.x + s.width <= 1920.5 && p.y + s.height <= 1080.5,
-            "{screen}: {label:?} is off screen"
-        );
-    }
+    common::assert_targets_fit(&common::actionable(w), screen);
 }
 
 /// The household's notices at the kiosk (issue #18): a one-time notice already delivered by

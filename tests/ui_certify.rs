@@ -54,29 +54,7 @@ fn targets_fit(w: &MainWindow, screen: &str) {
             "{screen}: only {} targets",
             visible.len()
         );
-        for t in visible {
-            let s = t.size();
-            let p = t.absolute_position();
-            let label = t.accessible_label().unwrap_or_default();
-            assert!(
-                !label.is_empty(),
-                "{screen}: a target without an accessible label"
-            );
-            assert!(
-                s.width >= 80.0 && s.height >= 80.0,
-                "{screen}: {label:?} is {}×{} (elder {elder})",
-                s.width,
-                s.height
-            );
-            assert!(
-                p.x >= 0.0 && p.y >= 0.0 && p.x + s.width <= 1920.5 && p.y + s.height <= 1080.5,
-                "{screen}: {label:?} at ({}, {}) {}×{} is off screen (elder {elder})",
-                p.x,
-                p.y,
-                s.width,
-                s.height
-            );
-        }
+        common::assert_targets_fit(&visible, &format!("{screen} (elder {elder})"));
     }
     w.global::<Theme>().set_elder_mode(false);
 }

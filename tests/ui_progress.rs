@@ -43,21 +43,7 @@ fn body(w: &MainWindow) -> String {
 fn targets_fit(w: &MainWindow, screen: &str) {
     let targets = common::actionable(w);
     assert!(targets.len() >= 3, "{screen}: {} targets", targets.len());
-    for t in targets {
-        let (s, p) = (t.size(), t.absolute_position());
-        let label = t.accessible_label().unwrap_or_default();
-        assert!(!label.is_empty(), "{screen}: a target without a label");
-        assert!(
-            s.width >= 80.0 && s.height >= 80.0,
-            "{screen}: {label:?} is {}×{}",
-            s.width,
-            s.height
-        );
-        assert!(
-            p.x >= 0.0 && p.y >= 0.0 && p.x + s.width <= 1920.5 && p.y + s.height <= 1080.5,
-            "{screen}: {label:?} is off screen"
-        );
-    }
+    common::assert_targets_fit(&targets, screen);
 }
 
 /// Submits a 低保 application for `applicant` with one member through the kiosk API; returns

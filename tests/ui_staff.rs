@@ -56,25 +56,7 @@ fn type_text(w: &MainWindow, text: &str) {
 fn targets_fit(w: &MainWindow, what: &str) {
     for elder in [false, true] {
         w.global::<Theme>().set_elder_mode(elder);
-        for t in common::actionable(w) {
-            let (s, p) = (t.size(), t.absolute_position());
-            let label = t.accessible_label().unwrap_or_default();
-            assert!(!label.is_empty(), "{what}: a target without a label");
-            assert!(
-                s.width >= 80.0 && s.height >= 80.0,
-                "{what}: {label:?} is {}×{} (elder {elder})",
-                s.width,
-                s.height
-            );
-            assert!(
-                p.x >= 0.0 && p.y >= 0.0 && p.x + s.width <= 1920.5 && p.y + s.height <= 1080.5,
-                "{what}: {label:?} at ({}, {}) {}×{} is off screen (elder {elder})",
-                p.x,
-                p.y,
-                s.width,
-                s.height
-            );
-        }
+        common::assert_targets_fit(&common::actionable(w), &format!("{what} (elder {elder})"));
     }
     w.global::<Theme>().set_elder_mode(false);
 }

@@ -383,6 +383,30 @@ pub fn run_and_kill(
     rx.try_iter().collect()
 }
 
+/// Each of `targets` has an accessible label, is at least 80×80 and lies inside the 1920×1080
+/// window; `what` names the screen in the failure.
+pub fn assert_targets_fit(targets: &[i_slint_backend_testing::ElementHandle], what: &str) {
+    for t in targets {
+        let (s, p) = (t.size(), t.absolute_position());
+        let label = t.accessible_label().unwrap_or_default();
+        assert!(!label.is_empty(), "{what}: a target without a label");
+        assert!(
+            s.width >= 80.0 && s.height >= 80.0,
+            "{what}: {label:?} is {}×{}",
+            s.width,
+            s.height
+        );
+        assert!(
+            p.x >= 0.0 && p.y >= 0.0 && p.x + s.width <= 1920.5 && p.y + s.height <= 1080.5,
+            "{what}: {label:?} at ({}, {}) {}×{} is off screen",
+            p.x,
+            p.y,
+            s.width,
+            s.height
+        );
+    }
+}
+
 /// Every touch target of the window: buttons and checkboxes, by accessible role.
 pub fn actionable(w: &jiuzhu_kiosk::ui::MainWindow) -> Vec<i_slint_backend_testing::ElementHandle> {
     use i_slint_backend_testing::{AccessibleRole, ElementQuery};
