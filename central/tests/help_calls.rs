@@ -10,7 +10,7 @@ use jiuzhu_central::store::prelude::*;
 use serde_json::{Value, json};
 
 mod support;
-use support::{Central as Server, login, staff_send};
+use support::{Central as Server, login, staff_get, staff_send};
 
 async fn server() -> Server {
     Server::start().await
@@ -34,8 +34,26 @@ async fn poll(c: &mut Conn, k: &KioskSigner, id: &str) -> Reply {
         .unwrap()
 }
 
-async fn staff(c: &mut Conn, method: &str, token: &str, path: &str) -> Reply {
-    staff_send(c, method, token, path, None).await
+/// The open calls of `township` as `token` sees them.
+async fn open_calls(c: &mut Conn, token: &str, township: &str) -> Reply {
+    staff_get(
+        c,
+        token,
+        &format!("/v1/staff/townships/{township}/help-calls"),
+    )
+    .await
+}
+
+/// `token` acknowledges call `id`.
+async fn ack(c: &mut Conn, token: &str, id: &str) -> Reply {
+    staff_send(
+        c,
+        "POST",
+        token,
+        &format!("/v1/staff/help-calls/{id}/ack"),
+        None,
+    )
+    .await
 }
 
 fn calls_in_db(s: &Server) -> i64 {
@@ -62,13 +80,7 @@ async fn a_call_reaches_township_staff_and_the_kiosk_sees_the_acknowledgement() 
     assert_eq!(calls_in_db(&s), 1);
 
     let clerk = login(&mut c, "clerk").await;
-    let list = staff(
-        &mut c,
-        "GET",
-        &clerk,
-        &format!("/v1/staff/townships/{DEMO_TOWNSHIP}/help-calls"),
-    )
-    .await;
+    let list = open_calls(&mut c, &clerk, DEMO_TOWNSHIP).await;
     assert_eq!(list.status, 200);
     let open = list.json();
     assert_eq!(open.as_array().unwrap().len(), 1);
@@ -76,65 +88,29 @@ async fn a_call_reaches_township_staff_and_the_kiosk_sees_the_acknowledgement() 
 
     // another township's clerk neither sees nor acknowledges it
     let clerk2 = login(&mut c, "clerk2").await;
-    let r = staff(
-        &mut c,
-        "GET",
-        &clerk2,
-        &format!("/v1/staff/townships/{DEMO_TOWNSHIP}/help-calls"),
-    )
-    .await;
+    let r = open_calls(&mut c, &clerk2, DEMO_TOWNSHIP).await;
     assert_eq!(r.status, 403);
-    let r = staff(
-        &mut c,
-        "POST",
-        &clerk2,
-        &format!("/v1/staff/help-calls/{id}/ack"),
-    )
-    .await;
+    let r = ack(&mut c, &clerk2, &id).await;
     assert_eq!(r.status, 403);
-    let r = staff(
-        &mut c,
-        "GET",
-        &clerk2,
-        &format!("/v1/staff/townships/{OTHER_TOWNSHIP}/help-calls"),
-    )
-    .await;
+    let r = open_calls(&mut c, &clerk2, OTHER_TOWNSHIP).await;
     assert_eq!(r.json(), json!([]));
 
     // the kiosk still sees it open; another kiosk cannot see it at all
     assert!(poll(&mut c, &s.kiosk, &id).await.json()["acknowledged_at"].is_null());
     assert_eq!(poll(&mut c, &s.other_kiosk, &id).await.status, 404);
 
-    let r = staff(
-        &mut c,
-        "POST",
-        &clerk,
-        &format!("/v1/staff/help-calls/{id}/ack"),
-    )
-    .await;
+    let r = ack(&mut c, &clerk, &id).await;
     assert_eq!(r.status, 200, "{:?}", r.json());
     assert_eq!(r.json()["acknowledged_by"], "staff:clerk");
     let leader = login(&mut c, "leader").await;
-    let r = staff(
-        &mut c,
-        "POST",
-        &leader,
-        &format!("/v1/staff/help-calls/{id}/ack"),
-    )
-    .await;
+    let r = ack(&mut c, &leader, &id).await;
     assert_eq!(r.status, 409);
     assert_eq!(r.error_code(), "already_acknowledged");
 
     let seen = poll(&mut c, &s.kiosk, &id).await;
     assert_eq!(seen.status, 200);
     assert!(seen.json()["acknowledged_at"].is_string());
-    let list = staff(
-        &mut c,
-        "GET",
-        &clerk,
-        &format!("/v1/staff/townships/{DEMO_TOWNSHIP}/help-calls"),
-    )
-    .await;
+    let list = open_calls(&mut c, &clerk, DEMO_TOWNSHIP).await;
     assert_eq!(list.json(), json!([]));
 
     // after the acknowledgement the kiosk may call again: a new call
@@ -215,13 +191,7 @@ async fn bad_calls_are_refused_and_store_nothing() {
         &"9".repeat(500),
     ] {
         assert_eq!(poll(&mut c, &s.kiosk, id).await.status, 404, "{id}");
-        let r = staff(
-            &mut c,
-            "POST",
-            &clerk,
-            &format!("/v1/staff/help-calls/{id}/ack"),
-        )
-        .await;
+        let r = ack(&mut c, &clerk, id).await;
         assert_eq!(r.status, 404, "{id}");
     }
     // no session, unknown township
@@ -236,13 +206,7 @@ async fn bad_calls_are_refused_and_store_nothing() {
         .unwrap();
     assert_eq!(r.status, 401);
     let bureau = login(&mut c, "bureau").await;
-    let r = staff(
-        &mut c,
-        "GET",
-        &bureau,
-        "/v1/staff/townships/999999999/help-calls",
-    )
-    .await;
+    let r = open_calls(&mut c, &bureau, "999999999").await;
     assert_eq!(r.status, 404);
 }
 
@@ -267,13 +231,7 @@ async fn a_kiosk_flooding_calls_is_limited() {
             continue;
         }
         let id = r.json()["call_id"].as_str().unwrap().to_string();
-        let a = staff(
-            &mut c,
-            "POST",
-            &clerk,
-            &format!("/v1/staff/help-calls/{id}/ack"),
-        )
-        .await;
+        let a = ack(&mut c, &clerk, &id).await;
         assert_eq!(a.status, 200);
     }
     assert_eq!(calls_in_db(&s), MAX_CALLS_PER_HOUR);
