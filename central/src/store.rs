@@ -84,6 +84,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261206_1802_notices",
         include_str!("../migrations/20261206_1802_notices.sql"),
     ),
+    (
+        "20261206_1803_audit_by_subject",
+        include_str!("../migrations/20261206_1803_audit_by_subject.sql"),
+    ),
 ];
 
 mod hardening;
