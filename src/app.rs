@@ -71,10 +71,6 @@ pub struct AppConfig {
     pub screen_light: bool,
 }
 
-/// Whether the face check flashes the screen and judges the reflection (set once at start from
-/// [`AppConfig::screen_light`]).
-static SCREEN_LIGHT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
 /// The kiosk's part of a printed 社会救助身份证明 (the recipient's part is in the signed code).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProofPrinting {
@@ -189,6 +185,8 @@ struct Worker {
     /// The document camera for application materials.
     document_camera: Shared<Box<dyn jiuzhu_drivers_api::camera::FrameSource + Send>>,
     proof: ProofPrinting,
+    /// The face check's screen-light check ([`AppConfig::screen_light`]).
+    screen_light: bool,
     central: Option<Arc<CentralLink>>,
     cancel: CancelToken,
     /// The guardian's "take photo": the sequence number the photo must come back with.
@@ -241,6 +239,7 @@ impl Worker {
         devices: Devices,
         central: Option<Arc<CentralLink>>,
         proof: ProofPrinting,
+        screen_light: bool,
     ) -> anyhow::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -258,6 +257,7 @@ impl Worker {
             printer: Arc::new(Mutex::new(devices.printer)),
             document_camera: Arc::new(Mutex::new(devices.document_camera)),
             proof,
+            screen_light,
             camera: Arc::new(Mutex::new(devices.camera)),
             central,
             cancel: CancelToken::new(),
@@ -601,6 +601,7 @@ async fn face_check(
     cancel: CancelToken,
     subject: jiuzhu_core::id::IdNumber,
     pace: jiuzhu_vision::liveness::Pace,
+    screen_light: bool,
     emit: Emit,
 ) {
     let reference = match central.reference(&subject, Modality::Face).await {
@@ -641,7 +642,7 @@ async fn face_check(
         let total = u8::try_from(challenges.len()).unwrap_or(u8::MAX);
         let models = jiuzhu_vision::ModelPaths::locate();
         let mut cfg = jiuzhu_vision::verifier::VerifierConfig::default().with_pace(pace);
-        if SCREEN_LIGHT.load(std::sync::atomic::Ordering::Relaxed) {
+        if screen_light {
             cfg.flash = Some(jiuzhu_vision::flash::FlashConfig::default());
         }
         // The screen-light check (炫彩): the face screen shows a random sequence of gentle colours
@@ -1104,8 +1105,9 @@ fn carry_out(k: &mut Kiosk, effects: Vec<Effect>) {
                     let camera = k.worker.camera.clone();
                     let cancel = k.worker.cancel.clone();
                     let pace = face_pace();
+                    let screen_light = k.worker.screen_light;
                     k.worker.with_central(seq, move |c, emit| {
-                        face_check(c, camera, cancel, subject.id, pace, emit)
+                        face_check(c, camera, cancel, subject.id, pace, screen_light, emit)
                     })
                 }
             }
@@ -1528,7 +1530,6 @@ pub fn build_with_services(
     let window = MainWindow::new()?;
     let voice = Voice::start_with(config.voice.clone(), config.voice_settings.clone());
     voice.set_elder(config.elder_mode);
-    SCREEN_LIGHT.store(config.screen_light, std::sync::atomic::Ordering::Relaxed);
     let mut flow = CertifyFlow::new();
     flow.set_print_on_success(devices.printer.is_some());
     let k = Kiosk {
@@ -1541,7 +1542,7 @@ pub fn build_with_services(
         keypad: KeypadEntry::default(),
         session: SessionController::new(config.session)?,
         voice: voice.clone(),
-        worker: Worker::new(devices, central, config.proof.clone())?,
+        worker: Worker::new(devices, central, config.proof.clone(), config.screen_light)?,
         last_spoken: String::new(),
         defaults: ResidentDefaults {
             language: config.language,

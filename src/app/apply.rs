@@ -643,9 +643,16 @@ pub(super) fn check_signer(
         }
         SignProof::Face => {
             let camera = k.worker.camera.clone();
-            k.worker
-                .runtime
-                .spawn(face_check(c, camera, cancel, signer, face_pace(), emit));
+            let screen_light = k.worker.screen_light;
+            k.worker.runtime.spawn(face_check(
+                c,
+                camera,
+                cancel,
+                signer,
+                face_pace(),
+                screen_light,
+                emit,
+            ));
         }
     }
 }
