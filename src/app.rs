@@ -111,7 +111,7 @@ impl Default for AppConfig {
                 ..Default::default()
             },
             front: Default::default(),
-            screen_light: false,
+            screen_light: true,
         }
     }
 }
@@ -732,12 +732,20 @@ async fn face_check(
                             });
                         }
                     }
-                    let hint = face_hint(p.hint, p.current_challenge);
+                    // Every challenge done: the check still needs enough of the screen's
+                    // colours on the face (a quick resident is through in a second or two), so
+                    // the resident is asked to hold still until then.
+                    let pending = p.current_challenge.is_none() && verifier.flash_pending();
+                    let hint = if pending {
+                        Some(crate::controllers::certify::FaceHint::HoldStill)
+                    } else {
+                        face_hint(p.hint, p.current_challenge)
+                    };
                     if hint != guided {
                         guided = hint;
                         emit.send(Event::FaceGuidance(hint));
                     }
-                    if p.current_challenge.is_none() {
+                    if p.current_challenge.is_none() && !pending {
                         return Ok(true);
                     }
                 }
@@ -757,6 +765,7 @@ async fn face_check(
             reasons = ?v.verdict.reasons,
             frames = v.frames,
             mean_frame_ms = v.mean_frame_ms,
+            flash = ?v.flash,
             "face check"
         );
         let similarity = v.similarity.unwrap_or(0.0);

@@ -144,10 +144,15 @@ pub struct KioskSection {
     #[serde(default = "default_open_types")]
     pub open_types: Vec<jiuzhu_core::household::AssistanceType>,
     /// The screen-light check (炫彩) of the face check: the page flashes gentle colours and the
-    /// face's reflection of them is judged. Off by default (vision/README.md: in the kiosk's live
-    /// path it still rejected 3 of 19 simulated genuine sessions).
-    #[serde(default)]
+    /// face's reflection of them is judged; on by default (the only cue that rejects the physically
+    /// rendered screen replays, vision/README.md). Turn it off only for a kiosk whose camera does
+    /// not see the face lit by its screen.
+    #[serde(default = "default_screen_light")]
     pub screen_light: bool,
+}
+
+fn default_screen_light() -> bool {
+    true
 }
 
 fn default_report_phone() -> String {

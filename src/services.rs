@@ -998,10 +998,13 @@ impl FaceCamera {
 }
 
 /// The simulated camera of `sim`: a genuine person acting out a blink and a left turn in real
-/// time (the face of `obama2.jpg`, whose other photo `obama.jpg` is the demo reference).
+/// time (the face of `obama2.jpg`, whose other photo `obama.jpg` is the demo reference), and
+/// still standing there afterwards (the clip loops, as a camera does not stop): the screen-light
+/// check keeps the check going until enough of its colours fell on the face.
 pub fn sim_camera_config() -> jiuzhu_sim::camera::SimCameraConfig {
     jiuzhu_sim::camera::SimCameraConfig {
         realtime: true,
+        looped: true,
         ..Default::default()
     }
 }

@@ -90,6 +90,8 @@ pub enum FaceHint {
     OneFaceOnly,
     /// The asked action has not begun yet: the prompt again, unhurried.
     Remind(Challenge),
+    /// Every action is done; the screen's colours still need a moment on the face.
+    HoldStill,
 }
 
 /// A person identified at the kiosk. `Debug` masks both fields.

@@ -85,6 +85,11 @@ pub fn face_hint_text(h: FaceHint, lang: Lang) -> String {
             "镜头前请只留认证的人。",
             "Only the person being checked should be in front of the camera.",
         ),
+        FaceHint::HoldStill => t(
+            lang,
+            "做得很好。请看着屏幕，保持不动，马上就好。",
+            "Well done. Keep looking at the screen and hold still; almost done.",
+        ),
         FaceHint::Remind(c) => match lang {
             Lang::Zh => format!("{}。不着急，慢慢来。", challenge_text(c, lang)),
             Lang::En => format!("{}. Take your time.", challenge_text(c, lang)),

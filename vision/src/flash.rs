@@ -179,6 +179,11 @@ pub struct FlashConfig {
     pub max_oblique_ratio: f32,
     /// Fewest flash frames needed for a decision.
     pub min_frames: usize,
+    /// Fewest colours (runs of one shown colour with the face measured in at least one frame)
+    /// needed for a decision: a quick resident finishes the challenges in a second or two, two or
+    /// three colours at the kiosk's pace, too few for the channel slopes the cues rest on.
+    /// [`colours_seen`] counts them; the kiosk keeps the check going until there are enough.
+    pub min_colours: usize,
     /// Least [`FlashReport::albedo_follow`]: reflected light is filtered by the skin's colour, light
     /// a screen emits or its glass mirrors is not.
     pub min_albedo_follow: f32,
@@ -191,6 +196,7 @@ impl Default for FlashConfig {
             min_response: 0.04,
             max_oblique_ratio: 0.85,
             min_frames: 10,
+            min_colours: 8,
             min_albedo_follow: 0.33,
         }
     }
@@ -201,6 +207,8 @@ impl Default for FlashConfig {
 pub struct FlashReport {
     /// Frames used.
     pub frames: usize,
+    /// Colours seen on the face ([`colours_seen`]).
+    pub colours: usize,
     /// Delay (frames) of the best correlation.
     pub lag: usize,
     /// Correlation at that lag.
@@ -292,6 +300,15 @@ pub fn verify(
     }
     let used = (0..n).filter(|&i| observed[i].is_some()).count();
     report.frames = used;
+    let seen: Vec<bool> = observed[..n].iter().map(Option::is_some).collect();
+    report.colours = colours_seen(&seen, &shown[..n]);
+    if report.colours < cfg.min_colours {
+        report.reasons.push(format!(
+            "too few of the screen's colours fell on the face ({} < {})",
+            report.colours, cfg.min_colours
+        ));
+        return report;
+    }
     let Some((lag, corr)) = best.filter(|_| used >= cfg.min_frames) else {
         report.reasons.push(format!(
             "too few frames with the face during the colour flashes ({used})"
@@ -318,14 +335,21 @@ pub fn verify(
             slopes.iter().sum::<f32>() / slopes.len() as f32
         };
     }
-    // absolute response and mean of the frontal group in red and blue
-    report.albedo_follow = match (channel(0, 0), channel(0, 2)) {
+    // absolute response and mean in red and blue, pooled over the groups (the frontal one must
+    // respond): one group's slopes are too noisy over a few seconds of colours — the simulated
+    // camera's genuine sessions read 0.31–1.58 from the frontal group alone
+    let red_blue = |g: usize| match (channel(g, 0), channel(g, 2)) {
         (Some((sr, mr)), Some((sb, mb))) if sr > 0.0 && sb > 0.0 && mb > 1.0 => {
-            let colour = (mr / mb).ln();
-            (colour.abs() > 0.08).then(|| (sr / sb).ln() / colour)
+            Some(((sr / sb).ln(), (mr / mb).ln()))
         }
         _ => None,
     };
+    report.albedo_follow = red_blue(0).and_then(|_| {
+        let pooled: Vec<(f32, f32)> = (0..GROUPS).filter_map(red_blue).collect();
+        let response = pooled.iter().map(|p| p.0).sum::<f32>();
+        let colour = pooled.iter().map(|p| p.1).sum::<f32>();
+        (colour.abs() > 0.08 * pooled.len() as f32).then(|| response / colour)
+    });
     let front = report.response[0];
     report.oblique_ratio = if front.abs() > 1e-6 {
         report.response[GROUPS - 1] / front
@@ -354,6 +378,23 @@ pub fn verify(
         ));
     }
     report
+}
+
+/// The number of runs of one shown colour (consecutive frames with the same `shown`) in which the
+/// face was measured (`seen`) at least once.
+pub fn colours_seen(seen: &[bool], shown: &[[f32; 3]]) -> usize {
+    let mut runs = 0;
+    let mut current: Option<([f32; 3], bool)> = None;
+    for (o, c) in seen.iter().zip(shown) {
+        match current.as_mut() {
+            Some((colour, any)) if colour == c => *any |= *o,
+            _ => {
+                runs += usize::from(current.is_some_and(|(_, any)| any));
+                current = Some((*c, *o));
+            }
+        }
+    }
+    runs + usize::from(current.is_some_and(|(_, any)| any))
 }
 
 /// Correlation of the shown colour with the observed sum, each channel centred on its own mean
@@ -451,34 +492,103 @@ impl FaceRegions {
     }
 
     /// Mean colour (B, G, R) of each group in `bgr`, from 5×5 patches at the group's points of `lm`
-    /// (the current frame's landmarks).
+    /// (the current frame's landmarks): [`FaceRegions::reduce`] of one frame's
+    /// [`FaceRegions::sample_points`].
     pub fn sample(&self, bgr: &Mat, lm: &Landmarks) -> Result<GroupColours> {
-        let mut out = [[0.0f32; 3]; GROUPS];
+        let points = self.sample_points(bgr, lm)?;
+        Ok(self.reduce(&[Some(points)])[0].unwrap_or_default())
+    }
+
+    /// Each mesh point's 5×5 patch in `bgr`: its mean colour (B, G, R) and whether a channel of
+    /// it reached [`CLIPPED`]; None where the patch leaves the frame.
+    pub fn sample_points(&self, bgr: &Mat, lm: &Landmarks) -> Result<PointColours> {
         let (w, h) = (bgr.cols(), bgr.rows());
-        for (g, idx) in self.groups.iter().enumerate() {
-            let mut sum = [0.0f64; 3];
-            let mut count = 0usize;
-            for &i in idx {
-                let (x, y) = lm.xy(i);
-                let (x, y) = (x.round() as i32 - 2, y.round() as i32 - 2);
-                if x < 0 || y < 0 || x + 5 > w || y + 5 > h {
-                    continue;
-                }
-                let m = opencv::core::mean_def(&Mat::roi(bgr, Rect::new(x, y, 5, 5))?)?;
-                for c in 0..3 {
-                    sum[c] += m[c];
-                }
-                count += 1;
+        let mut out = Vec::with_capacity(lm.points.len());
+        for i in 0..lm.points.len() {
+            let (x, y) = lm.xy(i);
+            let (x, y) = (x.round() as i32 - 2, y.round() as i32 - 2);
+            if x < 0 || y < 0 || x + 5 > w || y + 5 > h {
+                out.push(None);
+                continue;
             }
-            if count > 0 {
-                for c in 0..3 {
-                    out[g][c] = (sum[c] / count as f64) as f32;
-                }
-            }
+            let roi = Mat::roi(bgr, Rect::new(x, y, 5, 5))?;
+            let mut top = 0.0f64;
+            opencv::core::min_max_loc(
+                &roi.reshape(1, 0)?,
+                None,
+                Some(&mut top),
+                None,
+                None,
+                &opencv::core::no_array(),
+            )?;
+            let m = opencv::core::mean_def(&roi)?;
+            out.push(Some(PointColour {
+                bgr: [m[0] as f32, m[1] as f32, m[2] as f32],
+                clipped: top >= CLIPPED,
+            }));
         }
         Ok(out)
     }
+
+    /// Each frame's group colours from its point samples, leaving out every point that was
+    /// clipped in any frame: a clipped pixel no longer follows the light (a highlight lit by the
+    /// screen flattens the response of its brightest channel, skin's red, which then reads as
+    /// light not filtered by skin), and a point left out in some frames only would change a
+    /// group's make-up from frame to frame, which is noise of its own.
+    pub fn reduce(&self, frames: &[Option<PointColours>]) -> Vec<Option<GroupColours>> {
+        let mut clipped = std::collections::BTreeSet::new();
+        for f in frames.iter().flatten() {
+            for (i, p) in f.iter().enumerate() {
+                if p.is_some_and(|p| p.clipped) {
+                    clipped.insert(i);
+                }
+            }
+        }
+        frames
+            .iter()
+            .map(|f| {
+                let f = f.as_ref()?;
+                let mut out = [[0.0f32; 3]; GROUPS];
+                for (g, idx) in self.groups.iter().enumerate() {
+                    let mut sum = [0.0f64; 3];
+                    let mut count = 0usize;
+                    for &i in idx {
+                        if clipped.contains(&i) {
+                            continue;
+                        }
+                        if let Some(Some(p)) = f.get(i) {
+                            for (total, v) in sum.iter_mut().zip(p.bgr) {
+                                *total += f64::from(v);
+                            }
+                            count += 1;
+                        }
+                    }
+                    if count > 0 {
+                        for c in 0..3 {
+                            out[g][c] = (sum[c] / count as f64) as f32;
+                        }
+                    }
+                }
+                Some(out)
+            })
+            .collect()
+    }
 }
+
+/// One mesh point's patch in one frame ([`FaceRegions::sample_points`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PointColour {
+    /// Mean colour (B, G, R, 0..255).
+    pub bgr: [f32; 3],
+    /// A channel of the patch reached [`CLIPPED`].
+    pub clipped: bool,
+}
+
+/// Every mesh point's patch of one frame, by landmark index (None = outside the frame).
+pub type PointColours = Vec<Option<PointColour>>;
+
+/// A patch with a channel at or above this level is left out of [`FaceRegions::reduce`].
+pub const CLIPPED: f64 = 250.0;
 
 /// |cos| between the viewing direction (z) and the normal of the least-squares plane through `pts`
 /// (the eigenvector of the smallest eigenvalue of their covariance, by a few inverse iterations).

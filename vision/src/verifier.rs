@@ -13,7 +13,7 @@ use jiuzhu_drivers_api::camera::{Frame, FramePair};
 
 use crate::embed::{Embedding, FaceNet, MATCH_THRESHOLD};
 use crate::engine::Engine;
-use crate::flash::{FaceRegions, FlashConfig, FlashReport, GroupColours};
+use crate::flash::{FaceRegions, FlashConfig, FlashReport, PointColours};
 use crate::image::frame_to_bgr;
 use crate::liveness::{Challenge, LivenessConfig, LivenessSession, Pace, Progress, Verdict};
 use crate::models::{ModelPaths, Result};
@@ -59,10 +59,10 @@ pub struct VerifierConfig {
     pub recount_every: Duration,
     /// Screen-light response (炫彩, [`crate::flash`]): judge the frames pushed with
     /// [`Verifier::push_frame_lit`] / [`Verifier::push_pair_lit`] against the colours shown; None =
-    /// off (the default). The kiosk turns it on with `[vision] screen_light = true`: its face screen
-    /// then flashes a colour schedule during the check (frames pushed without a colour are not
-    /// judged by it). Off by default because in the kiosk's live path it rejected 3 of 19 genuine
-    /// simulated sessions (vision/README.md).
+    /// off (the default here: recorded videos carry no colours). The kiosk turns it on (`[kiosk]
+    /// screen_light`, on by default): its face screen then flashes a colour schedule during the
+    /// check (frames pushed without a colour are not judged by it) and keeps the check going while
+    /// [`Verifier::flash_pending`].
     pub flash: Option<FlashConfig>,
 }
 
@@ -151,7 +151,7 @@ pub struct Verifier {
     pad_scores: Vec<PadScores>,
     last_count: Option<Duration>,
     flash_regions: Option<FaceRegions>,
-    flash_observed: Vec<Option<GroupColours>>,
+    flash_observed: Vec<Option<PointColours>>,
     flash_shown: Vec<[f32; 3]>,
 }
 
@@ -293,7 +293,7 @@ impl Verifier {
                 Some(lm) => Some(
                     self.flash_regions
                         .get_or_insert_with(|| FaceRegions::from_mesh(lm))
-                        .sample(&bgr, lm)?,
+                        .sample_points(&bgr, lm)?,
                 ),
                 None => None,
             };
@@ -310,6 +310,19 @@ impl Verifier {
         self.busy += spent;
         self.slowest = self.slowest.max(spent);
         Ok(progress)
+    }
+
+    /// True while the screen-light check is on and has not yet seen enough of the screen's colours
+    /// on the face for a decision ([`FlashConfig::min_colours`], [`FlashConfig::min_frames`]): a
+    /// caller that flashes the colours keeps the check going (the resident holding still) until
+    /// this is false, even when every challenge is done.
+    pub fn flash_pending(&self) -> bool {
+        let Some(cfg) = &self.cfg.flash else {
+            return false;
+        };
+        let seen: Vec<bool> = self.flash_observed.iter().map(Option::is_some).collect();
+        seen.iter().filter(|s| **s).count() < cfg.min_frames
+            || crate::flash::colours_seen(&seen, &self.flash_shown) < cfg.min_colours
     }
 
     /// Analyses a binocular pair: the visible frame as [`Verifier::push_frame`], then, when the visible
@@ -394,9 +407,14 @@ impl Verifier {
             ));
         }
         let flash = match (&self.cfg.flash, &self.flash_regions) {
-            (Some(cfg), Some(regions)) if !self.flash_shown.is_empty() => Some(
-                crate::flash::verify(&self.flash_observed, &self.flash_shown, regions.cosine, cfg),
-            ),
+            (Some(cfg), Some(regions)) if !self.flash_shown.is_empty() => {
+                Some(crate::flash::verify(
+                    &regions.reduce(&self.flash_observed),
+                    &self.flash_shown,
+                    regions.cosine,
+                    cfg,
+                ))
+            }
             (Some(_), None) if !self.flash_shown.is_empty() => {
                 verdict
                     .reasons

@@ -81,10 +81,51 @@ fn too_few_frames_decide_nothing_but_fail() {
         *o = None;
     }
     let r = verify(&obs, &s, [0.95, 0.8, 0.5], &FlashConfig::default());
+    assert!(!r.passed() && r.reasons[0].contains("too few"), "{r:?}");
+    // Enough colours but too few frames.
+    let few = FlashConfig {
+        min_colours: 2,
+        ..FlashConfig::default()
+    };
+    let r = verify(&obs, &s, [0.95, 0.8, 0.5], &few);
     assert!(
         !r.passed() && r.reasons[0].contains("too few frames"),
         "{r:?}"
     );
+}
+
+/// At the kiosk's pace (one colour every 0.5 s, 30 frames a second) a resident who is through the
+/// challenges in 1.2 s has shown the face two or three colours: a perfect response still decides
+/// nothing, and four seconds of the same response pass.
+#[rstest]
+#[case::quick(36, false)]
+#[case::four_seconds(120, true)]
+fn a_check_needs_enough_colours(#[case] frames: usize, #[case] decides: bool) {
+    let schedule = Schedule::random(&mut StdRng::seed_from_u64(11));
+    let s: Vec<[f32; 3]> = (0..frames)
+        .map(|i| schedule.colour_at(Duration::from_secs_f64(i as f64 / 30.0)))
+        .collect();
+    let obs = samples(&s, [0.2, 0.16, 0.1], 1);
+    let r = verify(&obs, &s, [0.95, 0.8, 0.5], &FlashConfig::default());
+    assert_eq!(r.passed(), decides, "{r:?}");
+    if !decides {
+        assert!(r.reasons[0].contains("colours fell on the face"), "{r:?}");
+    }
+}
+
+#[rstest]
+#[case::none(&[], &[], 0)]
+#[case::one_run(&[true, true, false], &[0, 0, 0], 1)]
+#[case::unseen_run_not_counted(&[true, false, false, true], &[0, 1, 1, 2], 2)]
+#[case::colour_back_again(&[true, true, true, true], &[0, 1, 0, 1], 4)]
+#[case::seen_once_in_run(&[false, true, false, false], &[3, 3, 4, 4], 1)]
+fn colours_are_counted_by_runs_seen(
+    #[case] seen: &[bool],
+    #[case] colour: &[usize],
+    #[case] runs: usize,
+) {
+    let shown: Vec<[f32; 3]> = colour.iter().map(|&k| KIOSK_PALETTE[k]).collect();
+    assert_eq!(jiuzhu_vision::flash::colours_seen(seen, &shown), runs);
 }
 
 fn measure(who: Presenter, subject: usize, seed: u64) -> FlashReport {
@@ -96,7 +137,7 @@ fn measure(who: Presenter, subject: usize, seed: u64) -> FlashReport {
     let colours = shown(seed);
     let frames = flash_clip(&mut p, subj, &photo, who, &colours, seed).unwrap();
     let mut regions = None;
-    let observed: Vec<_> = frames
+    let points: Vec<_> = frames
         .iter()
         .map(|f| {
             let bgr = frame_to_bgr(f).unwrap();
@@ -104,12 +145,13 @@ fn measure(who: Presenter, subject: usize, seed: u64) -> FlashReport {
             obs.landmarks.map(|lm| {
                 regions
                     .get_or_insert_with(|| FaceRegions::from_mesh(&lm))
-                    .sample(&bgr, &lm)
+                    .sample_points(&bgr, &lm)
                     .unwrap()
             })
         })
         .collect();
     let regions = regions.expect("a face in the clip");
+    let observed = regions.reduce(&points);
     let r = verify(&observed, &colours, regions.cosine, &FlashConfig::default());
     eprintln!(
         "{who:?} {}: corr {:.2} lag {} response {:?} cos {:?} oblique/frontal {:.2} albedo follow {:?} → {:?}",
