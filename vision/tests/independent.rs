@@ -38,10 +38,6 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-fn run(cases: &[Case], cfg: &VerifierConfig) -> Vec<Outcome> {
-    run_lit(cases, cfg, false)
-}
-
 /// With `flashes`, the kiosk shows its colour sequence during every case (rendered lit, frames
 /// pushed with their colours).
 fn run_lit(cases: &[Case], cfg: &VerifierConfig, flashes: bool) -> Vec<Outcome> {
