@@ -172,7 +172,9 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
         desk.remove();
     }
     press(w, Choice::Next);
-    press(w, Choice::No);
+    // 近亲属申明: yes — it must reach the clerk, who records the details and files it.
+    assert_eq!(step(), Step::CloseRelative);
+    press(w, Choice::Yes);
 
     // 陈淑芬 signs with her enrolled finger and her handwriting.
     assert_eq!(step(), Step::Authorization(0));
@@ -253,6 +255,10 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
         "two pages and two signatures at central"
     );
     let app_ = &case.application;
+    assert!(
+        app_.staff_relative_declared && case.relative_details_missing(),
+        "the kiosk's 近亲属申明 reached the case"
+    );
     assert_eq!(app_.household.members.len(), 3);
     assert_eq!(app_.household.incomes.len(), 1);
     assert_eq!(app_.household.incomes[0].monthly.0, 60_000);

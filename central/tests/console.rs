@@ -281,6 +281,87 @@ async fn workflow_refusals_are_shown_in_words() {
     assert_eq!(s.state_of(&case), "submitted");
 }
 
+/// A 近亲属申明 answered yes at the kiosk: the case page asks for its details (the member chosen
+/// by place, no identity number in the page), refuses bad ones in words, then offers 备案登记;
+/// once filed the warning is gone.
+#[tokio::test]
+async fn a_close_relative_declared_at_the_kiosk_is_recorded_and_filed_from_the_case_page() {
+    let s = Server::console().await;
+    let case = s.submit(true).await;
+    let mut c = Conn::new(s.addr);
+    let (session, csrf) = console_login(&mut c, "clerk").await;
+    let page = format!("/console/cases/{case}");
+    let step = format!("{page}/step");
+    let body = String::from_utf8_lossy(&get(&mut c, &page, &session).await.body).to_string();
+    assert!(body.contains("登记近亲属申明详情"), "{body}");
+    assert!(!body.contains(APPLICANT), "no identity number in the page");
+    let before = s.audit_rows();
+    for (fields, says) in [
+        (
+            "member=7&staff_name=赵六&post=committee_member&relation=sibling",
+            "请选择家庭成员",
+        ),
+        (
+            "member=-1&staff_name=赵六&post=committee_member&relation=sibling",
+            "请选择家庭成员",
+        ),
+        (
+            "member=0&staff_name=A1&post=committee_member&relation=sibling",
+            "工作人员姓名",
+        ),
+        (
+            "member=0&staff_name=赵六&post=mayor&relation=sibling",
+            "工作人员职务",
+        ),
+        ("member=0&staff_name=赵六&post=case_worker", "亲属关系"),
+    ] {
+        let r = post_form(
+            &mut c,
+            &step,
+            Some(&session),
+            &format!("csrf={csrf}&action=declare_staff_relative&{fields}"),
+        )
+        .await;
+        let text = String::from_utf8_lossy(&r.body);
+        assert_eq!(r.status, 422, "{fields}: {text}");
+        assert!(text.contains(says), "{fields}: {text}");
+    }
+    assert_eq!(s.audit_rows(), before, "nothing stored");
+    // Filing before the details: refused with the reason.
+    let r = post_form(
+        &mut c,
+        &step,
+        Some(&session),
+        &format!("csrf={csrf}&action=file_relatives_declaration"),
+    )
+    .await;
+    assert_eq!(r.status, 409);
+    assert!(String::from_utf8_lossy(&r.body).contains("details are not recorded"));
+    let r = post_form(
+        &mut c,
+        &step,
+        Some(&session),
+        &format!("csrf={csrf}&action=declare_staff_relative&member=0&staff_name=赵六&post=committee_member&relation=sibling"),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", String::from_utf8_lossy(&r.body));
+    let body = String::from_utf8_lossy(&get(&mut c, &page, &session).await.body).to_string();
+    assert!(
+        !body.contains("登记近亲属申明详情") && body.contains("近亲属申明备案登记"),
+        "{body}"
+    );
+    let r = post_form(
+        &mut c,
+        &step,
+        Some(&session),
+        &format!("csrf={csrf}&action=file_relatives_declaration"),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", String::from_utf8_lossy(&r.body));
+    let body = String::from_utf8_lossy(&get(&mut c, &page, &session).await.body).to_string();
+    assert!(!body.contains("申请人申明：家庭成员中有人"), "{body}");
+}
+
 fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "----jiuzhu-console-test-boundary";
     let mut body = Vec::new();

@@ -520,6 +520,90 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
     );
 }
 
+/// 近亲属申明 at the kiosk is a yes or no: a "yes" reaches the case, the clerk's 初审 waits until
+/// the clerk has recorded its details with the household and filed it (备案登记); filing before
+/// the details is refused with its own code.
+#[tokio::test]
+async fn a_close_relative_declared_at_the_kiosk_must_be_recorded_and_filed_before_the_opinion() {
+    let s = server().await;
+    let mut c = Conn::new(s.addr);
+    let h = Household::new(331);
+    let body = json!({
+        "township": DEMO_TOWNSHIP, "assistance_type": "dibao", "village": "石佛村",
+        "applicant": {"id_number": h.applicant, "name": "王德福"},
+        "members": [{"person": {"id_number": h.member, "name": "李秀英"}, "relation": "spouse"}],
+        "close_relative_declared": true,
+    });
+    let r = s
+        .kiosk_post_once(&mut c, "/v1/kiosk/applications", &body, "idem-relative-331")
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    let case = r.json()["case_id"].as_str().unwrap().to_string();
+    for who in [&h.applicant, &h.member] {
+        let sig = json!({"signer": {"id_number": who, "name": "王德福"}, "method": "id_card_face"});
+        let r = s
+            .kiosk_post(
+                &mut c,
+                &format!("/v1/kiosk/applications/{case}/signatures"),
+                &sig,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.json());
+    }
+    for kind in ["id_cards", "household_register", "income_proof"] {
+        h.upload(&s, &mut c, &case, kind, kind).await;
+    }
+    let clerk = login(&mut c, "clerk").await;
+    for action in [
+        json!({"type": "accept"}),
+        json!({"type": "start_investigation"}),
+        json!({"type": "record_findings", "eligible": true, "summary": "人均收入低于标准", "per_capita_income": 40000}),
+    ] {
+        step_ok(&mut c, &clerk, &case, action).await;
+    }
+    let opinion = json!({"type": "propose_initial_opinion", "include": true, "amount": 62000, "method": "no_dispute", "reviewers": ["民政办主任"]});
+    let r = step(&mut c, &clerk, &case, opinion.clone()).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (409, "missing_step"),
+        "{:?}",
+        r.json()
+    );
+    assert_eq!(r.json()["error"]["missing_step"], "relatives_filing");
+    let r = step(
+        &mut c,
+        &clerk,
+        &case,
+        json!({"type": "file_relatives_declaration"}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (409, "relative_details_missing"),
+        "{:?}",
+        r.json()
+    );
+    // A declaration naming someone outside the household is refused; the details, then 备案.
+    let relative = |member: &str| {
+        json!({"type": "declare_staff_relative", "relative": {
+            "member": member, "staff_name": "赵六", "post": "committee_member", "relation": "sibling"}})
+    };
+    let r = step(&mut c, &clerk, &case, relative(&demo_id("19700101", 332))).await;
+    assert_eq!(r.status, 422, "{:?}", r.json());
+    step_ok(&mut c, &clerk, &case, relative(&h.member)).await;
+    step_ok(
+        &mut c,
+        &clerk,
+        &case,
+        json!({"type": "file_relatives_declaration"}),
+    )
+    .await;
+    assert_eq!(
+        step_ok(&mut c, &clerk, &case, opinion).await,
+        "in_publicity"
+    );
+}
+
 #[tokio::test]
 async fn withdrawal_by_the_applicant_or_agent_only() {
     let s = server().await;

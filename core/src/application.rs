@@ -326,6 +326,12 @@ pub struct Application {
     /// Close relatives among the staff (近亲属申明); empty when the applicant declared none.
     #[serde(default)]
     pub staff_relatives: Vec<StaffRelative>,
+    /// The applicant answered yes to the 近亲属申明 where its details are not taken (the kiosk
+    /// asks yes or no): the township records the details with the household
+    /// ([`crate::workflow::Action::DeclareStaffRelative`]) and files them before the initial
+    /// review, as for a declaration made with its details.
+    #[serde(default)]
+    pub staff_relative_declared: bool,
     /// Materials uploaded so far.
     #[serde(default)]
     pub materials: Vec<SuppliedMaterial>,
@@ -460,6 +466,7 @@ pub(crate) mod tests {
             household: h,
             agent: None,
             staff_relatives: vec![],
+            staff_relative_declared: false,
             materials: base_checklist(AssistanceType::Dibao)
                 .iter()
                 .map(|k| supplied(*k))

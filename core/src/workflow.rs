@@ -1586,6 +1586,11 @@ pub enum WorkflowError {
     /// Nothing to file.
     #[error("there is no close-relative declaration waiting to be filed")]
     NothingToFile,
+    /// The applicant declared a close relative among the staff without the details.
+    #[error(
+        "the applicant declared a close relative among the staff (近亲属申明) but its details are not recorded: record which member, which staff member, the post and the tie first, then file it"
+    )]
+    RelativeDetailsMissing,
     /// `now` before the last recorded event.
     #[error("the time {now} is before the case's last event at {last}: check the clock")]
     ClockWentBack {
@@ -1642,6 +1647,7 @@ impl WorkflowError {
             WorkflowError::DiffersFromPublicity { .. } => "differs_from_publicity",
             WorkflowError::DelegatedTownship => "delegated_township",
             WorkflowError::NothingToFile => "nothing_to_file",
+            WorkflowError::RelativeDetailsMissing => "relative_details_missing",
             WorkflowError::ClockWentBack { .. } => "clock_went_back",
             WorkflowError::BadDigest(_) => "bad_digest",
             WorkflowError::Application(_) => "invalid_application",
@@ -1748,7 +1754,8 @@ impl Case {
             to: Recipient::TownshipClerk,
             notice: Notice::ApplicationReceived { acceptance_due },
         }];
-        if !case.application.staff_relatives.is_empty() {
+        if !case.application.staff_relatives.is_empty() || case.application.staff_relative_declared
+        {
             effects.push(Effect::Notify {
                 to: Recipient::TownshipClerk,
                 notice: Notice::RelativeDeclarationToFile,
@@ -1792,9 +1799,18 @@ impl Case {
             .map(|d| cal.add_working_days(d, self.total_limit()).value)
     }
 
-    /// Whether any close-relative declaration is waiting to be filed.
+    /// Whether any close-relative declaration is waiting to be filed — including one declared
+    /// without its details ([`crate::application::Application::staff_relative_declared`]), whose
+    /// details are still to be recorded.
     pub fn relatives_pending(&self) -> bool {
         self.relatives_filed < self.application.staff_relatives.len()
+            || self.relative_details_missing()
+    }
+
+    /// The applicant declared a close relative among the staff, but which member, which staff
+    /// member and the tie are not recorded yet.
+    pub fn relative_details_missing(&self) -> bool {
+        self.application.staff_relative_declared && self.application.staff_relatives.is_empty()
     }
 
     /// Whether the case drew an objection, a re-check or an appraisal (then a delegated
@@ -1992,9 +2008,10 @@ fn required_roles(case: &Case, event: &Action) -> Vec<Role> {
         Action::SupplyMaterials { .. } | Action::SignAuthorization { .. } => {
             vec![Applicant, Agent, VillageHelper]
         }
-        Action::DeclareStaffRelative { .. }
-        | Action::ObjectToFindings { .. }
-        | Action::Withdraw { .. } => vec![Applicant, Agent],
+        // the clerk records a declaration the household makes at the office (or completes one
+        // made at a kiosk, where only yes or no is asked)
+        Action::DeclareStaffRelative { .. } => vec![Applicant, Agent, TownshipClerk],
+        Action::ObjectToFindings { .. } | Action::Withdraw { .. } => vec![Applicant, Agent],
         Action::ObjectToPublicity { .. } => {
             vec![Applicant, Agent, Resident, VillageHelper, TownshipClerk]
         }
@@ -2252,6 +2269,9 @@ fn apply(
             );
         }
         Action::FileRelativesDeclaration => {
+            if c.relative_details_missing() {
+                return Err(WorkflowError::RelativeDetailsMissing);
+            }
             if !c.relatives_pending() {
                 return Err(WorkflowError::NothingToFile);
             }

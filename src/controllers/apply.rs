@@ -1423,8 +1423,8 @@ pub fn screen_text(flow: &ApplyFlow, lang: Lang) -> ScreenText {
             t(lang, "近亲属申明", "Close relatives of staff"),
             t(
                 lang,
-                "家庭成员中，有没有人是低保经办人员或村（居）委会干部的近亲属？请如实回答。",
-                "Is any household member a close relative of an assistance case worker or of a village committee member? Please answer truthfully.",
+                "家庭成员中，有没有人是低保经办人员或村（居）委会干部的近亲属？请如实回答。选“是”的，工作人员会联系您，登记是哪位亲属。",
+                "Is any household member a close relative of an assistance case worker or of a village committee member? Please answer truthfully. If yes, staff will contact you to record which relative.",
             ),
         ),
         Step::Authorization(n) => {

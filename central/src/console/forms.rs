@@ -5,8 +5,10 @@ use axum::body::Body;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use chrono::NaiveDate;
-use jiuzhu_core::application::Material;
+use jiuzhu_core::application::{CloseRelation, Material, StaffPost, StaffRelative};
 use jiuzhu_core::household::Money;
+use jiuzhu_core::id::PersonName;
+use jiuzhu_core::workflow::Case;
 use jiuzhu_core::workflow::{Action, ExtensionReason, ReviewMethod};
 
 use super::views::ConsoleError;
@@ -199,6 +201,38 @@ fn text(f: &Fields, name: &str) -> String {
 /// A 64-hex SHA-256.
 pub fn is_sha256(v: &str) -> bool {
     v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The workflow action a step form stands for, on `case` (the 近亲属申明's member is chosen by
+/// their place in the household, so no identity number travels in the page).
+pub fn action_for(f: &Fields, case: Option<&Case>) -> Result<Action, ConsoleError> {
+    if f.get("action") != Some("declare_staff_relative") {
+        return action_of(f);
+    }
+    let members = case
+        .map(|c| c.application.household.members.as_slice())
+        .unwrap_or_default();
+    let member = f
+        .req("member", "家庭成员")?
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| members.get(i))
+        .ok_or_else(|| invalid("请选择家庭成员", "Choose a household member."))?;
+    let name = f.req("staff_name", "工作人员姓名")?;
+    let staff_name = PersonName::new(name).map_err(|e| {
+        invalid(
+            format!("“工作人员姓名”不对：{e}"),
+            format!("'staff_name' is not a name: {e}"),
+        )
+    })?;
+    Ok(Action::DeclareStaffRelative {
+        relative: StaffRelative {
+            member: member.id_number.clone(),
+            staff_name,
+            post: enum_field::<StaffPost>(f, "post", "工作人员职务")?,
+            relation: enum_field::<CloseRelation>(f, "relation", "亲属关系")?,
+        },
+    })
 }
 
 /// The workflow action a step form stands for.

@@ -459,7 +459,7 @@ pub async fn case_step(
     let id2 = id.clone();
     let result = blocking(move || {
         let v = load_case(&st2, &c2, &id2, false)?;
-        let action = match forms::action_of(&form.fields) {
+        let action = match forms::action_for(&form.fields, v.case.as_ref()) {
             Ok(a) => a,
             Err(e) => return Ok((v, Err(e))),
         };
@@ -569,6 +569,7 @@ fn step_name_zh(name: &str) -> String {
         "accept" => "受理",
         "notify_missing_materials" => "一次性告知",
         "file_relatives_declaration" => "近亲属申明备案登记",
+        "declare_staff_relative" => "登记近亲属申明",
         "start_investigation" => "启动调查",
         "record_findings" => "录入调查结果",
         "propose_initial_opinion" => "初审",
@@ -594,6 +595,48 @@ fn history_label(action: &str) -> String {
             "case.material" => "上传材料 file uploaded".into(),
             other => other.to_string(),
         },
+    }
+}
+
+/// 近亲属申明 waiting: its details (when it was declared at a kiosk, yes or no only), then 备案登记;
+/// the initial opinion and the decision wait for both.
+fn relatives_forms(c: &Console, id: &str, case: &Case) -> Markup {
+    use jiuzhu_core::application::{CloseRelation as R, StaffPost as P};
+    html! {
+        div.warn {
+            p { "申请人申明：家庭成员中有人是低保经办人员或村（居）委会成员的近亲属。须登记详情并备案后，才能初审。 "
+                span.en { "The applicant declared a close relative among the staff: record the details and file it before the initial opinion." } }
+            @if case.relative_details_missing() {
+                form.step method="post" action={ "/console/cases/" (id) "/step" } {
+                    h3 { "登记近亲属申明详情 " span.en { "Record the declaration's details" } }
+                    (csrf(&c.csrf))
+                    input type="hidden" name="action" value="declare_staff_relative";
+                    label for="rel-member" { "哪位家庭成员 " span.en { "Which household member" } }
+                    select #rel-member name="member" required {
+                        @for (i, m) in case.application.household.members.iter().enumerate() {
+                            option value=(i) { (m.name.as_unmasked_str()) }
+                        }
+                    }
+                    label for="rel-staff" { "工作人员姓名 " span.en { "The staff member's name" } }
+                    input #rel-staff type="text" name="staff_name" maxlength="20" required;
+                    label for="rel-post" { "工作人员职务 " span.en { "Their post" } }
+                    select #rel-post name="post" {
+                        @for p in [P::CaseWorker, P::CommitteeMember] {
+                            option value=(forms_name(&p)) { (p.label_zh()) }
+                        }
+                    }
+                    label for="rel-relation" { "亲属关系 " span.en { "The tie" } }
+                    select #rel-relation name="relation" {
+                        @for r in [R::Spouse, R::Parent, R::Child, R::Sibling, R::Grandparent, R::Grandchild, R::Other] {
+                            option value=(forms_name(&r)) { (r.label_zh()) }
+                        }
+                    }
+                    button.primary type="submit" { "登记 " span.en { "Record" } }
+                }
+            } @else {
+                (step_button(c, id, "file_relatives_declaration", "近亲属申明备案登记", "File the close-relative declaration"))
+            }
+        }
     }
 }
 
@@ -624,6 +667,9 @@ fn step_forms(
         .unwrap_or_default();
     let default_deadline = today.checked_add_days(Days::new(15)).unwrap_or(today);
     html! {
+        @if let Some(k) = case.filter(|k| k.relatives_pending() && !state.is_decided()) {
+            (relatives_forms(c, id, k))
+        }
         @if state.is_final() {
             p { "案件已办结。 " span.en { "The case is closed." } }
         }

@@ -49,6 +49,8 @@ pub(crate) fn application_of(
             relation: req.agent_relation.unwrap_or(AgentRelation::Other),
         }),
         staff_relatives: vec![],
+        // the kiosk's yes/no 近亲属申明: the clerk records its details and files it before 初审
+        staff_relative_declared: req.close_relative_declared,
         materials: vec![],
         signatures: BTreeSet::new(),
         confirmed_truthful: true,

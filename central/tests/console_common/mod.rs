@@ -26,6 +26,11 @@ impl Server {
 
     /// A 低保 application of one person, with nothing supplied yet (so it needs the notice).
     pub async fn submit_incomplete(&self) -> String {
+        self.submit(false).await
+    }
+
+    /// As [`Server::submit_incomplete`], with the kiosk's 近亲属申明 answered `close_relative`.
+    pub async fn submit(&self, close_relative: bool) -> String {
         let mut c = Conn::new(self.addr);
         let body = json!({
             "township": DEMO_TOWNSHIP,
@@ -33,6 +38,7 @@ impl Server {
             "assistance_type": "dibao",
             "applicant": {"id_number": APPLICANT, "name": APPLICANT_NAME},
             "members": [],
+            "close_relative_declared": close_relative,
         });
         let r = c
             .signed(

@@ -685,6 +685,60 @@ fn a_staff_relative_must_be_filed_before_the_initial_opinion() {
     assert_eq!(e, WorkflowError::NothingToFile);
 }
 
+/// The kiosk asks the 近亲属申明 as yes or no: a "yes" reaches the clerk as a declaration whose
+/// details the clerk records with the household (the clerk may record it), and the initial
+/// opinion waits until it is recorded and filed.
+#[test]
+fn a_kiosk_yes_is_completed_by_the_clerk_and_filed_before_the_initial_opinion() {
+    let mut app = complete_application();
+    app.staff_relative_declared = true;
+    let mut f = Flow::submit(app, true, "2026-03-02");
+    assert!(
+        notices(&f.effects)
+            .contains(&(Recipient::TownshipClerk, Notice::RelativeDeclarationToFile))
+    );
+    assert!(f.case.relatives_pending() && f.case.relative_details_missing());
+    f.run(&clerk(), Action::Accept, "2026-03-03");
+    f.run(&clerk(), Action::StartInvestigation, "2026-03-03");
+    f.run(&clerk(), findings(true), "2026-03-05");
+    let e = f.attempt(&clerk(), opinion(true)).unwrap_err();
+    assert_eq!(
+        e,
+        WorkflowError::MissingStep {
+            event: "初审 (propose_initial_opinion)".into(),
+            missing: Step::RelativesFiling
+        }
+    );
+    // filing needs the details first
+    let e = f
+        .attempt(&clerk(), Action::FileRelativesDeclaration)
+        .unwrap_err();
+    assert_eq!(e, WorkflowError::RelativeDetailsMissing);
+    assert_eq!(e.code(), "relative_details_missing");
+    f.run(
+        &clerk(),
+        Action::DeclareStaffRelative {
+            relative: relative(),
+        },
+        "2026-03-05",
+    );
+    assert!(f.case.relatives_pending() && !f.case.relative_details_missing());
+    f.run(&clerk(), Action::FileRelativesDeclaration, "2026-03-05");
+    assert!(!f.case.relatives_pending());
+    f.run(&clerk(), opinion(true), "2026-03-05");
+}
+
+/// A "no" at the kiosk asks nothing of the clerk.
+#[test]
+fn a_kiosk_no_needs_no_filing() {
+    let f = Flow::submit(complete_application(), true, "2026-03-02");
+    assert!(!f.case.relatives_pending());
+    assert!(
+        !notices(&f.effects)
+            .contains(&(Recipient::TownshipClerk, Notice::RelativeDeclarationToFile))
+    );
+}
+
 #[test]
 fn a_late_declaration_blocks_confirmation_until_filed() {
     let mut f = to_state(true, CaseState::InPublicity);
@@ -1407,7 +1461,7 @@ fn an_objection_justifies_one_extension_with_a_recorded_reason() {
 #[case::clerk_ticks(true, clerk(), Action::Tick, vec![Role::System])]
 #[case::clerk_objects_to_findings(true, clerk(), object_findings(), vec![Role::Applicant, Role::Agent])]
 #[case::clerk_withdraws(true, clerk(), withdraw(), vec![Role::Applicant, Role::Agent])]
-#[case::clerk_declares_relative(true, clerk(), Action::DeclareStaffRelative { relative: relative() }, vec![Role::Applicant, Role::Agent])]
+#[case::helper_declares_relative(true, helper(), Action::DeclareStaffRelative { relative: relative() }, vec![Role::Applicant, Role::Agent, Role::TownshipClerk])]
 #[case::district_supplies(true, district(), supply(Material::IncomeProof), vec![Role::Applicant, Role::Agent, Role::VillageHelper])]
 #[case::clerk_signs(true, clerk(), Action::SignAuthorization { signer: husband() }, vec![Role::Applicant, Role::Agent, Role::VillageHelper])]
 #[case::applicant_publishes(true, applicant(), Action::Publish, vec![Role::TownshipClerk, Role::TownshipLeader])]
