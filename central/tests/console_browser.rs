@@ -297,6 +297,8 @@ async fn a_case_from_submission_to_publication_in_a_real_browser() {
         1
     );
     click(&b, "input[name=eligible][value=yes]").await;
+    click(&b, "input[name=method][value=home_visit]").await;
+    click(&b, "input[name=method][value=information_check]").await;
     type_into(
         &b,
         "#summary",
@@ -308,10 +310,19 @@ async fn a_case_from_submission_to_publication_in_a_real_browser() {
     step(&b, "record_findings").await;
     assert!(text(&b).await.contains("已办理：录入调查结果"));
     assert_eq!(s.state_of(&case), "investigated");
-    let evidence = s.store.case(&case).unwrap().unwrap().findings[0]
-        .evidence
-        .clone();
-    assert_eq!(evidence.len(), 1, "the photo is the findings' evidence");
+    let findings = s.store.case(&case).unwrap().unwrap().findings[0].clone();
+    assert_eq!(
+        findings.evidence.len(),
+        1,
+        "the photo is the findings' evidence"
+    );
+    assert_eq!(
+        findings.methods,
+        [
+            jiuzhu_core::workflow::InvestigationMethod::InformationCheck,
+            jiuzhu_core::workflow::InvestigationMethod::HomeVisit
+        ]
+    );
     shot(&b, "case-phone").await;
     b.set_window_size(1280, 900).await.unwrap();
 

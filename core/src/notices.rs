@@ -442,16 +442,27 @@ fn household_document(
             None,
         ),
         Notice::NotEligible { summary } => {
-            let income = case
-                .findings
-                .last()
+            let last = case.findings.last();
+            let income = last
                 .and_then(|f| f.per_capita_income)
                 .map(|m| format!("经核算，家庭月人均收入为{m}。"))
+                .unwrap_or_default();
+            // the methods used, as the household should know how its situation was established
+            let how = last
+                .map(|f| {
+                    f.methods
+                        .iter()
+                        .map(|m| m.label_zh())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                })
+                .filter(|m| !m.is_empty())
+                .map(|m| format!("（通过{m}）"))
                 .unwrap_or_default();
             letter(
                 DocumentKind::NotEligible,
                 format!(
-                    "经家庭经济状况调查，您的家庭目前不符合{type_}条件。\n　　理由：{summary}。{income}\n　　如对调查结果有异议，可以提供相关证明材料申请复查：在乡镇（街道）提出初审意见之前，到救助通自助终端“进度查询”或{township}便民服务中心提出；证明材料难以取得的，可以请乡镇（街道）协助。初审意见公示期间，也可以对公示内容提出异议。",
+                    "经家庭经济状况调查{how}，您的家庭目前不符合{type_}条件。\n　　理由：{summary}。{income}\n　　如对调查结果有异议，可以提供相关证明材料申请复查：在乡镇（街道）提出初审意见之前，到救助通自助终端“进度查询”或{township}便民服务中心提出；证明材料难以取得的，可以请乡镇（街道）协助。初审意见公示期间，也可以对公示内容提出异议。",
                     summary = summary.trim().trim_end_matches('。'),
                     township = office.township_name,
                 ),

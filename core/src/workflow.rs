@@ -710,6 +710,10 @@ pub struct Findings {
     /// SHA-256 of the uploaded evidence (home-visit photos, letters, verification reports).
     #[serde(default)]
     pub evidence: Vec<String>,
+    /// The methods used, each once, in the procedure's order (empty in records made before they
+    /// were kept, and from clients that do not send them).
+    #[serde(default)]
+    pub methods: Vec<InvestigationMethod>,
 }
 
 /// What an objection was raised against.
@@ -758,6 +762,51 @@ pub struct Objection {
     /// The objector finds the evidence hard to obtain and asks the township for help.
     #[serde(default)]
     pub needs_help: bool,
+}
+
+/// How the household's situation was established in the 家庭经济状况调查 (the procedure's four
+/// methods); the findings record those used and the notices name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvestigationMethod {
+    /// 信息核对: the economic-status verification across agencies (with the signed 授权书).
+    InformationCheck,
+    /// 入户调查: a visit to the home.
+    HomeVisit,
+    /// 邻里访问: asking neighbours and the village.
+    NeighbourVisit,
+    /// 信函索证: written enquiries for proof (employers, banks, other places).
+    LetterEnquiry,
+}
+
+impl InvestigationMethod {
+    /// Every method, in the procedure's order.
+    pub const ALL: [InvestigationMethod; 4] = [
+        InvestigationMethod::InformationCheck,
+        InvestigationMethod::HomeVisit,
+        InvestigationMethod::NeighbourVisit,
+        InvestigationMethod::LetterEnquiry,
+    ];
+
+    /// Chinese label.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            InvestigationMethod::InformationCheck => "信息核对",
+            InvestigationMethod::HomeVisit => "入户调查",
+            InvestigationMethod::NeighbourVisit => "邻里访问",
+            InvestigationMethod::LetterEnquiry => "信函索证",
+        }
+    }
+
+    /// English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            InvestigationMethod::InformationCheck => "information check",
+            InvestigationMethod::HomeVisit => "home visit",
+            InvestigationMethod::NeighbourVisit => "neighbour visit",
+            InvestigationMethod::LetterEnquiry => "letter enquiry",
+        }
+    }
 }
 
 /// How the 初审 was reached.
@@ -1049,6 +1098,9 @@ pub enum Action {
         /// SHA-256 of the uploaded evidence.
         #[serde(default)]
         evidence: Vec<String>,
+        /// The methods used (信息核对, 入户调查, 邻里访问, 信函索证).
+        #[serde(default)]
+        methods: Vec<InvestigationMethod>,
     },
     /// The applicant objects to not-eligible findings; the township reviews the evidence and
     /// re-checks (复查). Applicant or agent.
@@ -2293,11 +2345,15 @@ fn apply(
             summary,
             per_capita_income,
             evidence,
+            methods,
         } => {
             at_step(c, event, 2)?;
             text_required(summary, "a summary of the findings")?;
             check_digests(evidence)?;
             let recheck = !c.findings.is_empty();
+            let mut methods = methods.clone();
+            methods.sort();
+            methods.dedup();
             c.findings.push(Findings {
                 recorded_on: today,
                 recheck,
@@ -2305,6 +2361,7 @@ fn apply(
                 summary: summary.clone(),
                 per_capita_income: *per_capita_income,
                 evidence: evidence.clone(),
+                methods,
             });
             if *eligible {
                 c.state = CaseState::Investigated;

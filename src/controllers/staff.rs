@@ -1013,6 +1013,8 @@ impl StaffFlow {
                         summary,
                         per_capita_income: None,
                         evidence: self.evidence.clone(),
+                        // this screen records a visit with its photos
+                        methods: vec![jiuzhu_core::workflow::InvestigationMethod::HomeVisit],
                     },
                     "findings",
                 )

@@ -9,7 +9,7 @@ use jiuzhu_core::application::{CloseRelation, Material, StaffPost, StaffRelative
 use jiuzhu_core::household::Money;
 use jiuzhu_core::id::PersonName;
 use jiuzhu_core::workflow::Case;
-use jiuzhu_core::workflow::{Action, ExtensionReason, ReviewMethod};
+use jiuzhu_core::workflow::{Action, ExtensionReason, InvestigationMethod, ReviewMethod};
 
 use super::views::ConsoleError;
 use super::{MAX_FIELD_CHARS, MAX_FORM_BYTES};
@@ -275,11 +275,27 @@ pub fn action_of(f: &Fields) -> Result<Action, ConsoleError> {
             if evidence.iter().any(|e| !is_sha256(e)) {
                 return Err(invalid("照片编号不对", "An evidence digest is malformed."));
             }
+            let mut methods = Vec::new();
+            for m in f.all("method") {
+                methods.push(
+                    serde_json::from_value::<InvestigationMethod>(serde_json::Value::String(
+                        m.into(),
+                    ))
+                    .map_err(|_| invalid("调查方式不对", "Unknown investigation method."))?,
+                );
+            }
+            if methods.is_empty() {
+                return Err(invalid(
+                    "请勾选用过的调查方式（信息核对、入户调查、邻里访问、信函索证）",
+                    "Tick the investigation methods used.",
+                ));
+            }
             Action::RecordFindings {
                 eligible,
                 summary: text(f, "summary"),
                 per_capita_income: optional_yuan(f, "per_capita_income")?,
                 evidence,
+                methods,
             }
         }
         "propose_initial_opinion" => {
@@ -394,7 +410,7 @@ mod tests {
             ),
             ("action=start_investigation", "start_investigation"),
             (
-                "action=record_findings&eligible=yes&summary=s&per_capita_income=300",
+                "action=record_findings&eligible=yes&summary=s&per_capita_income=300&method=home_visit&method=letter_enquiry",
                 "record_findings",
             ),
             (
@@ -416,5 +432,15 @@ mod tests {
         assert!(
             action_of(&Fields::parse(b"action=record_findings&eligible=maybe").unwrap()).is_err()
         );
+        // findings need the methods used, each a known one
+        for bad in [
+            "action=record_findings&eligible=yes&summary=s",
+            "action=record_findings&eligible=yes&summary=s&method=guess",
+        ] {
+            assert!(
+                action_of(&Fields::parse(bad.as_bytes()).unwrap()).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

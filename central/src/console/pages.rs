@@ -1038,6 +1038,11 @@ fn render_visit(
                     label.check { input type="radio" name="eligible" value="yes" required; " 符合 " span.en { "yes" } }
                     label.check { input type="radio" name="eligible" value="no"; " 不符合 " span.en { "no" } }
                 }
+                fieldset { legend { "调查方式（可多选） " span.en { "Methods used" } }
+                    @for m in workflow::InvestigationMethod::ALL {
+                        label.check { input type="checkbox" name="method" value=(forms_name(&m)); " " (m.label_zh()) " " span.en { (m.label_en()) } }
+                    }
+                }
                 label for="summary" { "调查情况 " span.en { "What was found" } }
                 textarea #summary name="summary" maxlength="2000" rows="4" required {}
                 label for="pci" { "家庭月人均收入（元） " span.en { "Monthly income per person (yuan)" } }

@@ -5,7 +5,7 @@ use super::*;
 use crate::application::Material;
 use crate::application::tests::complete_application;
 use crate::household::{Money, TypeAvailability};
-use crate::workflow::{Action, Actor, Event, ReviewMethod, Role, next};
+use crate::workflow::{Action, Actor, Event, InvestigationMethod, ReviewMethod, Role, next};
 use chrono::{DateTime, TimeZone, Utc};
 use rstest::rstest;
 
@@ -89,6 +89,10 @@ fn findings(eligible: bool) -> Action {
         summary: "子女有赡养能力，月支付赡养费 1500 元".into(),
         per_capita_income: Some(Money::yuan(980)),
         evidence: vec![],
+        methods: vec![
+            InvestigationMethod::NeighbourVisit,
+            InvestigationMethod::InformationCheck,
+        ],
     }
 }
 
@@ -101,7 +105,7 @@ fn findings(eligible: bool) -> Action {
 #[case::not_eligible(
     vec![(clerk(), Action::Accept, "2026-03-03"), (clerk(), Action::StartInvestigation, "2026-03-04"), (clerk(), findings(false), "2026-03-10")],
     DocumentKind::NotEligible, None,
-    &["调查结果告知书", "不符合城乡低保条件", "理由：子女有赡养能力，月支付赡养费 1500 元。", "月人均收入为980.00 元", "申请复查", "初审意见之前", "请乡镇（街道）协助"]
+    &["调查结果告知书", "经家庭经济状况调查（通过信息核对、邻里访问），您的家庭目前不符合城乡低保条件", "理由：子女有赡养能力，月支付赡养费 1500 元。", "月人均收入为980.00 元", "申请复查", "初审意见之前", "请乡镇（街道）协助"]
 )]
 #[case::posted_exclusion(
     vec![(clerk(), Action::Accept, "2026-03-03"), (clerk(), Action::StartInvestigation, "2026-03-04"), (clerk(), findings(false), "2026-03-10"), (clerk(), opinion(false), "2026-03-11")],

@@ -52,6 +52,11 @@ fn findings(eligible: bool) -> Action {
         },
         per_capita_income: Some(Money::yuan(260)),
         evidence: vec![digest(9)],
+        methods: vec![
+            InvestigationMethod::HomeVisit,
+            InvestigationMethod::InformationCheck,
+            InvestigationMethod::HomeVisit,
+        ],
     }
 }
 
@@ -2250,4 +2255,16 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn findings_keep_each_investigation_method_once_in_the_procedures_order() {
+    let f = to_state(true, CaseState::Investigated);
+    assert_eq!(
+        f.case.findings.last().unwrap().methods,
+        [
+            InvestigationMethod::InformationCheck,
+            InvestigationMethod::HomeVisit
+        ]
+    );
 }
