@@ -738,6 +738,9 @@ fn every_screen_has_a_working_home(w: &MainWindow) {
     home_at("apply: type", &|| {
         w.global::<HomeAdapter>().invoke_open(Entry::Apply)
     });
+    home_at("progress: identify", &|| {
+        w.global::<HomeAdapter>().invoke_open(Entry::Progress)
+    });
     home_at("sign: identify", &|| {
         w.global::<HomeAdapter>().invoke_open(Entry::Sign)
     });

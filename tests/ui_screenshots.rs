@@ -103,7 +103,7 @@ fn screens_match_their_references() {
         // resident: set them again, or the "-en" signing screens come out in Chinese.
         set_language(&ui, lang);
         fixed_clock(&ui);
-        sign_screens(&screen, &ui, lang.tag());
+        sign_screens(&screen, &ui, lang);
     }
     set_language(&ui, Language::ZhCn);
 }
@@ -616,7 +616,8 @@ fn apply_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
 
 /// 签署授权: identify → two applications waiting → the authorization → the signature pad →
 /// saved (queued) → the next one; and "nothing to sign".
-fn sign_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
+fn sign_screens(screen: &HeadlessScreen, ui: &MainWindow, lang: Language) {
+    let tag = lang.tag();
     use jiuzhu_core::api::{AssistanceType, PendingSignature};
     use jiuzhu_core::household::Relationship;
     use jiuzhu_kiosk::controllers::sign::{Choice as S, Event as E};
@@ -667,7 +668,10 @@ fn sign_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
     press(S::Next);
     app::sign_dispatch(seq(), E::Submitted(Ok(false)));
     check(screen, &format!("sign-done-{tag}"));
+    // 回到首页 resets the language and the clock for the next resident (as after the application)
     press(S::Home);
+    set_language(ui, lang);
+    fixed_clock(ui);
     ui.global::<HomeAdapter>().invoke_open(Entry::Sign);
     app::sign_dispatch(seq(), E::Identified(signer));
     app::sign_dispatch(seq(), E::Found(Ok(vec![])));
