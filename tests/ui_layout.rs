@@ -563,20 +563,17 @@ fn layout_and_ways_home() {
 }
 
 /// 长辈模式 screens whose content is still taller than 1920×1080 allows (issue #19, not fixed
-/// yet: the lists of 申请救助 need paging, the keypad of the identification screens a
-/// smaller layout). Their faults are printed, not failed; every other screen must be clean,
+/// yet: the lists of 申请救助 need paging; the identification screens' keypad and card drawing
+/// were fitted). Their faults are printed, not failed; every other screen must be clean,
 /// so this list can only shrink.
-const KNOWN_ELDER_FAULTS: [&str; 10] = [
+const KNOWN_ELDER_FAULTS: [&str; 7] = [
     "apply: type",
-    "apply: identify",
     "apply: relation",
     "apply: incomes",
     "apply: amount",
     "apply: assets",
     "apply: review",
     "apply: authorization",
-    "certify: identify",
-    "certify: guardian identifies",
 ];
 
 /// Every screen, both languages, both modes: nothing off the window, no label wider than its
@@ -616,6 +613,15 @@ fn nothing_is_cut_off_or_overflows(w: &MainWindow) {
             "KNOWN, NOT FIXED YET: {} layout faults on the 长辈模式 screens {KNOWN_ELDER_FAULTS:?}",
             known.len()
         );
+        // JZ_KNOWN=1 lists them, one line each
+        if std::env::var_os("JZ_KNOWN").is_some() {
+            let mut seen = std::collections::BTreeSet::new();
+            for f in &known {
+                if seen.insert(f.as_str()) {
+                    eprintln!("  {f}");
+                }
+            }
+        }
     }
     // one line per fault, with the first screen it was seen on
     let mut distinct: Vec<String> = Vec::new();
