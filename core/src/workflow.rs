@@ -51,11 +51,12 @@
 //!
 //! # Modules
 //!
-//! [`actors`] (roles, who may act), [`states`] (steps, states, deadline kinds and colours),
-//! [`records`] (the [`Case`] and what each step records: notice, findings and their methods,
-//! objections, opinions, 公示, appraisal, extension, decision), [`events`] (actions, effects,
-//! notices), [`errors`], [`dates`] (what is due by when) and [`engine`] ([`next`] and the rule
-//! of each step; `engine::apply` is still one match over the actions, not yet split by phase).
+//! `workflow/actors.rs` (roles, who may act), `states.rs` (steps, states, deadline kinds and
+//! colours), `records.rs` (the [`Case`] and what each step records: notice, findings and their
+//! methods, objections, opinions, 公示, appraisal, extension, decision), `events.rs` (actions,
+//! effects, notices), `errors.rs`, `dates.rs` (what is due by when) and `engine.rs` ([`next`]
+//! and the rule of each step; its `apply` is still one match over the actions, not yet split by
+//! phase). Everything public is re-exported here.
 //!
 //! # Storage
 //!
