@@ -423,6 +423,19 @@ fn certification_end_to_end() {
         text.contains("certification queued for upload") && text.contains("outbox drained"),
         "the session was logged:\n{text}"
     );
+    // The screen-light check (on by default) decided both face checks: the print's report has
+    // reasons, the person's passed with enough colours.
+    let checks: Vec<&str> = text.lines().filter(|l| l.contains("face check")).collect();
+    assert_eq!(checks.len(), 2, "{checks:?}");
+    assert!(
+        checks.iter().all(|l| l.contains("flash=Some(FlashReport")),
+        "{checks:?}"
+    );
+    let person = checks
+        .iter()
+        .find(|l| l.contains("passed=true"))
+        .expect("the person passed");
+    assert!(person.contains("reasons: [] })"), "{person}");
     logs.assert_free_of(&[
         CHEN,
         WANG,
