@@ -252,7 +252,9 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
     assert_eq!(
         delivered(),
         (2, 2),
-        "two pages and two signatures at central"
+        "two pages and two signatures at central; the outbox: {:?}, a drain now: {:?}",
+        link.store().lock().unwrap().counts(),
+        rt.block_on(link.engine().drain())
     );
     let app_ = &case.application;
     assert!(
