@@ -340,6 +340,10 @@ fn write_case(
     Ok(colour)
 }
 
+/// The largest lag of a request's clock reading behind the case's last event that is taken for
+/// requests queued at the writer rather than for a clock that went back.
+pub const MAX_QUEUE_SKEW: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
 /// Loads a case inside `tx`, applies `step` with [`workflow::next`], stores the result, and
 /// writes the audit row (by `actor`) when the case changed. A case that reaches `published`
 /// becomes a recipient (the 公布 list).
@@ -357,6 +361,19 @@ fn transition(
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("no case '{id}'")))?;
     let old = case_from_json(json, id)?;
+    // Requests on one case run concurrently (a kiosk sends a case's pages and signatures in
+    // parallel) and read the clock before they queue for the writer, so one may commit after a
+    // later-stamped one: its step then takes the case's last time. Only a gap of a few seconds
+    // is such a race; a clock that really went back is still refused by the workflow.
+    let step = WorkflowStep {
+        event: step.event.clone(),
+        now: match old.history.last() {
+            Some(last) if last.at > step.now && last.at - step.now <= MAX_QUEUE_SKEW => last.at,
+            _ => step.now,
+        },
+        calendar: step.calendar,
+    };
+    let step = &step;
     let (new, effects) = workflow::next(&old, &step.event, step.now, step.calendar)?;
     let today = china_date(step.now);
     let moved = new.history.len() > old.history.len();

@@ -990,3 +990,44 @@ async fn the_sms_number_is_set_at_a_kiosk_by_the_applicant_only_and_rate_limited
         .await;
     assert_eq!(r.status, 200, "{:?}", r.json());
 }
+
+/// Requests on one case queue for the writer after reading the clock, so a step may arrive
+/// stamped a little before the case's last event (a kiosk sends a case's pages and signatures in
+/// parallel; under load one lost a page permanently to 409 clock_went_back): within
+/// `MAX_QUEUE_SKEW` it takes the case's last time; a clock minutes behind is still refused.
+#[tokio::test]
+async fn a_step_queued_behind_a_later_one_is_taken_a_clock_gone_back_is_not() {
+    use jiuzhu_central::store::prelude::*;
+    use jiuzhu_central::store::{MAX_QUEUE_SKEW, WorkflowStep};
+    use jiuzhu_core::workflow::{Action, Actor, Event};
+    let s = server().await;
+    let mut c = Conn::new(s.addr);
+    let (case, _) = Household::new(341).submit(&s, &mut c).await;
+    let last = s
+        .store
+        .case(&case)
+        .unwrap()
+        .unwrap()
+        .history
+        .last()
+        .unwrap()
+        .at;
+    let cal = Calendar::builtin();
+    let tick = |now| WorkflowStep {
+        event: Event::new(Actor::system(), Action::Tick),
+        now,
+        calendar: &cal,
+    };
+    s.store
+        .apply_event(&case, "system", &tick(last - chrono::TimeDelta::seconds(2)))
+        .expect("two seconds behind: queued, taken");
+    let e = s
+        .store
+        .apply_event(
+            &case,
+            "system",
+            &tick(last - MAX_QUEUE_SKEW - chrono::TimeDelta::seconds(60)),
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("check the clock"), "{e}");
+}
