@@ -365,17 +365,12 @@ fn transition(
     // parallel) and read the clock before they queue for the writer, so one may commit after a
     // later-stamped one: its step then takes the case's last time. Only a gap of a few seconds
     // is such a race; a clock that really went back is still refused by the workflow.
-    let step = WorkflowStep {
-        event: step.event.clone(),
-        now: match old.history.last() {
-            Some(last) if last.at > step.now && last.at - step.now <= MAX_QUEUE_SKEW => last.at,
-            _ => step.now,
-        },
-        calendar: step.calendar,
+    let now = match old.history.last() {
+        Some(last) if last.at > step.now && last.at - step.now <= MAX_QUEUE_SKEW => last.at,
+        _ => step.now,
     };
-    let step = &step;
-    let (new, effects) = workflow::next(&old, &step.event, step.now, step.calendar)?;
-    let today = china_date(step.now);
+    let (new, effects) = workflow::next(&old, &step.event, now, step.calendar)?;
+    let today = china_date(now);
     let moved = new.history.len() > old.history.len();
     if !moved && new == old {
         let colour = workflow::deadlines(&new, step.calendar, today)
@@ -387,8 +382,8 @@ fn transition(
         }
     }
     let colour = write_case(tx, &new, step.calendar, today)?;
-    crate::notices::persist(tx, &new, &effects, step.calendar, step.now)?;
-    let at = now_str(step.now);
+    crate::notices::persist(tx, &new, &effects, step.calendar, now)?;
+    let at = now_str(now);
     if moved {
         let detail = serde_json::json!({
             "from": old.state.name(),

@@ -291,8 +291,7 @@ async fn a_close_relative_declared_at_the_kiosk_is_recorded_and_filed_from_the_c
     let mut c = Conn::new(s.addr);
     let (session, csrf) = console_login(&mut c, "clerk").await;
     let page = format!("/console/cases/{case}");
-    let step = format!("{page}/step");
-    let body = String::from_utf8_lossy(&get(&mut c, &page, &session).await.body).to_string();
+    let body = page_text(&mut c, &page, &session).await;
     assert!(body.contains("登记近亲属申明详情"), "{body}");
     assert!(!body.contains(APPLICANT), "no identity number in the page");
     let before = s.audit_rows();
@@ -315,11 +314,12 @@ async fn a_close_relative_declared_at_the_kiosk_is_recorded_and_filed_from_the_c
         ),
         ("member=0&staff_name=赵六&post=case_worker", "亲属关系"),
     ] {
-        let r = post_form(
+        let r = post_step(
             &mut c,
-            &step,
-            Some(&session),
-            &format!("csrf={csrf}&action=declare_staff_relative&{fields}"),
+            &case,
+            &session,
+            &csrf,
+            &format!("action=declare_staff_relative&{fields}"),
         )
         .await;
         let text = String::from_utf8_lossy(&r.body);
@@ -328,37 +328,27 @@ async fn a_close_relative_declared_at_the_kiosk_is_recorded_and_filed_from_the_c
     }
     assert_eq!(s.audit_rows(), before, "nothing stored");
     // Filing before the details: refused with the reason.
-    let r = post_form(
-        &mut c,
-        &step,
-        Some(&session),
-        &format!("csrf={csrf}&action=file_relatives_declaration"),
-    )
-    .await;
+    let file = "action=file_relatives_declaration";
+    let r = post_step(&mut c, &case, &session, &csrf, file).await;
     assert_eq!(r.status, 409);
     assert!(String::from_utf8_lossy(&r.body).contains("details are not recorded"));
-    let r = post_form(
+    let r = post_step(
         &mut c,
-        &step,
-        Some(&session),
-        &format!("csrf={csrf}&action=declare_staff_relative&member=0&staff_name=赵六&post=committee_member&relation=sibling"),
+        &case,
+        &session,
+        &csrf,
+        "action=declare_staff_relative&member=0&staff_name=赵六&post=committee_member&relation=sibling",
     )
     .await;
     assert_eq!(r.status, 303, "{}", String::from_utf8_lossy(&r.body));
-    let body = String::from_utf8_lossy(&get(&mut c, &page, &session).await.body).to_string();
+    let body = page_text(&mut c, &page, &session).await;
     assert!(
         !body.contains("登记近亲属申明详情") && body.contains("近亲属申明备案登记"),
         "{body}"
     );
-    let r = post_form(
-        &mut c,
-        &step,
-        Some(&session),
-        &format!("csrf={csrf}&action=file_relatives_declaration"),
-    )
-    .await;
+    let r = post_step(&mut c, &case, &session, &csrf, file).await;
     assert_eq!(r.status, 303, "{}", String::from_utf8_lossy(&r.body));
-    let body = String::from_utf8_lossy(&get(&mut c, &page, &session).await.body).to_string();
+    let body = page_text(&mut c, &page, &session).await;
     assert!(!body.contains("申请人申明：家庭成员中有人"), "{body}");
 }
 

@@ -9,7 +9,7 @@
 //! Usage: `cargo run --release -p jiuzhu-vision --example far_report -- PHOTO...`
 //! (vision/README.md, "1:1 matching on real group photos", names the photos used).
 
-use jiuzhu_vision::detect::{BlazeFace, Detection, FaceBox, weighted_nms};
+use jiuzhu_vision::detect::{BlazeFace, Detection, weighted_nms};
 use jiuzhu_vision::embed::FaceNet;
 use jiuzhu_vision::image::load_bgr;
 use jiuzhu_vision::{FaceMesh, MATCH_THRESHOLD, ModelPaths};
@@ -38,28 +38,17 @@ fn faces(det: &mut BlazeFace, mesh: &mut FaceMesh, bgr: &Mat) -> Vec<Detection> 
                 let tile = Mat::roi(bgr, Rect::new(x, y, tw, th))
                     .and_then(|m| m.try_clone())
                     .expect("tile");
-                for mut d in det.detect(&tile).expect("detector") {
+                for d in det.detect(&tile).expect("detector") {
                     // a face cut by the tile's edge is found whole in an overlapping tile; its
                     // cut copy would pair with it as a "different person"
-                    let FaceBox {
-                        cx,
-                        cy,
-                        w: bw,
-                        h: bh,
-                    } = d.bbox;
-                    let cut = (cx - bw / 2.0 < 1.0 && x > 0)
-                        || (cy - bh / 2.0 < 1.0 && y > 0)
-                        || (cx + bw / 2.0 > (tw - 1) as f32 && x + tw < w)
-                        || (cy + bh / 2.0 > (th - 1) as f32 && y + th < h);
-                    if cut {
-                        continue;
+                    let (l, t, r, b) = d.bbox.edges();
+                    let cut = (l < 1.0 && x > 0)
+                        || (t < 1.0 && y > 0)
+                        || (r > (tw - 1) as f32 && x + tw < w)
+                        || (b > (th - 1) as f32 && y + th < h);
+                    if !cut {
+                        all.push(d.shifted(x as f32, y as f32));
                     }
-                    d.bbox.cx += x as f32;
-                    d.bbox.cy += y as f32;
-                    for kp in &mut d.keypoints {
-                        *kp = (kp.0 + x as f32, kp.1 + y as f32);
-                    }
-                    all.push(d);
                 }
                 if x + tw >= w {
                     break;
@@ -84,16 +73,8 @@ fn faces(det: &mut BlazeFace, mesh: &mut FaceMesh, bgr: &Mat) -> Vec<Detection> 
         })
         .filter(|d| {
             // whole faces only: a face cut by the photo's edge is not a fair sample
-            let FaceBox {
-                cx,
-                cy,
-                w: bw,
-                h: bh,
-            } = d.bbox;
-            cx - bw / 2.0 >= 0.0
-                && cy - bh / 2.0 >= 0.0
-                && cx + bw / 2.0 <= w as f32
-                && cy + bh / 2.0 <= h as f32
+            let (l, t, r, b) = d.bbox.edges();
+            l >= 0.0 && t >= 0.0 && r <= w as f32 && b <= h as f32
         })
         .collect()
 }
@@ -141,15 +122,11 @@ fn main() {
         let mut here = Vec::new();
         for i in 0..emb.len() {
             for j in i + 1..emb.len() {
-                here.push(emb[i].cosine(&emb[j]));
-            }
-        }
-        for i in 0..emb.len() {
-            for j in i + 1..emb.len() {
                 let c = emb[i].cosine(&emb[j]);
                 if c >= 0.5 {
                     println!("  faces {i} and {j}: cosine {c:.3}");
                 }
+                here.push(c);
             }
         }
         let max = here.iter().copied().fold(f32::MIN, f32::max);

@@ -58,6 +58,27 @@ pub struct Detection {
     pub keypoints: [(f32, f32); 6],
 }
 
+impl Detection {
+    /// The same face found in a part of an image whose top-left corner is at (`dx`, `dy`):
+    /// its box and keypoints in the whole image's pixels.
+    pub fn shifted(mut self, dx: f32, dy: f32) -> Self {
+        self.bbox.cx += dx;
+        self.bbox.cy += dy;
+        for kp in &mut self.keypoints {
+            *kp = (kp.0 + dx, kp.1 + dy);
+        }
+        self
+    }
+}
+
+impl FaceBox {
+    /// Left, top, right and bottom edges.
+    pub fn edges(&self) -> (f32, f32, f32, f32) {
+        let (hw, hh) = (self.w / 2.0, self.h / 2.0);
+        (self.cx - hw, self.cy - hh, self.cx + hw, self.cy + hh)
+    }
+}
+
 /// The 896 anchor centres, normalised to 0..1.
 pub fn anchors() -> Vec<(f32, f32)> {
     let mut out = Vec::with_capacity(896);
@@ -217,18 +238,10 @@ impl BlazeFace {
         }
         let (x0, y0) = ((w - side) / 2, (h - side) / 2);
         let crop = Mat::roi(bgr, opencv::core::Rect::new(x0, y0, side, side))?.try_clone()?;
-        let (dx, dy) = (x0 as f32, y0 as f32);
         Ok(self
             .detect_whole(&crop)?
             .into_iter()
-            .map(|mut d| {
-                d.bbox.cx += dx;
-                d.bbox.cy += dy;
-                for kp in &mut d.keypoints {
-                    *kp = (kp.0 + dx, kp.1 + dy);
-                }
-                d
-            })
+            .map(|d| d.shifted(x0 as f32, y0 as f32))
             .collect())
     }
 

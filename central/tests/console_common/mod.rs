@@ -187,6 +187,22 @@ pub async fn post_form(c: &mut Conn, path: &str, session: Option<&str>, body: &s
     c.send("POST", path, &h, body.as_bytes()).await.unwrap()
 }
 
+/// A step form of `case` (`fields` after the CSRF token), as the case page posts it.
+pub async fn post_step(c: &mut Conn, case: &str, session: &str, csrf: &str, fields: &str) -> Reply {
+    post_form(
+        c,
+        &format!("/console/cases/{case}/step"),
+        Some(session),
+        &format!("csrf={csrf}&{fields}"),
+    )
+    .await
+}
+
+/// A page's HTML.
+pub async fn page_text(c: &mut Conn, path: &str, session: &str) -> String {
+    String::from_utf8_lossy(&get(c, path, session).await.body).to_string()
+}
+
 /// A GET with a session cookie.
 pub async fn get(c: &mut Conn, path: &str, session: &str) -> Reply {
     c.send(

@@ -657,10 +657,9 @@ fn supplement_deadline_colours() {
 // 近亲属申明 → 备案登记
 // ---------------------------------------------------------------------------------------------
 
-#[test]
-fn a_staff_relative_must_be_filed_before_the_initial_opinion() {
-    let mut app = complete_application();
-    app.staff_relatives.push(relative());
+/// `app` submitted (the clerk told of the declaration to file), accepted and investigated; the
+/// initial opinion is refused until the declaration is filed. Returns the flow and that refusal.
+fn investigated_with_a_declaration(app: Application) -> (Flow, WorkflowError) {
     let mut f = Flow::submit(app, true, "2026-03-02");
     assert!(
         notices(&f.effects)
@@ -677,6 +676,14 @@ fn a_staff_relative_must_be_filed_before_the_initial_opinion() {
             missing: Step::RelativesFiling
         }
     );
+    (f, e)
+}
+
+#[test]
+fn a_staff_relative_must_be_filed_before_the_initial_opinion() {
+    let mut app = complete_application();
+    app.staff_relatives.push(relative());
+    let (mut f, e) = investigated_with_a_declaration(app);
     assert_eq!(
         e.to_string(),
         "初审 (propose_initial_opinion) cannot come yet: 近亲属申明备案登记 (filing the close-relative declaration) must be done first"
@@ -697,23 +704,8 @@ fn a_staff_relative_must_be_filed_before_the_initial_opinion() {
 fn a_kiosk_yes_is_completed_by_the_clerk_and_filed_before_the_initial_opinion() {
     let mut app = complete_application();
     app.staff_relative_declared = true;
-    let mut f = Flow::submit(app, true, "2026-03-02");
-    assert!(
-        notices(&f.effects)
-            .contains(&(Recipient::TownshipClerk, Notice::RelativeDeclarationToFile))
-    );
+    let (mut f, _) = investigated_with_a_declaration(app);
     assert!(f.case.relatives_pending() && f.case.relative_details_missing());
-    f.run(&clerk(), Action::Accept, "2026-03-03");
-    f.run(&clerk(), Action::StartInvestigation, "2026-03-03");
-    f.run(&clerk(), findings(true), "2026-03-05");
-    let e = f.attempt(&clerk(), opinion(true)).unwrap_err();
-    assert_eq!(
-        e,
-        WorkflowError::MissingStep {
-            event: "初审 (propose_initial_opinion)".into(),
-            missing: Step::RelativesFiling
-        }
-    );
     // filing needs the details first
     let e = f
         .attempt(&clerk(), Action::FileRelativesDeclaration)
