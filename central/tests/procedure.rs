@@ -557,13 +557,8 @@ async fn a_close_relative_declared_at_the_kiosk_must_be_recorded_and_filed_befor
         r.json()
     );
     assert_eq!(r.json()["error"]["missing_step"], "relatives_filing");
-    let r = step(
-        &mut c,
-        &clerk,
-        &case,
-        json!({"type": "file_relatives_declaration"}),
-    )
-    .await;
+    let file = json!({"type": "file_relatives_declaration"});
+    let r = step(&mut c, &clerk, &case, file.clone()).await;
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (409, "relative_details_missing"),
@@ -578,13 +573,7 @@ async fn a_close_relative_declared_at_the_kiosk_must_be_recorded_and_filed_befor
     let r = step(&mut c, &clerk, &case, relative(&demo_id("19700101", 332))).await;
     assert_eq!(r.status, 422, "{:?}", r.json());
     step_ok(&mut c, &clerk, &case, relative(&h.member)).await;
-    step_ok(
-        &mut c,
-        &clerk,
-        &case,
-        json!({"type": "file_relatives_declaration"}),
-    )
-    .await;
+    step_ok(&mut c, &clerk, &case, file).await;
     assert_eq!(
         step_ok(&mut c, &clerk, &case, opinion).await,
         "in_publicity"
