@@ -402,6 +402,7 @@ fn read_one_card(
             Some(id) => Some(Ok(Person {
                 id: id.clone(),
                 name: Some(card.name.clone()),
+                address: Some(card.address.clone()).filter(|a| !a.is_empty()),
             })),
             None => Some(Err(CardFailure {
                 timeout: false,
@@ -1590,7 +1591,15 @@ pub fn build_with_services(
                 return;
             };
             k.keypad.wipe();
-            keypad_identified(ui, &mut k, Person { id, name: None });
+            keypad_identified(
+                ui,
+                &mut k,
+                Person {
+                    id,
+                    name: None,
+                    address: None,
+                },
+            );
         },
     );
     apply::connect(&window);

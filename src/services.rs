@@ -507,6 +507,14 @@ impl CentralLink {
         serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))
     }
 
+    /// The townships this kiosk serves (its own first): where an applicant registered in one of
+    /// them may apply here.
+    pub async fn served_townships(&self) -> Result<api::KioskTownships, CentralError> {
+        let answer = self.client.get("/v1/kiosk/townships").await?;
+        lock(&self.store).record_contact(self.now())?;
+        serde_json::from_slice(&answer).map_err(|e| CentralError::Answer(e.to_string()))
+    }
+
     /// 公示异议: a resident identified by card objects, by name, to the posting of `case_no`.
     /// Asked live: the posting runs 7 days and the receipt must say it was recorded in time.
     pub async fn object_to_publicity(

@@ -132,7 +132,17 @@ fn two_members_one_signing_later_one_material_missing_then_noticed_and_supplied(
 
     // The applicant's card, then the members'.
     card.command("place chen-shufen").unwrap();
-    pump_until("the applicant's card", 30, || step() == Step::Members);
+    // Her card's address names this kiosk's township (户籍所在地): confirmed on screen.
+    pump_until("the applicant's card", 30, || {
+        step() == Step::ConfirmTownship(0)
+    });
+    let body = w.global::<ApplyAdapter>().get_body().to_string();
+    assert!(
+        body.contains("江东街道") && body.contains("户口所在地"),
+        "{body}"
+    );
+    press(w, Choice::Yes);
+    assert_eq!(step(), Step::Members);
     card.command("remove").unwrap();
     press(w, Choice::AddMember);
     card.command("place wang-defu").unwrap();

@@ -165,6 +165,7 @@ fn person() -> Person {
     Person {
         id: IdNumber::parse(NUMBER).unwrap(),
         name: None,
+        address: None,
     }
 }
 
@@ -327,6 +328,7 @@ fn guardian_screens(w: &MainWindow) {
         Event::Identified(Person {
             id: IdNumber::parse("500102198001011231").unwrap(),
             name: None,
+            address: None,
         }),
     );
     assert_eq!(a.get_title(), "请放身份证");

@@ -247,6 +247,7 @@ fn person() -> Person {
     Person {
         id: IdNumber::parse("11010519491231002X").unwrap(),
         name: None,
+        address: None,
     }
 }
 
@@ -342,6 +343,7 @@ fn certify_walk(w: &MainWindow, walk: &mut Walk) {
         Event::Identified(Person {
             id: IdNumber::parse("500102198001011231").unwrap(),
             name: None,
+            address: None,
         }),
     );
     app::dispatch(seq(), Event::Identified(person()));
@@ -382,6 +384,7 @@ fn apply_walk(w: &MainWindow, walk: &mut Walk) {
     let person = |id: &str, name: &str| Person {
         id: IdNumber::parse(id).unwrap(),
         name: Some(PersonName::new(name).unwrap()),
+        address: None,
     };
     open(w, walk, Entry::Apply);
     walk.check(w, "apply: type");
@@ -389,7 +392,22 @@ fn apply_walk(w: &MainWindow, walk: &mut Walk) {
     walk.check(w, "apply: for whom");
     choose(A::ForSelf);
     walk.check(w, "apply: identify");
-    app::apply_dispatch(seq(), E::Identified(person("500102195805202427", "陈淑芬")));
+    app::apply_dispatch(
+        seq(),
+        E::Identified(Person {
+            address: Some(jiuzhu_drivers_api::idcard::MaskedText::new(
+                "重庆市涪陵区江东街道太白路12号3单元502",
+            )),
+            ..person("500102195805202427", "陈淑芬")
+        }),
+    );
+    walk.check(w, "apply: township");
+    choose(A::No);
+    walk.check(w, "apply: choose township");
+    choose(A::OtherTownship);
+    walk.check(w, "apply: other township");
+    choose(A::Back);
+    choose(A::Township(0));
     walk.check(w, "apply: members");
     choose(A::AddMember);
     app::apply_dispatch(seq(), E::Identified(person("500102194110020032", "王德福")));
@@ -545,6 +563,11 @@ fn window() -> MainWindow {
             session: jiuzhu_kiosk::controllers::session::SessionTimeouts {
                 idle_before_warning: Duration::from_secs(600),
                 warning: Duration::from_secs(60),
+            },
+            office: jiuzhu_kiosk::app::Office {
+                township: "500102900".into(),
+                township_name: "涪陵区江东街道".into(),
+                ..AppConfig::default().office
             },
             ..AppConfig::default()
         },

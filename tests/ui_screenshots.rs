@@ -131,6 +131,7 @@ fn certification_screens(screen: &HeadlessScreen, ui: &MainWindow) {
     let person = Person {
         id: IdNumber::parse("11010519491231002X").unwrap(),
         name: None,
+        address: None,
     };
     app::dispatch(seq(), Event::Identified(person));
     check(screen, "certify-querying");
@@ -155,6 +156,7 @@ fn certification_screens(screen: &HeadlessScreen, ui: &MainWindow) {
         Event::Identified(Person {
             id: IdNumber::parse("11010519491231002X").unwrap(),
             name: None,
+            address: None,
         }),
     );
     app::dispatch(
@@ -226,10 +228,12 @@ fn guardian_screens(screen: &HeadlessScreen, ui: &MainWindow) {
     let guardian = || Person {
         id: IdNumber::parse("500102198001011231").unwrap(),
         name: None,
+        address: None,
     };
     let recipient = || Person {
         id: IdNumber::parse("11010519491231002X").unwrap(),
         name: None,
+        address: None,
     };
     let due = StatusAnswer {
         recipient: true,
@@ -315,6 +319,7 @@ fn progress_screens(screen: &HeadlessScreen, ui: &MainWindow) {
     let person = || Person {
         id: IdNumber::parse("11010519491231002X").unwrap(),
         name: Some(jiuzhu_core::id::PersonName::new("王秀英").unwrap()),
+        address: None,
     };
     ui.global::<HomeAdapter>().invoke_open(Entry::Progress);
     app::progress_pin_today(Some(date(2026, 11, 27)));
@@ -543,6 +548,7 @@ fn apply_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
     let person = |id: &str, name: &str| Person {
         id: IdNumber::parse(id).unwrap(),
         name: Some(jiuzhu_core::id::PersonName::new(name).unwrap()),
+        address: None,
     };
     ui.global::<ApplyAdapter>().set_motion(false);
     ui.global::<HomeAdapter>().invoke_open(Entry::Apply);
@@ -608,6 +614,7 @@ fn apply_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
             unsigned: vec!["王**".into()],
             applicant_masked: "陈**".into(),
             assistance_type: Some(AssistanceType::Dibao),
+            township_name: None,
         })),
     );
     check(screen, &format!("apply-receipt-{tag}"));
@@ -645,6 +652,7 @@ fn sign_screens(screen: &HeadlessScreen, ui: &MainWindow, lang: Language) {
     let signer = Person {
         id: IdNumber::parse("500102194110020032").unwrap(),
         name: Some(jiuzhu_core::id::PersonName::new("王德福").unwrap()),
+        address: None,
     };
     ui.global::<ApplyAdapter>().set_motion(false);
     ui.global::<HomeAdapter>().invoke_open(Entry::Sign);

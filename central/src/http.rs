@@ -103,6 +103,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/kiosk/applications/{case_id}/objections"),
     ("POST", "/v1/kiosk/publicity/{case_no}/objections"),
     ("GET", "/v1/kiosk/publicity"),
+    ("GET", "/v1/kiosk/townships"),
     ("POST", "/v1/kiosk/applications/{case_id}/contact-phone"),
     ("GET", "/v1/staff/townships/{code}/notices"),
 ];
@@ -237,6 +238,10 @@ pub fn router(state: AppState) -> Router {
             post(crate::resident::publicity_objection),
         )
         .route("/v1/kiosk/publicity", get(crate::resident::publicity_list))
+        .route(
+            "/v1/kiosk/townships",
+            get(crate::resident::served_townships),
+        )
         .route(
             "/v1/kiosk/applications/{case_id}/contact-phone",
             post(crate::resident::contact_phone),

@@ -13,9 +13,9 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use jiuzhu_core::api::{
-    ContactPhoneRequest, ContactPhoneSet, DeliveryMethod, FindingsObjectionRequest,
+    ContactPhoneRequest, ContactPhoneSet, DeliveryMethod, FindingsObjectionRequest, KioskTownships,
     NoticeDelivered, NoticeReceipt, PublicityList, PublicityObjectionRequest, ResidentStepDone,
-    StaffNotices, WithdrawalRequest,
+    ServedTownship, StaffNotices, WithdrawalRequest,
 };
 use jiuzhu_core::id::IdNumber;
 use jiuzhu_core::notices::{self, Office, ResidentStep};
@@ -346,6 +346,29 @@ pub async fn publicity_list(
         Ok(PublicityList {
             postings: st.store.publicity_postings(&k.scope, today)?,
         })
+    })
+    .await
+    .map(Json)
+}
+
+/// `GET /v1/kiosk/townships`: the townships the kiosk serves (its scope), its own first, so the
+/// kiosk can match an applicant's card address to the township of household registration and
+/// send the application there. A township of the scope the store does not know is left out.
+pub async fn served_townships(
+    State(st): State<AppState>,
+    Kiosk(k): Kiosk,
+) -> Result<Json<KioskTownships>, ApiError> {
+    blocking(move || {
+        let mut townships = Vec::with_capacity(k.scope.len());
+        for code in &k.scope {
+            if let Some(t) = st.store.township(code)? {
+                townships.push(ServedTownship {
+                    code: t.code,
+                    name: t.name,
+                });
+            }
+        }
+        Ok(KioskTownships { townships })
     })
     .await
     .map(Json)

@@ -9,7 +9,7 @@ use chrono::Utc;
 use ed25519_dalek::SigningKey;
 use jiuzhu_central::client::{Conn, KioskSigner, Reply};
 use jiuzhu_central::conn::ConnLimits;
-use jiuzhu_central::seed::{DEMO_TOWNSHIP, demo_id};
+use jiuzhu_central::seed::{DEMO_TOWNSHIP, OTHER_TOWNSHIP, demo_id};
 use jiuzhu_central::store::prelude::*;
 use jiuzhu_central::store::{MAX_PEOPLE_PER_WINDOW, RELEASE_WINDOW_SECS, Recipient};
 use jiuzhu_core::api::{self, AssistanceType};
@@ -924,4 +924,54 @@ fn the_packaged_unit_allows_more_descriptors_than_the_connection_cap() {
         nofile >= 2 * ConnLimits::default().max_connections,
         "{nofile}"
     );
+}
+
+/// `GET /v1/kiosk/townships`: each kiosk learns only the townships it serves (its own first),
+/// a widening by the district shows; unsigned or signed by an unknown key: 401.
+#[tokio::test]
+async fn a_kiosk_learns_only_the_townships_it_serves() {
+    let s = server().await;
+    let names = |r: &Reply| -> Vec<(String, String)> {
+        assert_eq!(r.status, 200, "{:?}", r.json());
+        r.json()["townships"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["code"].as_str().unwrap().to_string(),
+                    t["name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let home = names(&s.get_as(&s.kiosk, "/v1/kiosk/townships").await);
+    assert_eq!(home.len(), 1);
+    assert_eq!(home[0].0, DEMO_TOWNSHIP);
+    assert!(home[0].1.contains("江东街道"), "{home:?}");
+    let o = &s.other_kiosk;
+    let other = names(&s.get_as(o, "/v1/kiosk/townships").await);
+    assert_eq!(other.len(), 1);
+    assert_eq!(other[0].0, OTHER_TOWNSHIP);
+
+    s.store
+        .hardening()
+        .set_kiosk_serves(&o.id, &[DEMO_TOWNSHIP.to_string()], "admin:test")
+        .unwrap();
+    let widened = names(&s.get_as(o, "/v1/kiosk/townships").await);
+    let codes: Vec<&str> = widened.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(codes, [OTHER_TOWNSHIP, DEMO_TOWNSHIP]);
+
+    let mut c = Conn::new(s.addr);
+    let r = c
+        .send("GET", "/v1/kiosk/townships", &[], b"")
+        .await
+        .unwrap();
+    assert_eq!(r.status, 401);
+    let stranger = KioskSigner {
+        id: "kiosk-stolen".into(),
+        key: SigningKey::from_bytes(&[77; 32]),
+    };
+    let r = s.get_as(&stranger, "/v1/kiosk/townships").await;
+    assert_eq!(r.status, 401);
 }

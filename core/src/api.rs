@@ -840,6 +840,24 @@ pub struct PublicityPosting {
     pub until: NaiveDate,
 }
 
+/// One township a kiosk serves: applications registered there (户籍所在地) may be made at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServedTownship {
+    /// Township code.
+    pub code: String,
+    /// Township name, as the district registered it.
+    pub name: String,
+}
+
+/// Answer to `GET /v1/kiosk/townships`: the townships the asking kiosk serves, its own first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KioskTownships {
+    /// The townships.
+    pub townships: Vec<ServedTownship>,
+}
+
 /// Answer to `GET /v1/kiosk/publicity`: the postings running today, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicityList {

@@ -803,3 +803,114 @@ pub(crate) mod tests {
         assert_eq!(back, h);
     }
 }
+
+/// The township of household registration (户籍所在地) that an ID card's address names, among
+/// `townships` (code, name): the index of the one whose name the address contains. A name is
+/// compared without spaces and without a parenthesised remark ("涪陵区江东街道（演示）" →
+/// "涪陵区江东街道"); when the name begins with its district (…区 / …县) the address must name
+/// both. `None` when no township or more than one matches (the resident then chooses on screen).
+pub fn township_of_address(address: &str, townships: &[(String, String)]) -> Option<usize> {
+    let address: String = address.chars().filter(|c| !c.is_whitespace()).collect();
+    let hits: Vec<usize> = townships
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, name))| {
+            let name = bare_township_name(name);
+            if name.is_empty() {
+                return false;
+            }
+            if address.contains(&name) {
+                return true;
+            }
+            // "涪陵区江东街道" in "重庆市涪陵区江东街道…", or the district written apart.
+            match split_district(&name) {
+                Some((district, place)) => {
+                    !place.is_empty() && address.contains(district) && address.contains(place)
+                }
+                None => false,
+            }
+        })
+        .map(|(i, _)| i)
+        .collect();
+    match hits.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+/// A township's name without spaces and without a parenthesised remark.
+fn bare_township_name(name: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0u32;
+    for c in name.chars() {
+        match c {
+            '（' | '(' => depth += 1,
+            '）' | ')' => depth = depth.saturating_sub(1),
+            c if depth == 0 && !c.is_whitespace() => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// "涪陵区江东街道" → ("涪陵区", "江东街道").
+fn split_district(name: &str) -> Option<(&str, &str)> {
+    let at = name
+        .char_indices()
+        .find(|(_, c)| *c == '区' || *c == '县')?
+        .0;
+    let end = at + '区'.len_utf8();
+    Some((&name[..end], &name[end..]))
+}
+
+#[cfg(test)]
+mod township_tests {
+    use super::township_of_address;
+
+    fn list(names: &[&str]) -> Vec<(String, String)> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (format!("50010290{i}"), (*n).to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_card_address_names_its_township() {
+        let t = list(&["涪陵区江东街道（演示）", "涪陵区 江北街道"]);
+        assert_eq!(
+            township_of_address("重庆市涪陵区江东街道太白路12号3单元502", &t),
+            Some(0)
+        );
+        assert_eq!(
+            township_of_address("重庆市涪陵区江北街道二渡村3组45号", &t),
+            Some(1)
+        );
+        // Another township of the district, or a street named like one: none.
+        assert_eq!(
+            township_of_address("重庆市涪陵区崇义街道太白路12号", &t),
+            None
+        );
+        assert_eq!(township_of_address("", &t), None);
+        assert_eq!(township_of_address("重庆市涪陵区江东街道", &[]), None);
+    }
+
+    #[test]
+    fn the_district_must_match_when_the_name_has_one() {
+        let t = list(&["涪陵区江北街道"]);
+        // 江北街道 of another district is not this one.
+        assert_eq!(township_of_address("重庆市巴南区江北街道某路1号", &t), None);
+        // A name without its district matches on the place alone.
+        let t = list(&["江北街道"]);
+        assert_eq!(
+            township_of_address("重庆市涪陵区江北街道某路1号", &t),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn two_matches_are_no_answer() {
+        let t = list(&["江北街道", "涪陵区江北街道"]);
+        assert_eq!(township_of_address("重庆市涪陵区江北街道1号", &t), None);
+    }
+}

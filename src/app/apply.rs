@@ -16,8 +16,8 @@ use jiuzhu_drivers_api::printer::{ApplicationReceipt, Document, NextStep};
 use slint::ComponentHandle;
 
 use super::{
-    CardFailure, Emit, Event as CertifyEvent, Kiosk, Route, SUBMIT_WAIT, face_check, face_pace,
-    fingerprint_check, kiosk, lock_device, show_notice, with_ui,
+    CardFailure, Emit, Event as CertifyEvent, Kiosk, NoCentral, Route, SUBMIT_WAIT, face_check,
+    face_pace, fingerprint_check, kiosk, lock_device, show_notice, with_ui,
 };
 use crate::controllers::apply::{
     self as flow, ApplyFlow, Draft, Effect, Event, Page, Receipt, SignProof, Step, money,
@@ -70,8 +70,16 @@ pub struct Office {
 impl State {
     /// A state for `office`.
     pub(super) fn new(office: Office) -> Self {
+        let mut flow = ApplyFlow::new(office.open_types.clone(), jiuzhu_core::id::today_in_china());
+        if !office.township.is_empty() {
+            // Until central answers: this kiosk's own township, always one it serves.
+            flow.set_townships(vec![(
+                office.township.clone(),
+                office.township_name.clone(),
+            )]);
+        }
         Self {
-            flow: ApplyFlow::new(office.open_types.clone(), jiuzhu_core::id::today_in_china()),
+            flow,
             strokes: Strokes::default(),
             office,
         }
@@ -243,7 +251,32 @@ pub(super) fn open(ui: &MainWindow, k: &mut Kiosk) {
     k.apply.strokes.clear();
     carry_out(ui, k, e);
     show(ui, k);
+    ask_townships(k);
 }
+
+/// Asks central which townships this kiosk serves, for the applicant's 户籍所在地 (the kiosk's
+/// own township stands while central does not answer).
+fn ask_townships(k: &Kiosk) {
+    k.worker.central(
+        move |c| async move { tokio::time::timeout(TOWNSHIPS_WAIT, c.served_townships()).await },
+        move |_ui, k, r| match r {
+            Ok(Ok(Ok(answer))) if !answer.townships.is_empty() => k.apply.flow.set_townships(
+                answer
+                    .townships
+                    .into_iter()
+                    .map(|t| (t.code, t.name))
+                    .collect(),
+            ),
+            Ok(Ok(Ok(_))) => tracing::warn!("central lists no township for this kiosk"),
+            Ok(Ok(Err(e))) => tracing::info!(error = %e, "apply: townships not asked"),
+            Ok(Err(_)) => tracing::info!("apply: central did not list the townships in time"),
+            Err(NoCentral) => {}
+        },
+    );
+}
+
+/// How long the township list is waited for.
+const TOWNSHIPS_WAIT: Duration = Duration::from_secs(5);
 
 /// A person identified on the keypad while this page is shown.
 pub(super) fn identified(ui: &MainWindow, k: &mut Kiosk, person: Result<Person, CardFailure>) {
@@ -544,6 +577,7 @@ fn receipt_of(draft: &Draft, done: &AppSubmitted, today: NaiveDate) -> Receipt {
             .map(|a| a.name.masked())
             .unwrap_or_default(),
         assistance_type: draft.assistance_type,
+        township_name: draft.township.as_ref().map(|(_, name)| name.clone()),
     }
 }
 
@@ -573,7 +607,11 @@ fn carry_out(ui: &MainWindow, k: &mut Kiosk, effects: Vec<Effect>) {
                 ui.global::<ApplyAdapter>().set_ink("".into());
             }
             Effect::Submit { seq, draft } => {
-                let township = k.apply.office.township.clone();
+                // The township of household registration the applicant confirmed.
+                let township = draft
+                    .township
+                    .as_ref()
+                    .map_or_else(|| k.apply.office.township.clone(), |(code, _)| code.clone());
                 let today = jiuzhu_core::id::today_in_china();
                 let bundle = match bundle_of(&draft, &township) {
                     Ok(b) => b,
@@ -719,7 +757,10 @@ fn print_receipt(
     let doc = Document::ApplicationReceipt(ApplicationReceipt {
         receipt_no: r.reference.clone(),
         submitted_at: now,
-        township: office.township_name.clone(),
+        township: r
+            .township_name
+            .clone()
+            .unwrap_or_else(|| office.township_name.clone()),
         applicant_masked: r.applicant_masked.clone(),
         types,
         next_steps: vec![

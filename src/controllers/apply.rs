@@ -17,7 +17,9 @@ use std::fmt;
 
 use chrono::NaiveDate;
 use jiuzhu_core::application::{AgentRelation, Material, base_checklist};
-use jiuzhu_core::household::{AssetKind, AssistanceType, IncomeKind, Money, Relationship};
+use jiuzhu_core::household::{
+    AssetKind, AssistanceType, IncomeKind, Money, Relationship, township_of_address,
+};
 use jiuzhu_core::id::{IdNumber, PersonName};
 
 use super::certify::{FlowError, Person};
@@ -127,6 +129,9 @@ pub struct Draft {
     pub signatures: Vec<Signature>,
     /// Members who will sign later.
     pub sign_later: Vec<IdNumber>,
+    /// The township of household registration (户籍所在地) the application goes to, as
+    /// confirmed on screen: (code, name).
+    pub township: Option<(String, String)>,
     /// The staff member assisting, when a staff session is open: (the login's bearer token —
     /// central checks it is a live session —, display name). Never shown or logged.
     pub assisted_by: Option<(String, String)>,
@@ -204,6 +209,8 @@ pub struct Receipt {
     pub applicant_masked: String,
     /// The assistance applied for.
     pub assistance_type: Option<AssistanceType>,
+    /// The township the application went to (户籍所在地), when confirmed on screen.
+    pub township_name: Option<String>,
 }
 
 /// The screens of the flow.
@@ -219,6 +226,12 @@ pub enum Step {
     NeedName(Who),
     /// The agent's relation to the applicant.
     AgentRelation,
+    /// The applicant's card address names township `n` of those the kiosk serves: is that
+    /// where the household is registered (户籍所在地)?
+    ConfirmTownship(usize),
+    /// The applicant's township of registration, chosen from those the kiosk serves (the card
+    /// named none of them, the number was typed, or the one it named was wrong).
+    ChooseTownship,
     /// The members so far; add another or go on.
     Members,
     /// The relationship of the member just identified.
@@ -273,6 +286,8 @@ pub enum Problem {
     CardFailed,
     /// The agent is the applicant.
     AgentIsApplicant,
+    /// The household is registered in a township this kiosk does not serve.
+    OtherTownship,
     /// The document camera failed; the material may be brought later.
     ScanFailed(String),
     /// The identity check for signing failed.
@@ -298,6 +313,10 @@ pub enum Choice {
     RemoveMember(usize),
     /// A relationship.
     Relation(Relationship),
+    /// Township `n` of those the kiosk serves.
+    Township(usize),
+    /// None of the townships listed.
+    OtherTownship,
     /// Edit an amount.
     Edit(AmountField),
     /// Capture a material.
@@ -414,6 +433,9 @@ pub struct ApplyFlow {
     /// The steps shown before this one (for 上一步).
     history: Vec<Step>,
     today: NaiveDate,
+    /// The townships this kiosk serves, (code, name), its own first. Empty: the township step
+    /// is left out (the caller submits to its own township).
+    townships: Vec<(String, String)>,
 }
 
 impl ApplyFlow {
@@ -430,7 +452,19 @@ impl ApplyFlow {
             open_types,
             history: Vec::new(),
             today,
+            townships: Vec::new(),
         }
+    }
+
+    /// The townships this kiosk serves, (code, name), its own first (central's answer, or the
+    /// kiosk's own township while central cannot be asked).
+    pub fn set_townships(&mut self, townships: Vec<(String, String)>) {
+        self.townships = townships;
+    }
+
+    /// The townships this kiosk serves.
+    pub fn townships(&self) -> &[(String, String)] {
+        &self.townships
     }
 
     /// The screen shown.
@@ -480,7 +514,9 @@ impl ApplyFlow {
         assisted_by: Option<(String, String)>,
     ) -> Vec<Effect> {
         let open = std::mem::take(&mut self.open_types);
+        let townships = std::mem::take(&mut self.townships);
         *self = Self::new(open, today);
+        self.townships = townships;
         self.draft.assisted_by = assisted_by;
         vec![]
     }
@@ -488,8 +524,10 @@ impl ApplyFlow {
     /// Forgets everything personal (home, inactivity).
     pub fn wipe(&mut self) {
         let open = std::mem::take(&mut self.open_types);
+        let townships = std::mem::take(&mut self.townships);
         let seq = self.seq + 1;
         *self = Self::new(open, self.today);
+        self.townships = townships;
         self.seq = seq;
     }
 
@@ -528,6 +566,12 @@ impl ApplyFlow {
             ]
             .map(Choice::AgentRelation)
             .to_vec(),
+            Step::ConfirmTownship(_) => vec![Yes, No],
+            Step::ChooseTownship => {
+                let mut v: Vec<Choice> = (0..self.townships.len()).map(Township).collect();
+                v.push(OtherTownship);
+                v
+            }
             Step::Members => {
                 let mut v: Vec<Choice> = (0..self.draft.members.len()).map(RemoveMember).collect();
                 if self.draft.members.len() < MAX_MEMBERS {
@@ -586,6 +630,7 @@ impl ApplyFlow {
                 Problem::ScanFailed(_) => vec![Retry, Back],
                 Problem::SignerCheckFailed(_) => vec![Retry, SignLater],
                 Problem::SubmitFailed(_) => vec![Retry, Home],
+                Problem::OtherTownship => vec![Back, Home],
                 _ => vec![Retry],
             },
         };
@@ -665,6 +710,7 @@ impl ApplyFlow {
                         Person {
                             id: p.id,
                             name: Some(n),
+                            address: None,
                         },
                         false,
                     ),
@@ -681,6 +727,13 @@ impl ApplyFlow {
                 let card = !self.typed_in;
                 self.draft.agent = Some((entered(p, Relationship::OtherCohabitant, card), r));
                 self.go(Step::Identify(Who::Applicant))
+            }
+            (Step::ConfirmTownship(i), Event::Chose(Choice::Yes)) => self.registered_in(i),
+            (Step::ConfirmTownship(_), Event::Chose(Choice::No)) => self.go(Step::ChooseTownship),
+            (Step::ChooseTownship, Event::Chose(Choice::Township(i))) => self.registered_in(i),
+            (Step::ChooseTownship, Event::Chose(Choice::OtherTownship)) => {
+                self.draft.township = None;
+                self.go(Step::Problem(Problem::OtherTownship))
             }
             (Step::Members, Event::Chose(Choice::AddMember)) => {
                 self.go(Step::Identify(Who::Member))
@@ -929,6 +982,20 @@ impl ApplyFlow {
         self.go(Step::Review)
     }
 
+    /// The household is registered in township `i`: on to the members.
+    fn registered_in(&mut self, i: usize) -> Vec<Effect> {
+        match self.townships.get(i) {
+            Some(t) => {
+                self.draft.township = Some(t.clone());
+                self.go(Step::Members)
+            }
+            None => {
+                self.seq += 1;
+                vec![]
+            }
+        }
+    }
+
     fn identified(&mut self, who: Who, p: Person, from_card: bool) -> Vec<Effect> {
         if self.draft.everyone().any(|e| e.id == p.id) {
             return self.go(Step::Problem(Problem::AlreadyListed));
@@ -950,8 +1017,18 @@ impl ApplyFlow {
                 self.go(Step::AgentRelation)
             }
             Who::Applicant => {
+                let address = p.address.clone();
                 self.draft.applicant = Some(entered(p, Relationship::Applicant, from_card));
-                self.go(Step::Members)
+                self.draft.township = None;
+                if self.townships.is_empty() {
+                    return self.go(Step::Members);
+                }
+                match address
+                    .and_then(|a| township_of_address(a.as_unmasked_str(), &self.townships))
+                {
+                    Some(i) => self.go(Step::ConfirmTownship(i)),
+                    None => self.go(Step::ChooseTownship),
+                }
             }
             Who::Member => {
                 self.pending = Some((p, who));
@@ -1114,6 +1191,18 @@ pub fn choice_label(flow: &ApplyFlow, c: Choice, lang: Lang) -> String {
         }
         Choice::UsePage => t(lang, "清楚，使用这张", "Clear: use this page"),
         Choice::Retake => t(lang, "不清楚，重拍", "Not clear: retake"),
+        Choice::Township(i) => flow
+            .townships()
+            .get(i)
+            .map(|(_, name)| name.clone())
+            .unwrap_or_default(),
+        Choice::OtherTownship => t(lang, "都不是", "None of these"),
+        Choice::Yes if matches!(flow.step(), Step::ConfirmTownship(_)) => {
+            t(lang, "对，是这里", "Yes, that is right")
+        }
+        Choice::No if matches!(flow.step(), Step::ConfirmTownship(_)) => {
+            t(lang, "不对", "No, it is not")
+        }
         Choice::Yes if matches!(flow.step(), Step::ConfirmRemove(_)) => {
             t(lang, "删除此人", "Remove this person")
         }
@@ -1309,6 +1398,39 @@ pub fn screen_text(flow: &ApplyFlow, lang: Lang) -> ScreenText {
             ),
         ),
         Step::NeedName(_) => need_name_text(lang),
+        Step::ConfirmTownship(i) => {
+            let name = flow
+                .townships()
+                .get(*i)
+                .map(|(_, n)| n.as_str())
+                .unwrap_or_default();
+            (
+                t(lang, "户籍所在地", "Place of household registration"),
+                match lang {
+                    Lang::Zh => format!(
+                        "身份证上的住址在{name}。救助要向户口所在地的乡镇（街道）申请，这份申请将交给{name}办理。对吗？"
+                    ),
+                    Lang::En => format!(
+                        "The ID card's address is in {name}. Assistance is applied for where the household is registered, so this application goes to {name}. Is that right?"
+                    ),
+                },
+            )
+        }
+        Step::ChooseTownship => (
+            t(lang, "户籍所在地", "Place of household registration"),
+            match d.applicant.as_ref().map(|a| a.from_card) {
+                Some(true) => t(
+                    lang,
+                    "身份证上的住址不在本机受理的乡镇（街道）。救助要向户口所在地的乡镇（街道）申请。户口已经迁到下面哪一处，请点选；都不是，请点“都不是”。",
+                    "The ID card's address is not in a township this kiosk serves. Assistance is applied for where the household is registered: if it has moved to one below, tap it; otherwise tap None of these.",
+                ),
+                _ => t(
+                    lang,
+                    "救助要向户口所在地的乡镇（街道）申请。请点选申请人户口所在的乡镇（街道）；都不是，请点“都不是”。",
+                    "Assistance is applied for where the household is registered. Tap the applicant's township; if it is not listed, tap None of these.",
+                ),
+            },
+        ),
         Step::AgentRelation => (
             t(lang, "您和申请人是什么关系？", "How are you related to the applicant?"),
             t(
@@ -1467,6 +1589,20 @@ pub fn screen_text(flow: &ApplyFlow, lang: Lang) -> ScreenText {
                     "This person is already on the application.",
                 ),
                 Problem::CardFailed => card_failed_text(lang),
+                Problem::OtherTownship => {
+                    let names: Vec<&str> =
+                        flow.townships().iter().map(|(_, n)| n.as_str()).collect();
+                    match lang {
+                        Lang::Zh => format!(
+                            "这里只受理{}户籍的申请。请到户口所在地的乡镇（街道）便民服务中心申请救助，那里也有这样的自助机。需要帮忙，请点“呼叫工作人员”。",
+                            names.join("、")
+                        ),
+                        Lang::En => format!(
+                            "This kiosk takes applications of households registered in {} only. Apply at the service centre of the township where your household is registered; it has a kiosk like this one. For help, tap Call staff.",
+                            names.join(", ")
+                        ),
+                    }
+                }
                 Problem::AgentIsApplicant => t(
                     lang,
                     "代办人不能同时是申请人。为自己申请，请回到上一步选“为自己申请”。",
@@ -1505,6 +1641,17 @@ fn review_text(d: &Draft, today: NaiveDate, lang: Lang) -> String {
             "{}{}",
             if zh { "申请人：" } else { "Applicant: " },
             a.name.masked()
+        ));
+    }
+    if let Some((_, name)) = &d.township {
+        lines.push(format!(
+            "{}{}",
+            if zh {
+                "户籍所在地："
+            } else {
+                "Registered in: "
+            },
+            name
         ));
     }
     if let Some((a, r)) = &d.agent {

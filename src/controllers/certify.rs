@@ -9,6 +9,7 @@
 
 use chrono::NaiveDate;
 use jiuzhu_core::id::{IdNumber, PersonName};
+use jiuzhu_drivers_api::idcard::MaskedText;
 
 /// Failures (face and fingerprint together) after which the flow routes to staff.
 pub const MAX_FAILURES: u8 = 3;
@@ -101,6 +102,8 @@ pub struct Person {
     pub id: IdNumber,
     /// Name, when read from the card.
     pub name: Option<PersonName>,
+    /// The card's address (the 户籍 address), when read from a resident card.
+    pub address: Option<MaskedText>,
 }
 
 /// Whose identity the identify screen is asking for.
@@ -1073,6 +1076,7 @@ mod tests {
         Person {
             id,
             name: Some(PersonName::new("张三").unwrap()),
+            address: None,
         }
     }
 

@@ -2586,6 +2586,7 @@ mod tests {
         Person {
             id: id(seq),
             name: Some(jiuzhu_core::id::PersonName::new("张秀英").unwrap()),
+            address: None,
         }
     }
 
@@ -2594,6 +2595,7 @@ mod tests {
         Person {
             id: id(seq),
             name: None,
+            address: None,
         }
     }
 

@@ -391,6 +391,7 @@ impl SignFlow {
                     Ok(n) => self.look_up(Person {
                         id: p.id,
                         name: Some(n),
+                        address: None,
                     }),
                     Err(e) => {
                         self.signer = Some(p);

@@ -36,6 +36,8 @@ fn is_row(c: Choice) -> bool {
             | Choice::AddMember
             | Choice::RemoveMember(_)
             | Choice::Relation(_)
+            | Choice::Township(_)
+            | Choice::OtherTownship
             | Choice::Edit(_)
             | Choice::Capture(_)
     )
@@ -65,7 +67,11 @@ pub fn render(ui: &MainWindow, flow: &ApplyFlow, language: Language) -> ScreenTe
         .into_iter()
         .map(|c| Button {
             label: choice_label(flow, c, l),
-            primary: primary(c),
+            primary: if matches!(step, Step::ConfirmTownship(_)) {
+                c == Choice::Yes
+            } else {
+                primary(c)
+            },
             enabled: flow.enabled(c),
             place: match c {
                 Choice::Back => Place::Back,
@@ -106,7 +112,11 @@ pub const STAGES: usize = 7;
 pub fn stage(step: &Step) -> Option<usize> {
     Some(match step {
         Step::ChooseType | Step::ForWhom => 1,
-        Step::Identify(_) | Step::NeedName(_) | Step::AgentRelation => 2,
+        Step::Identify(_)
+        | Step::NeedName(_)
+        | Step::AgentRelation
+        | Step::ConfirmTownship(_)
+        | Step::ChooseTownship => 2,
         Step::Members | Step::MemberRelation | Step::ConfirmRemove(_) => 3,
         Step::Incomes | Step::Assets | Step::Amount(_) => 4,
         Step::Materials | Step::Scanning(_) | Step::ConfirmPage(_) => 5,

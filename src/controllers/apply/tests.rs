@@ -13,6 +13,7 @@ fn person(id: &str, name: Option<&str>) -> Person {
     Person {
         id: IdNumber::parse_at(id, today()).unwrap(),
         name: name.map(|n| PersonName::new(n).unwrap()),
+        address: None,
     }
 }
 
@@ -188,6 +189,7 @@ fn full_application_with_two_members_one_signing_later() {
         unsigned: vec!["王*福".into()],
         applicant_masked: "陈*芬".into(),
         assistance_type: Some(AssistanceType::Dibao),
+        township_name: None,
     };
     let fx = send(&mut f, Event::Submitted(Ok(receipt.clone())));
     assert!(fx.contains(&Effect::PrintReceipt(receipt.clone())));
@@ -457,4 +459,116 @@ fn staff_assistance_is_kept_on_the_draft() {
         draft.assisted_by.as_ref().map(|a| a.0.as_str()),
         Some("clerk01")
     );
+}
+
+/// The townships of a kiosk serving two: its own (江东) and one the district added (江北).
+fn two_townships() -> Vec<(String, String)> {
+    vec![
+        ("500102900".into(), "涪陵区江东街道".into()),
+        ("500102901".into(), "涪陵区江北街道".into()),
+    ]
+}
+
+fn card(address: &str) -> Person {
+    Person {
+        address: Some(jiuzhu_drivers_api::idcard::MaskedText::new(address)),
+        ..person(APPLICANT, Some("陈淑芬"))
+    }
+}
+
+fn to_applicant_card(f: &mut ApplyFlow, address: &str) {
+    f.set_townships(two_townships());
+    press(f, Choice::Type(AssistanceType::Dibao));
+    press(f, Choice::ForSelf);
+    send(f, Event::Identified(card(address)));
+}
+
+#[test]
+fn the_card_address_names_the_township_confirmed_on_screen() {
+    let mut f = flow();
+    to_applicant_card(&mut f, "重庆市涪陵区江北街道二渡村3组45号");
+    assert_eq!(f.step(), &Step::ConfirmTownship(1));
+    let text = screen_text(&f, Lang::Zh);
+    assert!(text.body.contains("涪陵区江北街道"), "{}", text.body);
+    assert_eq!(choice_label(&f, Choice::Yes, Lang::Zh), "对，是这里");
+    // Not yet chosen: nothing in the draft until confirmed.
+    assert_eq!(f.draft().township, None);
+    press(&mut f, Choice::Yes);
+    assert_eq!(f.step(), &Step::Members);
+    assert_eq!(
+        f.draft().township,
+        Some(("500102901".into(), "涪陵区江北街道".into()))
+    );
+    // The review shows it.
+    assert!(review_text(f.draft(), today(), Lang::Zh).contains("户籍所在地：涪陵区江北街道"));
+}
+
+#[test]
+fn a_wrong_township_is_corrected_from_the_list() {
+    let mut f = flow();
+    to_applicant_card(&mut f, "重庆市涪陵区江北街道二渡村3组45号");
+    press(&mut f, Choice::No);
+    assert_eq!(f.step(), &Step::ChooseTownship);
+    assert_eq!(
+        f.choices(),
+        vec![
+            Choice::Township(0),
+            Choice::Township(1),
+            Choice::OtherTownship,
+            Choice::Back
+        ]
+    );
+    assert_eq!(
+        choice_label(&f, Choice::Township(0), Lang::Zh),
+        "涪陵区江东街道"
+    );
+    press(&mut f, Choice::Township(0));
+    assert_eq!(f.draft().township.as_ref().unwrap().0, "500102900");
+    // A township index that is not listed is refused.
+    let seq = f.seq();
+    assert!(f.handle(seq, Event::Chose(Choice::Township(5))).is_err());
+}
+
+#[test]
+fn an_address_elsewhere_asks_and_none_of_these_says_where_to_go() {
+    let mut f = flow();
+    to_applicant_card(&mut f, "重庆市涪陵区崇义街道太白路12号3单元502");
+    assert_eq!(f.step(), &Step::ChooseTownship);
+    assert!(screen_text(&f, Lang::Zh).body.contains("不在本机受理"));
+    press(&mut f, Choice::OtherTownship);
+    assert_eq!(f.step(), &Step::Problem(Problem::OtherTownship));
+    let text = screen_text(&f, Lang::Zh);
+    assert!(
+        text.body
+            .contains("这里只受理涪陵区江东街道、涪陵区江北街道户籍的申请"),
+        "{}",
+        text.body
+    );
+    assert!(screen_text(&f, Lang::En).body.contains("registered"));
+    assert_eq!(f.draft().township, None);
+    // Back to the list; or home.
+    press(&mut f, Choice::Back);
+    assert_eq!(f.step(), &Step::ChooseTownship);
+    press(&mut f, Choice::OtherTownship);
+    let fx = press(&mut f, Choice::Home);
+    assert!(fx.contains(&Effect::GoHome));
+}
+
+#[test]
+fn a_typed_number_chooses_the_township_and_a_start_keeps_the_list() {
+    let mut f = flow();
+    f.set_townships(two_townships());
+    press(&mut f, Choice::Type(AssistanceType::Dibao));
+    press(&mut f, Choice::ForSelf);
+    send(&mut f, Event::Identified(person(APPLICANT, None)));
+    send(&mut f, Event::Named("陈淑芬".into()));
+    assert_eq!(f.step(), &Step::ChooseTownship);
+    assert!(
+        screen_text(&f, Lang::Zh)
+            .body
+            .contains("请点选申请人户口所在")
+    );
+    f.wipe();
+    f.start(today(), None);
+    assert_eq!(f.townships().len(), 2);
 }

@@ -13,6 +13,7 @@ fn person(name: Option<&str>) -> Person {
     Person {
         id: IdNumber::parse_at(SPOUSE, today()).unwrap(),
         name: name.map(|n| PersonName::new(n).unwrap()),
+        address: None,
     }
 }
 
