@@ -430,6 +430,8 @@ fn a_late_signature_waits_offline_and_reaches_its_case_once() {
         },
         method: jiuzhu_core::api::SignerIdentification::IdCardFingerprint,
         handwriting_sha256: None,
+        mark: Default::default(),
+        witness: None,
     };
     let png = b"\x89PNG\r\n\x1a\n handwriting".to_vec();
     let recorded = c

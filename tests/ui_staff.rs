@@ -131,6 +131,83 @@ impl Applicant<'_> {
     }
 }
 
+/// The walk-in applicant the clerk assists cannot write: she proves who she is with her finger,
+/// then signs the 核对授权书 with a fingerprint mark (按手印) taken by the real driver from the
+/// simulator, the clerk as witness; central records the mark, the witness's account and the
+/// mark's image.
+fn mark_before_the_clerk(
+    w: &MainWindow,
+    central: &common::Central,
+    finger: &jiuzhu_sim::r30x::R30xSim,
+    id: &str,
+) {
+    use jiuzhu_core::household::AssistanceType;
+    use jiuzhu_core::id::{IdNumber, PersonName};
+    use jiuzhu_kiosk::controllers::apply::{Choice as A, Event as E, SignProof, Step as S};
+    use jiuzhu_kiosk::controllers::certify::Person;
+    let a = w.global::<jiuzhu_kiosk::ui::ApplyAdapter>();
+    let choose = |c: A| {
+        let i = app::apply_choices()
+            .iter()
+            .position(|x| *x == c)
+            .unwrap_or_else(|| panic!("{c:?} is not on {:?}", app::apply_step()));
+        a.invoke_choose(a.get_seq(), i as i32);
+    };
+    let step = || app::apply_step().unwrap();
+    choose(A::Type(AssistanceType::Dibao));
+    choose(A::ForSelf);
+    app::apply_dispatch(
+        app::apply_seq().unwrap(),
+        E::Identified(Person {
+            id: IdNumber::parse(id).unwrap(),
+            name: Some(PersonName::new("陈淑芬").unwrap()),
+            address: None,
+        }),
+    );
+    // No card address: the township is chosen (this kiosk serves one).
+    assert_eq!(step(), S::ChooseTownship);
+    choose(A::Township(0));
+    for _ in 0..4 {
+        choose(A::Next);
+    }
+    choose(A::No);
+    assert_eq!(step(), S::Authorization(0));
+    finger.control().place(0);
+    choose(A::SignFingerprint);
+    pump_until("her finger matched", 30, || {
+        matches!(step(), S::Handwriting(..) | S::Problem(_))
+    });
+    assert_eq!(step(), S::Handwriting(0, SignProof::Fingerprint));
+    finger.control().lift();
+    finger.control().place(0);
+    choose(A::FingerMark);
+    pump_until("the mark taken", 30, || {
+        matches!(step(), S::Review | S::Problem(_))
+    });
+    assert_eq!(step(), S::Review);
+    finger.control().lift();
+    choose(A::Submit);
+    pump_until("submitted", 30, || {
+        matches!(step(), S::Done(_) | S::Problem(_))
+    });
+    assert!(matches!(step(), S::Done(_)), "{:?}", step());
+    use jiuzhu_central::store::prelude::*;
+    let cases = central.store.cases_of(id, None).unwrap();
+    assert_eq!(cases.len(), 1);
+    let case = &cases[0].case_id;
+    let signers = central.store.case_signers(case).unwrap();
+    let how = signers[0].signed_by.clone().unwrap_or_default();
+    assert!(
+        how.contains("fingerprint_mark") && how.contains("witness clerk"),
+        "{how}"
+    );
+    let files = central.store.case_files(case).unwrap();
+    assert!(
+        files.iter().any(|f| f.content_type == "image/png"),
+        "the mark's image is archived: {files:?}"
+    );
+}
+
 fn state_at_central(central: &common::Central, case: &str) -> CaseState {
     central.store.case(case).unwrap().unwrap().state
 }
@@ -189,10 +266,28 @@ fn staff_entry_end_to_end() {
         &central.url(),
         Duration::from_secs(5),
     );
+    // The fingerprint module simulator behind the real R30x driver, with the signer's finger
+    // enrolled as her reference at central (for the fingerprint mark below).
+    let (finger, reader, template) = common::sim_finger_enrolled(0);
+    // 陈淑芬, a demo recipient (a reference may be kept only for a recipient or guardian).
+    let marker = "500102195805202427".to_string();
+    central
+        .store
+        .put_template(
+            &marker,
+            jiuzhu_core::api::Modality::Fingerprint,
+            &template,
+            "test",
+        )
+        .unwrap();
+    let mut config = AppConfig::default();
+    config.office.township = DEMO_TOWNSHIP.into();
+    config.office.township_name = "涪陵区江东街道".into();
     let w = common::kiosk_window(
-        &AppConfig::default(),
+        &config,
         Devices {
             camera: Some(FaceCamera::Sim(services::sim_camera_config())),
+            fingerprint: Some(reader),
             ..Devices::default()
         },
         Some(link),
@@ -399,6 +494,7 @@ fn staff_entry_end_to_end() {
         app::staff_assisting().map(|s| s.username),
         Some("clerk".into())
     );
+    mark_before_the_clerk(&w, &central, &finger, &marker);
     // 回到首页 at the end of the applicant's session ends the staff login too.
     w.global::<jiuzhu_kiosk::ui::ApplyAdapter>().invoke_home();
     assert!(!app::staff_logged_in());

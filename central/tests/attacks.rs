@@ -975,3 +975,105 @@ async fn a_kiosk_learns_only_the_townships_it_serves() {
     let r = s.get_as(&stranger, "/v1/kiosk/townships").await;
     assert_eq!(r.status, 401);
 }
+
+/// A signer who cannot write signs with a fingerprint mark (按手印) before a staff witness: the
+/// witness must be a live staff session of a township the kiosk serves; the mark without a
+/// witness, a witness for a handwritten name, a name or a dead token instead of a session are
+/// refused and nothing is signed; the witness's account is recorded with the signature, the
+/// token is not.
+#[tokio::test]
+async fn a_fingerprint_mark_needs_a_live_witness_of_the_kiosks_township() {
+    let s = server().await;
+    let app = application(DEMO_TOWNSHIP, 20);
+    let r = s
+        .post_as_with(
+            &s.kiosk,
+            "/v1/kiosk/applications",
+            &app,
+            &key("mark-case-000001"),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    let case = r.json()["case_id"].as_str().unwrap().to_string();
+    let path = format!("/v1/kiosk/applications/{case}/signatures");
+    let spouse = app["members"][0]["person"].clone();
+    let sign = |mark: &str, witness: Option<&str>| {
+        let mut b = json!({"signer": spouse, "method": "id_card_fingerprint", "mark": mark});
+        if let Some(w) = witness {
+            b["witness"] = json!(w);
+        }
+        b
+    };
+    let signed = || {
+        s.count(&format!(
+            "case_people WHERE case_id = '{case}' AND signed_at IS NOT NULL AND role != 'applicant'"
+        ))
+    };
+
+    assert_refused(
+        &s.post_as(&s.kiosk, &path, &sign("fingerprint_mark", None))
+            .await,
+        422,
+        "invalid_field",
+    );
+    assert_refused(
+        &s.post_as(&s.kiosk, &path, &sign("handwriting", Some("whatever")))
+            .await,
+        422,
+        "invalid_field",
+    );
+    assert_refused(
+        &s.post_as(&s.kiosk, &path, &sign("thumbprint", None)).await,
+        422,
+        "invalid_field",
+    );
+    for w in ["clerk", "", &"x".repeat(4000)] {
+        assert_refused(
+            &s.post_as(&s.kiosk, &path, &sign("fingerprint_mark", Some(w)))
+                .await,
+            403,
+            "staff_session_invalid",
+        );
+    }
+    let clerk2 = s.login("clerk2").await;
+    assert_refused(
+        &s.post_as(&s.kiosk, &path, &sign("fingerprint_mark", Some(&clerk2)))
+            .await,
+        403,
+        "outside_kiosk_scope",
+    );
+    assert_eq!(signed(), 0, "nothing signed by a refused request");
+
+    let clerk = s.login("clerk").await;
+    let r = s
+        .post_as(&s.kiosk, &path, &sign("fingerprint_mark", Some(&clerk)))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(signed(), 1);
+    let how: String = s
+        .store
+        .with_conn(|c| {
+            c.query_row(
+                "SELECT signed_by FROM case_people WHERE signed_at IS NOT NULL AND role != 'applicant'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .unwrap();
+    assert!(
+        how.contains("fingerprint_mark") && how.contains("witness clerk"),
+        "{how}"
+    );
+    assert_eq!(
+        s.count(
+            "audit WHERE action = 'case.signed' AND detail LIKE '%fingerprint_mark%witness clerk%'"
+        ),
+        1,
+        "the mark and its witness are in the audit log"
+    );
+    assert_eq!(
+        s.count(&format!("audit WHERE detail LIKE '%{clerk}%'")),
+        0,
+        "the token is not archived"
+    );
+}

@@ -986,9 +986,36 @@ pub struct SignAuthorization {
     pub signer: PersonRef,
     /// How the signer was identified.
     pub method: SignerIdentification,
-    /// SHA-256 (hex) of a handwriting image uploaded as a material, if any.
+    /// SHA-256 (hex) of a handwriting image uploaded as a material, if any (with a fingerprint
+    /// mark: the image of the mark).
     #[serde(default)]
     pub handwriting_sha256: Option<String>,
+    /// What the signer put on the authorization: a handwritten name (the default) or, for a
+    /// signer who cannot write, a fingerprint mark (按手印) made before a staff member.
+    #[serde(default, skip_serializing_if = "SignatureMark::is_handwriting")]
+    pub mark: SignatureMark,
+    /// With a fingerprint mark: the live staff session of the witness (the bearer token of their
+    /// login at this kiosk). Central checks it and records the account; the token is not stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness: Option<StaffToken>,
+}
+
+/// What a signer put on the 核对授权书.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureMark {
+    /// A handwritten name.
+    #[default]
+    Handwriting,
+    /// A fingerprint mark (按手印) by a signer who cannot write, witnessed by staff.
+    FingerprintMark,
+}
+
+impl SignatureMark {
+    /// Whether this is the default, a handwritten name.
+    pub fn is_handwriting(&self) -> bool {
+        *self == Self::Handwriting
+    }
 }
 
 /// How a signer was identified at the kiosk.

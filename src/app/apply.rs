@@ -535,10 +535,26 @@ pub(crate) fn bundle_of(draft: &Draft, township: &str) -> Result<ApplicationBund
         use sha2::Digest;
         let sha = hex::encode(sha2::Sha256::digest(&s.handwriting_png));
         files.push((None, "image/png", s.handwriting_png.clone()));
+        // A fingerprint mark is witnessed by the staff member assisting (their live session).
+        let witness = if s.finger_mark {
+            let (token, _) = draft
+                .assisted_by
+                .as_ref()
+                .ok_or("a fingerprint mark without a staff member assisting")?;
+            Some(api::StaffToken(token.clone()))
+        } else {
+            None
+        };
         signatures.push(api::SignAuthorization {
             signer: person_ref(signer),
             method: sign_method(signer.from_card, s.proof),
             handwriting_sha256: Some(sha),
+            mark: if s.finger_mark {
+                api::SignatureMark::FingerprintMark
+            } else {
+                api::SignatureMark::Handwriting
+            },
+            witness,
         });
     }
     for (m, page) in &draft.materials {
@@ -601,6 +617,13 @@ fn carry_out(ui: &MainWindow, k: &mut Kiosk, effects: Vec<Effect>) {
             }
             Effect::CheckSigner { seq, signer, proof } => {
                 check_signer(k, signer, proof, Emit(seq, Route::ApplySigner))
+            }
+            Effect::TakeMark { seq } => {
+                let reader = k.worker.fingerprint.clone();
+                k.worker.blocking(
+                    move |cancel| take_mark(&reader, cancel),
+                    move |ui, k, r| handle(ui, k, seq, Event::Marked(r)),
+                )
             }
             Effect::ClearPad => {
                 k.apply.strokes.clear();
@@ -694,6 +717,40 @@ pub(super) fn check_signer(
         }
     }
 }
+
+/// A signer's fingerprint mark (按手印): the image of the finger on the reader, as PNG — the
+/// print a signer who cannot write leaves on the paper form, here on the authorization's record.
+fn take_mark(
+    reader: &super::Shared<Box<dyn jiuzhu_drivers_api::fingerprint::FingerprintReader + Send>>,
+    cancel: &jiuzhu_drivers_api::fingerprint::CancelToken,
+) -> Result<Vec<u8>, String> {
+    let mut d = lock_device(reader);
+    let Some(reader) = d.as_mut() else {
+        return Err("本机没有指纹采集器 / this kiosk has no fingerprint reader".into());
+    };
+    let capture = reader
+        .capture(&CaptureRequest {
+            timeout: MARK_TIMEOUT,
+            kind: CaptureKind::Image,
+            cancel: cancel.clone(),
+        })
+        .map_err(|e| match e {
+            FingerprintError::Timeout(_) => "没有按到手指 / no finger was pressed".to_string(),
+            e => e.to_string(),
+        })?;
+    let img = capture
+        .image
+        .ok_or("the fingerprint reader sent no image")?;
+    let gray = image::GrayImage::from_raw(u32::from(img.width), u32::from(img.height), img.pixels)
+        .ok_or("the fingerprint image has the wrong size")?;
+    let mut png = std::io::Cursor::new(Vec::new());
+    gray.write_to(&mut png, image::ImageFormat::Png)
+        .map_err(|e| format!("the fingerprint image could not be encoded: {e}"))?;
+    Ok(png.into_inner())
+}
+
+/// How long a fingerprint mark is waited for.
+const MARK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One page from the document camera: found, cropped, deskewed, as JPEG.
 fn scan_page(

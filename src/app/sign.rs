@@ -169,6 +169,8 @@ fn authorization_of(s: &LateSignature) -> Result<SignAuthorization, String> {
         },
         method: sign_method(s.from_card, s.proof),
         handwriting_sha256: Some(hex::encode(sha2::Sha256::digest(&s.handwriting_png))),
+        mark: jiuzhu_core::api::SignatureMark::Handwriting,
+        witness: None,
     })
 }
 

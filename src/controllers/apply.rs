@@ -77,8 +77,10 @@ pub struct Signature {
     pub signer: IdNumber,
     /// How identity was proved.
     pub proof: SignProof,
-    /// The handwritten signature as PNG.
+    /// The handwritten signature as PNG (with a fingerprint mark: the mark's image).
     pub handwriting_png: Vec<u8>,
+    /// A fingerprint mark (按手印) made before the assisting staff member, not a written name.
+    pub finger_mark: bool,
 }
 
 impl fmt::Debug for Signature {
@@ -258,6 +260,9 @@ pub enum Step {
     SignerCheck(usize, SignProof),
     /// Signer `n` writes their name on the screen.
     Handwriting(usize, SignProof),
+    /// Signer `n`, who cannot write, presses a finger on the reader as their mark (按手印)
+    /// before the staff member assisting, who is the witness.
+    FingerMark(usize, SignProof),
     /// Everything entered, for a last look.
     Review,
     /// Saving and sending.
@@ -292,6 +297,10 @@ pub enum Problem {
     ScanFailed(String),
     /// The identity check for signing failed.
     SignerCheckFailed(String),
+    /// A fingerprint mark needs a staff member present as witness, and none is assisting.
+    NeedsWitness,
+    /// The fingerprint mark was not taken.
+    MarkFailed(String),
     /// The application could not be saved or sent.
     SubmitFailed(String),
 }
@@ -335,6 +344,8 @@ pub enum Choice {
     SignFace,
     /// This person signs later.
     SignLater,
+    /// The signer cannot write: a fingerprint mark instead, witnessed by staff.
+    FingerMark,
     /// Go on.
     Next,
     /// Go back one screen.
@@ -371,6 +382,8 @@ pub enum Event {
     SignerChecked(Result<(), String>),
     /// The handwritten signature (PNG), or `None` when the pad was empty.
     Handwritten(Option<Vec<u8>>),
+    /// The fingerprint mark's image (PNG), or what went wrong.
+    Marked(Result<Vec<u8>, String>),
     /// The submission ended.
     Submitted(Result<Receipt, String>),
 }
@@ -401,6 +414,11 @@ pub enum Effect {
     },
     /// Clear the signature pad.
     ClearPad,
+    /// Take the image of a finger on the reader, as a signer's mark (delivered as `Marked`).
+    TakeMark {
+        /// Screen number.
+        seq: u64,
+    },
     /// Save (outbox) and send the application.
     Submit {
         /// Screen number.
@@ -535,7 +553,11 @@ impl ApplyFlow {
         self.seq += 1;
         let remember = !matches!(
             self.step,
-            Step::Problem(_) | Step::Submitting | Step::Scanning(_) | Step::SignerCheck(..)
+            Step::Problem(_)
+                | Step::Submitting
+                | Step::Scanning(_)
+                | Step::SignerCheck(..)
+                | Step::FingerMark(..)
         );
         if remember {
             self.history.push(self.step.clone());
@@ -621,8 +643,8 @@ impl ApplyFlow {
             Step::CloseRelative => vec![No, Yes],
             Step::ConfirmRemove(_) => vec![No, Yes],
             Step::Authorization(_) => vec![SignFingerprint, SignFace, SignLater],
-            Step::SignerCheck(..) => vec![],
-            Step::Handwriting(..) => vec![Next],
+            Step::SignerCheck(..) | Step::FingerMark(..) => vec![],
+            Step::Handwriting(..) => vec![Next, FingerMark],
             Step::Review => vec![Submit],
             Step::Submitting => vec![],
             Step::Done(_) => vec![Print, Home],
@@ -630,6 +652,8 @@ impl ApplyFlow {
                 Problem::ScanFailed(_) => vec![Retry, Back],
                 Problem::SignerCheckFailed(_) => vec![Retry, SignLater],
                 Problem::SubmitFailed(_) => vec![Retry, Home],
+                Problem::NeedsWitness => vec![Back, SignLater],
+                Problem::MarkFailed(_) => vec![Retry, SignLater],
                 Problem::OtherTownship => vec![Back, Home],
                 _ => vec![Retry],
             },
@@ -884,16 +908,34 @@ impl ApplyFlow {
                 return Err(refuse("the signature pad is empty: sign your name first"));
             }
             (Step::Handwriting(n, proof), Event::Handwritten(Some(png))) => {
-                let Some(signer) = self.signer_id(n) else {
-                    return Err(refuse("no such signer"));
+                self.signed(n, proof, png, false)?
+            }
+            (Step::Handwriting(n, proof), Event::Chose(Choice::FingerMark)) => {
+                if self.draft.assisted_by.is_none() {
+                    return Ok(self.go(Step::Problem(Problem::NeedsWitness)));
+                }
+                let mut fx = self.go(Step::FingerMark(n, proof));
+                fx.push(Effect::TakeMark { seq: self.seq });
+                fx
+            }
+            (Step::FingerMark(n, proof), Event::Marked(Ok(png))) => {
+                self.signed(n, proof, png, true)?
+            }
+            (Step::FingerMark(..), Event::Marked(Err(e))) => {
+                self.go(Step::Problem(Problem::MarkFailed(e)))
+            }
+            (
+                Step::Problem(Problem::NeedsWitness | Problem::MarkFailed(_)),
+                Event::Chose(Choice::SignLater),
+            ) => {
+                let n = match self.history.pop() {
+                    Some(Step::Handwriting(n, _)) => n,
+                    _ => return Err(refuse("no signer")),
                 };
-                self.draft.signatures.retain(|s| s.signer != signer);
-                self.draft.sign_later.retain(|s| *s != signer);
-                self.draft.signatures.push(Signature {
-                    signer,
-                    proof,
-                    handwriting_png: png,
-                });
+                if let Some(s) = self.signer_id(n) {
+                    self.draft.signatures.retain(|x| x.signer != s);
+                    self.draft.sign_later.push(s);
+                }
                 self.next_signer(n + 1)
             }
             (Step::Review, Event::Chose(Choice::Submit)) => {
@@ -958,6 +1000,28 @@ impl ApplyFlow {
                 return Err(refuse(&format!("{e:?} does not apply to {s:?}")));
             }
         })
+    }
+
+    /// Signer `n` signed (a written name, or a witnessed fingerprint mark): on to the next.
+    fn signed(
+        &mut self,
+        n: usize,
+        proof: SignProof,
+        png: Vec<u8>,
+        finger_mark: bool,
+    ) -> Result<Vec<Effect>, FlowError> {
+        let Some(signer) = self.signer_id(n) else {
+            return Err(refuse("no such signer"));
+        };
+        self.draft.signatures.retain(|s| s.signer != signer);
+        self.draft.sign_later.retain(|s| *s != signer);
+        self.draft.signatures.push(Signature {
+            signer,
+            proof,
+            handwriting_png: png,
+            finger_mark,
+        });
+        Ok(self.next_signer(n + 1))
     }
 
     fn signer_id(&self, n: usize) -> Option<IdNumber> {
@@ -1212,6 +1276,7 @@ pub fn choice_label(flow: &ApplyFlow, c: Choice, lang: Lang) -> String {
         Choice::SignFingerprint => sign_with_label(SignProof::Fingerprint, lang),
         Choice::SignFace => sign_with_label(SignProof::Face, lang),
         Choice::SignLater => t(lang, "此人稍后签署", "This person signs later"),
+        Choice::FingerMark => t(lang, "不会写字，按手印", "Cannot write: fingerprint mark"),
         Choice::Next => match flow.step() {
             Step::Handwriting(..) => t(lang, "签好了", "Done signing"),
             Step::Amount(_) => t(lang, "确定", "OK"),
@@ -1273,6 +1338,36 @@ pub fn handwriting_text(signer: Option<&PersonName>, lang: Lang) -> (String, Str
             ),
             (None, _) => String::new(),
         },
+    )
+}
+
+/// A fingerprint mark being taken: title and body.
+pub fn finger_mark_text(
+    signer: Option<&PersonName>,
+    witness: Option<&str>,
+    lang: Lang,
+) -> (String, String) {
+    let who = signer.map(PersonName::masked).unwrap_or_default();
+    let witness = witness.unwrap_or_default();
+    (
+        t(lang, "按手印签名", "Fingerprint mark"),
+        match lang {
+            Lang::Zh => format!(
+                "请{who}把右手食指平放在指纹采集器上按一下，作为本人的签名。工作人员{witness}在场见证，会一起记录。"
+            ),
+            Lang::En => format!(
+                "{who}: press your right index finger flat on the fingerprint reader once, as your signature. {witness} of the staff witnesses it, and that is recorded too."
+            ),
+        },
+    )
+}
+
+/// A fingerprint mark needs a staff witness: the words.
+pub fn needs_witness_text(lang: Lang) -> String {
+    t(
+        lang,
+        "不会写字的，可以按手印代替签名，但要有工作人员在场见证。请点“呼叫工作人员”，由工作人员登录后协助办理；也可以让此人稍后签署。",
+        "Someone who cannot write may sign with a fingerprint mark, but a staff member must witness it. Tap Call staff and have them log in to help; or let this person sign later.",
     )
 }
 
@@ -1562,6 +1657,11 @@ pub fn screen_text(flow: &ApplyFlow, lang: Lang) -> ScreenText {
         Step::Handwriting(n, _) => {
             handwriting_text(d.signers(today).get(*n).map(|e| &e.name), lang)
         }
+        Step::FingerMark(n, _) => finger_mark_text(
+            d.signers(today).get(*n).map(|e| &e.name),
+            d.assisted_by.as_ref().map(|(_, name)| name.as_str()),
+            lang,
+        ),
         Step::Review => (
             t(lang, "请核对申请内容", "Check the application"),
             review_text(d, today, lang),
@@ -1615,6 +1715,11 @@ pub fn screen_text(flow: &ApplyFlow, lang: Lang) -> ScreenText {
                 Problem::SignerCheckFailed(e) => match lang {
                     Lang::Zh => format!("身份没有确认：{e}。可以再试一次，或者让此人稍后签署。"),
                     Lang::En => format!("Identity not confirmed: {e}. Try again, or let this person sign later."),
+                },
+                Problem::NeedsWitness => needs_witness_text(lang),
+                Problem::MarkFailed(e) => match lang {
+                    Lang::Zh => format!("手印没有按好：{e}。可以再按一次，或者让此人稍后签署。"),
+                    Lang::En => format!("The fingerprint mark was not taken: {e}. Try again, or let this person sign later."),
                 },
                 Problem::SubmitFailed(e) => match lang {
                     Lang::Zh => format!("申请没有保存成功：{e}。请再试一次，或请工作人员帮忙。"),

@@ -19,7 +19,9 @@ pub fn view_of(step: &Step) -> ApplyView {
         Step::ConfirmPage(_) => ApplyView::Page,
         Step::Authorization(_) | Step::Review => ApplyView::Text,
         Step::Handwriting(..) => ApplyView::Signature,
-        Step::Submitting | Step::Scanning(_) | Step::SignerCheck(..) => ApplyView::Busy,
+        Step::Submitting | Step::Scanning(_) | Step::SignerCheck(..) | Step::FingerMark(..) => {
+            ApplyView::Busy
+        }
         Step::Done(_) | Step::Problem(_) => ApplyView::Message,
         _ => ApplyView::List,
     }
@@ -123,6 +125,7 @@ pub fn stage(step: &Step) -> Option<usize> {
         Step::CloseRelative
         | Step::Authorization(_)
         | Step::SignerCheck(..)
+        | Step::FingerMark(..)
         | Step::Handwriting(..) => 6,
         Step::Review | Step::Submitting => 7,
         _ => return None,

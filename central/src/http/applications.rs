@@ -210,10 +210,31 @@ pub(crate) async fn sign(
             key,
             body_sha256: &digest,
         });
-        let how = serde_json::to_value(req.method)
+        let mut how = serde_json::to_value(req.method)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
+        match (req.mark, &req.witness) {
+            (api::SignatureMark::Handwriting, None) => {}
+            (api::SignatureMark::Handwriting, Some(_)) => {
+                return Err(unprocessable(
+                    "witness: a witness is recorded for a fingerprint mark only; leave it out for a handwritten signature",
+                ));
+            }
+            (api::SignatureMark::FingerprintMark, None) => {
+                return Err(unprocessable(
+                    "witness: a fingerprint mark (按手印) needs a staff member as witness: send the live session of the staff member present",
+                ));
+            }
+            (api::SignatureMark::FingerprintMark, Some(token)) => {
+                // The witness must be logged in now, for a township this kiosk serves.
+                let witness = security::assisting_staff(s.as_ref(), &k.scope, token.expose())?;
+                how = format!(
+                    "{how}; fingerprint_mark 按手印, witness {}",
+                    witness.username
+                );
+            }
+        }
         let step = WorkflowStep {
             event: Event::new(
                 kiosk_actor(&k),

@@ -262,7 +262,7 @@ impl CaseStore for SqliteStore {
                 actor,
                 "case.signed",
                 case,
-                &format!("{{\"method\":\"{how}\"}}"),
+                &serde_json::json!({ "method": how }).to_string(),
             )?;
             let summary = Self::summary_row(tx, case)?
                 .ok_or_else(|| StoreError::NotFound(format!("no case '{case}'")))?;

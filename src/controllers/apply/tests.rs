@@ -572,3 +572,67 @@ fn a_typed_number_chooses_the_township_and_a_start_keeps_the_list() {
     f.start(today(), None);
     assert_eq!(f.townships().len(), 2);
 }
+
+/// To the signature pad of the applicant (the first signer), with or without staff assisting.
+fn to_pad(assisted: bool) -> ApplyFlow {
+    let mut f = flow();
+    if assisted {
+        f.start(today(), Some(("tok-123".into(), "李*".into())));
+    }
+    to_members(&mut f);
+    press(&mut f, Choice::Next);
+    press(&mut f, Choice::Next);
+    press(&mut f, Choice::Next);
+    press(&mut f, Choice::Next);
+    press(&mut f, Choice::No);
+    assert_eq!(f.step(), &Step::Authorization(0));
+    press(&mut f, Choice::SignFingerprint);
+    send(&mut f, Event::SignerChecked(Ok(())));
+    assert_eq!(f.step(), &Step::Handwriting(0, SignProof::Fingerprint));
+    f
+}
+
+#[test]
+fn a_signer_who_cannot_write_marks_with_a_finger_before_staff() {
+    let mut f = to_pad(true);
+    assert!(f.choices().contains(&Choice::FingerMark));
+    assert_eq!(
+        choice_label(&f, Choice::FingerMark, Lang::Zh),
+        "不会写字，按手印"
+    );
+    let fx = press(&mut f, Choice::FingerMark);
+    assert_eq!(f.step(), &Step::FingerMark(0, SignProof::Fingerprint));
+    assert_eq!(fx, vec![Effect::TakeMark { seq: f.seq() }]);
+    let text = screen_text(&f, Lang::Zh);
+    assert!(text.body.contains("工作人员李*在场见证"), "{}", text.body);
+    // A failed capture: again, or later.
+    send(&mut f, Event::Marked(Err("没有按到手指".into())));
+    assert_eq!(
+        f.step(),
+        &Step::Problem(Problem::MarkFailed("没有按到手指".into()))
+    );
+    press(&mut f, Choice::Retry);
+    assert_eq!(f.step(), &Step::Handwriting(0, SignProof::Fingerprint));
+    press(&mut f, Choice::FingerMark);
+    send(&mut f, Event::Marked(Ok(png())));
+    assert_eq!(f.step(), &Step::Review);
+    let s = &f.draft().signatures[0];
+    assert!(s.finger_mark);
+    assert_eq!(s.handwriting_png, png());
+}
+
+#[test]
+fn a_fingerprint_mark_without_staff_asks_for_a_witness() {
+    let mut f = to_pad(false);
+    press(&mut f, Choice::FingerMark);
+    assert_eq!(f.step(), &Step::Problem(Problem::NeedsWitness));
+    assert!(screen_text(&f, Lang::Zh).body.contains("工作人员在场见证"));
+    assert_eq!(f.choices(), vec![Choice::Back, Choice::SignLater]);
+    press(&mut f, Choice::Back);
+    assert_eq!(f.step(), &Step::Handwriting(0, SignProof::Fingerprint));
+    press(&mut f, Choice::FingerMark);
+    press(&mut f, Choice::SignLater);
+    assert_eq!(f.step(), &Step::Review);
+    assert!(f.draft().signatures.is_empty());
+    assert_eq!(f.draft().sign_later.len(), 1);
+}
