@@ -191,7 +191,6 @@ fn mark_before_the_clerk(
         matches!(step(), S::Done(_) | S::Problem(_))
     });
     assert!(matches!(step(), S::Done(_)), "{:?}", step());
-    use jiuzhu_central::store::prelude::*;
     let cases = central.store.cases_of(id, None).unwrap();
     assert_eq!(cases.len(), 1);
     let case = &cases[0].case_id;
