@@ -720,7 +720,7 @@ pub(super) fn check_signer(
 
 /// A signer's fingerprint mark (按手印): the image of the finger on the reader, as PNG — the
 /// print a signer who cannot write leaves on the paper form, here on the authorization's record.
-fn take_mark(
+pub(super) fn take_mark(
     reader: &super::Shared<Box<dyn jiuzhu_drivers_api::fingerprint::FingerprintReader + Send>>,
     cancel: &jiuzhu_drivers_api::fingerprint::CancelToken,
 ) -> Result<Vec<u8>, String> {

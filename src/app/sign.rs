@@ -57,6 +57,12 @@ pub(super) fn seq(k: &Kiosk) -> u64 {
 /// The entry was chosen on the home screen.
 pub(super) fn open(ui: &MainWindow, k: &mut Kiosk) {
     let e = k.sign.flow.start();
+    // The staff member assisting may witness a fingerprint mark (their login's token).
+    k.sign.flow.set_witness(
+        k.staff
+            .assisting()
+            .map(|s| (s.token.expose().to_string(), s.display_name)),
+    );
     k.apply.strokes.clear();
     carry_out(ui, k, e);
     show(ui, k);
@@ -169,8 +175,12 @@ fn authorization_of(s: &LateSignature) -> Result<SignAuthorization, String> {
         },
         method: sign_method(s.from_card, s.proof),
         handwriting_sha256: Some(hex::encode(sha2::Sha256::digest(&s.handwriting_png))),
-        mark: jiuzhu_core::api::SignatureMark::Handwriting,
-        witness: None,
+        mark: if s.witness.is_some() {
+            jiuzhu_core::api::SignatureMark::FingerprintMark
+        } else {
+            jiuzhu_core::api::SignatureMark::Handwriting
+        },
+        witness: s.witness.clone().map(jiuzhu_core::api::StaffToken),
     })
 }
 
@@ -199,6 +209,13 @@ fn carry_out(ui: &MainWindow, k: &mut Kiosk, effects: Vec<Effect>) {
             ),
             Effect::CheckSigner { seq, signer, proof } => {
                 check_signer(k, signer.id, proof, Emit(seq, Route::LateSigner))
+            }
+            Effect::TakeMark { seq } => {
+                let reader = k.worker.fingerprint.clone();
+                k.worker.blocking(
+                    move |cancel| super::apply::take_mark(&reader, cancel),
+                    move |ui, k, r| handle(ui, k, seq, Event::Marked(r)),
+                )
             }
             Effect::ClearPad => {
                 k.apply.strokes.clear();

@@ -1362,6 +1362,14 @@ pub fn finger_mark_text(
     )
 }
 
+/// The fingerprint mark was not taken: the words.
+pub fn mark_failed_text(e: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("手印没有按好：{e}。可以再按一次，或者稍后再签。"),
+        Lang::En => format!("The fingerprint mark was not taken: {e}. Try again, or sign later."),
+    }
+}
+
 /// A fingerprint mark needs a staff witness: the words.
 pub fn needs_witness_text(lang: Lang) -> String {
     t(
@@ -1717,10 +1725,7 @@ pub fn screen_text(flow: &ApplyFlow, lang: Lang) -> ScreenText {
                     Lang::En => format!("Identity not confirmed: {e}. Try again, or let this person sign later."),
                 },
                 Problem::NeedsWitness => needs_witness_text(lang),
-                Problem::MarkFailed(e) => match lang {
-                    Lang::Zh => format!("手印没有按好：{e}。可以再按一次，或者让此人稍后签署。"),
-                    Lang::En => format!("The fingerprint mark was not taken: {e}. Try again, or let this person sign later."),
-                },
+                Problem::MarkFailed(e) => mark_failed_text(e, lang),
                 Problem::SubmitFailed(e) => match lang {
                     Lang::Zh => format!("申请没有保存成功：{e}。请再试一次，或请工作人员帮忙。"),
                     Lang::En => format!("The application was not saved: {e}. Try again, or ask staff."),

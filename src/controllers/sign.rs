@@ -19,8 +19,9 @@ use jiuzhu_core::household::AssistanceType;
 use jiuzhu_core::id::PersonName;
 
 use super::apply::{
-    SignProof, authorization_summary, authorization_text, card_failed_text, date, handwriting_text,
-    need_name_text, sign_with_label, signer_check_text, submitting_text, type_label,
+    SignProof, authorization_summary, authorization_text, card_failed_text, date, finger_mark_text,
+    handwriting_text, mark_failed_text, need_name_text, needs_witness_text, sign_with_label,
+    signer_check_text, submitting_text, type_label,
 };
 use super::certify::{FlowError, Person};
 use super::text::{Lang, ScreenText};
@@ -42,6 +43,9 @@ pub enum Step {
     SignerCheck(SignProof),
     /// The signer writes their name on the screen.
     Handwriting(SignProof),
+    /// The signer, who cannot write, presses a finger on the reader as their mark (按手印)
+    /// before the staff member assisting, the witness.
+    FingerMark(SignProof),
     /// Saving and sending.
     Submitting,
     /// Signed.
@@ -66,6 +70,10 @@ pub enum Problem {
     CheckFailed(String),
     /// The signature could not be saved, or central refused it.
     SubmitFailed(String),
+    /// A fingerprint mark needs a staff member present as witness, and none is assisting.
+    NeedsWitness,
+    /// The fingerprint mark was not taken.
+    MarkFailed(String),
 }
 
 /// Every button of the flow.
@@ -79,6 +87,8 @@ pub enum Choice {
     SignFace,
     /// Done writing the name.
     Next,
+    /// The signer cannot write: a fingerprint mark instead, witnessed by staff.
+    FingerMark,
     /// Sign the next waiting application.
     Another,
     /// Print the signature receipt again.
@@ -111,6 +121,8 @@ pub enum Event {
     SignerChecked(Result<(), String>),
     /// The handwritten signature (PNG), or `None` when the pad was empty.
     Handwritten(Option<Vec<u8>>),
+    /// The fingerprint mark's image (PNG), or what went wrong.
+    Marked(Result<Vec<u8>, String>),
     /// Saving and sending ended: `Ok(true)` central recorded it, `Ok(false)` it waits in the
     /// outbox.
     Submitted(Result<bool, String>),
@@ -127,8 +139,10 @@ pub struct LateSignature {
     pub from_card: bool,
     /// How identity was proved.
     pub proof: SignProof,
-    /// The handwritten signature as PNG.
+    /// The handwritten signature as PNG (with a fingerprint mark: the mark's image).
     pub handwriting_png: Vec<u8>,
+    /// With a fingerprint mark (按手印): the witness's live staff session token. Never shown.
+    pub witness: Option<String>,
 }
 
 impl fmt::Debug for LateSignature {
@@ -173,6 +187,11 @@ pub enum Effect {
     },
     /// Clear the signature pad.
     ClearPad,
+    /// Take the image of a finger on the reader, as the signer's mark (delivered as `Marked`).
+    TakeMark {
+        /// Screen number.
+        seq: u64,
+    },
     /// Save (outbox) and send the signature (delivered as `Submitted`).
     Submit {
         /// Screen number.
@@ -217,6 +236,9 @@ pub struct SignFlow {
     /// How the signature being made proves identity.
     proof: Option<SignProof>,
     history: Vec<Step>,
+    /// The staff member assisting, who may witness a fingerprint mark: (the login's bearer
+    /// token, display name). Never shown or logged.
+    witness: Option<(String, String)>,
 }
 
 impl Default for SignFlow {
@@ -239,7 +261,14 @@ impl SignFlow {
             slip: None,
             proof: None,
             history: Vec::new(),
+            witness: None,
         }
+    }
+
+    /// The staff member assisting (from a staff login at this kiosk), who may witness a
+    /// fingerprint mark; `None` for a resident alone.
+    pub fn set_witness(&mut self, witness: Option<(String, String)>) {
+        self.witness = witness;
     }
 
     /// The screen shown.
@@ -298,6 +327,7 @@ impl SignFlow {
                 | Step::Submitting
                 | Step::Looking
                 | Step::SignerCheck(_)
+                | Step::FingerMark(_)
                 | Step::Done { .. }
         );
         if remember {
@@ -325,8 +355,8 @@ impl SignFlow {
                 .map(|(i, _)| Case(i))
                 .collect(),
             Step::Authorization => vec![SignFingerprint, SignFace],
-            Step::SignerCheck(_) | Step::Submitting => vec![],
-            Step::Handwriting(_) => vec![Next],
+            Step::SignerCheck(_) | Step::FingerMark(_) | Step::Submitting => vec![],
+            Step::Handwriting(_) => vec![Next, FingerMark],
             Step::Done { .. } if !self.remaining().is_empty() => vec![Another, Print, Home],
             Step::Done { .. } => vec![Print, Home],
             Step::Problem(Problem::NothingToSign) => vec![Home],
@@ -449,22 +479,22 @@ impl SignFlow {
                 return Err(refuse("the signature pad is empty: sign your name first"));
             }
             (Step::Handwriting(proof), Event::Handwritten(Some(png))) => {
-                let (Some(signer), Some(case)) = (self.signer.clone(), self.chosen()) else {
-                    return Err(refuse("nothing chosen to sign"));
-                };
-                let signature = Box::new(LateSignature {
-                    case_id: case.case_id.clone(),
-                    signer,
-                    from_card: self.from_card,
-                    proof,
-                    handwriting_png: png,
-                });
-                let mut fx = self.go(Step::Submitting);
-                fx.push(Effect::Submit {
-                    seq: self.seq,
-                    signature,
-                });
+                self.submit(proof, png, None)?
+            }
+            (Step::Handwriting(proof), Event::Chose(Choice::FingerMark)) => {
+                if self.witness.is_none() {
+                    return Ok(self.go(Step::Problem(Problem::NeedsWitness)));
+                }
+                let mut fx = self.go(Step::FingerMark(proof));
+                fx.push(Effect::TakeMark { seq: self.seq });
                 fx
+            }
+            (Step::FingerMark(proof), Event::Marked(Ok(png))) => {
+                let witness = self.witness.as_ref().map(|(token, _)| token.clone());
+                self.submit(proof, png, witness)?
+            }
+            (Step::FingerMark(_), Event::Marked(Err(e))) => {
+                self.go(Step::Problem(Problem::MarkFailed(e)))
             }
             (Step::Submitting, Event::Submitted(Ok(recorded))) => {
                 let (Some(case), Some(proof)) = (self.chosen().cloned(), self.proof) else {
@@ -531,7 +561,7 @@ impl SignFlow {
                         self.step = Step::Authorization;
                         vec![]
                     }
-                    Problem::SubmitFailed(_) => {
+                    Problem::SubmitFailed(_) | Problem::NeedsWitness | Problem::MarkFailed(_) => {
                         // The pad is cleared; the name is written again before another try.
                         let Some(proof) = self.proof else {
                             return Err(refuse("no signature was being made"));
@@ -547,6 +577,32 @@ impl SignFlow {
                 return Err(refuse(&format!("{e:?} does not apply to {s:?}")));
             }
         })
+    }
+
+    /// The signature made (a written name, or with `witness` a fingerprint mark): save and send.
+    fn submit(
+        &mut self,
+        proof: SignProof,
+        png: Vec<u8>,
+        witness: Option<String>,
+    ) -> Result<Vec<Effect>, FlowError> {
+        let (Some(signer), Some(case)) = (self.signer.clone(), self.chosen()) else {
+            return Err(refuse("nothing chosen to sign"));
+        };
+        let signature = Box::new(LateSignature {
+            case_id: case.case_id.clone(),
+            signer,
+            from_card: self.from_card,
+            proof,
+            handwriting_png: png,
+            witness,
+        });
+        let mut fx = self.go(Step::Submitting);
+        fx.push(Effect::Submit {
+            seq: self.seq,
+            signature,
+        });
+        Ok(fx)
     }
 
     fn look_up(&mut self, p: Person) -> Vec<Effect> {
@@ -605,6 +661,7 @@ pub fn choice_label(flow: &SignFlow, c: Choice, lang: Lang) -> String {
         Choice::SignFingerprint => sign_with_label(SignProof::Fingerprint, lang),
         Choice::SignFace => sign_with_label(SignProof::Face, lang),
         Choice::Next => t(lang, "签好了", "Done signing"),
+        Choice::FingerMark => t(lang, "不会写字，按手印", "Cannot write: fingerprint mark"),
         Choice::Another => match (flow.remaining().len(), lang) {
             (n, Lang::Zh) => format!("签署下一份（还有{n}份）"),
             (n, Lang::En) => format!("Sign the next one ({n} left)"),
@@ -675,6 +732,11 @@ pub fn screen_text(flow: &SignFlow, lang: Lang) -> ScreenText {
         ),
         Step::SignerCheck(proof) => signer_check_text(*proof, lang),
         Step::Handwriting(_) => handwriting_text(name.as_ref(), lang),
+        Step::FingerMark(_) => finger_mark_text(
+            name.as_ref(),
+            flow.witness.as_ref().map(|(_, n)| n.as_str()),
+            lang,
+        ),
         Step::Submitting => submitting_text(lang),
         Step::Done { queued } => (
             t(lang, "签署完成", "Signed"),
@@ -705,6 +767,8 @@ pub fn screen_text(flow: &SignFlow, lang: Lang) -> ScreenText {
                         )
                     }
                 },
+                Problem::NeedsWitness => needs_witness_text(lang),
+                Problem::MarkFailed(e) => mark_failed_text(e, lang),
                 Problem::SubmitFailed(e) => match lang {
                     Lang::Zh => format!("签名没有保存：{e}。请再签一次，或请工作人员帮助。"),
                     Lang::En => format!(

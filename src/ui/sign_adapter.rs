@@ -20,7 +20,9 @@ pub fn view_of(step: &Step) -> ApplyView {
         Step::Choose => ApplyView::List,
         Step::Authorization => ApplyView::Text,
         Step::Handwriting(_) => ApplyView::Signature,
-        Step::Looking | Step::SignerCheck(_) | Step::Submitting => ApplyView::Busy,
+        Step::Looking | Step::SignerCheck(_) | Step::FingerMark(_) | Step::Submitting => {
+            ApplyView::Busy
+        }
         Step::Done { .. } | Step::Problem(_) => ApplyView::Message,
     }
 }

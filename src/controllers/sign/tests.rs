@@ -284,3 +284,69 @@ fn english_words_exist_for_every_screen() {
     let zh = relation_line(&p, Lang::Zh);
     assert!(zh.contains("2026年12月4日前签署"), "{zh}");
 }
+
+/// The pad of the only waiting application, after the finger check.
+fn at_the_pad(witness: Option<(String, String)>) -> SignFlow {
+    let mut f = started();
+    f.set_witness(witness);
+    identified(&mut f, vec![pending("case-1", "陈*芬")]);
+    press(&mut f, Choice::SignFingerprint);
+    send(&mut f, Event::SignerChecked(Ok(())));
+    assert_eq!(f.step(), &Step::Handwriting(SignProof::Fingerprint));
+    f
+}
+
+#[test]
+fn a_signer_who_cannot_write_marks_with_a_finger_witnessed_by_staff() {
+    let mut f = at_the_pad(Some(("tok-9".into(), "李*".into())));
+    assert_eq!(
+        choice_label(&f, Choice::FingerMark, Lang::Zh),
+        "不会写字，按手印"
+    );
+    let fx = press(&mut f, Choice::FingerMark);
+    assert_eq!(fx, vec![Effect::TakeMark { seq: f.seq() }]);
+    assert!(
+        screen_text(&f, Lang::Zh)
+            .body
+            .contains("工作人员李*在场见证")
+    );
+    send(&mut f, Event::Marked(Err("没有按到手指".into())));
+    assert!(screen_text(&f, Lang::Zh).body.contains("手印没有按好"));
+    press(&mut f, Choice::Retry);
+    assert_eq!(f.step(), &Step::Handwriting(SignProof::Fingerprint));
+    press(&mut f, Choice::FingerMark);
+    let fx = send(&mut f, Event::Marked(Ok(png())));
+    let Some(Effect::Submit { signature, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::Submit { .. }))
+    else {
+        panic!("no submission: {fx:?}");
+    };
+    assert_eq!(signature.witness.as_deref(), Some("tok-9"));
+    assert_eq!(signature.handwriting_png, png());
+    assert!(
+        !format!("{signature:?}").contains("tok-9"),
+        "Debug hides it"
+    );
+}
+
+#[test]
+fn a_fingerprint_mark_alone_asks_for_a_staff_witness() {
+    let mut f = at_the_pad(None);
+    press(&mut f, Choice::FingerMark);
+    assert_eq!(f.step(), &Step::Problem(Problem::NeedsWitness));
+    assert!(
+        screen_text(&f, Lang::Zh)
+            .body
+            .contains("要有工作人员在场见证")
+    );
+    press(&mut f, Choice::Retry);
+    assert_eq!(f.step(), &Step::Handwriting(SignProof::Fingerprint));
+    // A written name goes without a witness.
+    let fx = send(&mut f, Event::Handwritten(Some(png())));
+    let Some(Effect::Submit { signature, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::Submit { .. }))
+    else {
+        panic!("no submission: {fx:?}");
+    };
+    assert_eq!(signature.witness, None);
+}
