@@ -179,6 +179,21 @@ fn notices_are_sent_by_sms_read_printed_and_confirmed_at_the_kiosk() {
         printed.contains("撤回申请确认书") && printed.contains(&case_no),
         "{printed}"
     );
+    // The printed page, as the README's walk-through shows it (`UPDATE_DOCS=1` writes it to
+    // docs/walkthrough/; the dates are today's).
+    let page = printer
+        .control()
+        .pages()
+        .into_iter()
+        .last()
+        .expect("a printed page");
+    let out = if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/walkthrough")
+    } else {
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("walkthrough")
+    };
+    std::fs::create_dir_all(&out).unwrap();
+    jiuzhu_sim::printer::save_png(&page, &out.join("notice-printed.png")).unwrap();
     // Confirmed: central records the delivery at this kiosk today.
     press(&w, "我已阅读，确认收到");
     pump_until("the delivery recorded", 15, || {
