@@ -54,9 +54,12 @@
 //! `workflow/actors.rs` (roles, who may act), `states.rs` (steps, states, deadline kinds and
 //! colours), `records.rs` (the [`Case`] and what each step records: notice, findings and their
 //! methods, objections, opinions, 公示, appraisal, extension, decision), `events.rs` (actions,
-//! effects, notices), `errors.rs`, `dates.rs` (what is due by when) and `engine.rs` ([`next`]
-//! and the rule of each step; its `apply` is still one match over the actions, not yet split by
-//! phase). Everything public is re-exported here.
+//! effects, notices), `errors.rs`, `dates.rs` (what is due by when), `engine.rs` ([`next`], who
+//! may take which step, shared checks) and the steps by the procedure's phases: `intake.rs` (受理,
+//! 一次性告知, supply, signatures, 近亲属申明 and 备案, withdrawal), `investigation.rs` (入户调查,
+//! 复查 objection), `review.rs` (初审, 公示, objections, 民主评议), `confirmation.rs` (report to the
+//! district, 审核确认, 公布, extension) and `timers.rs` (the minute scan). The documents the effects
+//! become are made by `crate::notices`. Everything public is re-exported here.
 //!
 //! # Storage
 //!
@@ -113,6 +116,12 @@ mod dates;
 pub use dates::*;
 mod engine;
 pub use engine::*;
+// The procedure's phases, each a module of the engine's steps.
+mod confirmation;
+mod intake;
+mod investigation;
+mod review;
+mod timers;
 
 #[cfg(test)]
 mod tests;
