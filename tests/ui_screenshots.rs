@@ -531,6 +531,13 @@ fn staff_screens(screen: &HeadlessScreen, ui: &MainWindow) {
     set_language(ui, Language::ZhCn);
 }
 
+/// The screen shown, in 长辈模式 (then back to the normal size).
+fn elder(screen: &HeadlessScreen, ui: &MainWindow, name: &str) {
+    ui.global::<Theme>().set_elder_mode(true);
+    check(screen, name);
+    ui.global::<Theme>().set_elder_mode(false);
+}
+
 /// 申请救助, screen by screen; device answers are fed in as the devices would give them.
 fn apply_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
     use jiuzhu_core::application::Material;
@@ -559,17 +566,21 @@ fn apply_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
     app::apply_dispatch(seq(), E::Identified(person("500102195805202427", "陈淑芬")));
     press(A::AddMember);
     app::apply_dispatch(seq(), E::Identified(person("500102194110020032", "王德福")));
+    elder(screen, ui, &format!("apply-relation-elder-{tag}"));
     press(A::Relation(Relationship::Spouse));
     check(screen, &format!("apply-members-{tag}"));
     press(A::Next);
+    elder(screen, ui, &format!("apply-incomes-elder-{tag}"));
     press(A::Edit(AmountField::Income(IncomeKind::Transfer)));
     let a = ui.global::<ApplyAdapter>();
     for k in ["6", "0", "0"] {
         a.invoke_key(a.get_seq(), k.into());
     }
     check(screen, &format!("apply-amount-{tag}"));
+    elder(screen, ui, &format!("apply-amount-elder-{tag}"));
     press(A::Next);
     press(A::Next);
+    elder(screen, ui, &format!("apply-assets-elder-{tag}"));
     press(A::Next);
     check(screen, &format!("apply-materials-{tag}"));
     press(A::Capture(Material::HouseholdRegister));
@@ -592,6 +603,7 @@ fn apply_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
     press(A::Next);
     press(A::No);
     check(screen, &format!("apply-authorization-{tag}"));
+    elder(screen, ui, &format!("apply-authorization-elder-{tag}"));
     press(A::SignFingerprint);
     app::apply_dispatch(seq(), E::SignerChecked(Ok(())));
     scribble(&a);
@@ -600,6 +612,7 @@ fn apply_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
     press(A::SignLater);
     assert_eq!(app::apply_step(), Some(Step::Review));
     check(screen, &format!("apply-review-{tag}"));
+    elder(screen, ui, &format!("apply-review-elder-{tag}"));
     press(A::Submit);
     app::apply_dispatch(
         seq(),

@@ -1582,14 +1582,14 @@ pub fn screen_text(flow: &ApplyFlow, lang: Lang) -> ScreenText {
                 .unwrap_or_default(),
         ),
         Step::Incomes => (
-            t(lang, "家庭每月收入", "Household income per month"),
+            t(lang, "家庭每月收入", "Monthly household income"),
             match lang {
                 Lang::Zh => format!(
                     "点每一项填写全家每月大约多少元，没有的不用填。现在合计每月{}元。",
                     d.monthly_income()
                 ),
                 Lang::En => format!(
-                    "Tap each line to enter the household's monthly amount in yuan; skip what you do not have. Total now ¥{} a month.",
+                    "Tap a line to enter its monthly amount; skip what you lack. Total now ¥{} a month.",
                     d.monthly_income()
                 ),
             },

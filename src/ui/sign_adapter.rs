@@ -1,16 +1,14 @@
 //! 签署授权 on the application page's views (`ApplyAdapter`): shows the sign controller's
 //! current step.
 
-use slint::ComponentHandle;
-
 use crate::controllers::sign::{
     Choice, SignFlow, Step, authorization_details, choice_label, screen_text,
 };
 use crate::controllers::text::ScreenText;
 
 use super::apply_adapter::{Button, Place, Screen, show_screen};
-use super::certify_adapter::{keep_words_together, lang};
-use super::{ApplyAdapter, ApplyView, Language, MainWindow};
+use super::certify_adapter::lang;
+use super::{ApplyView, Language, MainWindow};
 
 /// Which view a step is shown with.
 pub fn view_of(step: &Step) -> ApplyView {
@@ -63,8 +61,7 @@ pub fn render(ui: &MainWindow, flow: &SignFlow, language: Language) -> ScreenTex
         },
     );
     if let Some(full) = authorization_details(flow, l) {
-        ui.global::<ApplyAdapter>()
-            .set_details(keep_words_together(&full).into());
+        super::apply_adapter::set_details(ui, &full);
     }
     text
 }
