@@ -917,6 +917,17 @@ async fn a_township_not_delegated_reports_and_the_district_confirms() {
         (403, "outside_kiosk_scope")
     );
     let [acc, inv] = accept_and_investigate(&mut f, &clerk2, 25).await;
+    // Nor can it record a delivery (送达) of a document it cannot show.
+    let path = format!("/v1/kiosk/notices/{}/delivered", acc["id"]);
+    let body = json!({"id_number": f.h.applicant});
+    let r = f.s.post_as(&f.s.kiosk, &path, &body).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (403, "outside_kiosk_scope"),
+        "{:?}",
+        r.json()
+    );
+    assert_eq!(f.s.count("notice_deliveries"), 0);
     f.step(
         &clerk2,
         findings(true, "人均收入低于标准", 40000, &["home_visit"]),
