@@ -306,6 +306,31 @@ impl Family {
         self.newest("publicity_notice", Some(until)).await
     }
 
+    /// The township's 公布 list (its recipients) holds the family once, its name masked: 2
+    /// people, 低保, 620.00 元 a month; it is a recipient since today.
+    async fn on_publication_list(&mut self, token: &str) {
+        let path = format!("/v1/staff/townships/{}/publication", self.h.township);
+        let r = staff_get(&mut self.c, token, &path).await;
+        assert_eq!(r.status, 200, "{:?}", r.json());
+        let ours: Vec<Value> = r
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["household_size"] == 2 && e["amount_fen"] == 62000)
+            .cloned()
+            .collect();
+        assert_eq!(ours.len(), 1, "{ours:?}");
+        let name = ours[0]["masked_name"].as_str().unwrap();
+        assert!(name.starts_with('王') && !name.contains("德福"), "{name}");
+        assert_eq!(ours[0]["assistance_type"], "dibao");
+        let recipient = self.s.store.recipient(&self.h.applicant).unwrap().unwrap();
+        assert_eq!(
+            (recipient.township.as_str(), recipient.since),
+            (self.h.township, self.today())
+        );
+    }
+
     /// Moves the clock to `d`.
     fn on(&self, d: &str) {
         self.s.advance_to(day(d));
@@ -500,6 +525,7 @@ async fn complete_application_is_confirmed_by_the_delegated_township_and_publish
         f.step(&clerk, json!({"type": "publish"})).await,
         "published"
     );
+    f.on_publication_list(&clerk).await;
     let public = f
         .staff_document(&clerk, "public", "publication", None, "低保公布")
         .await;
@@ -572,11 +598,13 @@ async fn incomplete_application_gets_one_notice_is_supplied_in_time_and_accepted
     assert_eq!(pending["cases"][0]["case_id"], f.case.as_str());
     assert_eq!(pending["cases"][0]["sign_by"], deadline.to_string());
 
-    // Supplied before the deadline: the case is complete again and the acceptance period starts
-    // anew from today.
+    // The spouse signs before the deadline, the income proof comes on its last day: the case is
+    // complete again and the acceptance period starts anew from that day.
     f.on("2026-03-12");
     f.sign(&f.h.member.clone()).await;
     assert_eq!(f.state(), "awaiting_materials");
+    f.on("2026-03-16");
+    f.timer("awaiting_materials");
     f.upload("income_proof").await;
     assert_eq!(f.state(), "submitted");
     let due = working_days(f.today(), 2);
@@ -591,10 +619,10 @@ async fn incomplete_application_gets_one_notice_is_supplied_in_time_and_accepted
     // The notice read at the kiosk keeps its SMS delivery.
     f.read_at_kiosk(&n).await;
 
-    f.on("2026-03-13");
+    f.on("2026-03-17");
     assert_eq!(f.step(&clerk, json!({"type": "accept"})).await, "accepted");
     let acc = f.newest("acceptance", None).await;
-    text_has(&acc, &["已于2026年3月13日受理"]);
+    text_has(&acc, &["已于2026年3月17日受理"]);
     f.read_at_kiosk(&acc).await;
     f.all_delivered(&clerk).await;
 }
@@ -781,9 +809,10 @@ async fn publicity_objections_lead_to_reinvestigation_appraisal_and_new_postings
     let object = |statement: &str| json!({"objector": neighbour, "statement": statement});
     let path = format!("/v1/kiosk/publicity/{}/objections", f.no);
     let mut rounds = vec![first];
+    // The first posting is objected to on its third day, the second on its last.
     for (round, on, statement) in [
         (1, "2026-03-05", "其家中有一辆经营性货车"),
-        (2, "2026-03-10", "其儿子仍在外务工"),
+        (2, "2026-03-12", "其儿子仍在外务工"),
     ] {
         f.on(on);
         let postings = f.postings().await;
@@ -863,9 +892,15 @@ async fn publicity_objections_lead_to_reinvestigation_appraisal_and_new_postings
     }
     f.sms(&rounds[1..].iter().collect::<Vec<_>>()).await;
 
-    // The third posting runs its 7 days; the leader must decide in a review meeting.
-    f.on("2026-03-18");
+    // The third posting runs its 7 days, its last day included; the day after, an objection is
+    // too late, before and after the timer ends the posting.
+    f.on("2026-03-20");
+    let late = object("其家中有一辆经营性货车");
+    f.kiosk_refused(&path, late.clone(), 409, "publicity_over")
+        .await;
     f.timer("publicity_ended");
+    f.kiosk_refused(&path, late, 409, "publicity_over").await;
+    // The leader must decide in a review meeting.
     f.refused(&leader, approve(false), 409, "meeting_required")
         .await;
     assert_eq!(f.step(&leader, approve(true)).await, "approved");
@@ -988,6 +1023,7 @@ async fn a_township_not_delegated_reports_and_the_district_confirms() {
         f.step(&clerk2, json!({"type": "publish"})).await,
         "published"
     );
+    f.on_publication_list(&clerk2).await;
     f.staff_document(
         &clerk2,
         "public",
