@@ -15,6 +15,8 @@
 //! 7. 不予确认 with reasons and the periods for 行政复议 and 行政诉讼
 //! 8. withdrawal by the applicant at a kiosk
 
+use std::collections::BTreeMap;
+
 use chrono::{NaiveDate, TimeZone, Utc};
 use jiuzhu_central::client::Conn;
 use jiuzhu_central::seed::{DEMO_TOWNSHIP, OTHER_TOWNSHIP, demo_id};
@@ -331,6 +333,22 @@ impl Family {
         );
     }
 
+    /// The due days of the case's running deadlines, by kind, on the staff case view.
+    async fn running(&mut self, token: &str) -> BTreeMap<String, NaiveDate> {
+        let path = format!("/v1/staff/cases/{}", self.case);
+        let r = staff_get(&mut self.c, token, &path).await;
+        assert_eq!(r.status, 200, "{:?}", r.json());
+        let all = r.json()["deadlines"].as_array().unwrap().clone();
+        all.iter()
+            .map(|d| {
+                (
+                    d["kind"].as_str().unwrap().into(),
+                    day(d["due"].as_str().unwrap()),
+                )
+            })
+            .collect()
+    }
+
     /// Moves the clock to `d`.
     fn on(&self, d: &str) {
         self.s.advance_to(day(d));
@@ -370,6 +388,9 @@ fn approve(meeting: bool) -> Value {
 async fn accept_and_investigate(f: &mut Family, clerk: &str, total_limit: u32) -> [Value; 2] {
     assert_eq!(f.step(clerk, json!({"type": "accept"})).await, "accepted");
     let today = f.today();
+    let running = f.running(clerk).await;
+    assert_eq!(running["investigation_start"], working_days(today, 2));
+    assert_eq!(running["total"], working_days(today, total_limit));
     let acc = f.newest("acceptance", None).await;
     text_has(
         &acc,
@@ -642,6 +663,7 @@ async fn one_time_notice_expires_and_the_timer_closes_the_case_as_abandoned() {
     let notice = json!({"type": "notify_missing_materials", "deadline": holiday});
     assert_eq!(f.step(&clerk, notice).await, "awaiting_materials");
     let n = f.newest("missing_materials", Some(moved)).await;
+    assert_eq!(f.running(&clerk).await["supplement"], moved);
     text_has(
         &n,
         &[
@@ -859,6 +881,7 @@ async fn publicity_objections_lead_to_reinvestigation_appraisal_and_new_postings
             let extend = json!({"type": "extend_time_limit", "reason": "publicity_objection", "note": "公示期间两次有群众实名反映"});
             f.step(&clerk, extend).await;
             let total = working_days(accepted, 40);
+            assert_eq!(f.running(&clerk).await["total"], total);
             let ext = f.newest("extension", None).await;
             text_has(
                 &ext,
@@ -994,6 +1017,7 @@ async fn a_township_not_delegated_reports_and_the_district_confirms() {
     assert_eq!(f.step(&clerk2, report).await, "awaiting_district");
     let due = working_days(f.today(), 10);
     assert_eq!(due, day("2026-04-14"), "清明 (4–6 April) is not counted");
+    assert_eq!(f.running(&bureau).await["district_decision"], due);
     f.staff_document(
         &bureau,
         "district",
