@@ -7,7 +7,7 @@
 //! the channel recorded); and the work notices for the township, its leader and the district.
 //!
 //! 1. complete → 受理 → 调查 (eligible) → 初审 → 公示 7 days → 确认 by the delegated township → 公布
-//! 2. incomplete → 一次性告知 → supplied in time → 受理
+//! 2. incomplete → 一次性告知 → supplied by its last day → 受理
 //! 3. 一次性告知 → the deadline (moved off a holiday) passes → the timer: 视为自动放弃
 //! 4. not eligible (methods, income, reasons) → 复查 asked at the kiosk → re-check → eligible
 //! 5. 公示 objection → 重新调查 → second 公示 → objection → 民主评议 → third 公示, time limit extended
