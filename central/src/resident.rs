@@ -123,6 +123,8 @@ pub async fn notice_delivered(
             .ok_or_else(|| ApiError::not_found("no such notice"))?;
         let case = s.case(&case_id)?.ok_or_else(no_case)?;
         household_role(&case, &req.id_number, req.agent_id_number.as_ref())?;
+        // Only a kiosk that can show the document (its status answer) records its delivery.
+        require_scope(&k.scope, case.township(), "this notice")?;
         let detail = format!("kiosk:{}", k.id);
         let (delivered_on, delivered_how, recorded) = s
             .record_delivery(&Delivery {

@@ -6,166 +6,16 @@
 //! every new route. Dates are checked against core's working-day calendar.
 //! A wrong gateway token is refused by the simulator and counted as a failed attempt.
 
-use chrono::{Datelike, NaiveDate};
 use jiuzhu_central::client::Conn;
 use jiuzhu_central::seed::{DEMO_TOWNSHIP, OTHER_TOWNSHIP, demo_id};
-use jiuzhu_central::sms::simulator::SmsSimulator;
 use jiuzhu_central::sms::{HttpSmsGateway, SmsConfig, deliver_pending};
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::notices::period_end_days;
 use serde_json::{Value, json};
 
 mod support;
-use support::{Central, login, monday, png, staff_get, step, step_ok, working_days};
-
-const SMS_TOKEN: &str = "gateway-token-7f3a";
-
-/// The test central with an SMS gateway simulator beside it.
-struct Server {
-    central: Central,
-    gateway: SmsSimulator,
-    sms: HttpSmsGateway,
-}
-
-impl std::ops::Deref for Server {
-    type Target = Central;
-    fn deref(&self) -> &Central {
-        &self.central
-    }
-}
-
-async fn server() -> Server {
-    let central = Central::at(monday()).await;
-    let gateway = SmsSimulator::start(SMS_TOKEN).await.unwrap();
-    let sms = HttpSmsGateway::new(SmsConfig::new(&gateway.endpoint(), SMS_TOKEN.into()).unwrap())
-        .unwrap();
-    Server {
-        central,
-        gateway,
-        sms,
-    }
-}
-
-impl Server {
-    /// The household's documents of `case` on the status answer.
-    async fn notices(&self, c: &mut Conn, who: &str, case: &str) -> Vec<Value> {
-        let r = self
-            .kiosk_post(c, "/v1/kiosk/status", &json!({"id_number": who}))
-            .await;
-        assert_eq!(r.status, 200, "{:?}", r.json());
-        r.json()["cases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["case_id"] == case)
-            .unwrap()["notices"]
-            .as_array()
-            .unwrap()
-            .clone()
-    }
-}
-
-struct Household {
-    applicant: String,
-    member: String,
-}
-
-impl Household {
-    fn new(seq: u16) -> Household {
-        Household {
-            applicant: demo_id("19520101", seq),
-            member: demo_id("19550505", seq),
-        }
-    }
-
-    /// Submits with a mobile number; both sign; ID cards and household register uploaded
-    /// (the income proof is missing). Returns (case id, case number).
-    async fn submit(&self, s: &Server, c: &mut Conn) -> (String, String) {
-        self.submit_with(s, c, json!({})).await
-    }
-
-    /// As [`Household::submit`], with `extra` fields in the application's body.
-    async fn submit_with(&self, s: &Server, c: &mut Conn, extra: Value) -> (String, String) {
-        let mut body = json!({
-            "township": DEMO_TOWNSHIP, "assistance_type": "dibao", "village": "石佛村",
-            "applicant": {"id_number": self.applicant, "name": "王德福"},
-            "members": [{"person": {"id_number": self.member, "name": "李秀英"}, "relation": "spouse"}],
-            "contact_phone": "13800138000",
-        });
-        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
-            b.extend(e.clone());
-        }
-        let r = s
-            .kiosk_post_once(
-                c,
-                "/v1/kiosk/applications",
-                &body,
-                &format!("idem-{}", self.applicant),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{:?}", r.json());
-        let case = r.json()["case_id"].as_str().unwrap().to_string();
-        let no = r.json()["case_no"].as_str().unwrap().to_string();
-        for who in [&self.applicant, &self.member] {
-            let sig =
-                json!({"signer": {"id_number": who, "name": "王德福"}, "method": "id_card_face"});
-            let r = s
-                .kiosk_post(
-                    c,
-                    &format!("/v1/kiosk/applications/{case}/signatures"),
-                    &sig,
-                )
-                .await;
-            assert_eq!(r.status, 200, "{:?}", r.json());
-        }
-        for kind in ["id_cards", "household_register"] {
-            self.upload(s, c, &case, kind, kind).await;
-        }
-        (case, no)
-    }
-
-    async fn upload(&self, s: &Server, c: &mut Conn, case: &str, kind: &str, tag: &str) -> String {
-        let path = if kind.is_empty() {
-            format!("/v1/kiosk/applications/{case}/materials")
-        } else {
-            format!("/v1/kiosk/applications/{case}/materials?kind={kind}")
-        };
-        let r = c
-            .signed(
-                &s.kiosk,
-                "POST",
-                &path,
-                &png(tag),
-                &[("content-type", "image/png".into())],
-            )
-            .await
-            .unwrap();
-        assert_eq!(r.status, 201, "{kind}: {:?}", r.json());
-        r.json()["sha256"].as_str().unwrap().to_string()
-    }
-}
-
-fn kinds(notices: &[Value]) -> Vec<&str> {
-    notices
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap())
-        .collect()
-}
-
-fn text_has(n: &Value, parts: &[&str]) {
-    let text = n["text"].as_str().unwrap();
-    for p in parts {
-        assert!(text.contains(p), "missing {p:?} in:\n{text}");
-    }
-}
-
-fn masked(name: &str) -> String {
-    jiuzhu_core::id::PersonName::new(name).unwrap().masked()
-}
-
-fn cn(d: NaiveDate) -> String {
-    format!("{}年{}月{}日", d.year(), d.month(), d.day())
-}
+use support::procedure::{Household, cn, kinds, masked, server, text_has};
+use support::{login, staff_get, step, step_ok, working_days};
 
 #[tokio::test]
 async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {

@@ -393,3 +393,4 @@ pub fn header<'a>(r: &'a Reply, name: &str) -> Option<&'a str> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
 }
+pub mod procedure;
