@@ -102,7 +102,7 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
         assert_eq!(
             got[0].text,
             format!(
-                "【救助通】您的救助申请（案号{no}）有一份一次性告知书，请于{}前办理。请持身份证到救助通自助终端“进度查询”查看，或致电023-7222-0000。",
+                "【救助通】您的救助申请（案号{no}）有一份一次性告知书，请于{}前补齐。请持身份证到救助通自助终端“进度查询”查看，或致电023-7222-0000。",
                 cn(deadline)
             )
         );
@@ -366,6 +366,7 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
             "acceptance",
             "investigation_started",
             "not_eligible",
+            "recheck_result",
             "publicity_notice",
             "publicity_notice",
             "publicity_notice",

@@ -231,9 +231,18 @@ impl Family {
         let got = self.s.gateway.messages();
         let all = self.notices().await;
         for (m, n) in got[before..].iter().zip(sent) {
+            // The date says what it means for this document.
             let by = n["deadline"]
                 .as_str()
-                .map(|d| format!("，请于{}前办理", cn(day(d))))
+                .map(|d| {
+                    let d = cn(day(d));
+                    match n["kind"].as_str().unwrap() {
+                        "missing_materials" => format!("，请于{d}前补齐"),
+                        "publicity_notice" => format!("，公示至{d}"),
+                        "refusal" => format!("，如不服可于{d}前申请行政复议"),
+                        _ => format!("，期限至{d}"),
+                    }
+                })
                 .unwrap_or_default();
             assert_eq!(m.to, PHONE);
             assert_eq!(
@@ -796,8 +805,22 @@ async fn not_eligible_findings_objected_at_the_kiosk_rechecked_and_found_eligibl
     let case = f.s.store.case(&f.case).unwrap().unwrap();
     assert_eq!(case.findings.len(), 2);
     assert!(case.findings[1].recheck && case.findings[1].eligible);
+    // The re-check's result reaches the household in writing (复查结果告知书), as the receipt
+    // promised, whichever way it goes.
+    let rr = f.newest("recheck_result", None).await;
+    assert_eq!(rr["title"], "复查结果告知书");
+    text_has(
+        &rr,
+        &[
+            "您于2026年3月5日对调查结果提出异议，经复查（通过信函索证），您的家庭符合城乡低保条件，申请转入乡镇（街道）初审。",
+            "复查情况：复查：儿子已失业，经信函索证核实，人均收入低于标准。",
+            "经核算，家庭月人均收入为400.00 元。",
+            "初审意见将在",
+            "另行书面告知",
+        ],
+    );
+    f.sms(&[&rr]).await;
     // The re-check makes the case disputed: the 初审 needs a review meeting.
-    // The re-check's result reaches the household in writing with the posted opinion.
     let posted = f.disputed_opinion_posted(&clerk).await;
     text_has(
         &posted,

@@ -38,6 +38,8 @@ pub enum DocumentKind {
     InvestigationStarted,
     /// 调查结果告知书（不符合条件告知书）.
     NotEligible,
+    /// 复查结果告知书: the result of the re-check the household asked for (复查).
+    RecheckResult,
     /// 公示告知书 (the applicant is told the 初审 opinion is posted).
     PublicityNotice,
     /// 审核确认决定书 (approved).
@@ -67,6 +69,7 @@ impl DocumentKind {
             DocumentKind::Abandoned => "视为自动放弃告知书",
             DocumentKind::InvestigationStarted => "家庭经济状况调查告知书",
             DocumentKind::NotEligible => "调查结果告知书（不符合条件）",
+            DocumentKind::RecheckResult => "复查结果告知书",
             DocumentKind::PublicityNotice => "公示告知书",
             DocumentKind::Approval => "审核确认决定书",
             DocumentKind::Refusal => "不予确认决定书",
@@ -87,6 +90,7 @@ impl DocumentKind {
             DocumentKind::Abandoned => "notice of deemed abandonment",
             DocumentKind::InvestigationStarted => "notice of the investigation",
             DocumentKind::NotEligible => "investigation result: not eligible",
+            DocumentKind::RecheckResult => "result of the re-check",
             DocumentKind::PublicityNotice => "notice of the posting",
             DocumentKind::Approval => "decision: approved",
             DocumentKind::Refusal => "decision: refused",
@@ -441,30 +445,37 @@ fn household_document(
             ),
             None,
         ),
+        Notice::RecheckResult { eligible, summary } => {
+            let (how, income) = findings_words(case);
+            let objected = case
+                .objections
+                .iter()
+                .rev()
+                .find(|o| o.target == crate::workflow::ObjectionTarget::Findings)
+                .map(|o| format!("您于{}对调查结果提出异议，", cn_date(o.raised_on)))
+                .unwrap_or_default();
+            let summary = summary.trim().trim_end_matches('。');
+            let body = if *eligible {
+                format!(
+                    "{objected}经复查{how}，您的家庭符合{type_}条件，申请转入乡镇（街道）初审。\n　　复查情况：{summary}。{income}\n　　初审意见将在{village}张榜公示，届时另行书面告知。",
+                    village = case.application.household.village,
+                )
+            } else {
+                format!(
+                    "{objected}经复查{how}，您的家庭仍不符合{type_}条件。\n　　理由：{summary}。{income}\n　　{rights}",
+                    rights = findings_rights(&office.township_name),
+                )
+            };
+            letter(DocumentKind::RecheckResult, body, None)
+        }
         Notice::NotEligible { summary } => {
-            let last = case.findings.last();
-            let income = last
-                .and_then(|f| f.per_capita_income)
-                .map(|m| format!("经核算，家庭月人均收入为{m}。"))
-                .unwrap_or_default();
-            // the methods used, as the household should know how its situation was established
-            let how = last
-                .map(|f| {
-                    f.methods
-                        .iter()
-                        .map(|m| m.label_zh())
-                        .collect::<Vec<_>>()
-                        .join("、")
-                })
-                .filter(|m| !m.is_empty())
-                .map(|m| format!("（通过{m}）"))
-                .unwrap_or_default();
+            let (how, income) = findings_words(case);
             letter(
                 DocumentKind::NotEligible,
                 format!(
-                    "经家庭经济状况调查{how}，您的家庭目前不符合{type_}条件。\n　　理由：{summary}。{income}\n　　如对调查结果有异议，可以提供相关证明材料申请复查：在乡镇（街道）提出初审意见之前，到救助通自助终端“进度查询”或{township}便民服务中心提出；证明材料难以取得的，可以请乡镇（街道）协助。初审意见公示期间，也可以对公示内容提出异议。",
+                    "经家庭经济状况调查{how}，您的家庭目前不符合{type_}条件。\n　　理由：{summary}。{income}\n　　{rights}",
                     summary = summary.trim().trim_end_matches('。'),
-                    township = office.township_name,
+                    rights = findings_rights(&office.township_name),
                 ),
                 None,
             )
@@ -597,6 +608,7 @@ fn staff_text(notice: &Notice, case_no: &str) -> (String, Option<NaiveDate>) {
         | Notice::Abandoned { .. }
         | Notice::InvestigationStarted
         | Notice::NotEligible { .. }
+        | Notice::RecheckResult { .. }
         | Notice::PublicityPosted { .. }
         | Notice::Approved { .. }
         | Notice::Refused { .. }
@@ -608,6 +620,36 @@ fn staff_text(notice: &Notice, case_no: &str) -> (String, Option<NaiveDate>) {
     }
 }
 
+/// How the latest findings were established ("（通过信息核对、入户调查）") and the per-capita
+/// income they found ("经核算，家庭月人均收入为…。"), each empty when not recorded.
+fn findings_words(case: &Case) -> (String, String) {
+    let last = case.findings.last();
+    let income = last
+        .and_then(|f| f.per_capita_income)
+        .map(|m| format!("经核算，家庭月人均收入为{m}。"))
+        .unwrap_or_default();
+    // the methods used, as the household should know how its situation was established
+    let how = last
+        .map(|f| {
+            f.methods
+                .iter()
+                .map(|m| m.label_zh())
+                .collect::<Vec<_>>()
+                .join("、")
+        })
+        .filter(|m| !m.is_empty())
+        .map(|m| format!("（通过{m}）"))
+        .unwrap_or_default();
+    (how, income)
+}
+
+/// The household's rights against not-eligible findings.
+fn findings_rights(township: &str) -> String {
+    format!(
+        "如对调查结果有异议，可以提供相关证明材料申请复查：在乡镇（街道）提出初审意见之前，到救助通自助终端“进度查询”或{township}便民服务中心提出；证明材料难以取得的，可以请乡镇（街道）协助。初审意见公示期间，也可以对公示内容提出异议。"
+    )
+}
+
 /// The text message telling the household a document waits, with no name, no identity number
 /// and no reasons: the case number, the document's title, its deadline, and where to read it.
 pub fn sms_text(
@@ -616,8 +658,14 @@ pub fn sms_text(
     deadline: Option<NaiveDate>,
     office: &Office,
 ) -> String {
+    // What the date means for this document: something to do by then, or a right's last day.
     let by = deadline
-        .map(|d| format!("，请于{}前办理", cn_date(d)))
+        .map(|d| match kind {
+            DocumentKind::MissingMaterials => format!("，请于{}前补齐", cn_date(d)),
+            DocumentKind::PublicityNotice => format!("，公示至{}", cn_date(d)),
+            DocumentKind::Refusal => format!("，如不服可于{}前申请行政复议", cn_date(d)),
+            _ => format!("，期限至{}", cn_date(d)),
+        })
         .unwrap_or_default();
     format!(
         "【救助通】您的救助申请（案号{case_no}）有一份{}{by}。请持身份证到救助通自助终端“进度查询”查看，或致电{}。",

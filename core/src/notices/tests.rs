@@ -107,6 +107,20 @@ fn findings(eligible: bool) -> Action {
     DocumentKind::NotEligible, None,
     &["调查结果告知书", "经家庭经济状况调查（通过信息核对、邻里访问），您的家庭目前不符合城乡低保条件", "理由：子女有赡养能力，月支付赡养费 1500 元。", "月人均收入为980.00 元", "申请复查", "初审意见之前", "请乡镇（街道）协助"]
 )]
+#[case::recheck_eligible(
+    vec![(clerk(), Action::Accept, "2026-03-03"), (clerk(), Action::StartInvestigation, "2026-03-04"), (clerk(), findings(false), "2026-03-10"),
+         (Actor::new(Role::Applicant, "kiosk-1"), Action::ObjectToFindings { statement: "赡养费已于二月停付".into(), evidence: vec![], needs_help: true }, "2026-03-11"),
+         (clerk(), findings(true), "2026-03-16")],
+    DocumentKind::RecheckResult, None,
+    &["复查结果告知书", "您于2026年3月11日对调查结果提出异议", "经复查（通过信息核对、邻里访问），您的家庭符合城乡低保条件", "转入乡镇（街道）初审", "复查情况：", "另行书面告知"]
+)]
+#[case::recheck_still_not_eligible(
+    vec![(clerk(), Action::Accept, "2026-03-03"), (clerk(), Action::StartInvestigation, "2026-03-04"), (clerk(), findings(false), "2026-03-10"),
+         (Actor::new(Role::Applicant, "kiosk-1"), Action::ObjectToFindings { statement: "赡养费已于二月停付".into(), evidence: vec![], needs_help: true }, "2026-03-11"),
+         (clerk(), findings(false), "2026-03-16")],
+    DocumentKind::RecheckResult, None,
+    &["复查结果告知书", "经复查（通过信息核对、邻里访问），您的家庭仍不符合城乡低保条件", "理由：子女有赡养能力", "月人均收入为980.00 元", "申请复查"]
+)]
 #[case::posted_exclusion(
     vec![(clerk(), Action::Accept, "2026-03-03"), (clerk(), Action::StartInvestigation, "2026-03-04"), (clerk(), findings(false), "2026-03-10"), (clerk(), opinion(false), "2026-03-11")],
     DocumentKind::PublicityNotice, Some("2026-03-18"),
@@ -284,10 +298,23 @@ fn the_sms_carries_no_name_and_no_reasons() {
     );
     assert_eq!(
         text,
-        "【救助通】您的救助申请（案号江东-2026-00007）有一份一次性告知书，请于2026年10月16日前办理。请持身份证到救助通自助终端“进度查询”查看，或致电023-72220000。"
+        "【救助通】您的救助申请（案号江东-2026-00007）有一份一次性告知书，请于2026年10月16日前补齐。请持身份证到救助通自助终端“进度查询”查看，或致电023-72220000。"
     );
     let refusal = sms_text(DocumentKind::Refusal, "江东-2026-00007", None, &office());
     assert!(refusal.contains("不予确认决定书") && !refusal.contains("理由"));
+}
+
+/// The date in a message says what it is: something to do by then, or a right's last day —
+/// never "办理" for a family that has nothing to do.
+#[rstest]
+#[case(DocumentKind::MissingMaterials, "请于2026年10月16日前补齐")]
+#[case(DocumentKind::PublicityNotice, "公示至2026年10月16日")]
+#[case(DocumentKind::Refusal, "如不服可于2026年10月16日前申请行政复议")]
+#[case(DocumentKind::Extension, "期限至2026年10月16日")]
+fn the_sms_says_what_its_date_means(#[case] kind: DocumentKind, #[case] words: &str) {
+    let text = sms_text(kind, "江东-2026-00007", Some(d("2026-10-16")), &office());
+    assert!(text.contains(words), "{text}");
+    assert!(!text.contains("办理。"), "{text}");
 }
 
 #[rstest]

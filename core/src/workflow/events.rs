@@ -305,6 +305,13 @@ pub enum Notice {
         /// The findings.
         summary: String,
     },
+    /// 复查结果告知书: the findings of the re-check the household asked for, eligible or not.
+    RecheckResult {
+        /// Eligible after the re-check.
+        eligible: bool,
+        /// The findings.
+        summary: String,
+    },
     /// The applicant objects to the findings: review the evidence and re-check (复查); help
     /// when `needs_help`.
     FindingsObjected {

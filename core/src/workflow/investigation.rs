@@ -35,6 +35,14 @@ pub(super) fn step(
             text_required(summary, "a summary of the findings")?;
             check_digests(evidence)?;
             let recheck = !c.findings.is_empty();
+            // The household asked for this re-check (复查): its latest objection is to the
+            // findings, which can only follow not-eligible findings and leads only here. It is
+            // owed the result in writing, whichever way it goes.
+            let asked = c
+                .objections
+                .last()
+                .is_some_and(|o| o.target == ObjectionTarget::Findings)
+                && c.findings.last().is_some_and(|f| !f.eligible);
             let mut methods = methods.clone();
             methods.sort();
             methods.dedup();
@@ -47,10 +55,21 @@ pub(super) fn step(
                 evidence: evidence.clone(),
                 methods,
             });
-            if *eligible {
-                c.state = CaseState::Investigated;
+            c.state = if *eligible {
+                CaseState::Investigated
             } else {
-                c.state = CaseState::FindingsNotified;
+                CaseState::FindingsNotified
+            };
+            if asked {
+                notify(
+                    fx,
+                    Recipient::Applicant,
+                    Notice::RecheckResult {
+                        eligible: *eligible,
+                        summary: summary.clone(),
+                    },
+                );
+            } else if !*eligible {
                 notify(
                     fx,
                     Recipient::Applicant,
