@@ -36,21 +36,12 @@ pub(super) fn step(
             review_meeting,
         } => {
             at_step(c, event, if c.delegated { 5 } else { 6 })?;
-            if c.relatives_pending() {
-                return Err(WorkflowError::MissingStep {
-                    event: event.label(),
-                    missing: Step::RelativesFiling,
-                });
-            }
-            check_amount(
-                c.application.assistance_type,
-                *approve,
-                *amount,
-                "the decision",
+            opinion_checks(
+                c,
+                event,
+                (*approve, *amount, reasons),
+                ("the decision", "the reasons for the refusal"),
             )?;
-            if !approve {
-                text_required(reasons, "the reasons for the refusal")?;
-            }
             if let Some(posted) = c.opinions.last()
                 && (posted.include != *approve || (*approve && posted.amount != *amount))
             {

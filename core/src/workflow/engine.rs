@@ -188,6 +188,27 @@ pub(super) fn check_amount(
     }
 }
 
+/// What the 初审 opinion and the decision both require: a declared close relative filed (备案)
+/// first, an amount exactly when one is due, and reasons for a no.
+pub(super) fn opinion_checks(
+    c: &Case,
+    event: &Action,
+    (yes, amount, reasons): (bool, Option<Money>, &str),
+    (what, why): (&'static str, &'static str),
+) -> Result<(), WorkflowError> {
+    if c.relatives_pending() {
+        return Err(WorkflowError::MissingStep {
+            event: event.label(),
+            missing: Step::RelativesFiling,
+        });
+    }
+    check_amount(c.application.assistance_type, yes, amount, what)?;
+    if !yes {
+        text_required(reasons, why)?;
+    }
+    Ok(())
+}
+
 pub(super) fn late(fx: &mut Vec<Effect>, kind: DeadlineKind, due: NaiveDate, today: NaiveDate) {
     if today > due {
         fx.push(Effect::DoneLate {

@@ -28,21 +28,15 @@ pub(super) fn step(
             if !revision {
                 at_step(c, event, 3)?;
             }
-            if c.relatives_pending() {
-                return Err(WorkflowError::MissingStep {
-                    event: event.label(),
-                    missing: Step::RelativesFiling,
-                });
-            }
-            check_amount(
-                c.application.assistance_type,
-                *include,
-                *amount,
-                "the initial opinion",
+            opinion_checks(
+                c,
+                event,
+                (*include, *amount, reasons),
+                (
+                    "the initial opinion",
+                    "the reasons for the proposed exclusion",
+                ),
             )?;
-            if !include {
-                text_required(reasons, "the reasons for the proposed exclusion")?;
-            }
             if reviewers.iter().all(|r| r.trim().is_empty()) {
                 return Err(WorkflowError::TextRequired {
                     what: "the reviewers of the initial opinion",
