@@ -1318,6 +1318,11 @@ pub fn sign_choices() -> Vec<crate::controllers::sign::Choice> {
         .unwrap_or_default()
 }
 
+/// Waits until the voice has said (or written) everything queued, or `timeout` passes.
+pub fn voice_wait_idle(timeout: Duration) -> bool {
+    kiosk().is_none_or(|k| k.borrow().voice.wait_idle(timeout))
+}
+
 /// Everything the voice has said so far.
 pub fn spoken() -> Vec<String> {
     kiosk()

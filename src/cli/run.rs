@@ -1,7 +1,7 @@
 //! `jiuzhu-kiosk run`: the kiosk user interface, in a window or rendered headless to PNG.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use slint::ComponentHandle;
@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use jiuzhu_kiosk::app::{self, AppConfig};
 use jiuzhu_kiosk::config::KioskConfig;
-use jiuzhu_kiosk::controllers::certify::{Choice, Step};
+use jiuzhu_kiosk::controllers::certify::{Challenge, Choice, Step};
 use jiuzhu_kiosk::controllers::session::SessionTimeouts;
+use jiuzhu_kiosk::controllers::text::{Lang, challenge_text};
 use jiuzhu_kiosk::services::{self, CentralLink, Simulators};
 use jiuzhu_kiosk::ui::certify_adapter::choice_id;
 use jiuzhu_kiosk::ui::headless::HeadlessScreen;
@@ -37,6 +38,11 @@ pub struct RunArgs {
     /// Mute the voice prompts.
     #[arg(long)]
     pub mute: bool,
+    /// With the headless certification: the scripted resident waits for each prompt to be
+    /// spoken to its end and reacts 1 s later (the face challenges too), and the run reports the
+    /// time from placing the card to the printed proof.
+    #[arg(long, conflicts_with_all = ["screenshot", "mute"])]
+    pub paced: bool,
     /// The kiosk's configuration: central service, key, data directory and devices. Without
     /// it the kiosk runs with no devices and no central service, and says so on screen.
     #[arg(long, value_name = "TOML")]
@@ -188,7 +194,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         if !args.mute && voice::espeak_available() {
             config.voice = VoiceOutput::WavFiles(dir.join("voice"));
         }
-        scripted_certification(&config, started, &dir)?;
+        if args.paced && !matches!(config.voice, VoiceOutput::WavFiles(_)) {
+            anyhow::bail!("--paced needs the voice (espeak-ng, packaging/deps.sh) and no --mute");
+        }
+        scripted_certification(&config, started, &dir, args.paced)?;
         println!("{}", dir.display());
         return Ok(());
     }
@@ -251,7 +260,10 @@ fn scripted_certification(
     config: &AppConfig,
     started: Option<Started>,
     dir: &Path,
+    paced: bool,
 ) -> anyhow::Result<()> {
+    let voice_dir = dir.join("voice");
+    let mut pace = Pace::default();
     let screen = HeadlessScreen::install(1920, 1080)?;
     let (window, sims) = match started {
         Some(st) => (
@@ -293,6 +305,7 @@ fn scripted_certification(
     save("identify")?;
     let card_sim = sims.as_ref().filter(|s| s.idcard.is_some());
     if let Some(sims) = card_sim {
+        pace.card_placed = Some(SystemTime::now());
         let said = sims
             .command(&format!("card place {DEMO_CARD}"))
             .map_err(|e| anyhow::anyhow!(e))?;
@@ -319,6 +332,11 @@ fn scripted_certification(
     settle();
     save("after-query")?;
     if app::current_step() == Some(Step::Consent) {
+        if paced {
+            // The consent is read out to its end; the resident taps 同意 a second later.
+            let heard = pace.listen(&voice_dir, "consent", &|d| screen.settle(d));
+            eprintln!("  paced: the consent prompt took {heard:.1} s");
+        }
         choose(Choice::Consent);
         settle();
         save("face")?;
@@ -327,6 +345,9 @@ fn scripted_certification(
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         while std::time::Instant::now() < deadline {
             let now = app::current_step();
+            if pace.face_done.is_none() && !matches!(now, Some(Step::Face { .. })) {
+                pace.face_done = Some(SystemTime::now());
+            }
             if !matches!(
                 now,
                 Some(Step::Face { .. } | Step::Checking(_) | Step::Submitting)
@@ -339,6 +360,9 @@ fn scripted_certification(
                 && shown != Some(*c)
             {
                 shown = Some(*c);
+                // A paced resident acts only when the challenge's prompt has been said (the
+                // simulated camera acts on its own clock): the utterances from here on.
+                pace.challenges.push((*c, app::spoken().len()));
                 save(&format!("face-{c:?}").to_lowercase())?;
             }
             screen.settle(Duration::from_millis(100));
@@ -376,6 +400,7 @@ fn scripted_certification(
             while printer.control().pages().is_empty() && std::time::Instant::now() < deadline {
                 screen.settle(Duration::from_millis(100));
             }
+            pace.printed = Some(SystemTime::now());
             settle();
             save("printed")?;
             for (i, page) in printer.control().pages().iter().enumerate() {
@@ -384,6 +409,9 @@ fn scripted_certification(
                 eprintln!("  {}", path.display());
             }
         }
+    }
+    if paced {
+        pace.report(&voice_dir)?;
     }
     let step = app::current_step();
     match &step {
@@ -400,4 +428,177 @@ fn scripted_certification(
         ),
     }
     Ok(())
+}
+
+/// The paced resident of `--paced`: hears every prompt to its end and reacts 1 s later.
+#[derive(Default)]
+struct Pace {
+    card_placed: Option<SystemTime>,
+    /// When the face screen gave way (to the check's end, the submission or a problem).
+    face_done: Option<SystemTime>,
+    printed: Option<SystemTime>,
+    /// Seconds spent listening before a tap (prompt length + synthesis), by prompt.
+    listened: Vec<(&'static str, f64)>,
+    /// The face challenges shown, each with the number of utterances said before it.
+    challenges: Vec<(Challenge, usize)>,
+}
+
+/// How long a resident takes to react after a prompt ends.
+const REACTION: Duration = Duration::from_secs(1);
+/// How long acting out a face challenge takes once the resident starts (a blink, a turn).
+const ACTION: Duration = Duration::from_secs(1);
+
+impl Pace {
+    /// Waits until the prompt being spoken has been synthesised, then for its length and the
+    /// reaction time, pumping the UI with `pump`; returns the seconds the prompt lasts.
+    fn listen(&mut self, voice_dir: &Path, what: &'static str, pump: &dyn Fn(Duration)) -> f64 {
+        let t = SystemTime::now();
+        app::voice_wait_idle(Duration::from_secs(30));
+        let secs = newest_wav(voice_dir)
+            .and_then(|p| wav_seconds(&p).ok())
+            .unwrap_or(0.0);
+        let until = SystemTime::now() + Duration::from_secs_f64(secs) + REACTION;
+        while SystemTime::now() < until {
+            pump(Duration::from_millis(50));
+        }
+        self.listened
+            .push((what, t.elapsed().unwrap_or_default().as_secs_f64()));
+        secs
+    }
+
+    /// Prints the time from the card to the printed proof, and its parts.
+    fn report(&self, voice_dir: &Path) -> anyhow::Result<()> {
+        let (Some(card), Some(face_done), Some(printed)) =
+            (self.card_placed, self.face_done, self.printed)
+        else {
+            anyhow::bail!("--paced: the run did not get from the card to a printed proof");
+        };
+        let measured = printed.duration_since(card).unwrap_or_default();
+        // The simulated camera acts out each challenge on its own clock, often while the
+        // prompt is still being said; a paced resident acts only after it (+ 1 s to react, + 1 s
+        // to act), so the face check ends no earlier than the last challenge so acted out — and
+        // the check, the submission and the printing follow from there.
+        // Each utterance went to its own WAV file in order (0001.wav, …), written when it
+        // began to be said; the challenge's prompt is the first one with its words.
+        let spoken = app::spoken();
+        let mut earliest = face_done;
+        for (c, before) in &self.challenges {
+            let words = challenge_text(*c, Lang::Zh);
+            let Some(j) =
+                (before.saturating_sub(1)..spoken.len()).find(|&j| spoken[j].contains(&words))
+            else {
+                anyhow::bail!("--paced: the prompt of the {c:?} challenge was not spoken");
+            };
+            let wav = voice_dir.join(format!("{:04}.wav", j + 1));
+            let said = std::fs::metadata(&wav)
+                .and_then(|m| m.modified())
+                .with_context(|| {
+                    format!("the prompt of the {c:?} challenge ({})", wav.display())
+                })?;
+            let secs = wav_seconds(&wav)?;
+            eprintln!(
+                "  paced: the {c:?} challenge's prompt \"{}\" took {secs:.1} s",
+                spoken[j]
+            );
+            earliest = earliest.max(said + Duration::from_secs_f64(secs) + REACTION + ACTION);
+        }
+        let later = earliest.duration_since(face_done).unwrap_or_default();
+        let total = measured + later;
+        let listened: f64 = self.listened.iter().map(|(_, s)| s).sum();
+        eprintln!(
+            "Card to printed proof, paced: {:.1} s (this run: {:.1} s, of it {listened:.1} s hearing the consent and reacting; the face challenges acted out after their prompts: +{:.1} s; voice files in {})",
+            total.as_secs_f64(),
+            measured.as_secs_f64(),
+            later.as_secs_f64(),
+            voice_dir.display()
+        );
+        Ok(())
+    }
+}
+
+/// The last WAV file the voice wrote.
+fn newest_wav(dir: &Path) -> Option<PathBuf> {
+    let mut all: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wav"))
+        .collect();
+    all.sort();
+    all.pop()
+}
+
+/// The length of a PCM WAV file in seconds, from its `fmt ` and `data` chunks.
+fn wav_seconds(path: &Path) -> anyhow::Result<f64> {
+    let b = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    anyhow::ensure!(
+        b.len() >= 12 && &b[0..4] == b"RIFF" && &b[8..12] == b"WAVE",
+        "{} is not a WAV file",
+        path.display()
+    );
+    let (mut at, mut byte_rate, mut data) = (12usize, None, None);
+    while at + 8 <= b.len() {
+        let id = &b[at..at + 4];
+        let len = u32::from_le_bytes([b[at + 4], b[at + 5], b[at + 6], b[at + 7]]) as usize;
+        let body = at + 8;
+        if id == b"fmt " && body + 12 <= b.len() {
+            byte_rate = Some(u32::from_le_bytes([
+                b[body + 8],
+                b[body + 9],
+                b[body + 10],
+                b[body + 11],
+            ]));
+        } else if id == b"data" {
+            // espeak-ng writing to a file leaves the size at 0x7ffff000 when it streams: the
+            // data runs to the end of the file then.
+            data = Some(len.min(b.len().saturating_sub(body)));
+        }
+        at = body.saturating_add(len).saturating_add(len & 1);
+    }
+    match (byte_rate, data) {
+        (Some(r), Some(d)) if r > 0 => Ok(d as f64 / f64::from(r)),
+        _ => anyhow::bail!("{}: no fmt or data chunk", path.display()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wav_seconds;
+
+    /// A 16-bit mono PCM WAV of `samples` samples at 22,050 Hz, its data size as given.
+    fn wav(samples: usize, data_size: u32) -> Vec<u8> {
+        let mut b = b"RIFF\0\0\0\0WAVEfmt ".to_vec();
+        b.extend(16u32.to_le_bytes());
+        b.extend(1u16.to_le_bytes()); // PCM
+        b.extend(1u16.to_le_bytes()); // mono
+        b.extend(22_050u32.to_le_bytes());
+        b.extend(44_100u32.to_le_bytes()); // byte rate
+        b.extend(2u16.to_le_bytes());
+        b.extend(16u16.to_le_bytes());
+        b.extend(b"data");
+        b.extend(data_size.to_le_bytes());
+        b.extend(vec![0u8; samples * 2]);
+        b
+    }
+
+    #[test]
+    fn a_wav_files_length_is_read_from_its_chunks_and_bad_files_say_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.wav");
+        std::fs::write(&p, wav(22_050, 44_100)).unwrap();
+        assert!((wav_seconds(&p).unwrap() - 1.0).abs() < 1e-9);
+        // espeak-ng streaming to a file leaves a placeholder size: the data runs to the end.
+        std::fs::write(&p, wav(11_025, 0x7fff_f000)).unwrap();
+        assert!((wav_seconds(&p).unwrap() - 0.5).abs() < 1e-9);
+        std::fs::write(&p, b"not a wav at all").unwrap();
+        assert!(
+            wav_seconds(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("not a WAV")
+        );
+        std::fs::write(&p, &wav(10, 20)[..30]).unwrap();
+        assert!(wav_seconds(&p).is_err());
+        assert!(wav_seconds(&dir.path().join("missing.wav")).is_err());
+    }
 }
