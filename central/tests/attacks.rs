@@ -157,6 +157,25 @@ async fn a_kiosk_outside_its_township_gets_403_on_every_route() {
             &json!({"id_number": rec, "modality": "face"}),
         )
         .await,
+        // The household's own steps at a kiosk (issue #18): another township's kiosk takes none.
+        s.post_as(
+            o,
+            &format!("/v1/kiosk/applications/{case}/withdrawal"),
+            &json!({"id_number": applicant}),
+        )
+        .await,
+        s.post_as(
+            o,
+            &format!("/v1/kiosk/applications/{case}/objections"),
+            &json!({"id_number": applicant, "statement": "有异议", "needs_help": true}),
+        )
+        .await,
+        s.post_as(
+            o,
+            &format!("/v1/kiosk/applications/{case}/contact-phone"),
+            &json!({"id_number": applicant, "phone": "13912345678"}),
+        )
+        .await,
     ];
     for (i, r) in refused.iter().enumerate() {
         assert_refused(r, 403, "outside_kiosk_scope");
