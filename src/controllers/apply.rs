@@ -700,7 +700,17 @@ impl ApplyFlow {
                 self.scanned = None;
                 self.step = self.history.pop().unwrap_or(Step::ChooseType);
                 let mut fx = vec![Effect::CancelDevices];
-                if let Step::Identify(_) = self.step {
+                if let Step::Identify(who) = self.step {
+                    // Back to a card: the person it identified is taken off, so the same card
+                    // (or another) can be read again.
+                    match who {
+                        Who::Applicant => {
+                            self.draft.applicant = None;
+                            self.draft.township = None;
+                        }
+                        Who::Agent => self.draft.agent = None,
+                        Who::Member => {}
+                    }
                     fx.push(Effect::ReadIdCard { seq: self.seq });
                 }
                 fx

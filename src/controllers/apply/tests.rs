@@ -636,3 +636,24 @@ fn a_fingerprint_mark_without_staff_asks_for_a_witness() {
     assert!(f.draft().signatures.is_empty());
     assert_eq!(f.draft().sign_later.len(), 1);
 }
+
+#[test]
+fn back_to_the_applicants_card_reads_the_same_card_again() {
+    let mut f = flow();
+    to_applicant_card(&mut f, "重庆市涪陵区江东街道太白路12号");
+    assert_eq!(f.step(), &Step::ConfirmTownship(0));
+    press(&mut f, Choice::Yes);
+    press(&mut f, Choice::Back);
+    assert_eq!(f.step(), &Step::ConfirmTownship(0));
+    let fx = press(&mut f, Choice::Back);
+    assert_eq!(f.step(), &Step::Identify(Who::Applicant));
+    assert!(fx.contains(&Effect::ReadIdCard { seq: f.seq() }));
+    assert_eq!(f.draft().applicant, None);
+    assert_eq!(f.draft().township, None);
+    // The same card again is the applicant, not "already on the application".
+    send(
+        &mut f,
+        Event::Identified(card("重庆市涪陵区江东街道太白路12号")),
+    );
+    assert_eq!(f.step(), &Step::ConfirmTownship(0));
+}
