@@ -1,0 +1,550 @@
+//! One suite of store tests for both backends (issue #21): every test below is written once
+//! against the store traits and runs on SQLite (a file in a temporary directory) and on
+//! PostgreSQL (a fresh database in the binary's throw-away cluster, `support/pg.rs`). A test
+//! that needs two central instances opens a second store on the same database: on SQLite a
+//! second `SqliteStore` on the file, on PostgreSQL a second `PgStore` with its own pool, so the
+//! instances share nothing but the database.
+//!
+//! So far the kiosk area ([`KioskStore`]) and the audit chain, which is what the PostgreSQL
+//! backend implements; each ported area adds its tests here.
+
+#[path = "support/pg.rs"]
+mod pg;
+
+use std::sync::{Arc, Barrier};
+
+use chrono::Utc;
+use jiuzhu_central::SqliteStore;
+use jiuzhu_central::crypto_at_rest::AtRestKeys;
+use jiuzhu_central::store::pg::{PG_MIGRATIONS, PgStore};
+use jiuzhu_central::store::prelude::*;
+use jiuzhu_central::store::{Idem, MAX_ID_LEN, MAX_TEXT_LEN, StoreError, Township};
+
+/// A store instance under test, with what the tests read of its audit log.
+trait Subject: KioskStore + Send + Sync {
+    /// Verifies the audit chain; the number of rows.
+    fn verify(&self) -> i64;
+    /// Every audit row, oldest first: [actor, action, subject, detail].
+    fn trail(&self) -> Vec<[String; 4]>;
+}
+
+impl Subject for SqliteStore {
+    fn verify(&self) -> i64 {
+        self.verify_audit().unwrap()
+    }
+
+    fn trail(&self) -> Vec<[String; 4]> {
+        self.with_conn(|c| {
+            c.prepare("SELECT actor, action, subject, detail FROM audit ORDER BY seq")?
+                .query_map([], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?]))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap()
+    }
+}
+
+impl Subject for PgStore {
+    fn verify(&self) -> i64 {
+        self.verify_audit().unwrap()
+    }
+
+    fn trail(&self) -> Vec<[String; 4]> {
+        self.audit_trail().unwrap()
+    }
+}
+
+/// A database under test: each call of `instance` is one more central instance on it.
+trait Database {
+    fn instance(&self) -> Arc<dyn Subject>;
+}
+
+fn keys() -> AtRestKeys {
+    AtRestKeys::from_bytes([0x11; 32], [0x22; 32])
+}
+
+struct SqliteDb {
+    dir: tempfile::TempDir,
+}
+
+impl Database for SqliteDb {
+    fn instance(&self) -> Arc<dyn Subject> {
+        Arc::new(SqliteStore::open_with_keys(&self.dir.path().join("central.db"), &keys()).unwrap())
+    }
+}
+
+struct PostgresDb {
+    url: String,
+}
+
+impl Database for PostgresDb {
+    fn instance(&self) -> Arc<dyn Subject> {
+        Arc::new(PgStore::connect(&self.url, &keys(), 4).unwrap())
+    }
+}
+
+fn sqlite() -> SqliteDb {
+    SqliteDb {
+        dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+fn postgres() -> PostgresDb {
+    PostgresDb {
+        url: pg::shared().new_database(),
+    }
+}
+
+/// Runs each named test (a `fn(&dyn Database)` below) on both backends.
+macro_rules! conformance {
+    ($($test:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(#[test] fn $test() { super::$test(&super::sqlite()) })*
+        }
+        mod on_postgres {
+            $(#[test] fn $test() { super::$test(&super::postgres()) })*
+        }
+    };
+}
+
+conformance!(
+    townships_and_kiosks_round_trip_with_their_audit_rows,
+    a_kiosk_of_an_unknown_township_is_refused,
+    a_kiosk_registered_twice_is_a_conflict,
+    a_revoked_kiosk_stays_revoked,
+    a_nonce_seen_twice_is_refused,
+    two_instances_racing_one_nonce_let_exactly_one_win,
+    an_idempotency_key_replayed_returns_the_first_reply,
+    two_instances_racing_one_idempotency_key_keep_one_reply,
+    bad_input_is_refused_clearly_and_stores_nothing,
+);
+
+const T1: &str = "500102900";
+const T2: &str = "500102901";
+
+fn township(code: &str, name: &str) -> Township {
+    Township {
+        code: code.into(),
+        name: name.into(),
+        hotline: "023-7222-0000".into(),
+        report_phone: "023-7222-0001".into(),
+        delegated: false,
+    }
+}
+
+fn with_township(db: &dyn Database) -> Arc<dyn Subject> {
+    let s = db.instance();
+    s.put_township(&township(T1, "涪陵区江东街道"), "admin:test")
+        .unwrap();
+    s
+}
+
+fn nonce(i: usize) -> String {
+    format!("nonce-{i:016}")
+}
+
+const BODY_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const BODY_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+fn idem<'a>(key: &'a str, body: &'a str) -> Idem<'a> {
+    Idem {
+        kiosk: "kiosk-1",
+        endpoint: "signature",
+        key,
+        body_sha256: body,
+    }
+}
+
+fn townships_and_kiosks_round_trip_with_their_audit_rows(db: &dyn Database) {
+    let s = with_township(db);
+    assert_eq!(
+        s.township(T1).unwrap(),
+        Some(township(T1, "涪陵区江东街道"))
+    );
+    let mut renamed = township(T1, "涪陵区江东街道（新）");
+    renamed.delegated = true;
+    s.put_township(&renamed, "admin:test").unwrap();
+    assert_eq!(s.township(T1).unwrap(), Some(renamed));
+    assert_eq!(s.township(T2).unwrap(), None);
+
+    s.add_kiosk("kiosk-1", T1, &[7; 32], "admin:cli").unwrap();
+    let k = s.kiosk("kiosk-1").unwrap().unwrap();
+    assert_eq!(
+        (k.id.as_str(), k.township.as_str(), k.pubkey, k.revoked),
+        ("kiosk-1", T1, [7; 32], false)
+    );
+    assert_eq!(s.kiosk("kiosk-2").unwrap(), None);
+    // another instance reads what this one wrote
+    assert_eq!(db.instance().kiosk("kiosk-1").unwrap(), Some(k));
+
+    let pubkey = format!("{{\"pubkey\":\"{}\"}}", hex::encode([7u8; 32]));
+    let row = |actor: &str, action: &str, subject: &str, detail: &str| {
+        [actor, action, subject, detail].map(String::from)
+    };
+    assert_eq!(
+        s.trail(),
+        vec![
+            row("admin:test", "township.put", T1, "{}"),
+            row("admin:test", "township.put", T1, "{}"),
+            row("admin:cli", "kiosk.add", "kiosk-1", &pubkey),
+        ]
+    );
+    assert_eq!(s.verify(), 3);
+}
+
+fn a_kiosk_of_an_unknown_township_is_refused(db: &dyn Database) {
+    let s = with_township(db);
+    let e = s
+        .add_kiosk("kiosk-1", T2, &[7; 32], "admin:cli")
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::NotFound(m) if m.contains(T2) && m.contains("not registered")),
+        "{e:?}"
+    );
+    assert_eq!(s.kiosk("kiosk-1").unwrap(), None);
+    assert_eq!(s.verify(), 1, "no audit row for a refused kiosk");
+}
+
+fn a_kiosk_registered_twice_is_a_conflict(db: &dyn Database) {
+    let s = with_township(db);
+    s.add_kiosk("kiosk-1", T1, &[7; 32], "admin:cli").unwrap();
+    let e = db
+        .instance()
+        .add_kiosk("kiosk-1", T1, &[8; 32], "admin:cli")
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Conflict(m) if m.contains("already registered")),
+        "{e:?}"
+    );
+    assert_eq!(s.kiosk("kiosk-1").unwrap().unwrap().pubkey, [7; 32]);
+    assert_eq!(s.verify(), 2);
+}
+
+fn a_revoked_kiosk_stays_revoked(db: &dyn Database) {
+    let s = with_township(db);
+    s.add_kiosk("kiosk-1", T1, &[7; 32], "admin:cli").unwrap();
+    s.revoke_kiosk("kiosk-1", "admin:cli").unwrap();
+    assert!(s.kiosk("kiosk-1").unwrap().unwrap().revoked);
+    for id in ["kiosk-1", "kiosk-9"] {
+        let e = s.revoke_kiosk(id, "admin:cli").unwrap_err();
+        assert!(
+            matches!(&e, StoreError::NotFound(m) if m.contains(id)),
+            "{e:?}"
+        );
+    }
+    // a revoked kiosk's name is not free again
+    assert!(matches!(
+        s.add_kiosk("kiosk-1", T1, &[9; 32], "admin:cli"),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(db.instance().kiosk("kiosk-1").unwrap().unwrap().revoked);
+    let actions: Vec<String> = s.trail().into_iter().map(|r| r[1].clone()).collect();
+    assert_eq!(actions, ["township.put", "kiosk.add", "kiosk.revoke"]);
+    assert_eq!(s.verify(), 3);
+}
+
+fn a_nonce_seen_twice_is_refused(db: &dyn Database) {
+    let s = db.instance();
+    let t0 = 1_790_000_000;
+    assert!(
+        s.remember_nonce("kiosk-1", &nonce(1), t0, t0 - 660)
+            .unwrap()
+    );
+    assert!(
+        !s.remember_nonce("kiosk-1", &nonce(1), t0 + 1, t0 - 660)
+            .unwrap()
+    );
+    // another instance refuses it too
+    assert!(
+        !db.instance()
+            .remember_nonce("kiosk-1", &nonce(1), t0 + 2, t0 - 660)
+            .unwrap()
+    );
+    // a nonce is per kiosk
+    assert!(
+        s.remember_nonce("kiosk-2", &nonce(1), t0 + 3, t0 - 660)
+            .unwrap()
+    );
+    // once older than the window it is forgotten (the timestamp check refuses such a request)
+    assert!(
+        s.remember_nonce("kiosk-1", &nonce(1), t0 + 1000, t0 + 500)
+            .unwrap()
+    );
+    assert!(
+        !s.remember_nonce("kiosk-1", &nonce(1), t0 + 1001, t0 + 500)
+            .unwrap()
+    );
+}
+
+fn two_instances_racing_one_nonce_let_exactly_one_win(db: &dyn Database) {
+    let a = db.instance();
+    let b = db.instance();
+    let rounds = 25;
+    let barrier = Arc::new(Barrier::new(2));
+    let race = |s: Arc<dyn Subject>, barrier: Arc<Barrier>| {
+        std::thread::spawn(move || {
+            (0..rounds)
+                .map(|i| {
+                    barrier.wait();
+                    s.remember_nonce("kiosk-1", &nonce(i), 1_790_000_000, 0)
+                        .unwrap()
+                })
+                .collect::<Vec<bool>>()
+        })
+    };
+    let ta = race(a, barrier.clone());
+    let tb = race(b, barrier);
+    let (wa, wb) = (ta.join().unwrap(), tb.join().unwrap());
+    for i in 0..rounds {
+        assert!(wa[i] ^ wb[i], "nonce {i}: a won {}, b won {}", wa[i], wb[i]);
+    }
+}
+
+fn an_idempotency_key_replayed_returns_the_first_reply(db: &dyn Database) {
+    let s = db.instance();
+    let key = "key-0000000000000001";
+    let now = Utc::now();
+    assert_eq!(s.reply(idem(key, BODY_A)).unwrap(), None);
+    assert_eq!(
+        s.keep_reply(idem(key, BODY_A), r#"{"n":1}"#, now).unwrap(),
+        r#"{"n":1}"#
+    );
+    assert_eq!(
+        s.keep_reply(idem(key, BODY_A), r#"{"n":2}"#, now).unwrap(),
+        r#"{"n":1}"#
+    );
+    let other = db.instance();
+    assert_eq!(
+        other.reply(idem(key, BODY_A)).unwrap().as_deref(),
+        Some(r#"{"n":1}"#)
+    );
+    assert_eq!(
+        other
+            .keep_reply(idem(key, BODY_A), r#"{"n":3}"#, now)
+            .unwrap(),
+        r#"{"n":1}"#
+    );
+    // the same key with another body is refused, not answered
+    for e in [
+        s.reply(idem(key, BODY_B)).unwrap_err(),
+        s.keep_reply(idem(key, BODY_B), "{}", now).unwrap_err(),
+    ] {
+        assert!(
+            matches!(
+                &e,
+                StoreError::Unprocessable {
+                    code: "idempotency_key_reused",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
+    // keys are per kiosk and endpoint
+    let mut elsewhere = idem(key, BODY_A);
+    elsewhere.endpoint = "certification";
+    assert_eq!(s.reply(elsewhere).unwrap(), None);
+    elsewhere.endpoint = "signature";
+    elsewhere.kiosk = "kiosk-2";
+    assert_eq!(s.reply(elsewhere).unwrap(), None);
+}
+
+fn two_instances_racing_one_idempotency_key_keep_one_reply(db: &dyn Database) {
+    let barrier = Arc::new(Barrier::new(2));
+    let rounds = 20;
+    let race = |s: Arc<dyn Subject>, barrier: Arc<Barrier>, me: &'static str| {
+        std::thread::spawn(move || {
+            (0..rounds)
+                .map(|i| {
+                    let key = format!("race-key-{i:010}");
+                    barrier.wait();
+                    s.keep_reply(idem(&key, BODY_A), me, Utc::now()).unwrap()
+                })
+                .collect::<Vec<String>>()
+        })
+    };
+    let ta = race(db.instance(), barrier.clone(), "from a");
+    let tb = race(db.instance(), barrier, "from b");
+    let (ra, rb) = (ta.join().unwrap(), tb.join().unwrap());
+    let s = db.instance();
+    for i in 0..rounds {
+        let kept = s
+            .reply(idem(&format!("race-key-{i:010}"), BODY_A))
+            .unwrap()
+            .unwrap();
+        assert_eq!((&ra[i], &rb[i]), (&kept, &kept), "key {i}");
+    }
+}
+
+fn bad_input_is_refused_clearly_and_stores_nothing(db: &dyn Database) {
+    let s = with_township(db);
+    s.add_kiosk("kiosk-1", T1, &[7; 32], "admin:cli").unwrap();
+    let long_id = "k".repeat(MAX_ID_LEN + 1);
+    let long_text = "长".repeat(MAX_TEXT_LEN + 1);
+    let now = Utc::now();
+    type Case<'a> = (
+        &'a str,
+        Box<dyn Fn(&dyn Subject) -> Result<(), StoreError> + 'a>,
+    );
+    fn case<'a>(
+        field: &'a str,
+        f: impl Fn(&dyn Subject) -> Result<(), StoreError> + 'a,
+    ) -> Case<'a> {
+        (field, Box::new(f))
+    }
+    let with = |f: fn(&mut Township)| {
+        let mut t = township(T2, "涪陵区江北街道");
+        f(&mut t);
+        t
+    };
+    let cases: Vec<Case<'_>> = vec![
+        case("kiosk id", |s| s.add_kiosk("", T1, &[1; 32], "a")),
+        case("kiosk id", |s| s.add_kiosk(&long_id, T1, &[1; 32], "a")),
+        case("kiosk id", |s| s.add_kiosk("kiosk 2", T1, &[1; 32], "a")),
+        case("township code", |s| {
+            s.add_kiosk("kiosk-2", "", &[1; 32], "a")
+        }),
+        case("township code", |s| {
+            s.put_township(&with(|t| t.code.clear()), "a")
+        }),
+        case("township code", |s| {
+            s.put_township(&with(|t| t.code = "5001'; --".into()), "a")
+        }),
+        case("township name", |s| {
+            s.put_township(&with(|t| t.name = "  ".into()), "a")
+        }),
+        case("township name", move |s| {
+            let mut t = township(T2, "x");
+            t.name = long_text.clone();
+            s.put_township(&t, "a")
+        }),
+        case("hotline", |s| {
+            s.put_township(&with(|t| t.hotline = "023\n110".into()), "a")
+        }),
+        case("report phone", |s| {
+            s.put_township(&with(|t| t.report_phone.clear()), "a")
+        }),
+        case("nonce", |s| {
+            s.remember_nonce("kiosk-1", "short", 1, 0).map(drop)
+        }),
+        case("nonce", |s| {
+            s.remember_nonce("kiosk-1", &"n".repeat(65), 1, 0).map(drop)
+        }),
+        case("kiosk id", |s| {
+            s.remember_nonce("", &nonce(1), 1, 0).map(drop)
+        }),
+        case("Idempotency-Key", move |s| {
+            s.keep_reply(idem("", BODY_A), "{}", now).map(drop)
+        }),
+        case("Idempotency-Key", move |s| {
+            s.keep_reply(idem(&"k".repeat(65), BODY_A), "{}", now)
+                .map(drop)
+        }),
+        case("body digest", move |s| {
+            s.keep_reply(idem("key-0000000000000001", "ab"), "{}", now)
+                .map(drop)
+        }),
+    ];
+    for (i, (field, call)) in cases.iter().enumerate() {
+        match call(s.as_ref()) {
+            Err(StoreError::Invalid(m)) => assert!(
+                m.contains(field) && m.contains("must be"),
+                "case {i}: the message '{m}' does not name {field} and what it must be"
+            ),
+            other => panic!("case {i} ({field}): expected Invalid, got {other:?}"),
+        }
+    }
+    // nothing stored: no township, kiosk, nonce, reply or audit row
+    assert_eq!(s.township(T2).unwrap(), None);
+    assert_eq!(s.township("").unwrap(), None);
+    assert_eq!(s.kiosk("kiosk-2").unwrap(), None);
+    assert_eq!(s.kiosk("").unwrap(), None);
+    assert!(s.remember_nonce("kiosk-1", &nonce(1), 2, 0).unwrap());
+    assert_eq!(s.reply(idem("key-0000000000000001", BODY_A)).unwrap(), None);
+    assert_eq!(s.verify(), 2);
+}
+
+// PostgreSQL only: its migrations, its connection errors, its audit chain under tampering.
+
+fn pg_client(url: &str) -> postgres::Client {
+    url.parse::<postgres::Config>()
+        .unwrap()
+        .connect(postgres::NoTls)
+        .unwrap()
+}
+
+#[test]
+fn postgres_instances_starting_together_migrate_once() {
+    let url = pg::shared().new_database();
+    let threads: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || PgStore::connect(&url, &keys(), 2).unwrap())
+        })
+        .collect();
+    let stores: Vec<PgStore> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let expected: Vec<String> = PG_MIGRATIONS.iter().map(|(v, _)| v.to_string()).collect();
+    for s in &stores {
+        assert_eq!(s.applied_migrations().unwrap(), expected);
+    }
+    drop(stores);
+    // and once more on an up-to-date database
+    let s = PgStore::connect(&url, &keys(), 1).unwrap();
+    assert_eq!(s.applied_migrations().unwrap(), expected);
+    assert_eq!(s.verify_audit().unwrap(), 0);
+}
+
+#[test]
+fn postgres_connection_errors_are_clear_and_keep_the_password_out() {
+    let cluster = pg::shared();
+    let e = PgStore::connect(
+        "postgresql://nobody@127.0.0.1:1/x?sslmode=bogus",
+        &keys(),
+        1,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Invalid(m) if m.contains("not a PostgreSQL connection string")),
+        "{e:?}"
+    );
+    let wrong = format!(
+        "postgresql://{}:wrong-secret-password@127.0.0.1:{}/postgres",
+        pg::ROLE,
+        cluster.port()
+    );
+    let e = PgStore::connect(&wrong, &keys(), 1).unwrap_err();
+    let m = e.to_string();
+    assert!(m.contains("password authentication failed"), "{m}");
+    assert!(!m.contains("wrong-secret-password"), "{m}");
+    assert!(!format!("{e:?}").contains("wrong-secret-password"));
+}
+
+#[test]
+fn postgres_audit_chain_detects_edit_delete_and_truncation() {
+    for tamper in [
+        "UPDATE audit SET actor = 'someone' WHERE seq = 2",
+        "DELETE FROM audit WHERE seq = 2",
+        "DELETE FROM audit WHERE seq = 3",
+    ] {
+        let url = pg::shared().new_database();
+        let s = PgStore::connect(&url, &keys(), 2).unwrap();
+        for code in ["t1", "t2", "t3"] {
+            s.put_township(&township(code, "乡镇"), "admin:test")
+                .unwrap();
+        }
+        assert_eq!(s.verify_audit().unwrap(), 3);
+        pg_client(&url).batch_execute(tamper).unwrap();
+        assert!(s.verify_audit().is_err(), "{tamper} went unnoticed");
+    }
+}
+
+#[test]
+fn postgres_store_debug_shows_no_connection_string() {
+    let url = pg::shared().new_database();
+    let s = PgStore::connect(&url, &keys(), 1).unwrap();
+    let shown = format!("{s:?}");
+    assert!(shown.starts_with("PgStore"), "{shown}");
+    assert!(
+        !shown.contains("127.0.0.1") && !shown.contains(pg::ROLE),
+        "{shown}"
+    );
+}
