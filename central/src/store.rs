@@ -100,8 +100,8 @@ pub use hardening::{
 /// Every trait of the store, for `use jiuzhu_central::store::prelude::*`.
 pub mod prelude {
     pub use super::{
-        CaseStore, CertificationStore, ConsoleStore, DocumentStore, Hardening, KioskStore,
-        StaffStore, Store,
+        CaseStore, CertificationStore, ConsoleStore, DocumentStore, Hardening, KioskScope,
+        KioskStore, StaffStore, Store,
     };
     pub use crate::help_calls::HelpCallStore;
 }

@@ -21,7 +21,7 @@ use jiuzhu_central::store::prelude::*;
 use jiuzhu_central::store::{Idem, MAX_ID_LEN, MAX_TEXT_LEN, StoreError, Township};
 
 /// A store instance under test, with what the tests read of its audit log.
-trait Subject: KioskStore + Send + Sync {
+trait Subject: KioskStore + KioskScope + Send + Sync {
     /// Verifies the audit chain; the number of rows.
     fn verify(&self) -> i64;
     /// Every audit row, oldest first: [actor, action, subject, detail].
@@ -116,6 +116,8 @@ conformance!(
     an_idempotency_key_replayed_returns_the_first_reply,
     two_instances_racing_one_idempotency_key_keep_one_reply,
     bad_input_is_refused_clearly_and_stores_nothing,
+    a_kiosk_serves_its_township_and_those_the_district_adds,
+    a_scope_naming_an_unknown_kiosk_or_township_changes_nothing,
 );
 
 const T1: &str = "500102900";
@@ -461,6 +463,75 @@ fn bad_input_is_refused_clearly_and_stores_nothing(db: &dyn Database) {
     assert!(s.remember_nonce("kiosk-1", &nonce(1), 2, 0).unwrap());
     assert_eq!(s.reply(idem("key-0000000000000001", BODY_A)).unwrap(), None);
     assert_eq!(s.verify(), 2);
+}
+
+fn a_kiosk_serves_its_township_and_those_the_district_adds(db: &dyn Database) {
+    let s = with_township(db);
+    for code in [T2, "500102902"] {
+        s.put_township(&township(code, "乡镇"), "admin:test")
+            .unwrap();
+    }
+    s.add_kiosk("kiosk-1", T2, &[7; 32], "admin:cli").unwrap();
+    assert_eq!(s.kiosk_scope("kiosk-1").unwrap(), [T2]);
+    // its own township named again is not repeated; the others come in code order
+    let serves = ["500102902", T1, T2].map(String::from);
+    s.set_kiosk_serves("kiosk-1", &serves, "admin:cli").unwrap();
+    assert_eq!(s.kiosk_scope("kiosk-1").unwrap(), [T2, T1, "500102902"]);
+    assert_eq!(
+        db.instance().kiosk_scope("kiosk-1").unwrap(),
+        [T2, T1, "500102902"]
+    );
+    // a new list replaces the old one
+    s.set_kiosk_serves("kiosk-1", &[T1.to_string()], "admin:cli")
+        .unwrap();
+    assert_eq!(s.kiosk_scope("kiosk-1").unwrap(), [T2, T1]);
+    s.set_kiosk_serves("kiosk-1", &[], "admin:cli").unwrap();
+    assert_eq!(s.kiosk_scope("kiosk-1").unwrap(), [T2]);
+    assert!(s.kiosk_scope("kiosk-9").unwrap().is_empty());
+    let scope_rows: Vec<[String; 4]> = s
+        .trail()
+        .into_iter()
+        .filter(|r| r[1] == "kiosk.scope")
+        .collect();
+    let row = |detail: &str| ["admin:cli", "kiosk.scope", "kiosk-1", detail].map(String::from);
+    assert_eq!(
+        scope_rows,
+        [
+            row(r#"{"serves":["500102902","500102900","500102901"]}"#),
+            row(r#"{"serves":["500102900"]}"#),
+            row(r#"{"serves":[]}"#),
+        ]
+    );
+    assert_eq!(s.verify(), 7);
+}
+
+fn a_scope_naming_an_unknown_kiosk_or_township_changes_nothing(db: &dyn Database) {
+    let s = with_township(db);
+    s.put_township(&township(T2, "乡镇"), "admin:test").unwrap();
+    s.add_kiosk("kiosk-1", T1, &[7; 32], "admin:cli").unwrap();
+    s.set_kiosk_serves("kiosk-1", &[T2.to_string()], "admin:cli")
+        .unwrap();
+    let e = s
+        .set_kiosk_serves("kiosk-9", &[T2.to_string()], "admin:cli")
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::NotFound(m) if m.contains("kiosk-9")),
+        "{e:?}"
+    );
+    let e = s
+        .set_kiosk_serves(
+            "kiosk-1",
+            &[T1.to_string(), "999999999".into()],
+            "admin:cli",
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::NotFound(m) if m.contains("999999999")),
+        "{e:?}"
+    );
+    assert_eq!(s.kiosk_scope("kiosk-1").unwrap(), [T1, T2]);
+    assert!(s.kiosk_scope("kiosk-9").unwrap().is_empty());
+    assert_eq!(s.verify(), 4);
 }
 
 // PostgreSQL only: its migrations, its connection errors, its audit chain under tampering.

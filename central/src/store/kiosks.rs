@@ -84,6 +84,22 @@ pub trait KioskStore {
     ) -> Result<String, StoreError>;
 }
 
+/// The townships a kiosk serves (issue #17's kiosk scope): the one it stands in, and those the
+/// district added.
+pub trait KioskScope: Send + Sync {
+    /// The townships a kiosk serves: the one it stands in first, then those the district
+    /// added. Empty for an unknown kiosk.
+    fn kiosk_scope(&self, kiosk: &str) -> Result<Vec<String>, StoreError>;
+    /// Sets the townships a kiosk serves besides its own (replacing the previous list), with an
+    /// audit row `kiosk.scope` naming them. `NotFound` for an unknown kiosk or township.
+    fn set_kiosk_serves(
+        &self,
+        kiosk: &str,
+        townships: &[String],
+        actor: &str,
+    ) -> Result<(), StoreError>;
+}
+
 /// The longest kiosk id or township code the store takes.
 pub const MAX_ID_LEN: usize = 64;
 /// The longest township name or phone number the store takes, in characters.
@@ -324,5 +340,69 @@ impl KioskStore for SqliteStore {
         };
         tx.commit()?;
         Ok(kept)
+    }
+}
+
+impl KioskScope for SqliteStore {
+    fn kiosk_scope(&self, kiosk: &str) -> Result<Vec<String>, StoreError> {
+        let c = self.read();
+        let own: Option<String> = c
+            .prepare_cached("SELECT township FROM kiosks WHERE id = ?1")?
+            .query_row([kiosk], |r| r.get(0))
+            .optional()?;
+        let Some(own) = own else { return Ok(vec![]) };
+        let mut scope = vec![own];
+        let more = c
+            .prepare_cached(
+                "SELECT township FROM kiosk_serves WHERE kiosk_id = ?1 ORDER BY township",
+            )?
+            .query_map([kiosk], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        for t in more {
+            if !scope.contains(&t) {
+                scope.push(t);
+            }
+        }
+        Ok(scope)
+    }
+
+    fn set_kiosk_serves(
+        &self,
+        kiosk: &str,
+        townships: &[String],
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let exists: i64 =
+                tx.query_row("SELECT count(*) FROM kiosks WHERE id = ?1", [kiosk], |r| {
+                    r.get(0)
+                })?;
+            if exists == 0 {
+                return Err(StoreError::NotFound(format!("no kiosk '{kiosk}'")));
+            }
+            for t in townships {
+                if !township_exists(tx, t)? {
+                    return Err(StoreError::NotFound(format!(
+                        "township '{t}' is not registered"
+                    )));
+                }
+            }
+            tx.execute("DELETE FROM kiosk_serves WHERE kiosk_id = ?1", [kiosk])?;
+            for t in townships {
+                tx.execute(
+                    "INSERT OR IGNORE INTO kiosk_serves VALUES (?1, ?2)",
+                    params![kiosk, t],
+                )?;
+            }
+            audit::append(
+                tx,
+                &now_str(Utc::now()),
+                actor,
+                "kiosk.scope",
+                kiosk,
+                &serde_json::json!({ "serves": townships }).to_string(),
+            )?;
+            Ok(())
+        })
     }
 }

@@ -8,7 +8,7 @@ use postgres::Transaction;
 use super::{PgStore, append_audit};
 use crate::store::hardening::same_body;
 use crate::store::kiosks::{check_id, check_idem, check_nonce, check_township};
-use crate::store::{Idem, Kiosk, KioskStore, StoreError, Township};
+use crate::store::{Idem, Kiosk, KioskScope, KioskStore, StoreError, Township};
 
 fn township_exists(tx: &mut Transaction<'_>, code: &str) -> Result<bool, StoreError> {
     Ok(tx
@@ -223,6 +223,68 @@ impl KioskStore for PgStore {
             }
             keep_reply(tx, idem, response, now)?;
             Ok(response.to_string())
+        })
+    }
+}
+
+impl KioskScope for PgStore {
+    fn kiosk_scope(&self, kiosk: &str) -> Result<Vec<String>, StoreError> {
+        let mut c = self.pool.get()?;
+        let Some(own) = c.query_opt("SELECT township FROM kiosks WHERE id = $1", &[&kiosk])? else {
+            return Ok(vec![]);
+        };
+        let mut scope: Vec<String> = vec![own.get(0)];
+        for r in c.query(
+            "SELECT township FROM kiosk_serves WHERE kiosk_id = $1 ORDER BY township",
+            &[&kiosk],
+        )? {
+            let t: String = r.get(0);
+            if !scope.contains(&t) {
+                scope.push(t);
+            }
+        }
+        Ok(scope)
+    }
+
+    fn set_kiosk_serves(
+        &self,
+        kiosk: &str,
+        townships: &[String],
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            // the kiosk's row stays locked until commit: two instances setting one kiosk's
+            // scope apply one after the other, each list whole
+            if tx
+                .query_opt("SELECT 1 FROM kiosks WHERE id = $1 FOR UPDATE", &[&kiosk])?
+                .is_none()
+            {
+                return Err(StoreError::NotFound(format!("no kiosk '{kiosk}'")));
+            }
+            for t in townships {
+                if !township_exists(tx, t)? {
+                    return Err(StoreError::NotFound(format!(
+                        "township '{t}' is not registered"
+                    )));
+                }
+            }
+            tx.execute("DELETE FROM kiosk_serves WHERE kiosk_id = $1", &[&kiosk])?;
+            for t in townships {
+                tx.execute(
+                    "INSERT INTO kiosk_serves (kiosk_id, township) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[&kiosk, t],
+                )?;
+            }
+            append_audit(
+                tx,
+                &self.keys,
+                Utc::now(),
+                actor,
+                "kiosk.scope",
+                kiosk,
+                &serde_json::json!({ "serves": townships }).to_string(),
+            )?;
+            Ok(())
         })
     }
 }
