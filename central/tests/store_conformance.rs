@@ -18,10 +18,13 @@ use jiuzhu_central::SqliteStore;
 use jiuzhu_central::crypto_at_rest::AtRestKeys;
 use jiuzhu_central::store::pg::{PG_MIGRATIONS, PgStore};
 use jiuzhu_central::store::prelude::*;
-use jiuzhu_central::store::{Idem, MAX_ID_LEN, MAX_TEXT_LEN, StoreError, Township};
+use jiuzhu_central::store::{
+    Idem, MAX_ID_LEN, MAX_TEXT_LEN, SessionsOf, Staff, StaffAccess, StoreError, Township,
+};
+use jiuzhu_core::api::StaffRole;
 
 /// A store instance under test, with what the tests read of its audit log.
-trait Subject: KioskStore + KioskScope + Send + Sync {
+trait Subject: KioskStore + KioskScope + StaffStore + Send + Sync {
     /// Verifies the audit chain; the number of rows.
     fn verify(&self) -> i64;
     /// Every audit row, oldest first: [actor, action, subject, detail].
@@ -118,6 +121,9 @@ conformance!(
     bad_input_is_refused_clearly_and_stores_nothing,
     a_kiosk_serves_its_township_and_those_the_district_adds,
     a_scope_naming_an_unknown_kiosk_or_township_changes_nothing,
+    a_session_opened_on_one_instance_is_honoured_by_another,
+    disabling_or_removing_an_account_ends_its_sessions,
+    logout_and_revocation_end_sessions_once,
 );
 
 const T1: &str = "500102900";
@@ -532,6 +538,192 @@ fn a_scope_naming_an_unknown_kiosk_or_township_changes_nothing(db: &dyn Database
     assert_eq!(s.kiosk_scope("kiosk-1").unwrap(), [T1, T2]);
     assert!(s.kiosk_scope("kiosk-9").unwrap().is_empty());
     assert_eq!(s.verify(), 4);
+}
+
+fn clerk(name: &str) -> Staff {
+    Staff {
+        username: name.into(),
+        role: StaffRole::TownshipClerk,
+        township: Some(T1.into()),
+    }
+}
+
+const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+
+fn a_session_opened_on_one_instance_is_honoured_by_another(db: &dyn Database) {
+    let (a, b) = (with_township(db), db.instance());
+    a.add_staff(&clerk("clerk"), HASH, "admin:cli").unwrap();
+    let bureau = Staff {
+        username: "bureau".into(),
+        role: StaffRole::DistrictBureau,
+        township: None,
+    };
+    b.add_staff(&bureau, HASH, "admin:cli").unwrap();
+    assert_eq!(
+        b.staff_with_hash("clerk").unwrap(),
+        Some((clerk("clerk"), HASH.to_string()))
+    );
+    assert_eq!(a.staff_with_hash("bureau").unwrap().unwrap().0, bureau);
+    assert_eq!(a.staff_with_hash("nobody").unwrap(), None);
+    let e = b
+        .add_staff(&clerk("clerk"), "other", "admin:cli")
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Conflict(m) if m.contains("clerk")),
+        "{e:?}"
+    );
+    let not_staff = Staff {
+        username: "resident".into(),
+        role: StaffRole::Resident,
+        township: None,
+    };
+    let e = a.add_staff(&not_staff, HASH, "admin:cli").unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Invalid(m) if m.contains("not a staff role")),
+        "{e:?}"
+    );
+    assert_eq!(a.staff_with_hash("resident").unwrap(), None);
+
+    let now = Utc::now().timestamp();
+    a.add_session("token-hash-1", "clerk", now + 3600).unwrap();
+    assert_eq!(
+        b.session("token-hash-1", now).unwrap(),
+        Some(clerk("clerk"))
+    );
+    assert_eq!(
+        b.session("token-hash-1", now + 3600).unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(b.session("token-hash-2", now).unwrap(), None);
+    // a session for no account is refused
+    assert!(a.add_session("token-hash-3", "nobody", now + 3600).is_err());
+    let actions: Vec<String> = a.trail().into_iter().map(|r| r[1].clone()).collect();
+    assert_eq!(
+        actions,
+        ["township.put", "staff.add", "staff.add", "staff.login"]
+    );
+    assert_eq!(a.trail()[3][0], "staff:clerk");
+    assert_eq!(b.verify(), 4);
+}
+
+fn disabling_or_removing_an_account_ends_its_sessions(db: &dyn Database) {
+    let s = with_township(db);
+    let now = Utc::now().timestamp();
+    s.add_staff(&clerk("clerk"), HASH, "admin:cli").unwrap();
+    s.add_session("token-hash-1", "clerk", now + 3600).unwrap();
+    s.add_session("token-hash-2", "clerk", now + 3600).unwrap();
+    s.set_staff_access("clerk", StaffAccess::Disable, "admin:cli")
+        .unwrap();
+    assert_eq!(s.staff_with_hash("clerk").unwrap(), None);
+    assert_eq!(db.instance().session("token-hash-1", now).unwrap(), None);
+    s.set_staff_access("clerk", StaffAccess::Enable, "admin:cli")
+        .unwrap();
+    assert!(s.staff_with_hash("clerk").unwrap().is_some());
+    assert_eq!(
+        s.session("token-hash-2", now).unwrap(),
+        None,
+        "sessions stay ended"
+    );
+    s.add_session("token-hash-3", "clerk", now + 3600).unwrap();
+    s.set_staff_access("clerk", StaffAccess::Remove, "admin:cli")
+        .unwrap();
+    assert_eq!(s.staff_with_hash("clerk").unwrap(), None);
+    assert_eq!(s.session("token-hash-3", now).unwrap(), None);
+    for access in [
+        StaffAccess::Enable,
+        StaffAccess::Remove,
+        StaffAccess::Disable,
+    ] {
+        let e = s
+            .set_staff_access("clerk", access, "admin:cli")
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::NotFound(m) if m.contains("clerk")),
+            "{access:?}: {e:?}"
+        );
+    }
+    // the name stays taken
+    assert!(matches!(
+        s.add_staff(&clerk("clerk"), HASH, "admin:cli"),
+        Err(StoreError::Conflict(_))
+    ));
+    let changes: Vec<[String; 2]> = s
+        .trail()
+        .into_iter()
+        .filter(|r| r[1].starts_with("staff.") && r[1] != "staff.login" && r[1] != "staff.add")
+        .map(|[_, action, _, detail]| [action, detail])
+        .collect();
+    let row = |a: &str, d: &str| [a, d].map(String::from);
+    assert_eq!(
+        changes,
+        [
+            row("staff.disabled", r#"{"sessions_ended":2}"#),
+            row("staff.enabled", r#"{"sessions_ended":0}"#),
+            row("staff.removed", r#"{"sessions_ended":1}"#),
+        ]
+    );
+    assert_eq!(s.verify(), 8);
+}
+
+fn logout_and_revocation_end_sessions_once(db: &dyn Database) {
+    let s = with_township(db);
+    let now = Utc::now().timestamp();
+    s.add_staff(&clerk("clerk"), HASH, "admin:cli").unwrap();
+    for t in ["token-hash-1", "token-hash-2", "token-hash-3"] {
+        s.add_session(t, "clerk", now + 3600).unwrap();
+    }
+    let other = db.instance();
+    assert_eq!(
+        other
+            .end_sessions(SessionsOf::Token("token-hash-1"), "staff:clerk")
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.end_sessions(SessionsOf::Token("token-hash-1"), "staff:clerk")
+            .unwrap(),
+        0
+    );
+    assert_eq!(s.session("token-hash-1", now).unwrap(), None);
+    assert_eq!(
+        s.session("token-hash-2", now).unwrap(),
+        Some(clerk("clerk"))
+    );
+    assert_eq!(
+        s.end_sessions(SessionsOf::Account("clerk"), "admin:cli")
+            .unwrap(),
+        2
+    );
+    assert_eq!(other.session("token-hash-3", now).unwrap(), None);
+    let e = s
+        .end_sessions(SessionsOf::Account("nobody"), "admin:cli")
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::NotFound(m) if m.contains("nobody")),
+        "{e:?}"
+    );
+    let ends: Vec<[String; 4]> = s
+        .trail()
+        .into_iter()
+        .filter(|r| r[1] == "staff.logout" || r[1] == "staff.sessions_revoked")
+        .collect();
+    let row = |actor: &str, action: &str, n: usize| {
+        [
+            actor.to_string(),
+            action.to_string(),
+            "clerk".to_string(),
+            format!("{{\"sessions_ended\":{n}}}"),
+        ]
+    };
+    assert_eq!(
+        ends,
+        [
+            row("staff:clerk", "staff.logout", 1),
+            row("admin:cli", "staff.sessions_revoked", 2),
+        ]
+    );
+    assert_eq!(s.verify(), 7);
 }
 
 // PostgreSQL only: its migrations, its connection errors, its audit chain under tampering.

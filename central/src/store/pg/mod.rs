@@ -1,9 +1,10 @@
-//! The PostgreSQL store (issue #21), first part: the audit chain and the kiosk area
-//! ([`KioskStore`]: townships, kiosks, revocation, nonce replay protection, replies kept for
-//! idempotency keys). The other areas (cases, certification, staff, documents, console, help
-//! calls, hardening) are not ported yet, so [`PgStore`] does not implement [`super::Store`] and
-//! `jiuzhu-central serve` cannot use it: `--db` takes a SQLite path only, until every area is
-//! here and the HTTP tests pass on both backends.
+//! The PostgreSQL store (issue #21), first part: the audit chain, the kiosk area
+//! ([`KioskStore`](super::KioskStore): townships, kiosks, revocation, nonce replay protection,
+//! replies kept for idempotency keys; [`KioskScope`](super::KioskScope)) and staff accounts and
+//! sessions ([`StaffStore`](super::StaffStore)). The other areas (cases, certification,
+//! documents, console, help calls, the rest of hardening) are not ported yet, so [`PgStore`] does
+//! not implement [`super::Store`] and `jiuzhu-central serve` cannot use it: `--db` takes a SQLite
+//! path only, until every area is here and the HTTP tests pass on both backends.
 //!
 //! **Driver.** The synchronous `postgres` client with an `r2d2` pool (`r2d2_postgres`). The
 //! store traits are synchronous and the HTTP layer already calls them from `spawn_blocking`, as
@@ -41,12 +42,19 @@ use crate::audit::{self, ChainWalk};
 use crate::crypto_at_rest::AtRestKeys;
 
 mod kiosks;
+mod staff;
 
 /// The PostgreSQL migrations, in order: (version, SQL).
-pub const PG_MIGRATIONS: &[(&str, &str)] = &[(
-    "20261206_1900_kiosks_audit",
-    include_str!("../../../migrations/postgres/20261206_1900_kiosks_audit.sql"),
-)];
+pub const PG_MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "20261206_1900_kiosks_audit",
+        include_str!("../../../migrations/postgres/20261206_1900_kiosks_audit.sql"),
+    ),
+    (
+        "20261206_1930_staff",
+        include_str!("../../../migrations/postgres/20261206_1930_staff.sql"),
+    ),
+];
 
 /// Connections a [`PgStore`] keeps at most.
 pub const POOL_SIZE: u32 = 8;
