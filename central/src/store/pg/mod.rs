@@ -14,10 +14,11 @@
 //!
 //! **Sealing.** The SQLite connections seal personal data with SQL functions (`jz_seal`,
 //! `jz_bidx`, `jz_audit_mac`, see [`crate::crypto_at_rest`]); here the same [`AtRestKeys`]
-//! seal, index and MAC in Rust before the values are bound, with the same labels and scheme,
-//! so a sealed value or an audit row means the same on both. The kiosk area holds no personal
-//! field; its audit rows are chained with [`audit::keyed_row_hash`], the rule `jz_audit_mac`
-//! applies on SQLite.
+//! seal, index and MAC in Rust before the values are bound ([`sealed`], tested to open what
+//! SQLite sealed and the other way round), with the same labels and scheme, so a sealed value
+//! or an audit row means the same on both. The kiosk and staff areas hold no personal field;
+//! their audit rows are chained with [`audit::keyed_row_hash`], the rule `jz_audit_mac` applies
+//! on SQLite. The areas still to come use [`sealed`] for their personal columns.
 //!
 //! **Migrations.** `central/migrations/postgres/`, named like SQLite's (`YYYYMMDD_HHMM_name`),
 //! listed in [`PG_MIGRATIONS`], recorded in `schema_migrations`, never edited once released.
@@ -42,6 +43,7 @@ use crate::audit::{self, ChainWalk};
 use crate::crypto_at_rest::AtRestKeys;
 
 mod kiosks;
+pub mod sealed;
 mod staff;
 
 /// The PostgreSQL migrations, in order: (version, SQL).
