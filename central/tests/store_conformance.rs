@@ -1,9 +1,9 @@
 //! One suite of store tests for both backends (issue #21): every test below is written once
 //! against the store traits and runs on SQLite (a file in a temporary directory) and on
 //! PostgreSQL (a fresh database in the binary's throw-away cluster, `support/pg.rs`). A test
-//! that needs two central instances opens a second store on the same database: on SQLite a
-//! second `SqliteStore` on the file, on PostgreSQL a second `PgStore` with its own pool, so the
-//! instances share nothing but the database.
+//! that needs two central instances asks for a second one: on PostgreSQL a second `PgStore` with
+//! its own pool, sharing nothing but the database; SQLite is served by one process, so there the
+//! second instance is the same store, and a race is two threads meeting at its one writer.
 //!
 //! So far the kiosk area ([`KioskStore`]) and the audit chain, which is what the PostgreSQL
 //! backend implements; each ported area adds its tests here.
@@ -13,9 +13,10 @@ mod pg;
 
 use std::sync::{Arc, Barrier};
 
-use chrono::Utc;
+use chrono::{Duration, TimeZone, Utc};
 use jiuzhu_central::SqliteStore;
 use jiuzhu_central::crypto_at_rest::AtRestKeys;
+use jiuzhu_central::help_calls::MAX_CALLS_PER_HOUR;
 use jiuzhu_central::store::pg::{PG_MIGRATIONS, PgStore};
 use jiuzhu_central::store::prelude::*;
 use jiuzhu_central::store::{
@@ -24,7 +25,7 @@ use jiuzhu_central::store::{
 use jiuzhu_core::api::StaffRole;
 
 /// A store instance under test, with what the tests read of its audit log.
-trait Subject: KioskStore + KioskScope + StaffStore + Send + Sync {
+trait Subject: KioskStore + KioskScope + StaffStore + HelpCallStore + Send + Sync {
     /// Verifies the audit chain; the number of rows.
     fn verify(&self) -> i64;
     /// Every audit row, oldest first: [actor, action, subject, detail].
@@ -65,13 +66,16 @@ fn keys() -> AtRestKeys {
     AtRestKeys::from_bytes([0x11; 32], [0x22; 32])
 }
 
+/// SQLite is served by one process: every "instance" is that process's store, and a race is
+/// threads meeting at its one writer.
 struct SqliteDb {
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
+    store: Arc<SqliteStore>,
 }
 
 impl Database for SqliteDb {
     fn instance(&self) -> Arc<dyn Subject> {
-        Arc::new(SqliteStore::open_with_keys(&self.dir.path().join("central.db"), &keys()).unwrap())
+        self.store.clone()
     }
 }
 
@@ -86,8 +90,11 @@ impl Database for PostgresDb {
 }
 
 fn sqlite() -> SqliteDb {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_with_keys(&dir.path().join("central.db"), &keys()).unwrap();
     SqliteDb {
-        dir: tempfile::tempdir().unwrap(),
+        _dir: dir,
+        store: Arc::new(store),
     }
 }
 
@@ -124,6 +131,10 @@ conformance!(
     a_session_opened_on_one_instance_is_honoured_by_another,
     disabling_or_removing_an_account_ends_its_sessions,
     logout_and_revocation_end_sessions_once,
+    a_kiosk_has_one_open_staff_call_until_it_is_acknowledged,
+    two_instances_raising_one_kiosks_call_open_one,
+    two_staff_acknowledging_one_call_on_two_instances_one_wins,
+    a_kiosk_raises_at_most_the_hourly_number_of_calls,
 );
 
 const T1: &str = "500102900";
@@ -724,6 +735,226 @@ fn logout_and_revocation_end_sessions_once(db: &dyn Database) {
         ]
     );
     assert_eq!(s.verify(), 7);
+}
+
+fn with_kiosk(db: &dyn Database) -> Arc<dyn Subject> {
+    let s = with_township(db);
+    s.add_kiosk("kiosk-1", T1, &[7; 32], "admin:cli").unwrap();
+    s
+}
+
+fn a_kiosk_has_one_open_staff_call_until_it_is_acknowledged(db: &dyn Database) {
+    let s = with_kiosk(db);
+    let t0 =
+        Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap() + Duration::nanoseconds(123_456_789);
+    let first = s
+        .raise_help_call("kiosk-1", T1, "certify.face", t0)
+        .unwrap();
+    assert!(first.created);
+    assert_eq!(first.call.raised_at.timestamp_subsec_micros(), 123_456);
+    assert_eq!(first.call.acknowledged_by, None);
+    let again = db
+        .instance()
+        .raise_help_call("kiosk-1", T1, "apply.review", t0 + Duration::seconds(30))
+        .unwrap();
+    assert!(!again.created);
+    assert_eq!(again.call, first.call);
+    assert_eq!(
+        s.help_call(&first.call.call_id).unwrap(),
+        Some(first.call.clone())
+    );
+    assert_eq!(s.help_call("no-such-call").unwrap(), None);
+    assert_eq!(
+        s.open_help_calls(T1).unwrap(),
+        std::slice::from_ref(&first.call)
+    );
+    assert!(s.open_help_calls(T2).unwrap().is_empty());
+
+    let acked = s
+        .acknowledge_help_call(
+            &first.call.call_id,
+            "staff:clerk",
+            t0 + Duration::seconds(60),
+        )
+        .unwrap();
+    assert_eq!(acked.acknowledged_by.as_deref(), Some("staff:clerk"));
+    assert_eq!(
+        acked.acknowledged_at,
+        Some(t0 + Duration::seconds(60) - Duration::nanoseconds(789))
+    );
+    assert_eq!(
+        db.instance().help_call(&acked.call_id).unwrap(),
+        Some(acked.clone())
+    );
+    assert!(s.open_help_calls(T1).unwrap().is_empty());
+    let e = s
+        .acknowledge_help_call(&acked.call_id, "staff:leader", t0 + Duration::seconds(61))
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Refused { code: "already_acknowledged", reason } if reason.contains("staff:clerk")),
+        "{e:?}"
+    );
+    let e = s
+        .acknowledge_help_call("no-such-call", "staff:clerk", t0)
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::NotFound(m) if m.contains("no-such-call")),
+        "{e:?}"
+    );
+    // acknowledged: the next raise opens a new call
+    let next = s
+        .raise_help_call("kiosk-1", T1, "home", t0 + Duration::seconds(90))
+        .unwrap();
+    assert!(next.created);
+    assert_ne!(next.call.call_id, first.call.call_id);
+    let calls: Vec<[String; 4]> = s
+        .trail()
+        .into_iter()
+        .filter(|r| r[1].starts_with("help_call."))
+        .collect();
+    let row = |actor: &str, action: &str, id: &str, detail: &str| {
+        [actor, action, &format!("help_call:{id}"), detail].map(String::from)
+    };
+    assert_eq!(
+        calls,
+        [
+            row(
+                "kiosk:kiosk-1",
+                "help_call.raised",
+                &first.call.call_id,
+                r#"{"screen":"certify.face"}"#
+            ),
+            row(
+                "staff:clerk",
+                "help_call.acknowledged",
+                &first.call.call_id,
+                "{}"
+            ),
+            row(
+                "kiosk:kiosk-1",
+                "help_call.raised",
+                &next.call.call_id,
+                r#"{"screen":"home"}"#
+            ),
+        ]
+    );
+    assert_eq!(s.verify(), 5);
+}
+
+fn two_instances_raising_one_kiosks_call_open_one(db: &dyn Database) {
+    with_kiosk(db);
+    let barrier = Arc::new(Barrier::new(2));
+    let rounds = 10;
+    let race = |s: Arc<dyn Subject>, barrier: Arc<Barrier>| {
+        std::thread::spawn(move || {
+            (0..rounds)
+                .map(|_| {
+                    let now = Utc::now();
+                    barrier.wait();
+                    let r = s.raise_help_call("kiosk-1", T1, "home", now).unwrap();
+                    barrier.wait();
+                    // the one that opened the call has it acknowledged before the next round
+                    if r.created {
+                        s.acknowledge_help_call(&r.call.call_id, "staff:clerk", now)
+                            .unwrap();
+                    }
+                    barrier.wait();
+                    (r.created, r.call.call_id)
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let ta = race(db.instance(), barrier.clone());
+    let tb = race(db.instance(), barrier);
+    let (ra, rb) = (ta.join().unwrap(), tb.join().unwrap());
+    for i in 0..rounds {
+        assert_eq!(ra[i].1, rb[i].1, "round {i}: two open calls");
+        assert!(
+            ra[i].0 ^ rb[i].0,
+            "round {i}: opened by a {}, by b {}",
+            ra[i].0,
+            rb[i].0
+        );
+    }
+    let mut ids: Vec<&String> = ra.iter().map(|r| &r.1).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), rounds, "a new call each round");
+}
+
+fn two_staff_acknowledging_one_call_on_two_instances_one_wins(db: &dyn Database) {
+    let s = with_kiosk(db);
+    for round in 0..10 {
+        let now = Utc::now();
+        let call = s.raise_help_call("kiosk-1", T1, "home", now).unwrap().call;
+        let barrier = Arc::new(Barrier::new(2));
+        let ack = |who: &'static str| {
+            let (s, barrier, id) = (db.instance(), barrier.clone(), call.call_id.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                s.acknowledge_help_call(&id, who, now)
+            })
+        };
+        let (a, b) = (ack("staff:a"), ack("staff:b"));
+        let results = [a.join().unwrap(), b.join().unwrap()];
+        let won: Vec<&HelpCallResult> = results.iter().filter(|r| r.is_ok()).collect();
+        assert_eq!(won.len(), 1, "round {round}: {results:?}");
+        let winner = won[0].as_ref().unwrap().acknowledged_by.clone();
+        assert_eq!(
+            s.help_call(&call.call_id).unwrap().unwrap().acknowledged_by,
+            winner
+        );
+        assert!(results.iter().any(|r| matches!(
+            r,
+            Err(StoreError::Refused {
+                code: "already_acknowledged",
+                ..
+            })
+        )));
+    }
+    let acks = s
+        .trail()
+        .into_iter()
+        .filter(|r| r[1] == "help_call.acknowledged")
+        .count();
+    assert_eq!(acks, 10);
+}
+
+type HelpCallResult = Result<jiuzhu_core::help_call::HelpCall, StoreError>;
+
+fn a_kiosk_raises_at_most_the_hourly_number_of_calls(db: &dyn Database) {
+    let s = with_kiosk(db);
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap();
+    let limit = usize::try_from(MAX_CALLS_PER_HOUR).unwrap();
+    for i in 0..limit {
+        let at = t0 + Duration::minutes(i as i64);
+        let call = s.raise_help_call("kiosk-1", T1, "home", at).unwrap().call;
+        s.acknowledge_help_call(&call.call_id, "staff:clerk", at)
+            .unwrap();
+    }
+    let e = s
+        .raise_help_call("kiosk-1", T1, "home", t0 + Duration::minutes(30))
+        .unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            StoreError::Refused {
+                code: "too_many_help_calls",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(s.open_help_calls(T1).unwrap().is_empty(), "nothing stored");
+    // an hour after the first, one more may be raised
+    let later = s
+        .raise_help_call(
+            "kiosk-1",
+            T1,
+            "home",
+            t0 + Duration::minutes(60) + Duration::seconds(1),
+        )
+        .unwrap();
+    assert!(later.created);
 }
 
 // PostgreSQL only: its migrations, its connection errors, its audit chain under tampering.

@@ -1,10 +1,11 @@
 //! The PostgreSQL store (issue #21), first part: the audit chain, the kiosk area
 //! ([`KioskStore`](super::KioskStore): townships, kiosks, revocation, nonce replay protection,
-//! replies kept for idempotency keys; [`KioskScope`](super::KioskScope)) and staff accounts and
-//! sessions ([`StaffStore`](super::StaffStore)). The other areas (cases, certification,
-//! documents, console, help calls, the rest of hardening) are not ported yet, so [`PgStore`] does
-//! not implement [`super::Store`] and `jiuzhu-central serve` cannot use it: `--db` takes a SQLite
-//! path only, until every area is here and the HTTP tests pass on both backends.
+//! replies kept for idempotency keys; [`KioskScope`](super::KioskScope)), staff accounts and
+//! sessions ([`StaffStore`](super::StaffStore)) and staff calls
+//! ([`HelpCallStore`](crate::help_calls::HelpCallStore)). The other areas (cases,
+//! certification, documents, console, the rest of hardening) are not ported yet, so [`PgStore`]
+//! does not implement [`super::Store`] and `jiuzhu-central serve` cannot use it: `--db` takes a
+//! SQLite path only, until every area is here and the HTTP tests pass on both backends.
 //!
 //! **Driver.** The synchronous `postgres` client with an `r2d2` pool (`r2d2_postgres`). The
 //! store traits are synchronous and the HTTP layer already calls them from `spawn_blocking`, as
@@ -16,7 +17,7 @@
 //! `jz_bidx`, `jz_audit_mac`, see [`crate::crypto_at_rest`]); here the same [`AtRestKeys`]
 //! seal, index and MAC in Rust before the values are bound ([`sealed`], tested to open what
 //! SQLite sealed and the other way round), with the same labels and scheme, so a sealed value
-//! or an audit row means the same on both. The kiosk and staff areas hold no personal field;
+//! or an audit row means the same on both. The areas ported so far hold no personal field;
 //! their audit rows are chained with [`audit::keyed_row_hash`], the rule `jz_audit_mac` applies
 //! on SQLite. The areas still to come use [`sealed`] for their personal columns.
 //!
@@ -42,6 +43,7 @@ use super::{StoreError, now_str};
 use crate::audit::{self, ChainWalk};
 use crate::crypto_at_rest::AtRestKeys;
 
+mod help_calls;
 mod kiosks;
 pub mod sealed;
 mod staff;
@@ -55,6 +57,10 @@ pub const PG_MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261206_1930_staff",
         include_str!("../../../migrations/postgres/20261206_1930_staff.sql"),
+    ),
+    (
+        "20261206_1945_help_calls",
+        include_str!("../../../migrations/postgres/20261206_1945_help_calls.sql"),
     ),
 ];
 
