@@ -106,10 +106,22 @@ impl Cluster {
         } else {
             None
         };
+        // the postgres user must reach the directory: under /tmp, not a TMPDIR inside root's home
+        // (and a short path keeps the socket's name within its 107 bytes)
+        let parent = if run_as.is_some() {
+            PathBuf::from("/tmp")
+        } else {
+            std::env::temp_dir()
+        };
         let dir = tempfile::Builder::new()
             .prefix("jiuzhu-pg-")
-            .tempdir()
-            .map_err(|e| format!("cannot create a temporary directory: {e}"))?
+            .tempdir_in(&parent)
+            .map_err(|e| {
+                format!(
+                    "cannot create a temporary directory in {}: {e}",
+                    parent.display()
+                )
+            })?
             .keep();
         let mut cluster = Cluster {
             bin,
