@@ -30,6 +30,7 @@ PACKAGES=(
   "chromium            # the township console's browser tests (central/tests/console_browser.rs), headless"
   "chromium-driver     # WebDriver for those tests (chromedriver, started by the test)"
   "poppler-utils       # pdftotext/pdffonts: the console's PDFs carry extractable Chinese text"
+  "postgresql          # central's PostgreSQL store: its tests start a throw-away initdb cluster (central/tests/support/pg.rs)"
 )
 
 names=()

@@ -16,6 +16,8 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, Verifying
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
+use crate::crypto_at_rest::AtRestKeys;
+
 /// Hash of the (virtual) row before the first one.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -162,31 +164,23 @@ fn walk(conn: &Connection, keyed: bool) -> Result<(i64, String), AuditError> {
         )
         .map_err(sql)?;
     let mut rows = stmt.query([]).map_err(sql)?;
-    let mut expected_seq = 1;
-    let mut prev = GENESIS.to_string();
+    let mut chain = ChainWalk::new();
     while let Some(r) = rows.next().map_err(sql)? {
         let seq: i64 = r.get(0).map_err(sql)?;
         let fields: Vec<String> = (1..8)
             .map(|i| r.get::<_, String>(i))
             .collect::<Result<_, _>>()
             .map_err(sql)?;
-        if seq != expected_seq || fields[5] != prev {
-            return Err(AuditError::Broken(seq));
-        }
-        let (at, actor, action, subject, detail) =
-            (&fields[0], &fields[1], &fields[2], &fields[3], &fields[4]);
-        let h = if keyed {
-            row_mac(conn, &prev, seq, at, actor, action, subject, detail).map_err(sql)?
-        } else {
-            row_hash(&prev, seq, at, actor, action, subject, detail)
-        };
-        if h != fields[6] {
-            return Err(AuditError::Edited(seq));
-        }
-        prev = h;
-        expected_seq += 1;
+        chain.row(seq, &fields, |prev| {
+            let (at, actor, action, subject, detail) =
+                (&fields[0], &fields[1], &fields[2], &fields[3], &fields[4]);
+            if keyed {
+                row_mac(conn, prev, seq, at, actor, action, subject, detail).map_err(sql)
+            } else {
+                Ok(row_hash(prev, seq, at, actor, action, subject, detail))
+            }
+        })?;
     }
-    let found = expected_seq - 1;
     let head: (i64, String) = conn
         .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -194,13 +188,71 @@ fn walk(conn: &Connection, keyed: bool) -> Result<(i64, String), AuditError> {
         .optional()
         .map_err(sql)?
         .unwrap_or((0, GENESIS.to_string()));
-    if head.0 != found || head.1 != prev {
-        return Err(AuditError::Head {
-            found,
-            head: head.0,
-        });
+    chain.finish(head)
+}
+
+/// The keyed hash of a row computed in Rust: what `jz_audit_mac` computes on the SQLite
+/// connections, for backends without SQL functions of their own (PostgreSQL).
+#[allow(clippy::too_many_arguments)]
+pub fn keyed_row_hash(
+    keys: &AtRestKeys,
+    prev: &str,
+    seq: i64,
+    at: &str,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> String {
+    keys.audit_mac(&row_message(prev, seq, at, actor, action, subject, detail))
+}
+
+/// The chain rule over rows read in sequence order, whatever the database: each row links to the
+/// previous row's hash and carries its own.
+pub(crate) struct ChainWalk {
+    expected_seq: i64,
+    prev: String,
+}
+
+impl ChainWalk {
+    pub(crate) fn new() -> ChainWalk {
+        ChainWalk {
+            expected_seq: 1,
+            prev: GENESIS.to_string(),
+        }
     }
-    Ok((found, prev))
+
+    /// Checks row `seq`, whose `fields` are at, actor, action, subject, detail, prev_hash and
+    /// hash; `hash_of(prev)` computes what its hash must be.
+    pub(crate) fn row(
+        &mut self,
+        seq: i64,
+        fields: &[String],
+        hash_of: impl FnOnce(&str) -> Result<String, AuditError>,
+    ) -> Result<(), AuditError> {
+        if seq != self.expected_seq || fields[5] != self.prev {
+            return Err(AuditError::Broken(seq));
+        }
+        let h = hash_of(&self.prev)?;
+        if h != fields[6] {
+            return Err(AuditError::Edited(seq));
+        }
+        self.prev = h;
+        self.expected_seq += 1;
+        Ok(())
+    }
+
+    /// Checks the head against the last row; the number of rows and the last hash.
+    pub(crate) fn finish(self, head: (i64, String)) -> Result<(i64, String), AuditError> {
+        let found = self.expected_seq - 1;
+        if head.0 != found || head.1 != self.prev {
+            return Err(AuditError::Head {
+                found,
+                head: head.0,
+            });
+        }
+        Ok((found, self.prev))
+    }
 }
 
 /// Re-chains a legacy (plain SHA-256) audit log under the audit key, once: the old chain must
@@ -345,4 +397,33 @@ pub fn verify_checkpoint(
         }
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyed_row_hash_is_what_the_sqlite_function_computes() {
+        let keys = AtRestKeys::from_bytes([5; 32], [6; 32]);
+        let conn = Connection::open_in_memory().unwrap();
+        crate::crypto_at_rest::register(&conn, &keys).unwrap();
+        let args = (
+            GENESIS,
+            7,
+            "2026-12-06T19:00:00.000000Z",
+            "admin:cli",
+            "kiosk.add",
+            "k-1",
+        );
+        let (prev, seq, at, actor, action, subject) = args;
+        assert_eq!(
+            row_mac(&conn, prev, seq, at, actor, action, subject, "{}").unwrap(),
+            keyed_row_hash(&keys, prev, seq, at, actor, action, subject, "{}")
+        );
+        assert_ne!(
+            keyed_row_hash(&keys, prev, seq, at, actor, action, subject, "{}"),
+            keyed_row_hash(&keys, prev, seq + 1, at, actor, action, subject, "{}")
+        );
+    }
 }

@@ -27,6 +27,7 @@ use crate::evidence::SealedEvidence;
 
 mod console;
 mod kiosks;
+pub mod pg;
 pub use kiosks::*;
 mod cases;
 pub use cases::*;
@@ -99,8 +100,8 @@ pub use hardening::{
 /// Every trait of the store, for `use jiuzhu_central::store::prelude::*`.
 pub mod prelude {
     pub use super::{
-        CaseStore, CertificationStore, ConsoleStore, DocumentStore, Hardening, KioskStore,
-        StaffStore, Store,
+        CaseStore, CertificationStore, ConsoleStore, DocumentStore, Hardening, KioskScope,
+        KioskStore, StaffStore, Store,
     };
     pub use crate::help_calls::HelpCallStore;
 }
@@ -143,6 +144,12 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error("database error: {}", pg::message(.0))]
+    Postgres(#[from] postgres::Error),
+    /// No PostgreSQL connection could be had from the pool.
+    #[error("no database connection: {0}")]
+    Pool(#[from] r2d2::Error),
     /// The audit chain is broken.
     #[error(transparent)]
     Audit(#[from] audit::AuditError),

@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{SqliteStore, StoreError, now_str, parse_time, township_exists};
+use super::{KioskScope, SqliteStore, StoreError, now_str, parse_time};
 use crate::audit;
 
 /// The window over which a kiosk's reference releases are counted, in seconds.
@@ -95,19 +95,9 @@ pub enum ProofStanding {
     Revoked(NaiveDate, Standing),
 }
 
-/// Kiosk scope, reference releases, alerts and proof standing.
-pub trait Hardening: Send + Sync {
-    /// The townships a kiosk serves: the one it stands in first, then those the district
-    /// added. Empty for an unknown kiosk.
-    fn kiosk_scope(&self, kiosk: &str) -> Result<Vec<String>, StoreError>;
-    /// Sets the townships a kiosk serves besides its own (replacing the previous list), with an
-    /// audit row `kiosk.scope` naming them. `NotFound` for an unknown kiosk or township.
-    fn set_kiosk_serves(
-        &self,
-        kiosk: &str,
-        townships: &[String],
-        actor: &str,
-    ) -> Result<(), StoreError>;
+/// Reference releases, alerts and proof standing; the kiosk scope is the kiosk area's
+/// ([`KioskScope`]).
+pub trait Hardening: KioskScope + Send + Sync {
     /// The townships a person belongs to for a reference release: as a recipient, and as the
     /// registered guardian of recipients.
     fn person_townships(&self, id_number: &str) -> Result<Vec<String>, StoreError>;
@@ -172,68 +162,6 @@ fn china_day(at: &str) -> Result<NaiveDate, StoreError> {
 }
 
 impl Hardening for SqliteStore {
-    fn kiosk_scope(&self, kiosk: &str) -> Result<Vec<String>, StoreError> {
-        let c = self.read();
-        let own: Option<String> = c
-            .prepare_cached("SELECT township FROM kiosks WHERE id = ?1")?
-            .query_row([kiosk], |r| r.get(0))
-            .optional()?;
-        let Some(own) = own else { return Ok(vec![]) };
-        let mut scope = vec![own];
-        let more = c
-            .prepare_cached(
-                "SELECT township FROM kiosk_serves WHERE kiosk_id = ?1 ORDER BY township",
-            )?
-            .query_map([kiosk], |r| r.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        for t in more {
-            if !scope.contains(&t) {
-                scope.push(t);
-            }
-        }
-        Ok(scope)
-    }
-
-    fn set_kiosk_serves(
-        &self,
-        kiosk: &str,
-        townships: &[String],
-        actor: &str,
-    ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let exists: i64 =
-                tx.query_row("SELECT count(*) FROM kiosks WHERE id = ?1", [kiosk], |r| {
-                    r.get(0)
-                })?;
-            if exists == 0 {
-                return Err(StoreError::NotFound(format!("no kiosk '{kiosk}'")));
-            }
-            for t in townships {
-                if !township_exists(tx, t)? {
-                    return Err(StoreError::NotFound(format!(
-                        "township '{t}' is not registered"
-                    )));
-                }
-            }
-            tx.execute("DELETE FROM kiosk_serves WHERE kiosk_id = ?1", [kiosk])?;
-            for t in townships {
-                tx.execute(
-                    "INSERT OR IGNORE INTO kiosk_serves VALUES (?1, ?2)",
-                    params![kiosk, t],
-                )?;
-            }
-            audit::append(
-                tx,
-                &now_str(Utc::now()),
-                actor,
-                "kiosk.scope",
-                kiosk,
-                &serde_json::json!({ "serves": townships }).to_string(),
-            )?;
-            Ok(())
-        })
-    }
-
     fn person_townships(&self, id_number: &str) -> Result<Vec<String>, StoreError> {
         let c = self.read();
         Ok(c.prepare_cached(

@@ -71,10 +71,124 @@ pub trait KioskStore {
     ) -> Result<bool, StoreError>;
     /// The first answer stored for an idempotency key, if any.
     fn reply(&self, idem: Idem<'_>) -> Result<Option<String>, StoreError>;
+    /// Keeps `response` as the answer to an idempotency key unless one is kept already, and
+    /// returns the kept answer: the first one wins, also between central instances on one
+    /// database. (The areas that store a result keep its reply inside their own transaction;
+    /// this is for an answer that is the whole of the work.) `Unprocessable`
+    /// (`idempotency_key_reused`) when the key came with another body.
+    fn keep_reply(
+        &self,
+        idem: Idem<'_>,
+        response: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError>;
+}
+
+/// The townships a kiosk serves (issue #17's kiosk scope): the one it stands in, and those the
+/// district added.
+pub trait KioskScope: Send + Sync {
+    /// The townships a kiosk serves: the one it stands in first, then those the district
+    /// added. Empty for an unknown kiosk.
+    fn kiosk_scope(&self, kiosk: &str) -> Result<Vec<String>, StoreError>;
+    /// Sets the townships a kiosk serves besides its own (replacing the previous list), with an
+    /// audit row `kiosk.scope` naming them. `NotFound` for an unknown kiosk or township.
+    fn set_kiosk_serves(
+        &self,
+        kiosk: &str,
+        townships: &[String],
+        actor: &str,
+    ) -> Result<(), StoreError>;
+}
+
+/// The longest kiosk id or township code the store takes.
+pub const MAX_ID_LEN: usize = 64;
+/// The longest township name or phone number the store takes, in characters.
+pub const MAX_TEXT_LEN: usize = 100;
+
+/// At most 40 characters of a refused value, for the error message.
+fn shown(v: &str) -> String {
+    let mut s: String = v.chars().take(40).collect();
+    if s.len() < v.len() {
+        s.push('…');
+    }
+    s
+}
+
+/// A kiosk id or township code: 1–[`MAX_ID_LEN`] characters of `A-Z a-z 0-9 _ -`.
+pub(crate) fn check_id(what: &str, v: &str) -> Result<(), StoreError> {
+    if (1..=MAX_ID_LEN).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Ok(());
+    }
+    Err(StoreError::Invalid(format!(
+        "{what} '{}' must be 1–{MAX_ID_LEN} characters of A-Z a-z 0-9 _ - ({} bytes given)",
+        shown(v),
+        v.len()
+    )))
+}
+
+/// A name or phone number: not blank, at most [`MAX_TEXT_LEN`] characters, no control characters.
+pub(crate) fn check_text(what: &str, v: &str) -> Result<(), StoreError> {
+    let n = v.chars().count();
+    if v.trim().is_empty() || n > MAX_TEXT_LEN || v.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(format!(
+            "{what} '{}' must be 1–{MAX_TEXT_LEN} characters without control characters ({n} given)",
+            shown(v)
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_township(t: &Township) -> Result<(), StoreError> {
+    check_id("township code", &t.code)?;
+    check_text("township name", &t.name)?;
+    check_text("hotline", &t.hotline)?;
+    check_text("report phone", &t.report_phone)
+}
+
+pub(crate) fn check_nonce(kiosk: &str, nonce: &str) -> Result<(), StoreError> {
+    check_id("kiosk id", kiosk)?;
+    if !jiuzhu_core::api::valid_nonce(nonce) {
+        return Err(StoreError::Invalid(format!(
+            "nonce '{}' must be 16–64 characters of A-Z a-z 0-9 _ -",
+            shown(nonce)
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_idem(i: &Idem<'_>) -> Result<(), StoreError> {
+    check_id("kiosk id", i.kiosk)?;
+    check_id("endpoint", i.endpoint)?;
+    if !(16..=64).contains(&i.key.len())
+        || !i
+            .key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(StoreError::Invalid(format!(
+            "Idempotency-Key '{}' must be 16–64 characters of A-Z a-z 0-9 _ -",
+            shown(i.key)
+        )));
+    }
+    if i.body_sha256.len() != 64
+        || !i
+            .body_sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err(StoreError::Invalid(
+            "the body digest must be 64 lower-case hex characters (SHA-256)".into(),
+        ));
+    }
+    Ok(())
 }
 
 impl KioskStore for SqliteStore {
     fn put_township(&self, t: &Township, actor: &str) -> Result<(), StoreError> {
+        check_township(t)?;
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO townships VALUES (?1, ?2, ?3, ?4, ?5)
@@ -117,6 +231,8 @@ impl KioskStore for SqliteStore {
         key: &[u8; 32],
         actor: &str,
     ) -> Result<(), StoreError> {
+        check_id("kiosk id", id)?;
+        check_id("township code", township)?;
         self.write(|tx| {
             if !township_exists(tx, township)? {
                 return Err(StoreError::NotFound(format!(
@@ -186,6 +302,7 @@ impl KioskStore for SqliteStore {
         now: i64,
         forget_before: i64,
     ) -> Result<bool, StoreError> {
+        check_nonce(kiosk, nonce)?;
         let c = self.conn();
         let last = self.last_nonce_purge.load(Ordering::Relaxed);
         if now - last >= 60 {
@@ -201,5 +318,91 @@ impl KioskStore for SqliteStore {
 
     fn reply(&self, idem: Idem<'_>) -> Result<Option<String>, StoreError> {
         stored_reply(&self.read(), idem)
+    }
+
+    fn keep_reply(
+        &self,
+        idem: Idem<'_>,
+        response: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        check_idem(&idem)?;
+        // IMMEDIATE: the write lock is taken before the look-up, so no other connection (another
+        // process on the same file too) can keep an answer between the look-up and the insert
+        let mut c = self.conn();
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let kept = match stored_reply(&tx, idem)? {
+            Some(first) => first,
+            None => {
+                keep_reply(&tx, Some(idem), response, now)?;
+                response.to_string()
+            }
+        };
+        tx.commit()?;
+        Ok(kept)
+    }
+}
+
+impl KioskScope for SqliteStore {
+    fn kiosk_scope(&self, kiosk: &str) -> Result<Vec<String>, StoreError> {
+        let c = self.read();
+        let own: Option<String> = c
+            .prepare_cached("SELECT township FROM kiosks WHERE id = ?1")?
+            .query_row([kiosk], |r| r.get(0))
+            .optional()?;
+        let Some(own) = own else { return Ok(vec![]) };
+        let mut scope = vec![own];
+        let more = c
+            .prepare_cached(
+                "SELECT township FROM kiosk_serves WHERE kiosk_id = ?1 ORDER BY township",
+            )?
+            .query_map([kiosk], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        for t in more {
+            if !scope.contains(&t) {
+                scope.push(t);
+            }
+        }
+        Ok(scope)
+    }
+
+    fn set_kiosk_serves(
+        &self,
+        kiosk: &str,
+        townships: &[String],
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let exists: i64 =
+                tx.query_row("SELECT count(*) FROM kiosks WHERE id = ?1", [kiosk], |r| {
+                    r.get(0)
+                })?;
+            if exists == 0 {
+                return Err(StoreError::NotFound(format!("no kiosk '{kiosk}'")));
+            }
+            for t in townships {
+                if !township_exists(tx, t)? {
+                    return Err(StoreError::NotFound(format!(
+                        "township '{t}' is not registered"
+                    )));
+                }
+            }
+            tx.execute("DELETE FROM kiosk_serves WHERE kiosk_id = ?1", [kiosk])?;
+            for t in townships {
+                tx.execute(
+                    "INSERT OR IGNORE INTO kiosk_serves VALUES (?1, ?2)",
+                    params![kiosk, t],
+                )?;
+            }
+            audit::append(
+                tx,
+                &now_str(Utc::now()),
+                actor,
+                "kiosk.scope",
+                kiosk,
+                &serde_json::json!({ "serves": townships }).to_string(),
+            )?;
+            Ok(())
+        })
     }
 }

@@ -1,0 +1,284 @@
+//! The PostgreSQL store (issue #21), first part: the audit chain, the kiosk area
+//! ([`KioskStore`](super::KioskStore): townships, kiosks, revocation, nonce replay protection,
+//! replies kept for idempotency keys; [`KioskScope`](super::KioskScope)), staff accounts and
+//! sessions ([`StaffStore`](super::StaffStore)) and staff calls
+//! ([`HelpCallStore`](crate::help_calls::HelpCallStore)). The other areas (cases,
+//! certification, documents, console, the rest of hardening) are not ported yet, so [`PgStore`]
+//! does not implement [`super::Store`] and `jiuzhu-central serve` cannot use it: `--db` takes a
+//! SQLite path only, until every area is here and the HTTP tests pass on both backends.
+//!
+//! **Driver.** The synchronous `postgres` client with an `r2d2` pool (`r2d2_postgres`). The
+//! store traits are synchronous and the HTTP layer already calls them from `spawn_blocking`, as
+//! it does for SQLite; an async driver would have to be blocked on inside those threads (a
+//! runtime handle's `block_on` per call) for nothing. `postgres` is `tokio-postgres` with a
+//! small runtime of its own per connection, so the protocol code is the maintained one.
+//!
+//! **Sealing.** The SQLite connections seal personal data with SQL functions (`jz_seal`,
+//! `jz_bidx`, `jz_audit_mac`, see [`crate::crypto_at_rest`]); here the same [`AtRestKeys`]
+//! seal, index and MAC in Rust before the values are bound ([`sealed`], tested to open what
+//! SQLite sealed and the other way round), with the same labels and scheme, so a sealed value
+//! or an audit row means the same on both. The areas ported so far hold no personal field;
+//! their audit rows are chained with [`audit::keyed_row_hash`], the rule `jz_audit_mac` applies
+//! on SQLite. The areas still to come use [`sealed`] for their personal columns.
+//!
+//! **Migrations.** `central/migrations/postgres/`, named like SQLite's (`YYYYMMDD_HHMM_name`),
+//! listed in [`PG_MIGRATIONS`], recorded in `schema_migrations`, never edited once released.
+//! [`PgStore::connect`] applies the missing ones in one transaction holding an advisory lock,
+//! so instances starting together migrate once.
+//!
+//! **Several instances, one database.** Nothing correct depends on process memory: a nonce is
+//! refused the second time by the primary key (`INSERT … ON CONFLICT DO NOTHING`), an
+//! idempotency key is locked (`pg_advisory_xact_lock`) for the transaction that looks its reply
+//! up and keeps it, and every audit append locks the single `audit_head` row, which orders the
+//! chain. (The nonce purge's once-a-minute cadence is per process; it only forgets.)
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use postgres::{IsolationLevel, NoTls, Transaction};
+use r2d2_postgres::PostgresConnectionManager;
+
+use super::{StoreError, now_str};
+use crate::audit::{self, ChainWalk};
+use crate::crypto_at_rest::AtRestKeys;
+
+mod help_calls;
+mod kiosks;
+pub mod sealed;
+mod staff;
+
+/// The PostgreSQL migrations, in order: (version, SQL).
+pub const PG_MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "20261206_1900_kiosks_audit",
+        include_str!("../../../migrations/postgres/20261206_1900_kiosks_audit.sql"),
+    ),
+    (
+        "20261206_1930_staff",
+        include_str!("../../../migrations/postgres/20261206_1930_staff.sql"),
+    ),
+    (
+        "20261206_1945_help_calls",
+        include_str!("../../../migrations/postgres/20261206_1945_help_calls.sql"),
+    ),
+];
+
+/// Connections a [`PgStore`] keeps at most.
+pub const POOL_SIZE: u32 = 8;
+
+/// The advisory lock key migrations hold ("jzmi").
+const MIGRATION_LOCK: i64 = 0x6a7a_6d69;
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+/// The PostgreSQL store: a pool of connections to one database, which several central
+/// instances may share.
+pub struct PgStore {
+    pool: Pool,
+    keys: AtRestKeys,
+    last_nonce_purge: AtomicI64,
+}
+
+impl std::fmt::Debug for PgStore {
+    // the connection string holds the password: not shown
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("connections", &self.pool.state().connections)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// Connects to the database of `url` (`postgresql://user:password@host:port/db`, or the
+    /// `key=value` form) with at most `pool_size` connections, and applies the missing
+    /// migrations. Plain TCP: for now only a database on loopback or a trusted network.
+    pub fn connect(url: &str, keys: &AtRestKeys, pool_size: u32) -> Result<PgStore, StoreError> {
+        // the parser's message never repeats the string, which may hold a password
+        let config: postgres::Config = url.parse().map_err(|e| {
+            StoreError::Invalid(format!(
+                "the database URL is not a PostgreSQL connection string: {e}"
+            ))
+        })?;
+        // one connection first: the pool would report a refusal as a timeout, without the reason
+        config.connect(NoTls)?.close()?;
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .error_handler(Box::new(LogConnectError))
+            .build(PostgresConnectionManager::new(config, NoTls))?;
+        let store = PgStore {
+            pool,
+            keys: keys.clone(),
+            last_nonce_purge: AtomicI64::new(0),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let mut c = self.pool.get()?;
+        let mut tx = c.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
+        )?;
+        for (version, sql) in PG_MIGRATIONS {
+            let done = tx
+                .query_opt(
+                    "SELECT 1 FROM schema_migrations WHERE version = $1",
+                    &[version],
+                )?
+                .is_some();
+            if !done {
+                tx.batch_execute(sql)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                    &[version, &Utc::now()],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The migrations applied, in order.
+    pub fn applied_migrations(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .pool
+            .get()?
+            .query(
+                "SELECT version FROM schema_migrations ORDER BY version",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    /// Runs `f` in a transaction (read committed) and commits it; rolls back on an error.
+    pub(crate) fn write<R>(
+        &self,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut c = self.pool.get()?;
+        let mut tx = c.transaction()?;
+        let r = f(&mut tx)?;
+        tx.commit()?;
+        Ok(r)
+    }
+
+    /// Verifies the audit chain in one snapshot; the number of rows.
+    pub fn verify_audit(&self) -> Result<i64, StoreError> {
+        let mut c = self.pool.get()?;
+        let mut tx = c
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let mut chain = ChainWalk::new();
+        let rows = tx.query(
+            "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq",
+            &[],
+        )?;
+        for r in &rows {
+            let seq: i64 = r.get(0);
+            let fields: Vec<String> = (1..8).map(|i| r.get(i)).collect();
+            chain.row(seq, &fields, |prev| {
+                Ok(audit::keyed_row_hash(
+                    &self.keys, prev, seq, &fields[0], &fields[1], &fields[2], &fields[3],
+                    &fields[4],
+                ))
+            })?;
+        }
+        let head = tx.query_one("SELECT seq, hash FROM audit_head WHERE id = 1", &[])?;
+        let (n, _) = chain.finish((head.get(0), head.get(1)))?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Every audit row, oldest first: [actor, action, subject, detail].
+    pub fn audit_trail(&self) -> Result<Vec<[String; 4]>, StoreError> {
+        Ok(self
+            .pool
+            .get()?
+            .query(
+                "SELECT actor, action, subject, detail FROM audit ORDER BY seq",
+                &[],
+            )?
+            .iter()
+            .map(|r| [r.get(0), r.get(1), r.get(2), r.get(3)])
+            .collect())
+    }
+
+    /// The blind index of an identity number, as [`super::Store::blind_index`].
+    pub fn blind_index(&self, id_number: &str) -> String {
+        self.keys.blind_index(id_number)
+    }
+
+    fn purge_due(&self, now: i64) -> bool {
+        let last = self.last_nonce_purge.load(Ordering::Relaxed);
+        now - last >= 60
+            && self
+                .last_nonce_purge
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+}
+
+/// A PostgreSQL error with its causes (the server's message, detail and hint), which the
+/// error's own `Display` leaves to `source()`.
+pub(crate) fn message(e: &postgres::Error) -> String {
+    use std::error::Error as _;
+    let mut m = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        m.push_str(": ");
+        m.push_str(&c.to_string());
+        cause = c.source();
+    }
+    m
+}
+
+/// Logs the pool's failed connection attempts with their reasons.
+#[derive(Debug)]
+struct LogConnectError;
+
+impl r2d2::HandleError<postgres::Error> for LogConnectError {
+    fn handle_error(&self, e: postgres::Error) {
+        tracing::warn!(error = %message(&e), "cannot open a PostgreSQL connection");
+    }
+}
+
+/// Appends an audit row inside `tx`, after the row the head names; the head row stays locked
+/// until `tx` ends, so appends from every instance form one chain.
+pub(crate) fn append_audit(
+    tx: &mut Transaction<'_>,
+    keys: &AtRestKeys,
+    now: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<i64, StoreError> {
+    let head = tx.query_one(
+        "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+        &[],
+    )?;
+    let seq: i64 = head.get::<_, i64>(0) + 1;
+    let prev: String = head.get(1);
+    let at = now_str(now);
+    let hash = audit::keyed_row_hash(keys, &prev, seq, &at, actor, action, subject, detail);
+    tx.execute(
+        "INSERT INTO audit (seq, at, actor, action, subject, detail, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[&seq, &at, &actor, &action, &subject, &detail, &prev, &hash],
+    )?;
+    tx.execute(
+        "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
+        &[&seq, &hash],
+    )?;
+    Ok(seq)
+}
