@@ -75,7 +75,11 @@ fn fixed_clock(ui: &MainWindow) {
 #[test]
 fn screens_match_their_references() {
     let screen = HeadlessScreen::install(1920, 1080).unwrap();
-    let ui = app::build(&AppConfig::default()).unwrap();
+    // The kiosk of the demo township: 申请救助 confirms the applicant's 户籍 township.
+    let mut config = AppConfig::default();
+    config.office.township = "500102900".into();
+    config.office.township_name = "涪陵区江东街道".into();
+    let ui = app::build(&config).unwrap();
     ui.show().unwrap();
     fixed_clock(&ui);
     screen.settle(Duration::from_millis(20));
@@ -563,7 +567,23 @@ fn apply_screens(screen: &HeadlessScreen, ui: &MainWindow, tag: &str) {
     press(A::Type(AssistanceType::Dibao));
     press(A::ForSelf);
     check(screen, &format!("apply-identify-{tag}"));
-    app::apply_dispatch(seq(), E::Identified(person("500102195805202427", "陈淑芬")));
+    // Her card's address names the kiosk's township: confirmed on screen.
+    app::apply_dispatch(
+        seq(),
+        E::Identified(Person {
+            address: Some(jiuzhu_drivers_api::idcard::MaskedText::new(
+                "重庆市涪陵区江东街道太白路12号3单元502",
+            )),
+            ..person("500102195805202427", "陈淑芬")
+        }),
+    );
+    check(screen, &format!("apply-township-{tag}"));
+    press(A::No);
+    check(screen, &format!("apply-choose-township-{tag}"));
+    press(A::OtherTownship);
+    check(screen, &format!("apply-other-township-{tag}"));
+    press(A::Back);
+    press(A::Township(0));
     press(A::AddMember);
     app::apply_dispatch(seq(), E::Identified(person("500102194110020032", "王德福")));
     elder(screen, ui, &format!("apply-relation-elder-{tag}"));
