@@ -43,6 +43,8 @@ use super::{StoreError, now_str};
 use crate::audit::{self, ChainWalk};
 use crate::crypto_at_rest::AtRestKeys;
 
+mod certification;
+mod hardening;
 mod help_calls;
 mod kiosks;
 pub mod sealed;
@@ -61,6 +63,10 @@ pub const PG_MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261206_1945_help_calls",
         include_str!("../../../migrations/postgres/20261206_1945_help_calls.sql"),
+    ),
+    (
+        "20261206_2000_certification",
+        include_str!("../../../migrations/postgres/20261206_2000_certification.sql"),
     ),
 ];
 
