@@ -19,8 +19,8 @@ use crate::crypto_at_rest::AtRestKeys;
 use crate::evidence::SealedEvidence;
 use crate::store::{
     Alternative, AlternativeClose, CertificationRecord, CertificationStore, Idem, NewAlternative,
-    NewGuardian, ProofReissue, Recipient, StoredCertification, StoreError, enum_parse, enum_str,
-    mask_id, mask_name,
+    NewGuardian, ProofReissue, Recipient, StoreError, StoredCertification, check_guardian,
+    check_recipient, check_template, enum_parse, enum_str, mask_id, mask_name,
 };
 
 /// Opens a sealed text column that may not be `NULL`.
@@ -155,12 +155,22 @@ impl PgStore {
 
 impl CertificationStore for PgStore {
     fn put_recipient(&self, r: &Recipient, actor: &str) -> Result<(), StoreError> {
+        check_recipient(r)?;
         let bidx = self.keys.blind_index(&r.id_number);
         let name = sealed::seal(&self.keys, "recipients.name", &r.name);
         let id_sealed = sealed::seal(&self.keys, "recipients.id_number", &r.id_number);
         let size = i32::try_from(r.household_size)
             .map_err(|_| StoreError::Invalid("household_size: too large".into()))?;
         self.write(|tx| {
+            if tx
+                .query_opt("SELECT 1 FROM townships WHERE code = $1", &[&r.township])?
+                .is_none()
+            {
+                return Err(StoreError::NotFound(format!(
+                    "township '{}' is not registered",
+                    r.township
+                )));
+            }
             tx.execute(
                 "INSERT INTO recipients (id_number, name, township, assistance_type, household_size,
                    amount_fen, since, last_certified_on, id_sealed)
@@ -320,6 +330,7 @@ impl CertificationStore for PgStore {
         data: &[u8],
         actor: &str,
     ) -> Result<(), StoreError> {
+        check_template(data)?;
         let bidx = self.keys.blind_index(id_number);
         let modality = enum_str(&modality);
         let sealed = self.keys.seal(&template_label(&bidx, &modality), data);
@@ -370,11 +381,7 @@ impl CertificationStore for PgStore {
     }
 
     fn put_guardian(&self, g: &NewGuardian<'_>, actor: &str) -> Result<(), StoreError> {
-        if g.recipient_id == g.guardian_id {
-            return Err(StoreError::Invalid(
-                "guardian: a recipient cannot be their own guardian".into(),
-            ));
-        }
+        check_guardian(g)?;
         let recipient = self.keys.blind_index(g.recipient_id);
         let guardian = self.keys.blind_index(g.guardian_id);
         let name = sealed::seal(&self.keys, "guardians.name", g.name);
@@ -546,10 +553,7 @@ impl CertificationStore for PgStore {
                 township: r.get(2),
                 kind: enum_parse(r.get(3))?,
                 kiosk: r.get(4),
-                outcome: r
-                    .get::<_, Option<&str>>(5)
-                    .map(enum_parse)
-                    .transpose()?,
+                outcome: r.get::<_, Option<&str>>(5).map(enum_parse).transpose()?,
             })
         })
         .transpose()
@@ -585,11 +589,7 @@ impl CertificationStore for PgStore {
                     request_id: r.get(0),
                     kind: enum_parse(r.get(1))?,
                     masked_name: mask_name(&open_text(&self.keys, "recipients.name", r.get(2))?),
-                    masked_id: mask_id(&open_text(
-                        &self.keys,
-                        "recipients.id_number",
-                        r.get(3),
-                    )?),
+                    masked_id: mask_id(&open_text(&self.keys, "recipients.id_number", r.get(3))?),
                     township: r.get(4),
                     kiosk_id: r.get(5),
                     requested_at,

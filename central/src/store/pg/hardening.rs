@@ -19,7 +19,9 @@ fn parse_standing(s: &str) -> Result<Standing, StoreError> {
     match s {
         "deceased" => Ok(Standing::Deceased),
         "suspended" => Ok(Standing::Suspended),
-        _ => Err(StoreError::Invalid(format!("stored standing '{s}' is unknown"))),
+        _ => Err(StoreError::Invalid(format!(
+            "stored standing '{s}' is unknown"
+        ))),
     }
 }
 
