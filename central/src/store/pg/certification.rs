@@ -649,3 +649,74 @@ impl CertificationStore for PgStore {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+
+    /// The labels here are SQLite's: a reference, a name and a helper's number sealed by the
+    /// SQLite connection's functions open with this module's labels, and the other way round.
+    #[test]
+    fn sealed_columns_use_sqlites_labels() {
+        let keys = AtRestKeys::from_bytes([5; 32], [6; 32]);
+        let c = Connection::open_in_memory().unwrap();
+        crate::crypto_at_rest::register(&c, &keys).unwrap();
+        let id = "500102195805202427";
+        let by_sqlite: Vec<u8> = c
+            .query_row(
+                "SELECT jz_seal(?1, 'templates.data:' || jz_bidx(?2) || ':' || 'face')",
+                rusqlite::params![&b"reference"[..], id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let label = template_label(&keys.blind_index(id), "face");
+        assert_eq!(
+            sealed::open_blob(&keys, &label, Some(&by_sqlite)).unwrap(),
+            Some(b"reference".to_vec())
+        );
+        assert!(
+            sealed::open_blob(
+                &keys,
+                &template_label(&keys.blind_index(id), "fingerprint"),
+                Some(&by_sqlite)
+            )
+            .is_err(),
+            "a reference does not open as another modality's"
+        );
+        let ours = keys.seal(&label, b"reference");
+        let opened: Vec<u8> = c
+            .query_row(
+                "SELECT jz_open_blob(?1, 'templates.data:' || jz_bidx(?2) || ':' || 'face')",
+                rusqlite::params![ours, id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(opened, b"reference");
+        for label in [
+            "recipients.name",
+            "recipients.id_number",
+            "guardians.name",
+            "certifications.assisted_by",
+        ] {
+            let ours = sealed::seal(&keys, label, "陈淑芬");
+            let opened: String = c
+                .query_row(
+                    "SELECT jz_open(?1, ?2)",
+                    rusqlite::params![ours, label],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(opened, "陈淑芬", "{label}");
+            assert_eq!(open_text(&keys, label, &ours).unwrap(), "陈淑芬");
+        }
+        let e = open_text(
+            &keys,
+            "guardians.name",
+            &sealed::seal(&keys, "recipients.name", "x"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("guardians.name"), "{e}");
+    }
+}
