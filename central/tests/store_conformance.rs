@@ -5,27 +5,39 @@
 //! its own pool, sharing nothing but the database; SQLite is served by one process, so there the
 //! second instance is the same store, and a race is two threads meeting at its one writer.
 //!
-//! So far the kiosk area ([`KioskStore`]) and the audit chain, which is what the PostgreSQL
-//! backend implements; each ported area adds its tests here.
+//! So far the kiosk area ([`KioskStore`], [`KioskScope`]), staff accounts and sessions, staff
+//! calls, the certification area ([`CertificationStore`]: recipients, guardians, references,
+//! certifications, proofs, alternatives) and the rest of [`Hardening`] (reference releases with
+//! their rate, alerts, proof standing), with the audit chain: what the PostgreSQL backend
+//! implements; each ported area adds its tests here.
 
 #[path = "support/pg.rs"]
 mod pg;
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Barrier};
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use jiuzhu_central::SqliteStore;
 use jiuzhu_central::crypto_at_rest::AtRestKeys;
+use jiuzhu_central::evidence::SealedEvidence;
 use jiuzhu_central::help_calls::MAX_CALLS_PER_HOUR;
 use jiuzhu_central::store::pg::{PG_MIGRATIONS, PgStore};
 use jiuzhu_central::store::prelude::*;
 use jiuzhu_central::store::{
-    Idem, MAX_ID_LEN, MAX_TEXT_LEN, SessionsOf, Staff, StaffAccess, StoreError, Township,
+    AlternativeClose, CertificationRecord, Idem, MAX_ID_LEN, MAX_PEOPLE_PER_WINDOW, MAX_TEXT_LEN,
+    NewAlternative, NewGuardian, ProofReissue, ProofStanding, RELEASE_WINDOW_SECS, Recipient,
+    ReleaseRefused, SessionsOf, Staff, StaffAccess, Standing, StoreError, TemplateRelease,
+    Township,
 };
-use jiuzhu_core::api::StaffRole;
+use jiuzhu_core::api::{AlternativeKind, AlternativeOutcome, AssistanceType, Modality, StaffRole};
+use jiuzhu_core::calendar::Calendar;
+use jiuzhu_core::workflow::china_date;
 
 /// A store instance under test, with what the tests read of its audit log.
-trait Subject: KioskStore + KioskScope + StaffStore + HelpCallStore + Send + Sync {
+trait Subject:
+    KioskStore + KioskScope + StaffStore + HelpCallStore + CertificationStore + Hardening + Send + Sync
+{
     /// Verifies the audit chain; the number of rows.
     fn verify(&self) -> i64;
     /// Every audit row, oldest first: [actor, action, subject, detail].
@@ -135,6 +147,18 @@ conformance!(
     two_instances_raising_one_kiosks_call_open_one,
     two_staff_acknowledging_one_call_on_two_instances_one_wins,
     a_kiosk_raises_at_most_the_hourly_number_of_calls,
+    a_recipient_and_their_reference_round_trip_and_certifying_renews_the_status,
+    a_guardian_certifies_for_a_recipient_with_sealed_evidence,
+    a_certification_repeated_with_its_key_is_recorded_once,
+    two_instances_recording_one_certification_key_store_it_once,
+    a_reissue_supersedes_the_old_proof_and_a_death_revokes_them_all,
+    a_reissue_after_the_certification_changed_is_refused,
+    a_person_has_one_open_alternative_which_closes_once,
+    two_instances_opening_alternatives_for_one_person_open_one,
+    two_staff_closing_one_alternative_on_two_instances_one_wins,
+    reference_releases_stop_at_the_limit_with_one_alert_per_window,
+    two_instances_releasing_at_the_limit_let_exactly_one_pass,
+    bad_certification_input_is_refused_naming_the_field_and_stores_nothing,
 );
 
 const T1: &str = "500102900";
@@ -955,6 +979,1001 @@ fn a_kiosk_raises_at_most_the_hourly_number_of_calls(db: &dyn Database) {
         )
         .unwrap();
     assert!(later.created);
+}
+
+// The certification area and the rest of the hardening: recipients, guardians, references,
+// certifications, proofs, alternatives, reference releases.
+
+fn person(seq: u16) -> String {
+    jiuzhu_central::seed::demo_id("19450302", seq)
+}
+
+fn masked(id: &str) -> String {
+    jiuzhu_core::id::IdNumber::parse(id).unwrap().masked()
+}
+
+fn recipient(id: &str, name: &str) -> Recipient {
+    Recipient {
+        id_number: id.into(),
+        name: name.into(),
+        township: T1.into(),
+        assistance_type: AssistanceType::Dibao,
+        household_size: 2,
+        amount_fen: 61_000,
+        since: NaiveDate::from_ymd_opt(2024, 1, 15).unwrap(),
+        last_certified_on: None,
+    }
+}
+
+/// 10:00 in China on 2 March 2026.
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap()
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
+}
+
+fn certify<'a>(id: &'a str, now: DateTime<Utc>, proof: Option<&str>) -> CertificationRecord<'a> {
+    CertificationRecord {
+        id_number: id,
+        kiosk: "kiosk-1",
+        mode: "self_check",
+        modality: Some("face"),
+        certified: true,
+        today: china_date(now),
+        proof_id: proof.map(String::from),
+        now,
+        assisted_by: None,
+        evidence: None,
+    }
+}
+
+fn actions(s: &dyn Subject) -> Vec<String> {
+    s.trail().into_iter().map(|r| r[1].clone()).collect()
+}
+
+fn with_recipient(db: &dyn Database, seq: u16, name: &str) -> (Arc<dyn Subject>, String) {
+    let s = with_kiosk(db);
+    let id = person(seq);
+    s.put_recipient(&recipient(&id, name), "admin:test")
+        .unwrap();
+    (s, id)
+}
+
+fn a_recipient_and_their_reference_round_trip_and_certifying_renews_the_status(db: &dyn Database) {
+    let (s, id) = with_recipient(db, 1, "陈淑芬");
+    let other = db.instance();
+    let r = other.recipient(&id).unwrap().unwrap();
+    assert_eq!(
+        (
+            r.id_number.as_str(),
+            r.name.as_str(),
+            r.township.as_str(),
+            r.assistance_type,
+            r.household_size,
+            r.amount_fen,
+            r.since,
+            r.last_certified_on
+        ),
+        (
+            id.as_str(),
+            "陈淑芬",
+            T1,
+            AssistanceType::Dibao,
+            2,
+            61_000,
+            NaiveDate::from_ymd_opt(2024, 1, 15).unwrap(),
+            None
+        )
+    );
+    assert!(s.recipient(&person(2)).unwrap().is_none());
+    let st = s.certification_status(&id, today()).unwrap();
+    assert!(st.recipient && !st.certified_this_cycle && st.enrolled.is_empty());
+    assert!(
+        !s.certification_status(&person(2), today())
+            .unwrap()
+            .recipient
+    );
+
+    s.put_template(&id, Modality::Face, b"face-reference-1", "admin:cli")
+        .unwrap();
+    s.put_template(&id, Modality::Face, b"face-reference-2", "admin:cli")
+        .unwrap();
+    s.put_template(&id, Modality::Fingerprint, b"finger-reference", "admin:cli")
+        .unwrap();
+    assert_eq!(
+        other.template(&id, Modality::Face).unwrap().as_deref(),
+        Some(&b"face-reference-2"[..]),
+        "the second enrolment replaces the first"
+    );
+    assert_eq!(other.template(&person(2), Modality::Face).unwrap(), None);
+
+    let (reply, stored) = s
+        .record_certification(&certify(&id, t0(), Some("p1")), r#"{"ok":1}"#, None)
+        .unwrap();
+    assert_eq!((reply.as_str(), stored), (r#"{"ok":1}"#, true));
+    let st = other.certification_status(&id, today()).unwrap();
+    assert!(st.certified_this_cycle);
+    assert_eq!(st.last_certified_on, Some(today()));
+    assert_eq!(st.valid_until, NaiveDate::from_ymd_opt(2027, 3, 2));
+    assert_eq!(st.enrolled, vec![Modality::Face, Modality::Fingerprint]);
+    // a year on, it has lapsed
+    assert!(
+        !other
+            .certification_status(&id, NaiveDate::from_ymd_opt(2027, 3, 2).unwrap())
+            .unwrap()
+            .certified_this_cycle
+    );
+
+    // a failed attempt is recorded and does not move the certification
+    let mut failed = certify(&id, t0() + Duration::days(1), None);
+    failed.certified = false;
+    s.record_certification(&failed, "{}", None).unwrap();
+    assert_eq!(
+        other.recipient(&id).unwrap().unwrap().last_certified_on,
+        Some(today())
+    );
+    let certs = other.certifications_of(&id).unwrap();
+    assert_eq!(certs.len(), 2);
+    assert!(!certs[0].certified && certs[1].certified, "newest first");
+    let c = &certs[1];
+    assert_eq!(
+        (
+            c.id_number.as_str(),
+            c.at,
+            c.kiosk.as_str(),
+            c.mode.as_str(),
+            c.modality.as_deref()
+        ),
+        (id.as_str(), t0(), "kiosk-1", "self_check", Some("face"))
+    );
+    assert!(c.assisted_by.is_none() && c.evidence.is_none());
+    assert!(other.certifications_of(&person(2)).unwrap().is_empty());
+    assert_eq!(other.proof_standing("p1").unwrap(), ProofStanding::Current);
+    assert_eq!(other.person_townships(&id).unwrap(), vec![T1.to_string()]);
+
+    let trail = s.trail();
+    let recipient_row = trail.iter().find(|r| r[1] == "recipient.put").unwrap();
+    assert_eq!(
+        recipient_row[2],
+        format!("recipient:{}", &db_blind_index(&id)[..16])
+    );
+    assert!(trail.iter().all(|r| !r.concat().contains(&id)));
+    assert_eq!(
+        actions(&*s),
+        [
+            "township.put",
+            "kiosk.add",
+            "recipient.put",
+            "template.put",
+            "template.put",
+            "template.put",
+            "certification.passed",
+            "proof.issued",
+            "certification.failed",
+        ]
+    );
+    assert_eq!(s.verify(), 9);
+}
+
+/// The blind index both backends compute with the suite's keys.
+fn db_blind_index(id: &str) -> String {
+    keys().blind_index(id)
+}
+
+fn a_guardian_certifies_for_a_recipient_with_sealed_evidence(db: &dyn Database) {
+    let (s, rec) = with_recipient(db, 1, "王德福");
+    let g = person(2);
+    let guardian = |relation| NewGuardian {
+        recipient_id: &rec,
+        guardian_id: &g,
+        name: "谭永贵",
+        relation,
+        now: t0(),
+    };
+    s.put_guardian(&guardian("sibling"), "admin:cli").unwrap();
+    s.put_guardian(&guardian("child"), "admin:cli").unwrap();
+    let other = db.instance();
+    assert!(other.is_guardian(&rec, &g).unwrap());
+    assert!(!other.is_guardian(&g, &rec).unwrap());
+    assert!(!other.is_guardian(&rec, &person(3)).unwrap());
+    // a registered guardian has references of their own; a stranger has none
+    s.put_template(&g, Modality::Fingerprint, b"guardian-finger", "admin:cli")
+        .unwrap();
+    let e = s
+        .put_template(&person(3), Modality::Fingerprint, b"x", "admin:cli")
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::NotFound(m) if m.contains("neither a recipient nor a registered guardian")),
+        "{e:?}"
+    );
+    assert_eq!(other.person_townships(&g).unwrap(), vec![T1.to_string()]);
+    assert!(other.person_townships(&person(3)).unwrap().is_empty());
+
+    let evidence = SealedEvidence {
+        content_type: "image/jpeg".into(),
+        sha256: "ab".repeat(32),
+        size: 1234,
+        nonce: vec![1; 12],
+        ciphertext: vec![2; 1250],
+    };
+    let rec_ = CertificationRecord {
+        mode: "guardian",
+        modality: Some("fingerprint"),
+        assisted_by: Some(&g),
+        evidence: Some(evidence.clone()),
+        ..certify(&rec, t0(), Some("pg1"))
+    };
+    s.record_certification(&rec_, "{}", None).unwrap();
+    let certs = other.certifications_of(&rec).unwrap();
+    assert_eq!(certs.len(), 1);
+    assert_eq!(certs[0].mode, "guardian");
+    assert_eq!(certs[0].assisted_by.as_deref(), Some(g.as_str()));
+    assert_eq!(certs[0].evidence.as_ref(), Some(&evidence));
+
+    let trail = s.trail();
+    let registered: Vec<&[String; 4]> = trail
+        .iter()
+        .filter(|r| r[1] == "guardian.registered")
+        .collect();
+    assert_eq!(registered.len(), 2);
+    assert_eq!(registered[0][2], format!("recipient:{}", masked(&rec)));
+    assert_eq!(registered[0][3], r#"{"relation":"sibling"}"#);
+    let passed = trail
+        .iter()
+        .find(|r| r[1] == "certification.passed")
+        .unwrap();
+    assert_eq!(
+        passed[3],
+        serde_json::json!({ "mode": "guardian", "evidence_sha256": "ab".repeat(32) }).to_string()
+    );
+    assert!(trail.iter().all(|r| !r.concat().contains(&g)));
+    assert_eq!(s.verify(), 8);
+}
+
+fn a_certification_repeated_with_its_key_is_recorded_once(db: &dyn Database) {
+    let (s, id) = with_recipient(db, 1, "陈淑芬");
+    let key = "cert-key-00000001";
+    let first = s
+        .record_certification(
+            &certify(&id, t0(), Some("p1")),
+            "first",
+            Some(idem(key, BODY_A)),
+        )
+        .unwrap();
+    assert_eq!(first, ("first".to_string(), true));
+    let again = db
+        .instance()
+        .record_certification(
+            &certify(&id, t0(), Some("p2")),
+            "second",
+            Some(idem(key, BODY_A)),
+        )
+        .unwrap();
+    assert_eq!(again, ("first".to_string(), false));
+    let e = s
+        .record_certification(
+            &certify(&id, t0(), Some("p3")),
+            "third",
+            Some(idem(key, BODY_B)),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            StoreError::Unprocessable {
+                code: "idempotency_key_reused",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(s.certifications_of(&id).unwrap().len(), 1);
+    assert_eq!(s.proof_standing("p2").unwrap(), ProofStanding::Unregistered);
+    assert_eq!(s.verify(), 5);
+}
+
+fn two_instances_recording_one_certification_key_store_it_once(db: &dyn Database) {
+    let (s, id) = with_recipient(db, 1, "陈淑芬");
+    let rounds = 8;
+    for round in 0..rounds {
+        let barrier = Arc::new(Barrier::new(2));
+        let key = format!("race-key-{round:08}");
+        let run = |who: &'static str| {
+            let (inst, barrier, id, key) =
+                (db.instance(), barrier.clone(), id.clone(), key.clone());
+            std::thread::spawn(move || {
+                let proof = format!("proof-{round}-{who}");
+                let rec = certify(&id, t0() + Duration::minutes(round), Some(&proof));
+                barrier.wait();
+                inst.record_certification(&rec, who, Some(idem(&key, BODY_A)))
+                    .unwrap()
+            })
+        };
+        let (a, b) = (run("a"), run("b"));
+        let (a, b) = (a.join().unwrap(), b.join().unwrap());
+        assert!(a.1 ^ b.1, "round {round}: {a:?} {b:?}");
+        assert_eq!(a.0, b.0, "round {round}: both get the first answer");
+    }
+    assert_eq!(s.certifications_of(&id).unwrap().len(), rounds as usize);
+    let issued = actions(&*s).iter().filter(|a| *a == "proof.issued").count();
+    assert_eq!(issued, rounds as usize);
+}
+
+fn a_reissue_supersedes_the_old_proof_and_a_death_revokes_them_all(db: &dyn Database) {
+    let (s, id) = with_recipient(db, 1, "陈淑芬");
+    s.record_certification(&certify(&id, t0(), Some("p1")), "{}", None)
+        .unwrap();
+    let later = t0() + Duration::days(40);
+    let reissue = ProofReissue {
+        id_number: &id,
+        kiosk: "kiosk-1",
+        certified_on: today(),
+        valid_until: NaiveDate::from_ymd_opt(2027, 3, 2).unwrap(),
+        proof_id: "p2",
+        now: later,
+    };
+    let other = db.instance();
+    assert_eq!(
+        other.record_proof_reissue(&reissue, "r", None).unwrap(),
+        ("r".to_string(), true)
+    );
+    assert_eq!(
+        s.proof_standing("p1").unwrap(),
+        ProofStanding::Superseded(china_date(later))
+    );
+    assert_eq!(s.proof_standing("p2").unwrap(), ProofStanding::Current);
+    assert_eq!(s.proof_standing("p9").unwrap(), ProofStanding::Unregistered);
+
+    let died = NaiveDate::from_ymd_opt(2026, 5, 1).unwrap();
+    other
+        .set_standing(&id, Standing::Deceased, died, "staff:clerk", later)
+        .unwrap();
+    for p in ["p1", "p2"] {
+        assert_eq!(
+            s.proof_standing(p).unwrap(),
+            ProofStanding::Revoked(died, Standing::Deceased)
+        );
+    }
+    // recorded again (corrected): the newer record stands
+    s.set_standing(&id, Standing::Suspended, today(), "staff:clerk", later)
+        .unwrap();
+    assert_eq!(
+        other.proof_standing("p2").unwrap(),
+        ProofStanding::Revoked(today(), Standing::Suspended)
+    );
+    let e = s
+        .set_standing(&person(9), Standing::Deceased, died, "staff:clerk", later)
+        .unwrap_err();
+    assert!(matches!(&e, StoreError::NotFound(_)), "{e:?}");
+
+    let trail = s.trail();
+    let reissued = trail.iter().find(|r| r[1] == "proof.reissued").unwrap();
+    assert_eq!(
+        reissued.clone(),
+        [
+            "kiosk:kiosk-1".to_string(),
+            "proof.reissued".into(),
+            "proof:p2".into(),
+            r#"{"valid_until":"2027-03-02"}"#.into()
+        ]
+    );
+    let deceased = trail.iter().find(|r| r[1] == "recipient.deceased").unwrap();
+    assert_eq!(deceased[2], format!("person:{}", masked(&id)));
+    assert_eq!(
+        deceased[3],
+        serde_json::json!({ "since": died, "township": T1 }).to_string()
+    );
+    assert_eq!(s.verify(), 8);
+}
+
+fn a_reissue_after_the_certification_changed_is_refused(db: &dyn Database) {
+    let (s, id) = with_recipient(db, 1, "陈淑芬");
+    fn reissue<'a>(id_number: &'a str, proof_id: &'a str) -> ProofReissue<'a> {
+        ProofReissue {
+            id_number,
+            kiosk: "kiosk-1",
+            certified_on: today(),
+            valid_until: NaiveDate::from_ymd_opt(2027, 3, 2).unwrap(),
+            proof_id,
+            now: t0(),
+        }
+    }
+    // never certified: the proof would state a certification that is not there
+    let e = s
+        .record_proof_reissue(&reissue(&id, "p1"), "r", None)
+        .unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            StoreError::Refused {
+                code: "certification_changed",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let stranger = person(9);
+    let e = s
+        .record_proof_reissue(&reissue(&stranger, "p2"), "r", None)
+        .unwrap_err();
+    assert!(matches!(&e, StoreError::NotFound(_)), "{e:?}");
+    for p in ["p1", "p2"] {
+        assert_eq!(s.proof_standing(p).unwrap(), ProofStanding::Unregistered);
+    }
+    assert_eq!(s.verify(), 3, "nothing audited");
+}
+
+fn alternative<'a>(
+    id: &'a str,
+    person: &'a str,
+    now: DateTime<Utc>,
+    years: &'a BTreeSet<i32>,
+) -> NewAlternative<'a> {
+    NewAlternative {
+        id,
+        id_number: person,
+        township: T1,
+        kind: AlternativeKind::HomeVisit,
+        note: Some("腿脚不便"),
+        kiosk: "kiosk-1",
+        now,
+        due_by: NaiveDate::from_ymd_opt(2026, 3, 16).unwrap(),
+        unpublished_years: years,
+    }
+}
+
+fn a_person_has_one_open_alternative_which_closes_once(db: &dyn Database) {
+    let (s, id) = with_recipient(db, 1, "陈淑芬");
+    let years = BTreeSet::from([2027]);
+    assert_eq!(
+        s.record_alternative(&alternative("alt-1", &id, t0(), &years), "a1", None)
+            .unwrap(),
+        ("a1".to_string(), true)
+    );
+    let other = db.instance();
+    let e = other
+        .record_alternative(&alternative("alt-2", &id, t0(), &years), "a2", None)
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Refused { code: "alternative_open", reason } if reason.contains("home_visit") && reason.contains("2026-03-16")),
+        "{e:?}"
+    );
+    assert!(other.alternative("alt-2").unwrap().is_none());
+    let a = other.alternative("alt-1").unwrap().unwrap();
+    assert_eq!(
+        (
+            a.id.as_str(),
+            a.id_number.as_str(),
+            a.township.as_str(),
+            a.kind,
+            a.kiosk.as_str(),
+            a.outcome
+        ),
+        (
+            "alt-1",
+            id.as_str(),
+            T1,
+            AlternativeKind::HomeVisit,
+            "kiosk-1",
+            None
+        )
+    );
+    let open = other
+        .open_alternatives(T1, &Calendar::builtin(), today())
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    let o = &open[0];
+    assert_eq!(
+        (
+            o.request_id.as_str(),
+            o.masked_name.as_str(),
+            o.masked_id.clone(),
+            o.requested_at,
+            o.due_by,
+            o.note.as_deref()
+        ),
+        (
+            "alt-1",
+            "陈**",
+            masked(&id),
+            t0(),
+            NaiveDate::from_ymd_opt(2026, 3, 16).unwrap(),
+            Some("腿脚不便")
+        )
+    );
+    assert_eq!(o.unpublished_years, years);
+    assert!(
+        other
+            .open_alternatives(T2, &Calendar::builtin(), today())
+            .unwrap()
+            .is_empty()
+    );
+
+    let closed_at = t0() + Duration::days(2);
+    let witnessed = CertificationRecord {
+        mode: "staff_witnessed",
+        modality: None,
+        ..certify(&id, closed_at, Some("pw"))
+    };
+    let close = |id: &'static str, certification| AlternativeClose {
+        id,
+        outcome: AlternativeOutcome::Witnessed,
+        note: Some("在家见到本人"),
+        actor: "staff:clerk",
+        now: closed_at,
+        certification,
+    };
+    s.close_alternative(&close("alt-1", Some(witnessed)))
+        .unwrap();
+    assert_eq!(
+        other.alternative("alt-1").unwrap().unwrap().outcome,
+        Some(AlternativeOutcome::Witnessed)
+    );
+    assert!(
+        other
+            .open_alternatives(T1, &Calendar::builtin(), today())
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        other.recipient(&id).unwrap().unwrap().last_certified_on,
+        Some(china_date(closed_at))
+    );
+    assert_eq!(
+        other.certifications_of(&id).unwrap()[0].mode,
+        "staff_witnessed"
+    );
+    assert_eq!(other.proof_standing("pw").unwrap(), ProofStanding::Current);
+
+    let e = other.close_alternative(&close("alt-1", None)).unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Refused { code: "already_closed", reason } if reason.contains("witnessed")),
+        "{e:?}"
+    );
+    let e = other.close_alternative(&close("alt-9", None)).unwrap_err();
+    assert!(
+        matches!(&e, StoreError::NotFound(m) if m.contains("alt-9")),
+        "{e:?}"
+    );
+    // closed, the person may ask again
+    assert!(
+        s.record_alternative(&alternative("alt-3", &id, closed_at, &years), "a3", None)
+            .unwrap()
+            .1
+    );
+
+    let trail = s.trail();
+    let by_staff: Vec<(&str, &str)> = trail
+        .iter()
+        .filter(|r| r[0] == "staff:clerk")
+        .map(|r| (r[1].as_str(), r[2].as_str()))
+        .collect();
+    assert_eq!(by_staff[0].0, "certification.passed");
+    assert_eq!(
+        by_staff[1..],
+        [
+            ("proof.issued", "proof:pw"),
+            ("alternative.closed", "alternative:alt-1")
+        ]
+    );
+    let closed = trail.iter().find(|r| r[1] == "alternative.closed").unwrap();
+    let detail: serde_json::Value = serde_json::from_str(&closed[3]).unwrap();
+    assert_eq!(detail["outcome"], "witnessed");
+    assert!(detail["certification"].is_i64());
+    assert_eq!(
+        actions(&*s)
+            .iter()
+            .filter(|a| *a == "alternative.requested")
+            .count(),
+        2
+    );
+    assert_eq!(s.verify(), 8);
+}
+
+fn two_instances_opening_alternatives_for_one_person_open_one(db: &dyn Database) {
+    let s = with_kiosk(db);
+    let years = BTreeSet::new();
+    for round in 0..8u16 {
+        let id = person(10 + round);
+        s.put_recipient(&recipient(&id, "陈淑芬"), "admin:test")
+            .unwrap();
+        let barrier = Arc::new(Barrier::new(2));
+        let run = |alt: String| {
+            let (inst, barrier, id, years) =
+                (db.instance(), barrier.clone(), id.clone(), years.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                inst.record_alternative(&alternative(&alt, &id, t0(), &years), "ok", None)
+            })
+        };
+        let (a, b) = (run(format!("alt-a-{round}")), run(format!("alt-b-{round}")));
+        let results = [a.join().unwrap(), b.join().unwrap()];
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "round {round}: {results:?}"
+        );
+        assert!(results.iter().any(|r| matches!(
+            r,
+            Err(StoreError::Refused {
+                code: "alternative_open",
+                ..
+            })
+        )));
+    }
+    assert_eq!(
+        s.open_alternatives(T1, &Calendar::builtin(), today())
+            .unwrap()
+            .len(),
+        8
+    );
+}
+
+fn two_staff_closing_one_alternative_on_two_instances_one_wins(db: &dyn Database) {
+    let (s, id) = with_recipient(db, 1, "陈淑芬");
+    let years = BTreeSet::new();
+    for round in 0..8 {
+        let alt = format!("alt-{round}");
+        s.record_alternative(&alternative(&alt, &id, t0(), &years), "ok", None)
+            .unwrap();
+        let barrier = Arc::new(Barrier::new(2));
+        let run = |actor: &'static str, outcome| {
+            let (inst, barrier, alt) = (db.instance(), barrier.clone(), alt.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                inst.close_alternative(&AlternativeClose {
+                    id: &alt,
+                    outcome,
+                    note: None,
+                    actor,
+                    now: t0(),
+                    certification: None,
+                })
+            })
+        };
+        let a = run("staff:a", AlternativeOutcome::Visited);
+        let b = run("staff:b", AlternativeOutcome::NotFound);
+        let results = [a.join().unwrap(), b.join().unwrap()];
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "round {round}: {results:?}"
+        );
+        let stored = s.alternative(&alt).unwrap().unwrap().outcome.unwrap();
+        let winner = if results[0].is_ok() {
+            AlternativeOutcome::Visited
+        } else {
+            AlternativeOutcome::NotFound
+        };
+        assert_eq!(stored, winner, "round {round}");
+    }
+    let closes = actions(&*s)
+        .iter()
+        .filter(|a| *a == "alternative.closed")
+        .count();
+    assert_eq!(closes, 8);
+}
+
+fn release<'a>(
+    kiosk: &'a str,
+    id: &'a str,
+    masked: &'a str,
+    now: DateTime<Utc>,
+) -> TemplateRelease<'a> {
+    TemplateRelease {
+        kiosk,
+        id_number: id,
+        masked,
+        modality: "face",
+        now,
+    }
+}
+
+fn reference_releases_stop_at_the_limit_with_one_alert_per_window(db: &dyn Database) {
+    let s = with_kiosk(db);
+    let at = |secs: i64| t0() + Duration::seconds(secs);
+    let people: Vec<String> = (0..MAX_PEOPLE_PER_WINDOW as u16 + 2)
+        .map(|i| person(100 + i))
+        .collect();
+    let m: Vec<String> = people.iter().map(|p| masked(p)).collect();
+    for i in 0..MAX_PEOPLE_PER_WINDOW {
+        assert_eq!(
+            s.release_template(&release("kiosk-1", &people[i], &m[i], at(i as i64)))
+                .unwrap(),
+            Ok(()),
+            "person {i}"
+        );
+    }
+    // the same person again (a retry, another modality) does not count again
+    assert_eq!(
+        db.instance()
+            .release_template(&release("kiosk-1", &people[0], &m[0], at(20)))
+            .unwrap(),
+        Ok(())
+    );
+    let next = MAX_PEOPLE_PER_WINDOW;
+    // one more person: refused until the oldest release leaves the window
+    assert_eq!(
+        s.release_template(&release("kiosk-1", &people[next], &m[next], at(30)))
+            .unwrap(),
+        Err(ReleaseRefused {
+            retry_after_secs: RELEASE_WINDOW_SECS - 30
+        })
+    );
+    assert_eq!(
+        db.instance()
+            .release_template(&release("kiosk-1", &people[next + 1], &m[next + 1], at(40)))
+            .unwrap(),
+        Err(ReleaseRefused {
+            retry_after_secs: RELEASE_WINDOW_SECS - 40
+        })
+    );
+    // another kiosk has its own count
+    s.add_kiosk("kiosk-2", T1, &[8; 32], "admin:cli").unwrap();
+    assert_eq!(
+        s.release_template(&release("kiosk-2", &people[next], &m[next], at(41)))
+            .unwrap(),
+        Ok(())
+    );
+    // one alert for the window, for staff of the kiosk's township
+    let alerts = s.alerts(Some(T1), 10).unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let a = &alerts[0];
+    assert_eq!(
+        (
+            a.kind.as_str(),
+            a.kiosk_id.as_deref(),
+            a.township.as_deref(),
+            a.at
+        ),
+        ("template_release_burst", Some("kiosk-1"), Some(T1), at(30))
+    );
+    assert_eq!(
+        a.detail,
+        serde_json::json!({ "people_in_window": MAX_PEOPLE_PER_WINDOW + 1, "window_secs": RELEASE_WINDOW_SECS, "limit": MAX_PEOPLE_PER_WINDOW })
+    );
+    assert_eq!(db.instance().alerts(None, 10).unwrap(), alerts);
+    assert!(s.alerts(Some(T2), 10).unwrap().is_empty());
+    // once the first releases leave the window, the kiosk may go on
+    assert_eq!(
+        s.release_template(&release(
+            "kiosk-1",
+            &people[next],
+            &m[next],
+            at(RELEASE_WINDOW_SECS + 1)
+        ))
+        .unwrap(),
+        Ok(())
+    );
+    let trail = s.trail();
+    let released: Vec<&[String; 4]> = trail
+        .iter()
+        .filter(|r| r[1] == "template.released")
+        .collect();
+    assert_eq!(released.len(), MAX_PEOPLE_PER_WINDOW + 3);
+    assert_eq!(
+        released[0].clone(),
+        [
+            "kiosk:kiosk-1".to_string(),
+            "template.released".into(),
+            format!("template:face:{}", &db_blind_index(&people[0])[..16]),
+            serde_json::json!({ "kiosk": "kiosk-1", "modality": "face", "person": m[0] })
+                .to_string()
+        ]
+    );
+    assert_eq!(
+        actions(&*s)
+            .iter()
+            .filter(|a| *a == "alert.template_release_burst")
+            .count(),
+        1
+    );
+    assert!(trail.iter().all(|r| !r.concat().contains(&people[0])));
+    s.verify();
+}
+
+fn two_instances_releasing_at_the_limit_let_exactly_one_pass(db: &dyn Database) {
+    let s = with_township(db);
+    let people: Vec<String> = (0..MAX_PEOPLE_PER_WINDOW as u16 + 1)
+        .map(|i| person(100 + i))
+        .collect();
+    for round in 0..6 {
+        let kiosk = format!("kiosk-{round}");
+        s.add_kiosk(&kiosk, T1, &[7; 32], "admin:cli").unwrap();
+        for p in &people[..MAX_PEOPLE_PER_WINDOW - 1] {
+            s.release_template(&release(&kiosk, p, "*", t0()))
+                .unwrap()
+                .unwrap();
+        }
+        let barrier = Arc::new(Barrier::new(2));
+        let run = |p: String| {
+            let (inst, barrier, kiosk) = (db.instance(), barrier.clone(), kiosk.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                inst.release_template(&release(&kiosk, &p, "*", t0() + Duration::seconds(5)))
+                    .unwrap()
+            })
+        };
+        let a = run(people[MAX_PEOPLE_PER_WINDOW - 1].clone());
+        let b = run(people[MAX_PEOPLE_PER_WINDOW].clone());
+        let results = [a.join().unwrap(), b.join().unwrap()];
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "round {round}: {results:?}"
+        );
+    }
+    assert_eq!(s.alerts(None, 100).unwrap().len(), 6, "one per kiosk");
+    s.verify();
+}
+
+fn bad_certification_input_is_refused_naming_the_field_and_stores_nothing(db: &dyn Database) {
+    let (s, rec) = with_recipient(db, 1, "陈淑芬");
+    let before = s.verify();
+    let fresh = person(2);
+    let bad = |f: &dyn Fn(&mut Recipient)| {
+        let mut r = recipient(&fresh, "李四");
+        f(&mut r);
+        s.put_recipient(&r, "admin:test").unwrap_err()
+    };
+    let invalid = |e: StoreError, field: &str| {
+        assert!(
+            matches!(&e, StoreError::Invalid(m) if m.contains(field) && !m.contains(&fresh) && !m.contains(&rec)),
+            "{field}: {e:?}"
+        );
+    };
+    let mut wrong_check = fresh.clone();
+    wrong_check.replace_range(17.., if fresh.ends_with('0') { "1" } else { "0" });
+    invalid(bad(&|r| r.id_number = wrong_check.clone()), "id_number");
+    invalid(bad(&|r| r.id_number = "12345".into()), "id_number");
+    invalid(bad(&|r| r.name = " ".into()), "name");
+    invalid(bad(&|r| r.name = "李4".into()), "name");
+    invalid(bad(&|r| r.household_size = 0), "household_size");
+    invalid(bad(&|r| r.amount_fen = -1), "amount_fen");
+    invalid(bad(&|r| r.township = "no such;".into()), "township code");
+    let e = bad(&|r| r.township = T2.into());
+    assert!(
+        matches!(&e, StoreError::NotFound(m) if m.contains(T2) && m.contains("not registered")),
+        "{e:?}"
+    );
+    assert!(s.recipient(&fresh).unwrap().is_none());
+    assert!(s.recipient(&wrong_check).unwrap().is_none());
+
+    let g = person(3);
+    let put = |recipient_id: &str, guardian_id: &str, name: &str, relation: &str| {
+        s.put_guardian(
+            &NewGuardian {
+                recipient_id,
+                guardian_id,
+                name,
+                relation,
+                now: t0(),
+            },
+            "admin:cli",
+        )
+        .unwrap_err()
+    };
+    invalid(put(&rec, "12345", "谭永贵", "sibling"), "guardian_id");
+    invalid(put("12345", &g, "谭永贵", "sibling"), "recipient_id");
+    invalid(put(&rec, &rec, "谭永贵", "sibling"), "own guardian");
+    invalid(put(&rec, &g, "", "sibling"), "name");
+    invalid(put(&rec, &g, "谭永贵", " "), "relation");
+    let e = put(&fresh, &g, "谭永贵", "sibling");
+    assert!(
+        matches!(&e, StoreError::NotFound(m) if m.contains("not a recipient")),
+        "{e:?}"
+    );
+    assert!(!s.is_guardian(&rec, &g).unwrap());
+    assert!(!s.is_guardian(&fresh, &g).unwrap());
+
+    invalid(
+        s.put_template(&rec, Modality::Face, b"", "admin:cli")
+            .unwrap_err(),
+        "template data",
+    );
+    assert_eq!(s.template(&rec, Modality::Face).unwrap(), None);
+    assert_eq!(s.verify(), before, "nothing audited");
+}
+
+#[test]
+fn postgres_personal_data_is_not_stored_in_clear() {
+    let url = pg::shared().new_database();
+    let s = PgStore::connect(&url, &keys(), 2).unwrap();
+    s.put_township(&township(T1, "涪陵区江东街道"), "admin:test")
+        .unwrap();
+    s.add_kiosk("kiosk-1", T1, &[7; 32], "admin:cli").unwrap();
+    let (rec, g) = (person(1), person(2));
+    s.put_recipient(&recipient(&rec, "陈淑芬"), "admin:test")
+        .unwrap();
+    s.put_guardian(
+        &NewGuardian {
+            recipient_id: &rec,
+            guardian_id: &g,
+            name: "谭永贵",
+            relation: "sibling",
+            now: t0(),
+        },
+        "admin:cli",
+    )
+    .unwrap();
+    let reference = b"FACE-REFERENCE-IN-CLEAR";
+    s.put_template(&rec, Modality::Face, reference, "admin:cli")
+        .unwrap();
+    let assisted = CertificationRecord {
+        mode: "guardian",
+        assisted_by: Some(&g),
+        ..certify(&rec, t0(), Some("p1"))
+    };
+    s.record_certification(&assisted, "{}", None).unwrap();
+    let years = BTreeSet::new();
+    s.record_alternative(&alternative("alt-1", &rec, t0(), &years), "{}", None)
+        .unwrap();
+    s.release_template(&release("kiosk-1", &rec, &masked(&rec), t0()))
+        .unwrap()
+        .unwrap();
+    s.set_standing(&rec, Standing::Suspended, today(), "staff:clerk", t0())
+        .unwrap();
+
+    let mut c = pg_client(&url);
+    let clear: Vec<Vec<u8>> = vec![
+        rec.clone().into_bytes(),
+        g.clone().into_bytes(),
+        "陈淑芬".as_bytes().to_vec(),
+        "谭永贵".as_bytes().to_vec(),
+        reference.to_vec(),
+    ];
+    for table in [
+        "recipients",
+        "guardians",
+        "templates",
+        "certifications",
+        "proofs",
+        "recipient_standing",
+        "alternatives",
+        "template_releases",
+        "security_alerts",
+        "audit",
+    ] {
+        let rows: String = c
+            .query_one(
+                &format!("SELECT coalesce(string_agg(t::text, ' '), '') FROM {table} t"),
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        for v in &clear {
+            let text = String::from_utf8_lossy(v);
+            assert!(!rows.contains(&*text), "{table} holds a value in clear");
+            assert!(
+                !rows.contains(&hex::encode(v)),
+                "{table} holds a value in clear (as bytes)"
+            );
+        }
+    }
+    // the rows hold the blind index, and the store opens what it sealed
+    let bidx: String = c
+        .query_one("SELECT id_number FROM recipients", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(bidx, s.blind_index(&rec));
+    assert_eq!(s.recipient(&rec).unwrap().unwrap().name, "陈淑芬");
+    assert_eq!(
+        s.template(&rec, Modality::Face).unwrap().as_deref(),
+        Some(&reference[..])
+    );
+    assert_eq!(
+        s.certifications_of(&rec).unwrap()[0].assisted_by.as_deref(),
+        Some(g.as_str())
+    );
+    // a sealed name moved to another column does not open
+    c.batch_execute("UPDATE recipients SET name = id_sealed")
+        .unwrap();
+    match s.recipient(&rec) {
+        Err(e) => assert!(e.to_string().contains("recipients.name"), "{e}"),
+        Ok(_) => panic!("a name sealed for another column opened"),
+    }
 }
 
 // PostgreSQL only: its migrations, its connection errors, its audit chain under tampering.

@@ -155,6 +155,67 @@ pub struct AlternativeClose<'a> {
     pub certification: Option<CertificationRecord<'a>>,
 }
 
+/// The shared rule for a recipient to store (both backends): a valid identity number, a name,
+/// a township code, a household of at least one and no negative amount. The message names the
+/// field and never repeats the number.
+pub(crate) fn check_recipient(r: &Recipient) -> Result<(), StoreError> {
+    jiuzhu_core::id::IdNumber::parse(&r.id_number).map_err(|_| {
+        StoreError::Invalid(
+            "recipient id_number: not a valid identity number (18 characters with its check digit)"
+                .into(),
+        )
+    })?;
+    jiuzhu_core::id::PersonName::new(&r.name)
+        .map_err(|e| StoreError::Invalid(format!("recipient name: {e}")))?;
+    kiosks::check_id("township code", &r.township)?;
+    if !(1..=100).contains(&r.household_size) {
+        return Err(StoreError::Invalid(format!(
+            "recipient household_size: {} is not 1–100",
+            r.household_size
+        )));
+    }
+    if r.amount_fen < 0 {
+        return Err(StoreError::Invalid(format!(
+            "recipient amount_fen: {} is negative",
+            r.amount_fen
+        )));
+    }
+    Ok(())
+}
+
+/// The shared rule for a guardian to register (both backends): two different valid identity
+/// numbers, a name and a relation. The message names the field and never repeats a number.
+pub(crate) fn check_guardian(g: &NewGuardian<'_>) -> Result<(), StoreError> {
+    for (field, v) in [
+        ("recipient_id", g.recipient_id),
+        ("guardian_id", g.guardian_id),
+    ] {
+        jiuzhu_core::id::IdNumber::parse(v).map_err(|_| {
+            StoreError::Invalid(format!(
+                "guardian {field}: not a valid identity number (18 characters with its check digit)"
+            ))
+        })?;
+    }
+    if g.recipient_id == g.guardian_id {
+        return Err(StoreError::Invalid(
+            "guardian: a recipient cannot be their own guardian".into(),
+        ));
+    }
+    jiuzhu_core::id::PersonName::new(g.name)
+        .map_err(|e| StoreError::Invalid(format!("guardian name: {e}")))?;
+    kiosks::check_text("guardian relation", g.relation)
+}
+
+/// The shared rule for a reference to store: not empty.
+pub(crate) fn check_template(data: &[u8]) -> Result<(), StoreError> {
+    if data.is_empty() {
+        return Err(StoreError::Invalid(
+            "template data: the reference is empty; enrol it again".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Recipients, annual certification, references, guardians, proofs and the alternatives to the kiosk check.
 pub trait CertificationStore {
     /// Adds or replaces a recipient.
@@ -229,7 +290,14 @@ pub trait CertificationStore {
 
 impl CertificationStore for SqliteStore {
     fn put_recipient(&self, r: &Recipient, actor: &str) -> Result<(), StoreError> {
+        check_recipient(r)?;
         self.write(|tx| {
+            if !township_exists(tx, &r.township)? {
+                return Err(StoreError::NotFound(format!(
+                    "township '{}' is not registered",
+                    r.township
+                )));
+            }
             upsert_recipient(tx, r)?;
             let subject = format!("recipient:{}", &self.keys.blind_index(&r.id_number)[..16]);
             audit::append(
@@ -369,6 +437,7 @@ impl CertificationStore for SqliteStore {
         data: &[u8],
         actor: &str,
     ) -> Result<(), StoreError> {
+        check_template(data)?;
         self.write(|tx| {
             let enrolled: i64 = tx
                 .prepare_cached(
@@ -410,11 +479,7 @@ impl CertificationStore for SqliteStore {
     }
 
     fn put_guardian(&self, g: &NewGuardian<'_>, actor: &str) -> Result<(), StoreError> {
-        if g.recipient_id == g.guardian_id {
-            return Err(StoreError::Invalid(
-                "guardian: a recipient cannot be their own guardian".into(),
-            ));
-        }
+        check_guardian(g)?;
         self.write(|tx| {
             let known: i64 = tx
                 .prepare_cached("SELECT count(*) FROM recipients WHERE id_number = jz_bidx(?1)")?

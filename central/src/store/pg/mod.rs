@@ -1,10 +1,13 @@
 //! The PostgreSQL store (issue #21), first part: the audit chain, the kiosk area
 //! ([`KioskStore`](super::KioskStore): townships, kiosks, revocation, nonce replay protection,
 //! replies kept for idempotency keys; [`KioskScope`](super::KioskScope)), staff accounts and
-//! sessions ([`StaffStore`](super::StaffStore)) and staff calls
-//! ([`HelpCallStore`](crate::help_calls::HelpCallStore)). The other areas (cases,
-//! certification, documents, console, the rest of hardening) are not ported yet, so [`PgStore`]
-//! does not implement [`super::Store`] and `jiuzhu-central serve` cannot use it: `--db` takes a
+//! sessions ([`StaffStore`](super::StaffStore)), staff calls
+//! ([`HelpCallStore`](crate::help_calls::HelpCallStore)), the certification area
+//! ([`CertificationStore`](super::CertificationStore): recipients, references, guardians,
+//! certifications with their evidence, proofs, alternatives) and the rest of
+//! [`Hardening`](super::Hardening) (a person's townships, reference releases with their rate and
+//! alerts, proof standing). The other areas (cases, documents, console) are not ported yet, so
+//! [`PgStore`] does not implement [`super::Store`] and `jiuzhu-central serve` cannot use it: `--db` takes a
 //! SQLite path only, until every area is here and the HTTP tests pass on both backends.
 //!
 //! **Driver.** The synchronous `postgres` client with an `r2d2` pool (`r2d2_postgres`). The
@@ -17,9 +20,11 @@
 //! `jz_bidx`, `jz_audit_mac`, see [`crate::crypto_at_rest`]); here the same [`AtRestKeys`]
 //! seal, index and MAC in Rust before the values are bound ([`sealed`], tested to open what
 //! SQLite sealed and the other way round), with the same labels and scheme, so a sealed value
-//! or an audit row means the same on both. The areas ported so far hold no personal field;
-//! their audit rows are chained with [`audit::keyed_row_hash`], the rule `jz_audit_mac` applies
-//! on SQLite. The areas still to come use [`sealed`] for their personal columns.
+//! or an audit row means the same on both. Identity numbers looked up are stored as their blind
+//! index; names, the recipient's number kept for reading, references and helpers' numbers are
+//! sealed (`certification.rs`). Audit rows are chained with [`audit::keyed_row_hash`], the rule
+//! `jz_audit_mac` applies on SQLite. The areas still to come use [`sealed`] for their personal
+//! columns.
 //!
 //! **Migrations.** `central/migrations/postgres/`, named like SQLite's (`YYYYMMDD_HHMM_name`),
 //! listed in [`PG_MIGRATIONS`], recorded in `schema_migrations`, never edited once released.
@@ -29,8 +34,11 @@
 //! **Several instances, one database.** Nothing correct depends on process memory: a nonce is
 //! refused the second time by the primary key (`INSERT … ON CONFLICT DO NOTHING`), an
 //! idempotency key is locked (`pg_advisory_xact_lock`) for the transaction that looks its reply
-//! up and keeps it, and every audit append locks the single `audit_head` row, which orders the
-//! chain. (The nonce purge's once-a-minute cadence is per process; it only forgets.)
+//! up and keeps it, every audit append locks the single `audit_head` row, which orders the
+//! chain, a proof reissue or a certification alternative locks the recipient's row (one open
+//! alternative per person is also a partial unique index), closing an alternative locks its row,
+//! and one kiosk's reference releases are counted under a per-kiosk advisory lock, so at the
+//! limit exactly one of two racing releases passes. (The nonce purge's once-a-minute cadence is per process; it only forgets.)
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -43,6 +51,8 @@ use super::{StoreError, now_str};
 use crate::audit::{self, ChainWalk};
 use crate::crypto_at_rest::AtRestKeys;
 
+mod certification;
+mod hardening;
 mod help_calls;
 mod kiosks;
 pub mod sealed;
@@ -61,6 +71,10 @@ pub const PG_MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261206_1945_help_calls",
         include_str!("../../../migrations/postgres/20261206_1945_help_calls.sql"),
+    ),
+    (
+        "20261206_2000_certification",
+        include_str!("../../../migrations/postgres/20261206_2000_certification.sql"),
     ),
 ];
 
