@@ -8,7 +8,7 @@ mod support;
 use console_common::*;
 use jiuzhu_central::client::Conn;
 use jiuzhu_central::console::CONTENT_SECURITY_POLICY;
-use jiuzhu_central::store::ConsoleStore;
+use jiuzhu_central::store::{ConsoleStore, DocumentStore};
 use rstest::rstest;
 
 #[tokio::test]
@@ -662,4 +662,105 @@ async fn the_queue_filters_by_state_type_village_and_overdue() {
     }
     let bad = get(&mut c, "/console/queue?state=%01", &session).await;
     assert_eq!(bad.status, 422);
+}
+
+/// The documents owed to the household on the case page: each printable as issued (PDF) for
+/// delivery in person or through the village; staff record the hand-over, once; another
+/// township's clerk, a missing CSRF token, a document of another case or a bad id change nothing.
+#[tokio::test]
+async fn household_documents_are_printed_and_their_hand_over_recorded_by_staff() {
+    let s = Server::console().await;
+    let case = s.submit_incomplete().await;
+    let mut c = Conn::new(s.addr);
+    let (session, csrf) = console_login(&mut c, "clerk").await;
+    let r = post_step(
+        &mut c,
+        &case,
+        &session,
+        &csrf,
+        "action=notify_missing_materials&deadline=2026-03-20",
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    let notices = s.store.household_notices(&case).unwrap();
+    assert_eq!(notices.len(), 1);
+    let n = &notices[0];
+    assert_eq!(n.delivered_on, None);
+    let page = page_text(&mut c, &format!("/console/cases/{case}"), &session).await;
+    assert!(page.contains("告知书") && page.contains("一次性告知书") && page.contains("未送达"));
+    let pdf_path = format!("/console/cases/{case}/documents/{}.pdf", n.id);
+    assert!(page.contains(&pdf_path), "{page}");
+
+    // The PDF is the document as issued.
+    let pdf = get(&mut c, &pdf_path, &session).await;
+    assert_eq!(pdf.status, 200);
+    assert_eq!(header(&pdf, "content-type"), Some("application/pdf"));
+    assert!(pdf.body.starts_with(b"%PDF-"));
+    assert_eq!(s.count("audit WHERE action = 'staff.print_notice'"), 1);
+    if tool("pdftotext") {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("doc.pdf");
+        std::fs::write(&file, &pdf.body).unwrap();
+        let out = std::process::Command::new("pdftotext")
+            .args([file.to_str().unwrap(), "-"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).replace(char::is_whitespace, "");
+        assert!(text.contains("一次性告知书"), "{text}");
+        assert!(text.contains("视为自动放弃申请"), "{text}");
+    }
+
+    let delivered = format!("/console/cases/{case}/documents/{}/delivered", n.id);
+    // Without the CSRF token, or by another township's clerk: nothing recorded.
+    let r = post_form(&mut c, &delivered, Some(&session), "").await;
+    assert!(r.status == 403 || r.status == 400, "{}", r.status);
+    let mut c2 = Conn::new(s.addr);
+    let (session2, csrf2) = console_login(&mut c2, "clerk2").await;
+    let r = post_form(
+        &mut c2,
+        &delivered,
+        Some(&session2),
+        &format!("csrf={csrf2}"),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(get(&mut c2, &pdf_path, &session2).await.status, 403);
+    // Ids that are not this case's documents: 404.
+    for bad in ["999999.pdf", "abc.pdf", "1", "-1.pdf"] {
+        let r = get(
+            &mut c,
+            &format!("/console/cases/{case}/documents/{bad}"),
+            &session,
+        )
+        .await;
+        assert_eq!(r.status, 404, "{bad}");
+    }
+    assert_eq!(
+        s.store.household_notices(&case).unwrap()[0].delivered_on,
+        None
+    );
+
+    // The clerk records the hand-over: delivered today, in person; the form goes away.
+    let r = post_form(&mut c, &delivered, Some(&session), &format!("csrf={csrf}")).await;
+    assert_eq!(r.status, 303);
+    let after = &s.store.household_notices(&case).unwrap()[0];
+    assert!(after.delivered_on.is_some());
+    assert_eq!(
+        after.delivered_how,
+        Some(jiuzhu_core::api::DeliveryMethod::InPerson)
+    );
+    assert_eq!(
+        s.count("audit WHERE action = 'notice.delivered' AND actor = 'staff:clerk'"),
+        1
+    );
+    let page = page_text(&mut c, &format!("/console/cases/{case}"), &session).await;
+    assert!(page.contains("当面或经村（社区）"), "{page}");
+    assert!(!page.contains(&delivered));
+    // Again: the first delivery stands.
+    let r = post_form(&mut c, &delivered, Some(&session), &format!("csrf={csrf}")).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        s.store.household_notices(&case).unwrap()[0].delivered_on,
+        after.delivered_on
+    );
 }

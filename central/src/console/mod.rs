@@ -56,6 +56,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/cases/{id}/files/{sha}", get(pages::case_file))
         .route("/cases/{id}/notice", get(pages::notice_page))
         .route("/cases/{id}/notice.pdf", get(pages::notice_pdf))
+        .route("/cases/{id}/documents/{file}", get(pages::document_pdf))
+        .route(
+            "/cases/{id}/documents/{notice}/delivered",
+            post(pages::document_delivered),
+        )
         .route("/townships/{code}/publicity", get(pages::publicity_page))
         .route("/townships/{code}/publicity.pdf", get(pages::publicity_pdf))
         .route(

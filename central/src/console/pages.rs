@@ -399,6 +399,8 @@ struct CaseView {
     history: Vec<jiuzhu_core::api::HistoryEntry>,
     deadlines: Vec<workflow::Deadline>,
     township: crate::store::Township,
+    /// The documents addressed to the household, oldest first, with their delivery.
+    notices: Vec<jiuzhu_core::api::CaseNotice>,
 }
 
 fn load_case(st: &AppState, c: &Console, id: &str, audit: bool) -> Result<CaseView, ConsoleError> {
@@ -417,6 +419,7 @@ fn load_case(st: &AppState, c: &Console, id: &str, audit: bool) -> Result<CaseVi
         .unwrap_or_default();
     let township = s.township(&summary.township)?.ok_or_else(not_found)?;
     Ok(CaseView {
+        notices: s.household_notices(id)?,
         files: s.case_files(id)?,
         signers: s.case_signers(id)?,
         history: s.history(id)?,
@@ -538,6 +541,7 @@ fn render_case(
             h2 { "办理 " span.en { "Next steps" } }
             (step_forms(c, v, state, today))
         }
+        (household_documents(c, v))
         @if let Some(k) = &v.case {
             (household(k))
             (materials(k, v))
@@ -582,9 +586,142 @@ fn step_name_zh(name: &str) -> String {
         "confirm" => "审核确认",
         "publish" => "公布",
         "extend_time_limit" => "延长办理时限",
+        "delivered" => "送达登记（当面或经村、社区）",
         _ => "",
     }
     .to_string()
+}
+
+/// The documents the household is owed: each printable (PDF) for delivery in person or through
+/// the village, and, until delivered, a form recording that staff handed it over (送达).
+fn household_documents(c: &Console, v: &CaseView) -> Markup {
+    let id = &v.summary.case_id;
+    html! {
+        section {
+            h2 { "告知书 " span.en { "Documents for the household" } }
+            @if v.notices.is_empty() {
+                p { "暂无 " span.en { "None yet" } }
+            } @else {
+                table {
+                    thead { tr {
+                        th { "文书 " span.en { "Document" } } th { "出具 " span.en { "Issued" } }
+                        th { "期限 " span.en { "Deadline" } } th { "送达 " span.en { "Delivered" } } th { "" }
+                    } }
+                    tbody { @for n in &v.notices { tr {
+                        td { (n.title) }
+                        td { (views::day(n.issued_on)) }
+                        td { @if let Some(d) = n.deadline { (views::day(d)) } }
+                        td {
+                            @if let Some(on) = n.delivered_on {
+                                "✔ " (views::day(on)) " " (delivery_label(n.delivered_how))
+                            } @else { "✖ 未送达 " span.en { "not yet" } }
+                        }
+                        td {
+                            a.button href={ "/console/cases/" (id) "/documents/" (n.id) ".pdf" } { "打印 PDF " span.en { "Print" } }
+                            @if n.delivered_on.is_none() {
+                                form method="post" action={ "/console/cases/" (id) "/documents/" (n.id) "/delivered" } {
+                                    (csrf(&c.csrf))
+                                    button type="submit" { "已当面或经村（社区）送达 " span.en { "Handed over" } }
+                                }
+                            }
+                        }
+                    } } }
+                }
+            }
+        }
+    }
+}
+
+fn delivery_label(how: Option<jiuzhu_core::api::DeliveryMethod>) -> &'static str {
+    use jiuzhu_core::api::DeliveryMethod as M;
+    match how {
+        Some(M::Kiosk) => "自助终端 kiosk",
+        Some(M::Sms) => "短信 SMS",
+        Some(M::InPerson) => "当面或经村（社区） in person",
+        None => "",
+    }
+}
+
+/// The case's household document `file` (`<id>.pdf`), after the case's scope check.
+fn household_document(
+    st: &AppState,
+    c: &Console,
+    id: &str,
+    file: &str,
+) -> Result<(CaseView, jiuzhu_core::api::CaseNotice), ConsoleError> {
+    let nid: i64 = file
+        .strip_suffix(".pdf")
+        .unwrap_or(file)
+        .parse()
+        .map_err(|_| not_found())?;
+    let v = load_case(st, c, id, false)?;
+    let n = v
+        .notices
+        .iter()
+        .find(|n| n.id == nid)
+        .cloned()
+        .ok_or_else(not_found)?;
+    Ok((v, n))
+}
+
+/// `GET /console/cases/{id}/documents/{notice}.pdf`: a household document as issued, to print
+/// and hand over; audited as `staff.print_notice`.
+pub async fn document_pdf(
+    State(st): State<AppState>,
+    c: Console,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, ConsoleError> {
+    if !file.ends_with(".pdf") {
+        return Err(not_found());
+    }
+    let st2 = st.clone();
+    let bytes = blocking(move || {
+        let (v, n) = household_document(&st2, &c, &id, &file)?;
+        st2.store.record(
+            &c.actor(),
+            "staff.print_notice",
+            &format!("{id}:{}", n.id),
+            Utc::now(),
+        )?;
+        Document {
+            title: n.title.clone(),
+            subtitle: v.township.name.clone(),
+            // the stored text, line by line (its first line repeats the title)
+            paragraphs: n.text.lines().skip(1).map(str::to_string).collect(),
+            table: None,
+            closing: vec![],
+        }
+        .pdf()
+    })
+    .await?;
+    Ok(pdf_response(bytes, "notice.pdf"))
+}
+
+/// `POST /console/cases/{id}/documents/{notice}/delivered`: staff record that they handed the
+/// document to the household (in person or through the village): delivered today, by staff.
+pub async fn document_delivered(
+    State(st): State<AppState>,
+    Path((id, nid)): Path<(String, String)>,
+    form: ConsoleForm,
+) -> Result<Response, ConsoleError> {
+    let c = form.console;
+    let st2 = st.clone();
+    let id2 = id.clone();
+    blocking(move || {
+        let (_, n) = household_document(&st2, &c, &id2, &nid)?;
+        let actor = c.actor();
+        st2.store.record_delivery(&crate::notices::Delivery {
+            notice: n.id,
+            how: jiuzhu_core::api::DeliveryMethod::InPerson,
+            ok: true,
+            detail: &actor,
+            actor: &actor,
+            now: (st2.clock)(),
+        })?;
+        Ok::<_, ConsoleError>(())
+    })
+    .await?;
+    Ok(see_other(&format!("/console/cases/{id}?done=delivered")))
 }
 
 fn history_label(action: &str) -> String {
