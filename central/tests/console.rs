@@ -688,6 +688,12 @@ async fn household_documents_are_printed_and_their_hand_over_recorded_by_staff()
     assert_eq!(n.delivered_on, None);
     let page = page_text(&mut c, &format!("/console/cases/{case}"), &session).await;
     assert!(page.contains("告知书") && page.contains("一次性告知书") && page.contains("未送达"));
+    // The queue lists it among the documents not yet delivered; another township's does not.
+    let queue = page_text(&mut c, "/console/queue", &session).await;
+    assert!(
+        queue.contains("未送达的告知书") && queue.contains(&format!("/console/cases/{case}")),
+        "{queue}"
+    );
     let pdf_path = format!("/console/cases/{case}/documents/{}.pdf", n.id);
     assert!(page.contains(&pdf_path), "{page}");
 
@@ -725,6 +731,11 @@ async fn household_documents_are_printed_and_their_hand_over_recorded_by_staff()
     .await;
     assert_eq!(r.status, 403);
     assert_eq!(get(&mut c2, &pdf_path, &session2).await.status, 403);
+    let queue2 = page_text(&mut c2, "/console/queue", &session2).await;
+    assert!(
+        !queue2.contains(&case),
+        "another township's queue does not list it"
+    );
     // Ids that are not this case's documents: 404.
     for bad in ["999999.pdf", "abc.pdf", "1", "-1.pdf"] {
         let r = get(
@@ -755,6 +766,12 @@ async fn household_documents_are_printed_and_their_hand_over_recorded_by_staff()
     );
     let page = page_text(&mut c, &format!("/console/cases/{case}"), &session).await;
     assert!(page.contains("当面或经村（社区）"), "{page}");
+    let queue = page_text(&mut c, "/console/queue", &session).await;
+    assert!(queue.contains("未送达的告知书"));
+    assert!(
+        !queue.contains("一次性告知书"),
+        "delivered, so off the list"
+    );
     assert!(!page.contains(&delivered));
     // Again: the first delivery stands.
     let r = post_form(&mut c, &delivered, Some(&session), &format!("csrf={csrf}")).await;

@@ -236,8 +236,13 @@ pub async fn queue(
     let s = st.store.clone();
     let c2 = c.clone();
     let f2 = f.clone();
-    let (rows, villages, towns) = blocking(move || {
+    let (rows, villages, undelivered) = blocking(move || {
         let towns = townships_in_view(s.as_ref(), &c2, f2.get("township"))?;
+        // The household documents not yet delivered in the townships shown (送达 to do).
+        let mut undelivered = Vec::new();
+        for t in &towns {
+            undelivered.extend(s.township_notices(&t.code, true)?);
+        }
         let mine: Option<BTreeSet<String>> = if f2.flag("mine") {
             Some(s.cases_touched_by(&c2.actor())?.into_iter().collect())
         } else {
@@ -296,7 +301,7 @@ pub async fn queue(
                 r.summary.submitted_at,
             )
         });
-        Ok((rows, villages, towns))
+        Ok((rows, villages, undelivered))
     })
     .await?;
     let sel = |name: &str, v: &str| f.get(name) == Some(v);
@@ -363,7 +368,26 @@ pub async fn queue(
                 @if rows.is_empty() { tr { td colspan="7" { "没有符合条件的案件。 " span.en { "No cases match." } } } }
             }
         }
-        @if !towns.is_empty() && c.staff.township.is_some() {}
+        h2 { "未送达的告知书 " span.en { "Documents not yet delivered" } }
+        @if undelivered.is_empty() {
+            p { "没有。 " span.en { "None." } }
+        } @else {
+            p { "共 " (undelivered.len()) " 份：打开案件打印后当面或经村（社区）送达，并登记。 "
+                span.en { "Open the case, print and hand over, then record it." } }
+            table {
+                thead { tr {
+                    th { "案号 " span.en { "Case" } } th { "文书 " span.en { "Document" } }
+                    th { "出具 " span.en { "Issued" } } th { "期限 " span.en { "Deadline" } } th {}
+                } }
+                tbody { @for n in &undelivered { tr {
+                    td { (n.case_no.clone().unwrap_or_default()) }
+                    td { (n.kind.label_zh()) }
+                    td { (views::day(n.issued_on)) }
+                    td { @if let Some(d) = n.deadline { (views::day(d)) } }
+                    td { a.button href={ "/console/cases/" (n.case_id) } { "办理 " span.en { "Open" } } }
+                } } }
+            }
+        }
     };
     Ok(html_page(StatusCode::OK, page("待办", Some(&c), body)))
 }
