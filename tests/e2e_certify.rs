@@ -363,12 +363,28 @@ fn face(central: &common::Central) {
     k.card.command("place ran-guangxiu").unwrap();
     pump_until("central's answer", 30, || step() == Step::Consent);
     choose(&k.window, Choice::Consent);
-    pump_until("the face certification", 90, || {
-        matches!(
-            step(),
-            Step::Certified(_) | Step::Failed { .. } | Step::Problem { .. }
-        )
-    });
+    let verdict = || {
+        pump_until("the face certification", 90, || {
+            matches!(
+                step(),
+                Step::Certified(_) | Step::Failed { .. } | Step::Problem { .. }
+            )
+        })
+    };
+    verdict();
+    // The face check turns a genuine resident away now and then (its BPCER on the independent
+    // set is 10.7 %, issue #16); the kiosk then offers the face again, and a resident tries once
+    // more, as this one does. Certified within the kiosk's attempts is what is asserted; a second
+    // refusal fails the test.
+    if let Step::Failed {
+        modality: jiuzhu_kiosk::controllers::certify::Modality::Face,
+        failures: 1,
+    } = step()
+    {
+        eprintln!("the genuine face check was refused once; trying again as a resident would");
+        choose(&k.window, Choice::Face);
+        verdict();
+    }
     assert!(matches!(step(), Step::Certified(_)), "{:?}", step());
     assert!(certified_at_central(central, RAN));
     go_home(&k);
@@ -423,10 +439,16 @@ fn certification_end_to_end() {
         text.contains("certification queued for upload") && text.contains("outbox drained"),
         "the session was logged:\n{text}"
     );
-    // The screen-light check (on by default) decided both face checks: the print's report has
-    // reasons, the person's passed with enough colours.
+    // The screen-light check (on by default) decided every face check: the print's report has
+    // reasons, the person's passed with enough colours (two checks; three when the person was
+    // refused once and tried again).
     let checks: Vec<&str> = text.lines().filter(|l| l.contains("face check")).collect();
-    assert_eq!(checks.len(), 2, "{checks:?}");
+    assert!(checks.len() == 2 || checks.len() == 3, "{checks:?}");
+    assert_eq!(
+        checks.iter().filter(|l| l.contains("passed=true")).count(),
+        1,
+        "{checks:?}"
+    );
     assert!(
         checks.iter().all(|l| l.contains("flash=Some(FlashReport")),
         "{checks:?}"
