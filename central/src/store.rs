@@ -537,22 +537,8 @@ fn insert_certification(
             params![rec.id_number, rec.today.to_string()],
         )?;
     }
-    audit::append(
-        tx,
-        &at,
-        actor,
-        if rec.certified {
-            "certification.passed"
-        } else {
-            "certification.failed"
-        },
-        &format!("certification:{cert_id}"),
-        &serde_json::json!({
-            "mode": rec.mode,
-            "evidence_sha256": rec.evidence.as_ref().map(|e| &e.sha256),
-        })
-        .to_string(),
-    )?;
+    let (action, subject, detail) = certification_audit(rec, cert_id);
+    audit::append(tx, &at, actor, action, &subject, &detail)?;
     if let Some(pid) = &rec.proof_id {
         hardening::record_proof(tx, pid, rec.id_number, &at)?;
         audit::append(
@@ -565,6 +551,27 @@ fn insert_certification(
         )?;
     }
     Ok(cert_id)
+}
+
+/// The audit row of a recorded certification, (action, subject, detail): one wording for both
+/// backends.
+pub(crate) fn certification_audit(
+    rec: &CertificationRecord<'_>,
+    cert_id: i64,
+) -> (&'static str, String, String) {
+    (
+        if rec.certified {
+            "certification.passed"
+        } else {
+            "certification.failed"
+        },
+        format!("certification:{cert_id}"),
+        serde_json::json!({
+            "mode": rec.mode,
+            "evidence_sha256": rec.evidence.as_ref().map(|e| &e.sha256),
+        })
+        .to_string(),
+    )
 }
 
 fn mask_id(id_number: &str) -> String {

@@ -120,23 +120,8 @@ impl PgStore {
                 &[&bidx, &rec.today],
             )?;
         }
-        append_audit(
-            tx,
-            &self.keys,
-            rec.now,
-            actor,
-            if rec.certified {
-                "certification.passed"
-            } else {
-                "certification.failed"
-            },
-            &format!("certification:{cert_id}"),
-            &serde_json::json!({
-                "mode": rec.mode,
-                "evidence_sha256": rec.evidence.as_ref().map(|e| &e.sha256),
-            })
-            .to_string(),
-        )?;
+        let (action, subject, detail) = crate::store::certification_audit(rec, cert_id);
+        append_audit(tx, &self.keys, rec.now, actor, action, &subject, &detail)?;
         if let Some(pid) = &rec.proof_id {
             record_proof(tx, &self.keys, pid, rec.id_number, rec.now)?;
             append_audit(
