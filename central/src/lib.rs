@@ -8,6 +8,7 @@ pub mod client;
 pub mod conn;
 pub mod console;
 pub mod crypto_at_rest;
+pub mod db;
 pub mod error;
 pub mod evidence;
 pub mod guarded;
