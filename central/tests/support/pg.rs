@@ -36,6 +36,9 @@ pub struct Cluster {
     role_password: String,
     stopped: Mutex<bool>,
     databases: AtomicUsize,
+    /// With TLS: the server's PEM certificate and key; the cluster then accepts TCP only over
+    /// TLS (`hostssl` in `pg_hba.conf`).
+    tls: Option<(String, String)>,
     /// How long `initdb` and the start took.
     pub startup: Duration,
 }
@@ -89,6 +92,17 @@ impl Cluster {
 
     /// Makes and starts a cluster.
     pub fn try_start() -> Result<Cluster, String> {
+        Cluster::try_start_with(None)
+    }
+
+    /// Makes and starts a cluster that serves TCP only over TLS with this PEM certificate
+    /// (chain) and key; panics with what to do when it cannot.
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> Cluster {
+        Cluster::try_start_with(Some((cert_pem.to_string(), key_pem.to_string())))
+            .unwrap_or_else(|e| panic!("cannot start a test PostgreSQL with TLS: {e}"))
+    }
+
+    fn try_start_with(tls: Option<(String, String)>) -> Result<Cluster, String> {
         let t0 = Instant::now();
         let bin = bin_dir()?;
         let run_as = if is_root() {
@@ -132,6 +146,7 @@ impl Cluster {
             role_password: random_password(),
             stopped: Mutex::new(true),
             databases: AtomicUsize::new(0),
+            tls,
             startup: Duration::ZERO,
         };
         // from here on, Drop removes the directory whatever fails
@@ -217,15 +232,45 @@ impl Cluster {
                 "--no-sync",
             ]);
         self.run("initdb", c)?;
-        std::fs::remove_file(&pwfile).map_err(|e| format!("cannot remove the pwfile: {e}"))
+        std::fs::remove_file(&pwfile).map_err(|e| format!("cannot remove the pwfile: {e}"))?;
+        if let Some((cert, key)) = &self.tls {
+            use std::os::unix::fs::PermissionsExt as _;
+            let data = self.data();
+            let write = |name: &str, text: &str| {
+                let p = data.join(name);
+                std::fs::write(&p, text)
+                    .and_then(|()| {
+                        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                    })
+                    .map_err(|e| format!("cannot write {}: {e}", p.display()))
+            };
+            write("server.crt", cert)?;
+            write("server.key", key)?;
+            // TCP only over TLS; the socket (the superuser's way in) as before
+            write(
+                "pg_hba.conf",
+                "local all all scram-sha-256\n\
+                 hostssl all all 127.0.0.1/32 scram-sha-256\n\
+                 hostssl all all ::1/128 scram-sha-256\n",
+            )?;
+            if let Some(user) = &self.run_as {
+                let mut c = Command::new("chown");
+                c.arg("-R").arg(format!("{user}:")).arg(&data);
+                self.run("chown", c)?;
+            }
+        }
+        Ok(())
     }
 
     fn pg_ctl_start(&self) -> Result<(), String> {
-        let options = format!(
+        let mut options = format!(
             "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=60",
             self.port,
             self.dir.display()
         );
+        if self.tls.is_some() {
+            options.push_str(" -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key");
+        }
         let mut c = self.command("pg_ctl");
         c.arg("start")
             .arg("-D")
@@ -236,10 +281,10 @@ impl Cluster {
         self.run("pg_ctl start", c)
     }
 
-    /// A superuser connection to database `postgres`.
+    /// A superuser connection to database `postgres` (over the socket: TCP may need TLS).
     fn superuser(&self) -> Result<postgres::Client, String> {
         postgres::Config::new()
-            .host("127.0.0.1")
+            .host_path(&self.dir)
             .port(self.port)
             .user(SUPERUSER)
             .password(&self.super_password)
