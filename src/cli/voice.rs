@@ -105,7 +105,8 @@ pub fn run(cmd: VoiceCmd) -> anyhow::Result<i32> {
                 let names = jiuzhu_tts::frontend::symbol_names();
                 for p in jiuzhu_tts::frontend::phrases(&pinyin) {
                     let ids = jiuzhu_tts::frontend::utterance_ids(&p.syllables)?;
-                    let symbols: Vec<&str> = ids.iter().map(|i| names[*i as usize].as_str()).collect();
+                    let symbols: Vec<&str> =
+                        ids.iter().map(|i| names[*i as usize].as_str()).collect();
                     println!("symbols:  {}", symbols.join(" "));
                 }
             } else {

@@ -363,7 +363,9 @@ impl Voice {
         };
         if sel.neural.is_some() && output == VoiceOutput::Speaker && wav_player().is_none() {
             let why = "no WAV player (install alsa-utils: packaging/deps.sh)".to_string();
-            tracing::warn!("voice {NEURAL_VOICE} unavailable ({why}); speaking with espeak-ng {PINYIN_VOICE}");
+            tracing::warn!(
+                "voice {NEURAL_VOICE} unavailable ({why}); speaking with espeak-ng {PINYIN_VOICE}"
+            );
             sel = Selected {
                 settings: VoiceSettings {
                     voice: PINYIN_VOICE.into(),
@@ -633,7 +635,11 @@ fn speak_loop(rx: Receiver<Cmd>, shared: Arc<Mutex<Shared>>, output: VoiceOutput
                     }
                     None => {
                         let mut cmd = Command::new("espeak-ng");
-                        cmd.args(&args).arg("-w").arg(file).arg("--").arg(&engine_text);
+                        cmd.args(&args)
+                            .arg("-w")
+                            .arg(file)
+                            .arg("--")
+                            .arg(&engine_text);
                         spawn(&mut current, cmd, &record);
                         continue;
                     }
@@ -883,7 +889,11 @@ mod tests {
         v.say("第 1 / 3 位家人：陈**，请签字。");
         assert!(v.wait_idle(Duration::from_secs(60)));
         assert!(v.errors().is_empty(), "{:?}", v.errors());
-        assert_eq!(v.cache_counts(), (2, 1), "made, played, made at the elder length");
+        assert_eq!(
+            v.cache_counts(),
+            (2, 1),
+            "made, played, made at the elder length"
+        );
         let wav = |n: usize| std::fs::read(out.path().join(format!("{n:04}.wav"))).unwrap();
         let (normal, rate) = jiuzhu_tts::wav::decode(&wav(1)).expect("a 16-bit PCM WAV");
         assert_eq!(rate, jiuzhu_tts::SAMPLE_RATE);
@@ -891,7 +901,10 @@ mod tests {
         let secs = normal.len() as f32 / rate as f32;
         assert!((1.4..=3.5).contains(&secs), "{secs} s for 10 syllables");
         let (slow, _) = jiuzhu_tts::wav::decode(&wav(3)).unwrap();
-        assert!(slow.len() as f32 > normal.len() as f32 * 1.15, "长辈模式 is slower");
+        assert!(
+            slow.len() as f32 > normal.len() as f32 * 1.15,
+            "长辈模式 is slower"
+        );
         let peak = |a: &[f32]| a.iter().fold(0.0f32, |m, x| m.max(x.abs()));
         let (quiet, _) = jiuzhu_tts::wav::decode(&wav(4)).unwrap();
         assert!(peak(&quiet) > 0.05 && peak(&quiet) < peak(&normal) * 0.75);
@@ -912,7 +925,9 @@ mod tests {
         let why = sel.fallback.expect("a reason");
         assert!(why.contains("make voice-pack"), "{why}");
         if !espeak_available() {
-            eprintln!("SKIPPED the spoken half: espeak-ng is not installed (packaging/deps.sh installs it)");
+            eprintln!(
+                "SKIPPED the spoken half: espeak-ng is not installed (packaging/deps.sh installs it)"
+            );
             return;
         }
         let out = tempfile::tempdir().unwrap();
@@ -922,11 +937,14 @@ mod tests {
         assert!(v.wait_idle(Duration::from_secs(20)));
         assert!(v.errors().is_empty(), "{:?}", v.errors());
         let wav = std::fs::read(out.path().join("0001.wav")).unwrap();
-        assert_eq!(wav_rate(&wav), 22_050, "espeak-ng's rate, not the neural voice's");
+        assert_eq!(
+            wav_rate(&wav),
+            22_050,
+            "espeak-ng's rate, not the neural voice's"
+        );
         let file = out.path().join("say.wav");
         let spoke = synthesise_to("请看摄像头", &settings, false, &file).unwrap();
         assert_eq!(spoke.settings.voice, PINYIN_VOICE);
         assert_eq!(wav_rate(&std::fs::read(&file).unwrap()), 22_050);
     }
-
 }

@@ -9,9 +9,15 @@ use jiuzhu_tts::{SAMPLE_RATE, ZhTts, models_dir, pack_dir};
 
 /// The prompts as `jiuzhu-kiosk voice show --text …` spells them (pinyin line).
 const PROMPTS: &[(&str, &str)] = &[
-    ("请放身份证", "qing3 ba3 shen1 fen4 zheng4 fang4 zai4 gan3 ying4 qu1."),
+    (
+        "请放身份证",
+        "qing3 ba3 shen1 fen4 zheng4 fang4 zai4 gan3 ying4 qu1.",
+    ),
     ("认证成功", "ren4 zheng4 cheng2 gong1."),
-    ("工作人员已收到", "gong1 zuo4 ren2 yuan2 yi3 shou1 dao4, zheng4 zai4 gan3 lai2."),
+    (
+        "工作人员已收到",
+        "gong1 zuo4 ren2 yuan2 yi3 shou1 dao4, zheng4 zai4 gan3 lai2.",
+    ),
 ];
 
 fn main() {

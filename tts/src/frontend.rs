@@ -11,8 +11,8 @@
 
 /// The initials, after `pad` and the five pauses (ids 6–27).
 pub const INITIALS: [&str; 22] = [
-    "^", "b", "c", "ch", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "q", "r", "s", "sh", "t",
-    "x", "z", "zh",
+    "^", "b", "c", "ch", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "q", "r", "s", "sh",
+    "t", "x", "z", "zh",
 ];
 
 /// The finals; each takes the five tones (ids 28–217).
@@ -315,10 +315,7 @@ mod tests {
     #[case("3")]
     #[case("请3")]
     fn not_pinyin_is_an_error(#[case] s: &str) {
-        assert!(matches!(
-            syllable_ids(s),
-            Err(FrontendError::NotPinyin(_))
-        ));
+        assert!(matches!(syllable_ids(s), Err(FrontendError::NotPinyin(_))));
     }
 
     #[test]

@@ -34,7 +34,8 @@ fn runtime() -> &'static ort::environment::Environment {
 
 fn mapper() -> serde_json::Value {
     let p = pack().join("baker_mapper.json");
-    serde_json::from_slice(&std::fs::read(&p).expect("baker_mapper.json in the voice pack")).unwrap()
+    serde_json::from_slice(&std::fs::read(&p).expect("baker_mapper.json in the voice pack"))
+        .unwrap()
 }
 
 #[test]
@@ -50,7 +51,10 @@ fn the_front_ends_symbols_are_the_models() {
     let dict = m["pinyin_dict"].as_object().unwrap();
     assert!(dict.len() > 400);
     for (pinyin, parts) in dict {
-        let want = (parts[0].as_str().unwrap(), parts[1].as_str().unwrap().to_string());
+        let want = (
+            parts[0].as_str().unwrap(),
+            parts[1].as_str().unwrap().to_string(),
+        );
         assert_eq!(frontend::split(pinyin).unwrap(), want, "{pinyin}");
     }
 }
@@ -99,7 +103,11 @@ fn a_prompt_from_the_real_model_is_speech_like() {
     );
     assert!(s.rms > 0.03, "too quiet: RMS {}", s.rms);
     assert!(s.peak < 0.99, "clipped: peak {}", s.peak);
-    assert!(s.voiced > 0.6, "only {:.0} % of 20 ms frames carry sound", s.voiced * 100.0);
+    assert!(
+        s.voiced > 0.6,
+        "only {:.0} % of 20 ms frames carry sound",
+        s.voiced * 100.0
+    );
     assert!(s.dynamics > 5.0, "flat loudness (p90/p10 {})", s.dynamics);
 
     let slow = stats(&tts.speak_pinyin(pinyin, 1.3).unwrap());
@@ -107,8 +115,12 @@ fn a_prompt_from_the_real_model_is_speech_like() {
     assert!((1.15..=1.45).contains(&ratio), "长辈模式 length ×{ratio}");
 
     // punctuation is a pause: two phrases are longer than the same syllables in one
-    let one = tts.speak_pinyin("ren4 zheng4 cheng2 gong1 qing3 qu3 zou3", 1.0).unwrap();
-    let two = tts.speak_pinyin("ren4 zheng4 cheng2 gong1. qing3 qu3 zou3", 1.0).unwrap();
+    let one = tts
+        .speak_pinyin("ren4 zheng4 cheng2 gong1 qing3 qu3 zou3", 1.0)
+        .unwrap();
+    let two = tts
+        .speak_pinyin("ren4 zheng4 cheng2 gong1. qing3 qu3 zou3", 1.0)
+        .unwrap();
     assert!(two.len() > one.len() + SAMPLE_RATE as usize / 5);
 }
 
