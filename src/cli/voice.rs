@@ -101,13 +101,8 @@ pub fn run(cmd: VoiceCmd) -> anyhow::Result<i32> {
             println!("words:    {words}");
             println!("pinyin:   {}", speech::to_pinyin(&words));
             if s.is_neural() {
-                let pinyin = s.engine_text(&a.text);
-                let names = jiuzhu_tts::frontend::symbol_names();
-                for p in jiuzhu_tts::frontend::phrases(&pinyin) {
-                    let ids = jiuzhu_tts::frontend::utterance_ids(&p.syllables)?;
-                    let symbols: Vec<&str> =
-                        ids.iter().map(|i| names[*i as usize].as_str()).collect();
-                    println!("symbols:  {}", symbols.join(" "));
+                for line in voice::neural_symbols(&a.text)? {
+                    println!("symbols:  {line}");
                 }
             } else {
                 println!("phonemes: {}", voice::phonemes(&a.text, &s)?.trim());

@@ -184,6 +184,24 @@ pub fn select(settings: &VoiceSettings) -> Selected {
     }
 }
 
+/// The neural voice's symbols for `text`, one line per phrase (the model's input: normalised
+/// text, pinyin with the kiosk's polyphones, the model's spelling of each syllable).
+pub fn neural_symbols(text: &str) -> Result<Vec<String>, jiuzhu_tts::FrontendError> {
+    let pinyin = super::speech::to_pinyin(&super::speech::normalise(text));
+    let names = jiuzhu_tts::frontend::symbol_names();
+    jiuzhu_tts::frontend::phrases(&pinyin)
+        .iter()
+        .map(|p| {
+            let ids = jiuzhu_tts::frontend::utterance_ids(&p.syllables)?;
+            Ok(ids
+                .iter()
+                .map(|i| names[*i as usize].as_str())
+                .collect::<Vec<_>>()
+                .join(" "))
+        })
+        .collect()
+}
+
 /// Speaks `pinyin` (as [`VoiceSettings::engine_text`] gives it) with the neural voice into the
 /// WAV file `out` at `volume` %, `length` times its natural duration.
 pub fn neural_to_file(
@@ -848,6 +866,23 @@ mod tests {
             voice: NEURAL_VOICE.into(),
             ..VoiceSettings::default()
         }
+    }
+
+    /// From the words on screen to the neural voice's symbols: the kiosk's normalisation and
+    /// polyphones (重拍 chóng, 长辈 zhǎng, 还 hái), numbers read as words, a masked name as 陈某某,
+    /// one phrase per punctuation mark.
+    #[rstest::rstest]
+    #[case("请重拍一张", &["sil q ing3 #0 ch ong2 #0 p ai1 #0 ^ i4 #0 zh ang1 sil eos"])]
+    #[case("长辈模式", &["sil zh ang3 #0 b ei4 #0 m o2 #0 sh iii4 sil eos"])]
+    #[case("您还没有签字", &["sil n in2 #0 h ai2 #0 m ei2 #0 ^ iou3 #0 q ian1 #0 z ii4 sil eos"])]
+    #[case("每月 610 元", &["sil m ei3 #0 ^ ve4 #0 l iou4 #0 b ai3 #0 ^ i4 #0 sh iii2 #0 ^ van2 sil eos"])]
+    #[case("陈**，请签字。", &["sil ch en2 #0 m ou3 #0 m ou3 sil eos", "sil q ing3 #0 q ian1 #0 z ii4 sil eos"])]
+    #[case("工作人员已收到，正在赶来。", &[
+        "sil g ong1 #0 z uo4 #0 r en2 #0 ^ van2 #0 ^ i3 #0 sh ou1 #0 d ao4 sil eos",
+        "sil zh eng4 #0 z ai4 #0 g an3 #0 l ai2 sil eos",
+    ])]
+    fn the_neural_voice_reads_the_kiosks_words(#[case] text: &str, #[case] symbols: &[&str]) {
+        assert_eq!(neural_symbols(text).unwrap(), symbols);
     }
 
     #[test]
