@@ -124,6 +124,35 @@ fn a_prompt_from_the_real_model_is_speech_like() {
     assert!(two.len() > one.len() + SAMPLE_RATE as usize / 5);
 }
 
+/// No syllable is swallowed: FastSpeech2 gives every final of a prompt a vowel's length (≥ 3
+/// frames, 37.5 ms) and every consonant at least a frame; the frames add up to the mel's length.
+#[test]
+fn every_syllable_gets_its_time() {
+    let mut tts = ZhTts::load(runtime(), &pack()).unwrap();
+    let syllables = [
+        "gong1", "zuo4", "ren2", "yuan2", "yi3", "shou1", "dao4", "zheng4", "zai4", "gan3", "lai2",
+    ];
+    let ids = frontend::utterance_ids(&syllables).unwrap();
+    let (mel, durations) = tts.mel(&ids, 1.0).unwrap();
+    assert_eq!(durations.len(), ids.len());
+    assert_eq!(durations.iter().sum::<i32>() as usize, mel.len() / 80);
+    let names = symbol_names();
+    for (id, frames) in ids.iter().zip(&durations) {
+        let name = &names[*id as usize];
+        if name.ends_with(|c: char| c.is_ascii_digit()) && !name.starts_with('#') {
+            assert!(
+                *frames >= 3,
+                "the final {name} gets {frames} frames: {durations:?}"
+            );
+        } else if frontend::INITIALS[1..].contains(&name.as_str()) {
+            assert!(
+                *frames >= 1,
+                "the initial {name} gets no frame: {durations:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_syllable_the_voice_cannot_say_is_an_error_not_noise() {
     let mut tts = ZhTts::load(runtime(), &pack()).unwrap();
