@@ -530,8 +530,16 @@ fn speak_loop(rx: Receiver<Cmd>, shared: Arc<Mutex<Shared>>, output: VoiceOutput
         (Some(_), VoiceOutput::Speaker, _) | (_, VoiceOutput::Speaker, Some(_)) => wav_player(),
         _ => None,
     };
-    // the neural voice's utterances that are not cached are written here and played
-    let scratch = std::env::temp_dir().join(format!("jiuzhu-voice-{}.wav", std::process::id()));
+    // the neural voice's utterances that are not cached are written here and played: beside the
+    // prompt cache in the kiosk's own data folder, the shared temporary folder only without one
+    let scratch = match settings
+        .cache_dir
+        .as_deref()
+        .and_then(std::path::Path::parent)
+    {
+        Some(data) => data.join("voice-now.wav"),
+        None => std::env::temp_dir().join(format!("jiuzhu-voice-{}.wav", std::process::id())),
+    };
     let mut n = 0usize;
     loop {
         let cmd = if current.is_some() || !queue.is_empty() {
