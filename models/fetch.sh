@@ -14,9 +14,11 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 DEST="${JIUZHU_MODELS:-$HOME/.cache/jiuzhu/models}"
 STAMP="$DEST/.verified"
-want_stamp="$(cat "$HERE/manifest.tsv" "$HERE/check.py" "$HERE/tfjs2onnx.py" "$HERE/prelu_rewrite.py" | sha256sum | cut -d' ' -f1)"
+# the manifest up to its optional voice pack section (packaging/voice-pack.sh's rows)
+want_stamp="$(cat <(sed '/^# --- optional voice pack/,$d' "$HERE/manifest.tsv") "$HERE/check.py" "$HERE/tfjs2onnx.py" \
+  "$HERE/prelu_rewrite.py" | sha256sum | cut -d' ' -f1)"
 
-entries() { grep -v '^#' "$HERE/manifest.tsv" | grep -v '^[[:space:]]*$'; }
+entries() { sed '/^# --- optional voice pack/,$d' "$HERE/manifest.tsv" | grep -v '^#' | grep -v '^[[:space:]]*$'; }
 
 all_present() {
   [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want_stamp" ] || return 1

