@@ -3194,3 +3194,24 @@ fn postgres_audit_checkpoints_sign_and_catch_a_rewrite() {
         .unwrap_err();
     assert!(e.to_string().contains("checkpoint"), "{e}");
 }
+
+#[test]
+fn postgres_store_dropped_inside_an_async_task_closes_its_connections_quietly() {
+    // the server's runtime drops the app state, and the store with it, inside a task
+    let url = pg::shared().new_database();
+    let s = PgStore::connect(&url, &keys(), 2).unwrap();
+    s.record("staff:a", "test", "s", t0()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async move { drop(s) });
+    let mut c = pg_client(&url);
+    let others: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(others, 0, "the store's connections are closed");
+}

@@ -112,9 +112,38 @@ type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 /// The PostgreSQL store: a pool of connections to one database, which several central
 /// instances may share.
 pub struct PgStore {
-    pool: Pool,
+    pool: Connections,
     keys: AtRestKeys,
     last_nonce_purge: AtomicI64,
+}
+
+/// The pool, closed off the async runtime: a `postgres` connection blocks on its own runtime
+/// when it closes, which panics inside an async task, and the last reference to the store (the
+/// app state) may well be dropped in one when the server's runtime shuts down. Then the
+/// connections are closed on a thread of their own.
+struct Connections(Option<Pool>);
+
+impl std::ops::Deref for Connections {
+    type Target = Pool;
+
+    fn deref(&self) -> &Pool {
+        self.0
+            .as_ref()
+            .expect("the pool is taken only when the store is dropped")
+    }
+}
+
+impl Drop for Connections {
+    fn drop(&mut self) {
+        if let Some(pool) = self.0.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            let _ = std::thread::Builder::new()
+                .name("pg-close".into())
+                .spawn(move || drop(pool))
+                .map(|t| t.join());
+        }
+    }
 }
 
 impl std::fmt::Debug for PgStore {
@@ -146,7 +175,7 @@ impl PgStore {
             .error_handler(Box::new(LogConnectError))
             .build(PostgresConnectionManager::new(config, NoTls))?;
         let store = PgStore {
-            pool,
+            pool: Connections(Some(pool)),
             keys: keys.clone(),
             last_nonce_purge: AtomicI64::new(0),
         };
