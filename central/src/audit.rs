@@ -346,6 +346,11 @@ impl Checkpoint {
 /// Verifies the chain and signs its head with the district key.
 pub fn checkpoint(conn: &Connection, key: &SigningKey, at: &str) -> Result<Checkpoint, AuditError> {
     let (seq, hash) = walk(conn, true)?;
+    Ok(sign_checkpoint(seq, hash, key, at))
+}
+
+/// Signs "the chain had `seq` rows ending in `hash`" with the district key (either backend).
+pub fn sign_checkpoint(seq: i64, hash: String, key: &SigningKey, at: &str) -> Checkpoint {
     let mut cp = Checkpoint {
         scheme: CHECKPOINT_SCHEME.into(),
         seq,
@@ -355,7 +360,7 @@ pub fn checkpoint(conn: &Connection, key: &SigningKey, at: &str) -> Result<Check
         signature: String::new(),
     };
     cp.signature = hex::encode(key.sign(&cp.signed_bytes()).to_bytes());
-    Ok(cp)
+    cp
 }
 
 /// Verifies the chain and that it still holds the checkpoint's row with the checkpoint's hash;
@@ -364,6 +369,25 @@ pub fn verify_checkpoint(
     conn: &Connection,
     cp: &Checkpoint,
     district: &VerifyingKey,
+) -> Result<i64, AuditError> {
+    check_checkpoint(
+        cp,
+        district,
+        || verify(conn),
+        |seq| {
+            conn.query_row("SELECT hash FROM audit WHERE seq = ?1", [seq], |r| r.get(0))
+                .map_err(|e| AuditError::Sql(e.to_string()))
+        },
+    )
+}
+
+/// The checks of [`verify_checkpoint`] for either backend: the signature, then `verify` (the
+/// chain's walk; its number of rows) and `hash_at` (the stored hash of a row).
+pub fn check_checkpoint(
+    cp: &Checkpoint,
+    district: &VerifyingKey,
+    verify: impl FnOnce() -> Result<i64, AuditError>,
+    hash_at: impl FnOnce(i64) -> Result<String, AuditError>,
 ) -> Result<i64, AuditError> {
     let bad = |m: &str| AuditError::BadCheckpoint(m.into());
     if cp.scheme != CHECKPOINT_SCHEME {
@@ -379,22 +403,15 @@ pub fn verify_checkpoint(
     district
         .verify(&cp.signed_bytes(), &Signature::from_bytes(&sig))
         .map_err(|_| bad("the signature does not verify"))?;
-    let found = verify(conn)?;
+    let found = verify()?;
     if found < cp.seq {
         return Err(AuditError::Truncated {
             checkpoint: cp.seq,
             found,
         });
     }
-    if cp.seq > 0 {
-        let h: String = conn
-            .query_row("SELECT hash FROM audit WHERE seq = ?1", [cp.seq], |r| {
-                r.get(0)
-            })
-            .map_err(|e| AuditError::Sql(e.to_string()))?;
-        if h != cp.hash {
-            return Err(AuditError::Rewritten(cp.seq));
-        }
+    if cp.seq > 0 && hash_at(cp.seq)? != cp.hash {
+        return Err(AuditError::Rewritten(cp.seq));
     }
     Ok(found)
 }

@@ -14,14 +14,14 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use crate::audit;
 use crate::store::StoreError;
 
-fn word<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn word<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
 }
 
-fn parse_word<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+pub(crate) fn parse_word<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
     serde_json::from_value(serde_json::Value::String(s.into()))
         .map_err(|e| StoreError::Invalid(format!("stored value '{s}' is unreadable: {e}")))
 }
@@ -69,6 +69,29 @@ pub fn case_prefix(township_name: &str, code: &str) -> String {
     }
 }
 
+/// The case number `<prefix>-<year>-<sequence>` (`江东-2026-00123`).
+pub(crate) fn case_no_text(prefix: &str, year: i32, last: i64) -> String {
+    format!("{prefix}-{year}-{last:05}")
+}
+
+/// The audit detail of an issued household document.
+pub(crate) fn issued_detail(notice: i64, kind: DocumentKind) -> String {
+    serde_json::json!({"notice": notice, "kind": word(&kind)}).to_string()
+}
+
+/// The audit row of a delivery attempt: (action, detail).
+pub(crate) fn delivery_audit(d: &Delivery<'_>, recorded: bool) -> (&'static str, String) {
+    (
+        if d.ok {
+            "notice.delivered"
+        } else {
+            "notice.delivery_failed"
+        },
+        serde_json::json!({"notice": d.notice, "how": word(&d.how), "recorded": recorded})
+            .to_string(),
+    )
+}
+
 /// Gives case `case_id` of `township` the next number of its year (China date of `now`).
 pub fn assign_case_no(
     tx: &Transaction<'_>,
@@ -87,7 +110,7 @@ pub fn assign_case_no(
              ON CONFLICT(prefix, year) DO UPDATE SET last = last + 1 RETURNING last",
         )?
         .query_row(params![prefix, year], |r| r.get(0))?;
-    let no = format!("{prefix}-{year}-{last:05}");
+    let no = case_no_text(&prefix, year, last);
     tx.prepare_cached("UPDATE cases SET case_no = ?2 WHERE id = ?1")?
         .execute(params![case_id, no])?;
     Ok(no)
@@ -166,7 +189,7 @@ pub fn persist(
                 "system:notices",
                 "notice.issued",
                 &case.id,
-                &serde_json::json!({"notice": id, "kind": word(&doc.kind)}).to_string(),
+                &issued_detail(id, doc.kind),
             )?;
         }
     }
@@ -369,18 +392,8 @@ pub fn record_delivery(
     let case_id: String = tx
         .prepare_cached("SELECT case_id FROM notices WHERE id = ?1")?
         .query_row([d.notice], |r| r.get(0))?;
-    audit::append(
-        tx,
-        &at,
-        d.actor,
-        if d.ok {
-            "notice.delivered"
-        } else {
-            "notice.delivery_failed"
-        },
-        &case_id,
-        &serde_json::json!({"notice": d.notice, "how": how, "recorded": recorded}).to_string(),
-    )?;
+    let (action, detail) = delivery_audit(d, recorded);
+    audit::append(tx, &at, d.actor, action, &case_id, &detail)?;
     let first: Option<(Option<String>, Option<String>)> = tx
         .prepare_cached("SELECT delivered_on, delivered_how FROM notices WHERE id = ?1")?
         .query_row([d.notice], |r| Ok((r.get(0)?, r.get(1)?)))

@@ -368,6 +368,43 @@ fn transition(
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("no case '{id}'")))?;
     let old = case_from_json(json, id)?;
+    let Some(p) = plan_step(&old, old_colour.as_deref(), step)? else {
+        return Ok((old, false));
+    };
+    write_case(tx, &p.new, step.calendar, p.today)?;
+    crate::notices::persist(tx, &p.new, &p.effects, step.calendar, p.now)?;
+    audit::append(tx, &now_str(p.now), actor, &p.action, id, &p.detail)?;
+    if p.published {
+        add_recipient_from(tx, &p.new, p.today)?;
+    }
+    Ok((p.new, true))
+}
+
+/// What a workflow step does to a stored case, decided without the database, for both backends.
+pub(crate) struct PlannedStep {
+    /// The case after the step.
+    pub new: Case,
+    /// The step's effects (documents to write).
+    pub effects: Vec<workflow::Effect>,
+    /// When it happens (the step's time, or the case's last for a queued request).
+    pub now: DateTime<Utc>,
+    /// China date of `now`.
+    pub today: NaiveDate,
+    /// The audit row's action and detail.
+    pub action: String,
+    /// See `action`.
+    pub detail: String,
+    /// The case reached `published` now: its applicant becomes a recipient.
+    pub published: bool,
+}
+
+/// Applies `step` to `old` (stored with deadline colour `old_colour`) with [`workflow::next`];
+/// `None` when nothing changes (no event taken, same colour).
+pub(crate) fn plan_step(
+    old: &Case,
+    old_colour: Option<&str>,
+    step: &WorkflowStep<'_>,
+) -> Result<Option<PlannedStep>, StoreError> {
     // Requests on one case run concurrently (a kiosk sends a case's pages and signatures in
     // parallel) and read the clock before they queue for the writer, so one may commit after a
     // later-stamped one: its step then takes the case's last time. Only a gap of a few seconds
@@ -376,43 +413,37 @@ fn transition(
         Some(last) if last.at > step.now && last.at - step.now <= MAX_QUEUE_SKEW => last.at,
         _ => step.now,
     };
-    let (new, effects) = workflow::next(&old, &step.event, now, step.calendar)?;
+    let (new, effects) = workflow::next(old, &step.event, now, step.calendar)?;
     let today = china_date(now);
     let moved = new.history.len() > old.history.len();
-    if !moved && new == old {
-        let colour = workflow::deadlines(&new, step.calendar, today)
-            .into_iter()
-            .next()
-            .map(|d| enum_str(&d.colour));
-        if colour == old_colour {
-            return Ok((new, false));
-        }
+    let colour = workflow::deadlines(&new, step.calendar, today)
+        .into_iter()
+        .next()
+        .map(|d| enum_str(&d.colour));
+    if !moved && new == *old && colour.as_deref() == old_colour {
+        return Ok(None);
     }
-    let colour = write_case(tx, &new, step.calendar, today)?;
-    crate::notices::persist(tx, &new, &effects, step.calendar, now)?;
-    let at = now_str(now);
-    if moved {
-        let detail = serde_json::json!({
-            "from": old.state.name(),
-            "to": new.state.name(),
-        })
-        .to_string();
-        audit::append(
-            tx,
-            &at,
-            actor,
-            &format!("case.{}", step.event.action.name()),
-            id,
-            &detail,
-        )?;
+    let (action, detail) = if moved {
+        (
+            format!("case.{}", step.event.action.name()),
+            serde_json::json!({ "from": old.state.name(), "to": new.state.name() }).to_string(),
+        )
     } else {
-        let detail = serde_json::json!({ "colour": colour }).to_string();
-        audit::append(tx, &at, actor, "case.deadline", id, &detail)?;
-    }
-    if new.state == CaseState::Published && old.state != CaseState::Published {
-        add_recipient_from(tx, &new, today)?;
-    }
-    Ok((new, true))
+        (
+            "case.deadline".to_string(),
+            serde_json::json!({ "colour": colour }).to_string(),
+        )
+    };
+    let published = new.state == CaseState::Published && old.state != CaseState::Published;
+    Ok(Some(PlannedStep {
+        new,
+        effects,
+        now,
+        today,
+        action,
+        detail,
+        published,
+    }))
 }
 
 fn add_recipient_from(
@@ -420,6 +451,11 @@ fn add_recipient_from(
     case: &Case,
     today: NaiveDate,
 ) -> Result<(), StoreError> {
+    upsert_recipient(tx, &recipient_from(case, today)?)
+}
+
+/// The recipient a case published on `today` makes of its applicant (the 公布 list).
+pub(crate) fn recipient_from(case: &Case, today: NaiveDate) -> Result<Recipient, StoreError> {
     let applicant = case
         .application
         .household
@@ -431,19 +467,16 @@ fn add_recipient_from(
         .and_then(|d| d.amount)
         .map(|m| m.as_fen())
         .unwrap_or(0);
-    upsert_recipient(
-        tx,
-        &Recipient {
-            id_number: applicant.id_number.as_unmasked_str().into(),
-            name: applicant.name.as_unmasked_str().into(),
-            township: case.township().into(),
-            assistance_type: basic_type(case)?,
-            household_size: case.application.household.size() as u32,
-            amount_fen,
-            since: today,
-            last_certified_on: None,
-        },
-    )
+    Ok(Recipient {
+        id_number: applicant.id_number.as_unmasked_str().into(),
+        name: applicant.name.as_unmasked_str().into(),
+        township: case.township().into(),
+        assistance_type: basic_type(case)?,
+        household_size: case.application.household.size() as u32,
+        amount_fen,
+        since: today,
+        last_certified_on: None,
+    })
 }
 
 /// The case's assistance type in the API's form.

@@ -5,11 +5,14 @@
 //! its own pool, sharing nothing but the database; SQLite is served by one process, so there the
 //! second instance is the same store, and a race is two threads meeting at its one writer.
 //!
-//! So far the kiosk area ([`KioskStore`], [`KioskScope`]), staff accounts and sessions, staff
-//! calls, the certification area ([`CertificationStore`]: recipients, guardians, references,
-//! certifications, proofs, alternatives) and the rest of [`Hardening`] (reference releases with
-//! their rate, alerts, proof standing), with the audit chain: what the PostgreSQL backend
-//! implements; each ported area adds its tests here.
+//! Every area of the store: the kiosk area ([`KioskStore`], [`KioskScope`]), staff accounts and
+//! sessions, staff calls, the certification area ([`CertificationStore`]: recipients, guardians,
+//! references, certifications, proofs, alternatives), the rest of [`Hardening`] (reference
+//! releases with their rate, alerts, proof standing), applications and cases ([`CaseStore`]),
+//! documents ([`DocumentStore`]) and the console's reads ([`ConsoleStore`]), with the audit
+//! chain. Tests named `postgres_…` hold what only several instances on one database can show
+//! (one deadline scanner at a time, no text message handed to two instances) and PostgreSQL's
+//! storage (sealed columns, materials in the database, audit checkpoints).
 
 #[path = "support/pg.rs"]
 mod pg;
@@ -35,9 +38,7 @@ use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::workflow::china_date;
 
 /// A store instance under test, with what the tests read of its audit log.
-trait Subject:
-    KioskStore + KioskScope + StaffStore + HelpCallStore + CertificationStore + Hardening + Send + Sync
-{
+trait Subject: Store + KioskScope + Hardening {
     /// Verifies the audit chain; the number of rows.
     fn verify(&self) -> i64;
     /// Every audit row, oldest first: [actor, action, subject, detail].
@@ -46,7 +47,7 @@ trait Subject:
 
 impl Subject for SqliteStore {
     fn verify(&self) -> i64 {
-        self.verify_audit().unwrap()
+        Store::verify_audit(self).unwrap()
     }
 
     fn trail(&self) -> Vec<[String; 4]> {
@@ -159,6 +160,15 @@ conformance!(
     reference_releases_stop_at_the_limit_with_one_alert_per_window,
     two_instances_releasing_at_the_limit_let_exactly_one_pass,
     bad_certification_input_is_refused_naming_the_field_and_stores_nothing,
+    a_submission_is_numbered_and_answered_once_per_key,
+    two_instances_submitting_one_key_create_one_case,
+    case_numbers_stay_unique_when_instances_submit_at_once,
+    signatures_materials_and_steps_carry_a_case_to_publication,
+    a_named_objection_stops_the_posting_once,
+    household_documents_are_delivered_once_and_text_messages_retried,
+    the_sms_number_changes_at_most_three_times_a_day,
+    the_deadline_scanner_colours_and_moves_open_cases,
+    the_console_reads_townships_kiosks_and_ends_sessions,
 );
 
 const T1: &str = "500102900";
@@ -2060,4 +2070,1148 @@ fn postgres_store_debug_shows_no_connection_string() {
         !shown.contains("127.0.0.1") && !shown.contains(pg::ROLE),
         "{shown}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Applications and cases, documents, the console (CaseStore, DocumentStore, ConsoleStore)
+// ---------------------------------------------------------------------------------------------
+
+mod cases {
+    use super::*;
+    use jiuzhu_central::store::{NewCase, NewPerson, WorkflowStep};
+    use jiuzhu_core::api::DeliveryMethod;
+    use jiuzhu_core::application::{Application, SuppliedMaterial, base_checklist};
+    use jiuzhu_core::household::{Household, Member, Money, Relationship, TypeAvailability};
+    use jiuzhu_core::id::{IdNumber, PersonName};
+    use jiuzhu_core::workflow::{
+        Action, Actor, Case, Event, InvestigationMethod, ReviewMethod, Role,
+    };
+
+    pub(super) const NAME: &str = "冉光秀";
+    pub(super) const PHONE: &str = "13800000001";
+
+    /// 10:00 in Chongqing on 2026-03-`day`.
+    pub(super) fn day(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, day, 2, 0, 0).unwrap()
+    }
+
+    pub(super) fn cal() -> Calendar {
+        Calendar::builtin()
+    }
+
+    /// A delegated township (the township confirms) with a kiosk.
+    pub(super) fn with_case_township(db: &dyn Database) -> Arc<dyn Subject> {
+        let s = db.instance();
+        s.put_township(
+            &Township {
+                delegated: true,
+                ..township(T1, "涪陵区江东街道")
+            },
+            "admin:test",
+        )
+        .unwrap();
+        s.add_kiosk("kiosk-1", T1, &[7; 32], "admin:cli").unwrap();
+        s
+    }
+
+    pub(super) fn digest(n: u8) -> String {
+        format!("{n:02x}").repeat(32)
+    }
+
+    /// A one-person 低保 application by person `seq`, with every material and no signature.
+    pub(super) fn new_case(seq: u16, body: &str) -> NewCase {
+        let id = person(seq);
+        let app = Application {
+            assistance_type: AssistanceType::Dibao.into(),
+            household: Household {
+                township: T1.into(),
+                village: "太极村".into(),
+                members: vec![Member {
+                    name: PersonName::new(NAME).unwrap(),
+                    id_number: IdNumber::parse(&id).unwrap(),
+                    relationship: Relationship::Applicant,
+                }],
+                incomes: vec![],
+                assets: vec![],
+            },
+            agent: None,
+            staff_relatives: vec![],
+            staff_relative_declared: false,
+            materials: base_checklist(AssistanceType::Dibao.into())
+                .iter()
+                .enumerate()
+                .map(|(i, k)| SuppliedMaterial {
+                    kind: *k,
+                    sha256: digest(i as u8 + 1),
+                })
+                .collect(),
+            signatures: BTreeSet::new(),
+            confirmed_truthful: true,
+        };
+        let (workflow, effects) = Case::submit(
+            "",
+            app,
+            true,
+            &TypeAvailability::default(),
+            &Actor::new(Role::Applicant, "kiosk:kiosk-1"),
+            day(2),
+            &cal(),
+        )
+        .unwrap();
+        NewCase {
+            township: T1.into(),
+            assistance_type: AssistanceType::Dibao,
+            applicant_id: id.clone(),
+            agent_id: None,
+            people: vec![NewPerson {
+                id_number: id,
+                name: NAME.into(),
+                role: "applicant".into(),
+            }],
+            payload: format!("{{\"applicant\":\"{NAME}\"}}"),
+            workflow,
+            body_sha256: body.into(),
+            effects,
+            contact_phone: Some(PHONE.into()),
+        }
+    }
+
+    pub(super) fn submit(s: &dyn Subject, seq: u16, key: &str) -> String {
+        let (id, _, created) = s
+            .submit("kiosk-1", key, new_case(seq, BODY_A), day(2), &cal())
+            .unwrap();
+        assert!(created);
+        id
+    }
+
+    pub(super) fn clerk_actor() -> Actor {
+        Actor::staff(Role::TownshipClerk, "clerk-1", T1)
+    }
+
+    /// Applies `action` by the clerk (or `actor`) on March `d`.
+    pub(super) fn step(
+        s: &dyn Subject,
+        case: &str,
+        actor: Option<Actor>,
+        action: Action,
+        d: u32,
+    ) -> Result<Case, StoreError> {
+        let cal = cal();
+        s.apply_event(
+            case,
+            "staff:clerk-1",
+            &WorkflowStep {
+                event: Event::new(actor.unwrap_or_else(clerk_actor), action),
+                now: day(d),
+                calendar: &cal,
+            },
+        )
+    }
+
+    pub(super) fn sign(
+        s: &dyn Subject,
+        case: &str,
+        seq: u16,
+    ) -> Result<(String, bool), StoreError> {
+        let cal = cal();
+        let id = person(seq);
+        s.sign(
+            case,
+            &id,
+            "fingerprint",
+            "kiosk:kiosk-1",
+            &WorkflowStep {
+                event: Event::new(
+                    Actor::new(Role::Applicant, "kiosk:kiosk-1"),
+                    Action::SignAuthorization {
+                        signer: IdNumber::parse(&id).unwrap(),
+                    },
+                ),
+                now: day(2) + Duration::minutes(5),
+                calendar: &cal,
+            },
+            None,
+        )
+    }
+
+    /// A signed, accepted case of person `seq` (the household got the acceptance notice).
+    pub(super) fn accepted(s: &dyn Subject, seq: u16, key: &str) -> String {
+        let id = submit(s, seq, key);
+        sign(s, &id, seq).unwrap();
+        step(s, &id, None, Action::Accept, 3).unwrap();
+        id
+    }
+
+    pub(super) fn to_publicity(s: &dyn Subject, case: &str) -> Case {
+        step(s, case, None, Action::StartInvestigation, 4).unwrap();
+        step(
+            s,
+            case,
+            None,
+            Action::RecordFindings {
+                eligible: true,
+                summary: "入户调查：人均月收入 260 元，低于标准".into(),
+                per_capita_income: Some(Money::yuan(260)),
+                evidence: vec![digest(9)],
+                methods: vec![
+                    InvestigationMethod::HomeVisit,
+                    InvestigationMethod::InformationCheck,
+                ],
+            },
+            5,
+        )
+        .unwrap();
+        step(
+            s,
+            case,
+            None,
+            Action::ProposeInitialOpinion {
+                include: true,
+                amount: Some(Money::yuan(620)),
+                method: ReviewMethod::NoDispute,
+                reviewers: vec!["分管领导".into(), "民政办主任".into(), "调查人员".into()],
+                reasons: String::new(),
+            },
+            6,
+        )
+        .unwrap()
+    }
+
+    pub(super) fn objector_step(cal: &Calendar) -> WorkflowStep<'_> {
+        WorkflowStep {
+            event: Event::new(
+                Actor::new(Role::Applicant, "kiosk:kiosk-1"),
+                Action::ObjectToPublicity {
+                    statement: "邻居反映其家中有经营性车辆".into(),
+                },
+            ),
+            now: day(9),
+            calendar: cal,
+        }
+    }
+
+    pub(super) fn deliver<'a>(
+        notice: i64,
+        how: DeliveryMethod,
+        ok: bool,
+        now: DateTime<Utc>,
+    ) -> Delivery<'a> {
+        Delivery {
+            notice,
+            how,
+            ok,
+            detail: if ok { "gateway:sim-1" } else { "HTTP 503" },
+            actor: "system:sms",
+            now,
+        }
+    }
+
+    pub(super) use jiuzhu_central::notices::Delivery;
+    pub(super) use jiuzhu_core::api::DeadlineColour as Colour;
+    pub(super) use jiuzhu_core::workflow::CaseState as State;
+}
+
+use cases::*;
+use jiuzhu_core::api::DeliveryMethod;
+use jiuzhu_core::workflow::{Action, Actor, Role};
+
+fn a_submission_is_numbered_and_answered_once_per_key(db: &dyn Database) {
+    let s = with_case_township(db);
+    let (id, first, created) = s
+        .submit(
+            "kiosk-1",
+            "submit-key-1",
+            new_case(1, BODY_A),
+            day(2),
+            &cal(),
+        )
+        .unwrap();
+    assert!(created);
+    let summary = s.case_summary(&id).unwrap().unwrap();
+    assert_eq!(summary.case_no.as_deref(), Some("江东-2026-00001"));
+    assert_eq!(summary.state, "submitted");
+    assert_eq!(summary.pending_signatures, [masked_name()]);
+    assert_eq!(summary.submitted_at, day(2));
+    assert_eq!(serde_json::to_string(&summary).unwrap(), first);
+    // the same key again answers the first reply; with another body it is refused
+    let again = s
+        .submit(
+            "kiosk-1",
+            "submit-key-1",
+            new_case(1, BODY_A),
+            day(2),
+            &cal(),
+        )
+        .unwrap();
+    assert_eq!(again, (id.clone(), first.clone(), false));
+    match s.submit(
+        "kiosk-1",
+        "submit-key-1",
+        new_case(1, BODY_B),
+        day(2),
+        &cal(),
+    ) {
+        Err(StoreError::Unprocessable { code, .. }) => assert_eq!(code, "idempotency_key_reused"),
+        other => panic!("another body under one key: {other:?}"),
+    }
+    let second = submit(s.as_ref(), 2, "submit-key-2");
+    assert_eq!(
+        s.case_summary(&second).unwrap().unwrap().case_no.as_deref(),
+        Some("江东-2026-00002")
+    );
+    assert_eq!(s.case_id_of("江东-2026-00001").unwrap(), Some(id.clone()));
+    assert_eq!(s.case_id_of(&id).unwrap(), Some(id.clone()));
+    assert_eq!(s.case_id_of("江东-2026-00009").unwrap(), None);
+    // the workflow case is kept with its stored id; the applicant finds it by number
+    let case = s.case(&id).unwrap().unwrap();
+    assert_eq!(
+        (case.id.as_str(), case.state),
+        (id.as_str(), State::Submitted)
+    );
+    let mine: Vec<String> = s
+        .cases_of(&person(1), None)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.case_id)
+        .collect();
+    assert_eq!(mine, std::slice::from_ref(&id));
+    assert!(s.cases_of(&person(1), Some(&person(3))).unwrap().is_empty());
+    assert!(s.cases_of(&person(3), None).unwrap().is_empty());
+    // an unknown township is refused and stores nothing
+    let mut stray = new_case(3, BODY_A);
+    stray.township = T2.into();
+    assert!(matches!(
+        s.submit("kiosk-1", "submit-key-3", stray, day(2), &cal()),
+        Err(StoreError::Invalid(_))
+    ));
+    let history: Vec<String> = s
+        .history(&id)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.action)
+        .collect();
+    assert_eq!(history, ["case.submitted"]);
+    assert_eq!(s.history(&id).unwrap()[0].actor, "kiosk:kiosk-1");
+    let stats = s.statistics(T1).unwrap();
+    assert_eq!(stats.by_state.get("submitted"), Some(&2));
+    assert_eq!(stats.by_type.get("dibao"), Some(&2));
+    s.verify();
+}
+
+/// The applicant's name masked, as the store shows it.
+fn masked_name() -> String {
+    jiuzhu_core::id::PersonName::new(NAME).unwrap().masked()
+}
+
+fn two_instances_submitting_one_key_create_one_case(db: &dyn Database) {
+    with_case_township(db);
+    let barrier = Arc::new(Barrier::new(2));
+    let rounds = 8;
+    let race = |s: Arc<dyn Subject>, barrier: Arc<Barrier>| {
+        std::thread::spawn(move || {
+            (0..rounds)
+                .map(|i| {
+                    let case = new_case(10 + i as u16, BODY_A);
+                    barrier.wait();
+                    s.submit(
+                        "kiosk-1",
+                        &format!("race-submit-{i:04}"),
+                        case,
+                        day(2),
+                        &cal(),
+                    )
+                    .unwrap()
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let ta = race(db.instance(), barrier.clone());
+    let tb = race(db.instance(), barrier);
+    let (ra, rb) = (ta.join().unwrap(), tb.join().unwrap());
+    for i in 0..rounds {
+        assert_eq!((&ra[i].0, &ra[i].1), (&rb[i].0, &rb[i].1), "key {i}");
+        assert!(ra[i].2 ^ rb[i].2, "key {i}: exactly one created the case");
+    }
+    let s = db.instance();
+    let numbers: BTreeSet<String> = s
+        .queue(T1)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.case_no.unwrap())
+        .collect();
+    let expected: BTreeSet<String> = (1..=rounds).map(|n| format!("江东-2026-{n:05}")).collect();
+    assert_eq!(numbers, expected, "one case per key, numbered without gaps");
+    assert_eq!(
+        actions(s.as_ref())
+            .iter()
+            .filter(|a| *a == "case.submitted")
+            .count(),
+        rounds
+    );
+}
+
+fn case_numbers_stay_unique_when_instances_submit_at_once(db: &dyn Database) {
+    with_case_township(db);
+    let barrier = Arc::new(Barrier::new(2));
+    let each = 6;
+    let run = |s: Arc<dyn Subject>, barrier: Arc<Barrier>, me: usize| {
+        std::thread::spawn(move || {
+            barrier.wait();
+            for i in 0..each {
+                let seq = (20 + me * each + i) as u16;
+                s.submit(
+                    "kiosk-1",
+                    &format!("k{me}-{i}"),
+                    new_case(seq, BODY_A),
+                    day(2),
+                    &cal(),
+                )
+                .unwrap();
+            }
+        })
+    };
+    let (ta, tb) = (
+        run(db.instance(), barrier.clone(), 0),
+        run(db.instance(), barrier, 1),
+    );
+    ta.join().unwrap();
+    tb.join().unwrap();
+    let numbers: BTreeSet<String> = db
+        .instance()
+        .queue(T1)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.case_no.unwrap())
+        .collect();
+    let expected: BTreeSet<String> = (1..=2 * each)
+        .map(|n| format!("江东-2026-{n:05}"))
+        .collect();
+    assert_eq!(numbers, expected);
+}
+
+fn signatures_materials_and_steps_carry_a_case_to_publication(db: &dyn Database) {
+    let s = with_case_township(db);
+    let other = db.instance();
+    let id = submit(s.as_ref(), 1, "submit-key-1");
+    // a stranger cannot sign; the member signs once
+    assert!(matches!(
+        sign(s.as_ref(), &id, 5),
+        Err(StoreError::NotFound(_))
+    ));
+    let (summary, stored) = sign(s.as_ref(), &id, 1).unwrap();
+    assert!(stored);
+    assert!(summary.contains("\"pending_signatures\":[]"), "{summary}");
+    assert!(matches!(
+        sign(other.as_ref(), &id, 1),
+        Err(StoreError::Conflict(_))
+    ));
+    let signers = other.case_signers(&id).unwrap();
+    assert_eq!(signers.len(), 1);
+    assert_eq!(
+        (signers[0].name.as_str(), signers[0].role.as_str()),
+        (NAME, "applicant")
+    );
+    assert_eq!(signers[0].signed_by.as_deref(), Some("fingerprint"));
+    // a material: stored once by content, read back on another instance
+    let png = b"\x89PNG\r\n\x1a\n-a-scan-".to_vec();
+    let sha = digest(0x42);
+    s.add_material(&id, &sha, "image/png", &png, "kiosk:kiosk-1", day(2), None)
+        .unwrap();
+    s.add_material(&id, &sha, "image/png", &png, "kiosk:kiosk-1", day(2), None)
+        .unwrap();
+    let files = other.case_files(&id).unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(
+        (files[0].size, files[0].stored_at),
+        (png.len() as u64, day(2))
+    );
+    assert_eq!(
+        other.case_material(&id, &sha).unwrap(),
+        Some(("image/png".to_string(), png.clone()))
+    );
+    assert_eq!(other.case_material(&id, &digest(0x43)).unwrap(), None);
+    assert!(matches!(
+        s.add_material(
+            "no-such-case",
+            &sha,
+            "image/png",
+            &png,
+            "kiosk:kiosk-1",
+            day(2),
+            None
+        ),
+        Err(StoreError::NotFound(_))
+    ));
+    // a step naming an upload not linked to the case is refused
+    let unlinked = Action::SupplyMaterials {
+        materials: vec![jiuzhu_core::application::SuppliedMaterial {
+            kind: jiuzhu_core::application::Material::IncomeProof,
+            sha256: digest(0x44),
+        }],
+    };
+    let applicant = Actor::new(Role::Applicant, "kiosk:kiosk-1");
+    match step(s.as_ref(), &id, Some(applicant), unlinked, 2) {
+        Err(StoreError::Invalid(m)) => assert!(m.contains("upload the file first"), "{m}"),
+        other => panic!("unlinked upload: {other:?}"),
+    }
+    // the workflow refuses a step out of order and nothing changes
+    assert!(matches!(
+        step(s.as_ref(), &id, None, Action::Publish, 3),
+        Err(StoreError::Workflow(_))
+    ));
+    step(s.as_ref(), &id, None, Action::Accept, 3).unwrap();
+    let case = to_publicity(other.as_ref(), &id);
+    assert_eq!(case.state, State::InPublicity);
+    let posted = s.publicity(T1).unwrap();
+    assert_eq!(posted.len(), 1);
+    assert_eq!(
+        (posted[0].masked_name.clone(), posted[0].inclusion),
+        (masked_name(), true)
+    );
+    assert_eq!(posted[0].amount_fen, Some(62_000));
+    let postings = other
+        .publicity_postings(&[T1.to_string()], china_date(day(7)))
+        .unwrap();
+    assert_eq!(postings.len(), 1);
+    assert_eq!(postings[0].case_no, "江东-2026-00001");
+    assert!(
+        other
+            .publicity_postings(&[T2.to_string()], china_date(day(7)))
+            .unwrap()
+            .is_empty()
+    );
+    // the rest of the procedure: concluded, confirmed by the township, published
+    step(s.as_ref(), &id, None, Action::ConcludePublicity, 16).unwrap();
+    let leader = Actor::staff(Role::TownshipLeader, "leader-1", T1);
+    step(
+        s.as_ref(),
+        &id,
+        Some(leader),
+        Action::Confirm {
+            approve: true,
+            amount: Some(jiuzhu_core::household::Money::yuan(620)),
+            reasons: String::new(),
+            review_meeting: false,
+        },
+        17,
+    )
+    .unwrap();
+    assert!(s.publication(T1).unwrap().is_empty());
+    let done = step(other.as_ref(), &id, None, Action::Publish, 18).unwrap();
+    assert_eq!(done.state, State::Published);
+    let listed = s.publication(T1).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (
+            listed[0].masked_name.clone(),
+            listed[0].amount_fen,
+            listed[0].household_size
+        ),
+        (masked_name(), Some(62_000), 1)
+    );
+    assert!(
+        s.recipient(&person(1)).unwrap().is_some(),
+        "published: a recipient"
+    );
+    assert!(s.publicity(T1).unwrap().is_empty());
+    let history: Vec<String> = s
+        .history(&id)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.action)
+        .collect();
+    for a in [
+        "case.submitted",
+        "case.sign_authorization",
+        "case.signed",
+        "case.material",
+        "case.accept",
+        "notice.issued",
+        "case.publish",
+    ] {
+        assert!(
+            history.iter().any(|h| h == a),
+            "{a} missing from {history:?}"
+        );
+    }
+    assert_eq!(
+        s.cases_touched_by("staff:clerk-1").unwrap(),
+        std::slice::from_ref(&id)
+    );
+    assert!(s.cases_touched_by("staff:nobody").unwrap().is_empty());
+    let months = s.monthly_counts(Some(T1)).unwrap();
+    assert_eq!(months.len(), 1);
+    assert_eq!((months[0].month.as_str(), months[0].count), ("2026-03", 1));
+    assert_eq!(s.monthly_counts(None).unwrap(), months);
+    assert!(s.monthly_counts(Some(T2)).unwrap().is_empty());
+    s.verify();
+}
+
+fn a_named_objection_stops_the_posting_once(db: &dyn Database) {
+    let s = with_case_township(db);
+    let id = accepted(s.as_ref(), 1, "submit-key-1");
+    to_publicity(s.as_ref(), &id);
+    let cal = cal();
+    let objector = (person(7), "谭永贵");
+    let case = s
+        .publicity_objection(
+            &id,
+            (&objector.0, objector.1),
+            "kiosk:kiosk-1",
+            &objector_step(&cal),
+        )
+        .unwrap();
+    assert_eq!(case.objections.len(), 1);
+    assert!(
+        s.publicity(T1).unwrap().is_empty(),
+        "the posting is stopped"
+    );
+    let before = s.case(&id).unwrap().unwrap();
+    let trail = s.trail().len();
+    match s.publicity_objection(
+        &id,
+        (&objector.0, objector.1),
+        "kiosk:kiosk-1",
+        &objector_step(&cal),
+    ) {
+        // the posting is already stopped (公示异议): the workflow refuses another
+        Err(StoreError::Workflow(_)) => {}
+        other => panic!("a second objection: {other:?}"),
+    }
+    assert_eq!(
+        s.case(&id).unwrap().unwrap(),
+        before,
+        "refused: nothing changed"
+    );
+    assert_eq!(s.trail().len(), trail);
+    s.verify();
+}
+
+fn household_documents_are_delivered_once_and_text_messages_retried(db: &dyn Database) {
+    let s = with_case_township(db);
+    let other = db.instance();
+    let id = accepted(s.as_ref(), 1, "submit-key-1");
+    let docs = s.household_notices(&id).unwrap();
+    assert!(!docs.is_empty(), "the acceptance notice is the household's");
+    let first = docs[0].id;
+    assert_eq!(s.household_notice_case(first).unwrap(), Some(id.clone()));
+    let staff_docs = s.township_notices(T1, false).unwrap();
+    assert!(
+        staff_docs.len() > docs.len(),
+        "staff also see their work notices"
+    );
+    let staff_only = staff_docs
+        .iter()
+        .find(|n| !docs.iter().any(|d| d.id == n.id))
+        .unwrap();
+    assert_eq!(s.household_notice_case(staff_only.id).unwrap(), None);
+    assert_eq!(s.township_notices(T1, true).unwrap().len(), docs.len());
+    assert!(s.township_notices(T2, false).unwrap().is_empty());
+    // a text message per household document, with the number and no name
+    let pending = s.pending_sms(100).unwrap();
+    assert_eq!(
+        pending.iter().map(|p| p.notice).collect::<Vec<_>>(),
+        docs.iter().map(|d| d.id).collect::<Vec<_>>()
+    );
+    assert!(
+        pending
+            .iter()
+            .all(|p| p.phone == PHONE && !p.text.contains(NAME))
+    );
+    assert!(
+        pending[0].text.contains("江东-2026-00001"),
+        "{}",
+        pending[0].text
+    );
+    // a failed attempt leaves it pending; an accepted one delivers it, once
+    let now = day(3) + Duration::hours(1);
+    assert_eq!(
+        s.record_delivery(&deliver(first, DeliveryMethod::Sms, false, now))
+            .unwrap(),
+        None
+    );
+    assert!(
+        other
+            .pending_sms(100)
+            .unwrap()
+            .iter()
+            .any(|p| p.notice == first)
+    );
+    for p in other.pending_sms(100).unwrap() {
+        if p.notice != first {
+            other
+                .record_delivery(&deliver(p.notice, DeliveryMethod::Sms, false, now))
+                .unwrap();
+        }
+    }
+    let got = other
+        .record_delivery(&deliver(first, DeliveryMethod::Sms, true, now))
+        .unwrap();
+    assert_eq!(got, Some((china_date(now), DeliveryMethod::Sms, true)));
+    let again = s
+        .record_delivery(&Delivery {
+            actor: "staff:clerk-1",
+            ..deliver(
+                first,
+                DeliveryMethod::InPerson,
+                true,
+                now + Duration::days(1),
+            )
+        })
+        .unwrap();
+    assert_eq!(
+        again,
+        Some((china_date(now), DeliveryMethod::Sms, false)),
+        "the first delivery stands"
+    );
+    assert!(
+        !s.pending_sms(100)
+            .unwrap()
+            .iter()
+            .any(|p| p.notice == first)
+    );
+    let read = &s.household_notices(&id).unwrap()[0];
+    assert_eq!(
+        (read.delivered_on, read.delivered_how),
+        (Some(china_date(now)), Some(DeliveryMethod::Sms))
+    );
+    assert_eq!(s.township_notices(T1, true).unwrap().len(), docs.len() - 1);
+    // a document whose messages failed the most times is left to the kiosk and staff
+    let rest: Vec<i64> = s
+        .pending_sms(100)
+        .unwrap()
+        .iter()
+        .map(|p| p.notice)
+        .collect();
+    for n in &rest {
+        for _ in 1..jiuzhu_central::notices::SMS_MAX_ATTEMPTS {
+            s.record_delivery(&deliver(*n, DeliveryMethod::Sms, false, now))
+                .unwrap();
+        }
+    }
+    assert!(s.pending_sms(100).unwrap().is_empty());
+    let trail = s.trail();
+    assert!(
+        trail
+            .iter()
+            .any(|r| r[1] == "notice.delivered" && r[2] == id)
+    );
+    assert!(trail.iter().any(|r| r[1] == "notice.delivery_failed"));
+    s.verify();
+}
+
+fn the_sms_number_changes_at_most_three_times_a_day(db: &dyn Database) {
+    let s = with_case_township(db);
+    let id = submit(s.as_ref(), 1, "submit-key-1");
+    for i in 0..3 {
+        assert!(
+            s.set_contact_phone(&id, &format!("1390000000{i}"), "kiosk:kiosk-1", day(3))
+                .unwrap()
+        );
+    }
+    assert!(
+        !s.set_contact_phone(&id, "13900000009", "kiosk:kiosk-1", day(3))
+            .unwrap()
+    );
+    assert_eq!(
+        s.pending_sms(10).unwrap().len(),
+        0,
+        "no household document yet"
+    );
+    assert!(
+        s.set_contact_phone(
+            &id,
+            "13900000008",
+            "kiosk:kiosk-1",
+            day(4) + Duration::hours(1)
+        )
+        .unwrap()
+    );
+    assert!(matches!(
+        s.set_contact_phone("no-such-case", "13900000008", "kiosk:kiosk-1", day(5)),
+        Err(StoreError::NotFound(_))
+    ));
+    let changes: Vec<[String; 4]> = s
+        .trail()
+        .into_iter()
+        .filter(|r| r[1] == "case.contact_phone")
+        .collect();
+    assert_eq!(changes.len(), 4);
+    assert!(
+        changes.iter().all(|r| !r[3].contains("13900000008")),
+        "the number is masked"
+    );
+    step(s.as_ref(), &id, None, Action::Accept, 3).unwrap_err();
+    sign(s.as_ref(), &id, 1).unwrap();
+    step(s.as_ref(), &id, None, Action::Accept, 5).unwrap();
+    assert!(
+        s.pending_sms(10)
+            .unwrap()
+            .iter()
+            .all(|p| p.phone == "13900000008")
+    );
+}
+
+fn the_deadline_scanner_colours_and_moves_open_cases(db: &dyn Database) {
+    let s = with_case_township(db);
+    let waiting = submit(s.as_ref(), 1, "submit-key-1");
+    let accepted = accepted(s.as_ref(), 2, "submit-key-2");
+    let cal = cal();
+    let colour = |id: &str| s.case_summary(id).unwrap().unwrap().colour;
+    assert_eq!(colour(&waiting), Some(Colour::Green));
+    // weeks later, both are overdue: the scanner recolours them once
+    let late = day(31);
+    let changed = s.scan_deadlines(&cal, late).unwrap();
+    assert_eq!(changed, 2);
+    assert_eq!(colour(&waiting), Some(Colour::Overdue));
+    assert_eq!(
+        db.instance().scan_deadlines(&cal, late).unwrap(),
+        0,
+        "nothing more to do"
+    );
+    let queue: Vec<String> = s
+        .queue(T1)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.case_id)
+        .collect();
+    assert_eq!(queue.len(), 2);
+    assert!(queue.contains(&accepted));
+    let scanned = s
+        .trail()
+        .into_iter()
+        .filter(|r| r[0] == "system:deadline-scanner")
+        .count();
+    assert_eq!(scanned, 2);
+    assert_eq!(s.statistics(T1).unwrap().by_colour.get("overdue"), Some(&2));
+    s.verify();
+}
+
+fn the_console_reads_townships_kiosks_and_ends_sessions(db: &dyn Database) {
+    let s = with_case_township(db);
+    s.put_township(&township(T2, "涪陵区南沱镇"), "admin:test")
+        .unwrap();
+    let codes: Vec<String> = s.townships().unwrap().into_iter().map(|t| t.code).collect();
+    assert_eq!(codes, [T1, T2]);
+    s.add_kiosk("kiosk-2", T2, &[8; 32], "admin:cli").unwrap();
+    s.revoke_kiosk("kiosk-2", "admin:cli").unwrap();
+    let at = t0();
+    assert!(
+        s.remember_nonce("kiosk-1", &nonce(1), at.timestamp(), 0)
+            .unwrap()
+    );
+    submit(s.as_ref(), 1, "submit-key-1");
+    let all = db.instance().kiosk_activity(None).unwrap();
+    assert_eq!(
+        all.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(),
+        ["kiosk-1", "kiosk-2"]
+    );
+    assert!(!all[0].revoked && all[1].revoked);
+    assert_eq!(all[0].last_contact, Some(at.max(day(2))));
+    assert_eq!((all[0].releases, all[0].open_help_calls), (0, 0));
+    assert_eq!(all[1].last_contact, None);
+    assert_eq!(s.kiosk_activity(Some(T2)).unwrap().len(), 1);
+    // logout: once, audited
+    s.add_staff(&clerk("clerk"), "hash", "admin:cli").unwrap();
+    let now = Utc::now();
+    s.add_session("token-hash", "clerk", now.timestamp() + 60)
+        .unwrap();
+    assert!(db.instance().end_session("token-hash", now).unwrap());
+    assert_eq!(s.session("token-hash", now.timestamp()).unwrap(), None);
+    assert!(!s.end_session("token-hash", now).unwrap());
+    s.add_session("expired", "clerk", now.timestamp() - 1)
+        .unwrap();
+    assert!(!s.end_session("expired", now).unwrap());
+    assert_eq!(
+        actions(s.as_ref())
+            .iter()
+            .filter(|a| *a == "staff.logout")
+            .count(),
+        1
+    );
+    s.record("staff:clerk", "staff.print_notice", "case-x", now)
+        .unwrap();
+    assert_eq!(s.trail().last().unwrap()[1], "staff.print_notice");
+    assert_eq!(s.blind_index(&person(1)), db_blind_index(&person(1)));
+    s.verify();
+}
+
+/// Two stores on one PostgreSQL database, as two central instances.
+fn two_pg_instances() -> (String, PgStore, PgStore) {
+    let url = pg::shared().new_database();
+    let a = PgStore::connect(&url, &keys(), 4).unwrap();
+    let b = PgStore::connect(&url, &keys(), 4).unwrap();
+    (url, a, b)
+}
+
+#[test]
+fn postgres_one_instance_scans_deadlines_at_a_time() {
+    let db = PostgresDb {
+        url: pg::shared().new_database(),
+    };
+    let s = with_case_township(&db);
+    let n = 6;
+    for i in 0..n {
+        submit(s.as_ref(), 40 + i, &format!("submit-{i}"));
+    }
+    let (a, b) = (
+        PgStore::connect(&db.url, &keys(), 4).unwrap(),
+        PgStore::connect(&db.url, &keys(), 4).unwrap(),
+    );
+    let cal = cal();
+    // while another instance holds the scan, a round does nothing
+    let mut holder = pg_client(&db.url);
+    let mut tx = holder.transaction().unwrap();
+    let held: bool = tx
+        .query_one(
+            "SELECT pg_try_advisory_xact_lock($1)",
+            &[&jiuzhu_central::store::pg::DEADLINE_SCAN_LOCK],
+        )
+        .unwrap()
+        .get(0);
+    assert!(held);
+    assert_eq!(a.scan_deadlines(&cal, day(31)).unwrap(), 0);
+    assert_eq!(b.scan_deadlines(&cal, day(31)).unwrap(), 0);
+    let by_scanner = |s: &dyn Subject| {
+        s.trail()
+            .into_iter()
+            .filter(|r| r[0] == "system:deadline-scanner")
+            .map(|r| r[2].clone())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        by_scanner(s.as_ref()).is_empty(),
+        "nothing scanned while the lock is held"
+    );
+    tx.rollback().unwrap();
+    // two instances scanning at once: each case changes once, by one of them
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let barrier = Arc::new(Barrier::new(2));
+    let scan = |s: Arc<PgStore>, barrier: Arc<Barrier>| {
+        std::thread::spawn(move || {
+            barrier.wait();
+            s.scan_deadlines(&Calendar::builtin(), day(31)).unwrap()
+        })
+    };
+    let (ta, tb) = (scan(a.clone(), barrier.clone()), scan(b.clone(), barrier));
+    let (ca, cb) = (ta.join().unwrap(), tb.join().unwrap());
+    assert_eq!(ca + cb, n as usize, "a: {ca}, b: {cb}");
+    let scanned = by_scanner(s.as_ref());
+    let cases: BTreeSet<&String> = scanned.iter().collect();
+    assert_eq!(
+        (scanned.len(), cases.len()),
+        (n as usize, n as usize),
+        "each case once"
+    );
+    assert_eq!(a.verify_audit().unwrap(), s.verify());
+}
+
+#[test]
+fn postgres_two_instances_never_get_one_text_message() {
+    let (url, a, b) = two_pg_instances();
+    let db = PostgresDb { url };
+    let s = with_case_township(&db);
+    let n = 8;
+    for i in 0..n {
+        accepted(s.as_ref(), 60 + i, &format!("submit-{i}"));
+    }
+    let all: BTreeSet<i64> = db
+        .instance()
+        .township_notices(T1, true)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    assert!(all.len() >= n as usize);
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let barrier = Arc::new(Barrier::new(2));
+    let round = |s: Arc<PgStore>, barrier: Arc<Barrier>| {
+        std::thread::spawn(move || {
+            let mut got = vec![];
+            for _ in 0..all_rounds() {
+                barrier.wait();
+                got.extend(s.pending_sms(3).unwrap().into_iter().map(|p| p.notice));
+            }
+            got
+        })
+    };
+    fn all_rounds() -> usize {
+        8
+    }
+    let (ta, tb) = (round(a.clone(), barrier.clone()), round(b.clone(), barrier));
+    let (ga, gb) = (ta.join().unwrap(), tb.join().unwrap());
+    let (sa, sb): (BTreeSet<i64>, BTreeSet<i64>) =
+        (ga.iter().copied().collect(), gb.iter().copied().collect());
+    assert_eq!(
+        sa.len() + sb.len(),
+        ga.len() + gb.len(),
+        "no document twice"
+    );
+    assert!(
+        sa.is_disjoint(&sb),
+        "a document handed to both: {:?}",
+        sa.intersection(&sb)
+    );
+    assert_eq!(&sa | &sb, all, "every document handed out");
+    assert!(a.pending_sms(100).unwrap().is_empty(), "all claimed");
+    // recording an attempt releases the claim: a failed message comes round again
+    let first = *all.iter().next().unwrap();
+    b.record_delivery(&deliver(first, DeliveryMethod::Sms, false, day(3)))
+        .unwrap();
+    let again: Vec<i64> = a
+        .pending_sms(100)
+        .unwrap()
+        .iter()
+        .map(|p| p.notice)
+        .collect();
+    assert_eq!(again, [first]);
+}
+
+#[test]
+fn postgres_case_data_is_sealed_and_materials_live_in_the_database() {
+    let db = PostgresDb {
+        url: pg::shared().new_database(),
+    };
+    let s = with_case_township(&db);
+    let id = accepted(s.as_ref(), 1, "submit-key-1");
+    to_publicity(s.as_ref(), &id);
+    let scan = b"SCAN-OF-AN-ID-CARD-IN-CLEAR".to_vec();
+    s.add_material(
+        &id,
+        &digest(0x42),
+        "image/png",
+        &scan,
+        "kiosk:kiosk-1",
+        day(6),
+        None,
+    )
+    .unwrap();
+    let cal = cal();
+    s.publicity_objection(
+        &id,
+        (&person(7), "谭永贵"),
+        "kiosk:kiosk-1",
+        &objector_step(&cal),
+    )
+    .unwrap();
+    let mut c = pg_client(&db.url);
+    let objectors: i64 = c
+        .query_one("SELECT count(*) FROM publicity_objectors", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(objectors, 1);
+    let clear: Vec<&[u8]> = vec![
+        person(1).as_bytes().to_vec().leak(),
+        person(7).as_bytes().to_vec().leak(),
+        NAME.as_bytes(),
+        "谭永贵".as_bytes(),
+        PHONE.as_bytes(),
+        &scan,
+    ];
+    for table in [
+        "cases",
+        "case_people",
+        "idempotency",
+        "materials",
+        "notice_deliveries",
+        "publicity_objectors",
+        "audit",
+    ] {
+        let rows: String = c
+            .query_one(
+                &format!("SELECT coalesce(string_agg(t::text, ' '), '') FROM {table} t"),
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        for v in &clear {
+            let text = String::from_utf8_lossy(v);
+            assert!(!rows.contains(&*text), "{table} holds {text} in clear");
+            assert!(
+                !rows.contains(&hex::encode(v)),
+                "{table} holds a value in clear (as bytes)"
+            );
+        }
+    }
+    // another instance serves the material from the database
+    let other = db.instance();
+    assert_eq!(
+        other.case_material(&id, &digest(0x42)).unwrap(),
+        Some(("image/png".to_string(), scan))
+    );
+    // a case sealed for another case does not open
+    let second = submit(s.as_ref(), 2, "submit-key-2");
+    c.execute(
+        "UPDATE cases SET case_json = (SELECT case_json FROM cases WHERE id = $1) WHERE id = $2",
+        &[&id, &second],
+    )
+    .unwrap();
+    match other.case(&second) {
+        Err(e) => assert!(e.to_string().contains("cases.case_json"), "{e}"),
+        Ok(_) => panic!("a case sealed for another case opened"),
+    }
+}
+
+#[test]
+fn postgres_audit_checkpoints_sign_and_catch_a_rewrite() {
+    let url = pg::shared().new_database();
+    let s = PgStore::connect(&url, &keys(), 2).unwrap();
+    let district = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    for i in 0..3 {
+        s.record("staff:a", "test", &format!("s{i}"), t0()).unwrap();
+    }
+    let cp = s.audit_checkpoint(&district, t0()).unwrap();
+    assert_eq!(cp.seq, 3);
+    s.record("staff:a", "test", "s3", t0()).unwrap();
+    assert_eq!(
+        s.verify_audit_checkpoint(&cp, &district.verifying_key())
+            .unwrap(),
+        4
+    );
+    let other = ed25519_dalek::SigningKey::from_bytes(&[8; 32]);
+    assert!(
+        s.verify_audit_checkpoint(&cp, &other.verifying_key())
+            .is_err()
+    );
+    // the same checkpoint format as SQLite's
+    let dir = tempfile::tempdir().unwrap();
+    let lite = SqliteStore::open_with_keys(&dir.path().join("c.db"), &keys()).unwrap();
+    let lite_cp = lite.audit_checkpoint(&district, t0()).unwrap();
+    assert_eq!(
+        (lite_cp.scheme, lite_cp.district_key),
+        (cp.scheme.clone(), cp.district_key.clone())
+    );
+    // truncated: rows cut and the head rewritten
+    let mut c = pg_client(&url);
+    c.batch_execute(
+        "DELETE FROM audit WHERE seq >= 3;
+         UPDATE audit_head SET seq = 2, hash = (SELECT hash FROM audit WHERE seq = 2)",
+    )
+    .unwrap();
+    assert_eq!(s.verify_audit().unwrap(), 2);
+    let e = s
+        .verify_audit_checkpoint(&cp, &district.verifying_key())
+        .unwrap_err();
+    assert!(e.to_string().contains("checkpoint"), "{e}");
+}
+
+#[test]
+fn postgres_store_dropped_inside_an_async_task_closes_its_connections_quietly() {
+    // the server's runtime drops the app state, and the store with it, inside a task
+    let url = pg::shared().new_database();
+    let s = PgStore::connect(&url, &keys(), 2).unwrap();
+    s.record("staff:a", "test", "s", t0()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async move { drop(s) });
+    let mut c = pg_client(&url);
+    let others: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(others, 0, "the store's connections are closed");
 }

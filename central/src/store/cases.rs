@@ -124,6 +124,34 @@ pub trait CaseStore {
     ) -> Result<bool, StoreError>;
 }
 
+/// The uploads an action names (materials supplied, evidence of an objection): each must have
+/// been uploaded to the case first.
+pub(crate) fn uploads_of(action: &Action) -> Vec<&str> {
+    match action {
+        Action::SupplyMaterials { materials } => {
+            materials.iter().map(|m| m.sha256.as_str()).collect()
+        }
+        Action::ObjectToFindings { evidence, .. } => evidence.iter().map(String::as_str).collect(),
+        _ => vec![],
+    }
+}
+
+/// The refusal of an upload named but not linked to the case.
+pub(crate) fn not_uploaded(sha256: &str) -> StoreError {
+    StoreError::Invalid(format!(
+        "{sha256} was not uploaded to this case; upload the file first"
+    ))
+}
+
+/// The refusal of a signature that changed nothing: not a member, or signed already.
+pub(crate) fn signature_refused(on_case: bool) -> StoreError {
+    if on_case {
+        StoreError::Conflict("this member has already signed the authorization".into())
+    } else {
+        StoreError::NotFound("the signer is not a member of this case's household".into())
+    }
+}
+
 impl CaseStore for SqliteStore {
     fn case_id_of(&self, no_or_id: &str) -> Result<Option<String>, StoreError> {
         crate::notices::case_id_of(&self.read(), no_or_id)
@@ -247,13 +275,7 @@ impl CaseStore for SqliteStore {
                     params![case, id_number],
                     |r| r.get(0),
                 )?;
-                return Err(if on_case == 0 {
-                    StoreError::NotFound(
-                        "the signer is not a member of this case's household".into(),
-                    )
-                } else {
-                    StoreError::Conflict("this member has already signed the authorization".into())
-                });
+                return Err(signature_refused(on_case > 0));
             }
             transition(tx, case, actor, step)?;
             audit::append(
@@ -320,15 +342,7 @@ impl CaseStore for SqliteStore {
         step: &WorkflowStep<'_>,
     ) -> Result<Case, StoreError> {
         self.write(|tx| {
-            let uploads: Vec<&str> = match &step.event.action {
-                Action::SupplyMaterials { materials } => {
-                    materials.iter().map(|m| m.sha256.as_str()).collect()
-                }
-                Action::ObjectToFindings { evidence, .. } => {
-                    evidence.iter().map(String::as_str).collect()
-                }
-                _ => vec![],
-            };
+            let uploads = uploads_of(&step.event.action);
             {
                 for sha256 in uploads {
                     let linked: i64 = tx
@@ -337,9 +351,7 @@ impl CaseStore for SqliteStore {
                         )?
                         .query_row(params![case, sha256], |r| r.get(0))?;
                     if linked == 0 {
-                        return Err(StoreError::Invalid(format!(
-                            "{sha256} was not uploaded to this case; upload the file first"
-                        )));
+                        return Err(not_uploaded(sha256));
                     }
                 }
             }

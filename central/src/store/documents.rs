@@ -2,6 +2,52 @@
 
 use super::*;
 
+/// The 公示 entry of a case in publicity (its current posting and its last 初审 opinion),
+/// masked; `None` without them.
+pub(crate) fn publicity_entry(case: &Case) -> Result<Option<NoticeEntry>, StoreError> {
+    let (Some(p), Some(o)) = (case.current_publicity(), case.opinions.last()) else {
+        return Ok(None);
+    };
+    let name = case
+        .application
+        .household
+        .applicant()
+        .map(|a| a.name.masked())
+        .unwrap_or_else(|| "*".into());
+    Ok(Some(NoticeEntry {
+        masked_name: name,
+        township: case.application.household.village.clone(),
+        household_size: case.application.household.size() as u32,
+        assistance_type: basic_type(case)?,
+        amount_fen: o.amount.map(|m| m.as_fen()),
+        inclusion: o.include,
+        round: Some(p.round),
+        posted_on: Some(p.posted_on),
+        until: Some(p.ends_on),
+    }))
+}
+
+/// The 公布 entry of a recipient, masked.
+pub(crate) fn publication_entry(
+    name: &str,
+    township: String,
+    household_size: u32,
+    assistance_type: AssistanceType,
+    amount_fen: i64,
+) -> NoticeEntry {
+    NoticeEntry {
+        masked_name: mask_name(name),
+        township,
+        household_size,
+        assistance_type,
+        amount_fen: Some(amount_fen),
+        inclusion: true,
+        round: None,
+        posted_on: None,
+        until: None,
+    }
+}
+
 /// The household's documents (notices and their delivery) and the public ones (公示, 公布).
 pub trait DocumentStore {
     /// The household documents of a case, oldest first ([`crate::notices`]).
@@ -113,17 +159,13 @@ impl DocumentStore for SqliteStore {
              FROM recipients WHERE township = ?1 ORDER BY since, rowid",
         )?;
         let rows = st.query_map([township], |r| {
-            Ok(NoticeEntry {
-                masked_name: mask_name(&r.get::<_, String>(0)?),
-                township: r.get(1)?,
-                household_size: r.get(2)?,
-                assistance_type: col(r, 3, |s: String| enum_parse(&s))?,
-                amount_fen: Some(r.get(4)?),
-                inclusion: true,
-                round: None,
-                posted_on: None,
-                until: None,
-            })
+            Ok(publication_entry(
+                &r.get::<_, String>(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                col(r, 3, |s: String| enum_parse(&s))?,
+                r.get(4)?,
+            ))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -140,27 +182,7 @@ impl DocumentStore for SqliteStore {
         })?;
         let mut out = Vec::new();
         for case in rows {
-            let case = case?;
-            let (Some(p), Some(o)) = (case.current_publicity(), case.opinions.last()) else {
-                continue;
-            };
-            let name = case
-                .application
-                .household
-                .applicant()
-                .map(|a| a.name.masked())
-                .unwrap_or_else(|| "*".into());
-            out.push(NoticeEntry {
-                masked_name: name,
-                township: case.application.household.village.clone(),
-                household_size: case.application.household.size() as u32,
-                assistance_type: basic_type(&case)?,
-                amount_fen: o.amount.map(|m| m.as_fen()),
-                inclusion: o.include,
-                round: Some(p.round),
-                posted_on: Some(p.posted_on),
-                until: Some(p.ends_on),
-            });
+            out.extend(publicity_entry(&case?)?);
         }
         Ok(out)
     }

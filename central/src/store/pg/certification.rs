@@ -79,6 +79,40 @@ pub(super) fn record_proof(
     Ok(())
 }
 
+/// Inserts or replaces a recipient (SQLite's `upsert_recipient`), inside `tx`.
+pub(super) fn upsert_recipient(
+    tx: &mut Transaction<'_>,
+    keys: &AtRestKeys,
+    r: &Recipient,
+) -> Result<(), StoreError> {
+    let bidx = keys.blind_index(&r.id_number);
+    let name = sealed::seal(keys, "recipients.name", &r.name);
+    let id_sealed = sealed::seal(keys, "recipients.id_number", &r.id_number);
+    let size = i32::try_from(r.household_size)
+        .map_err(|_| StoreError::Invalid("household_size: too large".into()))?;
+    tx.execute(
+        "INSERT INTO recipients (id_number, name, township, assistance_type, household_size,
+           amount_fen, since, last_certified_on, id_sealed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (id_number) DO UPDATE SET name = excluded.name, township = excluded.township,
+           assistance_type = excluded.assistance_type, household_size = excluded.household_size,
+           amount_fen = excluded.amount_fen, since = excluded.since,
+           last_certified_on = excluded.last_certified_on",
+        &[
+            &bidx,
+            &name,
+            &r.township,
+            &enum_str(&r.assistance_type),
+            &size,
+            &r.amount_fen,
+            &r.since,
+            &r.last_certified_on,
+            &id_sealed,
+        ],
+    )?;
+    Ok(())
+}
+
 impl PgStore {
     /// Inserts a certification attempt (certifying the recipient on success) with its audit
     /// rows by `actor`, as SQLite's `insert_certification`; returns its row id.
@@ -142,10 +176,6 @@ impl CertificationStore for PgStore {
     fn put_recipient(&self, r: &Recipient, actor: &str) -> Result<(), StoreError> {
         check_recipient(r)?;
         let bidx = self.keys.blind_index(&r.id_number);
-        let name = sealed::seal(&self.keys, "recipients.name", &r.name);
-        let id_sealed = sealed::seal(&self.keys, "recipients.id_number", &r.id_number);
-        let size = i32::try_from(r.household_size)
-            .map_err(|_| StoreError::Invalid("household_size: too large".into()))?;
         self.write(|tx| {
             if tx
                 .query_opt("SELECT 1 FROM townships WHERE code = $1", &[&r.township])?
@@ -156,26 +186,7 @@ impl CertificationStore for PgStore {
                     r.township
                 )));
             }
-            tx.execute(
-                "INSERT INTO recipients (id_number, name, township, assistance_type, household_size,
-                   amount_fen, since, last_certified_on, id_sealed)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                 ON CONFLICT (id_number) DO UPDATE SET name = excluded.name, township = excluded.township,
-                   assistance_type = excluded.assistance_type, household_size = excluded.household_size,
-                   amount_fen = excluded.amount_fen, since = excluded.since,
-                   last_certified_on = excluded.last_certified_on",
-                &[
-                    &bidx,
-                    &name,
-                    &r.township,
-                    &enum_str(&r.assistance_type),
-                    &size,
-                    &r.amount_fen,
-                    &r.since,
-                    &r.last_certified_on,
-                    &id_sealed,
-                ],
-            )?;
+            upsert_recipient(tx, &self.keys, r)?;
             append_audit(
                 tx,
                 &self.keys,

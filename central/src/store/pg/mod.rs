@@ -1,14 +1,19 @@
-//! The PostgreSQL store (issue #21), first part: the audit chain, the kiosk area
+//! The PostgreSQL store (issue #21): every area of the [`Store`](super::Store), so a
+//! [`PgStore`] serves as `Arc<dyn Store>` like [`SqliteStore`](super::SqliteStore): the audit
+//! chain (with signed checkpoints, [`PgStore::audit_checkpoint`]), the kiosk area
 //! ([`KioskStore`](super::KioskStore): townships, kiosks, revocation, nonce replay protection,
 //! replies kept for idempotency keys; [`KioskScope`](super::KioskScope)), staff accounts and
 //! sessions ([`StaffStore`](super::StaffStore)), staff calls
 //! ([`HelpCallStore`](crate::help_calls::HelpCallStore)), the certification area
 //! ([`CertificationStore`](super::CertificationStore): recipients, references, guardians,
-//! certifications with their evidence, proofs, alternatives) and the rest of
+//! certifications with their evidence, proofs, alternatives), the rest of
 //! [`Hardening`](super::Hardening) (a person's townships, reference releases with their rate and
-//! alerts, proof standing). The other areas (cases, documents, console) are not ported yet, so
-//! [`PgStore`] does not implement [`super::Store`] and `jiuzhu-central serve` cannot use it: `--db` takes a
-//! SQLite path only, until every area is here and the HTTP tests pass on both backends.
+//! alerts, proof standing), applications and cases ([`CaseStore`](super::CaseStore):
+//! submission, signatures, materials, workflow steps, queues, deadlines, case numbers), the
+//! documents ([`DocumentStore`](super::DocumentStore): notices and their delivery, text
+//! messages, 公示 and 公布) and the console's reads ([`ConsoleStore`](super::ConsoleStore)).
+//! A workflow step is decided by the same code on both backends (`store::plan_step`); each
+//! backend writes its result in its own SQL.
 //!
 //! **Driver.** The synchronous `postgres` client with an `r2d2` pool (`r2d2_postgres`). The
 //! store traits are synchronous and the HTTP layer already calls them from `spawn_blocking`, as
@@ -22,9 +27,10 @@
 //! SQLite sealed and the other way round), with the same labels and scheme, so a sealed value
 //! or an audit row means the same on both. Identity numbers looked up are stored as their blind
 //! index; names, the recipient's number kept for reading, references and helpers' numbers are
-//! sealed (`certification.rs`). Audit rows are chained with [`audit::keyed_row_hash`], the rule
-//! `jz_audit_mac` applies on SQLite. The areas still to come use [`sealed`] for their personal
-//! columns.
+//! sealed (`certification.rs`), as are the submission payload, the workflow case (both under
+//! the case id's label), people's names on a case, the SMS number, objectors' names and the
+//! materials' bytes (`cases.rs`, `documents.rs`). Audit rows are chained with
+//! [`audit::keyed_row_hash`], the rule `jz_audit_mac` applies on SQLite.
 //!
 //! **Migrations.** `central/migrations/postgres/`, named like SQLite's (`YYYYMMDD_HHMM_name`),
 //! listed in [`PG_MIGRATIONS`], recorded in `schema_migrations`, never edited once released.
@@ -33,12 +39,19 @@
 //!
 //! **Several instances, one database.** Nothing correct depends on process memory: a nonce is
 //! refused the second time by the primary key (`INSERT … ON CONFLICT DO NOTHING`), an
-//! idempotency key is locked (`pg_advisory_xact_lock`) for the transaction that looks its reply
-//! up and keeps it, every audit append locks the single `audit_head` row, which orders the
-//! chain, a proof reissue or a certification alternative locks the recipient's row (one open
-//! alternative per person is also a partial unique index), closing an alternative locks its row,
-//! and one kiosk's reference releases are counted under a per-kiosk advisory lock, so at the
-//! limit exactly one of two racing releases passes. (The nonce purge's once-a-minute cadence is per process; it only forgets.)
+//! idempotency key (a reply's, or a submission's) is locked (`pg_advisory_xact_lock`) for the
+//! transaction that looks its answer up and keeps it, every audit append locks the single
+//! `audit_head` row, which orders the chain, every workflow step locks its case's row before it
+//! reads the case, case numbers come from a counter row locked by its upsert, a proof reissue or
+//! a certification alternative locks the recipient's row (one open alternative per person is
+//! also a partial unique index), closing an alternative locks its row, one kiosk's reference
+//! releases are counted under a per-kiosk advisory lock, so at the limit exactly one of two
+//! racing releases passes, the deadline scanner runs on one instance at a time
+//! ([`DEADLINE_SCAN_LOCK`], `pg_try_advisory_xact_lock`: another instance's round returns at
+//! once), and an SMS round claims the documents it sends (`FOR UPDATE SKIP LOCKED`, released when
+//! the attempt is recorded, lapsing after [`SMS_CLAIM`]), so no message goes out twice from two
+//! instances. Uploaded materials are kept in the database (sealed), so every instance serves
+//! them. (The nonce purge's once-a-minute cadence is per process; it only forgets.)
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -51,12 +64,18 @@ use super::{StoreError, now_str};
 use crate::audit::{self, ChainWalk};
 use crate::crypto_at_rest::AtRestKeys;
 
+mod cases;
 mod certification;
+mod console;
+mod documents;
 mod hardening;
 mod help_calls;
 mod kiosks;
 pub mod sealed;
 mod staff;
+
+pub use cases::DEADLINE_SCAN_LOCK;
+pub use documents::SMS_CLAIM;
 
 /// The PostgreSQL migrations, in order: (version, SQL).
 pub const PG_MIGRATIONS: &[(&str, &str)] = &[
@@ -76,6 +95,10 @@ pub const PG_MIGRATIONS: &[(&str, &str)] = &[
         "20261206_2000_certification",
         include_str!("../../../migrations/postgres/20261206_2000_certification.sql"),
     ),
+    (
+        "20261206_2100_cases",
+        include_str!("../../../migrations/postgres/20261206_2100_cases.sql"),
+    ),
 ];
 
 /// Connections a [`PgStore`] keeps at most.
@@ -89,9 +112,38 @@ type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 /// The PostgreSQL store: a pool of connections to one database, which several central
 /// instances may share.
 pub struct PgStore {
-    pool: Pool,
+    pool: Connections,
     keys: AtRestKeys,
     last_nonce_purge: AtomicI64,
+}
+
+/// The pool, closed off the async runtime: a `postgres` connection blocks on its own runtime
+/// when it closes, which panics inside an async task, and the last reference to the store (the
+/// app state) may well be dropped in one when the server's runtime shuts down. Then the
+/// connections are closed on a thread of their own.
+struct Connections(Option<Pool>);
+
+impl std::ops::Deref for Connections {
+    type Target = Pool;
+
+    fn deref(&self) -> &Pool {
+        self.0
+            .as_ref()
+            .expect("the pool is taken only when the store is dropped")
+    }
+}
+
+impl Drop for Connections {
+    fn drop(&mut self) {
+        if let Some(pool) = self.0.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            let _ = std::thread::Builder::new()
+                .name("pg-close".into())
+                .spawn(move || drop(pool))
+                .map(|t| t.join());
+        }
+    }
 }
 
 impl std::fmt::Debug for PgStore {
@@ -123,7 +175,7 @@ impl PgStore {
             .error_handler(Box::new(LogConnectError))
             .build(PostgresConnectionManager::new(config, NoTls))?;
         let store = PgStore {
-            pool,
+            pool: Connections(Some(pool)),
             keys: keys.clone(),
             last_nonce_purge: AtomicI64::new(0),
         };
@@ -186,6 +238,11 @@ impl PgStore {
 
     /// Verifies the audit chain in one snapshot; the number of rows.
     pub fn verify_audit(&self) -> Result<i64, StoreError> {
+        Ok(self.walk_audit()?.0)
+    }
+
+    /// Walks the audit chain in one snapshot: the number of rows and the last hash.
+    fn walk_audit(&self) -> Result<(i64, String), StoreError> {
         let mut c = self.pool.get()?;
         let mut tx = c
             .build_transaction()
@@ -208,9 +265,48 @@ impl PgStore {
             })?;
         }
         let head = tx.query_one("SELECT seq, hash FROM audit_head WHERE id = 1", &[])?;
-        let (n, _) = chain.finish((head.get(0), head.get(1)))?;
+        let walked = chain.finish((head.get(0), head.get(1)))?;
         tx.commit()?;
-        Ok(n)
+        Ok(walked)
+    }
+
+    /// Signs the current audit head with the district key (after verifying the chain), as
+    /// [`super::SqliteStore::audit_checkpoint`].
+    pub fn audit_checkpoint(
+        &self,
+        district: &ed25519_dalek::SigningKey,
+        now: DateTime<Utc>,
+    ) -> Result<audit::Checkpoint, StoreError> {
+        let (seq, hash) = self.walk_audit()?;
+        Ok(audit::sign_checkpoint(seq, hash, district, &now_str(now)))
+    }
+
+    /// Verifies the audit chain and that it still holds what a signed checkpoint records.
+    pub fn verify_audit_checkpoint(
+        &self,
+        cp: &audit::Checkpoint,
+        district: &ed25519_dalek::VerifyingKey,
+    ) -> Result<i64, StoreError> {
+        let as_audit = |e: StoreError| match e {
+            StoreError::Audit(a) => a,
+            other => audit::AuditError::Sql(other.to_string()),
+        };
+        Ok(audit::check_checkpoint(
+            cp,
+            district,
+            || self.verify_audit().map_err(as_audit),
+            |seq| {
+                let row = self
+                    .pool
+                    .get()
+                    .map_err(StoreError::from)
+                    .and_then(|mut c| {
+                        Ok(c.query_one("SELECT hash FROM audit WHERE seq = $1", &[&seq])?)
+                    })
+                    .map_err(as_audit)?;
+                Ok(row.get(0))
+            },
+        )?)
     }
 
     /// Every audit row, oldest first: [actor, action, subject, detail].
@@ -239,6 +335,33 @@ impl PgStore {
                 .last_nonce_purge
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
+    }
+}
+
+impl super::Store for PgStore {
+    fn record(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            append_audit(tx, &self.keys, now, actor, action, subject, "{}")?;
+            Ok(())
+        })
+    }
+
+    fn verify_audit(&self) -> Result<i64, StoreError> {
+        PgStore::verify_audit(self)
+    }
+
+    fn blind_index(&self, id_number: &str) -> String {
+        self.keys.blind_index(id_number)
+    }
+
+    fn hardening(&self) -> &dyn super::Hardening {
+        self
     }
 }
 
