@@ -52,6 +52,10 @@ if [ -f models/manifest.tsv ] && [ -d "$MODELS" ]; then
     (cd "$OUT/jiuzhu-kiosk/usr/share/jiuzhu/models" && find . -type f ! -name SHA256SUMS -printf '%P\n' | sort | xargs -r sha256sum > SHA256SUMS)
 fi
 stage jiuzhu-central
+# PostgreSQL for a city-wide central: the systemd drop-in and the database's setup, as examples
+install -d "$OUT/jiuzhu-central/usr/share/doc/jiuzhu-central/examples"
+install -m 0644 packaging/central/postgres.conf packaging/central/postgres-setup.sql \
+    "$OUT/jiuzhu-central/usr/share/doc/jiuzhu-central/examples/"
 
 for pkg in jiuzhu-kiosk jiuzhu-central; do
     (cd "$OUT/$pkg" && find . -path ./DEBIAN -prune -o -type f -printf '%P\n' | sort | xargs -r md5sum) > "$OUT/$pkg/DEBIAN/md5sums"

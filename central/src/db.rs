@@ -223,9 +223,9 @@ impl PgTarget {
             format!("{base}?{}", kept.join("&"))
         };
         // the parser's message never repeats the string
-        let config: postgres::Config = rest.parse().map_err(|e: postgres::Error| {
-            DbError::Url(e.to_string())
-        })?;
+        let config: postgres::Config = rest
+            .parse()
+            .map_err(|e: postgres::Error| DbError::Url(e.to_string()))?;
         if config.get_user().is_none() {
             return Err(DbError::Url(
                 "no user: write postgresql://USER@HOST/DATABASE".into(),
@@ -324,7 +324,10 @@ mod tests {
         ] {
             let e = PgTarget::parse(bad).unwrap_err().to_string();
             assert!(!e.contains("s3cret"), "{e}");
-            assert!(e.starts_with("the database connection string is not valid"), "{e}");
+            assert!(
+                e.starts_with("the database connection string is not valid"),
+                "{e}"
+            );
         }
     }
 
@@ -385,7 +388,10 @@ mod tests {
         for (text, why) in [
             ("", "is empty"),
             ("/var/lib/central.db", "does not hold a postgres://"),
-            ("postgresql://a@b/c\npostgresql://d@e/f", "more than one line"),
+            (
+                "postgresql://a@b/c\npostgresql://d@e/f",
+                "more than one line",
+            ),
         ] {
             write(text, 0o600);
             let e = DbTarget::from_args(None, Some(&f)).unwrap_err().to_string();

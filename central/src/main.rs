@@ -6,10 +6,11 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use jiuzhu_central::crypto_at_rest::{self, KeysDir};
-use jiuzhu_central::store::prelude::*;
+use jiuzhu_central::db::DbTarget;
+use jiuzhu_central::store::pg::PgStore;
 use jiuzhu_central::store::{SessionsOf, StaffAccess};
 use jiuzhu_central::store::{Staff, parse_role};
-use jiuzhu_central::{AppState, SqliteStore, http, keys as pubkeys, seed};
+use jiuzhu_central::{AppState, SqliteStore, Store, http, keys as pubkeys, seed};
 
 #[derive(Parser)]
 #[command(
@@ -31,9 +32,12 @@ struct Cli {
 enum Cmd {
     /// Serve the HTTP API.
     Serve {
-        /// SQLite database file (created and migrated when missing).
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+        /// PostgreSQL connections this instance keeps at most (several instances share the
+        /// database's `max_connections`).
+        #[arg(long, default_value_t = jiuzhu_central::store::pg::POOL_SIZE)]
+        db_pool: u32,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8640")]
         listen: String,
@@ -90,11 +94,16 @@ enum Cmd {
         #[command(subcommand)]
         cmd: RecipientCmd,
     },
+    /// Check this instance's setup before it serves: the keys, the database (reached, TLS,
+    /// server version, round trip, migrations, the audit chain). Exit 1 when a check fails.
+    Doctor {
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Create demo data: a township, staff accounts, recipients.
     SeedDemo {
-        /// SQLite database file.
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         /// Register this kiosk public key (hex, base64 or PEM) as kiosk `demo-kiosk`.
         #[arg(long)]
         kiosk_pubkey: Option<PathBuf>,
@@ -105,8 +114,8 @@ enum Cmd {
 enum KioskCmd {
     /// Register a kiosk's public key.
     Add {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         /// Township code the kiosk stands in.
         #[arg(long)]
         township: String,
@@ -124,8 +133,8 @@ enum KioskCmd {
     /// Set the townships a kiosk serves besides its own (replaces the list; none: only its
     /// own). Audited as `kiosk.scope`.
     Scope {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         /// Kiosk id.
         #[arg(long)]
         name: String,
@@ -135,8 +144,8 @@ enum KioskCmd {
     },
     /// Revoke a kiosk: its requests are refused from now on.
     Revoke {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         /// Kiosk id.
         #[arg(long)]
         name: String,
@@ -155,8 +164,8 @@ enum RecipientCmd {
     /// Record that a recipient died or their assistance is suspended (from --since, within
     /// the last five years); the public proof check then answers `revoked`.
     Standing {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         /// The recipient's identity number.
         #[arg(long)]
         id_number: String,
@@ -173,8 +182,8 @@ enum RecipientCmd {
 enum StaffCmd {
     /// Add an account; the password is read from the first line of standard input.
     Add {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         #[arg(long)]
         username: String,
         /// village_helper, township_clerk, township_leader or district_bureau.
@@ -186,30 +195,30 @@ enum StaffCmd {
     },
     /// Disable an account: no more logins, its sessions end (undo with `enable`).
     Disable {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         #[arg(long)]
         username: String,
     },
     /// Let a disabled account log in again.
     Enable {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         #[arg(long)]
         username: String,
     },
     /// Remove an account for good: its sessions end, its password hash is erased, the name is
     /// never given again.
     Remove {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         #[arg(long)]
         username: String,
     },
     /// End every session of an account (revoke its tokens) without disabling it.
     Logout {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         #[arg(long)]
         username: String,
     },
@@ -220,8 +229,8 @@ enum GuardianCmd {
     /// Register a recipient's guardian (checked at the township office); a repeat updates the
     /// relation. Import the guardian's references with `template import` afterwards.
     Add {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         /// The recipient's identity number.
         #[arg(long)]
         recipient: String,
@@ -238,7 +247,7 @@ enum GuardianCmd {
 }
 
 fn add_guardian(
-    db: &Path,
+    db: &DbArgs,
     keys: &KeysDir,
     recipient: &str,
     guardian: &str,
@@ -281,8 +290,8 @@ enum TemplateCmd {
     /// Store the reference template of a recipient or a registered guardian (enrolled at the
     /// township office), replacing the previous one of that modality.
     Import {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         /// The person's identity number (a recipient, or a registered guardian).
         #[arg(long)]
         id_number: String,
@@ -299,7 +308,7 @@ enum TemplateCmd {
 const MAX_TEMPLATE_BYTES: u64 = 64 * 1024;
 
 fn import_template(
-    db: &Path,
+    db: &DbArgs,
     keys: &KeysDir,
     id_number: &str,
     modality: &str,
@@ -343,8 +352,8 @@ enum AuditCmd {
     /// Walk the keyed hash chain; exit 1 when a row was edited or deleted. With --checkpoint,
     /// also check that the chain still holds the signed checkpoint's head.
     Verify {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         /// A checkpoint written by `audit checkpoint` (signed with the district key).
         #[arg(long)]
         checkpoint: Option<PathBuf>,
@@ -352,8 +361,8 @@ enum AuditCmd {
     /// Verify the chain and write its head, signed with the district key, to --out (keep it
     /// off this machine, or print it). Refuses to overwrite a file.
     Checkpoint {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
         #[arg(long)]
         out: PathBuf,
     },
@@ -363,10 +372,92 @@ fn keys(flag: Option<&Path>) -> anyhow::Result<KeysDir> {
     Ok(KeysDir::resolve(flag)?)
 }
 
-fn open(db: &Path, keys: &KeysDir) -> anyhow::Result<SqliteStore> {
+/// Where the data is: `--db PATH|postgres://…` or `--db-url-file FILE` (see `db.rs`).
+#[derive(clap::Args, Debug, Clone)]
+struct DbArgs {
+    /// The database: a SQLite file (created and migrated when missing), or a PostgreSQL
+    /// connection string `postgresql://USER@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem]`
+    /// — with the password in --db-url-file, not here, where `ps` shows it.
+    #[arg(long, required_unless_present = "db_url_file")]
+    db: Option<String>,
+    /// A file only the service account may read (mode 0600) holding the PostgreSQL connection
+    /// string, password included (e.g. systemd's $CREDENTIALS_DIRECTORY/central-db.url).
+    #[arg(long, conflicts_with = "db")]
+    db_url_file: Option<PathBuf>,
+}
+
+impl DbArgs {
+    fn target(&self) -> anyhow::Result<DbTarget> {
+        Ok(DbTarget::from_args(
+            self.db.as_deref(),
+            self.db_url_file.as_deref(),
+        )?)
+    }
+}
+
+/// An open store of either backend.
+enum Opened {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl std::ops::Deref for Opened {
+    type Target = dyn Store;
+    fn deref(&self) -> &(dyn Store + 'static) {
+        match self {
+            Opened::Sqlite(s) => s,
+            Opened::Postgres(s) => s,
+        }
+    }
+}
+
+impl Opened {
+    fn into_arc(self) -> Arc<dyn Store> {
+        match self {
+            Opened::Sqlite(s) => Arc::new(s),
+            Opened::Postgres(s) => Arc::new(s),
+        }
+    }
+
+    fn audit_checkpoint(
+        &self,
+        district: &ed25519_dalek::SigningKey,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<jiuzhu_central::audit::Checkpoint, jiuzhu_central::StoreError> {
+        match self {
+            Opened::Sqlite(s) => s.audit_checkpoint(district, now),
+            Opened::Postgres(s) => s.audit_checkpoint(district, now),
+        }
+    }
+
+    fn verify_audit_checkpoint(
+        &self,
+        cp: &jiuzhu_central::audit::Checkpoint,
+        district: &ed25519_dalek::VerifyingKey,
+    ) -> Result<i64, jiuzhu_central::StoreError> {
+        match self {
+            Opened::Sqlite(s) => s.verify_audit_checkpoint(cp, district),
+            Opened::Postgres(s) => s.verify_audit_checkpoint(cp, district),
+        }
+    }
+}
+
+fn open(db: &DbArgs, keys: &KeysDir) -> anyhow::Result<Opened> {
+    open_with_pool(db, keys, 2)
+}
+
+fn open_with_pool(db: &DbArgs, keys: &KeysDir, pool: u32) -> anyhow::Result<Opened> {
     let k = keys.load()?;
-    SqliteStore::open_with_keys(db, &k)
-        .with_context(|| format!("cannot open the database {}", db.display()))
+    Ok(match db.target()? {
+        DbTarget::Sqlite(path) => Opened::Sqlite(
+            SqliteStore::open_with_keys(&path, &k)
+                .with_context(|| format!("cannot open the database {}", path.display()))?,
+        ),
+        DbTarget::Postgres(t) => Opened::Postgres(
+            PgStore::connect_target(&t, &k, pool)
+                .with_context(|| format!("cannot open the database {t}"))?,
+        ),
+    })
 }
 
 /// The district key: `--district-key`, else `district.key` in the keys directory. A key left
@@ -374,9 +465,12 @@ fn open(db: &Path, keys: &KeysDir) -> anyhow::Result<SqliteStore> {
 fn load_district_key(
     keys: &KeysDir,
     flag: Option<&Path>,
-    db: &Path,
+    db: Option<&Path>,
 ) -> anyhow::Result<ed25519_dalek::SigningKey> {
-    if flag.is_none() && !keys.path.join(crypto_at_rest::DISTRICT_KEY_FILE).exists() {
+    if let Some(db) = db
+        && flag.is_none()
+        && !keys.path.join(crypto_at_rest::DISTRICT_KEY_FILE).exists()
+    {
         let mut old = db.as_os_str().to_owned();
         old.push(".district-key");
         let old = PathBuf::from(old);
@@ -413,6 +507,7 @@ fn main() -> anyhow::Result<()> {
     match cli.cmd {
         Cmd::Serve {
             db,
+            db_pool,
             listen,
             district_key,
             tls_cert,
@@ -421,8 +516,18 @@ fn main() -> anyhow::Result<()> {
             sms_token_file,
         } => {
             let keys = keys(kd)?;
-            let key = load_district_key(&keys, district_key.as_deref(), &db)?;
-            let store = Arc::new(open(&db, &keys)?);
+            let target = db.target()?;
+            let key = load_district_key(&keys, district_key.as_deref(), target.sqlite_path())?;
+            let store = open_with_pool(&db, &keys, db_pool)?;
+            match &store {
+                Opened::Sqlite(_) => tracing::info!(db = ?target.sqlite_path(), "SQLite store"),
+                Opened::Postgres(_) => {
+                    if let DbTarget::Postgres(t) = &target {
+                        tracing::info!(db = %t, pool = db_pool, "PostgreSQL store")
+                    }
+                }
+            }
+            let store = store.into_arc();
             let tls = match (&tls_cert, &tls_key) {
                 (Some(c), Some(k)) => Some(jiuzhu_central::tls::server_config(c, k)?),
                 _ => None,
@@ -672,11 +777,16 @@ fn main() -> anyhow::Result<()> {
                     relation,
                 },
         } => add_guardian(&db, &keys(kd)?, &recipient, &guardian, &name, &relation)?,
+        Cmd::Doctor { db } => {
+            if !doctor(kd, &db) {
+                std::process::exit(1);
+            }
+        }
         Cmd::SeedDemo { db, kiosk_pubkey } => {
             let store = open(&db, &keys(kd)?)?;
             let hash =
                 |pw: &str| http::hash_password(pw).expect("argon2id hashes any demo password");
-            let recipients = seed::seed_demo(&store, jiuzhu_core::id::today_in_china(), &hash)?;
+            let recipients = seed::seed_demo(&*store, jiuzhu_core::id::today_in_china(), &hash)?;
             println!(
                 "township {} 涪陵区江东街道（演示） and {} (scope demo)",
                 seed::DEMO_TOWNSHIP,
@@ -723,6 +833,178 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `doctor`: one line per check, `ok` or `FAIL` with the reason; true when none failed.
+fn doctor(kd: Option<&Path>, db: &DbArgs) -> bool {
+    let mut ok = true;
+    let mut line = |pass: bool, what: &str, detail: String| {
+        println!("{} {what}: {detail}", if pass { "ok  " } else { "FAIL" });
+        ok &= pass;
+    };
+    let keys = match keys(kd).and_then(|k| {
+        k.load()?;
+        k.district_key(None)?;
+        Ok(k)
+    }) {
+        Ok(k) => {
+            line(
+                true,
+                "keys",
+                format!("{} (audit, data, district keys; 0600)", k.path.display()),
+            );
+            k
+        }
+        Err(e) => {
+            line(false, "keys", format!("{e:#}"));
+            return false;
+        }
+    };
+    let target = match db.target() {
+        Ok(t) => t,
+        Err(e) => {
+            line(false, "database", format!("{e:#}"));
+            return false;
+        }
+    };
+    match &target {
+        DbTarget::Sqlite(path) => line(true, "database", format!("SQLite {}", path.display())),
+        DbTarget::Postgres(t) => {
+            // a connection of its own, through the same configuration and TLS as the store's
+            let t0 = std::time::Instant::now();
+            match t.config.connect(t.connector()) {
+                Ok(mut c) => {
+                    let connect = t0.elapsed();
+                    line(true, "database", format!("{t}, connected in {connect:.1?}"));
+                    let q = |c: &mut postgres::Client| {
+                        c.query_one(
+                            "SELECT current_setting('server_version'),                              coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false),                              current_setting('max_connections')",
+                            &[],
+                        )
+                    };
+                    match q(&mut c) {
+                        Ok(r) => {
+                            let version: String = r.get(0);
+                            let ssl: bool = r.get(1);
+                            let max: String = r.get(2);
+                            line(
+                                version
+                                    .split('.')
+                                    .next()
+                                    .and_then(|v| v.parse::<u32>().ok())
+                                    >= Some(13),
+                                "server",
+                                format!(
+                                    "PostgreSQL {version} (13 or newer needed), max_connections {max}"
+                                ),
+                            );
+                            let local = t.config.get_hosts().iter().all(|h| match h {
+                                postgres::config::Host::Tcp(h) => {
+                                    h == "localhost" || h == "127.0.0.1" || h == "::1"
+                                }
+                                postgres::config::Host::Unix(_) => true,
+                            });
+                            line(
+                                ssl || local,
+                                "TLS",
+                                if ssl {
+                                    format!(
+                                        "encrypted, certificate verified against {}",
+                                        t.root_cert.as_ref().map_or("the web roots".into(), |p| p
+                                            .display()
+                                            .to_string())
+                                    )
+                                } else if local {
+                                    "not encrypted (the database is on this machine)".into()
+                                } else {
+                                    "NOT encrypted to a database on another machine:                                      set sslmode=verify-full and sslrootcert"
+                                        .into()
+                                },
+                            );
+                            let mut rtt = Vec::new();
+                            for _ in 0..5 {
+                                let t = std::time::Instant::now();
+                                if c.simple_query("SELECT 1").is_ok() {
+                                    rtt.push(t.elapsed());
+                                }
+                            }
+                            rtt.sort();
+                            if let Some(m) = rtt.get(rtt.len() / 2) {
+                                line(
+                                    *m < std::time::Duration::from_millis(20),
+                                    "round trip",
+                                    format!("{m:.2?} median of {} (under 20 ms wanted)", rtt.len()),
+                                );
+                            }
+                        }
+                        Err(e) => line(
+                            false,
+                            "server",
+                            jiuzhu_central::StoreError::from(e).to_string(),
+                        ),
+                    }
+                }
+                Err(e) => {
+                    line(
+                        false,
+                        "database",
+                        format!("{t}: {}", jiuzhu_central::StoreError::from(e)),
+                    );
+                    return false;
+                }
+            }
+        }
+    }
+    // opening applies the migrations this version knows, as serve would
+    match open(db, &keys) {
+        Ok(store) => {
+            match &store {
+                Opened::Sqlite(_) => line(
+                    true,
+                    "schema",
+                    format!(
+                        "{} migrations, applied",
+                        jiuzhu_central::store::MIGRATIONS.len()
+                    ),
+                ),
+                Opened::Postgres(pg) => match pg.applied_migrations() {
+                    Ok(applied) => {
+                        let known: Vec<&str> = jiuzhu_central::store::pg::PG_MIGRATIONS
+                            .iter()
+                            .map(|(v, _)| *v)
+                            .collect();
+                        let unknown: Vec<&String> = applied
+                            .iter()
+                            .filter(|v| !known.contains(&v.as_str()))
+                            .collect();
+                        line(
+                            unknown.is_empty(),
+                            "schema",
+                            if unknown.is_empty() {
+                                format!("{} migrations, applied", known.len())
+                            } else {
+                                format!(
+                                    "the database has migrations this version does not know ({}): a newer central wrote it",
+                                    unknown
+                                        .iter()
+                                        .map(|s| s.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )
+                            },
+                        )
+                    }
+                    Err(e) => line(false, "schema", e.to_string()),
+                },
+            }
+            match store.verify_audit() {
+                Ok(n) => line(true, "audit chain", format!("{n} rows, intact")),
+                Err(e) => line(false, "audit chain", e.to_string()),
+            }
+        }
+        Err(e) => line(false, "database", format!("{e:#}")),
+    }
+    ok
 }
 
 fn staff_access(kd: Option<&Path>, cmd: StaffCmd) -> anyhow::Result<()> {

@@ -57,8 +57,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use postgres::{IsolationLevel, NoTls, Transaction};
+use postgres::{IsolationLevel, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{StoreError, now_str};
 use crate::audit::{self, ChainWalk};
@@ -107,7 +108,7 @@ pub const POOL_SIZE: u32 = 8;
 /// The advisory lock key migrations hold ("jzmi").
 const MIGRATION_LOCK: i64 = 0x6a7a_6d69;
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
 
 /// The PostgreSQL store: a pool of connections to one database, which several central
 /// instances may share.
@@ -157,23 +158,33 @@ impl std::fmt::Debug for PgStore {
 
 impl PgStore {
     /// Connects to the database of `url` (`postgresql://user:password@host:port/db`, or the
-    /// `key=value` form) with at most `pool_size` connections, and applies the missing
-    /// migrations. Plain TCP: for now only a database on loopback or a trusted network.
+    /// `key=value` form, with [`crate::db`]'s `sslrootcert`) with at most `pool_size`
+    /// connections, and applies the missing migrations.
     pub fn connect(url: &str, keys: &AtRestKeys, pool_size: u32) -> Result<PgStore, StoreError> {
-        // the parser's message never repeats the string, which may hold a password
-        let config: postgres::Config = url.parse().map_err(|e| {
-            StoreError::Invalid(format!(
-                "the database URL is not a PostgreSQL connection string: {e}"
-            ))
-        })?;
+        let target =
+            crate::db::PgTarget::parse(url).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        PgStore::connect_target(&target, keys, pool_size)
+    }
+
+    /// Connects to `target` with at most `pool_size` connections, TLS as its `sslmode` says
+    /// (verified against its `sslrootcert` or the web roots whenever used), and applies the
+    /// missing migrations.
+    pub fn connect_target(
+        target: &crate::db::PgTarget,
+        keys: &AtRestKeys,
+        pool_size: u32,
+    ) -> Result<PgStore, StoreError> {
         // one connection first: the pool would report a refusal as a timeout, without the reason
-        config.connect(NoTls)?.close()?;
+        target.config.connect(target.connector())?.close()?;
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .error_handler(Box::new(LogConnectError))
-            .build(PostgresConnectionManager::new(config, NoTls))?;
+            .build(PostgresConnectionManager::new(
+                target.config.clone(),
+                target.connector(),
+            ))?;
         let store = PgStore {
             pool: Connections(Some(pool)),
             keys: keys.clone(),
