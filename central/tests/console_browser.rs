@@ -16,8 +16,6 @@ use std::time::{Duration, Instant};
 use console_common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 use jiuzhu_central::client::Conn;
-use jiuzhu_central::store::ConsoleStore;
-use jiuzhu_central::store::prelude::*;
 
 /// chromedriver, killed when the test ends however it ends.
 struct Driver(Child);
@@ -288,8 +286,7 @@ async fn a_case_from_submission_to_publication_in_a_real_browser() {
     .await;
     assert!(text(&b).await.contains("已上传 1 张照片"));
     assert_eq!(
-        s.store
-            .case_files(&case)
+        s.db(|store| store.case_files(&case))
             .unwrap()
             .iter()
             .filter(|f| f.content_type == "image/jpeg")
@@ -310,7 +307,7 @@ async fn a_case_from_submission_to_publication_in_a_real_browser() {
     step(&b, "record_findings").await;
     assert!(text(&b).await.contains("已办理：录入调查结果"));
     assert_eq!(s.state_of(&case), "investigated");
-    let findings = s.store.case(&case).unwrap().unwrap().findings[0].clone();
+    let findings = s.db(|store| store.case(&case)).unwrap().unwrap().findings[0].clone();
     assert_eq!(
         findings.evidence.len(),
         1,

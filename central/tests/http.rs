@@ -375,7 +375,7 @@ async fn kiosk_authentication_failures_get_401_with_a_reason() {
         assert_eq!((r.status, r.error_code().as_str()), (401, code));
     }
 
-    s.store.revoke_kiosk("kiosk-1", "test").unwrap();
+    s.db(|store| store.revoke_kiosk("kiosk-1", "test")).unwrap();
     let r = good("revoked-nonce-00001").send(&mut c, path).await;
     assert_eq!((r.status, r.error_code().as_str()), (401, "revoked_kiosk"));
 }
@@ -479,14 +479,15 @@ async fn certification_status_result_and_template() {
     assert_eq!(r.status, 422);
 
     // template: sealed to this kiosk's key
-    s.store
-        .put_template(
+    s.db(|store| {
+        store.put_template(
             &due.id_number,
             Modality::Face,
             b"face-template-v1:0123",
             "test",
         )
-        .unwrap();
+    })
+    .unwrap();
     let boxed = sealed_template(&s, &mut c, &due.id_number, "face").await;
     assert_eq!(
         api::open_template(&s.kiosk.key, "kiosk-1", &boxed).unwrap(),
@@ -606,17 +607,10 @@ async fn staff_scope_roles_and_audit() {
     assert!(text.contains("王**"));
 
     // audit: intact, then an edited row is detected
-    let n = s.store.verify_audit().unwrap();
+    let n = s.db(|store| store.verify_audit()).unwrap();
     assert!(n > 10);
-    s.store
-        .with_conn(|c| {
-            c.execute(
-                "UPDATE audit SET actor = 'nobody' WHERE action = 'staff.view_case'",
-                [],
-            )
-        })
-        .unwrap();
-    assert!(s.store.verify_audit().is_err());
+    s.exec("UPDATE audit SET actor = 'nobody' WHERE action = 'staff.view_case'");
+    assert!(s.db(|store| store.verify_audit()).is_err());
 }
 
 /// The deadline of `kind` in a staff case answer.
@@ -841,7 +835,7 @@ async fn delegated_path_end_to_end_within_20_working_days() {
     assert_eq!(who, ["staff:leader"]);
     let r = step(&mut c, &clerk, &case, json!({"type": "publish"})).await;
     assert_eq!((r.status, r.error_code().as_str()), (409, "closed"));
-    s.store.verify_audit().unwrap();
+    s.db(|store| store.verify_audit()).unwrap();
 }
 
 #[tokio::test]
@@ -854,10 +848,12 @@ async fn district_path_within_25_working_days() {
         login(&mut c, "leader").await,
     );
     // The district lets this kiosk serve the second township too (kiosk scope, issue #17).
-    s.store
-        .hardening()
-        .set_kiosk_serves("kiosk-1", &[OTHER_TOWNSHIP.to_string()], "test")
-        .unwrap();
+    s.db(|store| {
+        store
+            .hardening()
+            .set_kiosk_serves("kiosk-1", &[OTHER_TOWNSHIP.to_string()], "test")
+    })
+    .unwrap();
     let h = Household::new(202);
     let case = h.submit(&s, &mut c, OTHER_TOWNSHIP).await;
     h.complete(&s, &mut c, &case).await;
@@ -984,14 +980,14 @@ async fn incomplete_then_deadline_passes_then_abandoned() {
         "awaiting_materials"
     );
     s.advance_to(deadline_day);
-    s.state.scan_deadlines().unwrap();
+    s.scan_deadlines().unwrap();
     assert_eq!(
         case_state(&s, &mut c, &case).await,
         "awaiting_materials",
         "the deadline day itself still counts"
     );
     s.advance(1);
-    s.state.scan_deadlines().unwrap();
+    s.scan_deadlines().unwrap();
     assert_eq!(case_state(&s, &mut c, &case).await, "abandoned");
     // materials after the deadline are refused and nothing is stored
     let before = s.count("materials");
@@ -1234,7 +1230,7 @@ async fn deadline_scanner_puts_overdue_cases_first() {
     // three working days later the first case is past its 2-day acceptance limit
     s.advance_to(working_days(s.today(), 3));
     let second = Household::new(209).submit(&s, &mut c, DEMO_TOWNSHIP).await;
-    s.state.scan_deadlines().unwrap();
+    s.scan_deadlines().unwrap();
     let clerk = login(&mut c, "clerk").await;
     let q = staff_get(
         &mut c,
@@ -1258,7 +1254,7 @@ async fn deadline_scanner_puts_overdue_cases_first() {
     // a case on its due day (0 of 2 working days left) is red
     let third = Household::new(210).submit(&s, &mut c, DEMO_TOWNSHIP).await;
     s.advance_to(working_days(s.today(), 2));
-    s.state.scan_deadlines().unwrap();
+    s.scan_deadlines().unwrap();
     let q = staff_get(
         &mut c,
         &clerk,
@@ -1418,14 +1414,11 @@ async fn proofs_are_reprinted_for_certified_recipients_only() {
     );
     assert_eq!(reissued(), 2);
     // the audit rows carry the kiosk and the proof id only, no personal data
-    let rows: Vec<(String, String, String)> = s.store.with_conn(|c| {
-        c.prepare("SELECT actor, subject, detail FROM audit WHERE action = 'proof.reissued'")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    });
+    let rows: Vec<(String, String, String)> = s
+        .rows("SELECT actor, subject, detail FROM audit WHERE action = 'proof.reissued'")
+        .iter()
+        .map(|r| (r[0].text(), r[1].text(), r[2].text()))
+        .collect();
     for (actor, subject, detail) in &rows {
         assert_eq!(actor, "kiosk:kiosk-1");
         assert!(subject.starts_with("proof:"), "{subject}");
@@ -1504,7 +1497,10 @@ async fn proofs_are_reprinted_for_certified_recipients_only() {
         (v["status"].clone(), v["valid_until"].clone()),
         (json!("valid"), cert["valid_until"].clone())
     );
-    assert_eq!(s.store.verify_audit().unwrap(), s.count("audit"));
+    assert_eq!(
+        s.db(|store| store.verify_audit()).unwrap(),
+        s.count("audit")
+    );
 }
 
 /// A staff POST of `body` as JSON.
@@ -1705,7 +1701,7 @@ async fn certification_alternatives_are_recorded_listed_and_closed() {
     assert_eq!(st.json()["certified_this_cycle"], true, "{:?}", st.json());
     assert_eq!(st.json()["last_certified_on"], today_in_china().to_string());
     assert_eq!(
-        s.count("certifications WHERE mode = 'staff_witnessed' AND certified = 1"),
+        s.count("certifications WHERE mode = 'staff_witnessed' AND certified"),
         1
     );
     assert_eq!(
@@ -1745,7 +1741,7 @@ async fn certification_alternatives_are_recorded_listed_and_closed() {
         .kiosk_post_once(&mut c, path, &home, "alt-retry-key-000003")
         .await;
     assert_eq!(r.status, 201, "{:?}", r.json());
-    s.store.verify_audit().unwrap();
+    s.db(|store| store.verify_audit()).unwrap();
 }
 
 #[tokio::test]
@@ -2012,12 +2008,10 @@ async fn guardian_mode_needs_a_registered_guardian_and_the_on_site_photo() {
     assert_eq!(r.status, 422);
 
     // the guardian's own reference is enrolled and released like a recipient's; nobody else's
-    s.store
-        .put_template(tan, Modality::Face, b"guardian-face-v1", "test")
+    s.db(|store| store.put_template(tan, Modality::Face, b"guardian-face-v1", "test"))
         .unwrap();
     assert!(
-        s.store
-            .put_template(&stranger, Modality::Face, b"x", "test")
+        s.db(|store| store.put_template(&stranger, Modality::Face, b"x", "test"))
             .is_err()
     );
     let boxed = sealed_template(&s, &mut c, tan, "face").await;
@@ -2165,7 +2159,11 @@ async fn guardian_mode_needs_a_registered_guardian_and_the_on_site_photo() {
         (r.status, r.json()["error"]["code"].clone()),
         (413, json!("body_too_large"))
     );
-    assert!(s.store.certifications_of(wang).unwrap().is_empty());
+    assert!(
+        s.db(|store| store.certifications_of(wang))
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(s.count("audit"), audit_rows, "no audit row for a refusal");
 
     // the registered guardian with the photo: certified, and central keeps who and the photo
@@ -2175,7 +2173,7 @@ async fn guardian_mode_needs_a_registered_guardian_and_the_on_site_photo() {
     assert_eq!(r.status, 200, "{:?}", r.json());
     assert_eq!(r.json()["certified"], true);
     assert!(r.json()["proof_code"].is_string());
-    let recs = s.store.certifications_of(wang).unwrap();
+    let recs = s.db(|store| store.certifications_of(wang)).unwrap();
     assert_eq!(recs.len(), 1);
     assert_eq!(recs[0].mode, "guardian");
     assert_eq!(recs[0].assisted_by.as_deref(), Some(tan));
@@ -2186,27 +2184,19 @@ async fn guardian_mode_needs_a_registered_guardian_and_the_on_site_photo() {
         photo,
         "encrypted at rest under the district's evidence key"
     );
-    let raw: Vec<u8> = s
-        .store
-        .with_conn(|c| {
-            c.query_row("SELECT ciphertext FROM certification_evidence", [], |r| {
-                r.get(0)
-            })
-        })
-        .unwrap();
+    let raw: Vec<u8> = s.rows("SELECT ciphertext FROM certification_evidence")[0][0].bytes();
     assert!(!raw.windows(64).any(|w| photo.windows(64).next() == Some(w)));
     let audit: String = s
-        .store
-        .with_conn(|c| {
-            c.query_row(
-                "SELECT group_concat(subject || detail, ' ') FROM audit",
-                [],
-                |r| r.get(0),
-            )
-        })
-        .unwrap();
+        .rows("SELECT subject || detail FROM audit")
+        .iter()
+        .map(|r| r[0].text())
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(!audit.contains(tan) && !audit.contains(wang), "{audit}");
-    assert_eq!(s.store.verify_audit().unwrap(), s.count("audit"));
+    assert_eq!(
+        s.db(|store| store.verify_audit()).unwrap(),
+        s.count("audit")
+    );
 
     // staff register guardians: clerk of the township yes; helper, another township, unknown
     // recipients and bad bodies no
@@ -2226,7 +2216,7 @@ async fn guardian_mode_needs_a_registered_guardian_and_the_on_site_photo() {
         !text.contains(&stranger) && !text.contains("张小明"),
         "{text}"
     );
-    assert!(s.store.is_guardian(chen, &stranger).unwrap());
+    assert!(s.db(|store| store.is_guardian(chen, &stranger)).unwrap());
     let helper = login(&mut c, "helper").await;
     let other = login(&mut c, "clerk2").await;
     for (token, body, status, code) in [
@@ -2250,7 +2240,7 @@ async fn guardian_mode_needs_a_registered_guardian_and_the_on_site_photo() {
             r.json()
         );
     }
-    assert!(!s.store.is_guardian(chen, tan).unwrap());
+    assert!(!s.db(|store| store.is_guardian(chen, tan)).unwrap());
     let r = s
         .kiosk_send(
             &mut c,

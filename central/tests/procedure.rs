@@ -329,7 +329,7 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
     // The 7 days end; the leader's meeting finds the property over the limit: a refusal is
     // not what was posted (纳入), so it needs the revised opinion posted first.
     s.advance_to(s.today() + chrono::Days::new(8));
-    s.state.scan_deadlines().unwrap();
+    s.scan_deadlines().unwrap();
     let leader = login(&mut c, "leader").await;
     let refuse = json!({"type": "confirm", "approve": false, "reasons": "经评审会审议，家庭财产超过规定标准", "review_meeting": true});
     let r = step(&mut c, &leader, &case, refuse.clone()).await;
@@ -342,7 +342,7 @@ async fn notices_are_stored_with_their_step_delivered_by_sms_and_at_a_kiosk() {
     );
     // The 7 days end; the timer concludes; the leader refuses in a review meeting.
     s.advance_to(s.today() + chrono::Days::new(8));
-    s.state.scan_deadlines().unwrap();
+    s.scan_deadlines().unwrap();
     assert_eq!(step_ok(&mut c, &leader, &case, refuse).await, "refused");
     let notices = s.notices(&mut c, &h.applicant, &case).await;
     let refusal = notices.last().unwrap();
@@ -548,9 +548,7 @@ async fn abuse_of_the_notice_objection_and_staff_routes() {
         s.notices(&mut c, &h.applicant, &case).await[0]["delivered_on"],
         Value::Null
     );
-    s.store
-        .with_conn(|c| c.execute("DELETE FROM notice_deliveries", []))
-        .unwrap();
+    s.exec("DELETE FROM notice_deliveries");
     let staff_alert: i64 = s.count_sql("SELECT min(id) FROM notices WHERE audience != 'household'");
     // Delivery confirmed by someone else, for a staff document, for ids that are not numbers.
     for (path, body) in [
@@ -758,16 +756,8 @@ async fn the_sms_number_is_set_at_a_kiosk_by_the_applicant_only_and_rate_limited
         .await;
     assert_eq!(r.status, 200, "{:?}", r.json());
     assert_eq!(r.json()["phone_masked"], "139****1111");
-    let detail: String = s
-        .store
-        .with_conn(|c| {
-            c.query_row(
-                "SELECT detail FROM audit WHERE action = 'case.contact_phone'",
-                [],
-                |r| r.get(0),
-            )
-        })
-        .unwrap();
+    let detail: String =
+        s.rows("SELECT detail FROM audit WHERE action = 'case.contact_phone'")[0][0].text();
     assert!(detail.contains("139****1111") && !detail.contains("13900001111"));
     assert_eq!(
         s.count_sql("SELECT count(*) FROM cases WHERE contact_phone LIKE '%13900001111%'"),
@@ -824,15 +814,13 @@ async fn the_sms_number_is_set_at_a_kiosk_by_the_applicant_only_and_rate_limited
 /// `MAX_QUEUE_SKEW` it takes the case's last time; a clock minutes behind is still refused.
 #[tokio::test]
 async fn a_step_queued_behind_a_later_one_is_taken_a_clock_gone_back_is_not() {
-    use jiuzhu_central::store::prelude::*;
     use jiuzhu_central::store::{MAX_QUEUE_SKEW, WorkflowStep};
     use jiuzhu_core::workflow::{Action, Actor, Event};
     let s = server().await;
     let mut c = Conn::new(s.addr);
     let (case, _) = Household::new(341).submit(&s, &mut c).await;
     let last = s
-        .store
-        .case(&case)
+        .db(|store| store.case(&case))
         .unwrap()
         .unwrap()
         .history
@@ -845,16 +833,16 @@ async fn a_step_queued_behind_a_later_one_is_taken_a_clock_gone_back_is_not() {
         now,
         calendar: &cal,
     };
-    s.store
-        .apply_event(&case, "system", &tick(last - chrono::TimeDelta::seconds(2)))
+    s.db(|store| store.apply_event(&case, "system", &tick(last - chrono::TimeDelta::seconds(2))))
         .expect("two seconds behind: queued, taken");
     let e = s
-        .store
-        .apply_event(
-            &case,
-            "system",
-            &tick(last - MAX_QUEUE_SKEW - chrono::TimeDelta::seconds(60)),
-        )
+        .db(|store| {
+            store.apply_event(
+                &case,
+                "system",
+                &tick(last - MAX_QUEUE_SKEW - chrono::TimeDelta::seconds(60)),
+            )
+        })
         .unwrap_err();
     assert!(e.to_string().contains("check the clock"), "{e}");
 }

@@ -21,7 +21,6 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use jiuzhu_central::client::Conn;
 use jiuzhu_central::seed::{DEMO_TOWNSHIP, OTHER_TOWNSHIP, demo_id};
 use jiuzhu_central::sms::deliver_pending;
-use jiuzhu_central::store::prelude::*;
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::notices::{period_end_days, period_end_months};
 use serde_json::{Value, json};
@@ -80,7 +79,7 @@ impl Family {
     }
 
     fn state(&self) -> String {
-        let case = self.s.store.case(&self.case).unwrap().unwrap();
+        let case = self.s.db(|store| store.case(&self.case)).unwrap().unwrap();
         case.state.name().to_string()
     }
 
@@ -169,7 +168,12 @@ impl Family {
         assert_eq!(n["deadline"], json!(deadline.map(|d| d.to_string())));
         assert_eq!(n["delivered_on"], Value::Null);
         let title = n["title"].as_str().unwrap();
-        let received = self.s.store.case(&self.case).unwrap().unwrap().received_on;
+        let received = self
+            .s
+            .db(|store| store.case(&self.case))
+            .unwrap()
+            .unwrap()
+            .received_on;
         text_has(
             &n,
             &[
@@ -302,7 +306,7 @@ impl Family {
 
     /// The deadline timer runs as the server runs it; the case is then in `state`.
     fn timer(&self, state: &str) {
-        self.s.state.scan_deadlines().unwrap();
+        self.s.scan_deadlines().unwrap();
         assert_eq!(self.state(), state);
     }
 
@@ -335,7 +339,11 @@ impl Family {
         let name = ours[0]["masked_name"].as_str().unwrap();
         assert!(name.starts_with('王') && !name.contains("德福"), "{name}");
         assert_eq!(ours[0]["assistance_type"], "dibao");
-        let recipient = self.s.store.recipient(&self.h.applicant).unwrap().unwrap();
+        let recipient = self
+            .s
+            .db(|store| store.recipient(&self.h.applicant))
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (recipient.township.as_str(), recipient.since),
             (self.h.township, self.today())
@@ -802,7 +810,7 @@ async fn not_eligible_findings_objected_at_the_kiosk_rechecked_and_found_eligibl
         &["letter_enquiry"],
     );
     assert_eq!(f.step(&clerk, recheck).await, "investigated");
-    let case = f.s.store.case(&f.case).unwrap().unwrap();
+    let case = f.s.db(|store| store.case(&f.case)).unwrap().unwrap();
     assert_eq!(case.findings.len(), 2);
     assert!(case.findings[1].recheck && case.findings[1].eligible);
     // The re-check's result reaches the household in writing (复查结果告知书), as the receipt

@@ -38,15 +38,30 @@ async fn server() -> Server {
     server_with(LoginPolicy::default()).await
 }
 
-fn audit_rows(s: &SqliteStore, action: &str) -> Vec<(String, String)> {
+/// The audit rows of the keying migration in a SQLite store.
+fn keyed_rows(s: &SqliteStore) -> i64 {
     s.with_conn(|c| {
-        c.prepare("SELECT actor, subject FROM audit WHERE action = ?1 ORDER BY seq")
-            .unwrap()
-            .query_map([action], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
+        c.query_row(
+            "SELECT count(*) FROM audit WHERE action = 'audit.keyed'",
+            [],
+            |r| r.get(0),
+        )
     })
+    .unwrap()
+}
+
+fn audit_rows(s: &Server, action: &str) -> Vec<(String, String)> {
+    assert!(
+        action
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_')
+    );
+    s.rows(&format!(
+        "SELECT actor, subject FROM audit WHERE action = '{action}' ORDER BY seq"
+    ))
+    .iter()
+    .map(|r| (r[0].text(), r[1].text()))
+    .collect()
 }
 
 // ------------------------------------------------------------------------------------------
@@ -84,7 +99,7 @@ async fn brute_force_login_is_throttled_with_retry_after_and_audited() {
         "the right password during the block is not let in"
     );
     // every checked guess is in the audit log, naming the account, by the client address
-    let failed = audit_rows(&s.store, "staff.login_failed");
+    let failed = audit_rows(&s, "staff.login_failed");
     assert_eq!(failed.len(), denied);
     assert!(
         failed
@@ -126,14 +141,13 @@ async fn unknown_accounts_answer_alike_and_an_address_guessing_names_is_throttle
         known.json()["error"]["reason"]
     );
     // the unknown name is not written to the audit log (it may be a mistyped password)
-    let failed = audit_rows(&s.store, "staff.login_failed");
+    let failed = audit_rows(&s, "staff.login_failed");
     assert_eq!(
         failed.iter().map(|f| f.1.as_str()).collect::<Vec<_>>(),
         vec!["unknown-account", "clerk"]
     );
     // a disabled account answers like an unknown one, even with its right password
-    s.store
-        .set_staff_access("leader", StaffAccess::Disable, "test")
+    s.db(|store| store.set_staff_access("leader", StaffAccess::Disable, "test"))
         .unwrap();
     let r = try_login(&mut c, "leader", demo_password("leader")).await;
     assert_eq!(
@@ -284,17 +298,15 @@ async fn logout_and_revocation_end_sessions() {
         200,
         "others keep theirs"
     );
-    let revoked = audit_rows(&s.store, "staff.sessions_revoked");
+    let revoked = audit_rows(&s, "staff.sessions_revoked");
     assert_eq!(revoked, vec![("staff:bureau".into(), "clerk".into())]);
-    assert_eq!(audit_rows(&s.store, "staff.disabled").len(), 1);
-    assert_eq!(audit_rows(&s.store, "staff.logout").len(), 1);
+    assert_eq!(audit_rows(&s, "staff.disabled").len(), 1);
+    assert_eq!(audit_rows(&s, "staff.logout").len(), 1);
 
-    s.store
-        .set_staff_access("clerk", StaffAccess::Enable, "admin:test")
+    s.db(|store| store.set_staff_access("clerk", StaffAccess::Enable, "admin:test"))
         .unwrap();
     login(&mut c, "clerk").await;
-    s.store
-        .set_staff_access("clerk", StaffAccess::Remove, "admin:test")
+    s.db(|store| store.set_staff_access("clerk", StaffAccess::Remove, "admin:test"))
         .unwrap();
     assert_eq!(
         try_login(&mut c, "clerk", demo_password("clerk"))
@@ -303,8 +315,7 @@ async fn logout_and_revocation_end_sessions() {
         401
     );
     assert!(
-        s.store
-            .set_staff_access("clerk", StaffAccess::Enable, "admin:test")
+        s.db(|store| store.set_staff_access("clerk", StaffAccess::Enable, "admin:test"))
             .is_err(),
         "a removed account stays removed"
     );
@@ -512,10 +523,10 @@ fn a_legacy_chain_is_rechained_under_the_key_once() {
             Ok(s) => {
                 assert!(!tampered);
                 assert_eq!(s.verify_audit().unwrap(), 6);
-                assert_eq!(audit_rows(&s, "audit.keyed").len(), 1);
+                assert_eq!(keyed_rows(&s), 1);
                 drop(s);
                 let s = SqliteStore::open_with_keys(&db, &keys).unwrap();
-                assert_eq!(audit_rows(&s, "audit.keyed").len(), 1, "once");
+                assert_eq!(keyed_rows(&s), 1, "once");
             }
             Err(e) => assert!(tampered && e.to_string().contains("edited"), "{e}"),
         }
@@ -551,12 +562,11 @@ async fn case_changes_scanner_changes_and_template_releases_are_audited() {
     let mut scanned = 0;
     for _ in 0..6 {
         s.advance(7);
-        scanned += s.state.scan_deadlines().unwrap();
+        scanned += s.scan_deadlines().unwrap();
     }
     assert!(scanned > 0);
     let by_scanner: Vec<_> = s
-        .store
-        .history(&case)
+        .db(|store| store.history(&case))
         .unwrap()
         .into_iter()
         .filter(|h| h.actor == "system:deadline-scanner")
@@ -566,22 +576,15 @@ async fn case_changes_scanner_changes_and_template_releases_are_audited() {
         scanned,
         "every change of the scanner is audited"
     );
-    let states: i64 = s
-        .store
-        .with_conn(|c| {
-            c.query_row(
-                "SELECT count(*) FROM audit WHERE subject = ?1",
-                [&case],
-                |r| r.get(0),
-            )
-        })
-        .unwrap();
+    assert!(case.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'));
+    let states: i64 = s.count_sql(&format!(
+        "SELECT count(*) FROM audit WHERE subject = '{case}'"
+    ));
     assert!(states as usize > scanned);
 
     // template release
     let r = &s.recipients[0];
-    s.store
-        .put_template(&r.id_number, Modality::Fingerprint, &[9u8; 512], "test")
+    s.db(|store| store.put_template(&r.id_number, Modality::Fingerprint, &[9u8; 512], "test"))
         .unwrap();
     let q = json!({"id_number": r.id_number, "modality": "fingerprint"});
     let rep = c
@@ -595,13 +598,13 @@ async fn case_changes_scanner_changes_and_template_releases_are_audited() {
         .await
         .unwrap();
     assert_eq!(rep.status, 200, "{:?}", rep.json());
-    let released = audit_rows(&s.store, "template.released");
+    let released = audit_rows(&s, "template.released");
     let subject = format!(
         "template:fingerprint:{}",
-        &s.store.blind_index(&r.id_number)[..16]
+        &s.db(|store| store.blind_index(&r.id_number))[..16]
     );
     assert_eq!(released, vec![("kiosk:kiosk-1".to_string(), subject)]);
-    assert!(s.store.verify_audit().is_ok());
+    assert!(s.db(|store| store.verify_audit()).is_ok());
 }
 
 // ------------------------------------------------------------------------------------------
@@ -618,6 +621,22 @@ fn raw_files(db: &Path) -> Vec<u8> {
         }
     }
     all
+}
+
+/// Every row of the database as `pg_dump` writes it (PostgreSQL's client tools, with the server).
+fn pg_dump(url: &str) -> Vec<u8> {
+    let bin = support::pg::bin_dir().unwrap().join("pg_dump");
+    let out = Command::new(&bin)
+        .args(["--data-only", "--no-owner", "--dbname"])
+        .arg(url)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
+    assert!(
+        out.status.success(),
+        "pg_dump: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -652,8 +671,7 @@ async fn the_raw_database_holds_no_id_number_name_or_template() {
     assert_eq!(r.status, 201, "{:?}", r.json());
     let template: Vec<u8> = (0..512u32).map(|i| (i * 37 % 251) as u8).collect();
     let r0 = &s.recipients[0];
-    s.store
-        .put_template(&r0.id_number, Modality::Fingerprint, &template, "test")
+    s.db(|store| store.put_template(&r0.id_number, Modality::Fingerprint, &template, "test"))
         .unwrap();
     // the status of the applicant still answers through the blind index
     let st = c
@@ -674,20 +692,26 @@ async fn the_raw_database_holds_no_id_number_name_or_template() {
         st.json()
     );
     assert_eq!(
-        s.store
-            .template(&r0.id_number, Modality::Fingerprint)
+        s.db(|store| store.template(&r0.id_number, Modality::Fingerprint))
             .unwrap(),
         Some(template.clone())
     );
     assert_eq!(
-        s.store.recipient(&r0.id_number).unwrap().unwrap().name,
+        s.db(|store| store.recipient(&r0.id_number))
+            .unwrap()
+            .unwrap()
+            .name,
         r0.name
     );
-    let publication = s.store.publication(DEMO_TOWNSHIP).unwrap();
+    let publication = s.db(|store| store.publication(DEMO_TOWNSHIP)).unwrap();
     assert!(!publication.is_empty());
 
     let db = s.dir.path().join("db").join("central.db");
-    let raw = raw_files(&db);
+    // what a stolen disk or backup holds: SQLite's file and WAL, PostgreSQL's dump of every row
+    let raw = match &s.backend {
+        support::Backend::Sqlite(_) => raw_files(&db),
+        support::Backend::Postgres { url, .. } => pg_dump(url),
+    };
     assert!(raw.len() > 4096);
     let mut secrets: Vec<(String, Vec<u8>)> = vec![
         (applicant.clone(), applicant.as_bytes().to_vec()),
@@ -706,9 +730,28 @@ async fn the_raw_database_holds_no_id_number_name_or_template() {
     }
     for (what, bytes) in &secrets {
         assert!(!contains(&raw, bytes), "{what} is in the raw database file");
+        // pg_dump writes bytea as hex: a value kept unsealed in a bytea column shows so
+        assert!(
+            !contains(&raw, hex::encode(bytes).as_bytes()),
+            "{what} is in the raw database, hex-encoded"
+        );
     }
     // the database is useless without the keys directory
     let other = AtRestKeys::from_bytes([1; 32], [2; 32]);
+    if let support::Backend::Postgres { url, .. } = &s.backend {
+        let (url, id) = (url.clone(), r0.id_number.clone());
+        std::thread::spawn(move || {
+            let st = jiuzhu_central::store::pg::PgStore::connect(&url, &other, 1).unwrap();
+            assert!(
+                st.verify_audit().is_err(),
+                "the audit chain verified with other keys"
+            );
+            assert!(st.recipient(&id).unwrap().is_none());
+        })
+        .join()
+        .unwrap();
+        return;
+    }
     let copy = s.dir.path().join("copy.db");
     std::fs::copy(&db, &copy).unwrap();
     match SqliteStore::open_with_keys(&copy, &other) {

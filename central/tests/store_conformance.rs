@@ -2026,7 +2026,7 @@ fn postgres_connection_errors_are_clear_and_keep_the_password_out() {
     )
     .unwrap_err();
     assert!(
-        matches!(&e, StoreError::Invalid(m) if m.contains("not a PostgreSQL connection string")),
+        matches!(&e, StoreError::Invalid(m) if m.contains("the database connection string is not valid")),
         "{e:?}"
     );
     let wrong = format!(

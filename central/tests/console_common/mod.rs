@@ -7,7 +7,6 @@
 use chrono::{TimeZone, Utc};
 use jiuzhu_central::client::{Conn, Reply};
 use jiuzhu_central::seed::DEMO_TOWNSHIP;
-use jiuzhu_central::store::prelude::*;
 use serde_json::json;
 
 /// The applicant of the test case (a valid made-up number of region 500102).
@@ -88,7 +87,10 @@ impl Server {
     }
 
     pub fn state_of(&self, case: &str) -> String {
-        self.store.case_summary(case).unwrap().unwrap().state
+        self.db(|store| store.case_summary(case))
+            .unwrap()
+            .unwrap()
+            .state
     }
 
     pub fn audit_rows(&self) -> i64 {

@@ -1,4 +1,6 @@
-//! One real central for the loopback tests: a real SQLite file in a temporary directory, the demo
+//! One real central for the loopback tests: a real database — a SQLite file in a temporary
+//! directory, or with `JIUZHU_TEST_STORE=postgres` a new database of the test binary's own
+//! PostgreSQL cluster (`pg.rs`), so the same HTTP tests run on both backends — the demo
 //! seed, two registered kiosks (one per demo township), a workflow clock the test may move, and the
 //! server on 127.0.0.1:0. The HTTP helpers below speak to it as a kiosk (signed) or as staff
 //! (bearer token), so the test files keep only what they test.
@@ -17,8 +19,8 @@ use jiuzhu_central::http::hash_password;
 use jiuzhu_central::login_guard::{LoginGuard, LoginPolicy};
 use jiuzhu_central::seed::{self, DEMO_TOWNSHIP, OTHER_TOWNSHIP};
 use jiuzhu_central::store::Recipient;
-use jiuzhu_central::store::prelude::*;
-use jiuzhu_central::{AppState, SqliteStore};
+use jiuzhu_central::store::pg::PgStore;
+use jiuzhu_central::{AppState, SqliteStore, Store};
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::id::today_in_china;
 use serde_json::{Value, json};
@@ -71,16 +73,6 @@ impl Setup {
 
     pub async fn start(self) -> Central {
         let dir = tempfile::tempdir().unwrap();
-        let store = if self.keys_dir {
-            let keys = KeysDir::at(dir.path().join("keys")).load().unwrap();
-            std::fs::create_dir(dir.path().join("db")).unwrap();
-            SqliteStore::open_with_keys(&dir.path().join("db").join("central.db"), &keys).unwrap()
-        } else {
-            SqliteStore::open(&dir.path().join("central.db")).unwrap()
-        };
-        let store = Arc::new(store);
-        let hash = |p: &str| hash_password(p).unwrap();
-        let recipients = seed::seed_demo(store.as_ref(), today_in_china(), &hash).unwrap();
         let kiosk = KioskSigner {
             id: "kiosk-1".into(),
             key: SigningKey::from_bytes(&[42; 32]),
@@ -89,11 +81,50 @@ impl Setup {
             id: "kiosk-2".into(),
             key: SigningKey::from_bytes(&[43; 32]),
         };
-        for (k, township) in [(&kiosk, DEMO_TOWNSHIP), (&other_kiosk, OTHER_TOWNSHIP)] {
-            store
-                .add_kiosk(&k.id, township, k.key.verifying_key().as_bytes(), "test")
-                .unwrap();
-        }
+        let keys_dir = self.keys_dir;
+        let path = dir.path().to_path_buf();
+        let kiosks = [
+            (kiosk.clone(), DEMO_TOWNSHIP),
+            (other_kiosk.clone(), OTHER_TOWNSHIP),
+        ];
+        // the store is opened and seeded off the async runtime: the synchronous PostgreSQL
+        // client blocks on a runtime of its own
+        let (backend, recipients) = tokio::task::spawn_blocking(move || {
+            let backend = match Backend::from_env() {
+                Kind::Sqlite => {
+                    let store = if keys_dir {
+                        let keys = KeysDir::at(path.join("keys")).load().unwrap();
+                        std::fs::create_dir(path.join("db")).unwrap();
+                        SqliteStore::open_with_keys(&path.join("db").join("central.db"), &keys)
+                            .unwrap()
+                    } else {
+                        SqliteStore::open(&path.join("central.db")).unwrap()
+                    };
+                    Backend::Sqlite(Arc::new(store))
+                }
+                Kind::Postgres => {
+                    let keys = KeysDir::at(path.join("keys")).load().unwrap();
+                    let url = pg::shared().new_database();
+                    let store = PgStore::connect(&url, &keys, 8).unwrap();
+                    Backend::Postgres {
+                        store: Arc::new(store),
+                        url,
+                    }
+                }
+            };
+            let store = backend.store();
+            let hash = |p: &str| hash_password(p).unwrap();
+            let recipients = seed::seed_demo(store.as_ref(), today_in_china(), &hash).unwrap();
+            for (k, township) in &kiosks {
+                store
+                    .add_kiosk(&k.id, township, k.key.verifying_key().as_bytes(), "test")
+                    .unwrap();
+            }
+            (backend, recipients)
+        })
+        .await
+        .unwrap();
+        let store = backend.store();
         let clock = Arc::new(Mutex::new(self.clock.unwrap_or_else(Utc::now)));
         let mut state = AppState::new(store.clone(), district_key());
         if self.clock.is_some() {
@@ -113,6 +144,7 @@ impl Setup {
         Central {
             addr,
             store,
+            backend,
             state,
             kiosk,
             other_kiosk,
@@ -123,10 +155,86 @@ impl Setup {
     }
 }
 
+/// Which backend the tests run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+/// The store behind a test central.
+pub enum Backend {
+    Sqlite(Arc<SqliteStore>),
+    Postgres { store: Arc<PgStore>, url: String },
+}
+
+impl Backend {
+    /// `JIUZHU_TEST_STORE`: `sqlite` (the default) or `postgres`.
+    pub fn from_env() -> Kind {
+        match std::env::var("JIUZHU_TEST_STORE").as_deref() {
+            Err(_) | Ok("") | Ok("sqlite") => Kind::Sqlite,
+            Ok("postgres") => Kind::Postgres,
+            Ok(other) => panic!("JIUZHU_TEST_STORE={other:?}: use sqlite or postgres"),
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Backend::Sqlite(_) => Kind::Sqlite,
+            Backend::Postgres { .. } => Kind::Postgres,
+        }
+    }
+
+    fn store(&self) -> Arc<dyn Store> {
+        match self {
+            Backend::Sqlite(s) => s.clone(),
+            Backend::Postgres { store, .. } => store.clone(),
+        }
+    }
+}
+
+/// A value read from the database in a test: every column the tests read is text, an integer
+/// or bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Null,
+    Int(i64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Cell {
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Text(t) => t.clone(),
+            Cell::Int(i) => i.to_string(),
+            other => panic!("not text: {other:?}"),
+        }
+    }
+
+    pub fn int(&self) -> i64 {
+        match self {
+            Cell::Int(i) => *i,
+            Cell::Null => 0,
+            other => panic!("not an integer: {other:?}"),
+        }
+    }
+
+    pub fn bytes(&self) -> Vec<u8> {
+        match self {
+            Cell::Bytes(b) => b.clone(),
+            other => panic!("not bytes: {other:?}"),
+        }
+    }
+}
+
 /// A running test central.
 pub struct Central {
     pub addr: SocketAddr,
-    pub store: Arc<SqliteStore>,
+    /// The store (either backend). The PostgreSQL client may not block inside the test's async
+    /// runtime: call it through [`Central::db`].
+    pub store: Arc<dyn Store>,
+    pub backend: Backend,
     pub state: AppState,
     /// Registered for DEMO_TOWNSHIP.
     pub kiosk: KioskSigner,
@@ -241,11 +349,106 @@ impl Central {
         self.count_sql(&format!("SELECT count(*) FROM {table}"))
     }
 
-    /// The one integer `sql` answers.
+    /// The one integer `sql` answers (NULL: 0).
     pub fn count_sql(&self, sql: &str) -> i64 {
-        self.store
-            .with_conn(|c| c.query_row(sql, [], |r| r.get(0)))
+        self.rows(sql)
+            .first()
+            .and_then(|r| r.first())
+            .map_or(0, Cell::int)
+    }
+
+    /// Runs `f` on the store on a thread of its own: the synchronous PostgreSQL client cannot
+    /// block inside the test's async runtime (central itself calls the store from
+    /// `spawn_blocking`).
+    pub fn db<R: Send>(&self, f: impl FnOnce(&dyn Store) -> R + Send) -> R {
+        let store = self.store.as_ref();
+        std::thread::scope(|s| s.spawn(|| f(store)).join().unwrap())
+    }
+
+    /// One round of the deadline scanner (on a thread of its own, as [`Central::db`]).
+    pub fn scan_deadlines(&self) -> Result<usize, jiuzhu_central::StoreError> {
+        let state = &self.state;
+        std::thread::scope(|s| s.spawn(|| state.scan_deadlines()).join().unwrap())
+    }
+
+    /// Every row `sql` answers, on either backend (SQL both dialects read alike).
+    pub fn rows(&self, sql: &str) -> Vec<Vec<Cell>> {
+        std::thread::scope(|s| {
+            s.spawn(|| match &self.backend {
+                Backend::Sqlite(store) => store
+                    .with_conn(|c| {
+                        let mut st = c.prepare(sql)?;
+                        let n = st.column_count();
+                        st.query_map([], |r| {
+                            (0..n)
+                                .map(|i| {
+                                    use rusqlite::types::ValueRef;
+                                    Ok(match r.get_ref(i)? {
+                                        ValueRef::Null => Cell::Null,
+                                        ValueRef::Integer(i) => Cell::Int(i),
+                                        ValueRef::Real(f) => Cell::Text(f.to_string()),
+                                        ValueRef::Text(t) => {
+                                            Cell::Text(String::from_utf8_lossy(t).into_owned())
+                                        }
+                                        ValueRef::Blob(b) => Cell::Bytes(b.to_vec()),
+                                    })
+                                })
+                                .collect()
+                        })?
+                        .collect::<Result<Vec<_>, _>>()
+                    })
+                    .unwrap_or_else(|e| panic!("{sql}: {e}")),
+                Backend::Postgres { url, .. } => {
+                    use postgres::types::Type;
+                    let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+                    c.query(sql, &[])
+                        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                        .iter()
+                        .map(|r| {
+                            (0..r.len())
+                                .map(|i| {
+                                    let t = r.columns()[i].type_().clone();
+                                    if t == Type::INT8 {
+                                        r.get::<_, Option<i64>>(i).map_or(Cell::Null, Cell::Int)
+                                    } else if t == Type::INT4 {
+                                        r.get::<_, Option<i32>>(i)
+                                            .map_or(Cell::Null, |v| Cell::Int(v.into()))
+                                    } else if t == Type::BYTEA {
+                                        r.get::<_, Option<Vec<u8>>>(i)
+                                            .map_or(Cell::Null, Cell::Bytes)
+                                    } else if t == Type::BOOL {
+                                        r.get::<_, Option<bool>>(i)
+                                            .map_or(Cell::Null, |b| Cell::Int(b.into()))
+                                    } else {
+                                        r.get::<_, Option<String>>(i).map_or(Cell::Null, Cell::Text)
+                                    }
+                                })
+                                .collect()
+                        })
+                        .collect()
+                }
+            })
+            .join()
             .unwrap()
+        })
+    }
+
+    /// Runs a statement (a test's tampering), on either backend; the rows it changed.
+    pub fn exec(&self, sql: &str) -> u64 {
+        std::thread::scope(|s| {
+            s.spawn(|| match &self.backend {
+                Backend::Sqlite(store) => store
+                    .with_conn(|c| c.execute(sql, []))
+                    .map(|n| n as u64)
+                    .unwrap_or_else(|e| panic!("{sql}: {e}")),
+                Backend::Postgres { url, .. } => postgres::Client::connect(url, postgres::NoTls)
+                    .unwrap()
+                    .execute(sql, &[])
+                    .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            })
+            .join()
+            .unwrap()
+        })
     }
 
     /// The workflow clock's day in China.
@@ -393,4 +596,5 @@ pub fn header<'a>(r: &'a Reply, name: &str) -> Option<&'a str> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
 }
+pub mod pg;
 pub mod procedure;
