@@ -604,11 +604,16 @@ pub(crate) async fn authenticate(
     ip: Option<std::net::IpAddr>,
 ) -> Result<Staff, Response> {
     let guard = st.login_guard.clone();
-    guard
-        .admit(username, ip)
-        .map_err(IntoResponse::into_response)?;
-    let permit = guard.permit().await.map_err(IntoResponse::into_response)?;
     let s = st.store.clone();
+    // the back-off is kept in the database every instance shares: read off the async runtime
+    {
+        let (g, s, u) = (guard.clone(), s.clone(), username.to_owned());
+        blocking(move || Ok(g.admit(s.as_ref(), &u, ip)))
+            .await
+            .map_err(IntoResponse::into_response)?
+            .map_err(IntoResponse::into_response)?;
+    }
+    let permit = guard.permit().await.map_err(IntoResponse::into_response)?;
     let (username, password) = (username.to_owned(), password.to_owned());
     blocking(move || {
         let _permit = permit;
@@ -616,7 +621,7 @@ pub(crate) async fn authenticate(
         let verified = guard.verify(found.as_ref().map(|(_, h)| h.as_str()), &password);
         let known = found.is_some();
         let Some((staff, _)) = found.filter(|_| verified) else {
-            guard.failed(&username, ip);
+            guard.failed(s.as_ref(), &username, ip)?;
             s.record(
                 &format!(
                     "address:{}",
@@ -633,7 +638,7 @@ pub(crate) async fn authenticate(
                 "unknown account or wrong password",
             ));
         };
-        guard.succeeded(&staff.username);
+        guard.succeeded(s.as_ref(), &staff.username)?;
         Ok(staff)
     })
     .await

@@ -16,14 +16,15 @@
 //! - An unknown, disabled or removed account is verified against a dummy hash made with the same
 //!   parameters, so its answer takes as long as a wrong password of a real account.
 //!
-//! The tables are bounded ([`LoginPolicy::max_tracked`] names and addresses each; names are kept
-//! as SHA-256 digests), so a flood of made-up names cannot grow memory.
+//! The failures are kept in the database ([`crate::store::LoginThrottleStore`]), so the back-off
+//! holds across every central instance on one database and across restarts; the table is
+//! bounded ([`LoginPolicy::max_tracked`] rows; names are kept as SHA-256 digests), so a flood of
+//! made-up names cannot grow it. The verification slots and buffers are this process's own.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -31,6 +32,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::ApiError;
+use crate::store::{Forget, LoginFailures, LoginThrottleStore, StoreError};
 
 /// The numbers of the login throttle.
 #[derive(Debug, Clone)]
@@ -74,76 +76,39 @@ impl Default for LoginPolicy {
     }
 }
 
-/// The clock of the throttle (tests move it).
-pub type Now = Arc<dyn Fn() -> Instant + Send + Sync>;
+/// The clock of the throttle, Unix milliseconds (tests move it).
+pub type Now = Arc<dyn Fn() -> i64 + Send + Sync>;
 
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    last: Instant,
-    blocked_until: Option<Instant>,
-}
-
-struct Table<K> {
-    entries: HashMap<K, Failures>,
-}
-
-impl<K> Default for Table<K> {
-    fn default() -> Self {
-        Table {
-            entries: HashMap::new(),
-        }
+/// What one more failure of a key makes of its kept failures: forgotten after
+/// [`LoginPolicy::forget_after`], counted, and beyond `free` failures blocked for
+/// `base · 2^(n − free − 1)`, at most [`LoginPolicy::max_block`].
+pub fn next_failures(
+    kept: Option<LoginFailures>,
+    now_ms: i64,
+    free: u32,
+    p: &LoginPolicy,
+) -> LoginFailures {
+    let forget = i64::try_from(p.forget_after.as_millis()).unwrap_or(i64::MAX);
+    let count = match kept {
+        Some(k) if now_ms.saturating_sub(k.last_ms) < forget => k.count,
+        _ => 0,
     }
-}
-
-impl<K: std::hash::Hash + Eq + Clone> Table<K> {
-    fn blocked(&self, k: &K, now: Instant) -> Option<Duration> {
-        self.entries
-            .get(k)
-            .and_then(|f| f.blocked_until)
-            .and_then(|u| u.checked_duration_since(now))
-            .filter(|d| !d.is_zero())
-    }
-
-    fn fail(&mut self, k: K, now: Instant, free: u32, p: &LoginPolicy) {
-        if self.entries.len() >= p.max_tracked && !self.entries.contains_key(&k) {
-            self.entries.retain(|_, f| {
-                now.saturating_duration_since(f.last) < p.forget_after
-                    || f.blocked_until.is_some_and(|u| u > now)
-            });
-            if self.entries.len() >= p.max_tracked
-                && let Some(oldest) = self
-                    .entries
-                    .iter()
-                    .min_by_key(|(_, f)| f.last)
-                    .map(|(k, _)| k.clone())
-            {
-                self.entries.remove(&oldest);
-            }
-        }
-        let f = self.entries.entry(k).or_insert(Failures {
-            count: 0,
-            last: now,
-            blocked_until: None,
-        });
-        if now.saturating_duration_since(f.last) >= p.forget_after {
-            f.count = 0;
-        }
-        f.count = f.count.saturating_add(1);
-        f.last = now;
-        if f.count > free {
-            let exp = (f.count - free - 1).min(20);
-            let block = p
-                .base_block
-                .checked_mul(1u32 << exp)
-                .unwrap_or(p.max_block)
-                .min(p.max_block);
-            f.blocked_until = Some(now + block);
-        }
-    }
-
-    fn clear(&mut self, k: &K) {
-        self.entries.remove(k);
+    .saturating_add(1);
+    let blocked_until_ms = if count > free {
+        let exp = (count - free - 1).min(20);
+        let block = p
+            .base_block
+            .checked_mul(1u32 << exp)
+            .unwrap_or(p.max_block)
+            .min(p.max_block);
+        now_ms.saturating_add(i64::try_from(block.as_millis()).unwrap_or(i64::MAX))
+    } else {
+        0
+    };
+    LoginFailures {
+        count,
+        last_ms: now_ms,
+        blocked_until_ms,
     }
 }
 
@@ -202,8 +167,6 @@ impl IntoResponse for Refusal {
 pub struct LoginGuard {
     policy: LoginPolicy,
     now: Now,
-    accounts: Mutex<Table<[u8; 32]>>,
-    addresses: Mutex<Table<IpAddr>>,
     hashing: Arc<Semaphore>,
     waiting: AtomicUsize,
     dummy_hash: String,
@@ -224,18 +187,25 @@ impl std::fmt::Debug for LoginGuard {
     }
 }
 
-fn name_key(username: &str) -> [u8; 32] {
-    Sha256::digest(username.as_bytes()).into()
+fn account_key(username: &str) -> String {
+    format!(
+        "account:{}",
+        hex::encode(Sha256::digest(username.as_bytes()))
+    )
 }
 
-fn secs_up(d: Duration) -> u64 {
-    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+fn address_key(addr: IpAddr) -> String {
+    format!("address:{addr}")
+}
+
+fn secs_up(ms: i64) -> u64 {
+    u64::try_from(ms.max(0)).unwrap_or(0).div_ceil(1000)
 }
 
 impl LoginGuard {
     /// A throttle with `policy` on the system clock. Makes the dummy hash (one argon2 run).
     pub fn new(policy: LoginPolicy) -> Self {
-        Self::with_clock(policy, Arc::new(Instant::now))
+        Self::with_clock(policy, Arc::new(|| chrono::Utc::now().timestamp_millis()))
     }
 
     /// A throttle with `policy` on the clock `now`.
@@ -247,8 +217,6 @@ impl LoginGuard {
             hashing: Arc::new(Semaphore::new(policy.concurrent_hashes.max(1))),
             policy,
             now,
-            accounts: Mutex::default(),
-            addresses: Mutex::default(),
             waiting: AtomicUsize::new(0),
             dummy_hash,
             verifications: AtomicUsize::new(0),
@@ -334,20 +302,31 @@ impl LoginGuard {
         )
     }
 
-    /// Whether a login of `username` from `addr` may be tried now.
-    pub fn admit(&self, username: &str, addr: Option<IpAddr>) -> Result<(), Refusal> {
+    /// Whether a login of `username` from `addr` may be tried now (reads the shared table: call
+    /// it off the async runtime). A table that cannot be read refuses as busy.
+    pub fn admit(
+        &self,
+        store: &dyn LoginThrottleStore,
+        username: &str,
+        addr: Option<IpAddr>,
+    ) -> Result<(), Refusal> {
         let now = (self.now)();
-        let acct = self
-            .accounts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .blocked(&name_key(username), now);
-        let by_addr = addr.and_then(|a| {
-            self.addresses
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .blocked(&a, now)
-        });
+        let left = |key: String| -> Result<Option<i64>, Refusal> {
+            match store.login_failures(&key) {
+                Ok(f) => Ok(f
+                    .map(|f| f.blocked_until_ms.saturating_sub(now))
+                    .filter(|ms| *ms > 0)),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the login throttle");
+                    Err(Refusal::Busy)
+                }
+            }
+        };
+        let acct = left(account_key(username))?;
+        let by_addr = match addr {
+            Some(a) => left(address_key(a))?,
+            None => None,
+        };
         match (acct, by_addr) {
             (Some(a), b) => Err(Refusal::Throttled {
                 retry_after: secs_up(b.map_or(a, |b| a.max(b))),
@@ -379,49 +358,40 @@ impl LoginGuard {
         }
     }
 
-    /// Records a failed login.
-    pub fn failed(&self, username: &str, addr: Option<IpAddr>) {
+    /// Records a failed login of `username` from `addr` in the shared table.
+    pub fn failed(
+        &self,
+        store: &dyn LoginThrottleStore,
+        username: &str,
+        addr: Option<IpAddr>,
+    ) -> Result<(), StoreError> {
         let now = (self.now)();
-        self.accounts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .fail(
-                name_key(username),
-                now,
-                self.policy.account_free,
-                &self.policy,
-            );
+        let p = &self.policy;
+        let forget = Forget {
+            now_ms: now,
+            before_ms: now
+                .saturating_sub(i64::try_from(p.forget_after.as_millis()).unwrap_or(i64::MAX)),
+            max_rows: p.max_tracked,
+        };
+        store.record_login_failure(&account_key(username), forget, &|k| {
+            next_failures(k, now, p.account_free, p)
+        })?;
         if let Some(a) = addr {
-            self.addresses
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .fail(a, now, self.policy.address_free, &self.policy);
+            store.record_login_failure(&address_key(a), forget, &|k| {
+                next_failures(k, now, p.address_free, p)
+            })?;
         }
+        Ok(())
     }
 
     /// Records a successful login: the account's failures are cleared (the address's are not,
     /// so one's own account cannot be used to reset a guessing run).
-    pub fn succeeded(&self, username: &str) {
-        self.accounts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear(&name_key(username));
-    }
-
-    /// Names and addresses tracked now (for tests of the bound).
-    pub fn tracked(&self) -> (usize, usize) {
-        (
-            self.accounts
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .entries
-                .len(),
-            self.addresses
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .entries
-                .len(),
-        )
+    pub fn succeeded(
+        &self,
+        store: &dyn LoginThrottleStore,
+        username: &str,
+    ) -> Result<(), StoreError> {
+        store.clear_login_failures(&account_key(username))
     }
 }
 
@@ -449,88 +419,148 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::SqliteStore;
 
-    fn guard(policy: LoginPolicy) -> (LoginGuard, Arc<Mutex<Instant>>) {
-        let t = Arc::new(Mutex::new(Instant::now()));
+    /// A guard on a test clock and a real (SQLite) store.
+    fn guard(policy: LoginPolicy) -> (LoginGuard, Arc<Mutex<i64>>, tempfile::TempDir, SqliteStore) {
+        let t = Arc::new(Mutex::new(1_800_000_000_000i64));
         let c = t.clone();
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("c.db")).unwrap();
         (
             LoginGuard::with_clock(policy, Arc::new(move || *c.lock().unwrap())),
             t,
+            dir,
+            store,
         )
     }
 
     #[test]
     fn back_off_grows_per_account_and_ends() {
-        let (g, t) = guard(LoginPolicy {
+        let (g, t, _d, s) = guard(LoginPolicy {
             account_free: 3,
             ..LoginPolicy::default()
         });
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         for _ in 0..3 {
-            assert_eq!(g.admit("clerk", Some(ip)), Ok(()));
-            g.failed("clerk", Some(ip));
+            assert_eq!(g.admit(&s, "clerk", Some(ip)), Ok(()));
+            g.failed(&s, "clerk", Some(ip)).unwrap();
         }
-        assert_eq!(g.admit("clerk", Some(ip)), Ok(()));
-        g.failed("clerk", Some(ip));
+        assert_eq!(g.admit(&s, "clerk", Some(ip)), Ok(()));
+        g.failed(&s, "clerk", Some(ip)).unwrap();
         assert_eq!(
-            g.admit("clerk", Some(ip)),
+            g.admit(&s, "clerk", Some(ip)),
             Err(Refusal::Throttled {
                 retry_after: 2,
                 account: true
             })
         );
         // another name from the same address is not blocked yet (address limit is 20)
-        assert_eq!(g.admit("leader", Some(ip)), Ok(()));
-        *t.lock().unwrap() += Duration::from_secs(3);
-        assert_eq!(g.admit("clerk", Some(ip)), Ok(()));
-        g.failed("clerk", Some(ip));
+        assert_eq!(g.admit(&s, "leader", Some(ip)), Ok(()));
+        *t.lock().unwrap() += 3_000;
+        assert_eq!(g.admit(&s, "clerk", Some(ip)), Ok(()));
+        g.failed(&s, "clerk", Some(ip)).unwrap();
         assert_eq!(
-            g.admit("clerk", None),
+            g.admit(&s, "clerk", None),
             Err(Refusal::Throttled {
                 retry_after: 4,
                 account: true
             })
         );
-        g.succeeded("clerk");
-        assert_eq!(g.admit("clerk", None), Ok(()));
+        g.succeeded(&s, "clerk").unwrap();
+        assert_eq!(g.admit(&s, "clerk", None), Ok(()));
+    }
+
+    #[test]
+    fn the_back_off_is_the_stores_so_another_instance_and_a_restart_keep_it() {
+        let (g, _t, dir, s) = guard(LoginPolicy {
+            account_free: 0,
+            ..LoginPolicy::default()
+        });
+        g.failed(&s, "clerk", None).unwrap();
+        drop(s);
+        // a second guard (another instance, or this one restarted) on the same database
+        let s = SqliteStore::open(&dir.path().join("c.db")).unwrap();
+        let t = 1_800_000_000_500i64;
+        let other = LoginGuard::with_clock(LoginPolicy::default(), Arc::new(move || t));
+        assert_eq!(
+            other.admit(&s, "clerk", None),
+            Err(Refusal::Throttled {
+                retry_after: 2,
+                account: true
+            })
+        );
+        // the name is kept as a digest, not in clear
+        let keys: Vec<String> = s.with_conn(|c| {
+            c.prepare("SELECT key FROM login_failures")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        });
+        assert_eq!(keys.len(), 1);
+        assert!(!keys[0].contains("clerk") && keys[0].starts_with("account:"));
     }
 
     #[test]
     fn an_address_guessing_many_names_is_blocked() {
-        let (g, _t) = guard(LoginPolicy {
+        let (g, _t, _d, s) = guard(LoginPolicy {
             address_free: 4,
             ..LoginPolicy::default()
         });
         let ip: IpAddr = "10.0.0.2".parse().unwrap();
         for i in 0..5 {
-            g.failed(&format!("user{i}"), Some(ip));
+            g.failed(&s, &format!("user{i}"), Some(ip)).unwrap();
         }
         assert!(matches!(
-            g.admit("someone-else", Some(ip)),
+            g.admit(&s, "someone-else", Some(ip)),
             Err(Refusal::Throttled { account: false, .. })
         ));
         assert_eq!(
-            g.admit("someone-else", Some("10.0.0.3".parse().unwrap())),
+            g.admit(&s, "someone-else", Some("10.0.0.3".parse().unwrap())),
             Ok(())
         );
     }
 
     #[test]
-    fn the_tables_stay_bounded() {
-        let (g, _t) = guard(LoginPolicy {
+    fn the_table_stays_bounded_and_forgets() {
+        let (g, t, _d, s) = guard(LoginPolicy {
             max_tracked: 100,
             ..LoginPolicy::default()
         });
-        for i in 0..1000u32 {
-            g.failed(&format!("name{i}"), Some(IpAddr::from(i.to_be_bytes())));
+        for i in 0..400u32 {
+            g.failed(&s, &format!("name{i}"), Some(IpAddr::from(i.to_be_bytes())))
+                .unwrap();
         }
-        let (a, b) = g.tracked();
-        assert!(a <= 100 && b <= 100, "{a} {b}");
+        let rows = || -> i64 {
+            s.with_conn(|c| c.query_row("SELECT count(*) FROM login_failures", [], |r| r.get(0)))
+                .unwrap()
+        };
+        assert!(rows() <= 100, "{}", rows());
+        // an hour and more later, one more failure clears what was forgotten
+        *t.lock().unwrap() += 61 * 60 * 1000;
+        g.failed(&s, "late", None).unwrap();
+        assert_eq!(rows(), 1);
+    }
+
+    #[test]
+    fn failures_are_forgotten_after_a_quiet_hour() {
+        let p = LoginPolicy {
+            account_free: 1,
+            ..LoginPolicy::default()
+        };
+        let f = next_failures(None, 0, 1, &p);
+        assert_eq!((f.count, f.blocked_until_ms), (1, 0));
+        let f = next_failures(Some(f), 1_000, 1, &p);
+        assert_eq!((f.count, f.blocked_until_ms), (2, 3_000));
+        let f = next_failures(Some(f), 1_000 + 60 * 60 * 1000, 1, &p);
+        assert_eq!((f.count, f.blocked_until_ms), (1, 0), "forgotten");
     }
 
     #[test]
     fn verification_matches_argon2_and_reuses_its_buffers() {
-        let (g, _t) = guard(LoginPolicy {
+        let (g, _t, _d, _s) = guard(LoginPolicy {
             concurrent_hashes: 2,
             ..LoginPolicy::default()
         });
@@ -549,14 +579,14 @@ mod tests {
 
     #[test]
     fn the_block_is_capped() {
-        let (g, _t) = guard(LoginPolicy {
+        let (g, _t, _d, s) = guard(LoginPolicy {
             account_free: 0,
             ..LoginPolicy::default()
         });
         for _ in 0..100 {
-            g.failed("x", None);
+            g.failed(&s, "x", None).unwrap();
         }
-        match g.admit("x", None) {
+        match g.admit(&s, "x", None) {
             Err(Refusal::Throttled { retry_after, .. }) => assert_eq!(retry_after, 15 * 60),
             other => panic!("{other:?}"),
         }

@@ -36,8 +36,10 @@ pub use certification::*;
 mod staff;
 pub use staff::*;
 mod documents;
+mod login;
 pub use console::{CaseFile, CaseSigner, ConsoleStore, KioskActivity, MonthCount};
 pub use documents::*;
+pub use login::{Forget, LoginFailures, LoginThrottleStore};
 
 /// The migrations, in order: (version, SQL).
 pub const MIGRATIONS: &[(&str, &str)] = &[
@@ -89,6 +91,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "20261206_1803_audit_by_subject",
         include_str!("../migrations/20261206_1803_audit_by_subject.sql"),
     ),
+    (
+        "20261206_2200_login_failures",
+        include_str!("../migrations/20261206_2200_login_failures.sql"),
+    ),
 ];
 
 mod hardening;
@@ -101,7 +107,7 @@ pub use hardening::{
 pub mod prelude {
     pub use super::{
         CaseStore, CertificationStore, ConsoleStore, DocumentStore, Hardening, KioskScope,
-        KioskStore, StaffStore, Store,
+        KioskStore, LoginThrottleStore, StaffStore, Store,
     };
     pub use crate::help_calls::HelpCallStore;
 }
@@ -168,6 +174,7 @@ pub trait Store:
     + StaffStore
     + DocumentStore
     + ConsoleStore
+    + LoginThrottleStore
     + crate::help_calls::HelpCallStore
 {
     /// Appends a staff action to the audit log.

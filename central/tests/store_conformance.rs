@@ -169,7 +169,55 @@ conformance!(
     the_sms_number_changes_at_most_three_times_a_day,
     the_deadline_scanner_colours_and_moves_open_cases,
     the_console_reads_townships_kiosks_and_ends_sessions,
+    two_instances_counting_one_names_failed_logins_count_every_one,
 );
+
+/// Failed logins of one name on two instances at once: every failure counts (no lost
+/// update), and the block one instance sets is the other's.
+fn two_instances_counting_one_names_failed_logins_count_every_one(db: &dyn Database) {
+    use jiuzhu_central::login_guard::{LoginGuard, LoginPolicy, Refusal};
+    let (a, b) = (db.instance(), db.instance());
+    let now = 1_800_000_000_000i64;
+    let policy = LoginPolicy {
+        account_free: 1_000,
+        ..LoginPolicy::default()
+    };
+    let rounds = 20;
+    let barrier = Arc::new(Barrier::new(2));
+    let race = |s: Arc<dyn Subject>, barrier: Arc<Barrier>, policy: LoginPolicy| {
+        std::thread::spawn(move || {
+            let g = LoginGuard::with_clock(policy, Arc::new(move || now));
+            for _ in 0..rounds {
+                barrier.wait();
+                g.failed(s.as_ref(), "clerk", None).unwrap();
+            }
+        })
+    };
+    let ta = race(a.clone(), barrier.clone(), policy.clone());
+    let tb = race(b.clone(), barrier, policy);
+    ta.join().unwrap();
+    tb.join().unwrap();
+    // the row of the name's digest
+    let key = format!(
+        "account:{}",
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"clerk"))
+    );
+    let kept = |s: &Arc<dyn Subject>| s.login_failures(&key).unwrap().unwrap();
+    assert_eq!(kept(&a).count, 2 * rounds);
+    assert_eq!(kept(&b), kept(&a));
+    // a block set through one instance holds on the other
+    let strict = LoginPolicy {
+        account_free: 0,
+        ..LoginPolicy::default()
+    };
+    LoginGuard::with_clock(strict.clone(), Arc::new(move || now))
+        .failed(a.as_ref(), "leader", None)
+        .unwrap();
+    assert!(matches!(
+        LoginGuard::with_clock(strict, Arc::new(move || now + 1)).admit(b.as_ref(), "leader", None),
+        Err(Refusal::Throttled { account: true, .. })
+    ));
+}
 
 const T1: &str = "500102900";
 const T2: &str = "500102901";

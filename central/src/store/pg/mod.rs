@@ -72,6 +72,7 @@ mod documents;
 mod hardening;
 mod help_calls;
 mod kiosks;
+mod login;
 pub mod sealed;
 mod staff;
 
@@ -99,6 +100,10 @@ pub const PG_MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261206_2100_cases",
         include_str!("../../../migrations/postgres/20261206_2100_cases.sql"),
+    ),
+    (
+        "20261206_2200_login_failures",
+        include_str!("../../../migrations/postgres/20261206_2200_login_failures.sql"),
     ),
 ];
 
