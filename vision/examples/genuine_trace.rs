@@ -41,6 +41,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             case.seed
         );
         let shown = kiosk_colours(&case);
+        if std::env::var_os("NO_TRACE").is_some() {
+            let out = evaluate_lit(&paths, &generator, &refs, &case, &cfg, true)?;
+            println!(
+                "-> {:?} {:?}",
+                out.verification.verdict.reasons, out.verification.flash
+            );
+            continue;
+        }
         let frames = render_lit(&paths, &generator, &case, Some(&shown))?;
         let mut pipeline = FacePipeline::load(&paths)?;
         pipeline.detect_every_frame = true;
@@ -83,8 +91,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let out = evaluate_lit(&paths, &generator, &refs, &case, &cfg, true)?;
         let v = &out.verification;
         println!(
-            "-> passed={} hints={:?} similarity={:?} scores={:?} reasons={:?}",
-            v.verdict.passed, out.hints, v.similarity, v.verdict.scores, v.verdict.reasons
+            "-> passed={} hints={:?} similarity={:?} scores={:?} reasons={:?}\n   flash={:?}",
+            v.verdict.passed, out.hints, v.similarity, v.verdict.scores, v.verdict.reasons, v.flash
         );
     }
     Ok(())

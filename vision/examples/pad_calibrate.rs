@@ -4,7 +4,8 @@
 //! yaw within half a turn, pitch within a nod), largest mouth-opening and mouth-darkness increase, largest yaw and pitch
 //! change, and the largest homography residual among frames turned (or else nodded) past 60 % of the
 //! threshold. Genuine clips show what live faces reach; print and screen-photo clips what noise reaches.
-//! `cargo run -p jiuzhu-vision --example pad_calibrate --release [-- CLIPS_PER_SUBJECT]`
+//! `cargo run -p jiuzhu-vision --example pad_calibrate --release [-- CLIPS_PER_SUBJECT]` (with `SERIES=1`
+//! also each clip's eye similarity per frame, `*` marking frames with the head not still).
 
 use jiuzhu_vision::geometry::{eye_similarity, homography_residual};
 use jiuzhu_vision::image::frame_to_bgr;
@@ -60,13 +61,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             mouth = mouth.max(o.mouth - b.mouth);
             dark = dark.max(o.mouth_dark - b.mouth_dark);
             let (dy, dp) = (o.pose.yaw - b.pose.yaw, o.pose.pitch - b.pose.pitch);
-            if dy.abs() < cfg.turn_deg / 2.0 && dp.abs() < cfg.nod_deg {
-                if let Some(s) = eye_similarity(&b.eye_patches, &o.eye_patches) {
+            if let Some(s) = eye_similarity(&b.eye_patches, &o.eye_patches) {
+                // head still: yaw within half a turn, pitch within a nod
+                let quiet = dy.abs() < cfg.turn_deg / 2.0 && dp.abs() < cfg.nod_deg;
+                if quiet {
                     eye_change = eye_change.max(1.0 - s);
                 }
-            }
-            if let Some(s) = eye_similarity(&b.eye_patches, &o.eye_patches) {
-                let quiet = dy.abs() < cfg.turn_deg / 2.0 && dp.abs() < cfg.nod_deg;
                 series.push(format!("{s:.3}{}", if quiet { "" } else { "*" }));
             }
             yp = yp.max(dy);

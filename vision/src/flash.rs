@@ -219,10 +219,13 @@ pub struct FlashReport {
     pub cosine: [f32; GROUPS],
     /// Oblique over frontal relative response.
     pub oblique_ratio: f32,
-    /// How the frontal regions' red-to-blue response follows their red-to-blue colour:
-    /// ln(response_R / response_B) / ln(mean_R / mean_B); 1 for light reflected by the skin, 0 for
-    /// light added evenly (a screen's glass); None when the face is too grey to tell.
+    /// How the regions' red-to-blue response follows their red-to-blue colour: per group
+    /// ln(response_R / response_B) / ln(mean_R / mean_B) ([`FlashReport::group_follow`]), the median
+    /// of the groups; 1 for light reflected by the skin, 0 for light added evenly (a screen's glass);
+    /// None when the frontal group gives none or the face is too grey to tell.
     pub albedo_follow: Option<f32>,
+    /// Each group's own follow (frontal first; None where its slopes gave none).
+    pub group_follow: [Option<f32>; GROUPS],
     /// Why the response does not look like a live face lit by the screen (empty = it does).
     pub reasons: Vec<String>,
 }
@@ -347,12 +350,10 @@ pub fn verify(
         }
         _ => None,
     };
+    report.group_follow =
+        std::array::from_fn(|g| red_blue(g).filter(|p| p.1.abs() > 0.08).map(|p| p.0 / p.1));
     report.albedo_follow = red_blue(0).and_then(|_| {
-        let mut follows: Vec<f32> = (0..GROUPS)
-            .filter_map(red_blue)
-            .filter(|p| p.1.abs() > 0.08)
-            .map(|p| p.0 / p.1)
-            .collect();
+        let mut follows: Vec<f32> = report.group_follow.iter().flatten().copied().collect();
         follows.sort_by(f32::total_cmp);
         let n = follows.len();
         match n {

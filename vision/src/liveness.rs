@@ -4,7 +4,8 @@
 //!
 //! Blinks are judged on the product of two ratios to the baseline: the eye aspect ratio and the eye
 //! appearance contrast ([`crate::geometry::eye_contrast`]), because the face mesh keeps its eyelid points
-//! near their open positions when the eyes close; mouth openings on the inner-lip gap or the darkness of
+//! near their open positions when the eyes close, or on the eyes' normalised appearance against the
+//! baseline's ([`crate::geometry::eye_similarity`]), which a dim, noisy frame does not hide; mouth openings on the inner-lip gap or the darkness of
 //! the mouth region ([`crate::geometry::mouth_darkness`]). A turn while another challenge (or the other turn)
 //! is asked, or a mouth opening while another challenge is asked, fails the session: a recording that
 //! performs actions in its own order is caught there. Each action must also begin (reach 40 % of its
