@@ -3,7 +3,8 @@
 //! rendered lit by the kiosk's colours as in `tests/independent.rs`, every frame's observation is
 //! printed (faces, face side, mean grey, EAR, eye contrast, the blink ratio to the first good frame,
 //! yaw, pitch, quality issues), then the verdict of the real `Verifier` with the screen-light check.
-//! `cargo run -p jiuzhu-vision --example genuine_trace -- FILTER [PHOTO]`
+//! `cargo run -p jiuzhu-vision --example genuine_trace -- FILTER [PHOTO]` (`NO_TRACE=1`: verdicts only,
+//! with a count of refusals; `PER=n`: n seeds per subject; `SKIP_FIRST=1`: without the tests' seed)
 
 use std::time::Duration;
 
@@ -28,7 +29,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         flash: Some(FlashConfig::default()),
         ..VerifierConfig::default()
     };
-    for case in cases(generator.subjects().len(), 1) {
+    // `PER=n`: n seeds per subject (the tests use 1); `SKIP_FIRST=1` leaves out the first seed's cases
+    let per: usize = std::env::var("PER")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let skip_first = std::env::var_os("SKIP_FIRST").is_some();
+    let (mut runs, mut refused) = (0, 0);
+    for case in cases(generator.subjects().len(), per) {
+        if skip_first && (case.seed % 100) / 10 == 0 {
+            continue;
+        }
         let subject = &generator.subjects()[case.subject];
         if !case.kind.group().contains(&filter) || !subject.photo.contains(&photo) {
             continue;
@@ -47,6 +58,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "-> {:?} {:?}",
                 out.verification.verdict.reasons, out.verification.flash
             );
+            runs += 1;
+            refused += usize::from(!out.verification.verdict.passed);
             continue;
         }
         let frames = render_lit(&paths, &generator, &case, Some(&shown))?;
@@ -94,6 +107,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "-> passed={} hints={:?} similarity={:?} scores={:?} reasons={:?}\n   flash={:?}",
             v.verdict.passed, out.hints, v.similarity, v.verdict.scores, v.verdict.reasons, v.flash
         );
+    }
+    if runs > 0 {
+        println!("{refused} of {runs} refused");
     }
     Ok(())
 }
