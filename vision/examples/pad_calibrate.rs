@@ -1,10 +1,13 @@
 //! Measures behind the liveness thresholds, per generated clip: deepest eye closure (1 − EAR × eye
-//! contrast relative to the first good frame), largest mouth-opening and mouth-darkness increase, largest yaw and pitch
+//! contrast relative to the first good frame), deepest eye-appearance change (1 − the eyes' normalised
+//! correlation with the first good frame, `geometry::eye_similarity`, on frames with the head still:
+//! yaw within half a turn, pitch within a nod), largest mouth-opening and mouth-darkness increase, largest yaw and pitch
 //! change, and the largest homography residual among frames turned (or else nodded) past 60 % of the
 //! threshold. Genuine clips show what live faces reach; print and screen-photo clips what noise reaches.
-//! `cargo run -p jiuzhu-vision --example pad_calibrate --release [-- CLIPS_PER_SUBJECT]`
+//! `cargo run -p jiuzhu-vision --example pad_calibrate --release [-- CLIPS_PER_SUBJECT]` (with `SERIES=1`
+//! also each clip's eye similarity per frame, `*` marking frames with the head not still).
 
-use jiuzhu_vision::geometry::homography_residual;
+use jiuzhu_vision::geometry::{eye_similarity, homography_residual};
 use jiuzhu_vision::image::frame_to_bgr;
 use jiuzhu_vision::liveness::{Challenge, LivenessConfig};
 use jiuzhu_vision::pad::{FPS, standard_cases};
@@ -22,9 +25,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut pipeline = FacePipeline::load(&paths)?;
     pipeline.detect_every_frame = true;
     let cfg = LivenessConfig::default();
-    let kinds = [ClipKind::Genuine, ClipKind::Print];
+    let kinds = [ClipKind::Genuine, ClipKind::Print, ClipKind::ScreenPhoto];
     println!(
-        "kind photo challenges closure mouth mouth_dark yaw+ yaw- pitch+ residual_turning residual_nodding"
+        "kind photo challenges closure eye_change mouth mouth_dark yaw+ yaw- pitch+ residual_turning residual_nodding"
     );
     for case in standard_cases(generator.subjects().len(), n, n, &kinds) {
         let spec = ClipSpec {
@@ -37,6 +40,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let clip = generator.render(case.subject, None, &spec)?;
         pipeline.reset();
         let mut base = None;
+        let mut eye_change = 0f32;
+        let mut series: Vec<String> = Vec::new();
         let (mut closure, mut mouth, mut dark, mut yp, mut ym, mut pp) =
             (0f32, 0f32, 0f32, 0f32, 0f32, 0f32);
         let (mut res, mut res_nod) = (0f32, 0f32);
@@ -56,6 +61,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             mouth = mouth.max(o.mouth - b.mouth);
             dark = dark.max(o.mouth_dark - b.mouth_dark);
             let (dy, dp) = (o.pose.yaw - b.pose.yaw, o.pose.pitch - b.pose.pitch);
+            if let Some(s) = eye_similarity(&b.eye_patches, &o.eye_patches) {
+                // head still: yaw within half a turn, pitch within a nod
+                let quiet = dy.abs() < cfg.turn_deg / 2.0 && dp.abs() < cfg.nod_deg;
+                if quiet {
+                    eye_change = eye_change.max(1.0 - s);
+                }
+                series.push(format!("{s:.3}{}", if quiet { "" } else { "*" }));
+            }
             yp = yp.max(dy);
             ym = ym.max(-dy);
             pp = pp.max(dp);
@@ -77,11 +90,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .collect();
         println!(
-            "{} {} {} {closure:.3} {mouth:.3} {dark:.3} {yp:.1} {ym:.1} {pp:.1} {res:.4} {res_nod:.4}",
+            "{} {} {} {closure:.3} {eye_change:.3} {mouth:.3} {dark:.3} {yp:.1} {ym:.1} {pp:.1} {res:.4} {res_nod:.4}",
             case.kind.name(),
             generator.subjects()[case.subject].photo,
             ch.join("")
         );
+        if std::env::var_os("SERIES").is_some() {
+            println!("S {}", series.join(" "));
+        }
     }
     Ok(())
 }

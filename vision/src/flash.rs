@@ -219,10 +219,13 @@ pub struct FlashReport {
     pub cosine: [f32; GROUPS],
     /// Oblique over frontal relative response.
     pub oblique_ratio: f32,
-    /// How the frontal regions' red-to-blue response follows their red-to-blue colour:
-    /// ln(response_R / response_B) / ln(mean_R / mean_B); 1 for light reflected by the skin, 0 for
-    /// light added evenly (a screen's glass); None when the face is too grey to tell.
+    /// How the regions' red-to-blue response follows their red-to-blue colour: per group
+    /// ln(response_R / response_B) / ln(mean_R / mean_B) ([`FlashReport::group_follow`]), the median
+    /// of the groups; 1 for light reflected by the skin, 0 for light added evenly (a screen's glass);
+    /// None when the frontal group gives none or the face is too grey to tell.
     pub albedo_follow: Option<f32>,
+    /// Each group's own follow (frontal first; None where its slopes gave none).
+    pub group_follow: [Option<f32>; GROUPS],
     /// Why the response does not look like a live face lit by the screen (empty = it does).
     pub reasons: Vec<String>,
 }
@@ -335,20 +338,29 @@ pub fn verify(
             slopes.iter().sum::<f32>() / slopes.len() as f32
         };
     }
-    // absolute response and mean in red and blue, pooled over the groups (the frontal one must
-    // respond): one group's slopes are too noisy over a few seconds of colours — the simulated
-    // camera's genuine sessions read 0.31–1.58 from the frontal group alone
+    // absolute response and mean in red and blue per group, the median of the groups' ratios (the
+    // frontal one must respond): one group's slopes are too noisy over a few seconds of colours —
+    // the simulated camera's genuine sessions read 0.31–1.58 from the frontal group alone — and a
+    // sum over the groups is carried off by one bad group (the kiosk's simulated resident: the
+    // oblique group's red slope fell to 1/20 of the others' on the face's edge during the turn, and
+    // the pooled follow to −0.04, vision/README.md)
     let red_blue = |g: usize| match (channel(g, 0), channel(g, 2)) {
         (Some((sr, mr)), Some((sb, mb))) if sr > 0.0 && sb > 0.0 && mb > 1.0 => {
             Some(((sr / sb).ln(), (mr / mb).ln()))
         }
         _ => None,
     };
+    report.group_follow =
+        std::array::from_fn(|g| red_blue(g).filter(|p| p.1.abs() > 0.08).map(|p| p.0 / p.1));
     report.albedo_follow = red_blue(0).and_then(|_| {
-        let pooled: Vec<(f32, f32)> = (0..GROUPS).filter_map(red_blue).collect();
-        let response = pooled.iter().map(|p| p.0).sum::<f32>();
-        let colour = pooled.iter().map(|p| p.1).sum::<f32>();
-        (colour.abs() > 0.08 * pooled.len() as f32).then(|| response / colour)
+        let mut follows: Vec<f32> = report.group_follow.iter().flatten().copied().collect();
+        follows.sort_by(f32::total_cmp);
+        let n = follows.len();
+        match n {
+            0 => None,
+            _ if n % 2 == 1 => Some(follows[n / 2]),
+            _ => Some((follows[n / 2 - 1] + follows[n / 2]) / 2.0),
+        }
     });
     let front = report.response[0];
     report.oblique_ratio = if front.abs() > 1e-6 {

@@ -76,6 +76,72 @@ pub fn eye_contrast(bgr: &Mat, l: &Landmarks) -> Result<f32> {
     Ok((total / 2.0 / level.max(1.0)) as f32)
 }
 
+/// Width and height of one eye's patch in [`eye_patches`].
+pub const EYE_PATCH: (i32, i32) = (24, 12);
+
+/// Both eyes' appearance, each as a small grey patch aligned on its two corners (stable points:
+/// the eye from 0.15 widths outside one corner to 0.15 outside the other, ±0.3 widths across),
+/// lightly smoothed against sensor noise, minus its mean and scaled to unit length: a closed eye
+/// differs from the same eye open in shape (lid and lashes instead of sclera and iris) whatever the
+/// light — the contrast measure [`eye_contrast`] loses a blink in a dim, noisy frame, the
+/// normalised shape does not. Compare two with [`eye_similarity`]. Empty when an eye is outside
+/// the frame.
+pub fn eye_patches(bgr: &Mat, l: &Landmarks) -> Result<Vec<f32>> {
+    let mut grey = Mat::default();
+    imgproc::cvt_color_def(bgr, &mut grey, imgproc::COLOR_BGR2GRAY)?;
+    let (pw, ph) = EYE_PATCH;
+    let mut out = Vec::with_capacity(2 * (pw * ph) as usize);
+    for contour in [&RIGHT_EYE_CONTOUR, &LEFT_EYE_CONTOUR] {
+        let (a, b) = (l.xy(contour[0]), l.xy(contour[8]));
+        let len = dist(a, b);
+        if len < 4.0 {
+            return Ok(Vec::new());
+        }
+        let u = ((b.0 - a.0) / len, (b.1 - a.1) / len);
+        // across the eye, pointing down in the image for either eye
+        let n = if u.0 >= 0.0 { (-u.1, u.0) } else { (u.1, -u.0) };
+        let (x0, y0) = (
+            a.0 - 0.15 * len * u.0 - 0.3 * len * n.0,
+            a.1 - 0.15 * len * u.1 - 0.3 * len * n.1,
+        );
+        let (sx, sy) = (1.3 * len / pw as f32, 0.6 * len / ph as f32);
+        let m = Mat::from_slice_2d(&[
+            [f64::from(u.0 * sx), f64::from(n.0 * sy), f64::from(x0)],
+            [f64::from(u.1 * sx), f64::from(n.1 * sy), f64::from(y0)],
+        ])?;
+        let mut patch = Mat::default();
+        imgproc::warp_affine(
+            &grey,
+            &mut patch,
+            &m,
+            opencv::core::Size::new(pw, ph),
+            imgproc::INTER_LINEAR | imgproc::WARP_INVERSE_MAP,
+            opencv::core::BORDER_REPLICATE,
+            Scalar::default(),
+        )?;
+        let mut smooth = Mat::default();
+        imgproc::gaussian_blur_def(&patch, &mut smooth, opencv::core::Size::new(3, 3), 0.8)?;
+        let v: Vec<f32> = smooth.data_bytes()?.iter().map(|&p| f32::from(p)).collect();
+        let mean = v.iter().sum::<f32>() / v.len() as f32;
+        let norm = v.iter().map(|p| (p - mean).powi(2)).sum::<f32>().sqrt();
+        if norm < 1e-3 {
+            return Ok(Vec::new());
+        }
+        out.extend(v.iter().map(|p| (p - mean) / norm));
+    }
+    Ok(out)
+}
+
+/// Normalised cross-correlation of two [`eye_patches`], the mean of the two eyes (1 = the same
+/// appearance). None when either is empty or they differ in size.
+pub fn eye_similarity(a: &[f32], b: &[f32]) -> Option<f32> {
+    if a.is_empty() || a.len() != b.len() {
+        return None;
+    }
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    Some(dot / 2.0)
+}
+
 /// Darkness of the mouth region: 1 − mean grey of a box below the upper inner lip (between the mouth
 /// corners, half a mouth width deep) over the mean grey of the brow-to-cheek band. An open mouth shows
 /// its dark cavity; the face mesh's inner-lip points follow a wide-open mouth only partly on some faces

@@ -4,7 +4,8 @@
 //!
 //! Blinks are judged on the product of two ratios to the baseline: the eye aspect ratio and the eye
 //! appearance contrast ([`crate::geometry::eye_contrast`]), because the face mesh keeps its eyelid points
-//! near their open positions when the eyes close; mouth openings on the inner-lip gap or the darkness of
+//! near their open positions when the eyes close, or on the eyes' normalised appearance against the
+//! baseline's ([`crate::geometry::eye_similarity`]), which a dim, noisy frame does not hide; mouth openings on the inner-lip gap or the darkness of
 //! the mouth region ([`crate::geometry::mouth_darkness`]). A turn while another challenge (or the other turn)
 //! is asked, or a mouth opening while another challenge is asked, fails the session: a recording that
 //! performs actions in its own order is caught there. Each action must also begin (reach 40 % of its
@@ -94,6 +95,13 @@ pub struct LivenessConfig {
     pub blink_closed: f32,
     /// See `blink_closed`.
     pub blink_open: f32,
+    /// Eyes also count as closed when their appearance ([`crate::geometry::eye_similarity`] of the
+    /// normalised eye patches with the baseline's) falls below this, and as reopened only above
+    /// `eye_reopened`; None = the contrast measure alone. The contrast of a closed eye is lost in a
+    /// dim, noisy frame; the normalised appearance is not (vision/README.md, blinks).
+    pub eye_closed: Option<f32>,
+    /// See `eye_closed`.
+    pub eye_reopened: f32,
     /// Mouth opening increase over the baseline that counts as open.
     pub mouth_delta: f32,
     /// Mouth-region darkness increase over the baseline that also counts as open.
@@ -174,6 +182,8 @@ impl LivenessConfig {
             timeout: Duration::from_millis(TIMEOUT_MS),
             blink_closed: 0.85,
             blink_open: 0.93,
+            eye_closed: Some(EYE_CLOSED),
+            eye_reopened: EYE_REOPENED,
             mouth_delta: 0.12,
             mouth_dark_delta: 0.18,
             turn_deg: 15.0,
@@ -209,6 +219,10 @@ pub const TIMEOUT_MS: u64 = 10_000;
 pub const ELDER_REACTION_MS: u64 = 10_000;
 /// [`LivenessConfig::timeout`] of [`Pace::Elder`] in milliseconds.
 pub const ELDER_TIMEOUT_MS: u64 = 15_000;
+/// Default [`LivenessConfig::eye_closed`] (vision/README.md, blinks: chosen on the generated clips).
+pub const EYE_CLOSED: f32 = 0.85;
+/// Default [`LivenessConfig::eye_reopened`].
+pub const EYE_REOPENED: f32 = 0.9;
 /// Default [`LivenessConfig::min_depth`] (vision/README.md, depth from head motion).
 pub const MIN_DEPTH: f32 = 0.008;
 
@@ -247,6 +261,7 @@ pub struct Verdict {
 struct Baseline {
     ear: f32,
     eye: f32,
+    eyes: Vec<f32>,
     mouth_dark: f32,
     mouth: f32,
     yaw: f32,
@@ -377,6 +392,7 @@ impl LivenessSession {
                 self.baseline = Some(Baseline {
                     ear: obs.ear,
                     eye: obs.eye_contrast,
+                    eyes: obs.eye_patches.clone(),
                     mouth_dark: obs.mouth_dark,
                     mouth: obs.mouth,
                     yaw: obs.pose.yaw,
@@ -438,10 +454,15 @@ impl LivenessSession {
             Challenge::Blink => {
                 let r = (obs.ear / base.ear.max(1e-3)) * (obs.eye_contrast / base.eye.max(1e-3));
                 self.peak = self.peak.max(1.0 - r);
-                if r < self.cfg.blink_closed && head_quiet {
+                let look = self.eye_look(&base, obs);
+                let closed = r < self.cfg.blink_closed
+                    || matches!((look, self.cfg.eye_closed), (Some(s), Some(c)) if s < c);
+                if closed && head_quiet {
                     self.closed_seen = true;
                 }
-                self.closed_seen && r > self.cfg.blink_open
+                let reopened =
+                    r > self.cfg.blink_open && look.is_none_or(|s| s > self.cfg.eye_reopened);
+                self.closed_seen && reopened
             }
             Challenge::OpenMouth => {
                 let d = obs.mouth - base.mouth;
@@ -473,7 +494,11 @@ impl LivenessSession {
         let begun = match ch {
             Challenge::Blink => {
                 let r = (obs.ear / base.ear.max(1e-3)) * (obs.eye_contrast / base.eye.max(1e-3));
-                1.0 - r >= ONSET_FRACTION * (1.0 - self.cfg.blink_closed)
+                let look = match (self.eye_look(&base, obs), self.cfg.eye_closed) {
+                    (Some(s), Some(c)) => 1.0 - s >= ONSET_FRACTION * (1.0 - c),
+                    _ => false,
+                };
+                1.0 - r >= ONSET_FRACTION * (1.0 - self.cfg.blink_closed) || look
             }
             Challenge::OpenMouth => {
                 mouth_change >= ONSET_FRACTION * self.cfg.mouth_delta
@@ -554,6 +579,13 @@ impl LivenessSession {
             self.depth.extend(self.sheet_seen.map(|f| (ch, f)));
         }
         self.progress(self.advice(obs, if reminding { "remind" } else { "do_challenge" }))
+    }
+
+    /// The eyes' appearance now against the baseline's ([`crate::geometry::eye_similarity`]; None
+    /// without patches or with the cue off).
+    fn eye_look(&self, base: &Baseline, obs: &Observation) -> Option<f32> {
+        self.cfg.eye_closed?;
+        crate::geometry::eye_similarity(&base.eyes, &obs.eye_patches)
     }
 
     /// Why challenge `ch` was not completed (`within` its timeout, or at the end of the frames).

@@ -30,6 +30,9 @@ pub struct Observation {
     pub mouth: f32,
     /// Eye appearance contrast ([`geometry::eye_contrast`]); drops when the eyes close.
     pub eye_contrast: f32,
+    /// Both eyes' normalised appearance ([`geometry::eye_patches`]; empty without a face):
+    /// compared with the session's first frame, it shows a blink whatever the light.
+    pub eye_patches: Vec<f32>,
     /// Mouth-region darkness ([`geometry::mouth_darkness`]); rises when the mouth opens.
     pub mouth_dark: f32,
     /// Head pose.
@@ -116,6 +119,7 @@ impl FacePipeline {
             ear: geometry::eye_aspect_ratio(&lm),
             mouth: geometry::mouth_opening(&lm),
             eye_contrast: geometry::eye_contrast(bgr, &lm)?,
+            eye_patches: geometry::eye_patches(bgr, &lm)?,
             mouth_dark: geometry::mouth_darkness(bgr, &lm)?,
             pose,
             measures,
@@ -133,6 +137,7 @@ fn empty(faces: usize, detected: bool) -> Observation {
         ear: 0.0,
         mouth: 0.0,
         eye_contrast: 0.0,
+        eye_patches: Vec::new(),
         mouth_dark: 0.0,
         pose: HeadPose::default(),
         measures: QualityMeasures::default(),

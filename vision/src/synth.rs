@@ -1011,6 +1011,30 @@ struct Camera {
 }
 
 impl Camera {
+    /// The translation of the last [`Camera::apply`] (its jitter plus `shift`), as a 2×3 matrix.
+    fn motion(&self, shift: (f32, f32)) -> Result<Mat> {
+        Ok(Mat::from_slice_2d(&[
+            [1.0, 0.0, (self.pos.0 + shift.0) as f64],
+            [0.0, 1.0, (self.pos.1 + shift.1) as f64],
+        ])?)
+    }
+
+    /// Moves a map of the scene (the kiosk light's reflectance) as the last frame was moved, so
+    /// that it stays on the face it belongs to.
+    fn follow(&self, map: &Mat, shift: (f32, f32)) -> Result<Mat> {
+        let mut moved = Mat::default();
+        imgproc::warp_affine(
+            map,
+            &mut moved,
+            &self.motion(shift)?,
+            map.size()?,
+            imgproc::INTER_LINEAR,
+            BORDER_CONSTANT,
+            Scalar::default(),
+        )?;
+        Ok(moved)
+    }
+
     fn new(seed: u64) -> Self {
         let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed_ca3e);
         let phase = rng.r#gen();
@@ -1024,10 +1048,7 @@ impl Camera {
     fn apply(&mut self, img: &Mat, t: f32, shift: (f32, f32)) -> Result<Mat> {
         self.pos.0 = (self.pos.0 + self.rng.gen_range(-0.6..0.6f32)).clamp(-2.0, 2.0);
         self.pos.1 = (self.pos.1 + self.rng.gen_range(-0.6..0.6f32)).clamp(-2.0, 2.0);
-        let m = Mat::from_slice_2d(&[
-            [1.0, 0.0, (self.pos.0 + shift.0) as f64],
-            [0.0, 1.0, (self.pos.1 + shift.1) as f64],
-        ])?;
+        let m = self.motion(shift)?;
         let mut moved = Mat::default();
         imgproc::warp_affine(
             img,
@@ -1411,6 +1432,8 @@ impl Generator {
             let mut half = Mat::default();
             match shade {
                 Some(k) => {
+                    // the light falls on the face where the camera sees it (jitter, hand motion)
+                    let k = camera.follow(&k, shift)?;
                     let mut small = Mat::default();
                     imgproc::resize(
                         &k,

@@ -90,8 +90,9 @@ fn screens() -> Vec<Case> {
 
 /// Late (2–5 s) and elderly (7 s late, slow, small movements, 长辈模式) genuine sessions are never
 /// ended by the reaction limit and at least 15 of 16 pass; no rejection accuses anyone of a recording; dim and far sessions get their guidance (`too_dark`,
-/// `come_closer`). Dim and far sessions are not all accepted yet (last run: 2 of 8 dim rejected — a
-/// blink missed, a FaceNet cosine of 0.56 — and 1 of 4 far lost by the detector); the table is printed.
+/// `come_closer`); at most one of the 28 is rejected (BPCER ≤ 5 %, issue #16). Last run (2026-12-06
+/// 21:30): none rejected; before the eyes'-appearance blink cue 3 (blinks missed in the dark and one
+/// by 0.002 in the light); the table is printed.
 ///
 /// The sessions run as at the kiosk, with its colours flashing (the default configuration), so the
 /// same run shows that the screen-light check rejects none that the other checks accept (measured:
@@ -146,14 +147,27 @@ fn slow_genuine_sessions_pass_and_dim_or_far_ones_are_guided() {
             o.verification.verdict.reasons
         );
     }
-    // last run: 15 of 16; the one rejected was a nod of obama.jpg too small for the homography cue
-    // (a known thin margin of nods, vision/README.md), not its timing
-    // last runs: most dim sessions were guided; one face stayed above the 70 advice level
+    // last run: 16 of 16 (earlier runs 15: a nod of obama.jpg too small for the homography cue, a
+    // known thin margin of nods, vision/README.md, and a blink missed by 0.002 — not their timing)
+    // last runs: 7 of 8 dim sessions were guided; one face stayed above the 70 advice level
     assert!(dim_guided >= 6, "{dim_guided} of 8 dim sessions guided");
     assert!(
         late_passed + 1 >= late,
         "{late_passed} of {late} late sessions passed"
     );
+    let rejected: Vec<_> = outcomes
+        .iter()
+        .filter(|o| !o.verification.verdict.passed)
+        .map(|o| {
+            (
+                o.group.clone(),
+                o.photo.clone(),
+                o.verification.verdict.reasons.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(outcomes.len(), 28);
+    assert!(rejected.len() <= 1, "BPCER over 5 %: {rejected:?}");
 }
 
 /// Every print — flat, folded across, bent as a cylinder and folded down the nose (V) — turned or
@@ -207,7 +221,8 @@ fn prints_flat_folded_or_bent_are_rejected() {
 /// the decision of the current checks (the screen-light reasons left out) and with the screen-light
 /// check. Measured 2026-12-06 (vision/README.md, second set): without it 9 of 28 pass (the moiré score
 /// stays at 2.05–2.81, under its 3.0 limit, on every screen; the others fail on unseen blinks and the
-/// 1:1 match); with it none (27 by the screen-light check itself, one puppet only by the match).
+/// 1:1 match), 11 since blinks are also seen by the eyes' appearance (21:30 run); with it none (27 by
+/// the screen-light check itself, one defocused puppet only by its blink and the 1:1 match).
 #[test]
 fn screens_and_puppets_against_the_screen_light_check() {
     let outcomes = run_lit(&screens(), &with_flash(), true);

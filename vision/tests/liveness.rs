@@ -422,3 +422,183 @@ fn a_real_nod_passes_and_a_photo_tipped_back_does_not() {
     eprintln!("tipped photo: {:?}", v.reasons);
     assert!(!v.passed, "{v:?}");
 }
+
+/// The eye's appearance (`geometry::eye_patches`, normalised for light and contrast) tells a closed
+/// eye from an open one in a dim, noisy frame as in a bright one: the photo's eyes painted shut
+/// (the lid's skin colour over the eye, a lash line from corner to corner) against the open eyes,
+/// plain and darkened as a dim hall does (gamma 1.8, gain 0.68, noise σ 3).
+#[test]
+fn a_closed_eye_differs_from_the_open_one_in_the_dark_too() {
+    use jiuzhu_vision::geometry::{
+        LEFT_EYE_CONTOUR, RIGHT_EYE_CONTOUR, eye_patches, eye_similarity,
+    };
+    use opencv::core::{Mat, Point, Scalar, Vector};
+    use opencv::imgproc;
+    use opencv::prelude::*;
+    let paths = ModelPaths::locate();
+    let img = load_bgr(&paths.test_image("obama.jpg").unwrap()).unwrap();
+    let lm = base().landmarks.unwrap();
+    let mut closed = img.try_clone().unwrap();
+    for contour in [&RIGHT_EYE_CONTOUR, &LEFT_EYE_CONTOUR] {
+        let pts: Vector<Point> = contour
+            .iter()
+            .map(|&i| {
+                let (x, y) = lm.xy(i);
+                Point::new(x.round() as i32, y.round() as i32)
+            })
+            .collect();
+        // the lid's skin: the colour just below the lower lid
+        let (a, b) = (lm.xy(contour[0]), lm.xy(contour[8]));
+        let w = ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+        let (sx, sy) = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0 + 0.45 * w);
+        let skin = *img
+            .at_2d::<opencv::core::Vec3b>(sy as i32, sx as i32)
+            .unwrap();
+        let colour = Scalar::new(
+            f64::from(skin[0]),
+            f64::from(skin[1]),
+            f64::from(skin[2]),
+            0.0,
+        );
+        let mut poly: Vector<Vector<Point>> = Vector::new();
+        poly.push(pts);
+        imgproc::fill_poly_def(&mut closed, &poly, colour).unwrap();
+        imgproc::line(
+            &mut closed,
+            Point::new(a.0 as i32, a.1 as i32),
+            Point::new(b.0 as i32, b.1 as i32),
+            Scalar::new(20.0, 20.0, 25.0, 0.0),
+            2,
+            imgproc::LINE_AA,
+            0,
+        )
+        .unwrap();
+    }
+    let dim = |m: &Mat| -> Mat {
+        let mut lut =
+            Mat::new_rows_cols_with_default(1, 256, opencv::core::CV_8U, Scalar::all(0.0)).unwrap();
+        for v in 0..256 {
+            *lut.at_2d_mut::<u8>(0, v).unwrap() =
+                (255.0 * 0.68 * (v as f32 / 255.0).powf(1.8)).round() as u8;
+        }
+        let mut dark = Mat::default();
+        opencv::core::lut(m, &lut, &mut dark).unwrap();
+        let mut noise = Mat::new_rows_cols_with_default(
+            m.rows(),
+            m.cols(),
+            opencv::core::CV_16SC3,
+            Scalar::all(0.0),
+        )
+        .unwrap();
+        opencv::core::set_rng_seed(7).unwrap();
+        opencv::core::randn(&mut noise, &Scalar::all(0.0), &Scalar::all(3.0)).unwrap();
+        let mut wide = Mat::default();
+        dark.convert_to(&mut wide, opencv::core::CV_16SC3, 1.0, 0.0)
+            .unwrap();
+        let mut sum = Mat::default();
+        opencv::core::add(&wide, &noise, &mut sum, &opencv::core::no_array(), -1).unwrap();
+        let mut out = Mat::default();
+        sum.convert_to(&mut out, opencv::core::CV_8UC3, 1.0, 0.0)
+            .unwrap();
+        out
+    };
+    let open = eye_patches(&img, &lm).unwrap();
+    let shut = eye_patches(&closed, &lm).unwrap();
+    let open_dark = eye_patches(&dim(&img), &lm).unwrap();
+    let shut_dark = eye_patches(&dim(&closed), &lm).unwrap();
+    let cfg = LivenessConfig::default();
+    let limit = cfg.eye_closed.unwrap();
+    let same = eye_similarity(&open, &open_dark).unwrap();
+    let bright = eye_similarity(&open, &shut).unwrap();
+    let dark = eye_similarity(&open, &shut_dark).unwrap();
+    eprintln!(
+        "open vs open in the dark {same:.3}, vs closed {bright:.3}, vs closed in the dark {dark:.3}"
+    );
+    assert!(same > cfg.eye_reopened, "{same}");
+    assert!(bright < limit && dark < limit, "{bright} {dark}");
+    assert!(eye_similarity(&open, &[]).is_none());
+}
+
+/// A blink that the eye-contrast measure misses (EAR and contrast stay at the baseline, as in a dim,
+/// noisy frame) is seen in the eyes' appearance: closed below `eye_closed`, reopened above
+/// `eye_reopened`. With that cue off it is not done; a change of appearance while the head turns
+/// does not count as a closed eye.
+#[test]
+fn a_blink_seen_only_in_the_eyes_appearance_is_done() {
+    let b = base();
+    let open = b.eye_patches.clone();
+    assert!(!open.is_empty());
+    // a closed eye's patch: the open one's negative has correlation −1 with it; mixed with the
+    // open one it gives any similarity in between
+    let look = |s: f32| -> Vec<f32> {
+        let half = open.len() / 2;
+        let mut v: Vec<f32> = Vec::with_capacity(open.len());
+        for eye in [&open[..half], &open[half..]] {
+            // s · open + √(1 − s²) · (a pattern orthogonal to it, normalised)
+            let mut other: Vec<f32> = (0..half).map(|i| ((i * 37 % 11) as f32) - 5.0).collect();
+            let mean = other.iter().sum::<f32>() / half as f32;
+            other.iter_mut().for_each(|x| *x -= mean);
+            let dot: f32 = other.iter().zip(eye).map(|(a, b)| a * b).sum();
+            other.iter_mut().zip(eye).for_each(|(x, e)| *x -= dot * e);
+            let n = other.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.extend(
+                eye.iter()
+                    .zip(&other)
+                    .map(|(e, o)| s * e + (1.0 - s * s).sqrt() * o / n),
+            );
+        }
+        v
+    };
+    let frames: Vec<Observation> = [1.0, 0.98, 0.9, 0.8, 0.78, 0.85, 0.97, 1.0, 1.0]
+        .into_iter()
+        .map(|s| {
+            let mut o = b.clone();
+            o.eye_patches = look(s);
+            o
+        })
+        .collect();
+    let sim = jiuzhu_vision::geometry::eye_similarity(&open, &look(0.78)).unwrap();
+    assert!((sim - 0.78).abs() < 1e-3, "{sim}");
+    let mut s = LivenessSession::new(vec![Challenge::Blink], LivenessConfig::default());
+    run(&mut s, &frames);
+    let v = s.finish();
+    assert!(v.passed, "{v:?}");
+    let mut s = LivenessSession::new(
+        vec![Challenge::Blink],
+        LivenessConfig {
+            eye_closed: None,
+            ..LivenessConfig::default()
+        },
+    );
+    run(&mut s, &frames);
+    let v = s.finish();
+    assert!(
+        !v.passed && v.reasons[0].contains("Blink not done"),
+        "{v:?}"
+    );
+    // the same change of appearance with the head turned 12° (a turn changes the eye's look)
+    let lm = b.landmarks.clone().unwrap();
+    let turned: Vec<Observation> = frames
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let mut t = o.clone();
+            if (2..6).contains(&i) {
+                let r = obs_from(rotate(&lm, 12.0, 0.0), &b);
+                t.pose = r.pose;
+                t.landmarks = r.landmarks;
+            }
+            t
+        })
+        .collect();
+    let mut s = LivenessSession::new(
+        vec![Challenge::Blink],
+        LivenessConfig {
+            reject_wrong_action: false,
+            ..LivenessConfig::default()
+        },
+    );
+    run(&mut s, &turned);
+    let v = s.finish();
+    assert!(!v.passed, "{v:?}");
+}
