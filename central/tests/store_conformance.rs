@@ -3004,6 +3004,9 @@ fn postgres_one_instance_scans_deadlines_at_a_time() {
         "each case once"
     );
     assert_eq!(a.verify_audit().unwrap(), s.verify());
+    // an instance asking for one connection still gets the two a round needs
+    let small = PgStore::connect(&db.url, &keys(), 1).unwrap();
+    assert_eq!(small.scan_deadlines(&cal, day(31)).unwrap(), 0);
 }
 
 #[test]

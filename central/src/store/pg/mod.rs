@@ -104,6 +104,10 @@ pub const PG_MIGRATIONS: &[(&str, &str)] = &[
 /// Connections a [`PgStore`] keeps at most.
 pub const POOL_SIZE: u32 = 8;
 
+/// The fewest connections a [`PgStore`] is given whatever is asked: the deadline scanner holds
+/// one for its round (the scan lock) and applies each step on another.
+pub const MIN_POOL_SIZE: u32 = 2;
+
 /// The advisory lock key migrations hold ("jzmi").
 const MIGRATION_LOCK: i64 = 0x6a7a_6d69;
 
@@ -157,8 +161,9 @@ impl std::fmt::Debug for PgStore {
 
 impl PgStore {
     /// Connects to the database of `url` (`postgresql://user:password@host:port/db`, or the
-    /// `key=value` form) with at most `pool_size` connections, and applies the missing
-    /// migrations. Plain TCP: for now only a database on loopback or a trusted network.
+    /// `key=value` form) with at most `pool_size` connections (at least [`MIN_POOL_SIZE`]), and
+    /// applies the missing migrations. Plain TCP: for now only a database on loopback or a
+    /// trusted network.
     pub fn connect(url: &str, keys: &AtRestKeys, pool_size: u32) -> Result<PgStore, StoreError> {
         // the parser's message never repeats the string, which may hold a password
         let config: postgres::Config = url.parse().map_err(|e| {
@@ -169,7 +174,8 @@ impl PgStore {
         // one connection first: the pool would report a refusal as a timeout, without the reason
         config.connect(NoTls)?.close()?;
         let pool = r2d2::Pool::builder()
-            .max_size(pool_size.max(1))
+            // the deadline scanner holds one connection for its round and steps on another
+            .max_size(pool_size.max(MIN_POOL_SIZE))
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .error_handler(Box::new(LogConnectError))
