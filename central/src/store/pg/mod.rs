@@ -19,7 +19,10 @@
 //! store traits are synchronous and the HTTP layer already calls them from `spawn_blocking`, as
 //! it does for SQLite; an async driver would have to be blocked on inside those threads (a
 //! runtime handle's `block_on` per call) for nothing. `postgres` is `tokio-postgres` with a
-//! small runtime of its own per connection, so the protocol code is the maintained one.
+//! small runtime of its own per connection, so the protocol code is the maintained one. So every
+//! call must run off the async runtime (`spawn_blocking`, as the HTTP layer does): on a runtime
+//! thread the client's own `block_on` panics. Dropping the store is safe anywhere (the pool is
+//! then closed on a thread of its own).
 //!
 //! **Sealing.** The SQLite connections seal personal data with SQL functions (`jz_seal`,
 //! `jz_bidx`, `jz_audit_mac`, see [`crate::crypto_at_rest`]); here the same [`AtRestKeys`]
