@@ -167,6 +167,7 @@ conformance!(
     a_named_objection_stops_the_posting_once,
     household_documents_are_delivered_once_and_text_messages_retried,
     the_sms_number_changes_at_most_three_times_a_day,
+    two_members_signing_one_case_on_two_instances_both_count,
     the_deadline_scanner_colours_and_moves_open_cases,
     the_console_reads_townships_kiosks_and_ends_sessions,
     two_instances_counting_one_names_failed_logins_count_every_one,
@@ -2168,17 +2169,42 @@ mod cases {
 
     /// A one-person 低保 application by person `seq`, with every material and no signature.
     pub(super) fn new_case(seq: u16, body: &str) -> NewCase {
+        household_case(seq, None, body)
+    }
+
+    pub(super) const SPOUSE: &str = "李明德";
+
+    /// [`new_case`] with person `spouse` as the applicant's spouse, who must sign too.
+    pub(super) fn household_case(seq: u16, spouse: Option<u16>, body: &str) -> NewCase {
         let id = person(seq);
+        let mut members = vec![Member {
+            name: PersonName::new(NAME).unwrap(),
+            id_number: IdNumber::parse(&id).unwrap(),
+            relationship: Relationship::Applicant,
+        }];
+        let mut people = vec![NewPerson {
+            id_number: id.clone(),
+            name: NAME.into(),
+            role: "applicant".into(),
+        }];
+        if let Some(sp) = spouse {
+            members.push(Member {
+                name: PersonName::new(SPOUSE).unwrap(),
+                id_number: IdNumber::parse(&person(sp)).unwrap(),
+                relationship: Relationship::Spouse,
+            });
+            people.push(NewPerson {
+                id_number: person(sp),
+                name: SPOUSE.into(),
+                role: "spouse".into(),
+            });
+        }
         let app = Application {
             assistance_type: AssistanceType::Dibao.into(),
             household: Household {
                 township: T1.into(),
                 village: "太极村".into(),
-                members: vec![Member {
-                    name: PersonName::new(NAME).unwrap(),
-                    id_number: IdNumber::parse(&id).unwrap(),
-                    relationship: Relationship::Applicant,
-                }],
+                members,
                 incomes: vec![],
                 assets: vec![],
             },
@@ -2209,13 +2235,9 @@ mod cases {
         NewCase {
             township: T1.into(),
             assistance_type: AssistanceType::Dibao,
-            applicant_id: id.clone(),
+            applicant_id: id,
             agent_id: None,
-            people: vec![NewPerson {
-                id_number: id,
-                name: NAME.into(),
-                role: "applicant".into(),
-            }],
+            people,
             payload: format!("{{\"applicant\":\"{NAME}\"}}"),
             workflow,
             body_sha256: body.into(),
@@ -2848,6 +2870,57 @@ fn household_documents_are_delivered_once_and_text_messages_retried(db: &dyn Dat
     s.verify();
 }
 
+fn two_members_signing_one_case_on_two_instances_both_count(db: &dyn Database) {
+    // each step reads the case and writes it back: on PostgreSQL the case's row lock keeps the
+    // second from overwriting the first
+    let s = with_case_township(db);
+    let rounds = 6u16;
+    let ids: Vec<String> = (0..rounds)
+        .map(|i| {
+            let (id, _, _) = s
+                .submit(
+                    "kiosk-1",
+                    &format!("household-{i}"),
+                    household_case(100 + i, Some(200 + i), BODY_A),
+                    day(2),
+                    &cal(),
+                )
+                .unwrap();
+            id
+        })
+        .collect();
+    let barrier = Arc::new(Barrier::new(2));
+    let signing = |s: Arc<dyn Subject>, barrier: Arc<Barrier>, ids: Vec<String>, base: u16| {
+        std::thread::spawn(move || {
+            for (i, id) in ids.iter().enumerate() {
+                barrier.wait();
+                sign(s.as_ref(), id, base + i as u16).unwrap();
+            }
+        })
+    };
+    let ta = signing(db.instance(), barrier.clone(), ids.clone(), 100);
+    let tb = signing(db.instance(), barrier, ids.clone(), 200);
+    ta.join().unwrap();
+    tb.join().unwrap();
+    for (i, id) in ids.iter().enumerate() {
+        let case = s.case(id).unwrap().unwrap();
+        assert_eq!(
+            case.application.signatures.len(),
+            2,
+            "case {i}: both signatures are on the workflow case"
+        );
+        assert!(
+            s.case_summary(id)
+                .unwrap()
+                .unwrap()
+                .pending_signatures
+                .is_empty()
+        );
+        step(s.as_ref(), id, None, Action::Accept, 3).unwrap();
+    }
+    s.verify();
+}
+
 fn the_sms_number_changes_at_most_three_times_a_day(db: &dyn Database) {
     let s = with_case_township(db);
     let id = submit(s.as_ref(), 1, "submit-key-1");
@@ -3052,6 +3125,9 @@ fn postgres_one_instance_scans_deadlines_at_a_time() {
         "each case once"
     );
     assert_eq!(a.verify_audit().unwrap(), s.verify());
+    // an instance asking for one connection still gets the two a round needs
+    let small = PgStore::connect(&db.url, &keys(), 1).unwrap();
+    assert_eq!(small.scan_deadlines(&cal, day(31)).unwrap(), 0);
 }
 
 #[test]

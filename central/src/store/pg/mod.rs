@@ -19,7 +19,10 @@
 //! store traits are synchronous and the HTTP layer already calls them from `spawn_blocking`, as
 //! it does for SQLite; an async driver would have to be blocked on inside those threads (a
 //! runtime handle's `block_on` per call) for nothing. `postgres` is `tokio-postgres` with a
-//! small runtime of its own per connection, so the protocol code is the maintained one.
+//! small runtime of its own per connection, so the protocol code is the maintained one. So every
+//! call must run off the async runtime (`spawn_blocking`, as the HTTP layer does): on a runtime
+//! thread the client's own `block_on` panics. Dropping the store is safe anywhere (the pool is
+//! then closed on a thread of its own).
 //!
 //! **Sealing.** The SQLite connections seal personal data with SQL functions (`jz_seal`,
 //! `jz_bidx`, `jz_audit_mac`, see [`crate::crypto_at_rest`]); here the same [`AtRestKeys`]
@@ -110,6 +113,10 @@ pub const PG_MIGRATIONS: &[(&str, &str)] = &[
 /// Connections a [`PgStore`] keeps at most.
 pub const POOL_SIZE: u32 = 8;
 
+/// The fewest connections a [`PgStore`] is given whatever is asked: the deadline scanner holds
+/// one for its round (the scan lock) and applies each step on another.
+pub const MIN_POOL_SIZE: u32 = 2;
+
 /// The advisory lock key migrations hold ("jzmi").
 const MIGRATION_LOCK: i64 = 0x6a7a_6d69;
 
@@ -164,7 +171,7 @@ impl std::fmt::Debug for PgStore {
 impl PgStore {
     /// Connects to the database of `url` (`postgresql://user:password@host:port/db`, or the
     /// `key=value` form, with [`crate::db`]'s `sslrootcert`) with at most `pool_size`
-    /// connections, and applies the missing migrations.
+    /// connections (at least [`MIN_POOL_SIZE`]), and applies the missing migrations.
     pub fn connect(url: &str, keys: &AtRestKeys, pool_size: u32) -> Result<PgStore, StoreError> {
         let target =
             crate::db::PgTarget::parse(url).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -182,7 +189,8 @@ impl PgStore {
         // one connection first: the pool would report a refusal as a timeout, without the reason
         target.config.connect(target.connector())?.close()?;
         let pool = r2d2::Pool::builder()
-            .max_size(pool_size.max(1))
+            // the deadline scanner holds one connection for its round and steps on another
+            .max_size(pool_size.max(MIN_POOL_SIZE))
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .error_handler(Box::new(LogConnectError))
