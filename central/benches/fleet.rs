@@ -6,8 +6,12 @@
 //! (a 150 kB document photo). Every request must succeed; throughput and latency percentiles are
 //! printed per configuration and per kind of request.
 //!
+//! A fourth run, `pg2-kill`, is the two-instance one with the first instance killed (SIGKILL)
+//! halfway: the kiosks retry into the survivor, and afterwards the database holds exactly the
+//! applications and certifications the kiosks were told of — none lost, none twice.
+//!
 //! `cargo bench -p jiuzhu-central --bench fleet` (env: `BENCH_SECS`, default 20;
-//! `BENCH_KIOSKS`, default 32; `BENCH_ONLY=sqlite|pg1|pg2`).
+//! `BENCH_KIOSKS`, default 32; `BENCH_ONLY=sqlite|pg1|pg2|pg2-kill`).
 
 #[path = "../tests/support/fleet.rs"]
 mod fleet;
@@ -202,7 +206,7 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let mut cluster = None;
-    for (name, instances) in [("sqlite", 1), ("pg1", 1), ("pg2", 2)] {
+    for (name, instances) in [("sqlite", 1), ("pg1", 1), ("pg2", 2), ("pg2-kill", 2)] {
         if !only.is_empty() && only != name {
             continue;
         }
@@ -210,6 +214,7 @@ fn main() {
         let keys_dir = dir.path().join("keys");
         let keys = KeysDir::at(keys_dir.clone()).load().unwrap();
         let t = Instant::now();
+        let mut pg_url = None;
         let db_args: Vec<String> = if name == "sqlite" {
             let path = dir.path().join("central.db");
             let store = SqliteStore::open_with_keys(&path, &keys).unwrap();
@@ -218,6 +223,7 @@ fn main() {
         } else {
             let c = cluster.get_or_insert_with(pg::Cluster::start);
             let url = c.new_database();
+            pg_url = Some(url.clone());
             let store = PgStore::connect(&url, &keys, 4).unwrap();
             fleet::seed(&store, kiosks, kiosks * RECIPIENTS_PER_KIOSK);
             vec![
@@ -227,12 +233,34 @@ fn main() {
         };
         let seeded = t.elapsed();
         let args: Vec<&str> = db_args.iter().map(String::as_str).collect();
-        let servers: Vec<fleet::Instance> = (0..instances)
+        let mut servers: Vec<fleet::Instance> = (0..instances)
             .map(|_| fleet::Instance::start(BIN, &args, &keys_dir))
             .collect();
+        let counts = |url: &Option<String>| {
+            url.as_ref().map(|u| {
+                let mut c = postgres::Client::connect(u, postgres::NoTls).unwrap();
+                let mut n = |sql: &str| -> i64 { c.query_one(sql, &[]).unwrap().get(0) };
+                (
+                    n("SELECT count(*) FROM cases"),
+                    n("SELECT count(*) FROM certifications"),
+                )
+            })
+        };
+        let before = counts(&pg_url);
         let run = rt.block_on(async {
             let lb = fleet::balancer(servers.iter().map(|s| s.addr).collect()).await;
-            drive(lb, kiosks, secs).await
+            let killer = (name == "pg2-kill").then(|| {
+                let mut doomed = servers.remove(0);
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_secs(secs / 2)).await;
+                    doomed.kill();
+                })
+            });
+            let run = drive(lb, kiosks, secs).await;
+            if let Some(k) = killer {
+                k.await.unwrap();
+            }
+            run
         });
         drop(servers);
         let all: Vec<Duration> = {
@@ -254,6 +282,22 @@ fn main() {
                 v.len(),
                 pct(v, 0.5),
                 pct(v, 0.99)
+            );
+        }
+        let acknowledged = |kind: &str| run.by_kind.get(kind).map_or(0, Vec::len) as i64;
+        if let (Some(b), Some(a)) = (before, counts(&pg_url)) {
+            let stored = (a.0 - b.0, a.1 - b.1);
+            println!(
+                "         stored: {} applications, {} certifications; acknowledged to the kiosks: {}, {}",
+                stored.0,
+                stored.1,
+                acknowledged("application"),
+                acknowledged("certification")
+            );
+            assert_eq!(
+                stored,
+                (acknowledged("application"), acknowledged("certification")),
+                "{name}: lost or duplicated"
             );
         }
         for f in run.failures.iter().take(5) {
