@@ -10,12 +10,12 @@
 //! that `INSERT … ON CONFLICT DO UPDATE … RETURNING` locks; the deadline scanner runs on one
 //! instance at a time ([`DEADLINE_SCAN_LOCK`]).
 
+use super::{Db, Tx as Transaction};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use jiuzhu_core::api::{CaseSummary, HistoryEntry, TownshipStatistics};
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::notices::{self, Audience, Office};
 use jiuzhu_core::workflow::{self, Case, Effect, Event, china_date};
-use postgres::{GenericClient, Transaction};
 
 use super::certification::upsert_recipient;
 use super::kiosks::{keep_reply, lock_reply};
@@ -44,7 +44,7 @@ fn case_json_label(id: &str) -> String {
 }
 
 /// The township office of `township`, as the documents name it.
-pub(super) fn office(c: &mut impl GenericClient, township: &str) -> Result<Office, StoreError> {
+pub(super) fn office(c: &mut impl Db, township: &str) -> Result<Office, StoreError> {
     let r = c.query_one(
         "SELECT name, hotline, report_phone FROM townships WHERE code = $1",
         &[&township],
@@ -210,7 +210,7 @@ impl PgStore {
     /// A case summary as SQLite's `summary_row` builds it.
     pub(super) fn summary_row(
         &self,
-        c: &mut impl GenericClient,
+        c: &mut impl Db,
         id: &str,
     ) -> Result<Option<CaseSummary>, StoreError> {
         let Some(r) = c.query_opt(

@@ -7,11 +7,11 @@
 //! alternative per person by a row lock and a partial unique index, a close by the request's
 //! row lock.
 
+use super::{Db as _, Tx as Transaction};
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use jiuzhu_core::api::{CertificationStatus, DeadlineColour, Modality, OpenAlternative};
 use jiuzhu_core::calendar::Calendar;
 use jiuzhu_core::workflow::china_date;
-use postgres::Transaction;
 
 use super::kiosks::{keep_reply, lock_reply};
 use super::{PgStore, append_audit, sealed};

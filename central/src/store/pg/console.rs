@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::certification::open_text;
-use super::{PgStore, append_audit, sealed};
+use super::{Db as _, PgStore, append_audit, sealed};
 use crate::store::{
     CaseFile, CaseSigner, ConsoleStore, KioskActivity, MonthCount, StoreError, Township,
     enum_parse, parse_time,

@@ -16,7 +16,7 @@ use jiuzhu_core::workflow::{Case, china_date};
 use postgres::Row;
 
 use super::certification::open_text;
-use super::{PgStore, append_audit, sealed};
+use super::{Db as _, PgStore, append_audit, sealed};
 use crate::notices::{Delivery, PendingSms, SMS_MAX_ATTEMPTS, delivery_audit, parse_word, word};
 use crate::store::{
     DocumentStore, StoreError, WorkflowStep, enum_parse, publication_entry, publicity_entry,

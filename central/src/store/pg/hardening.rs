@@ -8,7 +8,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use jiuzhu_core::workflow::china_date;
 
-use super::{PgStore, append_audit};
+use super::{Db as _, PgStore, append_audit};
 use crate::store::hardening::{
     Hardening, MAX_PEOPLE_PER_WINDOW, ProofStanding, RELEASE_WINDOW_SECS, ReleaseRefused,
     SecurityAlert, Standing, TemplateRelease,
@@ -201,11 +201,7 @@ impl Hardening for PgStore {
     fn proof_standing(&self, proof_id: &str) -> Result<ProofStanding, StoreError> {
         let mut c = self.pool.get()?;
         // one snapshot: a proof, its holder's standing and a newer proof read together
-        let mut tx = c
-            .build_transaction()
-            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()?;
+        let mut tx = c.snapshot()?;
         let Some(row) = tx.query_opt(
             "SELECT id_number, issued_at FROM proofs WHERE proof_id = $1",
             &[&proof_id],

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use jiuzhu_core::help_call::HelpCall;
 use postgres::Row;
 
-use super::{PgStore, append_audit};
+use super::{Db as _, PgStore, append_audit};
 use crate::help_calls::{HelpCallStore, MAX_CALLS_PER_HOUR, MAX_LISTED, Raised};
 use crate::store::{StoreError, now_str, parse_time};
 

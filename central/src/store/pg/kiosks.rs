@@ -2,8 +2,8 @@
 //! (`store/kiosks.rs`), with the uniqueness that makes them hold across central instances in the
 //! database.
 
+use super::{Db, Tx as Transaction};
 use chrono::{DateTime, Utc};
-use postgres::Transaction;
 
 use super::{PgStore, append_audit};
 use crate::store::hardening::same_body;
@@ -31,10 +31,7 @@ pub(crate) fn lock_reply(
     stored_reply(tx, idem)
 }
 
-fn stored_reply(
-    tx: &mut impl postgres::GenericClient,
-    idem: Idem<'_>,
-) -> Result<Option<String>, StoreError> {
+fn stored_reply(tx: &mut impl Db, idem: Idem<'_>) -> Result<Option<String>, StoreError> {
     let row = tx.query_opt(
         "SELECT response, body_sha256 FROM replies WHERE kiosk_id = $1 AND endpoint = $2 AND key = $3",
         &[&idem.kiosk, &idem.endpoint, &idem.key],

@@ -2,7 +2,7 @@
 //! changed under a transaction-scoped advisory lock on the key, so two instances recording a
 //! failure of one name at once count two.
 
-use super::PgStore;
+use super::{Db as _, PgStore};
 use crate::store::{Forget, LoginFailures, StoreError};
 
 fn row(r: &postgres::Row) -> LoginFailures {

@@ -60,9 +60,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use postgres::{IsolationLevel, Transaction};
+use conn::Tx as Transaction;
+pub(crate) use conn::{Db, Tx};
 use r2d2_postgres::PostgresConnectionManager;
-use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{StoreError, now_str};
 use crate::audit::{self, ChainWalk};
@@ -70,6 +70,7 @@ use crate::crypto_at_rest::AtRestKeys;
 
 mod cases;
 mod certification;
+mod conn;
 mod console;
 mod documents;
 mod hardening;
@@ -120,7 +121,7 @@ pub const MIN_POOL_SIZE: u32 = 2;
 /// The advisory lock key migrations hold ("jzmi").
 const MIGRATION_LOCK: i64 = 0x6a7a_6d69;
 
-type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
+type Pool = r2d2::Pool<conn::Manager>;
 
 /// The PostgreSQL store: a pool of connections to one database, which several central
 /// instances may share.
@@ -194,10 +195,10 @@ impl PgStore {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .error_handler(Box::new(LogConnectError))
-            .build(PostgresConnectionManager::new(
+            .build(conn::Manager(PostgresConnectionManager::new(
                 target.config.clone(),
                 target.connector(),
-            ))?;
+            )))?;
         let store = PgStore {
             pool: Connections(Some(pool)),
             keys: keys.clone(),
@@ -276,11 +277,7 @@ impl PgStore {
     /// Walks the audit chain in one snapshot: the number of rows and the last hash.
     fn walk_audit(&self) -> Result<(i64, String), StoreError> {
         let mut c = self.pool.get()?;
-        let mut tx = c
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()?;
+        let mut tx = c.snapshot()?;
         let mut chain = ChainWalk::new();
         let rows = tx.query(
             "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq",

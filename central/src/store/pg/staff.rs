@@ -4,7 +4,7 @@
 use chrono::Utc;
 use postgres::Row;
 
-use super::{PgStore, append_audit};
+use super::{Db as _, PgStore, append_audit};
 use crate::store::{SessionsOf, Staff, StaffAccess, StaffStore, StoreError, enum_str, parse_role};
 
 /// `SELECT username, role, township` → a staff account.
