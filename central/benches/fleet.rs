@@ -50,6 +50,8 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
 
 struct Run {
     requests: usize,
+    /// Server errors (5xx) the kiosks retried.
+    server_errors: u32,
     failures: Vec<String>,
     secs: f64,
     by_kind: BTreeMap<&'static str, Vec<Duration>>,
@@ -65,6 +67,7 @@ async fn drive(lb: std::net::SocketAddr, kiosks: usize, secs: u64) -> Run {
             let mut conn = Conn::new(lb);
             let mut lat: Vec<(&'static str, Duration)> = Vec::new();
             let mut failures = Vec::new();
+            let mut server_errors = 0u32;
             let (mut certified, mut applied, mut i) = (0usize, 0usize, 0usize);
             while Instant::now() < deadline {
                 let op = MIX[i % MIX.len()];
@@ -78,6 +81,7 @@ async fn drive(lb: std::net::SocketAddr, kiosks: usize, secs: u64) -> Run {
                 let mut one =
                     |kind: &'static str, r: Result<fleet::Outcome, String>, ok: &[u16]| match r {
                         Ok(o) if ok.contains(&o.reply.status) => {
+                            server_errors += o.server_errors;
                             lat.push((kind, o.latency));
                             Some(o)
                         }
@@ -154,17 +158,19 @@ async fn drive(lb: std::net::SocketAddr, kiosks: usize, secs: u64) -> Run {
                     }
                 }
             }
-            (lat, failures)
+            (lat, failures, server_errors)
         }));
     }
     let mut run = Run {
         requests: 0,
+        server_errors: 0,
         failures: Vec::new(),
         secs: 0.0,
         by_kind: BTreeMap::new(),
     };
     for t in tasks {
-        let (lat, failures) = t.await.unwrap();
+        let (lat, failures, server_errors) = t.await.unwrap();
+        run.server_errors += server_errors;
         run.requests += lat.len() + failures.len();
         run.failures.extend(failures);
         for (kind, d) in lat {
@@ -298,6 +304,12 @@ fn main() {
                 stored,
                 (acknowledged("application"), acknowledged("certification")),
                 "{name}: lost or duplicated"
+            );
+        }
+        if run.server_errors > 0 {
+            println!(
+                "         {} answer(s) 5xx, each retried by its kiosk (as the outbox does) and then answered",
+                run.server_errors
             );
         }
         for f in run.failures.iter().take(5) {

@@ -185,13 +185,16 @@ pub struct Outcome {
     pub reply: Reply,
     /// Attempts it took (1 when nothing failed in transit).
     pub attempts: u32,
+    /// Server errors (5xx) answered before the final answer, each retried.
+    pub server_errors: u32,
     /// From the first attempt to the answer.
     pub latency: Duration,
 }
 
-/// Sends a signed request through `conn`, retrying what failed in transit (no answer, or 502 /
-/// 503 / 504) with a fresh nonce and the same headers (idempotency key) until `patience` has
-/// passed; the last answer or error.
+/// Sends a signed request through `conn`, retrying what the kiosk's outbox retries (no answer,
+/// a server error 5xx, 408 / 425 / 429, 409 `in_progress`; `src/sync/client.rs`
+/// `SyncError::is_permanent`) with a fresh nonce and the same headers (idempotency key) until
+/// `patience` has passed; the last answer or error.
 pub async fn call(
     conn: &mut Conn,
     kiosk: &KioskSigner,
@@ -202,15 +205,26 @@ pub async fn call(
     patience: Duration,
 ) -> Result<Outcome, String> {
     let t0 = Instant::now();
-    let mut attempts = 0;
+    let (mut attempts, mut server_errors) = (0, 0);
     loop {
         attempts += 1;
         let r = conn.signed(kiosk, method, path, body, headers).await;
+        let transient = |reply: &Reply| {
+            reply.status >= 500
+                || matches!(reply.status, 408 | 425 | 429)
+                || (reply.status == 409 && reply.error_code() == "in_progress")
+        };
+        if let Ok(reply) = &r
+            && reply.status >= 500
+        {
+            server_errors += 1;
+        }
         match r {
-            Ok(reply) if !matches!(reply.status, 502..=504) => {
+            Ok(reply) if !transient(&reply) => {
                 return Ok(Outcome {
                     reply,
                     attempts,
+                    server_errors,
                     latency: t0.elapsed(),
                 });
             }
