@@ -97,7 +97,13 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", what)
             }
             other => {
-                tracing::error!(error = %other, "storage failure");
+                // the database's own error code (SQLite's extended code, e.g. 517 for a stale
+                // snapshot, 5 for a lock waited out) says which kind of failure it was
+                let code = match &other {
+                    StoreError::Sql(rusqlite::Error::SqliteFailure(e, _)) => Some(e.extended_code),
+                    _ => None,
+                };
+                tracing::error!(error = %other, sqlite_code = ?code, "storage failure");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "storage",
