@@ -22,7 +22,9 @@
 //! small runtime of its own per connection, so the protocol code is the maintained one. So every
 //! call must run off the async runtime (`spawn_blocking`, as the HTTP layer does): on a runtime
 //! thread the client's own `block_on` panics. Dropping the store is safe anywhere (the pool is
-//! then closed on a thread of its own).
+//! then closed on a thread of its own). Each pooled connection prepares an SQL text once and
+//! keeps the statement ([`conn`]); connections use TLS as [`crate::db::PgTarget`] says,
+//! verifying the server whenever it is used.
 //!
 //! **Sealing.** The SQLite connections seal personal data with SQL functions (`jz_seal`,
 //! `jz_bidx`, `jz_audit_mac`, see [`crate::crypto_at_rest`]); here the same [`AtRestKeys`]
