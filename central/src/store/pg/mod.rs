@@ -23,7 +23,7 @@
 //! call must run off the async runtime (`spawn_blocking`, as the HTTP layer does): on a runtime
 //! thread the client's own `block_on` panics. Dropping the store is safe anywhere (the pool is
 //! then closed on a thread of its own). Each pooled connection prepares an SQL text once and
-//! keeps the statement ([`conn`]); connections use TLS as [`crate::db::PgTarget`] says,
+//! keeps the statement (`conn.rs`); connections use TLS as [`crate::db::PgTarget`] says,
 //! verifying the server whenever it is used.
 //!
 //! **Sealing.** The SQLite connections seal personal data with SQL functions (`jz_seal`,
