@@ -443,18 +443,20 @@ impl Opened {
 }
 
 fn open(db: &DbArgs, keys: &KeysDir) -> anyhow::Result<Opened> {
-    open_with_pool(db, keys, 2)
+    open_target(&db.target()?, keys, 2)
 }
 
-fn open_with_pool(db: &DbArgs, keys: &KeysDir, pool: u32) -> anyhow::Result<Opened> {
+/// Opens the store `target` names (read once by the caller: the credentials file and the TLS
+/// roots are not read again).
+fn open_target(target: &DbTarget, keys: &KeysDir, pool: u32) -> anyhow::Result<Opened> {
     let k = keys.load()?;
-    Ok(match db.target()? {
+    Ok(match target {
         DbTarget::Sqlite(path) => Opened::Sqlite(
-            SqliteStore::open_with_keys(&path, &k)
+            SqliteStore::open_with_keys(path, &k)
                 .with_context(|| format!("cannot open the database {}", path.display()))?,
         ),
         DbTarget::Postgres(t) => Opened::Postgres(
-            PgStore::connect_target(&t, &k, pool)
+            PgStore::connect_target(t, &k, pool)
                 .with_context(|| format!("cannot open the database {t}"))?,
         ),
     })
@@ -518,16 +520,13 @@ fn main() -> anyhow::Result<()> {
             let keys = keys(kd)?;
             let target = db.target()?;
             let key = load_district_key(&keys, district_key.as_deref(), target.sqlite_path())?;
-            let store = open_with_pool(&db, &keys, db_pool)?;
-            match &store {
-                Opened::Sqlite(_) => tracing::info!(db = ?target.sqlite_path(), "SQLite store"),
-                Opened::Postgres(_) => {
-                    if let DbTarget::Postgres(t) = &target {
-                        tracing::info!(db = %t, pool = db_pool, "PostgreSQL store")
-                    }
+            let store = open_target(&target, &keys, db_pool)?.into_arc();
+            match &target {
+                DbTarget::Sqlite(p) => tracing::info!(db = %p.display(), "SQLite store"),
+                DbTarget::Postgres(t) => {
+                    tracing::info!(db = %t, pool = db_pool, "PostgreSQL store")
                 }
             }
-            let store = store.into_arc();
             let tls = match (&tls_cert, &tls_key) {
                 (Some(c), Some(k)) => Some(jiuzhu_central::tls::server_config(c, k)?),
                 _ => None,
@@ -956,7 +955,7 @@ fn doctor(kd: Option<&Path>, db: &DbArgs) -> bool {
         }
     }
     // opening applies the migrations this version knows, as serve would
-    match open(db, &keys) {
+    match open_target(&target, &keys, 2) {
         Ok(store) => {
             match &store {
                 Opened::Sqlite(_) => line(
