@@ -52,22 +52,25 @@ fn count_of(n: i64) -> u32 {
     u32::try_from(n.max(0)).unwrap_or(u32::MAX)
 }
 
+/// The failures kept for `key` (SQLite).
+fn kept(c: &rusqlite::Connection, key: &str) -> Result<Option<LoginFailures>, StoreError> {
+    Ok(c.query_row(
+        "SELECT failures, last_ms, blocked_until_ms FROM login_failures WHERE key = ?1",
+        [key],
+        |r| {
+            Ok(LoginFailures {
+                count: count_of(r.get(0)?),
+                last_ms: r.get(1)?,
+                blocked_until_ms: r.get(2)?,
+            })
+        },
+    )
+    .optional()?)
+}
+
 impl LoginThrottleStore for SqliteStore {
     fn login_failures(&self, key: &str) -> Result<Option<LoginFailures>, StoreError> {
-        Ok(self
-            .read()
-            .query_row(
-                "SELECT failures, last_ms, blocked_until_ms FROM login_failures WHERE key = ?1",
-                [key],
-                |r| {
-                    Ok(LoginFailures {
-                        count: count_of(r.get(0)?),
-                        last_ms: r.get(1)?,
-                        blocked_until_ms: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
+        kept(&self.read(), key)
     }
 
     fn record_login_failure(
@@ -78,20 +81,7 @@ impl LoginThrottleStore for SqliteStore {
     ) -> Result<LoginFailures, StoreError> {
         // the one writer connection serialises every change
         self.write(|tx| {
-            let kept = tx
-                .query_row(
-                    "SELECT failures, last_ms, blocked_until_ms FROM login_failures WHERE key = ?1",
-                    [key],
-                    |r| {
-                        Ok(LoginFailures {
-                            count: count_of(r.get(0)?),
-                            last_ms: r.get(1)?,
-                            blocked_until_ms: r.get(2)?,
-                        })
-                    },
-                )
-                .optional()?;
-            let new = next(kept);
+            let new = next(kept(tx, key)?);
             tx.execute(
                 "INSERT INTO login_failures (key, failures, last_ms, blocked_until_ms)
                  VALUES (?1, ?2, ?3, ?4)
@@ -124,24 +114,5 @@ impl LoginThrottleStore for SqliteStore {
             tx.execute("DELETE FROM login_failures WHERE key = ?1", [key])?;
             Ok(())
         })
-    }
-}
-
-impl LoginThrottleStore for super::pg::PgStore {
-    fn login_failures(&self, key: &str) -> Result<Option<LoginFailures>, StoreError> {
-        self.login_failures_pg(key)
-    }
-
-    fn record_login_failure(
-        &self,
-        key: &str,
-        forget: Forget,
-        next: &dyn Fn(Option<LoginFailures>) -> LoginFailures,
-    ) -> Result<LoginFailures, StoreError> {
-        self.record_login_failure_pg(key, forget, next)
-    }
-
-    fn clear_login_failures(&self, key: &str) -> Result<(), StoreError> {
-        self.clear_login_failures_pg(key)
     }
 }

@@ -3,7 +3,7 @@
 //! failure of one name at once count two.
 
 use super::{Db as _, PgStore};
-use crate::store::{Forget, LoginFailures, StoreError};
+use crate::store::{Forget, LoginFailures, LoginThrottleStore, StoreError};
 
 fn row(r: &postgres::Row) -> LoginFailures {
     LoginFailures {
@@ -13,8 +13,8 @@ fn row(r: &postgres::Row) -> LoginFailures {
     }
 }
 
-impl PgStore {
-    pub(crate) fn login_failures_pg(&self, key: &str) -> Result<Option<LoginFailures>, StoreError> {
+impl LoginThrottleStore for PgStore {
+    fn login_failures(&self, key: &str) -> Result<Option<LoginFailures>, StoreError> {
         Ok(self
             .pool
             .get()?
@@ -26,7 +26,7 @@ impl PgStore {
             .map(row))
     }
 
-    pub(crate) fn record_login_failure_pg(
+    fn record_login_failure(
         &self,
         key: &str,
         forget: Forget,
@@ -74,7 +74,7 @@ impl PgStore {
         })
     }
 
-    pub(crate) fn clear_login_failures_pg(&self, key: &str) -> Result<(), StoreError> {
+    fn clear_login_failures(&self, key: &str) -> Result<(), StoreError> {
         self.pool
             .get()?
             .execute("DELETE FROM login_failures WHERE key = $1", &[&key])?;
