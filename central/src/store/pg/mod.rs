@@ -478,17 +478,18 @@ pub(crate) fn append_audit(
         subject.to_string(),
         detail.to_string(),
     );
-    let deferred = DEFERRED.with(|d| match d.borrow_mut().as_mut() {
+    // handed to the running write() if there is one, else written now
+    let row = DEFERRED.with(|d| match d.borrow_mut().as_mut() {
         Some(rows) => {
-            rows.push(row.clone());
-            true
+            rows.push(row);
+            None
         }
-        None => false,
+        None => Some(row),
     });
-    if deferred {
-        return Ok(());
+    match row {
+        Some(row) => write_audit_rows(tx, keys, &[row]),
+        None => Ok(()),
     }
-    write_audit_rows(tx, keys, &[row])
 }
 
 /// Writes `rows` after the audit head, in order, and moves the head; the head row stays locked
