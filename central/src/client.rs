@@ -145,24 +145,37 @@ impl Conn {
         body: &[u8],
         extra: &[(&str, String)],
     ) -> std::io::Result<Reply> {
-        let nonce = uuid::Uuid::now_v7().simple().to_string();
-        let h = api::sign_request(
-            &kiosk.key,
-            &kiosk.id,
-            method,
-            path,
-            chrono::Utc::now().timestamp(),
-            &nonce,
-            body,
-        );
-        let mut headers: Vec<(&str, String)> = h.pairs().into_iter().collect();
-        if !extra
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        {
-            headers.push(("content-type", "application/json".into()));
-        }
-        headers.extend(extra.iter().cloned());
+        let headers = signed_headers(kiosk, method, path, body, extra);
         self.send(method, path, &headers, body).await
     }
+}
+
+/// The headers of a request signed by `kiosk` with a fresh nonce and the current time: the
+/// signature's, a JSON content type unless `extra` names another, then `extra`.
+pub fn signed_headers<'a>(
+    kiosk: &KioskSigner,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    extra: &[(&'a str, String)],
+) -> Vec<(&'a str, String)> {
+    let nonce = uuid::Uuid::now_v7().simple().to_string();
+    let h = api::sign_request(
+        &kiosk.key,
+        &kiosk.id,
+        method,
+        path,
+        chrono::Utc::now().timestamp(),
+        &nonce,
+        body,
+    );
+    let mut headers: Vec<(&str, String)> = h.pairs().into_iter().collect();
+    if !extra
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        headers.push(("content-type", "application/json".into()));
+    }
+    headers.extend(extra.iter().cloned());
+    headers
 }

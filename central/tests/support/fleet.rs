@@ -287,21 +287,11 @@ pub async fn send_unanswered(
     extra: &[(&str, String)],
 ) -> tokio::net::TcpStream {
     use tokio::io::AsyncWriteExt as _;
-    let nonce = uuid::Uuid::now_v7().simple().to_string();
-    let h = jiuzhu_core::api::sign_request(
-        &kiosk.key,
-        &kiosk.id,
-        "POST",
-        path,
-        chrono::Utc::now().timestamp(),
-        &nonce,
-        body,
-    );
     let mut head = format!(
-        "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\ncontent-type: application/json\r\n",
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\n",
         body.len()
     );
-    for (k, v) in h.pairs().into_iter().chain(extra.iter().cloned()) {
+    for (k, v) in jiuzhu_central::client::signed_headers(kiosk, "POST", path, body, extra) {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str("\r\n");
