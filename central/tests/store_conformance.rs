@@ -1983,34 +1983,22 @@ fn postgres_personal_data_is_not_stored_in_clear() {
         "谭永贵".as_bytes().to_vec(),
         reference.to_vec(),
     ];
-    for table in [
-        "recipients",
-        "guardians",
-        "templates",
-        "certifications",
-        "proofs",
-        "recipient_standing",
-        "alternatives",
-        "template_releases",
-        "security_alerts",
-        "audit",
-    ] {
-        let rows: String = c
-            .query_one(
-                &format!("SELECT coalesce(string_agg(t::text, ' '), '') FROM {table} t"),
-                &[],
-            )
-            .unwrap()
-            .get(0);
-        for v in &clear {
-            let text = String::from_utf8_lossy(v);
-            assert!(!rows.contains(&*text), "{table} holds a value in clear");
-            assert!(
-                !rows.contains(&hex::encode(v)),
-                "{table} holds a value in clear (as bytes)"
-            );
-        }
-    }
+    assert_no_value_in_clear(
+        &mut c,
+        &[
+            "recipients",
+            "guardians",
+            "templates",
+            "certifications",
+            "proofs",
+            "recipient_standing",
+            "alternatives",
+            "template_releases",
+            "security_alerts",
+            "audit",
+        ],
+        &clear,
+    );
     // the rows hold the blind index, and the store opens what it sealed
     let bidx: String = c
         .query_one("SELECT id_number FROM recipients", &[])
@@ -3057,6 +3045,28 @@ fn the_console_reads_townships_kiosks_and_ends_sessions(db: &dyn Database) {
     s.verify();
 }
 
+/// No row of `tables` holds any of `clear`, as text or as hex (how bytea reads as text).
+fn assert_no_value_in_clear(c: &mut postgres::Client, tables: &[&str], clear: &[impl AsRef<[u8]>]) {
+    for table in tables {
+        let rows: String = c
+            .query_one(
+                &format!("SELECT coalesce(string_agg(t::text, ' '), '') FROM {table} t"),
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        for v in clear {
+            let v = v.as_ref();
+            let text = String::from_utf8_lossy(v);
+            assert!(!rows.contains(&*text), "{table} holds a value in clear");
+            assert!(
+                !rows.contains(&hex::encode(v)),
+                "{table} holds a value in clear (as bytes)"
+            );
+        }
+    }
+}
+
 /// Two stores on one PostgreSQL database, as two central instances.
 fn two_pg_instances() -> (String, PgStore, PgStore) {
     let url = pg::shared().new_database();
@@ -3232,31 +3242,19 @@ fn postgres_case_data_is_sealed_and_materials_live_in_the_database() {
         PHONE.as_bytes(),
         &scan,
     ];
-    for table in [
-        "cases",
-        "case_people",
-        "idempotency",
-        "materials",
-        "notice_deliveries",
-        "publicity_objectors",
-        "audit",
-    ] {
-        let rows: String = c
-            .query_one(
-                &format!("SELECT coalesce(string_agg(t::text, ' '), '') FROM {table} t"),
-                &[],
-            )
-            .unwrap()
-            .get(0);
-        for v in &clear {
-            let text = String::from_utf8_lossy(v);
-            assert!(!rows.contains(&*text), "{table} holds {text} in clear");
-            assert!(
-                !rows.contains(&hex::encode(v)),
-                "{table} holds a value in clear (as bytes)"
-            );
-        }
-    }
+    assert_no_value_in_clear(
+        &mut c,
+        &[
+            "cases",
+            "case_people",
+            "idempotency",
+            "materials",
+            "notice_deliveries",
+            "publicity_objectors",
+            "audit",
+        ],
+        &clear,
+    );
     // another instance serves the material from the database
     let other = db.instance();
     assert_eq!(
