@@ -869,88 +869,8 @@ fn doctor(kd: Option<&Path>, db: &DbArgs) -> bool {
     match &target {
         DbTarget::Sqlite(path) => line(true, "database", format!("SQLite {}", path.display())),
         DbTarget::Postgres(t) => {
-            // a connection of its own, through the same configuration and TLS as the store's
-            let t0 = std::time::Instant::now();
-            match t.config.connect(t.connector()) {
-                Ok(mut c) => {
-                    let connect = t0.elapsed();
-                    line(true, "database", format!("{t}, connected in {connect:.1?}"));
-                    let q = |c: &mut postgres::Client| {
-                        c.query_one(
-                            "SELECT current_setting('server_version'),                              coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false),                              current_setting('max_connections')",
-                            &[],
-                        )
-                    };
-                    match q(&mut c) {
-                        Ok(r) => {
-                            let version: String = r.get(0);
-                            let ssl: bool = r.get(1);
-                            let max: String = r.get(2);
-                            line(
-                                version
-                                    .split('.')
-                                    .next()
-                                    .and_then(|v| v.parse::<u32>().ok())
-                                    >= Some(13),
-                                "server",
-                                format!(
-                                    "PostgreSQL {version} (13 or newer needed), max_connections {max}"
-                                ),
-                            );
-                            let local = t.config.get_hosts().iter().all(|h| match h {
-                                postgres::config::Host::Tcp(h) => {
-                                    h == "localhost" || h == "127.0.0.1" || h == "::1"
-                                }
-                                postgres::config::Host::Unix(_) => true,
-                            });
-                            line(
-                                ssl || local,
-                                "TLS",
-                                if ssl {
-                                    format!(
-                                        "encrypted, certificate verified against {}",
-                                        t.root_cert.as_ref().map_or("the web roots".into(), |p| p
-                                            .display()
-                                            .to_string())
-                                    )
-                                } else if local {
-                                    "not encrypted (the database is on this machine)".into()
-                                } else {
-                                    "NOT encrypted to a database on another machine:                                      set sslmode=verify-full and sslrootcert"
-                                        .into()
-                                },
-                            );
-                            let mut rtt = Vec::new();
-                            for _ in 0..5 {
-                                let t = std::time::Instant::now();
-                                if c.simple_query("SELECT 1").is_ok() {
-                                    rtt.push(t.elapsed());
-                                }
-                            }
-                            rtt.sort();
-                            if let Some(m) = rtt.get(rtt.len() / 2) {
-                                line(
-                                    *m < std::time::Duration::from_millis(20),
-                                    "round trip",
-                                    format!("{m:.2?} median of {} (under 20 ms wanted)", rtt.len()),
-                                );
-                            }
-                        }
-                        Err(e) => line(
-                            false,
-                            "server",
-                            jiuzhu_central::StoreError::from(e).to_string(),
-                        ),
-                    }
-                }
-                Err(e) => {
-                    line(
-                        false,
-                        "database",
-                        format!("{t}: {}", jiuzhu_central::StoreError::from(e)),
-                    );
-                    return false;
-                }
+            if !doctor_postgres(t, &mut line) {
+                return false;
             }
         }
     }
@@ -1004,6 +924,86 @@ fn doctor(kd: Option<&Path>, db: &DbArgs) -> bool {
         Err(e) => line(false, "database", format!("{e:#}")),
     }
     ok
+}
+
+/// `doctor`'s checks of a PostgreSQL database on a connection of its own, through the same
+/// configuration and TLS as the store's; false when it cannot be reached.
+fn doctor_postgres(
+    t: &jiuzhu_central::db::PgTarget,
+    line: &mut dyn FnMut(bool, &str, String),
+) -> bool {
+    let t0 = std::time::Instant::now();
+    let mut c = match t.config.connect(t.connector()) {
+        Ok(c) => c,
+        Err(e) => {
+            let e = jiuzhu_central::StoreError::from(e);
+            line(false, "database", format!("{t}: {e}"));
+            return false;
+        }
+    };
+    line(
+        true,
+        "database",
+        format!("{t}, connected in {:.1?}", t0.elapsed()),
+    );
+    let r = match c.query_one(
+        "SELECT current_setting('server_version'), \
+         coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false), \
+         current_setting('max_connections')",
+        &[],
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            line(
+                false,
+                "server",
+                jiuzhu_central::StoreError::from(e).to_string(),
+            );
+            return true;
+        }
+    };
+    let (version, ssl, max): (String, bool, String) = (r.get(0), r.get(1), r.get(2));
+    let major = version
+        .split('.')
+        .next()
+        .and_then(|v| v.parse::<u32>().ok());
+    line(
+        major >= Some(13),
+        "server",
+        format!("PostgreSQL {version} (13 or newer needed), max_connections {max}"),
+    );
+    let local = t.config.get_hosts().iter().all(|h| match h {
+        postgres::config::Host::Tcp(h) => h == "localhost" || h == "127.0.0.1" || h == "::1",
+        postgres::config::Host::Unix(_) => true,
+    });
+    let tls = if ssl {
+        let roots = t
+            .root_cert
+            .as_ref()
+            .map_or("the web roots".into(), |p| p.display().to_string());
+        format!("encrypted, certificate verified against {roots}")
+    } else if local {
+        "not encrypted (the database is on this machine)".into()
+    } else {
+        "NOT encrypted to a database on another machine: set sslmode=verify-full and sslrootcert"
+            .into()
+    };
+    line(ssl || local, "TLS", tls);
+    let mut rtt: Vec<_> = (0..5)
+        .filter_map(|_| {
+            let t = std::time::Instant::now();
+            c.simple_query("SELECT 1").ok().map(|_| t.elapsed())
+        })
+        .collect();
+    rtt.sort();
+    if let Some(m) = rtt.get(rtt.len() / 2) {
+        line(
+            *m < std::time::Duration::from_millis(20),
+            "round trip",
+            format!("{m:.2?} median of {} (under 20 ms wanted)", rtt.len()),
+        );
+    }
+    true
 }
 
 fn staff_access(kd: Option<&Path>, cmd: StaffCmd) -> anyhow::Result<()> {
