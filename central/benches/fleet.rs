@@ -19,7 +19,6 @@ mod fleet;
 mod pg;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use jiuzhu_central::SqliteStore;
@@ -184,20 +183,6 @@ async fn drive(lb: std::net::SocketAddr, kiosks: usize, secs: u64) -> Run {
     run
 }
 
-fn write_url_file(dir: &Path, url: &str) -> std::path::PathBuf {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let p = dir.join("central-db.url");
-    let mut f = std::fs::OpenOptions::new()
-        .create_new(true)
-        .write(true)
-        .mode(0o600)
-        .open(&p)
-        .unwrap();
-    writeln!(f, "{url}").unwrap();
-    p
-}
-
 fn main() {
     let secs = env_num("BENCH_SECS", 20) as u64;
     let kiosks = env_num("BENCH_KIOSKS", 32);
@@ -234,7 +219,9 @@ fn main() {
             fleet::seed(&store, kiosks, kiosks * RECIPIENTS_PER_KIOSK);
             vec![
                 "--db-url-file".into(),
-                write_url_file(dir.path(), &url).display().to_string(),
+                fleet::write_url_file(dir.path(), &url)
+                    .display()
+                    .to_string(),
             ]
         };
         let seeded = t.elapsed();

@@ -46,18 +46,7 @@ fn killing_an_instance_mid_burst_loses_and_duplicates_nothing() {
         let store = PgStore::connect(&url, &keys, 2).unwrap();
         fleet::seed(&store, KIOSKS, recipients);
     }
-    let url_file = dir.path().join("central-db.url");
-    {
-        use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
-        let mut f = std::fs::OpenOptions::new()
-            .create_new(true)
-            .write(true)
-            .mode(0o600)
-            .open(&url_file)
-            .unwrap();
-        writeln!(f, "{url}").unwrap();
-    }
+    let url_file = fleet::write_url_file(dir.path(), &url);
     let db = ["--db-url-file", url_file.to_str().unwrap()];
     let doomed = fleet::Instance::start(BIN, &db, &keys_dir);
     let mut survivor = fleet::Instance::start(BIN, &db, &keys_dir);

@@ -300,3 +300,19 @@ pub async fn send_unanswered(
     s.write_all(body).await.unwrap();
     s
 }
+
+/// Writes the connection string to `dir/central-db.url`, readable by its owner only, as
+/// `--db-url-file` wants it; the path.
+pub fn write_url_file(dir: &Path, url: &str) -> std::path::PathBuf {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let p = dir.join("central-db.url");
+    let mut f = std::fs::OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .mode(0o600)
+        .open(&p)
+        .unwrap();
+    writeln!(f, "{url}").unwrap();
+    p
+}
