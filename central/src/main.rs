@@ -34,9 +34,10 @@ enum Cmd {
     Serve {
         #[command(flatten)]
         db: DbArgs,
-        /// PostgreSQL connections this instance keeps at most (several instances share the
-        /// database's `max_connections`).
-        #[arg(long, default_value_t = jiuzhu_central::store::pg::POOL_SIZE)]
+        /// PostgreSQL connections this instance keeps at most, 2–500 (several instances share
+        /// the database's `max_connections`).
+        #[arg(long, default_value_t = jiuzhu_central::store::pg::POOL_SIZE,
+              value_parser = clap::value_parser!(u32).range(2..=500))]
         db_pool: u32,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8640")]

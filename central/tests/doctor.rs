@@ -121,6 +121,16 @@ fn doctor_checks_a_sqlite_central() {
     let o = run(&keys, &["doctor"]);
     assert!(!o.status.success());
     assert!(text(&o).contains("--db"), "{}", text(&o));
+    // a pool size out of bounds is refused before anything opens
+    for n in ["0", "1", "501", "4294967296", "-3", "many"] {
+        let pool = format!("--db-pool={n}");
+        let o = run(
+            &keys,
+            &["serve", "--db", db, &pool, "--listen", "127.0.0.1:0"],
+        );
+        assert!(!o.status.success(), "{pool} was taken");
+        assert!(text(&o).contains("--db-pool"), "{}", text(&o));
+    }
     let o = run(&keys, &["doctor", "--db", db, "--db-url-file", db]);
     assert!(!o.status.success());
     assert!(text(&o).contains("cannot be used with"), "{}", text(&o));
