@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use jiuzhu_vision::ModelPaths;
 use jiuzhu_vision::FaceModel;
+use jiuzhu_vision::ModelPaths;
 use jiuzhu_vision::cli::{self, GenerateOptions, Input, VerifyOptions};
 use jiuzhu_vision::liveness::Challenge;
 use jiuzhu_vision::synth::ClipKind;

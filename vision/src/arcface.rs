@@ -99,7 +99,7 @@ pub fn similarity(src: &[[f32; 2]], dst: &[[f32; 2]]) -> Result<Similarity> {
         cross += sx * dy - sy * dx;
         norm += sx * sx + sy * sy;
     }
-    if !(norm > 1e-9) || !dot.is_finite() || !cross.is_finite() {
+    if norm <= 1e-9 || !norm.is_finite() || !dot.is_finite() || !cross.is_finite() {
         return Err(VisionError::Image(
             "alignment".into(),
             "the face's alignment points coincide".into(),
@@ -224,7 +224,11 @@ mod tests {
             .collect();
         let m = similarity(&src, &TEMPLATE).unwrap();
         for (s, d) in src.iter().zip(&TEMPLATE) {
-            assert!(close(apply(&m, *s), *d, 1e-3), "{s:?} -> {:?} != {d:?}", apply(&m, *s));
+            assert!(
+                close(apply(&m, *s), *d, 1e-3),
+                "{s:?} -> {:?} != {d:?}",
+                apply(&m, *s)
+            );
         }
         // scale 1/k, rotation −20°
         let scale = (m[0][0] * m[0][0] + m[1][0] * m[1][0]).sqrt();

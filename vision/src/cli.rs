@@ -159,10 +159,7 @@ pub fn load_reference(
             .map_err(|e| VisionError::Template(format!("{}: {e}", path.display())))?;
         let t = Embedding::from_template(&text)?;
         return match model {
-            Some(m) if m != t.model() => Err(VisionError::ModelMismatch {
-                a: t.model(),
-                b: m,
-            }),
+            Some(m) if m != t.model() => Err(VisionError::ModelMismatch { a: t.model(), b: m }),
             _ => Ok(t),
         };
     }

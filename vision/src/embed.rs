@@ -74,9 +74,7 @@ impl FaceModel {
             .into_iter()
             .find(|m| s == m.name() || s == m.id())
             .ok_or_else(|| {
-                VisionError::Template(format!(
-                    "unknown face model {s:?}: use facenet or arcface"
-                ))
+                VisionError::Template(format!("unknown face model {s:?}: use facenet or arcface"))
             })
     }
 
@@ -300,7 +298,8 @@ mod tests {
     #[test]
     fn a_template_without_a_model_is_facenets_and_an_unknown_model_is_an_error() {
         let values = vec![0.5f32; DIM];
-        let old = serde_json::json!({"kind": "jiuzhu-face-template", "version": 1, "values": values});
+        let old =
+            serde_json::json!({"kind": "jiuzhu-face-template", "version": 1, "values": values});
         let e = Embedding::from_template(&old.to_string()).unwrap();
         assert_eq!(e.model(), FaceModel::FaceNet);
         for bad in [serde_json::json!("dlib-resnet-128"), serde_json::json!(3)] {

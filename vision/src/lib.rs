@@ -28,10 +28,12 @@ pub mod quality;
 pub mod synth;
 pub mod verifier;
 
+pub use arcface::ArcFace;
 pub use detect::{BlazeFace, Detection, FaceBox};
 pub use document::{DocumentError, ScanConfig, ScannedPage};
-pub use arcface::ArcFace;
-pub use embed::{ARCFACE_MATCH_THRESHOLD, Embedder, Embedding, FaceModel, FaceNet, MATCH_THRESHOLD};
+pub use embed::{
+    ARCFACE_MATCH_THRESHOLD, Embedder, Embedding, FaceModel, FaceNet, MATCH_THRESHOLD,
+};
 pub use engine::Engine;
 pub use mesh::{FaceMesh, Landmarks};
 pub use models::{ModelPaths, VisionError};

@@ -150,7 +150,10 @@ fn embeddings_of_different_models_are_never_compared() {
         ),
         "{err:?}"
     );
-    assert!(err.to_string().contains("insightface-w600k-mbf-512"), "{err}");
+    assert!(
+        err.to_string().contains("insightface-w600k-mbf-512"),
+        "{err}"
+    );
     assert!(arcface.matches(&facenet).is_err());
     // through templates too
     let back = Embedding::from_template(&facenet.to_template()).unwrap();
@@ -207,7 +210,10 @@ fn a_reference_of_a_model_whose_pack_is_missing_is_refused_at_construction() {
         FaceModel::ArcFace,
     )
     .unwrap_err();
-    assert!(matches!(err, VisionError::FacePackMissing { .. }), "{err:?}");
+    assert!(
+        matches!(err, VisionError::FacePackMissing { .. }),
+        "{err:?}"
+    );
     assert!(!out.exists());
 }
 
@@ -240,7 +246,10 @@ fn a_generated_genuine_clip_verifies_against_an_arcface_reference() {
     assert_eq!(v.model, Some(FaceModel::ArcFace));
     assert_eq!(v.threshold, Some(ARCFACE_MATCH_THRESHOLD));
     assert_eq!(v.matched, Some(true));
-    assert!(report.to_string().contains("arcface, threshold 0.35"), "{report}");
+    assert!(
+        report.to_string().contains("arcface, threshold 0.35"),
+        "{report}"
+    );
 
     // the same recording against Biden's photo: rejected for the match, by ArcFace's threshold
     opts.reference = Some(paths.test_image("biden.jpg").unwrap());

@@ -4,12 +4,12 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use jiuzhu_vision::{FaceModel, ModelPaths};
 use jiuzhu_vision::cli::{
     GenerateOptions, Input, VerifyOptions, enroll, generate, load_reference, verify,
 };
 use jiuzhu_vision::liveness::Challenge;
 use jiuzhu_vision::synth::ClipKind;
+use jiuzhu_vision::{FaceModel, ModelPaths};
 
 fn gen_opts(kind: ClipKind, challenges: &[Challenge], out: std::path::PathBuf) -> GenerateOptions {
     GenerateOptions {
