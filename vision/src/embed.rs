@@ -87,8 +87,9 @@ impl FaceModel {
     }
 
     /// Lowest cosine allowed between two identity samples of one session (a face swapped
-    /// mid-session): FaceNet 0.45 (set on the generated clips); ArcFace 0.25, between its impostor
-    /// 99th percentile 0.153 and its match threshold (REPORT.md's impostor pairs; provisional).
+    /// mid-session): FaceNet 0.45 (set on the generated clips); ArcFace 0.25, above its impostor
+    /// 99th percentile 0.153 on REPORT.md's real pairs and between the generated clips' swaps
+    /// (−0.04–0.03) and genuine sessions (0.51–0.96) of `examples/model_compare.rs`; provisional.
     pub fn identity_min(self) -> f32 {
         match self {
             Self::FaceNet => 0.45,

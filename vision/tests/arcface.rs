@@ -263,3 +263,36 @@ fn a_generated_genuine_clip_verifies_against_an_arcface_reference() {
         "{report}"
     );
 }
+
+#[test]
+fn a_face_swapped_mid_session_breaks_arcface_identity_continuity() {
+    // person A does the first challenge, then B: ArcFace's identity samples disagree (on the generated
+    // clips, `examples/model_compare.rs`: swaps −0.04–0.03, genuine clips 0.51–0.96, limit 0.25)
+    let paths = pack();
+    let dir = tempfile::tempdir().unwrap();
+    let challenges = [Challenge::TurnRight, Challenge::Nod];
+    let g = generate(&GenerateOptions {
+        kind: ClipKind::Swap,
+        challenges: challenges.to_vec(),
+        subject: "obama3.jpg".into(),
+        seed: 4,
+        fps: 10.0,
+        out: dir.path().join("swap.avi"),
+        models: paths.clone(),
+    })
+    .unwrap();
+    let mut opts = VerifyOptions::new(Input::Video(g.video));
+    opts.challenges = Some(challenges.to_vec());
+    opts.reference = Some(paths.test_image("obama.jpg").unwrap());
+    opts.model = Some(FaceModel::ArcFace);
+    let report = verify(&opts).unwrap();
+    let m = report.verification.identity_min.unwrap();
+    assert!(m < FaceModel::ArcFace.identity_min(), "{m}");
+    assert!(!report.passed());
+    assert!(
+        report
+            .to_string()
+            .contains("the face changed during the session"),
+        "{report}"
+    );
+}
