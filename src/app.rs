@@ -769,10 +769,10 @@ async fn face_check(
             flash = ?v.flash,
             "face check"
         );
-        let similarity = v.similarity.unwrap_or(0.0);
         Some(Event::Verdict {
             live: v.verdict.passed,
-            matched: similarity >= jiuzhu_vision::MATCH_THRESHOLD,
+            // by the threshold of the reference's model (FaceNet or the face pack's ArcFace)
+            matched: v.matched.unwrap_or(false),
             score: v.similarity.map(f64::from),
         })
     };

@@ -286,6 +286,85 @@ fn vision_verify_replays_generated_clips() {
     assert!(err.contains("banana"), "{err}");
 }
 
+/// `vision enroll --model arcface` (the face pack, `make face-pack`, which `make test` installs) writes
+/// a template naming its model; `vision verify` matches a generated genuine clip against it by
+/// ArcFace's threshold; an unknown model is bad input; without the pack, enrolling with it fails
+/// naming `make face-pack`.
+#[test]
+fn vision_enroll_and_verify_with_the_face_packs_arcface() {
+    let models = jiuzhu_vision::ModelPaths::locate();
+    assert!(models.arcface.is_some(), "run `make face-pack`");
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    let photo = models.test_image("obama.jpg").unwrap();
+    let photo = photo.to_string_lossy();
+    let enroll = ["vision", "enroll", "--image", &photo, "--out"];
+    let (code, out, err) = kiosk(&[&enroll[..], &[&p("arc.json"), "--model", "arcface"]].concat());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("insightface-w600k-mbf-512"), "{out}");
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p("arc.json")).unwrap()).unwrap();
+    assert_eq!(t["model"], "insightface-w600k-mbf-512");
+    let (code, out, err) = kiosk(&[
+        "vision",
+        "generate",
+        "--kind",
+        "genuine",
+        "--challenges",
+        "blink,turn_left",
+        "--subject",
+        "obama2.jpg",
+        "--out",
+        &p("genuine.avi"),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = kiosk(&[
+        "vision",
+        "verify",
+        "--video",
+        &p("genuine.avi"),
+        "--challenges",
+        "blink,turn_left",
+        "--reference",
+        &p("arc.json"),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["verification"]["model"], "insightface-w600k-mbf-512",
+        "{v}"
+    );
+    assert_eq!(v["verification"]["matched"], true, "{v}");
+    assert!((v["verification"]["threshold"].as_f64().unwrap() - 0.35).abs() < 1e-6);
+
+    let (code, _, err) = kiosk(&[&enroll[..], &[&p("x.json"), "--model", "dlib"]].concat());
+    assert_eq!(code, 2);
+    assert!(err.contains("facenet or arcface"), "{err}");
+
+    // a model directory without the face pack
+    let bare = dir.path().join("models");
+    std::fs::create_dir(&bare).unwrap();
+    for f in std::fs::read_dir(&models.dir).unwrap() {
+        let f = f.unwrap();
+        if f.file_name() != "arcface" {
+            std::os::unix::fs::symlink(f.path(), bare.join(f.file_name())).unwrap();
+        }
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_jiuzhu-kiosk"))
+        .args([&enroll[..], &[&p("y.json"), "--model", "arcface"]].concat())
+        .env("JIUZHU_MODELS", &bare)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("face pack is not installed") && err.contains("make face-pack"),
+        "{err}"
+    );
+    assert!(!dir.path().join("y.json").exists());
+}
+
 /// The face pipeline runs on ONNX Runtime unless `JIUZHU_VISION_ENGINE` says otherwise: with the
 /// models but without the runtime library, `vision enroll` fails naming the library and `make
 /// models`; with the OpenCV engine selected the same directory works; an unknown engine is refused.

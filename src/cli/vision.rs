@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use jiuzhu_vision::FaceModel;
 use jiuzhu_vision::ModelPaths;
 use jiuzhu_vision::cli::{self, GenerateOptions, Input, VerifyOptions};
 use jiuzhu_vision::liveness::Challenge;
@@ -26,6 +27,10 @@ pub enum VisionCmd {
         /// Where to write the template.
         #[arg(long)]
         out: PathBuf,
+        /// The face model: facenet (default) or arcface (needs `make face-pack`; InsightFace's
+        /// weights are for non-commercial research only).
+        #[arg(long, default_value = "facenet")]
+        model: String,
     },
     /// Find the document in a photo, straighten it and write it as the JPEG central accepts.
     Scan {
@@ -81,6 +86,10 @@ pub struct VerifyArgs {
     /// A reference photo, or a template from `vision enroll`.
     #[arg(long)]
     reference: Option<PathBuf>,
+    /// The face model for a reference photo: facenet (default) or arcface (`make face-pack`); a
+    /// template carries its own model.
+    #[arg(long)]
+    model: Option<String>,
     /// The challenges, e.g. blink,turn_left (a recording needs the ones it was made for);
     /// random when not given.
     #[arg(long)]
@@ -107,6 +116,15 @@ pub fn run(cmd: VisionCmd) -> anyhow::Result<i32> {
             };
             let mut opts = VerifyOptions::new(input);
             opts.reference = a.reference;
+            if let Some(m) = &a.model {
+                match FaceModel::parse(m) {
+                    Ok(m) => opts.model = Some(m),
+                    Err(e) => {
+                        eprintln!("--model: {e}");
+                        return Ok(2);
+                    }
+                }
+            }
             opts.max_duration = Duration::from_secs(a.max_secs.max(1));
             if let Some(list) = &a.challenges {
                 match Challenge::parse_list(list) {
@@ -155,8 +173,15 @@ pub fn run(cmd: VisionCmd) -> anyhow::Result<i32> {
                 }
             }
         }
-        VisionCmd::Enroll { image, out } => {
-            let r = cli::enroll(&ModelPaths::locate(), &image, &out)?;
+        VisionCmd::Enroll { image, out, model } => {
+            let model = match FaceModel::parse(&model) {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("--model: {e}");
+                    return Ok(2);
+                }
+            };
+            let r = cli::enroll(&ModelPaths::locate(), &image, &out, model)?;
             println!("{r}");
             Ok(0)
         }

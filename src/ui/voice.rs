@@ -116,7 +116,7 @@ impl VoiceSettings {
     /// The model cache the voice pack is looked for in.
     pub fn models(&self) -> jiuzhu_vision::ModelPaths {
         match &self.models_dir {
-            Some(dir) => jiuzhu_vision::ModelPaths { dir: dir.clone() },
+            Some(dir) => jiuzhu_vision::ModelPaths::in_dir(dir.clone()),
             None => jiuzhu_vision::ModelPaths::locate(),
         }
     }

@@ -586,6 +586,7 @@ pub fn enroll_face(central: &Central, id: &str) {
             .file("testdata/obama.jpg")
             .expect("`make models` was run"),
         &template,
+        jiuzhu_vision::FaceModel::FaceNet,
     )
     .unwrap();
     central

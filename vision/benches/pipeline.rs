@@ -4,11 +4,14 @@
 //! Each on both engines of detector and mesh: ONNX Runtime (`ort/…`, the default) and OpenCV `dnn`
 //! (`opencv/…`). Run `make models` first. Compare with `python3 vision/benches/pipeline_cv2.py` (same
 //! models, Python cv2), run right after in the same session.
+//! The face embedders, per face: FaceNet (`facenet_embed`, OpenCV `dnn`) and, with the face pack
+//! (`make face-pack`), ArcFace on both engines (`ort/arcface_embed`, `opencv/arcface_embed`: alignment,
+//! blob, forward).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiuzhu_vision::image::load_bgr;
 use jiuzhu_vision::passive::{MIN_FACE, PadNets, ScreenPattern};
-use jiuzhu_vision::{Engine, FaceMesh, FacePipeline, ModelPaths};
+use jiuzhu_vision::{ArcFace, Engine, FaceMesh, FaceNet, FacePipeline, ModelPaths};
 use opencv::core::{Mat, Rect, Scalar, Size};
 use opencv::prelude::*;
 
@@ -71,6 +74,20 @@ fn bench(c: &mut Criterion) {
     c.bench_function("pad_cnns", |b| {
         b.iter(|| nets.scores(&frame, &det).unwrap())
     });
+    let mut facenet = FaceNet::load(&ModelPaths::locate()).unwrap();
+    c.bench_function("facenet_embed", |b| {
+        b.iter(|| facenet.embed(&frame, &det).unwrap())
+    });
+    if ModelPaths::locate().arcface.is_none() {
+        eprintln!("no face pack (`make face-pack`): ArcFace not measured");
+        return;
+    }
+    for (tag, engine) in [("ort", Engine::OnnxRuntime), ("opencv", Engine::OpenCv)] {
+        let mut arcface = ArcFace::load_with(&ModelPaths::locate(), engine).unwrap();
+        c.bench_function(&format!("{tag}/arcface_embed"), |b| {
+            b.iter(|| arcface.embed(&frame, &lm).unwrap())
+        });
+    }
 }
 
 criterion_group!(benches, bench);

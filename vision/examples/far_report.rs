@@ -122,7 +122,7 @@ fn main() {
         let mut here = Vec::new();
         for i in 0..emb.len() {
             for j in i + 1..emb.len() {
-                let c = emb[i].cosine(&emb[j]);
+                let c = emb[i].cosine(&emb[j]).expect("both FaceNet");
                 if c >= 0.5 {
                     println!("  faces {i} and {j}: cosine {c:.3}");
                 }

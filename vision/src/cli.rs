@@ -12,7 +12,7 @@ use opencv::core::{Size, Vector};
 use opencv::prelude::*;
 use opencv::{imgcodecs, videoio};
 
-use crate::embed::{Embedding, FaceNet, MATCH_THRESHOLD};
+use crate::embed::{Embedder, Embedding, FaceModel};
 use crate::image::{frame_to_bgr, load_bgr};
 use crate::liveness::{Challenge, random_challenges};
 use crate::models::{ModelPaths, Result, VisionError, path_str};
@@ -48,10 +48,13 @@ pub struct VerifyOptions {
     pub ir: IrLayout,
     /// Model cache.
     pub models: ModelPaths,
+    /// The face model to embed a reference photo with (None = FaceNet); a template carries its own
+    /// model, and asking for another one is an error.
+    pub model: Option<FaceModel>,
 }
 
 impl VerifyOptions {
-    /// Defaults: no reference, random challenges, 30 s, the default model cache.
+    /// Defaults: no reference, random challenges, 30 s, the default model cache, FaceNet for photos.
     pub fn new(input: Input) -> Self {
         Self {
             input,
@@ -61,6 +64,7 @@ impl VerifyOptions {
             fps: None,
             ir: IrLayout::None,
             models: ModelPaths::locate(),
+            model: None,
         }
     }
 }
@@ -105,10 +109,11 @@ impl fmt::Display for Report {
                 None => writeln!(f)?,
             }
         }
-        if let Some(s) = v.similarity {
+        if let (Some(s), Some(t)) = (v.similarity, v.threshold) {
             writeln!(
                 f,
-                "similarity to reference: {s:.3} (threshold {MATCH_THRESHOLD})"
+                "similarity to reference: {s:.3} ({}, threshold {t})",
+                v.model.unwrap_or_default().name()
             )?;
         }
         if let Some(m) = v.identity_min {
@@ -142,24 +147,54 @@ impl fmt::Display for Report {
     }
 }
 
-/// Loads a reference: a `.json` template, or a photo with one face.
-pub fn load_reference(models: &ModelPaths, path: &Path) -> Result<Embedding> {
+/// Loads a reference: a `.json` template (of the model it names; `model`, when given, must be that
+/// one), or a photo with one face, embedded with `model` (None = FaceNet).
+pub fn load_reference(
+    models: &ModelPaths,
+    path: &Path,
+    model: Option<FaceModel>,
+) -> Result<Embedding> {
     if path.extension().is_some_and(|e| e == "json") {
         let text = std::fs::read_to_string(path)
             .map_err(|e| VisionError::Template(format!("{}: {e}", path.display())))?;
-        return Embedding::from_template(&text);
+        let t = Embedding::from_template(&text)?;
+        return match model {
+            Some(m) if m != t.model() => Err(VisionError::ModelMismatch { a: t.model(), b: m }),
+            _ => Ok(t),
+        };
     }
-    embed_photo(models, path).map(|(e, _)| e)
+    embed_photo(models, path, model.unwrap_or_default()).map(|(e, _)| e)
 }
 
-fn embed_photo(models: &ModelPaths, path: &Path) -> Result<(Embedding, usize)> {
+/// Embeds the first face the detector finds in the photo at `path` with `model` (FaceNet on the
+/// detector box; ArcFace aligned on the mesh of that face, run on a crop of 1.5× the box as in the
+/// verifier); returns it with the number of faces found.
+pub fn embed_photo(
+    models: &ModelPaths,
+    path: &Path,
+    model: FaceModel,
+) -> Result<(Embedding, usize)> {
+    let mut embedder = Embedder::load(models, model)?;
     let img = load_bgr(path)?;
     let mut pipeline = FacePipeline::load(models)?;
+    pipeline.detect_every_frame = true;
     let dets = pipeline.detect(&img)?;
     let det = dets
         .first()
         .ok_or_else(|| VisionError::NoFace(path_str(path)))?;
-    Ok((FaceNet::load(models)?.embed(&img, det)?, dets.len()))
+    let embedding = match &mut embedder {
+        Embedder::FaceNet(net) => net.embed(&img, det)?,
+        Embedder::ArcFace(net) => {
+            // the mesh of the same (first) detection, on a crop of 1.5× its box
+            let obs = pipeline.analyse(&img)?;
+            let lm = obs
+                .landmarks
+                .as_ref()
+                .ok_or_else(|| VisionError::NoFace(path_str(path)))?;
+            net.embed(&img, lm)?
+        }
+    };
+    Ok((embedding, dets.len()))
 }
 
 /// Runs a liveness session (and the match, with a reference) over a video or a camera.
@@ -200,7 +235,7 @@ pub fn verify(opts: &VerifyOptions) -> Result<Report> {
     let reference = opts
         .reference
         .as_deref()
-        .map(|p| load_reference(&opts.models, p))
+        .map(|p| load_reference(&opts.models, p, opts.model))
         .transpose()?;
     verify_source(
         source.as_mut(),
@@ -272,30 +307,40 @@ pub struct EnrollReport {
     pub template: PathBuf,
     /// Faces found in the photo (the largest-scoring one is enrolled).
     pub faces: usize,
+    /// The model of the template.
+    pub model: FaceModel,
 }
 
 impl fmt::Display for EnrollReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "enrolled {} → {} ({} face{} found)",
+            "enrolled {} → {} ({} face{} found, model {})",
             self.image.display(),
             self.template.display(),
             self.faces,
-            if self.faces == 1 { "" } else { "s" }
+            if self.faces == 1 { "" } else { "s" },
+            self.model.id()
         )
     }
 }
 
-/// Embeds the face in `image` and writes a versioned template to `out` (mode 0600: biometric data).
-pub fn enroll(models: &ModelPaths, image: &Path, out: &Path) -> Result<EnrollReport> {
-    let (embedding, faces) = embed_photo(models, image)?;
+/// Embeds the face in `image` with `model` and writes a versioned template naming the model to `out`
+/// (mode 0600: biometric data).
+pub fn enroll(
+    models: &ModelPaths,
+    image: &Path,
+    out: &Path,
+    model: FaceModel,
+) -> Result<EnrollReport> {
+    let (embedding, faces) = embed_photo(models, image, model)?;
     write_private(out, embedding.to_template().as_bytes())
         .map_err(|e| VisionError::Template(format!("cannot write {}: {e}", out.display())))?;
     Ok(EnrollReport {
         image: image.into(),
         template: out.into(),
         faces,
+        model,
     })
 }
 

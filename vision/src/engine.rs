@@ -4,7 +4,8 @@
 //! `make models` next to the models and loaded at run time (`ort` crate, feature `load-dynamic`): nothing
 //! is downloaded, and a missing library is [`VisionError::MissingModel`] naming `make models`. Both
 //! engines run on one thread (ONNX Runtime: intra-op 1, inter-op 1, sequential execution); a [`Model`]
-//! is created once and reused for every frame. FaceNet and the PAD CNNs stay on OpenCV `dnn`.
+//! is created once and reused for every frame. The face pack's ArcFace runs on it too; FaceNet and the PAD CNNs
+//! stay on OpenCV `dnn`.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};

@@ -2,10 +2,12 @@
 //!
 //! Pipeline: BlazeFace short-range detection ([`detect`]) → MediaPipe face mesh ([`mesh`]) → geometry
 //! (eye aspect ratio, mouth opening, head pose by solvePnP, [`geometry`]) → quality gate ([`quality`]) →
-//! active liveness ([`liveness`]) → FaceNet embedding and 1:1 match ([`embed`]). Models come from
+//! active liveness ([`liveness`]) → embedding and 1:1 match ([`embed`]: FaceNet, or ArcFace of the optional
+//! face pack, [`arcface`]). Models come from
 //! `make models` (see `models/manifest.tsv`); nothing is downloaded at run time. Detector and mesh run on
 //! ONNX Runtime by default or on OpenCV `dnn` ([`engine`]); FaceNet and the PAD CNNs on OpenCV `dnn`.
 
+pub mod arcface;
 pub mod cli;
 pub mod depth;
 pub mod detect;
@@ -26,9 +28,12 @@ pub mod quality;
 pub mod synth;
 pub mod verifier;
 
+pub use arcface::ArcFace;
 pub use detect::{BlazeFace, Detection, FaceBox};
 pub use document::{DocumentError, ScanConfig, ScannedPage};
-pub use embed::{Embedding, FaceNet, MATCH_THRESHOLD};
+pub use embed::{
+    ARCFACE_MATCH_THRESHOLD, Embedder, Embedding, FaceModel, FaceNet, MATCH_THRESHOLD,
+};
 pub use engine::Engine;
 pub use mesh::{FaceMesh, Landmarks};
 pub use models::{ModelPaths, VisionError};

@@ -47,6 +47,27 @@ pub enum VisionError {
         /// The shape (or, when data and shape disagree, the element count) it was given.
         got: Vec<usize>,
     },
+    /// Two embeddings of different models were compared.
+    #[error(
+        "face embeddings of different models cannot be compared: {a} against {b} (make the reference again with the model in use)"
+    )]
+    ModelMismatch {
+        /// One model.
+        a: crate::embed::FaceModel,
+        /// The other.
+        b: crate::embed::FaceModel,
+    },
+    /// The model of a face reference (or one asked for) is in the optional face pack, which is not
+    /// installed.
+    #[error(
+        "the face reference was made with {model}, whose face pack is not installed on this kiosk (no {path}): install it with `make face-pack` (non-commercial research only, see its NOTICE), or enrol the person again with FaceNet"
+    )]
+    FacePackMissing {
+        /// The model.
+        model: crate::embed::FaceModel,
+        /// Where its file was looked for.
+        path: String,
+    },
     /// An unknown inference engine was asked for.
     #[error("{0}")]
     Engine(String),
@@ -62,6 +83,9 @@ pub type Result<T> = std::result::Result<T, VisionError>;
 /// `models/manifest.tsv`).
 pub const ONNXRUNTIME_LIB: &str = "libonnxruntime.so.1.31.1";
 
+/// The face pack's ArcFace model, relative to the model directory (`packaging/face-pack.sh`).
+pub const ARCFACE_FILE: &str = "arcface/w600k_mbf.onnx";
+
 /// Where the Debian package installs the models and the ONNX Runtime library.
 pub const PACKAGED_DIR: &str = "/usr/share/jiuzhu/models";
 
@@ -71,6 +95,9 @@ pub struct ModelPaths {
     /// Cache directory: `$JIUZHU_MODELS`, else the package's `/usr/share/jiuzhu/models` when installed,
     /// else `~/.cache/jiuzhu/models` (written by `make models`).
     pub dir: PathBuf,
+    /// The ArcFace model of the optional face pack (`make face-pack`, `arcface/w600k_mbf.onnx` in
+    /// `dir`): Some only when the pack is installed.
+    pub arcface: Option<PathBuf>,
 }
 
 impl ModelPaths {
@@ -88,7 +115,14 @@ impl ModelPaths {
                     .unwrap_or_else(|| "/root".into());
                 home.join(".cache/jiuzhu/models")
             });
-        Self { dir }
+        Self::in_dir(dir)
+    }
+
+    /// The models in `dir`, with the face pack's ArcFace model when it is installed there.
+    pub fn in_dir(dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        let arcface = Some(dir.join(ARCFACE_FILE)).filter(|p| p.is_file());
+        Self { dir, arcface }
     }
 
     /// Path of one cached file, or [`VisionError::MissingModel`] naming `make models`.
@@ -125,6 +159,17 @@ impl ModelPaths {
     /// FaceNet TensorFlow graph.
     pub fn facenet(&self) -> Result<PathBuf> {
         self.file("facenet.pb")
+    }
+
+    /// ArcFace `w600k_mbf` of the face pack, or [`VisionError::FacePackMissing`].
+    pub fn arcface(&self) -> Result<PathBuf> {
+        match &self.arcface {
+            Some(p) if p.is_file() => Ok(p.clone()),
+            other => Err(VisionError::FacePackMissing {
+                model: crate::embed::FaceModel::ArcFace,
+                path: path_str(other.as_deref().unwrap_or(&self.dir.join(ARCFACE_FILE))),
+            }),
+        }
     }
 
     /// `antispoof` PAD CNN of npm `@vladmandic/human` (converted ONNX).

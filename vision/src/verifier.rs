@@ -1,7 +1,8 @@
 //! Frames in, verdict out: the face pipeline feeding a [`LivenessSession`], an identity-continuity check
-//! (FaceNet embeddings of good frames every half second must all agree: a photo swapped mid-session is a
+//! (embeddings of good frames every half second must all agree: a photo swapped mid-session is a
 //! different person in the same place) and an optional 1:1 match of the most frontal good frame against a
-//! reference embedding. With a binocular camera ([`Verifier::push_pair`]) the near-infrared frame must show
+//! reference embedding. The embeddings are made with the reference's model ([`FaceModel`]: FaceNet, or
+//! ArcFace when the reference was made with it and the face pack is installed), FaceNet without one. With a binocular camera ([`Verifier::push_pair`]) the near-infrared frame must show
 //! a face where the visible one is: a phone or monitor shows no image in near infrared. Passive image
 //! signals ([`crate::passive`]): the session fails when the face region shows the periodic texture of a
 //! screen (moiré) on most good frames; the PAD CNNs are scored and reported (and fail the session only
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use jiuzhu_drivers_api::camera::{Frame, FramePair};
 
-use crate::embed::{Embedding, FaceNet, MATCH_THRESHOLD};
+use crate::embed::{Embedder, Embedding, FaceModel};
 use crate::engine::Engine;
 use crate::flash::{FaceRegions, FlashConfig, FlashReport, PointColours};
 use crate::image::frame_to_bgr;
@@ -25,12 +26,13 @@ use crate::pipeline::FacePipeline;
 pub struct VerifierConfig {
     /// Liveness thresholds.
     pub liveness: LivenessConfig,
-    /// Check that the same person is in view throughout (loads FaceNet even without a reference).
+    /// Check that the same person is in view throughout (loads the embedder even without a reference).
     pub identity_check: bool,
     /// Time between identity samples.
     pub identity_every: Duration,
-    /// Lowest cosine allowed between any two identity samples of one session.
-    pub identity_min: f32,
+    /// Lowest cosine allowed between any two identity samples of one session; None = the model's own
+    /// ([`FaceModel::identity_min`]: FaceNet 0.45, ArcFace 0.25).
+    pub identity_min: Option<f32>,
     /// With near-infrared frames: the fewest of them (as a fraction of checked frames) that must show a
     /// face at the visible face's place.
     pub ir_face_min: f32,
@@ -72,7 +74,7 @@ impl Default for VerifierConfig {
             liveness: LivenessConfig::default(),
             identity_check: true,
             identity_every: Duration::from_millis(500),
-            identity_min: 0.45,
+            identity_min: None,
             ir_face_min: 0.5,
             ir_min_frames: 5,
             moire_max: Some(MOIRE_MAX),
@@ -110,6 +112,12 @@ pub struct Verification {
     pub verdict: Verdict,
     /// Cosine similarity to the reference.
     pub similarity: Option<f32>,
+    /// The model of the embeddings (the reference's; FaceNet without a reference), when one ran.
+    pub model: Option<FaceModel>,
+    /// The match threshold of that model, with a reference.
+    pub threshold: Option<f32>,
+    /// Whether the similarity reached the threshold (None without a reference or a comparable frame).
+    pub matched: Option<bool>,
     /// Lowest cosine between two identity samples of the session (None with fewer than two).
     pub identity_min: Option<f32>,
     /// Fraction of checked near-infrared frames that showed the face (None without IR frames).
@@ -132,7 +140,7 @@ pub struct Verification {
 /// Runs the pipeline and a liveness session over pushed frames.
 pub struct Verifier {
     pipeline: FacePipeline,
-    facenet: Option<FaceNet>,
+    embedder: Option<Embedder>,
     reference: Option<Embedding>,
     session: LivenessSession,
     cfg: VerifierConfig,
@@ -165,8 +173,9 @@ impl Verifier {
         Self::with_config(paths, challenges, reference, VerifierConfig::default())
     }
 
-    /// A verifier for `challenges`; FaceNet is loaded when a reference is given or the identity check
-    /// is on.
+    /// A verifier for `challenges`; the embedder of the reference's model (FaceNet without a
+    /// reference) is loaded when a reference is given or the identity check is on. A reference made
+    /// with the face pack's model on a kiosk without the pack is [`crate::VisionError::FacePackMissing`].
     pub fn with_config(
         paths: &ModelPaths,
         challenges: Vec<Challenge>,
@@ -176,14 +185,15 @@ impl Verifier {
         let engine = cfg.engine.map_or_else(Engine::from_env, Ok)?;
         let mut pipeline = FacePipeline::load_with(paths, engine)?;
         pipeline.detect_every_frame = !cfg.track;
-        let facenet = (reference.is_some() || cfg.identity_check)
-            .then(|| FaceNet::load(paths))
+        let model = reference.as_ref().map(Embedding::model).unwrap_or_default();
+        let embedder = (reference.is_some() || cfg.identity_check)
+            .then(|| Embedder::load(paths, model))
             .transpose()?;
         let pad_nets = cfg.pad_cnn.then(|| PadNets::load(paths)).transpose()?;
         let screen = cfg.moire_max.map(|_| ScreenPattern::new()).transpose()?;
         Ok(Self {
             pipeline,
-            facenet,
+            embedder,
             reference,
             session: LivenessSession::new(challenges, cfg.liveness.clone()),
             cfg,
@@ -276,8 +286,8 @@ impl Verifier {
                         }
                     }
                     let sample = due && self.cfg.identity_check;
-                    if let (Some(net), true) = (self.facenet.as_mut(), better || sample) {
-                        let e = net.embed(&bgr, d)?;
+                    if let (Some(net), true) = (self.embedder.as_mut(), better || sample) {
+                        let e = net.embed(&bgr, d, lm)?;
                         if sample {
                             self.identities.push(e.clone());
                         }
@@ -364,12 +374,20 @@ impl Verifier {
             .identities
             .iter()
             .enumerate()
-            .flat_map(|(i, a)| self.identities[i + 1..].iter().map(|b| a.cosine(b)))
+            .flat_map(|(i, a)| {
+                self.identities[i + 1..]
+                    .iter()
+                    .filter_map(|b| a.cosine(b).ok())
+            })
             .reduce(f32::min);
-        if let Some(m) = identity_min.filter(|m| *m < self.cfg.identity_min) {
+        let model = self.embedder.as_ref().map(Embedder::model);
+        let identity_limit = self
+            .cfg
+            .identity_min
+            .unwrap_or_else(|| model.unwrap_or_default().identity_min());
+        if let Some(m) = identity_min.filter(|m| *m < identity_limit) {
             verdict.reasons.push(format!(
-                "the face changed during the session (cosine {m:.2} < {}): another person or a swapped photo",
-                self.cfg.identity_min
+                "the face changed during the session (cosine {m:.2} < {identity_limit}): another person or a swapped photo"
             ));
         }
         let ir_face_ratio =
@@ -426,8 +444,15 @@ impl Verifier {
         if let Some(f) = &flash {
             verdict.reasons.extend(f.reasons.iter().cloned());
         }
+        let threshold = self.reference.as_ref().map(|r| r.model().threshold());
         let similarity = match (&self.reference, &self.best) {
-            (Some(r), Some((_, e))) => Some(r.cosine(e)),
+            (Some(r), Some((_, e))) => match r.cosine(e) {
+                Ok(s) => Some(s),
+                Err(err) => {
+                    verdict.reasons.push(err.to_string());
+                    None
+                }
+            },
             (Some(_), None) => {
                 verdict
                     .reasons
@@ -436,9 +461,11 @@ impl Verifier {
             }
             _ => None,
         };
-        if let Some(s) = similarity.filter(|s| *s < MATCH_THRESHOLD) {
+        let matched = similarity.zip(threshold).map(|(s, t)| s >= t);
+        if let (Some(s), Some(t), Some(false)) = (similarity, threshold, matched) {
             verdict.reasons.push(format!(
-                "face does not match the reference (cosine {s:.2} < {MATCH_THRESHOLD})"
+                "face does not match the reference ({} cosine {s:.2} < {t})",
+                model.unwrap_or_default().name()
             ));
         }
         verdict.passed = verdict.reasons.is_empty();
@@ -446,6 +473,9 @@ impl Verifier {
         Verification {
             verdict,
             similarity,
+            model,
+            threshold,
+            matched,
             identity_min,
             ir_face_ratio,
             moire,

@@ -4,12 +4,12 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use jiuzhu_vision::ModelPaths;
 use jiuzhu_vision::cli::{
     GenerateOptions, Input, VerifyOptions, enroll, generate, load_reference, verify,
 };
 use jiuzhu_vision::liveness::Challenge;
 use jiuzhu_vision::synth::ClipKind;
+use jiuzhu_vision::{FaceModel, ModelPaths};
 
 fn gen_opts(kind: ClipKind, challenges: &[Challenge], out: std::path::PathBuf) -> GenerateOptions {
     GenerateOptions {
@@ -29,16 +29,17 @@ fn enroll_writes_a_private_template_that_matches_the_photo() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("obama.json");
     let photo = paths.test_image("obama.jpg").unwrap();
-    let r = enroll(&paths, &photo, &out).unwrap();
+    let r = enroll(&paths, &photo, &out, FaceModel::FaceNet).unwrap();
     assert_eq!(r.faces, 1);
     assert!(r.to_string().contains("obama.json"));
     let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
-    let t = load_reference(&paths, &out).unwrap();
-    let p = load_reference(&paths, &photo).unwrap();
-    assert!(t.cosine(&p) > 0.999);
-    let other = load_reference(&paths, &paths.test_image("biden.jpg").unwrap()).unwrap();
-    assert!(t.cosine(&other) < jiuzhu_vision::MATCH_THRESHOLD);
+    let t = load_reference(&paths, &out, None).unwrap();
+    assert_eq!(t.model(), FaceModel::FaceNet);
+    let p = load_reference(&paths, &photo, None).unwrap();
+    assert!(t.cosine(&p).unwrap() > 0.999);
+    let other = load_reference(&paths, &paths.test_image("biden.jpg").unwrap(), None).unwrap();
+    assert!(t.cosine(&other).unwrap() < jiuzhu_vision::MATCH_THRESHOLD);
 }
 
 #[test]

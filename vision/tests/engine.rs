@@ -279,9 +279,7 @@ fn unknown_output_and_missing_files_are_clear_errors() {
     for f in ["blazeface_short.onnx", "face_mesh.onnx"] {
         std::os::unix::fs::symlink(paths.dir.join(f), dir.path().join(f)).unwrap();
     }
-    let bare = ModelPaths {
-        dir: dir.path().into(),
-    };
+    let bare = ModelPaths::in_dir(dir.path());
     let err = FacePipeline::load_with(&bare, Engine::OnnxRuntime)
         .err()
         .unwrap();

@@ -17,9 +17,7 @@ fn a_corrupt_runtime_library_is_a_clear_error() {
     // the first 4 KiB of the real library: an ELF header whose sections are cut off
     let bytes = std::fs::read(real.dir.join(ONNXRUNTIME_LIB)).unwrap();
     std::fs::write(dir.path().join(ONNXRUNTIME_LIB), &bytes[..4096]).unwrap();
-    let paths = ModelPaths {
-        dir: dir.path().into(),
-    };
+    let paths = ModelPaths::in_dir(dir.path());
     let err = FacePipeline::load_with(&paths, Engine::OnnxRuntime)
         .err()
         .unwrap();

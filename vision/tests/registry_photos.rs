@@ -153,7 +153,7 @@ fn registry_pairs_match_at_the_threshold() {
         .collect();
     for i in 0..4 {
         for j in i + 1..4 {
-            let s = embs[i].cosine(&embs[j]);
+            let s = embs[i].cosine(&embs[j]).unwrap();
             let same = names[i].starts_with("obama") == names[j].starts_with("obama");
             eprintln!("{} {} cosine {s:.3}", names[i], names[j]);
             assert_eq!(
@@ -166,15 +166,13 @@ fn registry_pairs_match_at_the_threshold() {
         }
     }
     let t = jiuzhu_vision::Embedding::from_template(&embs[0].to_template()).unwrap();
-    assert!((t.cosine(&embs[0]) - 1.0).abs() < 1e-5);
+    assert!((t.cosine(&embs[0]).unwrap() - 1.0).abs() < 1e-5);
     assert!(!format!("{t:?}").contains('.'));
 }
 
 #[test]
 fn missing_model_names_the_make_target() {
-    let paths = ModelPaths {
-        dir: "/nonexistent/models".into(),
-    };
+    let paths = ModelPaths::in_dir("/nonexistent/models");
     let err = FacePipeline::load(&paths).err().unwrap();
     assert!(matches!(err, VisionError::MissingModel(_)));
     assert!(err.to_string().contains("make models"));
