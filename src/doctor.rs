@@ -304,6 +304,31 @@ pub fn models_dir() -> PathBuf {
         .join(".cache/jiuzhu/models")
 }
 
+/// Whether the optional face pack (ArcFace, `make face-pack`) is installed: without it the kiosk
+/// matches with FaceNet and refuses a reference made with ArcFace, naming the pack; with it, its
+/// non-commercial licence is named, since a deployment must hold a licence for it.
+pub fn check_face_pack(dir: &Path) -> Check {
+    let model = dir.join(jiuzhu_vision::models::ARCFACE_FILE);
+    if model.is_file() {
+        row(
+            "face pack",
+            Status::Ok,
+            format!(
+                "ArcFace installed ({}): InsightFace's weights are for non-commercial research only",
+                model.display()
+            ),
+            "",
+        )
+    } else {
+        row(
+            "face pack",
+            Status::Ok,
+            "not installed: faces are matched with FaceNet; a reference made with ArcFace is refused",
+            "",
+        )
+    }
+}
+
 /// Every model file is present, and matches `SHA256SUMS` when the directory has one (packages).
 pub fn check_models(dir: &Path) -> Check {
     use sha2::Digest as _;
@@ -532,6 +557,7 @@ pub fn run_all(cfg: &KioskConfig) -> Vec<Check> {
         Duration::from_secs(cfg.central.timeout_secs.clamp(1, 10)),
     ));
     rows.push(check_models(&models_dir()));
+    rows.push(check_face_pack(&models_dir()));
     match cfg.devices() {
         Ok(d) => {
             let sys = Path::new("/sys/bus/usb/devices");
@@ -689,6 +715,19 @@ mod tests {
         let bad = check_models(dir.path());
         assert_eq!(bad.status, Status::Fail);
         assert!(bad.detail.contains(MODEL_FILES[1]), "{bad:?}");
+    }
+
+    #[test]
+    fn the_face_pack_is_reported_with_its_licence() {
+        let dir = tempfile::tempdir().unwrap();
+        let absent = check_face_pack(dir.path());
+        assert!(absent.detail.contains("not installed"), "{absent:?}");
+        let file = dir.path().join(jiuzhu_vision::models::ARCFACE_FILE);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, b"model").unwrap();
+        let present = check_face_pack(dir.path());
+        assert_eq!(present.status, Status::Ok);
+        assert!(present.detail.contains("non-commercial"), "{present:?}");
     }
 
     #[test]
