@@ -32,8 +32,9 @@ test: deps fixtures models voice-pack face-pack
 	$(CARGO) fmt --all -- --check
 	$(CARGO) test --workspace --all-targets --no-run
 	$(CARGO) test --workspace --no-fail-fast
-	# the HTTP tests again, on PostgreSQL (central/tests/support: a cluster per test binary)
-	JIUZHU_TEST_STORE=postgres $(CARGO) test -p jiuzhu-central --no-fail-fast \
+	# the HTTP tests again, on PostgreSQL (central/tests/support: a cluster per test binary); selected
+	# with --workspace, not -p jiuzhu-central, whose own feature resolution rebuilt core and central
+	JIUZHU_TEST_STORE=postgres $(CARGO) test --workspace --no-fail-fast \
 		--test http --test attacks --test console --test console_browser --test help_calls \
 		--test procedure --test procedure_paths --test security_data
 	bash packaging/check-deb.sh debug
