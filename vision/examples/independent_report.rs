@@ -4,16 +4,19 @@
 //! (`--flash`: the screen-light check on; the table is printed with and without its reasons).
 //! Run after `make models`:
 //! `cargo run -p jiuzhu-vision --example independent_report --release [-- SEEDS_PER_SUBJECT [--verbose]
-//! [--no-depth] [--flash] [--screens] [--dump DIR]]` (`--screens`: only the screen cases; `--dump`:
+//! [--no-depth] [--flash] [--screens] [--genuine] [--model arcface] [--dump DIR]]` (`--screens` /
+//! `--genuine`: only the screen / genuine cases; `--model arcface`: the references and the identity
+//! samples made with the face pack's ArcFace instead of FaceNet; `--dump`:
 //! also write frame 20 of each screen case as a PNG into DIR, to look at). `pad_report` gives the
 //! generated (synth) set's table.
 
 use jiuzhu_vision::ModelPaths;
+use jiuzhu_vision::embed::FaceModel;
 use jiuzhu_vision::eval::set::{
     Kind, Outcome, Table, cases, evaluate_lit, kiosk_colours, render_lit,
 };
 use jiuzhu_vision::flash::FlashConfig;
-use jiuzhu_vision::pad::references;
+use jiuzhu_vision::pad::references_with;
 use jiuzhu_vision::synth::Generator;
 use jiuzhu_vision::verifier::VerifierConfig;
 
@@ -24,7 +27,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     opencv::core::set_num_threads(1)?;
     let paths = ModelPaths::locate();
     let generator = Generator::load(&paths, false)?;
-    let refs = references(&paths)?;
+    let model = match args.iter().position(|a| a == "--model") {
+        Some(i) => match args.get(i + 1).map(String::as_str) {
+            Some("arcface") => FaceModel::ArcFace,
+            Some("facenet") => FaceModel::FaceNet,
+            other => return Err(format!("--model facenet|arcface, not {other:?}").into()),
+        },
+        None => FaceModel::FaceNet,
+    };
+    let refs = references_with(&paths, model)?;
     let mut cfg = VerifierConfig::default();
     if args.iter().any(|a| a == "--no-depth") {
         cfg.liveness.min_depth = None;
@@ -34,6 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         cfg.flash = Some(FlashConfig::default());
     }
     let only_screens = args.iter().any(|a| a == "--screens");
+    let only_genuine = args.iter().any(|a| a == "--genuine");
     let dump = args
         .iter()
         .position(|a| a == "--dump")
@@ -42,6 +54,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut outcomes = Vec::new();
     for case in cases(generator.subjects().len(), per) {
         if only_screens && !matches!(case.kind, Kind::Screen { .. }) {
+            continue;
+        }
+        if only_genuine && case.kind.is_attack() {
             continue;
         }
         if let (Some(dir), Kind::Screen { screen, .. }) = (dump.as_ref(), case.kind) {

@@ -93,6 +93,22 @@ pub fn references(paths: &ModelPaths) -> Result<BTreeMap<String, Embedding>> {
     Ok(out)
 }
 
+/// The reference embedding of each registry subject made with `model` (as `vision enroll --model`
+/// makes it: the photo's first detection); ArcFace needs the face pack.
+pub fn references_with(
+    paths: &ModelPaths,
+    model: crate::embed::FaceModel,
+) -> Result<BTreeMap<String, Embedding>> {
+    let mut out = BTreeMap::new();
+    for (file, person) in REGISTRY_SUBJECTS {
+        if !out.contains_key(person) {
+            let (e, _) = crate::cli::embed_photo(paths, &paths.test_image(file)?, model)?;
+            out.insert(person.to_string(), e);
+        }
+    }
+    Ok(out)
+}
+
 /// What the verifier said about one case.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Outcome {

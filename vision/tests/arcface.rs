@@ -296,3 +296,26 @@ fn a_face_swapped_mid_session_breaks_arcface_identity_continuity() {
         "{report}"
     );
 }
+
+/// The evaluation sets' references can be made with the face pack (`pad::references_with`, used by
+/// `examples/independent_report --model arcface`): one ArcFace embedding per registry person, each
+/// matching that person's other photos and not the other person's.
+#[test]
+fn evaluation_references_are_made_with_the_model_asked_for() {
+    let paths = pack();
+    let refs = jiuzhu_vision::pad::references_with(&paths, FaceModel::ArcFace).unwrap();
+    assert_eq!(refs.len(), 2, "{:?}", refs.keys().collect::<Vec<_>>());
+    let obama2_path = paths.test_image("obama2.jpg").unwrap();
+    let (obama2, _) = embed_photo(&paths, &obama2_path, FaceModel::ArcFace).unwrap();
+    for (person, r) in &refs {
+        assert_eq!(r.model(), FaceModel::ArcFace);
+        let c = r.cosine(&obama2).unwrap();
+        assert_eq!(
+            c >= ARCFACE_MATCH_THRESHOLD,
+            person.contains("obama"),
+            "{person}: {c}"
+        );
+    }
+    let err = jiuzhu_vision::pad::references_with(&without_pack(), FaceModel::ArcFace).unwrap_err();
+    assert!(matches!(err, VisionError::FacePackMissing { .. }), "{err}");
+}
