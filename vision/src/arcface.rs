@@ -10,10 +10,9 @@
 //! ONNX Runtime by default, OpenCV 4.6 `dnn` when asked (both give the same output: cosine 1.000000 in
 //! the measurement of issue 16's REPORT.md).
 
-use opencv::core::{BORDER_CONSTANT, CV_32F, CV_64F, Mat, Scalar, Size};
+use opencv::core::{BORDER_CONSTANT, CV_32F, Mat, Scalar, Size};
 use opencv::dnn;
 use opencv::imgproc;
-use opencv::prelude::*;
 
 use crate::embed::{Embedding, FaceModel};
 use crate::engine::{Engine, Model};
@@ -124,12 +123,7 @@ pub fn apply(m: &Similarity, p: [f32; 2]) -> [f32; 2] {
 /// The 112×112 face (BGR, as `bgr`) aligned on the mesh's five points.
 pub fn align(bgr: &Mat, lm: &Landmarks) -> Result<Mat> {
     let m = similarity(&five_points(lm), &TEMPLATE)?;
-    let mut affine = Mat::new_rows_cols_with_default(2, 3, CV_64F, Scalar::all(0.0))?;
-    for (r, row) in m.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            *affine.at_2d_mut::<f64>(r as i32, c as i32)? = *v;
-        }
-    }
+    let affine = Mat::from_slice_2d(&m)?;
     let mut face = Mat::default();
     imgproc::warp_affine(
         bgr,
@@ -197,6 +191,7 @@ impl ArcFace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use opencv::prelude::*;
 
     fn close(a: [f32; 2], b: [f32; 2], tol: f32) -> bool {
         (a[0] - b[0]).abs() < tol && (a[1] - b[1]).abs() < tol

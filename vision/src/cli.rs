@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use jiuzhu_camera::{
     CaptureConfig, FileSource, FrameSource, IrLayout, OpenCvSource, PlaybackConfig, Selector,
 };
-use opencv::core::{Size, Vector};
+use opencv::core::{Mat, Size, Vector};
 use opencv::prelude::*;
 use opencv::{imgcodecs, videoio};
 
@@ -177,21 +177,31 @@ pub fn embed_photo(
     let mut embedder = Embedder::load(models, model)?;
     let img = load_bgr(path)?;
     let mut pipeline = FacePipeline::load(models)?;
+    embed_image(&mut pipeline, &mut embedder, &img, &path_str(path))
+}
+
+/// [`embed_photo`] on a loaded image with loaded networks (`name` names it in errors).
+pub fn embed_image(
+    pipeline: &mut FacePipeline,
+    embedder: &mut Embedder,
+    img: &Mat,
+    name: &str,
+) -> Result<(Embedding, usize)> {
     pipeline.detect_every_frame = true;
-    let dets = pipeline.detect(&img)?;
+    let dets = pipeline.detect(img)?;
     let det = dets
         .first()
-        .ok_or_else(|| VisionError::NoFace(path_str(path)))?;
-    let embedding = match &mut embedder {
-        Embedder::FaceNet(net) => net.embed(&img, det)?,
+        .ok_or_else(|| VisionError::NoFace(name.into()))?;
+    let embedding = match embedder {
+        Embedder::FaceNet(net) => net.embed(img, det)?,
         Embedder::ArcFace(net) => {
             // the mesh of the same (first) detection, on a crop of 1.5× its box
-            let obs = pipeline.analyse(&img)?;
+            let obs = pipeline.analyse(img)?;
             let lm = obs
                 .landmarks
                 .as_ref()
-                .ok_or_else(|| VisionError::NoFace(path_str(path)))?;
-            net.embed(&img, lm)?
+                .ok_or_else(|| VisionError::NoFace(name.into()))?;
+            net.embed(img, lm)?
         }
     };
     Ok((embedding, dets.len()))

@@ -9,10 +9,10 @@ use std::time::Duration;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use crate::embed::{Embedding, FaceNet};
+use crate::embed::{Embedder, Embedding, FaceModel};
 use crate::image::load_bgr;
 use crate::liveness::{Challenge, random_challenges};
-use crate::models::{ModelPaths, Result, VisionError};
+use crate::models::{ModelPaths, Result};
 use crate::pipeline::FacePipeline;
 use crate::synth::{ClipKind, ClipSpec, Generator, REGISTRY_SUBJECTS};
 use crate::verifier::{Verification, Verifier, VerifierConfig};
@@ -72,37 +72,25 @@ fn kind_index(k: ClipKind) -> u64 {
         .unwrap_or(0) as u64
 }
 
-/// Reference templates of the registry people, from their photos: the person's first photo, so that
-/// the other photos of the same person are matched against a different picture.
+/// Reference templates of the registry people (FaceNet), from their photos: the person's first photo,
+/// so that the other photos of the same person are matched against a different picture.
 pub fn references(paths: &ModelPaths) -> Result<BTreeMap<String, Embedding>> {
-    let mut pipeline = FacePipeline::load(paths)?;
-    let mut net = FaceNet::load(paths)?;
-    let mut out = BTreeMap::new();
-    for (file, person) in REGISTRY_SUBJECTS {
-        if out.contains_key(person) {
-            continue;
-        }
-        let img = load_bgr(&paths.test_image(file)?)?;
-        let det = pipeline
-            .detect(&img)?
-            .into_iter()
-            .next()
-            .ok_or_else(|| VisionError::NoFace(file.into()))?;
-        out.insert(person.to_string(), net.embed(&img, &det)?);
-    }
-    Ok(out)
+    references_with(paths, FaceModel::FaceNet)
 }
 
 /// The reference embedding of each registry subject made with `model` (as `vision enroll --model`
 /// makes it: the photo's first detection); ArcFace needs the face pack.
 pub fn references_with(
     paths: &ModelPaths,
-    model: crate::embed::FaceModel,
+    model: FaceModel,
 ) -> Result<BTreeMap<String, Embedding>> {
+    let mut pipeline = FacePipeline::load(paths)?;
+    let mut embedder = Embedder::load(paths, model)?;
     let mut out = BTreeMap::new();
     for (file, person) in REGISTRY_SUBJECTS {
         if !out.contains_key(person) {
-            let (e, _) = crate::cli::embed_photo(paths, &paths.test_image(file)?, model)?;
+            let img = load_bgr(&paths.test_image(file)?)?;
+            let (e, _) = crate::cli::embed_image(&mut pipeline, &mut embedder, &img, file)?;
             out.insert(person.to_string(), e);
         }
     }
