@@ -2,13 +2,10 @@
 sources (first path component after data/). Usage: /usr/bin/python3 breakdown.py emb_all.npz labels.tsv MODEL T"""
 import collections, itertools, sys
 import numpy as np
+from labels_tsv import read_labels
 emb = np.load(sys.argv[1]); ids = list(emb["ids"]); model, t = sys.argv[3], float(sys.argv[4])
 x = emb[model] / np.linalg.norm(emb[model], axis=1, keepdims=True)
-lab = {}
-for ln in open(sys.argv[2]):
-    if ln.startswith("#") or not ln.strip():
-        continue
-    f, l, c = ln.rstrip("\n").split("\t"); lab[f] = (l, c)
+lab = read_labels(sys.argv[2])
 src = lambda f: "video" if f.startswith("data_frames") else f.split("_")[1] + ("/" + f.split("_")[2].split("#")[0] if f.startswith(("data_vectron", "data_nsface")) else "")  # noqa: E731
 tot, fa = collections.Counter(), collections.Counter()
 for a, b in itertools.combinations([i for i, f in enumerate(ids) if f in lab], 2):

@@ -98,24 +98,16 @@ def main():
     det, mesh, fnet, arc, dl = jz.BlazeFace(), Mesh(), jz.FaceNet(), ArcMbf(), Dlib()
     os.makedirs(out + ".aligned", exist_ok=True)
     ids, fn, am, dd = [], [], [], []
-    for tsv in tsvs:
-        for ln in open(tsv):
-            if not ln.strip() or ln.startswith("#"):
-                continue
-            path, mode = ln.rstrip("\n").split("\t")
-            bgr = cv2.imread(path, cv2.IMREAD_COLOR)
-            found = jz.find_faces(det, mesh, bgr, mode)
-            stem = path.replace("/", "_").rsplit(".", 1)[0]
-            for k, d in enumerate(found):
-                fid = f"{stem}#{k}"
-                pts = mesh.points(bgr, d.cx, d.cy, max(d.w, d.h) * 1.5)
-                e_arc, face = arc.embed(bgr, five_points(pts))
-                cv2.imwrite(os.path.join(out + ".aligned", f"{stem}-{k}.png"), face)
-                ids.append(fid)
-                fn.append(fnet.embed(bgr, d))
-                am.append(e_arc)
-                dd.append(dl.embed(bgr, d))
-            print(f"{path}: {len(found)}", flush=True)
+    for path, stem, bgr, found in jz.listed_images(tsvs, det, mesh):
+        for k, d in enumerate(found):
+            pts = mesh.points(bgr, d.cx, d.cy, max(d.w, d.h) * 1.5)
+            e_arc, face = arc.embed(bgr, five_points(pts))
+            cv2.imwrite(os.path.join(out + ".aligned", f"{stem}-{k}.png"), face)
+            ids.append(f"{stem}#{k}")
+            fn.append(fnet.embed(bgr, d))
+            am.append(e_arc)
+            dd.append(dl.embed(bgr, d))
+        print(f"{path}: {len(found)}", flush=True)
     np.savez(out, ids=np.array(ids), facenet=np.array(fn), arcface_mbf=np.array(am), dlib=np.array(dd))
     print(len(ids), "faces ->", out)
 

@@ -173,6 +173,20 @@ def tiled_faces(det, mesh, bgr):
     return out
 
 
+def listed_images(tsvs, det, mesh):
+    """The images listed in `tsvs` (lines `path<TAB>mode`, `#` comments; modes as `find_faces`), in order:
+    yields (path, stem, image, faces). A face's id is f"{stem}#{k}", k its index in `faces` (labels.tsv)."""
+    for tsv in tsvs:
+        for ln in open(tsv):
+            if not ln.strip() or ln.startswith("#"):
+                continue
+            path, mode = ln.rstrip("\n").split("\t")
+            bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+            if bgr is None:
+                raise SystemExit(f"{tsv}: cannot read {path}")
+            yield path, path.replace("/", "_").rsplit(".", 1)[0], bgr, find_faces(det, mesh, bgr, mode)
+
+
 def find_faces(det, mesh, bgr, mode):
     """Faces of one image for the evaluation scripts. `group`: every face (tiled_faces); `single`: the first
     detection of `detect()` (as cli.rs embed_photo); `only1`: that detection only when `detect()` finds exactly

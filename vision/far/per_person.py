@@ -2,13 +2,10 @@
 Usage: /usr/bin/python3 per_person.py emb_all.npz labels.tsv MODEL T1 [T2 ...]"""
 import collections, itertools, sys
 import numpy as np
+from labels_tsv import read_labels
 emb = np.load(sys.argv[1]); ids = list(emb["ids"]); model = sys.argv[3]; ts = [float(t) for t in sys.argv[4:]]
 x = emb[model] / np.linalg.norm(emb[model], axis=1, keepdims=True)
-lab = {}
-for ln in open(sys.argv[2]):
-    if ln.startswith("#") or not ln.strip():
-        continue
-    f, l, c = ln.rstrip("\n").split("\t"); lab[f] = l
+lab = {f: l for f, (l, _) in read_labels(sys.argv[2]).items()}
 by = collections.defaultdict(list)
 for i, f in enumerate(ids):
     if f in lab and not f.startswith("data_frames_"):

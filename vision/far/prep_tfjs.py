@@ -31,23 +31,16 @@ def main():
     os.makedirs(out, exist_ok=True)
     det, mesh = jz.BlazeFace(), Mesh()
     ids, var = [], {"c224_tight": [], "c224_loose": [], "a112": []}
-    for tsv in tsvs:
-        for ln in open(tsv):
-            if not ln.strip() or ln.startswith("#"):
-                continue
-            path, mode = ln.rstrip("\n").split("\t")
-            bgr = cv2.imread(path, cv2.IMREAD_COLOR)
-            found = jz.find_faces(det, mesh, bgr, mode)
-            stem = path.replace("/", "_").rsplit(".", 1)[0]
-            for k, d in enumerate(found):
-                ids.append(f"{stem}#{k}")
-                p5 = five_points(mesh.points(bgr, d.cx, d.cy, max(d.w, d.h) * 1.5))
-                side = max(d.w, d.h)
-                rgb = lambda im: cv2.cvtColor(im, cv2.COLOR_BGR2RGB).astype(np.float32)  # noqa: E731
-                var["c224_tight"].append(rgb(eye_level_crop(bgr, p5, d.cx, d.cy, side, 224)))
-                var["c224_loose"].append(rgb(eye_level_crop(bgr, p5, d.cx, d.cy, side * 1.3, 224)))
-                a = cv2.warpAffine(bgr, similarity(p5, ARC_DST), (112, 112), flags=cv2.INTER_LINEAR, borderValue=0)
-                var["a112"].append(rgb(a) / 255.0)
+    rgb = lambda im: cv2.cvtColor(im, cv2.COLOR_BGR2RGB).astype(np.float32)  # noqa: E731
+    for _, stem, bgr, found in jz.listed_images(tsvs, det, mesh):
+        for k, d in enumerate(found):
+            ids.append(f"{stem}#{k}")
+            p5 = five_points(mesh.points(bgr, d.cx, d.cy, max(d.w, d.h) * 1.5))
+            side = max(d.w, d.h)
+            var["c224_tight"].append(rgb(eye_level_crop(bgr, p5, d.cx, d.cy, side, 224)))
+            var["c224_loose"].append(rgb(eye_level_crop(bgr, p5, d.cx, d.cy, side * 1.3, 224)))
+            a = cv2.warpAffine(bgr, similarity(p5, ARC_DST), (112, 112), flags=cv2.INTER_LINEAR, borderValue=0)
+            var["a112"].append(rgb(a) / 255.0)
     for name, arr in var.items():
         a = np.ascontiguousarray(np.stack(arr).astype(np.float32))
         a.tofile(os.path.join(out, f"{name}.f32"))

@@ -16,14 +16,11 @@ import sys
 
 import numpy as np
 
+from labels_tsv import read_labels
+
 emb = np.load(sys.argv[1])
 ids = list(emb["ids"])
-lab = {}
-for ln in open(sys.argv[2]):
-    if ln.startswith("#") or not ln.strip():
-        continue
-    fid, label, cluster = ln.rstrip("\n").split("\t")
-    lab[fid] = (label, cluster)
+lab = read_labels(sys.argv[2])
 use = [i for i, f in enumerate(ids) if f in lab]
 
 

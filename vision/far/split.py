@@ -10,14 +10,11 @@ import sys
 
 import numpy as np
 
+from labels_tsv import read_labels
+
 emb = np.load(sys.argv[1])
 ids = list(emb["ids"])
-lab = {}
-for ln in open(sys.argv[2]):
-    if ln.startswith("#") or not ln.strip():
-        continue
-    f, l, c = ln.rstrip("\n").split("\t")
-    lab[f] = (l, c)
+lab = read_labels(sys.argv[2])
 A_POP = ("data_faceapi", "data_facerec", "data_insightface", "data_pyfeat", "data_human", "data_frames_WolfgangLanger",
          "data_celeb5")
 SPLITS = {

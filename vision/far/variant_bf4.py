@@ -11,21 +11,14 @@ from evaluate import ARC_DST, ArcMbf, similarity
 dst4 = np.vstack([ARC_DST[:3], ARC_DST[3:].mean(0)])
 det, mesh, arc = jz.BlazeFace(), jz.FaceMesh(), ArcMbf()
 ids, e = [], []
-for tsv in tsvs:
-    for ln in open(tsv):
-        if not ln.strip() or ln.startswith("#"):
-            continue
-        path, mode = ln.rstrip("\n").split("\t")
-        bgr = cv2.imread(path, cv2.IMREAD_COLOR)
-        found = jz.find_faces(det, mesh, bgr, mode)
-        stem = path.replace("/", "_").rsplit(".", 1)[0]
-        for k, d in enumerate(found):
-            ids.append(f"{stem}#{k}")
-            m = similarity(d.kp[:4].astype(np.float64), dst4)
-            face = cv2.warpAffine(bgr, m, (112, 112), flags=cv2.INTER_LINEAR, borderValue=0)
-            blob = cv2.dnn.blobFromImage(face, 1 / 127.5, (112, 112), (127.5, 127.5, 127.5), True, False)
-            v = arc.sess.run(None, {arc.inp: blob})[0].reshape(-1).astype(np.float64)
-            e.append(v / np.linalg.norm(v))
+for _, stem, bgr, found in jz.listed_images(tsvs, det, mesh):
+    for k, d in enumerate(found):
+        ids.append(f"{stem}#{k}")
+        m = similarity(d.kp[:4].astype(np.float64), dst4)
+        face = cv2.warpAffine(bgr, m, (112, 112), flags=cv2.INTER_LINEAR, borderValue=0)
+        blob = cv2.dnn.blobFromImage(face, 1 / 127.5, (112, 112), (127.5, 127.5, 127.5), True, False)
+        v = arc.sess.run(None, {arc.inp: blob})[0].reshape(-1).astype(np.float64)
+        e.append(v / np.linalg.norm(v))
 z = np.load(out)
 assert list(z["ids"]) == ids, "face ids differ from the embeddings file"
 d = {k: z[k] for k in z.files}
