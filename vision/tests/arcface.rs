@@ -217,25 +217,38 @@ fn a_reference_of_a_model_whose_pack_is_missing_is_refused_at_construction() {
     assert!(!out.exists());
 }
 
-#[test]
-fn a_generated_genuine_clip_verifies_against_an_arcface_reference() {
-    let paths = pack();
-    let dir = tempfile::tempdir().unwrap();
-    let challenges = [Challenge::TurnLeft, Challenge::OpenMouth];
+/// A generated clip of obama3.jpg (`kind`, `challenges`, `seed`) in `dir`, set up to be verified
+/// against obama.jpg embedded with ArcFace.
+fn clip_against_obama(
+    paths: &ModelPaths,
+    dir: &tempfile::TempDir,
+    kind: ClipKind,
+    challenges: &[Challenge],
+    seed: u64,
+) -> VerifyOptions {
     let g = generate(&GenerateOptions {
-        kind: ClipKind::Genuine,
+        kind,
         challenges: challenges.to_vec(),
         subject: "obama3.jpg".into(),
-        seed: 11,
+        seed,
         fps: 10.0,
         out: dir.path().join("clip.avi"),
         models: paths.clone(),
     })
     .unwrap();
-    let mut opts = VerifyOptions::new(Input::Video(g.video.clone()));
+    let mut opts = VerifyOptions::new(Input::Video(g.video));
     opts.challenges = Some(challenges.to_vec());
     opts.reference = Some(paths.test_image("obama.jpg").unwrap());
     opts.model = Some(FaceModel::ArcFace);
+    opts
+}
+
+#[test]
+fn a_generated_genuine_clip_verifies_against_an_arcface_reference() {
+    let paths = pack();
+    let dir = tempfile::tempdir().unwrap();
+    let challenges = [Challenge::TurnLeft, Challenge::OpenMouth];
+    let mut opts = clip_against_obama(&paths, &dir, ClipKind::Genuine, &challenges, 11);
     let report = verify(&opts).unwrap();
     let v = &report.verification;
     eprintln!(
@@ -271,20 +284,7 @@ fn a_face_swapped_mid_session_breaks_arcface_identity_continuity() {
     let paths = pack();
     let dir = tempfile::tempdir().unwrap();
     let challenges = [Challenge::TurnRight, Challenge::Nod];
-    let g = generate(&GenerateOptions {
-        kind: ClipKind::Swap,
-        challenges: challenges.to_vec(),
-        subject: "obama3.jpg".into(),
-        seed: 4,
-        fps: 10.0,
-        out: dir.path().join("swap.avi"),
-        models: paths.clone(),
-    })
-    .unwrap();
-    let mut opts = VerifyOptions::new(Input::Video(g.video));
-    opts.challenges = Some(challenges.to_vec());
-    opts.reference = Some(paths.test_image("obama.jpg").unwrap());
-    opts.model = Some(FaceModel::ArcFace);
+    let opts = clip_against_obama(&paths, &dir, ClipKind::Swap, &challenges, 4);
     let report = verify(&opts).unwrap();
     let m = report.verification.identity_min.unwrap();
     assert!(m < FaceModel::ArcFace.identity_min(), "{m}");
