@@ -45,30 +45,80 @@ pub fn eye_aspect_ratio(l: &Landmarks) -> f32 {
     (eye_ratio(l, &RIGHT_EYE) + eye_ratio(l, &LEFT_EYE)) / 2.0
 }
 
+/// The grey levels of the part of a frame the appearance measures read ([`eye_contrast`],
+/// [`eye_patches`], [`mouth_darkness`]): the landmarks' bounding square doubled about its centre,
+/// clipped to the frame. Every box and patch of those measures lies inside it, so they read the same
+/// pixels as on the whole frame's grey; converting the whole frame once per measure cost more than
+/// the measures.
+pub struct FaceGrey {
+    grey: Mat,
+    x0: i32,
+    y0: i32,
+}
+
+impl FaceGrey {
+    /// Converts the face's region of the BGR `bgr` to grey.
+    pub fn new(bgr: &Mat, l: &Landmarks) -> Result<Self> {
+        let (cx, cy, side) = l.extent();
+        let frame = Rect::new(0, 0, bgr.cols(), bgr.rows());
+        let r = Rect::new(
+            (cx - side).floor() as i32,
+            (cy - side).floor() as i32,
+            (2.0 * side).ceil() as i32 + 2,
+            (2.0 * side).ceil() as i32 + 2,
+        ) & frame;
+        let mut grey = Mat::default();
+        if r.width > 0 && r.height > 0 {
+            imgproc::cvt_color_def(&Mat::roi(bgr, r)?, &mut grey, imgproc::COLOR_BGR2GRAY)?;
+        }
+        Ok(Self {
+            grey,
+            x0: r.x,
+            y0: r.y,
+        })
+    }
+
+    /// The whole frame's grey levels (what the measures read before the region; they must agree).
+    pub fn whole(bgr: &Mat) -> Result<Self> {
+        let mut grey = Mat::default();
+        imgproc::cvt_color_def(bgr, &mut grey, imgproc::COLOR_BGR2GRAY)?;
+        Ok(Self { grey, x0: 0, y0: 0 })
+    }
+
+    /// A box in frame pixels as a box in the region, clipped to it.
+    fn rect(&self, r: Rect) -> Rect {
+        Rect::new(r.x - self.x0, r.y - self.y0, r.width, r.height)
+            & Rect::new(0, 0, self.grey.cols(), self.grey.rows())
+    }
+}
+
 /// Standard deviation of the grey levels in a box between the corners of each eye, over the mean grey
 /// of the brow-to-cheek band. An open eye shows sclera, iris and lid margin (high contrast); a closed
 /// eye shows lid skin and a thin lash line. The face mesh keeps its eyelid points near their open positions on closed eyes
 /// (eye aspect ratio drops by only ~10 %), so blinks are judged on this measure as well.
 pub fn eye_contrast(bgr: &Mat, l: &Landmarks) -> Result<f32> {
-    let mut grey = Mat::default();
-    imgproc::cvt_color_def(bgr, &mut grey, imgproc::COLOR_BGR2GRAY)?;
-    let level = face_level(&grey, l)?;
+    eye_contrast_in(&FaceGrey::new(bgr, l)?, l)
+}
+
+/// [`eye_contrast`] on the face's grey levels.
+pub fn eye_contrast_in(g: &FaceGrey, l: &Landmarks) -> Result<f32> {
+    let level = face_level(g, l)?;
     let mut total = 0.0f64;
     for contour in [&RIGHT_EYE_CONTOUR, &LEFT_EYE_CONTOUR] {
         // a box between the eye corners (stable points), not the eyelid points
         let (a, b) = (l.xy(contour[0]), l.xy(contour[8]));
         let w = ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
         let (ex, ey) = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
-        let rect = Rect::new(
+        let rect = g.rect(Rect::new(
             (ex - 0.35 * w).round() as i32,
             (ey - 0.2 * w).round() as i32,
             (0.7 * w).round().max(2.0) as i32,
             (0.35 * w).round().max(2.0) as i32,
-        ) & Rect::new(0, 0, grey.cols(), grey.rows());
+        ));
         if rect.width < 2 || rect.height < 2 {
             return Ok(0.0);
         }
-        let roi = Mat::roi(&grey, rect)?;
+        let roi = Mat::roi(&g.grey, rect)?;
         let (mut mean, mut std) = (Scalar::default(), Scalar::default());
         opencv::core::mean_std_dev(&roi, &mut mean, &mut std, &opencv::core::no_array())?;
         total += std[0];
@@ -87,8 +137,11 @@ pub const EYE_PATCH: (i32, i32) = (24, 12);
 /// normalised shape does not. Compare two with [`eye_similarity`]. Empty when an eye is outside
 /// the frame.
 pub fn eye_patches(bgr: &Mat, l: &Landmarks) -> Result<Vec<f32>> {
-    let mut grey = Mat::default();
-    imgproc::cvt_color_def(bgr, &mut grey, imgproc::COLOR_BGR2GRAY)?;
+    eye_patches_in(&FaceGrey::new(bgr, l)?, l)
+}
+
+/// [`eye_patches`] on the face's grey levels.
+pub fn eye_patches_in(g: &FaceGrey, l: &Landmarks) -> Result<Vec<f32>> {
     let (pw, ph) = EYE_PATCH;
     let mut out = Vec::with_capacity(2 * (pw * ph) as usize);
     for contour in [&RIGHT_EYE_CONTOUR, &LEFT_EYE_CONTOUR] {
@@ -105,13 +158,23 @@ pub fn eye_patches(bgr: &Mat, l: &Landmarks) -> Result<Vec<f32>> {
             a.1 - 0.15 * len * u.1 - 0.3 * len * n.1,
         );
         let (sx, sy) = (1.3 * len / pw as f32, 0.6 * len / ph as f32);
+        // the patch's corner moved into the grey region's pixels exactly (a whole number in f64), so
+        // the warp samples what it sampled on the whole frame
         let m = Mat::from_slice_2d(&[
-            [f64::from(u.0 * sx), f64::from(n.0 * sy), f64::from(x0)],
-            [f64::from(u.1 * sx), f64::from(n.1 * sy), f64::from(y0)],
+            [
+                f64::from(u.0 * sx),
+                f64::from(n.0 * sy),
+                f64::from(x0) - f64::from(g.x0),
+            ],
+            [
+                f64::from(u.1 * sx),
+                f64::from(n.1 * sy),
+                f64::from(y0) - f64::from(g.y0),
+            ],
         ])?;
         let mut patch = Mat::default();
         imgproc::warp_affine(
-            &grey,
+            &g.grey,
             &mut patch,
             &m,
             opencv::core::Size::new(pw, ph),
@@ -147,35 +210,38 @@ pub fn eye_similarity(a: &[f32], b: &[f32]) -> Option<f32> {
 /// its dark cavity; the face mesh's inner-lip points follow a wide-open mouth only partly on some faces
 /// (a smile with parted lips at rest), so mouth challenges are judged on this measure as well.
 pub fn mouth_darkness(bgr: &Mat, l: &Landmarks) -> Result<f32> {
-    let mut grey = Mat::default();
-    imgproc::cvt_color_def(bgr, &mut grey, imgproc::COLOR_BGR2GRAY)?;
-    let level = face_level(&grey, l)?;
+    mouth_darkness_in(&FaceGrey::new(bgr, l)?, l)
+}
+
+/// [`mouth_darkness`] on the face's grey levels.
+pub fn mouth_darkness_in(g: &FaceGrey, l: &Landmarks) -> Result<f32> {
+    let level = face_level(g, l)?;
     let (a, b) = (l.xy(61), l.xy(291));
     let w = ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
     let top = l.xy(MOUTH[0]);
-    let rect = Rect::new(
+    let rect = g.rect(Rect::new(
         ((a.0 + b.0) / 2.0 - 0.3 * w).round() as i32,
         top.1.round() as i32,
         (0.6 * w).round().max(2.0) as i32,
         (0.5 * w).round().max(2.0) as i32,
-    ) & Rect::new(0, 0, grey.cols(), grey.rows());
+    ));
     if rect.width < 2 || rect.height < 2 {
         return Ok(0.0);
     }
-    let mean = opencv::core::mean_def(&Mat::roi(&grey, rect)?)?[0];
+    let mean = opencv::core::mean_def(&Mat::roi(&g.grey, rect)?)?[0];
     Ok((1.0 - mean / level.max(1.0)) as f32)
 }
 
-fn face_level(grey: &Mat, l: &Landmarks) -> Result<f64> {
+fn face_level(g: &FaceGrey, l: &Landmarks) -> Result<f64> {
     let (cx, cy, side) = l.extent();
-    let band = Rect::new(
+    let band = g.rect(Rect::new(
         ((cx - 0.3 * side) as i32).max(0),
         ((cy - 0.2 * side) as i32).max(0),
         ((0.6 * side) as i32).max(1),
         ((0.3 * side) as i32).max(1),
-    ) & Rect::new(0, 0, grey.cols(), grey.rows());
+    ));
     Ok(if band.width > 0 && band.height > 0 {
-        opencv::core::mean_def(&Mat::roi(grey, band)?)?[0]
+        opencv::core::mean_def(&Mat::roi(&g.grey, band)?)?[0]
     } else {
         128.0
     })

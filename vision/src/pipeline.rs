@@ -57,7 +57,7 @@ pub struct FacePipeline {
 }
 
 impl FacePipeline {
-    /// Loads detector and mesh on the engine of [`Engine::from_env`] (default ONNX Runtime).
+    /// Loads detector and mesh on the engine of [`Engine::from_env`] (default LiteRT).
     pub fn load(paths: &ModelPaths) -> Result<Self> {
         Self::load_with(paths, Engine::from_env()?)
     }
@@ -114,13 +114,14 @@ impl FacePipeline {
         let pose = geometry::head_pose(&lm, bgr.cols() as f32, bgr.rows() as f32)?;
         let measures = quality::measure(bgr, cx, cy, side)?;
         let issues = quality::gate(faces, side / 1.1, &pose, &measures, &self.limits);
+        let grey = geometry::FaceGrey::new(bgr, &lm)?;
         Ok(Observation {
             faces,
             ear: geometry::eye_aspect_ratio(&lm),
             mouth: geometry::mouth_opening(&lm),
-            eye_contrast: geometry::eye_contrast(bgr, &lm)?,
-            eye_patches: geometry::eye_patches(bgr, &lm)?,
-            mouth_dark: geometry::mouth_darkness(bgr, &lm)?,
+            eye_contrast: geometry::eye_contrast_in(&grey, &lm)?,
+            eye_patches: geometry::eye_patches_in(&grey, &lm)?,
+            mouth_dark: geometry::mouth_darkness_in(&grey, &lm)?,
             pose,
             measures,
             issues,

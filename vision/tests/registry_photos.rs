@@ -177,3 +177,56 @@ fn missing_model_names_the_make_target() {
     assert!(matches!(err, VisionError::MissingModel(_)));
     assert!(err.to_string().contains("make models"));
 }
+
+/// The appearance measures read the face's region of the frame only (`geometry::FaceGrey`); on every
+/// registry photo, and on a copy shifted so that the face touches the frame's edge, they give exactly
+/// what they give on the whole frame's grey levels.
+#[test]
+fn appearance_measures_on_the_face_region_equal_the_whole_frame() {
+    use jiuzhu_vision::geometry::{FaceGrey, eye_contrast_in, eye_patches_in, mouth_darkness_in};
+    use opencv::prelude::*;
+    let paths = ModelPaths::locate();
+    let mut p = jiuzhu_vision::FacePipeline::load(&paths).unwrap();
+    for name in ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"] {
+        let img = jiuzhu_vision::image::load_bgr(&paths.test_image(name).unwrap()).unwrap();
+        // the photo, and its right 45 % (the face cut by the left edge)
+        let cut = opencv::core::Mat::roi(
+            &img,
+            opencv::core::Rect::new(
+                img.cols() * 11 / 20,
+                0,
+                img.cols() - img.cols() * 11 / 20,
+                img.rows(),
+            ),
+        )
+        .unwrap()
+        .try_clone()
+        .unwrap();
+        for (what, frame) in [("whole", &img), ("cut", &cut)] {
+            p.reset();
+            let Some(lm) = p.analyse(frame).unwrap().landmarks else {
+                assert_eq!(what, "cut", "{name}: no face in the photo");
+                continue;
+            };
+            let (region, whole) = (
+                FaceGrey::new(frame, &lm).unwrap(),
+                FaceGrey::whole(frame).unwrap(),
+            );
+            assert_eq!(
+                eye_contrast_in(&region, &lm).unwrap(),
+                eye_contrast_in(&whole, &lm).unwrap(),
+                "{name} {what}"
+            );
+            assert_eq!(
+                mouth_darkness_in(&region, &lm).unwrap(),
+                mouth_darkness_in(&whole, &lm).unwrap(),
+                "{name} {what}"
+            );
+            assert_eq!(
+                eye_patches_in(&region, &lm).unwrap(),
+                eye_patches_in(&whole, &lm).unwrap(),
+                "{name} {what}"
+            );
+        }
+    }
+}
