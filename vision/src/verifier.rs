@@ -12,11 +12,15 @@ use std::time::{Duration, Instant};
 
 use jiuzhu_drivers_api::camera::{Frame, FramePair};
 
+use opencv::core::Mat;
+
+use crate::detect::Detection;
 use crate::embed::{Embedder, Embedding, FaceModel};
 use crate::engine::Engine;
 use crate::flash::{FaceRegions, FlashConfig, FlashReport, PointColours};
 use crate::image::frame_to_bgr;
 use crate::liveness::{Challenge, LivenessConfig, LivenessSession, Pace, Progress, Verdict};
+use crate::mesh::Landmarks;
 use crate::models::{ModelPaths, Result};
 use crate::passive::{PadNets, PadScores, ScreenPattern};
 use crate::pipeline::FacePipeline;
@@ -147,6 +151,11 @@ pub struct Verifier {
     best: Option<(f32, Embedding)>,
     identities: Vec<Embedding>,
     last_identity: Option<Duration>,
+    /// The latest frame that passed the quality gate (with its landmarks, its detection when one ran,
+    /// and its time), kept for the identity sample taken when a challenge completes.
+    last_good: Option<(Mat, Landmarks, Option<Detection>, Duration)>,
+    /// Challenges completed so far.
+    done: usize,
     frames: usize,
     busy: Duration,
     slowest: Duration,
@@ -200,6 +209,8 @@ impl Verifier {
             best: None,
             identities: Vec::new(),
             last_identity: None,
+            last_good: None,
+            done: 0,
             frames: 0,
             busy: Duration::ZERO,
             slowest: Duration::ZERO,
@@ -271,6 +282,7 @@ impl Verifier {
                 && self
                     .last_identity
                     .is_none_or(|last| t.saturating_sub(last) >= self.cfg.identity_every);
+            let mut face = None;
             if better || due {
                 let dets = match dets.take() {
                     Some(d) => d,
@@ -279,6 +291,7 @@ impl Verifier {
                 if let Some(d) = dets.iter().find(|d| {
                     (d.bbox.cx - cx).abs() < d.bbox.w && (d.bbox.cy - cy).abs() < d.bbox.h
                 }) {
+                    face = Some(d.clone());
                     if due {
                         self.last_identity = Some(t);
                         if let Some(p) = self.pad_nets.as_mut() {
@@ -296,6 +309,9 @@ impl Verifier {
                         }
                     }
                 }
+            }
+            if self.cfg.identity_check && self.embedder.is_some() {
+                self.last_good = Some((bgr.clone(), lm.clone(), face, t));
             }
         }
         if let (Some(colour), true) = (shown, self.cfg.flash.is_some()) {
@@ -316,10 +332,45 @@ impl Verifier {
             .filter(|_| obs.faces == 1)
             .map(|lm| lm.extent());
         let progress = self.session.push_frame(&obs, t);
+        if progress.done > self.done {
+            self.done = progress.done;
+            self.sample_completed()?;
+        }
         let spent = started.elapsed();
         self.busy += spent;
         self.slowest = self.slowest.max(spent);
         Ok(progress)
+    }
+
+    /// An identity sample of the latest good frame when a challenge has just completed, unless one
+    /// was taken on it already: whoever performed each challenge is sampled, so a face swapped in
+    /// for the last challenge cannot finish the session between two timed samples
+    /// ([`VerifierConfig::identity_every`]; found when a generated swap clip's nod completed 0.4 s
+    /// sooner and passed).
+    fn sample_completed(&mut self) -> Result<()> {
+        let Some((bgr, lm, face, t)) = self.last_good.take() else {
+            return Ok(());
+        };
+        if self.last_identity.is_some_and(|last| last >= t) {
+            return Ok(());
+        }
+        let face = match face {
+            Some(d) => d,
+            None => {
+                let (cx, cy, _) = lm.extent();
+                match self.pipeline.detect(&bgr)?.into_iter().find(|d| {
+                    (d.bbox.cx - cx).abs() < d.bbox.w && (d.bbox.cy - cy).abs() < d.bbox.h
+                }) {
+                    Some(d) => d,
+                    None => return Ok(()),
+                }
+            }
+        };
+        if let Some(net) = self.embedder.as_mut() {
+            self.identities.push(net.embed(&bgr, &face, &lm)?);
+            self.last_identity = Some(t);
+        }
+        Ok(())
     }
 
     /// True while the screen-light check is on and has not yet seen enough of the screen's colours

@@ -156,3 +156,36 @@ fn without_the_screen_signal_an_all_actions_recording_passes_only_an_in_order_ru
 fn swaps_and_second_faces_are_rejected() {
     assert_all_rejected(&[ClipKind::Swap, ClipKind::TwoFaces], 2);
 }
+
+/// Whoever performs each challenge is sampled when it completes: with the timed identity samples
+/// made too rare to help (one a minute, so only the session's first good frame), a face swapped in
+/// for the second challenge is still caught, and genuine clips still pass.
+#[test]
+fn a_swap_is_caught_by_the_sample_at_each_completed_challenge() {
+    let cfg = VerifierConfig {
+        identity_every: std::time::Duration::from_secs(60),
+        ..VerifierConfig::default()
+    };
+    let swaps = standard_cases(subjects(), 0, 1, &[ClipKind::Swap]);
+    assert!(!swaps.is_empty());
+    let mut by_identity = 0;
+    for o in run_with(&swaps, &cfg) {
+        let reasons = &o.verification.verdict.reasons;
+        assert!(!o.verification.verdict.passed, "{:?}", o.verification);
+        // a swap that broke a challenge fails for that; one that did every challenge, for identity
+        if !reasons.iter().any(|r| r.ends_with("not done")) {
+            assert!(
+                reasons
+                    .iter()
+                    .any(|r| r.contains("the face changed during the session")),
+                "{reasons:?}"
+            );
+            by_identity += 1;
+        }
+    }
+    assert!(by_identity > 0, "no swap completed its challenges");
+    let genuine = standard_cases(subjects(), 1, 0, &[ClipKind::Genuine]);
+    for o in run_with(&genuine, &cfg) {
+        assert!(o.verification.verdict.passed, "{:?}", o.verification);
+    }
+}
