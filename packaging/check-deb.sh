@@ -55,11 +55,16 @@ if [ -d "$pm" ]; then
     lib="$(sed -n 's/^\(libonnxruntime\.so\.[^\t]*\)\t.*/\1/p' models/manifest.tsv)"
     [ -n "$lib" ] && [ -f "$pm/$lib" ] || fail "the package lacks the ONNX Runtime library ${lib:-?} of models/manifest.tsv"
     grep -q " $lib\$" "$pm/SHA256SUMS" || fail "$lib is not in the package's SHA256SUMS"
+    litert="$(sed -n 's/^\(libLiteRt\.so\.[^\t]*\)\t.*/\1/p' models/manifest.tsv)"
+    [ -n "$litert" ] && [ -f "$pm/$litert" ] || fail "the package lacks the LiteRT library ${litert:-?} of models/manifest.tsv"
+    grep -q " $litert\$" "$pm/SHA256SUMS" || fail "$litert is not in the package's SHA256SUMS"
     if [ -f "$MODELS/testdata/obama.jpg" ]; then
-        JIUZHU_MODELS="$pm" JIUZHU_VISION_ENGINE=onnxruntime "$k/usr/bin/jiuzhu-kiosk" vision enroll \
-            --image "$MODELS/testdata/obama.jpg" --out "$WORK/face.json" >/dev/null \
-            || fail "the packaged kiosk cannot run the face pipeline on ONNX Runtime with the packaged models"
+        for engine in litert onnxruntime; do
+            JIUZHU_MODELS="$pm" JIUZHU_VISION_ENGINE=$engine "$k/usr/bin/jiuzhu-kiosk" vision enroll \
+                --image "$MODELS/testdata/obama.jpg" --out "$WORK/face.json" >/dev/null 2>"$WORK/enroll.err" \
+                || { cat "$WORK/enroll.err" >&2; fail "the packaged kiosk cannot run the face pipeline on $engine with the packaged models"; }
+        done
     fi
-    echo "check-deb: packaged models and $lib load and run"
+    echo "check-deb: packaged models, $litert and $lib load and run"
 fi
 echo "check-deb: all checks passed"

@@ -279,12 +279,16 @@ pub fn check_device(class: &str, sel: &DeviceSelector, required: bool, usb_sysfs
     }
 }
 
-/// The face models and the ONNX Runtime library the kiosk loads (see `models/manifest.tsv`).
+/// The face models and the LiteRT and ONNX Runtime libraries the kiosk loads (see
+/// `models/manifest.tsv`).
 pub const MODEL_FILES: &[&str] = &[
     "blazeface_short.onnx",
     "face_mesh.onnx",
     "face_mesh_ort.onnx",
     "facenet.pb",
+    "blazeface_short.tflite",
+    "face_mesh.tflite",
+    jiuzhu_vision::models::LITERT_LIB,
     jiuzhu_vision::models::ONNXRUNTIME_LIB,
 ];
 

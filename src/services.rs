@@ -1149,8 +1149,8 @@ pub fn open_devices(cfg: &KioskConfig) -> Result<OpenedDevices, ServiceError> {
     out.devices.camera = match &sel.camera {
         DeviceSelector::None => None,
         DeviceSelector::Sim => {
-            // Fail at start, not in front of a resident, when the models or the ONNX Runtime
-            // library are missing.
+            // Fail at start, not in front of a resident, when the models or the inference
+            // engine's library (LiteRT by default) are missing.
             jiuzhu_vision::engine::preflight(&jiuzhu_vision::ModelPaths::locate())
                 .map_err(|e| cam_err(e.to_string()))?;
             Some(FaceCamera::Sim(sim_camera_config()))

@@ -365,11 +365,12 @@ fn vision_enroll_and_verify_with_the_face_packs_arcface() {
     assert!(!dir.path().join("y.json").exists());
 }
 
-/// The face pipeline runs on ONNX Runtime unless `JIUZHU_VISION_ENGINE` says otherwise: with the
-/// models but without the runtime library, `vision enroll` fails naming the library and `make
-/// models`; with the OpenCV engine selected the same directory works; an unknown engine is refused.
+/// The face pipeline runs on LiteRT unless `JIUZHU_VISION_ENGINE` says otherwise: with the models but
+/// without the runtime libraries, `vision enroll` fails naming the library and `make models` (the
+/// default engine's and ONNX Runtime's); with the OpenCV engine selected the same directory works;
+/// an unknown engine is refused.
 #[test]
-fn vision_enroll_needs_the_onnx_runtime_library_unless_opencv_is_selected() {
+fn vision_enroll_needs_the_engine_library_unless_opencv_is_selected() {
     let models = jiuzhu_vision::ModelPaths::locate();
     let photo = models
         .test_image("obama.jpg")
@@ -377,7 +378,13 @@ fn vision_enroll_needs_the_onnx_runtime_library_unless_opencv_is_selected() {
     let dir = tempfile::tempdir().unwrap();
     let bare = dir.path().join("models");
     std::fs::create_dir(&bare).unwrap();
-    for f in ["blazeface_short.onnx", "face_mesh.onnx", "facenet.pb"] {
+    for f in [
+        "blazeface_short.onnx",
+        "face_mesh.onnx",
+        "blazeface_short.tflite",
+        "face_mesh.tflite",
+        "facenet.pb",
+    ] {
         std::os::unix::fs::symlink(models.dir.join(f), bare.join(f)).unwrap();
     }
     let enroll = |engine: &str| {
@@ -401,11 +408,19 @@ fn vision_enroll_needs_the_onnx_runtime_library_unless_opencv_is_selected() {
         err.contains(jiuzhu_vision::models::ONNXRUNTIME_LIB) && err.contains("make models"),
         "{err}"
     );
+    for default in ["litert", ""] {
+        let (code, err) = enroll(default);
+        assert_ne!(code, 0);
+        assert!(
+            err.contains(jiuzhu_vision::models::LITERT_LIB) && err.contains("make models"),
+            "{default:?}: {err}"
+        );
+    }
     let (code, err) = enroll("opencv");
     assert_eq!(code, 0, "{err}");
     let (code, err) = enroll("tensorflow");
     assert_ne!(code, 0);
-    assert!(err.contains("onnxruntime or opencv"), "{err}");
+    assert!(err.contains("onnxruntime, litert or opencv"), "{err}");
 }
 
 /// `vision scan` on document-camera frames composed from the real images of `make fixtures`: the

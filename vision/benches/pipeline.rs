@@ -39,7 +39,11 @@ fn frame_640x480() -> Mat {
 fn bench(c: &mut Criterion) {
     opencv::core::set_num_threads(1).unwrap();
     let frame = frame_640x480();
-    for (tag, engine) in [("ort", Engine::OnnxRuntime), ("opencv", Engine::OpenCv)] {
+    for (tag, engine) in [
+        ("ort", Engine::OnnxRuntime),
+        ("litert", Engine::LiteRt),
+        ("opencv", Engine::OpenCv),
+    ] {
         let mut p = FacePipeline::load_with(&ModelPaths::locate(), engine).unwrap();
         c.bench_function(&format!("{tag}/detect_640x480"), |b| {
             b.iter(|| p.detect(&frame).unwrap())

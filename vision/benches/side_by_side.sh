@@ -1,6 +1,7 @@
 #!/bin/sh
-# Our face pipeline and MediaPipe 0.10.14's FaceMesh on the same frame, one after the other in one
-# run, each pinned to the same single core (taskset -c 0): vision/README.md, "Speed against MediaPipe".
+# Our face pipeline (on LiteRT, the default engine, and on ONNX Runtime) and MediaPipe 0.10.14's
+# FaceMesh on the same frame, one after the other in one run, each pinned to the same single core
+# (taskset -c 0): vision/README.md, "Speed against MediaPipe".
 #   sh vision/benches/side_by_side.sh [ROUNDS]
 # Installs mediapipe==0.10.14 into ~/.cache/jiuzhu/mp-venv on first use (PyPI).
 set -eu
@@ -17,8 +18,8 @@ i=1
 while [ "$i" -le "$rounds" ]; do
     echo "== round $i, load: $(cut -d' ' -f1-3 /proc/loadavg)"
     taskset -c 0 cargo bench -p jiuzhu-vision --bench pipeline -- --measurement-time 4 \
-        'ort/(detect_mesh_quality|tracked_mesh_quality)_640x480' 2>/dev/null |
-        grep -E '^ort/|time:'
+        '^(litert|ort)/(detect_mesh_quality|tracked_mesh_quality)_640x480' 2>/dev/null |
+        grep -E '^(litert|ort)/|time:'
     taskset -c 0 "$venv/bin/python" "$here/pipeline_mediapipe.py" "$cache"
     i=$((i + 1))
 done

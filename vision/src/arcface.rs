@@ -7,7 +7,7 @@
 //! similarity transform (rotation, uniform scale, translation) onto ArcFace's 112×112 five-point
 //! template, and the image is warped with it (bilinear, black border). Input: RGB, (x − 127.5) / 127.5,
 //! NCHW 1×3×112×112; output 512 values, L2-normalised. The network runs on the crate's [`Model`]:
-//! ONNX Runtime by default, OpenCV 4.6 `dnn` when asked (both give the same output: cosine 1.000000 in
+//! ONNX Runtime by default (also when the detector and mesh run on LiteRT), OpenCV 4.6 `dnn` when asked (both give the same output: cosine 1.000000 in
 //! the measurement of issue 16's REPORT.md).
 
 use opencv::core::{BORDER_CONSTANT, CV_32F, Mat, Scalar, Size};
@@ -149,8 +149,12 @@ impl ArcFace {
         Self::load_with(paths, Engine::from_env()?)
     }
 
-    /// Loads the model on `engine`.
+    /// Loads the model on `engine` (LiteRT has no `.tflite` of ArcFace: it runs on ONNX Runtime then).
     pub fn load_with(paths: &ModelPaths, engine: Engine) -> Result<Self> {
+        let engine = match engine {
+            Engine::LiteRt => Engine::OnnxRuntime,
+            other => other,
+        };
         let file = paths.arcface()?;
         let net = Model::load(
             engine,

@@ -4,11 +4,10 @@
 //! (6 per cell), all of unit size. Offsets are in input pixels (divide by 128).
 
 use opencv::core::{Mat, Scalar, Size};
-use opencv::dnn;
 use opencv::prelude::*;
 
 use crate::engine::{Engine, Model};
-use crate::models::{ModelPaths, Result};
+use crate::models::{ModelPaths, Result, VisionError};
 
 const INPUT: i32 = 128;
 /// The share of the frame's shorter side searched again when the whole frame shows no face
@@ -174,10 +173,14 @@ impl BlazeFace {
 
     /// Loads the converted model from the cache for `engine`.
     pub fn load_with(paths: &ModelPaths, engine: Engine) -> Result<Self> {
+        let file = match engine {
+            Engine::LiteRt => paths.detector_tflite()?,
+            _ => paths.detector()?,
+        };
         let net = Model::load(
             engine,
             paths,
-            &paths.detector()?,
+            &file,
             [1, 3, INPUT as usize, INPUT as usize],
             &["classificators", "regressors"],
         )?;
@@ -197,10 +200,16 @@ impl BlazeFace {
     pub fn raw(&mut self, bgr: &Mat) -> Result<(Vec<f32>, Vec<f32>, i32)> {
         let (w, h) = (bgr.cols(), bgr.rows());
         let side = w.max(h);
-        let mut square = Mat::default();
+        if side < 1 {
+            return Err(VisionError::Image("frame".into(), "empty image".into()));
+        }
+        // padded to a square, then scaled as `dnn::blob_from_image` scales (bilinear): scaling first
+        // and padding after was tried and is not the same pixels here (a dim generated genuine session
+        // of the second set then failed the screen-light check, oblique / frontal 0.83 → 0.88)
+        let mut padded = Mat::default();
         opencv::core::copy_make_border(
             bgr,
-            &mut square,
+            &mut padded,
             0,
             side - h,
             0,
@@ -208,16 +217,19 @@ impl BlazeFace {
             opencv::core::BORDER_CONSTANT,
             Scalar::default(),
         )?;
-        let blob = dnn::blob_from_image(
-            &square,
-            1.0 / 127.5,
+        let mut square = Mat::default();
+        opencv::imgproc::resize(
+            &padded,
+            &mut square,
             Size::new(INPUT, INPUT),
-            Scalar::all(127.5),
-            true,
-            false,
-            opencv::core::CV_32F,
+            0.0,
+            0.0,
+            opencv::imgproc::INTER_LINEAR,
         )?;
-        let mut outs = self.net.forward_blob(&blob)?.into_iter();
+        let mut outs = self
+            .net
+            .forward_bgr(&square, 1.0 / 127.5, 127.5)?
+            .into_iter();
         let logits = outs.next().unwrap_or_default();
         let regs = outs.next().unwrap_or_default();
         Ok((logits, regs, side))

@@ -1,9 +1,11 @@
-//! The inference engine of the detector and the face mesh: ONNX Runtime (default) or OpenCV 4.6 `dnn`.
+//! The inference engine of the detector and the face mesh: LiteRT with XNNPACK (the default; the runtime
+//! MediaPipe uses, on the original `.tflite` files, [`crate::litert`]), ONNX Runtime or OpenCV 4.6 `dnn`.
 //!
 //! ONNX Runtime is the shared library of the onnxruntime PyPI wheel (`models/manifest.tsv`), cached by
 //! `make models` next to the models and loaded at run time (`ort` crate, feature `load-dynamic`): nothing
-//! is downloaded, and a missing library is [`VisionError::MissingModel`] naming `make models`. Both
-//! engines run on one thread (ONNX Runtime: intra-op 1, inter-op 1, sequential execution); a [`Model`]
+//! is downloaded, and a missing library is [`VisionError::MissingModel`] naming `make models`; LiteRT's
+//! library comes the same way, from the ai-edge-litert wheel. Every engine runs on one thread (ONNX
+//! Runtime: intra-op 1, inter-op 1, sequential execution; LiteRT: XNNPACK with one thread); a [`Model`]
 //! is created once and reused for every frame. The face pack's ArcFace runs on it too; FaceNet and the PAD CNNs
 //! stay on OpenCV `dnn`.
 
@@ -23,21 +25,26 @@ pub const ENGINE_ENV: &str = "JIUZHU_VISION_ENGINE";
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Engine {
-    /// ONNX Runtime from the onnxruntime wheel (the default: about twice as fast here, see README).
-    #[default]
+    /// ONNX Runtime from the onnxruntime wheel (about twice as fast as OpenCV here, see README; runs
+    /// the face pack's ArcFace whatever the engine).
     OnnxRuntime,
     /// OpenCV 4.6 `dnn` (Debian `libopencv-dnn406`).
     OpenCv,
+    /// LiteRT 2.2 (TensorFlow Lite) with XNNPACK, from the ai-edge-litert wheel, on the original
+    /// `.tflite` files: the default, the fastest here (see `vision/README.md`, "Speed against MediaPipe").
+    #[default]
+    LiteRt,
 }
 
 impl Engine {
-    /// `onnxruntime` (or `ort`) and `opencv` (or `opencv-dnn`).
+    /// `onnxruntime` (or `ort`), `litert` (or `tflite`) and `opencv` (or `opencv-dnn`).
     pub fn parse(s: &str) -> Result<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
             "onnxruntime" | "ort" | "onnx_runtime" => Ok(Self::OnnxRuntime),
             "opencv" | "opencv-dnn" | "opencv_dnn" | "dnn" => Ok(Self::OpenCv),
+            "litert" | "tflite" | "xnnpack" => Ok(Self::LiteRt),
             other => Err(VisionError::Engine(format!(
-                "unknown inference engine {other:?}: use onnxruntime or opencv"
+                "unknown inference engine {other:?}: use onnxruntime, litert or opencv"
             ))),
         }
     }
@@ -55,6 +62,7 @@ impl Engine {
         match self {
             Self::OnnxRuntime => "onnxruntime",
             Self::OpenCv => "opencv",
+            Self::LiteRt => "litert",
         }
     }
 }
@@ -106,7 +114,7 @@ pub fn load_runtime(paths: &ModelPaths) -> Result<&'static ort::environment::Env
 
 /// Checks that `path` is a whole 64-bit little-endian ELF shared object: every loadable segment and
 /// the section headers lie inside the file (a cut-off download or copy does not).
-fn check_elf(path: &Path) -> std::result::Result<(), String> {
+pub(crate) fn check_elf(path: &Path) -> std::result::Result<(), String> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let len = f.metadata().map_err(|e| e.to_string())?.len();
@@ -147,17 +155,25 @@ fn check_elf(path: &Path) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// Start-up check of a kiosk with a face camera: the engine of `$JIUZHU_VISION_ENGINE` (default ONNX
-/// Runtime) is known, the detector, mesh and FaceNet models are in `paths`, and with ONNX Runtime its
+/// Start-up check of a kiosk with a face camera: the engine of `$JIUZHU_VISION_ENGINE` (default
+/// LiteRT) is known, the detector, mesh and FaceNet models are in `paths`, and with ONNX Runtime its
 /// library is there and loads. Fails as loading the pipeline would (missing files name `make models`).
 pub fn preflight(paths: &ModelPaths) -> Result<Engine> {
     let engine = Engine::from_env()?;
     paths.detector()?;
     paths.mesh()?;
     paths.facenet()?;
-    if engine == Engine::OnnxRuntime {
-        paths.mesh_ort()?;
-        load_runtime(paths)?;
+    match engine {
+        Engine::OnnxRuntime => {
+            paths.mesh_ort()?;
+            load_runtime(paths)?;
+        }
+        Engine::LiteRt => {
+            paths.detector_tflite()?;
+            paths.mesh_tflite()?;
+            crate::litert::preflight(paths)?;
+        }
+        Engine::OpenCv => {}
     }
     Ok(engine)
 }
@@ -195,6 +211,7 @@ enum Inner {
         net: dnn::Net,
         out_names: Vector<String>,
     },
+    LiteRt(Box<crate::litert::LiteRtModel>),
 }
 
 /// One network (NCHW float input, float outputs), loaded once with its engine.
@@ -267,6 +284,32 @@ impl Model {
                     input,
                 }
             }
+            Engine::LiteRt => {
+                let m = crate::litert::LiteRtModel::load(paths, file)?;
+                let err = |e: String| VisionError::Inference {
+                    model: file.to_path_buf(),
+                    reason: format!("LiteRT: {e}"),
+                };
+                // the .tflite takes NHWC
+                let [n, c, h, w] = input_shape;
+                if m.input_shape() != [n, h, w, c] {
+                    return Err(err(format!(
+                        "the model takes input {:?}, expected {:?} (NHWC)",
+                        m.input_shape(),
+                        [n, h, w, c]
+                    )));
+                }
+                if let Some(missing) = outputs
+                    .iter()
+                    .find(|o| !m.output_names().iter().any(|n| n == *o))
+                {
+                    return Err(err(format!(
+                        "no output {missing:?} (the model has {:?})",
+                        m.output_names()
+                    )));
+                }
+                Inner::LiteRt(Box::new(m))
+            }
         };
         Ok(Self {
             inner,
@@ -281,7 +324,60 @@ impl Model {
         match self.inner {
             Inner::Ort { .. } => Engine::OnnxRuntime,
             Inner::OpenCv { .. } => Engine::OpenCv,
+            Inner::LiteRt(_) => Engine::LiteRt,
         }
+    }
+
+    /// Runs the network on an 8-bit BGR image of the input's size: as RGB, each value `(v - mean) ·
+    /// scale` (what `dnn::blob_from_image(bgr, scale, size, mean, swapRB)` computes). LiteRT reads it
+    /// straight into its input buffer (NHWC); the other engines through the NCHW blob.
+    pub fn forward_bgr(&mut self, bgr: &Mat, scale: f64, mean: f64) -> Result<Vec<Vec<f32>>> {
+        let [_, c, h, w] = self.input_shape;
+        if let Inner::LiteRt(m) = &mut self.inner {
+            if bgr.typ() != opencv::core::CV_8UC3
+                || c != 3
+                || bgr.rows() as usize != h
+                || bgr.cols() as usize != w
+            {
+                let got = vec![
+                    1,
+                    bgr.channels() as usize,
+                    bgr.rows() as usize,
+                    bgr.cols() as usize,
+                ];
+                return Err(self.shape_error(got));
+            }
+            let owned;
+            let bgr = if bgr.is_continuous() {
+                bgr
+            } else {
+                owned = bgr.try_clone()?;
+                &owned
+            };
+            let src = bgr.data_bytes()?;
+            let (scale, offset) = (scale as f32, (mean * scale) as f32);
+            return m.run(
+                |dst: &mut [f32]| -> Result<()> {
+                    for (d, s) in dst.chunks_exact_mut(3).zip(src.chunks_exact(3)) {
+                        d[0] = f32::from(s[2]) * scale - offset;
+                        d[1] = f32::from(s[1]) * scale - offset;
+                        d[2] = f32::from(s[0]) * scale - offset;
+                    }
+                    Ok(())
+                },
+                &self.outputs,
+            );
+        }
+        let blob = dnn::blob_from_image(
+            bgr,
+            scale,
+            opencv::core::Size::new(w as i32, h as i32),
+            opencv::core::Scalar::all(mean),
+            true,
+            false,
+            opencv::core::CV_32F,
+        )?;
+        self.forward_blob(&blob)
     }
 
     /// The NCHW input shape.
@@ -300,7 +396,7 @@ impl Model {
         }
         match &mut self.inner {
             Inner::OpenCv { net, out_names } => forward_opencv(net, out_names, blob),
-            Inner::Ort { .. } => {
+            Inner::Ort { .. } | Inner::LiteRt(_) => {
                 let shape = self.input_shape;
                 self.forward(blob.data_typed::<f32>()?, shape)
             }
@@ -346,6 +442,20 @@ impl Model {
                         Ok(data.to_vec())
                     })
                     .collect()
+            }
+            Inner::LiteRt(m) => {
+                // NCHW in, NHWC for the .tflite
+                let [_, c, h, w] = shape;
+                m.run(
+                    |dst: &mut [f32]| -> Result<()> {
+                        for (i, d) in dst.iter_mut().enumerate() {
+                            let (ch, px) = (i % c, i / c);
+                            *d = data[ch * h * w + px];
+                        }
+                        Ok(())
+                    },
+                    &self.outputs,
+                )
             }
         }
     }

@@ -1,11 +1,12 @@
-//! Face detection, landmarks, quality, active liveness and 1:1 matching (ONNX Runtime and OpenCV).
+//! Face detection, landmarks, quality, active liveness and 1:1 matching (LiteRT, ONNX Runtime and OpenCV).
 //!
 //! Pipeline: BlazeFace short-range detection ([`detect`]) → MediaPipe face mesh ([`mesh`]) → geometry
 //! (eye aspect ratio, mouth opening, head pose by solvePnP, [`geometry`]) → quality gate ([`quality`]) →
 //! active liveness ([`liveness`]) → embedding and 1:1 match ([`embed`]: FaceNet, or ArcFace of the optional
 //! face pack, [`arcface`]). Models come from
 //! `make models` (see `models/manifest.tsv`); nothing is downloaded at run time. Detector and mesh run on
-//! ONNX Runtime by default or on OpenCV `dnn` ([`engine`]); FaceNet and the PAD CNNs on OpenCV `dnn`.
+//! LiteRT (XNNPACK) by default, or on ONNX Runtime or OpenCV `dnn` ([`engine`]); ArcFace on ONNX Runtime;
+//! FaceNet and the PAD CNNs on OpenCV `dnn`.
 
 pub mod arcface;
 pub mod cli;
@@ -18,6 +19,7 @@ pub mod eval;
 pub mod flash;
 pub mod geometry;
 pub mod image;
+pub mod litert;
 pub mod liveness;
 pub mod mesh;
 pub mod models;

@@ -2,8 +2,7 @@
 //! face-presence logit. The crop is a square around the face (1.5× the detector box, or the previous
 //! frame's landmarks when tracking), mapped back to image pixels here.
 
-use opencv::core::{Mat, Scalar, Size};
-use opencv::dnn;
+use opencv::core::Mat;
 
 use crate::engine::{Engine, Model};
 use crate::image::square_crop;
@@ -58,6 +57,7 @@ impl FaceMesh {
         let file = match engine {
             Engine::OnnxRuntime => paths.mesh_ort()?,
             Engine::OpenCv => paths.mesh()?,
+            Engine::LiteRt => paths.mesh_tflite()?,
         };
         let net = Model::load(
             engine,
@@ -77,16 +77,7 @@ impl FaceMesh {
     /// Landmarks inside the square crop centred on (`cx`, `cy`) with side `side`.
     pub fn run(&mut self, bgr: &Mat, cx: f32, cy: f32, side: f32) -> Result<Landmarks> {
         let (crop, [k, tx, ty]) = square_crop(bgr, cx, cy, side, INPUT)?;
-        let blob = dnn::blob_from_image(
-            &crop,
-            1.0 / 255.0,
-            Size::new(INPUT, INPUT),
-            Scalar::default(),
-            true,
-            false,
-            opencv::core::CV_32F,
-        )?;
-        let mut outs = self.net.forward_blob(&blob)?.into_iter();
+        let mut outs = self.net.forward_bgr(&crop, 1.0 / 255.0, 0.0)?.into_iter();
         let raw = outs.next().unwrap_or_default();
         let logit = outs
             .next()

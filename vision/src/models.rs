@@ -83,6 +83,10 @@ pub type Result<T> = std::result::Result<T, VisionError>;
 /// `models/manifest.tsv`).
 pub const ONNXRUNTIME_LIB: &str = "libonnxruntime.so.1.31.1";
 
+/// File name of the LiteRT library in the model cache (from the ai-edge-litert PyPI wheel, see
+/// `models/manifest.tsv`).
+pub const LITERT_LIB: &str = "libLiteRt.so.2.2.0";
+
 /// The face pack's ArcFace model, relative to the model directory (`packaging/face-pack.sh`).
 pub const ARCFACE_FILE: &str = "arcface/w600k_mbf.onnx";
 
@@ -149,6 +153,21 @@ impl ModelPaths {
     /// (`models/prelu_rewrite.py`; ONNX Runtime's PRelu kernel is slow), same outputs.
     pub fn mesh_ort(&self) -> Result<PathBuf> {
         self.file("face_mesh_ort.onnx")
+    }
+
+    /// BlazeFace short-range, the original TensorFlow Lite file (LiteRT engine).
+    pub fn detector_tflite(&self) -> Result<PathBuf> {
+        self.file("blazeface_short.tflite")
+    }
+
+    /// Face mesh, the original TensorFlow Lite file (LiteRT engine).
+    pub fn mesh_tflite(&self) -> Result<PathBuf> {
+        self.file("face_mesh.tflite")
+    }
+
+    /// LiteRT's shared library (ai-edge-litert wheel).
+    pub fn litert(&self) -> Result<PathBuf> {
+        self.file(LITERT_LIB)
     }
 
     /// ONNX Runtime's shared library (onnxruntime wheel).

@@ -1,5 +1,6 @@
-//! ONNX Runtime against OpenCV `dnn`: the same converted detector and face mesh on the registry photos
-//! of `make models` must compute the same thing on both engines; bad input gives clear errors.
+//! ONNX Runtime and LiteRT against OpenCV `dnn`: the same detector and face mesh (converted to ONNX, or
+//! the original `.tflite` for LiteRT) on the registry photos of `make models` must compute the same
+//! thing on every engine; bad input gives clear errors.
 //!
 //! Tolerances: the engines order float operations differently (ONNX Runtime also fuses layers), so
 //! raw outputs differ in the last digits; the bounds below are in the units the pipeline uses.
@@ -35,11 +36,14 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 #[case("obama2.jpg")]
 #[case("obama3.jpg")]
 #[case("biden.jpg")]
-fn detector_agrees_on_both_engines(#[case] name: &str) {
+fn detector_agrees_with_opencv(
+    #[case] name: &str,
+    #[values(Engine::OnnxRuntime, Engine::LiteRt)] engine: Engine,
+) {
     let paths = ModelPaths::locate();
-    let mut ort = BlazeFace::load_with(&paths, Engine::OnnxRuntime).unwrap();
+    let mut ort = BlazeFace::load_with(&paths, engine).unwrap();
     let mut cv = BlazeFace::load_with(&paths, Engine::OpenCv).unwrap();
-    assert_eq!(ort.engine(), Engine::OnnxRuntime);
+    assert_eq!(ort.engine(), engine);
     assert_eq!(cv.engine(), Engine::OpenCv);
     let img = photo(name);
     let (lo, ro, side_o) = ort.raw(&img).unwrap();
@@ -59,7 +63,7 @@ fn detector_agrees_on_both_engines(#[case] name: &str) {
         .fold(0.0, f32::max);
     let dr = max_abs_diff(&ro, &rc);
     eprintln!(
-        "{name}: detector max |Δ| score {ds:.2e}, logit (relative) {dl:.2e}, regressor {dr:.2e} px"
+        "{name}, {engine}: detector max |Δ| score {ds:.2e}, logit (relative) {dl:.2e}, regressor {dr:.2e} px"
     );
     assert!(ds < DET_SCORE_TOL, "{name}: scores differ by {ds}");
     assert!(
@@ -90,7 +94,10 @@ fn detector_agrees_on_both_engines(#[case] name: &str) {
 #[case("obama2.jpg")]
 #[case("obama3.jpg")]
 #[case("biden.jpg")]
-fn mesh_agrees_on_both_engines(#[case] name: &str) {
+fn mesh_agrees_with_opencv(
+    #[case] name: &str,
+    #[values(Engine::OnnxRuntime, Engine::LiteRt)] engine: Engine,
+) {
     let paths = ModelPaths::locate();
     let img = photo(name);
     // the same crop for both: the OpenCV detector's box, 1.5× as the pipeline does
@@ -100,7 +107,7 @@ fn mesh_agrees_on_both_engines(#[case] name: &str) {
         .unwrap()
         .remove(0);
     let (cx, cy, side) = (det.bbox.cx, det.bbox.cy, det.bbox.w.max(det.bbox.h) * 1.5);
-    let lo = FaceMesh::load_with(&paths, Engine::OnnxRuntime)
+    let lo = FaceMesh::load_with(&paths, engine)
         .unwrap()
         .run(&img, cx, cy, side)
         .unwrap();
@@ -124,7 +131,7 @@ fn mesh_agrees_on_both_engines(#[case] name: &str) {
         .map(|(p, q)| (p[2] - q[2]).abs())
         .fold(0.0, f32::max);
     eprintln!(
-        "{name}: mesh max |Δ| x/y {dxy:.2e} px, z {dz:.2e}, score {:.2e} (crop {side:.0} px)",
+        "{name}, {engine}: mesh max |Δ| x/y {dxy:.2e} px, z {dz:.2e}, score {:.2e} (crop {side:.0} px)",
         (lo.score - lc.score).abs()
     );
     assert!(
@@ -173,17 +180,25 @@ fn rewritten_mesh_equals_the_original_in_onnx_runtime() {
     assert!(a[1][0] > 5.0, "a face: logit {}", a[1][0]);
 }
 
-#[test]
-fn whole_pipeline_agrees_on_both_engines() {
+#[rstest]
+fn whole_pipeline_agrees_with_opencv(
+    #[values("obama2.jpg", "biden.jpg")] name: &str,
+    #[values(Engine::OnnxRuntime, Engine::LiteRt)] engine: Engine,
+) {
     let paths = ModelPaths::locate();
-    let img = photo("obama2.jpg");
-    let mut o = FacePipeline::load_with(&paths, Engine::OnnxRuntime).unwrap();
+    let img = photo(name);
+    let mut o = FacePipeline::load_with(&paths, engine).unwrap();
     let mut c = FacePipeline::load_with(&paths, Engine::OpenCv).unwrap();
-    assert_eq!(o.engine(), Engine::OnnxRuntime);
+    assert_eq!(o.engine(), engine);
     let (a, b) = (o.analyse(&img).unwrap(), c.analyse(&img).unwrap());
     assert_eq!((a.faces, a.issues.clone()), (b.faces, b.issues.clone()));
     assert!((a.ear - b.ear).abs() < 0.005, "EAR {} vs {}", a.ear, b.ear);
     assert!((a.mouth - b.mouth).abs() < 0.005);
+    // the appearance measures read the same pixels
+    assert!((a.eye_contrast - b.eye_contrast).abs() < 0.01);
+    assert!((a.mouth_dark - b.mouth_dark).abs() < 0.01);
+    let sim = jiuzhu_vision::geometry::eye_similarity(&a.eye_patches, &b.eye_patches).unwrap();
+    assert!(sim > 0.99, "eye patches correlate {sim}");
     assert!(
         (a.pose.yaw - b.pose.yaw).abs() < 0.5,
         "{:?} {:?}",
@@ -195,24 +210,33 @@ fn whole_pipeline_agrees_on_both_engines() {
 }
 
 #[test]
-fn the_default_engine_is_onnx_runtime() {
-    assert_eq!(Engine::default(), Engine::OnnxRuntime);
+fn the_default_engine_is_litert() {
+    assert_eq!(Engine::default(), Engine::LiteRt);
     if std::env::var_os(jiuzhu_vision::engine::ENGINE_ENV).is_none() {
         let p = FacePipeline::load(&ModelPaths::locate()).unwrap();
-        assert_eq!(p.engine(), Engine::OnnxRuntime);
+        assert_eq!(p.engine(), Engine::LiteRt);
     }
     assert_eq!(Engine::parse("opencv").unwrap(), Engine::OpenCv);
     assert_eq!(Engine::parse(" ORT ").unwrap(), Engine::OnnxRuntime);
+    assert_eq!(Engine::parse("LiteRT").unwrap(), Engine::LiteRt);
+    assert_eq!(Engine::parse("tflite").unwrap(), Engine::LiteRt);
     let err = Engine::parse("tensorflow").unwrap_err();
-    assert!(err.to_string().contains("onnxruntime or opencv"), "{err}");
+    assert!(
+        err.to_string().contains("onnxruntime, litert or opencv"),
+        "{err}"
+    );
 }
 
 #[rstest]
 #[case(Engine::OnnxRuntime)]
 #[case(Engine::OpenCv)]
+#[case(Engine::LiteRt)]
 fn wrong_input_shape_is_a_clear_error(#[case] engine: Engine) {
     let paths = ModelPaths::locate();
-    let file = paths.detector().unwrap();
+    let file = match engine {
+        Engine::LiteRt => paths.detector_tflite().unwrap(),
+        _ => paths.detector().unwrap(),
+    };
     let mut m = Model::load(engine, &paths, &file, [1, 3, 128, 128], &["classificators"]).unwrap();
     let data = vec![0.0f32; 3 * 96 * 96];
     let err = m.forward(&data, [1, 3, 96, 96]).unwrap_err();
@@ -221,7 +245,7 @@ fn wrong_input_shape_is_a_clear_error(#[case] engine: Engine) {
             if want == &[1, 3, 128, 128] && got == &[1, 3, 96, 96]),
         "{err:?}"
     );
-    assert!(err.to_string().contains("blazeface_short.onnx"), "{err}");
+    assert!(err.to_string().contains("blazeface_short."), "{err}");
     // data that does not fill the shape it claims
     let err = m.forward(&data, [1, 3, 128, 128]).unwrap_err();
     assert!(matches!(err, VisionError::InputShape { .. }), "{err:?}");
@@ -289,4 +313,135 @@ fn unknown_output_and_missing_files_are_clear_errors() {
     );
     assert!(err.to_string().contains("make models"), "{err}");
     FacePipeline::load_with(&bare, Engine::OpenCv).unwrap();
+}
+
+#[test]
+fn litert_refuses_bad_models_clearly() {
+    let paths = ModelPaths::locate();
+    let dir = tempfile::tempdir().unwrap();
+    // not a TensorFlow Lite file at all
+    let junk = dir.path().join("junk.tflite");
+    std::fs::write(&junk, b"not a model\n").unwrap();
+    let err = Model::load(Engine::LiteRt, &paths, &junk, [1, 3, 128, 128], &["x"]).unwrap_err();
+    assert!(matches!(err, VisionError::Inference { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("junk.tflite") && msg.contains("LiteRT") && msg.contains("TFL3"),
+        "{msg}"
+    );
+    // a cut-off model (LiteRT itself would crash on either: they never reach it)
+    let bytes = std::fs::read(paths.mesh_tflite().unwrap()).unwrap();
+    let cut = dir.path().join("cut.tflite");
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    let err = Model::load(
+        Engine::LiteRt,
+        &paths,
+        &cut,
+        [1, 3, 192, 192],
+        &["conv2d_20"],
+    )
+    .unwrap_err();
+    assert!(matches!(err, VisionError::Inference { .. }), "{err:?}");
+    assert!(err.to_string().contains("make models"), "{err}");
+    // the mesh where the detector was expected: the shapes are named
+    let err = Model::load(
+        Engine::LiteRt,
+        &paths,
+        &paths.mesh_tflite().unwrap(),
+        [1, 3, 128, 128],
+        &["classificators"],
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("[1, 192, 192, 3]") && msg.contains("[1, 128, 128, 3]"),
+        "{msg}"
+    );
+    // an output the model does not have
+    let err = Model::load(
+        Engine::LiteRt,
+        &paths,
+        &paths.detector_tflite().unwrap(),
+        [1, 3, 128, 128],
+        &["nope"],
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("\"nope\"") && msg.contains("regressors"),
+        "{msg}"
+    );
+    // a missing file
+    let err = Model::load(
+        Engine::LiteRt,
+        &paths,
+        &dir.path().join("none.tflite"),
+        [1, 3, 128, 128],
+        &["x"],
+    )
+    .unwrap_err();
+    assert!(matches!(err, VisionError::MissingModel(_)), "{err:?}");
+    // an image of the wrong size or type, and the model still works afterwards
+    let mut m = Model::load(
+        Engine::LiteRt,
+        &paths,
+        &paths.detector_tflite().unwrap(),
+        [1, 3, 128, 128],
+        &["classificators", "regressors"],
+    )
+    .unwrap();
+    let small = opencv::core::Mat::new_rows_cols_with_default(
+        96,
+        96,
+        opencv::core::CV_8UC3,
+        opencv::core::Scalar::all(0.0),
+    )
+    .unwrap();
+    let err = m.forward_bgr(&small, 1.0, 0.0).unwrap_err();
+    assert!(matches!(err, VisionError::InputShape { .. }), "{err:?}");
+    let grey = opencv::core::Mat::new_rows_cols_with_default(
+        128,
+        128,
+        opencv::core::CV_8UC1,
+        opencv::core::Scalar::all(0.0),
+    )
+    .unwrap();
+    assert!(m.forward_bgr(&grey, 1.0, 0.0).is_err());
+    let ok = m
+        .forward(&vec![0.0f32; 3 * 128 * 128], [1, 3, 128, 128])
+        .unwrap();
+    assert_eq!((ok[0].len(), ok[1].len()), (896, 896 * 16));
+}
+
+/// The NCHW entry point reorders to LiteRT's NHWC input: a blob and the image it came from give the
+/// same outputs.
+#[test]
+fn litert_blob_and_image_inputs_agree() {
+    let paths = ModelPaths::locate();
+    let img = photo("obama3.jpg");
+    let (crop, _) = jiuzhu_vision::image::square_crop(&img, 770.2, 462.5, 473.0, 192).unwrap();
+    let blob = opencv::dnn::blob_from_image(
+        &crop,
+        1.0 / 255.0,
+        opencv::core::Size::new(192, 192),
+        opencv::core::Scalar::default(),
+        true,
+        false,
+        opencv::core::CV_32F,
+    )
+    .unwrap();
+    let outs = ["conv2d_20", "conv2d_30"];
+    let mut m = Model::load(
+        Engine::LiteRt,
+        &paths,
+        &paths.mesh_tflite().unwrap(),
+        [1, 3, 192, 192],
+        &outs,
+    )
+    .unwrap();
+    let a = m.forward_blob(&blob).unwrap();
+    let b = m.forward_bgr(&crop, 1.0 / 255.0, 0.0).unwrap();
+    assert_eq!(a[0].len(), 1404);
+    assert!(max_abs_diff(&a[0], &b[0]) < 1e-4);
+    assert!(a[1][0] > 5.0, "a face: logit {}", a[1][0]);
 }
