@@ -285,8 +285,10 @@ pub fn screen_text(step: &Step, lang: Lang) -> ScreenText {
             t(lang, "请看摄像头", "Look at the camera"),
             t(
                 lang,
-                "请站好，把脸放在屏幕上的圆圈里，跟着提示做动作。",
-                "Stand still with your face inside the oval on the screen, and follow the prompts.",
+                // hands away: a real person covering her face with a hand broke the identity
+                // continuity of the check (vision/README.md, Real recordings)
+                "请站好，把脸放在屏幕上的圆圈里，手不要挡住脸，跟着提示做动作。",
+                "Stand still with your face inside the oval on the screen, keep your hands away from your face, and follow the prompts.",
             ),
         ),
         Step::Fingerprint { prompt } => (

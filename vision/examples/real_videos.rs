@@ -20,8 +20,8 @@
 use std::collections::VecDeque;
 
 use jiuzhu_vision::depth::depth_fit;
-use jiuzhu_vision::liveness::MIN_DEPTH;
 use jiuzhu_vision::embed::{Embedder, Embedding, FaceModel};
+use jiuzhu_vision::liveness::MIN_DEPTH;
 use jiuzhu_vision::passive::ScreenPattern;
 use jiuzhu_vision::{FacePipeline, Landmarks, ModelPaths, Observation};
 use opencv::core::Mat;
