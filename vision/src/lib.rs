@@ -27,6 +27,7 @@ pub mod pad;
 pub mod passive;
 pub mod pipeline;
 pub mod quality;
+pub mod recordings;
 pub mod synth;
 pub mod verifier;
 
