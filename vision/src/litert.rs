@@ -100,7 +100,8 @@ struct Runtime {
 }
 
 // SAFETY: the environment is created once and only read by LiteRT afterwards (its compiled models and
-// buffers are created under this module's lock, see `compile`); the `Api` holds plain function pointers.
+// buffers are created under this module's lock, see `LiteRtModel::load`); the `Api` holds plain
+// function pointers.
 unsafe impl Send for Runtime {}
 unsafe impl Sync for Runtime {}
 
@@ -259,7 +260,7 @@ pub fn preflight(paths: &ModelPaths) -> Result<PathBuf> {
 
 unsafe extern "C" fn free_cstring(p: *mut c_void) {
     if !p.is_null() {
-        // SAFETY: `p` came from `CString::into_raw` in `compile`, and LiteRT frees it once
+        // SAFETY: `p` came from `CString::into_raw` in `LiteRtModel::load`, and LiteRT frees it once
         drop(unsafe { CString::from_raw(p.cast()) });
     }
 }
