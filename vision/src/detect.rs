@@ -70,6 +70,13 @@ impl Detection {
     }
 }
 
+/// The detection of the face centred at (`cx`, `cy`) (from its landmarks): the first whose centre is
+/// within one box width and height of it.
+pub fn around(dets: &[Detection], cx: f32, cy: f32) -> Option<&Detection> {
+    dets.iter()
+        .find(|d| (d.bbox.cx - cx).abs() < d.bbox.w && (d.bbox.cy - cy).abs() < d.bbox.h)
+}
+
 impl FaceBox {
     /// Left, top, right and bottom edges.
     pub fn edges(&self) -> (f32, f32, f32, f32) {

@@ -357,13 +357,12 @@ impl Model {
             let src = bgr.data_bytes()?;
             let (scale, offset) = (scale as f32, (mean * scale) as f32);
             return m.run(
-                |dst: &mut [f32]| -> Result<()> {
+                |dst| {
                     for (d, s) in dst.chunks_exact_mut(3).zip(src.chunks_exact(3)) {
                         d[0] = f32::from(s[2]) * scale - offset;
                         d[1] = f32::from(s[1]) * scale - offset;
                         d[2] = f32::from(s[0]) * scale - offset;
                     }
-                    Ok(())
                 },
                 &self.outputs,
             );
@@ -447,12 +446,11 @@ impl Model {
                 // NCHW in, NHWC for the .tflite
                 let [_, c, h, w] = shape;
                 m.run(
-                    |dst: &mut [f32]| -> Result<()> {
+                    |dst| {
                         for (i, d) in dst.iter_mut().enumerate() {
                             let (ch, px) = (i % c, i / c);
                             *d = data[ch * h * w + px];
                         }
-                        Ok(())
                     },
                     &self.outputs,
                 )

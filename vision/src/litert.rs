@@ -16,8 +16,10 @@
 //!
 //! LiteRT 2.2.0 does not survive a malformed model: a file that is not a TensorFlow Lite flatbuffer
 //! ends the process with SIGSEGV inside `LiteRtCreateModelFromFile` (measured here, `tests/engine.rs`
-//! kept the case). So a file is handed to it only when its SHA-256 is one of [`KNOWN_MODELS`], the
-//! manifest's hashes of the two files this engine runs; anything else is a clear error.
+//! kept the case). So the file is read once, and its bytes are handed to LiteRT
+//! (`LiteRtCreateModelFromBuffer`, kept for the model's lifetime) only when their SHA-256 is one of
+//! [`KNOWN_MODELS`], the manifest's hashes of the two files this engine runs: the bytes checked are the
+//! bytes loaded. Anything else is a clear error.
 
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::path::{Path, PathBuf};
@@ -62,7 +64,8 @@ const LOCK_WRITE: c_int = 1;
 struct Api {
     _lib: libloading::Library,
     create_environment: unsafe extern "C" fn(c_int, *const c_void, *mut Handle) -> Status,
-    create_model_from_file: unsafe extern "C" fn(Handle, *const c_char, *mut Handle) -> Status,
+    create_model_from_buffer:
+        unsafe extern "C" fn(Handle, *const c_void, usize, *mut Handle) -> Status,
     destroy_model: unsafe extern "C" fn(Handle),
     get_model_signature: unsafe extern "C" fn(Handle, usize, *mut Handle) -> Status,
     num_signature_inputs: unsafe extern "C" fn(Handle, *mut usize) -> Status,
@@ -122,8 +125,21 @@ pub const KNOWN_MODELS: [(&str, &str); 2] = [
     ),
 ];
 
-/// Checks that `file` is one of [`KNOWN_MODELS`] before LiteRT reads it.
-fn check_model_file(file: &Path) -> std::result::Result<(), String> {
+/// A model file's bytes in 8-byte-aligned storage (a flatbuffer is read in place).
+struct ModelBytes {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl ModelBytes {
+    fn as_bytes(&self) -> &[u8] {
+        // SAFETY: `words` holds at least `len` initialised bytes; u8 has no alignment requirement
+        unsafe { std::slice::from_raw_parts(self.words.as_ptr().cast::<u8>(), self.len) }
+    }
+}
+
+/// Reads `file` and checks that it is one of [`KNOWN_MODELS`]; LiteRT gets exactly these bytes.
+fn read_known_model(file: &Path) -> std::result::Result<ModelBytes, String> {
     use sha2::Digest;
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read the model: {e}"))?;
     if bytes.get(4..8) != Some(b"TFL3".as_slice()) {
@@ -131,7 +147,16 @@ fn check_model_file(file: &Path) -> std::result::Result<(), String> {
     }
     let sha = hex::encode(sha2::Sha256::digest(&bytes));
     if KNOWN_MODELS.iter().any(|(_, known)| *known == sha) {
-        Ok(())
+        let mut words = vec![0u64; bytes.len().div_ceil(8)];
+        for (w, chunk) in words.iter_mut().zip(bytes.chunks(8)) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            *w = u64::from_ne_bytes(b);
+        }
+        Ok(ModelBytes {
+            words,
+            len: bytes.len(),
+        })
     } else {
         Err(format!(
             "SHA-256 {sha} is not one of the manifest's models ({}): a damaged or unknown file, which \
@@ -185,7 +210,7 @@ impl Api {
         }
         Ok(Self {
             create_environment: sym!("LiteRtCreateEnvironment"),
-            create_model_from_file: sym!("LiteRtCreateModelFromFile"),
+            create_model_from_buffer: sym!("LiteRtCreateModelFromBuffer"),
             destroy_model: sym!("LiteRtDestroyModel"),
             get_model_signature: sym!("LiteRtGetModelSignature"),
             num_signature_inputs: sym!("LiteRtGetNumSignatureInputs"),
@@ -281,6 +306,8 @@ pub struct LiteRtModel {
     outputs: Vec<Buffer>,
     output_names: Vec<String>,
     file: PathBuf,
+    /// The model's flatbuffer, which LiteRT reads in place: dropped after the handles (Drop).
+    _bytes: ModelBytes,
 }
 
 // SAFETY: the handles are owned by this value and used only through `&mut self`.
@@ -307,9 +334,7 @@ impl LiteRtModel {
             model: file.to_path_buf(),
             reason: format!("LiteRT: {reason}"),
         };
-        check_model_file(file).map_err(err)?;
-        let cpath = CString::new(file.as_os_str().as_encoded_bytes())
-            .map_err(|_| err("the path has a NUL byte".into()))?;
+        let bytes = read_known_model(file).map_err(err)?;
         let _guard = LOAD.lock().unwrap_or_else(|e| e.into_inner());
         let api = &rt.api;
         let mut me = Self {
@@ -324,12 +349,19 @@ impl LiteRtModel {
             outputs: Vec::new(),
             output_names: Vec::new(),
             file: file.to_path_buf(),
+            _bytes: bytes,
         };
         // SAFETY (every call below): handles come from the library and are owned by `me`, which
         // destroys them in Drop whatever the early return; out-pointers are valid locals
         unsafe {
+            let flatbuffer = me._bytes.as_bytes();
             check(
-                (api.create_model_from_file)(rt.env, cpath.as_ptr(), &mut me.model),
+                (api.create_model_from_buffer)(
+                    rt.env,
+                    flatbuffer.as_ptr().cast(),
+                    flatbuffer.len(),
+                    &mut me.model,
+                ),
                 "reading the model",
             )
             .map_err(err)?;
@@ -450,11 +482,6 @@ impl LiteRtModel {
         &self.output_names
     }
 
-    /// The model file.
-    pub fn file(&self) -> &Path {
-        &self.file
-    }
-
     fn err(&self, reason: String) -> VisionError {
         VisionError::Inference {
             model: self.file.clone(),
@@ -464,14 +491,11 @@ impl LiteRtModel {
 
     /// Runs the model: `fill` writes the input (all of it, in the input's layout) and the outputs
     /// named in `names` are returned in that order.
-    pub fn run<E>(
+    pub fn run(
         &mut self,
-        fill: impl FnOnce(&mut [f32]) -> std::result::Result<(), E>,
+        fill: impl FnOnce(&mut [f32]),
         names: &[String],
-    ) -> Result<Vec<Vec<f32>>>
-    where
-        VisionError: From<E>,
-    {
+    ) -> Result<Vec<Vec<f32>>> {
         let api = &self.rt.api;
         let mut p: *mut c_void = std::ptr::null_mut();
         // SAFETY: the buffer is ours; locked for writing it is `len` floats of host memory until unlocked
@@ -484,10 +508,9 @@ impl LiteRtModel {
         }
         // SAFETY: see above; the slice does not outlive the lock
         let data = unsafe { std::slice::from_raw_parts_mut(p.cast::<f32>(), self.input.len) };
-        let filled = fill(data);
+        fill(data);
         // SAFETY: locked above
         let s = unsafe { (api.unlock_buffer)(self.input.handle) };
-        filled?;
         check(s, "unlocking the input").map_err(|e| self.err(e))?;
         let mut inputs = [self.input.handle];
         let mut outputs: Vec<Handle> = self.outputs.iter().map(|b| b.handle).collect();

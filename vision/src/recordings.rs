@@ -13,7 +13,6 @@
 //!
 //! Used by `examples/real_videos.rs` and `tests/real_recordings.rs` (vision/README.md, Real recordings).
 
-use std::collections::VecDeque;
 use std::path::Path;
 
 use opencv::core::Mat;
@@ -121,15 +120,10 @@ pub fn analyse(
         let due = samples
             .last()
             .is_none_or(|(last, _): &(f64, _)| t - last >= SAMPLE_EVERY);
-        if due
-            && let Some(det) = pipeline
-                .detect(&frame)?
-                .into_iter()
-                .find(|d| (d.bbox.cx - cx).abs() < d.bbox.w && (d.bbox.cy - cy).abs() < d.bbox.h)
-        {
+        if due && let Some(det) = crate::detect::around(&pipeline.detect(&frame)?, cx, cy) {
             let es = models
                 .iter_mut()
-                .map(|m| m.embed(&frame, &det, lm))
+                .map(|m| m.embed(&frame, det, lm))
                 .collect::<Result<Vec<_>>>()?;
             samples.push((t, es));
         }
@@ -156,20 +150,16 @@ pub fn analyse(
         }
         identity.push(low);
     }
-    let mut window: VecDeque<f32> = VecDeque::new();
+    // the median of each window of MOIRE_WINDOW_SECS ending at a frame
     let mut start = 0;
     let mut moire_worst: Option<f32> = None;
-    for &(t, m) in &moire {
-        window.push_back(m);
+    for (end, &(t, _)) in moire.iter().enumerate() {
         while t - moire[start].0 > MOIRE_WINDOW_SECS {
-            window.pop_front();
             start += 1;
         }
-        let med = median(window.iter().copied().collect());
-        moire_worst = match (moire_worst, med) {
-            (Some(w), Some(m)) => Some(w.max(m)),
-            (w, m) => w.or(m),
-        };
+        if let Some(med) = median(moire[start..=end].iter().map(|(_, m)| *m).collect()) {
+            moire_worst = Some(moire_worst.map_or(med, |w| w.max(med)));
+        }
     }
     let moire_max = moire.iter().map(|(_, m)| *m).reduce(f32::max);
     let frontal = goods.iter().map(|(_, o)| o.pose.yaw.abs()).reduce(f32::min);

@@ -251,6 +251,8 @@ impl Verifier {
         let mut obs = self.pipeline.analyse(&bgr)?;
         self.frames += 1;
         let mut dets = None;
+        // a good frame's landmarks and detection, for the sample taken when a challenge completes
+        let mut good = None;
         if obs.detected {
             self.last_count = Some(t);
         } else if self
@@ -288,9 +290,7 @@ impl Verifier {
                     Some(d) => d,
                     None => self.pipeline.detect(&bgr)?,
                 };
-                if let Some(d) = dets.iter().find(|d| {
-                    (d.bbox.cx - cx).abs() < d.bbox.w && (d.bbox.cy - cy).abs() < d.bbox.h
-                }) {
+                if let Some(d) = crate::detect::around(&dets, cx, cy) {
                     face = Some(d.clone());
                     if due {
                         self.last_identity = Some(t);
@@ -311,7 +311,7 @@ impl Verifier {
                 }
             }
             if self.cfg.identity_check && self.embedder.is_some() {
-                self.last_good = Some((bgr.clone(), lm.clone(), face, t));
+                good = Some((lm.clone(), face));
             }
         }
         if let (Some(colour), true) = (shown, self.cfg.flash.is_some()) {
@@ -332,6 +332,10 @@ impl Verifier {
             .filter(|_| obs.faces == 1)
             .map(|lm| lm.extent());
         let progress = self.session.push_frame(&obs, t);
+        // the frame itself, not a copy: it is not used after this
+        if let Some((lm, face)) = good {
+            self.last_good = Some((bgr, lm, face, t));
+        }
         if progress.done > self.done {
             self.done = progress.done;
             self.sample_completed()?;
@@ -358,10 +362,8 @@ impl Verifier {
             Some(d) => d,
             None => {
                 let (cx, cy, _) = lm.extent();
-                match self.pipeline.detect(&bgr)?.into_iter().find(|d| {
-                    (d.bbox.cx - cx).abs() < d.bbox.w && (d.bbox.cy - cy).abs() < d.bbox.h
-                }) {
-                    Some(d) => d,
+                match crate::detect::around(&self.pipeline.detect(&bgr)?, cx, cy) {
+                    Some(d) => d.clone(),
                     None => return Ok(()),
                 }
             }

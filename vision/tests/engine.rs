@@ -318,11 +318,14 @@ fn unknown_output_and_missing_files_are_clear_errors() {
 #[test]
 fn litert_refuses_bad_models_clearly() {
     let paths = ModelPaths::locate();
+    let litert = |file: &std::path::Path, shape: [usize; 4], outputs: &[&str]| {
+        Model::load(Engine::LiteRt, &paths, file, shape, outputs)
+    };
     let dir = tempfile::tempdir().unwrap();
     // not a TensorFlow Lite file at all
     let junk = dir.path().join("junk.tflite");
     std::fs::write(&junk, b"not a model\n").unwrap();
-    let err = Model::load(Engine::LiteRt, &paths, &junk, [1, 3, 128, 128], &["x"]).unwrap_err();
+    let err = litert(&junk, [1, 3, 128, 128], &["x"]).unwrap_err();
     assert!(matches!(err, VisionError::Inference { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(
@@ -333,20 +336,11 @@ fn litert_refuses_bad_models_clearly() {
     let bytes = std::fs::read(paths.mesh_tflite().unwrap()).unwrap();
     let cut = dir.path().join("cut.tflite");
     std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
-    let err = Model::load(
-        Engine::LiteRt,
-        &paths,
-        &cut,
-        [1, 3, 192, 192],
-        &["conv2d_20"],
-    )
-    .unwrap_err();
+    let err = litert(&cut, [1, 3, 192, 192], &["conv2d_20"]).unwrap_err();
     assert!(matches!(err, VisionError::Inference { .. }), "{err:?}");
     assert!(err.to_string().contains("make models"), "{err}");
     // the mesh where the detector was expected: the shapes are named
-    let err = Model::load(
-        Engine::LiteRt,
-        &paths,
+    let err = litert(
         &paths.mesh_tflite().unwrap(),
         [1, 3, 128, 128],
         &["classificators"],
@@ -358,9 +352,7 @@ fn litert_refuses_bad_models_clearly() {
         "{msg}"
     );
     // an output the model does not have
-    let err = Model::load(
-        Engine::LiteRt,
-        &paths,
+    let err = litert(
         &paths.detector_tflite().unwrap(),
         [1, 3, 128, 128],
         &["nope"],
@@ -372,40 +364,19 @@ fn litert_refuses_bad_models_clearly() {
         "{msg}"
     );
     // a missing file
-    let err = Model::load(
-        Engine::LiteRt,
-        &paths,
-        &dir.path().join("none.tflite"),
-        [1, 3, 128, 128],
-        &["x"],
-    )
-    .unwrap_err();
+    let err = litert(&dir.path().join("none.tflite"), [1, 3, 128, 128], &["x"]).unwrap_err();
     assert!(matches!(err, VisionError::MissingModel(_)), "{err:?}");
     // an image of the wrong size or type, and the model still works afterwards
-    let mut m = Model::load(
-        Engine::LiteRt,
-        &paths,
+    let mut m = litert(
         &paths.detector_tflite().unwrap(),
         [1, 3, 128, 128],
         &["classificators", "regressors"],
     )
     .unwrap();
-    let small = opencv::core::Mat::new_rows_cols_with_default(
-        96,
-        96,
-        opencv::core::CV_8UC3,
-        opencv::core::Scalar::all(0.0),
-    )
-    .unwrap();
+    let small = common::solid(96, 96, opencv::core::CV_8UC3, 0.0);
     let err = m.forward_bgr(&small, 1.0, 0.0).unwrap_err();
     assert!(matches!(err, VisionError::InputShape { .. }), "{err:?}");
-    let grey = opencv::core::Mat::new_rows_cols_with_default(
-        128,
-        128,
-        opencv::core::CV_8UC1,
-        opencv::core::Scalar::all(0.0),
-    )
-    .unwrap();
+    let grey = common::solid(128, 128, opencv::core::CV_8UC1, 0.0);
     assert!(m.forward_bgr(&grey, 1.0, 0.0).is_err());
     let ok = m
         .forward(&vec![0.0f32; 3 * 128 * 128], [1, 3, 128, 128])

@@ -85,13 +85,7 @@ fn mirrored_photo_mirrors_the_yaw(#[case] _mirror: bool) {
 #[test]
 fn blank_and_tiny_images_have_no_face() {
     let mut p = FacePipeline::load(&ModelPaths::locate()).unwrap();
-    let grey = opencv::core::Mat::new_rows_cols_with_default(
-        480,
-        640,
-        opencv::core::CV_8UC3,
-        opencv::core::Scalar::all(128.0),
-    )
-    .unwrap();
+    let grey = common::solid(480, 640, opencv::core::CV_8UC3, 128.0);
     assert!(p.detect(&grey).unwrap().is_empty());
     let o = p.analyse(&grey).unwrap();
     assert_eq!(o.faces, 0);
