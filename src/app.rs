@@ -527,6 +527,7 @@ fn face_hint(
         "too_bright" => Some(FaceHint::TooBright),
         "face_camera" => Some(FaceHint::FaceCamera),
         "one_face_only" => Some(FaceHint::OneFaceOnly),
+        "uncover_face" => Some(FaceHint::UncoverFace),
         "remind" => current.map(|c| FaceHint::Remind(flow_challenge(c))),
         _ => None,
     }
@@ -1749,4 +1750,34 @@ pub fn start_clock(window: &MainWindow) -> slint::Timer {
         },
     );
     timer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::face_hint;
+    use crate::controllers::certify::FaceHint;
+    use crate::controllers::text::{Lang, face_hint_text};
+
+    /// Every guidance hint of the face check reaches the resident in both languages; a covered face
+    /// (`uncover_face`, raised by the `Verifier` when the face does not look like the session's
+    /// person) asks to lower the hand.
+    #[test]
+    fn each_face_check_guidance_hint_has_words_in_both_languages() {
+        for hint in [
+            "come_closer",
+            "too_dark",
+            "too_bright",
+            "face_camera",
+            "one_face_only",
+            "uncover_face",
+        ] {
+            let h = face_hint(hint, None).unwrap_or_else(|| panic!("{hint} is not shown"));
+            for lang in [Lang::Zh, Lang::En] {
+                assert!(!face_hint_text(h, lang).is_empty(), "{hint}");
+            }
+        }
+        assert_eq!(face_hint("uncover_face", None), Some(FaceHint::UncoverFace));
+        assert!(face_hint_text(FaceHint::UncoverFace, Lang::Zh).contains("把手放下"));
+        assert_eq!(face_hint("do_challenge", None), None);
+    }
 }

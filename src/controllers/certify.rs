@@ -89,6 +89,9 @@ pub enum FaceHint {
     FaceCamera,
     /// More than one face in view.
     OneFaceOnly,
+    /// The face did not look like the resident's (a hand over it, or someone else): the action in
+    /// course starts again.
+    UncoverFace,
     /// The asked action has not begun yet: the prompt again, unhurried.
     Remind(Challenge),
     /// Every action is done; the screen's colours still need a moment on the face.

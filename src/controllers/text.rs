@@ -85,6 +85,11 @@ pub fn face_hint_text(h: FaceHint, lang: Lang) -> String {
             "镜头前请只留认证的人。",
             "Only the person being checked should be in front of the camera.",
         ),
+        FaceHint::UncoverFace => t(
+            lang,
+            "请把手放下，露出整张脸，再做一次。",
+            "Please lower your hand so that your whole face shows, then do it once more.",
+        ),
         FaceHint::HoldStill => t(
             lang,
             "做得很好。请看着屏幕，保持不动，马上就好。",

@@ -268,6 +268,7 @@ const PHRASES: &[(&str, &[&str])] = &[
     ("银行", &["yin2", "hang2"]),
     ("一行", &["yi4", "hang2"]),
     ("了解", &["liao3", "jie3"]),
+    ("露出", &["lou4", "chu1"]),
     ("得到", &["de2", "dao4"]),
     ("获得", &["huo4", "de2"]),
     ("记得", &["ji4", "de5"]),
@@ -513,6 +514,10 @@ mod tests {
     #[case("认证成功了！", "ren4 zheng4 cheng2 gong1 le5.")]
     #[case("陈某某，请看屏幕", "chen2 mou3 mou3, qing3 kan4 ping2 mu4")]
     #[case("银行卡", "yin2 hang2 ka3")]
+    #[case(
+        "请把手放下，露出整张脸，再做一次。",
+        "qing3 ba3 shou3 fang4 xia4, lou4 chu1 zheng3 zhang1 lian3, zai4 zuo4 yi2 ci4."
+    )]
     #[case(
         "一次，一张，第一个，十一",
         "yi2 ci4, yi4 zhang1, di4 yi1 ge4, shi2 yi1"

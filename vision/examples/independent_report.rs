@@ -77,12 +77,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if verbose {
             let v = &o.verification;
             println!(
-                "{:45} {:10} {:?} passed={} sim={:?} moire={:?} flash={:?} hints={:?} reactions={:?} depth={:?} scores={:?} reasons={:?}",
+                "{:45} {:10} {:?} passed={} sim={:?} identity={:?} doubts={} moire={:?} flash={:?} hints={:?} reactions={:?} depth={:?} scores={:?} reasons={:?}",
                 o.group,
                 o.photo,
                 o.challenges,
                 v.verdict.passed,
                 v.similarity.map(|s| (s * 100.0).round() / 100.0),
+                v.identity_min.map(|s| (s * 100.0).round() / 100.0),
+                v.identity_doubts,
                 v.moire,
                 v.flash.as_ref().map(|r| format!(
                     "corr {:.2} lag {} response {:.3} oblique/frontal {:.2} albedo {:?}",

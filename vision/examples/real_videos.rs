@@ -20,9 +20,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         models.push(Embedder::load(&paths, FaceModel::ArcFace)?);
     }
     println!(
-        "| video | frames (fps) | good | identity: lowest cosine within 10 s | moiré: highest 5-s median (max frame), limit {MOIRE_MAX} | depth: turned/nodding frames counted as depth |"
+        "| video | frames (fps) | good | identity: lowest cosine within 10 s | the Verifier's identity rule: outliers / samples, doubts, lowest deciding cosine | moiré: highest 5-s median (max frame), limit {MOIRE_MAX} | depth: turned/nodding frames counted as depth |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for path in std::env::args().skip(1) {
         let r = analyse(std::path::Path::new(&path), &mut pipeline, &mut models)?;
         let identity: Vec<String> = r
@@ -52,15 +52,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 None => format!("{}: —", m.model()),
             })
             .collect();
+        let rule: Vec<String> = r
+            .judgement
+            .iter()
+            .zip(&models)
+            .map(|(j, m)| {
+                format!(
+                    "{} {} / {}, {} doubts, {}{}",
+                    m.model(),
+                    j.outliers,
+                    j.timed,
+                    j.doubts,
+                    j.min.map_or("—".into(), |v| format!("{v:.2}")),
+                    if j.reason.is_some() {
+                        " **refused**"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect();
         let name = std::path::Path::new(&path)
             .file_name()
             .map_or(path.clone(), |f| f.to_string_lossy().into_owned());
         println!(
-            "| {name} | {} ({:.0}) | {} | {} | {} ({}) | {} / {}{} |",
+            "| {name} | {} ({:.0}) | {} | {} | {} | {} ({}) | {} / {}{} |",
             r.frames,
             r.fps,
             r.good,
             identity.join("; "),
+            rule.join("; "),
             r.moire_worst.map_or("—".into(), |w| format!("{w:.2}")),
             r.moire_max.map_or("—".into(), |w| format!("{w:.2}")),
             r.depth,

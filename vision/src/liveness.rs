@@ -235,7 +235,8 @@ pub struct Progress {
     pub done: usize,
     /// A short hint key for the UI: `hold_still`, `one_face_only`, `do_challenge`, `remind` (the
     /// action has not begun: repeat the prompt), guidance `come_closer`, `too_dark`, `too_bright`,
-    /// `face_camera`, then `finished` or `failed`.
+    /// `face_camera`, `uncover_face` (set by the `Verifier`: the face did not look like the
+    /// session's person, and the challenge starts again), then `finished` or `failed`.
     pub hint: &'static str,
 }
 
@@ -579,6 +580,26 @@ impl LivenessSession {
             self.depth.extend(self.sheet_seen.map(|f| (ch, f)));
         }
         self.progress(self.advice(obs, if reminding { "remind" } else { "do_challenge" }))
+    }
+
+    /// Discards the progress made on the current challenge and asks for it again from `t` (the
+    /// prompt's time, so the reaction and the timeout start again): the `Verifier` calls this when an
+    /// identity sample taken during the challenge does not look like the person of the session (a
+    /// hand over the face, or another face swapped in), so that an action is counted only when the
+    /// one who performs it is seen. False, and nothing changes, before the baseline, after the last
+    /// challenge or after a failure.
+    pub fn restart_challenge(&mut self, t: Duration) -> bool {
+        if self.failed() || self.baseline.is_none() || self.index >= self.challenges.len() {
+            return false;
+        }
+        self.started = t;
+        self.onset = None;
+        self.closed_seen = false;
+        self.flat_seen = false;
+        self.sheet_seen = None;
+        self.peak = 0.0;
+        self.peak_parallax = 0.0;
+        true
     }
 
     /// The eyes' appearance now against the baseline's ([`crate::geometry::eye_similarity`]; None

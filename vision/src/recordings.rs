@@ -3,7 +3,9 @@
 //!
 //! - **identity continuity**: an embedding of a good frame every 0.5 s with each model given; the lowest
 //!   cosine between two samples within 10 s (a session's length), to compare with
-//!   [`FaceModel::identity_min`], the limit the `Verifier` applies;
+//!   [`FaceModel::identity_min`]; and the `Verifier`'s own decision ([`crate::identity`]) over all the
+//!   samples, with the most frontal good frame as the matched one (no challenge is performed, so no
+//!   completion sample);
 //! - **screen pattern (moiré)**: the score of every good frame and the highest median over any 5 s, to
 //!   compare with [`crate::verifier::MOIRE_MAX`];
 //! - **depth from head motion**: baseline a good frame within 5° of the recording's most frontal yaw;
@@ -21,6 +23,7 @@ use opencv::videoio;
 
 use crate::depth::depth_fit;
 use crate::embed::{Embedder, FaceModel};
+use crate::identity::{IdentityJudgement, IdentityTrack, SampleKind};
 use crate::liveness::MIN_DEPTH;
 use crate::models::{Result, VisionError};
 use crate::passive::ScreenPattern;
@@ -59,6 +62,8 @@ pub struct RecordingReport {
     pub samples: usize,
     /// Per model, the lowest cosine (None with fewer than two samples within a session's length).
     pub identity: Vec<Option<IdentityLow>>,
+    /// Per model, the `Verifier`'s identity decision over the whole recording.
+    pub judgement: Vec<IdentityJudgement>,
     /// The highest moiré median over [`MOIRE_WINDOW_SECS`] (None: no face large enough).
     pub moire_worst: Option<f32>,
     /// The highest moiré score of one frame.
@@ -102,6 +107,8 @@ pub fn analyse(
     let (mut frames, mut samples) = (0usize, Vec::new());
     let mut moire: Vec<(f64, f32)> = Vec::new();
     let mut frame = Mat::default();
+    // the most frontal good frame, embedded at the end as the frame a reference would be matched with
+    let mut frontal_best: Option<(f32, Mat, crate::mesh::Landmarks)> = None;
     while cap.read(&mut frame)? && !frame.empty() {
         let t = frames as f64 / fps;
         frames += 1;
@@ -127,7 +134,29 @@ pub fn analyse(
                 .collect::<Result<Vec<_>>>()?;
             samples.push((t, es));
         }
+        let frontal = obs.pose.yaw.abs() + obs.pose.pitch.abs();
+        if frontal_best.as_ref().is_none_or(|(f, _, _)| frontal < *f) {
+            frontal_best = Some((frontal, frame.clone(), lm.clone()));
+        }
         goods.push((t, obs));
+    }
+    let mut judgement = Vec::new();
+    for (k, m) in models.iter_mut().enumerate() {
+        let mut track = IdentityTrack::new(m.model().identity_min());
+        for (_, es) in &samples {
+            track.push(es[k].clone(), SampleKind::Timed)?;
+        }
+        let matched = match &frontal_best {
+            Some((_, f, lm)) => {
+                let (cx, cy, _) = lm.extent();
+                match crate::detect::around(&pipeline.detect(f)?, cx, cy) {
+                    Some(det) => Some(m.embed(f, det, lm)?),
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        judgement.push(track.judge(matched.as_ref())?);
     }
     let mut identity = Vec::new();
     for (k, m) in models.iter().enumerate() {
@@ -190,6 +219,7 @@ pub fn analyse(
         good: goods.len(),
         samples: samples.len(),
         identity,
+        judgement,
         moire_worst,
         moire_max,
         moved,

@@ -1,6 +1,7 @@
 //! Frames in, verdict out: the face pipeline feeding a [`LivenessSession`], an identity-continuity check
-//! (embeddings of good frames every half second must all agree: a photo swapped mid-session is a
-//! different person in the same place) and an optional 1:1 match of the most frontal good frame against a
+//! ([`crate::identity`]: embeddings of good frames every half second and of the frame that completed
+//! each challenge; whoever performs an action must be the person matched, and a face that does not
+//! look like the session's person restarts the action in course) and an optional 1:1 match of the most frontal good frame against a
 //! reference embedding. The embeddings are made with the reference's model ([`FaceModel`]: FaceNet, or
 //! ArcFace when the reference was made with it and the face pack is installed), FaceNet without one. With a binocular camera ([`Verifier::push_pair`]) the near-infrared frame must show
 //! a face where the visible one is: a phone or monitor shows no image in near infrared. Passive image
@@ -18,6 +19,7 @@ use crate::detect::Detection;
 use crate::embed::{Embedder, Embedding, FaceModel};
 use crate::engine::Engine;
 use crate::flash::{FaceRegions, FlashConfig, FlashReport, PointColours};
+use crate::identity::{IdentityTrack, SampleKind};
 use crate::image::frame_to_bgr;
 use crate::liveness::{Challenge, LivenessConfig, LivenessSession, Pace, Progress, Verdict};
 use crate::mesh::Landmarks;
@@ -34,8 +36,8 @@ pub struct VerifierConfig {
     pub identity_check: bool,
     /// Time between identity samples.
     pub identity_every: Duration,
-    /// Lowest cosine allowed between any two identity samples of one session; None = the model's own
-    /// ([`FaceModel::identity_min`]: FaceNet 0.45, ArcFace 0.25).
+    /// The identity-continuity limit ([`crate::identity`]); None = the model's own
+    /// ([`FaceModel::identity_min`]: FaceNet 0.55, ArcFace 0.25).
     pub identity_min: Option<f32>,
     /// With near-infrared frames: the fewest of them (as a fraction of checked frames) that must show a
     /// face at the visible face's place.
@@ -105,6 +107,10 @@ impl VerifierConfig {
     }
 }
 
+/// How long the resident is asked to uncover the face (hint `uncover_face`) after an identity sample
+/// that did not look like the session's person restarted the challenge in course.
+pub const UNCOVER_HINT: Duration = Duration::from_secs(2);
+
 /// Default [`VerifierConfig::moire_max`]: on the generated clips genuine sessions have medians of
 /// 2.1–2.6 (single frames up to 3.1), screen replays 3.2 and more (vision/README.md).
 pub const MOIRE_MAX: f32 = 3.0;
@@ -122,8 +128,12 @@ pub struct Verification {
     pub threshold: Option<f32>,
     /// Whether the similarity reached the threshold (None without a reference or a comparable frame).
     pub matched: Option<bool>,
-    /// Lowest cosine between two identity samples of the session (None with fewer than two).
+    /// The lowest identity cosine compared with the limit ([`crate::identity::IdentityJudgement::min`];
+    /// None with fewer than two samples).
     pub identity_min: Option<f32>,
+    /// Identity samples that did not look like the session's person and restarted the challenge in
+    /// course (a hand over the face, another face).
+    pub identity_doubts: usize,
     /// Fraction of checked near-infrared frames that showed the face (None without IR frames).
     pub ir_face_ratio: Option<f32>,
     /// Median screen-pattern (moiré) peakiness over the measured good frames (None when none was
@@ -149,7 +159,10 @@ pub struct Verifier {
     session: LivenessSession,
     cfg: VerifierConfig,
     best: Option<(f32, Embedding)>,
-    identities: Vec<Embedding>,
+    identity: IdentityTrack,
+    /// When the latest doubt restarted a challenge (the resident is asked to uncover the face for
+    /// [`UNCOVER_HINT`]).
+    doubted_at: Option<Duration>,
     last_identity: Option<Duration>,
     /// The latest frame that passed the quality gate (with its landmarks, its detection when one ran,
     /// and its time), kept for the identity sample taken when a challenge completes.
@@ -200,6 +213,7 @@ impl Verifier {
             .transpose()?;
         let pad_nets = cfg.pad_cnn.then(|| PadNets::load(paths)).transpose()?;
         let screen = cfg.moire_max.map(|_| ScreenPattern::new()).transpose()?;
+        let identity = IdentityTrack::new(cfg.identity_min.unwrap_or_else(|| model.identity_min()));
         Ok(Self {
             pipeline,
             embedder,
@@ -207,7 +221,8 @@ impl Verifier {
             session: LivenessSession::new(challenges, cfg.liveness.clone()),
             cfg,
             best: None,
-            identities: Vec::new(),
+            identity,
+            doubted_at: None,
             last_identity: None,
             last_good: None,
             done: 0,
@@ -285,6 +300,7 @@ impl Verifier {
                     .last_identity
                     .is_none_or(|last| t.saturating_sub(last) >= self.cfg.identity_every);
             let mut face = None;
+            let mut timed = None;
             if better || due {
                 let dets = match dets.take() {
                     Some(d) => d,
@@ -302,13 +318,19 @@ impl Verifier {
                     if let (Some(net), true) = (self.embedder.as_mut(), better || sample) {
                         let e = net.embed(&bgr, d, lm)?;
                         if sample {
-                            self.identities.push(e.clone());
+                            timed = Some(e.clone());
                         }
                         if better {
                             self.best = Some((frontal, e));
                         }
                     }
                 }
+            }
+            if let Some(e) = timed
+                && self.identity.push(e, SampleKind::Timed)?
+                && self.session.restart_challenge(t)
+            {
+                self.doubted_at = Some(t);
             }
             if self.cfg.identity_check && self.embedder.is_some() {
                 good = Some((lm.clone(), face));
@@ -331,7 +353,14 @@ impl Verifier {
             .as_ref()
             .filter(|_| obs.faces == 1)
             .map(|lm| lm.extent());
-        let progress = self.session.push_frame(&obs, t);
+        let mut progress = self.session.push_frame(&obs, t);
+        if self
+            .doubted_at
+            .is_some_and(|d| t.saturating_sub(d) < UNCOVER_HINT)
+            && matches!(progress.hint, "do_challenge" | "remind")
+        {
+            progress.hint = "uncover_face";
+        }
         // the frame itself, not a copy: it is not used after this
         if let Some((lm, face)) = good {
             self.last_good = Some((bgr, lm, face, t));
@@ -356,6 +385,8 @@ impl Verifier {
             return Ok(());
         };
         if self.last_identity.is_some_and(|last| last >= t) {
+            // the timed sample of this very frame is the performer's
+            self.identity.mark_last_completion();
             return Ok(());
         }
         let face = match face {
@@ -369,7 +400,8 @@ impl Verifier {
             }
         };
         if let Some(net) = self.embedder.as_mut() {
-            self.identities.push(net.embed(&bgr, &face, &lm)?);
+            self.identity
+                .push(net.embed(&bgr, &face, &lm)?, SampleKind::Completion)?;
             self.last_identity = Some(t);
         }
         Ok(())
@@ -423,26 +455,22 @@ impl Verifier {
     /// The verdict.
     pub fn finish(self) -> Verification {
         let mut verdict = self.session.finish();
-        let identity_min = self
-            .identities
-            .iter()
-            .enumerate()
-            .flat_map(|(i, a)| {
-                self.identities[i + 1..]
-                    .iter()
-                    .filter_map(|b| a.cosine(b).ok())
-            })
-            .reduce(f32::min);
         let model = self.embedder.as_ref().map(Embedder::model);
-        let identity_limit = self
-            .cfg
-            .identity_min
-            .unwrap_or_else(|| model.unwrap_or_default().identity_min());
-        if let Some(m) = identity_min.filter(|m| *m < identity_limit) {
-            verdict.reasons.push(format!(
-                "the face changed during the session (cosine {m:.2} < {identity_limit}): another person or a swapped photo"
-            ));
-        }
+        // the matched frame is judged with the samples only when there is a reference
+        let matched = self
+            .reference
+            .as_ref()
+            .and(self.best.as_ref())
+            .map(|(_, e)| e);
+        let identity = match self.identity.judge(matched) {
+            Ok(j) => j,
+            Err(err) => {
+                verdict.reasons.push(err.to_string());
+                Default::default()
+            }
+        };
+        verdict.reasons.extend(identity.reason.clone());
+        let identity_min = identity.min;
         let ir_face_ratio =
             (self.ir_checked > 0).then(|| self.ir_present as f32 / self.ir_checked as f32);
         if let Some(r) = ir_face_ratio
@@ -530,6 +558,7 @@ impl Verifier {
             threshold,
             matched,
             identity_min,
+            identity_doubts: identity.doubts,
             ir_face_ratio,
             moire,
             pad_cnn,

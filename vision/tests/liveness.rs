@@ -602,3 +602,44 @@ fn a_blink_seen_only_in_the_eyes_appearance_is_done() {
     let v = s.finish();
     assert!(!v.passed, "{v:?}");
 }
+
+/// A restarted challenge forgets its progress (the `Verifier` restarts one when an identity sample
+/// does not look like the session's person): eyes closed before the restart and reopened after it
+/// are not a blink; a whole blink after it is, and the reaction is timed from the restart.
+#[test]
+fn a_restarted_challenge_counts_only_what_follows_the_restart() {
+    let b = base();
+    let at = |i: u64| Duration::from_millis(33 * i);
+    let with_ear = |k: f32| {
+        let mut o = b.clone();
+        o.ear = b.ear * k;
+        o
+    };
+    let mut s = LivenessSession::new(vec![Challenge::Blink], LivenessConfig::default());
+    assert!(
+        !s.restart_challenge(at(0)),
+        "nothing to restart before the baseline"
+    );
+    let mut i = 0;
+    for k in [1.0, 1.0, 0.5, 0.3] {
+        s.push_frame(&with_ear(k), at(i));
+        i += 1;
+    }
+    // the eyes were closed by someone the identity sample did not recognise
+    assert!(s.restart_challenge(at(i)));
+    let restarted = at(i);
+    for k in [1.0, 1.0, 1.0, 1.0] {
+        let p = s.push_frame(&with_ear(k), at(i));
+        assert_eq!(p.done, 0, "the reopening alone is not a blink");
+        i += 1;
+    }
+    for k in [0.9, 0.5, 0.3, 0.4, 0.8, 1.0, 1.0] {
+        s.push_frame(&with_ear(k), at(i));
+        i += 1;
+    }
+    assert!(!s.restart_challenge(at(i)), "nothing to restart when done");
+    let v = s.finish();
+    assert!(v.passed, "{v:?}");
+    let reaction = v.reactions[0].1;
+    assert_eq!(reaction, at(8) - restarted, "{v:?}");
+}

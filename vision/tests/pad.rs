@@ -189,3 +189,50 @@ fn a_swap_is_caught_by_the_sample_at_each_completed_challenge() {
         assert!(o.verification.verdict.passed, "{:?}", o.verification);
     }
 }
+
+/// When the face changes mid-session (person A does the first challenge, B the rest), B's first
+/// identity samples do not look like the session's person: each restarts the challenge in course,
+/// the resident is asked to uncover the face (hint `uncover_face`, held for
+/// [`jiuzhu_vision::verifier::UNCOVER_HINT`]), and the session is still refused.
+#[test]
+fn a_face_that_changes_restarts_the_action_and_asks_to_uncover_the_face() {
+    use jiuzhu_vision::liveness::Challenge;
+    use jiuzhu_vision::synth::ClipSpec;
+    use jiuzhu_vision::verifier::Verifier;
+    let f = fixture();
+    let challenges = vec![Challenge::OpenMouth, Challenge::Nod, Challenge::TurnLeft];
+    let spec = ClipSpec {
+        kind: ClipKind::Swap,
+        challenges: challenges.clone(),
+        seed: 2500,
+        fps: 10.0,
+        mirror: false,
+    };
+    let subject = f
+        .generator
+        .subjects()
+        .iter()
+        .position(|s| s.photo == "obama3.jpg")
+        .unwrap();
+    let clip = f.generator.render(subject, None, &spec).unwrap();
+    let reference = f.refs.get(&clip.person).cloned();
+    let mut v =
+        Verifier::with_config(&f.paths, challenges, reference, VerifierConfig::default()).unwrap();
+    let mut hints = Vec::new();
+    for (i, frame) in clip.frames.iter().enumerate() {
+        let p = v
+            .push_frame(frame, std::time::Duration::from_millis(100 * i as u64))
+            .unwrap();
+        if hints.last() != Some(&p.hint) {
+            hints.push(p.hint);
+        }
+    }
+    let out = v.finish();
+    eprintln!(
+        "hints {hints:?}, doubts {}, {:?}",
+        out.identity_doubts, out.verdict
+    );
+    assert!(out.identity_doubts >= 1, "{out:?}");
+    assert!(hints.contains(&"uncover_face"), "{hints:?}");
+    assert!(!out.verdict.passed, "{out:?}");
+}
