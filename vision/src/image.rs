@@ -56,6 +56,24 @@ pub fn bgr_to_frame(m: &Mat) -> Result<Frame> {
     .map_err(|e| VisionError::Image("frame".into(), e.to_string()))
 }
 
+/// Copies a one-channel 8-bit `Mat` (a near-infrared image) into a grey frame.
+pub fn grey_to_frame(m: &Mat) -> Result<Frame> {
+    if m.typ() != opencv::core::CV_8UC1 {
+        return Err(VisionError::Image(
+            "frame".into(),
+            format!("expected 8-bit grey, got type {}", m.typ()),
+        ));
+    }
+    let m = m.try_clone()?;
+    Frame::new(
+        m.cols() as u32,
+        m.rows() as u32,
+        PixelFormat::Gray8,
+        m.data_bytes()?.to_vec(),
+    )
+    .map_err(|e| VisionError::Image("frame".into(), e.to_string()))
+}
+
 /// Axis-aligned square crop centred on (`cx`, `cy`) with side `side`, resized to `size`×`size`;
 /// outside the image is black. Returns the crop and the affine transform image→crop (`k`, `tx`, `ty`).
 pub fn square_crop(img: &Mat, cx: f32, cy: f32, side: f32, size: i32) -> Result<(Mat, [f32; 3])> {

@@ -24,6 +24,7 @@ pub mod litert;
 pub mod liveness;
 pub mod mesh;
 pub mod models;
+pub mod nir;
 pub mod pad;
 pub mod passive;
 pub mod pipeline;

@@ -83,6 +83,18 @@ impl FacePipeline {
         self.detector.detect(bgr)
     }
 
+    /// The mesh of the face found by `d` in `bgr`, without touching the track (for the second lens of
+    /// a binocular camera); None when the mesh does not see a face there.
+    pub fn landmarks_at(&mut self, bgr: &Mat, d: &Detection) -> Result<Option<Landmarks>> {
+        let lm = self.mesh.run(
+            bgr,
+            d.bbox.cx,
+            d.bbox.cy,
+            d.bbox.w.max(d.bbox.h) * MESH_SCALE,
+        )?;
+        Ok((lm.score >= TRACK_MIN_SCORE).then_some(lm))
+    }
+
     /// Forgets the tracked face.
     pub fn reset(&mut self) {
         self.track = None;

@@ -166,6 +166,11 @@ pub struct Clip {
     /// picture). A simulated camera uses it to answer the kiosk's colour flashes. Empty unless
     /// rendered by [`Generator::render_with_light`].
     pub light: Vec<Mat>,
+    /// Per frame, the scene in near infrared (Gray8, the frame's size) as a binocular camera's NIR
+    /// lens with its illuminator sees it ([`crate::nir::render`]: skin for live people, nothing for
+    /// screens; prints in carbon black on even seeds, in inkjet dyes on odd ones). Empty unless
+    /// rendered by [`Generator::render_with_light`].
+    pub nir: Vec<Frame>,
 }
 
 impl std::fmt::Debug for Clip {
@@ -177,6 +182,7 @@ impl std::fmt::Debug for Clip {
             .field("challenges", &self.challenges)
             .field("person", &self.person)
             .field("light", &format_args!("{} maps", self.light.len()))
+            .field("nir", &format_args!("{} frames", self.nir.len()))
             .finish()
     }
 }
@@ -1420,6 +1426,13 @@ impl Generator {
         let mut camera = Camera::new(spec.seed);
         let mut frames = Vec::new();
         let mut light = Vec::new();
+        let mut nir = Vec::new();
+        let material = match spec.kind {
+            ClipKind::Genuine | ClipKind::TwoFaces | ClipKind::Swap => crate::nir::Material::Skin,
+            ClipKind::Print if spec.seed.is_multiple_of(2) => crate::nir::Material::CarbonPrint,
+            ClipKind::Print => crate::nir::Material::DyePrint,
+            _ => crate::nir::Material::Screen,
+        };
         // `shade`: the frame's reflectance for the kiosk's light (CV_32F, 0..1), None = none
         let mut push = |m: &Mat, i: usize, shift: (f32, f32), shade: Option<Mat>| -> Result<()> {
             let shot = camera.apply(m, (i as f64 / fps) as f32, shift)?;
@@ -1430,10 +1443,18 @@ impl Generator {
                 return Ok(());
             }
             let mut half = Mat::default();
+            // the kiosk's screen sits around the camera, as the NIR illuminator does: the same
+            // surfaces face both
+            let seed = spec.seed.wrapping_mul(1_000_003).wrapping_add(i as u64);
             match shade {
                 Some(k) => {
                     // the light falls on the face where the camera sees it (jitter, hand motion)
                     let k = camera.follow(&k, shift)?;
+                    let mut ir = crate::image::grey_to_frame(&crate::nir::render(
+                        &shot, &k, material, seed,
+                    )?)?;
+                    ir.seq = i as u64;
+                    nir.push(ir);
                     let mut small = Mat::default();
                     imgproc::resize(
                         &k,
@@ -1445,7 +1466,17 @@ impl Generator {
                     )?;
                     small.convert_to(&mut half, CV_8U, 255.0, 0.0)?;
                 }
-                None => half = Mat::zeros(HEIGHT / 2, WIDTH / 2, CV_8U)?.to_mat()?,
+                None => {
+                    half = Mat::zeros(HEIGHT / 2, WIDTH / 2, CV_8U)?.to_mat()?;
+                    let mut ir = crate::image::grey_to_frame(&crate::nir::render(
+                        &shot,
+                        &Mat::default(),
+                        material,
+                        seed,
+                    )?)?;
+                    ir.seq = i as u64;
+                    nir.push(ir);
+                }
             }
             light.push(half);
             Ok(())
@@ -1572,6 +1603,7 @@ impl Generator {
             challenges: spec.challenges.clone(),
             person,
             light,
+            nir,
         })
     }
 }

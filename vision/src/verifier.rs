@@ -44,6 +44,9 @@ pub struct VerifierConfig {
     pub ir_face_min: f32,
     /// Checked near-infrared frames needed before the IR signal counts.
     pub ir_min_frames: usize,
+    /// With near-infrared frames: the skin cue's limits ([`crate::nir`]: the lips are brighter in
+    /// NIR than in visible light on skin, not on ink), measured every `identity_every`; None = off.
+    pub nir: Option<crate::nir::NirLimits>,
     /// Screen-pattern (moiré) peakiness ([`ScreenPattern::measure`]) above which the session's median
     /// fails it; None turns the measure off.
     pub moire_max: Option<f32>,
@@ -83,6 +86,7 @@ impl Default for VerifierConfig {
             identity_min: None,
             ir_face_min: 0.5,
             ir_min_frames: 5,
+            nir: Some(crate::nir::NirLimits::default()),
             moire_max: Some(MOIRE_MAX),
             moire_min_frames: 5,
             pad_cnn: true,
@@ -136,6 +140,11 @@ pub struct Verification {
     pub identity_doubts: usize,
     /// Fraction of checked near-infrared frames that showed the face (None without IR frames).
     pub ir_face_ratio: Option<f32>,
+    /// The medians of the near-infrared skin cue ([`crate::nir::SkinCue`]; None without IR frames
+    /// showing the face or with the cue off).
+    pub nir: Option<crate::nir::SkinCue>,
+    /// Near-infrared frames that showed nothing at all (lens covered, illuminator off).
+    pub ir_blank: usize,
     /// Median screen-pattern (moiré) peakiness over the measured good frames (None when none was
     /// measured: face smaller than [`crate::passive::MIN_FACE`] or the measure off).
     pub moire: Option<f32>,
@@ -174,6 +183,14 @@ pub struct Verifier {
     slowest: Duration,
     ir_checked: usize,
     ir_present: usize,
+    ir_blank: usize,
+    /// When the NIR skin cue was last measured.
+    last_nir: Option<Duration>,
+    /// Set by `push_pair_lit` before the visible frame is analysed when the NIR skin cue is due: the
+    /// visible frame's landmarks and lips ratio are then kept in `nir_visible`.
+    nir_due: bool,
+    nir_visible: Option<f32>,
+    nir_cues: Vec<crate::nir::SkinCue>,
     last_face: Option<(f32, f32, f32)>,
     screen: Option<ScreenPattern>,
     moire: Vec<f32>,
@@ -231,6 +248,11 @@ impl Verifier {
             slowest: Duration::ZERO,
             ir_checked: 0,
             ir_present: 0,
+            ir_blank: 0,
+            last_nir: None,
+            nir_due: false,
+            nir_visible: None,
+            nir_cues: Vec::new(),
             last_face: None,
             screen,
             moire: Vec::new(),
@@ -331,6 +353,9 @@ impl Verifier {
                 && self.session.restart_challenge(t)
             {
                 self.doubted_at = Some(t);
+            }
+            if self.nir_due {
+                self.nir_visible = crate::nir::visible_lip_ratio(&bgr, lm)?;
             }
             if self.cfg.identity_check && self.embedder.is_some() {
                 good = Some((lm.clone(), face));
@@ -435,17 +460,36 @@ impl Verifier {
         t: Duration,
         shown: Option<[f32; 3]>,
     ) -> Result<Progress> {
+        self.nir_due = pair.ir.is_some()
+            && self.cfg.nir.is_some()
+            && self
+                .last_nir
+                .is_none_or(|last| t.saturating_sub(last) >= self.cfg.identity_every);
+        self.nir_visible = None;
         let progress = self.push(&pair.rgb, t, shown)?;
+        self.nir_due = false;
         if let (Some(ir), Some((cx, cy, side))) = (pair.ir.as_ref(), self.last_face) {
             let started = Instant::now();
             let bgr = frame_to_bgr(ir)?;
             let dets = self.pipeline.detect(&bgr)?;
             self.ir_checked += 1;
-            if dets
-                .iter()
-                .any(|d| (d.bbox.cx - cx).abs() < 0.5 * side && (d.bbox.cy - cy).abs() < 0.5 * side)
-            {
+            if crate::nir::is_blank(&bgr)? {
+                self.ir_blank += 1;
+            }
+            let near = dets.iter().find(|d| {
+                (d.bbox.cx - cx).abs() < 0.5 * side && (d.bbox.cy - cy).abs() < 0.5 * side
+            });
+            if let Some(d) = near {
                 self.ir_present += 1;
+                // the skin cue on a good visible frame, every `identity_every`
+                if let Some(visible) = self.nir_visible.take() {
+                    self.last_nir = Some(t);
+                    if let Some(lm) = self.pipeline.landmarks_at(&bgr, d)?
+                        && let Some(cue) = crate::nir::SkinCue::from_ir(&bgr, &lm, visible)?
+                    {
+                        self.nir_cues.push(cue);
+                    }
+                }
             }
             self.busy += started.elapsed();
         }
@@ -473,13 +517,32 @@ impl Verifier {
         let identity_min = identity.min;
         let ir_face_ratio =
             (self.ir_checked > 0).then(|| self.ir_present as f32 / self.ir_checked as f32);
-        if let Some(r) = ir_face_ratio
+        let blank =
+            self.ir_checked >= self.cfg.ir_min_frames && self.ir_blank * 2 > self.ir_checked;
+        if blank {
+            // not a verdict on the person: the kiosk's camera needs staff
+            verdict.reasons.push(format!(
+                "the near-infrared camera showed nothing on {} of {} frames (lens covered or its light off): staff should check the camera",
+                self.ir_blank, self.ir_checked
+            ));
+        } else if let Some(r) = ir_face_ratio
             .filter(|r| self.ir_checked >= self.cfg.ir_min_frames && *r < self.cfg.ir_face_min)
         {
             verdict.reasons.push(format!(
                 "no face in the near-infrared image on {:.0} % of frames: a screen shows no image in near infrared",
                 100.0 * (1.0 - r)
             ));
+        }
+        let nir = self
+            .cfg
+            .nir
+            .and_then(|_| crate::nir::medians(&self.nir_cues));
+        if let Some(limits) = &self.cfg.nir
+            && !blank
+        {
+            verdict
+                .reasons
+                .extend(crate::nir::judge(&self.nir_cues, limits));
         }
         let moire = median(&self.moire);
         if let (Some(m), Some(max)) = (moire, self.cfg.moire_max)
@@ -560,6 +623,8 @@ impl Verifier {
             identity_min,
             identity_doubts: identity.doubts,
             ir_face_ratio,
+            nir,
+            ir_blank: self.ir_blank,
             moire,
             pad_cnn,
             flash,
