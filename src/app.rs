@@ -768,6 +768,8 @@ async fn face_check(
             frames = v.frames,
             mean_frame_ms = v.mean_frame_ms,
             flash = ?v.flash,
+            ir_face = ?v.ir_face_ratio,
+            nir = ?v.nir,
             "face check"
         );
         Some(Event::Verdict {

@@ -243,6 +243,55 @@ pub enum DeviceSelector {
     },
 }
 
+/// The face camera's near-infrared lens (`[devices] camera_ir`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CameraIr {
+    /// The camera has none: screen replays are judged by the screen-light check only.
+    None,
+    /// The simulated camera renders its scene in near infrared too.
+    Sim,
+    /// One stream, the visible image on the left half and the NIR image on the right.
+    SideBySide,
+    /// A second video device.
+    Device(String),
+}
+
+const CAMERA_IR_FIX: &str = "write none, sim (with camera = \"sim\"), side-by-side or video:/dev/v4l/by-id/… (with camera = \"video:…\")";
+
+impl CameraIr {
+    /// Parses `[devices] camera_ir` against the face camera's selector `camera` (a simulated NIR lens
+    /// needs the simulated camera, a real one a real camera).
+    pub fn parse(s: &str, camera: &str) -> Result<Self, ConfigError> {
+        let key = "devices.camera_ir";
+        let s = s.trim();
+        let ir = match s.split_once(':') {
+            None if s == "none" => return Ok(CameraIr::None),
+            None if s == "sim" => CameraIr::Sim,
+            None if s == "side-by-side" => CameraIr::SideBySide,
+            Some(("video", dev)) if !dev.trim().is_empty() => CameraIr::Device(dev.trim().into()),
+            _ => return Err(invalid(key, s, "unknown near-infrared lens", CAMERA_IR_FIX)),
+        };
+        let live = camera.trim().starts_with("video:");
+        match (&ir, camera.trim() == "sim", live) {
+            (CameraIr::Sim, true, _) | (CameraIr::SideBySide | CameraIr::Device(_), _, true) => {
+                Ok(ir)
+            }
+            (CameraIr::Sim, false, _) => Err(invalid(
+                key,
+                s,
+                "a simulated near-infrared lens needs the simulated camera",
+                CAMERA_IR_FIX,
+            )),
+            _ => Err(invalid(
+                key,
+                s,
+                "a near-infrared lens needs a real camera (devices.camera = \"video:…\")",
+                CAMERA_IR_FIX,
+            )),
+        }
+    }
+}
+
 const SELECTOR_FIX: &str = "write none, sim, serial:/dev/ttyUSB0[@BAUD], usb:VID:PID[:SERIAL] (hex), tcp:HOST:PORT or video:/dev/v4l/by-id/…";
 
 impl DeviceSelector {
@@ -336,6 +385,11 @@ pub struct DevicesSection {
     /// Face camera.
     #[serde(default = "sim")]
     pub camera: String,
+    /// The face camera's near-infrared lens (双目 binocular modules): `none`, `sim` (the simulated
+    /// camera renders it), `side-by-side` (one stream, visible left, NIR right) or
+    /// `video:/dev/v4l/by-id/…` (a second video device).
+    #[serde(default = "none")]
+    pub camera_ir: String,
     /// Document camera for materials.
     #[serde(default = "none")]
     pub document_camera: String,
@@ -357,6 +411,7 @@ impl Default for DevicesSection {
             idcard: sim(),
             fingerprint: sim(),
             camera: sim(),
+            camera_ir: none(),
             document_camera: none(),
             printer: sim(),
         }
@@ -456,6 +511,8 @@ pub struct Devices {
     pub fingerprint: DeviceSelector,
     /// Face camera.
     pub camera: DeviceSelector,
+    /// The face camera's near-infrared lens.
+    pub camera_ir: CameraIr,
     /// Document camera.
     pub document_camera: DeviceSelector,
     /// Receipt printer.
@@ -633,6 +690,7 @@ impl KioskConfig {
             idcard: DeviceSelector::parse("devices.idcard", &d.idcard)?,
             fingerprint: DeviceSelector::parse("devices.fingerprint", &d.fingerprint)?,
             camera: DeviceSelector::parse("devices.camera", &d.camera)?,
+            camera_ir: CameraIr::parse(&d.camera_ir, &d.camera)?,
             document_camera: DeviceSelector::parse("devices.document_camera", &d.document_camera)?,
             printer: DeviceSelector::parse("devices.printer", &d.printer)?,
         })
@@ -645,6 +703,36 @@ mod tests {
     use rstest::rstest;
 
     const EXAMPLE: &str = include_str!("../packaging/kiosk.toml");
+
+    #[rstest]
+    #[case("none", "sim", Ok(CameraIr::None))]
+    #[case("none", "video:/dev/video0", Ok(CameraIr::None))]
+    #[case("sim", "sim", Ok(CameraIr::Sim))]
+    #[case(" side-by-side ", "video:/dev/video0", Ok(CameraIr::SideBySide))]
+    #[case("video:/dev/video2", "video:/dev/video0", Ok(CameraIr::Device("/dev/video2".into())))]
+    #[case("sim", "video:/dev/video0", Err("needs the simulated camera"))]
+    #[case("side-by-side", "sim", Err("needs a real camera"))]
+    #[case("video:/dev/video2", "none", Err("needs a real camera"))]
+    #[case("video:", "video:/dev/video0", Err("unknown near-infrared lens"))]
+    #[case("infrared", "sim", Err("unknown near-infrared lens"))]
+    fn the_near_infrared_lens_is_parsed_against_the_camera(
+        #[case] ir: &str,
+        #[case] camera: &str,
+        #[case] want: Result<CameraIr, &str>,
+    ) {
+        match (CameraIr::parse(ir, camera), want) {
+            (Ok(got), Ok(w)) => assert_eq!(got, w),
+            (Err(e), Err(words)) => {
+                let text = e.to_string();
+                assert!(text.contains(words), "{text}");
+                assert!(
+                    text.contains("devices.camera_ir") && text.contains("Fix:"),
+                    "{text}"
+                );
+            }
+            (got, want) => panic!("{ir:?} with {camera:?}: {got:?}, wanted {want:?}"),
+        }
+    }
 
     #[test]
     fn the_shipped_example_is_valid() {

@@ -279,6 +279,46 @@ pub fn check_device(class: &str, sel: &DeviceSelector, required: bool, usb_sysfs
     }
 }
 
+/// The face camera's near-infrared lens (`[devices] camera_ir`): what the face check can decide with
+/// it. A second video device must exist; none is a warning, because screen replays are then judged by
+/// the screen-light check alone.
+pub fn check_camera_ir(ir: &crate::config::CameraIr) -> Check {
+    use crate::config::CameraIr;
+    let name = "device camera_ir";
+    match ir {
+        CameraIr::None => row(
+            name,
+            Status::Warn,
+            "no near-infrared lens: screens and prints are judged by the screen-light check, depth and the actions only",
+            "a binocular (RGB + NIR) camera module stops screen replays physically; set devices.camera_ir",
+        ),
+        CameraIr::Sim => row(
+            name,
+            Status::Warn,
+            "simulated (rendered near infrared, not a camera)",
+            "set a real device in /etc/jiuzhu/kiosk.toml [devices]",
+        ),
+        CameraIr::SideBySide => row(
+            name,
+            Status::Ok,
+            "near infrared on the right half of the camera's stream; a black NIR image is reported as a fault at each check",
+            "",
+        ),
+        CameraIr::Device(dev) => {
+            if Path::new(dev).exists() {
+                row(name, Status::Ok, format!("near infrared from {dev}"), "")
+            } else {
+                row(
+                    name,
+                    Status::Fail,
+                    format!("{dev} does not exist: every face check would be refused"),
+                    "plug the binocular camera in; use /dev/v4l/by-id/… paths, or set camera_ir = \"none\"",
+                )
+            }
+        }
+    }
+}
+
 /// The face models and the LiteRT and ONNX Runtime libraries the kiosk loads (see
 /// `models/manifest.tsv`).
 pub const MODEL_FILES: &[&str] = &[
@@ -568,6 +608,9 @@ pub fn run_all(cfg: &KioskConfig) -> Vec<Check> {
             rows.push(check_device("idcard", &d.idcard, false, sys));
             rows.push(check_device("fingerprint", &d.fingerprint, false, sys));
             rows.push(check_device("camera", &d.camera, false, sys));
+            if !matches!(d.camera, DeviceSelector::None) {
+                rows.push(check_camera_ir(&d.camera_ir));
+            }
             rows.push(check_device(
                 "document_camera",
                 &d.document_camera,
@@ -687,6 +730,26 @@ mod tests {
         assert_eq!(
             check_device("printer", &sel, true, Path::new("/nonexistent")).status,
             Status::Fail
+        );
+    }
+
+    #[test]
+    fn the_near_infrared_lens_is_reported_by_what_it_lets_the_check_decide() {
+        use crate::config::CameraIr;
+        let none = check_camera_ir(&CameraIr::None);
+        assert_eq!(none.status, Status::Warn);
+        assert!(none.detail.contains("screen-light"), "{none:?}");
+        assert_eq!(check_camera_ir(&CameraIr::Sim).status, Status::Warn);
+        assert_eq!(check_camera_ir(&CameraIr::SideBySide).status, Status::Ok);
+        let dir = tempfile::tempdir().unwrap();
+        let dev = dir.path().join("video2");
+        let missing = check_camera_ir(&CameraIr::Device(dev.display().to_string()));
+        assert_eq!(missing.status, Status::Fail);
+        assert!(missing.fix.contains("camera_ir"), "{missing:?}");
+        std::fs::write(&dev, b"").unwrap();
+        assert_eq!(
+            check_camera_ir(&CameraIr::Device(dev.display().to_string())).status,
+            Status::Ok
         );
     }
 

@@ -1153,17 +1153,35 @@ pub fn open_devices(cfg: &KioskConfig) -> Result<OpenedDevices, ServiceError> {
             // engine's library (LiteRT by default) are missing.
             jiuzhu_vision::engine::preflight(&jiuzhu_vision::ModelPaths::locate())
                 .map_err(|e| cam_err(e.to_string()))?;
-            Some(FaceCamera::Sim(sim_camera_config()))
+            Some(FaceCamera::Sim(jiuzhu_sim::camera::SimCameraConfig {
+                ir: sel.camera_ir == crate::config::CameraIr::Sim,
+                ..sim_camera_config()
+            }))
         }
         DeviceSelector::Video { source } => {
             match jiuzhu_vision::engine::preflight(&jiuzhu_vision::ModelPaths::locate())
                 .map_err(|e| cam_err(e.to_string()))
                 .map(|_| jiuzhu_camera::Selector::parse(source))?
             {
-                sel @ (jiuzhu_camera::Selector::Device(_) | jiuzhu_camera::Selector::Index(_)) => {
+                dev @ (jiuzhu_camera::Selector::Device(_) | jiuzhu_camera::Selector::Index(_)) => {
+                    let ir = match &sel.camera_ir {
+                        crate::config::CameraIr::SideBySide => jiuzhu_camera::IrLayout::SideBySide,
+                        crate::config::CameraIr::Device(d) => {
+                            jiuzhu_camera::IrLayout::SecondDevice(jiuzhu_camera::Selector::parse(d))
+                        }
+                        crate::config::CameraIr::None | crate::config::CameraIr::Sim => {
+                            jiuzhu_camera::IrLayout::None
+                        }
+                    };
                     Some(FaceCamera::Live(Box::new(
-                        jiuzhu_camera::OpenCvSource::open(sel, Default::default())
-                            .map_err(|e| cam_err(format!("{source}: {e}")))?,
+                        jiuzhu_camera::OpenCvSource::open(
+                            dev,
+                            jiuzhu_camera::CaptureConfig {
+                                ir,
+                                ..Default::default()
+                            },
+                        )
+                        .map_err(|e| cam_err(format!("{source}: {e}")))?,
                     )))
                 }
                 _ => Some(FaceCamera::Recording(source.clone())),

@@ -309,7 +309,8 @@ fn offline_then_delivered(central: &common::Central) {
 
 /// The face check on the simulated camera: the reference is enrolled from one photo, the
 /// camera shows a person rendered from another photo of him acting out the challenges (with
-/// real parallax), and a print of that photo held up to the camera is refused.
+/// real parallax, and in near infrared: a binocular camera), and a print of that photo held up
+/// to the (visible-only) camera is refused.
 fn face(central: &common::Central) {
     register_recipient(central, RAN, "冉光秀", Some(400));
     register_kiosk(central, 9);
@@ -349,14 +350,19 @@ fn face(central: &common::Central) {
     go_home(&k);
     drop(k);
 
-    // The person himself.
+    // The person himself, in front of a binocular camera (`[devices] camera_ir = "sim"`): the
+    // near-infrared frames go through the check too (face present, skin cue).
+    let binocular = jiuzhu_sim::camera::SimCameraConfig {
+        ir: true,
+        ..services::sim_camera_config()
+    };
     let k = kiosk_with(
         central,
         &central.url(),
         9,
         RAN,
         4,
-        Some(FaceCamera::Sim(services::sim_camera_config())),
+        Some(FaceCamera::Sim(binocular)),
     );
     k.window.global::<HomeAdapter>().invoke_open(Entry::Certify);
     choose(&k.window, Choice::SelfCheck);

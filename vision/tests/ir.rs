@@ -47,6 +47,10 @@ fn verify(paths: &ModelPaths, clip: &Clip, ir: &dyn Fn(usize) -> Frame) -> Verif
 }
 
 fn has(v: &Verification, words: &str) -> bool {
+    eprintln!(
+        "ir face {:?}, nir {:?}, blank {}: {:?}",
+        v.ir_face_ratio, v.nir, v.ir_blank, v.verdict.reasons
+    );
     v.verdict.reasons.iter().any(|r| r.contains(words))
 }
 
@@ -62,6 +66,7 @@ fn a_live_face_reads_as_skin_in_near_infrared_and_ink_and_screens_do_not() {
         assert!(v.verdict.passed, "{:?}", v.verdict);
         assert!(v.ir_face_ratio.unwrap() > 0.9, "{v:?}");
         let cue = v.nir.expect("measured");
+        eprintln!("live: {cue:?}");
         assert!(cue.lip_lift >= 0.08 && cue.structure >= 0.2, "{cue:?}");
 
         // a laser print (even seed: carbon black): the face is there, its lips as dark as in

@@ -61,6 +61,9 @@ pub struct SimCameraConfig {
     pub realtime: bool,
     /// Report the camera unplugged after this many frames.
     pub unplug_after: Option<u64>,
+    /// A binocular camera: each pair carries the scene in near infrared too (the clip's
+    /// `nir` frames, [`jiuzhu_vision::nir::render`]).
+    pub ir: bool,
 }
 
 impl Default for SimCameraConfig {
@@ -74,6 +77,7 @@ impl Default for SimCameraConfig {
             looped: false,
             realtime: false,
             unplug_after: None,
+            ir: false,
         }
     }
 }
@@ -111,6 +115,8 @@ impl SimCameraConfig {
 /// The simulated camera.
 pub struct SimCamera {
     frames: Vec<Frame>,
+    /// Per frame, the near-infrared frame (empty unless [`SimCameraConfig::ir`]).
+    nir: Vec<Frame>,
     /// Per frame, the scene's reflectance for the kiosk's light (half size, [`Clip::light`]).
     reflect: Vec<opencv::core::Mat>,
     light: Option<ScreenLight>,
@@ -181,10 +187,11 @@ impl SimCamera {
             width,
             height,
             fps: clip.fps,
-            has_ir: false,
+            has_ir: cfg.ir && clip.nir.len() == clip.frames.len(),
         };
         Self {
             pacer: cfg.realtime.then(|| Pacer::new(clip.fps)),
+            nir: if info.has_ir { clip.nir } else { Vec::new() },
             frames: clip.frames,
             reflect: clip.light,
             light: None,
@@ -269,6 +276,11 @@ impl FrameSource for SimCamera {
             p.wait();
         }
         let mut rgb = self.frames[self.pos].clone();
+        let ir = self.nir.get(self.pos).cloned().map(|mut f| {
+            f.seq = self.seq;
+            f.captured = jiuzhu_drivers_api::camera::Frame::clip_time(self.seq, self.info.fps);
+            f
+        });
         if let Some(colour) = self.light.as_ref().and_then(ScreenLight::current) {
             self.light_up(&mut rgb, self.pos, colour)?;
         }
@@ -277,6 +289,6 @@ impl FrameSource for SimCamera {
         rgb.captured = jiuzhu_drivers_api::camera::Frame::clip_time(self.seq, self.info.fps);
         self.pos += 1;
         self.seq += 1;
-        Ok(Some(FramePair { rgb, ir: None }))
+        Ok(Some(FramePair { rgb, ir }))
     }
 }

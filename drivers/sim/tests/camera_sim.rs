@@ -145,3 +145,57 @@ fn the_scene_answers_the_kiosk_screen_light(#[case] kind: ClipKind, #[case] live
     eprintln!("{kind:?}: {flash:?}");
     assert_eq!(flash.passed(), live, "{flash:?}");
 }
+
+/// A binocular simulated camera (`ir`, the kiosk's `camera_ir = "sim"`) serves each visible frame
+/// with its near-infrared frame (grey, same size, same number and time); the verifier judges both:
+/// the live face reads as skin in NIR, a laser print (seed 2: carbon black) does not.
+#[test]
+fn a_binocular_camera_serves_near_infrared_that_the_verifier_judges() {
+    let challenges = vec![Challenge::TurnRight, Challenge::Blink];
+    let judge = |kind: ClipKind, seed: u64| {
+        let mut cam = SimCamera::generate(
+            &ModelPaths::locate(),
+            SimCameraConfig {
+                kind,
+                challenges: challenges.clone(),
+                seed,
+                ir: true,
+                ..SimCameraConfig::default()
+            },
+        )
+        .unwrap();
+        assert!(cam.info().has_ir);
+        let mut v = Verifier::new(&ModelPaths::locate(), challenges.clone(), None).unwrap();
+        while let Some(pair) = cam.next_pair().unwrap() {
+            let ir = pair
+                .ir
+                .as_ref()
+                .expect("a near-infrared frame with each visible one");
+            assert_eq!(ir.format, jiuzhu_drivers_api::camera::PixelFormat::Gray8);
+            assert_eq!(
+                (ir.width, ir.height, ir.seq),
+                (pair.rgb.width, pair.rgb.height, pair.rgb.seq)
+            );
+            assert_eq!(ir.captured, pair.rgb.captured);
+            v.push_pair(&pair, pair.rgb.captured.unwrap()).unwrap();
+        }
+        v.finish()
+    };
+    let live = judge(ClipKind::Genuine, 2);
+    assert!(live.verdict.passed, "{:?}", live.verdict);
+    assert!(live.nir.is_some_and(|c| c.lip_lift >= 0.05), "{live:?}");
+    let print = judge(ClipKind::Print, 2);
+    assert!(!print.verdict.passed);
+    assert!(
+        print
+            .verdict
+            .reasons
+            .iter()
+            .any(|r| r.contains("near infrared")),
+        "{:?}",
+        print.verdict
+    );
+    // without `ir` the camera stays visible-only
+    let cam = SimCamera::generate(&ModelPaths::locate(), SimCameraConfig::default()).unwrap();
+    assert!(!cam.info().has_ir);
+}
