@@ -772,6 +772,10 @@ async fn face_check(
             nir = ?v.nir,
             "face check"
         );
+        if let Some(fault) = v.camera_fault {
+            // the camera, not the resident: the problem screen and staff, not a failed attempt
+            return failed(Device::Camera, fault);
+        }
         Some(Event::Verdict {
             live: v.verdict.passed,
             // by the threshold of the reference's model (FaceNet or the face pack's ArcFace)

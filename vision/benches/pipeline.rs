@@ -6,10 +6,12 @@
 //! models, Python cv2), run right after in the same session.
 //! The face embedders, per face: FaceNet (`facenet_embed`, OpenCV `dnn`) and, with the face pack
 //! (`make face-pack`), ArcFace on both engines (`ort/arcface_embed`, `opencv/arcface_embed`: alignment,
-//! blob, forward).
+//! blob, forward). Near infrared (`nir/…`): rendering a frame for the simulators, and the Verifier's work
+//! per NIR frame (detection on LiteRT; every 0.5 s the mesh on the NIR frame and the skin cue).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiuzhu_vision::image::load_bgr;
+use jiuzhu_vision::nir;
 use jiuzhu_vision::passive::{MIN_FACE, PadNets, ScreenPattern};
 use jiuzhu_vision::{ArcFace, Engine, FaceMesh, FaceNet, FacePipeline, ModelPaths};
 use opencv::core::{Mat, Rect, Scalar, Size};
@@ -77,6 +79,30 @@ fn bench(c: &mut Criterion) {
     let mut nets = PadNets::load(&ModelPaths::locate()).unwrap();
     c.bench_function("pad_cnns", |b| {
         b.iter(|| nets.scores(&frame, &det).unwrap())
+    });
+    // a binocular camera's near infrared (`nir`): the simulators' rendering of one frame, and what
+    // the Verifier adds per NIR frame (detection; every 0.5 s the mesh on it and the skin cue)
+    let facing =
+        Mat::new_rows_cols_with_default(480, 640, opencv::core::CV_32F, Scalar::all(0.9)).unwrap();
+    c.bench_function("nir/render_640x480", |b| {
+        b.iter(|| nir::render(&frame, &facing, nir::Material::Skin, 7).unwrap())
+    });
+    let ir = nir::render(&frame, &facing, nir::Material::Skin, 7).unwrap();
+    let mut ir_bgr = Mat::default();
+    opencv::imgproc::cvt_color_def(&ir, &mut ir_bgr, opencv::imgproc::COLOR_GRAY2BGR).unwrap();
+    let lips = nir::visible_lip_ratio(&frame, &lm).unwrap().unwrap();
+    let mut lp = FacePipeline::load_with(&ModelPaths::locate(), Engine::LiteRt).unwrap();
+    c.bench_function("nir/litert/detect_640x480", |b| {
+        b.iter(|| lp.detect(&ir_bgr).unwrap())
+    });
+    let ir_det = lp.detect(&ir_bgr).unwrap().remove(0);
+    c.bench_function("nir/litert/mesh_and_skin_cue", |b| {
+        b.iter(|| {
+            let ir_lm = lp.landmarks_at(&ir_bgr, &ir_det).unwrap().unwrap();
+            nir::SkinCue::from_ir(&ir_bgr, &ir_lm, lips)
+                .unwrap()
+                .unwrap()
+        })
     });
     let mut facenet = FaceNet::load(&ModelPaths::locate()).unwrap();
     c.bench_function("facenet_embed", |b| {

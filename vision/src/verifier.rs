@@ -145,6 +145,10 @@ pub struct Verification {
     pub nir: Option<crate::nir::SkinCue>,
     /// Near-infrared frames that showed nothing at all (lens covered, illuminator off).
     pub ir_blank: usize,
+    /// A fault of the kiosk's camera found during the check (its near-infrared image black): the
+    /// caller reports the camera to staff rather than the person as failed. The verdict does not
+    /// pass either way.
+    pub camera_fault: Option<String>,
     /// Median screen-pattern (moiré) peakiness over the measured good frames (None when none was
     /// measured: face smaller than [`crate::passive::MIN_FACE`] or the measure off).
     pub moire: Option<f32>,
@@ -519,12 +523,15 @@ impl Verifier {
             (self.ir_checked > 0).then(|| self.ir_present as f32 / self.ir_checked as f32);
         let blank =
             self.ir_checked >= self.cfg.ir_min_frames && self.ir_blank * 2 > self.ir_checked;
-        if blank {
-            // not a verdict on the person: the kiosk's camera needs staff
-            verdict.reasons.push(format!(
+        let camera_fault = blank.then(|| {
+            format!(
                 "the near-infrared camera showed nothing on {} of {} frames (lens covered or its light off): staff should check the camera",
                 self.ir_blank, self.ir_checked
-            ));
+            )
+        });
+        if let Some(f) = &camera_fault {
+            // not a verdict on the person: the kiosk's camera needs staff
+            verdict.reasons.push(f.clone());
         } else if let Some(r) = ir_face_ratio
             .filter(|r| self.ir_checked >= self.cfg.ir_min_frames && *r < self.cfg.ir_face_min)
         {
@@ -625,6 +632,7 @@ impl Verifier {
             ir_face_ratio,
             nir,
             ir_blank: self.ir_blank,
+            camera_fault,
             moire,
             pad_cnn,
             flash,

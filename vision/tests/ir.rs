@@ -64,6 +64,7 @@ fn a_live_face_reads_as_skin_in_near_infrared_and_ink_and_screens_do_not() {
         assert_eq!(live.nir.len(), live.frames.len());
         let v = verify(&paths, &live, &|i| live.nir[i].clone());
         assert!(v.verdict.passed, "{:?}", v.verdict);
+        assert_eq!(v.camera_fault, None);
         assert!(v.ir_face_ratio.unwrap() > 0.9, "{v:?}");
         let cue = v.nir.expect("measured");
         eprintln!("live: {cue:?}");
@@ -123,4 +124,8 @@ fn a_dark_near_infrared_camera_is_a_fault_for_staff_not_a_verdict_on_the_person(
     assert!(!has(&v, "a screen shows no image"), "{:?}", v.verdict);
     assert_eq!(v.ir_blank, v.frames);
     assert_eq!(v.nir, None);
+    assert!(
+        v.camera_fault
+            .is_some_and(|f| f.contains("near-infrared camera"))
+    );
 }
