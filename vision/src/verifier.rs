@@ -4,7 +4,8 @@
 //! look like the session's person restarts the action in course) and an optional 1:1 match of the most frontal good frame against a
 //! reference embedding. The embeddings are made with the reference's model ([`FaceModel`]: FaceNet, or
 //! ArcFace when the reference was made with it and the face pack is installed), FaceNet without one. With a binocular camera ([`Verifier::push_pair`]) the near-infrared frame must show
-//! a face where the visible one is: a phone or monitor shows no image in near infrared. Passive image
+//! a face where the visible one is (a phone or monitor shows no image in near infrared), and that face
+//! must read as skin ([`crate::nir`]); a black NIR image is a camera fault. Passive image
 //! signals ([`crate::passive`]): the session fails when the face region shows the periodic texture of a
 //! screen (moiré) on most good frames; the PAD CNNs are scored and reported (and fail the session only
 //! when a threshold is configured). Frames stay in this process; only numbers come out.
@@ -190,8 +191,8 @@ pub struct Verifier {
     ir_blank: usize,
     /// When the NIR skin cue was last measured.
     last_nir: Option<Duration>,
-    /// Set by `push_pair_lit` before the visible frame is analysed when the NIR skin cue is due: the
-    /// visible frame's landmarks and lips ratio are then kept in `nir_visible`.
+    /// Set by `push_pair_lit` before the visible frame is analysed when the NIR skin cue is due: a
+    /// good visible frame's lips-over-cheeks ratio is then kept in `nir_visible`.
     nir_due: bool,
     nir_visible: Option<f32>,
     nir_cues: Vec<crate::nir::SkinCue>,
