@@ -15,6 +15,11 @@
 //!   discards the progress on the challenge in course ([`crate::liveness::LivenessSession::restart_challenge`])
 //!   and asks the resident to uncover the face. An action half done by someone else is thus never
 //!   counted, and a hand over the face costs a retry of one action, not the session.
+//! - A completion sample below the limit against the samples before it takes its challenge back
+//!   (the `Verifier`, [`crate::liveness::LivenessSession::revoke_last`], up to
+//!   `verifier::MAX_TAKEN_BACK` times a session): it becomes a timed sample and a doubt, and the
+//!   action is asked for again. A hand over the face on the completing frame costs a retry; a face
+//!   swapped in for an action never gets it counted.
 //! - Timed samples below the limit against the whole session (a hand over the face, a cough) are
 //!   **outliers**; the session fails only when they are more than a third of the timed samples.
 //!
@@ -118,6 +123,39 @@ impl IdentityTrack {
         }
         self.samples.push((e, kind));
         Ok(doubt)
+    }
+
+    /// The support of the latest sample among the samples before it (None with none before, or
+    /// without samples).
+    pub fn last_support(&self) -> Result<Option<f32>> {
+        let Some(((e, _), before)) = self.samples.split_last() else {
+            return Ok(None);
+        };
+        let mut c = Vec::with_capacity(before.len());
+        for (s, _) in before {
+            c.push(e.cosine(s)?);
+        }
+        Ok(median(c))
+    }
+
+    /// True when the latest sample's support among the samples before it is under the limit.
+    pub fn last_is_doubtful(&self) -> Result<bool> {
+        Ok(self.last_support()?.is_some_and(|s| s < self.limit))
+    }
+
+    /// Marks the latest sample as a timed one (its challenge was taken back: it decides nothing,
+    /// and it counts as a doubt); false without samples.
+    pub fn demote_last(&mut self) -> bool {
+        match self.samples.last_mut() {
+            Some((_, kind)) => {
+                if *kind == SampleKind::Completion {
+                    self.doubts += 1;
+                }
+                *kind = SampleKind::Timed;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Marks the latest sample as taken on the frame that completed a challenge (a timed sample
@@ -311,6 +349,24 @@ mod tests {
         );
         let j = track(vec![(a(0), Timed)]).judge(None).unwrap();
         assert_eq!((j.min, j.reason, j.timed), (None, None, 1));
+    }
+
+    #[test]
+    fn a_completion_that_does_not_look_like_the_session_is_taken_back_as_a_doubt() {
+        let mut t = IdentityTrack::new(0.45);
+        assert_eq!(t.last_support().unwrap(), None);
+        for k in 0..3 {
+            t.push(a(k), Timed).unwrap();
+        }
+        t.push(covered(0), Completion).unwrap();
+        assert!(t.last_is_doubtful().unwrap());
+        assert!(t.demote_last());
+        // the taken-back sample decides nothing and counts as a doubt
+        let j = t.judge(None).unwrap();
+        assert_eq!((j.reason, j.doubts, j.outliers, j.timed), (None, 1, 1, 4));
+        t.push(a(3), Completion).unwrap();
+        assert!(!t.last_is_doubtful().unwrap());
+        assert!(t.last_support().unwrap().is_some_and(|s| s > 0.8));
     }
 
     #[test]

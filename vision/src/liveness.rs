@@ -602,6 +602,38 @@ impl LivenessSession {
         true
     }
 
+    /// Takes back the challenge completed last, to be done again from `t` (the `Verifier` calls this
+    /// when the frame that completed it did not look like the session's person: a hand over the
+    /// face, or another face): its scores, timing, reaction and depth fit are dropped. False, and
+    /// nothing changes, when no challenge is done or the session failed.
+    pub fn revoke_last(&mut self, t: Duration) -> bool {
+        if self.failed() || self.index == 0 {
+            return false;
+        }
+        self.index -= 1;
+        let ch = self.challenges[self.index];
+        if self.verdict_scores.last().is_some_and(|(c, _, _)| *c == ch) {
+            self.verdict_scores.pop();
+        }
+        if self.timings.last().is_some_and(|(c, _)| *c == ch) {
+            self.timings.pop();
+        }
+        if self.reactions.last().is_some_and(|(c, _)| *c == ch) {
+            self.reactions.pop();
+        }
+        if self.depth.last().is_some_and(|(c, _)| *c == ch) {
+            self.depth.pop();
+        }
+        self.restart_challenge(t);
+        self.settled = true;
+        true
+    }
+
+    /// The progress as it stands, with `hint` (as [`LivenessSession::push_frame`] returns it).
+    pub fn progress_now(&self, hint: &'static str) -> Progress {
+        self.progress(hint)
+    }
+
     /// The eyes' appearance now against the baseline's ([`crate::geometry::eye_similarity`]; None
     /// without patches or with the cue off).
     fn eye_look(&self, base: &Baseline, obs: &Observation) -> Option<f32> {

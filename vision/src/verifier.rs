@@ -116,6 +116,11 @@ impl VerifierConfig {
 /// that did not look like the session's person restarted the challenge in course.
 pub const UNCOVER_HINT: Duration = Duration::from_secs(2);
 
+/// The most challenges a session takes back because the frame that completed them did not look like
+/// the session's person (a hand over the face at that moment); after that such a frame stays and the
+/// identity decision refuses the session, so a face swapped in for an action gets no endless retries.
+pub const MAX_TAKEN_BACK: usize = 3;
+
 /// Default [`VerifierConfig::moire_max`]: on the generated clips genuine sessions have medians of
 /// 2.1–2.6 (single frames up to 3.1), screen replays 3.2 and more (vision/README.md).
 pub const MOIRE_MAX: f32 = 3.0;
@@ -177,6 +182,9 @@ pub struct Verifier {
     /// When the latest doubt restarted a challenge (the resident is asked to uncover the face for
     /// [`UNCOVER_HINT`]).
     doubted_at: Option<Duration>,
+    /// Challenges taken back because the frame that completed them did not look like the session's
+    /// person.
+    taken_back: usize,
     last_identity: Option<Duration>,
     /// The latest frame that passed the quality gate (with its landmarks, its detection when one ran,
     /// and its time), kept for the identity sample taken when a challenge completes.
@@ -245,6 +253,7 @@ impl Verifier {
             best: None,
             identity,
             doubted_at: None,
+            taken_back: 0,
             last_identity: None,
             last_good: None,
             done: 0,
@@ -397,7 +406,13 @@ impl Verifier {
         }
         if progress.done > self.done {
             self.done = progress.done;
-            self.sample_completed()?;
+            if self.sample_completed()? && self.session.revoke_last(t) {
+                // the frame that completed it did not look like the session's person
+                self.taken_back += 1;
+                self.doubted_at = Some(t);
+                progress = self.session.progress_now("uncover_face");
+                self.done = progress.done;
+            }
         }
         let spent = started.elapsed();
         self.busy += spent;
@@ -410,31 +425,40 @@ impl Verifier {
     /// for the last challenge cannot finish the session between two timed samples
     /// ([`VerifierConfig::identity_every`]; found when a generated swap clip's nod completed 0.4 s
     /// sooner and passed).
-    fn sample_completed(&mut self) -> Result<()> {
+    ///
+    /// True when the challenge is to be taken back: the sample does not look like the samples before
+    /// it (up to [`MAX_TAKEN_BACK`] times a session; after that the sample stays and the identity
+    /// decision refuses the session).
+    fn sample_completed(&mut self) -> Result<bool> {
         let Some((bgr, lm, face, t)) = self.last_good.take() else {
-            return Ok(());
+            return Ok(false);
         };
         if self.last_identity.is_some_and(|last| last >= t) {
             // the timed sample of this very frame is the performer's
             self.identity.mark_last_completion();
-            return Ok(());
-        }
-        let face = match face {
-            Some(d) => d,
-            None => {
-                let (cx, cy, _) = lm.extent();
-                match crate::detect::around(&self.pipeline.detect(&bgr)?, cx, cy) {
-                    Some(d) => d.clone(),
-                    None => return Ok(()),
+        } else {
+            let face = match face {
+                Some(d) => d,
+                None => {
+                    let (cx, cy, _) = lm.extent();
+                    match crate::detect::around(&self.pipeline.detect(&bgr)?, cx, cy) {
+                        Some(d) => d.clone(),
+                        None => return Ok(false),
+                    }
                 }
-            }
-        };
-        if let Some(net) = self.embedder.as_mut() {
+            };
+            let Some(net) = self.embedder.as_mut() else {
+                return Ok(false);
+            };
             self.identity
                 .push(net.embed(&bgr, &face, &lm)?, SampleKind::Completion)?;
             self.last_identity = Some(t);
         }
-        Ok(())
+        if self.taken_back < MAX_TAKEN_BACK && self.identity.last_is_doubtful()? {
+            self.identity.demote_last();
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     /// True while the screen-light check is on and has not yet seen enough of the screen's colours

@@ -643,3 +643,59 @@ fn a_restarted_challenge_counts_only_what_follows_the_restart() {
     let reaction = v.reactions[0].1;
     assert_eq!(reaction, at(8) - restarted, "{v:?}");
 }
+
+/// A challenge taken back (the `Verifier` does it when the frame that completed it did not look like
+/// the session's person) must be done again, and its scores and timing are the new attempt's.
+#[test]
+fn a_challenge_taken_back_is_done_again() {
+    let b = base();
+    let at = |i: u64| Duration::from_millis(33 * i);
+    let with_ear = |k: f32| {
+        let mut o = b.clone();
+        o.ear = b.ear * k;
+        o
+    };
+    let mut s = LivenessSession::new(
+        vec![Challenge::Blink, Challenge::OpenMouth],
+        LivenessConfig::default(),
+    );
+    assert!(!s.revoke_last(at(0)), "nothing done yet");
+    let blink = [1.0, 1.0, 0.9, 0.5, 0.3, 0.4, 0.8, 1.0, 1.0];
+    let mut i = 0;
+    let mut done = 0;
+    for k in blink {
+        done = s.push_frame(&with_ear(k), at(i)).done;
+        i += 1;
+    }
+    assert_eq!(done, 1);
+    assert!(s.revoke_last(at(i)));
+    let p = s.progress_now("uncover_face");
+    assert_eq!(
+        (p.done, p.current_challenge, p.hint),
+        (0, Some(Challenge::Blink), "uncover_face")
+    );
+    // eyes open: still not done
+    for _ in 0..5 {
+        assert_eq!(s.push_frame(&with_ear(1.0), at(i)).done, 0);
+        i += 1;
+    }
+    let again = i;
+    for k in &blink[2..] {
+        s.push_frame(&with_ear(*k), at(i));
+        i += 1;
+    }
+    let mut o = b.clone();
+    for m in [0.1, 0.3, 0.45] {
+        o.mouth = b.mouth + m;
+        s.push_frame(&o, at(i));
+        i += 1;
+    }
+    let v = s.finish();
+    assert!(v.passed, "{v:?}");
+    assert_eq!(v.timings.len(), 2, "one timing per challenge: {v:?}");
+    assert_eq!(
+        v.reactions[0].1,
+        at(again) - at(9),
+        "timed from the take-back: {v:?}"
+    );
+}

@@ -170,9 +170,11 @@ fn a_swap_is_caught_by_the_sample_at_each_completed_challenge() {
     assert!(!swaps.is_empty());
     let mut by_identity = 0;
     for o in run_with(&swaps, &cfg) {
-        let reasons = &o.verification.verdict.reasons;
-        assert!(!o.verification.verdict.passed, "{:?}", o.verification);
-        // a swap that broke a challenge fails for that; one that did every challenge, for identity
+        let v = &o.verification;
+        let reasons = &v.verdict.reasons;
+        assert!(!v.verdict.passed, "{v:?}");
+        // a swap whose challenge was taken back (the completing frame was another face) fails as
+        // not done; one that did every challenge fails for identity
         if !reasons.iter().any(|r| r.ends_with("not done")) {
             assert!(
                 reasons
@@ -180,10 +182,16 @@ fn a_swap_is_caught_by_the_sample_at_each_completed_challenge() {
                     .any(|r| r.contains("the face changed during the session")),
                 "{reasons:?}"
             );
+        }
+        if v.identity_doubts > 0
+            || reasons
+                .iter()
+                .any(|r| r.contains("the face changed during the session"))
+        {
             by_identity += 1;
         }
     }
-    assert!(by_identity > 0, "no swap completed its challenges");
+    assert!(by_identity > 0, "no swap was seen by the identity samples");
     let genuine = standard_cases(subjects(), 1, 0, &[ClipKind::Genuine]);
     for o in run_with(&genuine, &cfg) {
         assert!(o.verification.verdict.passed, "{:?}", o.verification);
