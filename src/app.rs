@@ -529,6 +529,7 @@ fn face_hint(
         "one_face_only" => Some(FaceHint::OneFaceOnly),
         "uncover_face" => Some(FaceHint::UncoverFace),
         "remind" => current.map(|c| FaceHint::Remind(flow_challenge(c))),
+        "bigger" => current.map(|c| FaceHint::Bigger(flow_challenge(c))),
         _ => None,
     }
 }
@@ -1785,5 +1786,25 @@ mod tests {
         assert_eq!(face_hint("uncover_face", None), Some(FaceHint::UncoverFace));
         assert!(face_hint_text(FaceHint::UncoverFace, Lang::Zh).contains("把手放下"));
         assert_eq!(face_hint("do_challenge", None), None);
+        // a small action is asked to be bigger, in the words of the action itself
+        use crate::controllers::certify::Challenge;
+        use jiuzhu_vision::liveness::Challenge as V;
+        assert_eq!(
+            face_hint("bigger", Some(V::Nod)),
+            Some(FaceHint::Bigger(Challenge::Nod))
+        );
+        assert_eq!(face_hint("bigger", None), None);
+        for c in [
+            Challenge::Blink,
+            Challenge::TurnLeft,
+            Challenge::TurnRight,
+            Challenge::OpenMouth,
+            Challenge::Nod,
+        ] {
+            let zh = face_hint_text(FaceHint::Bigger(c), Lang::Zh);
+            let en = face_hint_text(FaceHint::Bigger(c), Lang::En);
+            assert!(!zh.is_empty() && en.is_ascii() && zh != en, "{c:?}");
+        }
+        assert!(face_hint_text(FaceHint::Bigger(Challenge::Nod), Lang::Zh).contains("点头"));
     }
 }

@@ -94,6 +94,8 @@ pub enum FaceHint {
     UncoverFace,
     /// The asked action has not begun yet: the prompt again, unhurried.
     Remind(Challenge),
+    /// The action began but stays too small (a shallow nod or turn): a little more.
+    Bigger(Challenge),
     /// Every action is done; the screen's colours still need a moment on the face.
     HoldStill,
 }

@@ -95,6 +95,23 @@ pub fn face_hint_text(h: FaceHint, lang: Lang) -> String {
             "做得很好。请看着屏幕，保持不动，马上就好。",
             "Well done. Keep looking at the screen and hold still; almost done.",
         ),
+        FaceHint::Bigger(c) => match (c, lang) {
+            (Challenge::Blink, Lang::Zh) => "请把眼睛完全闭上，再睁开。".into(),
+            (Challenge::Blink, Lang::En) => "Close your eyes fully, then open them.".into(),
+            (Challenge::TurnLeft, Lang::Zh) => "头再往左转多一点。".into(),
+            (Challenge::TurnLeft, Lang::En) => {
+                "Turn your head a little further to the left.".into()
+            }
+            (Challenge::TurnRight, Lang::Zh) => "头再往右转多一点。".into(),
+            (Challenge::TurnRight, Lang::En) => {
+                "Turn your head a little further to the right.".into()
+            }
+            (Challenge::OpenMouth, Lang::Zh) => "嘴再张大一点。".into(),
+            (Challenge::OpenMouth, Lang::En) => "Open your mouth a little wider.".into(),
+            (Challenge::Nod, Lang::Zh) => "点头再低一点。".into(),
+            (Challenge::Nod, Lang::En) => "Nod a little deeper.".into(),
+            (Challenge::LookStraight, _) => challenge_text(c, lang),
+        },
         FaceHint::Remind(c) => match lang {
             Lang::Zh => format!("{}。不着急，慢慢来。", challenge_text(c, lang)),
             Lang::En => format!("{}. Take your time.", challenge_text(c, lang)),

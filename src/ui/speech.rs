@@ -515,6 +515,10 @@ mod tests {
     #[case("陈某某，请看屏幕", "chen2 mou3 mou3, qing3 kan4 ping2 mu4")]
     #[case("银行卡", "yin2 hang2 ka3")]
     #[case(
+        "头再往左转多一点。点头再低一点。",
+        "tou2 zai4 wang3 zuo3 zhuan3 duo1 yi4 dian3. dian3 tou2 zai4 di1 yi4 dian3."
+    )]
+    #[case(
         "请把手放下，露出整张脸，再做一次。",
         "qing3 ba3 shou3 fang4 xia4, lou4 chu1 zheng3 zhang1 lian3, zai4 zuo4 yi2 ci4."
     )]

@@ -130,6 +130,9 @@ pub struct LivenessConfig {
     /// Time after a prompt without the action begun at which the hint becomes `remind` (the kiosk
     /// repeats the prompt); None = never.
     pub remind_after: Option<Duration>,
+    /// Time after the action began without it reaching its threshold at which the hint becomes
+    /// `bigger` (the kiosk asks for a deeper nod, a wider turn or mouth, a full blink); None = never.
+    pub bigger_after: Option<Duration>,
     /// Least [`DepthFit::depth`] (sheet residual, fraction of the face size) of a completed turn: less
     /// moved like a sheet of paper (flat, folded, bent); None = no depth check. Nods keep only the
     /// homography cue.
@@ -173,6 +176,7 @@ impl LivenessConfig {
             timeout: Duration::from_millis(timeout),
             max_reaction: Some(Duration::from_millis(reaction)),
             remind_after: Some(Duration::from_millis(remind)),
+            bigger_after: Some(Duration::from_millis(remind)),
             ..Self::base()
         }
     }
@@ -196,6 +200,7 @@ impl LivenessConfig {
             several_faces_frames: 3,
             max_reaction: Some(Duration::from_millis(REACTION_MS)),
             remind_after: Some(Duration::from_millis(3000)),
+            bigger_after: Some(Duration::from_millis(3000)),
             min_depth: Some(MIN_DEPTH),
             dim_advice: 70.0,
             small_advice: 120.0,
@@ -234,7 +239,8 @@ pub struct Progress {
     /// Challenges completed so far.
     pub done: usize,
     /// A short hint key for the UI: `hold_still`, `one_face_only`, `do_challenge`, `remind` (the
-    /// action has not begun: repeat the prompt), guidance `come_closer`, `too_dark`, `too_bright`,
+    /// action has not begun: repeat the prompt), `bigger` (begun but too small for a while: a
+    /// deeper nod, a wider turn), guidance `come_closer`, `too_dark`, `too_bright`,
     /// `face_camera`, `uncover_face` (set by the `Verifier`: the face did not look like the
     /// session's person, and the challenge starts again), then `finished` or `failed`.
     pub hint: &'static str,
@@ -526,6 +532,12 @@ impl LivenessSession {
                 .cfg
                 .remind_after
                 .is_some_and(|r| t.saturating_sub(self.started) > r);
+        // begun, but not reaching the threshold for a while: a small nod, a shallow turn
+        let urging = !done
+            && match (self.onset, self.cfg.bigger_after) {
+                (Some(onset), Some(after)) => t.saturating_sub(self.started) > onset + after,
+                _ => false,
+            };
         let head = is_head_motion(ch);
         let needed = if ch == Challenge::Nod {
             self.cfg.min_parallax_nod
@@ -579,7 +591,16 @@ impl LivenessSession {
                 .push(self.unfinished(ch, Some(self.cfg.timeout)));
             self.depth.extend(self.sheet_seen.map(|f| (ch, f)));
         }
-        self.progress(self.advice(obs, if reminding { "remind" } else { "do_challenge" }))
+        self.progress(self.advice(
+            obs,
+            if reminding {
+                "remind"
+            } else if urging && self.index < self.challenges.len() {
+                "bigger"
+            } else {
+                "do_challenge"
+            },
+        ))
     }
 
     /// Discards the progress made on the current challenge and asks for it again from `t` (the

@@ -108,6 +108,7 @@ impl VerifierConfig {
         self.liveness.timeout = timing.timeout;
         self.liveness.max_reaction = timing.max_reaction;
         self.liveness.remind_after = timing.remind_after;
+        self.liveness.bigger_after = timing.bigger_after;
         self
     }
 }
@@ -396,7 +397,7 @@ impl Verifier {
         if self
             .doubted_at
             .is_some_and(|d| t.saturating_sub(d) < UNCOVER_HINT)
-            && matches!(progress.hint, "do_challenge" | "remind")
+            && matches!(progress.hint, "do_challenge" | "remind" | "bigger")
         {
             progress.hint = "uncover_face";
         }

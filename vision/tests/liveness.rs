@@ -699,3 +699,44 @@ fn a_challenge_taken_back_is_done_again() {
         "timed from the take-back: {v:?}"
     );
 }
+
+/// A nod begun but too small (3–5° against the 6.5° asked) gets the hint `bigger` after a while, at
+/// the person's pace (the kiosk asks for a deeper nod), and passes once the nod is deep enough.
+#[test]
+fn a_small_nod_is_asked_to_be_deeper_then_passes() {
+    let b = base();
+    let lm = b.landmarks.clone().unwrap();
+    let nod = |deg: f32| obs_from(rotate(&lm, 0.0, deg), &b);
+    for pace in [Pace::Standard, Pace::Elder] {
+        let cfg = LivenessConfig::for_pace(pace);
+        let after = cfg.bigger_after.unwrap();
+        let mut s = LivenessSession::new(vec![Challenge::Nod], cfg);
+        let mut hints = Vec::new();
+        let mut i = 0u64;
+        let mut push =
+            |s: &mut LivenessSession, o: &Observation, hints: &mut Vec<(u64, &'static str)>| {
+                let p = s.push_frame(o, Duration::from_millis(33 * i));
+                if hints.last().map(|h: &(u64, &str)| h.1) != Some(p.hint) {
+                    hints.push((33 * i, p.hint));
+                }
+                i += 1;
+            };
+        push(&mut s, &b, &mut hints);
+        // small nods, up and down, for twice the time the hint waits
+        let frames = 2 * after.as_millis() as u64 / 33;
+        for k in 0..frames {
+            let deg = 3.0 + 2.0 * ((k as f32) / 6.0).sin().abs();
+            push(&mut s, &nod(deg), &mut hints);
+        }
+        let asked = hints.iter().find(|h| h.1 == "bigger").map(|h| h.0);
+        assert!(
+            asked.is_some_and(|at| at >= after.as_millis() as u64),
+            "{pace:?}: {hints:?}"
+        );
+        for deg in [6.0, 9.0, 12.0, 9.0, 3.0, 0.0] {
+            push(&mut s, &nod(deg), &mut hints);
+        }
+        let v = s.finish();
+        assert!(v.passed, "{pace:?}: {v:?}");
+    }
+}
