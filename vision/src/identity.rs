@@ -65,20 +65,6 @@ pub struct IdentityTrack {
     doubts: usize,
 }
 
-/// The median of `v` (the mean of the two middle values for an even count); None when empty.
-fn median(mut v: Vec<f32>) -> Option<f32> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f32::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
-}
-
 impl IdentityTrack {
     /// A track judged at `limit` (the model's [`FaceModel::identity_min`] unless configured).
     ///
@@ -110,7 +96,7 @@ impl IdentityTrack {
                 c.push(e.cosine(s)?);
             }
         }
-        Ok(median(c))
+        Ok(crate::median(&c))
     }
 
     /// Adds a sample; true when it is a timed sample whose support among the samples before it is
@@ -128,14 +114,10 @@ impl IdentityTrack {
     /// The support of the latest sample among the samples before it (None with none before, or
     /// without samples).
     pub fn last_support(&self) -> Result<Option<f32>> {
-        let Some(((e, _), before)) = self.samples.split_last() else {
-            return Ok(None);
-        };
-        let mut c = Vec::with_capacity(before.len());
-        for (s, _) in before {
-            c.push(e.cosine(s)?);
+        match self.samples.last() {
+            Some((e, _)) => self.support(e, Some(self.samples.len() - 1)),
+            None => Ok(None),
         }
-        Ok(median(c))
     }
 
     /// True when the latest sample's support among the samples before it is under the limit.

@@ -36,42 +36,30 @@ pub fn frame_to_bgr(frame: &Frame) -> Result<Mat> {
 
 /// Copies a BGR `Mat` into a frame.
 pub fn bgr_to_frame(m: &Mat) -> Result<Frame> {
-    if m.typ() != CV_8UC3 {
-        return Err(VisionError::Image(
-            "frame".into(),
-            format!("expected 8-bit BGR, got type {}", m.typ()),
-        ));
-    }
-    let m = if m.is_continuous() {
-        m.try_clone()?
-    } else {
-        m.clone()
-    };
-    Frame::new(
-        m.cols() as u32,
-        m.rows() as u32,
-        PixelFormat::Bgr8,
-        m.data_bytes()?.to_vec(),
-    )
-    .map_err(|e| VisionError::Image("frame".into(), e.to_string()))
+    mat_to_frame(m, CV_8UC3, PixelFormat::Bgr8, "8-bit BGR")
 }
 
 /// Copies a one-channel 8-bit `Mat` (a near-infrared image) into a grey frame.
 pub fn grey_to_frame(m: &Mat) -> Result<Frame> {
-    if m.typ() != opencv::core::CV_8UC1 {
+    mat_to_frame(m, opencv::core::CV_8UC1, PixelFormat::Gray8, "8-bit grey")
+}
+
+/// Copies `m`, which must be of OpenCV type `typ` (`what` in the error), into a frame of `format`.
+fn mat_to_frame(m: &Mat, typ: i32, format: PixelFormat, what: &str) -> Result<Frame> {
+    if m.typ() != typ {
         return Err(VisionError::Image(
             "frame".into(),
-            format!("expected 8-bit grey, got type {}", m.typ()),
+            format!("expected {what}, got type {}", m.typ()),
         ));
     }
-    let m = m.try_clone()?;
-    Frame::new(
-        m.cols() as u32,
-        m.rows() as u32,
-        PixelFormat::Gray8,
-        m.data_bytes()?.to_vec(),
-    )
-    .map_err(|e| VisionError::Image("frame".into(), e.to_string()))
+    // a region of a larger image is not contiguous: copy it first
+    let data = if m.is_continuous() {
+        m.data_bytes()?.to_vec()
+    } else {
+        m.try_clone()?.data_bytes()?.to_vec()
+    };
+    Frame::new(m.cols() as u32, m.rows() as u32, format, data)
+        .map_err(|e| VisionError::Image("frame".into(), e.to_string()))
 }
 
 /// Axis-aligned square crop centred on (`cx`, `cy`) with side `side`, resized to `size`×`size`;

@@ -43,3 +43,18 @@ pub use engine::Engine;
 pub use mesh::{FaceMesh, Landmarks};
 pub use models::{ModelPaths, VisionError};
 pub use pipeline::{FacePipeline, Observation};
+
+/// The median of `v` (the mean of the two middle values for an even count); None when empty.
+pub(crate) fn median(v: &[f32]) -> Option<f32> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(f32::total_cmp);
+    let n = s.len();
+    Some(if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    })
+}

@@ -577,15 +577,9 @@ impl LivenessSession {
                 ch,
                 self.onset.unwrap_or_else(|| t.saturating_sub(self.started)),
             ));
-            self.onset = None;
             self.index += 1;
-            self.started = t;
-            self.closed_seen = false;
+            self.new_attempt(t);
             self.settled = false;
-            self.flat_seen = false;
-            self.sheet_seen = None;
-            self.peak = 0.0;
-            self.peak_parallax = 0.0;
         } else if t.saturating_sub(self.started) > self.cfg.timeout {
             self.reasons
                 .push(self.unfinished(ch, Some(self.cfg.timeout)));
@@ -613,6 +607,12 @@ impl LivenessSession {
         if self.failed() || self.baseline.is_none() || self.index >= self.challenges.len() {
             return false;
         }
+        self.new_attempt(t);
+        true
+    }
+
+    /// Forgets the progress of an attempt at the current challenge, prompted at `t`.
+    fn new_attempt(&mut self, t: Duration) {
         self.started = t;
         self.onset = None;
         self.closed_seen = false;
@@ -620,7 +620,6 @@ impl LivenessSession {
         self.sheet_seen = None;
         self.peak = 0.0;
         self.peak_parallax = 0.0;
-        true
     }
 
     /// Takes back the challenge completed last, to be done again from `t` (the `Verifier` calls this

@@ -90,15 +90,15 @@ pub fn render(bgr: &Mat, facing: &Mat, material: Material, seed: u64) -> Result<
         imgproc::resize(&f32m, &mut k, size, 0.0, 0.0, imgproc::INTER_LINEAR)?;
     }
     // the albedo in NIR, 0..1, of what the illuminator lights
-    let mut channels = core::Vector::<Mat>::new();
-    core::split(bgr, &mut channels)?;
     let mut luma = Mat::default();
     imgproc::cvt_color_def(bgr, &mut luma, imgproc::COLOR_BGR2GRAY)?;
     let albedo = match material {
         // the red channel (haemoglobin barely absorbs), smoothed by the deeper scattering
         Material::Skin => {
+            let mut red = Mat::default();
+            core::extract_channel(bgr, &mut red, 2)?;
             let mut a = Mat::default();
-            imgproc::gaussian_blur_def(&channels.get(2)?, &mut a, Size::new(0, 0), 1.5)?;
+            imgproc::gaussian_blur_def(&red, &mut a, Size::new(0, 0), 1.5)?;
             a
         }
         Material::CarbonPrint => luma.clone(),
@@ -246,30 +246,20 @@ impl SkinCue {
     /// The cue of the NIR frame `ir` (one or three channels) with its mesh `ir_lm`, given the
     /// visible frame's [`visible_lip_ratio`] of the same moment.
     pub fn from_ir(ir: &Mat, ir_lm: &Landmarks, visible_lips: f32) -> Result<Option<Self>> {
+        let mut grey = Mat::default();
         let ir = if ir.channels() == 1 {
-            ir.clone()
+            ir
         } else {
-            let mut g = Mat::default();
-            imgproc::cvt_color_def(ir, &mut g, imgproc::COLOR_BGR2GRAY)?;
-            g
+            imgproc::cvt_color_def(ir, &mut grey, imgproc::COLOR_BGR2GRAY)?;
+            &grey
         };
-        Ok(match (lip_ratio(&ir, ir_lm)?, structure(&ir, ir_lm)?) {
+        Ok(match (lip_ratio(ir, ir_lm)?, structure(ir, ir_lm)?) {
             (Some(n), Some(s)) => Some(Self {
                 lip_lift: n - visible_lips,
                 structure: s,
             }),
             _ => None,
         })
-    }
-
-    /// The cue of the NIR frame `ir` (one channel, CV_8U) whose face has the mesh `ir_lm` (the mesh
-    /// run on the NIR frame: the lenses sit apart), against the visible frame `bgr` with its mesh
-    /// `lm`; None when a region falls off an image or is too dark to tell.
-    pub fn measure(ir: &Mat, ir_lm: &Landmarks, bgr: &Mat, lm: &Landmarks) -> Result<Option<Self>> {
-        match visible_lip_ratio(bgr, lm)? {
-            Some(v) => Self::from_ir(ir, ir_lm, v),
-            None => Ok(None),
-        }
     }
 }
 

@@ -169,7 +169,7 @@ pub struct Clip {
     /// Per frame, the scene in near infrared (Gray8, the frame's size) as a binocular camera's NIR
     /// lens with its illuminator sees it ([`crate::nir::render`]: skin for live people, nothing for
     /// screens; prints in carbon black on even seeds, in inkjet dyes on odd ones). Empty unless
-    /// rendered by [`Generator::render_with_light`].
+    /// rendered by [`Generator::render_binocular`].
     pub nir: Vec<Frame>,
 }
 
@@ -1387,7 +1387,7 @@ impl Generator {
     /// Renders `spec` with subject `subject` (the person the kiosk expects); `other` is the second
     /// person of a swap or a two-face clip (default: [`Generator::other_person`]).
     pub fn render(&self, subject: usize, other: Option<usize>, spec: &ClipSpec) -> Result<Clip> {
-        self.render_clip(subject, other, spec, false)
+        self.render_clip(subject, other, spec, false, false)
     }
 
     /// As [`Generator::render`], with [`Clip::light`] filled: how each frame answers the kiosk's
@@ -1398,7 +1398,19 @@ impl Generator {
         other: Option<usize>,
         spec: &ClipSpec,
     ) -> Result<Clip> {
-        self.render_clip(subject, other, spec, true)
+        self.render_clip(subject, other, spec, true, false)
+    }
+
+    /// As [`Generator::render_with_light`], with [`Clip::nir`] filled too: the scene as a binocular
+    /// camera's near-infrared lens sees it (for a simulated binocular camera; 3.3 ms a frame, so
+    /// only when asked).
+    pub fn render_binocular(
+        &self,
+        subject: usize,
+        other: Option<usize>,
+        spec: &ClipSpec,
+    ) -> Result<Clip> {
+        self.render_clip(subject, other, spec, true, true)
     }
 
     fn render_clip(
@@ -1407,6 +1419,7 @@ impl Generator {
         other: Option<usize>,
         spec: &ClipSpec,
         with_light: bool,
+        with_nir: bool,
     ) -> Result<Clip> {
         let subj = self
             .subjects
@@ -1442,22 +1455,14 @@ impl Generator {
             if !with_light {
                 return Ok(());
             }
+            // the light falls on the face where the camera sees it (jitter, hand motion)
+            let k = shade.map(|k| camera.follow(&k, shift)).transpose()?;
             let mut half = Mat::default();
-            // the kiosk's screen sits around the camera, as the NIR illuminator does: the same
-            // surfaces face both
-            let seed = spec.seed.wrapping_mul(1_000_003).wrapping_add(i as u64);
-            match shade {
+            match &k {
                 Some(k) => {
-                    // the light falls on the face where the camera sees it (jitter, hand motion)
-                    let k = camera.follow(&k, shift)?;
-                    let mut ir = crate::image::grey_to_frame(&crate::nir::render(
-                        &shot, &k, material, seed,
-                    )?)?;
-                    ir.seq = i as u64;
-                    nir.push(ir);
                     let mut small = Mat::default();
                     imgproc::resize(
-                        &k,
+                        k,
                         &mut small,
                         Size::new(WIDTH / 2, HEIGHT / 2),
                         0.0,
@@ -1466,17 +1471,18 @@ impl Generator {
                     )?;
                     small.convert_to(&mut half, CV_8U, 255.0, 0.0)?;
                 }
-                None => {
-                    half = Mat::zeros(HEIGHT / 2, WIDTH / 2, CV_8U)?.to_mat()?;
-                    let mut ir = crate::image::grey_to_frame(&crate::nir::render(
-                        &shot,
-                        &Mat::default(),
-                        material,
-                        seed,
-                    )?)?;
-                    ir.seq = i as u64;
-                    nir.push(ir);
-                }
+                None => half = Mat::zeros(HEIGHT / 2, WIDTH / 2, CV_8U)?.to_mat()?,
+            }
+            if with_nir {
+                // the kiosk's screen sits around the camera, as the NIR illuminator does: the same
+                // surfaces face both
+                let seed = spec.seed.wrapping_mul(1_000_003).wrapping_add(i as u64);
+                let facing = k.unwrap_or_default();
+                let mut ir = crate::image::grey_to_frame(&crate::nir::render(
+                    &shot, &facing, material, seed,
+                )?)?;
+                ir.seq = i as u64;
+                nir.push(ir);
             }
             light.push(half);
             Ok(())

@@ -200,9 +200,8 @@ pub struct Verifier {
     ir_blank: usize,
     /// When the NIR skin cue was last measured.
     last_nir: Option<Duration>,
-    /// Set by `push_pair_lit` before the visible frame is analysed when the NIR skin cue is due: a
-    /// good visible frame's lips-over-cheeks ratio is then kept in `nir_visible`.
-    nir_due: bool,
+    /// A good visible frame's lips-over-cheeks ratio, kept by `push` when `push_pair_lit` says the
+    /// NIR skin cue is due.
     nir_visible: Option<f32>,
     nir_cues: Vec<crate::nir::SkinCue>,
     last_face: Option<(f32, f32, f32)>,
@@ -265,7 +264,6 @@ impl Verifier {
             ir_present: 0,
             ir_blank: 0,
             last_nir: None,
-            nir_due: false,
             nir_visible: None,
             nir_cues: Vec::new(),
             last_face: None,
@@ -282,7 +280,7 @@ impl Verifier {
 
     /// Analyses one frame taken `t` after the start.
     pub fn push_frame(&mut self, frame: &Frame, t: Duration) -> Result<Progress> {
-        self.push(frame, t, None)
+        self.push(frame, t, None, false)
     }
 
     /// Analyses one frame taken while the kiosk's screen showed `shown` (R, G, B in 0..1; part of the
@@ -294,10 +292,17 @@ impl Verifier {
         t: Duration,
         shown: [f32; 3],
     ) -> Result<Progress> {
-        self.push(frame, t, Some(shown))
+        self.push(frame, t, Some(shown), false)
     }
 
-    fn push(&mut self, frame: &Frame, t: Duration, shown: Option<[f32; 3]>) -> Result<Progress> {
+    /// `nir_due`: keep a good frame's lips ratio for the NIR skin cue (`nir_visible`).
+    fn push(
+        &mut self,
+        frame: &Frame,
+        t: Duration,
+        shown: Option<[f32; 3]>,
+        nir_due: bool,
+    ) -> Result<Progress> {
         let started = Instant::now();
         let bgr = frame_to_bgr(frame)?;
         let mut obs = self.pipeline.analyse(&bgr)?;
@@ -369,7 +374,7 @@ impl Verifier {
             {
                 self.doubted_at = Some(t);
             }
-            if self.nir_due {
+            if nir_due {
                 self.nir_visible = crate::nir::visible_lip_ratio(&bgr, lm)?;
             }
             if self.cfg.identity_check && self.embedder.is_some() {
@@ -490,14 +495,13 @@ impl Verifier {
         t: Duration,
         shown: Option<[f32; 3]>,
     ) -> Result<Progress> {
-        self.nir_due = pair.ir.is_some()
+        let nir_due = pair.ir.is_some()
             && self.cfg.nir.is_some()
             && self
                 .last_nir
                 .is_none_or(|last| t.saturating_sub(last) >= self.cfg.identity_every);
         self.nir_visible = None;
-        let progress = self.push(&pair.rgb, t, shown)?;
-        self.nir_due = false;
+        let progress = self.push(&pair.rgb, t, shown, nir_due)?;
         if let (Some(ir), Some((cx, cy, side))) = (pair.ir.as_ref(), self.last_face) {
             let started = Instant::now();
             let bgr = frame_to_bgr(ir)?;
@@ -577,7 +581,7 @@ impl Verifier {
                 .reasons
                 .extend(crate::nir::judge(&self.nir_cues, limits));
         }
-        let moire = median(&self.moire);
+        let moire = crate::median(&self.moire);
         if let (Some(m), Some(max)) = (moire, self.cfg.moire_max)
             && self.moire.len() >= self.cfg.moire_min_frames
             && m > max
@@ -671,18 +675,4 @@ impl Verifier {
             max_frame_ms: ms(self.slowest),
         }
     }
-}
-
-fn median(v: &[f32]) -> Option<f32> {
-    if v.is_empty() {
-        return None;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(f32::total_cmp);
-    let n = s.len();
-    Some(if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
-    })
 }

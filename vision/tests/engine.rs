@@ -144,11 +144,8 @@ fn mesh_agrees_with_opencv(
     );
 }
 
-/// The PRelu-rewritten mesh ONNX Runtime runs computes what the original file computes in ONNX
-/// Runtime, on a real face crop.
-#[test]
-fn rewritten_mesh_equals_the_original_in_onnx_runtime() {
-    let paths = ModelPaths::locate();
+/// The mesh's 192×192 crop of obama3.jpg's face and its NCHW blob (RGB, 0..1).
+fn mesh_crop_and_blob() -> (opencv::core::Mat, opencv::core::Mat) {
     let img = photo("obama3.jpg");
     let (crop, _) = jiuzhu_vision::image::square_crop(&img, 770.2, 462.5, 473.0, 192).unwrap();
     let blob = opencv::dnn::blob_from_image(
@@ -161,6 +158,15 @@ fn rewritten_mesh_equals_the_original_in_onnx_runtime() {
         opencv::core::CV_32F,
     )
     .unwrap();
+    (crop, blob)
+}
+
+/// The PRelu-rewritten mesh ONNX Runtime runs computes what the original file computes in ONNX
+/// Runtime, on a real face crop.
+#[test]
+fn rewritten_mesh_equals_the_original_in_onnx_runtime() {
+    let paths = ModelPaths::locate();
+    let (_, blob) = mesh_crop_and_blob();
     let outs = ["conv2d_20", "conv2d_30"];
     let run = |file: std::path::PathBuf| {
         Model::load(Engine::OnnxRuntime, &paths, &file, [1, 3, 192, 192], &outs)
@@ -389,18 +395,7 @@ fn litert_refuses_bad_models_clearly() {
 #[test]
 fn litert_blob_and_image_inputs_agree() {
     let paths = ModelPaths::locate();
-    let img = photo("obama3.jpg");
-    let (crop, _) = jiuzhu_vision::image::square_crop(&img, 770.2, 462.5, 473.0, 192).unwrap();
-    let blob = opencv::dnn::blob_from_image(
-        &crop,
-        1.0 / 255.0,
-        opencv::core::Size::new(192, 192),
-        opencv::core::Scalar::default(),
-        true,
-        false,
-        opencv::core::CV_32F,
-    )
-    .unwrap();
+    let (crop, blob) = mesh_crop_and_blob();
     let outs = ["conv2d_20", "conv2d_30"];
     let mut m = Model::load(
         Engine::LiteRt,

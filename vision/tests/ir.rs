@@ -17,7 +17,7 @@ const CHALLENGES: [Challenge; 2] = [Challenge::TurnRight, Challenge::Blink];
 
 fn clip(generator: &Generator, subject: usize, kind: ClipKind, seed: u64) -> Clip {
     generator
-        .render_with_light(
+        .render_binocular(
             subject,
             None,
             &ClipSpec {

@@ -603,18 +603,25 @@ fn a_blink_seen_only_in_the_eyes_appearance_is_done() {
     assert!(!v.passed, "{v:?}");
 }
 
+/// Frame `i` of a 30 fps clip.
+fn at(i: u64) -> Duration {
+    Duration::from_millis(33 * i)
+}
+
+/// `b` with its eye aspect ratio scaled by `k` (a blink in progress).
+fn with_ear(b: &Observation, k: f32) -> Observation {
+    let mut o = b.clone();
+    o.ear = b.ear * k;
+    o
+}
+
 /// A restarted challenge forgets its progress (the `Verifier` restarts one when an identity sample
 /// does not look like the session's person): eyes closed before the restart and reopened after it
 /// are not a blink; a whole blink after it is, and the reaction is timed from the restart.
 #[test]
 fn a_restarted_challenge_counts_only_what_follows_the_restart() {
     let b = base();
-    let at = |i: u64| Duration::from_millis(33 * i);
-    let with_ear = |k: f32| {
-        let mut o = b.clone();
-        o.ear = b.ear * k;
-        o
-    };
+    let with_ear = |k: f32| with_ear(&b, k);
     let mut s = LivenessSession::new(vec![Challenge::Blink], LivenessConfig::default());
     assert!(
         !s.restart_challenge(at(0)),
@@ -649,12 +656,7 @@ fn a_restarted_challenge_counts_only_what_follows_the_restart() {
 #[test]
 fn a_challenge_taken_back_is_done_again() {
     let b = base();
-    let at = |i: u64| Duration::from_millis(33 * i);
-    let with_ear = |k: f32| {
-        let mut o = b.clone();
-        o.ear = b.ear * k;
-        o
-    };
+    let with_ear = |k: f32| with_ear(&b, k);
     let mut s = LivenessSession::new(
         vec![Challenge::Blink, Challenge::OpenMouth],
         LivenessConfig::default(),

@@ -160,9 +160,12 @@ impl SimCamera {
             fps: cfg.fps,
             mirror: false,
         };
-        let clip = generator
-            .render_with_light(subject, None, &spec)
-            .map_err(vision_error)?;
+        let clip = if cfg.ir {
+            generator.render_binocular(subject, None, &spec)
+        } else {
+            generator.render_with_light(subject, None, &spec)
+        }
+        .map_err(vision_error)?;
         Ok(Self::from_clip(clip, cfg))
     }
 
