@@ -678,6 +678,9 @@ async fn face_check(
             &models,
             schedule.as_ref().map(|_| &light),
             |src| -> Result<bool, String> {
+                if src.info().has_ir {
+                    verifier.require_ir();
+                }
                 let mut shown = (challenges.first().copied(), 0usize);
                 let mut lit: Option<[f32; 3]> = None;
                 let mut guided = None;

@@ -198,6 +198,10 @@ pub struct Verifier {
     ir_checked: usize,
     ir_present: usize,
     ir_blank: usize,
+    /// The camera promised near-infrared frames ([`Verifier::require_ir`]).
+    ir_required: bool,
+    /// Pairs pushed without the near-infrared frame the camera promised.
+    ir_missing: usize,
     /// When the NIR skin cue was last measured.
     last_nir: Option<Duration>,
     /// A good visible frame's lips-over-cheeks ratio, kept by `push` when `push_pair_lit` says the
@@ -263,6 +267,8 @@ impl Verifier {
             ir_checked: 0,
             ir_present: 0,
             ir_blank: 0,
+            ir_required: false,
+            ir_missing: 0,
             last_nir: None,
             nir_visible: None,
             nir_cues: Vec::new(),
@@ -480,6 +486,13 @@ impl Verifier {
             || crate::flash::colours_seen(&seen, &self.flash_shown) < cfg.min_colours
     }
 
+    /// The camera is binocular (its `SourceInfo::has_ir`): a pair without its near-infrared frame
+    /// is then counted, and a session where most pairs lack it is a camera fault, not a session
+    /// judged on visible light alone (an unplugged NIR lens must not turn the NIR signals off).
+    pub fn require_ir(&mut self) {
+        self.ir_required = true;
+    }
+
     /// Analyses a binocular pair: the visible frame as [`Verifier::push_frame`], then, when the visible
     /// frame shows one face and the pair has a near-infrared frame, whether the IR frame shows a face
     /// within half a face of the same place (the two lenses sit a few centimetres apart).
@@ -502,6 +515,9 @@ impl Verifier {
                 .is_none_or(|last| t.saturating_sub(last) >= self.cfg.identity_every);
         self.nir_visible = None;
         let progress = self.push(&pair.rgb, t, shown, nir_due)?;
+        if self.ir_required && pair.ir.is_none() {
+            self.ir_missing += 1;
+        }
         if let (Some(ir), Some((cx, cy, side))) = (pair.ir.as_ref(), self.last_face) {
             let started = Instant::now();
             let bgr = frame_to_bgr(ir)?;
@@ -553,12 +569,19 @@ impl Verifier {
             (self.ir_checked > 0).then(|| self.ir_present as f32 / self.ir_checked as f32);
         let blank =
             self.ir_checked >= self.cfg.ir_min_frames && self.ir_blank * 2 > self.ir_checked;
-        let camera_fault = blank.then(|| {
-            format!(
+        let camera_fault = if blank {
+            Some(format!(
                 "the near-infrared camera showed nothing on {} of {} frames (lens covered or its light off): staff should check the camera",
                 self.ir_blank, self.ir_checked
-            )
-        });
+            ))
+        } else if self.ir_required && self.frames > 0 && self.ir_missing * 2 > self.frames {
+            Some(format!(
+                "the near-infrared camera gave no image on {} of {} frames (unplugged or failing): staff should check the camera",
+                self.ir_missing, self.frames
+            ))
+        } else {
+            None
+        };
         if let Some(f) = &camera_fault {
             // not a verdict on the person: the kiosk's camera needs staff
             verdict.reasons.push(f.clone());

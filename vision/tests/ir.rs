@@ -129,3 +129,40 @@ fn a_dark_near_infrared_camera_is_a_fault_for_staff_not_a_verdict_on_the_person(
             .is_some_and(|f| f.contains("near-infrared camera"))
     );
 }
+
+/// A binocular camera whose NIR lens stops giving frames (unplugged, failing) is a camera fault: the
+/// session is not judged on visible light alone. A camera that never promised NIR is judged as
+/// before.
+#[test]
+fn a_binocular_camera_without_its_near_infrared_frames_is_a_fault() {
+    let paths = ModelPaths::locate();
+    let generator = Generator::load(&paths, false).unwrap();
+    let live = clip(&generator, 2, ClipKind::Genuine, 4);
+    let run = |binocular: bool| {
+        let mut v = Verifier::new(&paths, CHALLENGES.to_vec(), None).unwrap();
+        if binocular {
+            v.require_ir();
+        }
+        for (i, f) in live.frames.iter().enumerate() {
+            // the NIR frame only for the first few pairs
+            let ir = (i < 5).then(|| live.nir[i].clone());
+            v.push_pair(
+                &FramePair { rgb: f.clone(), ir },
+                Duration::from_millis(100 * i as u64),
+            )
+            .unwrap();
+        }
+        v.finish()
+    };
+    let v = run(true);
+    assert!(!v.verdict.passed);
+    assert!(
+        v.camera_fault
+            .as_deref()
+            .is_some_and(|f| f.contains("gave no image")),
+        "{v:?}"
+    );
+    let v = run(false);
+    assert!(v.verdict.passed, "{:?}", v.verdict);
+    assert_eq!(v.camera_fault, None);
+}
