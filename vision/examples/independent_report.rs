@@ -87,8 +87,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 v.identity_doubts,
                 v.moire,
                 v.flash.as_ref().map(|r| format!(
-                    "corr {:.2} lag {} response {:.3} oblique/frontal {:.2} albedo {:?}",
-                    r.correlation, r.lag, r.response[0], r.oblique_ratio, r.albedo_follow
+                    "corr {:.2} lag {} response {:.3} oblique/frontal {:.2} albedo {:?} brightness {:?}",
+                    r.correlation, r.lag, r.response[0], r.oblique_ratio, r.albedo_follow, r.brightness_follow
                 )),
                 o.hints,
                 v.verdict

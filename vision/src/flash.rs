@@ -187,6 +187,9 @@ pub struct FlashConfig {
     /// Least [`FlashReport::albedo_follow`]: reflected light is filtered by the skin's colour, light
     /// a screen emits or its glass mirrors is not.
     pub min_albedo_follow: f32,
+    /// Least [`FlashReport::brightness_follow`]: reflected light is weighted by each point's own
+    /// brightness, light a glass mirrors is added alike to dark and bright points.
+    pub min_brightness_follow: f32,
 }
 
 impl Default for FlashConfig {
@@ -198,6 +201,7 @@ impl Default for FlashConfig {
             min_frames: 10,
             min_colours: 8,
             min_albedo_follow: 0.33,
+            min_brightness_follow: 0.2,
         }
     }
 }
@@ -226,6 +230,10 @@ pub struct FlashReport {
     pub albedo_follow: Option<f32>,
     /// Each group's own follow (frontal first; None where its slopes gave none).
     pub group_follow: [Option<f32>; GROUPS],
+    /// How the response follows the brightness from point to point ([`brightness_follow`]): about
+    /// 1 for light reflected by the skin, 0 or below for light mirrored evenly by glass; None when
+    /// not measured (no point samples, or too few points respond).
+    pub brightness_follow: Option<f32>,
     /// Why the response does not look like a live face lit by the screen (empty = it does).
     pub reasons: Vec<String>,
 }
@@ -392,6 +400,137 @@ pub fn verify(
     report
 }
 
+/// [`verify`] on every mesh point's samples (`frames`, by [`FaceRegions::sample_points`]): the groups'
+/// colours by [`FaceRegions::reduce`], then, at the lag [`verify`] found, the [`brightness_follow`]
+/// of the points that were never clipped.
+pub fn verify_points(
+    regions: &FaceRegions,
+    frames: &[Option<PointColours>],
+    shown: &[[f32; 3]],
+    cfg: &FlashConfig,
+) -> FlashReport {
+    let mut report = verify(&regions.reduce(frames), shown, regions.cosine, cfg);
+    if report.frames == 0 || report.correlation == 0.0 {
+        return report;
+    }
+    report.brightness_follow = brightness_follow(frames, shown, report.lag);
+    if let Some(b) = report
+        .brightness_follow
+        .filter(|b| report.reasons.is_empty() && *b < cfg.min_brightness_follow)
+    {
+        report.reasons.push(format!(
+            "the screen's light on the face does not follow its light and dark parts (brightness follow {b:.2} < {}): light mirrored by a screen's glass?",
+            cfg.min_brightness_follow
+        ));
+    }
+    report
+}
+
+/// Fewest points that respond to the screen for a [`brightness_follow`].
+pub const MIN_RESPONDING_POINTS: usize = 30;
+
+/// How the response to the screen's light follows the brightness from point to point. Light the
+/// skin reflects is weighted by each point's own albedo, so a point twice as bright responds twice
+/// as much (in the camera's gamma-encoded values too: a power of a product); light a glass mirrors
+/// is added alike to every point, which after the camera's gamma shows *more* on the dark points.
+/// For each colour channel, every point's response is the slope of its detrended value on the
+/// detrended shown colour, `lag` frames earlier; the follow is ln(response) over ln(mean value)
+/// between the darkest and the brightest third of the points (the medians of each third): 1 for a
+/// reflecting surface whose points differ by albedo, 0 for light added evenly, below 0 for light
+/// added before a gamma. The median over the channels; None when fewer than
+/// [`MIN_RESPONDING_POINTS`] points were measured in three quarters of the frames, or no channel's
+/// thirds both respond and differ in brightness by a fifth.
+///
+/// The mean value includes the screen's own light, so a light that fell off with the face's
+/// shape would also make the points it reaches brighter and read as following brightness; a flat
+/// glass adds it evenly, and the shading cue ([`FlashConfig::max_oblique_ratio`]) is the one
+/// for shape. Taking each point's brightness in the room's light alone instead (its mean less its
+/// response to the mean colour) was tried: on the simulated camera's genuine resident it read
+/// −0.36–1.01 over 24 sessions (0.39–1.50 as here), too noisy to decide on (vision/README.md). Points clipped in any frame are left out ([`FaceRegions::reduce`]).
+pub fn brightness_follow(
+    frames: &[Option<PointColours>],
+    shown: &[[f32; 3]],
+    lag: usize,
+) -> Option<f32> {
+    let n = frames.len().min(shown.len());
+    let points = frames[..n]
+        .iter()
+        .flatten()
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0);
+    let clipped = clipped_points(&frames[..n]);
+    let hp_shown: Vec<Vec<Option<f32>>> = (0..3)
+        .map(|c| detrend(&(0..n).map(|i| Some(shown[i][c])).collect::<Vec<_>>()))
+        .collect();
+    let present = |p: usize| {
+        frames[..n]
+            .iter()
+            .filter(|f| {
+                f.as_ref()
+                    .and_then(|f| f.get(p).copied().flatten())
+                    .is_some()
+            })
+            .count()
+    };
+    let usable: Vec<usize> = (0..points)
+        .filter(|p| !clipped.contains(p) && 4 * present(*p) >= 3 * n)
+        .collect();
+    if usable.len() < MIN_RESPONDING_POINTS {
+        return None;
+    }
+    let mut follows = Vec::with_capacity(3);
+    for (c, hp_shown) in hp_shown.iter().enumerate() {
+        // BGR samples vs RGB screen: screen channel c is sample channel 2 − c
+        let mut fit: Vec<(f32, f32)> = Vec::with_capacity(usable.len());
+        for &p in &usable {
+            let raw: Vec<Option<f32>> = (0..n)
+                .map(|i| {
+                    frames[i]
+                        .as_ref()
+                        .and_then(|f| f.get(p).copied().flatten())
+                        .map(|s| s.bgr[2 - c])
+                })
+                .collect();
+            let values: Vec<f32> = raw.iter().flatten().copied().collect();
+            let mean = values.iter().sum::<f32>() / values.len().max(1) as f32;
+            let hp = detrend(&raw);
+            let pts: Vec<(f32, f32)> = (lag..n)
+                .filter_map(|i| Some((hp_shown[i - lag]?, hp[i]?)))
+                .collect();
+            if let Some(s) = slope(&pts) {
+                fit.push((mean, s));
+            }
+        }
+        if fit.len() < MIN_RESPONDING_POINTS {
+            continue;
+        }
+        // the darkest and the brightest third of the points, by their medians: a few points on
+        // the face's moving edge or in a shadow that moved give wild slopes
+        fit.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let third = fit.len() / 3;
+        let (dark, bright) = (&fit[..third], &fit[fit.len() - third..]);
+        let med = |part: &[(f32, f32)], k: usize| {
+            crate::median(
+                &part
+                    .iter()
+                    .map(|f| if k == 0 { f.0 } else { f.1 })
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let (Some(v0), Some(r0), Some(v1), Some(r1)) =
+            (med(dark, 0), med(dark, 1), med(bright, 0), med(bright, 1))
+        else {
+            continue;
+        };
+        if r0 <= 1e-3 || r1 <= 1e-3 || v0 < 1.0 || v1 / v0 < 1.2 {
+            continue;
+        }
+        follows.push((r1 / r0).ln() / (v1 / v0).ln());
+    }
+    crate::median(&follows)
+}
+
 /// The number of runs of one shown colour (consecutive frames with the same `shown`) in which the
 /// face was measured (`seen`) at least once.
 pub fn colours_seen(seen: &[bool], shown: &[[f32; 3]]) -> usize {
@@ -548,14 +687,7 @@ impl FaceRegions {
     /// light not filtered by skin), and a point left out in some frames only would change a
     /// group's make-up from frame to frame, which is noise of its own.
     pub fn reduce(&self, frames: &[Option<PointColours>]) -> Vec<Option<GroupColours>> {
-        let mut clipped = std::collections::BTreeSet::new();
-        for f in frames.iter().flatten() {
-            for (i, p) in f.iter().enumerate() {
-                if p.is_some_and(|p| p.clipped) {
-                    clipped.insert(i);
-                }
-            }
-        }
+        let clipped = clipped_points(frames);
         frames
             .iter()
             .map(|f| {
@@ -585,6 +717,19 @@ impl FaceRegions {
             })
             .collect()
     }
+}
+
+/// The points clipped ([`PointColour::clipped`]) in any of `frames`.
+fn clipped_points(frames: &[Option<PointColours>]) -> std::collections::BTreeSet<usize> {
+    let mut clipped = std::collections::BTreeSet::new();
+    for f in frames.iter().flatten() {
+        for (i, p) in f.iter().enumerate() {
+            if p.is_some_and(|p| p.clipped) {
+                clipped.insert(i);
+            }
+        }
+    }
+    clipped
 }
 
 /// One mesh point's patch in one frame ([`FaceRegions::sample_points`]).

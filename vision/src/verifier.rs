@@ -629,14 +629,9 @@ impl Verifier {
             ));
         }
         let flash = match (&self.cfg.flash, &self.flash_regions) {
-            (Some(cfg), Some(regions)) if !self.flash_shown.is_empty() => {
-                Some(crate::flash::verify(
-                    &regions.reduce(&self.flash_observed),
-                    &self.flash_shown,
-                    regions.cosine,
-                    cfg,
-                ))
-            }
+            (Some(cfg), Some(regions)) if !self.flash_shown.is_empty() => Some(
+                crate::flash::verify_points(regions, &self.flash_observed, &self.flash_shown, cfg),
+            ),
             (Some(_), None) if !self.flash_shown.is_empty() => {
                 verdict
                     .reasons

@@ -13,10 +13,12 @@ use jiuzhu_vision::eval::sheet::Shape;
 use jiuzhu_vision::flash::FlashReport;
 use jiuzhu_vision::flash::{
     FaceRegions, FlashConfig, GROUPS, GroupColours, KIOSK_PALETTE, Schedule, flashes_per_second,
-    sequence, verify,
+    sequence, verify, verify_points,
 };
+use jiuzhu_vision::flash::{MIN_RESPONDING_POINTS, PointColour, PointColours, brightness_follow};
 use jiuzhu_vision::image::{frame_to_bgr, load_bgr};
 use jiuzhu_vision::liveness::Challenge;
+use jiuzhu_vision::mesh::{Landmarks, POINTS};
 use jiuzhu_vision::pad::references;
 use jiuzhu_vision::synth::Generator;
 use jiuzhu_vision::verifier::{Verifier, VerifierConfig};
@@ -127,6 +129,145 @@ fn one_group_does_not_decide_the_skin_colour(
     }
 }
 
+/// Point samples of a surface under the screen's light, one frame late: 120 points whose brightness
+/// runs from dark (brows, lips: 30) to bright (forehead: 200), in the camera's gamma-encoded values.
+/// `reflect`: each point reflects `gain` of the light by its own brightness (skin, a print);
+/// `mirror`: a glass adds `mirror` (linear, of the screen's white) alike to every point before the
+/// camera's gamma of 2.2 (a glossy screen showing a picture).
+fn point_samples(shown: &[[f32; 3]], reflect: f32, mirror: f32) -> Vec<Option<PointColours>> {
+    (0..shown.len())
+        .map(|i| {
+            let c = if i >= 1 { shown[i - 1] } else { [0.0; 3] };
+            let points = (0..120)
+                .map(|p| {
+                    let base = 30.0 + 170.0 * p as f32 / 119.0;
+                    let bgr = std::array::from_fn(|ch| {
+                        let tint = [0.7f32, 0.85, 1.0][ch];
+                        let v = base * tint * (1.0 + reflect * c[2 - ch]);
+                        let lin = (v / 255.0).powf(2.2) + mirror * c[2 - ch];
+                        let wobble = 0.8 * ((i * 13 + p * 7 + ch) as f32).sin();
+                        255.0 * lin.powf(1.0 / 2.2) + wobble
+                    });
+                    Some(PointColour {
+                        bgr,
+                        clipped: false,
+                    })
+                })
+                .collect();
+            Some(points)
+        })
+        .collect()
+}
+
+/// The brightness cue on constructed samples: light reflected by the points follows their
+/// brightness (about 1); light a glass adds evenly before the camera's gamma shows more on the
+/// dark points (below 0); and a mix of a weak reflection under a strong mirror reads as the mirror.
+#[rstest]
+#[case::skin(0.2, 0.0, 0.8, 1.2)]
+#[case::glass(0.0, 0.04, -2.0, -0.5)]
+#[case::glass_over_a_weak_reflection(0.02, 0.04, -2.0, 0.0)]
+fn reflected_light_follows_each_points_brightness(
+    #[case] reflect: f32,
+    #[case] mirror: f32,
+    #[case] low: f32,
+    #[case] high: f32,
+) {
+    let s = sequence(&mut StdRng::seed_from_u64(8), 60, 2);
+    let frames = point_samples(&s, reflect, mirror);
+    let b = brightness_follow(&frames, &s, 1).expect("measured");
+    eprintln!("reflect {reflect} mirror {mirror}: brightness follow {b:.2}");
+    assert!((low..=high).contains(&b), "{b}");
+}
+
+/// A half sphere of mesh points (radius 100 px, facing the camera) and each point's cosine to the
+/// viewing direction.
+fn hemisphere() -> (Landmarks, Vec<f32>) {
+    let golden = std::f32::consts::PI * (3.0 - 5f32.sqrt());
+    let mut points = Vec::with_capacity(POINTS);
+    let mut cosines = Vec::with_capacity(POINTS);
+    for i in 0..POINTS {
+        // evenly over the half sphere z > 0.15 R
+        let z = 1.0 - 0.85 * (i as f32 + 0.5) / POINTS as f32;
+        let r = (1.0 - z * z).sqrt();
+        let a = golden * i as f32;
+        points.push([
+            320.0 + 100.0 * r * a.cos(),
+            240.0 + 100.0 * r * a.sin(),
+            100.0 * z,
+        ]);
+        cosines.push(z);
+    }
+    (Landmarks { points, score: 1.0 }, cosines)
+}
+
+/// The whole screen-light check on point samples of the half sphere, each point of its own albedo
+/// (0.45–0.95 of skin's B, G, R 90, 120, 170) in an even room light. `mirrored`: a glass adds the
+/// screen's light to every point alike, tinted like the skin so that the colour cue is met; with
+/// the shading cue (which refuses an even light first) switched off, only the brightness cue tells
+/// it from skin, whose reflection is weighted by each point's own albedo.
+#[rstest]
+#[case::skin(false, true)]
+#[case::mirrored_skin_coloured_light(true, false)]
+fn the_brightness_cue_decides_where_the_others_are_met(#[case] mirrored: bool, #[case] live: bool) {
+    let (lm, cosines) = hemisphere();
+    let regions = FaceRegions::from_mesh(&lm);
+    let s = sequence(&mut StdRng::seed_from_u64(12), 48, 2);
+    let skin = [90.0f32, 120.0, 170.0];
+    // albedo cycles every 11 points, so that every band of cosines holds every albedo
+    let albedo = |p: usize| 0.45 + 0.05 * ((p * 7) % 11) as f32;
+    let frames: Vec<Option<PointColours>> = (0..s.len())
+        .map(|i| {
+            let c = if i >= 1 { s[i - 1] } else { [0.0; 3] };
+            let points = (0..POINTS)
+                .map(|p| {
+                    let bgr = std::array::from_fn(|ch| {
+                        let base = albedo(p) * skin[ch];
+                        let wobble = 0.5 * ((i * 13 + p * 7 + ch) as f32).sin();
+                        if mirrored {
+                            base + 0.7 * skin[ch] * 0.15 * c[2 - ch] + wobble
+                        } else {
+                            base * (1.0 + 0.25 * cosines[p] * c[2 - ch]) + wobble
+                        }
+                    });
+                    Some(PointColour {
+                        bgr,
+                        clipped: false,
+                    })
+                })
+                .collect();
+            Some(points)
+        })
+        .collect();
+    let cfg = FlashConfig {
+        max_oblique_ratio: f32::INFINITY,
+        ..FlashConfig::default()
+    };
+    let r = verify_points(&regions, &frames, &s, &cfg);
+    eprintln!("{r:?}");
+    assert_eq!(r.passed(), live, "{r:?}");
+    let follow = r.brightness_follow.expect("measured");
+    if live {
+        assert!(follow > 0.6, "{r:?}");
+    } else {
+        assert!(follow < 0.1, "{r:?}");
+        assert!(r.albedo_follow.is_some_and(|a| a > 0.8), "{r:?}");
+        assert!(r.reasons[0].contains("brightness follow"), "{r:?}");
+    }
+}
+
+/// Too few points seen in most frames give no brightness follow, not a guess.
+#[test]
+fn the_brightness_cue_needs_enough_points() {
+    let s = sequence(&mut StdRng::seed_from_u64(9), 60, 2);
+    let mut frames = point_samples(&s, 0.2, 0.0);
+    for f in frames.iter_mut().flatten() {
+        for p in f.iter_mut().skip(MIN_RESPONDING_POINTS - 1) {
+            *p = None;
+        }
+    }
+    assert_eq!(brightness_follow(&frames, &s, 1), None);
+}
+
 #[test]
 fn too_few_frames_decide_nothing_but_fail() {
     let s = shown(7);
@@ -205,10 +346,9 @@ fn measure(who: Presenter, subject: usize, seed: u64) -> FlashReport {
         })
         .collect();
     let regions = regions.expect("a face in the clip");
-    let observed = regions.reduce(&points);
-    let r = verify(&observed, &colours, regions.cosine, &FlashConfig::default());
+    let r = verify_points(&regions, &points, &colours, &FlashConfig::default());
     eprintln!(
-        "{who:?} {}: corr {:.2} lag {} response {:?} cos {:?} oblique/frontal {:.2} albedo follow {:?} → {:?}",
+        "{who:?} {}: corr {:.2} lag {} response {:?} cos {:?} oblique/frontal {:.2} albedo follow {:?} brightness follow {:?} → {:?}",
         subj.photo,
         r.correlation,
         r.lag,
@@ -216,6 +356,7 @@ fn measure(who: Presenter, subject: usize, seed: u64) -> FlashReport {
         r.cosine,
         r.oblique_ratio,
         r.albedo_follow,
+        r.brightness_follow,
         r.reasons
     );
     r
