@@ -103,13 +103,15 @@ fn skin_samples(
         .collect()
 }
 
-/// The skin-colour cue takes the median of the three groups' follows: a live face whose oblique
+/// The skin-colour cue takes the mean of the two facing groups' follows: a live face whose oblique
 /// group lost its red response (measured at the kiosk's simulated resident: that group's red slope
-/// 1/20 of the others' while the head turned, which took a pooled follow to −0.04 and refused him)
-/// still follows the skin's colour; light that the skin does not filter still fails in every group.
+/// 1/20 of the others' while the head turned, which took a pooled follow to −0.04 and refused him;
+/// its own follow read −4.9–2.2 over 24 sessions) still follows the skin's colour, even when that
+/// group reads the opposite of skin; light that the skin does not filter still fails in every group.
 #[rstest]
 #[case::skin([1.0; GROUPS], false, true)]
 #[case::skin_one_bad_group([1.0, 1.0, 0.05], false, true)]
+#[case::skin_oblique_group_reversed([1.0, 1.0, -1.0], false, true)]
 #[case::mirrored_light([1.0; GROUPS], true, false)]
 fn one_group_does_not_decide_the_skin_colour(
     #[case] red: [f32; GROUPS],

@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 
 use jiuzhu_vision::ModelPaths;
 use jiuzhu_vision::embed::Embedding;
+use jiuzhu_vision::eval::screen::{Content, SCREENS};
 use jiuzhu_vision::eval::set::{Case, Kind, Outcome, Table, cases, evaluate_lit};
 use jiuzhu_vision::flash::FlashConfig;
 use jiuzhu_vision::pad::references;
@@ -246,4 +247,53 @@ fn screens_and_puppets_against_the_screen_light_check() {
         .filter(|o| o.verification.moire.is_some_and(|m| m > 3.0))
         .count();
     eprintln!("moiré over 3.0 on {moire_caught} of {n} screens");
+}
+
+/// The one attack of the second seed that passed every check before the brightness cue (2026-12-07,
+/// vision/README.md): a replay of biden.jpg on the glossy 0.25 mm tablet, whose colour response read
+/// like skin's (albedo follow 0.39 against 0.33; 0.31 since it is the mean of the facing groups, a
+/// margin of 0.02). Its glass adds the kiosk's light alike to the dark and the bright points, which
+/// after the camera's gamma shows more on the dark ones: the brightness follow is below 0 (measured
+/// −1.34) and the session is refused, also with the colour cue switched off.
+#[test]
+fn the_glossy_tablet_of_the_second_seed_is_refused() {
+    let f = fixture();
+    let subjects = f.generator.subjects().len();
+    let first = cases(subjects, 1);
+    let case = cases(subjects, 2)
+        .into_iter()
+        .filter(|c| !first.contains(c))
+        .find(|c| {
+            let glossy = matches!(
+                c.kind,
+                Kind::Screen { screen, content: Content::Replay } if SCREENS[screen].name.contains("glossy")
+            );
+            glossy && f.generator.subjects()[c.subject].photo == "biden.jpg"
+        })
+        .expect("the second seed's glossy tablet replay of biden.jpg");
+    let o = &run_lit(std::slice::from_ref(&case), &with_flash(), true)[0];
+    let flash = o.verification.flash.as_ref().expect("the check ran");
+    assert!(!o.verification.verdict.passed, "{o:?}");
+    assert!(
+        flash.brightness_follow.is_some_and(|b| b < 0.0),
+        "{flash:?}"
+    );
+    // the colour cue off: the brightness cue alone refuses it
+    let no_colour = VerifierConfig {
+        flash: Some(FlashConfig {
+            min_albedo_follow: f32::NEG_INFINITY,
+            ..FlashConfig::default()
+        }),
+        ..VerifierConfig::default()
+    };
+    let o = &run_lit(&[case], &no_colour, true)[0];
+    let flash = o.verification.flash.as_ref().expect("the check ran");
+    assert!(!o.verification.verdict.passed, "{o:?}");
+    assert!(
+        flash
+            .reasons
+            .iter()
+            .any(|r| r.contains("brightness follow")),
+        "{flash:?}"
+    );
 }
