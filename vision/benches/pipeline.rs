@@ -8,8 +8,11 @@
 //! (`make face-pack`), ArcFace on both engines (`ort/arcface_embed`, `opencv/arcface_embed`: alignment,
 //! blob, forward). Near infrared (`nir/…`): rendering a frame for the simulators, and the Verifier's work
 //! per NIR frame (detection on LiteRT; every 0.5 s the mesh on the NIR frame and the skin cue).
+//! The screen-light check (`flash/…`): sampling every mesh point of a lit frame, and the judgement of
+//! a session of 100 lit frames (colour, timing, shading and brightness cues).
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use jiuzhu_vision::flash::{self, FaceRegions, PointColours};
 use jiuzhu_vision::image::load_bgr;
 use jiuzhu_vision::nir;
 use jiuzhu_vision::passive::{MIN_FACE, PadNets, ScreenPattern};
@@ -103,6 +106,38 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
                 .unwrap()
         })
+    });
+    // the screen-light check (`flash`): per lit frame, every mesh point's patch; once per session,
+    // the judgement of 100 frames (10 s at the kiosk's 10 frames a second) with the brightness cue
+    let regions = FaceRegions::from_mesh(&lm);
+    c.bench_function("flash/sample_points", |b| {
+        b.iter(|| regions.sample_points(&frame, &lm).unwrap())
+    });
+    let points = regions.sample_points(&frame, &lm).unwrap();
+    let shown: Vec<[f32; 3]> = (0..100)
+        .map(|i| flash::KIOSK_PALETTE[(i / 5) % flash::KIOSK_PALETTE.len()])
+        .collect();
+    let frames: Vec<Option<PointColours>> = shown
+        .iter()
+        .map(|c| {
+            Some(
+                points
+                    .iter()
+                    .map(|p| {
+                        p.map(|mut p| {
+                            for (k, v) in p.bgr.iter_mut().enumerate() {
+                                *v *= 1.0 + 0.2 * c[2 - k];
+                            }
+                            p
+                        })
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let cfg = flash::FlashConfig::default();
+    c.bench_function("flash/verify_points_100_frames", |b| {
+        b.iter(|| flash::verify_points(&regions, &frames, &shown, &cfg))
     });
     let mut facenet = FaceNet::load(&ModelPaths::locate()).unwrap();
     c.bench_function("facenet_embed", |b| {

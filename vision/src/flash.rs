@@ -593,15 +593,23 @@ fn slope(pts: &[(f32, f32)]) -> Option<f32> {
 /// Half-width (frames) of the running mean [`verify`] removes from every series.
 pub const DETREND: usize = 10;
 
-/// `x` minus its running mean over ±[`DETREND`] frames (missing values skipped, and kept missing).
+/// `x` minus its running mean over ±[`DETREND`] frames (missing values skipped, and kept missing),
+/// by prefix sums: the brightness cue detrends three series for each of 468 points.
 fn detrend(x: &[Option<f32>]) -> Vec<Option<f32>> {
-    (0..x.len())
+    let n = x.len();
+    let mut sum = vec![0.0f64; n + 1];
+    let mut count = vec![0usize; n + 1];
+    for (i, v) in x.iter().enumerate() {
+        sum[i + 1] = sum[i] + v.map_or(0.0, f64::from);
+        count[i + 1] = count[i] + usize::from(v.is_some());
+    }
+    (0..n)
         .map(|i| {
             let v = x[i]?;
             let lo = i.saturating_sub(DETREND);
-            let hi = (i + DETREND + 1).min(x.len());
-            let near: Vec<f32> = x[lo..hi].iter().flatten().copied().collect();
-            Some(v - near.iter().sum::<f32>() / near.len().max(1) as f32)
+            let hi = (i + DETREND + 1).min(n);
+            let k = (count[hi] - count[lo]).max(1) as f64;
+            Some(v - ((sum[hi] - sum[lo]) / k) as f32)
         })
         .collect()
 }
