@@ -412,6 +412,7 @@ pub fn verify_points(
     cfg: &FlashConfig,
 ) -> FlashReport {
     let mut report = verify(&regions.reduce(frames), shown, regions.cosine, cfg);
+    // verify stopped before the timing (too few colours or frames): no lag to measure at
     if report.frames == 0 || report.correlation == 0.0 {
         return report;
     }
@@ -448,7 +449,8 @@ pub const MIN_RESPONDING_POINTS: usize = 30;
 /// glass adds it evenly, and the shading cue ([`FlashConfig::max_oblique_ratio`]) is the one
 /// for shape. Taking each point's brightness in the room's light alone instead (its mean less its
 /// response to the mean colour) was tried: on the simulated camera's genuine resident it read
-/// −0.36–1.01 over 24 sessions (0.39–1.50 as here), too noisy to decide on (vision/README.md). Points clipped in any frame are left out ([`FaceRegions::reduce`]).
+/// −0.36–1.01 over 24 sessions (0.39–1.50 as here), too noisy to decide on (vision/README.md).
+/// Points clipped in any frame are left out ([`FaceRegions::reduce`]).
 pub fn brightness_follow(
     frames: &[Option<PointColours>],
     shown: &[[f32; 3]],
@@ -494,8 +496,11 @@ pub fn brightness_follow(
                         .map(|s| s.bgr[2 - c])
                 })
                 .collect();
-            let values: Vec<f32> = raw.iter().flatten().copied().collect();
-            let mean = values.iter().sum::<f32>() / values.len().max(1) as f32;
+            let (sum, count) = raw
+                .iter()
+                .flatten()
+                .fold((0.0f32, 0usize), |(s, k), v| (s + v, k + 1));
+            let mean = sum / count.max(1) as f32;
             let hp = detrend(&raw);
             let pts: Vec<(f32, f32)> = (lag..n)
                 .filter_map(|i| Some((hp_shown[i - lag]?, hp[i]?)))
@@ -512,17 +517,12 @@ pub fn brightness_follow(
         fit.sort_by(|a, b| a.0.total_cmp(&b.0));
         let third = fit.len() / 3;
         let (dark, bright) = (&fit[..third], &fit[fit.len() - third..]);
-        let med = |part: &[(f32, f32)], k: usize| {
-            crate::median(
-                &part
-                    .iter()
-                    .map(|f| if k == 0 { f.0 } else { f.1 })
-                    .collect::<Vec<_>>(),
-            )
+        // (median value, median response) of a third
+        let medians = |part: &[(f32, f32)]| {
+            let (values, responses): (Vec<f32>, Vec<f32>) = part.iter().copied().unzip();
+            Some((crate::median(&values)?, crate::median(&responses)?))
         };
-        let (Some(v0), Some(r0), Some(v1), Some(r1)) =
-            (med(dark, 0), med(dark, 1), med(bright, 0), med(bright, 1))
-        else {
+        let (Some((v0, r0)), Some((v1, r1))) = (medians(dark), medians(bright)) else {
             continue;
         };
         if r0 <= 1e-3 || r1 <= 1e-3 || v0 < 1.0 || v1 / v0 < 1.2 {
