@@ -705,9 +705,11 @@ pub(super) fn check_signer(
         SignProof::Face => {
             let camera = k.worker.camera.clone();
             let screen_light = k.worker.screen_light;
+            let models = k.worker.face_models.clone();
             k.worker.runtime.spawn(face_check(
                 c,
                 camera,
+                models,
                 cancel,
                 signer,
                 face_pace(),

@@ -94,7 +94,7 @@ pub const ARCFACE_FILE: &str = "arcface/w600k_mbf.onnx";
 pub const PACKAGED_DIR: &str = "/usr/share/jiuzhu/models";
 
 /// The cached model files written by `make models`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModelPaths {
     /// Cache directory: `$JIUZHU_MODELS`, else the package's `/usr/share/jiuzhu/models` when installed,
     /// else `~/.cache/jiuzhu/models` (written by `make models`).

@@ -2,6 +2,7 @@
 //! genuine and attack cases, each run through the real [`Verifier`], and the APCER per attack type and
 //! BPCER (ISO/IEC 30107-3 terms: attack presentations accepted, bona fide presentations rejected).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use crate::liveness::{Challenge, random_challenges};
 use crate::models::{ModelPaths, Result};
 use crate::pipeline::FacePipeline;
 use crate::synth::{ClipKind, ClipSpec, Generator, REGISTRY_SUBJECTS};
-use crate::verifier::{Verification, Verifier, VerifierConfig};
+use crate::verifier::{Verification, Verifier, VerifierConfig, VerifierModels};
 
 /// Frames per second of the evaluation clips.
 pub const FPS: f64 = 10.0;
@@ -129,7 +130,12 @@ pub fn evaluate(
     };
     let clip = generator.render(case.subject, None, &spec)?;
     let reference = references.get(&clip.person).cloned();
-    let mut v = Verifier::with_config(paths, case.challenges.clone(), reference, cfg.clone())?;
+    let mut v = Verifier::with_models(
+        lent_models(paths),
+        case.challenges.clone(),
+        reference,
+        cfg.clone(),
+    )?;
     for (i, f) in clip.frames.iter().enumerate() {
         v.push_frame(f, Duration::from_secs_f64(i as f64 / FPS))?;
     }
@@ -138,8 +144,28 @@ pub fn evaluate(
         kind: case.kind,
         challenges: case.challenges.clone(),
         seed: case.seed,
-        verification: v.finish(),
+        verification: give_back(v),
     })
+}
+
+thread_local! {
+    /// The networks of the evaluating thread, lent from case to case as the kiosk lends them from
+    /// resident to resident (loading FaceNet for every case took a tenth of an evaluation).
+    static LENT: RefCell<Option<VerifierModels>> = const { RefCell::new(None) };
+}
+
+/// This thread's networks when they came from `paths`, else none loaded yet.
+pub(crate) fn lent_models(paths: &ModelPaths) -> VerifierModels {
+    LENT.with(|l| l.borrow_mut().take())
+        .filter(|m| m.paths() == paths)
+        .unwrap_or_else(|| VerifierModels::new(paths))
+}
+
+/// The verdict of `v`, its networks kept for this thread's next case.
+pub(crate) fn give_back(v: Verifier) -> Verification {
+    let (verification, models) = v.finish_lending();
+    LENT.with(|l| *l.borrow_mut() = Some(models));
+    verification
 }
 
 /// Error rates per clip kind.

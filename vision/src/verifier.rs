@@ -173,8 +173,12 @@ pub struct Verification {
 
 /// Runs the pipeline and a liveness session over pushed frames.
 pub struct Verifier {
+    paths: ModelPaths,
     pipeline: FacePipeline,
     embedder: Option<Embedder>,
+    /// Networks lent with [`VerifierModels`] that this session does not run, kept to give back.
+    spare_embedders: Vec<Embedder>,
+    spare_pad_nets: Option<PadNets>,
     reference: Option<Embedding>,
     session: LivenessSession,
     cfg: VerifierConfig,
@@ -232,25 +236,63 @@ impl Verifier {
     /// A verifier for `challenges`; the embedder of the reference's model (FaceNet without a
     /// reference) is loaded when a reference is given or the identity check is on. A reference made
     /// with the face pack's model on a kiosk without the pack is [`crate::VisionError::FacePackMissing`].
+    /// Loads every network it runs; [`Verifier::with_models`] borrows them from an earlier session.
     pub fn with_config(
         paths: &ModelPaths,
         challenges: Vec<Challenge>,
         reference: Option<Embedding>,
         cfg: VerifierConfig,
     ) -> Result<Self> {
+        Self::with_models(VerifierModels::new(paths), challenges, reference, cfg)
+    }
+
+    /// As [`Verifier::with_config`], running the networks of `models` and loading only those the
+    /// configuration needs that `models` does not hold; [`Verifier::finish_lending`] gives them back
+    /// for the next session.
+    pub fn with_models(
+        models: VerifierModels,
+        challenges: Vec<Challenge>,
+        reference: Option<Embedding>,
+        cfg: VerifierConfig,
+    ) -> Result<Self> {
         let engine = cfg.engine.map_or_else(Engine::from_env, Ok)?;
-        let mut pipeline = FacePipeline::load_with(paths, engine)?;
+        let VerifierModels {
+            paths,
+            pipeline,
+            mut embedders,
+            pad_nets,
+        } = models;
+        let mut pipeline = match pipeline {
+            Some(p) if p.engine() == engine => p,
+            _ => FacePipeline::load_with(&paths, engine)?,
+        };
+        // a lent pipeline forgets the previous session's face and limits
+        pipeline.reset();
+        pipeline.limits = Default::default();
         pipeline.detect_every_frame = !cfg.track;
         let model = reference.as_ref().map(Embedding::model).unwrap_or_default();
-        let embedder = (reference.is_some() || cfg.identity_check)
-            .then(|| Embedder::load(paths, model))
-            .transpose()?;
-        let pad_nets = cfg.pad_cnn.then(|| PadNets::load(paths)).transpose()?;
+        let embedder = if reference.is_some() || cfg.identity_check {
+            Some(match embedders.iter().position(|e| e.model() == model) {
+                Some(i) => embedders.swap_remove(i),
+                None => Embedder::load(&paths, model)?,
+            })
+        } else {
+            None
+        };
+        let (pad_nets, spare_pad_nets) = match (cfg.pad_cnn, pad_nets) {
+            (true, Some(n)) => (Some(n), None),
+            (true, None) => (Some(PadNets::load(&paths)?), None),
+            // not run by this session: kept for the next
+            (false, kept) => (None, kept),
+        };
         let screen = cfg.moire_max.map(|_| ScreenPattern::new()).transpose()?;
         let identity = IdentityTrack::new(cfg.identity_min.unwrap_or_else(|| model.identity_min()));
         Ok(Self {
+            paths,
             pipeline,
             embedder,
+            spare_embedders: embedders,
+            spare_pad_nets,
             reference,
             session: LivenessSession::new(challenges, cfg.liveness.clone()),
             cfg,
@@ -548,6 +590,11 @@ impl Verifier {
 
     /// The verdict.
     pub fn finish(self) -> Verification {
+        self.finish_lending().0
+    }
+
+    /// The verdict, and the networks back for the next session ([`Verifier::with_models`]).
+    pub fn finish_lending(self) -> (Verification, VerifierModels) {
         let mut verdict = self.session.finish();
         let model = self.embedder.as_ref().map(Embedder::model);
         // the matched frame is judged with the samples only when there is a reference
@@ -669,7 +716,7 @@ impl Verifier {
         }
         verdict.passed = verdict.reasons.is_empty();
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        Verification {
+        let verification = Verification {
             verdict,
             similarity,
             model,
@@ -691,6 +738,76 @@ impl Verifier {
                 ms(self.busy) / self.frames as f64
             },
             max_frame_ms: ms(self.slowest),
+        };
+        let mut embedders = self.spare_embedders;
+        embedders.extend(self.embedder);
+        let models = VerifierModels {
+            paths: self.paths,
+            pipeline: Some(self.pipeline),
+            embedders,
+            pad_nets: self.pad_nets.or(self.spare_pad_nets),
+        };
+        (verification, models)
+    }
+}
+
+/// The networks of a face check, lent from one [`Verifier`] to the next: a session that starts with
+/// them does not load them again (FaceNet's graph alone takes ≈ 0.6 s to read and prepare, which
+/// every resident otherwise waits through when the check begins). They hold no state of a session:
+/// [`Verifier::with_models`] makes the face pipeline forget the previous face.
+pub struct VerifierModels {
+    paths: ModelPaths,
+    pipeline: Option<FacePipeline>,
+    embedders: Vec<Embedder>,
+    pad_nets: Option<PadNets>,
+}
+
+impl VerifierModels {
+    /// Nothing loaded yet: the first [`Verifier::with_models`] loads what its configuration runs.
+    pub fn new(paths: &ModelPaths) -> Self {
+        Self {
+            paths: paths.clone(),
+            pipeline: None,
+            embedders: Vec::new(),
+            pad_nets: None,
         }
+    }
+
+    /// Loads what a session of `cfg` with a reference of `model` runs, so that the first session
+    /// starts without the wait.
+    pub fn preload(paths: &ModelPaths, cfg: &VerifierConfig, model: FaceModel) -> Result<Self> {
+        let engine = cfg.engine.map_or_else(Engine::from_env, Ok)?;
+        Ok(Self {
+            paths: paths.clone(),
+            pipeline: Some(FacePipeline::load_with(paths, engine)?),
+            embedders: vec![Embedder::load(paths, model)?],
+            pad_nets: cfg.pad_cnn.then(|| PadNets::load(paths)).transpose()?,
+        })
+    }
+
+    /// The model directory the networks came from.
+    pub fn paths(&self) -> &ModelPaths {
+        &self.paths
+    }
+
+    /// Which networks are loaded: the pipeline's engine, the embedders' models, the PAD CNNs.
+    pub fn loaded(&self) -> (Option<Engine>, Vec<FaceModel>, bool) {
+        (
+            self.pipeline.as_ref().map(FacePipeline::engine),
+            self.embedders.iter().map(Embedder::model).collect(),
+            self.pad_nets.is_some(),
+        )
+    }
+}
+
+impl std::fmt::Debug for VerifierModels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (engine, embedders, pad_nets) = self.loaded();
+        f.debug_struct("VerifierModels")
+            .field("dir", &self.paths.dir)
+            .field("pipeline", &engine)
+            .field("embedders", &embedders)
+            .field("pad_nets", &pad_nets)
+            .finish()
     }
 }

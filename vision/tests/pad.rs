@@ -244,3 +244,87 @@ fn a_face_that_changes_restarts_the_action_and_asks_to_uncover_the_face() {
     assert!(hints.contains(&"uncover_face"), "{hints:?}");
     assert!(!out.verdict.passed, "{out:?}");
 }
+
+/// The kiosk lends the face check's networks from one resident's session to the next
+/// ([`jiuzhu_vision::verifier::VerifierModels`]): a session on lent networks, after a session of
+/// another person that ended on a screen replay, decides exactly as one that loaded its own, and
+/// networks a session does not run are given back too.
+#[test]
+fn networks_lent_from_an_earlier_session_decide_as_freshly_loaded_ones() {
+    use jiuzhu_vision::embed::FaceModel;
+    use jiuzhu_vision::liveness::Challenge;
+    use jiuzhu_vision::synth::ClipSpec;
+    use jiuzhu_vision::verifier::{Verification, Verifier, VerifierModels};
+    let f = fixture();
+    let clip = |subject: usize, kind: ClipKind, seed: u64, challenges: &[Challenge]| {
+        let spec = ClipSpec {
+            kind,
+            challenges: challenges.to_vec(),
+            seed,
+            fps: 10.0,
+            mirror: false,
+        };
+        f.generator.render(subject, None, &spec).unwrap()
+    };
+    let run = |v: &mut Verifier, frames: &[jiuzhu_drivers_api::camera::Frame]| {
+        for (i, frame) in frames.iter().enumerate() {
+            v.push_frame(frame, std::time::Duration::from_millis(100 * i as u64))
+                .unwrap();
+        }
+    };
+    let asked = [Challenge::Blink, Challenge::TurnLeft];
+    let genuine = clip(0, ClipKind::Genuine, 2600, &asked);
+    let replay = clip(1, ClipKind::ScreenReplay, 2601, &[Challenge::Nod]);
+    let reference = || f.refs.get(&genuine.person).cloned();
+    let cfg = VerifierConfig::default();
+
+    let mut fresh =
+        Verifier::with_config(&f.paths, asked.to_vec(), reference(), cfg.clone()).unwrap();
+    run(&mut fresh, &genuine.frames);
+    let fresh = fresh.finish();
+
+    let other_ref = f.refs.get(&replay.person).cloned();
+    let mut first = Verifier::with_models(
+        VerifierModels::new(&f.paths),
+        vec![Challenge::Nod],
+        other_ref,
+        cfg.clone(),
+    )
+    .unwrap();
+    run(&mut first, &replay.frames);
+    let (first, models) = first.finish_lending();
+    assert!(!first.verdict.passed, "{first:?}");
+    let (engine, embedders, pad_nets) = models.loaded();
+    assert!(engine.is_some() && pad_nets, "{models:?}");
+    assert_eq!(embedders, vec![FaceModel::FaceNet]);
+
+    let mut lent = Verifier::with_models(models, asked.to_vec(), reference(), cfg.clone()).unwrap();
+    run(&mut lent, &genuine.frames);
+    let (lent, models) = lent.finish_lending();
+    let decision = |v: &Verification| {
+        format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {}",
+            v.verdict,
+            v.similarity,
+            v.matched,
+            v.identity_min,
+            v.moire,
+            v.pad_cnn,
+            v.flash,
+            v.frames
+        )
+    };
+    assert!(fresh.verdict.passed, "{fresh:?}");
+    assert_eq!(decision(&lent), decision(&fresh));
+
+    // a session without the PAD CNNs keeps them for the next one
+    let lean = VerifierConfig {
+        pad_cnn: false,
+        ..cfg
+    };
+    let mut v = Verifier::with_models(models, asked.to_vec(), reference(), lean).unwrap();
+    run(&mut v, &genuine.frames[..10]);
+    let (out, models) = v.finish_lending();
+    assert!(out.pad_cnn.is_none());
+    assert!(models.loaded().2, "{models:?}");
+}

@@ -309,8 +309,8 @@ pub fn evaluate_lit(
     let frames = render_lit(paths, generator, case, shown.as_deref())?;
     let subject = &generator.subjects()[case.subject];
     let cfg = cfg.clone().with_pace(case.pace);
-    let mut v = Verifier::with_config(
-        paths,
+    let mut v = Verifier::with_models(
+        crate::pad::lent_models(paths),
         case.challenges.clone(),
         references.get(&subject.person).cloned(),
         cfg,
@@ -334,7 +334,7 @@ pub fn evaluate_lit(
         challenges: case.challenges.clone(),
         seed: case.seed,
         hints,
-        verification: v.finish(),
+        verification: crate::pad::give_back(v),
     })
 }
 
