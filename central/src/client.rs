@@ -4,6 +4,7 @@
 //! server produces.
 
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
 use jiuzhu_core::api;
@@ -45,16 +46,37 @@ pub struct KioskSigner {
     pub key: SigningKey,
 }
 
+/// How long a connection may have been idle and still be used: the server closes an idle keep-alive
+/// connection after its header read timeout (`ConnLimits::header_read_timeout`, 10 s by default), and
+/// a request written into a connection the server is closing gets no answer ("bad status line"). Like
+/// a pooled HTTP client, a connection idle longer than this is replaced by a new one before sending.
+pub const REUSE_IDLE: Duration = Duration::from_secs(4);
+
 /// One keep-alive connection.
 pub struct Conn {
     addr: SocketAddr,
     stream: Option<BufReader<TcpStream>>,
+    /// When the last answer was read.
+    last_used: Option<Instant>,
+    reuse_idle: Duration,
 }
 
 impl Conn {
     /// A connection to `addr` (opened lazily).
     pub fn new(addr: SocketAddr) -> Self {
-        Conn { addr, stream: None }
+        Conn {
+            addr,
+            stream: None,
+            last_used: None,
+            reuse_idle: REUSE_IDLE,
+        }
+    }
+
+    /// The same, replacing a connection idle longer than `idle` (for a server whose idle timeout is
+    /// not the default).
+    pub fn reusing_for(mut self, idle: Duration) -> Self {
+        self.reuse_idle = idle;
+        self
     }
 
     /// Sends a request with extra headers.
@@ -65,6 +87,12 @@ impl Conn {
         headers: &[(&str, String)],
         body: &[u8],
     ) -> std::io::Result<Reply> {
+        if self
+            .last_used
+            .is_some_and(|t| t.elapsed() > self.reuse_idle)
+        {
+            self.stream = None;
+        }
         if self.stream.is_none() {
             let s = TcpStream::connect(self.addr).await?;
             s.set_nodelay(true)?;
@@ -74,6 +102,7 @@ impl Conn {
         if r.is_err() {
             self.stream = None;
         }
+        self.last_used = Some(Instant::now());
         r
     }
 

@@ -602,6 +602,35 @@ async fn idle_and_half_sent_connections_do_not_starve_health() {
     assert!(closed.is_ok(), "the half-sent head was closed");
 }
 
+/// The server closes a keep-alive connection that stays idle past its header read timeout; a client
+/// that writes into it then gets no answer. The test client (`client::Conn`, used by the browser and
+/// loopback tests, whose steps can pause for seconds on a busy machine) opens a new connection
+/// after `reuse_idle` of silence instead of sending into the closing one.
+#[tokio::test]
+async fn a_connection_idle_past_the_servers_timeout_is_replaced_not_reused() {
+    let limits = ConnLimits {
+        header_read_timeout: Duration::from_secs(1),
+        ..ConnLimits::default()
+    };
+    let s = server_with(limits).await;
+    let get = async |c: &mut Conn| c.send("GET", "/v1/health", &[], b"").await;
+    // trusting the connection for longer than the server keeps it: the second request is lost
+    let mut stale = Conn::new(s.addr).reusing_for(Duration::from_secs(60));
+    assert_eq!(get(&mut stale).await.unwrap().status, 200);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(
+        get(&mut stale).await.is_err(),
+        "the server closed the idle connection"
+    );
+    // within the server's timeout: replaced, answered
+    let mut fresh = Conn::new(s.addr).reusing_for(Duration::from_millis(500));
+    assert_eq!(get(&mut fresh).await.unwrap().status, 200);
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    assert_eq!(get(&mut fresh).await.unwrap().status, 200);
+    // the default is under the server's default timeout
+    assert!(jiuzhu_central::client::REUSE_IDLE < ConnLimits::default().header_read_timeout);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Oversized and malformed bodies; free text and closed enums (9)
 // ---------------------------------------------------------------------------------------------
