@@ -10,6 +10,9 @@
 //! per NIR frame (detection on LiteRT; every 0.5 s the mesh on the NIR frame and the skin cue).
 //! The screen-light check (`flash/…`): sampling every mesh point of a lit frame, and the judgement of
 //! a session of 100 lit frames (colour, timing, shading and brightness cues).
+//! The start of a face check (`verifier/…`): a `Verifier` made and its first frame analysed, either
+//! loading every network (`start_loading_networks`, what each session did before) or on the networks
+//! lent by the previous session (`start_with_lent_networks`, what the kiosk does now).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiuzhu_vision::flash::{self, FaceRegions, PointColours};
@@ -155,5 +158,39 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+fn session_start(c: &mut Criterion) {
+    use jiuzhu_vision::liveness::Challenge;
+    use jiuzhu_vision::verifier::{Verifier, VerifierConfig, VerifierModels};
+    use std::time::Duration;
+    opencv::core::set_num_threads(1).unwrap();
+    let paths = ModelPaths::locate();
+    let bgr = frame_640x480();
+    let frame = jiuzhu_vision::image::bgr_to_frame(&bgr).unwrap();
+    let mut p = FacePipeline::load(&paths).unwrap();
+    let det = p.detect(&bgr).unwrap().remove(0);
+    let reference = FaceNet::load(&paths).unwrap().embed(&bgr, &det).unwrap();
+    let start = |models: VerifierModels| {
+        let mut v = Verifier::with_models(
+            models,
+            vec![Challenge::Blink],
+            Some(reference.clone()),
+            VerifierConfig::default(),
+        )
+        .unwrap();
+        v.push_frame(&frame, Duration::ZERO).unwrap();
+        v.finish_lending().1
+    };
+    let mut g = c.benchmark_group("verifier");
+    g.sample_size(10);
+    g.bench_function("start_loading_networks", |b| {
+        b.iter(|| start(VerifierModels::new(&paths)))
+    });
+    let mut lent = Some(start(VerifierModels::new(&paths)));
+    g.bench_function("start_with_lent_networks", |b| {
+        b.iter(|| lent = Some(start(lent.take().unwrap())))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, session_start);
 criterion_main!(benches);
