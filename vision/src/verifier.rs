@@ -773,18 +773,6 @@ impl VerifierModels {
         }
     }
 
-    /// Loads what a session of `cfg` with a reference of `model` runs, so that the first session
-    /// starts without the wait.
-    pub fn preload(paths: &ModelPaths, cfg: &VerifierConfig, model: FaceModel) -> Result<Self> {
-        let engine = cfg.engine.map_or_else(Engine::from_env, Ok)?;
-        Ok(Self {
-            paths: paths.clone(),
-            pipeline: Some(FacePipeline::load_with(paths, engine)?),
-            embedders: vec![Embedder::load(paths, model)?],
-            pad_nets: cfg.pad_cnn.then(|| PadNets::load(paths)).transpose()?,
-        })
-    }
-
     /// The model directory the networks came from.
     pub fn paths(&self) -> &ModelPaths {
         &self.paths
