@@ -180,9 +180,10 @@ struct Worker {
     id_card: Shared<Box<dyn IdCardReader + Send>>,
     fingerprint: Shared<Box<dyn FingerprintReader + Send>>,
     camera: Shared<FaceCamera>,
-    /// The face check's networks, kept from one resident's check to the next (the first check
-    /// loads them: FaceNet's graph alone takes ≈ 0.6 s).
-    face_models: Shared<jiuzhu_vision::verifier::VerifierModels>,
+    /// The face check's networks and when the last check gave them back, kept from one resident's
+    /// check to the next for [`FACE_MODELS_KEEP`] (the first check loads them: FaceNet's graph alone
+    /// takes ≈ 0.6 s).
+    face_models: Shared<(jiuzhu_vision::verifier::VerifierModels, Instant)>,
     has_camera: bool,
     printer: Shared<Box<dyn ReceiptPrinter + Send>>,
     /// The document camera for application materials.
@@ -232,6 +233,27 @@ impl Emit {
     }
 }
 
+/// How long the kiosk keeps the face check's networks after a check. They hold about 125 MB (FaceNet's
+/// graph above all): a queue of residents gets the quick start (`cargo bench -p jiuzhu-vision --bench
+/// pipeline -- verifier/`: 564 → 91 ms), and a kiosk left idle goes back to its idle memory.
+const FACE_MODELS_KEEP: Duration = Duration::from_secs(10 * 60);
+
+/// Lets the face check's networks go when no check has used them for [`FACE_MODELS_KEEP`] at `now`;
+/// true when it did.
+fn release_idle_face_models(
+    kept: &Mutex<Option<(jiuzhu_vision::verifier::VerifierModels, Instant)>>,
+    now: Instant,
+) -> bool {
+    let mut kept = lock_device(kept);
+    let idle = kept
+        .as_ref()
+        .is_some_and(|(_, at)| now.saturating_duration_since(*at) >= FACE_MODELS_KEEP);
+    if idle {
+        *kept = None;
+    }
+    idle
+}
+
 /// How long a submission waits for the central service before the result counts as queued.
 const SUBMIT_WAIT: Duration = Duration::from_secs(8);
 /// How long the resident has to put a usable finger on the reader.
@@ -252,6 +274,17 @@ impl Worker {
         if let Some(c) = &central {
             runtime.spawn(c.clone().sync_forever());
         }
+        let face_models: Shared<_> = Arc::new(Mutex::new(None));
+        if devices.camera.is_some() {
+            let kept = face_models.clone();
+            runtime.spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(60));
+                loop {
+                    tick.tick().await;
+                    release_idle_face_models(&kept, Instant::now());
+                }
+            });
+        }
         Ok(Self {
             runtime: Arc::new(runtime),
             id_card: Arc::new(Mutex::new(devices.id_card)),
@@ -262,7 +295,7 @@ impl Worker {
             proof,
             screen_light,
             camera: Arc::new(Mutex::new(devices.camera)),
-            face_models: Arc::new(Mutex::new(None)),
+            face_models,
             central,
             cancel: CancelToken::new(),
             take_photo: Arc::new(Mutex::new(None)),
@@ -606,7 +639,7 @@ fn show_light(colour: Option<[f32; 3]>) {
 async fn face_check(
     central: Arc<CentralLink>,
     camera: Shared<FaceCamera>,
-    face_models: Shared<jiuzhu_vision::verifier::VerifierModels>,
+    face_models: Shared<(jiuzhu_vision::verifier::VerifierModels, Instant)>,
     cancel: CancelToken,
     subject: jiuzhu_core::id::IdNumber,
     pace: jiuzhu_vision::liveness::Pace,
@@ -664,6 +697,7 @@ async fn face_check(
         let light = jiuzhu_sim::camera::ScreenLight::default();
         let lent = lock_device(&face_models)
             .take()
+            .map(|(m, _)| m)
             .filter(|m| m.paths() == &models)
             .unwrap_or_else(|| jiuzhu_vision::verifier::VerifierModels::new(&models));
         let mut verifier = match jiuzhu_vision::verifier::Verifier::with_models(
@@ -771,7 +805,7 @@ async fn face_check(
         show_light(None);
         // the networks go back for the next resident also when this check was cancelled or failed
         let (v, lent) = verifier.finish_lending();
-        *lock_device(&face_models) = Some(lent);
+        *lock_device(&face_models) = Some((lent, Instant::now()));
         match ran {
             Ok(Ok(true)) => {}
             Ok(Ok(false)) => return None,
@@ -1786,7 +1820,31 @@ pub fn start_clock(window: &MainWindow) -> slint::Timer {
 
 #[cfg(test)]
 mod tests {
-    use super::face_hint;
+    use super::{FACE_MODELS_KEEP, face_hint, release_idle_face_models};
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    /// The face check's networks stay for the next resident, and go when the kiosk has been idle for
+    /// `FACE_MODELS_KEEP`.
+    #[test]
+    fn the_face_networks_are_kept_between_checks_and_released_when_idle() {
+        let paths = jiuzhu_vision::ModelPaths::locate();
+        let returned = Instant::now();
+        let kept = Mutex::new(Some((
+            jiuzhu_vision::verifier::VerifierModels::new(&paths),
+            returned,
+        )));
+        let soon = returned + FACE_MODELS_KEEP - Duration::from_secs(1);
+        assert!(!release_idle_face_models(&kept, soon));
+        assert!(kept.lock().unwrap().is_some());
+        assert!(release_idle_face_models(&kept, returned + FACE_MODELS_KEEP));
+        assert!(kept.lock().unwrap().is_none());
+        // nothing kept: nothing to release
+        assert!(!release_idle_face_models(
+            &kept,
+            returned + 2 * FACE_MODELS_KEEP
+        ));
+    }
     use crate::controllers::certify::FaceHint;
     use crate::controllers::text::{Lang, face_hint_text};
 
