@@ -35,10 +35,10 @@ linted() {
         CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__ "$@"
 }
 LOGS="$(mktemp -d)"
-pids=()
+prep=""
 cleanup() {
     # a failed step ends the downloads if they still run (in their own process group)
-    for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || true; done
+    [ -z "$prep" ] || kill -- "-$prep" 2>/dev/null || true
     rm -rf "$LOGS"
 }
 trap cleanup EXIT
@@ -46,7 +46,6 @@ trap cleanup EXIT
 # 1. prerequisites from the registries, in the background
 setsid "$MAKE" --no-print-directory fixtures models voice-pack face-pack >"$LOGS/prep" 2>&1 &
 prep=$!
-pids+=("$prep")
 
 # 2. formatting, then the linted build of every target
 $CARGO fmt --all -- --check

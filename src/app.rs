@@ -1824,6 +1824,9 @@ mod tests {
     use std::sync::Mutex;
     use std::time::{Duration, Instant};
 
+    use crate::controllers::certify::FaceHint;
+    use crate::controllers::text::{Lang, face_hint_text};
+
     /// The face check's networks stay for the next resident, and go when the kiosk has been idle for
     /// `FACE_MODELS_KEEP`.
     #[test]
@@ -1845,8 +1848,6 @@ mod tests {
             returned + 2 * FACE_MODELS_KEEP
         ));
     }
-    use crate::controllers::certify::FaceHint;
-    use crate::controllers::text::{Lang, face_hint_text};
 
     /// Every guidance hint of the face check reaches the resident in both languages; a covered face
     /// (`uncover_face`, raised by the `Verifier` when the face does not look like the session's

@@ -173,12 +173,10 @@ pub struct Verification {
 
 /// Runs the pipeline and a liveness session over pushed frames.
 pub struct Verifier {
-    paths: ModelPaths,
     pipeline: FacePipeline,
     embedder: Option<Embedder>,
     /// Networks lent with [`VerifierModels`] that this session does not run, kept to give back.
-    spare_embedders: Vec<Embedder>,
-    spare_pad_nets: Option<PadNets>,
+    spare: VerifierModels,
     reference: Option<Embedding>,
     session: LivenessSession,
     cfg: VerifierConfig,
@@ -256,15 +254,10 @@ impl Verifier {
         cfg: VerifierConfig,
     ) -> Result<Self> {
         let engine = cfg.engine.map_or_else(Engine::from_env, Ok)?;
-        let VerifierModels {
-            paths,
-            pipeline,
-            mut embedders,
-            pad_nets,
-        } = models;
-        let mut pipeline = match pipeline {
+        let mut spare = models;
+        let mut pipeline = match spare.pipeline.take() {
             Some(p) if p.engine() == engine => p,
-            _ => FacePipeline::load_with(&paths, engine)?,
+            _ => FacePipeline::load_with(&spare.paths, engine)?,
         };
         // a lent pipeline forgets the previous session's face and limits
         pipeline.reset();
@@ -272,27 +265,30 @@ impl Verifier {
         pipeline.detect_every_frame = !cfg.track;
         let model = reference.as_ref().map(Embedding::model).unwrap_or_default();
         let embedder = if reference.is_some() || cfg.identity_check {
-            Some(match embedders.iter().position(|e| e.model() == model) {
-                Some(i) => embedders.swap_remove(i),
-                None => Embedder::load(&paths, model)?,
+            Some(
+                match spare.embedders.iter().position(|e| e.model() == model) {
+                    Some(i) => spare.embedders.swap_remove(i),
+                    None => Embedder::load(&spare.paths, model)?,
+                },
+            )
+        } else {
+            None
+        };
+        // when this session does not run them, they stay in `spare` for the next
+        let pad_nets = if cfg.pad_cnn {
+            Some(match spare.pad_nets.take() {
+                Some(n) => n,
+                None => PadNets::load(&spare.paths)?,
             })
         } else {
             None
         };
-        let (pad_nets, spare_pad_nets) = match (cfg.pad_cnn, pad_nets) {
-            (true, Some(n)) => (Some(n), None),
-            (true, None) => (Some(PadNets::load(&paths)?), None),
-            // not run by this session: kept for the next
-            (false, kept) => (None, kept),
-        };
         let screen = cfg.moire_max.map(|_| ScreenPattern::new()).transpose()?;
         let identity = IdentityTrack::new(cfg.identity_min.unwrap_or_else(|| model.identity_min()));
         Ok(Self {
-            paths,
             pipeline,
             embedder,
-            spare_embedders: embedders,
-            spare_pad_nets,
+            spare,
             reference,
             session: LivenessSession::new(challenges, cfg.liveness.clone()),
             cfg,
@@ -739,14 +735,10 @@ impl Verifier {
             },
             max_frame_ms: ms(self.slowest),
         };
-        let mut embedders = self.spare_embedders;
-        embedders.extend(self.embedder);
-        let models = VerifierModels {
-            paths: self.paths,
-            pipeline: Some(self.pipeline),
-            embedders,
-            pad_nets: self.pad_nets.or(self.spare_pad_nets),
-        };
+        let mut models = self.spare;
+        models.pipeline = Some(self.pipeline);
+        models.embedders.extend(self.embedder);
+        models.pad_nets = self.pad_nets.or(models.pad_nets);
         (verification, models)
     }
 }
