@@ -76,10 +76,8 @@ async fn browser(port: u16, profile: &std::path::Path, chromium: &PathBuf) -> Cl
             ],
         }),
     );
-    // the WebDriver client's TLS stack (unused on loopback HTTP) needs a provider chosen
-    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
-    ClientBuilder::rustls()
-        .unwrap()
+    // plain HTTP to chromedriver on loopback: no TLS
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
