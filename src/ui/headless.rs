@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use slint::PhysicalSize;
-use slint::platform::software_renderer::{
-    MinimalSoftwareWindow, PremultipliedRgbaColor, RepaintBufferType,
-};
+use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
 use slint::platform::{EventLoopProxy, Platform, WindowAdapter};
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -112,27 +110,26 @@ impl HeadlessScreen {
         }
     }
 
-    /// Renders the window and returns RGBA pixels, row by row.
+    /// Renders the window and returns RGBA pixels, row by row (opaque: the kiosk's screens have
+    /// opaque backgrounds, and the renderer blends into RGB exactly as into premultiplied RGBA).
+    /// The pixels are copied and converted by the slint and image crates: a per-pixel loop here
+    /// ran unoptimised in the debug builds the tests use, most of a screenshot test's time.
     pub fn render_rgba(&self) -> image::RgbaImage {
         slint::platform::update_timers_and_animations();
-        let (w, h) = (self.size.width as usize, self.size.height as usize);
-        let mut buffer = vec![PremultipliedRgbaColor::default(); w * h];
+        let mut pixels =
+            slint::SharedPixelBuffer::<slint::Rgb8Pixel>::new(self.size.width, self.size.height);
+        let stride = self.size.width as usize;
         self.window.request_redraw();
         self.window.draw_if_needed(|renderer| {
-            renderer.render(&mut buffer, w);
+            renderer.render(pixels.make_mut_slice(), stride);
         });
-        let mut img = image::RgbaImage::new(self.size.width, self.size.height);
-        for (px, c) in img.pixels_mut().zip(buffer.iter()) {
-            // Un-premultiply; the kiosk's backgrounds are opaque, so alpha is 255 in practice.
-            let a = c.alpha as u32;
-            let un = |v: u8| {
-                (v as u32 * 255 + a / 2)
-                    .checked_div(a)
-                    .map_or(0, |x| x.min(255) as u8)
-            };
-            *px = image::Rgba([un(c.red), un(c.green), un(c.blue), c.alpha]);
-        }
-        img
+        let rgb = image::RgbImage::from_raw(
+            self.size.width,
+            self.size.height,
+            pixels.as_bytes().to_vec(),
+        )
+        .expect("a buffer of width × height RGB pixels");
+        image::DynamicImage::ImageRgb8(rgb).into_rgba8()
     }
 
     /// Renders the window into a PNG file.
