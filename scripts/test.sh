@@ -63,15 +63,10 @@ prep=$!
 
 # 2. formatting, then the linted build of every target
 $CARGO fmt --all -- --check
-# OpenCV's bindings first, on their own. Their build script gives its jobserver token back to run the
-# binding generators in parallel, then waits to get it back; cargo hands a token out only when no
-# other crate is ready to compile. In a clean build with everything at once (085a928, 2 cores,
-# 2026-12-07) the script started 4.6 min in but generated (9 s) and compiled (38 s) only 20 min in,
-# and everything that needs OpenCV (the vision crate, the kiosk, every test) was built last, on the
-# cores of a build already running out of other work. `--profile test` and the workspace's feature
-# resolution give the very units the test build uses (cargo's unit graph: the same), so nothing is
-# built twice.
-$CARGO build --profile test -p opencv
+# (Tried and dropped, 2026-12-07: OpenCV's bindings built first, on their own. Their build script gives
+# its jobserver token back to run its generators and waits to get it back, which cargo allows only when
+# no other crate is ready: 16 min into a clean build. Built first they took 2 min 12 s, but the whole
+# build took as long, 24 min: it is bound by its CPU time on 2 cores, not by that wait.)
 linted $CARGO test --workspace --all-targets --no-run
 
 if wait "$prep"; then
