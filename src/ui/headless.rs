@@ -112,23 +112,20 @@ impl HeadlessScreen {
 
     /// Renders the window and returns RGBA pixels, row by row (opaque: the kiosk's screens have
     /// opaque backgrounds, and the renderer blends into RGB exactly as into premultiplied RGBA).
-    /// The pixels are copied and converted by the slint and image crates: a per-pixel loop here
-    /// ran unoptimised in the debug builds the tests use, most of a screenshot test's time.
+    /// The renderer draws straight into the image's zeroed byte buffer, seen as RGB pixels, and the
+    /// image crate converts it: a per-pixel loop here (filling, copying or converting) runs
+    /// unoptimised in the debug builds the tests use, and was most of a screenshot test's time.
     pub fn render_rgba(&self) -> image::RgbaImage {
         slint::platform::update_timers_and_animations();
-        let mut pixels =
-            slint::SharedPixelBuffer::<slint::Rgb8Pixel>::new(self.size.width, self.size.height);
-        let stride = self.size.width as usize;
+        let (width, height) = (self.size.width, self.size.height);
+        let mut bytes = vec![0u8; width as usize * height as usize * 3];
         self.window.request_redraw();
         self.window.draw_if_needed(|renderer| {
-            renderer.render(pixels.make_mut_slice(), stride);
+            let pixels: &mut [slint::Rgb8Pixel] = bytemuck::cast_slice_mut(&mut bytes);
+            renderer.render(pixels, width as usize);
         });
-        let rgb = image::RgbImage::from_raw(
-            self.size.width,
-            self.size.height,
-            pixels.as_bytes().to_vec(),
-        )
-        .expect("a buffer of width × height RGB pixels");
+        let rgb = image::RgbImage::from_raw(width, height, bytes)
+            .expect("a buffer of width × height RGB pixels");
         image::DynamicImage::ImageRgb8(rgb).into_rgba8()
     }
 
