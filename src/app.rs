@@ -814,6 +814,9 @@ async fn face_check(
         emit.send(Event::CaptureDone);
         tracing::info!(
             passed = v.verdict.passed,
+            live = v.live,
+            similarity = ?v.similarity,
+            confirmed = ?v.confirmed,
             reasons = ?v.verdict.reasons,
             frames = v.frames,
             mean_frame_ms = v.mean_frame_ms,
@@ -827,9 +830,12 @@ async fn face_check(
             return failed(Device::Camera, fault);
         }
         Some(Event::Verdict {
-            live: v.verdict.passed,
-            // by the threshold of the reference's model (FaceNet or the face pack's ArcFace)
-            matched: v.matched.unwrap_or(false),
+            // liveness, identity continuity and the passive signals, the match aside
+            live: v.live,
+            // confirmed by the face alone: the confirm threshold of the reference's model (FaceNet
+            // 0.77, the face pack's ArcFace 0.32; false accepts ≤ 0.1 %). A live face under it is
+            // "not confirmed" and the flow asks for the fingerprint or staff.
+            matched: v.verdict.passed && v.confirmed == Some(true),
             score: v.similarity.map(f64::from),
         })
     };

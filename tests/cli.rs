@@ -273,6 +273,14 @@ fn vision_verify_replays_generated_clips() {
         assert_eq!(code, want, "{kind}: {out}{err}");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["verification"]["verdict"]["passed"], want == 0, "{v}");
+        // the genuine man against another photo of himself: live, matched (≥ 0.60), but FaceNet
+        // does not confirm him by the face alone (< 0.77: the kiosk asks for his fingerprint)
+        assert_eq!(v["verification"]["live"], want == 0, "{v}");
+        if want == 0 {
+            assert_eq!(v["verification"]["matched"], true, "{v}");
+            assert_eq!(v["verification"]["confirmed"], false, "{v}");
+            assert_eq!(v["verification"]["confirm_threshold"], 0.77, "{v}");
+        }
     }
     let (code, _, err) = kiosk(&[
         "vision",

@@ -299,7 +299,7 @@ fn certify_walk(w: &MainWindow, walk: &mut Walk) {
     app::dispatch(
         seq(),
         Event::Verdict {
-            live: true,
+            live: false,
             matched: false,
             score: None,
         },
@@ -334,6 +334,22 @@ fn certify_walk(w: &MainWindow, walk: &mut Walk) {
         }),
     );
     walk.check(w, "certify: certified");
+
+    // a live face the face alone cannot confirm: the fingerprint or staff first
+    open(w, walk, Entry::Certify);
+    app::dispatch(seq(), Event::Chose(Choice::SelfCheck));
+    app::dispatch(seq(), Event::Identified(person()));
+    app::dispatch(seq(), Event::Status(due()));
+    app::dispatch(seq(), Event::Chose(Choice::Consent));
+    app::dispatch(
+        seq(),
+        Event::Verdict {
+            live: true,
+            matched: false,
+            score: Some(0.68),
+        },
+    );
+    walk.check(w, "certify: not confirmed");
 
     open(w, walk, Entry::Certify);
     app::dispatch(seq(), Event::Chose(Choice::Guardian));

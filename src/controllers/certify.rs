@@ -58,6 +58,18 @@ pub enum Device {
     Printer,
 }
 
+/// Why a biometric check did not pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailedWhy {
+    /// The check did not pass: the face's liveness, or a fingerprint that does not match.
+    NotPassed,
+    /// The face check found a live person who stayed the same, but the face alone did not confirm
+    /// that it is the recipient (or guardian) of the reference: its similarity is under the model's
+    /// confirm threshold (false accepts ≤ 0.1 %, `jiuzhu_vision::FaceModel::confirm_threshold`).
+    /// The fingerprint or a staff member confirms it instead.
+    NotConfirmed,
+}
+
 /// A liveness challenge shown and spoken during the face check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Challenge {
@@ -257,6 +269,8 @@ pub enum Step {
         modality: Modality,
         /// Failures so far.
         failures: u8,
+        /// What was not established.
+        why: FailedWhy,
     },
     /// Sending the result to central.
     Submitting,
@@ -304,9 +318,10 @@ pub enum Event {
     FingerPrompt(String),
     /// The biometric verdict.
     Verdict {
-        /// Liveness passed (face only; always true for fingerprint).
+        /// Liveness passed (face only, the match aside; always true for fingerprint).
         live: bool,
-        /// 1:1 match passed.
+        /// 1:1 match confirmed: for the face, the similarity reached the model's confirm
+        /// threshold (the face alone is enough); for the fingerprint, the reader's match.
         matched: bool,
         /// Score, informative.
         score: Option<f64>,
@@ -604,6 +619,11 @@ impl CertifyFlow {
             Step::AlternativeRecorded(_) => vec![C::Home],
             Step::Face { .. } => vec![C::Fingerprint, C::CallStaff],
             Step::Fingerprint { .. } => vec![C::CallStaff],
+            // the face again would most likely give the same similarity: the second factor first
+            Step::Failed {
+                why: FailedWhy::NotConfirmed,
+                ..
+            } => vec![C::Fingerprint, C::CallStaff, C::Face],
             Step::Failed { .. } => vec![C::Face, C::Fingerprint, C::CallStaff],
             Step::Certified(r) if r.proof_code.is_some() => vec![C::Print, C::Home],
             Step::Certified(_) => vec![C::Home],
@@ -1033,9 +1053,15 @@ impl CertifyFlow {
             return e;
         }
         self.pending = None;
+        let why = if modality == Modality::Face && live && !matched {
+            FailedWhy::NotConfirmed
+        } else {
+            FailedWhy::NotPassed
+        };
         self.go(Step::Failed {
             modality,
             failures: self.failures,
+            why,
         });
         vec![]
     }
@@ -1294,7 +1320,8 @@ mod tests {
             f.step(),
             &Step::Failed {
                 modality: Modality::Face,
-                failures: 1
+                failures: 1,
+                why: FailedWhy::NotConfirmed,
             }
         );
         choose(&mut f, Choice::Face);
@@ -1307,6 +1334,17 @@ mod tests {
             },
         );
         assert_eq!(f.failures(), 2, "a failed liveness check counts");
+        assert!(
+            matches!(
+                f.step(),
+                Step::Failed {
+                    why: FailedWhy::NotPassed,
+                    ..
+                }
+            ),
+            "{:?}",
+            f.step()
+        );
         choose(&mut f, Choice::Face);
         let e = send(&mut f, verdict(false));
         assert!(e.contains(&Effect::CallStaff), "{e:?}");
@@ -1320,6 +1358,73 @@ mod tests {
         );
         send(&mut f, Event::Recorded(recorded(false)));
         assert_eq!(f.step(), &Step::RouteToStaff);
+    }
+
+    /// A live face whose match the face alone cannot confirm (FaceNet between 0.60 and 0.77): the
+    /// second factor is offered first, it counts as an attempt, and the fingerprint certifies.
+    #[test]
+    fn an_unconfirmed_face_offers_the_fingerprint_first_and_it_certifies() {
+        let mut f = at_consent();
+        choose(&mut f, Choice::Consent);
+        let e = send(
+            &mut f,
+            Event::Verdict {
+                live: true,
+                matched: false,
+                score: Some(0.70),
+            },
+        );
+        assert!(e.is_empty(), "nothing is submitted yet: {e:?}");
+        assert_eq!(
+            f.step(),
+            &Step::Failed {
+                modality: Modality::Face,
+                failures: 1,
+                why: FailedWhy::NotConfirmed,
+            }
+        );
+        assert_eq!(
+            f.choices(),
+            vec![Choice::Fingerprint, Choice::CallStaff, Choice::Face]
+        );
+        // a face that is not live is a plain failure, with the face again first
+        let mut g = at_consent();
+        choose(&mut g, Choice::Consent);
+        send(
+            &mut g,
+            Event::Verdict {
+                live: false,
+                matched: false,
+                score: Some(0.70),
+            },
+        );
+        assert_eq!(
+            g.choices(),
+            vec![Choice::Face, Choice::Fingerprint, Choice::CallStaff]
+        );
+        // a fingerprint that does not match is never "not confirmed"
+        choose(&mut g, Choice::Fingerprint);
+        send(&mut g, verdict(false));
+        assert!(matches!(
+            g.step(),
+            Step::Failed {
+                modality: Modality::Fingerprint,
+                why: FailedWhy::NotPassed,
+                ..
+            }
+        ));
+        // the fingerprint confirms the person the face could not
+        assert!(matches!(
+            &choose(&mut f, Choice::Fingerprint)[..],
+            [Effect::StartFingerprint { .. }]
+        ));
+        send(&mut f, Event::CaptureDone);
+        let e = send(&mut f, verdict(true));
+        assert!(
+            matches!(&e[..], [Effect::Submit { outcome, .. }]
+                if outcome.matched && outcome.modality == Some(Modality::Fingerprint)),
+            "{e:?}"
+        );
     }
 
     /// With a printer the proof comes out without a tap, and the reset keeps the setting.

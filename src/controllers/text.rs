@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 
 use super::certify::{
-    Alternative, CertifyFlow, Challenge, Choice, Device, FaceHint, MAX_FAILURES, Modality, Role,
-    Step,
+    Alternative, CertifyFlow, Challenge, Choice, Device, FaceHint, FailedWhy, MAX_FAILURES,
+    Modality, Role, Step,
 };
 
 /// The UI language of a text.
@@ -332,7 +332,24 @@ pub fn screen_text(step: &Step, lang: Lang) -> ScreenText {
                 "Checking. Please wait and stay here.",
             ),
         ),
-        Step::Failed { modality, failures } => (
+        Step::Failed {
+            modality: Modality::Face,
+            failures,
+            why: FailedWhy::NotConfirmed,
+        } => (
+            t(lang, "没能确认是您本人", "We could not confirm it is you"),
+            match lang {
+                Lang::Zh => format!(
+                    "刷脸的动作都做好了，但和登记的照片相比，还不能确定是您本人（第{failures}次，共{MAX_FAILURES}次机会）。请改用指纹，或呼叫工作人员核对身份。也可以摘下眼镜，到亮一点的地方再刷一次脸。"
+                ),
+                Lang::En => format!(
+                    "You did every step, but your face is not close enough to your registered photo to be sure it is you (attempt {failures} of {MAX_FAILURES}). Please use your fingerprint, or call staff to check your ID. You can also take off your glasses and try your face again in good light."
+                ),
+            },
+        ),
+        Step::Failed {
+            modality, failures, ..
+        } => (
             match modality {
                 Modality::Face => t(lang, "刷脸没有通过", "The face check did not pass"),
                 Modality::Fingerprint => {

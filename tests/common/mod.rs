@@ -574,16 +574,16 @@ pub fn sim_finger_enrolled(
     (sim, reader, enrolled.template.bytes)
 }
 
-/// Enrolls a face reference for `id` at central from the registry photo `obama.jpg` (the face
-/// the simulated camera shows), through the kiosk's own enrolment.
-pub fn enroll_face(central: &Central, id: &str) {
+/// Enrolls a face reference for `id` at central from a registry photo (`obama.jpg`, …; the
+/// simulated camera shows the man of `obama2.jpg`), through the kiosk's own enrolment.
+pub fn enroll_face(central: &Central, id: &str, photo: &str) {
     let models = jiuzhu_vision::ModelPaths::locate();
     let dir = tempfile::tempdir().unwrap();
     let template = dir.path().join("face.json");
     jiuzhu_vision::cli::enroll(
         &models,
         &models
-            .file("testdata/obama.jpg")
+            .file(&format!("testdata/{photo}"))
             .expect("`make models` was run"),
         &template,
         jiuzhu_vision::FaceModel::FaceNet,

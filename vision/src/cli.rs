@@ -116,6 +116,16 @@ impl fmt::Display for Report {
                 v.model.unwrap_or_default().name()
             )?;
         }
+        if let (Some(s), Some(t), Some(true)) = (v.similarity, v.confirm_threshold, v.matched) {
+            if s >= t {
+                writeln!(f, "match confirmed by the face alone (≥ {t})")?;
+            } else {
+                writeln!(
+                    f,
+                    "match not confirmed by the face alone ({s:.3} < {t}): the kiosk asks for a fingerprint or staff"
+                )?;
+            }
+        }
         if let Some(m) = v.identity_min {
             writeln!(f, "identity continuity: lowest cosine {m:.3}")?;
         }

@@ -22,8 +22,19 @@ use crate::image::square_crop;
 use crate::mesh::Landmarks;
 use crate::models::{ModelPaths, Result, VisionError, path_str};
 
-/// FaceNet's cosine similarity at or above which two faces are the same person.
+/// FaceNet's cosine similarity at or above which two faces may be the same person: below it the
+/// face check refuses the match. Above it FaceNet is not sure enough to let the face alone certify
+/// ([`FACENET_CONFIRM_THRESHOLD`]): on the real faces of `vision/far` it accepts 84 / 19,214
+/// impostor pairs (0.44 %), and 47 / 703 (6.7 %) of the East Asian ones.
 pub const MATCH_THRESHOLD: f32 = 0.60;
+/// FaceNet's cosine at or above which the match is confirmed by the face alone (false accepts
+/// ≤ 0.1 %); between [`MATCH_THRESHOLD`] and this the kiosk asks for a second factor (fingerprint
+/// or staff). Chosen as ArcFace's threshold was, on the East Asian-heavy half of `vision/far`'s
+/// real faces (703 impostor pairs; highest 0.768, rounded up), and reported on the other half
+/// (2026-12-07): 1 / 12,085 impostor pairs accepted (0.008 %); on all 204 faces 1 / 19,214. It
+/// confirms 120 / 1,201 genuine web-photo pairs (decades apart, sunglasses) and 53 / 81 pairs of
+/// frames of one recording: most genuine FaceNet sessions need the second factor (vision/README.md).
+pub const FACENET_CONFIRM_THRESHOLD: f32 = 0.77;
 /// ArcFace's (`w600k_mbf`) cosine similarity at or above which two faces are the same person, chosen on
 /// one half of the real faces and reported on the other (`vision/far`, 2026-12-07): on the East
 /// Asian-heavy half (703 impostor pairs: a Chinese basketball team, Taiwanese schoolgirls, Korean and
@@ -80,10 +91,23 @@ impl FaceModel {
             })
     }
 
-    /// Cosine similarity at or above which two faces of this model are the same person.
+    /// Cosine similarity at or above which two faces of this model may be the same person (below
+    /// it the match is refused).
     pub fn threshold(self) -> f32 {
         match self {
             Self::FaceNet => MATCH_THRESHOLD,
+            Self::ArcFace => ARCFACE_MATCH_THRESHOLD,
+        }
+    }
+
+    /// Cosine similarity at or above which this model confirms the person by the face alone, with
+    /// false accepts ≤ 0.1 % on East Asian faces (`vision/far`): FaceNet
+    /// [`FACENET_CONFIRM_THRESHOLD`], ArcFace its [`ARCFACE_MATCH_THRESHOLD`] (no impostor of
+    /// 19,214 reaches it). Between [`FaceModel::threshold`] and this the kiosk asks for a second
+    /// factor.
+    pub fn confirm_threshold(self) -> f32 {
+        match self {
+            Self::FaceNet => FACENET_CONFIRM_THRESHOLD,
             Self::ArcFace => ARCFACE_MATCH_THRESHOLD,
         }
     }
@@ -349,6 +373,19 @@ mod tests {
             assert!((a.cosine(&b).unwrap() - 0.5).abs() < 1e-6);
             assert_eq!(a.matches(&b).unwrap(), same, "{m}");
         }
+    }
+
+    #[test]
+    fn the_face_alone_confirms_only_at_the_confirm_threshold() {
+        for m in FaceModel::ALL {
+            assert!(m.confirm_threshold() >= m.threshold(), "{m}");
+        }
+        // FaceNet has a band that needs a second factor, ArcFace (no false accept at 0.32) none
+        assert!(FaceModel::FaceNet.confirm_threshold() > FaceModel::FaceNet.threshold());
+        assert_eq!(
+            FaceModel::ArcFace.confirm_threshold(),
+            FaceModel::ArcFace.threshold()
+        );
     }
 
     #[test]

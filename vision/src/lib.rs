@@ -37,7 +37,8 @@ pub use arcface::ArcFace;
 pub use detect::{BlazeFace, Detection, FaceBox};
 pub use document::{DocumentError, ScanConfig, ScannedPage};
 pub use embed::{
-    ARCFACE_MATCH_THRESHOLD, Embedder, Embedding, FaceModel, FaceNet, MATCH_THRESHOLD,
+    ARCFACE_MATCH_THRESHOLD, Embedder, Embedding, FACENET_CONFIRM_THRESHOLD, FaceModel, FaceNet,
+    MATCH_THRESHOLD,
 };
 pub use engine::Engine;
 pub use mesh::{FaceMesh, Landmarks};

@@ -131,6 +131,10 @@ pub const MOIRE_MAX: f32 = 3.0;
 pub struct Verification {
     /// The liveness verdict (its `passed` also requires identity continuity and the match).
     pub verdict: Verdict,
+    /// Liveness, identity continuity and the passive signals passed, the match with the reference
+    /// aside: a person was there and stayed the same person; whether it is the reference's person
+    /// is `matched` / `confirmed`.
+    pub live: bool,
     /// Cosine similarity to the reference.
     pub similarity: Option<f32>,
     /// The model of the embeddings (the reference's; FaceNet without a reference), when one ran.
@@ -139,6 +143,12 @@ pub struct Verification {
     pub threshold: Option<f32>,
     /// Whether the similarity reached the threshold (None without a reference or a comparable frame).
     pub matched: Option<bool>,
+    /// The model's confirm threshold ([`FaceModel::confirm_threshold`]), with a reference.
+    pub confirm_threshold: Option<f32>,
+    /// Whether the similarity reached the confirm threshold: the face alone confirms the person
+    /// (false accepts ≤ 0.1 %). `matched` but not `confirmed` needs a second factor (fingerprint or
+    /// staff). None without a reference or a comparable frame.
+    pub confirmed: Option<bool>,
     /// The lowest identity cosine compared with the limit ([`crate::identity::IdentityJudgement::min`];
     /// None with fewer than two samples).
     pub identity_min: Option<f32>,
@@ -686,7 +696,13 @@ impl Verifier {
         if let Some(f) = &flash {
             verdict.reasons.extend(f.reasons.iter().cloned());
         }
+        // everything but the match: judged before the match adds its reasons
+        let live = verdict.reasons.is_empty();
         let threshold = self.reference.as_ref().map(|r| r.model().threshold());
+        let confirm_threshold = self
+            .reference
+            .as_ref()
+            .map(|r| r.model().confirm_threshold());
         let similarity = match (&self.reference, &self.best) {
             (Some(r), Some((_, e))) => match r.cosine(e) {
                 Ok(s) => Some(s),
@@ -704,6 +720,7 @@ impl Verifier {
             _ => None,
         };
         let matched = similarity.zip(threshold).map(|(s, t)| s >= t);
+        let confirmed = similarity.zip(confirm_threshold).map(|(s, t)| s >= t);
         if let (Some(s), Some(t), Some(false)) = (similarity, threshold, matched) {
             verdict.reasons.push(format!(
                 "face does not match the reference ({} cosine {s:.2} < {t})",
@@ -714,10 +731,13 @@ impl Verifier {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         let verification = Verification {
             verdict,
+            live,
             similarity,
             model,
             threshold,
             matched,
+            confirm_threshold,
+            confirmed,
             identity_min,
             identity_doubts: identity.doubts,
             ir_face_ratio,
