@@ -358,8 +358,10 @@ pub fn check_face_pack(dir: &Path) -> Check {
             "face pack",
             Status::Ok,
             format!(
-                "ArcFace installed ({}): InsightFace's weights are for non-commercial research only",
-                model.display()
+                "ArcFace installed ({}): InsightFace's weights are for non-commercial research only; \
+                 an ArcFace reference is confirmed by the face alone at cosine ≥ {}",
+                model.display(),
+                jiuzhu_vision::FaceModel::ArcFace.confirm_threshold()
             ),
             "",
         )
@@ -367,7 +369,12 @@ pub fn check_face_pack(dir: &Path) -> Check {
         row(
             "face pack",
             Status::Ok,
-            "not installed: faces are matched with FaceNet; a reference made with ArcFace is refused",
+            format!(
+                "not installed: faces are matched with FaceNet, which confirms a resident by the face \
+                 alone only at cosine ≥ {} (false accepts ≤ 0.1 %); under it (most residents) the \
+                 kiosk asks for the fingerprint or staff. A reference made with ArcFace is refused",
+                jiuzhu_vision::FaceModel::FaceNet.confirm_threshold()
+            ),
             "",
         )
     }
@@ -789,6 +796,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let absent = check_face_pack(dir.path());
         assert!(absent.detail.contains("not installed"), "{absent:?}");
+        assert!(
+            absent.detail.contains("≥ 0.77") && absent.detail.contains("fingerprint"),
+            "{absent:?}"
+        );
         let file = dir.path().join(jiuzhu_vision::models::ARCFACE_FILE);
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(&file, b"model").unwrap();

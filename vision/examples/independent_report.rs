@@ -123,6 +123,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("with it:");
     }
     println!("{}", Table::from_outcomes(&outcomes));
+    // the kiosk's decision on the match: confirmed by the face alone (the model's confirm
+    // threshold, FAR ≤ 0.1 %), or a live and matched session that asks for a second factor
+    let passed: Vec<&_> = outcomes
+        .iter()
+        .filter(|o| !o.attack && o.verification.verdict.passed)
+        .collect();
+    let confirmed = passed
+        .iter()
+        .filter(|o| o.verification.confirmed == Some(true))
+        .count();
+    let sims: Vec<f32> = passed
+        .iter()
+        .filter_map(|o| o.verification.similarity)
+        .collect();
+    println!(
+        "genuine sessions passed: {}, confirmed by the face alone (≥ {:?}): {confirmed}, similarity {:.2}–{:.2}",
+        passed.len(),
+        passed
+            .first()
+            .and_then(|o| o.verification.confirm_threshold),
+        sims.iter().copied().fold(f32::INFINITY, f32::min),
+        sims.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+    );
     println!(
         "{} clips, {frames} frames in {:.1} s",
         outcomes.len(),
