@@ -1306,7 +1306,8 @@ fn show(ui: &MainWindow, k: &mut Kiosk) {
     k.say_once(zh);
     // "已呼叫工作人员" on this screen is true: the call is raised with it
     if matches!(k.flow.step(), Step::RouteToStaff) {
-        help_call::raise_once(ui, k, "certify_route_to_staff");
+        let screen = k.flow.help_screen();
+        help_call::raise_once(ui, k, screen);
     }
 }
 

@@ -162,7 +162,8 @@ fn a_staff_call_round_trips_kiosk_central_staff_resident() {
             &other,
             "POST",
             "/v1/kiosk/help-calls",
-            br#"{"screen":"certify"}"#,
+            // a certification whose face was live but not confirmed (FailedWhy::NotConfirmed)
+            br#"{"screen":"certify_not_confirmed"}"#,
             &[],
         ))
         .unwrap();
@@ -191,7 +192,9 @@ fn a_staff_call_round_trips_kiosk_central_staff_resident() {
         .unwrap();
     assert_eq!(row.id, other_call.as_str());
     assert!(
-        row.text.contains("kiosk-12") && row.text.contains("资格认证"),
+        row.text.contains("kiosk-12")
+            && row.text.contains("资格认证")
+            && row.text.contains("请核对身份证"),
         "{}",
         row.text
     );

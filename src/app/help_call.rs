@@ -44,6 +44,21 @@ fn screen(ui: &MainWindow) -> &'static str {
     }
 }
 
+/// [`screen`], told apart on the certification page where the flow knows more: a face that was
+/// live but not confirmed asks staff to check the ID card against the person.
+fn screen_of(ui: &MainWindow, k: &Kiosk) -> &'static str {
+    match (screen(ui), k.flow.step()) {
+        (
+            "certify",
+            crate::controllers::certify::Step::Failed {
+                why: crate::controllers::certify::FailedWhy::NotConfirmed,
+                ..
+            },
+        ) => k.flow.help_screen(),
+        (s, _) => s,
+    }
+}
+
 fn lang(ui: &MainWindow) -> Lang {
     match app_adapter::current_language(ui) {
         Language::ZhCn => Lang::Zh,
@@ -58,13 +73,14 @@ pub(super) fn connect(ui: &MainWindow) {
         let Some(k) = kiosk() else { return };
         with_ui(|ui| {
             let mut k = k.borrow_mut();
+            let name = screen_of(ui, &k);
             tracing::info!(
                 event = "staff_called",
-                screen = screen(ui),
+                screen = name,
                 "a resident asked for staff help"
             );
             let e = Event::Pressed {
-                screen: screen(ui).into(),
+                screen: name.into(),
                 now: Instant::now(),
             };
             feed(ui, &mut k, e);

@@ -515,6 +515,8 @@ pub struct CertifyFlow {
     photo: Option<Photo>,
     /// A printer is configured: the proof is printed as soon as the check is recorded.
     print_on_success: bool,
+    /// Why the latest biometric check failed (the staff call says so).
+    last_failed: Option<FailedWhy>,
 }
 
 impl Default for CertifyFlow {
@@ -533,6 +535,7 @@ impl CertifyFlow {
             recipient: None,
             helper: None,
             failures: 0,
+            last_failed: None,
             retry: None,
             pending: None,
             photo: None,
@@ -598,6 +601,16 @@ impl CertifyFlow {
         self.seq = seq;
         self.print_on_success = print;
         vec![Effect::CancelDevices]
+    }
+
+    /// The screen name a staff call from this flow carries (`jiuzhu_core::help_call`): staff see
+    /// at their desk that the resident's face was live but not confirmed, so they come to check the
+    /// ID card against the person, rather than for a generic failure.
+    pub fn help_screen(&self) -> &'static str {
+        match self.last_failed {
+            Some(FailedWhy::NotConfirmed) => "certify_not_confirmed",
+            _ => "certify_route_to_staff",
+        }
     }
 
     /// The buttons the current screen offers.
@@ -1046,6 +1059,12 @@ impl CertifyFlow {
             return self.submit();
         }
         self.failures += 1;
+        let why = if modality == Modality::Face && live && !matched {
+            FailedWhy::NotConfirmed
+        } else {
+            FailedWhy::NotPassed
+        };
+        self.last_failed = Some(why);
         if self.failures >= MAX_FAILURES {
             // The third failure is recorded and staff are called.
             let mut e = self.submit();
@@ -1053,11 +1072,6 @@ impl CertifyFlow {
             return e;
         }
         self.pending = None;
-        let why = if modality == Modality::Face && live && !matched {
-            FailedWhy::NotConfirmed
-        } else {
-            FailedWhy::NotPassed
-        };
         self.go(Step::Failed {
             modality,
             failures: self.failures,
@@ -1413,6 +1427,9 @@ mod tests {
                 ..
             }
         ));
+        // a staff call from here tells staff to check the ID; a plain failure does not
+        assert_eq!(f.help_screen(), "certify_not_confirmed");
+        assert_eq!(g.help_screen(), "certify_route_to_staff");
         // the fingerprint confirms the person the face could not
         assert!(matches!(
             &choose(&mut f, Choice::Fingerprint)[..],

@@ -10,7 +10,23 @@ use crate::controllers::text::Lang;
 
 /// The screen a call came from, in words staff know.
 pub fn screen_label(screen: &str, lang: Lang) -> &'static str {
-    let (zh, en) = match screen.split('_').next().unwrap_or("") {
+    let (zh, en) = match screen {
+        // the face was live but did not confirm the person: staff come to check the ID card
+        "certify_not_confirmed" => (
+            "资格认证 · 刷脸未能确认本人，请核对身份证",
+            "certification · face not confirmed, check the ID card",
+        ),
+        _ => page_label(screen),
+    };
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+/// The page of a screen name (its first word), in words staff know.
+fn page_label(screen: &str) -> (&'static str, &'static str) {
+    match screen.split('_').next().unwrap_or("") {
         "home" => ("首页", "home screen"),
         "certify" => ("资格认证", "certification"),
         "apply" => ("申请救助", "application"),
@@ -18,10 +34,6 @@ pub fn screen_label(screen: &str, lang: Lang) -> &'static str {
         "progress" => ("进度查询", "case progress"),
         "staff" => ("工作人员页", "staff page"),
         _ => ("其他页面", "another screen"),
-    };
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
     }
 }
 
@@ -92,5 +104,20 @@ mod tests {
             "Kiosk 500102001-7f3a · certification · waiting 3 min"
         );
         assert_eq!(screen_label("nonsense", Lang::Zh), "其他页面");
+        // a face that was live but not confirmed: staff are told to check the ID card
+        let not_confirmed = HelpCall {
+            screen: "certify_not_confirmed".into(),
+            ..call
+        };
+        assert!(jiuzhu_core::help_call::valid_screen(&not_confirmed.screen));
+        assert_eq!(
+            row_text(&not_confirmed, t0, Lang::Zh),
+            "500102001-7f3a 号机 · 资格认证 · 刷脸未能确认本人，请核对身份证 · 刚刚呼叫"
+        );
+        assert!(
+            row_text(&not_confirmed, t0, Lang::En).contains("check the ID card"),
+            "{}",
+            row_text(&not_confirmed, t0, Lang::En)
+        );
     }
 }
