@@ -17,6 +17,9 @@ The face box comes from MediaPipe's face detector (full range), the last box see
 the hand hides. A palm is "on the face" when its box's centre lies inside the face box widened by a
 quarter of its size. Nothing of this runs in the kiosk.
 
+Prints per video and model: the frames with a palm on the face at MediaPipe's score 0.5 (covered and
+others, and which were missed or flagged), the counts at scores 0.5, 0.6 and 0.7, and the time a frame.
+
 Usage: PYTHON vision/probes/palm_only.py [VIDEO ...]
 (PYTHON: the venv of hand_over_face.py, ~/.cache/jiuzhu/mp-venv, with
  `pip install --no-deps ai-edge-litert==2.3.0` added: mediapipe's own deps cover it)
@@ -31,8 +34,12 @@ import mediapipe as mp
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-COVER = {"pyfeat_WolfgangLanger_Pexels.mp4": (57, 227)}
+# the labelled covered frames and the face box of the whole-tracker probe (same directory)
+from hand_over_face import COVER, face_box
+
 SIZE = 192
+# palm scores reported (MediaPipe's own threshold is 0.5)
+SWEEP = (0.5, 0.6, 0.7)
 
 
 def anchors():
@@ -106,16 +113,6 @@ def on_face(p, box):
     return box[0] - bw / 4 <= cx <= box[2] + bw / 4 and box[1] - bh / 4 <= cy <= box[3] + bh / 4
 
 
-def face_box(detections, w, h):
-    best = None
-    for d in detections or []:
-        b = d.location_data.relative_bounding_box
-        box = (b.xmin * w, b.ymin * h, (b.xmin + b.width) * w, (b.ymin + b.height) * h)
-        if best is None or (box[2] - box[0]) * (box[3] - box[1]) > (best[2] - best[0]) * (best[3] - best[1]):
-            best = box
-    return best
-
-
 def probe(path, models):
     cap = cv2.VideoCapture(path)
     if not cap.isOpened():
@@ -126,7 +123,8 @@ def probe(path, models):
         it = Interpreter(model_path=m, num_threads=1)
         it.allocate_tensors()
         interps[name] = it
-    res = {n: {"in": [0, 0], "out": [0, 0], "missed": [], "false": [], "ms": 0.0} for n in interps}
+    res = {n: {"in": [0, 0], "out": [0, 0], "missed": [], "false": [], "ms": 0.0, "scores": ([], [])}
+           for n in interps}
     last = None
     with mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5) as faces:
         frame = 0
@@ -142,9 +140,11 @@ def probe(path, models):
             covered = cover[0] <= frame <= cover[1]
             for n, it in interps.items():
                 t0 = time.perf_counter()
-                found = palms(it, rgb)
+                found = palms(it, rgb, SWEEP[0])
                 res[n]["ms"] += (time.perf_counter() - t0) * 1e3
-                hit = last is not None and any(on_face(p, last) for p in found)
+                score = max([p[4] for p in found if last is not None and on_face(p, last)] or [0.0])
+                res[n]["scores"][0 if covered else 1].append(score)
+                hit = score >= 0.5
                 c = res[n]["in" if covered else "out"]
                 c[0] += 1
                 c[1] += hit
@@ -159,6 +159,10 @@ def probe(path, models):
             f"others {r['out'][1]}/{r['out'][0]}; {r['ms'] / max(frame, 1):.1f} ms a frame (letterbox + net + decode)"
         )
         print(f"  missed covered frames: {compress(r['missed'])}; flagged others: {compress(r['false'])}")
+        ins, outs = (np.array(v) for v in r["scores"])
+        print("  by palm score: " + "; ".join(
+            f">= {t}: covered {(ins >= t).sum()}/{len(ins)}, others {(outs >= t).sum()}/{len(outs)}" for t in SWEEP
+        ))
 
 
 def compress(frames):
