@@ -171,26 +171,7 @@ fn certification_screens(screen: &HeadlessScreen, ui: &MainWindow) {
     check(screen, "certify-alternative");
     // The face screens come from a second walk through the flow.
     app::dispatch(seq(), Event::Chose(Choice::Home));
-    ui.global::<HomeAdapter>().invoke_open(Entry::Certify);
-    app::dispatch(seq(), Event::Chose(Choice::SelfCheck));
-    app::dispatch(
-        seq(),
-        Event::Identified(Person {
-            id: IdNumber::parse("11010519491231002X").unwrap(),
-            name: None,
-            address: None,
-        }),
-    );
-    app::dispatch(
-        seq(),
-        Event::Status(StatusAnswer {
-            recipient: true,
-            certified_this_cycle: false,
-            last_certified_on: None,
-            valid_until: None,
-        }),
-    );
-    app::dispatch(seq(), Event::Chose(Choice::Consent));
+    to_face_check(ui);
     app::dispatch(
         seq(),
         Event::FaceProgress {
@@ -244,6 +225,22 @@ fn certification_screens(screen: &HeadlessScreen, ui: &MainWindow) {
     check(screen, "home-zh-CN");
     // A live face the face alone cannot confirm (FaceNet between 0.60 and 0.77): the fingerprint
     // or staff first.
+    to_face_check(ui);
+    app::dispatch(
+        seq(),
+        Event::Verdict {
+            live: true,
+            matched: false,
+            score: Some(0.68),
+        },
+    );
+    check(screen, "certify-not-confirmed");
+    app::dispatch(seq(), Event::Chose(Choice::Home));
+    guardian_screens(screen, ui);
+}
+
+/// A self-check from home to the consent, consented: the face check has begun.
+fn to_face_check(ui: &MainWindow) {
     ui.global::<HomeAdapter>().invoke_open(Entry::Certify);
     app::dispatch(seq(), Event::Chose(Choice::SelfCheck));
     app::dispatch(
@@ -264,17 +261,6 @@ fn certification_screens(screen: &HeadlessScreen, ui: &MainWindow) {
         }),
     );
     app::dispatch(seq(), Event::Chose(Choice::Consent));
-    app::dispatch(
-        seq(),
-        Event::Verdict {
-            live: true,
-            matched: false,
-            score: Some(0.68),
-        },
-    );
-    check(screen, "certify-not-confirmed");
-    app::dispatch(seq(), Event::Chose(Choice::Home));
-    guardian_screens(screen, ui);
 }
 
 /// 监护人代认证: the guardian's consent, the photo of the recipient, and central's refusal.

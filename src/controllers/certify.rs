@@ -1378,16 +1378,15 @@ mod tests {
     /// second factor is offered first, it counts as an attempt, and the fingerprint certifies.
     #[test]
     fn an_unconfirmed_face_offers_the_fingerprint_first_and_it_certifies() {
+        // a FaceNet similarity of 0.70: over the match threshold, under the confirm threshold
+        let face = |live| Event::Verdict {
+            live,
+            matched: false,
+            score: Some(0.70),
+        };
         let mut f = at_consent();
         choose(&mut f, Choice::Consent);
-        let e = send(
-            &mut f,
-            Event::Verdict {
-                live: true,
-                matched: false,
-                score: Some(0.70),
-            },
-        );
+        let e = send(&mut f, face(true));
         assert!(e.is_empty(), "nothing is submitted yet: {e:?}");
         assert_eq!(
             f.step(),
@@ -1404,14 +1403,7 @@ mod tests {
         // a face that is not live is a plain failure, with the face again first
         let mut g = at_consent();
         choose(&mut g, Choice::Consent);
-        send(
-            &mut g,
-            Event::Verdict {
-                live: false,
-                matched: false,
-                score: Some(0.70),
-            },
-        );
+        send(&mut g, face(false));
         assert_eq!(
             g.choices(),
             vec![Choice::Face, Choice::Fingerprint, Choice::CallStaff]
