@@ -14,6 +14,7 @@ use jiuzhu_central::store::Staff;
 use jiuzhu_core::api::StaffRole;
 use jiuzhu_core::help_call::HelpCall;
 use jiuzhu_kiosk::app::{self, AppConfig, Devices};
+use jiuzhu_kiosk::controllers::certify::{Choice, Event, FailedWhy, Person, StatusAnswer, Step};
 use jiuzhu_kiosk::ui::{AppAdapter, Entry, HelpCallsAdapter, HomeAdapter};
 use serde_json::json;
 use slint::ComponentHandle;
@@ -219,6 +220,58 @@ fn a_staff_call_round_trips_kiosk_central_staff_resident() {
         app::session_tick(Instant::now());
         w.global::<HelpCallsAdapter>().get_calls().row_count() == 0
     });
+
+    // A resident whose face was live but not confirmed (FailedWhy::NotConfirmed) calls from the
+    // bottom bar: the call says so, and the staff page reads "请核对身份证". The inactivity reset
+    // first ends the acknowledged call and the staff session, as it does for the next resident.
+    let later = Instant::now() + Duration::from_secs(600);
+    app::session_tick(later);
+    app::session_tick(later + Duration::from_secs(600));
+    assert_eq!(
+        w.global::<AppAdapter>().get_page(),
+        jiuzhu_kiosk::ui::Page::Home
+    );
+    w.global::<HomeAdapter>().invoke_open(Entry::Certify);
+    let dispatch = |e: Event| app::dispatch(app::current_seq().unwrap(), e);
+    dispatch(Event::Chose(Choice::SelfCheck));
+    dispatch(Event::Identified(Person {
+        id: jiuzhu_core::id::IdNumber::parse("11010519491231002X").unwrap(),
+        name: None,
+        address: None,
+    }));
+    dispatch(Event::Status(StatusAnswer {
+        recipient: true,
+        certified_this_cycle: false,
+        last_certified_on: None,
+        valid_until: None,
+    }));
+    dispatch(Event::Chose(Choice::Consent));
+    dispatch(Event::Verdict {
+        live: true,
+        matched: false,
+        score: Some(0.68),
+    });
+    assert!(
+        matches!(
+            app::current_step(),
+            Some(Step::Failed {
+                why: FailedWhy::NotConfirmed,
+                ..
+            })
+        ),
+        "{:?}",
+        app::current_step()
+    );
+    press(&w, "呼叫工作人员");
+    pump_until("central to take the second call", 10, || {
+        notice(&w) == "已通知工作人员，请在原地稍候。"
+    });
+    let calls = open_calls(&central, &mut c, &token);
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(
+        (calls[0].kiosk_id.as_str(), calls[0].screen.as_str()),
+        ("kiosk-11", "certify_not_confirmed")
+    );
     logs.assert_free_of(&["clerk-pw-2026"]);
 }
 
