@@ -3,23 +3,16 @@ false accepts <= 0.1 % of all impostor pairs and the genuine pairs it rejects; t
 East Asian-heavy half B (its highest impostor) and what it gives on the other half A and on all pairs.
 Scores are cosines (dlib's distances come out reversed: read score.py for dlib).
 Usage: /usr/bin/python3 sweep.py emb.npz labels.tsv [PREFIX,PREFIX...]   e.g. fn_,facenet after fn_variants.py"""
-import itertools, sys
+import sys
+
 import numpy as np
+
 from labels_tsv import read_labels
+from pairs import pairs
+
 emb = np.load(sys.argv[1]); ids = list(emb["ids"]); lab = read_labels(sys.argv[2])
 keys = [k for k in emb.files if k != "ids" and (len(sys.argv) < 4 or k.startswith(tuple(sys.argv[3].split(","))))]
-A_POP = ("data_faceapi", "data_facerec", "data_insightface", "data_pyfeat", "data_human", "data_frames_WolfgangLanger", "data_celeb5")
-half = lambda f: "A" if f.startswith(A_POP) else "B"
-photo = lambda f: f.rsplit("#", 1)[0]
-use = [i for i, f in enumerate(ids) if f in lab]
-P = []
-for a, b in itertools.combinations(use, 2):
-    fa, fb = ids[a], ids[b]; (la, ca), (lb, cb) = lab[fa], lab[fb]
-    if la != lb and ca != "-" and ca == cb and photo(fa) != photo(fb):
-        continue
-    kind = "imp" if la != lb else ("gv" if fa.startswith("data_frames_") and fb.startswith("data_frames_") else "gp")
-    h = half(fa) if half(fa) == half(fb) else "X"
-    P.append((a, b, kind, h))
+P = pairs(ids, lab)
 def loosest(imp):
     s = np.sort(imp)[::-1]; n = int(len(s) * 0.001)
     return s[n] + 1e-6 if n < len(s) else -1
