@@ -1056,6 +1056,8 @@ impl CertifyFlow {
     ) -> Vec<Effect> {
         self.pending = Some((modality, live, matched, score));
         if live && matched {
+            // an earlier failure no longer describes the resident
+            self.last_failed = None;
             return self.submit();
         }
         self.failures += 1;
@@ -1434,6 +1436,29 @@ mod tests {
                 if outcome.matched && outcome.modality == Some(Modality::Fingerprint)),
             "{e:?}"
         );
+    }
+
+    /// A guardian whose face was not confirmed, then confirmed: a staff call from the photo step
+    /// no longer says "not confirmed".
+    #[test]
+    fn a_confirmed_face_clears_the_not_confirmed_staff_call() {
+        let mut f = guardian_at_consent();
+        choose(&mut f, Choice::Consent);
+        send(
+            &mut f,
+            Event::Verdict {
+                live: true,
+                matched: false,
+                score: Some(0.70),
+            },
+        );
+        assert_eq!(f.help_screen(), "certify_not_confirmed");
+        choose(&mut f, Choice::Face);
+        send(&mut f, verdict(true));
+        assert_eq!(f.step(), &Step::Photo);
+        choose(&mut f, Choice::CallStaff);
+        assert_eq!(f.step(), &Step::RouteToStaff);
+        assert_eq!(f.help_screen(), "certify_route_to_staff");
     }
 
     /// With a printer the proof comes out without a tap, and the reset keeps the setting.
