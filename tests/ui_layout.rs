@@ -260,6 +260,15 @@ fn due() -> StatusAnswer {
     }
 }
 
+/// A self-check from home, consented: the face check has begun.
+fn to_face_check(w: &MainWindow, walk: &Walk) {
+    open(w, walk, Entry::Certify);
+    app::dispatch(seq(), Event::Chose(Choice::SelfCheck));
+    app::dispatch(seq(), Event::Identified(person()));
+    app::dispatch(seq(), Event::Status(due()));
+    app::dispatch(seq(), Event::Chose(Choice::Consent));
+}
+
 fn certify_walk(w: &MainWindow, walk: &mut Walk) {
     open(w, walk, Entry::Certify);
     walk.check(w, "certify: who certifies");
@@ -275,11 +284,7 @@ fn certify_walk(w: &MainWindow, walk: &mut Walk) {
     app::dispatch(seq(), Event::AlternativeRecorded);
     walk.check(w, "certify: home visit recorded");
 
-    open(w, walk, Entry::Certify);
-    app::dispatch(seq(), Event::Chose(Choice::SelfCheck));
-    app::dispatch(seq(), Event::Identified(person()));
-    app::dispatch(seq(), Event::Status(due()));
-    app::dispatch(seq(), Event::Chose(Choice::Consent));
+    to_face_check(w, walk);
     for (challenge, name) in [
         (Challenge::TurnLeft, "certify: face, turn left"),
         (Challenge::Blink, "certify: face, blink"),
@@ -336,11 +341,7 @@ fn certify_walk(w: &MainWindow, walk: &mut Walk) {
     walk.check(w, "certify: certified");
 
     // a live face the face alone cannot confirm: the fingerprint or staff first
-    open(w, walk, Entry::Certify);
-    app::dispatch(seq(), Event::Chose(Choice::SelfCheck));
-    app::dispatch(seq(), Event::Identified(person()));
-    app::dispatch(seq(), Event::Status(due()));
-    app::dispatch(seq(), Event::Chose(Choice::Consent));
+    to_face_check(w, walk);
     app::dispatch(
         seq(),
         Event::Verdict {
