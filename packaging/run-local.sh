@@ -48,13 +48,15 @@ if [ ! -f "$RUN/central.db" ]; then
     # threshold 0.77 (false accepts <= 0.1 %), so his own face check asks for his fingerprint
     # (p2_1), as it would for most residents on the default FaceNet (vision/README.md).
     MODELS="${JIUZHU_MODELS:-$HOME/.cache/jiuzhu/models}"
+    for photo in obama2.jpg obama.jpg; do
+        "$BIN/jiuzhu-kiosk" vision enroll --image "$MODELS/testdata/$photo" --out "$RUN/face-$photo.json" >/dev/null
+    done
     for pair in 500102195805202427:obama2.jpg 500102193706110018:obama2.jpg 500102194110020032:obama.jpg; do
         id="${pair%%:*}"; photo="${pair##*:}"
-        "$BIN/jiuzhu-kiosk" vision enroll --image "$MODELS/testdata/$photo" --out "$RUN/face.json" >/dev/null
         "$BIN/jiuzhu-central" template import --db "$RUN/central.db" --id-number "$id" \
-            --modality face --file "$RUN/face.json"
-        rm -f "$RUN/face.json"
+            --modality face --file "$RUN/face-$photo.json"
     done
+    rm -f "$RUN"/face-*.json
 fi
 
 bash packaging/local-config.sh "$RUN" "$URL" "$TOWNSHIP" > "$RUN/kiosk.toml"
