@@ -24,7 +24,6 @@ Usage: PYTHON vision/probes/palm_only.py [VIDEO ...]
 (PYTHON: the venv of hand_over_face.py, ~/.cache/jiuzhu/mp-venv, with
  `pip install --no-deps ai-edge-litert==2.3.0` added: mediapipe's own deps cover it)
 """
-import math
 import os
 import sys
 import time
