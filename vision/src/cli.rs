@@ -129,6 +129,14 @@ impl fmt::Display for Report {
         if let Some(m) = v.identity_min {
             writeln!(f, "identity continuity: lowest cosine {m:.3}")?;
         }
+        if v.hand_check {
+            writeln!(
+                f,
+                "hand over the face: {} identity samples covered (highest palm score on the face {})",
+                v.covered_samples,
+                v.palm_max.map_or("—".into(), |p| format!("{p:.2}"))
+            )?;
+        }
         if let Some(r) = v.ir_face_ratio {
             writeln!(
                 f,

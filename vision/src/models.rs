@@ -165,6 +165,11 @@ impl ModelPaths {
         self.file("face_mesh.tflite")
     }
 
+    /// MediaPipe's palm detector, the original TensorFlow Lite file (always on LiteRT).
+    pub fn palm_tflite(&self) -> Result<PathBuf> {
+        self.file("palm_detection_lite.tflite")
+    }
+
     /// LiteRT's shared library (ai-edge-litert wheel).
     pub fn litert(&self) -> Result<PathBuf> {
         self.file(LITERT_LIB)

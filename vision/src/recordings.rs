@@ -1,6 +1,10 @@
 //! The genuine side of the face check's cues on a real recording of a real person, where nobody
 //! performs our challenges (so no verdict, no BPCER): every frame through the pipeline, and
 //!
+//! - **a hand over the face**: with the palm detector ([`crate::hand`]), the palm score on the face of
+//!   every identity sample, and the samples the `Verifier`'s rule counts as covered
+//!   ([`crate::hand::CoverRun`] at [`crate::hand::PALM_MIN`]), which it leaves out of identity
+//!   continuity, as the `Verifier` does;
 //! - **identity continuity**: an embedding of a good frame every 0.5 s with each model given; the lowest
 //!   cosine between two samples within 10 s (a session's length), to compare with
 //!   [`FaceModel::identity_min`]; and the `Verifier`'s own decision ([`crate::identity`]) over all the
@@ -23,6 +27,7 @@ use opencv::videoio;
 
 use crate::depth::depth_fit;
 use crate::embed::{Embedder, FaceModel};
+use crate::hand::{CoverRun, PALM_MIN, PalmDetector};
 use crate::identity::{IdentityJudgement, IdentityTrack, SampleKind};
 use crate::liveness::MIN_DEPTH;
 use crate::models::{Result, VisionError};
@@ -58,8 +63,12 @@ pub struct RecordingReport {
     pub fps: f64,
     /// Frames with one face passing the quality gate.
     pub good: usize,
-    /// Identity samples taken.
+    /// Identity samples taken (covered ones included).
     pub samples: usize,
+    /// With the palm detector: each sample's time (s) and palm score on the face.
+    pub palm: Vec<(f64, f32)>,
+    /// The times of the samples counted as covered by a hand (left out of identity continuity).
+    pub covered: Vec<f64>,
     /// Per model, the lowest cosine (None with fewer than two samples within a session's length).
     pub identity: Vec<Option<IdentityLow>>,
     /// Per model, the `Verifier`'s identity decision over the whole recording.
@@ -84,12 +93,13 @@ fn median(mut v: Vec<f32>) -> Option<f32> {
     Some(v[v.len() / 2])
 }
 
-/// Analyses the recording at `path` with `pipeline` (its detector runs on every frame) and one
-/// embedder per model in `models`.
+/// Analyses the recording at `path` with `pipeline` (its detector runs on every frame), one
+/// embedder per model in `models`, and the palm detector when given.
 pub fn analyse(
     path: &Path,
     pipeline: &mut FacePipeline,
     models: &mut [Embedder],
+    mut palm: Option<&mut PalmDetector>,
 ) -> Result<RecordingReport> {
     let name = path.display().to_string();
     let mut cap = videoio::VideoCapture::from_file(&name, videoio::CAP_ANY)?;
@@ -105,6 +115,7 @@ pub fn analyse(
     let mut screen = ScreenPattern::new()?;
     let mut goods: Vec<(f64, Observation)> = Vec::new();
     let (mut frames, mut samples) = (0usize, Vec::new());
+    let (mut palms, mut covered, mut run) = (Vec::new(), Vec::new(), CoverRun::default());
     let mut moire: Vec<(f64, f32)> = Vec::new();
     let mut frame = Mat::default();
     // the most frontal good frame, embedded at the end as the frame a reference would be matched with
@@ -128,6 +139,13 @@ pub fn analyse(
             .last()
             .is_none_or(|(last, _): &(f64, _)| t - last >= SAMPLE_EVERY);
         if due && let Some(det) = crate::detect::around(&pipeline.detect(&frame)?, cx, cy) {
+            if let Some(p) = palm.as_deref_mut() {
+                let score = crate::hand::score_on_face(&p.detect(&frame)?, &det.bbox);
+                palms.push((t, score));
+                if run.push(score, PALM_MIN) {
+                    covered.push(t);
+                }
+            }
             let es = models
                 .iter_mut()
                 .map(|m| m.embed(&frame, det, lm))
@@ -143,7 +161,8 @@ pub fn analyse(
     let mut judgement = Vec::new();
     for (k, m) in models.iter_mut().enumerate() {
         let mut track = IdentityTrack::new(m.model().identity_min());
-        for (_, es) in &samples {
+        // as the Verifier: a covered sample is no identity sample
+        for (_, es) in samples.iter().filter(|(t, _)| !covered.contains(t)) {
             track.push(es[k].clone(), SampleKind::Timed)?;
         }
         let matched = match &frontal_best {
@@ -218,6 +237,8 @@ pub fn analyse(
         fps,
         good: goods.len(),
         samples: samples.len(),
+        palm: palms,
+        covered,
         identity,
         judgement,
         moire_worst,

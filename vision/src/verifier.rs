@@ -15,11 +15,13 @@ use std::time::{Duration, Instant};
 use jiuzhu_drivers_api::camera::{Frame, FramePair};
 
 use opencv::core::Mat;
+use opencv::prelude::MatTraitConst;
 
 use crate::detect::Detection;
 use crate::embed::{Embedder, Embedding, FaceModel};
 use crate::engine::Engine;
 use crate::flash::{FaceRegions, FlashConfig, FlashReport, PointColours};
+use crate::hand::{CoverRun, PalmDetector};
 use crate::identity::{IdentityTrack, SampleKind};
 use crate::image::frame_to_bgr;
 use crate::liveness::{Challenge, LivenessConfig, LivenessSession, Pace, Progress, Verdict};
@@ -76,6 +78,15 @@ pub struct VerifierConfig {
     /// check (frames pushed without a colour are not judged by it) and keeps the check going while
     /// [`Verifier::flash_pending`].
     pub flash: Option<FlashConfig>,
+    /// A hand over the face ([`crate::hand`]): the palm score on the face from which an identity
+    /// sample shows a palm. [`crate::hand::COVERED_RUN`] such samples in a row count the face as
+    /// covered: the sample is no identity sample, the challenge in course restarts or the one the
+    /// frame completed is taken back (whatever [`MAX_TAKEN_BACK`]), and the resident is asked to
+    /// lower the hand. A candidate for the matched frame with a palm on it is passed over (looked at
+    /// when the session ends). None = off. The palm
+    /// detector runs on LiteRT whatever [`VerifierConfig::engine`]; with another engine and no
+    /// LiteRT library the check is off ([`Verification::hand_check`] false).
+    pub palm_min: Option<f32>,
 }
 
 impl Default for VerifierConfig {
@@ -96,6 +107,7 @@ impl Default for VerifierConfig {
             track: false,
             recount_every: Duration::from_millis(500),
             flash: None,
+            palm_min: Some(crate::hand::PALM_MIN),
         }
     }
 }
@@ -111,6 +123,18 @@ impl VerifierConfig {
         self.liveness.bigger_after = timing.bigger_after;
         self
     }
+}
+
+/// Candidates for the matched frame kept ([`Verifier`]'s `best`).
+const BEST_KEPT: usize = 3;
+
+/// A candidate for the frame matched with the reference.
+struct Candidate {
+    /// |yaw| + |pitch|, degrees: lower is more frontal.
+    frontal: f32,
+    embedding: Embedding,
+    /// The frame and its face box, while the palm detector has not looked at it.
+    frame: Option<(Mat, crate::detect::FaceBox)>,
 }
 
 /// How long the resident is asked to uncover the face (hint `uncover_face`) after an identity sample
@@ -155,6 +179,14 @@ pub struct Verification {
     /// Identity samples that did not look like the session's person and restarted the challenge in
     /// course (a hand over the face, another face).
     pub identity_doubts: usize,
+    /// Whether the palm detector looked for a hand over the face ([`VerifierConfig::palm_min`]).
+    pub hand_check: bool,
+    /// Identity samples on which a hand covered the face ([`crate::hand::CoverRun`]): left out of
+    /// identity continuity, each restarted the challenge in course or took back the one it completed.
+    pub covered_samples: usize,
+    /// The highest palm score on the face among the frames checked for a hand (the identity samples
+    /// and the candidates for the matched frame; None without the check or without such frames).
+    pub palm_max: Option<f32>,
     /// Fraction of checked near-infrared frames that showed the face (None without IR frames).
     pub ir_face_ratio: Option<f32>,
     /// The medians of the near-infrared skin cue ([`crate::nir::SkinCue`]; None without IR frames
@@ -190,8 +222,19 @@ pub struct Verifier {
     reference: Option<Embedding>,
     session: LivenessSession,
     cfg: VerifierConfig,
-    best: Option<(f32, Embedding)>,
+    /// The latest [`BEST_KEPT`] most frontal good frames, most frontal first, with their embeddings
+    /// (and, with the palm detector, the frame and its face box, looked at for a hand when the
+    /// session ends): the first without a hand over the face is the one matched.
+    best: Vec<Candidate>,
     identity: IdentityTrack,
+    /// The palm detector, with [`VerifierConfig::palm_min`] (and LiteRT).
+    palm: Option<PalmDetector>,
+    /// The run of identity samples with a palm on the face.
+    cover: CoverRun,
+    /// The highest palm score on the face measured.
+    palm_max: Option<f32>,
+    /// When the latest identity sample counted as covered by a hand.
+    covered_at: Option<Duration>,
     /// When the latest doubt restarted a challenge (the resident is asked to uncover the face for
     /// [`UNCOVER_HINT`]).
     doubted_at: Option<Duration>,
@@ -293,6 +336,19 @@ impl Verifier {
         } else {
             None
         };
+        let palm = match (cfg.palm_min, spare.palm.take()) {
+            (None, lent) => {
+                spare.palm = lent;
+                None
+            }
+            (Some(_), Some(p)) => Some(p),
+            (Some(_), None) => match PalmDetector::load(&spare.paths) {
+                Ok(p) => Some(p),
+                // the face models on another engine (an ARM kiosk) and no LiteRT here: without it
+                Err(crate::VisionError::MissingModel(_)) if engine != Engine::LiteRt => None,
+                Err(e) => return Err(e),
+            },
+        };
         let screen = cfg.moire_max.map(|_| ScreenPattern::new()).transpose()?;
         let identity = IdentityTrack::new(cfg.identity_min.unwrap_or_else(|| model.identity_min()));
         Ok(Self {
@@ -302,8 +358,12 @@ impl Verifier {
             reference,
             session: LivenessSession::new(challenges, cfg.liveness.clone()),
             cfg,
-            best: None,
+            best: Vec::new(),
             identity,
+            palm,
+            cover: CoverRun::default(),
+            palm_max: None,
+            covered_at: None,
             doubted_at: None,
             taken_back: 0,
             last_identity: None,
@@ -390,13 +450,14 @@ impl Verifier {
             }
             let frontal = obs.pose.yaw.abs() + obs.pose.pitch.abs();
             let better =
-                self.reference.is_some() && self.best.as_ref().is_none_or(|(f, _)| frontal < *f);
+                self.reference.is_some() && self.best.first().is_none_or(|c| frontal < c.frontal);
             let due = (self.cfg.identity_check || self.pad_nets.is_some())
                 && self
                     .last_identity
                     .is_none_or(|last| t.saturating_sub(last) >= self.cfg.identity_every);
             let mut face = None;
             let mut timed = None;
+            let mut covered = false;
             if better || due {
                 let dets = match dets.take() {
                     Some(d) => d,
@@ -410,22 +471,45 @@ impl Verifier {
                             self.pad_scores.push(p.scores(&bgr, d)?);
                         }
                     }
-                    let sample = due && self.cfg.identity_check;
+                    let mut sample = due && self.cfg.identity_check;
+                    if let Some(score) = self.palm_on_face(&bgr, &d.bbox, sample)? {
+                        let min = self.cfg.palm_min.unwrap_or(f32::INFINITY);
+                        if self.cover.push(score, min) {
+                            // a hand: no identity sample; the action in course starts again
+                            sample = false;
+                            covered = true;
+                            self.covered_at = Some(t);
+                        }
+                    }
                     if let (Some(net), true) = (self.embedder.as_mut(), better || sample) {
                         let e = net.embed(&bgr, d, lm)?;
                         if sample {
                             timed = Some(e.clone());
                         }
                         if better {
-                            self.best = Some((frontal, e));
+                            // the frame is kept for the palm detector only
+                            let frame = match self.palm {
+                                Some(_) => Some((bgr.try_clone()?, d.bbox)),
+                                None => None,
+                            };
+                            self.best.insert(
+                                0,
+                                Candidate {
+                                    frontal,
+                                    embedding: e,
+                                    frame,
+                                },
+                            );
+                            self.best.truncate(BEST_KEPT);
                         }
                     }
                 }
             }
-            if let Some(e) = timed
-                && self.identity.push(e, SampleKind::Timed)?
-                && self.session.restart_challenge(t)
-            {
+            let doubt = match timed {
+                Some(e) => self.identity.push(e, SampleKind::Timed)?,
+                None => covered,
+            };
+            if doubt && self.session.restart_challenge(t) {
                 self.doubted_at = Some(t);
             }
             if nir_due {
@@ -468,7 +552,6 @@ impl Verifier {
             self.done = progress.done;
             if self.sample_completed()? && self.session.revoke_last(t) {
                 // the frame that completed it did not look like the session's person
-                self.taken_back += 1;
                 self.doubted_at = Some(t);
                 progress = self.session.progress_now("uncover_face");
                 self.done = progress.done;
@@ -486,14 +569,19 @@ impl Verifier {
     /// ([`VerifierConfig::identity_every`]; found when a generated swap clip's nod completed 0.4 s
     /// sooner and passed).
     ///
-    /// True when the challenge is to be taken back: the sample does not look like the samples before
-    /// it (up to [`MAX_TAKEN_BACK`] times a session; after that the sample stays and the identity
+    /// True when the challenge is to be taken back: the frame shows a hand over the face
+    /// ([`VerifierConfig::palm_min`]; always), or the sample does not look like the samples before it
+    /// (up to [`MAX_TAKEN_BACK`] times a session; after that the sample stays and the identity
     /// decision refuses the session).
     fn sample_completed(&mut self) -> Result<bool> {
         let Some((bgr, lm, face, t)) = self.last_good.take() else {
             return Ok(false);
         };
         if self.last_identity.is_some_and(|last| last >= t) {
+            if self.covered_at.is_some_and(|c| c >= t) {
+                // this very frame's timed sample found the face covered by a hand
+                return Ok(true);
+            }
             // the timed sample of this very frame is the performer's
             self.identity.mark_last_completion();
         } else {
@@ -507,6 +595,15 @@ impl Verifier {
                     }
                 }
             };
+            if let Some(score) = self.palm_on_face(&bgr, &face.bbox, true)? {
+                let min = self.cfg.palm_min.unwrap_or(f32::INFINITY);
+                if self.cover.push(score, min) {
+                    // a hand over the face on the completing frame: the action is asked again
+                    self.last_identity = Some(t);
+                    self.covered_at = Some(t);
+                    return Ok(true);
+                }
+            }
             let Some(net) = self.embedder.as_mut() else {
                 return Ok(false);
             };
@@ -516,9 +613,47 @@ impl Verifier {
         }
         if self.taken_back < MAX_TAKEN_BACK && self.identity.last_is_doubtful()? {
             self.identity.demote_last();
+            self.taken_back += 1;
             return Ok(true);
         }
         Ok(false)
+    }
+
+    /// The embedding of the frame matched with the reference: the most frontal good frame kept
+    /// without a hand over the face (palm score under [`VerifierConfig::palm_min`]); when every kept
+    /// frame shows one, the one with the lowest score. None without a kept frame.
+    fn matched_frame(&mut self) -> Result<Option<Embedding>> {
+        let min = self.cfg.palm_min.unwrap_or(f32::INFINITY);
+        let mut lowest: Option<(f32, usize)> = None;
+        for i in 0..self.best.len() {
+            let score = match self.best[i].frame.take() {
+                Some((bgr, face)) => self.palm_on_face(&bgr, &face, true)?.unwrap_or(0.0),
+                None => 0.0,
+            };
+            if score < min {
+                lowest = Some((score, i));
+                break;
+            }
+            if lowest.is_none_or(|(s, _)| score < s) {
+                lowest = Some((score, i));
+            }
+        }
+        Ok(lowest.map(|(_, i)| self.best.swap_remove(i).embedding))
+    }
+
+    /// The highest palm score on the face `face` in `bgr`, when the palm detector runs and `wanted`.
+    fn palm_on_face(
+        &mut self,
+        bgr: &Mat,
+        face: &crate::detect::FaceBox,
+        wanted: bool,
+    ) -> Result<Option<f32>> {
+        let Some(net) = self.palm.as_mut().filter(|_| wanted) else {
+            return Ok(None);
+        };
+        let score = crate::hand::score_on_face(&net.detect(bgr)?, face);
+        self.palm_max = Some(self.palm_max.map_or(score, |m| m.max(score)));
+        Ok(Some(score))
     }
 
     /// True while the screen-light check is on and has not yet seen enough of the screen's colours
@@ -600,15 +735,19 @@ impl Verifier {
     }
 
     /// The verdict, and the networks back for the next session ([`Verifier::with_models`]).
-    pub fn finish_lending(self) -> (Verification, VerifierModels) {
+    pub fn finish_lending(mut self) -> (Verification, VerifierModels) {
+        let best = self.matched_frame();
         let mut verdict = self.session.finish();
         let model = self.embedder.as_ref().map(Embedder::model);
+        let best = match best {
+            Ok(b) => b,
+            Err(err) => {
+                verdict.reasons.push(err.to_string());
+                None
+            }
+        };
         // the matched frame is judged with the samples only when there is a reference
-        let matched = self
-            .reference
-            .as_ref()
-            .and(self.best.as_ref())
-            .map(|(_, e)| e);
+        let matched = self.reference.as_ref().and(best.as_ref());
         let identity = match self.identity.judge(matched) {
             Ok(j) => j,
             Err(err) => {
@@ -617,6 +756,12 @@ impl Verifier {
             }
         };
         verdict.reasons.extend(identity.reason.clone());
+        if !verdict.passed && self.cover.covered > 0 {
+            verdict.reasons.push(format!(
+                "a hand covered the face on {} identity samples: the actions done then did not count",
+                self.cover.covered
+            ));
+        }
         let identity_min = identity.min;
         let ir_face_ratio =
             (self.ir_checked > 0).then(|| self.ir_present as f32 / self.ir_checked as f32);
@@ -703,8 +848,8 @@ impl Verifier {
             .reference
             .as_ref()
             .map(|r| r.model().confirm_threshold());
-        let similarity = match (&self.reference, &self.best) {
-            (Some(r), Some((_, e))) => match r.cosine(e) {
+        let similarity = match (&self.reference, &best) {
+            (Some(r), Some(e)) => match r.cosine(e) {
                 Ok(s) => Some(s),
                 Err(err) => {
                     verdict.reasons.push(err.to_string());
@@ -740,6 +885,9 @@ impl Verifier {
             confirmed,
             identity_min,
             identity_doubts: identity.doubts,
+            hand_check: self.palm.is_some(),
+            covered_samples: self.cover.covered,
+            palm_max: self.palm_max,
             ir_face_ratio,
             nir,
             ir_blank: self.ir_blank,
@@ -759,6 +907,7 @@ impl Verifier {
         models.pipeline = Some(self.pipeline);
         models.embedders.extend(self.embedder);
         models.pad_nets = self.pad_nets.or(models.pad_nets);
+        models.palm = self.palm.or(models.palm);
         (verification, models)
     }
 }
@@ -772,6 +921,7 @@ pub struct VerifierModels {
     pipeline: Option<FacePipeline>,
     embedders: Vec<Embedder>,
     pad_nets: Option<PadNets>,
+    palm: Option<PalmDetector>,
 }
 
 impl VerifierModels {
@@ -782,6 +932,7 @@ impl VerifierModels {
             pipeline: None,
             embedders: Vec::new(),
             pad_nets: None,
+            palm: None,
         }
     }
 
