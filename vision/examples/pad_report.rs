@@ -1,6 +1,7 @@
 //! APCER per attack type and BPCER on the generated clips (vision/README.md). Run after `make models`:
 //! `cargo run -p jiuzhu-vision --example pad_report --release [-- GENUINE_PER_SUBJECT ATTACKS_PER_SUBJECT
-//! [--verbose] [--kinds genuine,screen-puppet,...] [--no-screen-signal] [--no-reaction-check]]`
+//! [--verbose] [--kinds genuine,screen-puppet,...] [--no-screen-signal] [--no-reaction-check]
+//! [--no-hand-check]]`; also counts the clips where the hand check counted a covered sample.
 
 use jiuzhu_vision::ModelPaths;
 use jiuzhu_vision::pad::{PadTable, evaluate, references, standard_cases};
@@ -35,6 +36,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.iter().any(|a| a == "--no-reaction-check") {
         cfg.liveness.max_reaction = None;
     }
+    if args.iter().any(|a| a == "--no-hand-check") {
+        cfg.palm_min = None;
+    }
     let started = std::time::Instant::now();
     let mut outcomes = Vec::new();
     for case in &cases {
@@ -42,7 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if verbose {
             let v = &o.verification;
             println!(
-                "{:18} {:10} {:?} passed={} sim={:?} id={:?} moire={:?} pad={:?} reactions={:?} scores={:?} reasons={:?}",
+                "{:18} {:10} {:?} passed={} sim={:?} id={:?} moire={:?} pad={:?} palm={:?} covered={} reactions={:?} scores={:?} reasons={:?}",
                 o.kind.name(),
                 o.photo,
                 o.challenges,
@@ -54,6 +58,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     (p.antispoof * 100.0).round() / 100.0,
                     (p.liveness * 100.0).round() / 100.0
                 )),
+                v.palm_max.map(|s| (s * 100.0).round() / 100.0),
+                v.covered_samples,
                 v.verdict
                     .reactions
                     .iter()
@@ -70,6 +76,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         outcomes.push(o);
     }
     let frames: usize = outcomes.iter().map(|o| o.verification.frames).sum();
+    let mut hands: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for o in &outcomes {
+        let e = hands.entry(o.kind.name()).or_default();
+        e.0 += usize::from(o.verification.covered_samples > 0);
+        e.1 += 1;
+    }
+    let hands: Vec<String> = hands
+        .iter()
+        .map(|(k, (c, n))| format!("{k} {c} / {n}"))
+        .collect();
+    println!(
+        "clips with a covered sample (hand check): {}",
+        hands.join(", ")
+    );
     println!("{}", PadTable::from_outcomes(&outcomes));
     println!(
         "{} clips, {frames} frames in {:.1} s",

@@ -138,7 +138,8 @@ struct Candidate {
 }
 
 /// How long the resident is asked to uncover the face (hint `uncover_face`) after an identity sample
-/// that did not look like the session's person restarted the challenge in course.
+/// that did not look like the session's person, or showed a hand over the face, restarted the
+/// challenge in course.
 pub const UNCOVER_HINT: Duration = Duration::from_secs(2);
 
 /// The most challenges a session takes back because the frame that completed them did not look like

@@ -162,7 +162,7 @@ fn the_verifier_finds_the_actress_hand_and_no_hand_on_the_man() {
         palm_min: None,
         ..VerifierConfig::default()
     };
-    let v = verify_recording("pyfeat_WolfgangLanger_Pexels.mp4", off);
+    let v = verify_recording("pyfeat_single_face.mp4", off);
     assert!(!v.hand_check, "{v:?}");
     assert_eq!((v.covered_samples, v.palm_max), (0, None), "{v:?}");
 }
