@@ -137,7 +137,10 @@ pub fn evaluate(
         cfg.clone(),
     )?;
     for (i, f) in clip.frames.iter().enumerate() {
-        v.push_frame(f, Duration::from_secs_f64(i as f64 / FPS))?;
+        let p = v.push_frame(f, Duration::from_secs_f64(i as f64 / FPS))?;
+        if session_over(&p, &v) {
+            break;
+        }
     }
     Ok(Outcome {
         photo: generator.subjects()[case.subject].photo.clone(),
@@ -146,6 +149,14 @@ pub fn evaluate(
         seed: case.seed,
         verification: give_back(v),
     })
+}
+
+/// True when the kiosk stops feeding frames (`src/app.rs`): every challenge done or the session
+/// failed, and the screen-light check has what it needs. The evaluations stop there too: frames after
+/// it never reach a kiosk's `Verifier` (until 2026-12-08 they were pushed, and could add identity
+/// samples and passive measures a kiosk never takes).
+pub(crate) fn session_over(p: &crate::liveness::Progress, v: &Verifier) -> bool {
+    p.current_challenge.is_none() && !v.flash_pending()
 }
 
 thread_local! {

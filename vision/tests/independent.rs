@@ -268,10 +268,13 @@ fn screens_and_puppets_against_the_screen_light_check() {
 
 /// The one attack of the second seed that passed every check before the brightness cue (2026-12-07,
 /// vision/README.md): a replay of biden.jpg on the glossy 0.25 mm tablet, whose colour response read
-/// like skin's (albedo follow 0.39 against 0.33; 0.31 since it is the mean of the facing groups, a
-/// margin of 0.02). Its glass adds the kiosk's light alike to the dark and the bright points, which
-/// after the camera's gamma shows more on the dark ones: the brightness follow is below 0 (measured
-/// −1.34) and the session is refused, also with the colour cue switched off.
+/// like skin's (albedo follow 0.39 against 0.33). Measured over its whole clip, its brightness follow
+/// was −1.34 and refused it alone. Since 2026-12-08 the evaluations stop where the kiosk stops
+/// (every action done and the screen-light check fed: here 36 frames, 8 colours), and on those
+/// frames the cues read otherwise: the colour cue refuses it (albedo follow −0.56), and the
+/// brightness follow is +0.43, over its limit 0.2. With the colour cue off, the tablet passes: the
+/// brightness cue alone does not refuse it at the kiosk's length. That gap is asserted here, so that
+/// the test fails, and is turned round, when the kiosk looks long enough for the cue to hold.
 #[test]
 fn the_glossy_tablet_of_the_second_seed_is_refused() {
     let f = fixture();
@@ -290,12 +293,13 @@ fn the_glossy_tablet_of_the_second_seed_is_refused() {
         .expect("the second seed's glossy tablet replay of biden.jpg");
     let o = &run_lit(std::slice::from_ref(&case), &with_flash(), true)[0];
     let flash = o.verification.flash.as_ref().expect("the check ran");
+    eprintln!("glossy tablet: {flash:?}");
     assert!(!o.verification.verdict.passed, "{o:?}");
     assert!(
-        flash.brightness_follow.is_some_and(|b| b < 0.0),
+        flash.reasons.iter().any(|r| r.contains("albedo follow")),
         "{flash:?}"
     );
-    // the colour cue off: the brightness cue alone refuses it
+    // the colour cue off
     let no_colour = VerifierConfig {
         flash: Some(FlashConfig {
             min_albedo_follow: f32::NEG_INFINITY,
@@ -305,12 +309,11 @@ fn the_glossy_tablet_of_the_second_seed_is_refused() {
     };
     let o = &run_lit(&[case], &no_colour, true)[0];
     let flash = o.verification.flash.as_ref().expect("the check ran");
-    assert!(!o.verification.verdict.passed, "{o:?}");
+    eprintln!("glossy tablet, colour cue off: {flash:?}");
+    // the known gap: at the kiosk's length the brightness cue alone lets it through
     assert!(
-        flash
-            .reasons
-            .iter()
-            .any(|r| r.contains("brightness follow")),
+        flash.brightness_follow.is_some_and(|b| b >= 0.2),
         "{flash:?}"
     );
+    assert!(o.verification.verdict.passed, "{o:?}");
 }

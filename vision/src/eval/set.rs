@@ -326,6 +326,9 @@ pub fn evaluate_lit(
         if seen.insert(p.hint) {
             hints.push(p.hint.to_string());
         }
+        if crate::pad::session_over(&p, &v) {
+            break;
+        }
     }
     Ok(Outcome {
         group: case.kind.group(),
