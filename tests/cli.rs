@@ -281,6 +281,10 @@ fn vision_verify_replays_generated_clips() {
             assert_eq!(v["verification"]["confirmed"], false, "{v}");
             assert_eq!(v["verification"]["confirm_threshold"], 0.77, "{v}");
         }
+        // the hand check ran on every clip; no hand in these renders
+        assert_eq!(v["verification"]["hand_check"], true, "{v}");
+        assert_eq!(v["verification"]["covered_samples"], 0, "{v}");
+        assert!(v["verification"]["palm_max"].is_number(), "{v}");
     }
     let (code, _, err) = kiosk(&[
         "vision",
