@@ -106,7 +106,7 @@ pub(crate) fn anchor_grid(layers: &[(usize, usize)]) -> Vec<(f32, f32)> {
     out
 }
 
-fn sigmoid(x: f32) -> f32 {
+pub(crate) fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x.clamp(-100.0, 100.0)).exp())
 }
 
@@ -150,23 +150,40 @@ pub fn weighted_nms(dets: Vec<Detection>, iou: f32) -> Vec<Detection> {
     nms_groups(dets, |d| d.bbox, |d| d.score, iou)
         .into_iter()
         .map(|group| {
-            let total: f32 = group.iter().map(|d| d.score).sum();
-            let avg = |f: &dyn Fn(&Detection) -> f32| {
-                group.iter().map(|d| f(d) * d.score).sum::<f32>() / total
-            };
+            let avg = |f: &dyn Fn(&Detection) -> f32| weighted_mean(&group, |d| d.score, f);
             let mut merged = group[0].clone();
-            merged.bbox = FaceBox {
-                cx: avg(&|d| d.bbox.cx),
-                cy: avg(&|d| d.bbox.cy),
-                w: avg(&|d| d.bbox.w),
-                h: avg(&|d| d.bbox.h),
-            };
+            merged.bbox = weighted_box(&group, |d| d.bbox, |d| d.score);
             for k in 0..6 {
                 merged.keypoints[k] = (avg(&|d| d.keypoints[k].0), avg(&|d| d.keypoints[k].1));
             }
             merged
         })
         .collect()
+}
+
+/// The mean of `value` over a group of non-maximum suppression, weighted by `score`.
+pub(crate) fn weighted_mean<T>(
+    group: &[T],
+    score: impl Fn(&T) -> f32,
+    value: impl Fn(&T) -> f32,
+) -> f32 {
+    let total: f32 = group.iter().map(&score).sum();
+    group.iter().map(|d| value(d) * score(d)).sum::<f32>() / total
+}
+
+/// The box of a group of non-maximum suppression: each of its values averaged by score.
+pub(crate) fn weighted_box<T>(
+    group: &[T],
+    bbox: impl Fn(&T) -> FaceBox,
+    score: impl Fn(&T) -> f32,
+) -> FaceBox {
+    let avg = |f: fn(&FaceBox) -> f32| weighted_mean(group, &score, |d| f(&bbox(d)));
+    FaceBox {
+        cx: avg(|b| b.cx),
+        cy: avg(|b| b.cy),
+        w: avg(|b| b.w),
+        h: avg(|b| b.h),
+    }
 }
 
 /// The groups of non-maximum suppression: the best remaining item with every item whose box

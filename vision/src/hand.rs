@@ -23,7 +23,7 @@
 use opencv::core::{Mat, Rect, Scalar, Size};
 use opencv::prelude::*;
 
-use crate::detect::{FaceBox, nms_groups};
+use crate::detect::{FaceBox, nms_groups, sigmoid, weighted_box};
 use crate::engine::{Engine, Model};
 use crate::models::{ModelPaths, Result, VisionError};
 
@@ -74,10 +74,6 @@ pub fn anchors() -> Vec<(f32, f32)> {
     crate::detect::anchor_grid(&GRIDS)
 }
 
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x.clamp(-100.0, 100.0)).exp())
-}
-
 /// Decodes the raw outputs into palms in the network's input square (0..1), before suppression.
 /// Outputs shorter than the anchors need are an error, not a shorter answer.
 pub fn decode(
@@ -120,20 +116,9 @@ pub fn decode(
 pub fn weighted_nms(palms: Vec<Palm>, iou: f32) -> Vec<Palm> {
     nms_groups(palms, |p| p.bbox, |p| p.score, iou)
         .into_iter()
-        .map(|group| {
-            let total: f32 = group.iter().map(|p| p.score).sum();
-            let avg = |f: &dyn Fn(&Palm) -> f32| {
-                group.iter().map(|p| f(p) * p.score).sum::<f32>() / total
-            };
-            Palm {
-                bbox: FaceBox {
-                    cx: avg(&|p| p.bbox.cx),
-                    cy: avg(&|p| p.bbox.cy),
-                    w: avg(&|p| p.bbox.w),
-                    h: avg(&|p| p.bbox.h),
-                },
-                score: group[0].score,
-            }
+        .map(|group| Palm {
+            bbox: weighted_box(&group, |p| p.bbox, |p| p.score),
+            score: group[0].score,
         })
         .collect()
 }
